@@ -1,0 +1,20 @@
+# Every dependency comes from Debian's packages; README.md says why each one is here.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(CURL REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+
+add_library(weft_deps_public INTERFACE)
+target_link_libraries(weft_deps_public INTERFACE Threads::Threads)
+
+add_library(weft_deps_private INTERFACE)
+target_link_libraries(weft_deps_private INTERFACE
+  nlohmann_json::nlohmann_json CLI11::CLI11 CURL::libcurl PkgConfig::PCRE2 PkgConfig::UTF8PROC
+  Threads::Threads)
+target_include_directories(weft_deps_private INTERFACE ${ASIO_INCLUDE_DIR} ${HTTPLIB_INCLUDE_DIR})
+target_compile_definitions(weft_deps_private INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)

@@ -1,0 +1,37 @@
+// The backend interface (DESIGN §3): something that loads a model and streams generations.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "weft/generation.hpp"
+#include "weft/types.hpp"
+
+namespace weft {
+
+struct Availability {
+  bool available = false;
+  std::string reason;  // why not, when unavailable
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;
+  // Whether this backend can serve now, with a reason when it cannot.
+  virtual Availability available() const = 0;
+
+  // Prepares the model; throws weft::Error on failure. Remote backends check the name.
+  virtual void load(const LoadOptions& options) = 0;
+  virtual void unload() {}
+  virtual ModelInfo model_info() const = 0;
+  // Models this backend can serve (remote backends list the server's).
+  virtual std::vector<std::string> list_models() { return {}; }
+
+  // Starts a generation. Never throws for a bad request: errors arrive as an ErrorEvent.
+  virtual GenerationStream generate(const GenerationRequest& request) = 0;
+};
+
+}  // namespace weft

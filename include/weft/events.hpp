@@ -1,0 +1,53 @@
+// The events a generation produces: tokens, then exactly one terminal event.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace weft {
+
+enum class StopReason { end, length, cancelled, error };
+enum class ErrorCode { invalid_request, backend_unavailable, queue_full, internal, frame_too_large };
+
+std::string_view to_string(StopReason reason);
+std::string_view to_string(ErrorCode code);
+
+struct Usage {
+  uint32_t prompt_tokens = 0;
+  uint32_t completion_tokens = 0;
+};
+
+struct Timings {
+  std::chrono::nanoseconds load{0};
+  std::chrono::nanoseconds prompt{0};       // prompt processing (prefill)
+  std::chrono::nanoseconds generation{0};   // from the first to the last generated token
+  std::chrono::nanoseconds total{0};
+  std::chrono::nanoseconds first_token{0};  // time to first token, from the request
+};
+
+struct TokenEvent {
+  std::string text;                 // incremental text; may be empty while UTF-8 is pending
+  std::optional<int32_t> token_id;  // where the backend knows it
+};
+
+struct DoneEvent {
+  StopReason reason = StopReason::end;
+  Usage usage;
+  Timings timings;
+  std::string backend;  // the backend that served the generation
+};
+
+struct ErrorEvent {
+  ErrorCode code = ErrorCode::internal;
+  std::string message;
+};
+
+using Event = std::variant<TokenEvent, DoneEvent, ErrorEvent>;
+
+inline bool is_terminal(const Event& event) { return !std::holds_alternative<TokenEvent>(event); }
+
+}  // namespace weft

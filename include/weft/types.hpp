@@ -1,0 +1,63 @@
+// Plain value types shared by every backend: messages, options, model facts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weft {
+
+enum class Role { system, user, assistant, tool };
+
+std::string_view to_string(Role role);
+// Parses a lowercase role name; returns nullopt for anything else.
+std::optional<Role> parse_role(std::string_view name);
+
+struct Message {
+  Role role = Role::user;
+  std::string content;
+};
+
+// Sampling and stopping controls for one generation. Unset optionals mean "the backend's
+// default", so that a remote backend can leave the choice to its server.
+struct GenerationOptions {
+  uint32_t max_tokens = 256;
+  std::optional<float> temperature;
+  std::optional<uint32_t> top_k;
+  std::optional<float> top_p;
+  std::optional<float> min_p;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stop;
+  std::optional<float> repeat_penalty;
+  std::optional<float> frequency_penalty;
+  std::optional<float> presence_penalty;
+};
+
+struct GenerationRequest {
+  std::string id;                 // caller's id, echoed in logs; may be empty
+  std::vector<Message> messages;  // chat turns; a completion is one user message
+  bool raw_prompt = false;        // true: messages[0].content is the prompt, no chat format
+  std::string model;              // remote backends: the model name to ask for ("" = default)
+  GenerationOptions options;
+};
+
+struct LoadOptions {
+  std::string model_path;            // a GGUF file (native) or a model name (remote)
+  std::optional<uint32_t> context_length;  // override the model's stored context length
+  uint32_t threads = 0;              // 0 = number of physical cores
+  int32_t gpu_layers = 0;            // layers to offload where an accelerator exists
+};
+
+struct ModelInfo {
+  std::string name;
+  std::string architecture;
+  uint64_t parameter_count = 0;
+  std::string quantization;
+  uint32_t context_length = 0;
+  uint32_t vocabulary_size = 0;
+  bool has_chat_template = false;
+};
+
+}  // namespace weft

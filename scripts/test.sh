@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# README command 2 (and CI): install dependencies, build with warnings as errors, run the
+# whole suite through ctest, then the unit tests and fuzzers again under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${WEFT_SKIP_DEPS:-0}" != "1" ]; then scripts/install-deps.sh; fi
+jobs=$(nproc)
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure -j "$jobs")
+
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON \
+  -DWEFT_SANITIZE=ON -DWEFT_BUILD_BENCH=OFF
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ctest --output-on-failure -j "$jobs" -L 'unit|fuzz')

@@ -1,0 +1,149 @@
+#include "weft/generation.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace weft {
+namespace detail {
+
+struct GenerationState {
+  std::string backend;
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::deque<Event> queue;
+  bool terminal_queued = false;
+  bool terminal_returned = false;
+  std::atomic<bool> cancelled{false};
+  std::vector<std::function<void()>> cancel_hooks;
+  Usage usage;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // Caller holds the mutex.
+  bool push_locked(Event event) {
+    if (terminal_queued) return false;
+    if (is_terminal(event)) terminal_queued = true;
+    queue.push_back(std::move(event));
+    ready.notify_all();
+    return true;
+  }
+
+  void cancel() {
+    std::vector<std::function<void()>> hooks;
+    {
+      std::lock_guard lock(mutex);
+      if (cancelled.exchange(true)) return;
+      DoneEvent done;
+      done.reason = StopReason::cancelled;
+      done.usage = usage;
+      done.backend = backend;
+      done.timings.total = std::chrono::steady_clock::now() - started;
+      push_locked(std::move(done));
+      hooks.swap(cancel_hooks);
+    }
+    for (auto& hook : hooks) hook();
+  }
+};
+
+}  // namespace detail
+
+GenerationChannel::GenerationChannel(std::string backend_name)
+    : state_(std::make_shared<detail::GenerationState>()) {
+  state_->backend = std::move(backend_name);
+}
+
+void GenerationChannel::set_prompt_tokens(uint32_t count) {
+  std::lock_guard lock(state_->mutex);
+  state_->usage.prompt_tokens = count;
+}
+
+bool GenerationChannel::token(TokenEvent event) {
+  std::lock_guard lock(state_->mutex);
+  if (state_->cancelled) return false;
+  if (!state_->push_locked(std::move(event))) return false;
+  ++state_->usage.completion_tokens;
+  return true;
+}
+
+void GenerationChannel::done(DoneEvent event) {
+  std::lock_guard lock(state_->mutex);
+  if (event.backend.empty()) event.backend = state_->backend;
+  state_->push_locked(std::move(event));
+}
+
+void GenerationChannel::error(ErrorCode code, std::string message) {
+  std::lock_guard lock(state_->mutex);
+  state_->push_locked(ErrorEvent{code, std::move(message)});
+}
+
+bool GenerationChannel::cancelled() const { return state_->cancelled.load(); }
+
+void GenerationChannel::on_cancel(std::function<void()> hook) {
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->cancelled) {
+      state_->cancel_hooks.push_back(std::move(hook));
+      return;
+    }
+  }
+  hook();
+}
+
+GenerationStream::GenerationStream(std::shared_ptr<detail::GenerationState> state)
+    : state_(std::move(state)) {}
+GenerationStream::GenerationStream(GenerationStream&&) noexcept = default;
+GenerationStream& GenerationStream::operator=(GenerationStream&& other) noexcept {
+  if (this != &other) {
+    if (state_) state_->cancel();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+GenerationStream::~GenerationStream() {
+  if (state_) state_->cancel();
+}
+
+std::optional<Event> GenerationStream::next() {
+  std::unique_lock lock(state_->mutex);
+  if (state_->terminal_returned) return std::nullopt;
+  state_->ready.wait(lock, [&] { return !state_->queue.empty(); });
+  Event event = std::move(state_->queue.front());
+  state_->queue.pop_front();
+  if (is_terminal(event)) state_->terminal_returned = true;
+  return event;
+}
+
+std::optional<Event> GenerationStream::next_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(state_->mutex);
+  if (state_->terminal_returned) return std::nullopt;
+  if (!state_->ready.wait_for(lock, timeout, [&] { return !state_->queue.empty(); })) {
+    return std::nullopt;
+  }
+  Event event = std::move(state_->queue.front());
+  state_->queue.pop_front();
+  if (is_terminal(event)) state_->terminal_returned = true;
+  return event;
+}
+
+bool GenerationStream::finished() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->terminal_returned;
+}
+
+void GenerationStream::cancel() { state_->cancel(); }
+
+GenerationResult collect(GenerationStream& stream) {
+  GenerationResult result{{}, DoneEvent{}};
+  while (auto event = stream.next()) {
+    if (auto* token = std::get_if<TokenEvent>(&*event)) {
+      result.text += token->text;
+    } else {
+      result.terminal = std::move(*event);
+    }
+  }
+  return result;
+}
+
+}  // namespace weft

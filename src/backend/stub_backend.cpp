@@ -1,0 +1,88 @@
+#include "backend/stub_backend.hpp"
+
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "runtime/stop_matcher.hpp"
+
+namespace weft::backend {
+namespace {
+
+// Words with their leading space, so the concatenation is the canned text again.
+std::vector<std::string> split_into_tokens(const std::string& text) {
+  std::vector<std::string> tokens;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t next = text.find(' ', start + 1);
+    if (next == std::string::npos) next = text.size();
+    tokens.push_back(text.substr(start, next - start));
+    start = next;
+  }
+  return tokens;
+}
+
+uint32_t count_prompt_words(const GenerationRequest& request) {
+  uint32_t words = 0;
+  for (const auto& message : request.messages) {
+    words += static_cast<uint32_t>(split_into_tokens(message.content).size());
+  }
+  return words;
+}
+
+void run_stub(GenerationChannel channel, std::vector<std::string> tokens, GenerationOptions options,
+              std::chrono::milliseconds delay, uint32_t prompt_tokens) {
+  const auto start = std::chrono::steady_clock::now();
+  runtime::StopMatcher stops(options.stop);
+  DoneEvent done;
+  done.reason = StopReason::end;
+  uint32_t produced = 0;
+  for (const auto& token : tokens) {
+    if (produced == options.max_tokens) {
+      done.reason = StopReason::length;
+      break;
+    }
+    std::this_thread::sleep_for(delay);
+    if (channel.cancelled()) return;  // the stream already ended with done(cancelled)
+    ++produced;
+    auto step = stops.feed(token);
+    if (!step.emit.empty() && !channel.token({step.emit, std::nullopt})) return;
+    if (step.stopped) break;
+  }
+  if (auto rest = stops.flush(); !rest.empty()) channel.token({rest, std::nullopt});
+  done.usage = {prompt_tokens, produced};
+  done.timings.total = std::chrono::steady_clock::now() - start;
+  done.timings.generation = done.timings.total;
+  channel.done(std::move(done));
+}
+
+}  // namespace
+
+StubBackend::StubBackend(StubConfig config) : config_(std::move(config)) {
+  if (const char* delay = std::getenv("WEFT_STUB_DELAY_MS")) {
+    config_.token_delay = std::chrono::milliseconds(std::strtol(delay, nullptr, 10));
+  }
+}
+
+void StubBackend::load(const LoadOptions&) {}
+
+ModelInfo StubBackend::model_info() const {
+  ModelInfo info;
+  info.name = "stub";
+  info.architecture = "stub";
+  return info;
+}
+
+GenerationStream StubBackend::generate(const GenerationRequest& request) {
+  GenerationChannel channel(name());
+  GenerationStream stream(channel.state());
+  uint32_t prompt_tokens = count_prompt_words(request);
+  channel.set_prompt_tokens(prompt_tokens);
+  // Detached: the thread owns the channel; cancel or a dropped stream make it stop early.
+  std::thread(run_stub, channel, split_into_tokens(config_.text), request.options,
+              config_.token_delay, prompt_tokens)
+      .detach();
+  return stream;
+}
+
+}  // namespace weft::backend

@@ -1,0 +1,71 @@
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/generation_options.hpp"
+#include "weft/error.hpp"
+#include "weft/registry.hpp"
+
+namespace weft::cli {
+namespace {
+
+struct RunOptions {
+  std::string backend;
+  std::string model;
+  std::string prompt;
+  bool raw = false;
+  LoadOptions load;
+  GenerationOptions generation;
+};
+
+int run_prompt(const RunOptions& options) {
+  auto registry = BackendRegistry::with_builtin_backends();
+  std::string model = options.model;
+  // With no model and no choice of backend, the bundled model runs when the engine can.
+  if (model.empty() && options.backend.empty() && registry.contains("native")) {
+    model = default_model_path();
+  }
+  auto selection = select_backend(registry, SelectionInputs::from_environment(options.backend, model));
+  auto backend = registry.create(selection.backend);
+  LoadOptions load = options.load;
+  load.model_path = model;
+  backend->load(load);
+
+  GenerationRequest request;
+  request.raw_prompt = options.raw;
+  request.messages.push_back({Role::user, options.prompt});
+  request.options = options.generation;
+  auto stream = backend->generate(request);
+  while (auto event = stream.next()) {
+    if (auto* token = std::get_if<TokenEvent>(&*event)) {
+      std::fwrite(token->text.data(), 1, token->text.size(), stdout);
+      std::fflush(stdout);
+    } else if (auto* error = std::get_if<ErrorEvent>(&*event)) {
+      std::fputc('\n', stdout);
+      throw Error(error->code, error->message);
+    } else if (std::get_if<DoneEvent>(&*event)) {
+      std::fputc('\n', stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  auto* sub = app.add_subcommand("run", "Generate an answer to PROMPT and stream it to stdout");
+  sub->add_option("prompt", options->prompt, "The prompt")->required();
+  sub->add_option("-b,--backend", options->backend,
+                  "Backend to use (see `weft backends`); default: auto-selection");
+  sub->add_option("-m,--model", options->model,
+                  "GGUF model file (native) or model name (remote backends); default: the "
+                  "bundled stories260K model");
+  sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");
+  sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
+  sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
+  add_generation_options(*sub, options->generation);
+  return {sub, [options] { return run_prompt(*options); }};
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,86 @@
+#include "backend/stub_backend.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace weft::backend {
+namespace {
+
+GenerationRequest request_with(GenerationOptions options) {
+  GenerationRequest request;
+  request.messages.push_back({Role::user, "hello there"});
+  request.options = std::move(options);
+  return request;
+}
+
+StubConfig fast_config(std::string text) {
+  StubConfig config;
+  config.text = std::move(text);
+  config.token_delay = std::chrono::milliseconds(0);
+  return config;
+}
+
+TEST(StubBackend, StreamsTheCannedTextWordByWord) {
+  StubBackend stub(fast_config("one two three"));
+  auto stream = stub.generate(request_with({}));
+  std::vector<std::string> tokens;
+  std::optional<Event> terminal;
+  while (auto event = stream.next()) {
+    if (auto* token = std::get_if<TokenEvent>(&*event)) {
+      tokens.push_back(token->text);
+    } else {
+      ASSERT_FALSE(terminal.has_value()) << "two terminal events";
+      terminal = *event;
+    }
+  }
+  EXPECT_EQ(tokens, (std::vector<std::string>{"one", " two", " three"}));
+  ASSERT_TRUE(terminal);
+  auto& done = std::get<DoneEvent>(*terminal);
+  EXPECT_EQ(done.reason, StopReason::end);
+  EXPECT_EQ(done.backend, "stub");
+  EXPECT_EQ(done.usage.completion_tokens, 3u);
+  EXPECT_EQ(done.usage.prompt_tokens, 2u);
+}
+
+TEST(StubBackend, StopsAtMaxTokensWithReasonLength) {
+  StubBackend stub(fast_config("a b c d e"));
+  GenerationOptions options;
+  options.max_tokens = 2;
+  auto stream = stub.generate(request_with(options));
+  auto result = collect(stream);
+  EXPECT_EQ(result.text, "a b");
+  EXPECT_EQ(std::get<DoneEvent>(result.terminal).reason, StopReason::length);
+}
+
+TEST(StubBackend, NeverEmitsAnyPartOfAStopString) {
+  StubBackend stub(fast_config("alpha beta gamma delta"));
+  GenerationOptions options;
+  options.stop = {"a gam"};
+  auto stream = stub.generate(request_with(options));
+  auto result = collect(stream);
+  EXPECT_EQ(result.text, "alpha bet");
+  EXPECT_EQ(std::get<DoneEvent>(result.terminal).reason, StopReason::end);
+}
+
+TEST(StubBackend, CancelFromAnotherThreadEndsWithDoneCancelled) {
+  StubConfig config = fast_config("w w w w w w w w w w w w w w w w w w w w w w w w");
+  config.token_delay = std::chrono::milliseconds(20);
+  StubBackend stub(config);
+  auto stream = stub.generate(request_with({}));
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stream.cancel();
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto result = collect(stream);
+  canceller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  auto& done = std::get<DoneEvent>(result.terminal);
+  EXPECT_EQ(done.reason, StopReason::cancelled);
+  EXPECT_EQ(done.backend, "stub");
+  EXPECT_FALSE(stream.next().has_value());
+}
+
+}  // namespace
+}  // namespace weft::backend

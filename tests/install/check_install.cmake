@@ -1,0 +1,27 @@
+# Installs the build into a scratch prefix, then builds and runs a consumer that uses
+# find_package(weft), and checks that pkg-config knows the library too.
+file(REMOVE_RECURSE ${WORK_DIR})
+execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
+  RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "install failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer
+  -B ${WORK_DIR}/consumer -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "configuring the consumer with find_package(weft) failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/consumer RESULT_VARIABLE rc)
+if(rc)
+  message(FATAL_ERROR "building the consumer failed")
+endif()
+execute_process(COMMAND ${WORK_DIR}/consumer/weft_consumer OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(rc OR NOT out MATCHES "stub")
+  message(FATAL_ERROR "the consumer did not run: ${out}")
+endif()
+set(ENV{PKG_CONFIG_PATH} "${WORK_DIR}/prefix/lib/pkgconfig:${WORK_DIR}/prefix/lib/x86_64-linux-gnu/pkgconfig")
+execute_process(COMMAND pkg-config --libs --cflags weft RESULT_VARIABLE rc OUTPUT_VARIABLE pc_out)
+if(rc OR NOT pc_out MATCHES "-lweft")
+  message(FATAL_ERROR "pkg-config does not find weft: ${pc_out}")
+endif()
+message(STATUS "find_package(weft) and pkg-config work: ${out}")
