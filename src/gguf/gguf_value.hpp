@@ -1,0 +1,45 @@
+// GGUF metadata values: every scalar type, strings, and (nested) arrays.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace weft::gguf {
+
+// Values are the ids GGUF stores.
+enum class ValueType : uint32_t {
+  uint8 = 0,
+  int8 = 1,
+  uint16 = 2,
+  int16 = 3,
+  uint32 = 4,
+  int32 = 5,
+  float32 = 6,
+  boolean = 7,
+  string = 8,
+  array = 9,
+  uint64 = 10,
+  int64 = 11,
+  float64 = 12,
+};
+
+struct Value;
+struct ArrayValue {
+  ValueType element_type = ValueType::uint8;
+  std::vector<Value> elements;
+};
+
+struct Value {
+  ValueType type = ValueType::uint8;
+  // uint8..uint64 → uint64_t; int8..int64 → int64_t; float32/64 → double; boolean → bool.
+  std::variant<uint64_t, int64_t, double, bool, std::string, ArrayValue> data;
+};
+
+struct MetadataEntry {
+  std::string key;
+  Value value;
+};
+
+}  // namespace weft::gguf
