@@ -1,0 +1,82 @@
+// Tokenizers built from GGUF `tokenizer.ggml.*` metadata.
+//
+// CONTRACT for the rest of the engine (implementation: issue 3, src/tokenizer/).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weft::gguf {
+class GgufFile;
+}
+
+namespace weft::tokenizer {
+
+using TokenId = int32_t;
+
+// GGUF token types (`tokenizer.ggml.token_type`).
+enum class TokenType : int32_t {
+  undefined = 0,
+  normal = 1,
+  unknown = 2,
+  control = 3,
+  user_defined = 4,
+  unused = 5,
+  byte = 6,
+};
+
+struct EncodeOptions {
+  bool add_bos = false;        // prepend BOS (callers usually pass add_bos_by_default())
+  bool parse_special = false;  // true: text of control/user-defined tokens becomes those ids
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Throws weft::Error naming the key when the metadata is missing or malformed, and naming
+  // the pre-tokenizer when `tokenizer.ggml.pre` is unknown.
+  static std::unique_ptr<Tokenizer> from_gguf(const gguf::GgufFile& file);
+
+  virtual std::vector<TokenId> encode(std::string_view text, EncodeOptions options = {}) const = 0;
+  // The bytes of the tokens' text; control tokens decode to nothing unless `render_special`.
+  virtual std::string decode(std::span<const TokenId> ids, bool render_special = false) const = 0;
+  // The bytes one token contributes to decoded text (byte tokens give their byte).
+  virtual std::string token_bytes(TokenId id) const = 0;
+  // The stored piece as in the vocabulary (e.g. "▁Once", "<0x0A>").
+  virtual const std::string& piece(TokenId id) const = 0;
+  virtual std::optional<TokenId> find_piece(std::string_view piece) const = 0;
+
+  virtual int32_t vocab_size() const = 0;
+  virtual TokenType type(TokenId id) const = 0;
+  virtual std::string_view model_name() const = 0;  // "llama", "gpt2", ...
+
+  virtual std::optional<TokenId> bos() const = 0;
+  virtual std::optional<TokenId> eos() const = 0;
+  virtual std::optional<TokenId> eot() const = 0;
+  virtual bool add_bos_by_default() const = 0;
+  virtual bool add_eos_by_default() const = 0;
+  // EOS, EOT and the other end-of-generation tokens (e.g. <|im_end|>, <|eot_id|>).
+  virtual bool is_end_of_generation(TokenId id) const = 0;
+};
+
+// Turns a stream of ids into text pieces that are always whole UTF-8 sequences, with
+// leading-space and byte-fallback handling right across token boundaries.
+class StreamingDetokenizer {
+ public:
+  explicit StreamingDetokenizer(const Tokenizer& tokenizer);
+  std::string push(TokenId id);  // text that became complete with this token (may be "")
+  std::string flush();           // whatever is left at the end (invalid bytes as U+FFFD)
+
+ private:
+  const Tokenizer& tokenizer_;
+  std::string pending_;
+  bool first_ = true;
+};
+
+}  // namespace weft::tokenizer
