@@ -83,6 +83,11 @@ class OllamaStream : public StreamConsumer {
 
 }  // namespace
 
+std::unique_ptr<StreamConsumer> make_ollama_stream_consumer(GenerationChannel channel,
+                                                            std::string url) {
+  return std::make_unique<OllamaStream>(std::move(channel), std::move(url));
+}
+
 OllamaConfig OllamaConfig::from_environment() {
   OllamaConfig config;
   config.base_url = ollama_base_url();
@@ -177,7 +182,7 @@ GenerationStream OllamaBackend::generate(const GenerationRequest& request) {
     http.url = config_.base_url + "/api/chat";
     http.body = dump_json(ollama::chat_body(request, model, num_ctx_));
   }
-  auto consumer = std::make_unique<OllamaStream>(channel, http.url);
+  auto consumer = make_ollama_stream_consumer(channel, http.url);
   start_streaming_generation(channel, std::move(http), config_.timeouts, std::move(consumer),
                              name());
   return stream;

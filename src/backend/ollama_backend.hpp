@@ -41,4 +41,9 @@ class OllamaBackend : public Backend {
   ModelInfo info_;
 };
 
+// The NDJSON consumer of one generation's body, exposed so that tests can feed it bytes
+// split at every position.
+std::unique_ptr<StreamConsumer> make_ollama_stream_consumer(GenerationChannel channel,
+                                                            std::string url);
+
 }  // namespace weft::backend

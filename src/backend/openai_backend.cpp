@@ -114,6 +114,11 @@ std::string dump_json(const nlohmann::json& body) {
 
 }  // namespace
 
+std::unique_ptr<StreamConsumer> make_openai_stream_consumer(GenerationChannel channel,
+                                                            std::string url) {
+  return std::make_unique<OpenAiStream>(std::move(channel), std::move(url));
+}
+
 OpenAiConfig OpenAiConfig::from_environment() {
   OpenAiConfig config;
   if (auto url = env_or_empty("WEFT_OPENAI_BASE_URL"); !url.empty()) config.base_url = url;
@@ -201,7 +206,7 @@ GenerationStream OpenAiBackend::generate(const GenerationRequest& request) {
     http.url = config_.base_url + "/v1/chat/completions";
     http.body = dump_json(openai::chat_body(request, model));
   }
-  auto consumer = std::make_unique<OpenAiStream>(channel, http.url);
+  auto consumer = make_openai_stream_consumer(channel, http.url);
   start_streaming_generation(channel, std::move(http), config_.timeouts, std::move(consumer),
                              name());
   return stream;

@@ -44,4 +44,9 @@ class OpenAiBackend : public Backend {
   std::string model_;
 };
 
+// The SSE consumer of one generation's body, exposed so that tests can feed it bytes
+// split at every position.
+std::unique_ptr<StreamConsumer> make_openai_stream_consumer(GenerationChannel channel,
+                                                            std::string url);
+
 }  // namespace weft::backend
