@@ -1,5 +1,10 @@
 #include "support/fake_http_server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -63,9 +68,19 @@ void respond_in_pieces(httplib::Response& response, const std::string& content_t
 }
 
 int unused_local_port() {
-  httplib::Server probe;
-  int port = probe.bind_to_any_port("127.0.0.1");
-  return port;  // the socket closes with `probe`
+  // Bound and closed without listen(): the kernel picked a free port and nothing accepts there.
+  int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (socket_fd < 0) throw std::runtime_error("fake server: socket() failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  bool ok = ::bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+            ::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(socket_fd);
+  if (!ok) throw std::runtime_error("fake server: cannot find a free port");
+  return ntohs(address.sin_port);
 }
 
 }  // namespace weft::test
