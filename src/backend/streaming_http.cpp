@@ -41,7 +41,11 @@ using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
 HeaderList make_header_list(const HttpRequest& request) {
   curl_slist* list = nullptr;
   for (const auto& header : request.headers) list = curl_slist_append(list, header.c_str());
-  if (!request.body.empty()) list = curl_slist_append(list, "Content-Type: application/json");
+  if (!request.body.empty()) {
+    list = curl_slist_append(list, "Content-Type: application/json");
+    // curl would otherwise wait up to a second for "100 Continue" before a large body.
+    list = curl_slist_append(list, "Expect:");
+  }
   return HeaderList(list, curl_slist_free_all);
 }
 
