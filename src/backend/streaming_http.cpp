@@ -81,6 +81,7 @@ struct StreamState {
   long status = 0;
   std::string error_body;
   bool sink_stopped = false;
+  std::string sink_failure;  // an exception the sink threw, kept from crossing libcurl's C frames
   bool received_body = false;
   Clock::time_point last_bytes = Clock::now();
 
@@ -104,8 +105,13 @@ size_t on_body_bytes(char* data, size_t size, size_t count, void* user) {
     return bytes;
   }
   state.received_body = true;
-  if (!(*state.on_body)(std::string_view(data, bytes))) {
-    state.sink_stopped = true;
+  try {
+    if (!(*state.on_body)(std::string_view(data, bytes))) {
+      state.sink_stopped = true;
+      return 0;
+    }
+  } catch (const std::exception& error) {
+    state.sink_failure = error.what();
     return 0;
   }
   return bytes;
@@ -195,6 +201,11 @@ TransferOutcome drive_transfer(CURLM* multi, StreamState& state, const HttpTimeo
   while (CURLMsg* message = curl_multi_info_read(multi, &queued)) {
     if (message->msg == CURLMSG_DONE) result = message->data.result;
   }
+  if (!state.sink_failure.empty()) {
+    outcome.kind = TransferOutcome::Kind::transport_error;
+    outcome.message = "could not process the response: " + state.sink_failure;
+    return outcome;
+  }
   if (state.sink_stopped || control.aborted()) {
     outcome.kind = TransferOutcome::Kind::aborted;
     return outcome;
@@ -261,6 +272,37 @@ ErrorCode error_code_for_http_status(long status) {
   return ErrorCode::backend_unavailable;
 }
 
+namespace {
+
+void finish_generation(GenerationChannel& channel, const HttpRequest& request,
+                       const HttpTimeouts& timeouts, StreamConsumer& consumer,
+                       TransferControl& control, const std::string& label) {
+  auto outcome = stream_http(request, timeouts, control,
+                             [&](std::string_view bytes) { return consumer.feed(bytes); });
+  switch (outcome.kind) {
+    case TransferOutcome::Kind::completed:
+      consumer.finish();
+      break;
+    case TransferOutcome::Kind::http_error:
+      consumer.http_error(outcome.status, outcome.error_body);
+      break;
+    case TransferOutcome::Kind::transport_error:
+      channel.error(ErrorCode::backend_unavailable,
+                    label + ": request to " + request.url + " failed: " + outcome.message);
+      break;
+    case TransferOutcome::Kind::stalled:
+      channel.error(ErrorCode::backend_unavailable,
+                    label + ": no data from " + request.url + " for " +
+                        std::to_string(timeouts.stall.count()) +
+                        " ms; gave up (WEFT_HTTP_STALL_TIMEOUT_MS sets the limit)");
+      break;
+    case TransferOutcome::Kind::aborted:
+      break;  // cancelled (done(cancelled) is queued) or the consumer already ended it
+  }
+}
+
+}  // namespace
+
 void start_streaming_generation(GenerationChannel channel, HttpRequest request,
                                 HttpTimeouts timeouts, std::unique_ptr<StreamConsumer> consumer,
                                 std::string label) {
@@ -270,27 +312,11 @@ void start_streaming_generation(GenerationChannel channel, HttpRequest request,
   // and a cancelled or dropped stream aborts the transfer, so it ends promptly.
   std::thread([channel, request = std::move(request), timeouts, consumer = std::move(consumer),
                label = std::move(label), control]() mutable {
-    auto outcome = stream_http(request, timeouts, *control,
-                               [&](std::string_view bytes) { return consumer->feed(bytes); });
-    switch (outcome.kind) {
-      case TransferOutcome::Kind::completed:
-        consumer->finish();
-        break;
-      case TransferOutcome::Kind::http_error:
-        consumer->http_error(outcome.status, outcome.error_body);
-        break;
-      case TransferOutcome::Kind::transport_error:
-        channel.error(ErrorCode::backend_unavailable,
-                      label + ": request to " + request.url + " failed: " + outcome.message);
-        break;
-      case TransferOutcome::Kind::stalled:
-        channel.error(ErrorCode::backend_unavailable,
-                      label + ": no data from " + request.url + " for " +
-                          std::to_string(timeouts.stall.count()) +
-                          " ms; gave up (WEFT_HTTP_STALL_TIMEOUT_MS sets the limit)");
-        break;
-      case TransferOutcome::Kind::aborted:
-        break;  // cancelled (done(cancelled) is queued) or the consumer already ended it
+    try {
+      finish_generation(channel, request, timeouts, *consumer, *control, label);
+    } catch (const std::exception& error) {
+      // Nothing may escape a thread; the generation still gets its one terminal event.
+      channel.error(ErrorCode::internal, label + ": " + error.what());
     }
   }).detach();
 }

@@ -155,6 +155,17 @@ TEST_F(StreamingHttpTest, ASinkThatSaysStopAbortsTheTransfer) {
   EXPECT_EQ(outcome.kind, TransferOutcome::Kind::aborted);
 }
 
+TEST_F(StreamingHttpTest, ASinkThatThrowsEndsTheTransferWithItsMessage) {
+  send_then_fall_silent("hello");
+  server.start();
+  TransferControl control;
+  auto outcome =
+      stream_http({url("/stream"), {}, "{}"}, patient(), control,
+                  [](std::string_view) -> bool { throw std::runtime_error("bad bytes"); });
+  EXPECT_EQ(outcome.kind, TransferOutcome::Kind::transport_error);
+  EXPECT_NE(outcome.message.find("bad bytes"), std::string::npos) << outcome.message;
+}
+
 TEST_F(StreamingHttpTest, RequestsSendHeadersAndBodyAndReturnTheAnswer) {
   std::mutex mutex;  // the handler runs on the server's thread
   std::string seen_header, seen_body, seen_type;
