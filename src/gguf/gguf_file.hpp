@@ -21,6 +21,8 @@
 
 namespace weft::gguf {
 
+class ByteStorage;
+
 struct TensorView {
   std::string name;
   tensor::ElementType type;
@@ -36,6 +38,9 @@ struct TensorView {
 class GgufFile {
  public:
   static std::shared_ptr<const GgufFile> open(const std::string& path);
+  // Parses (a copy of) bytes already in memory; `name` stands for the path in errors.
+  static std::shared_ptr<const GgufFile> from_buffer(std::span<const std::byte> bytes,
+                                                     const std::string& name = "<buffer>");
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
@@ -71,6 +76,7 @@ class GgufFile {
   uint64_t size_ = 0;
   uint64_t data_offset_ = 0;
   const std::byte* mapping_ = nullptr;
+  std::shared_ptr<const ByteStorage> storage_;  // owns what mapping_ points into
   std::vector<MetadataEntry> metadata_;
   std::vector<TensorView> tensors_;
 };
