@@ -75,10 +75,8 @@ std::shared_ptr<const GgufFile> GgufFile::from_buffer(std::span<const std::byte>
 GgufFile::~GgufFile() = default;
 
 const Value* GgufFile::find(std::string_view key) const {
-  for (const auto& entry : metadata_) {
-    if (entry.key == key) return &entry.value;
-  }
-  return nullptr;
+  auto found = metadata_index_.find(key);
+  return found == metadata_index_.end() ? nullptr : &metadata_[found->second].value;
 }
 
 std::optional<uint64_t> GgufFile::get_uint(std::string_view key) const {
@@ -151,10 +149,8 @@ std::optional<std::vector<int64_t>> GgufFile::get_int_array(std::string_view key
 }
 
 const TensorView* GgufFile::find_tensor(std::string_view name) const {
-  for (const auto& tensor : tensors_) {
-    if (tensor.name == name) return &tensor;
-  }
-  return nullptr;
+  auto found = tensor_index_.find(name);
+  return found == tensor_index_.end() ? nullptr : &tensors_[found->second];
 }
 
 }  // namespace weft::gguf

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gguf/gguf_value.hpp"
@@ -79,6 +80,9 @@ class GgufFile {
   std::shared_ptr<const ByteStorage> storage_;  // owns what mapping_ points into
   std::vector<MetadataEntry> metadata_;
   std::vector<TensorView> tensors_;
+  // Views into the names above; built once, after which neither vector changes.
+  std::unordered_map<std::string_view, size_t> metadata_index_;
+  std::unordered_map<std::string_view, size_t> tensor_index_;
 };
 
 }  // namespace weft::gguf

@@ -316,6 +316,12 @@ std::shared_ptr<const GgufFile> GgufParser::parse(std::shared_ptr<const ByteStor
   file->data_offset_ = parsed.data_offset;
   file->metadata_ = std::move(parsed.metadata);
   file->tensors_ = std::move(parsed.tensors);
+  for (size_t i = 0; i < file->metadata_.size(); ++i) {
+    file->metadata_index_.emplace(file->metadata_[i].key, i);
+  }
+  for (size_t i = 0; i < file->tensors_.size(); ++i) {
+    file->tensor_index_.emplace(file->tensors_[i].name, i);
+  }
   return file;
 }
 
