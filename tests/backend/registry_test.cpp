@@ -27,7 +27,9 @@ class FakeBackend : public Backend {
 
 BackendRegistry registry_of(std::vector<std::pair<std::string, bool>> backends) {
   BackendRegistry registry;
-  for (auto [name, available] : backends) {
+  for (const auto& backend : backends) {
+    std::string name = backend.first;
+    bool available = backend.second;
     registry.add(name,
                  [name, available] { return std::make_unique<FakeBackend>(name, available); });
   }
