@@ -12,10 +12,9 @@
 namespace weft::test {
 
 void Gate::open() {
-  {
-    std::lock_guard lock(mutex_);
-    open_ = true;
-  }
+  // Notified under the lock: a waiter that wakes may destroy the gate right away.
+  std::lock_guard lock(mutex_);
+  open_ = true;
   opened_.notify_all();
 }
 
