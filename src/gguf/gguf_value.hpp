@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -36,6 +38,13 @@ struct Value {
   // uint8..uint64 → uint64_t; int8..int64 → int64_t; float32/64 → double; boolean → bool.
   std::variant<uint64_t, int64_t, double, bool, std::string, ArrayValue> data;
 };
+
+// "uint8", "string", "array", ... as the GGUF specification names the types.
+std::string_view to_string(ValueType type);
+// The type for a raw id read from a file, or nullopt when the id is unknown.
+std::optional<ValueType> value_type_from_id(uint32_t id);
+// Encoded size of a scalar type; 0 for string and array.
+uint64_t scalar_size(ValueType type);
 
 struct MetadataEntry {
   std::string key;
