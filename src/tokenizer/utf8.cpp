@@ -2,14 +2,12 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
+
 namespace weft::tokenizer {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
-
-bool is_continuation(uint8_t byte) {
-  return (byte & 0xC0) == 0x80;
-}
 
 // Validates the full sequence (overlongs, surrogates, range) through utf8proc.
 bool is_valid_sequence(std::string_view text, size_t pos, size_t length) {
@@ -17,6 +15,26 @@ bool is_valid_sequence(std::string_view text, size_t pos, size_t length) {
   auto read = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + pos),
                                static_cast<utf8proc_ssize_t>(length), &code_point);
   return read == static_cast<utf8proc_ssize_t>(length);
+}
+
+// How many bytes from `pos` form the start of a well-formed sequence of `length` bytes
+// (Unicode table 3-7: the second byte's range depends on the lead).
+size_t valid_prefix_length(std::string_view bytes, size_t pos, size_t length) {
+  if (length == 0) return 0;
+  size_t valid = 1;
+  auto lead = static_cast<uint8_t>(bytes[pos]);
+  for (size_t i = 1; i < length && pos + i < bytes.size(); ++i) {
+    auto byte = static_cast<uint8_t>(bytes[pos + i]);
+    uint8_t low = 0x80;
+    uint8_t high = 0xBF;
+    if (i == 1 && lead == 0xE0) low = 0xA0;
+    if (i == 1 && lead == 0xED) high = 0x9F;
+    if (i == 1 && lead == 0xF0) low = 0x90;
+    if (i == 1 && lead == 0xF4) high = 0x8F;
+    if (byte < low || byte > high) break;
+    ++valid;
+  }
+  return valid;
 }
 
 }  // namespace
@@ -49,29 +67,19 @@ std::string take_valid_utf8(std::string_view bytes, bool final, size_t& held_bac
   size_t pos = 0;
   while (pos < bytes.size()) {
     size_t length = utf8_lead_length(static_cast<uint8_t>(bytes[pos]));
-    if (length == 0) {
-      out += kReplacement;
-      ++pos;
+    size_t valid = valid_prefix_length(bytes, pos, length);
+    if (length != 0 && valid == length) {
+      out.append(bytes.substr(pos, length));
+      pos += length;
       continue;
     }
-    if (pos + length > bytes.size()) {
-      bool prefix_ok = true;
-      for (size_t i = pos + 1; i < bytes.size(); ++i) prefix_ok &= is_continuation(bytes[i]);
-      if (prefix_ok && !final) {
-        held_back = bytes.size() - pos;
-        return out;
-      }
-      out += kReplacement;
-      ++pos;
-      continue;
+    if (length != 0 && pos + valid == bytes.size() && !final) {  // may still complete
+      held_back = valid;
+      return out;
     }
-    if (length > 1 && !is_valid_sequence(bytes, pos, length)) {
-      out += kReplacement;
-      ++pos;
-      continue;
-    }
-    out.append(bytes.substr(pos, length));
-    pos += length;
+    // Unicode's "maximal subpart" practice: one U+FFFD per broken sequence.
+    out += kReplacement;
+    pos += std::max<size_t>(valid, 1);
   }
   return out;
 }
