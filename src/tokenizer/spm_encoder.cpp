@@ -50,6 +50,14 @@ std::string escape_spaces(std::string_view text, bool add_prefix) {
 }  // namespace
 
 SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab) {
+  isolated_.fill(true);
+  for (TokenId id = 0; id < vocab.size(); ++id) {
+    const std::string& piece = vocab.pieces[id];
+    if (piece.size() < 2 || !find_mergeable(piece)) continue;
+    for (char c : piece) {
+      if (static_cast<uint8_t>(c) < 0x80) isolated_[static_cast<uint8_t>(c)] = false;
+    }
+  }
   byte_tokens_.fill(-1);
   for (int byte = 0; byte < 256; ++byte) {
     char name[8];
@@ -91,10 +99,23 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
   if (text.empty()) return;
   const std::string escaped = escape_spaces(text, at_boundary && vocab_.add_space_prefix);
   const std::string_view view = escaped;
+  size_t segment_start = 0;
+  for (size_t pos = 0; pos < view.size(); ++pos) {
+    auto byte = static_cast<uint8_t>(view[pos]);
+    if (byte >= 0x80 || !isolated_[byte]) continue;
+    merge_segment(view.substr(segment_start, pos - segment_start), out);
+    emit_piece(view.substr(pos, 1), out);
+    segment_start = pos + 1;
+  }
+  merge_segment(view.substr(segment_start), out);
+}
+
+void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out) const {
+  if (view.empty()) return;
 
   std::vector<Symbol> symbols;
-  symbols.reserve(escaped.size());
-  for (size_t pos = 0; pos < escaped.size();) {
+  symbols.reserve(view.size());
+  for (size_t pos = 0; pos < view.size();) {
     uint32_t length = static_cast<uint32_t>(utf8_char_length(view, pos));
     int index = static_cast<int>(symbols.size());
     symbols.push_back({index - 1, -1, static_cast<uint32_t>(pos), length});

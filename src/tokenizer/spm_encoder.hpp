@@ -19,9 +19,13 @@ class SpmEncoder final : public FragmentEncoder {
  private:
   std::optional<TokenId> find_mergeable(std::string_view piece) const;
   void emit_piece(std::string_view piece, std::vector<TokenId>& out) const;
+  void merge_segment(std::string_view text, std::vector<TokenId>& out) const;
 
   const Vocab& vocab_;
   std::array<TokenId, 256> byte_tokens_;  // -1 where the vocabulary lacks <0xNN>
+  // ASCII bytes no longer piece contains (typically '\n'): merges never cross them, so the
+  // text is merged segment by segment between them, which keeps the queue small.
+  std::array<bool, 128> isolated_{};
 };
 
 }  // namespace weft::tokenizer
