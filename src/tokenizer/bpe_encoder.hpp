@@ -3,8 +3,9 @@
 // `tokenizer.ggml.merges` (lowest rank first, leftmost on ties) through a priority queue.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <unordered_map>
+#include <vector>
 
 #include "tokenizer/fragment_encoder.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
@@ -23,16 +24,32 @@ class BpeEncoder final : public FragmentEncoder {
     int32_t rank;
     TokenId result;
   };
-  static uint64_t pair_key(TokenId left, TokenId right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
-           static_cast<uint32_t>(right);
-  }
-  const Merge* find_merge(TokenId left, TokenId right) const;
-  void encode_word(std::string_view word, std::vector<TokenId>& out) const;
+  // Open addressing keyed by the (left, right) id pair: the hot lookup of the merge loop,
+  // kept in one flat array for cache locality.
+  class MergeTable {
+   public:
+    void reserve(size_t count);
+    void insert_if_absent(TokenId left, TokenId right, Merge merge);
+    const Merge* find(TokenId left, TokenId right) const;
+
+   private:
+    static constexpr uint64_t kEmpty = ~uint64_t{0};
+    struct Slot {
+      uint64_t key = kEmpty;
+      Merge merge{};
+    };
+    size_t slot_of(uint64_t key) const;
+    std::vector<Slot> slots_;
+    int shift_ = 64;
+  };
+  struct Scratch;
+
+  void encode_word(std::string_view word, Scratch& scratch, std::vector<TokenId>& out) const;
 
   const Vocab& vocab_;
   PreTokenizer pre_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  MergeTable merges_;
+  std::array<TokenId, 256> byte_tokens_;  // the token of each byte's GPT-2 character, or -1
 };
 
 }  // namespace weft::tokenizer
