@@ -56,44 +56,6 @@ struct BpeEncoder::Scratch {
   std::string byte_level_word;
 };
 
-void BpeEncoder::MergeTable::reserve(size_t count) {
-  size_t capacity = 16;
-  shift_ = 60;
-  while (capacity < count * 2) {
-    capacity *= 2;
-    --shift_;
-  }
-  slots_.assign(capacity, Slot{});
-}
-
-size_t BpeEncoder::MergeTable::slot_of(uint64_t key) const {
-  return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
-}
-
-void BpeEncoder::MergeTable::insert_if_absent(TokenId left, TokenId right, Merge merge) {
-  uint64_t key =
-      (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-  size_t mask = slots_.size() - 1;
-  for (size_t slot = slot_of(key);; slot = (slot + 1) & mask) {
-    if (slots_[slot].key == key) return;  // the earlier (better) rank stays
-    if (slots_[slot].key == kEmpty) {
-      slots_[slot] = {key, merge};
-      return;
-    }
-  }
-}
-
-const BpeEncoder::Merge* BpeEncoder::MergeTable::find(TokenId left, TokenId right) const {
-  if (left < 0 || right < 0 || slots_.empty()) return nullptr;
-  uint64_t key =
-      (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-  size_t mask = slots_.size() - 1;
-  for (size_t slot = slot_of(key);; slot = (slot + 1) & mask) {
-    if (slots_[slot].key == key) return &slots_[slot].merge;
-    if (slots_[slot].key == kEmpty) return nullptr;
-  }
-}
-
 BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pre_(std::move(pre)) {
   const ByteLevelMap& bytes = byte_level_map();
   for (int byte = 0; byte < 256; ++byte) {

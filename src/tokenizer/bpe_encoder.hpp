@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tokenizer/fragment_encoder.hpp"
+#include "tokenizer/id_pair_map.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
 #include "tokenizer/vocab.hpp"
 
@@ -24,31 +25,13 @@ class BpeEncoder final : public FragmentEncoder {
     int32_t rank;
     TokenId result;
   };
-  // Open addressing keyed by the (left, right) id pair: the hot lookup of the merge loop,
-  // kept in one flat array for cache locality.
-  class MergeTable {
-   public:
-    void reserve(size_t count);
-    void insert_if_absent(TokenId left, TokenId right, Merge merge);
-    const Merge* find(TokenId left, TokenId right) const;
-
-   private:
-    static constexpr uint64_t kEmpty = ~uint64_t{0};
-    struct Slot {
-      uint64_t key = kEmpty;
-      Merge merge{};
-    };
-    size_t slot_of(uint64_t key) const;
-    std::vector<Slot> slots_;
-    int shift_ = 64;
-  };
   struct Scratch;
 
   void encode_word(std::string_view word, Scratch& scratch, std::vector<TokenId>& out) const;
 
   const Vocab& vocab_;
   PreTokenizer pre_;
-  MergeTable merges_;
+  IdPairMap<Merge> merges_;
   std::array<TokenId, 256> byte_tokens_;  // the token of each byte's GPT-2 character, or -1
 };
 
