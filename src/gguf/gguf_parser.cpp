@@ -1,10 +1,13 @@
 #include "gguf/gguf_parser.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <new>
 #include <unordered_map>
 
 #include "gguf/byte_cursor.hpp"
 #include "gguf/gguf_layout.hpp"
+#include "weft/error.hpp"
 
 namespace weft::gguf {
 namespace {
@@ -17,6 +20,14 @@ constexpr uint64_t kDefaultAlignment = 32;
 constexpr uint64_t kMinMetadataEntryBytes = 8 + 4 + 1;           // key length, type, 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;  // name, 1 dim, type, offset
 constexpr uint64_t kMinArrayBytes = 4 + 8;                       // element type, count
+
+// Counts are bounded by the bytes left, but a single entry decodes to far more memory than
+// its smallest encoding; reserving only this much up front keeps memory proportional to what
+// has actually been parsed.
+constexpr uint64_t kMaxReserve = 1 << 16;
+size_t capped(uint64_t count) {
+  return static_cast<size_t>(std::min(count, kMaxReserve));
+}
 
 uint32_t byte_swapped(uint32_t value) {
   return ((value & 0xffu) << 24) | ((value & 0xff00u) << 8) | ((value >> 8) & 0xff00u) |
@@ -86,7 +97,7 @@ class Parser {
 
   void read_metadata(ParsedGguf& file) {
     std::unordered_map<std::string, uint64_t> first_offset;
-    file.metadata.reserve(metadata_count_);
+    file.metadata.reserve(capped(metadata_count_));
     for (uint64_t index = 0; index < metadata_count_; ++index) {
       uint64_t start = cursor_.offset();
       std::string key = cursor_.read_string("metadata key #" + std::to_string(index));
@@ -188,10 +199,17 @@ class Parser {
                        std::to_string(cursor_.remaining()) + " bytes left)",
                    count_at);
     }
-    array.elements.reserve(count);
+    array.elements.reserve(capped(count));
+    // Vocabularies hold 100k+ elements: name each one only where it is itself an array; for
+    // scalars and strings the byte offset in the error pinpoints the element.
+    const std::string element_where = where + " element";
     for (uint64_t index = 0; index < count; ++index) {
-      array.elements.push_back(
-          read_value(array.element_type, where + "[" + std::to_string(index) + "]", depth + 1));
+      if (array.element_type == ValueType::array) {
+        array.elements.push_back(
+            read_value(array.element_type, where + "[" + std::to_string(index) + "]", depth + 1));
+      } else {
+        array.elements.push_back(read_value(array.element_type, element_where, depth + 1));
+      }
     }
     return array;
   }
@@ -212,8 +230,8 @@ class Parser {
   void read_tensor_infos(ParsedGguf& file) {
     check_count(tensor_count_, kMinTensorInfoBytes, "tensor count", 8);
     std::unordered_map<std::string, uint64_t> first_offset;
-    file.tensors.reserve(tensor_count_);
-    info_offsets_.reserve(tensor_count_);
+    file.tensors.reserve(capped(tensor_count_));
+    info_offsets_.reserve(capped(tensor_count_));
     for (uint64_t index = 0; index < tensor_count_; ++index) {
       uint64_t start = cursor_.offset();
       TensorView tensor = read_tensor_info(index, start);
@@ -310,7 +328,12 @@ std::shared_ptr<const GgufFile> GgufParser::parse(std::shared_ptr<const ByteStor
   file->mapping_ = bytes.data();
   file->storage_ = std::move(storage);
   ParsedGguf parsed;
-  Parser(bytes, source).parse_into(parsed, bytes.data());
+  try {
+    Parser(bytes, source).parse_into(parsed, bytes.data());
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::invalid_request,
+                source + ": out of memory while reading the metadata and tensor infos");
+  }
   file->version_ = parsed.version;
   file->alignment_ = parsed.alignment;
   file->data_offset_ = parsed.data_offset;
