@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ struct FixtureModel {
   bool is_float32() const { return variant == "f32"; }
   int64_t context_length() const { return arch == "stories260K" ? 512 : 256; }
 };
+
+// For gtest messages.
+inline void PrintTo(const FixtureModel& fixture, std::ostream* out) {
+  *out << fixture.name();
+}
 
 // Every model under ../shared/fixtures, sorted by name.
 std::vector<FixtureModel> fixture_models();
