@@ -80,8 +80,10 @@ int evaluate(const EvalOptions& options) {
   if (!options.logits_out.empty()) write_float32_le(options.logits_out, result.prompt_logits);
   if (options.greedy > 0) {
     std::string line;
-    for (size_t i = 0; i < result.greedy.size(); ++i)
-      line += (i ? " " : "") + std::to_string(result.greedy[i]);
+    for (size_t i = 0; i < result.greedy.size(); ++i) {
+      if (i > 0) line += ' ';
+      line += std::to_string(result.greedy[i]);
+    }
     std::printf("%s\n", line.c_str());
   }
   return 0;

@@ -40,22 +40,22 @@ void Engine::forward(std::span<const ForwardRow> rows, ForwardOutputs& outputs) 
   std::unordered_map<kv::KvSequence*, int64_t> next_position;
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
-    const std::string where = "forward pass row " + std::to_string(i) + ": ";
-    if (row.sequence == nullptr) throw Error(where + "no sequence");
+    const auto where = [i] { return "forward pass row " + std::to_string(i) + ": "; };
+    if (row.sequence == nullptr) throw Error(where() + "no sequence");
     if (&row.sequence->pool() != pages_.get())
-      throw Error(where + "the sequence belongs to another engine");
+      throw Error(where() + "the sequence belongs to another engine");
     if (row.token < 0 || row.token >= config.n_vocab) {
-      throw Error(where + "token id " + std::to_string(row.token) +
+      throw Error(where() + "token id " + std::to_string(row.token) +
                   " is outside the vocabulary (0.." + std::to_string(config.n_vocab - 1) + ")");
     }
     auto [entry, inserted] = next_position.try_emplace(row.sequence, row.sequence->length());
     if (row.position != entry->second) {
-      throw Error(where + "position " + std::to_string(row.position) +
+      throw Error(where() + "position " + std::to_string(row.position) +
                   " does not continue its sequence (expected " + std::to_string(entry->second) +
                   ")");
     }
     if (row.position >= config.context_length) {
-      throw Error(where + "position " + std::to_string(row.position) +
+      throw Error(where() + "position " + std::to_string(row.position) +
                   " is past the context length " + std::to_string(config.context_length));
     }
     ++entry->second;
