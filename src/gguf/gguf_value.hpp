@@ -31,12 +31,14 @@ struct Value;
 struct ArrayValue {
   ValueType element_type = ValueType::uint8;
   std::vector<Value> elements;
+  friend bool operator==(const ArrayValue&, const ArrayValue&) = default;
 };
 
 struct Value {
   ValueType type = ValueType::uint8;
   // uint8..uint64 → uint64_t; int8..int64 → int64_t; float32/64 → double; boolean → bool.
   std::variant<uint64_t, int64_t, double, bool, std::string, ArrayValue> data;
+  friend bool operator==(const Value&, const Value&) = default;
 };
 
 // "uint8", "string", "array", ... as the GGUF specification names the types.
@@ -49,6 +51,7 @@ uint64_t scalar_size(ValueType type);
 struct MetadataEntry {
   std::string key;
   Value value;
+  friend bool operator==(const MetadataEntry&, const MetadataEntry&) = default;
 };
 
 }  // namespace weft::gguf
