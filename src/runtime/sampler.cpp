@@ -1,6 +1,7 @@
 #include "runtime/sampler.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -21,17 +22,27 @@ uint64_t fresh_seed() {
   return (static_cast<uint64_t>(device()) << 32) ^ device();
 }
 
-// Fills `scratch.candidates` with one entry per vocabulary id, in id order. NaN logits are
-// treated as masked (-inf) so that one bad value cannot be drawn or poison the softmax.
-std::span<Candidate> load_candidates(std::span<const float> logits, SamplingScratch& scratch) {
-  if (logits.empty()) throw Error(ErrorCode::internal, "sampler: the logits row is empty");
-  auto& candidates = scratch.candidates;
-  candidates.resize(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) {
-    float logit = logits[i];
-    candidates[i] = {std::isnan(logit) ? kNegativeInfinity : logit, static_cast<TokenId>(i)};
+// Positive floats order like their bit patterns, so the high bits of a probability name a
+// bucket 1/64 of an octave wide, and buckets order like the probabilities in them.
+constexpr int kBucketShift = 17;
+constexpr size_t kBucketCount = (std::bit_cast<uint32_t>(1.0f) >> kBucketShift) + 1;
+size_t bucket_of(float probability) {
+  return std::bit_cast<uint32_t>(probability) >> kBucketShift;
+}
+
+// Below this many candidates a plain sort is cheaper than the histogram.
+constexpr size_t kSortedTopPLimit = 512;
+// Above this k the heap in select_top_k loses to nth_element over the whole row.
+constexpr uint32_t kHeapTopKLimit = 1024;
+
+std::span<Candidate> keep_top_p_sorted(std::span<Candidate> candidates, float p) {
+  std::sort(candidates.begin(), candidates.end(), sampling::ranks_before);
+  double mass = 0.0;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    mass += candidates[i].value;
+    if (mass >= p) return candidates.first(i + 1);
   }
-  return candidates;
+  return candidates;  // rounding left the mass just short of p
 }
 
 }  // namespace
@@ -77,6 +88,23 @@ std::span<Candidate> keep_top_k(std::span<Candidate> candidates, uint32_t k) {
   return candidates.first(k);
 }
 
+void select_top_k(std::span<const float> logits, uint32_t k, std::vector<Candidate>& out) {
+  out.clear();
+  // A heap of the best k so far with the worst on top: most tokens fail one comparison.
+  for (size_t i = 0; i < logits.size(); ++i) {
+    Candidate c{logits[i], static_cast<TokenId>(i)};
+    if (out.size() < k) {
+      out.push_back(c);
+      std::push_heap(out.begin(), out.end(), ranks_before);
+    } else if (c.value > out.front().value) {  // a later id never wins a tie
+      std::pop_heap(out.begin(), out.end(), ranks_before);
+      out.back() = c;
+      std::push_heap(out.begin(), out.end(), ranks_before);
+    }
+  }
+  std::sort_heap(out.begin(), out.end(), ranks_before);
+}
+
 std::span<Candidate> softmax(std::span<Candidate> candidates, float temperature) {
   float max_logit = kNegativeInfinity;
   for (const auto& c : candidates) max_logit = std::max(max_logit, c.value);
@@ -98,27 +126,44 @@ std::span<Candidate> softmax(std::span<Candidate> candidates, float temperature)
   return candidates.first(kept);
 }
 
-std::span<Candidate> keep_top_p(std::span<Candidate> candidates, float p) {
+std::span<Candidate> keep_top_p(std::span<Candidate> candidates, float p, TopPWorkspace& work) {
   if (p >= 1.0f || candidates.size() <= 1) return candidates;
-  // Sort only as much of the head as the mass needs: usually a few dozen tokens of 150k.
-  size_t sorted = 0;
-  size_t head = std::min<size_t>(candidates.size(), 64);
-  double mass = 0.0;
-  while (true) {
-    auto rest = candidates.subspan(sorted);
-    size_t grow = head - sorted;
-    if (grow < rest.size()) {
-      std::nth_element(rest.begin(), rest.begin() + grow, rest.end(), ranks_before);
+  if (candidates.size() <= kSortedTopPLimit) return keep_top_p_sorted(candidates, p);
+  // Find the bucket where the cumulative mass reaches p; everything in higher buckets stays,
+  // and only the boundary bucket needs sorting.
+  auto& mass_of = work.bucket_mass;
+  mass_of.assign(kBucketCount, 0.0);
+  for (const auto& c : candidates) mass_of[bucket_of(c.value)] += c.value;
+  double mass_above = 0.0;
+  size_t boundary = kBucketCount;
+  for (size_t b = kBucketCount; b-- > 0;) {
+    if (mass_above + mass_of[b] >= p) {
+      boundary = b;
+      break;
     }
-    std::sort(rest.begin(), rest.begin() + grow, ranks_before);
-    for (size_t i = sorted; i < head; ++i) {
-      mass += candidates[i].value;
-      if (mass >= p) return candidates.first(i + 1);
-    }
-    if (head == candidates.size()) return candidates;  // rounding left the mass just short
-    sorted = head;
-    head = std::min(candidates.size(), head * 4);
+    mass_above += mass_of[b];
   }
+  if (boundary == kBucketCount) return candidates;  // rounding left the mass just short of p
+  auto& tied = work.boundary;
+  tied.clear();
+  size_t kept = 0;
+  for (const auto& c : candidates) {
+    size_t b = bucket_of(c.value);
+    if (b > boundary) {
+      candidates[kept++] = c;
+    } else if (b == boundary) {
+      tied.push_back(c);
+    }
+  }
+  std::sort(tied.begin(), tied.end(), ranks_before);
+  double mass = mass_above;
+  size_t take = 0;
+  while (take < tied.size()) {
+    mass += tied[take++].value;
+    if (mass >= p) break;
+  }
+  for (size_t i = 0; i < take; ++i) candidates[kept++] = tied[i];
+  return candidates.first(kept);
 }
 
 std::span<Candidate> keep_min_p(std::span<Candidate> candidates, float min_p) {
@@ -155,12 +200,13 @@ TokenId draw(std::span<const Candidate> candidates, double u) {
   return last_possible;  // u * total rounded up to the full sum
 }
 
-TokenId argmax(std::span<const Candidate> candidates) {
-  const Candidate* best = &candidates.front();
-  for (const auto& c : candidates) {
-    if (ranks_before(c, *best)) best = &c;
+TokenId argmax(std::span<const float> values) {
+  size_t best = 0;
+  for (size_t i = 1; i < values.size(); ++i) {
+    if (values[i] > values[best]) best = i;
   }
-  return best->id;
+  if (values.empty() || !(values[best] > kNegativeInfinity)) return -1;
+  return static_cast<TokenId>(best);
 }
 
 }  // namespace sampling
@@ -198,10 +244,17 @@ void Sampler::accept(TokenId token) {
   }
 }
 
-void Sampler::apply_penalties(std::span<Candidate> candidates, SamplingScratch& scratch) const {
-  // Candidates are still in id order here, so an id indexes its own entry.
+std::span<float> Sampler::penalised_logits(std::span<const float> logits,
+                                           SamplingScratch& scratch) const {
+  if (logits.empty()) throw Error(ErrorCode::internal, "sampler: the logits row is empty");
+  auto& values = scratch.logits;
+  values.resize(logits.size());
+  // NaN counts as masked (-inf) so that one bad value can neither be drawn nor poison the sums.
+  for (size_t i = 0; i < logits.size(); ++i) {
+    values[i] = std::isnan(logits[i]) ? kNegativeInfinity : logits[i];
+  }
   const auto in_vocabulary = [&](TokenId id) {
-    return id >= 0 && static_cast<size_t>(id) < candidates.size();
+    return id >= 0 && static_cast<size_t>(id) < values.size();
   };
   if (config_.repeat_penalty != 1.0f && !window_.empty()) {
     auto& distinct = scratch.window;
@@ -210,34 +263,44 @@ void Sampler::apply_penalties(std::span<Candidate> candidates, SamplingScratch& 
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
     for (TokenId id : distinct) {
       if (!in_vocabulary(id)) continue;
-      float& logit = candidates[id].value;
+      float& logit = values[id];
       logit = logit > 0.0f ? logit / config_.repeat_penalty : logit * config_.repeat_penalty;
     }
   }
   if (config_.frequency_penalty != 0.0f || config_.presence_penalty != 0.0f) {
     for (const auto& [id, count] : generated_counts_) {
       if (!in_vocabulary(id)) continue;
-      candidates[id].value -=
+      values[id] -=
           static_cast<float>(count) * config_.frequency_penalty + config_.presence_penalty;
     }
   }
+  return values;
 }
 
 std::span<const Candidate> Sampler::distribution(std::span<const float> logits,
                                                  SamplingScratch& scratch) {
-  auto candidates = load_candidates(logits, scratch);
-  apply_penalties(candidates, scratch);
+  auto values = penalised_logits(logits, scratch);
+  auto& all = scratch.candidates;
   if (config_.greedy()) {
-    TokenId best = sampling::argmax(candidates);
-    if (candidates[best].value == kNegativeInfinity) {
+    TokenId best = sampling::argmax(values);
+    if (best < 0) {
       throw Error(ErrorCode::internal, "sampler: every logit is -inf or NaN; nothing to sample");
     }
-    candidates[0] = {1.0f, best};
-    return candidates.first(1);
+    all.assign(1, {1.0f, best});
+    return all;
   }
-  candidates = sampling::keep_top_k(candidates, config_.top_k);
+  std::span<Candidate> candidates;
+  const uint32_t k = config_.top_k;
+  if (k != 0 && k < values.size() && k <= kHeapTopKLimit) {
+    sampling::select_top_k(values, k, all);
+    candidates = all;
+  } else {
+    all.resize(values.size());
+    for (size_t i = 0; i < values.size(); ++i) all[i] = {values[i], static_cast<TokenId>(i)};
+    candidates = sampling::keep_top_k(all, k);
+  }
   candidates = sampling::softmax(candidates, config_.temperature);
-  candidates = sampling::keep_top_p(candidates, config_.top_p);
+  candidates = sampling::keep_top_p(candidates, config_.top_p, scratch.top_p);
   candidates = sampling::keep_min_p(candidates, config_.min_p);
   sampling::normalize(candidates);
   return candidates;

@@ -52,11 +52,19 @@ struct Candidate {
   TokenId id;
 };
 
+// Working memory for top-p over a large vocabulary: a histogram of probability mass.
+struct TopPWorkspace {
+  std::vector<double> bucket_mass;
+  std::vector<Candidate> boundary;
+};
+
 // Working memory for one sampling call; reused across calls so that a warm sampler does not
 // allocate per token even for 150k-entry vocabularies.
 struct SamplingScratch {
+  std::vector<float> logits;  // the penalised copy of the row
   std::vector<Candidate> candidates;
   std::vector<TokenId> window;
+  TopPWorkspace top_p;
 };
 
 // The documented generator: std::mt19937_64 (its output sequence is fixed by the C++
@@ -85,8 +93,8 @@ class Sampler {
   TokenId sample(std::span<const float> logits);
   TokenId sample(std::span<const float> logits, SamplingScratch& scratch);
 
-  // Steps 1 and 3-6: the normalised distribution the draw would use, most likely first
-  // (in id order when no step needed sorting). Greedy configurations give the one argmax.
+  // Steps 1 and 3-6: the normalised distribution the draw would use, in a deterministic
+  // order (not necessarily most likely first). Greedy configurations give the one argmax.
   // The span points into `scratch` and lives until its next use.
   std::span<const Candidate> distribution(std::span<const float> logits, SamplingScratch& scratch);
 
@@ -94,7 +102,7 @@ class Sampler {
 
  private:
   void push_to_window(TokenId token);
-  void apply_penalties(std::span<Candidate> candidates, SamplingScratch& scratch) const;
+  std::span<float> penalised_logits(std::span<const float> logits, SamplingScratch& scratch) const;
 
   SamplerConfig config_;
   SeededRandom random_;
@@ -111,17 +119,22 @@ namespace sampling {
 // Descending value, then ascending id: a total order, so every platform keeps the same set.
 bool ranks_before(const Candidate& a, const Candidate& b);
 
+// The k best, most likely first. keep_top_k selects in place; select_top_k reads the row
+// directly and is faster when k is small next to the vocabulary.
 std::span<Candidate> keep_top_k(std::span<Candidate> candidates, uint32_t k);
+void select_top_k(std::span<const float> logits, uint32_t k, std::vector<Candidate>& out);
 // Converts logits to probabilities (max-subtracted, summed in double) and drops the tokens
 // whose probability is exactly 0 (masked with -inf), keeping the order of the rest.
 std::span<Candidate> softmax(std::span<Candidate> candidates, float temperature);
-// Expects probabilities; leaves the survivors sorted by ranks_before.
-std::span<Candidate> keep_top_p(std::span<Candidate> candidates, float p);
+// Expects probabilities. Keeps the smallest set of most likely tokens whose mass reaches p
+// (ties at the boundary go to the lower id); the order of the survivors is deterministic.
+std::span<Candidate> keep_top_p(std::span<Candidate> candidates, float p, TopPWorkspace& work);
 std::span<Candidate> keep_min_p(std::span<Candidate> candidates, float min_p);
 void normalize(std::span<Candidate> candidates);
 // `u` in [0, 1); walks the candidates in their order.
 TokenId draw(std::span<const Candidate> candidates, double u);
-TokenId argmax(std::span<const Candidate> candidates);
+// The highest value's id, lowest id on ties; -1 when every value is -inf.
+TokenId argmax(std::span<const float> values);
 
 }  // namespace sampling
 

@@ -35,19 +35,16 @@ SamplerConfig plain_config() {
 }
 
 // The filtered distribution computed from the definitions, by brute force in double:
-// rank by counting, softmax over the top-k, then top-p over the sorted probabilities, then
+// rank by a stable sort, softmax over the top-k, then top-p over the sorted probabilities, then
 // min-p against the largest probability, then renormalise.
 std::map<TokenId, double> reference_distribution(const std::vector<float>& logits,
                                                  const SamplerConfig& config) {
   const size_t n = logits.size();
-  std::vector<TokenId> kept;
-  for (size_t i = 0; i < n; ++i) {
-    size_t ranked_above = 0;
-    for (size_t j = 0; j < n; ++j) {
-      if (logits[j] > logits[i] || (logits[j] == logits[i] && j < i)) ++ranked_above;
-    }
-    if (config.top_k == 0 || ranked_above < config.top_k) kept.push_back(static_cast<TokenId>(i));
-  }
+  std::vector<TokenId> kept(n);
+  for (size_t i = 0; i < n; ++i) kept[i] = static_cast<TokenId>(i);
+  std::stable_sort(kept.begin(), kept.end(),
+                   [&](TokenId a, TokenId b) { return logits[a] > logits[b]; });
+  if (config.top_k != 0 && config.top_k < n) kept.resize(config.top_k);
   std::map<TokenId, double> probability;
   double sum = 0.0;
   for (TokenId id : kept) sum += std::exp(static_cast<double>(logits[id]) / config.temperature);
@@ -141,13 +138,18 @@ TEST(Sampler, FiltersKeepExactlyTheSetsTheirDefinitionsGive) {
   }
 }
 
-TEST(Sampler, TopPOverAFlatLargeVocabularyKeepsTheRightNucleus) {
-  // A flat row needs thousands of tokens to reach the mass, past any first sorted head.
+TEST(Sampler, FiltersOverALargeFlatVocabularyKeepTheRightSets) {
+  // A flat row needs thousands of tokens to reach the top-p mass (the histogram path), and
+  // a large k takes the selection path rather than the small-k heap.
   auto logits = random_logits(5000, 99, 0.1f);
-  for (float p : {0.3f, 0.9f, 0.999f}) {
-    SamplerConfig config = plain_config();
-    config.top_p = p;
-    expect_distribution_matches_reference(logits, config);
+  for (uint32_t k : {0u, 300u, 2000u}) {
+    for (float p : {0.3f, 0.9f, 0.999f, 1.0f}) {
+      SamplerConfig config = plain_config();
+      config.top_k = k;
+      config.top_p = p;
+      config.min_p = p == 1.0f ? 0.8f : 0.0f;
+      expect_distribution_matches_reference(logits, config);
+    }
   }
 }
 
