@@ -171,6 +171,7 @@ void Generator::finish(StopReason reason, bool flush_held_text) {
 }
 
 void Generator::fail(ErrorCode code, std::string message) {
+  if (finished_) return;
   channel_.error(code, std::move(message));
   finished_ = true;
 }

@@ -67,6 +67,10 @@ class Generator {
   // got done(cancelled) and nothing more is emitted). The driver should drop the sequence.
   bool finished() const;
 
+  // For the driver when a model call this sequence was in failed (e.g. the KV pool ran out):
+  // ends the generation with an ErrorEvent. Ignored once finished.
+  void fail(ErrorCode code, std::string message);
+
   std::span<const TokenId> generated() const { return generated_; }
   const Sampler& sampler() const { return sampler_; }
 
@@ -78,7 +82,6 @@ class Generator {
   // Emits text through the stop matcher; returns false when the generation must stop.
   bool emit_text(std::string_view text, std::optional<TokenId> id);
   void finish(StopReason reason, bool flush_held_text);
-  void fail(ErrorCode code, std::string message);
 
   const tokenizer::Tokenizer& tokenizer_;
   GenerationChannel channel_;

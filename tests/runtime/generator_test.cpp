@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <limits>
 
 #include "support/fake_tokenizer.hpp"
@@ -324,6 +325,71 @@ TEST(Generator, SeededSamplingReproducesAGeneration) {
   };
   EXPECT_EQ(run(5), run(5));
   EXPECT_NE(run(5), run(6));
+}
+
+}  // namespace
+}  // namespace weft::runtime
+
+namespace weft::runtime {
+namespace {
+
+TEST(Generator, DriverFailureEndsWithOneErrorEvent) {
+  Fixture f;
+  Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
+  generator.consume_input(2);
+  generator.fail(ErrorCode::internal, "the KV page pool ran out");
+  generator.fail(ErrorCode::internal, "reported twice");
+  EXPECT_TRUE(generator.finished());
+  expect_error(f, ErrorCode::internal);
+}
+
+// Rows that vary per step so that sampling has something to choose between.
+std::vector<float> step_row(size_t vocabulary, int step) {
+  std::vector<float> row(vocabulary);
+  for (size_t i = 0; i < vocabulary; ++i) row[i] = std::sin(static_cast<float>(step * 7 + i));
+  row[0] = -100.0f;  // never the end token
+  return row;
+}
+
+std::vector<TokenId> generate_alone(const FakeTokenizer& tokenizer, uint64_t seed) {
+  GenerationChannel channel("test");
+  GenerationStream stream(channel.state());
+  GenerationOptions options;
+  options.seed = seed;
+  options.max_tokens = 30;
+  Generator generator(tokenizer, options, {1}, channel);
+  for (int step = 0; !generator.finished(); ++step) {
+    generator.consume_input(generator.pending_input().size());
+    generator.on_logits(step_row(static_cast<size_t>(tokenizer.vocab_size()), step));
+  }
+  return {generator.generated().begin(), generator.generated().end()};
+}
+
+TEST(Generator, SequencesInOneBatchSharingScratchGenerateWhatEachDoesAlone) {
+  FakeTokenizer tokenizer = make_tokenizer();
+  std::vector<GenerationChannel> channels;
+  for (int i = 0; i < 3; ++i) channels.emplace_back("test");
+  std::vector<GenerationStream> streams;
+  std::vector<Generator> batch;
+  for (uint64_t i = 0; i < channels.size(); ++i) {
+    streams.emplace_back(channels[i].state());
+    GenerationOptions options;
+    options.seed = 100 + i;
+    options.max_tokens = 30;
+    batch.emplace_back(tokenizer, options, std::vector<TokenId>{1}, channels[i]);
+  }
+  SamplingScratch shared;
+  for (int step = 0; step < 30; ++step) {
+    for (auto& generator : batch) generator.consume_input(generator.pending_input().size());
+    for (auto& generator : batch) {
+      generator.on_logits(step_row(static_cast<size_t>(tokenizer.vocab_size()), step), shared);
+    }
+  }
+  for (uint64_t i = 0; i < batch.size(); ++i) {
+    EXPECT_TRUE(batch[i].finished());
+    std::vector<TokenId> together(batch[i].generated().begin(), batch[i].generated().end());
+    EXPECT_EQ(together, generate_alone(tokenizer, 100 + i)) << "sequence " << i;
+  }
 }
 
 }  // namespace
