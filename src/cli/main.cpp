@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       weft::cli::add_run_command(app),
       weft::cli::add_backends_command(app),
       weft::cli::add_inspect_command(app),
+      weft::cli::add_tokenize_command(app),
   };
 
   try {
