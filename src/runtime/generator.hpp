@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -90,7 +91,8 @@ class Generator {
   uint32_t max_tokens_;
   Sampler sampler_;
   StopMatcher stops_;
-  tokenizer::StreamingDetokenizer detokenizer_;
+  // Built once the prompt is validated: it continues after the prompt's text.
+  std::optional<tokenizer::StreamingDetokenizer> detokenizer_;
 
   std::vector<TokenId> pending_;
   size_t pending_offset_ = 0;
