@@ -79,11 +79,14 @@ bool Generator::finished() const {
 }
 
 void Generator::on_logits(std::span<const float> logits) {
-  SamplingScratch scratch;
-  on_logits(logits, scratch);
+  sample_and_emit(logits, nullptr);
 }
 
 void Generator::on_logits(std::span<const float> logits, SamplingScratch& scratch) {
+  sample_and_emit(logits, &scratch);
+}
+
+void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* shared) {
   if (channel_.cancelled()) {
     finished_ = true;  // the stream already ended with done(cancelled)
     return;
@@ -102,7 +105,7 @@ void Generator::on_logits(std::span<const float> logits, SamplingScratch& scratc
   logits = logits.first(vocabulary);
   TokenId token;
   try {
-    token = sampler_.sample(logits, scratch);
+    token = shared ? sampler_.sample(logits, *shared) : sampler_.sample(logits);
   } catch (const Error& error) {
     fail(error.code(), error.what());
     return;
