@@ -160,11 +160,12 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
   if (text.empty()) return {};
   std::vector<std::string_view> next;
   for (const auto& step : steps_) {
-    pcre2_match_data* match = pcre2_match_data_create_from_pattern(step->code(), nullptr);
+    std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> match(
+        pcre2_match_data_create_from_pattern(step->code(), nullptr), &pcre2_match_data_free);
+    if (!match) throw Error(ErrorCode::internal, "pre-tokenizer: out of memory for match data");
     next.clear();
     next.reserve(pieces.size() * 2);
-    for (auto piece : pieces) step->split_into(piece, match, next);
-    pcre2_match_data_free(match);
+    for (auto piece : pieces) step->split_into(piece, match.get(), next);
     pieces.swap(next);
   }
   return pieces;
