@@ -165,7 +165,7 @@ Value dict_items(const Value& input) {
   if (!input.is_dict()) fail("Can only get item pairs from a mapping.");
   List pairs;
   for (const auto& [key, value] : input.as_dict().entries())
-    pairs.emplace_back(List{Value(key), value});
+    pairs.push_back(Value(List{Value(key), value}).mark_tuple());
   return Value(std::move(pairs));
 }
 

@@ -315,7 +315,9 @@ Value Interpreter::evaluate_node(const Expr& expr, const ScopePtr& scope) {
     case Expr::Kind::tuple: {
       List items;
       for (const auto& item : expr.args) items.push_back(evaluate(*item, scope));
-      return Value(std::move(items));
+      Value list(std::move(items));
+      if (expr.kind == Expr::Kind::tuple) list.mark_tuple();
+      return list;
     }
     case Expr::Kind::dict: {
       auto dict = std::make_shared<Dict>();

@@ -335,7 +335,7 @@ std::optional<Value> dict_method(const Value& receiver, const std::string& name)
     return make_method(name, [dict](const CallArgs&) {
       List pairs;
       for (const auto& [key, value] : dict.as_dict().entries())
-        pairs.emplace_back(List{Value(key), value});
+        pairs.push_back(Value(List{Value(key), value}).mark_tuple());
       return Value(std::move(pairs));
     });
   }

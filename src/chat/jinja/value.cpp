@@ -206,14 +206,16 @@ std::string Value::repr() const {
     case Kind::string:
       return python_string_repr(as_string());
     case Kind::list: {
-      std::string out = "[";
+      std::string out = is_tuple() ? "(" : "[";
       bool first = true;
       for (const auto& item : as_list()) {
         if (!first) out += ", ";
         first = false;
         out += item.repr();
       }
-      return out + "]";
+      if (is_tuple() && as_list().size() == 1) out += ",";
+      out += is_tuple() ? ")" : "]";
+      return out;
     }
     case Kind::dict: {
       if (as_dict().kind() == Dict::Kind::namespace_object) return "<Namespace>";
@@ -257,7 +259,7 @@ bool equals(const Value& a, const Value& b) {
     case Value::Kind::list: {
       const auto& left = a.as_list();
       const auto& right = b.as_list();
-      if (left.size() != right.size()) return false;
+      if (a.is_tuple() != b.is_tuple() || left.size() != right.size()) return false;
       for (size_t i = 0; i < left.size(); ++i) {
         if (!equals(left[i], right[i])) return false;
       }

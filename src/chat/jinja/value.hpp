@@ -108,9 +108,15 @@ class Value {
 
   // Markup (a string marked safe by |safe or |escape): `+` HTML-escapes the other operand,
   // as markupsafe does. Without autoescaping nothing else treats it differently.
-  bool is_safe() const { return safe_; }
-  Value& mark_safe(bool safe = true) {
-    safe_ = safe && is_string();
+  bool is_safe() const { return flag_ == Flag::safe; }
+  Value& mark_safe() {
+    if (is_string()) flag_ = Flag::safe;
+    return *this;
+  }
+  // A list that came from a tuple: only its repr differs ("(1, 2)").
+  bool is_tuple() const { return flag_ == Flag::tuple; }
+  Value& mark_tuple() {
+    if (is_list()) flag_ = Flag::tuple;
     return *this;
   }
 
@@ -127,7 +133,8 @@ class Value {
   std::variant<Undefined, None, bool, int64_t, double, std::string, std::shared_ptr<List>,
                std::shared_ptr<Dict>, std::shared_ptr<Callable>>
       data_;
-  bool safe_ = false;
+  enum class Flag : uint8_t { none, safe, tuple };
+  Flag flag_ = Flag::none;
 };
 
 // Python ==.
