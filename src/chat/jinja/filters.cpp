@@ -263,7 +263,7 @@ Value round_number(const Value& input, const CallArgs& args) {
   double scaled = input.as_double() * factor;
   double rounded = method == "ceil"    ? std::ceil(scaled)
                    : method == "floor" ? std::floor(scaled)
-                                       : std::round(scaled);
+                                       : std::nearbyint(scaled);  // Python rounds half to even
   return Value(rounded / factor);
 }
 
