@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
       weft::cli::add_run_command(app),
       weft::cli::add_backends_command(app),
       weft::cli::add_inspect_command(app),
+      weft::cli::add_template_command(app),
+      weft::cli::add_chat_command(app),
   };
 
   try {
