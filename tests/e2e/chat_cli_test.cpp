@@ -1,5 +1,12 @@
 // `weft template render` and `weft chat`, run as a user would, with stdin piped in.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
 
 #include <fstream>
 #include <sstream>
@@ -135,6 +142,121 @@ TEST(ChatCli, EndOfInputAndQuitLeave) {
   auto quit = run_weft_with_input({"chat", "--backend", "stub"}, "/quit\nnot asked\n", kFastStub);
   EXPECT_EQ(quit.exit_code, 0);
   EXPECT_EQ(count(quit.out, "stub backend"), 0u);
+}
+
+}  // namespace
+
+// ---- Ctrl-C, with a real SIGINT sent to a running `weft chat` ----
+
+namespace {
+
+// A `weft chat` process with pipes on all three streams.
+class ChatProcess {
+ public:
+  explicit ChatProcess(int stub_delay_ms) {
+    int in[2], out[2], err[2];
+    if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], STDIN_FILENO);
+      dup2(out[1], STDOUT_FILENO);
+      dup2(err[1], STDERR_FILENO);
+      for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
+      setenv("WEFT_STUB_DELAY_MS", std::to_string(stub_delay_ms).c_str(), 1);
+      execl(WEFT_BINARY, WEFT_BINARY, "chat", "--backend", "stub", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+    stderr_ = err[0];
+  }
+  ~ChatProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(stdin_);
+    close(stdout_);
+    close(stderr_);
+  }
+
+  void send(const std::string& text) {
+    ASSERT_EQ(write(stdin_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  void interrupt() { kill(pid_, SIGINT); }
+
+  // Reads both streams until `done` says so or the generous deadline passes (a hang guard,
+  // not a timing assertion).
+  bool pump_until(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      pollfd fds[2] = {{stdout_, POLLIN, 0}, {stderr_, POLLIN, 0}};
+      poll(fds, 2, 100);
+      char buffer[4096];
+      if (fds[0].revents & POLLIN) {
+        ssize_t n = read(stdout_, buffer, sizeof buffer);
+        if (n > 0) out.append(buffer, static_cast<size_t>(n));
+      }
+      if (fds[1].revents & POLLIN) {
+        ssize_t n = read(stderr_, buffer, sizeof buffer);
+        if (n > 0) err.append(buffer, static_cast<size_t>(n));
+      }
+    }
+    return true;
+  }
+
+  bool wait_exit(int& code) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return true;
+      }
+      pump_until([] { return true; });
+      usleep(20000);
+    }
+    return false;
+  }
+
+  std::string out;
+  std::string err;
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1, stdout_ = -1, stderr_ = -1;
+  bool exited_ = false;
+};
+
+TEST(ChatCli, CtrlCStopsTheAnswerAndTwiceAtThePromptLeaves) {
+  ChatProcess chat(100);  // slow enough to be interrupted mid-answer
+  chat.send("hello\n");
+  ASSERT_TRUE(chat.pump_until([&] { return chat.out.find("stub") != std::string::npos; }))
+      << chat.out;
+  chat.interrupt();
+  ASSERT_TRUE(chat.pump_until([&] { return chat.err.find("(stopped)") != std::string::npos; }))
+      << chat.err;
+  EXPECT_EQ(chat.out.find("real inference"),
+            std::string::npos);  // the canned answer's end never came
+
+  // The session goes on after a stopped answer.
+  chat.send("/reset\n");
+  ASSERT_TRUE(chat.pump_until(
+      [&] { return chat.out.find("(conversation cleared)") != std::string::npos; }));
+
+  // stdin stays open: only the two Ctrl-C make it leave.
+  chat.interrupt();
+  ASSERT_TRUE(chat.pump_until([&] { return chat.err.find("Ctrl-C again") != std::string::npos; }))
+      << chat.err;
+  chat.interrupt();
+  int code = -1;
+  ASSERT_TRUE(chat.wait_exit(code));
+  EXPECT_EQ(code, 0);
 }
 
 }  // namespace
