@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <string_view>
 
 #include "chat/jinja/error.hpp"
 #include "chat/jinja/unicode.hpp"
@@ -212,6 +214,91 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
+// Python's printf-style `str % args`: %s %r %d %i %f %e %g %x %% with flags, width and
+// precision; a tuple supplies several arguments, a dict named ones (%(name)s).
+std::string percent_format(const std::string& pattern, const Value& args) {
+  std::vector<Value> positional =
+      args.is_list() && args.is_tuple() ? args.as_list() : std::vector<Value>{args};
+  size_t next = 0;
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%') {
+      out += pattern[i];
+      continue;
+    }
+    if (++i >= pattern.size()) fail("incomplete format");
+    if (pattern[i] == '%') {
+      out += '%';
+      continue;
+    }
+    const Value* value = nullptr;
+    if (pattern[i] == '(') {
+      size_t close = pattern.find(')', i);
+      if (close == std::string::npos || !args.is_dict()) fail("format requires a mapping");
+      value = args.as_dict().find(pattern.substr(i + 1, close - i - 1));
+      if (!value) fail("format key '" + pattern.substr(i + 1, close - i - 1) + "' not found");
+      i = close + 1;
+    }
+    size_t spec_start = i;
+    while (i < pattern.size() &&
+           std::string_view("-+ #0123456789.").find(pattern[i]) != std::string_view::npos)
+      ++i;
+    if (i >= pattern.size()) fail("incomplete format");
+    std::string spec = pattern.substr(spec_start, i - spec_start);
+    char conversion = pattern[i];
+    if (!value) {
+      if (next >= positional.size()) fail("not enough arguments for format string");
+      value = &positional[next++];
+    }
+    char buffer[512];
+    std::string c_spec = "%" + spec;
+    switch (conversion) {
+      case 's':
+      case 'r': {
+        std::string text = conversion == 's' ? value->to_string() : value->repr();
+        if (spec.empty()) {
+          out += text;
+        } else {
+          std::snprintf(buffer, sizeof buffer, (c_spec + "s").c_str(), text.c_str());
+          out += buffer;
+        }
+        break;
+      }
+      case 'd':
+      case 'i':
+      case 'x':
+      case 'X':
+      case 'o': {
+        if (!value->is_number())
+          fail("%" + std::string(1, conversion) + " format: a number is required, not " +
+               value->type_name());
+        long long number = value->is_int()    ? value->as_int()
+                           : value->is_bool() ? (value->as_bool() ? 1 : 0)
+                                              : static_cast<long long>(value->as_float());
+        std::snprintf(buffer, sizeof buffer,
+                      (c_spec + "ll" + (conversion == 'i' ? 'd' : conversion)).c_str(), number);
+        out += buffer;
+        break;
+      }
+      case 'f':
+      case 'F':
+      case 'e':
+      case 'E':
+      case 'g':
+      case 'G':
+        if (!value->is_number()) fail("must be real number, not " + value->type_name());
+        std::snprintf(buffer, sizeof buffer, (c_spec + conversion).c_str(), value->as_double());
+        out += buffer;
+        break;
+      default:
+        fail(std::string("unsupported format character '") + conversion + "'");
+    }
+  }
+  if (next < positional.size() && !args.is_dict() && next > 0)
+    fail("not all arguments converted during string formatting");
+  return out;
+}
+
 }  // namespace
 
 Value binary_operation(const std::string& op, const Value& left, const Value& right) {
@@ -262,6 +349,7 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
     if (right.as_double() == 0.0) fail("division by zero");
     return Value(left.as_double() / right.as_double());
   }
+  if (op == "%" && left.is_string()) return Value(percent_format(left.as_string(), right));
   if (op == "//" || op == "%") {
     if (!numbers) unsupported(op, left, right);
     if (right.as_double() == 0.0)
