@@ -27,39 +27,9 @@ struct Undefined {
 struct None {};
 
 using List = std::vector<Value>;
-
-// Python dict with string keys, kept in insertion order. A namespace() object and the loop
-// variable are dicts flagged so that attribute access reads their keys, not dict methods.
-class Dict {
- public:
-  enum class Kind { plain, namespace_object, loop_object };
-
-  explicit Dict(Kind kind = Kind::plain) : kind_(kind) {}
-  Kind kind() const { return kind_; }
-
-  const Value* find(const std::string& key) const;
-  Value* find(const std::string& key);
-  void set(const std::string& key, Value value);
-  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
-  size_t size() const { return entries_.size(); }
-
- private:
-  Kind kind_;
-  std::vector<std::pair<std::string, Value>> entries_;
-};
-
-struct CallArgs {
-  std::vector<Value> positional;
-  std::vector<std::pair<std::string, Value>> named;
-
-  const Value* find_named(const std::string& name) const;
-};
-
-// A macro, a global function or a bound method.
-struct Callable {
-  std::string name;
-  std::function<Value(const CallArgs&, Interpreter&)> call;
-};
+class Dict;
+struct CallArgs;
+struct Callable;
 
 class Value {
  public:
@@ -135,6 +105,39 @@ class Value {
       data_;
   enum class Flag : uint8_t { none, safe, tuple };
   Flag flag_ = Flag::none;
+};
+
+// Python dict with string keys, kept in insertion order. A namespace() object and the loop
+// variable are dicts flagged so that attribute access reads their keys, not dict methods.
+class Dict {
+ public:
+  enum class Kind { plain, namespace_object, loop_object };
+
+  explicit Dict(Kind kind = Kind::plain) : kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+  const Value* find(const std::string& key) const;
+  Value* find(const std::string& key);
+  void set(const std::string& key, Value value);
+  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  Kind kind_;
+  std::vector<std::pair<std::string, Value>> entries_;
+};
+
+struct CallArgs {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> named;
+
+  const Value* find_named(const std::string& name) const;
+};
+
+// A macro, a global function or a bound method.
+struct Callable {
+  std::string name;
+  std::function<Value(const CallArgs&, Interpreter&)> call;
 };
 
 // Python ==.
