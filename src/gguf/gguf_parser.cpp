@@ -200,9 +200,16 @@ class Parser {
                    count_at);
     }
     array.elements.reserve(capped(count));
+    // Vocabularies hold 100k+ elements: name each one only where it is itself an array; for
+    // scalars and strings the byte offset in the error pinpoints the element.
+    const std::string element_where = where + " element";
     for (uint64_t index = 0; index < count; ++index) {
-      array.elements.push_back(
-          read_value(array.element_type, where + "[" + std::to_string(index) + "]", depth + 1));
+      if (array.element_type == ValueType::array) {
+        array.elements.push_back(
+            read_value(array.element_type, where + "[" + std::to_string(index) + "]", depth + 1));
+      } else {
+        array.elements.push_back(read_value(array.element_type, element_where, depth + 1));
+      }
     }
     return array;
   }

@@ -158,6 +158,16 @@ TEST(GgufValidation, RejectsUnknownValueTypes) {
   EXPECT_CONTAINS(error, at_offset(type_at));
 }
 
+TEST(GgufValidation, RejectsBooleanBytesOtherThanZeroOrOne) {
+  GgufBytes file;
+  file.header(3, 0, 1).str("general.flag").u32(7);
+  size_t value_at = file.size();
+  file.u8(2);
+  auto error = rejection(file);
+  EXPECT_CONTAINS(error, "metadata key 'general.flag': boolean byte 2");
+  EXPECT_CONTAINS(error, at_offset(value_at));
+}
+
 TEST(GgufValidation, RejectsArraysNestedTooDeeply) {
   GgufBytes file;
   file.header(3, 0, 1).str("deep").u32(GgufBytes::kArray);

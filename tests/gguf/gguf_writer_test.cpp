@@ -82,6 +82,38 @@ TEST(GgufWriter, WritesAFileThatOpensThroughTheMapping) {
   std::filesystem::remove(path);
 }
 
+TEST(GgufWriter, WritesEveryValueType) {
+  Value nested{
+      ValueType::array,
+      ArrayValue{ValueType::array,
+                 {Value{ValueType::array,
+                        ArrayValue{ValueType::int8, {Value{ValueType::int8, int64_t{-3}}}}},
+                  Value{ValueType::array, ArrayValue{ValueType::string, {}}}}}};
+  const std::vector<std::pair<std::string, Value>> values = {
+      {"u8", {ValueType::uint8, uint64_t{255}}},
+      {"i8", {ValueType::int8, int64_t{-128}}},
+      {"u16", {ValueType::uint16, uint64_t{65535}}},
+      {"i16", {ValueType::int16, int64_t{-32768}}},
+      {"u32", {ValueType::uint32, uint64_t{4294967295u}}},
+      {"i32", {ValueType::int32, int64_t{-2147483647 - 1}}},
+      {"f32", {ValueType::float32, double{0.1f}}},
+      {"bool", {ValueType::boolean, false}},
+      {"str", {ValueType::string, std::string("a\0b", 3)}},
+      {"u64", {ValueType::uint64, ~uint64_t{0}}},
+      {"i64", {ValueType::int64, int64_t{-1} << 62}},
+      {"f64", {ValueType::float64, 0.1}},
+      {"nested", nested},
+  };
+  GgufWriter writer;
+  for (const auto& [key, value] : values) writer.set(key, value);
+  auto file = GgufFile::from_buffer(writer.to_bytes());
+  ASSERT_EQ(file->metadata().size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(file->metadata()[i].key, values[i].first);
+    EXPECT_EQ(file->metadata()[i].value, values[i].second) << values[i].first;
+  }
+}
+
 TEST(GgufWriter, RejectsInconsistentInput) {
   GgufWriter writer;
   EXPECT_THROW(writer.set("bad", Value{ValueType::uint8, uint64_t{256}}), Error);
