@@ -1,0 +1,154 @@
+#include "tokenizer/bpe_encoder.hpp"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "tokenizer/byte_level.hpp"
+#include "tokenizer/utf8.hpp"
+#include "weft/error.hpp"
+
+namespace weft::tokenizer {
+namespace {
+
+struct Symbol {
+  int prev = -1;
+  int next = -1;
+  TokenId id = -1;  // -1: the character is not in the vocabulary
+  uint32_t start = 0;
+  uint32_t length = 0;  // 0 once merged into its left neighbour
+};
+
+struct Candidate {
+  int32_t rank;
+  int left;
+  int right;
+  TokenId left_id;
+  TokenId right_id;
+};
+
+struct CandidateOrder {
+  bool operator()(const Candidate& a, const Candidate& b) const {
+    if (a.rank != b.rank) return a.rank > b.rank;
+    return a.left > b.left;
+  }
+};
+
+// NFC through utf8proc; text that is not valid UTF-8 is left as it is.
+std::string nfc(std::string_view text) {
+  utf8proc_uint8_t* result = nullptr;
+  auto length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                             static_cast<utf8proc_ssize_t>(text.size()), &result,
+                             static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (length < 0) return std::string(text);
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(result, &std::free);
+  return std::string(reinterpret_cast<const char*>(result), static_cast<size_t>(length));
+}
+
+}  // namespace
+
+struct BpeEncoder::Scratch {
+  std::vector<Symbol> symbols;
+  std::vector<Candidate> heap;
+  std::string byte_level_word;
+};
+
+BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pre_(std::move(pre)) {
+  const ByteLevelMap& bytes = byte_level_map();
+  for (int byte = 0; byte < 256; ++byte) {
+    byte_tokens_[byte] = vocab.find(bytes.encode(static_cast<uint8_t>(byte))).value_or(-1);
+  }
+  merges_.reserve(vocab.merges.size());
+  for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
+    std::string_view line = vocab.merges[rank];
+    size_t space = line.size() > 1 ? line.find(' ', 1) : std::string_view::npos;
+    if (space == std::string_view::npos || space + 1 >= line.size()) {
+      throw Error("tokenizer metadata: tokenizer.ggml.merges[" + std::to_string(rank) + "] = '" +
+                  std::string(line) + "' is not two pieces separated by a space");
+    }
+    auto left = vocab.find(line.substr(0, space));
+    auto right = vocab.find(line.substr(space + 1));
+    if (!left || !right) continue;  // a merge of pieces the vocabulary lacks can never apply
+    std::string joined = std::string(line.substr(0, space)).append(line.substr(space + 1));
+    auto result = vocab.find(joined);
+    if (!result) continue;
+    merges_.insert_if_absent(*left, *right, Merge{static_cast<int32_t>(rank), *result});
+  }
+}
+
+void BpeEncoder::encode(std::string_view text, bool /*at_boundary*/,
+                        std::vector<TokenId>& out) const {
+  std::string normalized;
+  if (pre_.normalizes_nfc()) {
+    normalized = nfc(text);
+    text = normalized;
+  }
+  Scratch scratch;
+  for (std::string_view piece : pre_.split(text)) encode_word(piece, scratch, out);
+}
+
+// `word` is raw bytes: each byte is one GPT-2 character, so symbols start as byte tokens.
+void BpeEncoder::encode_word(std::string_view word, Scratch& scratch,
+                             std::vector<TokenId>& out) const {
+  if (pre_.ignores_merges()) {
+    scratch.byte_level_word.clear();
+    byte_level_map().append_encoded(word, scratch.byte_level_word);
+    if (auto id = vocab_.find(scratch.byte_level_word)) {
+      out.push_back(*id);
+      return;
+    }
+  }
+  auto& symbols = scratch.symbols;
+  symbols.clear();
+  for (size_t pos = 0; pos < word.size(); ++pos) {
+    int index = static_cast<int>(pos);
+    symbols.push_back({index - 1, index + 1, byte_tokens_[static_cast<uint8_t>(word[pos])],
+                       static_cast<uint32_t>(pos), 1});
+  }
+  if (!symbols.empty()) symbols.back().next = -1;
+
+  auto& heap = scratch.heap;
+  heap.clear();
+  const CandidateOrder order;
+  auto consider = [&](int left, int right) {
+    if (left < 0 || right < 0) return;
+    if (const Merge* merge = merges_.find(symbols[left].id, symbols[right].id)) {
+      heap.push_back({merge->rank, left, right, symbols[left].id, symbols[right].id});
+      std::push_heap(heap.begin(), heap.end(), order);
+    }
+  };
+  for (size_t i = 1; i < symbols.size(); ++i)
+    consider(static_cast<int>(i) - 1, static_cast<int>(i));
+
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), order);
+    Candidate best = heap.back();
+    heap.pop_back();
+    Symbol& left = symbols[best.left];
+    Symbol& right = symbols[best.right];
+    if (left.length == 0 || right.length == 0 || left.next != best.right ||
+        left.id != best.left_id || right.id != best.right_id) {
+      continue;
+    }
+    left.id = merges_.find(left.id, right.id)->result;
+    left.length += right.length;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = best.left;
+    right.length = 0;
+    consider(left.prev, best.left);
+    consider(best.left, left.next);
+  }
+
+  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
+    if (symbols[i].id >= 0) {
+      out.push_back(symbols[i].id);
+    } else if (vocab_.unk) {
+      out.push_back(*vocab_.unk);
+    }
+  }
+}
+
+}  // namespace weft::tokenizer
