@@ -15,6 +15,7 @@
 #include "model/synthetic/synthetic_model.hpp"
 #include "support/shared_files.hpp"
 #include "tensor/quant_formats.hpp"
+#include "tokenizer/hf_import.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model::synthetic {
@@ -172,7 +173,7 @@ TEST(SyntheticModel, CopiesTheTokenizerOfAGguf) {
       gguf::GgufFile::open(test::shared_path("models/stories260K/stories260K-f32.gguf").string());
   auto options = options_for(small_shape("llama"), "q8_0");
   options.shape.vocab = 1000;  // follows the tokenizer instead
-  options.tokenizer = source;
+  options.tokenizer = tokenizer_metadata_of(*source);
   const auto model = generate(options);
   const auto tokens = source->get_string_array("tokenizer.ggml.tokens");
   ASSERT_TRUE(tokens);
@@ -187,6 +188,23 @@ TEST(SyntheticModel, CopiesTheTokenizerOfAGguf) {
               gguf::format_value(entry.value, gguf::FormatLimits::none()))
         << entry.key;
   }
+}
+
+TEST(SyntheticModel, TakesATokenizerImportedFromTokenizerJson) {
+  const auto imported = tokenizer::hf_tokenizer_metadata_from_file(
+      test::shared_path("models/smollm2-tokenizer/tokenizer.json"));
+  auto options = options_for(small_shape("llama"), "q8_0");
+  options.tokenizer = imported;
+  const auto model = generate(options);
+  for (const auto& entry : imported) {
+    ASSERT_TRUE(model.file->has(entry.key)) << entry.key;
+    EXPECT_EQ(gguf::format_value(*model.file->find(entry.key), gguf::FormatLimits::none()),
+              gguf::format_value(entry.value, gguf::FormatLimits::none()))
+        << entry.key;
+  }
+  const auto tokens = model.file->get_string_array("tokenizer.ggml.tokens");
+  ASSERT_TRUE(tokens);
+  EXPECT_EQ(model.file->find_tensor("token_embd.weight")->shape[1], tokens->size());
 }
 
 TEST(SyntheticModel, PlaceholderVocabularyIsCompleteAndUnique) {

@@ -176,23 +176,30 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
   writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
 }
 
-uint32_t token_count(const gguf::GgufFile& source) {
-  const auto tokens = source.get_string_array("tokenizer.ggml.tokens");
-  if (!tokens || tokens->empty()) {
-    throw Error(ErrorCode::invalid_request,
-                source.path() + ": no tokenizer.ggml.tokens array to copy a tokenizer from");
+uint32_t token_count(const std::vector<gguf::MetadataEntry>& tokenizer) {
+  for (const auto& entry : tokenizer) {
+    if (entry.key != "tokenizer.ggml.tokens") continue;
+    const auto* tokens = std::get_if<gguf::ArrayValue>(&entry.value.data);
+    if (tokens != nullptr && !tokens->elements.empty()) {
+      return static_cast<uint32_t>(tokens->elements.size());
+    }
   }
-  return static_cast<uint32_t>(tokens->size());
-}
-
-// Copies every tokenizer.* key (vocabulary, merges, special ids, chat template).
-void copy_tokenizer(gguf::GgufWriter& writer, const gguf::GgufFile& source) {
-  for (const auto& entry : source.metadata()) {
-    if (entry.key.rfind("tokenizer.", 0) == 0) writer.set(entry.key, entry.value);
-  }
+  throw Error(ErrorCode::invalid_request,
+              "the tokenizer to copy has no tokenizer.ggml.tokens array");
 }
 
 }  // namespace
+
+std::vector<gguf::MetadataEntry> tokenizer_metadata_of(const gguf::GgufFile& file) {
+  std::vector<gguf::MetadataEntry> entries;
+  for (const auto& entry : file.metadata()) {
+    if (entry.key.rfind("tokenizer.", 0) == 0) entries.push_back(entry);
+  }
+  if (entries.empty()) {
+    throw Error(ErrorCode::invalid_request, file.path() + ": no tokenizer.* metadata to copy");
+  }
+  return entries;
+}
 
 uint64_t synthetic_stream(uint64_t seed, const std::string& tensor_name) {
   uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a
@@ -212,11 +219,12 @@ float synthetic_normal(uint64_t key, uint64_t index) {
 SyntheticModel SyntheticModel::generate(const SyntheticOptions& options) {
   SyntheticModel model;
   model.shape_ = options.shape;
-  if (options.tokenizer) model.shape_.vocab = token_count(*options.tokenizer);
+  const bool copied = !options.tokenizer.empty();
+  if (copied) model.shape_.vocab = token_count(options.tokenizer);
   validate(model.shape_);
   add_model_metadata(model.writer_, model.shape_, options.recipe, options.seed);
-  if (options.tokenizer) {
-    copy_tokenizer(model.writer_, *options.tokenizer);
+  if (copied) {
+    for (const auto& entry : options.tokenizer) model.writer_.set(entry.key, entry.value);
   } else {
     add_placeholder_vocab(model.writer_, model.shape_.vocab);
   }

@@ -21,9 +21,10 @@ struct SyntheticOptions {
   TypeRecipe recipe;
   uint64_t seed = 1;
   unsigned threads = 0;  // 0: one per hardware thread
-  // GGUF whose tokenizer.* keys are copied (the vocabulary size then follows its token
-  // count); null: a generated placeholder vocabulary of shape.vocab tokens.
-  std::shared_ptr<const gguf::GgufFile> tokenizer;
+  // tokenizer.* metadata to write (from a GGUF, or imported from a tokenizer.json); the
+  // vocabulary size then follows its token count. Empty: a generated placeholder
+  // vocabulary of shape.vocab tokens.
+  std::vector<gguf::MetadataEntry> tokenizer;
 };
 
 // The weights are values of a counter-based generator keyed by (seed, tensor name, index),
@@ -56,6 +57,9 @@ class SyntheticModel {
 // Gaussian-like value (mean 0, variance 1, Irwin–Hall of 4 uniforms) number `index` of the
 // stream `key`.
 float synthetic_normal(uint64_t key, uint64_t index);
+// Every tokenizer.* entry of a GGUF (vocabulary, merges, special ids, chat template).
+std::vector<gguf::MetadataEntry> tokenizer_metadata_of(const gguf::GgufFile& file);
+
 // The stream key of a tensor.
 uint64_t synthetic_stream(uint64_t seed, const std::string& tensor_name);
 
