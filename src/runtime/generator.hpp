@@ -39,7 +39,7 @@ struct GeneratorSettings {
   // ends the generation with StopReason::length; a prompt longer than it is an error.
   uint32_t context_length = 0;
   // Injected so that tests can check timings exactly; steady_clock when empty.
-  std::function<std::chrono::steady_clock::time_point()> clock;
+  std::function<std::chrono::steady_clock::time_point()> clock = {};
 };
 
 class Generator {
