@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   std::vector<weft::cli::Command> commands = {
       weft::cli::add_run_command(app),
       weft::cli::add_backends_command(app),
+      weft::cli::add_serve_command(app),
+      weft::cli::add_status_command(app),
   };
 
   try {
