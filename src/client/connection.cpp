@@ -83,6 +83,10 @@ void Connection::close() {
   }
 }
 
+void Connection::shutdown_write() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 void Connection::write_all(std::string_view bytes) {
   while (!bytes.empty()) {
     if (fd_ < 0) throw Error(ErrorCode::backend_unavailable, "connection is closed");

@@ -25,6 +25,8 @@ class Connection {
   bool timed_out() const { return timed_out_; }
   bool closed() const { return fd_ < 0 || eof_; }
   void close();
+  // Half-close: the peer sees EOF but can still answer what was sent.
+  void shutdown_write();
   const Address& address() const { return address_; }
 
  private:
