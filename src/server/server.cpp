@@ -152,11 +152,13 @@ class Daemon {
 
   void become_ready() {
     context_.set_lifecycle(Lifecycle::ready);
-    on_loop(io_, [this] { listeners_.open_inference(); });
     json detail = json::object();
-    if (auto tcp = listeners_.tcp_endpoint()) {
-      detail["tcp"] = tcp->address().to_string() + ":" + std::to_string(tcp->port());
-    }
+    on_loop(io_, [this, &detail] {
+      listeners_.open_inference();
+      if (auto tcp = listeners_.tcp_endpoint()) {
+        detail["tcp"] = tcp->address().to_string() + ":" + std::to_string(tcp->port());
+      }
+    });
     bus_.publish_state("ready", detail);
     context_.log(
         LogLevel::info,
