@@ -156,6 +156,45 @@ TEST(ServeLifecycle, SigtermDrainsInFlightRequestsAndExitsZero) {
   EXPECT_FALSE(std::filesystem::exists(daemon.admin_path()));
 }
 
+TEST(ServeLifecycle, AfterTheDrainTimeoutRunningRequestsAreCancelled) {
+  DaemonProcess::Options options;
+  options.args = {"--backend", "stub", "--drain-timeout", "0.2"};
+  options.env["WEFT_STUB_DELAY_MS"] = "1000";
+  DaemonProcess daemon(options);
+  auto client = daemon.connect();
+  auto frames = client.generate(user_request("too-long", "hi", 1000));
+  ASSERT_EQ(frames.next()->type, client::Frame::Type::token);
+  daemon.send_signal(SIGTERM);
+  client::Frame terminal;
+  while (auto frame = frames.next()) terminal = *frame;
+  EXPECT_EQ(terminal.type, client::Frame::Type::done) << terminal.raw;
+  EXPECT_EQ(terminal.stop_reason, "cancelled");
+  EXPECT_EQ(daemon.wait_exit(), 0) << daemon.log();
+}
+
+TEST(ServeLifecycle, ReadsAConfigFileAndRefusesABadOne) {
+  TempDir dir;
+  uint16_t port = free_tcp_port();
+  std::string good = dir.path() + "/good.json";
+  std::ofstream(good) << R"({"backend": "stub", "tcp": "127.0.0.1:)" << port
+                      << R"(", "api_key": "from-file"})";
+  DaemonProcess::Options options;
+  options.args = {"--config", good};
+  DaemonProcess daemon(options);
+  auto client =
+      client::dial_and_wait_ready(client::Address::tcp("127.0.0.1", port), kPatience, "from-file");
+  auto frames = client.generate(user_request("configured", "hi", 1));
+  EXPECT_EQ(collect_frames(frames).terminal.type, client::Frame::Type::done);
+
+  std::string bad = dir.path() + "/bad.json";
+  std::ofstream(bad) << R"({"backend": "stub", "parallel": "eight"})";
+  DaemonProcess::Options bad_options;
+  bad_options.args = {"--config", bad};
+  DaemonProcess refused(bad_options);
+  EXPECT_EQ(refused.wait_exit(), 1);
+  EXPECT_NE(refused.log().find("'parallel'"), std::string::npos) << refused.log();
+}
+
 TEST(ServeLifecycle, SighupReloadsTheModel) {
   DaemonProcess daemon;
   daemon.connect().close();

@@ -79,6 +79,21 @@ TEST(ServeRequests, AppliesTheDefaultsToAMinimalRequest) {
   EXPECT_EQ(frame["content"], stub_answer(user_request("", "hi", 1000000)));
 }
 
+TEST(ServeRequests, TheExtensionsReachTheBackend) {
+  DaemonProcess daemon(stub_daemon({}, 0));
+  auto client = daemon.connect();
+  auto request = user_request("stopped", "hi", 1000);
+  request.options.stop = {"stub"};
+  request.options.seed = 42;
+  request.options.min_p = 0.1f;
+  auto frames = client.generate(request);
+  auto collected = collect_frames(frames);
+  ASSERT_EQ(collected.terminal.type, client::Frame::Type::done) << collected.terminal.raw;
+  EXPECT_EQ(collected.terminal.content, stub_answer(request));
+  EXPECT_EQ(collected.terminal.content.find("stub"), std::string::npos);
+  EXPECT_EQ(collected.terminal.stop_reason, "end");
+}
+
 TEST(ServeRequests, EveryValidationErrorKeepsTheConnectionOpen) {
   DaemonProcess daemon(stub_daemon({}, 0));
   auto connection = raw_connection(daemon);
