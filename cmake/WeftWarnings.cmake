@@ -12,3 +12,10 @@ if(WEFT_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 endif()
+if(WEFT_FUZZ AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  # Everything gets coverage instrumentation and the sanitizers; only fuzz targets link
+  # libFuzzer's main (-fsanitize=fuzzer, tests/fuzz/CMakeLists.txt).
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

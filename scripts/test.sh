@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2 (and CI): install dependencies, build with warnings as errors, run the
-# whole suite through ctest, then the unit tests and fuzzers again under ASan+UBSan.
+# whole suite through ctest, then the unit tests again under ASan+UBSan, then the libFuzzer
+# targets (clang, ASan+UBSan) for a fixed time each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${WEFT_SKIP_DEPS:-0}" != "1" ]; then scripts/install-deps.sh; fi
@@ -25,3 +26,10 @@ if [ "${WEFT_TSAN:-0}" = "1" ]; then
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
     -R '^(Admission|AdminBus|ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
 fi
+
+# libFuzzer targets (clang): build only the fuzzers, run each for WEFT_FUZZ_SECONDS (default
+# 20 s). docs/gguf.md shows a longer local run.
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DWEFT_WERROR=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF
+cmake --build build-fuzz -j "$jobs" --target weft_fuzzers
+(cd build-fuzz && ctest --output-on-failure -L fuzz)

@@ -14,12 +14,15 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "gguf/gguf_value.hpp"
 #include "tensor/element_type.hpp"
 
 namespace weft::gguf {
+
+class ByteStorage;
 
 struct TensorView {
   std::string name;
@@ -36,6 +39,9 @@ struct TensorView {
 class GgufFile {
  public:
   static std::shared_ptr<const GgufFile> open(const std::string& path);
+  // Parses (a copy of) bytes already in memory; `name` stands for the path in errors.
+  static std::shared_ptr<const GgufFile> from_buffer(std::span<const std::byte> bytes,
+                                                     const std::string& name = "<buffer>");
   ~GgufFile();
   GgufFile(const GgufFile&) = delete;
   GgufFile& operator=(const GgufFile&) = delete;
@@ -71,8 +77,12 @@ class GgufFile {
   uint64_t size_ = 0;
   uint64_t data_offset_ = 0;
   const std::byte* mapping_ = nullptr;
+  std::shared_ptr<const ByteStorage> storage_;  // owns what mapping_ points into
   std::vector<MetadataEntry> metadata_;
   std::vector<TensorView> tensors_;
+  // Views into the names above; built once, after which neither vector changes.
+  std::unordered_map<std::string_view, size_t> metadata_index_;
+  std::unordered_map<std::string_view, size_t> tensor_index_;
 };
 
 }  // namespace weft::gguf

@@ -11,9 +11,7 @@ class FakeBackend : public Backend {
  public:
   FakeBackend(std::string name, bool available) : name_(std::move(name)), available_(available) {}
   std::string name() const override { return name_; }
-  Availability available() const override {
-    return {available_, available_ ? "" : "fake reason"};
-  }
+  Availability available() const override { return {available_, available_ ? "" : "fake reason"}; }
   void load(const LoadOptions&) override {}
   ModelInfo model_info() const override { return {}; }
   GenerationStream generate(const GenerationRequest&) override {
@@ -29,8 +27,11 @@ class FakeBackend : public Backend {
 
 BackendRegistry registry_of(std::vector<std::pair<std::string, bool>> backends) {
   BackendRegistry registry;
-  for (auto [name, available] : backends) {
-    registry.add(name, [name, available] { return std::make_unique<FakeBackend>(name, available); });
+  for (const auto& backend : backends) {
+    std::string name = backend.first;
+    bool available = backend.second;
+    registry.add(name,
+                 [name, available] { return std::make_unique<FakeBackend>(name, available); });
   }
   return registry;
 }

@@ -1,0 +1,82 @@
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "cli/commands.hpp"
+#include "cli/inspect_json.hpp"
+#include "gguf/gguf_file.hpp"
+#include "gguf/value_format.hpp"
+
+namespace weft::cli {
+namespace {
+
+struct InspectOptions {
+  std::string path;
+  bool full = false;
+  bool json = false;
+};
+
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+void print_metadata(const gguf::GgufFile& file, const gguf::FormatLimits& limits) {
+  size_t key_width = 0;
+  for (const auto& entry : file.metadata()) key_width = std::max(key_width, entry.key.size());
+  std::printf("metadata: %zu keys\n", file.metadata().size());
+  for (const auto& entry : file.metadata()) {
+    std::printf("  %-*s  %-7s  %s\n", static_cast<int>(key_width), entry.key.c_str(),
+                std::string(gguf::to_string(entry.value.type)).c_str(),
+                gguf::format_value(entry.value, limits).c_str());
+  }
+}
+
+void print_tensors(const gguf::GgufFile& file) {
+  size_t name_width = 4;
+  for (const auto& tensor : file.tensors()) name_width = std::max(name_width, tensor.name.size());
+  std::printf("tensors: %zu (offsets are byte offsets in the file)\n", file.tensors().size());
+  std::printf("  %5s  %-*s  %-5s  %-22s  %12s  %12s\n", "#", static_cast<int>(name_width), "name",
+              "type", "shape", "offset", "bytes");
+  size_t index = 0;
+  for (const auto& tensor : file.tensors()) {
+    std::printf("  %5zu  %-*s  %-5s  %-22s  %12llu  %12llu\n", index++,
+                static_cast<int>(name_width), tensor.name.c_str(),
+                std::string(tensor::traits_of(tensor.type).name).c_str(),
+                shape_text(tensor.shape).c_str(),
+                static_cast<unsigned long long>(file.data_offset() + tensor.offset),
+                static_cast<unsigned long long>(tensor.size_bytes));
+  }
+}
+
+int inspect(const InspectOptions& options) {
+  auto file = gguf::GgufFile::open(options.path);
+  gguf::FormatLimits limits = options.full ? gguf::FormatLimits::none() : gguf::FormatLimits{};
+  if (options.json) {
+    auto json = inspect_json(*file, limits.array_elements);
+    std::puts(json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("%s: GGUF v%u, %llu bytes, alignment %llu, tensor data at byte %llu\n",
+              file->path().c_str(), file->version(),
+              static_cast<unsigned long long>(file->file_size()),
+              static_cast<unsigned long long>(file->alignment()),
+              static_cast<unsigned long long>(file->data_offset()));
+  print_metadata(*file, limits);
+  print_tensors(*file);
+  return 0;
+}
+
+}  // namespace
+
+Command add_inspect_command(CLI::App& app) {
+  auto options = std::make_shared<InspectOptions>();
+  auto* sub = app.add_subcommand("inspect", "Show a GGUF file's metadata and tensor table");
+  sub->add_option("file", options->path, "GGUF file")->required()->check(CLI::ExistingFile);
+  sub->add_flag("--full", options->full, "Show every array element and whole strings");
+  sub->add_flag("--json", options->json, "Print one JSON object instead of text");
+  return {sub, [options] { return inspect(*options); }};
+}
+
+}  // namespace weft::cli
