@@ -18,7 +18,6 @@ constexpr size_t kMaxPipelined = 16;
 InferenceSession::InferenceSession(Socket socket, ServerContext& context, Transport transport)
     : socket_(std::move(socket)),
       context_(context),
-      transport_(transport),
       strand_(asio::make_strand(socket_.get_executor())),
       authenticated_(transport == Transport::unix_socket || context.api_key().empty()) {}
 

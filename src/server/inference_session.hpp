@@ -61,7 +61,6 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
 
   Socket socket_;
   ServerContext& context_;
-  const Transport transport_;
   asio::strand<asio::any_io_executor> strand_;
   uint64_t session_id_ = 0;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
