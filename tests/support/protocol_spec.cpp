@@ -1,7 +1,6 @@
 #include "support/protocol_spec.hpp"
 
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -49,9 +48,14 @@ std::map<std::string, RequestFieldSpec> inferd_request_fields() {
 std::vector<unsigned> image_token_budgets() {
   std::string rule = inferd_request_fields().at("image_token_budget").rule;
   std::vector<unsigned> budgets;
-  std::regex number("[0-9]+");
-  for (std::sregex_iterator it(rule.begin(), rule.end(), number), done; it != done; ++it) {
-    budgets.push_back(static_cast<unsigned>(std::stoul(it->str())));
+  std::string digits;
+  for (char c : rule + " ") {
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (!digits.empty()) {
+      budgets.push_back(static_cast<unsigned>(std::stoul(digits)));
+      digits.clear();
+    }
   }
   return budgets;
 }
