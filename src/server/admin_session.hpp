@@ -2,9 +2,9 @@
 // writes, and is dropped when it falls kAdminBacklogLimit frames behind.
 #pragma once
 
-#include <asio.hpp>
 #include <atomic>
 #include <deque>
+#include "server/asio.hpp"
 
 #include "server/admin_bus.hpp"
 

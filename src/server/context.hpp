@@ -2,7 +2,6 @@
 // lifecycle state, worker threads and the log. Thread-safe.
 #pragma once
 
-#include <asio.hpp>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -10,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <vector>
+#include "server/asio.hpp"
 
 #include "server/admission.hpp"
 #include "server/config.hpp"

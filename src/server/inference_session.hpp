@@ -4,12 +4,12 @@
 #pragma once
 
 #include <array>
-#include <asio.hpp>
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
 #include <variant>
+#include "server/asio.hpp"
 
 #include "protocol/framing.hpp"
 #include "protocol/request_codec.hpp"

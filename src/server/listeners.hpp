@@ -2,10 +2,10 @@
 // optional loopback TCP listener. Every method runs on the event loop's thread.
 #pragma once
 
-#include <asio.hpp>
 #include <memory>
 #include <optional>
 #include <string>
+#include "server/asio.hpp"
 
 #include "server/admin_bus.hpp"
 #include "server/context.hpp"
