@@ -15,6 +15,17 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERRO
   -DWEFT_SANITIZE=ON -DWEFT_BUILD_BENCH=OFF
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L 'unit|fuzz')
+# The daemon's end-to-end tests against the sanitized `weft` binary.
+(cd build-asan && ctest --output-on-failure -j "$jobs" -R '^(ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
+
+# Optional (WEFT_TSAN=1): the server's unit and end-to-end tests under ThreadSanitizer.
+if [ "${WEFT_TSAN:-0}" = "1" ]; then
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON \
+    -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF
+  cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
+    -R '^(Admission|AdminBus|ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
+fi
 
 # libFuzzer targets (clang): build only the fuzzers, run each for WEFT_FUZZ_SECONDS (default
 # 20 s). docs/gguf.md shows a longer local run.

@@ -64,7 +64,12 @@ StubBackend::StubBackend(StubConfig config) : config_(std::move(config)) {
   }
 }
 
-void StubBackend::load(const LoadOptions&) {}
+void StubBackend::load(const LoadOptions&) {
+  // Lets daemon tests observe the loading phase and ready gating (WEFT_STUB_LOAD_DELAY_MS).
+  if (const char* delay = std::getenv("WEFT_STUB_LOAD_DELAY_MS")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::strtol(delay, nullptr, 10)));
+  }
+}
 
 ModelInfo StubBackend::model_info() const {
   ModelInfo info;

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/generation_options.hpp"
+#include "weft/client.hpp"
 #include "weft/error.hpp"
 #include "weft/registry.hpp"
 
@@ -14,18 +15,44 @@ struct RunOptions {
   std::string model;
   std::string prompt;
   bool raw = false;
+  std::string host;     // a daemon's address: generate there instead of locally
+  std::string api_key;  // for a TCP daemon that requires one
   LoadOptions load;
   GenerationOptions generation;
 };
 
+// Streams the answer from a daemon (inferd protocol v1) instead of a local backend.
+int run_on_daemon(const RunOptions& options) {
+  if (options.raw) throw Error(ErrorCode::invalid_request, "--raw is not available with --host");
+  auto daemon = client::Client::dial(client::Address::parse(options.host), options.api_key);
+  GenerationRequest request;
+  request.messages.push_back({Role::user, options.prompt});
+  request.options = options.generation;
+  auto frames = daemon.generate(request);
+  while (auto frame = frames.next()) {
+    if (frame->type == client::Frame::Type::token) {
+      std::fwrite(frame->content.data(), 1, frame->content.size(), stdout);
+      std::fflush(stdout);
+    } else if (frame->type == client::Frame::Type::error) {
+      std::fputc('\n', stdout);
+      throw Error(ErrorCode::backend_unavailable, frame->code + ": " + frame->message);
+    } else if (frame->type == client::Frame::Type::done) {
+      std::fputc('\n', stdout);
+    }
+  }
+  return 0;
+}
+
 int run_prompt(const RunOptions& options) {
+  if (!options.host.empty()) return run_on_daemon(options);
   auto registry = BackendRegistry::with_builtin_backends();
   std::string model = options.model;
   // With no model and no choice of backend, the bundled model runs when the engine can.
   if (model.empty() && options.backend.empty() && registry.contains("native")) {
     model = default_model_path();
   }
-  auto selection = select_backend(registry, SelectionInputs::from_environment(options.backend, model));
+  auto selection =
+      select_backend(registry, SelectionInputs::from_environment(options.backend, model));
   auto backend = registry.create(selection.backend);
   LoadOptions load = options.load;
   load.model_path = model;
@@ -64,6 +91,11 @@ Command add_run_command(CLI::App& app) {
   sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
+  sub->add_option("--host", options->host,
+                  "Ask a running `weft serve` at ADDR instead (a socket path, unix:PATH or "
+                  "HOST:PORT)");
+  sub->add_option("--api-key", options->api_key, "API key for a TCP daemon that requires one")
+      ->envname("WEFT_API_KEY");
   add_generation_options(*sub, options->generation);
   return {sub, [options] { return run_prompt(*options); }};
 }

@@ -16,6 +16,8 @@ struct Command {
 Command add_run_command(CLI::App& app);
 Command add_backends_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
+Command add_serve_command(CLI::App& app);
+Command add_status_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_mkmodel_command(CLI::App& app);
 Command add_tokenize_command(CLI::App& app);

@@ -1,0 +1,121 @@
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "server/config.hpp"
+#include "server/server.hpp"
+
+namespace weft::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config_file;
+  server::ServeSettings settings;
+};
+
+server::ServeConfig resolve(const ServeFlags& flags) {
+  server::ServeSettings file;
+  std::string config_file = flags.config_file;
+  if (config_file.empty()) {
+    if (const char* env = std::getenv("WEFT_CONFIG")) config_file = env;
+  }
+  if (!config_file.empty()) file = server::settings_from_file(config_file);
+  auto merged =
+      file.overridden_by(server::settings_from_environment()).overridden_by(flags.settings);
+  return server::finalize(merged);
+}
+
+spdlog::level::level_enum to_spdlog(const std::string& level) {
+  return spdlog::level::from_str(level);
+}
+
+server::LogFunction make_log(const std::string& level) {
+  auto logger =
+      std::make_shared<spdlog::logger>("weft", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  logger->set_level(to_spdlog(level));
+  logger->flush_on(spdlog::level::trace);
+  return [logger](server::LogLevel level, const std::string& line) {
+    switch (level) {
+      case server::LogLevel::debug:
+        logger->debug(line);
+        break;
+      case server::LogLevel::info:
+        logger->info(line);
+        break;
+      case server::LogLevel::warn:
+        logger->warn(line);
+        break;
+      case server::LogLevel::error:
+        logger->error(line);
+        break;
+    }
+  };
+}
+
+int serve(const ServeFlags& flags) {
+  server::ServerOptions options;
+  options.config = resolve(flags);
+  options.reload_config = [flags] { return resolve(flags); };
+  options.log = make_log(options.config.log_level);
+  options.registry = BackendRegistry::with_builtin_backends();
+  return server::run_server(std::move(options));
+}
+
+void add_flag_to(CLI::App& sub, const std::string& name, std::optional<bool>& target,
+                 const std::string& help) {
+  sub.add_flag_callback(
+      name, [&target] { target = true; }, help);
+}
+
+}  // namespace
+
+Command add_serve_command(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto& s = flags->settings;
+  auto* sub = app.add_subcommand(
+      "serve",
+      "Run the daemon: inferd protocol v1 on a Unix socket (and loopback TCP when asked) plus "
+      "the admin socket. Precedence: flags, then WEFT_* environment variables, then the "
+      "config file. See docs/serve.md.");
+  sub->add_option("--config", flags->config_file,
+                  "JSON config file; keys are the long option names with '_' for '-' "
+                  "(env WEFT_CONFIG)");
+  sub->add_option("-b,--backend", s.backend,
+                  "Backend (see `weft backends`); default: auto-selection (env WEFT_BACKEND)");
+  sub->add_option("-m,--model", s.model,
+                  "GGUF model file (native) or model name (remote backends) (env WEFT_MODEL)");
+  sub->add_option("-c,--ctx", s.context_length, "Context length override (env WEFT_CTX)");
+  sub->add_option("-t,--threads", s.threads, "Threads, 0 = physical cores (env WEFT_THREADS)");
+  sub->add_option("--gpu-layers", s.gpu_layers,
+                  "Layers to offload to an accelerator (env WEFT_GPU_LAYERS)");
+  sub->add_option(
+      "--runtime-dir", s.runtime_dir,
+      "Directory of infer.sock, admin.sock and weft.lock; default $XDG_RUNTIME_DIR/weft, "
+      "else $HOME/.weft/run, else /tmp/weft-UID (env WEFT_RUNTIME_DIR)");
+  sub->add_option("--tcp", s.tcp,
+                  "Also listen on TCP HOST:PORT, e.g. 127.0.0.1:47321 (env WEFT_TCP)");
+  add_flag_to(*sub, "--allow-non-loopback", s.allow_non_loopback,
+              "Allow --tcp on a non-loopback address (env WEFT_ALLOW_NON_LOOPBACK=1)");
+  sub->add_option(
+      "--api-key", s.api_key,
+      "Key that TCP clients must send first ({\"type\":\"auth\",\"key\":…}) (env WEFT_API_KEY)");
+  sub->add_option("--api-key-file", s.api_key_file,
+                  "Read the API key from the first line of a file (env WEFT_API_KEY_FILE)");
+  sub->add_option("--parallel", s.parallel,
+                  "Generations that run at once (default 8) (env WEFT_PARALLEL)");
+  sub->add_option(
+      "--queue", s.queue,
+      "Requests that may wait for a slot; beyond that queue_full (default 64) (env WEFT_QUEUE)");
+  sub->add_option(
+      "--drain-timeout", s.drain_timeout_seconds,
+      "Seconds that SIGTERM waits for in-flight requests before cancelling them (default 30) "
+      "(env WEFT_DRAIN_TIMEOUT)");
+  sub->add_option("--log-level", s.log_level,
+                  "trace, debug, info, warn, error or off (default info) (env WEFT_LOG_LEVEL)");
+  return {sub, [flags] { return serve(*flags); }};
+}
+
+}  // namespace weft::cli

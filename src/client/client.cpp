@@ -1,0 +1,104 @@
+#include <cerrno>
+#include <thread>
+
+#include "client/connection.hpp"
+#include "protocol/request_codec.hpp"
+#include "protocol/response_codec.hpp"
+#include "weft/client.hpp"
+#include "weft/error.hpp"
+
+namespace weft::client {
+
+FrameStream::FrameStream(std::shared_ptr<Connection> connection)
+    : connection_(std::move(connection)) {}
+
+std::optional<Frame> FrameStream::next() {
+  if (finished_) return std::nullopt;
+  auto line = connection_->read_line();
+  if (!line) {
+    finished_ = true;
+    throw Error(ErrorCode::backend_unavailable,
+                "daemon at " + connection_->address().to_string() +
+                    " closed the connection before the request finished");
+  }
+  Frame frame = protocol::decode_response(*line);
+  if (frame.terminal()) finished_ = true;
+  return frame;
+}
+
+void FrameStream::cancel() {
+  finished_ = true;
+  connection_->close();
+}
+
+Client::Client(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+
+Client Client::dial(const Address& address, const std::string& api_key) {
+  std::shared_ptr<Connection> connection;
+  try {
+    connection = Connection::open(address);
+  } catch (const ConnectFailure& failure) {
+    throw Error(ErrorCode::backend_unavailable, failure.message);
+  }
+  if (address.kind == Address::Kind::tcp && !api_key.empty()) {
+    connection->write_all(protocol::encode_auth(api_key));
+  }
+  return Client(std::move(connection));
+}
+
+FrameStream Client::generate(const GenerationRequest& request) {
+  for (const auto& message : request.messages) {
+    if (message.role == Role::tool) {
+      throw Error(ErrorCode::invalid_request, "inferd protocol v1 has no 'tool' role");
+    }
+  }
+  connection_->write_all(protocol::encode_request(request));
+  return FrameStream(connection_);
+}
+
+void Client::send_line(std::string_view line) {
+  connection_->write_all(line);
+}
+
+FrameStream Client::frames() {
+  return FrameStream(connection_);
+}
+
+void Client::close() {
+  connection_->close();
+}
+
+bool is_transient_connect_error(int errno_value) {
+  return errno_value == ECONNREFUSED || errno_value == ENOENT || errno_value == ETIMEDOUT ||
+         errno_value == EADDRNOTAVAIL;
+}
+
+Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
+                           const std::string& api_key) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  std::chrono::milliseconds backoff(100);
+  const std::chrono::milliseconds max_backoff(5000);
+  while (true) {
+    try {
+      auto connection = Connection::open(address);
+      if (address.kind == Address::Kind::tcp && !api_key.empty()) {
+        connection->write_all(protocol::encode_auth(api_key));
+      }
+      return Client(std::move(connection));
+    } catch (const ConnectFailure& failure) {
+      if (!is_transient_connect_error(failure.errno_value)) {
+        throw Error(ErrorCode::backend_unavailable, failure.message);
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) {
+        throw Error(ErrorCode::backend_unavailable, failure.message + " (gave up after " +
+                                                        std::to_string(timeout.count()) + " ms)");
+      }
+      std::this_thread::sleep_for(std::min(backoff, left));
+      backoff = std::min(backoff * 2, max_backoff);
+    }
+  }
+}
+
+}  // namespace weft::client

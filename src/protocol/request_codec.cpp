@@ -1,0 +1,207 @@
+#include "protocol/request_codec.hpp"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace weft::protocol {
+namespace {
+
+using nlohmann::json;
+
+// Thrown inside decoding only; becomes an InvalidRequest naming the field.
+struct FieldError {
+  std::string message;
+};
+
+constexpr uint32_t kImageTokenBudgets[] = {70, 140, 280, 560, 1120};
+
+// Absent and null both mean "not given", so clients that write null for unset fields work.
+const json* find_field(const json& object, const char* key) {
+  auto found = object.find(key);
+  if (found == object.end() || found->is_null()) return nullptr;
+  return &*found;
+}
+
+uint64_t read_unsigned(const json& value, const char* key, uint64_t max) {
+  if (!value.is_number_integer()) {
+    throw FieldError{std::string("'") + key + "' must be an integer"};
+  }
+  if (!value.is_number_unsigned()) {
+    throw FieldError{std::string("'") + key + "' must be >= 0, got " + value.dump()};
+  }
+  uint64_t number = value.get<uint64_t>();
+  if (number > max) {
+    throw FieldError{std::string("'") + key + "' must be at most " + std::to_string(max) +
+                     ", got " + value.dump()};
+  }
+  return number;
+}
+
+std::optional<uint32_t> optional_u32(const json& object, const char* key) {
+  const json* value = find_field(object, key);
+  if (!value) return std::nullopt;
+  return static_cast<uint32_t>(read_unsigned(*value, key, std::numeric_limits<uint32_t>::max()));
+}
+
+std::optional<float> optional_number(const json& object, const char* key) {
+  const json* value = find_field(object, key);
+  if (!value) return std::nullopt;
+  if (!value->is_number()) throw FieldError{std::string("'") + key + "' must be a number"};
+  return value->get<float>();
+}
+
+// Extensions only: ranges that a sampler cannot honour otherwise.
+std::optional<float> optional_number_in(const json& object, const char* key, float low,
+                                        float high) {
+  auto number = optional_number(object, key);
+  if (number && (*number < low || *number > high)) {
+    throw FieldError{std::string("'") + key + "' must be between " + json(low).dump() + " and " +
+                     json(high).dump() + ", got " + object.at(key).dump()};
+  }
+  return number;
+}
+
+Message decode_message(const json& value, size_t index) {
+  const std::string where = "messages[" + std::to_string(index) + "]";
+  if (!value.is_object()) throw FieldError{where + " must be an object {role, content}"};
+  const json* role = find_field(value, "role");
+  if (!role || !role->is_string()) throw FieldError{where + ".role must be a string"};
+  const auto& role_name = role->get_ref<const std::string&>();
+  if (role_name != "system" && role_name != "user" && role_name != "assistant") {
+    throw FieldError{where + ".role must be \"system\", \"user\" or \"assistant\", got " +
+                     role->dump()};
+  }
+  const json* content = find_field(value, "content");
+  if (!content || !content->is_string()) throw FieldError{where + ".content must be a string"};
+  return {*parse_role(role_name), content->get<std::string>()};
+}
+
+std::vector<Message> decode_messages(const json& object) {
+  const json* messages = find_field(object, "messages");
+  if (!messages) throw FieldError{"'messages' is required"};
+  if (!messages->is_array()) throw FieldError{"'messages' must be an array"};
+  if (messages->empty()) throw FieldError{"'messages' must not be empty"};
+  std::vector<Message> decoded;
+  decoded.reserve(messages->size());
+  for (size_t i = 0; i < messages->size(); ++i)
+    decoded.push_back(decode_message((*messages)[i], i));
+  return decoded;
+}
+
+std::vector<std::string> decode_stop(const json& object) {
+  const json* stop = find_field(object, "stop");
+  if (!stop) return {};
+  if (!stop->is_array()) throw FieldError{"'stop' must be an array of strings"};
+  std::vector<std::string> strings;
+  for (size_t i = 0; i < stop->size(); ++i) {
+    const json& entry = (*stop)[i];
+    if (!entry.is_string() || entry.get_ref<const std::string&>().empty()) {
+      throw FieldError{"stop[" + std::to_string(i) + "] must be a non-empty string"};
+    }
+    strings.push_back(entry.get<std::string>());
+  }
+  return strings;
+}
+
+void decode_spec_fields(const json& object, DecodedRequest& decoded) {
+  GenerationOptions& options = decoded.request.options;
+  decoded.request.messages = decode_messages(object);
+  options.temperature = optional_number(object, "temperature").value_or(kDefaultTemperature);
+  options.top_p = optional_number(object, "top_p").value_or(kDefaultTopP);
+  options.top_k = optional_u32(object, "top_k").value_or(kDefaultTopK);
+  options.max_tokens = optional_u32(object, "max_tokens").value_or(kDefaultMaxTokens);
+  if (const json* stream = find_field(object, "stream")) {
+    if (!stream->is_boolean()) throw FieldError{"'stream' must be a boolean"};
+    decoded.stream = stream->get<bool>();
+  }
+  if (const json* budget = find_field(object, "image_token_budget")) {
+    uint64_t value =
+        read_unsigned(*budget, "image_token_budget", std::numeric_limits<uint32_t>::max());
+    bool allowed = false;
+    for (uint32_t candidate : kImageTokenBudgets) allowed = allowed || candidate == value;
+    if (!allowed) {
+      throw FieldError{"'image_token_budget' must be one of 70, 140, 280, 560, 1120, got " +
+                       budget->dump()};
+    }
+    decoded.image_token_budget = static_cast<uint32_t>(value);
+  }
+  if (const json* grammar = find_field(object, "grammar")) {
+    if (!grammar->is_string()) throw FieldError{"'grammar' must be a string"};
+    // Silently ignoring a grammar would return unconstrained text as if it were constrained.
+    if (!grammar->get_ref<const std::string&>().empty()) {
+      throw FieldError{"grammar not supported yet"};
+    }
+  }
+}
+
+void decode_extensions(const json& object, GenerationOptions& options) {
+  options.stop = decode_stop(object);
+  if (const json* seed = find_field(object, "seed")) {
+    options.seed = read_unsigned(*seed, "seed", std::numeric_limits<uint64_t>::max());
+  }
+  options.min_p = optional_number_in(object, "min_p", 0.0f, 1.0f);
+  options.repeat_penalty = optional_number_in(object, "repeat_penalty", 0.0f, 100.0f);
+  options.presence_penalty = optional_number_in(object, "presence_penalty", -100.0f, 100.0f);
+  options.frequency_penalty = optional_number_in(object, "frequency_penalty", -100.0f, 100.0f);
+}
+
+std::string read_id(const json& object) {
+  const json* id = find_field(object, "id");
+  if (id && id->is_string()) return id->get<std::string>();
+  return {};
+}
+
+}  // namespace
+
+DecodedFrame decode_request(std::string_view line) {
+  json object = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (object.is_discarded()) return UnparseableFrame{"frame is not valid JSON"};
+  if (!object.is_object()) return UnparseableFrame{"frame is not a JSON object"};
+  if (const json* type = find_field(object, "type"); type && *type == "auth") {
+    const json* key = find_field(object, "key");
+    return AuthFrame{key && key->is_string() ? key->get<std::string>() : std::string()};
+  }
+  DecodedRequest decoded;
+  decoded.request.id = read_id(object);
+  try {
+    if (const json* id = find_field(object, "id"); id && !id->is_string()) {
+      throw FieldError{"'id' must be a string"};
+    }
+    decode_spec_fields(object, decoded);
+    decode_extensions(object, decoded.request.options);
+  } catch (const FieldError& error) {
+    return InvalidRequest{decoded.request.id, error.message};
+  } catch (const json::exception& error) {
+    return InvalidRequest{decoded.request.id, error.what()};
+  }
+  return decoded;
+}
+
+std::string encode_request(const GenerationRequest& request) {
+  json object;
+  object["id"] = request.id;
+  json messages = json::array();
+  for (const auto& message : request.messages) {
+    messages.push_back(
+        {{"role", std::string(to_string(message.role))}, {"content", message.content}});
+  }
+  object["messages"] = std::move(messages);
+  const GenerationOptions& options = request.options;
+  object["max_tokens"] = options.max_tokens;
+  if (options.temperature) object["temperature"] = *options.temperature;
+  if (options.top_p) object["top_p"] = *options.top_p;
+  if (options.top_k) object["top_k"] = *options.top_k;
+  if (options.min_p) object["min_p"] = *options.min_p;
+  if (options.seed) object["seed"] = *options.seed;
+  if (!options.stop.empty()) object["stop"] = options.stop;
+  if (options.repeat_penalty) object["repeat_penalty"] = *options.repeat_penalty;
+  if (options.presence_penalty) object["presence_penalty"] = *options.presence_penalty;
+  if (options.frequency_penalty) object["frequency_penalty"] = *options.frequency_penalty;
+  return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string encode_auth(std::string_view key) {
+  return json{{"type", "auth"}, {"key", std::string(key)}}.dump() + "\n";
+}
+
+}  // namespace weft::protocol

@@ -1,0 +1,51 @@
+// Requests of inferd protocol v1 (PROTOCOLS §1) and weft's additive extensions
+// (docs/protocol.md): decoding with validation and server-side defaults, and encoding for
+// the client library.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "weft/types.hpp"
+
+namespace weft::protocol {
+
+// The spec's server-side defaults.
+inline constexpr float kDefaultTemperature = 1.0f;
+inline constexpr float kDefaultTopP = 0.95f;
+inline constexpr uint32_t kDefaultTopK = 64;
+inline constexpr uint32_t kDefaultMaxTokens = 1000;
+
+struct DecodedRequest {
+  GenerationRequest request;  // every spec default applied
+  bool stream = true;         // token frames are sent either way
+  std::optional<uint32_t> image_token_budget;
+};
+
+// A well-formed frame with a bad field: answered with `invalid_request`, connection stays.
+struct InvalidRequest {
+  std::string id;  // the request's id when it could be read, else ""
+  std::string message;
+};
+
+// Not a JSON object at all: answered with an error frame whose id is "", then close.
+struct UnparseableFrame {
+  std::string message;
+};
+
+// `{"type":"auth","key":…}`: the first line of an authenticated TCP connection.
+struct AuthFrame {
+  std::string key;
+};
+
+using DecodedFrame = std::variant<DecodedRequest, InvalidRequest, UnparseableFrame, AuthFrame>;
+
+DecodedFrame decode_request(std::string_view line);
+
+// One line (with its `\n`) carrying `request`; only options that are set are written.
+std::string encode_request(const GenerationRequest& request);
+std::string encode_auth(std::string_view key);
+
+}  // namespace weft::protocol

@@ -1,0 +1,80 @@
+#include "protocol/response_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "weft/error.hpp"
+
+namespace weft::protocol {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string to_line(const json& frame) {
+  return frame.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string string_or_empty(const json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+uint32_t u32_or_zero(const json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_number_unsigned() ? found->get<uint32_t>() : 0;
+}
+
+client::Frame::Type frame_type(std::string_view type) {
+  if (type == "token") return client::Frame::Type::token;
+  if (type == "done") return client::Frame::Type::done;
+  if (type == "error") return client::Frame::Type::error;
+  if (type == "status") return client::Frame::Type::status;
+  return client::Frame::Type::unknown;
+}
+
+}  // namespace
+
+std::string encode_token(std::string_view id, std::string_view content) {
+  return to_line({{"id", id}, {"type", "token"}, {"content", content}});
+}
+
+std::string encode_done(std::string_view id, std::string_view full_text, const Usage& usage,
+                        StopReason reason, std::string_view backend) {
+  return to_line(
+      {{"id", id},
+       {"type", "done"},
+       {"content", full_text},
+       {"usage",
+        {{"prompt_tokens", usage.prompt_tokens}, {"completion_tokens", usage.completion_tokens}}},
+       {"stop_reason", to_string(reason)},
+       {"backend", backend}});
+}
+
+std::string encode_error(std::string_view id, ErrorCode code, std::string_view message) {
+  return to_line({{"id", id}, {"type", "error"}, {"code", to_string(code)}, {"message", message}});
+}
+
+client::Frame decode_response(std::string_view line) {
+  json object = json::parse(line.begin(), line.end(), nullptr, false);
+  if (object.is_discarded() || !object.is_object()) {
+    throw Error(ErrorCode::internal, "daemon sent a frame that is not a JSON object: " +
+                                         std::string(line.substr(0, 200)));
+  }
+  client::Frame frame;
+  frame.raw = std::string(line);
+  frame.id = string_or_empty(object, "id");
+  frame.type_name = string_or_empty(object, "type");
+  frame.type = frame_type(frame.type_name);
+  frame.content = string_or_empty(object, "content");
+  frame.stop_reason = string_or_empty(object, "stop_reason");
+  frame.backend = string_or_empty(object, "backend");
+  frame.code = string_or_empty(object, "code");
+  frame.message = string_or_empty(object, "message");
+  frame.status = string_or_empty(object, "status");
+  if (auto usage = object.find("usage"); usage != object.end() && usage->is_object()) {
+    frame.usage.prompt_tokens = u32_or_zero(*usage, "prompt_tokens");
+    frame.usage.completion_tokens = u32_or_zero(*usage, "completion_tokens");
+  }
+  return frame;
+}
+
+}  // namespace weft::protocol

@@ -1,0 +1,21 @@
+// Response frames of inferd protocol v1 (PROTOCOLS §1): token, done, error and status.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "weft/client.hpp"
+#include "weft/events.hpp"
+
+namespace weft::protocol {
+
+// Each returns one line including its `\n`. Invalid UTF-8 is replaced, never thrown on.
+std::string encode_token(std::string_view id, std::string_view content);
+std::string encode_done(std::string_view id, std::string_view full_text, const Usage& usage,
+                        StopReason reason, std::string_view backend);
+std::string encode_error(std::string_view id, ErrorCode code, std::string_view message);
+
+// Parses a daemon → client frame; throws weft::Error(internal) naming what is malformed.
+client::Frame decode_response(std::string_view line);
+
+}  // namespace weft::protocol

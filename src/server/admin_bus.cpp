@@ -1,0 +1,70 @@
+#include "server/admin_bus.hpp"
+
+#include <algorithm>
+
+namespace weft::server {
+
+std::string admin_status_frame(const std::string& state, const nlohmann::json& detail) {
+  nlohmann::ordered_json frame = {{"id", "admin"}, {"type", "status"}, {"status", state}};
+  for (const auto& [key, value] : detail.items()) frame[key] = value;
+  return frame.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+void AdminBus::broadcast_locked(const SharedFrame& frame) {
+  std::vector<std::shared_ptr<AdminSubscriber>> lagging;
+  auto gone = [&](const std::weak_ptr<AdminSubscriber>& weak) {
+    auto subscriber = weak.lock();
+    if (!subscriber) return true;
+    if (subscriber->deliver(frame)) return false;
+    lagging.push_back(std::move(subscriber));
+    return true;
+  };
+  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(), gone),
+                     subscribers_.end());
+  for (auto& subscriber : lagging) subscriber->drop();
+}
+
+void AdminBus::publish_state(const std::string& state, nlohmann::json detail) {
+  auto frame = std::make_shared<const std::string>(admin_status_frame(state, detail));
+  std::lock_guard lock(mutex_);
+  state_ = frame;
+  broadcast_locked(frame);
+}
+
+void AdminBus::publish_capabilities(const nlohmann::json& capabilities) {
+  auto frame =
+      std::make_shared<const std::string>(admin_status_frame("capabilities", capabilities));
+  std::lock_guard lock(mutex_);
+  capabilities_ = frame;
+  broadcast_locked(frame);
+}
+
+void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
+  std::lock_guard lock(mutex_);
+  bool keeping_up = true;
+  if (capabilities_) keeping_up = subscriber->deliver(capabilities_);
+  if (keeping_up && state_) keeping_up = subscriber->deliver(state_);
+  if (!keeping_up) {
+    subscriber->drop();
+    return;
+  }
+  subscribers_.push_back(subscriber);
+}
+
+void AdminBus::drop_all() {
+  std::vector<std::weak_ptr<AdminSubscriber>> subscribers;
+  {
+    std::lock_guard lock(mutex_);
+    subscribers.swap(subscribers_);
+  }
+  for (auto& weak : subscribers) {
+    if (auto subscriber = weak.lock()) subscriber->drop();
+  }
+}
+
+size_t AdminBus::subscriber_count() const {
+  std::lock_guard lock(mutex_);
+  return subscribers_.size();
+}
+
+}  // namespace weft::server

@@ -1,0 +1,50 @@
+// The admin socket's event stream (PROTOCOLS §2): the latest capabilities and state are
+// kept as a snapshot for new subscribers; every later frame goes to every subscriber.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weft::server {
+
+using SharedFrame = std::shared_ptr<const std::string>;
+
+class AdminSubscriber {
+ public:
+  virtual ~AdminSubscriber() = default;
+  // Queues one frame; false when the subscriber is too far behind and must be dropped.
+  virtual bool deliver(SharedFrame frame) = 0;
+  // Disconnects the subscriber (it reconnects for a fresh snapshot).
+  virtual void drop() = 0;
+};
+
+// Frames a subscriber may have queued and unwritten before it is dropped.
+inline constexpr size_t kAdminBacklogLimit = 256;
+
+// `{"id":"admin","type":"status","status":STATE, …detail}` with its `\n`.
+std::string admin_status_frame(const std::string& state, const nlohmann::json& detail);
+
+class AdminBus {
+ public:
+  // A lifecycle state (starting, loading_model, ready, …) with its detail keys.
+  void publish_state(const std::string& state, nlohmann::json detail = nlohmann::json::object());
+  void publish_capabilities(const nlohmann::json& capabilities);
+  // Sends the snapshot (capabilities when known, then the current state), then follows.
+  void subscribe(const std::shared_ptr<AdminSubscriber>& subscriber);
+  void drop_all();
+  size_t subscriber_count() const;
+
+ private:
+  void broadcast_locked(const SharedFrame& frame);
+
+  mutable std::mutex mutex_;
+  SharedFrame capabilities_;
+  SharedFrame state_;
+  std::vector<std::weak_ptr<AdminSubscriber>> subscribers_;
+};
+
+}  // namespace weft::server

@@ -1,0 +1,227 @@
+#include "server/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "weft/error.hpp"
+
+namespace weft::server {
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+void override_field(std::optional<T>& target, const std::optional<T>& higher) {
+  if (higher) target = higher;
+}
+
+Error config_error(const std::string& origin, const std::string& key, const std::string& what) {
+  return Error(ErrorCode::invalid_request, origin + ": '" + key + "' " + what);
+}
+
+template <typename Integer>
+Integer json_integer(const json& value, const std::string& origin, const std::string& key) {
+  if (!value.is_number_integer()) throw config_error(origin, key, "must be an integer");
+  if (value.is_number_unsigned()) {
+    auto number = value.get<uint64_t>();
+    if (number > static_cast<uint64_t>(std::numeric_limits<Integer>::max())) {
+      throw config_error(origin, key, "is too large");
+    }
+    return static_cast<Integer>(number);
+  }
+  auto number = value.get<int64_t>();
+  if (number < static_cast<int64_t>(std::numeric_limits<Integer>::min())) {
+    throw config_error(origin, key,
+                       "must be >= " + std::to_string(std::numeric_limits<Integer>::min()));
+  }
+  return static_cast<Integer>(number);
+}
+
+std::string json_string(const json& value, const std::string& origin, const std::string& key) {
+  if (!value.is_string()) throw config_error(origin, key, "must be a string");
+  return value.get<std::string>();
+}
+
+template <typename Integer>
+Integer parse_integer(const std::string& text, const std::string& origin) {
+  Integer value{};
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw Error(ErrorCode::invalid_request, origin + ": '" + text + "' is not a valid integer");
+  }
+  return value;
+}
+
+bool parse_bool(const std::string& text, const std::string& origin) {
+  if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
+  if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty()) return false;
+  throw Error(ErrorCode::invalid_request,
+              origin + ": '" + text + "' is not a boolean (1/0, true/false)");
+}
+
+double parse_seconds(const std::string& text, const std::string& origin) {
+  try {
+    size_t used = 0;
+    double value = std::stod(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  throw Error(ErrorCode::invalid_request, origin + ": '" + text + "' is not a number of seconds");
+}
+
+std::string read_key_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw Error(ErrorCode::invalid_request, "cannot read the API key file " + path);
+  std::string key;
+  std::getline(file, key);
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+  if (key.empty())
+    throw Error(ErrorCode::invalid_request, "the API key file " + path + " is empty");
+  return key;
+}
+
+}  // namespace
+
+ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
+  ServeSettings merged = *this;
+  override_field(merged.backend, higher.backend);
+  override_field(merged.model, higher.model);
+  override_field(merged.context_length, higher.context_length);
+  override_field(merged.threads, higher.threads);
+  override_field(merged.gpu_layers, higher.gpu_layers);
+  override_field(merged.runtime_dir, higher.runtime_dir);
+  override_field(merged.tcp, higher.tcp);
+  override_field(merged.allow_non_loopback, higher.allow_non_loopback);
+  override_field(merged.api_key, higher.api_key);
+  override_field(merged.api_key_file, higher.api_key_file);
+  override_field(merged.parallel, higher.parallel);
+  override_field(merged.queue, higher.queue);
+  override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
+  override_field(merged.log_level, higher.log_level);
+  return merged;
+}
+
+ServeSettings settings_from_json_text(const std::string& text, const std::string& origin) {
+  json object;
+  try {
+    object = json::parse(text);
+  } catch (const json::parse_error& error) {
+    throw Error(ErrorCode::invalid_request, origin + ": not valid JSON: " + error.what());
+  }
+  if (!object.is_object())
+    throw Error(ErrorCode::invalid_request, origin + ": must be a JSON object");
+  ServeSettings settings;
+  for (const auto& [key, value] : object.items()) {
+    if (key == "backend")
+      settings.backend = json_string(value, origin, key);
+    else if (key == "model")
+      settings.model = json_string(value, origin, key);
+    else if (key == "ctx")
+      settings.context_length = json_integer<uint32_t>(value, origin, key);
+    else if (key == "threads")
+      settings.threads = json_integer<uint32_t>(value, origin, key);
+    else if (key == "gpu_layers")
+      settings.gpu_layers = json_integer<int32_t>(value, origin, key);
+    else if (key == "runtime_dir")
+      settings.runtime_dir = json_string(value, origin, key);
+    else if (key == "tcp")
+      settings.tcp = json_string(value, origin, key);
+    else if (key == "allow_non_loopback") {
+      if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
+      settings.allow_non_loopback = value.get<bool>();
+    } else if (key == "api_key")
+      settings.api_key = json_string(value, origin, key);
+    else if (key == "api_key_file")
+      settings.api_key_file = json_string(value, origin, key);
+    else if (key == "parallel")
+      settings.parallel = json_integer<uint32_t>(value, origin, key);
+    else if (key == "queue")
+      settings.queue = json_integer<uint32_t>(value, origin, key);
+    else if (key == "drain_timeout") {
+      if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
+      settings.drain_timeout_seconds = value.get<double>();
+    } else if (key == "log_level")
+      settings.log_level = json_string(value, origin, key);
+    else
+      throw config_error(origin, key, "is not a known option (see `weft serve --help`)");
+  }
+  return settings;
+}
+
+ServeSettings settings_from_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw Error(ErrorCode::invalid_request, "cannot read the config file " + path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return settings_from_json_text(text.str(), path);
+}
+
+ServeSettings settings_from_environment(const protocol::EnvironmentLookup& lookup) {
+  auto get = [&](const char* name) -> std::optional<std::string> {
+    const char* value = lookup ? lookup(name) : std::getenv(name);
+    if (!value || !*value) return std::nullopt;
+    return std::string(value);
+  };
+  ServeSettings settings;
+  settings.backend = get("WEFT_BACKEND");
+  settings.model = get("WEFT_MODEL");
+  if (auto v = get("WEFT_CTX")) settings.context_length = parse_integer<uint32_t>(*v, "WEFT_CTX");
+  if (auto v = get("WEFT_THREADS")) settings.threads = parse_integer<uint32_t>(*v, "WEFT_THREADS");
+  if (auto v = get("WEFT_GPU_LAYERS"))
+    settings.gpu_layers = parse_integer<int32_t>(*v, "WEFT_GPU_LAYERS");
+  settings.runtime_dir = get("WEFT_RUNTIME_DIR");
+  settings.tcp = get("WEFT_TCP");
+  if (auto v = get("WEFT_ALLOW_NON_LOOPBACK")) {
+    settings.allow_non_loopback = parse_bool(*v, "WEFT_ALLOW_NON_LOOPBACK");
+  }
+  settings.api_key = get("WEFT_API_KEY");
+  settings.api_key_file = get("WEFT_API_KEY_FILE");
+  if (auto v = get("WEFT_PARALLEL"))
+    settings.parallel = parse_integer<uint32_t>(*v, "WEFT_PARALLEL");
+  if (auto v = get("WEFT_QUEUE")) settings.queue = parse_integer<uint32_t>(*v, "WEFT_QUEUE");
+  if (auto v = get("WEFT_DRAIN_TIMEOUT")) {
+    settings.drain_timeout_seconds = parse_seconds(*v, "WEFT_DRAIN_TIMEOUT");
+  }
+  settings.log_level = get("WEFT_LOG_LEVEL");
+  return settings;
+}
+
+ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentLookup& lookup) {
+  ServeConfig config;
+  config.backend = settings.backend.value_or("");
+  config.model = settings.model.value_or("");
+  config.context_length = settings.context_length;
+  config.threads = settings.threads.value_or(0);
+  config.gpu_layers = settings.gpu_layers.value_or(0);
+  config.runtime_dir = settings.runtime_dir.value_or("");
+  if (config.runtime_dir.empty()) config.runtime_dir = protocol::resolve_runtime_dir(lookup);
+  config.tcp = settings.tcp.value_or("");
+  config.allow_non_loopback = settings.allow_non_loopback.value_or(false);
+  config.api_key = settings.api_key.value_or("");
+  if (config.api_key.empty() && settings.api_key_file && !settings.api_key_file->empty()) {
+    config.api_key = read_key_file(*settings.api_key_file);
+  }
+  config.parallel = settings.parallel.value_or(config.parallel);
+  if (config.parallel == 0) {
+    throw Error(ErrorCode::invalid_request, "parallel must be at least 1");
+  }
+  config.queue = settings.queue.value_or(config.queue);
+  double drain = settings.drain_timeout_seconds.value_or(30.0);
+  if (!(drain >= 0.0) || drain > 86400.0) {
+    throw Error(ErrorCode::invalid_request, "drain_timeout must be between 0 and 86400 seconds");
+  }
+  config.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000.0));
+  config.log_level = settings.log_level.value_or("info");
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    if (config.log_level == level) return config;
+  }
+  throw Error(
+      ErrorCode::invalid_request,
+      "log_level must be trace, debug, info, warn, error or off, got '" + config.log_level + "'");
+}
+
+}  // namespace weft::server

@@ -1,0 +1,61 @@
+// `weft serve` configuration: command-line flags over WEFT_* environment variables over a
+// JSON config file (--config FILE). docs/serve.md lists every option.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "protocol/runtime_dir.hpp"
+
+namespace weft::server {
+
+// One layer of settings; an unset field lets a lower layer (or the default) decide.
+struct ServeSettings {
+  std::optional<std::string> backend;
+  std::optional<std::string> model;
+  std::optional<uint32_t> context_length;
+  std::optional<uint32_t> threads;
+  std::optional<int32_t> gpu_layers;
+  std::optional<std::string> runtime_dir;
+  std::optional<std::string> tcp;
+  std::optional<bool> allow_non_loopback;
+  std::optional<std::string> api_key;
+  std::optional<std::string> api_key_file;
+  std::optional<uint32_t> parallel;
+  std::optional<uint32_t> queue;
+  std::optional<double> drain_timeout_seconds;
+  std::optional<std::string> log_level;
+
+  // Fields set in `higher` win.
+  ServeSettings overridden_by(const ServeSettings& higher) const;
+};
+
+// The effective configuration, defaults applied and values checked.
+struct ServeConfig {
+  std::string backend;  // "" = auto-selection
+  std::string model;
+  std::optional<uint32_t> context_length;
+  uint32_t threads = 0;
+  int32_t gpu_layers = 0;
+  std::string runtime_dir;  // resolved
+  std::string tcp;          // "" = no TCP listener
+  bool allow_non_loopback = false;
+  std::string api_key;  // "" = TCP without auth
+  uint32_t parallel = 8;
+  uint32_t queue = 64;
+  std::chrono::milliseconds drain_timeout{30000};
+  std::string log_level = "info";
+};
+
+// Throws weft::Error naming the file and the key for unknown keys and wrong types.
+ServeSettings settings_from_file(const std::string& path);
+ServeSettings settings_from_json_text(const std::string& text, const std::string& origin);
+// Throws weft::Error naming the variable for a value that does not parse.
+ServeSettings settings_from_environment(const protocol::EnvironmentLookup& lookup = {});
+
+// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges.
+ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentLookup& lookup = {});
+
+}  // namespace weft::server

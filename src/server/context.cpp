@@ -1,0 +1,62 @@
+#include "server/context.hpp"
+
+namespace weft::server {
+
+std::string_view to_string(Lifecycle state) {
+  switch (state) {
+    case Lifecycle::starting:
+      return "starting";
+    case Lifecycle::loading_model:
+      return "loading_model";
+    case Lifecycle::ready:
+      return "ready";
+    case Lifecycle::restarting:
+      return "restarting";
+    case Lifecycle::draining:
+      return "draining";
+  }
+  return "starting";
+}
+
+ServerContext::ServerContext(asio::io_context& io, const ServeConfig& config, LogFunction log)
+    : io_(io),
+      api_key_(config.api_key),
+      log_(std::move(log)),
+      admission_(config.parallel, config.queue) {}
+
+void ServerContext::log(LogLevel level, const std::string& line) const {
+  if (log_) log_(level, line);
+}
+
+std::shared_ptr<Backend> ServerContext::backend() const {
+  std::lock_guard lock(mutex_);
+  return backend_;
+}
+
+void ServerContext::set_backend(std::shared_ptr<Backend> backend) {
+  std::lock_guard lock(mutex_);
+  backend_ = std::move(backend);
+}
+
+uint64_t ServerContext::add_session(std::weak_ptr<InferenceSession> session) {
+  std::lock_guard lock(mutex_);
+  uint64_t id = next_session_++;
+  sessions_[id] = std::move(session);
+  return id;
+}
+
+void ServerContext::remove_session(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  sessions_.erase(id);
+}
+
+std::vector<std::shared_ptr<InferenceSession>> ServerContext::sessions() const {
+  std::vector<std::shared_ptr<InferenceSession>> live;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, weak] : sessions_) {
+    if (auto session = weak.lock()) live.push_back(std::move(session));
+  }
+  return live;
+}
+
+}  // namespace weft::server

@@ -1,0 +1,64 @@
+// What the listeners, sessions and generation workers share: the backend, admission,
+// lifecycle state, worker threads and the log. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+#include "server/asio.hpp"
+
+#include "server/admission.hpp"
+#include "server/config.hpp"
+#include "server/worker_set.hpp"
+#include "weft/backend.hpp"
+
+namespace weft::server {
+
+enum class Lifecycle { starting, loading_model, ready, restarting, draining };
+std::string_view to_string(Lifecycle state);
+
+enum class LogLevel { debug, info, warn, error };
+using LogFunction = std::function<void(LogLevel, const std::string&)>;
+
+class InferenceSession;
+
+class ServerContext {
+ public:
+  ServerContext(asio::io_context& io, const ServeConfig& config, LogFunction log);
+
+  asio::io_context& io() { return io_; }
+  const std::string& api_key() const { return api_key_; }
+  Admission& admission() { return admission_; }
+  WorkerSet& workers() { return workers_; }
+  void log(LogLevel level, const std::string& line) const;
+
+  Lifecycle lifecycle() const { return lifecycle_.load(); }
+  void set_lifecycle(Lifecycle state) { lifecycle_.store(state); }
+
+  std::shared_ptr<Backend> backend() const;
+  void set_backend(std::shared_ptr<Backend> backend);
+
+  uint64_t add_session(std::weak_ptr<InferenceSession> session);
+  void remove_session(uint64_t id);
+  std::vector<std::shared_ptr<InferenceSession>> sessions() const;
+  uint64_t next_ticket() { return next_ticket_.fetch_add(1); }
+
+ private:
+  asio::io_context& io_;
+  const std::string api_key_;
+  LogFunction log_;
+  Admission admission_;
+  WorkerSet workers_;
+  std::atomic<Lifecycle> lifecycle_{Lifecycle::starting};
+  mutable std::mutex mutex_;
+  std::shared_ptr<Backend> backend_;
+  uint64_t next_session_ = 0;
+  std::map<uint64_t, std::weak_ptr<InferenceSession>> sessions_;
+  std::atomic<uint64_t> next_ticket_{1};
+};
+
+}  // namespace weft::server

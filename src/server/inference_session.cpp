@@ -1,0 +1,283 @@
+#include "server/inference_session.hpp"
+
+#include <poll.h>
+
+#include "protocol/response_codec.hpp"
+#include "server/auth.hpp"
+#include "server/request_log.hpp"
+
+namespace weft::server {
+namespace {
+
+// Requests read ahead of the one being served; beyond this the connection stops reading
+// until it catches up, so one client cannot queue unbounded memory.
+constexpr size_t kMaxPipelined = 16;
+
+}  // namespace
+
+InferenceSession::InferenceSession(Socket socket, ServerContext& context, Transport transport)
+    : socket_(std::move(socket)),
+      context_(context),
+      strand_(asio::make_strand(socket_.get_executor())),
+      authenticated_(transport == Transport::unix_socket || context.api_key().empty()) {}
+
+void InferenceSession::start() {
+  session_id_ = context_.add_session(weak_from_this());
+  asio::post(strand_, [self = shared_from_this()] { self->read_more(); });
+}
+
+void InferenceSession::abort() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->stop_reading_ = true;
+    self->pending_.clear();
+    if (self->busy_) {
+      if (self->context_.admission().withdraw(self->ticket_)) {
+        self->busy_ = false;
+        self->write(protocol::encode_error(self->current_id_, ErrorCode::backend_unavailable,
+                                           "the daemon is shutting down"));
+      } else if (self->handle_) {
+        self->handle_->cancel();
+      }
+    }
+    if (!self->busy_) self->close_after_flush();
+  });
+}
+
+void InferenceSession::close_now() {
+  asio::post(strand_, [self = shared_from_this()] { self->close(); });
+}
+
+void InferenceSession::read_more() {
+  if (closed_ || reading_ || stop_reading_ || pending_.size() >= kMaxPipelined) return;
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(read_buffer_),
+                          asio::bind_executor(strand_, [self = shared_from_this()](
+                                                           std::error_code error, size_t bytes) {
+                            self->on_read(error, bytes);
+                          }));
+}
+
+void InferenceSession::on_read(std::error_code error, size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (error == asio::error::eof) {
+    on_eof();
+    return;
+  }
+  if (error) {
+    close();  // reset or aborted: the peer is gone, cancel what it asked for
+    return;
+  }
+  reader_.append(std::string_view(read_buffer_.data(), bytes));
+  extract_frames();
+  pump();
+  read_more();
+}
+
+// A Unix-socket peer that closed (rather than shut down its writing side) shows POLLHUP
+// at once; a TCP peer's close shows up on our next write instead.
+bool InferenceSession::peer_fully_closed() {
+  pollfd poller{socket_.native_handle(), POLLOUT, 0};
+  if (::poll(&poller, 1, 0) < 0) return false;
+  return (poller.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+void InferenceSession::on_eof() {
+  stop_reading_ = true;
+  if (peer_fully_closed()) {
+    close();
+    return;
+  }
+  // Half-close: the last line without `\n` is still a frame, and what was asked is served.
+  reader_.finish();
+  extract_frames();
+  pump();
+}
+
+void InferenceSession::extract_frames() {
+  std::string line;
+  while (!closed_) {
+    auto status = reader_.next(line);
+    if (status == protocol::FrameReader::Status::frame) {
+      handle_line(line);
+      if (stop_reading_ && !reader_.finished()) return;
+      continue;
+    }
+    if (status == protocol::FrameReader::Status::too_large) {
+      stop_reading_ = true;
+      if (!authenticated_) {
+        close();
+        return;
+      }
+      pending_.push_back({FatalFrame{ErrorCode::frame_too_large,
+                                     "frame exceeds the 64 MiB limit (67108864 bytes)"},
+                          std::chrono::steady_clock::now()});
+    }
+    return;
+  }
+}
+
+void InferenceSession::handle_line(const std::string& line) {
+  auto received = std::chrono::steady_clock::now();
+  auto decoded = protocol::decode_request(line);
+  if (!authenticated_) {
+    // Wrong, missing or malformed auth: close without a frame, as the spec demands.
+    auto* auth = std::get_if<protocol::AuthFrame>(&decoded);
+    if (!auth || !keys_match(auth->key, context_.api_key())) {
+      close();
+      return;
+    }
+    authenticated_ = true;
+    return;
+  }
+  if (std::holds_alternative<protocol::AuthFrame>(decoded)) return;  // nothing to check
+  if (auto* request = std::get_if<protocol::DecodedRequest>(&decoded)) {
+    pending_.push_back({std::move(*request), received});
+  } else if (auto* invalid = std::get_if<protocol::InvalidRequest>(&decoded)) {
+    pending_.push_back({std::move(*invalid), received});
+  } else {
+    stop_reading_ = true;
+    pending_.push_back({FatalFrame{ErrorCode::invalid_request,
+                                   std::get<protocol::UnparseableFrame>(decoded).message},
+                        received});
+  }
+}
+
+void InferenceSession::pump() {
+  while (!closed_ && !busy_ && !close_after_flush_ && !pending_.empty()) {
+    Pending next = std::move(pending_.front());
+    pending_.pop_front();
+    if (!serve(std::move(next))) return;
+  }
+  if (closed_ || busy_) return;
+  if (pending_.empty() && stop_reading_) {
+    close_after_flush();
+    return;
+  }
+  read_more();
+}
+
+// Returns false when the connection must stop serving (a fatal frame).
+bool InferenceSession::serve(Pending pending) {
+  if (auto* fatal = std::get_if<FatalFrame>(&pending.item)) {
+    write(protocol::encode_error("", fatal->code, fatal->message));
+    pending_.clear();
+    close_after_flush();
+    return false;
+  }
+  if (auto* invalid = std::get_if<protocol::InvalidRequest>(&pending.item)) {
+    refuse(invalid->id, ErrorCode::invalid_request, invalid->message, pending.received);
+    return true;
+  }
+  auto& decoded = std::get<protocol::DecodedRequest>(pending.item);
+  Lifecycle state = context_.lifecycle();
+  if (state != Lifecycle::ready) {
+    refuse(decoded.request.id, ErrorCode::backend_unavailable,
+           "the daemon is " + std::string(to_string(state)) + "; retry later", pending.received);
+    return true;
+  }
+  submit(std::move(decoded), pending.received);
+  return true;
+}
+
+void InferenceSession::submit(protocol::DecodedRequest decoded,
+                              std::chrono::steady_clock::time_point received) {
+  busy_ = true;
+  ticket_ = context_.next_ticket();
+  handle_ = std::make_shared<GenerationHandle>();
+  std::string id = decoded.request.id;
+  current_id_ = id;
+
+  auto self = shared_from_this();
+  GenerationJob job;
+  job.request = std::move(decoded.request);
+  job.received = received;
+  job.handle = handle_;
+  job.outbox = outbox_;
+  job.deliver = [self](std::string frame) {
+    asio::post(self->strand_, [self, frame = std::move(frame)]() mutable {
+      self->write(std::move(frame), /*counted_by_worker=*/true);
+    });
+  };
+  job.finished = [self] { asio::post(self->strand_, [self] { self->on_generation_finished(); }); };
+  auto start = [&context = context_, job = std::move(job)]() mutable {
+    context.workers().spawn(
+        [&context, job = std::move(job)]() mutable { run_generation(context, std::move(job)); });
+  };
+  if (context_.admission().submit(ticket_, std::move(start)) == Admission::Outcome::rejected) {
+    busy_ = false;
+    handle_.reset();
+    refuse(id, ErrorCode::queue_full, "the admission queue is full; retry later", received);
+  }
+}
+
+void InferenceSession::on_generation_finished() {
+  busy_ = false;
+  handle_.reset();
+  pump();
+}
+
+void InferenceSession::refuse(const std::string& id, ErrorCode code, const std::string& message,
+                              std::chrono::steady_clock::time_point received) {
+  write(protocol::encode_error(id, code, message));
+  RequestRecord record;
+  record.id = id;
+  auto backend = context_.backend();
+  record.backend = backend ? backend->name() : "";
+  record.total = std::chrono::steady_clock::now() - received;
+  record.stop_reason = "error";
+  record.error = code;
+  context_.log(LogLevel::info, format_request_log(record));
+}
+
+void InferenceSession::write(std::string frame, bool counted_by_worker) {
+  if (!counted_by_worker) outbox_->add(frame.size());
+  if (closed_) {
+    outbox_->written(frame.size());
+    return;
+  }
+  outgoing_.push_back(std::move(frame));
+  if (!writing_) write_next();
+}
+
+void InferenceSession::write_next() {
+  if (outgoing_.empty()) {
+    writing_ = false;
+    if (close_after_flush_) close();
+    return;
+  }
+  writing_ = true;
+  asio::async_write(
+      socket_, asio::buffer(outgoing_.front()),
+      asio::bind_executor(strand_, [self = shared_from_this()](std::error_code error, size_t) {
+        self->outbox_->written(self->outgoing_.front().size());
+        self->outgoing_.pop_front();
+        if (error) {
+          self->close();
+          return;
+        }
+        if (self->closed_) return;
+        self->write_next();
+      }));
+}
+
+void InferenceSession::close_after_flush() {
+  close_after_flush_ = true;
+  if (!writing_) close();
+}
+
+void InferenceSession::close() {
+  if (closed_) return;
+  closed_ = true;
+  pending_.clear();
+  if (busy_ && context_.admission().withdraw(ticket_)) busy_ = false;
+  if (busy_ && handle_) handle_->cancel();  // the worker ends the stream and frees the slot
+  outbox_->close();
+  std::error_code ignored;
+  socket_.shutdown(asio::socket_base::shutdown_both, ignored);
+  socket_.close(ignored);
+  context_.remove_session(session_id_);
+}
+
+}  // namespace weft::server

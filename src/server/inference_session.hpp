@@ -1,0 +1,85 @@
+// One inference connection (Unix or TCP): reads frames, serves its requests in order
+// through admission, writes frames on its strand, and cancels its generation at once
+// when the peer goes away.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <variant>
+#include "server/asio.hpp"
+
+#include "protocol/framing.hpp"
+#include "protocol/request_codec.hpp"
+#include "server/context.hpp"
+#include "server/generation_job.hpp"
+
+namespace weft::server {
+
+class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
+ public:
+  using Socket = asio::generic::stream_protocol::socket;
+  enum class Transport { unix_socket, tcp };
+
+  InferenceSession(Socket socket, ServerContext& context, Transport transport);
+  void start();
+  // Any thread. Shutdown after the drain timeout: cancels the running generation, refuses
+  // the waiting ones, and closes once the last frame is written.
+  void abort();
+  // Any thread. Closes now (the generation is cancelled).
+  void close_now();
+
+ private:
+  // A frame-level error: written in its turn, then the connection closes.
+  struct FatalFrame {
+    ErrorCode code;
+    std::string message;
+  };
+  struct Pending {
+    std::variant<protocol::DecodedRequest, protocol::InvalidRequest, FatalFrame> item;
+    std::chrono::steady_clock::time_point received;
+  };
+
+  void read_more();
+  void on_read(std::error_code error, size_t bytes);
+  void on_eof();
+  bool peer_fully_closed();
+  void extract_frames();
+  void handle_line(const std::string& line);
+  void pump();
+  bool serve(Pending pending);
+  void submit(protocol::DecodedRequest decoded, std::chrono::steady_clock::time_point received);
+  void on_generation_finished();
+  void refuse(const std::string& id, ErrorCode code, const std::string& message,
+              std::chrono::steady_clock::time_point received);
+  void write(std::string frame, bool counted_by_worker = false);
+  void write_next();
+  void close_after_flush();
+  void close();
+
+  Socket socket_;
+  ServerContext& context_;
+  asio::strand<asio::any_io_executor> strand_;
+  uint64_t session_id_ = 0;
+  std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
+
+  // Everything below is touched on the strand only.
+  protocol::FrameReader reader_;
+  std::array<char, 64 * 1024> read_buffer_{};
+  std::deque<Pending> pending_;
+  bool authenticated_;
+  bool reading_ = false;
+  bool stop_reading_ = false;  // EOF, a fatal frame, or abort
+  bool busy_ = false;          // a request is admitted or waiting for admission
+  Admission::Ticket ticket_ = 0;
+  std::string current_id_;
+  std::shared_ptr<GenerationHandle> handle_;
+  std::deque<std::string> outgoing_;
+  bool writing_ = false;
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace weft::server

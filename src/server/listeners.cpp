@@ -1,0 +1,197 @@
+#include "server/listeners.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/admin_session.hpp"
+#include "server/inference_session.hpp"
+#include "server/runtime_files.hpp"
+#include "weft/error.hpp"
+
+namespace weft::server {
+namespace {
+
+std::unique_ptr<asio::local::stream_protocol::acceptor> bind_unix(asio::io_context& io,
+                                                                  const std::string& path,
+                                                                  mode_t mode) {
+  prepare_socket_path(path);
+  auto acceptor = std::make_unique<asio::local::stream_protocol::acceptor>(io);
+  std::error_code error;
+  asio::local::stream_protocol::endpoint endpoint(path);
+  acceptor->open(endpoint.protocol(), error);
+  if (!error) acceptor->bind(endpoint, error);
+  // The runtime directory is 0700, so nobody else can reach the socket before its mode is set.
+  if (!error && ::chmod(path.c_str(), mode) != 0)
+    error = std::error_code(errno, std::generic_category());
+  if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    throw Error(ErrorCode::backend_unavailable,
+                "cannot listen on " + path + ": " + error.message());
+  }
+  return acceptor;
+}
+
+void close_unix(std::unique_ptr<asio::local::stream_protocol::acceptor>& acceptor,
+                const std::string& path) {
+  if (!acceptor) return;
+  std::error_code ignored;
+  acceptor->close(ignored);
+  acceptor.reset();
+  ::unlink(path.c_str());
+}
+
+}  // namespace
+
+asio::ip::tcp::endpoint parse_tcp_endpoint(const std::string& text, bool allow_non_loopback) {
+  auto malformed = [&](const std::string& why) {
+    return Error(ErrorCode::invalid_request,
+                 "--tcp '" + text + "': " + why + " (expected HOST:PORT)");
+  };
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) throw malformed("no port");
+  std::string host = text.substr(0, colon);
+  std::string port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  std::error_code error;
+  auto address = asio::ip::make_address(host, error);
+  if (error) throw malformed("'" + host + "' is not an IP address");
+  unsigned long port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoul(port_text, &used);
+    if (used != port_text.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw malformed("port must be a number");
+  }
+  if (port > 65535) throw malformed("port must be at most 65535");
+  if (!address.is_loopback() && !allow_non_loopback) {
+    throw Error(ErrorCode::invalid_request,
+                "--tcp " + text +
+                    " is not a loopback address; anyone on the network could use "
+                    "the daemon. Pass --allow-non-loopback (and set an API key) to bind it anyway");
+  }
+  return {address, static_cast<unsigned short>(port)};
+}
+
+Listeners::Listeners(ServerContext& context, AdminBus& bus, std::string admin_path,
+                     std::string infer_path, std::optional<asio::ip::tcp::endpoint> tcp)
+    : context_(context),
+      bus_(bus),
+      admin_path_(std::move(admin_path)),
+      infer_path_(std::move(infer_path)),
+      tcp_(tcp) {}
+
+void Listeners::open_admin() {
+  admin_ = bind_unix(context_.io(), admin_path_, 0600);
+  accept_admin();
+}
+
+void Listeners::close_admin() {
+  close_unix(admin_, admin_path_);
+}
+
+void Listeners::open_inference() {
+  unix_ = bind_unix(context_.io(), infer_path_, 0660);
+  accept_unix();
+  if (tcp_) {
+    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(context_.io());
+    std::error_code error;
+    acceptor->open(tcp_->protocol(), error);
+    if (!error) acceptor->set_option(asio::socket_base::reuse_address(true), error);
+    if (!error) acceptor->bind(*tcp_, error);
+    if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
+    if (error) {
+      close_unix(unix_, infer_path_);
+      throw Error(ErrorCode::backend_unavailable,
+                  "cannot listen on TCP " + tcp_->address().to_string() + ":" +
+                      std::to_string(tcp_->port()) + ": " + error.message());
+    }
+    tcp_acceptor_ = std::move(acceptor);
+    accept_tcp();
+  }
+}
+
+void Listeners::close_inference() {
+  close_unix(unix_, infer_path_);
+  if (tcp_acceptor_) {
+    std::error_code ignored;
+    tcp_acceptor_->close(ignored);
+    tcp_acceptor_.reset();
+  }
+}
+
+std::optional<asio::ip::tcp::endpoint> Listeners::tcp_endpoint() const {
+  if (!tcp_acceptor_) return std::nullopt;
+  std::error_code ignored;
+  return tcp_acceptor_->local_endpoint(ignored);
+}
+
+// Out of descriptors and similar: wait a little instead of spinning on a failing accept.
+void Listeners::retry_later(void (Listeners::*accept)()) {
+  auto timer = std::make_shared<asio::steady_timer>(context_.io(), std::chrono::milliseconds(100));
+  timer->async_wait([this, accept, timer](std::error_code error) {
+    if (!error) (this->*accept)();
+  });
+}
+
+void Listeners::accept_admin() {
+  if (!admin_) return;
+  admin_->async_accept([this, acceptor = admin_.get()](
+                           std::error_code error, asio::local::stream_protocol::socket socket) {
+    if (error == asio::error::operation_aborted || acceptor != admin_.get()) return;
+    if (error) {
+      context_.log(LogLevel::warn, "admin accept failed: " + error.message());
+      retry_later(&Listeners::accept_admin);
+      return;
+    }
+    auto session = std::make_shared<AdminSession>(std::move(socket));
+    session->start();
+    bus_.subscribe(session);
+    accept_admin();
+  });
+}
+
+void Listeners::accept_unix() {
+  if (!unix_) return;
+  unix_->async_accept([this, acceptor = unix_.get()](std::error_code error,
+                                                     asio::local::stream_protocol::socket socket) {
+    if (error == asio::error::operation_aborted || acceptor != unix_.get()) return;
+    if (error) {
+      context_.log(LogLevel::warn, "accept on " + infer_path_ + " failed: " + error.message());
+      retry_later(&Listeners::accept_unix);
+      return;
+    }
+    InferenceSession::Socket generic(context_.io(), asio::generic::stream_protocol(AF_UNIX, 0),
+                                     socket.release());
+    std::make_shared<InferenceSession>(std::move(generic), context_,
+                                       InferenceSession::Transport::unix_socket)
+        ->start();
+    accept_unix();
+  });
+}
+
+void Listeners::accept_tcp() {
+  if (!tcp_acceptor_) return;
+  tcp_acceptor_->async_accept(
+      [this, acceptor = tcp_acceptor_.get()](std::error_code error, asio::ip::tcp::socket socket) {
+        if (error == asio::error::operation_aborted || acceptor != tcp_acceptor_.get()) return;
+        if (error) {
+          context_.log(LogLevel::warn, "TCP accept failed: " + error.message());
+          retry_later(&Listeners::accept_tcp);
+          return;
+        }
+        std::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+        int family = socket.local_endpoint(ignored).address().is_v6() ? AF_INET6 : AF_INET;
+        InferenceSession::Socket generic(
+            context_.io(), asio::generic::stream_protocol(family, IPPROTO_TCP), socket.release());
+        std::make_shared<InferenceSession>(std::move(generic), context_,
+                                           InferenceSession::Transport::tcp)
+            ->start();
+        accept_tcp();
+      });
+}
+
+}  // namespace weft::server

@@ -1,0 +1,47 @@
+// The daemon's sockets: the admin socket (0600), the inference socket (0660) and the
+// optional loopback TCP listener. Every method runs on the event loop's thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include "server/asio.hpp"
+
+#include "server/admin_bus.hpp"
+#include "server/context.hpp"
+
+namespace weft::server {
+
+// "HOST:PORT" or "[V6]:PORT"; "localhost" means 127.0.0.1. Throws weft::Error for a
+// malformed address or a non-loopback one without `allow_non_loopback`.
+asio::ip::tcp::endpoint parse_tcp_endpoint(const std::string& text, bool allow_non_loopback);
+
+class Listeners {
+ public:
+  Listeners(ServerContext& context, AdminBus& bus, std::string admin_path, std::string infer_path,
+            std::optional<asio::ip::tcp::endpoint> tcp);
+
+  void open_admin();
+  void close_admin();
+  // The inference socket and, when configured, TCP: bound only while ready.
+  void open_inference();
+  void close_inference();
+  std::optional<asio::ip::tcp::endpoint> tcp_endpoint() const;
+
+ private:
+  void accept_admin();
+  void accept_unix();
+  void accept_tcp();
+  void retry_later(void (Listeners::*accept)());
+
+  ServerContext& context_;
+  AdminBus& bus_;
+  const std::string admin_path_;
+  const std::string infer_path_;
+  const std::optional<asio::ip::tcp::endpoint> tcp_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> admin_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> unix_;
+  std::unique_ptr<asio::ip::tcp::acceptor> tcp_acceptor_;
+};
+
+}  // namespace weft::server

@@ -1,0 +1,249 @@
+#include "server/server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <future>
+#include <thread>
+
+#include "server/admin_bus.hpp"
+#include "server/inference_session.hpp"
+#include "server/listeners.hpp"
+#include "server/runtime_files.hpp"
+#include "weft/error.hpp"
+
+namespace weft::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+enum class Command { reload, drain };
+
+// Signals arrive on the event loop; the lifecycle runs on the main thread.
+class CommandQueue {
+ public:
+  void push(Command command) {
+    std::lock_guard lock(mutex_);
+    commands_.push_back(command);
+    changed_.notify_all();
+  }
+  Command pop() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !commands_.empty(); });
+    Command command = commands_.front();
+    commands_.pop_front();
+    // A drain wins over reloads that were still waiting.
+    for (Command later : commands_) {
+      if (later == Command::drain) command = Command::drain;
+    }
+    if (command == Command::drain) commands_.clear();
+    return command;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Command> commands_;
+};
+
+// Runs `work` on the event loop's thread and waits, so acceptors are only touched there.
+template <typename Work>
+void on_loop(asio::io_context& io, Work work) {
+  std::packaged_task<void()> task(std::move(work));
+  auto done = task.get_future();
+  asio::post(io, [&task] { task(); });
+  done.get();  // rethrows what `work` threw
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat info {};
+  return !path.empty() && ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+class Daemon {
+ public:
+  explicit Daemon(ServerOptions options)
+      : options_(std::move(options)),
+        lock_(options_.config.runtime_dir),
+        context_(io_, options_.config, options_.log),
+        listeners_(context_, bus_, lock_.path_of(protocol::kAdminSocketName),
+                   lock_.path_of(protocol::kInferenceSocketName), tcp_endpoint()),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+
+  int run() {
+    listeners_.open_admin();
+    bus_.publish_state("starting", {{"pid", ::getpid()}});
+    wait_for_signals();
+    auto guard = asio::make_work_guard(io_);
+    std::thread loop([this] { io_.run(); });
+    int status = 0;
+    try {
+      serve_until_drained();
+    } catch (...) {
+      stop_loop(guard, loop);
+      throw;
+    }
+    stop_loop(guard, loop);
+    context_.log(LogLevel::info, "stopped");
+    return status;
+  }
+
+ private:
+  std::optional<asio::ip::tcp::endpoint> tcp_endpoint() const {
+    if (options_.config.tcp.empty()) return std::nullopt;
+    return parse_tcp_endpoint(options_.config.tcp, options_.config.allow_non_loopback);
+  }
+
+  void wait_for_signals() {
+    signals_.async_wait([this](std::error_code error, int signal) {
+      if (error) return;
+      if (signal == SIGHUP) {
+        commands_.push(Command::reload);
+      } else {
+        commands_.push(Command::drain);
+      }
+      wait_for_signals();
+    });
+  }
+
+  void serve_until_drained() {
+    context_.set_backend(load_backend(options_.config));
+    become_ready();
+    while (commands_.pop() == Command::reload) reload();
+    drain();
+  }
+
+  // Selection, loading and the loading_model phases. Throws weft::Error on failure.
+  std::shared_ptr<Backend> load_backend(const ServeConfig& config) {
+    context_.set_lifecycle(Lifecycle::loading_model);
+    auto selection = select_backend(
+        options_.registry, SelectionInputs::from_environment(config.backend, config.model));
+    std::shared_ptr<Backend> backend = options_.registry.create(selection.backend);
+    context_.log(LogLevel::info, "backend " + selection.backend + " (" + selection.rule + ")");
+    LoadOptions load;
+    load.model_path = config.model;
+    load.context_length = config.context_length;
+    load.threads = config.threads;
+    load.gpu_layers = config.gpu_layers;
+    bus_.publish_state("loading_model", {{"phase", "checking_local"}, {"path", config.model}});
+    // Only a local file is mapped; remote backends take a model name, the stub nothing.
+    if (is_regular_file(config.model)) {
+      bus_.publish_state("loading_model", {{"phase", "mmap"}, {"path", config.model}});
+    }
+    backend->load(load);
+    ModelInfo info = backend->model_info();
+    uint32_t n_ctx = config.context_length.value_or(info.context_length);
+    if (n_ctx > 0) bus_.publish_state("loading_model", {{"phase", "kv_cache"}, {"n_ctx", n_ctx}});
+    bus_.publish_capabilities({{"backend", backend->name()},
+                               {"vision", false},
+                               {"audio", false},
+                               {"tools", false},
+                               {"thinking", false},
+                               {"embed", false},
+                               {"accelerator", "cpu"},
+                               {"gpu_layers", config.gpu_layers},
+                               {"model", info.name}});
+    return backend;
+  }
+
+  void become_ready() {
+    context_.set_lifecycle(Lifecycle::ready);
+    json detail = json::object();
+    on_loop(io_, [this, &detail] {
+      listeners_.open_inference();
+      if (auto tcp = listeners_.tcp_endpoint()) {
+        detail["tcp"] = tcp->address().to_string() + ":" + std::to_string(tcp->port());
+      }
+    });
+    bus_.publish_state("ready", detail);
+    context_.log(
+        LogLevel::info,
+        "ready on " + lock_.path_of(protocol::kInferenceSocketName) +
+            (detail.contains("tcp") ? " and tcp " + detail["tcp"].get<std::string>() : ""));
+  }
+
+  void reload() {
+    context_.set_lifecycle(Lifecycle::restarting);
+    bus_.publish_state("restarting");
+    on_loop(io_, [this] { listeners_.close_inference(); });
+    context_.log(LogLevel::info, "SIGHUP: reloading the model");
+    try {
+      ServeConfig config = options_.reload_config ? options_.reload_config() : options_.config;
+      // Generations still running keep the old backend alive through their shared_ptr.
+      context_.set_backend(load_backend(config));
+    } catch (const std::exception& error) {
+      context_.log(LogLevel::error,
+                   std::string("reload failed, keeping the loaded model: ") + error.what());
+    }
+    become_ready();
+  }
+
+  bool wait_until_idle(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (context_.admission().active() + context_.admission().queued() > 0) {
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+  }
+
+  void drain() {
+    context_.set_lifecycle(Lifecycle::draining);
+    bus_.publish_state("draining");
+    on_loop(io_, [this] { listeners_.close_inference(); });
+    context_.log(LogLevel::info, "draining: waiting for in-flight requests");
+    if (!wait_until_idle(options_.config.drain_timeout)) {
+      context_.log(LogLevel::warn, "drain timeout passed: cancelling what is still running");
+    }
+    // Cancels what still runs, refuses what waits, closes connections once flushed.
+    for (auto& session : context_.sessions()) session->abort();
+    wait_until_idle(std::chrono::seconds(5));
+    const auto deadline = Clock::now() + std::chrono::seconds(2);
+    while (!context_.sessions().empty() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Readers that never read what is owed to them are cut off.
+    for (auto& session : context_.sessions()) session->close_now();
+    context_.workers().join_all();
+    bus_.drop_all();
+  }
+
+  void stop_loop(asio::executor_work_guard<asio::io_context::executor_type>& guard,
+                 std::thread& loop) {
+    try {
+      on_loop(io_, [this] {
+        listeners_.close_inference();
+        listeners_.close_admin();
+        std::error_code ignored;
+        signals_.cancel(ignored);
+      });
+    } catch (const std::exception&) {
+    }
+    guard.reset();
+    io_.stop();
+    loop.join();
+    context_.workers().join_all();
+  }
+
+  ServerOptions options_;
+  RuntimeLock lock_;
+  asio::io_context io_;
+  ServerContext context_;
+  AdminBus bus_;
+  Listeners listeners_;
+  asio::signal_set signals_;
+  CommandQueue commands_;
+};
+
+}  // namespace
+
+int run_server(ServerOptions options) {
+  Daemon daemon(std::move(options));
+  return daemon.run();
+}
+
+}  // namespace weft::server

@@ -1,0 +1,76 @@
+// weft serve end to end over loopback TCP, with and without the API key.
+#include <gtest/gtest.h>
+
+#include "client/connection.hpp"
+#include "support/daemon_process.hpp"
+#include "support/frames.hpp"
+#include "weft/error.hpp"
+
+namespace weft::testing {
+namespace {
+
+struct TcpDaemon {
+  uint16_t port = free_tcp_port();
+  DaemonProcess daemon;
+  explicit TcpDaemon(std::vector<std::string> extra)
+      : daemon([&] {
+          DaemonProcess::Options options;
+          options.args = {"--backend", "stub", "--tcp", "127.0.0.1:" + std::to_string(port)};
+          options.args.insert(options.args.end(), extra.begin(), extra.end());
+          return options;
+        }()) {}
+  client::Address address() const { return client::Address::tcp("127.0.0.1", port); }
+};
+
+TEST(ServeTcp, ServesWithoutAKeyWhenNoneIsConfigured) {
+  TcpDaemon tcp({});
+  auto client = client::dial_and_wait_ready(tcp.address(), kPatience);
+  auto request = user_request("tcp", "hi", 3);
+  auto frames = client.generate(request);
+  auto collected = collect_frames(frames);
+  EXPECT_EQ(collected.terminal.content, stub_answer(request));
+}
+
+TEST(ServeTcp, TheRightKeyIsAcceptedWithoutAcknowledgement) {
+  TcpDaemon tcp({"--api-key", "correct horse"});
+  auto client = client::dial_and_wait_ready(tcp.address(), kPatience, "correct horse");
+  auto request = user_request("keyed", "hi", 3);
+  auto frames = client.generate(request);
+  auto collected = collect_frames(frames);
+  // The first frame after auth belongs to the request: no ack was sent.
+  ASSERT_FALSE(collected.tokens.empty());
+  EXPECT_EQ(collected.tokens.front().id, "keyed");
+  EXPECT_EQ(collected.terminal.content, stub_answer(request));
+}
+
+TEST(ServeTcp, AWrongOrMissingKeyClosesWithoutAFrame) {
+  TcpDaemon tcp({"--api-key", "correct horse"});
+  client::dial_and_wait_ready(tcp.address(), kPatience, "correct horse").close();
+  auto request_line =
+      std::string(R"({"id":"x","messages":[{"role":"user","content":"hi"}]})") + "\n";
+  for (std::string first_line :
+       {std::string(R"({"type":"auth","key":"wrong horse"})") + "\n",
+        std::string(R"({"type":"auth","key":"correct horsE"})") + "\n",
+        std::string(R"({"type":"auth"})") + "\n", request_line, std::string("garbage\n")}) {
+    auto connection = client::Connection::open(tcp.address());
+    connection->write_all(first_line);
+    try {
+      connection->write_all(request_line);
+    } catch (const weft::Error&) {
+      // Already closed by the daemon: fine.
+    }
+    auto line = connection->read_line(std::chrono::milliseconds(kPatience));
+    EXPECT_FALSE(line.has_value()) << first_line << " got " << *line;
+    EXPECT_FALSE(connection->timed_out()) << first_line;
+  }
+}
+
+TEST(ServeTcp, UnixClientsSkipAuthEvenWithAKey) {
+  TcpDaemon tcp({"--api-key", "k"});
+  auto client = tcp.daemon.connect();
+  auto frames = client.generate(user_request("unix", "hi", 1));
+  EXPECT_EQ(collect_frames(frames).terminal.type, client::Frame::Type::done);
+}
+
+}  // namespace
+}  // namespace weft::testing

@@ -1,0 +1,209 @@
+#include "protocol/request_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/protocol_spec.hpp"
+
+namespace weft::protocol {
+namespace {
+
+using nlohmann::json;
+
+json minimal_request() {
+  return {{"id", "r1"}, {"messages", {{{"role", "user"}, {"content", "hello"}}}}};
+}
+
+DecodedRequest decode_ok(const json& request) {
+  auto decoded = decode_request(request.dump());
+  auto* ok = std::get_if<DecodedRequest>(&decoded);
+  if (!ok) {
+    auto* invalid = std::get_if<InvalidRequest>(&decoded);
+    ADD_FAILURE() << "not accepted: " << request.dump() << " -> "
+                  << (invalid ? invalid->message : "frame error");
+    return {};
+  }
+  return *ok;
+}
+
+InvalidRequest decode_invalid(const json& request) {
+  auto decoded = decode_request(request.dump());
+  auto* invalid = std::get_if<InvalidRequest>(&decoded);
+  if (!invalid) {
+    ADD_FAILURE() << "expected invalid_request for " << request.dump();
+    return {};
+  }
+  return *invalid;
+}
+
+TEST(RequestCodec, AppliesEveryDefaultOfTheSpecTable) {
+  auto fields = testing::inferd_request_fields();
+  auto request = decode_ok({{"messages", {{{"role", "user"}, {"content", "hi"}}}}});
+  EXPECT_EQ(request.request.id, json::parse(fields.at("id").default_value).get<std::string>());
+  const auto& options = request.request.options;
+  EXPECT_FLOAT_EQ(*options.temperature, std::stof(fields.at("temperature").default_value));
+  EXPECT_FLOAT_EQ(*options.top_p, std::stof(fields.at("top_p").default_value));
+  EXPECT_EQ(*options.top_k, std::stoul(fields.at("top_k").default_value));
+  EXPECT_EQ(options.max_tokens, std::stoul(fields.at("max_tokens").default_value));
+  EXPECT_EQ(request.stream, fields.at("stream").default_value == "true");
+  EXPECT_EQ(fields.at("image_token_budget").default_value, "absent");
+  EXPECT_FALSE(request.image_token_budget.has_value());
+  // The extensions are unset unless given: the backend's own defaults apply.
+  EXPECT_TRUE(options.stop.empty());
+  EXPECT_FALSE(options.seed || options.min_p || options.repeat_penalty ||
+               options.presence_penalty || options.frequency_penalty);
+}
+
+TEST(RequestCodec, KeepsGivenValuesAndIgnoresUnknownFields) {
+  json request = minimal_request();
+  request["temperature"] = 0;
+  request["top_p"] = 0.5;
+  request["top_k"] = 0;
+  request["max_tokens"] = 4294967295u;
+  request["stream"] = false;
+  request["grammar"] = "";
+  request["something_new"] = {{"nested", true}};
+  auto decoded = decode_ok(request);
+  EXPECT_EQ(decoded.request.id, "r1");
+  EXPECT_FLOAT_EQ(*decoded.request.options.temperature, 0.0f);
+  EXPECT_FLOAT_EQ(*decoded.request.options.top_p, 0.5f);
+  EXPECT_EQ(*decoded.request.options.top_k, 0u);
+  EXPECT_EQ(decoded.request.options.max_tokens, 4294967295u);
+  EXPECT_FALSE(decoded.stream);
+  ASSERT_EQ(decoded.request.messages.size(), 1u);
+  EXPECT_EQ(decoded.request.messages[0].content, "hello");
+}
+
+TEST(RequestCodec, AcceptsEveryRoleOfTheSpecAndEveryImageTokenBudget) {
+  for (const char* role : {"system", "user", "assistant"}) {
+    json request = minimal_request();
+    request["messages"][0]["role"] = role;
+    EXPECT_EQ(to_string(decode_ok(request).request.messages[0].role), role);
+  }
+  auto budgets = testing::image_token_budgets();
+  ASSERT_FALSE(budgets.empty());
+  for (unsigned budget : budgets) {
+    json request = minimal_request();
+    request["image_token_budget"] = budget;
+    EXPECT_EQ(decode_ok(request).image_token_budget, budget);
+  }
+}
+
+TEST(RequestCodec, RefusesEachInvalidFieldWithItsIdAndName) {
+  struct Case {
+    const char* field;
+    json value;
+  };
+  const std::vector<Case> cases = {
+      {"messages", json::array()},
+      {"messages", "hello"},
+      {"messages", {{{"role", "tool"}, {"content", "x"}}}},
+      {"messages", {{{"role", "User"}, {"content", "x"}}}},
+      {"messages", {{{"role", "user"}}}},
+      {"messages", {{{"role", "user"}, {"content", 5}}}},
+      {"messages", {"not an object"}},
+      {"top_k", -1},
+      {"top_k", 4294967296u},
+      {"top_k", 1.5},
+      {"max_tokens", -5},
+      {"max_tokens", 4294967296u},
+      {"max_tokens", "10"},
+      {"temperature", "hot"},
+      {"top_p", true},
+      {"stream", "yes"},
+      {"image_token_budget", 100},
+      {"image_token_budget", 0},
+      {"grammar", "root ::= \"a\""},
+      {"grammar", 7},
+      {"stop", "END"},
+      {"stop", {1, 2}},
+      {"seed", -1},
+      {"min_p", 2.0},
+      {"repeat_penalty", "high"},
+      {"presence_penalty", json::object()},
+      {"frequency_penalty", json::array()},
+  };
+  for (const auto& c : cases) {
+    json request = minimal_request();
+    request[c.field] = c.value;
+    auto invalid = decode_invalid(request);
+    EXPECT_EQ(invalid.id, "r1") << c.field;
+    if (std::string(c.field) != "grammar" || !c.value.is_string()) {
+      EXPECT_NE(invalid.message.find(c.field), std::string::npos)
+          << c.field << ": " << invalid.message;
+    }
+  }
+  json missing = {{"id", "m"}};
+  EXPECT_EQ(decode_invalid(missing).id, "m");
+}
+
+TEST(RequestCodec, SaysGrammarIsNotSupportedYet) {
+  json request = minimal_request();
+  request["grammar"] = "root ::= \"yes\"";
+  EXPECT_EQ(decode_invalid(request).message, "grammar not supported yet");
+}
+
+TEST(RequestCodec, ReadsTheExtensions) {
+  json request = minimal_request();
+  request["stop"] = {"END", "\n\n"};
+  request["seed"] = 18446744073709551615ull;
+  request["min_p"] = 0.05;
+  request["repeat_penalty"] = 1.1;
+  request["presence_penalty"] = -0.5;
+  request["frequency_penalty"] = 0.25;
+  auto options = decode_ok(request).request.options;
+  EXPECT_EQ(options.stop, (std::vector<std::string>{"END", "\n\n"}));
+  EXPECT_EQ(*options.seed, 18446744073709551615ull);
+  EXPECT_FLOAT_EQ(*options.min_p, 0.05f);
+  EXPECT_FLOAT_EQ(*options.repeat_penalty, 1.1f);
+  EXPECT_FLOAT_EQ(*options.presence_penalty, -0.5f);
+  EXPECT_FLOAT_EQ(*options.frequency_penalty, 0.25f);
+}
+
+TEST(RequestCodec, NonStringIdIsRefusedWithAnEmptyId) {
+  json request = minimal_request();
+  request["id"] = 42;
+  auto invalid = decode_invalid(request);
+  EXPECT_EQ(invalid.id, "");
+  EXPECT_NE(invalid.message.find("'id'"), std::string::npos);
+}
+
+TEST(RequestCodec, FramesThatAreNotJsonObjectsAreFrameErrors) {
+  for (const char* line :
+       {"", "not json", "{\"id\":", "[1,2]", "42", "\"text\"", "null", "{\"id\":\"a\"} trailing"}) {
+    EXPECT_TRUE(std::holds_alternative<UnparseableFrame>(decode_request(line))) << line;
+  }
+}
+
+TEST(RequestCodec, RecognisesTheAuthFrame) {
+  auto decoded = decode_request(R"({"type":"auth","key":"s3cret"})");
+  ASSERT_TRUE(std::holds_alternative<AuthFrame>(decoded));
+  EXPECT_EQ(std::get<AuthFrame>(decoded).key, "s3cret");
+}
+
+TEST(RequestCodec, EncodeThenDecodeKeepsTheRequest) {
+  GenerationRequest request;
+  request.id = "round trip ✓";
+  request.messages = {{Role::system, "be brief"}, {Role::user, "hi\nthere"}};
+  request.options.max_tokens = 12;
+  request.options.temperature = 0.25f;
+  request.options.top_k = 3;
+  request.options.stop = {"."};
+  request.options.seed = 7;
+  std::string line = encode_request(request);
+  ASSERT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  auto decoded = decode_ok(json::parse(line));
+  EXPECT_EQ(decoded.request.id, request.id);
+  ASSERT_EQ(decoded.request.messages.size(), 2u);
+  EXPECT_EQ(decoded.request.messages[1].content, "hi\nthere");
+  EXPECT_EQ(decoded.request.options.max_tokens, 12u);
+  EXPECT_FLOAT_EQ(*decoded.request.options.temperature, 0.25f);
+  EXPECT_EQ(*decoded.request.options.top_k, 3u);
+  EXPECT_EQ(decoded.request.options.stop, request.options.stop);
+  EXPECT_EQ(*decoded.request.options.seed, 7u);
+}
+
+}  // namespace
+}  // namespace weft::protocol

@@ -1,0 +1,28 @@
+#include "protocol/runtime_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+
+namespace weft::protocol {
+namespace {
+
+EnvironmentLookup lookup_in(std::map<std::string, std::string> values) {
+  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(values));
+  return [shared](const char* name) -> const char* {
+    auto found = shared->find(name);
+    return found == shared->end() ? nullptr : found->second.c_str();
+  };
+}
+
+TEST(RuntimeDir, FollowsTheSpecsOrder) {
+  EXPECT_EQ(resolve_runtime_dir(lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}, {"HOME", "/h"}})),
+            "/run/user/7/weft");
+  EXPECT_EQ(resolve_runtime_dir(lookup_in({{"HOME", "/home/ann"}})), "/home/ann/.weft/run");
+  EXPECT_EQ(resolve_runtime_dir(lookup_in({{"XDG_RUNTIME_DIR", ""}, {"HOME", ""}})),
+            "/tmp/weft-" + std::to_string(::getuid()));
+}
+
+}  // namespace
+}  // namespace weft::protocol
