@@ -91,12 +91,15 @@ void Generator::on_logits(std::span<const float> logits, SamplingScratch& scratc
   if (!needs_logits()) {
     throw Error(ErrorCode::internal, "generator: logits given while input is still pending");
   }
-  if (logits.size() != static_cast<size_t>(tokenizer_.vocab_size())) {
+  // A model's output matrix may be padded past the tokenizer's vocabulary; those entries
+  // are no tokens and are never sampled.
+  const auto vocabulary = static_cast<size_t>(tokenizer_.vocab_size());
+  if (logits.size() < vocabulary) {
     fail(ErrorCode::internal, "generator: the logits row has " + std::to_string(logits.size()) +
-                                  " entries but the vocabulary has " +
-                                  std::to_string(tokenizer_.vocab_size()));
+                                  " entries but the vocabulary has " + std::to_string(vocabulary));
     return;
   }
+  logits = logits.first(vocabulary);
   TokenId token;
   try {
     token = sampler_.sample(logits, scratch);

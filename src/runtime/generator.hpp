@@ -59,6 +59,7 @@ class Generator {
   // what this sequence needs next.
   bool needs_logits() const;
   // Samples from the row, runs the stop checks, emits events. Only valid while needs_logits().
+  // Entries past the tokenizer's vocabulary (a padded output matrix) are ignored.
   void on_logits(std::span<const float> logits);
   // As above, with working memory shared between the sequences of a batch.
   void on_logits(std::span<const float> logits, SamplingScratch& scratch);

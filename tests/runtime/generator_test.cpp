@@ -16,8 +16,9 @@ using namespace std::chrono_literals;
 
 // "\xC3" and "\xA9" are the two bytes of U+00E9 (é), as byte-fallback tokens.
 FakeTokenizer make_tokenizer() {
-  return FakeTokenizer({"<eos>", "Hel", "lo", " wor", "ld", "</", "stop", ">", "\xC3", "\xA9", "!"},
-                       {0});
+  return FakeTokenizer(
+      {"<eos>", "Hel", "lo", " wor", "ld", "</", "stop", ">", "\xC3", "\xA9", "!", "a</stop>b"},
+      {0});
 }
 
 GenerationOptions greedy_options(uint32_t max_tokens = 100) {
@@ -96,6 +97,28 @@ TEST(Generator, StopStringSplitAcrossTokensIsNeverEmitted) {
   for (const auto& token : collected.tokens) {
     EXPECT_EQ(token.text.find('<'), std::string::npos) << "part of the stop string escaped";
   }
+}
+
+TEST(Generator, StopStringInsideOneTokenKeepsOnlyTheTextBeforeIt) {
+  Fixture f;
+  auto options = greedy_options();
+  options.stop = {"</stop>"};
+  Generator generator(f.tokenizer, options, f.prompt, f.channel);
+  size_t rows = drive(generator, f.tokenizer, {"Hel", "a</stop>b", "lo"});
+  EXPECT_EQ(rows, 2u);
+  auto collected = drain(f.stream);
+  EXPECT_EQ(collected.text(), "Hela");
+  EXPECT_EQ(collected.done().reason, StopReason::end);
+}
+
+TEST(Generator, PaddedLogitRowsAreSampledOnlyOverTheVocabulary) {
+  Fixture f;
+  Generator generator(f.tokenizer, greedy_options(1), f.prompt, f.channel);
+  generator.consume_input(2);
+  auto row = row_for(f.tokenizer, f.tokenizer.id_of("lo"));
+  row.resize(row.size() + 20, 50.0f);  // padding rows of the output matrix, never tokens
+  generator.on_logits(row);
+  EXPECT_EQ(drain(f.stream).text(), "lo");
 }
 
 TEST(Generator, HeldBackTextIsReleasedWhenTheStopDoesNotComplete) {
@@ -266,7 +289,7 @@ TEST(Generator, BadRequestsEndWithAnErrorEvent) {
   }
 }
 
-TEST(Generator, WrongRowSizeOrAllMaskedRowIsAnInternalError) {
+TEST(Generator, ShortOrAllMaskedRowIsAnInternalError) {
   {
     Fixture f;
     Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
