@@ -153,8 +153,9 @@ void Scheduler::run() {
 bool Scheduler::begin_turn() {
   std::unique_lock lock(shared_->mutex);
   shared_->wake.wait(lock, [&] {
+    // Waiting requests count too: the last step may have just freed room for them.
     return shared_->stopping || shared_->wake_pending || !shared_->arrivals.empty() ||
-           !live_.empty();
+           !live_.empty() || !waiting_.empty();
   });
   if (shared_->stopping) return false;
   shared_->wake_pending = false;

@@ -24,6 +24,13 @@ std::string read_text(const std::filesystem::path& path) {
   return text.str();
 }
 
+LoadOptions load_options(const std::filesystem::path& path) {
+  LoadOptions options;
+  options.model_path = path.string();
+  options.threads = 1;
+  return options;
+}
+
 std::string without_trailing_newlines(std::string text) {
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
@@ -119,7 +126,7 @@ TEST(NativeBackendInfo, QuantizationArchitectureAndSizesFromTheFile) {
     const auto found = summary.find(fixture.name());
     ASSERT_NE(found, summary.end());
     backend::NativeBackend backend;
-    backend.load({.model_path = fixture.gguf.string(), .threads = 1});
+    backend.load(load_options(fixture.gguf));
     const auto info = backend.model_info();
     EXPECT_EQ(info.architecture, fixture.arch == "stories260K" ? "llama" : fixture.arch);
     EXPECT_EQ(info.vocabulary_size, 512u);
@@ -145,8 +152,7 @@ TEST(NativeBackendInfo, QuantizationArchitectureAndSizesFromTheFile) {
 // 64, 2 KV heads, feed-forward 512, vocabulary 512, context 256; llama has a separate output.
 TEST(NativeBackendInfo, ParameterCountOfTheLlamaFixture) {
   backend::NativeBackend backend;
-  backend.load(
-      {.model_path = test::shared_path("fixtures/llama/llama-f32.gguf").string(), .threads = 1});
+  backend.load(load_options(test::shared_path("fixtures/llama/llama-f32.gguf")));
   const uint64_t embd = 256, ff = 512, vocab = 512, kv = 2 * 64, layers = 2;
   const uint64_t per_layer =
       embd + embd * embd + 2 * embd * kv + embd * embd + embd + 3 * embd * ff;
@@ -175,8 +181,7 @@ TEST(NativeBackendErrors, LoadWithoutAModelSaysWhatIsMissing) {
 
 TEST(NativeBackendErrors, RequestWithoutMessagesIsInvalid) {
   backend::NativeBackend backend;
-  backend.load(
-      {.model_path = test::shared_path("fixtures/llama/llama-f32.gguf").string(), .threads = 1});
+  backend.load(load_options(test::shared_path("fixtures/llama/llama-f32.gguf")));
   auto stream = backend.generate(GenerationRequest{});
   auto result = collect(stream);
   auto* error = std::get_if<ErrorEvent>(&result.terminal);
