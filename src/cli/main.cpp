@@ -19,9 +19,9 @@ int main(int argc, char** argv) {
       weft::cli::add_backends_command(app),
       weft::cli::add_eval_command(app),
       weft::cli::add_inspect_command(app),
-      weft::cli::add_tokenize_command(app),
       weft::cli::add_mkmodel_command(app),
-      weft::cli::add_bench_command(app),  // keep one per line
+      weft::cli::add_tokenize_command(app),
+      weft::cli::add_bench_command(app),
   };
 
   try {

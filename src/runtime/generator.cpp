@@ -15,7 +15,6 @@ Generator::Generator(const tokenizer::Tokenizer& tokenizer, const GenerationOpti
       max_tokens_(options.max_tokens),
       sampler_(SamplerConfig{}),
       stops_(options.stop),
-      detokenizer_(tokenizer),
       pending_(std::move(prompt)),
       prompt_tokens_(static_cast<uint32_t>(pending_.size())) {
   created_ = now();
@@ -46,6 +45,7 @@ Generator::Generator(const tokenizer::Tokenizer& tokenizer, const GenerationOpti
                                          std::to_string(settings_.context_length));
     return;
   }
+  detokenizer_.emplace(tokenizer_, pending_);
   sampler_.observe_prompt(pending_);
   if (max_tokens_ == 0) finish(StopReason::length, false);
 }
@@ -79,11 +79,14 @@ bool Generator::finished() const {
 }
 
 void Generator::on_logits(std::span<const float> logits) {
-  SamplingScratch scratch;
-  on_logits(logits, scratch);
+  sample_and_emit(logits, nullptr);
 }
 
 void Generator::on_logits(std::span<const float> logits, SamplingScratch& scratch) {
+  sample_and_emit(logits, &scratch);
+}
+
+void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* shared) {
   if (channel_.cancelled()) {
     finished_ = true;  // the stream already ended with done(cancelled)
     return;
@@ -102,7 +105,7 @@ void Generator::on_logits(std::span<const float> logits, SamplingScratch& scratc
   logits = logits.first(vocabulary);
   TokenId token;
   try {
-    token = sampler_.sample(logits, scratch);
+    token = shared ? sampler_.sample(logits, *shared) : sampler_.sample(logits);
   } catch (const Error& error) {
     fail(error.code(), error.what());
     return;
@@ -120,7 +123,7 @@ void Generator::handle_token(TokenId token) {
     finish(StopReason::end, true);
     return;
   }
-  if (!emit_text(detokenizer_.push(token), token)) return;
+  if (!emit_text(detokenizer_->push(token), token)) return;
   if (generated_.size() >= max_tokens_) {
     finish(StopReason::length, true);
     return;
@@ -150,7 +153,7 @@ bool Generator::emit_text(std::string_view text, std::optional<TokenId> id) {
 void Generator::finish(StopReason reason, bool flush_held_text) {
   if (flush_held_text) {
     // The detokenizer's tail may still complete a stop string, so it goes through the matcher.
-    auto step = stops_.feed(detokenizer_.flush());
+    auto step = stops_.feed(detokenizer_ ? detokenizer_->flush() : std::string());
     std::string rest = std::move(step.emit);
     if (step.stopped) {
       reason = StopReason::end;

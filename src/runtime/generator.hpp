@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -61,7 +62,8 @@ class Generator {
   // Samples from the row, runs the stop checks, emits events. Only valid while needs_logits().
   // Entries past the tokenizer's vocabulary (a padded output matrix) are ignored.
   void on_logits(std::span<const float> logits);
-  // As above, with working memory shared between the sequences of a batch.
+  // As above, with working memory shared between the sequences of a batch (the overload
+  // without it uses the sampler's own, which then lives as long as this sequence).
   void on_logits(std::span<const float> logits, SamplingScratch& scratch);
 
   // Finished: ended normally, failed, or cancelled by the consumer (then the stream already
@@ -79,6 +81,8 @@ class Generator {
   using Clock = std::chrono::steady_clock;
 
   Clock::time_point now() const;
+  // `shared` null: the sampler's own scratch.
+  void sample_and_emit(std::span<const float> logits, SamplingScratch* shared);
   void handle_token(TokenId token);
   // Emits text through the stop matcher; returns false when the generation must stop.
   bool emit_text(std::string_view text, std::optional<TokenId> id);
@@ -90,7 +94,8 @@ class Generator {
   uint32_t max_tokens_;
   Sampler sampler_;
   StopMatcher stops_;
-  tokenizer::StreamingDetokenizer detokenizer_;
+  // Built once the prompt is validated: it continues after the prompt's text.
+  std::optional<tokenizer::StreamingDetokenizer> detokenizer_;
 
   std::vector<TokenId> pending_;
   size_t pending_offset_ = 0;

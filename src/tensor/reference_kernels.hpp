@@ -27,6 +27,7 @@ class ReferenceKernels : public Kernels {
 class RoundedActivationKernels final : public ReferenceKernels {
  public:
   std::string_view name() const override { return "rounded-activations"; }
+  void gelu_tanh_mul(const float* gate, const float* up, int64_t n, float* out) const override;
   void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
               ThreadPool& pool) const override;
   void round_activations(ElementType partner_storage, float* x, int64_t n) const override;

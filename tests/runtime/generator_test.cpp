@@ -111,6 +111,17 @@ TEST(Generator, StopStringInsideOneTokenKeepsOnlyTheTextBeforeIt) {
   EXPECT_EQ(collected.done().reason, StopReason::end);
 }
 
+TEST(Generator, FirstGeneratedWordKeepsItsSpaceAfterAPrompt) {
+  // A SentencePiece-like tokenizer drops the space before the very first word of a text, but
+  // generated text continues the prompt's text, so its first word keeps the space.
+  FakeTokenizer tokenizer({"<eos>", "Hel", " wor"}, {0}, /*strips_leading_space=*/true);
+  GenerationChannel channel("test");
+  GenerationStream stream(channel.state());
+  Generator generator(tokenizer, greedy_options(1), {1}, channel);
+  drive(generator, tokenizer, {" wor"});
+  EXPECT_EQ(drain(stream).text(), tokenizer.piece(2));
+}
+
 TEST(Generator, PaddedLogitRowsAreSampledOnlyOverTheVocabulary) {
   Fixture f;
   Generator generator(f.tokenizer, greedy_options(1), f.prompt, f.channel);

@@ -18,8 +18,13 @@ class FakeTokenizer : public tokenizer::Tokenizer {
 
   // `pieces[id]` is the text of token id; ids in `end_of_generation` end a generation and
   // decode to nothing (as control tokens do).
-  FakeTokenizer(std::vector<std::string> pieces, std::set<TokenId> end_of_generation)
-      : pieces_(std::move(pieces)), end_of_generation_(std::move(end_of_generation)) {}
+  // `strips_leading_space`: behave like SentencePiece, whose decoding drops the space that
+  // encoding put before the first word.
+  FakeTokenizer(std::vector<std::string> pieces, std::set<TokenId> end_of_generation,
+                bool strips_leading_space = false)
+      : pieces_(std::move(pieces)),
+        end_of_generation_(std::move(end_of_generation)),
+        strips_leading_space_(strips_leading_space) {}
 
   TokenId id_of(std::string_view piece) const {
     auto it = std::find(pieces_.begin(), pieces_.end(), piece);
@@ -59,10 +64,12 @@ class FakeTokenizer : public tokenizer::Tokenizer {
   bool add_bos_by_default() const override { return false; }
   bool add_eos_by_default() const override { return false; }
   bool is_end_of_generation(TokenId id) const override { return end_of_generation_.contains(id); }
+  bool strips_leading_space() const override { return strips_leading_space_; }
 
  private:
   std::vector<std::string> pieces_;
   std::set<TokenId> end_of_generation_;
+  bool strips_leading_space_ = false;
 };
 
 }  // namespace weft::testing
