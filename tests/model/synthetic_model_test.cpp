@@ -147,8 +147,9 @@ TEST(SyntheticModel, WeightScalesAreAsDocumented) {
     double mean;
     double deviation;
   } expected[] = {
-      {"blk.0.attn_q.weight", 0, 1 / std::sqrt(dim)},
-      {"blk.1.ffn_down.weight", 0, 1 / std::sqrt(512.0)},
+      {"blk.0.attn_q.weight", 0, 2 / std::sqrt(dim)},
+      {"blk.0.attn_v.weight", 0, 1 / std::sqrt(dim)},
+      {"blk.1.ffn_down.weight", 0, 2 / std::sqrt(512.0)},
       {"token_embd.weight", 0, 3 / std::sqrt(dim)},
       {"blk.0.attn_norm.weight", 1, 0.1},
       {"blk.0.attn_k.bias", 0, 0.1},

@@ -41,6 +41,13 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
   const uint64_t ffn = shape.feed_forward;
   const float input_scale = 1.0f / std::sqrt(static_cast<float>(dim));
   const float output_scale = 3.0f / std::sqrt(static_cast<float>(dim));
+  // Random models drift into repeating one token when attention averages the whole prefix
+  // and the tied embedding favours the current token. Sharper attention (q and k twice
+  // the unit scale) and a stronger FFN keep greedy continuations varied: measured with
+  // `weft eval --greedy 48` on smollm2-135m and qwen2.5-0.5b shapes, 48 distinct tokens of
+  // 48, against 6-25 with unit scales.
+  const float query_key_scale = 2.0f * input_scale;
+  const float down_scale = 2.0f / std::sqrt(static_cast<float>(ffn));
   std::vector<PlannedTensor> tensors;
   auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
                  Init init, float scale) {
@@ -55,11 +62,12 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
   for (uint32_t layer = 0; layer < shape.layers; ++layer) {
     const std::string prefix = "blk." + std::to_string(layer) + ".";
     add(prefix + "attn_norm.weight", TensorRole::norm, layer, {dim}, Init::norm_weight, 0.1f);
-    add(prefix + "attn_q.weight", TensorRole::attn_q, layer, {dim, dim}, Init::normal, input_scale);
+    add(prefix + "attn_q.weight", TensorRole::attn_q, layer, {dim, dim}, Init::normal,
+        query_key_scale);
     if (shape.qkv_bias)
       add(prefix + "attn_q.bias", TensorRole::bias, layer, {dim}, Init::normal, 0.1f);
     add(prefix + "attn_k.weight", TensorRole::attn_k, layer, {dim, kv_dim}, Init::normal,
-        input_scale);
+        query_key_scale);
     if (shape.qkv_bias)
       add(prefix + "attn_k.bias", TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
     add(prefix + "attn_v.weight", TensorRole::attn_v, layer, {dim, kv_dim}, Init::normal,
@@ -73,7 +81,7 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
         input_scale);
     add(prefix + "ffn_up.weight", TensorRole::ffn_up, layer, {dim, ffn}, Init::normal, input_scale);
     add(prefix + "ffn_down.weight", TensorRole::ffn_down, layer, {ffn, dim}, Init::normal,
-        1.0f / std::sqrt(static_cast<float>(ffn)));
+        down_scale);
   }
   add("output_norm.weight", TensorRole::norm, 0, {dim}, Init::norm_weight, 0.1f);
   if (!shape.tied_embeddings) {

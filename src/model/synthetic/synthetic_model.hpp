@@ -27,9 +27,9 @@ struct SyntheticOptions {
 };
 
 // The weights are values of a counter-based generator keyed by (seed, tensor name, index),
-// so the bytes do not depend on the thread count. Scales keep activations near unit size
-// (projections: std 1/√fan-in; output matrix 3/√dim, giving logits of std ≈ 3; norm weights
-// 1 + 0.1·N(0,1); biases 0.1·N(0,1)).
+// so the bytes do not depend on the thread count. Scales (standard deviations): attn_v,
+// attn_output, ffn_gate/up 1/√dim; attn_q/k 2/√dim; ffn_down 2/√ffn; token embedding and
+// output 3/√dim, giving logits of std ≈ 3; norm weights 1 + 0.1·N(0,1); biases 0.1·N(0,1).
 class SyntheticModel {
  public:
   static SyntheticModel generate(const SyntheticOptions& options);
