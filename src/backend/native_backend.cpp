@@ -93,6 +93,7 @@ void NativeBackend::load(const LoadOptions& options) {
   engine_options.kv_pages = context_pages * std::max<uint32_t>(1, config_.kv_contexts);
   auto engine = std::make_unique<runtime::Engine>(model, engine_options);
   info_ = describe_model(*model, options.model_path);
+  prompt_format_ = NativePromptFormat::from_gguf(model->file(), *tokenizer);
   scheduler_ =
       std::make_unique<runtime::Scheduler>(std::move(engine), tokenizer, config_.scheduler);
   model_ = std::move(model);
@@ -101,6 +102,7 @@ void NativeBackend::load(const LoadOptions& options) {
 
 void NativeBackend::unload() {
   scheduler_.reset();  // ends running generations with an error and joins the engine thread
+  prompt_format_.reset();
   tokenizer_.reset();
   model_.reset();
 }
@@ -118,7 +120,7 @@ GenerationStream NativeBackend::generate(const GenerationRequest& request) {
   }
   runtime::SchedulerRequest scheduled;
   try {
-    scheduled.prompt = native_prompt_tokens(*tokenizer_, request);
+    scheduled.prompt = prompt_format_->tokens(*tokenizer_, request);
   } catch (const Error& error) {
     GenerationChannel channel(name());
     GenerationStream stream(channel.state());

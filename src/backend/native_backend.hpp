@@ -5,8 +5,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "backend/native_prompt.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
 #include "weft/backend.hpp"
@@ -51,6 +53,7 @@ class NativeBackend : public Backend {
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   std::unique_ptr<runtime::Scheduler> scheduler_;
+  std::optional<NativePromptFormat> prompt_format_;
   ModelInfo info_;
 };
 
