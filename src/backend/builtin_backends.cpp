@@ -1,3 +1,4 @@
+#include "backend/native_backend.hpp"
 #include "backend/ollama_backend.hpp"
 #include "backend/openai_backend.hpp"
 #include "backend/stub_backend.hpp"
@@ -7,6 +8,7 @@ namespace weft {
 
 BackendRegistry BackendRegistry::with_builtin_backends() {
   BackendRegistry registry;
+  registry.add("native", [] { return std::make_unique<backend::NativeBackend>(); });
   registry.add("stub", [] { return std::make_unique<backend::StubBackend>(); });
   registry.add("ollama", [] { return std::make_unique<backend::OllamaBackend>(); });
   registry.add("openai", [] { return std::make_unique<backend::OpenAiBackend>(); });

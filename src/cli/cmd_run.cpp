@@ -47,14 +47,16 @@ int run_prompt(const RunOptions& options) {
   if (!options.host.empty()) return run_on_daemon(options);
   auto registry = BackendRegistry::with_builtin_backends();
   std::string model = options.model;
+  LoadOptions load = options.load;
   // With no model and no choice of backend, the bundled model runs when the engine can.
   if (model.empty() && options.backend.empty() && registry.contains("native")) {
     model = default_model_path();
+    // stories260K stores a context length of 128 but was trained with 512.
+    if (!model.empty() && !load.context_length) load.context_length = kDefaultModelContext;
   }
   auto selection =
       select_backend(registry, SelectionInputs::from_environment(options.backend, model));
   auto backend = registry.create(selection.backend);
-  LoadOptions load = options.load;
   load.model_path = model;
   backend->load(load);
 
@@ -87,7 +89,7 @@ Command add_run_command(CLI::App& app) {
                   "Backend to use (see `weft backends`); default: auto-selection");
   sub->add_option("-m,--model", options->model,
                   "GGUF model file (native) or model name (remote backends); default: the "
-                  "bundled stories260K model");
+                  "bundled stories260K model (context 512)");
   sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");

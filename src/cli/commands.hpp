@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -21,10 +22,13 @@ Command add_status_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_mkmodel_command(CLI::App& app);
 Command add_tokenize_command(CLI::App& app);
+Command add_bench_command(CLI::App& app);
 Command add_template_command(CLI::App& app);
 Command add_chat_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.
 std::string default_model_path();
+// Its context length: the file stores 128, the model was trained with 512.
+inline constexpr uint32_t kDefaultModelContext = 512;
 
 }  // namespace weft::cli

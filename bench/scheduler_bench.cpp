@@ -1,0 +1,104 @@
+// Scheduler overhead per step with a trivial model (the 2-layer, 256-wide llama fixture):
+// N greedy streams generate through the scheduler, and the same rows go through
+// engine.forward directly with an argmax per row. The difference per step is what the
+// scheduler adds: batch assembly, sampling through the generator, events on the channels.
+//
+//   ./build/bench/scheduler_bench [streams…]   (default: 1 4 16)
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "model/model.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/prompt_evaluation.hpp"
+#include "runtime/scheduler.hpp"
+
+namespace {
+
+using namespace weft;
+using Clock = std::chrono::steady_clock;
+
+constexpr uint32_t kTokens = 200;
+
+runtime::EngineOptions engine_options() {
+  runtime::EngineOptions options;
+  options.threads = 1;
+  options.kv_pages = 1024;
+  return options;
+}
+
+// Seconds per step of N sequences decoding kTokens tokens by calling the engine directly.
+double direct_step_seconds(std::shared_ptr<const model::Model> model, uint32_t streams) {
+  runtime::Engine engine(model, engine_options());
+  std::vector<kv::KvSequence> sequences;
+  for (uint32_t i = 0; i < streams; ++i) sequences.push_back(engine.new_sequence());
+  std::vector<int32_t> next(streams, 1);
+  runtime::ForwardOutputs outputs;
+  std::vector<runtime::ForwardRow> rows(streams);
+  const auto start = Clock::now();
+  for (uint32_t step = 0; step < kTokens; ++step) {
+    for (uint32_t i = 0; i < streams; ++i) {
+      rows[i] = {&sequences[i], next[i], sequences[i].length(), true, false};
+    }
+    engine.forward(rows, outputs);
+    for (uint32_t i = 0; i < streams; ++i) next[i] = runtime::argmax_token(outputs.logits_at(i));
+  }
+  return std::chrono::duration<double>(Clock::now() - start).count() / kTokens;
+}
+
+// Seconds per model call of the scheduler running N streams of kTokens greedy tokens.
+double scheduler_step_seconds(std::shared_ptr<const model::Model> model, uint32_t streams,
+                              uint64_t& steps_out) {
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
+      tokenizer::Tokenizer::from_gguf(model->file());
+  std::vector<int32_t> end_tokens;
+  for (int32_t id = 0; id < tokenizer->vocab_size(); ++id) {
+    if (tokenizer->is_end_of_generation(id)) end_tokens.push_back(id);
+  }
+  runtime::SchedulerOptions options;
+  options.max_sequences = streams;
+  runtime::Scheduler scheduler(std::make_unique<runtime::Engine>(model, engine_options()),
+                               tokenizer, options);
+  scheduler.sync();
+  const auto steps_before = scheduler.stats().steps;
+  std::vector<GenerationStream> running;
+  const auto start = Clock::now();
+  for (uint32_t i = 0; i < streams; ++i) {
+    runtime::SchedulerRequest request;
+    request.prompt = {1};
+    request.options.max_tokens = kTokens;
+    request.options.temperature = 0.0f;
+    request.suppressed_tokens = end_tokens;
+    running.push_back(scheduler.submit(std::move(request)));
+  }
+  for (auto& stream : running) {
+    while (stream.next()) {
+    }
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  scheduler.sync();
+  steps_out = scheduler.stats().steps - steps_before;
+  return seconds / static_cast<double>(steps_out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<uint32_t> stream_counts;
+  for (int i = 1; i < argc; ++i) stream_counts.push_back(static_cast<uint32_t>(std::atoi(argv[i])));
+  if (stream_counts.empty()) stream_counts = {1, 4, 16};
+  auto model = model::Model::load(WEFT_SHARED_DIR "/fixtures/llama/llama-f32.gguf");
+  direct_step_seconds(model, 1);  // warm-up
+  std::printf("%8s %8s %14s %14s %14s\n", "streams", "steps", "direct us", "scheduler us",
+              "overhead us");
+  for (uint32_t streams : stream_counts) {
+    const double direct = direct_step_seconds(model, streams);
+    uint64_t steps = 0;
+    const double scheduled = scheduler_step_seconds(model, streams, steps);
+    std::printf("%8u %8llu %14.1f %14.1f %14.1f\n", streams, static_cast<unsigned long long>(steps),
+                direct * 1e6, scheduled * 1e6, (scheduled - direct) * 1e6);
+  }
+  return 0;
+}

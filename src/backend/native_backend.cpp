@@ -1,0 +1,134 @@
+#include "backend/native_backend.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+
+#include "backend/native_prompt.hpp"
+#include "gguf/gguf_file.hpp"
+#include "model/model.hpp"
+#include "weft/error.hpp"
+
+namespace weft::backend {
+namespace {
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The weight matrices' types by share of parameters: "Q8_0" for a uniform file, e.g.
+// "Q4_K+Q6_K" for a mixed one (most parameters first). Vectors (norms, biases) are left out:
+// they stay F32 in every quantised file.
+std::string quantization_of(const gguf::GgufFile& file) {
+  std::map<std::string, uint64_t> elements_by_type;
+  for (const auto& tensor : file.tensors()) {
+    if (tensor.shape.size() < 2) continue;
+    elements_by_type[upper(tensor::traits_of(tensor.type).name)] += tensor.element_count();
+  }
+  std::vector<std::pair<std::string, uint64_t>> types(elements_by_type.begin(),
+                                                      elements_by_type.end());
+  std::stable_sort(types.begin(), types.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (const auto& [name, count] : types) {
+    if (!out.empty()) out += '+';
+    out += name;
+  }
+  return out;
+}
+
+}  // namespace
+
+ModelInfo describe_model(const model::Model& model, const std::string& path) {
+  const auto& file = model.file();
+  ModelInfo info;
+  info.name = file.get_string("general.name").value_or(std::filesystem::path(path).stem().string());
+  info.architecture = model.config().architecture_name;
+  for (const auto& tensor : file.tensors()) info.parameter_count += tensor.element_count();
+  info.quantization = quantization_of(file);
+  info.context_length = static_cast<uint32_t>(model.config().context_length);
+  info.vocabulary_size = static_cast<uint32_t>(model.config().n_vocab);
+  info.has_chat_template = file.has("tokenizer.chat_template");
+  return info;
+}
+
+NativeBackend::NativeBackend(NativeConfig config) : config_(std::move(config)) {}
+
+NativeBackend::~NativeBackend() {
+  unload();
+}
+
+// The engine is compiled in, so the backend can always serve once given a model; selection
+// asks a fresh instance, before load.
+Availability NativeBackend::available() const {
+  return {true, {}};
+}
+
+void NativeBackend::load(const LoadOptions& options) {
+  if (options.model_path.empty()) {
+    throw Error(ErrorCode::invalid_request,
+                "the native backend needs a GGUF model file (--model FILE)");
+  }
+  unload();
+  model::ModelLoadOptions model_options;
+  if (options.context_length) model_options.context_length = *options.context_length;
+  auto model = model::Model::load(options.model_path, model_options);
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
+      tokenizer::Tokenizer::from_gguf(model->file());
+  if (tokenizer->vocab_size() > model->config().n_vocab) {
+    throw Error(ErrorCode::invalid_request, options.model_path + ": the vocabulary has " +
+                                                std::to_string(tokenizer->vocab_size()) +
+                                                " tokens but the output has only " +
+                                                std::to_string(model->config().n_vocab) + " rows");
+  }
+  runtime::EngineOptions engine_options;
+  engine_options.threads = options.threads;
+  engine_options.kernels = config_.kernels;
+  engine_options.kv_type = config_.kv_type;
+  const int64_t context_pages = (model->config().context_length + engine_options.page_tokens - 1) /
+                                engine_options.page_tokens;
+  engine_options.kv_pages = context_pages * std::max<uint32_t>(1, config_.kv_contexts);
+  auto engine = std::make_unique<runtime::Engine>(model, engine_options);
+  info_ = describe_model(*model, options.model_path);
+  prompt_format_ = NativePromptFormat::from_gguf(model->file(), *tokenizer);
+  scheduler_ =
+      std::make_unique<runtime::Scheduler>(std::move(engine), tokenizer, config_.scheduler);
+  model_ = std::move(model);
+  tokenizer_ = std::move(tokenizer);
+}
+
+void NativeBackend::unload() {
+  scheduler_.reset();  // ends running generations with an error and joins the engine thread
+  prompt_format_.reset();
+  tokenizer_.reset();
+  model_.reset();
+}
+
+ModelInfo NativeBackend::model_info() const {
+  return info_;
+}
+
+GenerationStream NativeBackend::generate(const GenerationRequest& request) {
+  if (!scheduler_) {
+    GenerationChannel channel(name());
+    GenerationStream stream(channel.state());
+    channel.error(ErrorCode::backend_unavailable, "the native backend has no model loaded");
+    return stream;
+  }
+  runtime::SchedulerRequest scheduled;
+  try {
+    scheduled.prompt = prompt_format_->tokens(*tokenizer_, request);
+  } catch (const Error& error) {
+    GenerationChannel channel(name());
+    GenerationStream stream(channel.state());
+    channel.error(error.code(), error.what());
+    return stream;
+  }
+  scheduled.options = request.options;
+  return scheduler_->submit(std::move(scheduled));
+}
+
+}  // namespace weft::backend

@@ -1,0 +1,64 @@
+// The `native` backend: this project's engine behind the backend interface. load() maps the
+// GGUF file, builds its tokenizer and an Engine, and starts the Scheduler that owns them;
+// every generate() is a request to that scheduler, so concurrent generations share each
+// model call (continuous batching).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backend/native_prompt.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/scheduler.hpp"
+#include "weft/backend.hpp"
+
+namespace weft::gguf {
+class GgufFile;
+}
+namespace weft::model {
+class Model;
+}
+
+namespace weft::backend {
+
+struct NativeConfig {
+  runtime::SchedulerOptions scheduler;
+  tensor::KernelChoice kernels = tensor::KernelChoice::fast;
+  tensor::ElementType kv_type = tensor::ElementType::F16;
+  // The KV pool holds this many full contexts' worth of pages (allocated only when used), so
+  // that several requests can run at once; a request is admitted when its worst case fits.
+  uint32_t kv_contexts = 4;
+};
+
+class NativeBackend : public Backend {
+ public:
+  explicit NativeBackend(NativeConfig config = {});
+  ~NativeBackend() override;
+
+  std::string name() const override { return "native"; }
+  // Always true: the engine is built in. load() says what is wrong with a model (or its absence).
+  Availability available() const override;
+  void load(const LoadOptions& options) override;
+  void unload() override;
+  ModelInfo model_info() const override;
+  GenerationStream generate(const GenerationRequest& request) override;
+
+  // The running scheduler (pool accounting, sync), or nullptr before load.
+  runtime::Scheduler* scheduler() { return scheduler_.get(); }
+  const tokenizer::Tokenizer* tokenizer() const { return tokenizer_.get(); }
+
+ private:
+  NativeConfig config_;
+  std::shared_ptr<const model::Model> model_;
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
+  std::unique_ptr<runtime::Scheduler> scheduler_;
+  std::optional<NativePromptFormat> prompt_format_;
+  ModelInfo info_;
+};
+
+// Facts about a loaded model for ModelInfo: the quantisation is read from the tensors' own
+// types (general.file_type describes what was requested, not what is stored).
+ModelInfo describe_model(const model::Model& model, const std::string& path);
+
+}  // namespace weft::backend

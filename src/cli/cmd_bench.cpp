@@ -1,0 +1,232 @@
+// `weft bench`: prompt-processing and generation speed of a GGUF model on this machine,
+// measured through the scheduler (so --parallel N is N streams sharing each model call).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/native_backend.hpp"
+#include "cli/commands.hpp"
+#include "model/model.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/scheduler.hpp"
+#include "weft/error.hpp"
+
+namespace weft::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string model;
+  uint32_t prompt_tokens = 512;
+  uint32_t generated_tokens = 128;
+  unsigned threads = 0;
+  uint32_t reps = 3;
+  uint32_t parallel = 1;
+  uint32_t batch = 512;
+  std::optional<uint32_t> context_length;
+  bool json = false;
+};
+
+struct Spread {
+  double mean = 0;
+  double stddev = 0;  // sample standard deviation; 0 for one rep
+};
+
+Spread spread_of(const std::vector<double>& values) {
+  Spread out;
+  if (values.empty()) return out;
+  for (double v : values) out.mean += v;
+  out.mean /= static_cast<double>(values.size());
+  if (values.size() > 1) {
+    double sum = 0;
+    for (double v : values) sum += (v - out.mean) * (v - out.mean);
+    out.stddev = std::sqrt(sum / static_cast<double>(values.size() - 1));
+  }
+  return out;
+}
+
+// The prompt is random ids (fixed seed) other than end-of-generation tokens: speed does not
+// depend on the text, and the same ids every run make runs comparable.
+class Workload {
+ public:
+  explicit Workload(const tokenizer::Tokenizer& tokenizer) {
+    for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+      if (tokenizer.is_end_of_generation(id)) {
+        end_tokens_.push_back(id);
+      } else {
+        ordinary_.push_back(id);
+      }
+    }
+    if (ordinary_.empty()) throw Error("the vocabulary has only end-of-generation tokens");
+  }
+
+  std::vector<int32_t> prompt(uint32_t length, uint64_t seed) const {
+    std::mt19937_64 random(seed);
+    std::vector<int32_t> ids(length);
+    for (auto& id : ids) id = ordinary_[random() % ordinary_.size()];
+    return ids;
+  }
+
+  // Greedy, and the end-of-generation tokens suppressed, so every stream makes exactly
+  // `tokens` tokens.
+  runtime::SchedulerRequest request(std::vector<int32_t> prompt, uint32_t tokens) const {
+    runtime::SchedulerRequest request;
+    request.prompt = std::move(prompt);
+    request.options.max_tokens = tokens;
+    request.options.temperature = 0.0f;
+    request.suppressed_tokens = end_tokens_;
+    return request;
+  }
+
+ private:
+  std::vector<int32_t> ordinary_;
+  std::vector<int32_t> end_tokens_;
+};
+
+DoneEvent wait_done(GenerationStream& stream) {
+  while (auto event = stream.next()) {
+    if (auto* done = std::get_if<DoneEvent>(&*event)) return *done;
+    if (auto* error = std::get_if<ErrorEvent>(&*event)) throw Error(error->code, error->message);
+  }
+  throw Error(ErrorCode::internal, "the generation ended without a terminal event");
+}
+
+// Prefill speed: one request with the whole prompt, timed by the generator from its first
+// model call to its first sampled token.
+double measure_prompt(runtime::Scheduler& scheduler, const Workload& workload, uint32_t tokens,
+                      uint64_t seed) {
+  auto stream = scheduler.submit(workload.request(workload.prompt(tokens, seed), 1));
+  const auto done = wait_done(stream);
+  const double seconds = std::chrono::duration<double>(done.timings.prompt).count();
+  return seconds > 0 ? tokens / seconds : 0;
+}
+
+// Generation speed: `parallel` streams of one prompt token each, all submitted at once;
+// aggregate tokens over the wall time until the last one is done (the one-token prefill
+// step is included).
+double measure_generation(runtime::Scheduler& scheduler, const Workload& workload, uint32_t tokens,
+                          uint32_t parallel, uint64_t seed) {
+  std::vector<GenerationStream> streams;
+  const auto start = Clock::now();
+  for (uint32_t i = 0; i < parallel; ++i) {
+    streams.push_back(scheduler.submit(workload.request(workload.prompt(1, seed + i), tokens)));
+  }
+  uint64_t produced = 0;
+  for (auto& stream : streams) produced += wait_done(stream).usage.completion_tokens;
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return seconds > 0 ? static_cast<double>(produced) / seconds : 0;
+}
+
+int bench(const BenchOptions& options) {
+  if (options.reps == 0) throw Error("--reps must be at least 1");
+  if (options.parallel == 0) throw Error("--parallel must be at least 1");
+  model::ModelLoadOptions load;
+  if (options.context_length) load.context_length = *options.context_length;
+  auto model = model::Model::load(options.model, load);
+  const auto& config = model->config();
+  const int64_t longest = std::max<int64_t>(options.prompt_tokens, options.generated_tokens) + 1;
+  if (longest > config.context_length) {
+    throw Error("-p/-n need " + std::to_string(longest) + " positions but the context length is " +
+                std::to_string(config.context_length) + " (raise it with --ctx)");
+  }
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
+      tokenizer::Tokenizer::from_gguf(model->file());
+  const Workload workload(*tokenizer);
+  const auto info = backend::describe_model(*model, options.model);
+
+  runtime::EngineOptions engine_options;
+  engine_options.threads = options.threads;
+  const auto pages = [&](int64_t tokens) {
+    return (tokens + engine_options.page_tokens - 1) / engine_options.page_tokens;
+  };
+  engine_options.kv_pages = std::max(pages(options.prompt_tokens + 1),
+                                     options.parallel * pages(options.generated_tokens + 1));
+  auto engine = std::make_unique<runtime::Engine>(model, engine_options);
+  const unsigned threads = engine->threads().size();
+  runtime::SchedulerOptions scheduler_options;
+  scheduler_options.max_batch_tokens = std::max(options.batch, options.parallel);
+  scheduler_options.prefill_chunk = options.batch;
+  scheduler_options.max_sequences = std::max<uint32_t>(options.parallel, 1);
+  runtime::Scheduler scheduler(std::move(engine), tokenizer, scheduler_options);
+
+  // Warm-up: first touches of the weights and KV pages are not what is measured.
+  measure_generation(scheduler, workload, 2, 1, 0);
+  std::vector<double> pp, tg;
+  for (uint32_t rep = 0; rep < options.reps; ++rep) {
+    if (options.prompt_tokens > 0) {
+      pp.push_back(measure_prompt(scheduler, workload, options.prompt_tokens, 1000 + rep));
+    }
+    if (options.generated_tokens > 0) {
+      tg.push_back(measure_generation(scheduler, workload, options.generated_tokens,
+                                      options.parallel, 2000 + 100 * rep));
+    }
+  }
+  const auto pp_spread = spread_of(pp);
+  const auto tg_spread = spread_of(tg);
+
+  if (options.json) {
+    nlohmann::ordered_json out;
+    out["model"] = options.model;
+    out["architecture"] = info.architecture;
+    out["quantization"] = info.quantization;
+    out["parameters"] = info.parameter_count;
+    out["threads"] = threads;
+    out["reps"] = options.reps;
+    out["parallel"] = options.parallel;
+    out["pp_tokens"] = options.prompt_tokens;
+    out["pp_tps"] = pp_spread.mean;
+    out["pp_tps_stddev"] = pp_spread.stddev;
+    out["tg_tokens"] = options.generated_tokens;
+    out["tg_tps"] = tg_spread.mean;
+    out["tg_tps_stddev"] = tg_spread.stddev;
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+  std::printf("model: %s (%s, %s, %.1fM parameters)\n", options.model.c_str(),
+              info.architecture.c_str(), info.quantization.c_str(),
+              static_cast<double>(info.parameter_count) / 1e6);
+  std::printf("threads: %u, reps: %u, parallel streams: %u\n", threads, options.reps,
+              options.parallel);
+  if (options.prompt_tokens > 0) {
+    std::printf("pp%-5u %10.2f ± %.2f tokens/s\n", options.prompt_tokens, pp_spread.mean,
+                pp_spread.stddev);
+  }
+  if (options.generated_tokens > 0) {
+    std::printf("tg%-5u %10.2f ± %.2f tokens/s%s\n", options.generated_tokens, tg_spread.mean,
+                tg_spread.stddev, options.parallel > 1 ? " (aggregate)" : "");
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench_command(CLI::App& app) {
+  auto options = std::make_shared<BenchOptions>();
+  auto* sub = app.add_subcommand(
+      "bench", "Measure prompt-processing and generation tokens/s of a GGUF model");
+  sub->add_option("model", options->model, "GGUF model file")->required();
+  sub->add_option("-p,--prompt-tokens", options->prompt_tokens,
+                  "Prompt tokens to process (0: skip)");
+  sub->add_option("-n,--gen-tokens", options->generated_tokens,
+                  "Tokens to generate per stream (0: skip)");
+  sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
+  sub->add_option("-r,--reps", options->reps, "Repetitions (mean ± standard deviation)");
+  sub->add_option("--parallel", options->parallel,
+                  "Concurrent generation streams through the scheduler (aggregate tg tokens/s)");
+  sub->add_option("-b,--batch", options->batch, "Most tokens per model call (prefill chunk)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("-c,--ctx", options->context_length, "Context length override");
+  sub->add_flag("--json", options->json, "Print one JSON object");
+  return {sub, [options] { return bench(*options); }};
+}
+
+}  // namespace weft::cli

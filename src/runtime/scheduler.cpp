@@ -1,0 +1,298 @@
+#include "runtime/scheduler.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "runtime/generator.hpp"
+#include "runtime/sampler.hpp"
+#include "weft/error.hpp"
+
+namespace weft::runtime {
+
+struct Scheduler::Shared {
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::condition_variable synced;
+  std::deque<std::unique_ptr<Entry>> arrivals;
+  bool stopping = false;
+  bool wake_pending = false;
+  uint64_t turns_started = 0;
+  uint64_t turns_finished = 0;
+  SchedulerStats stats;
+
+  void poke() {
+    {
+      std::lock_guard lock(mutex);
+      wake_pending = true;
+    }
+    wake.notify_all();
+  }
+};
+
+struct Scheduler::Entry {
+  std::unique_ptr<Generator> generator;
+  std::optional<kv::KvSequence> sequence;  // created at admission
+  std::vector<tokenizer::TokenId> suppressed;
+  std::vector<float> masked_row;  // the logits row with `suppressed` at −∞
+  int64_t pages_needed = 0;
+  int64_t pages_committed = 0;  // non-zero once admitted
+
+  // Prefill is done and the one pending token is the last sampled one.
+  bool decoding() const {
+    return !generator->generated().empty() && generator->pending_input().size() == 1;
+  }
+};
+
+Scheduler::Scheduler(std::unique_ptr<Engine> engine,
+                     std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
+                     SchedulerOptions options)
+    : engine_(std::move(engine)),
+      tokenizer_(std::move(tokenizer)),
+      options_(std::move(options)),
+      config_(engine_->config()),
+      shared_(std::make_shared<Shared>()) {
+  if (options_.max_batch_tokens == 0) throw Error("scheduler: max_batch_tokens must be positive");
+  if (options_.prefill_chunk == 0) throw Error("scheduler: prefill_chunk must be positive");
+  if (options_.max_sequences == 0) throw Error("scheduler: max_sequences must be positive");
+  shared_->stats.pages_capacity = engine_->pages().capacity();
+  thread_ = std::thread([this] { run(); });
+}
+
+Scheduler::~Scheduler() {
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->stopping = true;
+  }
+  shared_->wake.notify_all();
+  thread_.join();
+}
+
+GenerationStream Scheduler::submit(SchedulerRequest request) {
+  GenerationChannel channel(options_.backend_name);
+  GenerationStream stream(channel.state());
+  // A cancel must free the pages at once, even while the scheduler sleeps; the hook may run
+  // after the scheduler is gone, hence the weak pointer.
+  channel.on_cancel([weak = std::weak_ptr<Shared>(shared_)] {
+    if (auto shared = weak.lock()) shared->poke();
+  });
+
+  auto entry = std::make_unique<Entry>();
+  const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
+  const int64_t max_tokens = request.options.max_tokens;
+  GeneratorSettings settings;
+  settings.context_length = static_cast<uint32_t>(config_.context_length);
+  entry->generator = std::make_unique<Generator>(*tokenizer_, request.options,
+                                                 std::move(request.prompt), channel, settings);
+  entry->suppressed = std::move(request.suppressed_tokens);
+  for (auto token : entry->suppressed) {
+    if (token < 0 || token >= tokenizer_->vocab_size()) {
+      entry->generator->fail(ErrorCode::invalid_request,
+                             "suppressed token id " + std::to_string(token) +
+                                 " is outside the vocabulary of " +
+                                 std::to_string(tokenizer_->vocab_size()) + " tokens");
+    }
+  }
+  // The generator never feeds a token past the context length, and the last sampled token
+  // is never fed, so prompt + max_tokens (capped at the context) bounds the slots it fills.
+  const int64_t tokens = std::min(prompt_tokens + max_tokens, config_.context_length);
+  const int64_t page_tokens = engine_->pages().page_tokens();
+  entry->pages_needed = (tokens + page_tokens - 1) / page_tokens;
+  const int64_t capacity = engine_->pages().capacity();
+  if (entry->pages_needed > capacity) {
+    entry->generator->fail(
+        ErrorCode::invalid_request,
+        "the request needs up to " + std::to_string(tokens) + " KV slots (" +
+            std::to_string(prompt_tokens) + " prompt + " + std::to_string(max_tokens) +
+            " max tokens) = " + std::to_string(entry->pages_needed) +
+            " pages, but the whole KV pool holds only " + std::to_string(capacity) + " pages of " +
+            std::to_string(page_tokens) + " tokens; lower max_tokens or shorten the prompt");
+  }
+  if (entry->generator->finished()) return stream;  // its error is already on the stream
+
+  {
+    std::lock_guard lock(shared_->mutex);
+    if (shared_->stopping) {
+      entry->generator->fail(ErrorCode::backend_unavailable, "the scheduler is shutting down");
+      return stream;
+    }
+    shared_->arrivals.push_back(std::move(entry));
+  }
+  shared_->wake.notify_all();
+  return stream;
+}
+
+SchedulerStats Scheduler::stats() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->stats;
+}
+
+void Scheduler::sync() {
+  std::unique_lock lock(shared_->mutex);
+  const uint64_t target = shared_->turns_started + 1;
+  shared_->wake_pending = true;
+  shared_->wake.notify_all();
+  shared_->synced.wait(lock,
+                       [&] { return shared_->turns_finished >= target || shared_->stopping; });
+}
+
+void Scheduler::run() {
+  while (begin_turn()) {
+    drop_finished();
+    admit();
+    if (!live_.empty()) step();
+    drop_finished();
+    end_turn();
+  }
+  finish_all("the scheduler stopped before this generation finished");
+}
+
+bool Scheduler::begin_turn() {
+  std::unique_lock lock(shared_->mutex);
+  shared_->wake.wait(lock, [&] {
+    // Waiting requests count too: the last step may have just freed room for them.
+    return shared_->stopping || shared_->wake_pending || !shared_->arrivals.empty() ||
+           !live_.empty() || !waiting_.empty();
+  });
+  if (shared_->stopping) return false;
+  shared_->wake_pending = false;
+  ++shared_->turns_started;
+  for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
+  shared_->arrivals.clear();
+  return true;
+}
+
+void Scheduler::end_turn() {
+  {
+    std::lock_guard lock(shared_->mutex);
+    auto& stats = shared_->stats;
+    stats.pages_in_use = engine_->pages().pages_in_use();
+    stats.pages_committed = committed_pages_;
+    stats.live = static_cast<uint32_t>(live_.size());
+    stats.waiting = static_cast<uint32_t>(waiting_.size() + shared_->arrivals.size());
+    stats.steps = steps_;
+    stats.rows = rows_;
+    ++shared_->turns_finished;
+  }
+  shared_->synced.notify_all();
+}
+
+void Scheduler::drop_finished() {
+  // Destroying an entry destroys its KvSequence, which returns its pages to the pool.
+  std::erase_if(live_, [&](const std::unique_ptr<Entry>& entry) {
+    if (!entry->generator->finished()) return false;
+    committed_pages_ -= entry->pages_committed;
+    return true;
+  });
+  std::erase_if(waiting_, [](const auto& entry) { return entry->generator->finished(); });
+  if (decode_cursor_ >= live_.size()) decode_cursor_ = 0;
+}
+
+void Scheduler::admit() {
+  const int64_t capacity = engine_->pages().capacity();
+  // Strictly first come, first served: when the oldest waiting request does not fit, later
+  // (perhaps smaller) ones wait behind it, so it is never starved by a stream of small ones.
+  while (!waiting_.empty() && live_.size() < options_.max_sequences) {
+    auto& next = waiting_.front();
+    if (committed_pages_ + next->pages_needed > capacity) break;
+    next->pages_committed = next->pages_needed;
+    committed_pages_ += next->pages_committed;
+    next->sequence.emplace(engine_->new_sequence());
+    live_.push_back(std::move(next));
+    waiting_.pop_front();
+  }
+}
+
+void Scheduler::step() {
+  std::vector<ForwardRow> rows;
+  std::vector<Entry*> in_batch;
+  std::vector<Entry*> logit_owners;
+  uint32_t budget = options_.max_batch_tokens;
+
+  const auto add_rows = [&](Entry& entry, size_t count) {
+    auto& generator = *entry.generator;
+    const auto input = generator.pending_input();
+    for (size_t i = 0; i < count; ++i) {
+      rows.push_back({&*entry.sequence, input[i], generator.position() + static_cast<int64_t>(i),
+                      false, false});
+    }
+    generator.consume_input(count);
+    if (generator.needs_logits()) {
+      rows.back().want_logits = true;
+      logit_owners.push_back(&entry);
+    }
+    in_batch.push_back(&entry);
+    budget -= static_cast<uint32_t>(count);
+  };
+
+  // Decodes first (one row each), starting from a rotating point so that, with a budget
+  // smaller than the number of decodes, every sequence gets its turn.
+  const size_t n_live = live_.size();
+  for (size_t k = 0; k < n_live && budget > 0; ++k) {
+    auto& entry = *live_[(decode_cursor_ + k) % n_live];
+    if (entry.decoding()) add_rows(entry, 1);
+  }
+  decode_cursor_ = n_live == 0 ? 0 : (decode_cursor_ + 1) % n_live;
+  // Then prefill chunks, oldest request first.
+  for (auto& entry : live_) {
+    if (budget == 0) break;
+    if (entry->decoding()) continue;
+    const size_t pending = entry->generator->pending_input().size();
+    const size_t chunk = std::min<size_t>({pending, options_.prefill_chunk, budget});
+    if (chunk > 0) add_rows(*entry, chunk);
+  }
+  if (rows.empty()) return;
+
+  ForwardOutputs outputs;
+  try {
+    engine_->forward(rows, outputs);
+  } catch (const std::exception& error) {
+    // Admission makes running out of pages impossible; anything else is a bug or a fault of
+    // the model call, and every sequence in it has an unknown cache now.
+    for (auto* entry : in_batch) {
+      entry->generator->fail(ErrorCode::internal,
+                             std::string("the model call failed: ") + error.what());
+    }
+    return;
+  }
+  ++steps_;
+  rows_ += rows.size();
+
+  SamplingScratch& scratch = scratch_;
+  for (size_t i = 0; i < logit_owners.size(); ++i) {
+    auto& entry = *logit_owners[i];
+    auto row = outputs.logits_at(i);
+    if (!entry.suppressed.empty()) {
+      entry.masked_row.assign(row.begin(), row.end());
+      for (auto token : entry.suppressed) {
+        entry.masked_row[static_cast<size_t>(token)] = -std::numeric_limits<float>::infinity();
+      }
+      row = entry.masked_row;
+    }
+    entry.generator->on_logits(row, scratch);
+  }
+}
+
+void Scheduler::finish_all(const std::string& message) {
+  {
+    std::lock_guard lock(shared_->mutex);
+    for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
+    shared_->arrivals.clear();
+  }
+  for (auto& entry : live_) entry->generator->fail(ErrorCode::backend_unavailable, message);
+  for (auto& entry : waiting_) entry->generator->fail(ErrorCode::backend_unavailable, message);
+  live_.clear();  // sequences go back to the pool before the engine is destroyed
+  waiting_.clear();
+  committed_pages_ = 0;
+  std::lock_guard lock(shared_->mutex);
+  shared_->stats.pages_in_use = engine_->pages().pages_in_use();
+  shared_->stats.pages_committed = 0;
+  shared_->stats.live = 0;
+  shared_->stats.waiting = 0;
+  shared_->synced.notify_all();
+}
+
+}  // namespace weft::runtime

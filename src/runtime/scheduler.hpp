@@ -1,0 +1,121 @@
+// Continuous batching (DESIGN §1, §4): one thread owns the Engine, its KV page pool and every
+// live sequence. Requests arrive through a queue; each step gathers the pending input of all
+// live generators into ONE engine.forward call — decodes first, then prefill chunks — and
+// hands each logits row back to its generator.
+//
+//   runtime::Scheduler scheduler(std::move(engine), tokenizer, {});
+//   auto stream = scheduler.submit({.prompt = ids, .options = options});
+//   while (auto event = stream.next()) ...
+//
+// Admission never over-commits the pool: a request is admitted only when the pages it could
+// ever need (prompt + max_tokens, capped at the context length) are free of every other
+// admitted request's worst case, so no running sequence can run out of pages mid-generation.
+// A request that does not fit waits (FIFO: a large request is never overtaken forever); one
+// that could not fit even in an empty pool ends at once with an invalid_request error.
+//
+// Streams are unbounded queues, so a consumer that reads slowly (or not at all) never blocks
+// this thread; a cancelled or dropped stream frees its sequence's pages at the next step, and
+// cancelling wakes an idle scheduler so that this happens at once.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "runtime/engine.hpp"
+#include "runtime/sampler.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "weft/generation.hpp"
+#include "weft/types.hpp"
+
+namespace weft::runtime {
+
+struct SchedulerOptions {
+  // Most rows (tokens) in one model call. Decodes take one each, prefill chunks the rest.
+  uint32_t max_batch_tokens = 512;
+  // Most prompt tokens one sequence puts into one call, so that a long prompt is cut into
+  // chunks and the running decodes keep flowing between them.
+  uint32_t prefill_chunk = 256;
+  // Most sequences generating at once (admitted); further requests wait.
+  uint32_t max_sequences = 64;
+  // Name put on events (DoneEvent::backend).
+  std::string backend_name = "native";
+};
+
+struct SchedulerRequest {
+  std::vector<tokenizer::TokenId> prompt;
+  GenerationOptions options;
+  // Tokens never sampled (their logits are set to −∞), e.g. end-of-generation tokens for a
+  // benchmark that must produce exactly max_tokens tokens.
+  std::vector<tokenizer::TokenId> suppressed_tokens;
+};
+
+// A consistent picture taken by the scheduler thread after its latest step.
+struct SchedulerStats {
+  int64_t pages_in_use = 0;     // pages held by sequences (the pool's count)
+  int64_t pages_committed = 0;  // worst-case pages reserved by admitted requests
+  int64_t pages_capacity = 0;
+  uint32_t live = 0;     // admitted, generating
+  uint32_t waiting = 0;  // queued, not yet admitted
+  uint64_t steps = 0;    // model calls so far
+  uint64_t rows = 0;     // rows (tokens) over all model calls
+};
+
+class Scheduler {
+ public:
+  // Starts the scheduler thread, which owns `engine` from now on.
+  Scheduler(std::unique_ptr<Engine> engine, std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
+            SchedulerOptions options = {});
+  // Stops the thread; generations still running or waiting end with an error event.
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Thread-safe. Never throws for a bad request: errors arrive on the stream.
+  GenerationStream submit(SchedulerRequest request);
+
+  SchedulerStats stats() const;
+  // Blocks until the scheduler thread has finished a full turn of its loop that began after
+  // this call: every cancel and every finished generation before the call has then been
+  // cleaned up (its pages returned). For tests and accounting checks.
+  void sync();
+
+  const model::ModelConfig& model_config() const { return config_; }
+  const SchedulerOptions& options() const { return options_; }
+
+ private:
+  struct Entry;
+
+  void run();
+  // Waits for something to do; false when the scheduler is stopping.
+  bool begin_turn();
+  void end_turn();
+  void drop_finished();
+  void admit();
+  void step();
+  void finish_all(const std::string& message);
+
+  std::unique_ptr<Engine> engine_;
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
+  SchedulerOptions options_;
+  model::ModelConfig config_;
+
+  // Shared with submitting threads and with cancel hooks, which may outlive the scheduler.
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+
+  // Owned by the scheduler thread.
+  std::deque<std::unique_ptr<Entry>> waiting_;
+  std::vector<std::unique_ptr<Entry>> live_;
+  int64_t committed_pages_ = 0;
+  SamplingScratch scratch_;   // shared by every sequence's sampling
+  size_t decode_cursor_ = 0;  // rotates which decodes go first when the budget is short
+  uint64_t steps_ = 0;
+  uint64_t rows_ = 0;
+
+  std::thread thread_;
+};
+
+}  // namespace weft::runtime

@@ -1,0 +1,61 @@
+// `weft run` with no model runs the bundled stories260K (context 512) and `weft bench --json`
+// prints the documented fields.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_weft.hpp"
+#include "support/shared_files.hpp"
+
+namespace weft {
+namespace {
+
+std::string without_trailing_newlines(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// The bundled file is the shared stories260K-f32.gguf; llama-cli's greedy continuation of it
+// (reference-llamacpp/README.txt: -c 512, BOS, temperature 0, 200 tokens) is what a user sees.
+TEST(RunCommand, BundledModelContinuesLikeLlamaCpp) {
+  std::ifstream in(
+      test::shared_path("models/stories260K/reference-llamacpp/llamacpp-f32-Once_upon_a_time.txt"),
+      std::ios::binary);
+  std::stringstream expected;
+  expected << in.rdbuf();
+  const auto result =
+      test::run_weft({"run", "Once upon a time", "-n", "200", "--temperature", "0", "-t", "2"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(without_trailing_newlines(result.out), without_trailing_newlines(expected.str()));
+}
+
+TEST(BenchCommand, JsonHasTheDocumentedFields) {
+  const auto model = test::shared_path("fixtures/llama/llama-q8_0.gguf").string();
+  const auto result = test::run_weft(
+      {"bench", model, "-p", "16", "-n", "8", "-r", "2", "-t", "1", "--parallel", "3", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json.at("model"), model);
+  EXPECT_EQ(json.at("threads"), 1);
+  EXPECT_EQ(json.at("pp_tokens"), 16);
+  EXPECT_EQ(json.at("tg_tokens"), 8);
+  EXPECT_EQ(json.at("parallel"), 3);
+  EXPECT_EQ(json.at("quantization"), "Q8_0");
+  EXPECT_GT(json.at("pp_tps").get<double>(), 0.0);
+  EXPECT_GT(json.at("tg_tps").get<double>(), 0.0);
+  EXPECT_TRUE(json.contains("pp_tps_stddev"));
+  EXPECT_TRUE(json.contains("tg_tps_stddev"));
+}
+
+TEST(BenchCommand, LengthsPastTheContextAreAClearError) {
+  const auto model = test::shared_path("fixtures/llama/llama-f32.gguf").string();
+  const auto result = test::run_weft({"bench", model, "-p", "1000", "-n", "4", "-r", "1"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("context length"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace weft

@@ -1,0 +1,291 @@
+// The scheduler against the fixtures' float64 greedy continuations: concurrent generations,
+// chunked prefills mixed with decodes, admission under a small page pool, cancellation, and
+// pool accounting that returns to zero after every test.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.hpp"
+#include "runtime/scheduler.hpp"
+#include "support/reference_logits.hpp"
+#include "support/shared_files.hpp"
+
+namespace weft {
+namespace {
+
+using runtime::Scheduler;
+using runtime::SchedulerOptions;
+using runtime::SchedulerRequest;
+
+struct Collected {
+  std::vector<int32_t> ids;
+  Event terminal = DoneEvent{};
+};
+
+Collected collect_ids(GenerationStream& stream) {
+  Collected out;
+  while (auto event = stream.next()) {
+    if (auto* token = std::get_if<TokenEvent>(&*event)) {
+      if (token->token_id) out.ids.push_back(*token->token_id);
+    } else {
+      out.terminal = *event;
+    }
+  }
+  return out;
+}
+
+SchedulerRequest greedy(std::vector<int32_t> prompt, uint32_t max_tokens) {
+  SchedulerRequest request;
+  request.prompt = std::move(prompt);
+  request.options.max_tokens = max_tokens;
+  request.options.temperature = 0.0f;
+  return request;
+}
+
+// The reference continuation up to (and without) the first end-of-generation token, where
+// the generator stops; the fixture references never stop at EOS.
+std::vector<int32_t> until_end(const std::vector<int32_t>& ids,
+                               const tokenizer::Tokenizer& tokenizer) {
+  std::vector<int32_t> out;
+  for (auto id : ids) {
+    if (tokenizer.is_end_of_generation(id)) break;
+    out.push_back(id);
+  }
+  return out;
+}
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  // F32 cache and reference kernels: the configuration whose greedy continuations equal the
+  // float64 references (tests/model/fixture_exactness_test.cpp).
+  void start(const test::FixtureModel& fixture, int64_t kv_pages, SchedulerOptions options) {
+    fixture_ = fixture;
+    auto model =
+        model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
+    tokenizer_ = tokenizer::Tokenizer::from_gguf(model->file());
+    runtime::EngineOptions engine_options;
+    engine_options.threads = 2;
+    engine_options.kernels = tensor::KernelChoice::reference;
+    engine_options.kv_type = tensor::ElementType::F32;
+    engine_options.kv_pages = kv_pages;
+    page_tokens_ = engine_options.page_tokens;
+    scheduler_ = std::make_unique<Scheduler>(
+        std::make_unique<runtime::Engine>(model, engine_options), tokenizer_, options);
+  }
+
+  void start_llama(int64_t kv_pages, SchedulerOptions options = {}) {
+    for (const auto& fixture : test::float32_fixture_models()) {
+      if (fixture.arch == "llama") return start(fixture, kv_pages, options);
+    }
+    FAIL() << "no llama F32 fixture";
+  }
+
+  void TearDown() override {
+    if (!scheduler_) return;
+    scheduler_->sync();
+    const auto stats = scheduler_->stats();
+    EXPECT_EQ(stats.pages_in_use, 0);
+    EXPECT_EQ(stats.pages_committed, 0);
+    EXPECT_EQ(stats.live, 0u);
+    EXPECT_EQ(stats.waiting, 0u);
+  }
+
+  std::vector<int32_t> prompt() const {
+    return test::read_token_ids(fixture_.reference("tokens.txt"));
+  }
+  std::vector<int32_t> expected_greedy() const {
+    return until_end(test::read_token_ids(fixture_.reference("exact.greedy.txt")), *tokenizer_);
+  }
+  int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
+
+  test::FixtureModel fixture_;
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
+  std::unique_ptr<Scheduler> scheduler_;
+  int64_t page_tokens_ = 16;
+};
+
+class SchedulerFixtures : public SchedulerTest,
+                          public ::testing::WithParamInterface<test::FixtureModel> {};
+
+// Four requests with prompts of different lengths run together, with small prefill chunks
+// and budget so that prefills are cut and mixed with the decodes of the others.
+TEST_P(SchedulerFixtures, ConcurrentGreedyGenerationsEqualEachAloneAndTheReference) {
+  SchedulerOptions options;
+  options.prefill_chunk = 5;
+  options.max_batch_tokens = 8;
+  start(GetParam(), 0 /* one full context */, options);
+  const auto full = prompt();
+  const std::vector<std::vector<int32_t>> prompts = {
+      full, {full.begin(), full.begin() + 7}, {full.begin(), full.begin() + 19}, {full[0]}};
+  constexpr uint32_t kTokens = 32;
+  // Each needs ≤ 64 slots; the default pool is one context (256 slots) for the four.
+  std::vector<std::vector<int32_t>> alone;
+  scheduler_->sync();
+  const auto before = scheduler_->stats().steps;
+  for (const auto& p : prompts) {
+    auto stream = scheduler_->submit(greedy(p, kTokens));
+    auto result = collect_ids(stream);
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
+    alone.push_back(result.ids);
+  }
+  const auto expected = expected_greedy();
+  ASSERT_GE(alone[0].size(), expected.size());
+  EXPECT_EQ(std::vector<int32_t>(alone[0].begin(), alone[0].begin() + expected.size()), expected);
+
+  scheduler_->sync();
+  const auto alone_steps = scheduler_->stats().steps - before;
+
+  std::vector<GenerationStream> streams;
+  for (const auto& p : prompts) streams.push_back(scheduler_->submit(greedy(p, kTokens)));
+  for (size_t i = 0; i < streams.size(); ++i) {
+    auto together = collect_ids(streams[i]);
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(together.terminal)) << "request " << i;
+    EXPECT_EQ(together.ids, alone[i]) << "request " << i;
+  }
+  // They did share model calls.
+  scheduler_->sync();
+  EXPECT_LT(scheduler_->stats().steps - before - alone_steps, alone_steps);
+}
+
+INSTANTIATE_TEST_SUITE_P(Float32Fixtures, SchedulerFixtures,
+                         ::testing::ValuesIn(test::float32_fixture_models()),
+                         [](const auto& info) { return info.param.arch; });
+
+TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) {
+  constexpr uint32_t kTokens = 24;
+  const int64_t one_request = pages_for(32 + kTokens);  // the 32-token fixture prompt
+  start_llama(one_request);
+  auto alone_stream = scheduler_->submit(greedy(prompt(), kTokens));
+  const auto alone = collect_ids(alone_stream);
+
+  std::vector<GenerationStream> streams;
+  for (int i = 0; i < 3; ++i) streams.push_back(scheduler_->submit(greedy(prompt(), kTokens)));
+  scheduler_->sync();
+  // One turn samples at most one token per sequence, so the first is still running.
+  const auto stats = scheduler_->stats();
+  EXPECT_EQ(stats.live, 1u);
+  EXPECT_EQ(stats.waiting, 2u);
+  EXPECT_LE(stats.pages_committed, stats.pages_capacity);
+  for (auto& stream : streams) {
+    const auto result = collect_ids(stream);
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
+    EXPECT_EQ(result.ids, alone.ids);
+  }
+}
+
+TEST_F(SchedulerTest, RequestThatCanNeverFitErrorsAtOnceAndOthersCarryOn) {
+  start_llama(4);                                           // 64 slots
+  auto running = scheduler_->submit(greedy(prompt(), 16));  // 48 slots: fits
+  auto too_big = scheduler_->submit(greedy(prompt(), 64));  // 96 slots: never fits
+  auto first = too_big.next();
+  ASSERT_TRUE(first.has_value());
+  auto* error = std::get_if<ErrorEvent>(&*first);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, ErrorCode::invalid_request);
+  EXPECT_NE(error->message.find("pages"), std::string::npos) << error->message;
+  const auto result = collect_ids(running);
+  ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
+  const auto expected = expected_greedy();
+  const size_t compared = std::min(expected.size(), result.ids.size());
+  EXPECT_EQ(std::vector<int32_t>(result.ids.begin(), result.ids.begin() + compared),
+            std::vector<int32_t>(expected.begin(), expected.begin() + compared));
+}
+
+TEST_F(SchedulerTest, CancellingMidGenerationFreesThePagesAtOnce) {
+  start_llama(0);
+  auto stream = scheduler_->submit(greedy(prompt(), 200));
+  for (int i = 0; i < 3; ++i) {
+    auto event = stream.next();
+    ASSERT_TRUE(event && std::holds_alternative<TokenEvent>(*event));
+  }
+  scheduler_->sync();
+  EXPECT_GT(scheduler_->stats().pages_in_use, 0);
+  stream.cancel();
+  scheduler_->sync();
+  EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
+  EXPECT_EQ(scheduler_->stats().live, 0u);
+}
+
+TEST_F(SchedulerTest, DroppedStreamFreesItsPages) {
+  start_llama(0);
+  {
+    auto stream = scheduler_->submit(greedy(prompt(), 200));
+    ASSERT_TRUE(stream.next().has_value());
+  }
+  scheduler_->sync();
+  EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
+}
+
+// A consumer that reads nothing does not hold up another stream.
+TEST_F(SchedulerTest, UnreadStreamDoesNotStallOthers) {
+  start_llama(0);
+  auto unread = scheduler_->submit(greedy(prompt(), 100));
+  auto read = scheduler_->submit(greedy(prompt(), 32));
+  const auto result = collect_ids(read);
+  ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
+  const auto expected = expected_greedy();
+  EXPECT_EQ(std::vector<int32_t>(result.ids.begin(),
+                                 result.ids.begin() + std::min(result.ids.size(), expected.size())),
+            std::vector<int32_t>(expected.begin(),
+                                 expected.begin() + std::min(result.ids.size(), expected.size())));
+  const auto rest = collect_ids(unread);
+  EXPECT_TRUE(std::holds_alternative<DoneEvent>(rest.terminal));
+}
+
+// First come, first served: a request that does not fit yet is not overtaken by later
+// smaller ones that would fit, so a stream of small requests cannot starve it.
+TEST_F(SchedulerTest, AdmissionIsFirstComeFirstServed) {
+  const auto small_pages = pages_for(32 + 16);  // 3 pages
+  const auto big_pages = pages_for(32 + 64);    // 6 pages
+  start_llama(big_pages);                       // room for the big one alone, or two small
+  auto small1 = scheduler_->submit(greedy(prompt(), 16));
+  scheduler_->sync();
+  auto big = scheduler_->submit(greedy(prompt(), 64));
+  auto small2 = scheduler_->submit(greedy(prompt(), 16));
+  scheduler_->sync();
+  auto stats = scheduler_->stats();
+  EXPECT_EQ(stats.live, 1u);  // small2 would fit beside small1 but waits behind big
+  EXPECT_EQ(stats.waiting, 2u);
+  EXPECT_EQ(stats.pages_committed, small_pages);
+  for (auto* stream : {&small1, &big, &small2}) {
+    EXPECT_TRUE(std::holds_alternative<DoneEvent>(collect_ids(*stream).terminal));
+  }
+}
+
+TEST_F(SchedulerTest, SuppressedTokensAreNeverSampled) {
+  start_llama(0);
+  const auto expected = expected_greedy();
+  ASSERT_FALSE(expected.empty());
+  auto request = greedy(prompt(), 1);
+  request.suppressed_tokens = {expected[0]};
+  auto stream = scheduler_->submit(request);
+  const auto result = collect_ids(stream);
+  ASSERT_EQ(result.ids.size(), 1u);
+  EXPECT_NE(result.ids[0], expected[0]);
+
+  auto bad = greedy(prompt(), 1);
+  bad.suppressed_tokens = {tokenizer_->vocab_size()};
+  auto bad_stream = scheduler_->submit(bad);
+  const auto bad_result = collect_ids(bad_stream);
+  auto* error = std::get_if<ErrorEvent>(&bad_result.terminal);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, ErrorCode::invalid_request);
+}
+
+TEST_F(SchedulerTest, StoppingEndsRunningAndWaitingGenerationsWithAnError) {
+  start_llama(pages_for(32 + 100));
+  auto running = scheduler_->submit(greedy(prompt(), 100));
+  auto waiting = scheduler_->submit(greedy(prompt(), 100));
+  ASSERT_TRUE(running.next().has_value());
+  scheduler_.reset();
+  for (auto* stream : {&running, &waiting}) {
+    const auto result = collect_ids(*stream);
+    EXPECT_TRUE(std::holds_alternative<ErrorEvent>(result.terminal));
+  }
+}
+
+}  // namespace
+}  // namespace weft
