@@ -15,6 +15,7 @@ struct Command {
 
 Command add_run_command(CLI::App& app);
 Command add_backends_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.

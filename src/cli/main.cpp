@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   std::vector<weft::cli::Command> commands = {
       weft::cli::add_run_command(app),
       weft::cli::add_backends_command(app),
+      weft::cli::add_eval_command(app),
       weft::cli::add_inspect_command(app),
   };
 

@@ -13,7 +13,8 @@
 
 namespace weft::gguf {
 class GgufFile;
-}
+struct MetadataEntry;
+}  // namespace weft::gguf
 
 namespace weft::tokenizer {
 
@@ -33,6 +34,7 @@ enum class TokenType : int32_t {
 struct EncodeOptions {
   bool add_bos = false;        // prepend BOS (callers usually pass add_bos_by_default())
   bool parse_special = false;  // true: text of control/user-defined tokens becomes those ids
+  bool add_eos = false;        // append EOS (callers usually pass add_eos_by_default())
 };
 
 class Tokenizer {
@@ -63,7 +65,13 @@ class Tokenizer {
   virtual bool add_eos_by_default() const = 0;
   // EOS, EOT and the other end-of-generation tokens (e.g. <|im_end|>, <|eot_id|>).
   virtual bool is_end_of_generation(TokenId id) const = 0;
+  // Whether decoding drops the space that encoding put before the first word
+  // (SentencePiece's add_space_prefix, WordPiece's word marks).
+  virtual bool strips_leading_space() const { return false; }
 };
+
+// Builds a tokenizer from GGUF-style metadata entries (e.g. those an importer produced).
+std::unique_ptr<Tokenizer> tokenizer_from_metadata(std::span<const gguf::MetadataEntry> metadata);
 
 // Turns a stream of ids into text pieces that are always whole UTF-8 sequences, with
 // leading-space and byte-fallback handling right across token boundaries.

@@ -1,0 +1,123 @@
+#include "kv/page_pool.hpp"
+
+#include <cstring>
+#include <string>
+
+#include "tensor/quant_formats.hpp"
+#include "weft/error.hpp"
+
+namespace weft::kv {
+
+PagePool::PagePool(const PagePoolConfig& config) : config_(config) {
+  if (config.type != tensor::ElementType::F16 && config.type != tensor::ElementType::F32) {
+    throw Error("KV cache type must be f16 or f32");
+  }
+  if (config.n_layers <= 0 || config.kv_dim <= 0 || config.page_tokens <= 0 ||
+      config.max_pages <= 0 || config.max_pages > (int64_t{1} << 31)) {
+    throw Error("KV page pool: layers, kv_dim, page_tokens and max_pages must be positive");
+  }
+  const uint64_t element_bytes = config.type == tensor::ElementType::F16 ? 2 : 4;
+  slot_bytes_ = static_cast<uint64_t>(config.kv_dim) * element_bytes;
+  page_bytes_ = slot_bytes_ * static_cast<uint64_t>(config.page_tokens) * 2 *
+                static_cast<uint64_t>(config.n_layers);
+  storage_.resize(static_cast<size_t>(config.max_pages));
+  ref_counts_.assign(static_cast<size_t>(config.max_pages), 0);
+  free_list_.reserve(static_cast<size_t>(config.max_pages));
+  // Lowest ids first, so a lightly used pool touches few pages.
+  for (int64_t page = config.max_pages - 1; page >= 0; --page)
+    free_list_.push_back(static_cast<PageId>(page));
+}
+
+PageId PagePool::acquire() {
+  if (free_list_.empty()) {
+    throw Error(ErrorCode::queue_full,
+                "KV page pool exhausted: all " + std::to_string(config_.max_pages) + " pages of " +
+                    std::to_string(config_.page_tokens) + " tokens are in use");
+  }
+  const PageId page = free_list_.back();
+  free_list_.pop_back();
+  auto& memory = storage_[page];
+  if (!memory) memory.reset(new std::byte[page_bytes_]);
+  ref_counts_[page] = 1;
+  ++in_use_;
+  return page;
+}
+
+void PagePool::check_page(PageId page) const {
+  if (page >= ref_counts_.size() || ref_counts_[page] == 0) {
+    throw Error(ErrorCode::internal, "KV page " + std::to_string(page) + " is not in use");
+  }
+}
+
+void PagePool::retain(PageId page) {
+  check_page(page);
+  ++ref_counts_[page];
+}
+
+void PagePool::release(PageId page) {
+  check_page(page);
+  if (--ref_counts_[page] == 0) {
+    free_list_.push_back(page);
+    --in_use_;
+  }
+}
+
+uint32_t PagePool::ref_count(PageId page) const {
+  return page < ref_counts_.size() ? ref_counts_[page] : 0;
+}
+
+uint64_t PagePool::allocated_bytes() const {
+  uint64_t total = 0;
+  for (const auto& memory : storage_) total += memory ? page_bytes_ : 0;
+  return total;
+}
+
+const std::byte* PagePool::slot_data(PageId page, int64_t layer, bool value, int64_t slot) const {
+  const uint64_t index = (static_cast<uint64_t>(layer) * 2 + (value ? 1 : 0)) *
+                             static_cast<uint64_t>(config_.page_tokens) +
+                         static_cast<uint64_t>(slot);
+  return storage_[page].get() + index * slot_bytes_;
+}
+
+void PagePool::store(PageId page, int64_t layer, int64_t slot, const float* key,
+                     const float* value) {
+  check_page(page);
+  if (ref_counts_[page] != 1) {
+    throw Error(ErrorCode::internal,
+                "KV page " + std::to_string(page) + " is shared and cannot be written");
+  }
+  auto* key_slot = const_cast<std::byte*>(slot_data(page, layer, false, slot));
+  auto* value_slot = const_cast<std::byte*>(slot_data(page, layer, true, slot));
+  if (config_.type == tensor::ElementType::F32) {
+    std::memcpy(key_slot, key, slot_bytes_);
+    std::memcpy(value_slot, value, slot_bytes_);
+  } else {
+    tensor::quantize_row(config_.type, key, key_slot, config_.kv_dim);
+    tensor::quantize_row(config_.type, value, value_slot, config_.kv_dim);
+  }
+}
+
+namespace {
+
+void load_values(tensor::ElementType type, const std::byte* slot, int64_t offset, int64_t count,
+                 float* out) {
+  if (type == tensor::ElementType::F32) {
+    std::memcpy(out, slot + offset * 4, static_cast<size_t>(count) * 4);
+  } else {
+    tensor::dequantize_row(type, slot + offset * 2, out, count);
+  }
+}
+
+}  // namespace
+
+void PagePool::load_key(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,
+                        float* out) const {
+  load_values(config_.type, slot_data(page, layer, false, slot), offset, count, out);
+}
+
+void PagePool::load_value(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,
+                          float* out) const {
+  load_values(config_.type, slot_data(page, layer, true, slot), offset, count, out);
+}
+
+}  // namespace weft::kv

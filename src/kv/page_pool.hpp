@@ -1,0 +1,77 @@
+// The KV cache's memory: fixed-size pages from one pool. A page holds the keys and values
+// of `page_tokens` consecutive token slots for every layer, so a context's cache is a list
+// of pages (its page table, kv/kv_sequence.hpp). Pages are reference-counted: a full page
+// can be shared by any number of contexts (fork, prefix reuse) and returns to the pool when
+// the last holder releases it.
+//
+// Layout of one page: for each layer, the keys of all slots, then the values of all slots;
+// one slot is kv_dim values in the pool's element type (F16 by default, or F32).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tensor/element_type.hpp"
+
+namespace weft::kv {
+
+using PageId = uint32_t;
+
+struct PagePoolConfig {
+  int64_t n_layers = 0;
+  int64_t kv_dim = 0;  // n_head_kv · head_dim
+  int64_t page_tokens = 16;
+  tensor::ElementType type = tensor::ElementType::F16;  // F16 or F32
+  int64_t max_pages = 0;
+};
+
+class PagePool {
+ public:
+  // Throws weft::Error for a type other than F16/F32 or non-positive sizes. Page memory is
+  // allocated when a page is first used, so an idle large pool costs nothing.
+  explicit PagePool(const PagePoolConfig& config);
+  PagePool(const PagePool&) = delete;
+  PagePool& operator=(const PagePool&) = delete;
+
+  // A page with reference count 1; throws weft::Error when all max_pages are in use.
+  PageId acquire();
+  void retain(PageId page);
+  // Drops one reference; the page is free again when none are left.
+  void release(PageId page);
+  uint32_t ref_count(PageId page) const;
+
+  int64_t pages_in_use() const { return in_use_; }
+  int64_t capacity() const { return config_.max_pages; }
+  int64_t page_tokens() const { return config_.page_tokens; }
+  int64_t kv_dim() const { return config_.kv_dim; }
+  int64_t n_layers() const { return config_.n_layers; }
+  tensor::ElementType type() const { return config_.type; }
+  uint64_t page_bytes() const { return page_bytes_; }
+  // Bytes allocated for pages so far (pages are kept for reuse once allocated).
+  uint64_t allocated_bytes() const;
+
+  // Writes one slot's key and value for one layer (kv_dim floats each, converted to the
+  // pool's type). The page must be held by exactly one owner: shared pages are immutable.
+  void store(PageId page, int64_t layer, int64_t slot, const float* key, const float* value);
+  // Reads `count` values starting at `offset` within a slot's key (or value) as float32.
+  void load_key(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,
+                float* out) const;
+  void load_value(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,
+                  float* out) const;
+
+ private:
+  const std::byte* slot_data(PageId page, int64_t layer, bool value, int64_t slot) const;
+  void check_page(PageId page) const;
+
+  PagePoolConfig config_;
+  uint64_t slot_bytes_ = 0;
+  uint64_t page_bytes_ = 0;
+  std::vector<std::unique_ptr<std::byte[]>> storage_;  // per page, allocated on first use
+  std::vector<uint32_t> ref_counts_;
+  std::vector<PageId> free_list_;
+  int64_t in_use_ = 0;
+};
+
+}  // namespace weft::kv

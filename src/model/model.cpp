@@ -1,0 +1,22 @@
+#include "model/model.hpp"
+
+#include "gguf/gguf_file.hpp"
+
+namespace weft::model {
+
+Model::Model(std::shared_ptr<const gguf::GgufFile> file, ModelConfig config, ModelWeights weights)
+    : file_(std::move(file)), config_(std::move(config)), weights_(std::move(weights)) {}
+
+std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoadOptions& options) {
+  return from_file(gguf::GgufFile::open(path), options);
+}
+
+std::shared_ptr<const Model> Model::from_file(std::shared_ptr<const gguf::GgufFile> file,
+                                              const ModelLoadOptions& options) {
+  ModelConfig config = read_model_config(*file, options);
+  ModelWeights weights = bind_model_weights(*file, config);
+  return std::shared_ptr<const Model>(
+      new Model(std::move(file), std::move(config), std::move(weights)));
+}
+
+}  // namespace weft::model

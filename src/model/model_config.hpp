@@ -1,0 +1,63 @@
+// Hyperparameters of a model, read from `general.architecture` and the `<arch>.*` keys.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor/kernels.hpp"
+
+namespace weft::gguf {
+class GgufFile;
+}
+
+namespace weft::model {
+
+enum class Architecture { llama, qwen2, qwen3, phi3, gemma2 };
+
+std::string_view to_string(Architecture architecture);
+// The architectures this engine runs, for messages and docs.
+std::string_view supported_architectures();
+
+struct ModelConfig {
+  Architecture architecture = Architecture::llama;
+  std::string architecture_name;  // as stored in general.architecture
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;  // key and value length per head
+  int64_t n_ff = 0;
+  int64_t n_vocab = 0;
+  int64_t trained_context = 0;  // <arch>.context_length
+  int64_t context_length = 0;   // what this instance allows: the override, else trained
+  float norm_eps = 1e-5f;
+
+  tensor::RopeMode rope_mode = tensor::RopeMode::normal;
+  int64_t n_rot = 0;
+  double rope_base = 10000.0;
+  double rope_frequency_scale = 1.0;  // linear rope scaling: 1 / factor
+
+  float embedding_scale = 1.0f;        // gemma2: sqrt(n_embd)
+  float attention_scale = 0.0f;        // multiplier of q·k
+  float attention_softcap = 0.0f;      // 0: none
+  float final_softcap = 0.0f;          // 0: none
+  int64_t sliding_window = 0;          // 0: none
+  std::vector<bool> layer_is_sliding;  // per layer, true where the window applies
+
+  int64_t kv_dim() const { return n_head_kv * head_dim; }
+  int64_t q_dim() const { return n_head * head_dim; }
+};
+
+struct ModelLoadOptions {
+  // Replaces the stored context length (stories260K stores 128 but was trained at 512).
+  std::optional<int64_t> context_length;
+};
+
+// Throws weft::Error naming the key when it is missing or out of range, or naming the
+// architecture when it is not supported.
+ModelConfig read_model_config(const gguf::GgufFile& file, const ModelLoadOptions& options);
+
+}  // namespace weft::model

@@ -1,0 +1,40 @@
+// The tensors of a model bound by role, with their shapes checked against the config.
+// Matrices stay views into the memory-mapped file; only the small 1-D tensors (norms,
+// biases) are copied out as float32.
+#pragma once
+
+#include <vector>
+
+#include "model/model_config.hpp"
+#include "tensor/weight_matrix.hpp"
+
+namespace weft::model {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;
+  tensor::WeightMatrix wq, wk, wv;    // phi3: row slices of the fused attn_qkv
+  std::vector<float> bq, bk, bv;      // qwen2; empty otherwise
+  std::vector<float> q_norm, k_norm;  // qwen3: per-head RMS norm weights; empty otherwise
+  tensor::WeightMatrix wo;
+  std::vector<float> post_attention_norm;  // gemma2; empty otherwise
+  std::vector<float> ffn_norm;
+  tensor::WeightMatrix gate, up;  // phi3: row slices of the fused ffn_up
+  tensor::WeightMatrix down;
+  std::vector<float> post_ffn_norm;  // gemma2; empty otherwise
+};
+
+struct ModelWeights {
+  tensor::WeightMatrix token_embedding;  // n_vocab rows of n_embd
+  std::vector<LayerWeights> layers;
+  std::vector<float> output_norm;
+  tensor::WeightMatrix output;  // the token embedding when the model ties them
+  bool tied_output = false;
+  // n_rot/2 rope inverse frequencies, with rope_freqs factors and linear scaling folded in.
+  std::vector<double> rope_inverse_frequencies;
+};
+
+// Sets config.n_vocab from the embedding. Throws weft::Error naming the tensor when one is
+// missing, has the wrong shape or an element type this build cannot compute on.
+ModelWeights bind_model_weights(const gguf::GgufFile& file, ModelConfig& config);
+
+}  // namespace weft::model

@@ -1,0 +1,45 @@
+// What one forward pass is asked to do and what it gives back.
+//
+// A batch is a list of rows, each (sequence, token, position), from one or more sequences.
+// The rows of one sequence must be in order and continue it: positions length, length+1, …
+// Every row is appended to its sequence's KV cache; outputs come back only for the rows
+// that ask for them, in batch order.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace weft::kv {
+class KvSequence;
+}
+
+namespace weft::runtime {
+
+struct ForwardRow {
+  kv::KvSequence* sequence = nullptr;
+  int32_t token = 0;
+  int64_t position = 0;
+  bool want_logits = false;  // return the next-token logits of this row
+  bool want_hidden = false;  // return the final normalised hidden state (a probe hook)
+};
+
+struct ForwardOutputs {
+  int64_t n_vocab = 0;
+  int64_t n_embd = 0;
+  std::vector<int64_t> logit_rows;   // batch indices of the rows with logits, in order
+  std::vector<float> logits;         // logit_rows.size() × n_vocab
+  std::vector<int64_t> hidden_rows;  // batch indices of the rows with hidden states
+  std::vector<float> hidden;         // hidden_rows.size() × n_embd
+
+  std::span<const float> logits_at(size_t output_index) const {
+    return {logits.data() + output_index * static_cast<size_t>(n_vocab),
+            static_cast<size_t>(n_vocab)};
+  }
+  std::span<const float> hidden_at(size_t output_index) const {
+    return {hidden.data() + output_index * static_cast<size_t>(n_embd),
+            static_cast<size_t>(n_embd)};
+  }
+};
+
+}  // namespace weft::runtime

@@ -1,0 +1,44 @@
+// The transformer computation of one batch: embeddings, the layers of the model's
+// architecture, the output head. Engine validates the batch and reserves KV pages first.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "model/model.hpp"
+#include "runtime/forward_batch.hpp"
+#include "runtime/paged_attention.hpp"
+#include "tensor/kernels.hpp"
+#include "tensor/thread_pool.hpp"
+
+namespace weft::runtime {
+
+class ForwardPass {
+ public:
+  ForwardPass(const model::Model& model, const tensor::Kernels& kernels, tensor::ThreadPool& pool)
+      : model_(model), config_(model.config()), kernels_(kernels), pool_(pool) {}
+
+  // Rows are valid and their sequences have pages reserved for every row's slot.
+  void run(std::span<const ForwardRow> rows, ForwardOutputs& outputs);
+
+ private:
+  void embed(std::span<const ForwardRow> rows);
+  void attention_block(std::span<const ForwardRow> rows, int64_t layer);
+  void feed_forward_block(int64_t n_rows, int64_t layer);
+  void output_head(std::span<const ForwardRow> rows, ForwardOutputs& outputs);
+  void norm_rows(const float* in, const std::vector<float>& weight, int64_t n_rows, int64_t width,
+                 float* out) const;
+  void matmul(const tensor::WeightMatrix& w, const float* x, int64_t n_rows,
+              std::vector<float>& out);
+
+  const model::Model& model_;
+  const model::ModelConfig& config_;
+  const tensor::Kernels& kernels_;
+  tensor::ThreadPool& pool_;
+
+  // Scratch reused between passes, sized to the largest batch seen.
+  std::vector<float> residual_, normed_, q_, k_, v_, attention_, projected_, gate_, up_, activated_;
+  std::vector<AttentionRow> attention_rows_;
+};
+
+}  // namespace weft::runtime

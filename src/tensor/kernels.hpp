@@ -1,0 +1,70 @@
+// The compute kernels the model is written against. Model code only ever calls through this
+// interface, so kernels tuned for an instruction set replace the reference ones without
+// touching it. Every implementation is compared with the reference one in the tests.
+//
+// Conventions: activations are row-major float32 matrices, one row per token; a matrix
+// product computes every weight row against every activation row.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "tensor/thread_pool.hpp"
+#include "tensor/weight_matrix.hpp"
+
+namespace weft::tensor {
+
+enum class RopeMode {
+  normal,  // rotates pairs (2i, 2i+1) of each head (llama)
+  neox,    // rotates pairs (i, i + n_rot/2) (qwen, phi3, gemma)
+};
+
+// Rotary embedding of one row of heads. `inverse_frequencies` has n_rot/2 entries, already
+// divided by any per-dimension factor and frequency scale; dimensions past n_rot are kept.
+struct RopeShape {
+  int64_t n_heads = 0;
+  int64_t head_dim = 0;
+  int64_t n_rot = 0;
+  RopeMode mode = RopeMode::normal;
+  const double* inverse_frequencies = nullptr;
+};
+
+class Kernels {
+ public:
+  virtual ~Kernels() = default;
+  virtual std::string_view name() const = 0;
+
+  // out[i][r] = Σ_c w[r][c]·x[i][c] for i < n_rows, r < w.rows; x is n_rows × w.cols, out is
+  // n_rows × w.rows. Each output is computed the same way whatever n_rows is, so a row's
+  // result never depends on what else is in the batch.
+  virtual void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                      ThreadPool& pool) const = 0;
+
+  // out = x / sqrt(mean(x²) + eps) · weight over n values (out may alias x).
+  virtual void rms_norm(const float* x, const float* weight, int64_t n, float eps,
+                        float* out) const = 0;
+  // Rotates the heads of one token at `position` in place.
+  virtual void rope(float* x, const RopeShape& shape, int64_t position) const = 0;
+  // In place: x = exp(x - max) / Σ exp(x - max).
+  virtual void softmax(float* x, int64_t n) const = 0;
+  // out = silu(gate) · up, and the GeGLU variant with the tanh form of GELU.
+  virtual void silu_mul(const float* gate, const float* up, int64_t n, float* out) const = 0;
+  virtual void gelu_tanh_mul(const float* gate, const float* up, int64_t n, float* out) const = 0;
+  // acc += x.
+  virtual void add(float* acc, const float* x, int64_t n) const = 0;
+  // x = cap · tanh(x / cap).
+  virtual void soft_cap(float* x, int64_t n, float cap) const = 0;
+  virtual float dot(const float* a, const float* b, int64_t n) const = 0;
+  // y += a·x.
+  virtual void axpy(float a, const float* x, float* y, int64_t n) const = 0;
+};
+
+enum class KernelChoice {
+  reference,  // plain scalar code: the yardstick
+  fast,       // the best this machine supports (the reference until tuned kernels exist)
+};
+
+const Kernels& kernels_for(KernelChoice choice);
+const Kernels& reference_kernels();
+
+}  // namespace weft::tensor

@@ -1,0 +1,149 @@
+#include "tokenizer/bpe_encoder.hpp"
+
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <memory>
+#include <queue>
+#include <string>
+
+#include "tokenizer/byte_level.hpp"
+#include "tokenizer/utf8.hpp"
+#include "weft/error.hpp"
+
+namespace weft::tokenizer {
+namespace {
+
+struct Symbol {
+  int prev = -1;
+  int next = -1;
+  TokenId id = -1;  // -1: the character is not in the vocabulary
+  uint32_t start = 0;
+  uint32_t length = 0;  // 0 once merged into its left neighbour
+};
+
+struct Candidate {
+  int32_t rank;
+  int left;
+  int right;
+  TokenId left_id;
+  TokenId right_id;
+};
+
+struct CandidateOrder {
+  bool operator()(const Candidate& a, const Candidate& b) const {
+    if (a.rank != b.rank) return a.rank > b.rank;
+    return a.left > b.left;
+  }
+};
+
+// NFC through utf8proc; text that is not valid UTF-8 is left as it is.
+std::string nfc(std::string_view text) {
+  utf8proc_uint8_t* result = nullptr;
+  auto length = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                             static_cast<utf8proc_ssize_t>(text.size()), &result,
+                             static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  if (length < 0) return std::string(text);
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(result, &std::free);
+  return std::string(reinterpret_cast<const char*>(result), static_cast<size_t>(length));
+}
+
+}  // namespace
+
+BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pre_(std::move(pre)) {
+  merges_.reserve(vocab.merges.size());
+  for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
+    std::string_view line = vocab.merges[rank];
+    size_t space = line.size() > 1 ? line.find(' ', 1) : std::string_view::npos;
+    if (space == std::string_view::npos || space + 1 >= line.size()) {
+      throw Error("tokenizer metadata: tokenizer.ggml.merges[" + std::to_string(rank) + "] = '" +
+                  std::string(line) + "' is not two pieces separated by a space");
+    }
+    auto left = vocab.find(line.substr(0, space));
+    auto right = vocab.find(line.substr(space + 1));
+    if (!left || !right) continue;  // a merge of pieces the vocabulary lacks can never apply
+    std::string joined = std::string(line.substr(0, space)).append(line.substr(space + 1));
+    auto result = vocab.find(joined);
+    if (!result) continue;
+    merges_.try_emplace(pair_key(*left, *right), Merge{static_cast<int32_t>(rank), *result});
+  }
+}
+
+const BpeEncoder::Merge* BpeEncoder::find_merge(TokenId left, TokenId right) const {
+  if (left < 0 || right < 0) return nullptr;
+  auto it = merges_.find(pair_key(left, right));
+  return it == merges_.end() ? nullptr : &it->second;
+}
+
+void BpeEncoder::encode(std::string_view text, bool /*at_boundary*/,
+                        std::vector<TokenId>& out) const {
+  std::string normalized;
+  if (pre_.normalizes_nfc()) {
+    normalized = nfc(text);
+    text = normalized;
+  }
+  const ByteLevelMap& bytes = byte_level_map();
+  std::string word;
+  for (std::string_view piece : pre_.split(text)) {
+    word.clear();
+    bytes.append_encoded(piece, word);
+    encode_word(word, out);
+  }
+}
+
+void BpeEncoder::encode_word(std::string_view word, std::vector<TokenId>& out) const {
+  if (pre_.ignores_merges()) {
+    if (auto id = vocab_.find(word)) {
+      out.push_back(*id);
+      return;
+    }
+  }
+  std::vector<Symbol> symbols;
+  symbols.reserve(word.size());
+  for (size_t pos = 0; pos < word.size();) {
+    uint32_t length = static_cast<uint32_t>(utf8_char_length(word, pos));
+    int index = static_cast<int>(symbols.size());
+    TokenId id = vocab_.find(word.substr(pos, length)).value_or(-1);
+    symbols.push_back({index - 1, -1, id, static_cast<uint32_t>(pos), length});
+    if (index > 0) symbols[index - 1].next = index;
+    pos += length;
+  }
+
+  std::priority_queue<Candidate, std::vector<Candidate>, CandidateOrder> queue;
+  auto consider = [&](int left, int right) {
+    if (left < 0 || right < 0) return;
+    if (const Merge* merge = find_merge(symbols[left].id, symbols[right].id)) {
+      queue.push({merge->rank, left, right, symbols[left].id, symbols[right].id});
+    }
+  };
+  for (size_t i = 1; i < symbols.size(); ++i)
+    consider(static_cast<int>(i) - 1, static_cast<int>(i));
+
+  while (!queue.empty()) {
+    Candidate best = queue.top();
+    queue.pop();
+    Symbol& left = symbols[best.left];
+    Symbol& right = symbols[best.right];
+    if (left.length == 0 || right.length == 0 || left.next != best.right ||
+        left.id != best.left_id || right.id != best.right_id) {
+      continue;
+    }
+    left.id = find_merge(left.id, right.id)->result;
+    left.length += right.length;
+    left.next = right.next;
+    if (right.next >= 0) symbols[right.next].prev = best.left;
+    right.length = 0;
+    consider(left.prev, best.left);
+    consider(best.left, left.next);
+  }
+
+  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
+    if (symbols[i].id >= 0) {
+      out.push_back(symbols[i].id);
+    } else if (vocab_.unk) {
+      out.push_back(*vocab_.unk);
+    }
+  }
+}
+
+}  // namespace weft::tokenizer

@@ -1,0 +1,86 @@
+#include "support/vocab_vectors.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "support/shared_files.hpp"
+
+namespace weft::test {
+namespace {
+
+constexpr std::string_view kSeparator = "\n__ggml_vocab_test__\n";
+constexpr std::string_view kPrefix = "ggml-vocab-";
+
+std::filesystem::path vocab_dir() {
+  return shared_path("models/vocab");
+}
+
+std::vector<std::string> names_where(bool need_vectors) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(vocab_dir())) {
+    std::string file = entry.path().filename().string();
+    if (entry.path().extension() != ".gguf" || file.rfind(kPrefix, 0) != 0) continue;
+    std::string name = file.substr(kPrefix.size(), file.size() - kPrefix.size() - 5);
+    if (need_vectors && !std::filesystem::exists(entry.path().string() + ".out")) continue;
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> vocab_names_with_vectors() {
+  return names_where(true);
+}
+std::vector<std::string> vocab_names() {
+  return names_where(false);
+}
+
+std::filesystem::path vocab_gguf_path(const std::string& name) {
+  return vocab_dir() / (std::string(kPrefix) + name + ".gguf");
+}
+
+std::vector<std::string> load_vocab_inputs(const std::string& name) {
+  std::string text = read_text_file(vocab_gguf_path(name).string() + ".inp");
+  std::vector<std::string> inputs;
+  // Every string, the last included, is followed by the separator.
+  size_t start = 0;
+  for (size_t end; (end = text.find(kSeparator, start)) != std::string::npos;) {
+    inputs.push_back(text.substr(start, end - start));
+    start = end + kSeparator.size();
+  }
+  if (start < text.size()) inputs.push_back(text.substr(start));
+  return inputs;
+}
+
+VocabVectors load_vocab_vectors(const std::string& name) {
+  VocabVectors vectors;
+  vectors.name = name;
+  vectors.gguf = vocab_gguf_path(name);
+  vectors.inputs = load_vocab_inputs(name);
+  std::istringstream lines(read_text_file(vectors.gguf.string() + ".out"));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream numbers(line);
+    std::vector<tokenizer::TokenId> ids;
+    for (tokenizer::TokenId id; numbers >> id;) ids.push_back(id);
+    vectors.expected.push_back(std::move(ids));
+  }
+  if (vectors.expected.size() != vectors.inputs.size()) {
+    throw std::runtime_error(name + ": " + std::to_string(vectors.inputs.size()) + " strings but " +
+                             std::to_string(vectors.expected.size()) + " expected lines");
+  }
+  return vectors;
+}
+
+}  // namespace weft::test

@@ -1,0 +1,171 @@
+// Loading, special tokens and validation of tokenizer metadata.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "gguf/gguf_file.hpp"
+#include "support/vocab_vectors.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "weft/error.hpp"
+
+namespace weft::tokenizer {
+namespace {
+
+std::shared_ptr<const gguf::GgufFile> open_vocab(const std::string& name) {
+  return gguf::GgufFile::open(test::vocab_gguf_path(name).string());
+}
+
+std::vector<TokenId> expected_ids(const test::VocabVectors& vectors, const std::string& input) {
+  auto it = std::find(vectors.inputs.begin(), vectors.inputs.end(), input);
+  if (it == vectors.inputs.end()) throw std::runtime_error("no test string '" + input + "'");
+  return vectors.expected[static_cast<size_t>(it - vectors.inputs.begin())];
+}
+
+std::vector<TokenId> concat(std::initializer_list<std::vector<TokenId>> parts) {
+  std::vector<TokenId> out;
+  for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
+  return out;
+}
+
+// Vocabularies without vectors still load, and their text survives encode → decode.
+TEST(Tokenizer, EveryVocabularyLoadsAndRoundTrips) {
+  auto inputs = test::load_vocab_inputs("gpt-2");
+  for (const auto& name : test::vocab_names()) {
+    auto tokenizer = Tokenizer::from_gguf(*open_vocab(name));
+    EXPECT_GT(tokenizer->vocab_size(), 0) << name;
+    if (tokenizer->model_name() == "bert") continue;  // WordPiece lowercases: not lossless
+    size_t round_trips = 0;
+    for (const auto& input : inputs) {
+      auto ids = tokenizer->encode(input, {.add_bos = tokenizer->add_bos_by_default()});
+      bool same = tokenizer->decode(ids) == input;
+      EXPECT_TRUE(same) << name << ": '" << input << "'";
+      round_trips += same ? 1 : 0;
+    }
+    std::printf("%s round trips: %zu/%zu\n", name.c_str(), round_trips, inputs.size());
+  }
+}
+
+TEST(Tokenizer, ParsesControlTokenTextOnlyWhenAsked) {
+  auto vectors = test::load_vocab_vectors("gpt-2");
+  auto tokenizer = Tokenizer::from_gguf(*open_vocab("gpt-2"));
+  TokenId end = *tokenizer->find_piece("<|endoftext|>");
+  ASSERT_EQ(tokenizer->type(end), TokenType::control);
+
+  std::string text = "Hello<|endoftext|> Hello";
+  auto parsed = tokenizer->encode(text, {.parse_special = true});
+  EXPECT_EQ(parsed,
+            concat({expected_ids(vectors, "Hello"), {end}, expected_ids(vectors, " Hello")}));
+
+  auto plain = tokenizer->encode(text, {.parse_special = false});
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), end), 0);
+  EXPECT_EQ(tokenizer->decode(plain), text);
+}
+
+// After a special token, SentencePiece starts a new text with its leading space again.
+TEST(Tokenizer, SentencePieceRestartsAfterSpecialTokens) {
+  auto vectors = test::load_vocab_vectors("llama-spm");
+  auto tokenizer = Tokenizer::from_gguf(*open_vocab("llama-spm"));
+  TokenId eos = *tokenizer->eos();
+  auto ids = tokenizer->encode("Hello</s>Hello", {.add_bos = true, .parse_special = true});
+  EXPECT_EQ(ids, concat({{*tokenizer->bos()},
+                         expected_ids(vectors, "Hello"),
+                         {eos},
+                         expected_ids(vectors, "Hello")}));
+}
+
+TEST(Tokenizer, UserDefinedTokensAreAlwaysRecognised) {
+  auto tokenizer = Tokenizer::from_gguf(*open_vocab("deepseek-coder"));
+  const std::string hole =
+      "<\xEF\xBD\x9C"
+      "fim\xE2\x96\x81hole\xEF\xBD\x9C>";  // "<｜fim▁hole｜>"
+  TokenId id = *tokenizer->find_piece(hole);
+  ASSERT_EQ(tokenizer->type(id), TokenType::user_defined);
+  EXPECT_EQ(tokenizer->encode(hole, {.parse_special = false}), std::vector<TokenId>{id});
+  EXPECT_EQ(tokenizer->decode(std::vector<TokenId>{id}), hole);
+}
+
+TEST(Tokenizer, SpecialIdsAndFlagsComeFromMetadata) {
+  auto llama = Tokenizer::from_gguf(*open_vocab("llama-spm"));
+  EXPECT_EQ(llama->model_name(), "llama");
+  EXPECT_EQ(llama->piece(*llama->bos()), "<s>");
+  EXPECT_EQ(llama->piece(*llama->eos()), "</s>");
+  EXPECT_TRUE(llama->add_bos_by_default());
+  EXPECT_FALSE(llama->add_eos_by_default());
+  EXPECT_TRUE(llama->is_end_of_generation(*llama->eos()));
+  EXPECT_FALSE(llama->is_end_of_generation(*llama->bos()));
+  EXPECT_EQ(llama->token_bytes(*llama->find_piece("<0x0A>")), "\n");
+
+  auto phi3 = Tokenizer::from_gguf(*open_vocab("phi-3"));
+  EXPECT_TRUE(phi3->is_end_of_generation(*phi3->find_piece("<|end|>")));
+
+  auto gpt2 = Tokenizer::from_gguf(*open_vocab("gpt-2"));
+  EXPECT_EQ(gpt2->model_name(), "gpt2");
+  EXPECT_FALSE(gpt2->add_bos_by_default());
+  EXPECT_EQ(gpt2->token_bytes(*gpt2->find_piece("\xC4\xA0the")), " the");  // "Ġthe"
+}
+
+std::vector<gguf::MetadataEntry> with_value(std::vector<gguf::MetadataEntry> metadata,
+                                            const std::string& key, gguf::Value value) {
+  std::erase_if(metadata, [&](const auto& entry) { return entry.key == key; });
+  metadata.push_back({key, std::move(value)});
+  return metadata;
+}
+
+std::vector<gguf::MetadataEntry> without(std::vector<gguf::MetadataEntry> metadata,
+                                         const std::string& key) {
+  std::erase_if(metadata, [&](const auto& entry) { return entry.key == key; });
+  return metadata;
+}
+
+std::string error_of(const std::vector<gguf::MetadataEntry>& metadata) {
+  try {
+    tokenizer_from_metadata(metadata);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(Tokenizer, RejectsUnknownPreTokenizerByName) {
+  auto file = open_vocab("gpt-2");
+  gguf::Value pre{gguf::ValueType::string, std::string("no-such-pre")};
+  std::string message = error_of(with_value(file->metadata(), "tokenizer.ggml.pre", pre));
+  EXPECT_NE(message.find("'no-such-pre'"), std::string::npos) << message;
+  EXPECT_NE(message.find("tokenizer.ggml.pre"), std::string::npos) << message;
+}
+
+TEST(Tokenizer, RejectsMalformedMetadataNamingTheKey) {
+  auto file = open_vocab("llama-spm");
+  const auto& metadata = file->metadata();
+  EXPECT_NE(error_of(without(metadata, "tokenizer.ggml.model")).find("tokenizer.ggml.model"),
+            std::string::npos);
+  EXPECT_NE(error_of(without(metadata, "tokenizer.ggml.tokens")).find("tokenizer.ggml.tokens"),
+            std::string::npos);
+  gguf::Value model{gguf::ValueType::string, std::string("rwkv")};
+  EXPECT_NE(error_of(with_value(metadata, "tokenizer.ggml.model", model)).find("rwkv"),
+            std::string::npos);
+  gguf::Value bos{gguf::ValueType::uint32, uint64_t{40000}};
+  EXPECT_NE(error_of(with_value(metadata, "tokenizer.ggml.bos_token_id", bos)).find("bos_token_id"),
+            std::string::npos);
+  gguf::Value scores{gguf::ValueType::array, gguf::ArrayValue{gguf::ValueType::float32, {}}};
+  std::get<gguf::ArrayValue>(scores.data).elements.push_back({gguf::ValueType::float32, 0.5});
+  EXPECT_NE(
+      error_of(with_value(metadata, "tokenizer.ggml.scores", scores)).find("tokenizer.ggml.scores"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(without(open_vocab("gpt-2")->metadata(), "tokenizer.ggml.merges")).find("merges"),
+      std::string::npos);
+}
+
+// stories260K writes "no token" as 4294967295.
+TEST(Tokenizer, TreatsAllOnesIdAsAbsent) {
+  auto file =
+      gguf::GgufFile::open(test::vocab_gguf_path("gpt-2").parent_path().parent_path().string() +
+                           "/stories260K/stories260K-f32.gguf");
+  auto tokenizer = Tokenizer::from_gguf(*file);
+  EXPECT_EQ(tokenizer->vocab_size(), 512);
+  EXPECT_TRUE(tokenizer->bos().has_value());
+}
+
+}  // namespace
+}  // namespace weft::tokenizer

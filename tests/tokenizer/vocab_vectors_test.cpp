@@ -1,0 +1,65 @@
+// Exactness against the reference vectors: every string of every vocabulary with vectors.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "gguf/gguf_file.hpp"
+#include "support/vocab_vectors.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace weft::tokenizer {
+namespace {
+
+std::string show(const std::vector<TokenId>& ids) {
+  std::string out;
+  for (TokenId id : ids) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(id);
+  }
+  return out;
+}
+
+class VocabVectorsTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(VocabVectorsTest, EncodesEveryStringExactly) {
+  auto vectors = test::load_vocab_vectors(GetParam());
+  auto file = gguf::GgufFile::open(vectors.gguf.string());
+  auto tokenizer = Tokenizer::from_gguf(*file);
+  size_t matched = 0;
+  for (size_t i = 0; i < vectors.inputs.size(); ++i) {
+    auto ids = tokenizer->encode(vectors.inputs[i], {.add_bos = false, .parse_special = false});
+    if (ids == vectors.expected[i]) {
+      ++matched;
+    } else {
+      ADD_FAILURE() << GetParam() << " string " << i << " '" << vectors.inputs[i]
+                    << "'\n  expected " << show(vectors.expected[i]) << "\n  got      "
+                    << show(ids);
+    }
+  }
+  std::printf("%s: %zu/%zu\n", GetParam().c_str(), matched, vectors.inputs.size());
+  EXPECT_EQ(matched, vectors.inputs.size());
+}
+
+// Byte-level BPE and SentencePiece with byte fallback lose nothing; WordPiece lowercases.
+TEST_P(VocabVectorsTest, DecodingGivesBackTheInputWhereLossless) {
+  auto vectors = test::load_vocab_vectors(GetParam());
+  auto file = gguf::GgufFile::open(vectors.gguf.string());
+  auto tokenizer = Tokenizer::from_gguf(*file);
+  if (tokenizer->model_name() == "bert") GTEST_SKIP() << "WordPiece is lossy";
+  for (size_t i = 0; i < vectors.inputs.size(); ++i) {
+    EXPECT_EQ(tokenizer->decode(vectors.expected[i]), vectors.inputs[i])
+        << GetParam() << " string " << i;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SharedVocabs, VocabVectorsTest,
+                         ::testing::ValuesIn(test::vocab_names_with_vectors()),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name)
+                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace weft::tokenizer
