@@ -1,3 +1,5 @@
+#include "backend/ollama_backend.hpp"
+#include "backend/openai_backend.hpp"
 #include "backend/stub_backend.hpp"
 #include "weft/registry.hpp"
 
@@ -6,6 +8,8 @@ namespace weft {
 BackendRegistry BackendRegistry::with_builtin_backends() {
   BackendRegistry registry;
   registry.add("stub", [] { return std::make_unique<backend::StubBackend>(); });
+  registry.add("ollama", [] { return std::make_unique<backend::OllamaBackend>(); });
+  registry.add("openai", [] { return std::make_unique<backend::OpenAiBackend>(); });
   return registry;
 }
 

@@ -78,7 +78,9 @@ void GenerationChannel::error(ErrorCode code, std::string message) {
   state_->push_locked(ErrorEvent{code, std::move(message)});
 }
 
-bool GenerationChannel::cancelled() const { return state_->cancelled.load(); }
+bool GenerationChannel::cancelled() const {
+  return state_->cancelled.load();
+}
 
 void GenerationChannel::on_cancel(std::function<void()> hook) {
   {
@@ -132,7 +134,9 @@ bool GenerationStream::finished() const {
   return state_->terminal_returned;
 }
 
-void GenerationStream::cancel() { state_->cancel(); }
+void GenerationStream::cancel() {
+  state_->cancel();
+}
 
 GenerationResult collect(GenerationStream& stream) {
   GenerationResult result{{}, DoneEvent{}};

@@ -1,9 +1,8 @@
 #include "backend/http_probe.hpp"
 
-#include <curl/curl.h>
-
 #include <cstdlib>
-#include <memory>
+
+#include "backend/streaming_http.hpp"
 
 namespace weft::backend {
 
@@ -16,17 +15,7 @@ std::string ollama_base_url() {
 }
 
 bool http_get_succeeds(const std::string& url, std::chrono::milliseconds timeout) {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return false;
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION,
-                   +[](char*, size_t size, size_t count, void*) { return size * count; });
-  if (curl_easy_perform(curl.get()) != CURLE_OK) return false;
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  return status >= 200 && status < 300;
+  return http_request({url, {}, {}}, timeout).ok();
 }
 
 }  // namespace weft::backend

@@ -5,10 +5,14 @@ namespace weft {
 
 std::string_view to_string(Role role) {
   switch (role) {
-    case Role::system: return "system";
-    case Role::user: return "user";
-    case Role::assistant: return "assistant";
-    case Role::tool: return "tool";
+    case Role::system:
+      return "system";
+    case Role::user:
+      return "user";
+    case Role::assistant:
+      return "assistant";
+    case Role::tool:
+      return "tool";
   }
   return "user";
 }
@@ -23,21 +27,30 @@ std::optional<Role> parse_role(std::string_view name) {
 
 std::string_view to_string(StopReason reason) {
   switch (reason) {
-    case StopReason::end: return "end";
-    case StopReason::length: return "length";
-    case StopReason::cancelled: return "cancelled";
-    case StopReason::error: return "error";
+    case StopReason::end:
+      return "end";
+    case StopReason::length:
+      return "length";
+    case StopReason::cancelled:
+      return "cancelled";
+    case StopReason::error:
+      return "error";
   }
   return "error";
 }
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid_request: return "invalid_request";
-    case ErrorCode::backend_unavailable: return "backend_unavailable";
-    case ErrorCode::queue_full: return "queue_full";
-    case ErrorCode::internal: return "internal";
-    case ErrorCode::frame_too_large: return "frame_too_large";
+    case ErrorCode::invalid_request:
+      return "invalid_request";
+    case ErrorCode::backend_unavailable:
+      return "backend_unavailable";
+    case ErrorCode::queue_full:
+      return "queue_full";
+    case ErrorCode::internal:
+      return "internal";
+    case ErrorCode::frame_too_large:
+      return "frame_too_large";
   }
   return "internal";
 }

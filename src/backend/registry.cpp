@@ -31,9 +31,9 @@ std::string available_names(const BackendRegistry& registry) {
 Selection require_available(const BackendRegistry& registry, const std::string& name,
                             const std::string& rule) {
   if (!registry.contains(name)) {
-    throw Error(ErrorCode::invalid_request, "unknown backend '" + name + "' (" + rule +
-                                               "); available backends: " +
-                                               available_names(registry));
+    throw Error(ErrorCode::invalid_request,
+                "unknown backend '" + name + "' (" + rule +
+                    "); available backends: " + available_names(registry));
   }
   auto availability = registry.create(name)->available();
   if (!availability.available) {

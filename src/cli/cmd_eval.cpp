@@ -72,8 +72,7 @@ int evaluate(const EvalOptions& options) {
   runtime::EngineOptions engine_options;
   engine_options.threads = options.threads;
   engine_options.kv_type = parse_kv_type(options.kv_type);
-  engine_options.kernels =
-      options.kernels == "reference" ? tensor::KernelChoice::reference : tensor::KernelChoice::fast;
+  engine_options.kernels = *tensor::parse_kernel_choice(options.kernels);
   runtime::Engine engine(model, engine_options);
   auto sequence = engine.new_sequence();
   const auto result = runtime::evaluate_prompt(engine, sequence, ids, options.greedy);
@@ -105,8 +104,11 @@ Command add_eval_command(CLI::App& app) {
   sub->add_option("--greedy", options->greedy, "Then print N greedy continuation ids on one line")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--kv-type", options->kv_type, "KV cache element type: f16 (default) or f32");
-  sub->add_option("--kernels", options->kernels, "Kernels: fast (default) or reference")
-      ->check(CLI::IsMember({"fast", "reference"}));
+  sub->add_option(
+         "--kernels", options->kernels,
+         "Kernels: fast (default), reference, or rounded-activations (rounds activations as "
+         "llama.cpp's CPU backend does, to reproduce its numbers)")
+      ->check(CLI::IsMember({"fast", "reference", "rounded-activations"}));
   return {sub, [options] { return evaluate(*options); }};
 }
 

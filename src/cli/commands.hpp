@@ -17,6 +17,8 @@ Command add_run_command(CLI::App& app);
 Command add_backends_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
+Command add_mkmodel_command(CLI::App& app);
+Command add_tokenize_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.
 std::string default_model_path();

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
       weft::cli::add_backends_command(app),
       weft::cli::add_eval_command(app),
       weft::cli::add_inspect_command(app),
+      weft::cli::add_mkmodel_command(app),
+      weft::cli::add_tokenize_command(app),
   };
 
   try {

@@ -38,6 +38,8 @@ StopMatcher::Step StopMatcher::feed(std::string_view text) {
   return step;
 }
 
-std::string StopMatcher::flush() { return std::exchange(pending_, {}); }
+std::string StopMatcher::flush() {
+  return std::exchange(pending_, {});
+}
 
 }  // namespace weft::runtime

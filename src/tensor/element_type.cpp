@@ -9,13 +9,20 @@ namespace weft::tensor {
 namespace {
 
 constexpr std::array kTraits = {
-    TypeTraits{ElementType::F32, "f32", 1, 4},      TypeTraits{ElementType::F16, "f16", 1, 2},
-    TypeTraits{ElementType::Q4_0, "q4_0", 32, 18},  TypeTraits{ElementType::Q4_1, "q4_1", 32, 20},
-    TypeTraits{ElementType::Q5_0, "q5_0", 32, 22},  TypeTraits{ElementType::Q5_1, "q5_1", 32, 24},
-    TypeTraits{ElementType::Q8_0, "q8_0", 32, 34},  TypeTraits{ElementType::Q8_1, "q8_1", 32, 36},
-    TypeTraits{ElementType::Q2_K, "q2_K", 256, 84}, TypeTraits{ElementType::Q3_K, "q3_K", 256, 110},
-    TypeTraits{ElementType::Q4_K, "q4_K", 256, 144}, TypeTraits{ElementType::Q5_K, "q5_K", 256, 176},
-    TypeTraits{ElementType::Q6_K, "q6_K", 256, 210}, TypeTraits{ElementType::Q8_K, "q8_K", 256, 292},
+    TypeTraits{ElementType::F32, "f32", 1, 4},
+    TypeTraits{ElementType::F16, "f16", 1, 2},
+    TypeTraits{ElementType::Q4_0, "q4_0", 32, 18},
+    TypeTraits{ElementType::Q4_1, "q4_1", 32, 20},
+    TypeTraits{ElementType::Q5_0, "q5_0", 32, 22},
+    TypeTraits{ElementType::Q5_1, "q5_1", 32, 24},
+    TypeTraits{ElementType::Q8_0, "q8_0", 32, 34},
+    TypeTraits{ElementType::Q8_1, "q8_1", 32, 36},
+    TypeTraits{ElementType::Q2_K, "q2_K", 256, 84},
+    TypeTraits{ElementType::Q3_K, "q3_K", 256, 110},
+    TypeTraits{ElementType::Q4_K, "q4_K", 256, 144},
+    TypeTraits{ElementType::Q5_K, "q5_K", 256, 176},
+    TypeTraits{ElementType::Q6_K, "q6_K", 256, 210},
+    TypeTraits{ElementType::Q8_K, "q8_K", 256, 292},
     TypeTraits{ElementType::BF16, "bf16", 1, 2},
 };
 
@@ -35,7 +42,9 @@ std::optional<TypeTraits> traits_of(uint32_t raw_type) {
   return std::nullopt;
 }
 
-TypeTraits traits_of(ElementType type) { return *traits_of(static_cast<uint32_t>(type)); }
+TypeTraits traits_of(ElementType type) {
+  return *traits_of(static_cast<uint32_t>(type));
+}
 
 std::optional<ElementType> parse_element_type(std::string_view name) {
   for (const auto& traits : kTraits) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "tensor/thread_pool.hpp"
@@ -57,12 +58,32 @@ class Kernels {
   virtual float dot(const float* a, const float* b, int64_t n) const = 0;
   // y += a·x.
   virtual void axpy(float a, const float* x, float* y, int64_t n) const = 0;
+
+  // Rounds activations the way this kernel set does before multiplying them with values
+  // stored as `partner_storage` (weights, or the KV cache in attention). The reference
+  // kernels keep float32; kernels with quantised dot products round to the format's partner
+  // type (see activation_partner), and the attention code calls this so that its products
+  // with the KV cache round the same way.
+  virtual void round_activations(ElementType partner_storage, float* x, int64_t n) const = 0;
 };
 
+// The type GGML's CPU kernels convert activations to before a dot product with `storage`:
+// F16 and BF16 themselves; Q8_0 for Q4_0/Q5_0/Q8_0; Q8_1 for Q4_1/Q5_1; Q8_K for the
+// K-quants; F32 otherwise.
+ElementType activation_partner(ElementType storage);
+
 enum class KernelChoice {
-  reference,  // plain scalar code: the yardstick
+  reference,  // plain scalar code, float32 activations: the yardstick
   fast,       // the best this machine supports (the reference until tuned kernels exist)
+  // The reference kernels with activations rounded to each format's partner type first,
+  // as GGML's CPU backend (llama.cpp) does: reproduces llama.cpp's numbers, and is the
+  // yardstick for fast kernels that quantise activations.
+  rounded_activations,
 };
+
+std::string_view to_string(KernelChoice choice);
+// "reference", "fast" or "rounded-activations"; nullopt otherwise.
+std::optional<KernelChoice> parse_kernel_choice(std::string_view name);
 
 const Kernels& kernels_for(KernelChoice choice);
 const Kernels& reference_kernels();

@@ -2,11 +2,11 @@
 // weights). Every float expression keeps GGML's operand order so that the chosen codes,
 // and so the bytes, are identical.
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 
 #include "tensor/half.hpp"
+#include "tensor/kquant_search.hpp"
 #include "tensor/quant_reference.hpp"
 
 namespace weft::tensor::ref {
@@ -14,67 +14,8 @@ namespace {
 
 constexpr float kGroupMaxEps = 1e-15f;
 
-// Round to nearest, ties to even, exact for |value| < 2^22: adding 1.5·2^23 makes float
-// addition do the rounding and leaves the integer in the low mantissa bits. Out of that
-// range (or for NaN) the result is garbage but defined, exactly as in GGML, whose codes
-// this must reproduce even then.
-int nearest(float value) {
-  const float shifted = value + 12582912.f;
-  return static_cast<int>(std::bit_cast<uint32_t>(shifted) & 0x7fffffu) - 0x400000;
-}
-
 int clamp(int value, int low, int high) {
   return std::max(low, std::min(high, value));
-}
-
-// Symmetric codes in [-nmax, nmax) by a weighted least-squares scale search (weights x²);
-// codes are stored offset by nmax. Returns the scale.
-float symmetric_codes(int n, int nmax, const float* x, int8_t* codes) {
-  float max = 0;
-  float absmax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > absmax) {
-      absmax = ax;
-      max = x[i];
-    }
-  }
-  if (absmax < kGroupMaxEps) {
-    std::fill(codes, codes + n, int8_t{0});
-    return 0.f;
-  }
-  auto weight = [&](int i) { return x[i] * x[i]; };
-  float iscale = static_cast<float>(-nmax) / max;
-  float sumlx = 0;
-  float suml2 = 0;
-  for (int i = 0; i < n; ++i) {
-    const int l = clamp(nearest(iscale * x[i]), -nmax, nmax - 1);
-    codes[i] = static_cast<int8_t>(l + nmax);
-    const float w = weight(i);
-    sumlx += w * x[i] * static_cast<float>(l);
-    suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-  }
-  float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
-  float best = scale * sumlx;
-  for (int step = -9; step <= 9; ++step) {
-    if (step == 0) continue;
-    iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(step)) / max;
-    sumlx = suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp(nearest(iscale * x[i]), -nmax, nmax - 1);
-      const float w = weight(i);
-      sumlx += w * x[i] * static_cast<float>(l);
-      suml2 += w * static_cast<float>(l) * static_cast<float>(l);
-    }
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      for (int i = 0; i < n; ++i) {
-        codes[i] = static_cast<int8_t>(nmax + clamp(nearest(iscale * x[i]), -nmax, nmax - 1));
-      }
-      scale = sumlx / suml2;
-      best = scale * sumlx;
-    }
-  }
-  return scale;
 }
 
 // Q3_K's sub-block codes in [-nmax, nmax): start from the extreme value, then move single
@@ -97,7 +38,7 @@ float q3_codes(int n, int nmax, const float* x, int8_t* codes) {
   float sumlx = 0;
   float suml2 = 0;
   for (int i = 0; i < n; ++i) {
-    const int l = clamp(nearest(iscale * x[i]), -nmax, nmax - 1);
+    const int l = clamp(nearest_even(iscale * x[i]), -nmax, nmax - 1);
     codes[i] = static_cast<int8_t>(l);
     const float w = x[i] * x[i];
     sumlx += w * x[i] * static_cast<float>(l);
@@ -111,7 +52,7 @@ float q3_codes(int n, int nmax, const float* x, int8_t* codes) {
       float slx = sumlx - w * x[i] * current;
       if (slx > 0) {
         float sl2 = suml2 - w * current * current;
-        const int candidate = clamp(nearest(x[i] * sl2 / slx), -nmax, nmax - 1);
+        const int candidate = clamp(nearest_even(x[i] * sl2 / slx), -nmax, nmax - 1);
         if (candidate != codes[i]) {
           const auto c = static_cast<float>(candidate);
           slx += w * x[i] * c;
@@ -129,85 +70,6 @@ float q3_codes(int n, int nmax, const float* x, int8_t* codes) {
   }
   for (int i = 0; i < n; ++i) codes[i] = static_cast<int8_t>(codes[i] + nmax);
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
-}
-
-struct SearchParams {
-  float rmin;
-  float rdelta;
-  int steps;
-  bool absolute_error;  // weighted |error| instead of weighted squared error
-};
-
-// Codes in [0, nmax] for value ≈ scale·code - min with min ≥ 0: tries nsteps+1 scales
-// around nmax/(max-min), fitting scale and min by weighted least squares for each code
-// assignment, and keeps the assignment with the smallest weighted error.
-float offset_codes(int n, int nmax, const float* x, const float* weights, uint8_t* codes,
-                   float* the_min, const SearchParams& params) {
-  float min = x[0];
-  float max = x[0];
-  float sum_w = weights[0];
-  float sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    min = std::min(min, x[i]);
-    max = std::max(max, x[i]);
-    const float w = weights[i];
-    sum_w += w;
-    sum_x += w * x[i];
-  }
-  if (min > 0) min = 0;
-  if (max == min) {
-    std::fill(codes, codes + n, uint8_t{0});
-    *the_min = -min;
-    return 0.f;
-  }
-  auto error_of = [&](float diff) { return params.absolute_error ? std::fabs(diff) : diff * diff; };
-  float iscale = static_cast<float>(nmax) / (max - min);
-  float scale = 1 / iscale;
-  float best_error = 0;
-  for (int i = 0; i < n; ++i) {
-    codes[i] = static_cast<uint8_t>(clamp(nearest(iscale * (x[i] - min)), 0, nmax));
-    const float diff = scale * static_cast<float>(codes[i]) + min - x[i];
-    best_error += weights[i] * error_of(diff);
-  }
-  uint8_t trial[32];
-  for (int step = 0; step <= params.steps; ++step) {
-    iscale = (params.rmin + params.rdelta * static_cast<float>(step) + static_cast<float>(nmax)) /
-             (max - min);
-    float sum_l = 0;
-    float sum_l2 = 0;
-    float sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp(nearest(iscale * (x[i] - min)), 0, nmax);
-      trial[i] = static_cast<uint8_t>(l);
-      const float w = weights[i];
-      const auto lf = static_cast<float>(l);
-      sum_l += w * lf;
-      sum_l2 += w * lf * lf;
-      sum_xl += w * lf * x[i];
-    }
-    const float det = sum_w * sum_l2 - sum_l * sum_l;
-    if (det > 0) {
-      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / det;
-      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / det;
-      if (this_min > 0) {
-        this_min = 0;
-        this_scale = sum_xl / sum_l2;
-      }
-      float error = 0;
-      for (int i = 0; i < n; ++i) {
-        const float diff = this_scale * static_cast<float>(trial[i]) + this_min - x[i];
-        error += weights[i] * error_of(diff);
-      }
-      if (error < best_error) {
-        std::copy(trial, trial + n, codes);
-        best_error = error;
-        scale = this_scale;
-        min = this_min;
-      }
-    }
-  }
-  *the_min = -min;
-  return scale;
 }
 
 // Packs 256 2-bit codes: byte l of each 32-byte group holds codes l, l+32, l+64, l+96.
@@ -237,20 +99,22 @@ void pack_k4_scales(const uint8_t* scales, const uint8_t* mins, uint8_t* packed)
 // Shared by Q4_K and Q5_K: fits the eight 32-value sub-blocks, quantises their scales and
 // mins to 6 bits, then requantises every value against the stored scales. Returns the
 // codes in [0, nmax].
-void k4_fit(const float* x, int nmax, const SearchParams& params, uint16_t* d, uint16_t* dmin,
+void k4_fit(const float* x, const OffsetSearch& search, uint16_t* d, uint16_t* dmin,
             uint8_t* packed_scales, uint8_t* codes) {
   float scales[8];
   float mins[8];
-  float weights[32];
-  float max_scale = 0;
-  float max_min = 0;
+  float weights[kSuperBlock];
   for (int j = 0; j < 8; ++j) {
     const float* sub = x + 32 * j;
     float sum_x2 = 0;
     for (int l = 0; l < 32; ++l) sum_x2 += sub[l] * sub[l];
     const float average = std::sqrt(sum_x2 / 32);
-    for (int l = 0; l < 32; ++l) weights[l] = average + std::fabs(sub[l]);
-    scales[j] = offset_codes(32, nmax, sub, weights, codes + 32 * j, &mins[j], params);
+    for (int l = 0; l < 32; ++l) weights[32 * j + l] = average + std::fabs(sub[l]);
+  }
+  fit_offset_codes<8, 32>(search, x, weights, codes, scales, mins);
+  float max_scale = 0;
+  float max_min = 0;
+  for (int j = 0; j < 8; ++j) {
     max_scale = std::max(max_scale, scales[j]);
     max_min = std::max(max_min, mins[j]);
   }
@@ -260,8 +124,9 @@ void k4_fit(const float* x, int nmax, const SearchParams& params, uint16_t* d, u
   uint8_t min_codes[8];
   for (int j = 0; j < 8; ++j) {
     // GGML stores nearest_int into a uint8_t before clamping: keep that wrap-around.
-    scale_codes[j] = std::min<uint8_t>(63, static_cast<uint8_t>(nearest(inv_scale * scales[j])));
-    min_codes[j] = std::min<uint8_t>(63, static_cast<uint8_t>(nearest(inv_min * mins[j])));
+    scale_codes[j] =
+        std::min<uint8_t>(63, static_cast<uint8_t>(nearest_even(inv_scale * scales[j])));
+    min_codes[j] = std::min<uint8_t>(63, static_cast<uint8_t>(nearest_even(inv_min * mins[j])));
   }
   pack_k4_scales(scale_codes, min_codes, packed_scales);
   *d = fp32_to_fp16(max_scale / 63.f);
@@ -272,8 +137,8 @@ void k4_fit(const float* x, int nmax, const SearchParams& params, uint16_t* d, u
     if (scale == 0.0f) continue;
     const float offset = fp16_to_fp32(*dmin) * static_cast<float>(sm.min);
     for (int l = 0; l < 32; ++l) {
-      codes[32 * j + l] =
-          static_cast<uint8_t>(clamp(nearest((x[32 * j + l] + offset) / scale), 0, nmax));
+      codes[32 * j + l] = static_cast<uint8_t>(
+          clamp(nearest_even((x[32 * j + l] + offset) / scale), 0, search.nmax));
     }
   }
 }
@@ -282,25 +147,25 @@ void k4_fit(const float* x, int nmax, const SearchParams& params, uint16_t* d, u
 
 void quantize(const float* src, BlockQ2_K* blocks, int64_t count) {
   constexpr float kScaleLevels = 15.f;
-  const SearchParams params{-0.5f, 0.1f, 15, true};
+  const OffsetSearch search{3, -0.5f, 0.1f, 15, true};
   for (int64_t b = 0; b < count; ++b, src += kSuperBlock) {
     BlockQ2_K& block = blocks[b];
     uint8_t codes[kSuperBlock];
     float scales[16];
     float mins[16];
-    float weights[16];
+    float weights[kSuperBlock];
+    for (int j = 0; j < kSuperBlock; ++j) weights[j] = std::fabs(src[j]);
+    fit_offset_codes<16, 16>(search, src, weights, codes, scales, mins);
     float max_scale = 0;
     float max_min = 0;
     for (int j = 0; j < 16; ++j) {
-      for (int l = 0; l < 16; ++l) weights[l] = std::fabs(src[16 * j + l]);
-      scales[j] = offset_codes(16, 3, src + 16 * j, weights, codes + 16 * j, &mins[j], params);
       max_scale = std::max(max_scale, scales[j]);
       max_min = std::max(max_min, mins[j]);
     }
     if (max_scale > 0) {
       const float iscale = kScaleLevels / max_scale;
       for (int j = 0; j < 16; ++j)
-        block.scales[j] = static_cast<uint8_t>(nearest(iscale * scales[j]));
+        block.scales[j] = static_cast<uint8_t>(nearest_even(iscale * scales[j]));
       block.d = fp32_to_fp16(max_scale / kScaleLevels);
     } else {
       std::memset(block.scales, 0, sizeof block.scales);
@@ -309,7 +174,7 @@ void quantize(const float* src, BlockQ2_K* blocks, int64_t count) {
     if (max_min > 0) {
       const float iscale = kScaleLevels / max_min;
       for (int j = 0; j < 16; ++j) {
-        block.scales[j] |= static_cast<uint8_t>(nearest(iscale * mins[j]) << 4);
+        block.scales[j] |= static_cast<uint8_t>(nearest_even(iscale * mins[j]) << 4);
       }
       block.dmin = fp32_to_fp16(max_min / kScaleLevels);
     } else {
@@ -321,7 +186,7 @@ void quantize(const float* src, BlockQ2_K* blocks, int64_t count) {
       const float offset = fp16_to_fp32(block.dmin) * static_cast<float>(block.scales[j] >> 4);
       for (int l = 0; l < 16; ++l) {
         codes[16 * j + l] =
-            static_cast<uint8_t>(clamp(nearest((src[16 * j + l] + offset) / scale), 0, 3));
+            static_cast<uint8_t>(clamp(nearest_even((src[16 * j + l] + offset) / scale), 0, 3));
       }
     }
     pack_2bit(codes, block.qs);
@@ -346,7 +211,7 @@ void quantize(const float* src, BlockQ3_K* blocks, int64_t count) {
     if (max_scale != 0.0f) {
       const float iscale = -32.f / max_scale;
       for (int j = 0; j < 16; ++j) {
-        const int l = clamp(static_cast<int8_t>(nearest(iscale * scales[j])), -32, 31) + 32;
+        const int l = clamp(static_cast<int8_t>(nearest_even(iscale * scales[j])), -32, 31) + 32;
         if (j < 8) {
           block.scales[j] = static_cast<uint8_t>(l & 0xf);
         } else {
@@ -367,7 +232,7 @@ void quantize(const float* src, BlockQ3_K* blocks, int64_t count) {
       if (scale == 0.0f) continue;
       for (int l = 0; l < 16; ++l) {
         codes[16 * j + l] =
-            static_cast<uint8_t>(clamp(nearest(src[16 * j + l] / scale), -4, 3) + 4);
+            static_cast<uint8_t>(clamp(nearest_even(src[16 * j + l] / scale), -4, 3) + 4);
       }
     }
     // The third bit of value j goes to hmask byte j % 32, bit j / 32.
@@ -383,11 +248,11 @@ void quantize(const float* src, BlockQ3_K* blocks, int64_t count) {
 }
 
 void quantize(const float* src, BlockQ4_K* blocks, int64_t count) {
-  const SearchParams params{-1.f, 0.1f, 20, false};
+  const OffsetSearch search{15, -1.f, 0.1f, 20, false};
   for (int64_t b = 0; b < count; ++b, src += kSuperBlock) {
     BlockQ4_K& block = blocks[b];
     uint8_t codes[kSuperBlock];
-    k4_fit(src, 15, params, &block.d, &block.dmin, block.scales, codes);
+    k4_fit(src, search, &block.d, &block.dmin, block.scales, codes);
     for (int pair = 0; pair < 4; ++pair) {
       for (int l = 0; l < 32; ++l) {
         block.qs[32 * pair + l] =
@@ -398,11 +263,11 @@ void quantize(const float* src, BlockQ4_K* blocks, int64_t count) {
 }
 
 void quantize(const float* src, BlockQ5_K* blocks, int64_t count) {
-  const SearchParams params{-0.5f, 0.1f, 15, false};
+  const OffsetSearch search{31, -0.5f, 0.1f, 15, false};
   for (int64_t b = 0; b < count; ++b, src += kSuperBlock) {
     BlockQ5_K& block = blocks[b];
     uint8_t codes[kSuperBlock];
-    k4_fit(src, 31, params, &block.d, &block.dmin, block.scales, codes);
+    k4_fit(src, search, &block.d, &block.dmin, block.scales, codes);
     std::memset(block.qh, 0, sizeof block.qh);
     for (int pair = 0; pair < 4; ++pair) {
       for (int l = 0; l < 32; ++l) {
@@ -423,8 +288,8 @@ void quantize(const float* src, BlockQ6_K* blocks, int64_t count) {
     float scales[16];
     float max_scale = 0;
     float max_abs_scale = 0;
+    fit_symmetric_codes<16, 16>(32, src, codes, scales);
     for (int j = 0; j < 16; ++j) {
-      scales[j] = symmetric_codes(16, 32, src + 16 * j, codes + 16 * j);
       if (std::fabs(scales[j]) > max_abs_scale) {
         max_abs_scale = std::fabs(scales[j]);
         max_scale = scales[j];
@@ -437,14 +302,14 @@ void quantize(const float* src, BlockQ6_K* blocks, int64_t count) {
     const float iscale = -128.f / max_scale;
     block.d = fp32_to_fp16(1 / iscale);
     for (int j = 0; j < 16; ++j) {
-      block.scales[j] = static_cast<int8_t>(std::min(127, nearest(iscale * scales[j])));
+      block.scales[j] = static_cast<int8_t>(std::min(127, nearest_even(iscale * scales[j])));
     }
     for (int j = 0; j < 16; ++j) {
       const float scale = fp16_to_fp32(block.d) * static_cast<float>(block.scales[j]);
       if (scale == 0.0f) continue;
       for (int l = 0; l < 16; ++l) {
         codes[16 * j + l] =
-            static_cast<int8_t>(clamp(nearest(src[16 * j + l] / scale), -32, 31) + 32);
+            static_cast<int8_t>(clamp(nearest_even(src[16 * j + l] / scale), -32, 31) + 32);
       }
     }
     for (int half = 0; half < 2; ++half) {
@@ -479,7 +344,7 @@ void quantize(const float* src, BlockQ8_K* blocks, int64_t count) {
     // -127 (not -128) keeps the codes symmetric, as GGML's SIMD dot kernels assume.
     const float iscale = -127.f / max;
     for (int j = 0; j < kSuperBlock; ++j) {
-      block.qs[j] = static_cast<int8_t>(std::min(127, nearest(iscale * src[j])));
+      block.qs[j] = static_cast<int8_t>(std::min(127, nearest_even(iscale * src[j])));
     }
     for (int j = 0; j < 16; ++j) {
       int sum = 0;

@@ -2,9 +2,9 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
-#include <queue>
 #include <string>
 
 #include "tokenizer/byte_level.hpp"
@@ -50,7 +50,17 @@ std::string nfc(std::string_view text) {
 
 }  // namespace
 
+struct BpeEncoder::Scratch {
+  std::vector<Symbol> symbols;
+  std::vector<Candidate> heap;
+  std::string byte_level_word;
+};
+
 BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pre_(std::move(pre)) {
+  const ByteLevelMap& bytes = byte_level_map();
+  for (int byte = 0; byte < 256; ++byte) {
+    byte_tokens_[byte] = vocab.find(bytes.encode(static_cast<uint8_t>(byte))).value_or(-1);
+  }
   merges_.reserve(vocab.merges.size());
   for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
     std::string_view line = vocab.merges[rank];
@@ -65,14 +75,8 @@ BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pr
     std::string joined = std::string(line.substr(0, space)).append(line.substr(space + 1));
     auto result = vocab.find(joined);
     if (!result) continue;
-    merges_.try_emplace(pair_key(*left, *right), Merge{static_cast<int32_t>(rank), *result});
+    merges_.insert_if_absent(*left, *right, Merge{static_cast<int32_t>(rank), *result});
   }
-}
-
-const BpeEncoder::Merge* BpeEncoder::find_merge(TokenId left, TokenId right) const {
-  if (left < 0 || right < 0) return nullptr;
-  auto it = merges_.find(pair_key(left, right));
-  return it == merges_.end() ? nullptr : &it->second;
 }
 
 void BpeEncoder::encode(std::string_view text, bool /*at_boundary*/,
@@ -82,53 +86,54 @@ void BpeEncoder::encode(std::string_view text, bool /*at_boundary*/,
     normalized = nfc(text);
     text = normalized;
   }
-  const ByteLevelMap& bytes = byte_level_map();
-  std::string word;
-  for (std::string_view piece : pre_.split(text)) {
-    word.clear();
-    bytes.append_encoded(piece, word);
-    encode_word(word, out);
-  }
+  Scratch scratch;
+  for (std::string_view piece : pre_.split(text)) encode_word(piece, scratch, out);
 }
 
-void BpeEncoder::encode_word(std::string_view word, std::vector<TokenId>& out) const {
+// `word` is raw bytes: each byte is one GPT-2 character, so symbols start as byte tokens.
+void BpeEncoder::encode_word(std::string_view word, Scratch& scratch,
+                             std::vector<TokenId>& out) const {
   if (pre_.ignores_merges()) {
-    if (auto id = vocab_.find(word)) {
+    scratch.byte_level_word.clear();
+    byte_level_map().append_encoded(word, scratch.byte_level_word);
+    if (auto id = vocab_.find(scratch.byte_level_word)) {
       out.push_back(*id);
       return;
     }
   }
-  std::vector<Symbol> symbols;
-  symbols.reserve(word.size());
-  for (size_t pos = 0; pos < word.size();) {
-    uint32_t length = static_cast<uint32_t>(utf8_char_length(word, pos));
-    int index = static_cast<int>(symbols.size());
-    TokenId id = vocab_.find(word.substr(pos, length)).value_or(-1);
-    symbols.push_back({index - 1, -1, id, static_cast<uint32_t>(pos), length});
-    if (index > 0) symbols[index - 1].next = index;
-    pos += length;
+  auto& symbols = scratch.symbols;
+  symbols.clear();
+  for (size_t pos = 0; pos < word.size(); ++pos) {
+    int index = static_cast<int>(pos);
+    symbols.push_back({index - 1, index + 1, byte_tokens_[static_cast<uint8_t>(word[pos])],
+                       static_cast<uint32_t>(pos), 1});
   }
+  if (!symbols.empty()) symbols.back().next = -1;
 
-  std::priority_queue<Candidate, std::vector<Candidate>, CandidateOrder> queue;
+  auto& heap = scratch.heap;
+  heap.clear();
+  const CandidateOrder order;
   auto consider = [&](int left, int right) {
     if (left < 0 || right < 0) return;
-    if (const Merge* merge = find_merge(symbols[left].id, symbols[right].id)) {
-      queue.push({merge->rank, left, right, symbols[left].id, symbols[right].id});
+    if (const Merge* merge = merges_.find(symbols[left].id, symbols[right].id)) {
+      heap.push_back({merge->rank, left, right, symbols[left].id, symbols[right].id});
+      std::push_heap(heap.begin(), heap.end(), order);
     }
   };
   for (size_t i = 1; i < symbols.size(); ++i)
     consider(static_cast<int>(i) - 1, static_cast<int>(i));
 
-  while (!queue.empty()) {
-    Candidate best = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), order);
+    Candidate best = heap.back();
+    heap.pop_back();
     Symbol& left = symbols[best.left];
     Symbol& right = symbols[best.right];
     if (left.length == 0 || right.length == 0 || left.next != best.right ||
         left.id != best.left_id || right.id != best.right_id) {
       continue;
     }
-    left.id = find_merge(left.id, right.id)->result;
+    left.id = merges_.find(left.id, right.id)->result;
     left.length += right.length;
     left.next = right.next;
     if (right.next >= 0) symbols[right.next].prev = best.left;

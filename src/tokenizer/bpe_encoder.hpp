@@ -3,10 +3,12 @@
 // `tokenizer.ggml.merges` (lowest rank first, leftmost on ties) through a priority queue.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <unordered_map>
+#include <vector>
 
 #include "tokenizer/fragment_encoder.hpp"
+#include "tokenizer/id_pair_map.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
 #include "tokenizer/vocab.hpp"
 
@@ -23,16 +25,14 @@ class BpeEncoder final : public FragmentEncoder {
     int32_t rank;
     TokenId result;
   };
-  static uint64_t pair_key(TokenId left, TokenId right) {
-    return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
-           static_cast<uint32_t>(right);
-  }
-  const Merge* find_merge(TokenId left, TokenId right) const;
-  void encode_word(std::string_view word, std::vector<TokenId>& out) const;
+  struct Scratch;
+
+  void encode_word(std::string_view word, Scratch& scratch, std::vector<TokenId>& out) const;
 
   const Vocab& vocab_;
   PreTokenizer pre_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  IdPairMap<Merge> merges_;
+  std::array<TokenId, 256> byte_tokens_;  // the token of each byte's GPT-2 character, or -1
 };
 
 }  // namespace weft::tokenizer

@@ -5,6 +5,14 @@ namespace weft::tokenizer {
 
 StreamingDetokenizer::StreamingDetokenizer(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
 
+StreamingDetokenizer::StreamingDetokenizer(const Tokenizer& tokenizer,
+                                           std::span<const TokenId> preceding)
+    : tokenizer_(tokenizer) {
+  for (TokenId id : preceding) {
+    if (tokenizer_.type(id) != TokenType::control) first_ = false;
+  }
+}
+
 std::string StreamingDetokenizer::push(TokenId id) {
   if (tokenizer_.type(id) == TokenType::control) return {};
   std::string bytes = tokenizer_.token_bytes(id);

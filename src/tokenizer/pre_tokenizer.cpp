@@ -44,7 +44,14 @@ class UnicodeRegex {
     while (offset <= text.size()) {
       int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), offset, 0,
                            match, nullptr);
-      if (rc < 0) break;
+      if (rc == PCRE2_ERROR_NOMATCH) break;
+      if (rc < 0) {
+        std::array<PCRE2_UCHAR, 256> message{};
+        pcre2_get_error_message(rc, message.data(), message.size());
+        throw Error(ErrorCode::internal, "pre-tokenizer match failed at byte " +
+                                             std::to_string(offset) + ": " +
+                                             reinterpret_cast<const char*>(message.data()));
+      }
       const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(match);
       size_t start = ovector[0];
       size_t end = ovector[1];

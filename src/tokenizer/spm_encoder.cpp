@@ -14,6 +14,7 @@ constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
 struct Symbol {
   int prev = -1;
   int next = -1;
+  TokenId id = -1;  // -1: a character the vocabulary lacks
   uint32_t start = 0;
   uint32_t length = 0;  // 0 once merged into its left neighbour
 };
@@ -22,6 +23,7 @@ struct Candidate {
   float score;
   int left;
   int right;
+  TokenId result;
   uint32_t length;  // combined length when queued; stale once either side changed
 };
 
@@ -50,6 +52,15 @@ std::string escape_spaces(std::string_view text, bool add_prefix) {
 }  // namespace
 
 SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab) {
+  isolated_.fill(true);
+  for (TokenId id = 0; id < vocab.size(); ++id) {
+    const std::string& piece = vocab.pieces[id];
+    if (piece.size() < 2 || !find_mergeable(piece)) continue;
+    for (char c : piece) {
+      if (static_cast<uint8_t>(c) < 0x80) isolated_[static_cast<uint8_t>(c)] = false;
+    }
+  }
+  build_pairs();
   byte_tokens_.fill(-1);
   for (int byte = 0; byte < 256; ++byte) {
     char name[8];
@@ -57,6 +68,36 @@ SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab) {
     if (auto id = vocab.find(name); id && vocab.types[*id] == TokenType::byte)
       byte_tokens_[byte] = *id;
   }
+}
+
+// Every way to cut each piece in two pieces: merging is then a lookup by ids.
+void SpmEncoder::build_pairs() {
+  size_t cuts = 0;
+  for (const auto& piece : vocab_.pieces) cuts += piece.size();
+  pairs_.reserve(cuts);
+  for (TokenId id = 0; id < vocab_.size(); ++id) {
+    std::string_view piece = vocab_.pieces[id];
+    auto canonical = find_mergeable(piece);
+    if (!canonical || *canonical != id) continue;
+    for (size_t cut = utf8_char_length(piece, 0); cut < piece.size();
+         cut += utf8_char_length(piece, cut)) {
+      auto left = find_mergeable(piece.substr(0, cut));
+      auto right = find_mergeable(piece.substr(cut));
+      if (left && right) pairs_.insert_if_absent(*left, *right, id);
+    }
+  }
+  space_mark_token_ = find_mergeable(kSpaceMark).value_or(-1);
+  for (int c = 0; c < 0x80; ++c) {
+    ascii_tokens_[c] = find_mergeable(std::string(1, static_cast<char>(c))).value_or(-1);
+  }
+}
+
+TokenId SpmEncoder::character_token(std::string_view character) const {
+  if (character.size() == 1 && static_cast<uint8_t>(character[0]) < 0x80) {
+    return ascii_tokens_[static_cast<uint8_t>(character[0])];
+  }
+  if (character == kSpaceMark) return space_mark_token_;
+  return find_mergeable(character).value_or(-1);
 }
 
 std::optional<TokenId> SpmEncoder::find_mergeable(std::string_view piece) const {
@@ -91,13 +132,27 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
   if (text.empty()) return;
   const std::string escaped = escape_spaces(text, at_boundary && vocab_.add_space_prefix);
   const std::string_view view = escaped;
+  size_t segment_start = 0;
+  for (size_t pos = 0; pos < view.size(); ++pos) {
+    auto byte = static_cast<uint8_t>(view[pos]);
+    if (byte >= 0x80 || !isolated_[byte]) continue;
+    merge_segment(view.substr(segment_start, pos - segment_start), out);
+    emit_piece(view.substr(pos, 1), out);
+    segment_start = pos + 1;
+  }
+  merge_segment(view.substr(segment_start), out);
+}
+
+void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out) const {
+  if (view.empty()) return;
 
   std::vector<Symbol> symbols;
-  symbols.reserve(escaped.size());
-  for (size_t pos = 0; pos < escaped.size();) {
+  symbols.reserve(view.size());
+  for (size_t pos = 0; pos < view.size();) {
     uint32_t length = static_cast<uint32_t>(utf8_char_length(view, pos));
     int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, -1, static_cast<uint32_t>(pos), length});
+    TokenId id = character_token(view.substr(pos, length));
+    symbols.push_back({index - 1, -1, id, static_cast<uint32_t>(pos), length});
     if (index > 0) symbols[index - 1].next = index;
     pos += length;
   }
@@ -106,10 +161,18 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
   auto consider = [&](int left, int right) {
     if (left < 0 || right < 0) return;
     uint32_t length = symbols[left].length + symbols[right].length;
-    auto id = find_mergeable(view.substr(symbols[left].start, length));
-    if (!id) return;
-    float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[*id];
-    queue.push({score, left, right, length});
+    TokenId result = -1;
+    if (symbols[left].id >= 0 && symbols[right].id >= 0) {
+      const TokenId* merged = pairs_.find(symbols[left].id, symbols[right].id);
+      if (merged == nullptr) return;
+      result = *merged;
+    } else {  // a character outside the vocabulary: only the text can tell
+      auto id = find_mergeable(view.substr(symbols[left].start, length));
+      if (!id) return;
+      result = *id;
+    }
+    float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
+    queue.push({score, left, right, result, length});
   };
   for (size_t i = 1; i < symbols.size(); ++i)
     consider(static_cast<int>(i) - 1, static_cast<int>(i));
@@ -123,6 +186,7 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
         left.length + right.length != best.length) {
       continue;
     }
+    left.id = best.result;
     left.length += right.length;
     left.next = right.next;
     if (right.next >= 0) symbols[right.next].prev = best.left;
@@ -132,7 +196,11 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
   }
 
   for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
-    emit_piece(view.substr(symbols[i].start, symbols[i].length), out);
+    if (symbols[i].id >= 0) {
+      out.push_back(symbols[i].id);
+    } else {
+      emit_piece(view.substr(symbols[i].start, symbols[i].length), out);
+    }
   }
 }
 

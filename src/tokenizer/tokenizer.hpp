@@ -77,7 +77,12 @@ std::unique_ptr<Tokenizer> tokenizer_from_metadata(std::span<const gguf::Metadat
 // leading-space and byte-fallback handling right across token boundaries.
 class StreamingDetokenizer {
  public:
+  // Starts at the beginning of the text: the space SentencePiece put before the first word
+  // is dropped (as decode() does).
   explicit StreamingDetokenizer(const Tokenizer& tokenizer);
+  // Continues after `preceding` (e.g. the prompt): the first word keeps its space unless
+  // nothing before it produced text (only BOS or other control tokens).
+  StreamingDetokenizer(const Tokenizer& tokenizer, std::span<const TokenId> preceding);
   std::string push(TokenId id);  // text that became complete with this token (may be "")
   std::string flush();           // whatever is left at the end (invalid bytes as U+FFFD)
 

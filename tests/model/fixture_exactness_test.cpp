@@ -72,7 +72,9 @@ TEST_P(FixtureExactness, PromptLogitsAndGreedyMatchTheFloat64Reference) {
   EXPECT_EQ(engine.pages().pages_in_use(), 0);
 }
 
-TEST_P(FixtureExactness, LongSequenceMatchesLlamaCpp) {
+class FixtureLongSequence : public ::testing::TestWithParam<FixtureModel> {};
+
+TEST_P(FixtureLongSequence, MatchesLlamaCpp) {
   const auto& fixture = GetParam();
   const auto tokens_path = fixture.reference("long.tokens.txt");
   if (!std::filesystem::exists(tokens_path))
@@ -101,6 +103,8 @@ std::string fixture_test_name(const ::testing::TestParamInfo<FixtureModel>& info
 
 INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureExactness, ::testing::ValuesIn(test::fixture_models()),
                          fixture_test_name);
+INSTANTIATE_TEST_SUITE_P(Float32Fixtures, FixtureLongSequence,
+                         ::testing::ValuesIn(test::float32_fixture_models()), fixture_test_name);
 
 }  // namespace
 }  // namespace weft

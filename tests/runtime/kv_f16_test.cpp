@@ -38,15 +38,8 @@ TEST_P(KvF16, StaysCloseToTheFloat64Reference) {
   EXPECT_EQ(result.greedy, test::read_token_ids(fixture.reference("exact.greedy.txt")));
 }
 
-std::vector<test::FixtureModel> float32_fixtures() {
-  std::vector<test::FixtureModel> models;
-  for (auto& model : test::fixture_models()) {
-    if (model.is_float32()) models.push_back(model);
-  }
-  return models;
-}
-
-INSTANTIATE_TEST_SUITE_P(Float32Fixtures, KvF16, ::testing::ValuesIn(float32_fixtures()),
+INSTANTIATE_TEST_SUITE_P(Float32Fixtures, KvF16,
+                         ::testing::ValuesIn(test::float32_fixture_models()),
                          [](const auto& info) { return info.param.arch; });
 
 }  // namespace

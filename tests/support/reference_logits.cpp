@@ -74,4 +74,12 @@ std::vector<FixtureModel> fixture_models() {
   return models;
 }
 
+std::vector<FixtureModel> float32_fixture_models() {
+  std::vector<FixtureModel> models;
+  for (auto& model : fixture_models()) {
+    if (model.is_float32()) models.push_back(model);
+  }
+  return models;
+}
+
 }  // namespace weft::test

@@ -41,5 +41,7 @@ inline void PrintTo(const FixtureModel& fixture, std::ostream* out) {
 
 // Every model under ../shared/fixtures, sorted by name.
 std::vector<FixtureModel> fixture_models();
+// Only the F32 files (the ones with 200-token references and llama.cpp decode logits).
+std::vector<FixtureModel> float32_fixture_models();
 
 }  // namespace weft::test

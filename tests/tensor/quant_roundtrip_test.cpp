@@ -109,20 +109,21 @@ TEST_P(QuantRoundTrip, DotReferenceMatchesDequantisedDot) {
   EXPECT_NEAR(dot, exact, 1e-5 * magnitude) << traits_of(bound.type).name;
 }
 
-TEST_P(QuantRoundTrip, RejectsPartialBlocks) {
-  const ErrorBound bound = GetParam();
-  const uint32_t block = traits_of(bound.type).block_size;
-  if (block == 1) GTEST_SKIP();
-  std::vector<float> row(block + 1, 1.0f);
-  std::vector<uint8_t> packed(2 * traits_of(bound.type).block_bytes);
-  EXPECT_THROW(quantize_row(bound.type, row.data(), packed.data(), block + 1), Error);
-  EXPECT_THROW(dequantize_row(bound.type, packed.data(), row.data(), block + 1), Error);
-}
-
 INSTANTIATE_TEST_SUITE_P(AllTypes, QuantRoundTrip, ::testing::ValuesIn(kBounds),
                          [](const auto& info) {
                            return std::string(traits_of(info.param.type).name);
                          });
+
+TEST(QuantRows, RejectPartialBlocks) {
+  for (const ErrorBound& bound : kBounds) {
+    const uint32_t block = traits_of(bound.type).block_size;
+    if (block == 1) continue;  // every length is whole
+    std::vector<float> row(block + 1, 1.0f);
+    std::vector<uint8_t> packed(2 * traits_of(bound.type).block_bytes);
+    EXPECT_THROW(quantize_row(bound.type, row.data(), packed.data(), block + 1), Error);
+    EXPECT_THROW(dequantize_row(bound.type, packed.data(), row.data(), block + 1), Error);
+  }
+}
 
 // Values on the quantisation grid come back exactly: the code for each value is known from
 // the format definition alone (here Q8_0 with d = 1/64: value = k/64 for k in -127..127).

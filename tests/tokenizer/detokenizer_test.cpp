@@ -1,6 +1,8 @@
 // Decoding and streaming: the stream's pieces are whole UTF-8 and add up to the input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gguf/gguf_file.hpp"
 #include "support/vocab_vectors.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -74,6 +76,24 @@ TEST(StreamingDetokenizer, DropsOnlyTheEncodersLeadingSpace) {
   std::string text;
   for (TokenId id : ids) text += stream.push(id);
   EXPECT_EQ(text + stream.flush(), "  two spaces");
+}
+
+// Streaming only the generated tokens after a prompt keeps the first word's space.
+TEST(StreamingDetokenizer, KeepsTheSpaceOfTheFirstTokenAfterAPrompt) {
+  auto tokenizer = load("llama-spm");
+  auto all = tokenizer->encode("Once upon a time", {.add_bos = true});
+  auto prompt = tokenizer->encode("Once upon a", {.add_bos = true});
+  ASSERT_TRUE(std::equal(prompt.begin(), prompt.end(), all.begin()));
+  StreamingDetokenizer after_prompt(*tokenizer, prompt);
+  std::string text;
+  for (size_t i = prompt.size(); i < all.size(); ++i) text += after_prompt.push(all[i]);
+  EXPECT_EQ(text + after_prompt.flush(), " time");
+
+  std::vector<TokenId> bos_only{*tokenizer->bos()};
+  StreamingDetokenizer after_bos(*tokenizer, bos_only);
+  text.clear();
+  for (size_t i = 1; i < all.size(); ++i) text += after_bos.push(all[i]);
+  EXPECT_EQ(text + after_bos.flush(), "Once upon a time");
 }
 
 TEST(Decode, ControlTokensAreSilentUnlessRendered) {

@@ -104,6 +104,18 @@ TEST(Tokenizer, SpecialIdsAndFlagsComeFromMetadata) {
   EXPECT_EQ(gpt2->token_bytes(*gpt2->find_piece("\xC4\xA0the")), " the");  // "Ġthe"
 }
 
+// BERT's ids of a sentence come framed by [CLS] ... [SEP] when the defaults are asked for.
+TEST(Tokenizer, WordPieceAddsClsAndSepByDefault) {
+  auto vectors = test::load_vocab_vectors("bert-bge");
+  auto file = open_vocab("bert-bge");
+  auto tokenizer = Tokenizer::from_gguf(*file);
+  auto cls = static_cast<TokenId>(*file->get_uint("tokenizer.ggml.cls_token_id"));
+  auto sep = static_cast<TokenId>(*file->get_uint("tokenizer.ggml.seperator_token_id"));
+  auto ids = tokenizer->encode("Hello world", {.add_bos = tokenizer->add_bos_by_default(),
+                                               .add_eos = tokenizer->add_eos_by_default()});
+  EXPECT_EQ(ids, concat({{cls}, expected_ids(vectors, "Hello world"), {sep}}));
+}
+
 std::vector<gguf::MetadataEntry> with_value(std::vector<gguf::MetadataEntry> metadata,
                                             const std::string& key, gguf::Value value) {
   std::erase_if(metadata, [&](const auto& entry) { return entry.key == key; });

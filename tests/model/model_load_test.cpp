@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <span>
 
 #include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
 #include "model/model.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
@@ -90,6 +93,32 @@ TEST(ModelLoad, NamesATensorWhoseShapeDisagreesWithTheHyperparameters) {
       message.find("tensor 'blk.0.ffn_gate.weight' has shape [256, 512], expected [256, 384]"),
       std::string::npos)
       << message;
+}
+
+TEST(ModelLoad, FoldsLlama3RopeFactorsAndLinearScalingIntoTheFrequencies) {
+  auto original = gguf::GgufFile::open(test::shared_path("fixtures/llama/llama-f32.gguf").string());
+  auto writer = gguf::GgufWriter::copy_of(*original);
+  std::vector<float> factors(32);
+  for (size_t i = 0; i < factors.size(); ++i) factors[i] = 1.0f + static_cast<float>(i % 4);
+  writer.add_tensor({"rope_freqs.weight",
+                     tensor::ElementType::F32,
+                     {32},
+                     std::as_bytes(std::span<const float>(factors))});
+  writer.set_string("llama.rope.scaling.type", "linear");
+  writer.set_float32("llama.rope.scaling.factor", 4.0f);
+  auto model = Model::from_file(gguf::GgufFile::from_buffer(writer.to_bytes(), "rope.gguf"));
+  const auto& frequencies = model->weights().rope_inverse_frequencies;
+  ASSERT_EQ(frequencies.size(), 32u);
+  for (size_t i = 0; i < 32; ++i) {
+    // θ_i = position · base^(−2i/n_rot) / scaling factor / rope_freqs[i]
+    const double expected =
+        std::pow(10000.0, -2.0 * static_cast<double>(i) / 64.0) / 4.0 / factors[i];
+    EXPECT_NEAR(frequencies[i], expected, 1e-12 * expected) << i;
+  }
+
+  writer.set_string("llama.rope.scaling.type", "yarn");
+  const auto message = load_error(writer.to_bytes());
+  EXPECT_NE(message.find("rope scaling 'yarn'"), std::string::npos) << message;
 }
 
 }  // namespace

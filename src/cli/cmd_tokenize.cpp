@@ -1,0 +1,108 @@
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "gguf/gguf_file.hpp"
+#include "tokenizer/hf_import.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace weft::cli {
+namespace {
+
+using tokenizer::TokenId;
+
+struct TokenizeOptions {
+  std::string path;
+  std::string text;
+  bool no_bos = false;
+  bool parse_special = false;
+  bool pieces = false;
+  std::vector<TokenId> decode;
+};
+
+// A GGUF file's tokenizer, or a Hugging Face tokenizer.json converted on the fly.
+std::unique_ptr<tokenizer::Tokenizer> load_tokenizer(const std::string& path) {
+  if (std::filesystem::path(path).extension() == ".json") {
+    return tokenizer::tokenizer_from_metadata(tokenizer::hf_tokenizer_metadata_from_file(path));
+  }
+  auto file = gguf::GgufFile::open(path);
+  return tokenizer::Tokenizer::from_gguf(*file);
+}
+
+// Pieces may hold newlines, tabs or raw bytes; one token per line needs them escaped.
+std::string escape(const std::string& piece) {
+  std::string out;
+  for (char c : piece) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", byte);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+int tokenize(const TokenizeOptions& options) {
+  auto tokenizer = load_tokenizer(options.path);
+  if (!options.decode.empty()) {
+    std::string text = tokenizer->decode(options.decode);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+    return 0;
+  }
+  tokenizer::EncodeOptions encode;
+  encode.add_bos = tokenizer->add_bos_by_default() && !options.no_bos;
+  encode.parse_special = options.parse_special;
+  auto ids = tokenizer->encode(options.text, encode);
+  if (options.pieces) {
+    for (TokenId id : ids) std::printf("%d\t%s\n", id, escape(tokenizer->piece(id)).c_str());
+    return 0;
+  }
+  std::string line;
+  for (TokenId id : ids) {
+    if (!line.empty()) line += ' ';
+    line += std::to_string(id);
+  }
+  std::puts(line.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_tokenize_command(CLI::App& app) {
+  auto options = std::make_shared<TokenizeOptions>();
+  auto* sub = app.add_subcommand("tokenize",
+                                 "Turn TEXT into token ids (or ids back into text) "
+                                 "with a model's tokenizer");
+  sub->add_option("file", options->path, "GGUF file, or a Hugging Face tokenizer.json")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub->add_option("text", options->text, "Text to tokenize");
+  sub->add_flag("--no-bos", options->no_bos,
+                "Do not add BOS even where the vocabulary asks for it");
+  sub->add_flag("--parse-special", options->parse_special,
+                "Turn the text of control tokens (e.g. <|im_start|>) into those tokens");
+  sub->add_flag("--pieces", options->pieces, "Print one token per line: id, tab, stored piece");
+  sub->add_option("--decode", options->decode, "Print the text of these ids instead")
+      ->expected(1, -1);
+  sub->callback([sub, options] {
+    if (!options->decode.empty() && sub->count("text") > 0) {
+      throw CLI::ValidationError("--decode", "give either TEXT or --decode IDS, not both");
+    }
+  });
+  return {sub, [options] { return tokenize(*options); }};
+}
+
+}  // namespace weft::cli

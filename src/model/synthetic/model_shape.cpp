@@ -1,0 +1,97 @@
+#include "model/synthetic/model_shape.hpp"
+
+#include <array>
+
+#include "weft/error.hpp"
+
+namespace weft::model::synthetic {
+namespace {
+
+ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
+                uint32_t heads, uint32_t kv_heads, uint32_t feed_forward, uint32_t vocab,
+                uint32_t context, float rope_base, float rms_epsilon) {
+  ModelShape shape;
+  shape.name = std::move(name);
+  shape.architecture = std::move(architecture);
+  shape.embedding = embedding;
+  shape.layers = layers;
+  shape.heads = heads;
+  shape.kv_heads = kv_heads;
+  shape.feed_forward = feed_forward;
+  shape.vocab = vocab;
+  shape.context = context;
+  shape.rope_base = rope_base;
+  shape.rms_epsilon = rms_epsilon;
+  shape.qkv_bias = shape.architecture == "qwen2";
+  return shape;
+}
+
+// The sizes of the published models (their config.json), all with tied embeddings.
+std::array<ModelShape, 3> named_shapes() {
+  return {
+      make("smollm2-135m", "llama", 576, 30, 9, 3, 1536, 49152, 8192, 100000.0f, 1e-5f),
+      make("qwen2.5-0.5b", "qwen2", 896, 24, 14, 2, 4864, 151936, 32768, 1000000.0f, 1e-6f),
+      make("llama-3.2-1b", "llama", 2048, 16, 32, 8, 8192, 128256, 131072, 500000.0f, 1e-5f),
+  };
+}
+
+void require(bool condition, const std::string& message) {
+  if (!condition) throw Error(ErrorCode::invalid_request, "model shape: " + message);
+}
+
+}  // namespace
+
+uint64_t ModelShape::parameter_count() const {
+  const uint64_t e = embedding;
+  const uint64_t kv = static_cast<uint64_t>(kv_heads) * head_dim();
+  uint64_t per_layer = 2 * e                     // attention and ffn norms
+                       + e * e * 2 + e * kv * 2  // q, output; k, v
+                       + 3 * e * feed_forward;   // gate, up, down
+  if (qkv_bias) per_layer += e + 2 * kv;
+  uint64_t total = per_layer * layers + static_cast<uint64_t>(vocab) * e + e;
+  if (!tied_embeddings) total += static_cast<uint64_t>(vocab) * e;
+  return total;
+}
+
+std::optional<ModelShape> named_shape(std::string_view name) {
+  for (auto& shape : named_shapes()) {
+    if (shape.name == name) return shape;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> named_shape_names() {
+  std::vector<std::string> names;
+  for (const auto& shape : named_shapes()) names.push_back(shape.name);
+  return names;
+}
+
+ModelShape custom_shape(std::string_view architecture) {
+  const bool qwen = architecture == "qwen2";
+  return make("custom", std::string(architecture), 0, 0, 0, 0, 0, 0, 2048,
+              qwen ? 1000000.0f : 10000.0f, qwen ? 1e-6f : 1e-5f);
+}
+
+void validate(const ModelShape& shape) {
+  require(shape.architecture == "llama" || shape.architecture == "qwen2",
+          "architecture '" + shape.architecture + "' is not supported (llama, qwen2)");
+  require(shape.embedding > 0, "--dim must be positive");
+  require(shape.layers > 0, "--layers must be positive");
+  require(shape.heads > 0, "--heads must be positive");
+  require(shape.kv_heads > 0, "--kv-heads must be positive");
+  require(shape.feed_forward > 0, "--ffn must be positive");
+  require(shape.vocab > 0, "--vocab must be positive");
+  require(shape.embedding % shape.heads == 0, "--dim " + std::to_string(shape.embedding) +
+                                                  " is not a multiple of --heads " +
+                                                  std::to_string(shape.heads));
+  require(shape.heads % shape.kv_heads == 0, "--heads " + std::to_string(shape.heads) +
+                                                 " is not a multiple of --kv-heads " +
+                                                 std::to_string(shape.kv_heads));
+  require(shape.head_dim() % 2 == 0,
+          "head size " + std::to_string(shape.head_dim()) + " must be even for rotary embeddings");
+  require(shape.embedding % 32 == 0, "--dim must be a multiple of 32 (block size)");
+  require(shape.feed_forward % 32 == 0, "--ffn must be a multiple of 32 (block size)");
+  require(shape.context > 0, "context length must be positive");
+}
+
+}  // namespace weft::model::synthetic

@@ -1,0 +1,43 @@
+// Architecture and sizes of a synthetic (random-weight) model: named shapes of real models,
+// or explicit sizes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weft::model::synthetic {
+
+struct ModelShape {
+  std::string name;          // the named shape, or "custom"
+  std::string architecture;  // GGUF general.architecture: "llama" or "qwen2"
+  uint32_t embedding = 0;    // hidden size
+  uint32_t layers = 0;
+  uint32_t heads = 0;
+  uint32_t kv_heads = 0;
+  uint32_t feed_forward = 0;
+  uint32_t vocab = 0;
+  uint32_t context = 0;         // <arch>.context_length
+  bool tied_embeddings = true;  // no output.weight: the token embedding is the output matrix
+  bool qkv_bias = false;        // attn_q/k/v.bias (qwen2)
+  float rope_base = 10000.0f;
+  float rms_epsilon = 1e-5f;
+
+  uint32_t head_dim() const { return embedding / heads; }
+  uint64_t parameter_count() const;
+};
+
+// smollm2-135m, qwen2.5-0.5b, llama-3.2-1b.
+std::optional<ModelShape> named_shape(std::string_view name);
+std::vector<std::string> named_shape_names();
+// Defaults of an explicit-size shape of `architecture` (llama or qwen2); sizes left 0.
+ModelShape custom_shape(std::string_view architecture);
+
+// Throws weft::Error naming the first size that cannot make a valid model (zero sizes, heads
+// not dividing the embedding, kv heads not dividing heads, odd head size, row lengths not
+// a multiple of 32 that every block format needs, unknown architecture).
+void validate(const ModelShape& shape);
+
+}  // namespace weft::model::synthetic

@@ -1,0 +1,232 @@
+#include "model/synthetic/synthetic_model.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "model/synthetic/placeholder_vocab.hpp"
+#include "tensor/quant_formats.hpp"
+#include "weft/error.hpp"
+
+namespace weft::model::synthetic {
+namespace {
+
+using tensor::ElementType;
+
+enum class Init { normal, norm_weight };
+
+struct PlannedTensor {
+  std::string name;
+  TensorRole role;
+  uint32_t layer;
+  std::vector<uint64_t> shape;  // GGUF order: row length first
+  ElementType type;
+  Init init;
+  float scale;  // standard deviation of the normal part
+  uint64_t stream;
+};
+
+uint64_t mix(uint64_t z) {  // splitmix64's finaliser
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recipe, uint64_t seed) {
+  const uint64_t dim = shape.embedding;
+  const uint64_t kv_dim = static_cast<uint64_t>(shape.kv_heads) * shape.head_dim();
+  const uint64_t ffn = shape.feed_forward;
+  const float input_scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  const float output_scale = 3.0f / std::sqrt(static_cast<float>(dim));
+  std::vector<PlannedTensor> tensors;
+  auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
+                 Init init, float scale) {
+    const ElementType type = dims.size() == 1 ? ElementType::F32
+                                              : choose_type(recipe, role, layer, shape.layers,
+                                                            shape.tied_embeddings, dims[0]);
+    const uint64_t stream = synthetic_stream(seed, name);
+    tensors.push_back({std::move(name), role, layer, std::move(dims), type, init, scale, stream});
+  };
+  add("token_embd.weight", TensorRole::token_embedding, 0, {dim, shape.vocab}, Init::normal,
+      output_scale);
+  for (uint32_t layer = 0; layer < shape.layers; ++layer) {
+    const std::string prefix = "blk." + std::to_string(layer) + ".";
+    add(prefix + "attn_norm.weight", TensorRole::norm, layer, {dim}, Init::norm_weight, 0.1f);
+    add(prefix + "attn_q.weight", TensorRole::attn_q, layer, {dim, dim}, Init::normal, input_scale);
+    if (shape.qkv_bias)
+      add(prefix + "attn_q.bias", TensorRole::bias, layer, {dim}, Init::normal, 0.1f);
+    add(prefix + "attn_k.weight", TensorRole::attn_k, layer, {dim, kv_dim}, Init::normal,
+        input_scale);
+    if (shape.qkv_bias)
+      add(prefix + "attn_k.bias", TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
+    add(prefix + "attn_v.weight", TensorRole::attn_v, layer, {dim, kv_dim}, Init::normal,
+        input_scale);
+    if (shape.qkv_bias)
+      add(prefix + "attn_v.bias", TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
+    add(prefix + "attn_output.weight", TensorRole::attn_output, layer, {dim, dim}, Init::normal,
+        input_scale);
+    add(prefix + "ffn_norm.weight", TensorRole::norm, layer, {dim}, Init::norm_weight, 0.1f);
+    add(prefix + "ffn_gate.weight", TensorRole::ffn_gate, layer, {dim, ffn}, Init::normal,
+        input_scale);
+    add(prefix + "ffn_up.weight", TensorRole::ffn_up, layer, {dim, ffn}, Init::normal, input_scale);
+    add(prefix + "ffn_down.weight", TensorRole::ffn_down, layer, {ffn, dim}, Init::normal,
+        1.0f / std::sqrt(static_cast<float>(ffn)));
+  }
+  add("output_norm.weight", TensorRole::norm, 0, {dim}, Init::norm_weight, 0.1f);
+  if (!shape.tied_embeddings) {
+    add("output.weight", TensorRole::output, 0, {dim, shape.vocab}, Init::normal, output_scale);
+  }
+  return tensors;
+}
+
+// A slice of rows of one tensor: the unit of parallel work.
+struct Chunk {
+  size_t tensor;
+  uint64_t first_row;
+  uint64_t rows;
+};
+
+std::vector<Chunk> chunks_of(const std::vector<PlannedTensor>& tensors) {
+  constexpr uint64_t kValuesPerChunk = 1 << 16;
+  std::vector<Chunk> chunks;
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    const uint64_t row_length = tensors[t].shape[0];
+    uint64_t rows = 1;
+    for (size_t d = 1; d < tensors[t].shape.size(); ++d) rows *= tensors[t].shape[d];
+    const uint64_t per_chunk = std::max<uint64_t>(1, kValuesPerChunk / row_length);
+    for (uint64_t first = 0; first < rows; first += per_chunk) {
+      chunks.push_back({t, first, std::min(per_chunk, rows - first)});
+    }
+  }
+  return chunks;
+}
+
+void fill_chunk(const PlannedTensor& tensor, const Chunk& chunk, std::vector<float>& values,
+                std::byte* data) {
+  const uint64_t row_length = tensor.shape[0];
+  const uint64_t count = chunk.rows * row_length;
+  const uint64_t first = chunk.first_row * row_length;
+  values.resize(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    const float noise = synthetic_normal(tensor.stream, first + i);
+    values[i] =
+        tensor.init == Init::norm_weight ? 1.0f + tensor.scale * noise : tensor.scale * noise;
+  }
+  const uint64_t row_bytes = *tensor::bytes_for(tensor.type, row_length);
+  tensor::quantize_row(tensor.type, values.data(), data + chunk.first_row * row_bytes,
+                       static_cast<int64_t>(count));
+}
+
+void generate_all(const std::vector<PlannedTensor>& tensors,
+                  std::vector<std::vector<std::byte>>& buffers, unsigned threads) {
+  const std::vector<Chunk> chunks = chunks_of(tensors);
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto work = [&] {
+    std::vector<float> values;
+    try {
+      for (size_t c = next++; c < chunks.size(); c = next++) {
+        fill_chunk(tensors[chunks[c].tensor], chunks[c], values, buffers[chunks[c].tensor].data());
+      }
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = chunks.size();
+    }
+  };
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::jthread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  pool.clear();  // joins
+  if (failure) std::rethrow_exception(failure);
+}
+
+void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const TypeRecipe& recipe,
+                        uint64_t seed) {
+  const std::string& arch = shape.architecture;
+  writer.set_string("general.architecture", arch);
+  writer.set_string("general.name", "weft-mkmodel " + shape.name + " " + recipe.name + " seed " +
+                                        std::to_string(seed));
+  writer.set_uint32("general.file_type", recipe.file_type);
+  if (tensor::traits_of(recipe.base).block_size > 1) {
+    writer.set_uint32("general.quantization_version", 2);
+  }
+  writer.set_uint32(arch + ".vocab_size", shape.vocab);
+  writer.set_uint32(arch + ".context_length", shape.context);
+  writer.set_uint32(arch + ".embedding_length", shape.embedding);
+  writer.set_uint32(arch + ".block_count", shape.layers);
+  writer.set_uint32(arch + ".feed_forward_length", shape.feed_forward);
+  writer.set_uint32(arch + ".attention.head_count", shape.heads);
+  writer.set_uint32(arch + ".attention.head_count_kv", shape.kv_heads);
+  writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
+  writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
+  writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
+}
+
+uint32_t token_count(const gguf::GgufFile& source) {
+  const auto tokens = source.get_string_array("tokenizer.ggml.tokens");
+  if (!tokens || tokens->empty()) {
+    throw Error(ErrorCode::invalid_request,
+                source.path() + ": no tokenizer.ggml.tokens array to copy a tokenizer from");
+  }
+  return static_cast<uint32_t>(tokens->size());
+}
+
+// Copies every tokenizer.* key (vocabulary, merges, special ids, chat template).
+void copy_tokenizer(gguf::GgufWriter& writer, const gguf::GgufFile& source) {
+  for (const auto& entry : source.metadata()) {
+    if (entry.key.rfind("tokenizer.", 0) == 0) writer.set(entry.key, entry.value);
+  }
+}
+
+}  // namespace
+
+uint64_t synthetic_stream(uint64_t seed, const std::string& tensor_name) {
+  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a
+  for (unsigned char c : tensor_name) hash = (hash ^ c) * 0x100000001b3ull;
+  return mix(seed ^ mix(hash));
+}
+
+float synthetic_normal(uint64_t key, uint64_t index) {
+  const uint64_t bits = mix(key + (index + 1) * 0x9e3779b97f4a7c15ull);
+  const auto sum = static_cast<float>((bits & 0xffff) + ((bits >> 16) & 0xffff) +
+                                      ((bits >> 32) & 0xffff) + (bits >> 48));
+  // Four uniforms on [0, 65535]: mean 131070, standard deviation 65536·√(4/12).
+  constexpr float kInverseDeviation = 1.0f / (65536.0f * 0.57735027f);
+  return (sum - 131070.0f) * kInverseDeviation;
+}
+
+SyntheticModel SyntheticModel::generate(const SyntheticOptions& options) {
+  SyntheticModel model;
+  model.shape_ = options.shape;
+  if (options.tokenizer) model.shape_.vocab = token_count(*options.tokenizer);
+  validate(model.shape_);
+  add_model_metadata(model.writer_, model.shape_, options.recipe, options.seed);
+  if (options.tokenizer) {
+    copy_tokenizer(model.writer_, *options.tokenizer);
+  } else {
+    add_placeholder_vocab(model.writer_, model.shape_.vocab);
+  }
+
+  const std::vector<PlannedTensor> tensors = plan(model.shape_, options.recipe, options.seed);
+  model.buffers_.reserve(tensors.size());
+  for (const auto& tensor : tensors) {
+    uint64_t count = 1;
+    for (uint64_t d : tensor.shape) count *= d;
+    model.parameters_ += count;
+    model.buffers_.emplace_back(*tensor::bytes_for(tensor.type, count));
+  }
+  generate_all(tensors, model.buffers_, options.threads);
+  for (size_t t = 0; t < tensors.size(); ++t) {
+    model.writer_.add_tensor(
+        {tensors[t].name, tensors[t].type, tensors[t].shape, model.buffers_[t]});
+  }
+  return model;
+}
+
+}  // namespace weft::model::synthetic

@@ -1,0 +1,113 @@
+// One sequence's generation as a state machine with no model inside: whoever owns the model
+// (the native backend, or the scheduler batching many sequences into one call) asks it what
+// to feed, feeds it, and hands back the logits row of the last token fed.
+//
+//   while (!g.finished()) {
+//     auto input = g.pending_input();          // prompt first, later the last sampled token
+//     size_t n = std::min(input.size(), budget);  // prompts may go in chunks
+//     ... append input[0..n) at positions g.position() ... into the batch ...
+//     g.consume_input(n);
+//     if (g.needs_logits()) ... ask the model for this sequence's last row ...
+//     ... run the model ...
+//     if (g.needs_logits()) g.on_logits(row);  // samples, checks stops, emits events
+//   }
+//
+// Events go to the GenerationChannel: a TokenEvent per sampled token (carrying its id; text
+// may be empty while UTF-8 or a possible stop string is held back, and a last event without
+// an id may carry the held-back text at the end), then exactly one DoneEvent or ErrorEvent.
+// Not thread-safe: one thread drives a generator (the channel itself is thread-safe).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "runtime/sampler.hpp"
+#include "runtime/stop_matcher.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "weft/generation.hpp"
+#include "weft/types.hpp"
+
+namespace weft::runtime {
+
+struct GeneratorSettings {
+  // The most tokens the context may hold (prompt + generated); 0 = no limit. Reaching it
+  // ends the generation with StopReason::length; a prompt longer than it is an error.
+  uint32_t context_length = 0;
+  // Injected so that tests can check timings exactly; steady_clock when empty.
+  std::function<std::chrono::steady_clock::time_point()> clock;
+};
+
+class Generator {
+ public:
+  // The prompt must not be empty (a sequence needs at least one row to produce logits).
+  // Invalid options end the generation at once with an ErrorEvent(invalid_request).
+  Generator(const tokenizer::Tokenizer& tokenizer, const GenerationOptions& options,
+            std::vector<TokenId> prompt, GenerationChannel channel,
+            GeneratorSettings settings = {});
+
+  // Tokens to append to the context next; empty while logits are awaited or once finished.
+  std::span<const TokenId> pending_input() const;
+  // The first `count` pending tokens have been placed in a model call.
+  void consume_input(size_t count);
+  // Tokens in the context so far: the position of the next token fed.
+  uint32_t position() const { return position_; }
+
+  // True when every pending token has been consumed and the logits row of the last one is
+  // what this sequence needs next.
+  bool needs_logits() const;
+  // Samples from the row, runs the stop checks, emits events. Only valid while needs_logits().
+  // Entries past the tokenizer's vocabulary (a padded output matrix) are ignored.
+  void on_logits(std::span<const float> logits);
+  // As above, with working memory shared between the sequences of a batch (the overload
+  // without it uses the sampler's own, which then lives as long as this sequence).
+  void on_logits(std::span<const float> logits, SamplingScratch& scratch);
+
+  // Finished: ended normally, failed, or cancelled by the consumer (then the stream already
+  // got done(cancelled) and nothing more is emitted). The driver should drop the sequence.
+  bool finished() const;
+
+  // For the driver when a model call this sequence was in failed (e.g. the KV pool ran out):
+  // ends the generation with an ErrorEvent. Ignored once finished.
+  void fail(ErrorCode code, std::string message);
+
+  std::span<const TokenId> generated() const { return generated_; }
+  const Sampler& sampler() const { return sampler_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  Clock::time_point now() const;
+  // `shared` null: the sampler's own scratch.
+  void sample_and_emit(std::span<const float> logits, SamplingScratch* shared);
+  void handle_token(TokenId token);
+  // Emits text through the stop matcher; returns false when the generation must stop.
+  bool emit_text(std::string_view text, std::optional<TokenId> id);
+  void finish(StopReason reason, bool flush_held_text);
+
+  const tokenizer::Tokenizer& tokenizer_;
+  GenerationChannel channel_;
+  GeneratorSettings settings_;
+  uint32_t max_tokens_;
+  Sampler sampler_;
+  StopMatcher stops_;
+  // Built once the prompt is validated: it continues after the prompt's text.
+  std::optional<tokenizer::StreamingDetokenizer> detokenizer_;
+
+  std::vector<TokenId> pending_;
+  size_t pending_offset_ = 0;
+  std::vector<TokenId> generated_;
+  uint32_t prompt_tokens_ = 0;
+  uint32_t position_ = 0;
+  bool finished_ = false;
+
+  Clock::time_point created_;
+  std::optional<Clock::time_point> prefill_started_;
+  std::optional<Clock::time_point> first_token_;
+  Clock::time_point last_token_;
+};
+
+}  // namespace weft::runtime

@@ -1,0 +1,213 @@
+#include "tokenizer/hf_import.hpp"
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "gguf/gguf_writer.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "weft/error.hpp"
+
+namespace weft::tokenizer {
+namespace {
+
+using nlohmann::json;
+
+Error import_error(const std::string& what) {
+  return Error("tokenizer.json: " + what);
+}
+
+const json& require(const json& object, const char* key, const std::string& where) {
+  if (!object.is_object() || !object.contains(key))
+    throw import_error(where + "." + key + " is missing");
+  return object.at(key);
+}
+
+gguf::MetadataEntry string_entry(std::string key, std::string value) {
+  return {std::move(key), gguf::Value{gguf::ValueType::string, std::move(value)}};
+}
+gguf::MetadataEntry uint_entry(std::string key, uint32_t value) {
+  return {std::move(key), gguf::Value{gguf::ValueType::uint32, uint64_t{value}}};
+}
+gguf::MetadataEntry bool_entry(std::string key, bool value) {
+  return {std::move(key), gguf::Value{gguf::ValueType::boolean, value}};
+}
+gguf::MetadataEntry string_array_entry(std::string key, std::vector<std::string> values) {
+  gguf::ArrayValue array{gguf::ValueType::string, {}};
+  array.elements.reserve(values.size());
+  for (auto& value : values) array.elements.push_back({gguf::ValueType::string, std::move(value)});
+  return {std::move(key), gguf::Value{gguf::ValueType::array, std::move(array)}};
+}
+gguf::MetadataEntry int_array_entry(std::string key, const std::vector<int32_t>& values) {
+  gguf::ArrayValue array{gguf::ValueType::int32, {}};
+  array.elements.reserve(values.size());
+  for (int32_t value : values) array.elements.push_back({gguf::ValueType::int32, int64_t{value}});
+  return {std::move(key), gguf::Value{gguf::ValueType::array, std::move(array)}};
+}
+
+bool is_byte_level(const json& step, bool want_regex) {
+  return step.is_object() && step.value("type", "") == "ByteLevel" &&
+         step.value("use_regex", true) == want_regex && !step.value("add_prefix_space", false);
+}
+
+// The GGUF pre-tokenizer name that does what the tokenizer.json pipeline does.
+std::string pre_tokenizer_name(const json& root) {
+  const json& normalizer = root.contains("normalizer") ? root.at("normalizer") : json();
+  bool nfc = normalizer.is_object() && normalizer.value("type", "") == "NFC";
+  if (!normalizer.is_null() && !nfc) {
+    throw import_error("normalizer " + normalizer.dump().substr(0, 80) + " is not supported");
+  }
+  const json& pre = require(root, "pre_tokenizer", "");
+  if (is_byte_level(pre, true)) return nfc ? "mpt" : "gpt-2";
+  if (!nfc && pre.value("type", "") == "Sequence") {
+    const json& steps = require(pre, "pretokenizers", "pre_tokenizer");
+    if (steps.is_array() && steps.size() == 2 && steps[0].value("type", "") == "Digits" &&
+        steps[0].value("individual_digits", false) && is_byte_level(steps[1], true)) {
+      return "smollm";
+    }
+  }
+  throw import_error("pre_tokenizer " + pre.dump().substr(0, 120) +
+                     " is not supported (supported: ByteLevel, Digits(individual)+ByteLevel)");
+}
+
+std::string merge_text(const json& merge, size_t index) {
+  if (merge.is_string()) return merge.get<std::string>();
+  if (merge.is_array() && merge.size() == 2 && merge[0].is_string() && merge[1].is_string()) {
+    return merge[0].get<std::string>() + " " + merge[1].get<std::string>();
+  }
+  throw import_error("model.merges[" + std::to_string(index) +
+                     "] is neither \"a b\" nor [\"a\", \"b\"]");
+}
+
+int32_t token_id_value(const json& value, const std::string& where) {
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
+    throw import_error(where + " is not a token id");
+  }
+  return static_cast<int32_t>(value.get<int64_t>());
+}
+
+struct TokenTable {
+  std::vector<std::string> pieces;
+  std::vector<int32_t> types;
+};
+
+TokenTable read_tokens(const json& model, const json& root) {
+  const json& vocab = require(model, "vocab", "model");
+  if (!vocab.is_object()) throw import_error("model.vocab is not an object");
+  std::map<int32_t, std::pair<std::string, TokenType>> by_id;
+  for (const auto& [piece, id] : vocab.items()) {
+    by_id[token_id_value(id, "model.vocab[\"" + piece + "\"]")] = {piece, TokenType::normal};
+  }
+  if (root.contains("added_tokens")) {
+    const json& added = root.at("added_tokens");
+    for (size_t i = 0; i < added.size(); ++i) {
+      std::string where = "added_tokens[" + std::to_string(i) + "]";
+      int32_t id = token_id_value(require(added[i], "id", where), where + ".id");
+      const json& content = require(added[i], "content", where);
+      if (!content.is_string()) throw import_error(where + ".content is not a string");
+      bool special = added[i].value("special", false);
+      by_id[id] = {content.get<std::string>(),
+                   special ? TokenType::control : TokenType::user_defined};
+    }
+  }
+  if (by_id.empty()) throw import_error("model.vocab is empty");
+  TokenTable table;
+  size_t count = static_cast<size_t>(by_id.rbegin()->first) + 1;
+  table.pieces.resize(count);
+  table.types.assign(count, static_cast<int32_t>(TokenType::unused));
+  for (size_t id = 0; id < count; ++id) table.pieces[id] = "[PAD" + std::to_string(id) + "]";
+  for (auto& [id, entry] : by_id) {
+    table.pieces[static_cast<size_t>(id)] = std::move(entry.first);
+    table.types[static_cast<size_t>(id)] = static_cast<int32_t>(entry.second);
+  }
+  return table;
+}
+
+// config.json names the ids directly; eos_token_id may be a list (the first is EOS).
+void add_special_ids(const json& config, std::vector<gguf::MetadataEntry>& out, size_t vocab_size) {
+  const std::pair<const char*, const char*> keys[] = {
+      {"bos_token_id", "tokenizer.ggml.bos_token_id"},
+      {"eos_token_id", "tokenizer.ggml.eos_token_id"},
+      {"pad_token_id", "tokenizer.ggml.padding_token_id"}};
+  for (const auto& [json_key, gguf_key] : keys) {
+    if (!config.contains(json_key) || config.at(json_key).is_null()) continue;
+    json value = config.at(json_key);
+    if (value.is_array() && !value.empty()) value = value[0];
+    int32_t id = token_id_value(value, std::string("config.json ") + json_key);
+    if (static_cast<size_t>(id) >= vocab_size) {
+      throw import_error(std::string("config.json ") + json_key + " = " + std::to_string(id) +
+                         " is outside the vocabulary");
+    }
+    out.push_back(uint_entry(gguf_key, static_cast<uint32_t>(id)));
+  }
+}
+
+json parse(std::string_view text, const char* name) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& error) {
+    throw Error(std::string(name) + ": not valid JSON: " + error.what());
+  }
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::vector<gguf::MetadataEntry> hf_tokenizer_metadata(std::string_view tokenizer_json,
+                                                       std::string_view config_json) {
+  json root = parse(tokenizer_json, "tokenizer.json");
+  const json& model = require(root, "model", "");
+  if (model.value("type", "") != "BPE") {
+    throw import_error("model.type '" + model.value("type", std::string("?")) +
+                       "' is not supported (only byte-level BPE)");
+  }
+  if (model.value("byte_fallback", false))
+    throw import_error("model.byte_fallback is not supported");
+  std::string pre = pre_tokenizer_name(root);
+
+  TokenTable tokens = read_tokens(model, root);
+  const json& merges_json = require(model, "merges", "model");
+  std::vector<std::string> merges;
+  merges.reserve(merges_json.size());
+  for (size_t i = 0; i < merges_json.size(); ++i) merges.push_back(merge_text(merges_json[i], i));
+
+  std::vector<gguf::MetadataEntry> out;
+  out.push_back(string_entry("tokenizer.ggml.model", "gpt2"));
+  out.push_back(string_entry("tokenizer.ggml.pre", pre));
+  size_t vocab_size = tokens.pieces.size();
+  out.push_back(string_array_entry("tokenizer.ggml.tokens", std::move(tokens.pieces)));
+  out.push_back(int_array_entry("tokenizer.ggml.token_type", tokens.types));
+  out.push_back(string_array_entry("tokenizer.ggml.merges", std::move(merges)));
+  if (!config_json.empty()) add_special_ids(parse(config_json, "config.json"), out, vocab_size);
+  // A byte-level tokenizer.json adds no BOS unless its post-processor says so.
+  const json& post = root.contains("post_processor") ? root.at("post_processor") : json();
+  bool adds_bos = post.is_object() && post.value("type", "") == "TemplateProcessing" &&
+                  post.contains("single") && !post.at("single").empty() &&
+                  post.at("single")[0].contains("SpecialToken");
+  out.push_back(bool_entry("tokenizer.ggml.add_bos_token", adds_bos));
+  out.push_back(bool_entry("tokenizer.ggml.add_eos_token", false));
+  return out;
+}
+
+std::vector<gguf::MetadataEntry> hf_tokenizer_metadata_from_file(
+    const std::filesystem::path& path) {
+  auto config_path = path.parent_path() / "config.json";
+  std::string config =
+      std::filesystem::exists(config_path) ? read_file(config_path) : std::string();
+  return hf_tokenizer_metadata(read_file(path), config);
+}
+
+void add_tokenizer_metadata(gguf::GgufWriter& writer,
+                            const std::vector<gguf::MetadataEntry>& metadata) {
+  for (const auto& entry : metadata) writer.set(entry.key, entry.value);
+}
+
+}  // namespace weft::tokenizer

@@ -1,0 +1,30 @@
+// Hugging Face `tokenizer.json` (byte-level BPE) → GGUF `tokenizer.ggml.*` metadata, so that
+// a model shipped with a tokenizer.json gets the same tokenizer as a converted GGUF.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "gguf/gguf_value.hpp"
+
+namespace weft::gguf {
+class GgufWriter;
+}
+
+namespace weft::tokenizer {
+
+// `tokenizer_json` is the text of tokenizer.json; `config_json` (optional, may be empty) the
+// model's config.json, which gives the BOS/EOS/PAD ids. Throws weft::Error naming the JSON
+// field when the file is malformed or uses a feature GGUF tokenizers cannot express.
+std::vector<gguf::MetadataEntry> hf_tokenizer_metadata(std::string_view tokenizer_json,
+                                                       std::string_view config_json = {});
+
+// Reads `tokenizer.json` at `path` and, when present, `config.json` beside it.
+std::vector<gguf::MetadataEntry> hf_tokenizer_metadata_from_file(const std::filesystem::path& path);
+
+// Sets each entry on the writer (replacing keys it already has).
+void add_tokenizer_metadata(gguf::GgufWriter& writer,
+                            const std::vector<gguf::MetadataEntry>& metadata);
+
+}  // namespace weft::tokenizer

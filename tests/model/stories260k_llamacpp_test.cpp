@@ -1,0 +1,126 @@
+// stories260K GGUF variants against llama.cpp's 200-token greedy continuations
+// (../shared/models/stories260K/reference-llamacpp/README.txt): the prompt is tokenised with
+// BOS, the context is 512, the cache is F16 as llama-cli's, and the kernels round activations
+// as llama.cpp does. Where the emulation is exact enough the whole text must be equal;
+// elsewhere it must be equal up to a near-tie (see kNearTie).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "gguf/gguf_file.hpp"
+#include "model/model.hpp"
+#include "runtime/prompt_evaluation.hpp"
+#include "support/shared_files.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace weft {
+namespace {
+
+struct LlamacppCase {
+  std::string variant;
+  std::string prompt;
+  // False where our emulation of llama.cpp's rounding is known to part from it (see below).
+  bool whole_continuation = true;
+};
+
+void PrintTo(const LlamacppCase& c, std::ostream* out) {
+  *out << c.variant << " \"" << c.prompt << "\"";
+}
+
+// llama.cpp rounds activations before its products (to F16, or to 8-bit blocks for Q8_0 and
+// Q5_0 weights) and the attention inputs against its F16 cache. The rounded-activations
+// kernels emulate that; on the fixture files they land within 1e-6 of llama.cpp for BF16,
+// Q4_0, Q5_0, Q4_K and Q6_K but only within ~0.1 (mean ≤ 3e-3) for F16 and Q8_0 weights,
+// whose exact rounding we have not reproduced. So where the texts part, llama.cpp's token
+// must have been within that error of our best: a tie we cannot resolve, not a bug.
+constexpr float kNearTie = 0.1f;
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// llama-cli ends its output with newlines of its own.
+std::string without_trailing_newlines(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+class Stories260kLlamacpp : public ::testing::TestWithParam<LlamacppCase> {};
+
+TEST_P(Stories260kLlamacpp, GreedyContinuationMatchesLlamaCli) {
+  const auto& [variant, prompt, whole_continuation] = GetParam();
+  const auto dir = test::shared_path("models/stories260K");
+  std::string file_prompt = prompt;
+  for (char& c : file_prompt) c = c == ' ' ? '_' : c;
+  const auto expected =
+      read_text(dir / "reference-llamacpp" / ("llamacpp-" + variant + "-" + file_prompt + ".txt"));
+  ASSERT_FALSE(expected.empty());
+
+  auto file = gguf::GgufFile::open((dir / ("stories260K-" + variant + ".gguf")).string());
+  const auto tokenizer = tokenizer::Tokenizer::from_gguf(*file);
+  auto model = model::Model::from_file(file, {.context_length = 512});
+  runtime::EngineOptions options;
+  options.threads = 2;
+  options.kernels = tensor::KernelChoice::rounded_activations;
+  options.kv_type = tensor::ElementType::F16;
+  runtime::Engine engine(model, options);
+  auto sequence = engine.new_sequence();
+  const auto ids = tokenizer->encode(prompt, {.add_bos = true});
+  const auto result = runtime::evaluate_prompt(engine, sequence, ids, 200);
+
+  // Walk the continuation along llama-cli's text. Where the two part, llama.cpp's token must
+  // have been a near-tie under our numbers: within kNearTie of our best logit.
+  const std::string reference = without_trailing_newlines(expected);
+  const auto n_vocab = static_cast<size_t>(result.n_vocab);
+  size_t offset = 0;
+  for (size_t k = 0; k < result.greedy.size(); ++k) {
+    const std::string ours = tokenizer->token_bytes(result.greedy[k]);
+    if (reference.compare(offset, ours.size(), ours) == 0) {
+      offset += ours.size();
+      continue;
+    }
+    const std::span<const float> logits(result.greedy_logits.data() + k * n_vocab, n_vocab);
+    float best_reference_logit = -INFINITY;
+    for (size_t id = 0; id < n_vocab; ++id) {
+      const std::string bytes = tokenizer->token_bytes(static_cast<int32_t>(id));
+      if (!bytes.empty() && reference.compare(offset, bytes.size(), bytes) == 0) {
+        best_reference_logit = std::max(best_reference_logit, logits[id]);
+      }
+    }
+    const float gap = logits[static_cast<size_t>(result.greedy[k])] - best_reference_logit;
+    std::printf(
+        "[ measured ] stories260K-%s \"%s\": parts from llama.cpp at token %zu (byte %zu), logit "
+        "gap %.3e\n",
+        variant.c_str(), prompt.c_str(), k, offset, gap);
+    EXPECT_LE(gap, kNearTie) << "token " << k << ": llama.cpp's choice is not a near-tie here";
+    EXPECT_FALSE(whole_continuation) << "token " << k;
+    return;
+  }
+  EXPECT_GE(offset, reference.size() - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, Stories260kLlamacpp,
+    ::testing::Values(LlamacppCase{"f32", "Once upon a time"},
+                      LlamacppCase{"f32", "Lily went to the park"},
+                      LlamacppCase{"f16", "Once upon a time"},
+                      LlamacppCase{"f16", "Lily went to the park", false},
+                      LlamacppCase{"q6_k-fallback", "Once upon a time", false},
+                      LlamacppCase{"q6_k-fallback", "Lily went to the park", false},
+                      LlamacppCase{"q4_k_m-fallback", "Once upon a time", false},
+                      LlamacppCase{"q4_k_m-fallback", "Lily went to the park", false}),
+    [](const auto& info) {
+      std::string name = info.param.variant + "_" + info.param.prompt;
+      for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      return name;
+    });
+
+}  // namespace
+}  // namespace weft

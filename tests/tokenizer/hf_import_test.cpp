@@ -1,0 +1,107 @@
+// tokenizer.json → GGUF metadata, written through the GGUF writer and read back.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
+#include "support/shared_files.hpp"
+#include "support/vocab_vectors.hpp"
+#include "tokenizer/hf_import.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "weft/error.hpp"
+
+namespace weft::tokenizer {
+namespace {
+
+std::filesystem::path smollm2_json() {
+  return test::shared_path("models/smollm2-tokenizer/tokenizer.json");
+}
+
+class HfImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    metadata_ = hf_tokenizer_metadata_from_file(smollm2_json());
+    direct_ = tokenizer_from_metadata(metadata_);
+    gguf::GgufWriter writer;
+    add_tokenizer_metadata(writer, metadata_);
+    gguf_path_ = std::filesystem::temp_directory_path() /
+                 ("weft-smollm2-tokenizer-" + std::to_string(::getpid()) + ".gguf");
+    writer.write(gguf_path_.string());
+    file_ = gguf::GgufFile::open(gguf_path_.string());
+    from_gguf_ = Tokenizer::from_gguf(*file_);
+  }
+  void TearDown() override { std::filesystem::remove(gguf_path_); }
+
+  std::vector<gguf::MetadataEntry> metadata_;
+  std::unique_ptr<Tokenizer> direct_;
+  std::filesystem::path gguf_path_;
+  std::shared_ptr<const gguf::GgufFile> file_;
+  std::unique_ptr<Tokenizer> from_gguf_;
+};
+
+TEST_F(HfImportTest, GgufCopyGivesTheSameIdsOnEveryTestString) {
+  auto inputs = test::load_vocab_inputs("gpt-2");
+  size_t same = 0;
+  for (const auto& input : inputs) {
+    auto ids = direct_->encode(input);
+    EXPECT_EQ(from_gguf_->encode(input), ids) << input;
+    EXPECT_EQ(from_gguf_->decode(ids), input) << input;
+    same += from_gguf_->encode(input) == ids ? 1 : 0;
+  }
+  std::printf("smollm2 tokenizer.json vs GGUF: %zu/%zu\n", same, inputs.size());
+  EXPECT_EQ(same, inputs.size());
+}
+
+// What the GGUF holds agrees with tokenizer.json and config.json themselves.
+TEST_F(HfImportTest, MetadataMatchesTheJsonFiles) {
+  auto root = nlohmann::json::parse(test::read_text_file(smollm2_json()));
+  auto config = nlohmann::json::parse(
+      test::read_text_file(test::shared_path("models/smollm2-tokenizer/config.json")));
+  EXPECT_EQ(from_gguf_->vocab_size(), config.at("vocab_size").get<int32_t>());
+  EXPECT_EQ(file_->get_string_array("tokenizer.ggml.merges")->size(),
+            root.at("model").at("merges").size());
+  EXPECT_EQ(file_->get_string("tokenizer.ggml.pre"), "smollm");
+  for (const auto& [piece, id] : root.at("model").at("vocab").items()) {
+    ASSERT_EQ(from_gguf_->piece(id.get<TokenId>()), piece);
+  }
+  for (const auto& added : root.at("added_tokens")) {
+    TokenId id = added.at("id").get<TokenId>();
+    EXPECT_EQ(from_gguf_->piece(id), added.at("content").get<std::string>());
+    EXPECT_EQ(from_gguf_->type(id),
+              added.at("special").get<bool>() ? TokenType::control : TokenType::user_defined);
+  }
+  EXPECT_EQ(from_gguf_->bos(), config.at("bos_token_id").get<TokenId>());
+  EXPECT_EQ(from_gguf_->eos(), config.at("eos_token_id").get<TokenId>());
+  EXPECT_FALSE(from_gguf_->add_bos_by_default());
+}
+
+// The README: "digits split individually", ChatML special tokens.
+TEST_F(HfImportTest, SplitsDigitsAndParsesChatMarkers) {
+  TokenId three = *from_gguf_->find_piece("3");
+  EXPECT_EQ(from_gguf_->encode("333333"), std::vector<TokenId>(6, three));
+  TokenId start = *from_gguf_->find_piece("<|im_start|>");
+  TokenId end = *from_gguf_->find_piece("<|im_end|>");
+  auto ids = from_gguf_->encode("<|im_start|>user<|im_end|>", {.parse_special = true});
+  EXPECT_EQ(ids.front(), start);
+  EXPECT_EQ(ids.back(), end);
+  EXPECT_TRUE(from_gguf_->is_end_of_generation(end));
+}
+
+TEST(HfImport, RejectsWhatGgufCannotExpress) {
+  EXPECT_THROW(hf_tokenizer_metadata("{"), Error);
+  EXPECT_THROW(hf_tokenizer_metadata(R"({"model": {"type": "Unigram"}})"), Error);
+  try {
+    hf_tokenizer_metadata(
+        R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+            "pre_tokenizer": {"type": "Whitespace"}})");
+    ADD_FAILURE() << "accepted a Whitespace pre-tokenizer";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("pre_tokenizer"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace weft::tokenizer
