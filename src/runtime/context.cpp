@@ -59,18 +59,21 @@ struct Context::Impl {
   std::vector<int32_t> tokens;
   std::vector<float> logits;
 
-  void append(std::span<const int32_t> added);
+  void append(std::span<const int32_t> requested);
   // Recomputes the last token's logits (a context rebuilt from a snapshot has none).
   void recompute_last_logits();
 };
 
-void Context::Impl::append(std::span<const int32_t> added) {
-  if (added.empty()) return;
+void Context::Impl::append(std::span<const int32_t> requested) {
+  if (requested.empty()) return;
+  // A copy: the caller may pass this context's own tokens(), which the append extends.
+  const std::vector<int32_t> added(requested.begin(), requested.end());
   const int64_t start = sequence.length();
   int64_t adopted = 0;
   if (start == 0 && state->prefix) {
     // The last token is always computed: its logits are the point of the call.
-    adopted = state->prefix->adopt_prefix(sequence, added.first(added.size() - 1));
+    adopted = state->prefix->adopt_prefix(sequence,
+                                          std::span<const int32_t>(added.data(), added.size() - 1));
   }
   std::vector<runtime::ForwardRow> rows;
   rows.reserve(added.size() - static_cast<size_t>(adopted));

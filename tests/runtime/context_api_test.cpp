@@ -122,6 +122,9 @@ TEST_F(ContextApi, AFailedAppendLeavesTheContextAsItWas) {
   EXPECT_TRUE(std::ranges::equal(context.logits(), logits));
   context.append(slice(10, 12));
   expect_recomputed(context);
+  context.append(context.tokens());  // its own tokens again: the argument aliases the context
+  EXPECT_EQ(context.length(), 24);
+  expect_recomputed(context);
 }
 
 }  // namespace
