@@ -109,6 +109,12 @@ bool PrefixIndex::evict_one() {
   return false;
 }
 
+size_t PrefixIndex::evictable_pages() const {
+  size_t evictable = 0;
+  for (const auto& [key, entry] : entries_) evictable += pool_->ref_count(entry.page) == 1;
+  return evictable;
+}
+
 void PrefixIndex::clear() {
   while (!entries_.empty()) erase(entries_.begin());
 }

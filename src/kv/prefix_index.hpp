@@ -50,6 +50,9 @@ class PrefixIndex {
   bool evict_one();
   void clear();
   size_t cached_pages() const { return entries_.size(); }
+  // Cached pages nobody else holds: what eviction could give back to the pool now (an
+  // admission check counts these as free). O(cached pages).
+  size_t evictable_pages() const;
 
  private:
   struct Entry {

@@ -119,7 +119,9 @@ TEST(PageSharing, PrefixMatchesFollowTheWholeChain) {
     sequence.reserve(10);
     sequence.set_length(10);
     EXPECT_EQ(index.publish(sequence, tokens), 2u);  // the third page is not full
+    EXPECT_EQ(index.evictable_pages(), 0u);          // the sequence still holds them
   }
+  EXPECT_EQ(index.evictable_pages(), 2u);
   EXPECT_EQ(index.match(tokens).length, 8);
   auto first_page_only = tokens;
   first_page_only[5] = 0;
