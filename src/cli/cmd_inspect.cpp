@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "chat/model_chat_format.hpp"
 #include "cli/commands.hpp"
 #include "cli/inspect_json.hpp"
 #include "gguf/gguf_file.hpp"
@@ -50,11 +51,20 @@ void print_tensors(const gguf::GgufFile& file) {
   }
 }
 
+// Which chat template the engine will use: the model's own, or the documented ChatML
+// fallback (docs/chat.md) when the file has none.
+std::string chat_template_origin(const gguf::GgufFile& file) {
+  if (!file.has("tokenizer.ggml.model")) return "";
+  return chat::chat_format_from_gguf(file).is_fallback ? "fallback (ChatML; the file has none)"
+                                                       : "tokenizer.chat_template";
+}
+
 int inspect(const InspectOptions& options) {
   auto file = gguf::GgufFile::open(options.path);
   gguf::FormatLimits limits = options.full ? gguf::FormatLimits::none() : gguf::FormatLimits{};
   if (options.json) {
     auto json = inspect_json(*file, limits.array_elements);
+    if (auto origin = chat_template_origin(*file); !origin.empty()) json["chat_template"] = origin;
     std::puts(json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return 0;
   }
@@ -63,6 +73,9 @@ int inspect(const InspectOptions& options) {
               static_cast<unsigned long long>(file->file_size()),
               static_cast<unsigned long long>(file->alignment()),
               static_cast<unsigned long long>(file->data_offset()));
+  if (auto origin = chat_template_origin(*file); !origin.empty()) {
+    std::printf("chat template: %s\n", origin.c_str());
+  }
   print_metadata(*file, limits);
   print_tensors(*file);
   return 0;

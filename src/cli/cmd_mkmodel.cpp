@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "gguf/gguf_file.hpp"
 #include "model/synthetic/synthetic_model.hpp"
+#include "tokenizer/hf_import.hpp"
 #include "weft/error.hpp"
 
 namespace weft::cli {
@@ -64,15 +65,14 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   return shape;
 }
 
-std::shared_ptr<const gguf::GgufFile> open_tokenizer(const std::string& path) {
-  if (path.empty()) return nullptr;
+// tokenizer.* metadata from a GGUF, or imported from a Hugging Face tokenizer.json (with
+// config.json beside it when present).
+std::vector<gguf::MetadataEntry> load_tokenizer(const std::string& path) {
+  if (path.empty()) return {};
   if (path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0) {
-    throw Error(ErrorCode::invalid_request,
-                "--tokenizer " + path +
-                    ": reading a Hugging Face tokenizer.json is not available in this build; "
-                    "give a GGUF file whose tokenizer.ggml.* keys should be copied");
+    return tokenizer::hf_tokenizer_metadata_from_file(path);
   }
-  return gguf::GgufFile::open(path);
+  return synthetic::tokenizer_metadata_of(*gguf::GgufFile::open(path));
 }
 
 int make_model(const MkmodelOptions& options) {
@@ -86,7 +86,7 @@ int make_model(const MkmodelOptions& options) {
   settings.recipe = *recipe;
   settings.seed = options.seed;
   settings.threads = options.threads;
-  settings.tokenizer = open_tokenizer(options.tokenizer);
+  settings.tokenizer = load_tokenizer(options.tokenizer);
 
   const auto start = std::chrono::steady_clock::now();
   const auto model = synthetic::SyntheticModel::generate(settings);
@@ -120,7 +120,8 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--seed", options->seed, "Seed of the weights (default 1)");
   sub->add_option(
       "--tokenizer", options->tokenizer,
-      "GGUF whose tokenizer.* keys to copy (default: a generated placeholder vocabulary)");
+      "GGUF whose tokenizer.* keys to copy, or a Hugging Face tokenizer.json (default: a "
+      "generated placeholder vocabulary)");
   sub->add_option("--arch", options->architecture, "Architecture of explicit sizes: llama, qwen2");
   sub->add_option("--dim", options->dim, "Hidden size");
   sub->add_option("--layers", options->layers, "Number of layers");

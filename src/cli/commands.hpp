@@ -19,6 +19,8 @@ Command add_eval_command(CLI::App& app);
 Command add_inspect_command(CLI::App& app);
 Command add_mkmodel_command(CLI::App& app);
 Command add_tokenize_command(CLI::App& app);
+Command add_template_command(CLI::App& app);
+Command add_chat_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.
 std::string default_model_path();

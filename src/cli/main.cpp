@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
       weft::cli::add_inspect_command(app),
       weft::cli::add_mkmodel_command(app),
       weft::cli::add_tokenize_command(app),
+      weft::cli::add_template_command(app),
+      weft::cli::add_chat_command(app),
   };
 
   try {

@@ -26,28 +26,29 @@ Generator::Generator(const tokenizer::Tokenizer& tokenizer, const GenerationOpti
     fail(error.code(), error.what());
     return;
   }
-  if (pending_.empty()) {
-    fail(ErrorCode::invalid_request, "the prompt is empty: there is nothing to continue");
-    return;
-  }
-  const int32_t vocabulary = tokenizer_.vocab_size();
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    if (pending_[i] < 0 || pending_[i] >= vocabulary) {
-      fail(ErrorCode::invalid_request,
-           "prompt token " + std::to_string(i) + " has id " + std::to_string(pending_[i]) +
-               ", outside the vocabulary of " + std::to_string(vocabulary) + " tokens");
-      return;
-    }
-  }
-  if (settings_.context_length != 0 && pending_.size() > settings_.context_length) {
-    fail(ErrorCode::invalid_request, "the prompt has " + std::to_string(pending_.size()) +
-                                         " tokens but the context holds only " +
-                                         std::to_string(settings_.context_length));
+  if (auto problem = prompt_problem()) {
+    fail(ErrorCode::invalid_request, std::move(*problem));
     return;
   }
   detokenizer_.emplace(tokenizer_, pending_);
   sampler_.observe_prompt(pending_);
   if (max_tokens_ == 0) finish(StopReason::length, false);
+}
+
+std::optional<std::string> Generator::prompt_problem() const {
+  if (pending_.empty()) return "the prompt is empty: there is nothing to continue";
+  const int32_t vocabulary = tokenizer_.vocab_size();
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i] < 0 || pending_[i] >= vocabulary) {
+      return "prompt token " + std::to_string(i) + " has id " + std::to_string(pending_[i]) +
+             ", outside the vocabulary of " + std::to_string(vocabulary) + " tokens";
+    }
+  }
+  if (settings_.context_length != 0 && pending_.size() > settings_.context_length) {
+    return "the prompt has " + std::to_string(pending_.size()) +
+           " tokens but the context holds only " + std::to_string(settings_.context_length);
+  }
+  return std::nullopt;
 }
 
 Generator::Clock::time_point Generator::now() const {

@@ -23,6 +23,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "runtime/sampler.hpp"
@@ -38,7 +39,7 @@ struct GeneratorSettings {
   // ends the generation with StopReason::length; a prompt longer than it is an error.
   uint32_t context_length = 0;
   // Injected so that tests can check timings exactly; steady_clock when empty.
-  std::function<std::chrono::steady_clock::time_point()> clock;
+  std::function<std::chrono::steady_clock::time_point()> clock = {};
 };
 
 class Generator {
@@ -81,6 +82,7 @@ class Generator {
   using Clock = std::chrono::steady_clock;
 
   Clock::time_point now() const;
+  std::optional<std::string> prompt_problem() const;
   // `shared` null: the sampler's own scratch.
   void sample_and_emit(std::span<const float> logits, SamplingScratch* shared);
   void handle_token(TokenId token);

@@ -1,8 +1,9 @@
 #include "tensor/kquant_search.hpp"
 
 // On x86-64 the searches are also compiled for AVX2 and picked at load time; the results
-// are the same (no FMA contraction), only wider.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// are the same (no FMA contraction), only wider. -DWEFT_BASELINE_ONLY builds only the
+// baseline version (to check it on AVX2 machines).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(WEFT_BASELINE_ONLY)
 #define WEFT_WIDE_VECTORS __attribute__((target_clones("avx2", "default")))
 #else
 #define WEFT_WIDE_VECTORS

@@ -2,7 +2,8 @@
 // plain scalar dot product that every optimised kernel is tested against.
 //
 // CONTRACT (implementation: issue 3, src/tensor/): `n` is a whole number of blocks of the
-// type (callers check with bytes_for); layouts are bit-exact with GGML's.
+// type (callers check with bytes_for; otherwise these throw weft::Error); layouts are
+// bit-exact with GGML's. Block structs: tensor/quant_blocks.hpp; fp16/bf16: tensor/half.hpp.
 #pragma once
 
 #include <cstdint>

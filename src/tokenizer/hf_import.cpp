@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "gguf/gguf_writer.hpp"
+#include "tokenizer/pre_tokenizer.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
 
@@ -51,6 +52,13 @@ bool is_byte_level(const json& step, bool want_regex) {
          step.value("use_regex", true) == want_regex && !step.value("add_prefix_space", false);
 }
 
+bool is_isolated_regex_split(const json& step) {
+  return step.is_object() && step.value("type", "") == "Split" &&
+         step.value("behavior", "") == "Isolated" && !step.value("invert", false) &&
+         step.contains("pattern") && step.at("pattern").is_object() &&
+         step.at("pattern").contains("Regex") && step.at("pattern").at("Regex").is_string();
+}
+
 // The GGUF pre-tokenizer name that does what the tokenizer.json pipeline does.
 std::string pre_tokenizer_name(const json& root) {
   const json& normalizer = root.contains("normalizer") ? root.at("normalizer") : json();
@@ -60,15 +68,22 @@ std::string pre_tokenizer_name(const json& root) {
   }
   const json& pre = require(root, "pre_tokenizer", "");
   if (is_byte_level(pre, true)) return nfc ? "mpt" : "gpt-2";
-  if (!nfc && pre.value("type", "") == "Sequence") {
+  if (pre.value("type", "") == "Sequence") {
     const json& steps = require(pre, "pretokenizers", "pre_tokenizer");
-    if (steps.is_array() && steps.size() == 2 && steps[0].value("type", "") == "Digits" &&
+    if (!nfc && steps.is_array() && steps.size() == 2 && steps[0].value("type", "") == "Digits" &&
         steps[0].value("individual_digits", false) && is_byte_level(steps[1], true)) {
       return "smollm";
     }
+    if (steps.is_array() && steps.size() == 2 && is_isolated_regex_split(steps[0]) &&
+        is_byte_level(steps[1], false)) {
+      auto regex = steps[0].at("pattern").at("Regex").get<std::string>();
+      if (auto name = PreTokenizer::name_for_single_regex(regex, nfc)) return std::string(*name);
+    }
   }
-  throw import_error("pre_tokenizer " + pre.dump().substr(0, 120) +
-                     " is not supported (supported: ByteLevel, Digits(individual)+ByteLevel)");
+  throw import_error(
+      "pre_tokenizer " + pre.dump().substr(0, 120) +
+      " is not supported (supported: ByteLevel, Digits(individual)+ByteLevel, Split by "
+      "the Llama 3 or Qwen2 pattern + ByteLevel)");
 }
 
 std::string merge_text(const json& merge, size_t index) {

@@ -79,10 +79,12 @@ namespace {
 // GPT-2's pattern as Hugging Face's ByteLevel pre-tokenizer applies it.
 constexpr std::string_view kGpt2 =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+// Llama 3 and Qwen2 as their tokenizer.json spell them: the contractions match caselessly
+// with Unicode case folding, as in the Rust regex engine Hugging Face uses.
 constexpr std::string_view kLlama3 =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr std::string_view kQwen2 =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr std::string_view kSingleDigits = R"(\p{N})";
 constexpr std::string_view kLineBreak = R"([\r\n])";
 constexpr std::string_view kCjkRuns = R"([一-龥ࠀ-一가-퟿]+)";
@@ -112,7 +114,8 @@ const std::initializer_list<Recipe>& recipes() {
        {kGpt2}},
       {{"mpt"}, {kGpt2}, true},
       {{"llama-bpe", "llama3", "llama-v3", "smaug-bpe", "dbrx"}, {kLlama3}, false, true},
-      {{"qwen2", "stablelm2", "deepseek-r1-qwen", "hunyuan"}, {kQwen2}},
+      {{"qwen2", "deepseek-r1-qwen"}, {kQwen2}, true},  // Qwen2's tokenizer.json normalises to NFC
+      {{"stablelm2"}, {kQwen2}},
       {{"deepseek-llm"},
        {kLineBreak, kDeepseekLetters, kDeepseekPunctuation, kTrailingSpace, kCjkRuns,
         kSingleDigits}},
@@ -130,6 +133,16 @@ const std::initializer_list<Recipe>& recipes() {
 PreTokenizer::PreTokenizer(PreTokenizer&&) noexcept = default;
 PreTokenizer& PreTokenizer::operator=(PreTokenizer&&) noexcept = default;
 PreTokenizer::~PreTokenizer() = default;
+
+std::optional<std::string_view> PreTokenizer::name_for_single_regex(std::string_view regex,
+                                                                    bool nfc) {
+  for (const auto& recipe : recipes()) {
+    if (recipe.patterns.size() == 1 && *recipe.patterns.begin() == regex && recipe.nfc == nfc) {
+      return *recipe.names.begin();
+    }
+  }
+  return std::nullopt;
+}
 
 std::vector<std::string_view> PreTokenizer::known_names() {
   std::vector<std::string_view> names;
@@ -160,11 +173,12 @@ std::vector<std::string_view> PreTokenizer::split(std::string_view text) const {
   if (text.empty()) return {};
   std::vector<std::string_view> next;
   for (const auto& step : steps_) {
-    pcre2_match_data* match = pcre2_match_data_create_from_pattern(step->code(), nullptr);
+    std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> match(
+        pcre2_match_data_create_from_pattern(step->code(), nullptr), &pcre2_match_data_free);
+    if (!match) throw Error(ErrorCode::internal, "pre-tokenizer: out of memory for match data");
     next.clear();
     next.reserve(pieces.size() * 2);
-    for (auto piece : pieces) step->split_into(piece, match, next);
-    pcre2_match_data_free(match);
+    for (auto piece : pieces) step->split_into(piece, match.get(), next);
     pieces.swap(next);
   }
   return pieces;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ class PreTokenizer {
   // Throws weft::Error naming `name` when no pre-tokenizer has that name.
   static PreTokenizer for_name(std::string_view name);
   static std::vector<std::string_view> known_names();
+  // The name of the pre-tokenizer that is exactly one Split by `regex` (with NFC first or
+  // not), for importing Hugging Face `Split` + `ByteLevel` pipelines.
+  static std::optional<std::string_view> name_for_single_regex(std::string_view regex, bool nfc);
 
   PreTokenizer(PreTokenizer&&) noexcept;
   PreTokenizer& operator=(PreTokenizer&&) noexcept;

@@ -37,6 +37,8 @@ struct EncodeOptions {
   bool add_eos = false;        // append EOS (callers usually pass add_eos_by_default())
 };
 
+// Immutable once built: every method is const and keeps no state, so one tokenizer can be
+// shared by any number of threads.
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;

@@ -151,10 +151,21 @@ std::vector<TokenType> read_types(const MetadataView& view, size_t count) {
   return types;
 }
 
-// Models name their end-of-turn token differently; these are the spellings in use.
+// Models name their end-of-turn token differently; these are the spellings in use, the
+// turn markers before the end-of-text ones.
+constexpr std::string_view kEndOfTurnTexts[] = {
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|eom_id|>",
+    "<|end_of_text|>",
+    "<|endoftext|>",
+    "<\xEF\xBD\x9C"
+    "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>"};
+
 std::optional<TokenId> guess_end_of_turn(const Vocab& vocab) {
-  for (std::string_view text : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-                                "<|end_of_text|>", "<｜end▁of▁sentence｜>", "<|endoftext|>"}) {
+  for (std::string_view text : kEndOfTurnTexts) {
     auto id = vocab.find(text);
     if (id && vocab.types[*id] == TokenType::control) return id;
   }
@@ -186,6 +197,13 @@ void read_flags(const MetadataView& view, Vocab& vocab) {
 }
 
 }  // namespace
+
+bool is_end_of_turn_text(std::string_view piece) {
+  for (std::string_view text : kEndOfTurnTexts) {
+    if (piece == text) return true;
+  }
+  return false;
+}
 
 std::optional<TokenId> Vocab::find(std::string_view piece) const {
   auto it = index.find(piece);

@@ -39,6 +39,9 @@ struct Vocab {
   bool valid(TokenId id) const { return id >= 0 && id < size(); }
 };
 
+// Whether a control token's text marks the end of a turn (<|im_end|>, <|eot_id|>, ...).
+bool is_end_of_turn_text(std::string_view piece);
+
 // Reads the vocabulary from GGUF metadata entries (a GGUF file's or an importer's). Throws
 // weft::Error naming the key when a required key is missing or a value is malformed.
 Vocab load_vocab(std::span<const gguf::MetadataEntry> metadata);

@@ -52,14 +52,6 @@ std::optional<char> parse_byte_piece(std::string_view piece) {
   return static_cast<char>(high * 16 + low);
 }
 
-bool names_end_of_turn(std::string_view piece) {
-  for (std::string_view text : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-                                "<|end_of_text|>", "<|endoftext|>", "<|eom_id|>"}) {
-    if (piece == text) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 VocabTokenizer::VocabTokenizer(Vocab vocab)
@@ -70,7 +62,7 @@ VocabTokenizer::VocabTokenizer(Vocab vocab)
   end_of_generation_.assign(vocab_.pieces.size(), false);
   for (TokenId id = 0; id < vocab_.size(); ++id) {
     token_bytes_.push_back(compute_token_bytes(id));
-    if (vocab_.types[id] == TokenType::control && names_end_of_turn(vocab_.pieces[id])) {
+    if (vocab_.types[id] == TokenType::control && is_end_of_turn_text(vocab_.pieces[id])) {
       end_of_generation_[id] = true;
     }
   }

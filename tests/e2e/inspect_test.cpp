@@ -171,3 +171,25 @@ TEST(InspectCommand, RejectsAnInvalidFileWithTheReason) {
 
 }  // namespace
 }  // namespace weft
+
+namespace weft {
+namespace {
+
+// Whether a file carries its own template is read with the GGUF reader; the command must say
+// it uses that template, or the ChatML fallback when there is none.
+TEST(InspectCommand, NamesTheChatTemplateInUse) {
+  for (const char* relative :
+       {"models/vocab/ggml-vocab-phi-3.gguf", "fixtures/llama/llama-f32.gguf"}) {
+    std::string path = test::shared_path(relative).string();
+    bool has_template = gguf::GgufFile::open(path)->has("tokenizer.chat_template");
+    auto result = test::run_weft({"inspect", "--json", path});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto parsed = nlohmann::json::parse(result.out);
+    EXPECT_EQ(parsed.at("chat_template").get<std::string>(),
+              has_template ? "tokenizer.chat_template" : "fallback (ChatML; the file has none)")
+        << relative;
+  }
+}
+
+}  // namespace
+}  // namespace weft

@@ -15,6 +15,7 @@
 #include "model/synthetic/synthetic_model.hpp"
 #include "support/shared_files.hpp"
 #include "tensor/quant_formats.hpp"
+#include "tokenizer/hf_import.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model::synthetic {
@@ -147,8 +148,9 @@ TEST(SyntheticModel, WeightScalesAreAsDocumented) {
     double mean;
     double deviation;
   } expected[] = {
-      {"blk.0.attn_q.weight", 0, 1 / std::sqrt(dim)},
-      {"blk.1.ffn_down.weight", 0, 1 / std::sqrt(512.0)},
+      {"blk.0.attn_q.weight", 0, 2 / std::sqrt(dim)},
+      {"blk.0.attn_v.weight", 0, 1 / std::sqrt(dim)},
+      {"blk.1.ffn_down.weight", 0, 2 / std::sqrt(512.0)},
       {"token_embd.weight", 0, 3 / std::sqrt(dim)},
       {"blk.0.attn_norm.weight", 1, 0.1},
       {"blk.0.attn_k.bias", 0, 0.1},
@@ -171,7 +173,7 @@ TEST(SyntheticModel, CopiesTheTokenizerOfAGguf) {
       gguf::GgufFile::open(test::shared_path("models/stories260K/stories260K-f32.gguf").string());
   auto options = options_for(small_shape("llama"), "q8_0");
   options.shape.vocab = 1000;  // follows the tokenizer instead
-  options.tokenizer = source;
+  options.tokenizer = tokenizer_metadata_of(*source);
   const auto model = generate(options);
   const auto tokens = source->get_string_array("tokenizer.ggml.tokens");
   ASSERT_TRUE(tokens);
@@ -186,6 +188,23 @@ TEST(SyntheticModel, CopiesTheTokenizerOfAGguf) {
               gguf::format_value(entry.value, gguf::FormatLimits::none()))
         << entry.key;
   }
+}
+
+TEST(SyntheticModel, TakesATokenizerImportedFromTokenizerJson) {
+  const auto imported = tokenizer::hf_tokenizer_metadata_from_file(
+      test::shared_path("models/smollm2-tokenizer/tokenizer.json"));
+  auto options = options_for(small_shape("llama"), "q8_0");
+  options.tokenizer = imported;
+  const auto model = generate(options);
+  for (const auto& entry : imported) {
+    ASSERT_TRUE(model.file->has(entry.key)) << entry.key;
+    EXPECT_EQ(gguf::format_value(*model.file->find(entry.key), gguf::FormatLimits::none()),
+              gguf::format_value(entry.value, gguf::FormatLimits::none()))
+        << entry.key;
+  }
+  const auto tokens = model.file->get_string_array("tokenizer.ggml.tokens");
+  ASSERT_TRUE(tokens);
+  EXPECT_EQ(model.file->find_tensor("token_embd.weight")->shape[1], tokens->size());
 }
 
 TEST(SyntheticModel, PlaceholderVocabularyIsCompleteAndUnique) {

@@ -90,6 +90,38 @@ TEST_F(HfImportTest, SplitsDigitsAndParsesChatMarkers) {
   EXPECT_TRUE(from_gguf_->is_end_of_generation(end));
 }
 
+std::string pre_of(const std::vector<gguf::MetadataEntry>& metadata) {
+  for (const auto& entry : metadata) {
+    if (entry.key == "tokenizer.ggml.pre") return std::get<std::string>(entry.value.data);
+  }
+  return "";
+}
+
+// Llama 3 and Qwen2 ship a Split by their pattern followed by a regex-less ByteLevel.
+TEST(HfImport, RecognisesLlama3AndQwen2SplitPatterns) {
+  auto root = nlohmann::json::parse(test::read_text_file(smollm2_json()));
+  const std::string contractions = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|)";
+  const std::string rest = R"(| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  auto with_split = [&](const std::string& digits, bool nfc) {
+    nlohmann::json copy = root;
+    copy["normalizer"] = nfc ? nlohmann::json{{"type", "NFC"}} : nlohmann::json();
+    copy["pre_tokenizer"] = {{"type", "Sequence"},
+                             {"pretokenizers",
+                              {{{"type", "Split"},
+                                {"pattern", {{"Regex", contractions + digits + rest}}},
+                                {"behavior", "Isolated"},
+                                {"invert", false}},
+                               {{"type", "ByteLevel"},
+                                {"add_prefix_space", false},
+                                {"trim_offsets", true},
+                                {"use_regex", false}}}}};
+    return copy.dump();
+  };
+  EXPECT_EQ(pre_of(hf_tokenizer_metadata(with_split(R"(\p{N}{1,3})", false))), "llama-bpe");
+  EXPECT_EQ(pre_of(hf_tokenizer_metadata(with_split(R"(\p{N})", true))), "qwen2");
+  EXPECT_THROW(hf_tokenizer_metadata(with_split(R"(\p{N}{1,5})", false)), Error);
+}
+
 TEST(HfImport, RejectsWhatGgufCannotExpress) {
   EXPECT_THROW(hf_tokenizer_metadata("{"), Error);
   EXPECT_THROW(hf_tokenizer_metadata(R"({"model": {"type": "Unigram"}})"), Error);

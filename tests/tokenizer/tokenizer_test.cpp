@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "gguf/gguf_file.hpp"
 #include "support/vocab_vectors.hpp"
@@ -114,6 +115,25 @@ TEST(Tokenizer, WordPieceAddsClsAndSepByDefault) {
   auto ids = tokenizer->encode("Hello world", {.add_bos = tokenizer->add_bos_by_default(),
                                                .add_eos = tokenizer->add_eos_by_default()});
   EXPECT_EQ(ids, concat({{cls}, expected_ids(vectors, "Hello world"), {sep}}));
+}
+
+// encode/decode are const and keep no state: one tokenizer serves many threads.
+TEST(Tokenizer, EncodesConcurrentlyWithTheSameResults) {
+  auto vectors = test::load_vocab_vectors("gpt-2");
+  auto tokenizer = Tokenizer::from_gguf(*open_vocab("gpt-2"));
+  std::vector<std::thread> threads;
+  std::vector<size_t> matched(4, 0);
+  for (size_t t = 0; t < matched.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 20; ++round) {
+        for (size_t i = 0; i < vectors.inputs.size(); ++i) {
+          matched[t] += tokenizer->encode(vectors.inputs[i]) == vectors.expected[i] ? 1 : 0;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (size_t count : matched) EXPECT_EQ(count, 20 * vectors.inputs.size());
 }
 
 std::vector<gguf::MetadataEntry> with_value(std::vector<gguf::MetadataEntry> metadata,

@@ -21,15 +21,16 @@ struct SyntheticOptions {
   TypeRecipe recipe;
   uint64_t seed = 1;
   unsigned threads = 0;  // 0: one per hardware thread
-  // GGUF whose tokenizer.* keys are copied (the vocabulary size then follows its token
-  // count); null: a generated placeholder vocabulary of shape.vocab tokens.
-  std::shared_ptr<const gguf::GgufFile> tokenizer;
+  // tokenizer.* metadata to write (from a GGUF, or imported from a tokenizer.json); the
+  // vocabulary size then follows its token count. Empty: a generated placeholder
+  // vocabulary of shape.vocab tokens.
+  std::vector<gguf::MetadataEntry> tokenizer;
 };
 
 // The weights are values of a counter-based generator keyed by (seed, tensor name, index),
-// so the bytes do not depend on the thread count. Scales keep activations near unit size
-// (projections: std 1/√fan-in; output matrix 3/√dim, giving logits of std ≈ 3; norm weights
-// 1 + 0.1·N(0,1); biases 0.1·N(0,1)).
+// so the bytes do not depend on the thread count. Scales (standard deviations): attn_v,
+// attn_output, ffn_gate/up 1/√dim; attn_q/k 2/√dim; ffn_down 2/√ffn; token embedding and
+// output 3/√dim, giving logits of std ≈ 3; norm weights 1 + 0.1·N(0,1); biases 0.1·N(0,1).
 class SyntheticModel {
  public:
   static SyntheticModel generate(const SyntheticOptions& options);
@@ -56,6 +57,9 @@ class SyntheticModel {
 // Gaussian-like value (mean 0, variance 1, Irwin–Hall of 4 uniforms) number `index` of the
 // stream `key`.
 float synthetic_normal(uint64_t key, uint64_t index);
+// Every tokenizer.* entry of a GGUF (vocabulary, merges, special ids, chat template).
+std::vector<gguf::MetadataEntry> tokenizer_metadata_of(const gguf::GgufFile& file);
+
 // The stream key of a tensor.
 uint64_t synthetic_stream(uint64_t seed, const std::string& tensor_name);
 

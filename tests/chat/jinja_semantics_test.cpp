@@ -1,0 +1,186 @@
+// The renderer against Python's Jinja2: tests/chat/data/jinja_cases.json holds snippets and
+// what Jinja2 3.1 rendered for them in Hugging Face's chat-template mode (see
+// make_jinja_cases.py there). Plus the behaviour that has no rendering to compare: syntax
+// errors with positions, the sandbox's limits, errors raised by templates.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "chat/chat_template.hpp"
+#include "chat/jinja/error.hpp"
+#include "chat/jinja/template.hpp"
+
+namespace {
+
+using nlohmann::ordered_json;
+using weft::chat::jinja::Dict;
+using weft::chat::jinja::RenderOptions;
+using weft::chat::jinja::Template;
+using weft::chat::jinja::TemplateError;
+using weft::chat::jinja::Value;
+
+ordered_json load_cases() {
+  std::ifstream in(std::string(WEFT_SOURCE_DIR) + "/tests/chat/data/jinja_cases.json");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return ordered_json::parse(buffer.str());
+}
+
+RenderOptions reference_options() {
+  RenderOptions options;
+  options.now.tm_year = 2026 - 1900;
+  options.now.tm_mon = 10;
+  options.now.tm_mday = 22;
+  options.now.tm_hour = 9;
+  options.now.tm_min = 30;
+  options.now.tm_wday = 0;
+  options.now.tm_yday = 325;
+  return options;
+}
+
+std::string render(const std::string& source, const Dict& variables = Dict(),
+                   RenderOptions options = {}) {
+  return Template(source).render(variables, options);
+}
+
+TEST(JinjaSemantics, MatchesPythonJinja2OnEverySnippet) {
+  auto data = load_cases();
+  Dict variables;
+  for (const auto& [key, value] : data.at("variables").items())
+    variables.set(key, Value::from_json(value));
+  variables.set("tools", Value::from_json(data.at("tools")));
+  size_t passed = 0;
+  for (const auto& test_case : data.at("cases")) {
+    std::string source = test_case.at("template").get<std::string>();
+    SCOPED_TRACE(source);
+    try {
+      std::string rendered = render(source, variables, reference_options());
+      EXPECT_EQ(rendered, test_case.at("expected").get<std::string>());
+      if (rendered == test_case.at("expected").get<std::string>()) ++passed;
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << error.what();
+    }
+  }
+  EXPECT_EQ(passed, data.at("cases").size());
+}
+
+TEST(JinjaSyntax, ErrorsNameLineAndColumn) {
+  struct Case {
+    const char* source;
+    int line;
+    int column;
+  };
+  const Case cases[] = {
+      {"hello\n{{ 1 + }}", 2, 8},              // missing operand: points at '}}'
+      {"{% if x %}\nno end", 1, 1},            // unclosed block: points at its opening tag
+      {"a\n  {% frobnicate %}", 2, 3},         // unknown statement
+      {"{{ 'unterminated }}", 1, 4},           // string never closed
+      {"x\ny\n{{ a ! b }}", 3, 6},             // stray character
+      {"{% for x in y %}{% endif %}", 1, 17},  // wrong end tag: reported where the loop is open
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.source);
+    try {
+      Template parsed(c.source);
+      ADD_FAILURE() << "parsed without error";
+    } catch (const TemplateError& error) {
+      EXPECT_EQ(error.kind(), TemplateError::Kind::syntax);
+      EXPECT_EQ(error.pos().line, c.line) << error.what();
+      EXPECT_EQ(error.pos().column, c.column) << error.what();
+      EXPECT_NE(std::string(error.what()).find("line " + std::to_string(c.line)),
+                std::string::npos);
+    }
+  }
+}
+
+TEST(JinjaErrors, RuntimeErrorsNameTheirLine) {
+  try {
+    render("line one\n{{ 'a' + 1 }}");
+    ADD_FAILURE() << "rendered without error";
+  } catch (const TemplateError& error) {
+    EXPECT_EQ(error.kind(), TemplateError::Kind::runtime);
+    EXPECT_EQ(error.pos().line, 2);
+    EXPECT_NE(std::string(error.what()).find("can only concatenate str"), std::string::npos);
+  }
+}
+
+TEST(JinjaErrors, UsingAnUndefinedValueFailsLikeJinja2) {
+  // Printing or testing an undefined value is fine; operating on it is an error.
+  EXPECT_EQ(render("[{{ nope }}]{{ nope is defined }}"), "[]False");
+  EXPECT_THROW(render("{{ nope + 1 }}"), TemplateError);
+  EXPECT_THROW(render("{{ nope.attribute }}"), TemplateError);
+  EXPECT_THROW(render("{{ nope | tojson }}"), TemplateError);
+  try {
+    render("{{ nope.x }}");
+  } catch (const TemplateError& error) {
+    EXPECT_NE(std::string(error.what()).find("'nope' is undefined"), std::string::npos);
+  }
+}
+
+TEST(JinjaErrors, RaiseExceptionGivesExactlyTheMessage) {
+  try {
+    render("text {{ raise_exception('Roles must alternate') }}");
+    ADD_FAILURE() << "rendered without error";
+  } catch (const TemplateError& error) {
+    EXPECT_EQ(error.kind(), TemplateError::Kind::raised);
+    EXPECT_STREQ(error.what(), "Roles must alternate");
+  }
+}
+
+TEST(JinjaSandbox, LoopIterationsAreBounded) {
+  RenderOptions options;
+  options.limits.max_loop_iterations = 1000;
+  EXPECT_NO_THROW(render("{% for i in range(400) %}{% endfor %}", Dict(), options));
+  EXPECT_THROW(render("{% for i in range(100) %}{% for j in range(100) %}{% endfor %}{% endfor %}",
+                      Dict(), options),
+               TemplateError);
+  EXPECT_THROW(render("{{ range(1000000) | length }}"), TemplateError);  // Jinja2's MAX_RANGE
+}
+
+TEST(JinjaSandbox, OutputSizeIsBounded) {
+  RenderOptions options;
+  options.limits.max_output_bytes = 1000;
+  EXPECT_NO_THROW(render("{{ 'x' * 900 }}", Dict(), options));
+  EXPECT_THROW(render("{% for i in range(100) %}{{ 'x' * 20 }}{% endfor %}", Dict(), options),
+               TemplateError);
+}
+
+TEST(JinjaSandbox, RecursionIsBounded) {
+  EXPECT_THROW(render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"), TemplateError);
+  std::string deep(5000, '(');
+  EXPECT_THROW(Template("{{ " + deep + " }}"), TemplateError);
+}
+
+TEST(JinjaSandbox, NoFileAccessAndNoMutation) {
+  EXPECT_THROW(Template("{% include 'other.jinja' %}"), TemplateError);
+  EXPECT_THROW(Template("{% import 'macros.jinja' as m %}"), TemplateError);
+  EXPECT_THROW(render("{% set l = [1] %}{{ l.append(2) }}"), TemplateError);
+  EXPECT_THROW(render("{% set d = {} %}{{ d.update({'a': 1}) }}"), TemplateError);
+}
+
+TEST(ChatTemplateFallback, RendersChatMl) {
+  auto fallback = weft::chat::ChatTemplate::fallback();
+  weft::chat::ChatRenderInput input;
+  input.messages =
+      ordered_json::parse(R"([{"role":"system","content":"S"},{"role":"user","content":"U"}])");
+  // ChatML as documented by its authors: <|im_start|>ROLE\nCONTENT<|im_end|>\n per turn.
+  EXPECT_EQ(
+      fallback.render(input),
+      "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+  input.add_generation_prompt = false;
+  EXPECT_EQ(fallback.render(input),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n");
+}
+
+TEST(ChatTemplateInput, RejectsMalformedRequests) {
+  auto fallback = weft::chat::ChatTemplate::fallback();
+  weft::chat::ChatRenderInput input;
+  input.messages = ordered_json::object();
+  EXPECT_THROW(fallback.render(input), weft::Error);
+  input.messages = ordered_json::array();
+  input.extra_context = ordered_json::array();
+  EXPECT_THROW(fallback.render(input), weft::Error);
+}
+
+}  // namespace
