@@ -28,7 +28,9 @@ PagePool::PagePool(const PagePoolConfig& config) : config_(config) {
     free_list_.push_back(static_cast<PageId>(page));
 }
 
-PageId PagePool::acquire() {
+PageId PagePool::acquire(Holder holder) {
+  while (free_list_.empty() && reclaimer_ && reclaimer_()) {
+  }
   if (free_list_.empty()) {
     throw Error(ErrorCode::queue_full,
                 "KV page pool exhausted: all " + std::to_string(config_.max_pages) + " pages of " +
@@ -40,6 +42,7 @@ PageId PagePool::acquire() {
   if (!memory) memory.reset(new std::byte[page_bytes_]);
   ref_counts_[page] = 1;
   ++in_use_;
+  ++references_[static_cast<size_t>(holder)];
   return page;
 }
 
@@ -49,13 +52,15 @@ void PagePool::check_page(PageId page) const {
   }
 }
 
-void PagePool::retain(PageId page) {
+void PagePool::retain(PageId page, Holder holder) {
   check_page(page);
   ++ref_counts_[page];
+  ++references_[static_cast<size_t>(holder)];
 }
 
-void PagePool::release(PageId page) {
+void PagePool::release(PageId page, Holder holder) {
   check_page(page);
+  --references_[static_cast<size_t>(holder)];
   if (--ref_counts_[page] == 0) {
     free_list_.push_back(page);
     --in_use_;
@@ -64,6 +69,35 @@ void PagePool::release(PageId page) {
 
 uint32_t PagePool::ref_count(PageId page) const {
   return page < ref_counts_.size() ? ref_counts_[page] : 0;
+}
+
+void PagePool::move_references(Holder from, Holder to, int64_t count) {
+  references_[static_cast<size_t>(from)] -= count;
+  references_[static_cast<size_t>(to)] += count;
+}
+
+PoolUsage PagePool::usage() const {
+  return {.pages_in_use = in_use_,
+          .capacity = config_.max_pages,
+          .sequence_references = references_[static_cast<size_t>(Holder::sequence)],
+          .snapshot_references = references_[static_cast<size_t>(Holder::snapshot)],
+          .prefix_cache_references = references_[static_cast<size_t>(Holder::prefix_cache)]};
+}
+
+void PagePool::copy_slots(PageId from, PageId to, int64_t slots) {
+  check_page(from);
+  check_page(to);
+  if (ref_counts_[to] != 1) {
+    throw Error(ErrorCode::internal,
+                "KV page " + std::to_string(to) + " is shared and cannot be written");
+  }
+  const auto bytes = static_cast<size_t>(slots) * slot_bytes_;
+  for (int64_t layer = 0; layer < config_.n_layers; ++layer) {
+    for (bool value : {false, true}) {
+      std::memcpy(const_cast<std::byte*>(slot_data(to, layer, value, 0)),
+                  slot_data(from, layer, value, 0), bytes);
+    }
+  }
 }
 
 uint64_t PagePool::allocated_bytes() const {

@@ -8,8 +8,10 @@
 // one slot is kv_dim values in the pool's element type (F16 by default, or F32).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -18,6 +20,25 @@
 namespace weft::kv {
 
 using PageId = uint32_t;
+
+// Who holds a page reference, for accounting only: a page may be held by several holders
+// of different kinds at once (a live sequence and the prefix cache, say).
+enum class Holder : uint8_t { sequence, snapshot, prefix_cache };
+inline constexpr size_t kHolderKinds = 3;
+
+// What the pool's pages are used by. `references` counts references, not distinct pages:
+// a page shared by two sequences counts twice under `sequence` and once in pages_in_use.
+struct PoolUsage {
+  int64_t pages_in_use = 0;
+  int64_t capacity = 0;
+  int64_t sequence_references = 0;
+  int64_t snapshot_references = 0;
+  int64_t prefix_cache_references = 0;
+  bool idle() const {
+    return pages_in_use == 0 && sequence_references == 0 && snapshot_references == 0 &&
+           prefix_cache_references == 0;
+  }
+};
 
 struct PagePoolConfig {
   int64_t n_layers = 0;
@@ -35,14 +56,29 @@ class PagePool {
   PagePool(const PagePool&) = delete;
   PagePool& operator=(const PagePool&) = delete;
 
-  // A page with reference count 1; throws weft::Error when all max_pages are in use.
-  PageId acquire();
-  void retain(PageId page);
+  // A page with reference count 1. When no page is free the reclaimer (if any) is asked to
+  // let go of cached pages first; throws weft::Error when all max_pages stay in use.
+  PageId acquire(Holder holder = Holder::sequence);
+  void retain(PageId page, Holder holder = Holder::sequence);
   // Drops one reference; the page is free again when none are left.
-  void release(PageId page);
+  void release(PageId page, Holder holder = Holder::sequence);
   uint32_t ref_count(PageId page) const;
+  // Re-labels `count` references from one holder kind to another (a snapshot taken out of
+  // the store becomes a live sequence without touching its pages).
+  void move_references(Holder from, Holder to, int64_t count);
+
+  // Called when the pool is empty; returns false when it has nothing more to free. The
+  // prefix index installs itself here so cached pages give way to live requests.
+  using Reclaimer = std::function<bool()>;
+  void set_reclaimer(Reclaimer reclaimer) { reclaimer_ = std::move(reclaimer); }
+
+  // Copies the first `slots` slots (keys and values of every layer) of one page to another;
+  // `to` must be held by exactly one owner.
+  void copy_slots(PageId from, PageId to, int64_t slots);
 
   int64_t pages_in_use() const { return in_use_; }
+  int64_t free_pages() const { return config_.max_pages - in_use_; }
+  PoolUsage usage() const;
   int64_t capacity() const { return config_.max_pages; }
   int64_t page_tokens() const { return config_.page_tokens; }
   int64_t kv_dim() const { return config_.kv_dim; }
@@ -72,6 +108,8 @@ class PagePool {
   std::vector<uint32_t> ref_counts_;
   std::vector<PageId> free_list_;
   int64_t in_use_ = 0;
+  std::array<int64_t, kHolderKinds> references_{};
+  Reclaimer reclaimer_;
 };
 
 }  // namespace weft::kv

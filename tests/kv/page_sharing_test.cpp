@@ -1,0 +1,139 @@
+// Page sharing without a model: tail-page copies, accounting by holder, the reclaimer hook,
+// and the prefix index's chain matching. Pages are filled by bookkeeping (reserve and
+// set_length) where their contents do not matter.
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "kv/kv_sequence.hpp"
+#include "kv/page_pool.hpp"
+#include "kv/prefix_index.hpp"
+#include "kv/snapshot_store.hpp"
+#include "weft/error.hpp"
+
+namespace weft::kv {
+namespace {
+
+constexpr int64_t kLayers = 2;
+constexpr int64_t kDim = 6;
+constexpr int64_t kPageTokens = 4;
+
+PagePool make_pool(int64_t pages) {
+  return PagePool({.n_layers = kLayers,
+                   .kv_dim = kDim,
+                   .page_tokens = kPageTokens,
+                   .type = tensor::ElementType::F32,
+                   .max_pages = pages});
+}
+
+TEST(PageSharing, ForkCopiesTheTailSlotsOfEveryLayer) {
+  auto pool = make_pool(4);
+  KvSequence sequence(pool);
+  sequence.reserve(6);  // one full page and two slots of the next
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> keys(kLayers * 6 * kDim), values(kLayers * 6 * kDim);
+  for (auto& v : keys) v = normal(rng);
+  for (auto& v : values) v = normal(rng);
+  for (int64_t layer = 0; layer < kLayers; ++layer) {
+    for (int64_t slot = 0; slot < 6; ++slot) {
+      const auto at = static_cast<size_t>((layer * 6 + slot) * kDim);
+      pool.store(sequence.page_of(slot), layer, sequence.slot_in_page(slot), keys.data() + at,
+                 values.data() + at);
+    }
+  }
+  sequence.set_length(6);
+  const auto forked = sequence.fork();
+  EXPECT_EQ(forked.pages()[0], sequence.pages()[0]);
+  EXPECT_NE(forked.pages()[1], sequence.pages()[1]);
+  for (int64_t layer = 0; layer < kLayers; ++layer) {
+    for (int64_t slot = 0; slot < 6; ++slot) {
+      const auto at = static_cast<size_t>((layer * 6 + slot) * kDim);
+      std::vector<float> key(kDim), value(kDim);
+      pool.load_key(forked.page_of(slot), layer, forked.slot_in_page(slot), 0, kDim, key.data());
+      pool.load_value(forked.page_of(slot), layer, forked.slot_in_page(slot), 0, kDim,
+                      value.data());
+      EXPECT_EQ(key, std::vector<float>(keys.begin() + at, keys.begin() + at + kDim));
+      EXPECT_EQ(value, std::vector<float>(values.begin() + at, values.begin() + at + kDim));
+    }
+  }
+}
+
+TEST(PageSharing, AccountsReferencesByHolder) {
+  auto pool = make_pool(8);
+  {
+    KvSequence sequence(pool);
+    sequence.reserve(9);
+    sequence.set_length(9);  // 3 pages, the last partly filled
+    SnapshotStore store(pool);
+    store.save("a", sequence);
+    auto usage = pool.usage();
+    EXPECT_EQ(usage.pages_in_use, 4);  // 3 + the snapshot's copy of the tail
+    EXPECT_EQ(usage.sequence_references, 3);
+    EXPECT_EQ(usage.snapshot_references, 3);
+    auto taken = store.take("a");
+    usage = pool.usage();
+    EXPECT_EQ(usage.sequence_references, 6);
+    EXPECT_EQ(usage.snapshot_references, 0);
+    EXPECT_EQ(usage.pages_in_use, 4);
+  }
+  EXPECT_TRUE(pool.usage().idle());
+}
+
+TEST(PageSharing, ThePoolAsksItsReclaimerBeforeFailing) {
+  auto pool = make_pool(2);
+  std::vector<PageId> held = {pool.acquire(), pool.acquire()};
+  int calls = 0;
+  pool.set_reclaimer([&] {
+    ++calls;
+    if (held.empty()) return false;
+    pool.release(held.back());
+    held.pop_back();
+    return true;
+  });
+  const PageId page = pool.acquire();
+  EXPECT_EQ(calls, 1);
+  const PageId second = pool.acquire();
+  EXPECT_EQ(calls, 2);
+  try {
+    pool.acquire();
+    FAIL() << "a full pool handed out a page";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::queue_full);
+  }
+  pool.set_reclaimer(nullptr);
+  pool.release(page);
+  pool.release(second);
+  EXPECT_TRUE(pool.usage().idle());
+}
+
+TEST(PageSharing, PrefixMatchesFollowTheWholeChain) {
+  auto pool = make_pool(8);
+  PrefixIndex index(pool);
+  std::vector<int32_t> tokens(10);
+  std::iota(tokens.begin(), tokens.end(), 100);
+  {
+    KvSequence sequence(pool);
+    sequence.reserve(10);
+    sequence.set_length(10);
+    EXPECT_EQ(index.publish(sequence, tokens), 2u);  // the third page is not full
+    EXPECT_EQ(index.evictable_pages(), 0u);          // the sequence still holds them
+  }
+  EXPECT_EQ(index.evictable_pages(), 2u);
+  EXPECT_EQ(index.match(tokens).length, 8);
+  auto first_page_only = tokens;
+  first_page_only[5] = 0;
+  EXPECT_EQ(index.match(first_page_only).length, 4);
+  // The same second page after a different first page is another key.
+  auto other_start = tokens;
+  other_start[0] = 0;
+  EXPECT_EQ(index.match(other_start).length, 0);
+  EXPECT_EQ(index.match(std::span<const int32_t>(tokens.data(), 7)).length, 4);
+  index.clear();
+  EXPECT_TRUE(pool.usage().idle());
+}
+
+}  // namespace
+}  // namespace weft::kv
