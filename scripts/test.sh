@@ -18,8 +18,8 @@ cmake --build build-asan -j "$jobs"
 # The daemon's end-to-end tests against the sanitized `weft` binary.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -R '^(ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
 
-# Optional (WEFT_TSAN=1): the server's unit and end-to-end tests under ThreadSanitizer.
-if [ "${WEFT_TSAN:-0}" = "1" ]; then
+# The server's unit and end-to-end tests under ThreadSanitizer (WEFT_TSAN=0 skips them).
+if [ "${WEFT_TSAN:-1}" = "1" ]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON \
     -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests
