@@ -18,6 +18,8 @@ class FastKernels final : public ReferenceKernels {
   std::string_view name() const override { return "fast"; }
   void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
               ThreadPool& pool) const override;
+  float dot(const float* a, const float* b, int64_t n) const override;
+  void axpy(float a, const float* x, float* y, int64_t n) const override;
 };
 
 // True when this CPU runs the AVX2 paths (AVX2, FMA and F16C all present).

@@ -152,6 +152,25 @@ TEST_P(FastMatmul, RowResultsIndependentOfBatchAndThreads) {
   }
 }
 
+TEST(FastVectorOps, DotAndAxpyMatchDoublePrecisionOnAwkwardLengths) {
+  const Kernels& fast = kernels_for(KernelChoice::fast);
+  for (int64_t n : {1, 7, 8, 17, 64, 131}) {
+    const auto a = random_values(static_cast<size_t>(n), 41, 1.0f);
+    const auto b = random_values(static_cast<size_t>(n), 42, 1.0f);
+    double exact = 0;
+    double magnitude = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      exact += static_cast<double>(a[i]) * b[i];
+      magnitude += std::fabs(static_cast<double>(a[i]) * b[i]);
+    }
+    EXPECT_NEAR(fast.dot(a.data(), b.data(), n), exact, 1e-6 * magnitude) << "n " << n;
+    std::vector<float> y = b;
+    fast.axpy(0.75f, a.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_NEAR(y[i], 0.75 * a[i] + b[i], 1e-6 * (std::fabs(a[i]) + std::fabs(b[i])));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Types, FastMatmul,
     ::testing::Values(Case{ElementType::Q8_0, 32 * 7}, Case{ElementType::Q4_0, 32 * 9},
