@@ -44,7 +44,8 @@ void register_all() {
   for (auto type : {ElementType::F32, ElementType::F16, ElementType::Q8_0, ElementType::Q4_0,
                     ElementType::Q4_K, ElementType::Q6_K}) {
     for (auto choice :
-         {weft::tensor::KernelChoice::reference, weft::tensor::KernelChoice::rounded_activations}) {
+         {weft::tensor::KernelChoice::reference, weft::tensor::KernelChoice::rounded_activations,
+          weft::tensor::KernelChoice::fast}) {
       const std::string name = "matmul/" + std::string(weft::tensor::traits_of(type).name) + "/" +
                                std::string(weft::tensor::to_string(choice));
       benchmark::RegisterBenchmark(name.c_str(), matmul, type, choice)

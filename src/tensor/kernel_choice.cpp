@@ -1,3 +1,4 @@
+#include "tensor/fast_kernels.hpp"
 #include "tensor/reference_kernels.hpp"
 
 namespace weft::tensor {
@@ -9,11 +10,13 @@ const Kernels& reference_kernels() {
 
 const Kernels& kernels_for(KernelChoice choice) {
   static const RoundedActivationKernels rounded;
+  static const FastKernels fast;
   switch (choice) {
     case KernelChoice::rounded_activations:
       return rounded;
-    case KernelChoice::reference:
     case KernelChoice::fast:
+      return fast;
+    case KernelChoice::reference:
       break;
   }
   return reference_kernels();

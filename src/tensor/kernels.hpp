@@ -74,7 +74,7 @@ ElementType activation_partner(ElementType storage);
 
 enum class KernelChoice {
   reference,  // plain scalar code, float32 activations: the yardstick
-  fast,       // the best this machine supports (the reference until tuned kernels exist)
+  fast,       // the best this machine supports: AVX2 products (see fast_kernels.hpp)
   // The reference kernels with activations rounded to each format's partner type first,
   // as GGML's CPU backend (llama.cpp) does: reproduces llama.cpp's numbers, and is the
   // yardstick for fast kernels that quantise activations.

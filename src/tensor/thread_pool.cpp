@@ -3,6 +3,21 @@
 #include <algorithm>
 
 namespace weft::tensor {
+namespace {
+
+// About 20-100 µs of spinning: longer than the gap between two matrix products of a
+// decode step, far shorter than the time between tokens of an idle server.
+constexpr int kSpinIterations = 1 << 12;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -15,7 +30,7 @@ ThreadPool::ThreadPool(unsigned threads) {
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
-    stopping_ = true;
+    stopping_.store(true);
   }
   work_ready_.notify_all();
   for (auto& thread : workers_) thread.join();
@@ -34,33 +49,46 @@ void ThreadPool::parallel_for(int64_t count, const RangeBody& body) {
     body(0, count, 0);
     return;
   }
+  body_ = &body;
+  count_ = count;
+  pending_.store(static_cast<unsigned>(workers_.size()), std::memory_order_relaxed);
   {
+    // Under the lock so that a worker about to sleep cannot miss the new generation.
     std::lock_guard lock(mutex_);
-    body_ = &body;
-    count_ = count;
-    pending_ = static_cast<unsigned>(workers_.size());
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
-  work_ready_.notify_all();
+  work_ready_.notify_all();  // no system call when every worker is spinning
   run_share(0);
+  for (int spin = 0; spin < kSpinIterations; ++spin) {
+    if (pending_.load(std::memory_order_acquire) == 0) return;
+    cpu_relax();
+  }
   std::unique_lock lock(mutex_);
-  work_done_.wait(lock, [this] { return pending_ == 0; });
-  body_ = nullptr;
+  work_done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+}
+
+bool ThreadPool::wait_for_work(uint64_t seen) {
+  for (int spin = 0; spin < kSpinIterations; ++spin) {
+    if (stopping_.load(std::memory_order_relaxed)) return false;
+    if (generation_.load(std::memory_order_acquire) != seen) return true;
+    cpu_relax();
+  }
+  std::unique_lock lock(mutex_);
+  work_ready_.wait(lock, [&] {
+    return stopping_.load() || generation_.load(std::memory_order_acquire) != seen;
+  });
+  return !stopping_.load();
 }
 
 void ThreadPool::worker_loop(unsigned worker) {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-    }
+    if (!wait_for_work(seen)) return;
+    seen = generation_.load(std::memory_order_acquire);
     run_share(worker);
-    {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard lock(mutex_);
-      if (--pending_ == 0) work_done_.notify_one();
+      work_done_.notify_one();
     }
   }
 }

@@ -1,0 +1,39 @@
+#include "tensor/fast_kernels.hpp"
+
+#include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/fast_vector_avx2.hpp"
+
+namespace weft::tensor {
+
+bool cpu_has_avx2_fma_f16c() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                                __builtin_cpu_supports("f16c");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+void FastKernels::matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                         ThreadPool& pool) const {
+  if (cpu_has_avx2_fma_f16c() && avx2_matmul_supports(w.type)) {
+    avx2_matmul(w, x, n_rows, out, pool);
+    return;
+  }
+  ReferenceKernels::matmul(w, x, n_rows, out, pool);
+}
+
+float FastKernels::dot(const float* a, const float* b, int64_t n) const {
+  return cpu_has_avx2_fma_f16c() ? avx2_dot(a, b, n) : ReferenceKernels::dot(a, b, n);
+}
+
+void FastKernels::axpy(float a, const float* x, float* y, int64_t n) const {
+  if (cpu_has_avx2_fma_f16c()) {
+    avx2_axpy(a, x, y, n);
+    return;
+  }
+  ReferenceKernels::axpy(a, x, y, n);
+}
+
+}  // namespace weft::tensor

@@ -1,0 +1,28 @@
+// Kernels tuned for x86-64 with AVX2, FMA and F16C, chosen at run time: on other machines
+// they fall back to the reference code, so the build never needs -march flags.
+//
+// Matrix products with quantised weights round each activation row once per product to
+// the weight format's partner type (Q8_0 for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K) exactly as the
+// rounded-activations kernels do, then run integer dot products per block. Their results
+// therefore equal rounded-activations' up to float32 summation order; against the reference
+// they differ by at most Σ|w|·(activation step)/2 per output (see docs/performance.md).
+// F16 and F32 weights are multiplied with float32 activations.
+#pragma once
+
+#include "tensor/reference_kernels.hpp"
+
+namespace weft::tensor {
+
+class FastKernels final : public ReferenceKernels {
+ public:
+  std::string_view name() const override { return "fast"; }
+  void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+              ThreadPool& pool) const override;
+  float dot(const float* a, const float* b, int64_t n) const override;
+  void axpy(float a, const float* x, float* y, int64_t n) const override;
+};
+
+// True when this CPU runs the AVX2 paths (AVX2, FMA and F16C all present).
+bool cpu_has_avx2_fma_f16c();
+
+}  // namespace weft::tensor

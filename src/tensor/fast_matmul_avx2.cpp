@@ -1,0 +1,383 @@
+// AVX2 matrix products. Activation rows are rounded once per product to the weight type's
+// partner blocks (the same values rounded-activations produces), then each weight row is
+// read once per group of up to four activation rows: a weight block is unpacked into int8
+// once and multiplied with every row of the group (maddubs/madd), which is what makes
+// prompt processing cheaper per token than decoding.
+#include "tensor/fast_matmul_avx2.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "tensor/half.hpp"
+#include "tensor/quant_blocks.hpp"
+#include "tensor/quant_reference.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace weft::tensor {
+namespace {
+
+constexpr int kMaxGroup = 4;      // activation rows sharing one read of a weight row
+constexpr int64_t kRowTile = 16;  // weight rows kept hot while a group walks over them
+
+// An activation block for Q4_0/Q8_0 products: the scale is the half-precision-rounded
+// amax/127 that rounded-activations uses, kept as float.
+struct ActivationQ8 {
+  float d;
+  int8_t qs[kBlock32];
+};
+
+// Same rounding as rounded-activations' Q8 blocks: scale 127/amax, nearest-even.
+void quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n) {
+  for (int64_t b = 0; b < n / kBlock32; ++b) {
+    const float* v = x + b * kBlock32;
+    float amax = 0;
+    for (int i = 0; i < kBlock32; ++i) amax = std::max(amax, std::fabs(v[i]));
+    const float inverse = amax != 0 ? 127.0f / amax : 0.0f;
+    blocks[b].d = fp16_to_fp32(fp32_to_fp16(amax / 127.0f));
+    for (int i = 0; i < kBlock32; ++i)
+      blocks[b].qs[i] = static_cast<int8_t>(std::nearbyint(v[i] * inverse));
+  }
+}
+
+WEFT_AVX2 inline float horizontal_sum(__m256 v) {
+  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  return _mm_cvtss_f32(sum);
+}
+
+WEFT_AVX2 inline float half_to_float(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+
+// Σ a·b over 32 signed int8 pairs, as eight int32 partial sums. maddubs needs an unsigned
+// first operand, so the sign of `a` moves onto `b` (b is never -128, so negating is safe).
+WEFT_AVX2 inline __m256i signed_dot_i32(__m256i a, __m256i b) {
+  const __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+  return _mm256_madd_epi16(products, _mm256_set1_epi16(1));
+}
+
+WEFT_AVX2 inline __m256i unpack_q4_0(const uint8_t* qs) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+  return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
+}
+
+template <typename WeightBlock, int Group>
+WEFT_AVX2 void dot_q8_family(const std::byte* weight_row, const std::byte* const* act_rows,
+                             int64_t cols, float* results) {
+  const auto* w = reinterpret_cast<const WeightBlock*>(weight_row);
+  const ActivationQ8* x[Group];
+  for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const ActivationQ8*>(act_rows[k]);
+  __m256 acc[Group];
+  for (int k = 0; k < Group; ++k) acc[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < cols / kBlock32; ++b) {
+    __m256i q;
+    if constexpr (std::is_same_v<WeightBlock, BlockQ4_0>) {
+      q = unpack_q4_0(w[b].qs);
+    } else {
+      q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[b].qs));
+    }
+    const float dw = half_to_float(w[b].d);
+    for (int k = 0; k < Group; ++k) {
+      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[k][b].qs));
+      const __m256 dot = _mm256_cvtepi32_ps(signed_dot_i32(q, y));
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x[k][b].d), dot, acc[k]);
+    }
+  }
+  for (int k = 0; k < Group; ++k) results[k] = horizontal_sum(acc[k]);
+}
+
+template <int Group>
+WEFT_AVX2 void dot_q4_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
+                        float* results) {
+  const auto* w = reinterpret_cast<const BlockQ4_K*>(weight_row);
+  const BlockQ8_K* x[Group];
+  for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
+  __m256 acc[Group];
+  float min_total[Group] = {};
+  for (int k = 0; k < Group; ++k) acc[k] = _mm256_setzero_ps();
+  const __m256i low_mask = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
+    const BlockQ4_K& block = w[b];
+    ScaleMin sm[8];
+    for (int j = 0; j < 8; ++j) sm[j] = k4_scale_min(block.scales, j);
+    __m256i sums[Group];
+    for (int k = 0; k < Group; ++k) sums[k] = _mm256_setzero_si256();
+    for (int pair = 0; pair < 4; ++pair) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs + 32 * pair));
+      const __m256i low = _mm256_and_si256(q, low_mask);
+      const __m256i high = _mm256_and_si256(_mm256_srli_epi16(q, 4), low_mask);
+      const __m256i scale_low = _mm256_set1_epi16(sm[2 * pair].scale);
+      const __m256i scale_high = _mm256_set1_epi16(sm[2 * pair + 1].scale);
+      for (int k = 0; k < Group; ++k) {
+        const auto* y = reinterpret_cast<const __m256i*>(x[k][b].qs + 64 * pair);
+        const __m256i p_low =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(low, _mm256_loadu_si256(y)), scale_low);
+        const __m256i p_high =
+            _mm256_madd_epi16(_mm256_maddubs_epi16(high, _mm256_loadu_si256(y + 1)), scale_high);
+        sums[k] = _mm256_add_epi32(sums[k], _mm256_add_epi32(p_low, p_high));
+      }
+    }
+    const float d = half_to_float(block.d);
+    const float dmin = half_to_float(block.dmin);
+    for (int k = 0; k < Group; ++k) {
+      int mins = 0;
+      for (int j = 0; j < 8; ++j)
+        mins += sm[j].min * (x[k][b].bsums[2 * j] + x[k][b].bsums[2 * j + 1]);
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k][b].d), _mm256_cvtepi32_ps(sums[k]), acc[k]);
+      min_total[k] += dmin * x[k][b].d * static_cast<float>(mins);
+    }
+  }
+  for (int k = 0; k < Group; ++k) results[k] = horizontal_sum(acc[k]) - min_total[k];
+}
+
+WEFT_AVX2 inline __m256i two_scales(int8_t first, int8_t second) {
+  return _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first));
+}
+
+// Bits shift, shift+1 of every byte of `hb`, moved to bits 4-5 (the top of a 6-bit code).
+WEFT_AVX2 inline __m256i q6_high_bits(__m256i hb, int shift) {
+  const __m256i moved = _mm256_srl_epi16(hb, _mm_cvtsi32_si128(shift));
+  return _mm256_slli_epi16(_mm256_and_si256(moved, _mm256_set1_epi8(0x03)), 4);
+}
+
+// Q6_K values are stored as unsigned 0..63 with an offset of 32: the products use the
+// unsigned codes and the offset is taken out through the activation's 16-value sums.
+template <int Group>
+WEFT_AVX2 void dot_q6_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
+                        float* results) {
+  const auto* w = reinterpret_cast<const BlockQ6_K*>(weight_row);
+  const BlockQ8_K* x[Group];
+  for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
+  __m256 acc[Group];
+  float offset_total[Group] = {};
+  for (int k = 0; k < Group; ++k) acc[k] = _mm256_setzero_ps();
+  const __m256i low_mask = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
+    const BlockQ6_K& block = w[b];
+    __m256i sums[Group];
+    for (int k = 0; k < Group; ++k) sums[k] = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half) {
+      const auto* ql = reinterpret_cast<const __m256i*>(block.ql + 64 * half);
+      const __m256i l0 = _mm256_loadu_si256(ql);
+      const __m256i l1 = _mm256_loadu_si256(ql + 1);
+      const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qh + 32 * half));
+      const __m256i q[4] = {_mm256_or_si256(_mm256_and_si256(l0, low_mask), q6_high_bits(hb, 0)),
+                            _mm256_or_si256(_mm256_and_si256(l1, low_mask), q6_high_bits(hb, 2)),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low_mask),
+                                            q6_high_bits(hb, 4)),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low_mask),
+                                            q6_high_bits(hb, 6))};
+      const int8_t* sc = block.scales + 8 * half;
+      const __m256i scales[4] = {two_scales(sc[0], sc[1]), two_scales(sc[2], sc[3]),
+                                 two_scales(sc[4], sc[5]), two_scales(sc[6], sc[7])};
+      for (int k = 0; k < Group; ++k) {
+        const auto* y = reinterpret_cast<const __m256i*>(x[k][b].qs + 128 * half);
+        for (int part = 0; part < 4; ++part) {
+          const __m256i products = _mm256_maddubs_epi16(q[part], _mm256_loadu_si256(y + part));
+          sums[k] = _mm256_add_epi32(sums[k], _mm256_madd_epi16(products, scales[part]));
+        }
+      }
+    }
+    const float d = half_to_float(block.d);
+    for (int k = 0; k < Group; ++k) {
+      int offset = 0;
+      for (int j = 0; j < 16; ++j) offset += block.scales[j] * x[k][b].bsums[j];
+      const float dd = d * x[k][b].d;
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(dd), _mm256_cvtepi32_ps(sums[k]), acc[k]);
+      offset_total[k] += dd * static_cast<float>(32 * offset);
+    }
+  }
+  for (int k = 0; k < Group; ++k) results[k] = horizontal_sum(acc[k]) - offset_total[k];
+}
+
+template <bool Half>
+WEFT_AVX2 inline __m256 load_weights(const void* row, int64_t i) {
+  if constexpr (Half) {
+    return _mm256_cvtph_ps(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(row) + i)));
+  } else {
+    return _mm256_loadu_ps(static_cast<const float*>(row) + i);
+  }
+}
+
+// F16 (widened with F16C) or F32 weights times float32 activations.
+template <bool Half, int Group>
+WEFT_AVX2 void dot_float(const std::byte* weight_row, const std::byte* const* act_rows,
+                         int64_t cols, float* results) {
+  const float* x[Group];
+  for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const float*>(act_rows[k]);
+  __m256 acc[Group][2];
+  for (int k = 0; k < Group; ++k) acc[k][0] = acc[k][1] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= cols; i += 16) {
+    const __m256 w0 = load_weights<Half>(weight_row, i);
+    const __m256 w1 = load_weights<Half>(weight_row, i + 8);
+    for (int k = 0; k < Group; ++k) {
+      acc[k][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[k] + i), acc[k][0]);
+      acc[k][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[k] + i + 8), acc[k][1]);
+    }
+  }
+  for (int k = 0; k < Group; ++k) {
+    float sum = horizontal_sum(_mm256_add_ps(acc[k][0], acc[k][1]));
+    for (int64_t j = i; j < cols; ++j) {
+      const float wj = Half ? fp16_to_fp32(reinterpret_cast<const uint16_t*>(weight_row)[j])
+                            : reinterpret_cast<const float*>(weight_row)[j];
+      sum += wj * x[k][j];
+    }
+    results[k] = sum;
+  }
+}
+
+using GroupDot = void (*)(const std::byte*, const std::byte* const*, int64_t, float*);
+
+struct Plan {
+  std::array<GroupDot, kMaxGroup> dots{};  // dots[g - 1] handles g activation rows
+  uint64_t act_row_bytes = 0;              // 0: activations are used as float32 in place
+  ElementType partner = ElementType::F32;
+};
+
+template <template <int> class Dot>
+constexpr std::array<GroupDot, kMaxGroup> dots_of() {
+  return {&Dot<1>::run, &Dot<2>::run, &Dot<3>::run, &Dot<4>::run};
+}
+template <typename Block>
+struct Q8Family {
+  template <int G>
+  struct Dot {
+    static void run(const std::byte* w, const std::byte* const* x, int64_t n, float* r) {
+      dot_q8_family<Block, G>(w, x, n, r);
+    }
+  };
+};
+template <int G>
+struct Q4KDot {
+  static void run(const std::byte* w, const std::byte* const* x, int64_t n, float* r) {
+    dot_q4_k<G>(w, x, n, r);
+  }
+};
+template <int G>
+struct Q6KDot {
+  static void run(const std::byte* w, const std::byte* const* x, int64_t n, float* r) {
+    dot_q6_k<G>(w, x, n, r);
+  }
+};
+template <bool Half>
+struct FloatFamily {
+  template <int G>
+  struct Dot {
+    static void run(const std::byte* w, const std::byte* const* x, int64_t n, float* r) {
+      dot_float<Half, G>(w, x, n, r);
+    }
+  };
+};
+
+Plan plan_for(ElementType type, int64_t cols) {
+  const auto q8_bytes = static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8);
+  const auto q8k_bytes = static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
+  switch (type) {
+    case ElementType::Q8_0:
+      return {dots_of<Q8Family<BlockQ8_0>::Dot>(), q8_bytes, ElementType::Q8_0};
+    case ElementType::Q4_0:
+      return {dots_of<Q8Family<BlockQ4_0>::Dot>(), q8_bytes, ElementType::Q8_0};
+    case ElementType::Q4_K:
+      return {dots_of<Q4KDot>(), q8k_bytes, ElementType::Q8_K};
+    case ElementType::Q6_K:
+      return {dots_of<Q6KDot>(), q8k_bytes, ElementType::Q8_K};
+    case ElementType::F16:
+      return {dots_of<FloatFamily<true>::Dot>(), 0, ElementType::F32};
+    default:
+      return {dots_of<FloatFamily<false>::Dot>(), 0, ElementType::F32};
+  }
+}
+
+// Rounded activations live for one product; a per-thread buffer that only ever grows keeps
+// allocation off the decode path.
+std::vector<std::byte>& activation_buffer() {
+  thread_local std::vector<std::byte> buffer;
+  return buffer;
+}
+
+}  // namespace
+
+bool avx2_matmul_supports(ElementType type) {
+  switch (type) {
+    case ElementType::Q8_0:
+    case ElementType::Q4_0:
+    case ElementType::Q4_K:
+    case ElementType::Q6_K:
+    case ElementType::F16:
+    case ElementType::F32:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                 ThreadPool& pool) {
+  const Plan plan = plan_for(w.type, w.cols);
+  const std::byte* activations = reinterpret_cast<const std::byte*>(x);
+  uint64_t act_stride = static_cast<uint64_t>(w.cols) * sizeof(float);
+  if (plan.act_row_bytes != 0) {
+    auto& buffer = activation_buffer();
+    act_stride = plan.act_row_bytes;
+    if (buffer.size() < act_stride * static_cast<uint64_t>(n_rows))
+      buffer.resize(act_stride * static_cast<uint64_t>(n_rows));
+    std::byte* rounded = buffer.data();
+    const auto round_rows = [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t i = begin; i < end; ++i) {
+        std::byte* dst = rounded + static_cast<uint64_t>(i) * act_stride;
+        if (plan.partner == ElementType::Q8_0) {
+          quantize_activation_q8(x + i * w.cols, reinterpret_cast<ActivationQ8*>(dst), w.cols);
+        } else {
+          ref::quantize(x + i * w.cols, reinterpret_cast<BlockQ8_K*>(dst), w.cols / kSuperBlock);
+        }
+      }
+    };
+    if (n_rows > 1) {
+      pool.parallel_for(n_rows, round_rows);
+    } else {
+      round_rows(0, n_rows, 0);
+    }
+    activations = rounded;
+  }
+  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
+    float results[kMaxGroup];
+    const std::byte* group_rows[kMaxGroup];
+    for (int64_t tile = begin; tile < end; tile += kRowTile) {
+      const int64_t tile_end = std::min(end, tile + kRowTile);
+      for (int64_t first = 0; first < n_rows; first += kMaxGroup) {
+        const int group = static_cast<int>(std::min<int64_t>(kMaxGroup, n_rows - first));
+        for (int k = 0; k < group; ++k)
+          group_rows[k] = activations + static_cast<uint64_t>(first + k) * act_stride;
+        const GroupDot dot = plan.dots[static_cast<size_t>(group - 1)];
+        for (int64_t r = tile; r < tile_end; ++r) {
+          dot(w.row(r), group_rows, w.cols, results);
+          for (int k = 0; k < group; ++k) out[(first + k) * w.rows + r] = results[k];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace weft::tensor
+
+#else  // not x86-64 with GCC/Clang: FastKernels never calls these
+
+namespace weft::tensor {
+bool avx2_matmul_supports(ElementType) {
+  return false;
+}
+void avx2_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&) {}
+}  // namespace weft::tensor
+
+#endif

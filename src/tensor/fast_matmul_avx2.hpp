@@ -1,0 +1,15 @@
+// The AVX2 matrix products behind FastKernels. Callers check cpu_has_avx2_fma_f16c() and
+// avx2_matmul_supports() first; the functions are compiled for AVX2 with target attributes
+// so the rest of the build stays portable.
+#pragma once
+
+#include "tensor/thread_pool.hpp"
+#include "tensor/weight_matrix.hpp"
+
+namespace weft::tensor {
+
+bool avx2_matmul_supports(ElementType type);
+void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                 ThreadPool& pool);
+
+}  // namespace weft::tensor

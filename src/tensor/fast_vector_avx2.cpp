@@ -1,0 +1,47 @@
+// AVX2 versions of the vector operations attention spends its time in (q·k dot products
+// and the weighted sum of values). FastKernels calls them only on CPUs with AVX2 and FMA.
+#include "tensor/fast_vector_avx2.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define WEFT_AVX2 __attribute__((target("avx2,fma")))
+
+namespace weft::tensor {
+
+WEFT_AVX2 float avx2_dot(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  const __m256 acc = _mm256_add_ps(acc0, acc1);
+  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
+  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
+  float total = _mm_cvtss_f32(sum);
+  for (; i < n; ++i) total += a[i] * b[i];
+  return total;
+}
+
+WEFT_AVX2 void avx2_axpy(float a, const float* x, float* y, int64_t n) {
+  const __m256 scale = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(scale, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+}  // namespace weft::tensor
+
+#else
+
+namespace weft::tensor {
+float avx2_dot(const float*, const float*, int64_t) {
+  return 0;
+}
+void avx2_axpy(float, const float*, float*, int64_t) {}
+}  // namespace weft::tensor
+
+#endif
