@@ -46,9 +46,9 @@ TEST(EvalCommand, WritesEveryPositionsLogitsAndPrintsTheGreedyContinuation) {
   const auto tokens = test::read_token_ids(reference / "llama-q4_k_m.tokens.txt");
   const auto out =
       std::filesystem::temp_directory_path() / ("weft-eval-" + std::to_string(::getpid()) + ".f32");
-  const auto result =
-      run_weft_eval((base / "llama-q4_k_m.gguf").string() + " --tokens \"" + joined_ids(tokens) +
-                    "\" --logits-out " + out.string() + " --greedy 32 --threads 2 --kv-type f32");
+  const auto result = run_weft_eval((base / "llama-q4_k_m.gguf").string() + " --tokens \"" +
+                                    joined_ids(tokens) + "\" --logits-out " + out.string() +
+                                    " --greedy 32 --threads 2 --kv-type f32 --kernels reference");
   ASSERT_EQ(result.status, 0) << result.output;
   const auto logits = test::read_f32_file(out);
   std::filesystem::remove(out);
