@@ -11,7 +11,13 @@
 namespace weft {
 
 enum class StopReason { end, length, cancelled, error };
-enum class ErrorCode { invalid_request, backend_unavailable, queue_full, internal, frame_too_large };
+enum class ErrorCode {
+  invalid_request,
+  backend_unavailable,
+  queue_full,
+  internal,
+  frame_too_large
+};
 
 std::string_view to_string(StopReason reason);
 std::string_view to_string(ErrorCode code);
@@ -23,8 +29,8 @@ struct Usage {
 
 struct Timings {
   std::chrono::nanoseconds load{0};
-  std::chrono::nanoseconds prompt{0};       // prompt processing (prefill)
-  std::chrono::nanoseconds generation{0};   // from the first to the last generated token
+  std::chrono::nanoseconds prompt{0};      // prompt processing (prefill)
+  std::chrono::nanoseconds generation{0};  // from the first to the last generated token
   std::chrono::nanoseconds total{0};
   std::chrono::nanoseconds first_token{0};  // time to first token, from the request
 };
@@ -48,6 +54,8 @@ struct ErrorEvent {
 
 using Event = std::variant<TokenEvent, DoneEvent, ErrorEvent>;
 
-inline bool is_terminal(const Event& event) { return !std::holds_alternative<TokenEvent>(event); }
+inline bool is_terminal(const Event& event) {
+  return !std::holds_alternative<TokenEvent>(event);
+}
 
 }  // namespace weft

@@ -32,10 +32,10 @@ class BackendRegistry {
 // The inputs of auto-selection; `from_environment` reads WEFT_BACKEND, WEFT_ENGINE_BIN and
 // OLLAMA_HOST so that the rule itself stays testable without touching the environment.
 struct SelectionInputs {
-  std::string explicit_choice;   // --backend
-  std::string env_backend;       // WEFT_BACKEND
-  std::string env_engine_bin;    // WEFT_ENGINE_BIN
-  std::string model_path;        // a model file given by the user
+  std::string explicit_choice;             // --backend
+  std::string env_backend;                 // WEFT_BACKEND
+  std::string env_engine_bin;              // WEFT_ENGINE_BIN
+  std::string model_path;                  // a model file given by the user
   std::function<bool()> ollama_reachable;  // GET $OLLAMA_HOST/api/tags within 500 ms
 
   static SelectionInputs from_environment(std::string explicit_choice, std::string model_path);

@@ -44,10 +44,10 @@ struct GenerationRequest {
 };
 
 struct LoadOptions {
-  std::string model_path;            // a GGUF file (native) or a model name (remote)
+  std::string model_path;                  // a GGUF file (native) or a model name (remote)
   std::optional<uint32_t> context_length;  // override the model's stored context length
-  uint32_t threads = 0;              // 0 = number of physical cores
-  int32_t gpu_layers = 0;            // layers to offload where an accelerator exists
+  uint32_t threads = 0;                    // 0 = number of physical cores
+  int32_t gpu_layers = 0;                  // layers to offload where an accelerator exists
 };
 
 struct ModelInfo {

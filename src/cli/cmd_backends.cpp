@@ -6,7 +6,8 @@
 namespace weft::cli {
 
 Command add_backends_command(CLI::App& app) {
-  auto* sub = app.add_subcommand("backends", "List backends, whether each can serve now, and why not");
+  auto* sub =
+      app.add_subcommand("backends", "List backends, whether each can serve now, and why not");
   return {sub, [] {
             auto registry = BackendRegistry::with_builtin_backends();
             for (const auto& name : registry.names()) {

@@ -15,16 +15,11 @@ int main(int argc, char** argv) {
   help->add_option("command", help_topic, "Subcommand to describe");
 
   std::vector<weft::cli::Command> commands = {
-      weft::cli::add_run_command(app),
-      weft::cli::add_backends_command(app),
-      weft::cli::add_eval_command(app),
-      weft::cli::add_serve_command(app),
-      weft::cli::add_status_command(app),
-      weft::cli::add_inspect_command(app),
-      weft::cli::add_mkmodel_command(app),
-      weft::cli::add_tokenize_command(app),
-      weft::cli::add_bench_command(app),
-      weft::cli::add_template_command(app),
+      weft::cli::add_run_command(app),     weft::cli::add_backends_command(app),
+      weft::cli::add_eval_command(app),    weft::cli::add_serve_command(app),
+      weft::cli::add_status_command(app),  weft::cli::add_inspect_command(app),
+      weft::cli::add_mkmodel_command(app), weft::cli::add_tokenize_command(app),
+      weft::cli::add_bench_command(app),   weft::cli::add_template_command(app),
       weft::cli::add_chat_command(app),
   };
 
