@@ -46,6 +46,7 @@ struct GenerationRequest {
 struct LoadOptions {
   std::string model_path;                  // a GGUF file (native) or a model name (remote)
   std::optional<uint32_t> context_length;  // override the model's stored context length
+  std::string chat_template_path;          // native: a Jinja file replacing the model's template
   uint32_t threads = 0;                    // 0 = number of physical cores
   int32_t gpu_layers = 0;                  // layers to offload where an accelerator exists
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -58,6 +60,22 @@ NativePromptFormat NativePromptFormat::from_gguf(const gguf::GgufFile& file,
   }
   return NativePromptFormat(chat::ChatTemplate(format.template_source), format.bos_token,
                             format.eos_token);
+}
+
+NativePromptFormat NativePromptFormat::from_template_file(const gguf::GgufFile& file,
+                                                          const std::string& template_path) {
+  std::ifstream in(template_path, std::ios::binary);
+  if (!in) {
+    throw Error(ErrorCode::invalid_request, "cannot read chat template file " + template_path);
+  }
+  std::ostringstream source;
+  source << in.rdbuf();
+  const auto format = chat::chat_format_from_gguf(file);
+  try {
+    return NativePromptFormat(chat::ChatTemplate(source.str()), format.bos_token, format.eos_token);
+  } catch (const Error& error) {
+    throw Error(ErrorCode::invalid_request, template_path + ": " + error.what());
+  }
 }
 
 NativePromptFormat::NativePromptFormat(std::optional<chat::ChatTemplate> chat_template,

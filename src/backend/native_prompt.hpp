@@ -27,6 +27,11 @@ class NativePromptFormat {
   // naming its line and column.
   static NativePromptFormat from_gguf(const gguf::GgufFile& file,
                                       const tokenizer::Tokenizer& tokenizer);
+  // The template in `template_path` (--chat-template) instead of the model's own, with the
+  // model's BOS/EOS text. Throws weft::Error naming the file when it cannot be read or
+  // compiled.
+  static NativePromptFormat from_template_file(const gguf::GgufFile& file,
+                                               const std::string& template_path);
   // For tests and overrides: this template, or plain completion when nullopt.
   NativePromptFormat(std::optional<chat::ChatTemplate> chat_template, std::string bos_text,
                      std::string eos_text);

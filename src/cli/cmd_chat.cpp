@@ -160,6 +160,9 @@ Command add_chat_command(CLI::App& app) {
   sub->add_flag("--stats", options->stats,
                 "After each answer, print token counts and the stop reason to stderr");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
+  sub->add_option("--chat-template", options->load.chat_template_path,
+                  "Jinja chat template file replacing the model's own (native backend)")
+      ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
   add_generation_options(*sub, options->generation);
   return {sub, [options] { return run_chat(*options); }};

@@ -92,6 +92,9 @@ Command add_run_command(CLI::App& app) {
                   "bundled stories260K model (context 512)");
   sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
+  sub->add_option("--chat-template", options->load.chat_template_path,
+                  "Jinja chat template file replacing the model's own (native backend)")
+      ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
   sub->add_option("--host", options->host,
                   "Ask a running `weft serve` at ADDR instead (a socket path, unix:PATH or "

@@ -7,12 +7,15 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "backend/native_prompt.hpp"
 #include "gguf/gguf_file.hpp"
 #include "support/shared_files.hpp"
 #include "tokenizer/hf_import.hpp"
+#include "weft/error.hpp"
 
 namespace weft {
 namespace {
@@ -124,6 +127,29 @@ TEST(NativeChatPromptFormat, BaseModelWithoutTemplateContinuesPlainText) {
   request.messages = {{Role::user, "Once upon a time"}};
   EXPECT_EQ(format.tokens(*tokenizer, request),
             tokenizer->encode("Once upon a time", {.add_bos = true}));
+}
+
+// --chat-template: a template file replaces the model's (here: a base model with none).
+TEST(NativeChatPromptFormat, TemplateFileReplacesTheModelsOwn) {
+  auto file =
+      gguf::GgufFile::open(test::shared_path("models/stories260K/stories260K-f32.gguf").string());
+  const auto tokenizer = tokenizer::Tokenizer::from_gguf(*file);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("weft-template-" + std::to_string(::getpid()) + ".jinja");
+  {
+    std::ofstream out(path);
+    out << "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
+           "{% if add_generation_prompt %}A:{% endif %}";
+  }
+  const auto format = backend::NativePromptFormat::from_template_file(*file, path.string());
+  std::filesystem::remove(path);
+  EXPECT_TRUE(format.uses_template());
+  GenerationRequest request;
+  request.messages = {{Role::system, "Be brief."}, {Role::user, "Once upon a time"}};
+  EXPECT_EQ(
+      format.tokens(*tokenizer, request),
+      tokenizer->encode("[system] Be brief.\n[user] Once upon a time\nA:", {.add_bos = true}));
+  EXPECT_THROW(backend::NativePromptFormat::from_template_file(*file, path.string()), Error);
 }
 
 }  // namespace
