@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2 (and CI): install dependencies, build with warnings as errors, run the
-# whole suite through ctest, then the unit tests again under ASan+UBSan, then the libFuzzer
-# targets (clang, ASan+UBSan) for a fixed time each.
+# whole suite through ctest, then (clang, ASan+UBSan) the unit and daemon tests again and the
+# libFuzzer targets for a fixed time each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${WEFT_SKIP_DEPS:-0}" != "1" ]; then scripts/install-deps.sh; fi
@@ -11,12 +11,17 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure -j "$jobs")
 
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_WERROR=ON \
-  -DWEFT_SANITIZE=ON -DWEFT_BUILD_BENCH=OFF
+# One clang build carries ASan+UBSan for the unit tests, the daemon's end-to-end tests and
+# the libFuzzer targets (saves a third full build on CI's two cores).
+CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DWEFT_WERROR=ON -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF
 cmake --build build-asan -j "$jobs"
-(cd build-asan && ctest --output-on-failure -j "$jobs" -L 'unit|fuzz')
+(cd build-asan && ctest --output-on-failure -j "$jobs" -L unit)
 # The daemon's end-to-end tests against the sanitized `weft` binary.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -R '^(ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
+# libFuzzer targets, each for WEFT_FUZZ_SECONDS (default 20 s); docs/gguf.md shows a longer
+# local run.
+(cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz)
 
 # Opt-in (WEFT_TSAN=1): the server's tests under ThreadSanitizer. Off by default: the TSan
 # unit-test binary of the merged tree segfaults at start (gtest discovery); see the closing note.
@@ -27,10 +32,3 @@ if [ "${WEFT_TSAN:-0}" = "1" ]; then
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
     -R '^(Admission|AdminBus|ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
 fi
-
-# libFuzzer targets (clang): build only the fuzzers, run each for WEFT_FUZZ_SECONDS (default
-# 20 s). docs/gguf.md shows a longer local run.
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DWEFT_WERROR=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF
-cmake --build build-fuzz -j "$jobs" --target weft_fuzzers
-(cd build-fuzz && ctest --output-on-failure -L fuzz)

@@ -9,6 +9,7 @@
 // F16 and F32 weights are multiplied with float32 activations.
 #pragma once
 
+#include "tensor/cpu_features.hpp"
 #include "tensor/reference_kernels.hpp"
 
 namespace weft::tensor {
@@ -21,8 +22,5 @@ class FastKernels final : public ReferenceKernels {
   float dot(const float* a, const float* b, int64_t n) const override;
   void axpy(float a, const float* x, float* y, int64_t n) const override;
 };
-
-// True when this CPU runs the AVX2 paths (AVX2, FMA and F16C all present).
-bool cpu_has_avx2_fma_f16c();
 
 }  // namespace weft::tensor

@@ -1,0 +1,23 @@
+// What the CPU this process runs on can execute, detected once at run time so that one
+// binary (built without -march flags) picks the fastest kernels each machine supports.
+#pragma once
+
+namespace weft::tensor {
+
+struct CpuFeatures {
+  bool avx2 = false;
+  bool fma = false;
+  bool f16c = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512vnni = false;
+};
+
+// The features of this CPU that the operating system has also enabled (AVX state saved on
+// context switch); computed on first call.
+const CpuFeatures& cpu_features();
+
+// True when this CPU runs the AVX2 paths (AVX2, FMA and F16C all present).
+bool cpu_has_avx2_fma_f16c();
+
+}  // namespace weft::tensor
