@@ -7,6 +7,8 @@
 // its pages in the prefix cache (alternating, medians), to show what the cache saves and
 // what its bookkeeping costs when the model itself is cheap.
 //
+// Direct and scheduled runs alternate, and each figure is the median of 5 rounds.
+//
 //   ./build/bench/scheduler_bench [streams…]   (default: 1 4 16)
 #include <algorithm>
 #include <chrono>
@@ -141,12 +143,20 @@ int main(int argc, char** argv) {
   direct_step_seconds(model, 1);  // warm-up
   std::printf("%8s %8s %14s %14s %14s\n", "streams", "steps", "direct us", "scheduler us",
               "overhead us");
+  // The machine is shared and noisy: direct and scheduled runs alternate, medians of kRounds.
+  constexpr int kRounds = 5;
   for (uint32_t streams : stream_counts) {
-    const double direct = direct_step_seconds(model, streams);
+    std::vector<double> direct, scheduled;
     uint64_t steps = 0;
-    const double scheduled = scheduler_step_seconds(model, streams, steps);
+    for (int round = 0; round < kRounds; ++round) {
+      direct.push_back(direct_step_seconds(model, streams));
+      scheduled.push_back(scheduler_step_seconds(model, streams, steps));
+    }
+    const double direct_median = median(direct);
+    const double scheduled_median = median(scheduled);
     std::printf("%8u %8llu %14.1f %14.1f %14.1f\n", streams, static_cast<unsigned long long>(steps),
-                direct * 1e6, scheduled * 1e6, (scheduled - direct) * 1e6);
+                direct_median * 1e6, scheduled_median * 1e6,
+                (scheduled_median - direct_median) * 1e6);
   }
   first_token_with_prefix_cache(model, 21);
   return 0;
