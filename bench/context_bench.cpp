@@ -5,10 +5,17 @@
 //
 // The pages are filled by bookkeeping only (no forward pass): fork's cost does not depend
 // on what the slots hold, and this keeps 32k-token contexts cheap to set up.
+//
+// prefix_match_and_adopt is what admitting a request whose whole prompt is cached costs:
+// O(tokens) hashing plus one reference per page, no KV bytes touched.
 #include <benchmark/benchmark.h>
+
+#include <numeric>
+#include <vector>
 
 #include "kv/kv_sequence.hpp"
 #include "kv/page_pool.hpp"
+#include "kv/prefix_index.hpp"
 #include "kv/snapshot_store.hpp"
 
 namespace {
@@ -58,6 +65,24 @@ void snapshot_open_remove(benchmark::State& state) {
   }
 }
 
+// What admitting a request with a cached prompt costs the scheduler: hashing the prompt's
+// pages to find the cached run, and adopting it (one reference per page), then releasing.
+void prefix_match_and_adopt(benchmark::State& state) {
+  const int64_t tokens = state.range(0) + 7;
+  auto pool = make_pool(tokens);
+  auto sequence = filled_sequence(pool, tokens);
+  std::vector<int32_t> prompt(static_cast<size_t>(tokens));
+  std::iota(prompt.begin(), prompt.end(), 0);
+  weft::kv::PrefixIndex index(pool);
+  index.publish(sequence, prompt);
+  for (auto _ : state) {
+    KvSequence adopted(pool);
+    const int64_t length = index.adopt_prefix(adopted, prompt);
+    benchmark::DoNotOptimize(length);
+  }
+  state.counters["pages"] = static_cast<double>(index.cached_pages());
+}
+
 void deep_copy(benchmark::State& state) {
   const int64_t tokens = state.range(0) + 7;
   auto pool = make_pool(tokens);
@@ -76,6 +101,7 @@ void deep_copy(benchmark::State& state) {
 
 BENCHMARK(fork_and_release)->RangeMultiplier(4)->Range(128, 32768);
 BENCHMARK(snapshot_open_remove)->RangeMultiplier(4)->Range(128, 32768);
+BENCHMARK(prefix_match_and_adopt)->RangeMultiplier(4)->Range(128, 32768);
 BENCHMARK(deep_copy)->RangeMultiplier(4)->Range(128, 32768);
 
 BENCHMARK_MAIN();

@@ -3,7 +3,14 @@
 // engine.forward directly with an argmax per row. The difference per step is what the
 // scheduler adds: batch assembly, sampling through the generator, events on the channels.
 //
+// Then the time to first token of a 240-token prompt submitted fresh and submitted again with
+// its pages in the prefix cache (alternating, medians), to show what the cache saves and
+// what its bookkeeping costs when the model itself is cheap.
+//
+// Direct and scheduled runs alternate, and each figure is the median of 5 rounds.
+//
 //   ./build/bench/scheduler_bench [streams…]   (default: 1 4 16)
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +90,49 @@ double scheduler_step_seconds(std::shared_ptr<const model::Model> model, uint32_
   return seconds / static_cast<double>(steps_out);
 }
 
+double median(std::vector<double> values) {
+  std::ranges::sort(values);
+  return values[values.size() / 2];
+}
+
+// Microseconds from submitting to the first token, for a fresh prompt and for the same prompt
+// again (prefix cached), medians over `rounds` alternating pairs.
+void first_token_with_prefix_cache(std::shared_ptr<const model::Model> model, uint32_t rounds) {
+  std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
+      tokenizer::Tokenizer::from_gguf(model->file());
+  runtime::Scheduler scheduler(std::make_unique<runtime::Engine>(model, engine_options()),
+                               tokenizer, {});
+  const auto first_token_us = [&](const std::vector<int32_t>& prompt, uint32_t& cached) {
+    runtime::SchedulerRequest request;
+    request.prompt = prompt;
+    request.options.max_tokens = 1;
+    request.options.temperature = 0.0f;
+    auto stream = scheduler.submit(std::move(request));
+    while (auto event = stream.next()) {
+      if (const auto* done = std::get_if<DoneEvent>(&*event)) {
+        cached = done->usage.cached_prompt_tokens;
+        return std::chrono::duration<double, std::micro>(done->timings.first_token).count();
+      }
+    }
+    return 0.0;
+  };
+  constexpr size_t kPromptTokens = 240;
+  std::vector<double> cold, warm;
+  uint32_t reused = 0;
+  for (uint32_t round = 0; round < rounds; ++round) {
+    std::vector<int32_t> prompt(kPromptTokens);
+    for (size_t i = 0; i < prompt.size(); ++i)
+      prompt[i] = static_cast<int32_t>(3 + (i * 7 + round) % 500);
+    uint32_t none = 0;
+    cold.push_back(first_token_us(prompt, none));
+    warm.push_back(first_token_us(prompt, reused));
+  }
+  std::printf(
+      "\nfirst token of a %zu-token prompt, median of %u: fresh %.1f us, cached (%u tokens "
+      "reused) %.1f us, ratio %.2f\n",
+      kPromptTokens, rounds, median(cold), reused, median(warm), median(cold) / median(warm));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,12 +143,21 @@ int main(int argc, char** argv) {
   direct_step_seconds(model, 1);  // warm-up
   std::printf("%8s %8s %14s %14s %14s\n", "streams", "steps", "direct us", "scheduler us",
               "overhead us");
+  // The machine is shared and noisy: direct and scheduled runs alternate, medians of kRounds.
+  constexpr int kRounds = 5;
   for (uint32_t streams : stream_counts) {
-    const double direct = direct_step_seconds(model, streams);
+    std::vector<double> direct, scheduled;
     uint64_t steps = 0;
-    const double scheduled = scheduler_step_seconds(model, streams, steps);
+    for (int round = 0; round < kRounds; ++round) {
+      direct.push_back(direct_step_seconds(model, streams));
+      scheduled.push_back(scheduler_step_seconds(model, streams, steps));
+    }
+    const double direct_median = median(direct);
+    const double scheduled_median = median(scheduled);
     std::printf("%8u %8llu %14.1f %14.1f %14.1f\n", streams, static_cast<unsigned long long>(steps),
-                direct * 1e6, scheduled * 1e6, (scheduled - direct) * 1e6);
+                direct_median * 1e6, scheduled_median * 1e6,
+                (scheduled_median - direct_median) * 1e6);
   }
+  first_token_with_prefix_cache(model, 21);
   return 0;
 }

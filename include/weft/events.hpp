@@ -25,6 +25,9 @@ std::string_view to_string(ErrorCode code);
 struct Usage {
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
+  // Of prompt_tokens, those whose KV cache came from the prefix cache instead of being
+  // computed (native backend); prompt_tokens − cached_prompt_tokens were prefilled.
+  uint32_t cached_prompt_tokens = 0;
 };
 
 struct Timings {

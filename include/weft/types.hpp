@@ -49,6 +49,7 @@ struct LoadOptions {
   std::string chat_template_path;          // native: a Jinja file replacing the model's template
   uint32_t threads = 0;                    // 0 = number of physical cores
   int32_t gpu_layers = 0;                  // layers to offload where an accelerator exists
+  bool prefix_cache = true;                // native: reuse the KV pages of prompts' common prefixes
 };
 
 struct ModelInfo {

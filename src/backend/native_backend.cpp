@@ -97,8 +97,10 @@ void NativeBackend::load(const LoadOptions& options) {
       options.chat_template_path.empty()
           ? NativePromptFormat::from_gguf(model->file(), *tokenizer)
           : NativePromptFormat::from_template_file(model->file(), options.chat_template_path);
+  runtime::SchedulerOptions scheduler_options = config_.scheduler;
+  scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
   scheduler_ =
-      std::make_unique<runtime::Scheduler>(std::move(engine), tokenizer, config_.scheduler);
+      std::make_unique<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options);
   model_ = std::move(model);
   tokenizer_ = std::move(tokenizer);
 }

@@ -33,6 +33,8 @@ struct BenchOptions {
   uint32_t parallel = 1;
   uint32_t batch = 512;
   std::optional<uint32_t> context_length;
+  bool prefix_cache = true;
+  bool ttft_cached = false;  // --prefix-cached: time to first token, prompt cached or not
   bool json = false;
 };
 
@@ -110,6 +112,30 @@ double measure_prompt(runtime::Scheduler& scheduler, const Workload& workload, u
   return seconds > 0 ? tokens / seconds : 0;
 }
 
+// Time to first token of a fresh `tokens`-token prompt, then of the same prompt again (its
+// full pages now in the prefix cache): from submitting the request to its first token.
+struct FirstTokenTimes {
+  double cold_ms = 0;
+  double cached_ms = 0;
+  uint32_t cached_tokens = 0;  // prompt tokens the second request reused
+};
+
+FirstTokenTimes measure_first_token(runtime::Scheduler& scheduler, const Workload& workload,
+                                    uint32_t tokens, uint64_t seed) {
+  const auto prompt = workload.prompt(tokens, seed);
+  const auto milliseconds = [](std::chrono::nanoseconds d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  FirstTokenTimes times;
+  auto cold = scheduler.submit(workload.request(prompt, 1));
+  times.cold_ms = milliseconds(wait_done(cold).timings.first_token);
+  auto cached = scheduler.submit(workload.request(prompt, 1));
+  const auto done = wait_done(cached);
+  times.cached_ms = milliseconds(done.timings.first_token);
+  times.cached_tokens = done.usage.cached_prompt_tokens;
+  return times;
+}
+
 // Generation speed: `parallel` streams of one prompt token each, all submitted at once;
 // aggregate tokens over the wall time until the last one is done (the one-token prefill
 // step is included).
@@ -129,6 +155,9 @@ double measure_generation(runtime::Scheduler& scheduler, const Workload& workloa
 int bench(const BenchOptions& options) {
   if (options.reps == 0) throw Error("--reps must be at least 1");
   if (options.parallel == 0) throw Error("--parallel must be at least 1");
+  if (options.ttft_cached && options.prompt_tokens == 0) {
+    throw Error("--prefix-cached needs a prompt: -p must be at least 1");
+  }
   model::ModelLoadOptions load;
   if (options.context_length) load.context_length = *options.context_length;
   auto model = model::Model::load(options.model, load);
@@ -156,12 +185,21 @@ int bench(const BenchOptions& options) {
   scheduler_options.max_batch_tokens = std::max(options.batch, options.parallel);
   scheduler_options.prefill_chunk = options.batch;
   scheduler_options.max_sequences = std::max<uint32_t>(options.parallel, 1);
+  scheduler_options.prefix_cache = options.prefix_cache;
   runtime::Scheduler scheduler(std::move(engine), tokenizer, scheduler_options);
 
   // Warm-up: first touches of the weights and KV pages are not what is measured.
   measure_generation(scheduler, workload, 2, 1, 0);
-  std::vector<double> pp, tg;
+  std::vector<double> pp, tg, ttft, ttft_cached;
+  uint32_t cached_tokens = 0;
   for (uint32_t rep = 0; rep < options.reps; ++rep) {
+    if (options.ttft_cached) {
+      const auto times =
+          measure_first_token(scheduler, workload, options.prompt_tokens, 3000 + rep);
+      ttft.push_back(times.cold_ms);
+      ttft_cached.push_back(times.cached_ms);
+      cached_tokens = times.cached_tokens;
+    }
     if (options.prompt_tokens > 0) {
       pp.push_back(measure_prompt(scheduler, workload, options.prompt_tokens, 1000 + rep));
     }
@@ -172,6 +210,8 @@ int bench(const BenchOptions& options) {
   }
   const auto pp_spread = spread_of(pp);
   const auto tg_spread = spread_of(tg);
+  const auto ttft_spread = spread_of(ttft);
+  const auto ttft_cached_spread = spread_of(ttft_cached);
 
   if (options.json) {
     nlohmann::ordered_json out;
@@ -188,6 +228,14 @@ int bench(const BenchOptions& options) {
     out["tg_tokens"] = options.generated_tokens;
     out["tg_tps"] = tg_spread.mean;
     out["tg_tps_stddev"] = tg_spread.stddev;
+    out["prefix_cache"] = options.prefix_cache;
+    if (options.ttft_cached) {
+      out["ttft_ms"] = ttft_spread.mean;
+      out["ttft_ms_stddev"] = ttft_spread.stddev;
+      out["ttft_cached_ms"] = ttft_cached_spread.mean;
+      out["ttft_cached_ms_stddev"] = ttft_cached_spread.stddev;
+      out["ttft_cached_tokens"] = cached_tokens;
+    }
     std::printf("%s\n", out.dump().c_str());
     return 0;
   }
@@ -203,6 +251,11 @@ int bench(const BenchOptions& options) {
   if (options.generated_tokens > 0) {
     std::printf("tg%-5u %10.2f ± %.2f tokens/s%s\n", options.generated_tokens, tg_spread.mean,
                 tg_spread.stddev, options.parallel > 1 ? " (aggregate)" : "");
+  }
+  if (options.ttft_cached) {
+    std::printf("ttft%-5u %8.1f ± %.1f ms, prompt cached (%u tokens reused): %.1f ± %.1f ms\n",
+                options.prompt_tokens, ttft_spread.mean, ttft_spread.stddev, cached_tokens,
+                ttft_cached_spread.mean, ttft_cached_spread.stddev);
   }
   return 0;
 }
@@ -225,6 +278,12 @@ Command add_bench_command(CLI::App& app) {
   sub->add_option("-b,--batch", options->batch, "Most tokens per model call (prefill chunk)")
       ->check(CLI::PositiveNumber);
   sub->add_option("-c,--ctx", options->context_length, "Context length override");
+  sub->add_flag("--prefix-cached", options->ttft_cached,
+                "Also time the first token of a -p token prompt, fresh and then again with its "
+                "pages in the prefix cache");
+  sub->add_flag_callback(
+      "--no-prefix-cache", [options] { options->prefix_cache = false; },
+      "Do not reuse the KV pages of earlier prompts (the scheduler's prefix cache)");
   sub->add_flag("--json", options->json, "Print one JSON object");
   return {sub, [options] { return bench(*options); }};
 }

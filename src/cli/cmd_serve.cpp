@@ -113,6 +113,10 @@ Command add_serve_command(CLI::App& app) {
       "--drain-timeout", s.drain_timeout_seconds,
       "Seconds that SIGTERM waits for in-flight requests before cancelling them (default 30) "
       "(env WEFT_DRAIN_TIMEOUT)");
+  sub->add_flag_callback(
+      "--no-prefix-cache", [&s] { s.prefix_cache = false; },
+      "Native backend: do not reuse the KV cache of common prompt prefixes (env "
+      "WEFT_PREFIX_CACHE=0)");
   sub->add_option("--log-level", s.log_level,
                   "trace, debug, info, warn, error or off (default info) (env WEFT_LOG_LEVEL)");
   return {sub, [flags] { return serve(*flags); }};

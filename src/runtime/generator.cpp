@@ -71,6 +71,17 @@ void Generator::consume_input(size_t count) {
   position_ += static_cast<uint32_t>(count);
 }
 
+void Generator::skip_cached_prefix(size_t count) {
+  if (count == 0) return;
+  if (position_ != 0 || count >= pending_.size()) {
+    throw Error(ErrorCode::internal, "generator: skip_cached_prefix(" + std::to_string(count) +
+                                         ") must come first and leave the last prompt token");
+  }
+  pending_offset_ = count;
+  position_ = static_cast<uint32_t>(count);
+  cached_prompt_tokens_ = static_cast<uint32_t>(count);
+}
+
 bool Generator::needs_logits() const {
   return !finished() && position_ > 0 && pending_offset_ == pending_.size();
 }
@@ -166,7 +177,7 @@ void Generator::finish(StopReason reason, bool flush_held_text) {
   const auto finished_at = now();
   DoneEvent done;
   done.reason = reason;
-  done.usage = {prompt_tokens_, static_cast<uint32_t>(generated_.size())};
+  done.usage = {prompt_tokens_, static_cast<uint32_t>(generated_.size()), cached_prompt_tokens_};
   if (first_token_) {
     done.timings.prompt = *first_token_ - prefill_started_.value_or(created_);
     done.timings.first_token = *first_token_ - created_;

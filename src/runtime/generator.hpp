@@ -54,6 +54,10 @@ class Generator {
   std::span<const TokenId> pending_input() const;
   // The first `count` pending tokens have been placed in a model call.
   void consume_input(size_t count);
+  // The first `count` prompt tokens are already in the sequence's KV cache (adopted from the
+  // prefix cache): they are not fed, and the usage reports them as cached. Only before any
+  // input was consumed, and never the whole prompt (the last token's logits are needed).
+  void skip_cached_prefix(size_t count);
   // Tokens in the context so far: the position of the next token fed.
   uint32_t position() const { return position_; }
 
@@ -103,6 +107,7 @@ class Generator {
   size_t pending_offset_ = 0;
   std::vector<TokenId> generated_;
   uint32_t prompt_tokens_ = 0;
+  uint32_t cached_prompt_tokens_ = 0;
   uint32_t position_ = 0;
   bool finished_ = false;
 

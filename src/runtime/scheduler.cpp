@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "runtime/generator.hpp"
 #include "runtime/sampler.hpp"
@@ -20,6 +21,7 @@ struct Scheduler::Shared {
   std::deque<std::unique_ptr<Entry>> arrivals;
   bool stopping = false;
   bool wake_pending = false;
+  bool clear_prefix_cache = false;
   uint64_t turns_started = 0;
   uint64_t turns_finished = 0;
   SchedulerStats stats;
@@ -37,9 +39,12 @@ struct Scheduler::Entry {
   std::unique_ptr<Generator> generator;
   std::optional<kv::KvSequence> sequence;  // created at admission
   std::vector<tokenizer::TokenId> suppressed;
-  std::vector<float> masked_row;  // the logits row with `suppressed` at −∞
+  std::vector<float> masked_row;           // the logits row with `suppressed` at −∞
+  std::vector<tokenizer::TokenId> prompt;  // kept for the prefix cache (empty when it is off)
+  std::vector<kv::PageId> adopted;         // cached pages this request started with
+  int64_t published_pages = 0;             // prompt pages already offered to the cache
   int64_t pages_needed = 0;
-  int64_t pages_committed = 0;  // non-zero once admitted
+  int64_t pages_committed = 0;  // pages it may acquire itself, once admitted
 
   // Prefill is done and the one pending token is the last sampled one.
   bool decoding() const {
@@ -59,6 +64,7 @@ Scheduler::Scheduler(std::unique_ptr<Engine> engine,
   if (options_.prefill_chunk == 0) throw Error("scheduler: prefill_chunk must be positive");
   if (options_.max_sequences == 0) throw Error("scheduler: max_sequences must be positive");
   shared_->stats.pages_capacity = engine_->pages().capacity();
+  if (options_.prefix_cache) prefix_ = std::make_unique<kv::PrefixIndex>(engine_->pages());
   thread_ = std::thread([this] { run(); });
 }
 
@@ -83,6 +89,7 @@ GenerationStream Scheduler::submit(SchedulerRequest request) {
   auto entry = std::make_unique<Entry>();
   const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
   const int64_t max_tokens = request.options.max_tokens;
+  if (prefix_) entry->prompt = request.prompt;
   GeneratorSettings settings;
   settings.context_length = static_cast<uint32_t>(config_.context_length);
   entry->generator = std::make_unique<Generator>(*tokenizer_, request.options,
@@ -139,6 +146,14 @@ void Scheduler::sync() {
                        [&] { return shared_->turns_finished >= target || shared_->stopping; });
 }
 
+void Scheduler::clear_prefix_cache() {
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->clear_prefix_cache = true;
+  }
+  sync();
+}
+
 void Scheduler::run() {
   while (begin_turn()) {
     drop_finished();
@@ -160,6 +175,7 @@ bool Scheduler::begin_turn() {
   if (shared_->stopping) return false;
   shared_->wake_pending = false;
   ++shared_->turns_started;
+  if (std::exchange(shared_->clear_prefix_cache, false) && prefix_) prefix_->clear();
   for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
   shared_->arrivals.clear();
   return true;
@@ -170,7 +186,10 @@ void Scheduler::end_turn() {
     std::lock_guard lock(shared_->mutex);
     auto& stats = shared_->stats;
     stats.pages_in_use = engine_->pages().pages_in_use();
-    stats.pages_committed = committed_pages_;
+    stats.pages_committed = committed_pages_ + static_cast<int64_t>(pinned_.size());
+    stats.pages_cached = prefix_ ? static_cast<int64_t>(prefix_->cached_pages()) : 0;
+    stats.prompt_tokens_cached = prompt_tokens_cached_;
+    stats.prompt_tokens_computed = prompt_tokens_computed_;
     stats.live = static_cast<uint32_t>(live_.size());
     stats.waiting = static_cast<uint32_t>(waiting_.size() + shared_->arrivals.size());
     stats.steps = steps_;
@@ -185,25 +204,70 @@ void Scheduler::drop_finished() {
   std::erase_if(live_, [&](const std::unique_ptr<Entry>& entry) {
     if (!entry->generator->finished()) return false;
     committed_pages_ -= entry->pages_committed;
+    unpin(*entry);
     return true;
   });
   std::erase_if(waiting_, [](const auto& entry) { return entry->generator->finished(); });
   if (decode_cursor_ >= live_.size()) decode_cursor_ = 0;
 }
 
+// Every page a live sequence holds is either one it acquired itself (at most its
+// pages_committed) or an adopted cached page (in pinned_). So while committed + pinned stays
+// within the capacity, every other page in use is held by the prefix cache alone, and the
+// pool's reclaimer can always evict one when a sequence needs a page: no running sequence
+// ever finds the pool empty, and cached pages never keep a request out.
 void Scheduler::admit() {
   const int64_t capacity = engine_->pages().capacity();
+  const int64_t page_tokens = engine_->pages().page_tokens();
   // Strictly first come, first served: when the oldest waiting request does not fit, later
   // (perhaps smaller) ones wait behind it, so it is never starved by a stream of small ones.
   while (!waiting_.empty() && live_.size() < options_.max_sequences) {
     auto& next = waiting_.front();
-    if (committed_pages_ + next->pages_needed > capacity) break;
-    next->pages_committed = next->pages_needed;
-    committed_pages_ += next->pages_committed;
+    kv::PrefixIndex::Match cached;
+    if (prefix_) {
+      // Never the last prompt token: its logits are what the prefill is for.
+      const auto& prompt = next->prompt;
+      cached = prefix_->match(std::span<const int32_t>(prompt.data(), prompt.size() - 1));
+    }
+    const auto newly_pinned = static_cast<int64_t>(std::ranges::count_if(
+        cached.pages, [&](kv::PageId page) { return !pinned_.contains(page); }));
+    const int64_t own = next->pages_needed - static_cast<int64_t>(cached.pages.size());
+    if (committed_pages_ + static_cast<int64_t>(pinned_.size()) + newly_pinned + own > capacity) {
+      break;
+    }
+    next->pages_committed = own;
+    committed_pages_ += own;
     next->sequence.emplace(engine_->new_sequence());
+    adopt_cached_prefix(*next, cached);
+    next->published_pages = cached.length / page_tokens;
     live_.push_back(std::move(next));
     waiting_.pop_front();
   }
+}
+
+void Scheduler::adopt_cached_prefix(Entry& entry, const kv::PrefixIndex::Match& cached) {
+  if (cached.pages.empty()) return;
+  entry.sequence->adopt(cached.pages, cached.length);
+  entry.generator->skip_cached_prefix(static_cast<size_t>(cached.length));
+  entry.adopted = cached.pages;
+  for (kv::PageId page : entry.adopted) ++pinned_[page];
+  prompt_tokens_cached_ += static_cast<uint64_t>(cached.length);
+}
+
+void Scheduler::unpin(const Entry& entry) {
+  for (kv::PageId page : entry.adopted) {
+    const auto pin = pinned_.find(page);
+    if (--pin->second == 0) pinned_.erase(pin);
+  }
+}
+
+void Scheduler::publish_prompt_pages(Entry& entry) {
+  const int64_t page_tokens = engine_->pages().page_tokens();
+  const int64_t known =
+      std::min(entry.sequence->length(), static_cast<int64_t>(entry.prompt.size()));
+  if (known / page_tokens <= entry.published_pages) return;
+  prefix_->publish(*entry.sequence, entry.prompt);
+  entry.published_pages = known / page_tokens;
 }
 
 void Scheduler::step() {
@@ -242,7 +306,9 @@ void Scheduler::step() {
     if (entry->decoding()) continue;
     const size_t pending = entry->generator->pending_input().size();
     const size_t chunk = std::min<size_t>({pending, options_.prefill_chunk, budget});
-    if (chunk > 0) add_rows(*entry, chunk);
+    if (chunk == 0) continue;
+    add_rows(*entry, chunk);
+    prompt_tokens_computed_ += chunk;
   }
   if (rows.empty()) return;
 
@@ -274,6 +340,9 @@ void Scheduler::step() {
     }
     entry.generator->on_logits(row, scratch);
   }
+  if (prefix_) {
+    for (auto* entry : in_batch) publish_prompt_pages(*entry);
+  }
 }
 
 void Scheduler::finish_all(const std::string& message) {
@@ -287,9 +356,12 @@ void Scheduler::finish_all(const std::string& message) {
   live_.clear();  // sequences go back to the pool before the engine is destroyed
   waiting_.clear();
   committed_pages_ = 0;
+  pinned_.clear();
+  if (prefix_) prefix_->clear();
   std::lock_guard lock(shared_->mutex);
   shared_->stats.pages_in_use = engine_->pages().pages_in_use();
   shared_->stats.pages_committed = 0;
+  shared_->stats.pages_cached = 0;
   shared_->stats.live = 0;
   shared_->stats.waiting = 0;
   shared_->synced.notify_all();

@@ -13,6 +13,14 @@
 // A request that does not fit waits (FIFO: a large request is never overtaken forever); one
 // that could not fit even in an empty pool ends at once with an invalid_request error.
 //
+// Prefix sharing (SchedulerOptions::prefix_cache, on by default): an admitted request adopts
+// the longest run of cached full KV pages its prompt starts with (never its last token, whose
+// logits are needed) and prefills only the rest; the full pages of every prompt are published
+// to the cache as its prefill fills them, so a repeated system prompt costs its prefill once.
+// Cached pages outlive their requests and are evicted least recently used when the pool runs
+// short. Admission counts a cached page as free unless an admitted request has adopted it, so
+// the cache never makes a request wait or fail.
+//
 // Streams are unbounded queues, so a consumer that reads slowly (or not at all) never blocks
 // this thread; a cancelled or dropped stream frees its sequence's pages at the next step, and
 // cancelling wakes an idle scheduler so that this happens at once.
@@ -22,8 +30,10 @@
 #include <deque>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "kv/prefix_index.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/sampler.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -40,6 +50,8 @@ struct SchedulerOptions {
   uint32_t prefill_chunk = 256;
   // Most sequences generating at once (admitted); further requests wait.
   uint32_t max_sequences = 64;
+  // Reuse the KV pages of earlier prompts' common prefixes (kv/prefix_index.hpp).
+  bool prefix_cache = true;
   // Name put on events (DoneEvent::backend).
   std::string backend_name = "native";
 };
@@ -54,9 +66,13 @@ struct SchedulerRequest {
 
 // A consistent picture taken by the scheduler thread after its latest step.
 struct SchedulerStats {
-  int64_t pages_in_use = 0;     // pages held by sequences (the pool's count)
+  int64_t pages_in_use = 0;     // the pool's count: pages held by sequences or the prefix cache
   int64_t pages_committed = 0;  // worst-case pages reserved by admitted requests
   int64_t pages_capacity = 0;
+  int64_t pages_cached = 0;  // pages the prefix cache holds (some may be in use by sequences too)
+  // Prompt tokens over all admitted requests: adopted from the prefix cache vs computed.
+  uint64_t prompt_tokens_cached = 0;
+  uint64_t prompt_tokens_computed = 0;
   uint32_t live = 0;     // admitted, generating
   uint32_t waiting = 0;  // queued, not yet admitted
   uint64_t steps = 0;    // model calls so far
@@ -81,6 +97,9 @@ class Scheduler {
   // this call: every cancel and every finished generation before the call has then been
   // cleaned up (its pages returned). For tests and accounting checks.
   void sync();
+  // Drops every cached prefix page that no running request holds (those go when their request
+  // ends) and waits for the scheduler thread to have done it. Thread-safe.
+  void clear_prefix_cache();
 
   const model::ModelConfig& model_config() const { return config_; }
   const SchedulerOptions& options() const { return options_; }
@@ -94,6 +113,12 @@ class Scheduler {
   void end_turn();
   void drop_finished();
   void admit();
+  // Adopts the cached prefix of an admitted request's prompt into its sequence.
+  void adopt_cached_prefix(Entry& entry, const kv::PrefixIndex::Match& cached);
+  // Publishes the prompt pages the latest step filled.
+  void publish_prompt_pages(Entry& entry);
+  // Forgets an entry's adopted pages (it is about to be destroyed).
+  void unpin(const Entry& entry);
   void step();
   void finish_all(const std::string& message);
 
@@ -101,6 +126,8 @@ class Scheduler {
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   SchedulerOptions options_;
   model::ModelConfig config_;
+  // Declared after the engine, so that its pages go back to the pool before the pool goes.
+  std::unique_ptr<kv::PrefixIndex> prefix_;
 
   // Shared with submitting threads and with cancel hooks, which may outlive the scheduler.
   struct Shared;
@@ -110,6 +137,11 @@ class Scheduler {
   std::deque<std::unique_ptr<Entry>> waiting_;
   std::vector<std::unique_ptr<Entry>> live_;
   int64_t committed_pages_ = 0;
+  // Cached pages adopted by admitted requests, with how many hold each: they cannot be
+  // evicted, so admission counts them as used (once, however many requests share them).
+  std::unordered_map<kv::PageId, uint32_t> pinned_;
+  uint64_t prompt_tokens_cached_ = 0;
+  uint64_t prompt_tokens_computed_ = 0;
   SamplingScratch scratch_;   // shared by every sequence's sampling
   size_t decode_cursor_ = 0;  // rotates which decodes go first when the budget is short
   uint64_t steps_ = 0;

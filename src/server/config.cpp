@@ -102,6 +102,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.queue, higher.queue);
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
   override_field(merged.log_level, higher.log_level);
+  override_field(merged.prefix_cache, higher.prefix_cache);
   return merged;
 }
 
@@ -146,7 +147,10 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.drain_timeout_seconds = value.get<double>();
     } else if (key == "log_level")
       settings.log_level = json_string(value, origin, key);
-    else
+    else if (key == "prefix_cache") {
+      if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
+      settings.prefix_cache = value.get<bool>();
+    } else
       throw config_error(origin, key, "is not a known option (see `weft serve --help`)");
   }
   return settings;
@@ -187,6 +191,9 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
     settings.drain_timeout_seconds = parse_seconds(*v, "WEFT_DRAIN_TIMEOUT");
   }
   settings.log_level = get("WEFT_LOG_LEVEL");
+  if (auto v = get("WEFT_PREFIX_CACHE")) {
+    settings.prefix_cache = parse_bool(*v, "WEFT_PREFIX_CACHE");
+  }
   return settings;
 }
 
@@ -216,6 +223,7 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   }
   config.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000.0));
   config.log_level = settings.log_level.value_or("info");
+  config.prefix_cache = settings.prefix_cache.value_or(true);
   for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (config.log_level == level) return config;
   }

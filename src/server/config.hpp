@@ -27,6 +27,7 @@ struct ServeSettings {
   std::optional<uint32_t> queue;
   std::optional<double> drain_timeout_seconds;
   std::optional<std::string> log_level;
+  std::optional<bool> prefix_cache;
 
   // Fields set in `higher` win.
   ServeSettings overridden_by(const ServeSettings& higher) const;
@@ -47,6 +48,7 @@ struct ServeConfig {
   uint32_t queue = 64;
   std::chrono::milliseconds drain_timeout{30000};
   std::string log_level = "info";
+  bool prefix_cache = true;  // native backend: reuse the KV pages of common prompt prefixes
 };
 
 // Throws weft::Error naming the file and the key for unknown keys and wrong types.

@@ -91,6 +91,7 @@ RequestRecord stream_frames(GenerationStream& stream, const GenerationJob& job,
     } else if (auto* done = std::get_if<DoneEvent>(&*event)) {
       if (!done->backend.empty()) record.backend = done->backend;
       record.prompt_tokens = done->usage.prompt_tokens;
+      record.cached_prompt_tokens = done->usage.cached_prompt_tokens;
       record.completion_tokens = done->usage.completion_tokens;
       record.stop_reason = std::string(to_string(done->reason));
       frame =

@@ -23,6 +23,7 @@ std::string quoted(const std::string& text) {
 std::string format_request_log(const RequestRecord& record) {
   std::string line = "request id=" + quoted(record.id) + " backend=" + quoted(record.backend) +
                      " prompt_tokens=" + std::to_string(record.prompt_tokens) +
+                     " cached_prompt_tokens=" + std::to_string(record.cached_prompt_tokens) +
                      " completion_tokens=" + std::to_string(record.completion_tokens);
   line +=
       " ttft_ms=" + (record.time_to_first_token ? milliseconds(*record.time_to_first_token) : "-");

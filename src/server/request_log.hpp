@@ -13,6 +13,7 @@ struct RequestRecord {
   std::string id;
   std::string backend;
   uint32_t prompt_tokens = 0;
+  uint32_t cached_prompt_tokens = 0;  // of prompt_tokens, reused from the prefix cache
   uint32_t completion_tokens = 0;
   std::optional<std::chrono::nanoseconds> time_to_first_token;  // none if no token came
   std::chrono::nanoseconds total{0};

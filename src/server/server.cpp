@@ -129,6 +129,7 @@ class Daemon {
     load.context_length = config.context_length;
     load.threads = config.threads;
     load.gpu_layers = config.gpu_layers;
+    load.prefix_cache = config.prefix_cache;
     bus_.publish_state("loading_model", {{"phase", "checking_local"}, {"path", config.model}});
     // Only a local file is mapped; remote backends take a model name, the stub nothing.
     if (is_regular_file(config.model)) {

@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +50,24 @@ TEST(BenchCommand, JsonHasTheDocumentedFields) {
   EXPECT_GT(json.at("tg_tps").get<double>(), 0.0);
   EXPECT_TRUE(json.contains("pp_tps_stddev"));
   EXPECT_TRUE(json.contains("tg_tps_stddev"));
+}
+
+// --prefix-cached: the second submission of the prompt reuses every full 16-token page
+// before its last token; --no-prefix-cache reuses nothing.
+TEST(BenchCommand, PrefixCachedTimesTheFirstTokenWithAndWithoutTheCache) {
+  const auto model = test::shared_path("fixtures/llama/llama-q8_0.gguf").string();
+  for (const bool cache : {true, false}) {
+    std::vector<std::string> args = {
+        "bench", model, "-p", "100", "-n", "0", "-r", "2", "-t", "1", "--prefix-cached", "--json"};
+    if (!cache) args.push_back("--no-prefix-cache");
+    const auto result = test::run_weft(args);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto json = nlohmann::json::parse(result.out);
+    EXPECT_EQ(json.at("prefix_cache"), cache);
+    EXPECT_EQ(json.at("ttft_cached_tokens"), cache ? (100 - 1) / 16 * 16 : 0);
+    EXPECT_GT(json.at("ttft_ms").get<double>(), 0.0);
+    EXPECT_GT(json.at("ttft_cached_ms").get<double>(), 0.0);
+  }
 }
 
 TEST(BenchCommand, LengthsPastTheContextAreAClearError) {

@@ -11,6 +11,7 @@
 #include "model/model.hpp"
 #include "runtime/scheduler.hpp"
 #include "support/reference_logits.hpp"
+#include "support/scheduler_streams.hpp"
 #include "support/shared_files.hpp"
 
 namespace weft {
@@ -20,29 +21,10 @@ using runtime::Scheduler;
 using runtime::SchedulerOptions;
 using runtime::SchedulerRequest;
 
-struct Collected {
-  std::vector<int32_t> ids;
-  Event terminal = DoneEvent{};
-};
-
-Collected collect_ids(GenerationStream& stream) {
-  Collected out;
-  while (auto event = stream.next()) {
-    if (auto* token = std::get_if<TokenEvent>(&*event)) {
-      if (token->token_id) out.ids.push_back(*token->token_id);
-    } else {
-      out.terminal = *event;
-    }
-  }
-  return out;
-}
+using test::collect_ids;
 
 SchedulerRequest greedy(std::vector<int32_t> prompt, uint32_t max_tokens) {
-  SchedulerRequest request;
-  request.prompt = std::move(prompt);
-  request.options.max_tokens = max_tokens;
-  request.options.temperature = 0.0f;
-  return request;
+  return test::greedy_request(std::move(prompt), max_tokens);
 }
 
 // The reference continuation up to (and without) the first end-of-generation token, where
@@ -83,14 +65,20 @@ class SchedulerTest : public ::testing::Test {
     FAIL() << "no llama F32 fixture";
   }
 
+  // Once every request is done, the only pages in use are the prefix cache's; clearing it
+  // empties the pool.
   void TearDown() override {
     if (!scheduler_) return;
     scheduler_->sync();
-    const auto stats = scheduler_->stats();
-    EXPECT_EQ(stats.pages_in_use, 0);
+    auto stats = scheduler_->stats();
+    EXPECT_EQ(stats.pages_in_use, stats.pages_cached);
     EXPECT_EQ(stats.pages_committed, 0);
     EXPECT_EQ(stats.live, 0u);
     EXPECT_EQ(stats.waiting, 0u);
+    scheduler_->clear_prefix_cache();
+    stats = scheduler_->stats();
+    EXPECT_EQ(stats.pages_in_use, 0);
+    EXPECT_EQ(stats.pages_cached, 0);
   }
 
   std::vector<int32_t> prompt() const {
@@ -205,8 +193,10 @@ TEST_F(SchedulerTest, CancellingMidGenerationFreesThePagesAtOnce) {
   EXPECT_GT(scheduler_->stats().pages_in_use, 0);
   stream.cancel();
   scheduler_->sync();
-  EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
-  EXPECT_EQ(scheduler_->stats().live, 0u);
+  // What stays in use is the prompt's pages in the prefix cache, nothing of the sequence.
+  const auto stats = scheduler_->stats();
+  EXPECT_EQ(stats.pages_in_use, stats.pages_cached);
+  EXPECT_EQ(stats.live, 0u);
 }
 
 TEST_F(SchedulerTest, DroppedStreamFreesItsPages) {
@@ -216,7 +206,8 @@ TEST_F(SchedulerTest, DroppedStreamFreesItsPages) {
     ASSERT_TRUE(stream.next().has_value());
   }
   scheduler_->sync();
-  EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
+  const auto stats = scheduler_->stats();
+  EXPECT_EQ(stats.pages_in_use, stats.pages_cached);
 }
 
 // A consumer that reads nothing does not hold up another stream.

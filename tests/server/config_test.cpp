@@ -48,6 +48,16 @@ TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_ALLOW_NON_LOOPBACK", "maybe"}})), Error);
 }
 
+TEST(ServeConfig, PrefixCacheIsOnUnlessTurnedOff) {
+  EXPECT_TRUE(finalize({}, lookup_in({{"HOME", "/h"}})).prefix_cache);
+  auto file = settings_from_json_text(R"({"prefix_cache": false})", "test.json");
+  EXPECT_FALSE(finalize(file, lookup_in({{"HOME", "/h"}})).prefix_cache);
+  auto env = settings_from_environment(lookup_in({{"WEFT_PREFIX_CACHE", "1"}}));
+  EXPECT_TRUE(finalize(file.overridden_by(env), lookup_in({{"HOME", "/h"}})).prefix_cache);
+  EXPECT_THROW(settings_from_json_text(R"({"prefix_cache": "no"})", "c"), Error);
+  EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_PREFIX_CACHE", "maybe"}})), Error);
+}
+
 TEST(ServeConfig, ChecksRanges) {
   ServeSettings settings;
   settings.parallel = 0;
