@@ -88,6 +88,9 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("-m,--model", s.model,
                   "GGUF model file (native) or model name (remote backends) (env WEFT_MODEL)");
   sub->add_option("-c,--ctx", s.context_length, "Context length override (env WEFT_CTX)");
+  sub->add_option("--chat-template", s.chat_template,
+                  "Jinja chat template file replacing the model's own, native backend "
+                  "(env WEFT_CHAT_TEMPLATE)");
   sub->add_option("-t,--threads", s.threads, "Threads, 0 = physical cores (env WEFT_THREADS)");
   sub->add_option("--gpu-layers", s.gpu_layers,
                   "Layers to offload to an accelerator (env WEFT_GPU_LAYERS)");

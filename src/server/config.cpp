@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "chat/chat_template.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -91,6 +92,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.backend, higher.backend);
   override_field(merged.model, higher.model);
   override_field(merged.context_length, higher.context_length);
+  override_field(merged.chat_template, higher.chat_template);
   override_field(merged.threads, higher.threads);
   override_field(merged.gpu_layers, higher.gpu_layers);
   override_field(merged.runtime_dir, higher.runtime_dir);
@@ -122,6 +124,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.model = json_string(value, origin, key);
     else if (key == "ctx")
       settings.context_length = json_integer<uint32_t>(value, origin, key);
+    else if (key == "chat_template")
+      settings.chat_template = json_string(value, origin, key);
     else if (key == "threads")
       settings.threads = json_integer<uint32_t>(value, origin, key);
     else if (key == "gpu_layers")
@@ -170,6 +174,7 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   settings.backend = get("WEFT_BACKEND");
   settings.model = get("WEFT_MODEL");
   if (auto v = get("WEFT_CTX")) settings.context_length = parse_integer<uint32_t>(*v, "WEFT_CTX");
+  settings.chat_template = get("WEFT_CHAT_TEMPLATE");
   if (auto v = get("WEFT_THREADS")) settings.threads = parse_integer<uint32_t>(*v, "WEFT_THREADS");
   if (auto v = get("WEFT_GPU_LAYERS"))
     settings.gpu_layers = parse_integer<int32_t>(*v, "WEFT_GPU_LAYERS");
@@ -195,6 +200,10 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.backend = settings.backend.value_or("");
   config.model = settings.model.value_or("");
   config.context_length = settings.context_length;
+  config.chat_template = settings.chat_template.value_or("");
+  // Compiled here only to refuse a bad file before any socket is bound; the backend reads
+  // it again when it loads (and again on SIGHUP).
+  if (!config.chat_template.empty()) (void)chat::ChatTemplate::from_file(config.chat_template);
   config.threads = settings.threads.value_or(0);
   config.gpu_layers = settings.gpu_layers.value_or(0);
   config.runtime_dir = settings.runtime_dir.value_or("");

@@ -16,6 +16,7 @@ struct ServeSettings {
   std::optional<std::string> backend;
   std::optional<std::string> model;
   std::optional<uint32_t> context_length;
+  std::optional<std::string> chat_template;
   std::optional<uint32_t> threads;
   std::optional<int32_t> gpu_layers;
   std::optional<std::string> runtime_dir;
@@ -37,6 +38,7 @@ struct ServeConfig {
   std::string backend;  // "" = auto-selection
   std::string model;
   std::optional<uint32_t> context_length;
+  std::string chat_template;  // a Jinja file replacing the model's template; "" = the model's
   uint32_t threads = 0;
   int32_t gpu_layers = 0;
   std::string runtime_dir;  // resolved
@@ -55,7 +57,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
 // Throws weft::Error naming the variable for a value that does not parse.
 ServeSettings settings_from_environment(const protocol::EnvironmentLookup& lookup = {});
 
-// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges.
+// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges and
+// that the chat template file reads and compiles.
 ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentLookup& lookup = {});
 
 }  // namespace weft::server
