@@ -1,5 +1,6 @@
 #include "server/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -100,6 +101,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.allow_non_loopback, higher.allow_non_loopback);
   override_field(merged.api_key, higher.api_key);
   override_field(merged.api_key_file, higher.api_key_file);
+  override_field(merged.auth_timeout_seconds, higher.auth_timeout_seconds);
   override_field(merged.parallel, higher.parallel);
   override_field(merged.queue, higher.queue);
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
@@ -141,7 +143,10 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.api_key = json_string(value, origin, key);
     else if (key == "api_key_file")
       settings.api_key_file = json_string(value, origin, key);
-    else if (key == "parallel")
+    else if (key == "auth_timeout") {
+      if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
+      settings.auth_timeout_seconds = value.get<double>();
+    } else if (key == "parallel")
       settings.parallel = json_integer<uint32_t>(value, origin, key);
     else if (key == "queue")
       settings.queue = json_integer<uint32_t>(value, origin, key);
@@ -185,6 +190,9 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   }
   settings.api_key = get("WEFT_API_KEY");
   settings.api_key_file = get("WEFT_API_KEY_FILE");
+  if (auto v = get("WEFT_AUTH_TIMEOUT")) {
+    settings.auth_timeout_seconds = parse_seconds(*v, "WEFT_AUTH_TIMEOUT");
+  }
   if (auto v = get("WEFT_PARALLEL"))
     settings.parallel = parse_integer<uint32_t>(*v, "WEFT_PARALLEL");
   if (auto v = get("WEFT_QUEUE")) settings.queue = parse_integer<uint32_t>(*v, "WEFT_QUEUE");
@@ -214,6 +222,13 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   if (config.api_key.empty() && settings.api_key_file && !settings.api_key_file->empty()) {
     config.api_key = read_key_file(*settings.api_key_file);
   }
+  double auth_timeout = settings.auth_timeout_seconds.value_or(10.0);
+  if (!(auth_timeout > 0.0) || auth_timeout > 3600.0) {
+    throw Error(ErrorCode::invalid_request,
+                "auth_timeout must be more than 0 and at most 3600 seconds");
+  }
+  config.auth_timeout =
+      std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(auth_timeout * 1000.0)));
   config.parallel = settings.parallel.value_or(config.parallel);
   if (config.parallel == 0) {
     throw Error(ErrorCode::invalid_request, "parallel must be at least 1");

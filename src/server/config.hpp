@@ -24,6 +24,7 @@ struct ServeSettings {
   std::optional<bool> allow_non_loopback;
   std::optional<std::string> api_key;
   std::optional<std::string> api_key_file;
+  std::optional<double> auth_timeout_seconds;
   std::optional<uint32_t> parallel;
   std::optional<uint32_t> queue;
   std::optional<double> drain_timeout_seconds;
@@ -45,6 +46,9 @@ struct ServeConfig {
   std::string tcp;          // "" = no TCP listener
   bool allow_non_loopback = false;
   std::string api_key;  // "" = TCP without auth
+  // A TCP connection that has not sent a complete first line (its auth line when a key is
+  // set) by then is closed, so idle or trickling peers cannot pile up.
+  std::chrono::milliseconds auth_timeout{10000};
   uint32_t parallel = 8;
   uint32_t queue = 64;
   std::chrono::milliseconds drain_timeout{30000};

@@ -64,6 +64,18 @@ TEST(ServeConfig, ChecksRanges) {
   EXPECT_THROW(finalize(settings), Error);
   settings.drain_timeout_seconds = 1.5;
   EXPECT_EQ(finalize(settings).drain_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(finalize(settings).auth_timeout, std::chrono::seconds(10));  // the default
+  for (double seconds : {0.0, -1.0, 3601.0}) {
+    settings.auth_timeout_seconds = seconds;
+    EXPECT_THROW(finalize(settings), Error) << seconds;
+  }
+  settings.auth_timeout_seconds = 0.25;
+  EXPECT_EQ(finalize(settings).auth_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(
+      settings_from_environment(lookup_in({{"WEFT_AUTH_TIMEOUT", "2.5"}})).auth_timeout_seconds,
+      2.5);
+  EXPECT_EQ(settings_from_json_text(R"({"auth_timeout": 3})", "c").auth_timeout_seconds, 3.0);
+  EXPECT_THROW(settings_from_json_text(R"({"auth_timeout": "soon"})", "c"), Error);
 }
 
 TEST(ServeConfig, TheChatTemplateFileMustReadAndCompile) {
