@@ -30,7 +30,7 @@ std::string nfc(std::string_view text) {
 
 struct BpeEncoder::Scratch {
   std::vector<MergeSymbol> symbols;
-  std::vector<MergeCandidate> heap;
+  std::vector<MergeCandidate<int32_t>> heap;
   std::string byte_level_word;
 };
 
@@ -88,10 +88,10 @@ void BpeEncoder::encode_word(std::string_view word, Scratch& scratch,
   // The lowest rank merges first: it is the highest priority.
   merge_adjacent_pairs(
       symbols, scratch.heap,
-      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge> {
+      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge<int32_t>> {
         const Merge* merge = merges_.find(left.id, right.id);
         if (merge == nullptr) return std::nullopt;
-        return PairMerge{-static_cast<double>(merge->rank), merge->result};
+        return PairMerge<int32_t>{-merge->rank, merge->result};
       });
   for_each_merged_symbol(symbols, [&](const MergeSymbol& symbol) {
     if (symbol.id >= 0) {

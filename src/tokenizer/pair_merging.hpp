@@ -22,14 +22,17 @@ struct MergeSymbol {
   uint32_t length = 0;  // 0 once merged into its left neighbour
 };
 
-// What two adjacent symbols may become. Higher priority merges first.
+// What two adjacent symbols may become. Higher priority merges first. Priority is the
+// encoder's own type (an integer rank, a float score) so that candidates stay small.
+template <typename Priority>
 struct PairMerge {
-  double priority;
+  Priority priority;
   TokenId result;
 };
 
+template <typename Priority>
 struct MergeCandidate {
-  double priority;
+  Priority priority;
   int left;
   int right;
   TokenId result;
@@ -46,18 +49,19 @@ inline void append_symbol(std::vector<MergeSymbol>& symbols, TokenId id, uint32_
 
 // Merges `symbols` until no adjacent pair may merge. `find_merge(left, right)` returns the
 // pair's PairMerge, or nullopt when the two may not merge. `heap` is scratch space.
-template <typename FindMerge>
-void merge_adjacent_pairs(std::vector<MergeSymbol>& symbols, std::vector<MergeCandidate>& heap,
+template <typename Priority, typename FindMerge>
+void merge_adjacent_pairs(std::vector<MergeSymbol>& symbols,
+                          std::vector<MergeCandidate<Priority>>& heap,
                           const FindMerge& find_merge) {
   // The top of the heap is the highest priority, then the leftmost pair.
-  const auto order = [](const MergeCandidate& a, const MergeCandidate& b) {
+  const auto order = [](const MergeCandidate<Priority>& a, const MergeCandidate<Priority>& b) {
     if (a.priority != b.priority) return a.priority < b.priority;
     return a.left > b.left;
   };
   heap.clear();
   auto consider = [&](int left, int right) {
     if (left < 0 || right < 0) return;
-    const std::optional<PairMerge> merge = find_merge(symbols[left], symbols[right]);
+    const std::optional<PairMerge<Priority>> merge = find_merge(symbols[left], symbols[right]);
     if (!merge) return;
     heap.push_back({merge->priority, left, right, merge->result,
                     symbols[left].length + symbols[right].length});
@@ -68,7 +72,7 @@ void merge_adjacent_pairs(std::vector<MergeSymbol>& symbols, std::vector<MergeCa
 
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), order);
-    const MergeCandidate best = heap.back();
+    const MergeCandidate<Priority> best = heap.back();
     heap.pop_back();
     MergeSymbol& left = symbols[best.left];
     MergeSymbol& right = symbols[best.right];

@@ -131,11 +131,11 @@ void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out)
     pos += length;
   }
 
-  std::vector<MergeCandidate> heap;
+  std::vector<MergeCandidate<float>> heap;
   // The best score merges first, as SentencePiece does.
   merge_adjacent_pairs(
       symbols, heap,
-      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge> {
+      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge<float>> {
         TokenId result = -1;
         if (left.id >= 0 && right.id >= 0) {
           const TokenId* merged = pairs_.find(left.id, right.id);
@@ -147,7 +147,7 @@ void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out)
           result = *id;
         }
         float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
-        return PairMerge{score, result};
+        return PairMerge<float>{score, result};
       });
 
   for_each_merged_symbol(symbols, [&](const MergeSymbol& symbol) {
