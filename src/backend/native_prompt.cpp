@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -64,18 +62,9 @@ NativePromptFormat NativePromptFormat::from_gguf(const gguf::GgufFile& file,
 
 NativePromptFormat NativePromptFormat::from_template_file(const gguf::GgufFile& file,
                                                           const std::string& template_path) {
-  std::ifstream in(template_path, std::ios::binary);
-  if (!in) {
-    throw Error(ErrorCode::invalid_request, "cannot read chat template file " + template_path);
-  }
-  std::ostringstream source;
-  source << in.rdbuf();
+  auto chat_template = chat::ChatTemplate::from_file(template_path);
   const auto format = chat::chat_format_from_gguf(file);
-  try {
-    return NativePromptFormat(chat::ChatTemplate(source.str()), format.bos_token, format.eos_token);
-  } catch (const Error& error) {
-    throw Error(ErrorCode::invalid_request, template_path + ": " + error.what());
-  }
+  return NativePromptFormat(std::move(chat_template), format.bos_token, format.eos_token);
 }
 
 NativePromptFormat::NativePromptFormat(std::optional<chat::ChatTemplate> chat_template,

@@ -3,17 +3,13 @@
 #include "backend/http_probe.hpp"
 #include "backend/line_splitter.hpp"
 #include "backend/ollama_protocol.hpp"
+#include "backend/remote_request.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Invalid UTF-8 in a prompt is replaced rather than thrown: the request still goes out.
-std::string dump_json(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 // Turns the NDJSON lines of /api/chat or /api/generate into the generation's events.
 class OllamaStream : public StreamConsumer {
@@ -22,33 +18,28 @@ class OllamaStream : public StreamConsumer {
       : channel_(std::move(channel)), url_(std::move(url)) {}
 
   bool feed(std::string_view bytes) override {
-    try {
+    return errors_to_channel(channel_, [&] {
       for (const auto& line : lines_.feed(bytes)) {
         if (!line.empty() && !take_line(line)) return false;
       }
       return true;
-    } catch (const Error& error) {
-      channel_.error(error.code(), error.what());
-      return false;
-    }
+    });
   }
 
   void finish() override {
-    try {
-      if (auto rest = lines_.take_rest(); !rest.empty() && !take_line(rest)) return;
-    } catch (const Error& error) {
-      channel_.error(error.code(), error.what());
-      return;
-    }
+    const bool open = errors_to_channel(channel_, [&] {
+      auto rest = lines_.take_rest();
+      return rest.empty() || take_line(rest);
+    });
+    if (!open) return;
     channel_.error(
         ErrorCode::backend_unavailable,
         "ollama: the stream from " + url_ + " ended before its final \"done\": true line");
   }
 
   void http_error(long status, const std::string& body) override {
-    channel_.error(error_code_for_http_status(status), "ollama: HTTP " + std::to_string(status) +
-                                                           " from " + url_ + ": " +
-                                                           ollama::error_message(body));
+    channel_.error(error_code_for_http_status(status),
+                   http_failure_text("ollama", status, url_, ollama::error_message(body)));
   }
 
  private:
@@ -113,18 +104,9 @@ Availability OllamaBackend::available() const {
 }
 
 std::vector<std::string> OllamaBackend::list_models() {
-  std::string url = config_.base_url + "/api/tags";
-  auto response = http_request({url, {}, {}}, config_.request_timeout);
-  if (!response.transport_error.empty()) {
-    throw Error(ErrorCode::backend_unavailable,
-                "ollama: GET " + url + " failed: " + response.transport_error);
-  }
-  if (!response.ok()) {
-    throw Error(error_code_for_http_status(response.status),
-                "ollama: HTTP " + std::to_string(response.status) + " from " + url + ": " +
-                    ollama::error_message(response.body));
-  }
-  return ollama::parse_tags(response.body);
+  std::string body = get_or_throw({config_.base_url + "/api/tags", {}, {}}, config_.request_timeout,
+                                  "ollama", ollama::error_message);
+  return ollama::parse_tags(body);
 }
 
 void OllamaBackend::load(const LoadOptions& options) {
@@ -141,7 +123,7 @@ void OllamaBackend::load(const LoadOptions& options) {
   }
   std::string url = config_.base_url + "/api/show";
   nlohmann::json body = {{"model", model_}, {"name", model_}};
-  auto response = http_request({url, {}, dump_json(body)}, config_.request_timeout);
+  auto response = http_request({url, {}, request_json(body)}, config_.request_timeout);
   if (!response.transport_error.empty()) {
     throw Error(ErrorCode::backend_unavailable,
                 "ollama: POST " + url + " failed: " + response.transport_error);
@@ -164,23 +146,16 @@ void OllamaBackend::load(const LoadOptions& options) {
 GenerationStream OllamaBackend::generate(const GenerationRequest& request) {
   GenerationChannel channel(name());
   GenerationStream stream(channel.state());
-  std::string model = request.model.empty() ? model_ : request.model;
-  if (model.empty()) {
-    channel.error(ErrorCode::invalid_request,
-                  "ollama: no model named: load one or set the request's model");
-    return stream;
-  }
-  if (request.messages.empty()) {
-    channel.error(ErrorCode::invalid_request, "ollama: the request has no messages");
-    return stream;
-  }
+  auto model = checked_generation_model(channel, request, model_, "ollama",
+                                        "load one or set the request's model");
+  if (!model) return stream;
   HttpRequest http;
   if (request.raw_prompt) {
     http.url = config_.base_url + "/api/generate";
-    http.body = dump_json(ollama::generate_body(request, model, num_ctx_));
+    http.body = request_json(ollama::generate_body(request, *model, num_ctx_));
   } else {
     http.url = config_.base_url + "/api/chat";
-    http.body = dump_json(ollama::chat_body(request, model, num_ctx_));
+    http.body = request_json(ollama::chat_body(request, *model, num_ctx_));
   }
   auto consumer = make_ollama_stream_consumer(channel, http.url);
   start_streaming_generation(channel, std::move(http), config_.timeouts, std::move(consumer),

@@ -1,5 +1,6 @@
 #include "backend/ollama_protocol.hpp"
 
+#include "backend/remote_json.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend::ollama {
@@ -8,18 +9,7 @@ namespace {
 using nlohmann::json;
 
 json parse_json(std::string_view text, std::string_view what) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& error) {
-    throw Error(ErrorCode::internal,
-                "ollama: " + std::string(what) + " is not valid JSON: " + error.what());
-  }
-}
-
-uint32_t count_field(const json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_number_unsigned()) return 0;
-  return static_cast<uint32_t>(found->get<uint64_t>());
+  return parse_reply_json(text, "ollama", what);
 }
 
 std::chrono::nanoseconds duration_field(const json& object, const char* key) {
@@ -31,22 +21,6 @@ std::chrono::nanoseconds duration_field(const json& object, const char* key) {
 std::string string_field(const json& object, const char* key) {
   auto found = object.find(key);
   return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-json messages_json(const std::vector<Message>& messages) {
-  json list = json::array();
-  for (const auto& message : messages) {
-    list.push_back({{"role", std::string(to_string(message.role))}, {"content", message.content}});
-  }
-  return list;
-}
-
-std::string trimmed(std::string text) {
-  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  while (!text.empty() && is_space(text.back())) text.pop_back();
-  size_t start = 0;
-  while (start < text.size() && is_space(text[start])) ++start;
-  return text.substr(start);
 }
 
 }  // namespace
@@ -70,17 +44,15 @@ json options_json(const GenerationOptions& options, std::optional<uint32_t> num_
 json chat_body(const GenerationRequest& request, const std::string& model,
                std::optional<uint32_t> num_ctx) {
   return {{"model", model},
-          {"messages", messages_json(request.messages)},
+          {"messages", role_content_messages(request.messages)},
           {"stream", true},
           {"options", options_json(request.options, num_ctx)}};
 }
 
 json generate_body(const GenerationRequest& request, const std::string& model,
                    std::optional<uint32_t> num_ctx) {
-  std::string prompt;
-  for (const auto& message : request.messages) prompt += message.content;
   return {{"model", model},
-          {"prompt", prompt},
+          {"prompt", concatenated_contents(request.messages)},
           {"raw", true},
           {"stream", true},
           {"options", options_json(request.options, num_ctx)}};
@@ -118,8 +90,8 @@ Chunk parse_stream_line(std::string_view line) {
   if (auto reason = object.find("done_reason"); reason != object.end() && reason->is_string()) {
     chunk.reason = stop_reason(reason->get<std::string>());
   }
-  chunk.usage.prompt_tokens = count_field(object, "prompt_eval_count");
-  chunk.usage.completion_tokens = count_field(object, "eval_count");
+  chunk.usage.prompt_tokens = unsigned_count(object, "prompt_eval_count");
+  chunk.usage.completion_tokens = unsigned_count(object, "eval_count");
   chunk.timings.load = duration_field(object, "load_duration");
   chunk.timings.prompt = duration_field(object, "prompt_eval_duration");
   chunk.timings.generation = duration_field(object, "eval_duration");
@@ -128,37 +100,16 @@ Chunk parse_stream_line(std::string_view line) {
 }
 
 std::string error_message(const std::string& body) {
-  try {
-    json object = json::parse(body);
-    if (object.is_object()) {
-      if (auto error = object.find("error"); error != object.end()) {
-        return error->is_string() ? error->get<std::string>() : error->dump();
-      }
-    }
-  } catch (const json::parse_error&) {
-    // not JSON: the body itself is the best message there is
-  }
-  std::string text = trimmed(body);
-  return text.empty() ? "(empty body)" : text.substr(0, 500);
+  return error_body_message(body, [](const json& object) -> std::optional<std::string> {
+    auto error = object.find("error");
+    if (error == object.end()) return std::nullopt;
+    return error->is_string() ? error->get<std::string>() : error->dump();
+  });
 }
 
 std::vector<std::string> parse_tags(const std::string& body) {
-  json object = parse_json(body, "the /api/tags reply");
-  auto models = object.is_object() ? object.find("models") : object.end();
-  if (models == object.end() || !models->is_array()) {
-    throw Error(ErrorCode::internal, "ollama: the /api/tags reply has no \"models\" array");
-  }
-  std::vector<std::string> names;
-  for (const auto& model : *models) {
-    // "name" is what `ollama list` shows; newer servers also send "model" with the same value.
-    for (const char* key : {"name", "model"}) {
-      if (auto name = model.find(key); name != model.end() && name->is_string()) {
-        names.push_back(name->get<std::string>());
-        break;
-      }
-    }
-  }
-  return names;
+  // "name" is what `ollama list` shows; newer servers also send "model" with the same value.
+  return names_in_list(body, "ollama", "the /api/tags reply", "models", {"name", "model"});
 }
 
 ModelInfo parse_show(const std::string& model, const std::string& body) {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "backend/openai_protocol.hpp"
+#include "backend/remote_request.hpp"
 #include "backend/sse_parser.hpp"
 #include "weft/error.hpp"
 
@@ -31,26 +32,22 @@ class OpenAiStream : public StreamConsumer {
       : channel_(std::move(channel)), url_(std::move(url)) {}
 
   bool feed(std::string_view bytes) override {
-    try {
+    return errors_to_channel(channel_, [&] {
       for (const auto& event : sse_.feed(bytes)) {
         if (!take_event(event)) return false;
       }
       return true;
-    } catch (const Error& error) {
-      channel_.error(error.code(), error.what());
-      return false;
-    }
+    });
   }
 
   void finish() override {
-    try {
+    const bool open = errors_to_channel(channel_, [&] {
       for (const auto& event : sse_.finish()) {
-        if (!take_event(event)) return;
+        if (!take_event(event)) return false;
       }
-    } catch (const Error& error) {
-      channel_.error(error.code(), error.what());
-      return;
-    }
+      return true;
+    });
+    if (!open) return;
     // Without [DONE], an answer that reported its finish_reason is still complete.
     if (finish_) {
       send_done();
@@ -61,9 +58,8 @@ class OpenAiStream : public StreamConsumer {
   }
 
   void http_error(long status, const std::string& body) override {
-    channel_.error(error_code_for_http_status(status), "openai: HTTP " + std::to_string(status) +
-                                                           " from " + url_ + ": " +
-                                                           openai::error_message(body));
+    channel_.error(error_code_for_http_status(status),
+                   http_failure_text("openai", status, url_, openai::error_message(body)));
   }
 
  private:
@@ -108,10 +104,6 @@ class OpenAiStream : public StreamConsumer {
   uint32_t completion_chunks_ = 0;
 };
 
-std::string dump_json(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace
 
 std::unique_ptr<StreamConsumer> make_openai_stream_consumer(GenerationChannel channel,
@@ -152,18 +144,9 @@ Availability OpenAiBackend::available() const {
 }
 
 std::vector<std::string> OpenAiBackend::list_models() {
-  std::string url = config_.base_url + "/v1/models";
-  auto response = http_request({url, auth_headers(), {}}, config_.request_timeout);
-  if (!response.transport_error.empty()) {
-    throw Error(ErrorCode::backend_unavailable,
-                "openai: GET " + url + " failed: " + response.transport_error);
-  }
-  if (!response.ok()) {
-    throw Error(error_code_for_http_status(response.status),
-                "openai: HTTP " + std::to_string(response.status) + " from " + url + ": " +
-                    openai::error_message(response.body));
-  }
-  return openai::parse_models(response.body);
+  std::string body = get_or_throw({config_.base_url + "/v1/models", auth_headers(), {}},
+                                  config_.request_timeout, "openai", openai::error_message);
+  return openai::parse_models(body);
 }
 
 void OpenAiBackend::load(const LoadOptions& options) {
@@ -186,25 +169,18 @@ ModelInfo OpenAiBackend::model_info() const {
 GenerationStream OpenAiBackend::generate(const GenerationRequest& request) {
   GenerationChannel channel(name());
   GenerationStream stream(channel.state());
-  std::string model = request.model.empty() ? model_ : request.model;
-  if (model.empty()) {
-    channel.error(ErrorCode::invalid_request,
-                  "openai: no model named: load one, set WEFT_OPENAI_MODEL or the request's model");
-    return stream;
-  }
-  if (request.messages.empty()) {
-    channel.error(ErrorCode::invalid_request, "openai: the request has no messages");
-    return stream;
-  }
+  auto model = checked_generation_model(channel, request, model_, "openai",
+                                        "load one, set WEFT_OPENAI_MODEL or the request's model");
+  if (!model) return stream;
   HttpRequest http;
   http.headers = auth_headers();
   http.headers.push_back("Accept: text/event-stream");
   if (request.raw_prompt) {
     http.url = config_.base_url + "/v1/completions";
-    http.body = dump_json(openai::completion_body(request, model));
+    http.body = request_json(openai::completion_body(request, *model));
   } else {
     http.url = config_.base_url + "/v1/chat/completions";
-    http.body = dump_json(openai::chat_body(request, model));
+    http.body = request_json(openai::chat_body(request, *model));
   }
   auto consumer = make_openai_stream_consumer(channel, http.url);
   start_streaming_generation(channel, std::move(http), config_.timeouts, std::move(consumer),

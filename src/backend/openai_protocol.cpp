@@ -1,5 +1,6 @@
 #include "backend/openai_protocol.hpp"
 
+#include "backend/remote_json.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend::openai {
@@ -8,12 +9,7 @@ namespace {
 using nlohmann::json;
 
 json parse_json(std::string_view text, std::string_view what) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& error) {
-    throw Error(ErrorCode::internal,
-                "openai: " + std::string(what) + " is not valid JSON: " + error.what());
-  }
+  return parse_reply_json(text, "openai", what);
 }
 
 void add_sampling_fields(const GenerationOptions& options, json& body) {
@@ -37,14 +33,6 @@ std::string json_text(const json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-std::string trimmed(std::string text) {
-  auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  while (!text.empty() && is_space(text.back())) text.pop_back();
-  size_t start = 0;
-  while (start < text.size() && is_space(text[start])) ++start;
-  return text.substr(start);
-}
-
 std::string describe_error_object(const json& error) {
   if (!error.is_object()) return json_text(error);
   std::string message = error.contains("message") ? json_text(error["message"]) : error.dump();
@@ -57,31 +45,18 @@ std::string describe_error_object(const json& error) {
   return details.empty() ? message : message + " (" + details + ")";
 }
 
-uint32_t count_field(const json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_number_unsigned()) return 0;
-  return static_cast<uint32_t>(found->get<uint64_t>());
-}
-
 }  // namespace
 
 json chat_body(const GenerationRequest& request, const std::string& model) {
   json body = streaming_body(model);
-  json messages = json::array();
-  for (const auto& message : request.messages) {
-    messages.push_back(
-        {{"role", std::string(to_string(message.role))}, {"content", message.content}});
-  }
-  body["messages"] = std::move(messages);
+  body["messages"] = role_content_messages(request.messages);
   add_sampling_fields(request.options, body);
   return body;
 }
 
 json completion_body(const GenerationRequest& request, const std::string& model) {
   json body = streaming_body(model);
-  std::string prompt;
-  for (const auto& message : request.messages) prompt += message.content;
-  body["prompt"] = prompt;
+  body["prompt"] = concatenated_contents(request.messages);
   add_sampling_fields(request.options, body);
   return body;
 }
@@ -105,7 +80,7 @@ Chunk parse_stream_data(std::string_view data) {
   }
   if (auto usage = object.find("usage"); usage != object.end() && usage->is_object()) {
     chunk.usage =
-        Usage{count_field(*usage, "prompt_tokens"), count_field(*usage, "completion_tokens")};
+        Usage{unsigned_count(*usage, "prompt_tokens"), unsigned_count(*usage, "completion_tokens")};
   }
   auto choices = object.find("choices");
   if (choices == object.end() || !choices->is_array()) {
@@ -128,34 +103,17 @@ Chunk parse_stream_data(std::string_view data) {
 }
 
 std::string error_message(const std::string& body) {
-  try {
-    json object = json::parse(body);
-    if (object.is_object()) {
-      if (auto error = object.find("error"); error != object.end())
-        return describe_error_object(*error);
-      if (auto message = object.find("message"); message != object.end())
-        return json_text(*message);
-      if (auto detail = object.find("detail"); detail != object.end()) return json_text(*detail);
-    }
-  } catch (const json::parse_error&) {
-    // not JSON: the body itself is the best message there is
-  }
-  std::string text = trimmed(body);
-  return text.empty() ? "(empty body)" : text.substr(0, 500);
+  return error_body_message(body, [](const json& object) -> std::optional<std::string> {
+    if (auto error = object.find("error"); error != object.end())
+      return describe_error_object(*error);
+    if (auto message = object.find("message"); message != object.end()) return json_text(*message);
+    if (auto detail = object.find("detail"); detail != object.end()) return json_text(*detail);
+    return std::nullopt;
+  });
 }
 
 std::vector<std::string> parse_models(const std::string& body) {
-  json object = parse_json(body, "the /v1/models reply");
-  auto data = object.is_object() ? object.find("data") : object.end();
-  if (data == object.end() || !data->is_array()) {
-    throw Error(ErrorCode::internal, "openai: the /v1/models reply has no \"data\" array");
-  }
-  std::vector<std::string> ids;
-  for (const auto& model : *data) {
-    if (auto id = model.find("id"); id != model.end() && id->is_string())
-      ids.push_back(id->get<std::string>());
-  }
-  return ids;
+  return names_in_list(body, "openai", "the /v1/models reply", "data", {"id"});
 }
 
 }  // namespace weft::backend::openai

@@ -1,6 +1,9 @@
 #include "chat/chat_template.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "weft/error.hpp"
 
@@ -32,6 +35,26 @@ ChatTemplate::ChatTemplate(std::string source)
 
 ChatTemplate ChatTemplate::fallback() {
   return ChatTemplate(std::string(kChatMl));
+}
+
+ChatTemplate ChatTemplate::from_file(const std::string& path) {
+  auto unreadable = [&](const std::string& why) {
+    return Error(ErrorCode::invalid_request, "cannot read chat template file " + path + ": " + why);
+  };
+  std::error_code ignored;
+  // A directory opens as a stream but reads nothing: it must not pass as an empty template.
+  if (std::filesystem::is_directory(path, ignored)) throw unreadable("it is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw unreadable(std::filesystem::exists(path, ignored) ? "permission denied or I/O error"
+                                                            : "no such file");
+  std::ostringstream source;
+  source << in.rdbuf();
+  try {
+    return ChatTemplate(source.str());
+  } catch (const Error& error) {
+    throw Error(ErrorCode::invalid_request, path + ": " + error.what());
+  }
 }
 
 std::string_view ChatTemplate::fallback_source() {

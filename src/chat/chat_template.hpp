@@ -39,6 +39,10 @@ class ChatTemplate {
   // The template used for a model without one: ChatML (<|im_start|>role\ncontent<|im_end|>\n),
   // which most instruction-tuned small models understand.
   static ChatTemplate fallback();
+  // Reads and compiles the Jinja file at `path` (--chat-template). Throws weft::Error
+  // (invalid_request) naming the file when it cannot be read or does not compile (with
+  // line:column).
+  static ChatTemplate from_file(const std::string& path);
   static std::string_view fallback_source();
 
   // Throws jinja::TemplateError: for a template's own raise_exception(msg) the message is

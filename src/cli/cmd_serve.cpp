@@ -88,6 +88,9 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("-m,--model", s.model,
                   "GGUF model file (native) or model name (remote backends) (env WEFT_MODEL)");
   sub->add_option("-c,--ctx", s.context_length, "Context length override (env WEFT_CTX)");
+  sub->add_option("--chat-template", s.chat_template,
+                  "Jinja chat template file replacing the model's own, native backend "
+                  "(env WEFT_CHAT_TEMPLATE)");
   sub->add_option("-t,--threads", s.threads, "Threads, 0 = physical cores (env WEFT_THREADS)");
   sub->add_option("--gpu-layers", s.gpu_layers,
                   "Layers to offload to an accelerator (env WEFT_GPU_LAYERS)");
@@ -104,6 +107,10 @@ Command add_serve_command(CLI::App& app) {
       "Key that TCP clients must send first ({\"type\":\"auth\",\"key\":…}) (env WEFT_API_KEY)");
   sub->add_option("--api-key-file", s.api_key_file,
                   "Read the API key from the first line of a file (env WEFT_API_KEY_FILE)");
+  sub->add_option("--auth-timeout", s.auth_timeout_seconds,
+                  "Seconds a TCP client has to send its first complete line (the auth line "
+                  "when a key is set) before it is disconnected (default 10) "
+                  "(env WEFT_AUTH_TIMEOUT)");
   sub->add_option("--parallel", s.parallel,
                   "Generations that run at once (default 8) (env WEFT_PARALLEL)");
   sub->add_option(

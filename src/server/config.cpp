@@ -1,5 +1,6 @@
 #include "server/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "chat/chat_template.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -91,6 +93,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.backend, higher.backend);
   override_field(merged.model, higher.model);
   override_field(merged.context_length, higher.context_length);
+  override_field(merged.chat_template, higher.chat_template);
   override_field(merged.threads, higher.threads);
   override_field(merged.gpu_layers, higher.gpu_layers);
   override_field(merged.runtime_dir, higher.runtime_dir);
@@ -98,6 +101,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.allow_non_loopback, higher.allow_non_loopback);
   override_field(merged.api_key, higher.api_key);
   override_field(merged.api_key_file, higher.api_key_file);
+  override_field(merged.auth_timeout_seconds, higher.auth_timeout_seconds);
   override_field(merged.parallel, higher.parallel);
   override_field(merged.queue, higher.queue);
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
@@ -123,6 +127,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.model = json_string(value, origin, key);
     else if (key == "ctx")
       settings.context_length = json_integer<uint32_t>(value, origin, key);
+    else if (key == "chat_template")
+      settings.chat_template = json_string(value, origin, key);
     else if (key == "threads")
       settings.threads = json_integer<uint32_t>(value, origin, key);
     else if (key == "gpu_layers")
@@ -138,7 +144,10 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.api_key = json_string(value, origin, key);
     else if (key == "api_key_file")
       settings.api_key_file = json_string(value, origin, key);
-    else if (key == "parallel")
+    else if (key == "auth_timeout") {
+      if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
+      settings.auth_timeout_seconds = value.get<double>();
+    } else if (key == "parallel")
       settings.parallel = json_integer<uint32_t>(value, origin, key);
     else if (key == "queue")
       settings.queue = json_integer<uint32_t>(value, origin, key);
@@ -174,6 +183,7 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   settings.backend = get("WEFT_BACKEND");
   settings.model = get("WEFT_MODEL");
   if (auto v = get("WEFT_CTX")) settings.context_length = parse_integer<uint32_t>(*v, "WEFT_CTX");
+  settings.chat_template = get("WEFT_CHAT_TEMPLATE");
   if (auto v = get("WEFT_THREADS")) settings.threads = parse_integer<uint32_t>(*v, "WEFT_THREADS");
   if (auto v = get("WEFT_GPU_LAYERS"))
     settings.gpu_layers = parse_integer<int32_t>(*v, "WEFT_GPU_LAYERS");
@@ -184,6 +194,9 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   }
   settings.api_key = get("WEFT_API_KEY");
   settings.api_key_file = get("WEFT_API_KEY_FILE");
+  if (auto v = get("WEFT_AUTH_TIMEOUT")) {
+    settings.auth_timeout_seconds = parse_seconds(*v, "WEFT_AUTH_TIMEOUT");
+  }
   if (auto v = get("WEFT_PARALLEL"))
     settings.parallel = parse_integer<uint32_t>(*v, "WEFT_PARALLEL");
   if (auto v = get("WEFT_QUEUE")) settings.queue = parse_integer<uint32_t>(*v, "WEFT_QUEUE");
@@ -202,6 +215,10 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.backend = settings.backend.value_or("");
   config.model = settings.model.value_or("");
   config.context_length = settings.context_length;
+  config.chat_template = settings.chat_template.value_or("");
+  // Compiled here only to refuse a bad file before any socket is bound; the backend reads
+  // it again when it loads (and again on SIGHUP).
+  if (!config.chat_template.empty()) (void)chat::ChatTemplate::from_file(config.chat_template);
   config.threads = settings.threads.value_or(0);
   config.gpu_layers = settings.gpu_layers.value_or(0);
   config.runtime_dir = settings.runtime_dir.value_or("");
@@ -212,6 +229,13 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   if (config.api_key.empty() && settings.api_key_file && !settings.api_key_file->empty()) {
     config.api_key = read_key_file(*settings.api_key_file);
   }
+  double auth_timeout = settings.auth_timeout_seconds.value_or(10.0);
+  if (!(auth_timeout > 0.0) || auth_timeout > 3600.0) {
+    throw Error(ErrorCode::invalid_request,
+                "auth_timeout must be more than 0 and at most 3600 seconds");
+  }
+  config.auth_timeout =
+      std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(auth_timeout * 1000.0)));
   config.parallel = settings.parallel.value_or(config.parallel);
   if (config.parallel == 0) {
     throw Error(ErrorCode::invalid_request, "parallel must be at least 1");

@@ -16,6 +16,7 @@ struct ServeSettings {
   std::optional<std::string> backend;
   std::optional<std::string> model;
   std::optional<uint32_t> context_length;
+  std::optional<std::string> chat_template;
   std::optional<uint32_t> threads;
   std::optional<int32_t> gpu_layers;
   std::optional<std::string> runtime_dir;
@@ -23,6 +24,7 @@ struct ServeSettings {
   std::optional<bool> allow_non_loopback;
   std::optional<std::string> api_key;
   std::optional<std::string> api_key_file;
+  std::optional<double> auth_timeout_seconds;
   std::optional<uint32_t> parallel;
   std::optional<uint32_t> queue;
   std::optional<double> drain_timeout_seconds;
@@ -38,12 +40,16 @@ struct ServeConfig {
   std::string backend;  // "" = auto-selection
   std::string model;
   std::optional<uint32_t> context_length;
+  std::string chat_template;  // a Jinja file replacing the model's template; "" = the model's
   uint32_t threads = 0;
   int32_t gpu_layers = 0;
   std::string runtime_dir;  // resolved
   std::string tcp;          // "" = no TCP listener
   bool allow_non_loopback = false;
   std::string api_key;  // "" = TCP without auth
+  // A TCP connection that has not sent a complete first line (its auth line when a key is
+  // set) by then is closed, so idle or trickling peers cannot pile up.
+  std::chrono::milliseconds auth_timeout{10000};
   uint32_t parallel = 8;
   uint32_t queue = 64;
   std::chrono::milliseconds drain_timeout{30000};
@@ -57,7 +63,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
 // Throws weft::Error naming the variable for a value that does not parse.
 ServeSettings settings_from_environment(const protocol::EnvironmentLookup& lookup = {});
 
-// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges.
+// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges and
+// that the chat template file reads and compiles.
 ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentLookup& lookup = {});
 
 }  // namespace weft::server

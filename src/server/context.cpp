@@ -21,6 +21,7 @@ std::string_view to_string(Lifecycle state) {
 ServerContext::ServerContext(asio::io_context& io, const ServeConfig& config, LogFunction log)
     : io_(io),
       api_key_(config.api_key),
+      auth_timeout_(config.auth_timeout),
       log_(std::move(log)),
       admission_(config.parallel, config.queue) {}
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,6 +33,7 @@ class ServerContext {
 
   asio::io_context& io() { return io_; }
   const std::string& api_key() const { return api_key_; }
+  std::chrono::milliseconds auth_timeout() const { return auth_timeout_; }
   Admission& admission() { return admission_; }
   WorkerSet& workers() { return workers_; }
   void log(LogLevel level, const std::string& line) const;
@@ -50,6 +52,7 @@ class ServerContext {
  private:
   asio::io_context& io_;
   const std::string api_key_;
+  const std::chrono::milliseconds auth_timeout_;
   LogFunction log_;
   Admission admission_;
   WorkerSet workers_;

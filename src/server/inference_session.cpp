@@ -18,12 +18,32 @@ constexpr size_t kMaxPipelined = 16;
 InferenceSession::InferenceSession(Socket socket, ServerContext& context, Transport transport)
     : socket_(std::move(socket)),
       context_(context),
+      transport_(transport),
       strand_(asio::make_strand(socket_.get_executor())),
-      authenticated_(transport == Transport::unix_socket || context.api_key().empty()) {}
+      authenticated_(transport == Transport::unix_socket || context.api_key().empty()),
+      first_line_deadline_(strand_) {}
 
 void InferenceSession::start() {
   session_id_ = context_.add_session(weak_from_this());
-  asio::post(strand_, [self = shared_from_this()] { self->read_more(); });
+  asio::post(strand_, [self = shared_from_this()] {
+    self->start_first_line_deadline();
+    self->read_more();
+  });
+}
+
+// Unix-socket peers passed the file permissions and are trusted to be slow; a TCP peer that
+// never completes its first line (a port scan, a stuck or hostile client) would otherwise
+// hold a descriptor and a session for ever.
+void InferenceSession::start_first_line_deadline() {
+  if (transport_ != Transport::tcp) return;
+  first_line_deadline_.expires_after(context_.auth_timeout());
+  first_line_deadline_.async_wait([self = shared_from_this()](std::error_code error) {
+    if (error || self->first_line_seen_ || self->closed_) return;
+    self->context_.log(LogLevel::info,
+                       "closing a TCP connection that sent no complete first line within " +
+                           std::to_string(self->context_.auth_timeout().count()) + " ms");
+    self->close();
+  });
 }
 
 void InferenceSession::abort() {
@@ -120,6 +140,10 @@ void InferenceSession::extract_frames() {
 
 void InferenceSession::handle_line(const std::string& line) {
   auto received = std::chrono::steady_clock::now();
+  if (!first_line_seen_) {
+    first_line_seen_ = true;
+    first_line_deadline_.cancel();
+  }
   auto decoded = protocol::decode_request(line);
   if (!authenticated_) {
     // Wrong, missing or malformed auth: close without a frame, as the spec demands.
@@ -274,6 +298,7 @@ void InferenceSession::close() {
   if (busy_ && context_.admission().withdraw(ticket_)) busy_ = false;
   if (busy_ && handle_) handle_->cancel();  // the worker ends the stream and frees the slot
   outbox_->close();
+  first_line_deadline_.cancel();
   std::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

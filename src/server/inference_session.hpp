@@ -42,6 +42,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
     std::chrono::steady_clock::time_point received;
   };
 
+  void start_first_line_deadline();
   void read_more();
   void on_read(std::error_code error, size_t bytes);
   void on_eof();
@@ -61,6 +62,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
 
   Socket socket_;
   ServerContext& context_;
+  const Transport transport_;
   asio::strand<asio::any_io_executor> strand_;
   uint64_t session_id_ = 0;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
@@ -70,6 +72,9 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   std::array<char, 64 * 1024> read_buffer_{};
   std::deque<Pending> pending_;
   bool authenticated_;
+  bool first_line_seen_ = false;
+  // TCP only: closes a connection whose first complete line has not come in time.
+  asio::steady_timer first_line_deadline_;
   bool reading_ = false;
   bool stop_reading_ = false;  // EOF, a fatal frame, or abort
   bool busy_ = false;          // a request is admitted or waiting for admission

@@ -127,6 +127,7 @@ class Daemon {
     LoadOptions load;
     load.model_path = config.model;
     load.context_length = config.context_length;
+    load.chat_template_path = config.chat_template;
     load.threads = config.threads;
     load.gpu_layers = config.gpu_layers;
     load.prefix_cache = config.prefix_cache;
@@ -136,6 +137,12 @@ class Daemon {
       bus_.publish_state("loading_model", {{"phase", "mmap"}, {"path", config.model}});
     }
     backend->load(load);
+    if (!config.chat_template.empty() && backend->name() != "native") {
+      context_.log(LogLevel::warn, "chat_template " + config.chat_template +
+                                       " is not used: only the native backend formats chat "
+                                       "with a template; " +
+                                       backend->name() + " does its own");
+    }
     ModelInfo info = backend->model_info();
     uint32_t n_ctx = config.context_length.value_or(info.context_length);
     if (n_ctx > 0) bus_.publish_state("loading_model", {{"phase", "kv_cache"}, {"n_ctx", n_ctx}});

@@ -8,34 +8,12 @@
 #include <string>
 
 #include "tokenizer/byte_level.hpp"
+#include "tokenizer/pair_merging.hpp"
 #include "tokenizer/utf8.hpp"
 #include "weft/error.hpp"
 
 namespace weft::tokenizer {
 namespace {
-
-struct Symbol {
-  int prev = -1;
-  int next = -1;
-  TokenId id = -1;  // -1: the character is not in the vocabulary
-  uint32_t start = 0;
-  uint32_t length = 0;  // 0 once merged into its left neighbour
-};
-
-struct Candidate {
-  int32_t rank;
-  int left;
-  int right;
-  TokenId left_id;
-  TokenId right_id;
-};
-
-struct CandidateOrder {
-  bool operator()(const Candidate& a, const Candidate& b) const {
-    if (a.rank != b.rank) return a.rank > b.rank;
-    return a.left > b.left;
-  }
-};
 
 // NFC through utf8proc; text that is not valid UTF-8 is left as it is.
 std::string nfc(std::string_view text) {
@@ -51,8 +29,8 @@ std::string nfc(std::string_view text) {
 }  // namespace
 
 struct BpeEncoder::Scratch {
-  std::vector<Symbol> symbols;
-  std::vector<Candidate> heap;
+  std::vector<MergeSymbol> symbols;
+  std::vector<MergeCandidate<int32_t>> heap;
   std::string byte_level_word;
 };
 
@@ -104,51 +82,24 @@ void BpeEncoder::encode_word(std::string_view word, Scratch& scratch,
   auto& symbols = scratch.symbols;
   symbols.clear();
   for (size_t pos = 0; pos < word.size(); ++pos) {
-    int index = static_cast<int>(pos);
-    symbols.push_back({index - 1, index + 1, byte_tokens_[static_cast<uint8_t>(word[pos])],
-                       static_cast<uint32_t>(pos), 1});
+    append_symbol(symbols, byte_tokens_[static_cast<uint8_t>(word[pos])],
+                  static_cast<uint32_t>(pos), 1);
   }
-  if (!symbols.empty()) symbols.back().next = -1;
-
-  auto& heap = scratch.heap;
-  heap.clear();
-  const CandidateOrder order;
-  auto consider = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    if (const Merge* merge = merges_.find(symbols[left].id, symbols[right].id)) {
-      heap.push_back({merge->rank, left, right, symbols[left].id, symbols[right].id});
-      std::push_heap(heap.begin(), heap.end(), order);
-    }
-  };
-  for (size_t i = 1; i < symbols.size(); ++i)
-    consider(static_cast<int>(i) - 1, static_cast<int>(i));
-
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), order);
-    Candidate best = heap.back();
-    heap.pop_back();
-    Symbol& left = symbols[best.left];
-    Symbol& right = symbols[best.right];
-    if (left.length == 0 || right.length == 0 || left.next != best.right ||
-        left.id != best.left_id || right.id != best.right_id) {
-      continue;
-    }
-    left.id = merges_.find(left.id, right.id)->result;
-    left.length += right.length;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = best.left;
-    right.length = 0;
-    consider(left.prev, best.left);
-    consider(best.left, left.next);
-  }
-
-  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
-    if (symbols[i].id >= 0) {
-      out.push_back(symbols[i].id);
+  // The lowest rank merges first: it is the highest priority.
+  merge_adjacent_pairs(
+      symbols, scratch.heap,
+      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge<int32_t>> {
+        const Merge* merge = merges_.find(left.id, right.id);
+        if (merge == nullptr) return std::nullopt;
+        return PairMerge<int32_t>{-merge->rank, merge->result};
+      });
+  for_each_merged_symbol(symbols, [&](const MergeSymbol& symbol) {
+    if (symbol.id >= 0) {
+      out.push_back(symbol.id);
     } else if (vocab_.unk) {
       out.push_back(*vocab_.unk);
     }
-  }
+  });
 }
 
 }  // namespace weft::tokenizer

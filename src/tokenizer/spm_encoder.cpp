@@ -1,39 +1,15 @@
 #include "tokenizer/spm_encoder.hpp"
 
 #include <cstdio>
-#include <queue>
 #include <string>
 
+#include "tokenizer/pair_merging.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace weft::tokenizer {
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
-
-struct Symbol {
-  int prev = -1;
-  int next = -1;
-  TokenId id = -1;  // -1: a character the vocabulary lacks
-  uint32_t start = 0;
-  uint32_t length = 0;  // 0 once merged into its left neighbour
-};
-
-struct Candidate {
-  float score;
-  int left;
-  int right;
-  TokenId result;
-  uint32_t length;  // combined length when queued; stale once either side changed
-};
-
-// Best score first; on ties the leftmost pair, as SentencePiece does.
-struct CandidateOrder {
-  bool operator()(const Candidate& a, const Candidate& b) const {
-    if (a.score != b.score) return a.score < b.score;
-    return a.left > b.left;
-  }
-};
 
 std::string escape_spaces(std::string_view text, bool add_prefix) {
   std::string out;
@@ -146,62 +122,41 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
 void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out) const {
   if (view.empty()) return;
 
-  std::vector<Symbol> symbols;
+  std::vector<MergeSymbol> symbols;
   symbols.reserve(view.size());
   for (size_t pos = 0; pos < view.size();) {
     uint32_t length = static_cast<uint32_t>(utf8_char_length(view, pos));
-    int index = static_cast<int>(symbols.size());
-    TokenId id = character_token(view.substr(pos, length));
-    symbols.push_back({index - 1, -1, id, static_cast<uint32_t>(pos), length});
-    if (index > 0) symbols[index - 1].next = index;
+    append_symbol(symbols, character_token(view.substr(pos, length)), static_cast<uint32_t>(pos),
+                  length);
     pos += length;
   }
 
-  std::priority_queue<Candidate, std::vector<Candidate>, CandidateOrder> queue;
-  auto consider = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    uint32_t length = symbols[left].length + symbols[right].length;
-    TokenId result = -1;
-    if (symbols[left].id >= 0 && symbols[right].id >= 0) {
-      const TokenId* merged = pairs_.find(symbols[left].id, symbols[right].id);
-      if (merged == nullptr) return;
-      result = *merged;
-    } else {  // a character outside the vocabulary: only the text can tell
-      auto id = find_mergeable(view.substr(symbols[left].start, length));
-      if (!id) return;
-      result = *id;
-    }
-    float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
-    queue.push({score, left, right, result, length});
-  };
-  for (size_t i = 1; i < symbols.size(); ++i)
-    consider(static_cast<int>(i) - 1, static_cast<int>(i));
+  std::vector<MergeCandidate<float>> heap;
+  // The best score merges first, as SentencePiece does.
+  merge_adjacent_pairs(
+      symbols, heap,
+      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge<float>> {
+        TokenId result = -1;
+        if (left.id >= 0 && right.id >= 0) {
+          const TokenId* merged = pairs_.find(left.id, right.id);
+          if (merged == nullptr) return std::nullopt;
+          result = *merged;
+        } else {  // a character outside the vocabulary: only the text can tell
+          auto id = find_mergeable(view.substr(left.start, left.length + right.length));
+          if (!id) return std::nullopt;
+          result = *id;
+        }
+        float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
+        return PairMerge<float>{score, result};
+      });
 
-  while (!queue.empty()) {
-    Candidate best = queue.top();
-    queue.pop();
-    Symbol& left = symbols[best.left];
-    Symbol& right = symbols[best.right];
-    if (left.length == 0 || right.length == 0 || left.next != best.right ||
-        left.length + right.length != best.length) {
-      continue;
-    }
-    left.id = best.result;
-    left.length += right.length;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = best.left;
-    right.length = 0;
-    consider(left.prev, best.left);
-    consider(best.left, left.next);
-  }
-
-  for (int i = symbols.empty() ? -1 : 0; i >= 0; i = symbols[i].next) {
-    if (symbols[i].id >= 0) {
-      out.push_back(symbols[i].id);
+  for_each_merged_symbol(symbols, [&](const MergeSymbol& symbol) {
+    if (symbol.id >= 0) {
+      out.push_back(symbol.id);
     } else {
-      emit_piece(view.substr(symbols[i].start, symbols[i].length), out);
+      emit_piece(view.substr(symbol.start, symbol.length), out);
     }
-  }
+  });
 }
 
 }  // namespace weft::tokenizer

@@ -1,6 +1,8 @@
 // weft serve end to end over loopback TCP, with and without the API key.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "client/connection.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
@@ -63,6 +65,40 @@ TEST(ServeTcp, AWrongOrMissingKeyClosesWithoutAFrame) {
     EXPECT_FALSE(line.has_value()) << first_line << " got " << *line;
     EXPECT_FALSE(connection->timed_out()) << first_line;
   }
+}
+
+// Reads until the daemon closes `connection`; fails if it is still open after kPatience.
+void expect_closed_by_the_daemon(client::Connection& connection, const std::string& what) {
+  auto line = connection.read_line(std::chrono::milliseconds(kPatience));
+  EXPECT_FALSE(line.has_value()) << what << " got " << *line;
+  EXPECT_FALSE(connection.timed_out()) << what << " is still open";
+}
+
+TEST(ServeTcp, ConnectionsWithoutACompleteFirstLineAreClosedAfterTheAuthTimeout) {
+  for (bool with_key : {true, false}) {
+    std::vector<std::string> extra = {"--auth-timeout", "0.3"};
+    if (with_key) extra.insert(extra.end(), {"--api-key", "k"});
+    TcpDaemon tcp(extra);
+    client::dial_and_wait_ready(tcp.address(), kPatience, with_key ? "k" : "").close();
+    auto silent = client::Connection::open(tcp.address());
+    auto trickling = client::Connection::open(tcp.address());
+    trickling->write_all(with_key ? R"({"type":"auth","ke)" : R"({"id":"slow","messa)");
+    expect_closed_by_the_daemon(*silent, "a silent connection");
+    expect_closed_by_the_daemon(*trickling, "a connection that never ends its first line");
+    EXPECT_TRUE(tcp.daemon.wait_for_log_line({"sent no complete first line"}));
+  }
+}
+
+TEST(ServeTcp, TheAuthTimeoutDoesNotApplyAfterTheFirstLine) {
+  TcpDaemon tcp({"--api-key", "k", "--auth-timeout", "0.2"});
+  auto client = client::dial_and_wait_ready(tcp.address(), kPatience, "k");
+  // Idle for several timeouts after authenticating: still served.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto request = user_request("late", "hi", 2);
+  auto frames = client.generate(request);
+  auto collected = collect_frames(frames);
+  EXPECT_EQ(collected.terminal.type, client::Frame::Type::done);
+  EXPECT_EQ(collected.terminal.content, stub_answer(request));
 }
 
 TEST(ServeTcp, UnixClientsSkipAuthEvenWithAKey) {

@@ -8,9 +8,7 @@
 #include <cstdio>
 #include <span>
 
-#include "model/model.hpp"
-#include "runtime/prompt_evaluation.hpp"
-#include "support/reference_logits.hpp"
+#include "support/fixture_evaluation.hpp"
 
 namespace weft {
 namespace {
@@ -37,16 +35,8 @@ class FastKernelLogits : public ::testing::TestWithParam<test::FixtureModel> {};
 
 TEST_P(FastKernelLogits, StayWithinLlamaCppsDistanceOfTheExactLogits) {
   const auto& fixture = GetParam();
-  auto model =
-      model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-  runtime::EngineOptions options;
-  options.threads = 2;
-  options.kernels = tensor::KernelChoice::fast;
-  options.kv_type = tensor::ElementType::F32;
-  runtime::Engine engine(model, options);
-  auto sequence = engine.new_sequence();
-  const auto result = runtime::evaluate_prompt(
-      engine, sequence, test::read_token_ids(fixture.reference("tokens.txt")), 0);
+  const auto result = test::evaluate_fixture_prompt(fixture, tensor::KernelChoice::fast,
+                                                    tensor::ElementType::F32, 0);
   const auto exact = test::read_f32_file(fixture.reference("exact.logits.f32"));
   const auto llamacpp = test::read_f32_file(fixture.reference("logits.f32"));
   const auto vs_exact = test::compare_logits(result.prompt_logits, exact);
@@ -64,12 +54,7 @@ TEST_P(FastKernelLogits, StayWithinLlamaCppsDistanceOfTheExactLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFixtures, FastKernelLogits, ::testing::ValuesIn(test::fixture_models()),
-                         [](const auto& info) {
-                           std::string name = info.param.name();
-                           for (char& c : name)
-                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+                         test::fixture_test_name);
 
 }  // namespace
 }  // namespace weft

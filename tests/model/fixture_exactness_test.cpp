@@ -7,7 +7,7 @@
 
 #include "model/model.hpp"
 #include "runtime/prompt_evaluation.hpp"
-#include "support/reference_logits.hpp"
+#include "support/fixture_evaluation.hpp"
 
 namespace weft {
 namespace {
@@ -93,13 +93,7 @@ TEST_P(FixtureLongSequence, MatchesLlamaCpp) {
   EXPECT_LE(difference.max_abs, fixture.arch == "gemma2" ? 5e-3 : 5e-4);
 }
 
-std::string fixture_test_name(const ::testing::TestParamInfo<FixtureModel>& info) {
-  std::string name = info.param.name();
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return name;
-}
+using test::fixture_test_name;
 
 INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureExactness, ::testing::ValuesIn(test::fixture_models()),
                          fixture_test_name);

@@ -5,9 +5,7 @@
 #include <cstdio>
 #include <set>
 
-#include "model/model.hpp"
-#include "runtime/prompt_evaluation.hpp"
-#include "support/reference_logits.hpp"
+#include "support/fixture_evaluation.hpp"
 
 namespace weft {
 namespace {
@@ -28,16 +26,8 @@ class RoundedActivations : public ::testing::TestWithParam<test::FixtureModel> {
 
 TEST_P(RoundedActivations, ReproduceLlamaCppLogits) {
   const auto& fixture = GetParam();
-  auto model =
-      model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-  runtime::EngineOptions options;
-  options.threads = 2;
-  options.kernels = tensor::KernelChoice::rounded_activations;
-  options.kv_type = tensor::ElementType::F32;
-  runtime::Engine engine(model, options);
-  auto sequence = engine.new_sequence();
-  const auto result = runtime::evaluate_prompt(
-      engine, sequence, test::read_token_ids(fixture.reference("tokens.txt")), 0);
+  const auto result = test::evaluate_fixture_prompt(
+      fixture, tensor::KernelChoice::rounded_activations, tensor::ElementType::F32, 0);
   const auto difference = test::compare_logits(
       result.prompt_logits, test::read_f32_file(fixture.reference("logits.f32")));
   std::printf("[ measured ] %s rounded activations vs llama.cpp: max abs %.3e, mean abs %.3e\n",
@@ -51,12 +41,7 @@ TEST_P(RoundedActivations, ReproduceLlamaCppLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFixtures, RoundedActivations,
-                         ::testing::ValuesIn(test::fixture_models()), [](const auto& info) {
-                           std::string name = info.param.name();
-                           for (char& c : name)
-                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+                         ::testing::ValuesIn(test::fixture_models()), test::fixture_test_name);
 
 }  // namespace
 }  // namespace weft

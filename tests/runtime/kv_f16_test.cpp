@@ -4,9 +4,7 @@
 
 #include <cstdio>
 
-#include "model/model.hpp"
-#include "runtime/prompt_evaluation.hpp"
-#include "support/reference_logits.hpp"
+#include "support/fixture_evaluation.hpp"
 
 namespace weft {
 namespace {
@@ -20,16 +18,8 @@ class KvF16 : public ::testing::TestWithParam<test::FixtureModel> {};
 
 TEST_P(KvF16, StaysCloseToTheFloat64Reference) {
   const auto& fixture = GetParam();
-  auto model =
-      model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-  runtime::EngineOptions options;
-  options.threads = 2;
-  options.kernels = tensor::KernelChoice::reference;
-  options.kv_type = tensor::ElementType::F16;
-  runtime::Engine engine(model, options);
-  auto sequence = engine.new_sequence();
-  const auto prompt = test::read_token_ids(fixture.reference("tokens.txt"));
-  const auto result = runtime::evaluate_prompt(engine, sequence, prompt, 32);
+  const auto result = test::evaluate_fixture_prompt(fixture, tensor::KernelChoice::reference,
+                                                    tensor::ElementType::F16, 32);
   const auto difference = test::compare_logits(
       result.prompt_logits, test::read_f32_file(fixture.reference("exact.logits.f32")));
   std::printf("[ measured ] %s F16 KV prompt vs exact: max abs %.3e, mean abs %.3e\n",

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "weft/error.hpp"
@@ -70,6 +74,45 @@ TEST(ServeConfig, ChecksRanges) {
   EXPECT_THROW(finalize(settings), Error);
   settings.drain_timeout_seconds = 1.5;
   EXPECT_EQ(finalize(settings).drain_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(finalize(settings).auth_timeout, std::chrono::seconds(10));  // the default
+  for (double seconds : {0.0, -1.0, 3601.0}) {
+    settings.auth_timeout_seconds = seconds;
+    EXPECT_THROW(finalize(settings), Error) << seconds;
+  }
+  settings.auth_timeout_seconds = 0.25;
+  EXPECT_EQ(finalize(settings).auth_timeout, std::chrono::milliseconds(250));
+  EXPECT_EQ(
+      settings_from_environment(lookup_in({{"WEFT_AUTH_TIMEOUT", "2.5"}})).auth_timeout_seconds,
+      2.5);
+  EXPECT_EQ(settings_from_json_text(R"({"auth_timeout": 3})", "c").auth_timeout_seconds, 3.0);
+  EXPECT_THROW(settings_from_json_text(R"({"auth_timeout": "soon"})", "c"), Error);
+}
+
+TEST(ServeConfig, TheChatTemplateFileMustReadAndCompile) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("weft-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string good = (dir / "good.jinja").string();
+  const std::string broken = (dir / "broken.jinja").string();
+  std::ofstream(good) << "{% for m in messages %}{{ m.content }}{% endfor %}";
+  std::ofstream(broken) << "{% for m in messages %}{{ m.content }}";
+
+  auto file = settings_from_json_text(R"({"chat_template": "/elsewhere/t.jinja"})", "c");
+  auto env = settings_from_environment(lookup_in({{"WEFT_CHAT_TEMPLATE", good}}));
+  EXPECT_EQ(finalize(file.overridden_by(env)).chat_template, good);  // environment over file
+  EXPECT_EQ(finalize(ServeSettings{}).chat_template, "");
+
+  for (const std::string& path : {broken, (dir / "missing.jinja").string(), dir.string()}) {
+    ServeSettings settings;
+    settings.chat_template = path;
+    try {
+      finalize(settings);
+      ADD_FAILURE() << "accepted " << path;
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find(path), std::string::npos) << error.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
