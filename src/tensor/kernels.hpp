@@ -65,6 +65,11 @@ class Kernels {
   // type (see activation_partner), and the attention code calls this so that its products
   // with the KV cache round the same way.
   virtual void round_activations(ElementType partner_storage, float* x, int64_t n) const = 0;
+
+  // Kernels that imitate GGML's CPU backend return the float lanes of the vector width they
+  // imitate (tensor/ggml_cpu_numerics.hpp), and the attention code then sums its products
+  // with an F16 cache in GGML's order; 0 (the default): plain float32 sums.
+  virtual int ggml_lanes() const { return 0; }
 };
 
 // The type GGML's CPU kernels convert activations to before a dot product with `storage`:

@@ -1,0 +1,137 @@
+#include "tensor/ggml_cpu_numerics.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace weft::tensor::ggml_cpu {
+namespace {
+
+// GGML's vec_dot_f16 keeps four vector accumulators and consumes 4·lanes values a step.
+constexpr int kAccumulators = 4;
+
+// Pairwise sum of a vector register as tinyBLAS's hsum and GCC's _mm512_reduce_add_ps do
+// it: halves added lane by lane until one lane is left (i + width/2, then i + width/4, …).
+float halving_sum(float* lane, int width) {
+  for (int half = width / 2; half >= 1; half /= 2) {
+    for (int i = 0; i < half; ++i) lane[i] += lane[i + half];
+  }
+  return lane[0];
+}
+
+// The last step of GGML_F32x8_REDUCE (AVX2): the two 128-bit halves added, then two
+// horizontal adds: (t0 + t1) + (t2 + t3).
+float avx2_reduce(const float* lane) {
+  float t[4];
+  for (int i = 0; i < 4; ++i) t[i] = lane[i] + lane[i + 4];
+  return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+}  // namespace
+
+bool half_product_uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes) {
+  // tinyBLAS serves prompt batches only (n ≥ 2), whole vectors of k, and m in fours.
+  return n >= 2 && k % lanes == 0 && m % 4 == 0;
+}
+
+float sgemm_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
+  float lane[kAvx512Lanes] = {};
+  for (int64_t i = 0; i < n; i += lanes) {
+    for (int j = 0; j < lanes; ++j) lane[j] += a[i + j] * b[i + j];
+  }
+  return halving_sum(lane, lanes);
+}
+
+float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
+  const int64_t step = int64_t{kAccumulators} * lanes;
+  const int64_t vectorised = n / step * step;
+  float acc[kAccumulators][kAvx512Lanes] = {};
+  for (int64_t i = 0; i < vectorised; i += step) {
+    for (int r = 0; r < kAccumulators; ++r) {
+      for (int j = 0; j < lanes; ++j) acc[r][j] += a[i + r * lanes + j] * b[i + r * lanes + j];
+    }
+  }
+  // Accumulators folded pairwise (0+2, 1+3, then 0+1), then the lanes.
+  for (int j = 0; j < lanes; ++j) {
+    acc[0][j] += acc[2][j];
+    acc[1][j] += acc[3][j];
+  }
+  for (int j = 0; j < lanes; ++j) acc[0][j] += acc[1][j];
+  double sum = lanes == kAvx2Lanes ? avx2_reduce(acc[0]) : halving_sum(acc[0], lanes);
+  // The tail is added product by product in double.
+  for (int64_t i = vectorised; i < n; ++i) sum += static_cast<double>(a[i] * b[i]);
+  return static_cast<float>(sum);
+}
+
+float half_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, int lanes) {
+  return half_product_uses_sgemm(m, n, k, lanes) ? sgemm_dot_f16(a, b, k, lanes)
+                                                 : vec_dot_f16(a, b, k, lanes);
+}
+
+float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,
+                    int64_t n_blocks) {
+  constexpr int kLanes = 8;
+  float lane[kLanes] = {};
+  for (int64_t block = 0; block < n_blocks; ++block) {
+    const float scale = da[block] * db[block];
+    const int8_t* x = qa + block * 32;
+    const int8_t* y = qb + block * 32;
+    for (int j = 0; j < kLanes; ++j) {
+      int32_t quad = 0;
+      for (int t = 0; t < 4; ++t) quad += int32_t{x[4 * j + t]} * int32_t{y[4 * j + t]};
+      lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
+    }
+  }
+  return halving_sum(lane, kLanes);
+}
+
+// exp(x) = 2^n · e^b with n = round(x·log2 e) and b the remainder (log 2 split in two
+// parts), e^b − 1 by a degree-5 polynomial; the AVX2 and AVX-512 variants assemble the last
+// steps differently (and so round differently).
+float vector_expf(float x, int lanes) {
+  const float shifter = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, shifter);
+  const float n = z - shifter;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const float u = b * b;
+  const float high = std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                              std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f));
+  if (lanes == kAvx512Lanes) {
+    const float j = std::fma(high, u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+    if (std::fabs(n) > 192) return n <= 0 ? 0.0f : INFINITY;
+    return std::ldexp(j, static_cast<int>(n));  // scalef: exact scaling by 2^n
+  }
+  const float j = std::fma(high, u, 0x1.ffffecp-1f * b);
+  const uint32_t e = std::bit_cast<uint32_t>(z) << 23;
+  const float k = std::bit_cast<float>(e + std::bit_cast<uint32_t>(1.0f));
+  if (!(std::fabs(n) > 126)) return std::fma(j, k, k);
+  // Far from 1 the scale 2^n is built from two factors so that it neither overflows nor
+  // flushes early.
+  const uint32_t g = n <= 0 ? 0x82000000u : 0u;
+  const float s1 = std::bit_cast<float>(g + 0x7f000000u);
+  const float s2 = std::bit_cast<float>(e - g);
+  if (std::fabs(n) > 192) return s1 * s1;
+  return std::fma(s2, j, s2) * s1;
+}
+
+void softmax(float* x, int64_t n, int lanes) {
+  const float max = *std::max_element(x, x + n);
+  double sum = 0;
+  for (int64_t chunk = 0; chunk < n; chunk += lanes) {
+    float lane[kAvx512Lanes] = {};
+    for (int j = 0; j < lanes && chunk + j < n; ++j) {
+      x[chunk + j] = vector_expf(x[chunk + j] - max, lanes);
+      lane[j] = x[chunk + j];
+    }
+    sum += halving_sum(lane, lanes);
+  }
+  const auto inverse = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
+}
+
+int64_t padded_cells(int64_t used) {
+  constexpr int64_t kPad = 32;
+  return std::max(kPad, (used + kPad - 1) / kPad * kPad);
+}
+
+}  // namespace weft::tensor::ggml_cpu

@@ -1,0 +1,53 @@
+// The summation orders and approximations of GGML's x86 CPU backend (llama.cpp), reproduced
+// in scalar code so that the rounded-activations kernels land on its numbers bit for bit.
+// Learned from GGML's sources (ggml-cpu.c, ggml-cpu-quants.c, llamafile/sgemm.cpp); see
+// docs/engine.md, "What rounded-activations emulates".
+//
+// GGML's results depend on the vector width it was compiled for (`lanes`: 8 float lanes for
+// AVX2, 16 for AVX-512) and, for half-precision products, on whether the batch has more than
+// one row: a matrix product of at least two activation rows goes through llamafile's tinyBLAS,
+// a single row through ggml_vec_dot_f16, and the two add the same products in different
+// orders.
+#pragma once
+
+#include <cstdint>
+
+namespace weft::tensor::ggml_cpu {
+
+// GGML's compile-time vector width in float lanes: 8 (AVX2) or 16 (AVX-512).
+inline constexpr int kAvx2Lanes = 8;
+inline constexpr int kAvx512Lanes = 16;
+
+// Whether GGML's matrix product of an m × k half-precision matrix with n activation rows
+// takes tinyBLAS (true) or falls back to one ggml_vec_dot_f16 per output (false).
+bool half_product_uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes);
+
+// Dot products of two rows of half-precision values (given widened to float, so every
+// product is exact in float32), in the order of tinyBLAS (`n` a multiple of `lanes`) and of
+// ggml_vec_dot_f16.
+float sgemm_dot_f16(const float* a, const float* b, int64_t n, int lanes);
+float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes);
+// Whichever of the two GGML would use for a product of shape (m, n, k).
+float half_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, int lanes);
+
+// Dot product of two rows of 8-bit blocks of 32 (weights of Q4_0, Q5_0 or Q8_0 as integers
+// with their block scales, and activations quantised to Q8_0), as GGML's AVX2 kernels and
+// tinyBLAS both sum it: eight float lanes, each the running fused multiply-add of
+// (scale_a·scale_b) × (the integer sum of four neighbouring products), then a pairwise sum.
+float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,
+                    int64_t n_blocks);
+
+// GGML's vectorised exp (ggml_v_expf) for one value: a polynomial, not libm's expf.
+float vector_expf(float x, int lanes);
+
+// GGML's soft_max over a row already scaled and masked: exp(x − max) by vector_expf in chunks
+// of `lanes` from index 0, chunk sums added in double, then multiplied by float(1/sum).
+// Values past `n` up to the padded row GGML sees are masked (−inf) and contribute nothing.
+void softmax(float* x, int64_t n, int lanes);
+
+// The number of cache cells GGML's attention spans when `used` cells hold tokens: llama.cpp
+// pads the view to a multiple of 32 (without flash attention) and the masked cells take
+// part in the sums as zeros.
+int64_t padded_cells(int64_t used);
+
+}  // namespace weft::tensor::ggml_cpu
