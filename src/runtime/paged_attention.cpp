@@ -25,10 +25,10 @@ struct GgmlPass {
   std::unordered_map<const kv::KvSequence*, int64_t> cells;  // per sequence
 };
 
-// attend_group as llama.cpp computes it against an F16 cache without flash attention
+// attend_group as llama.cpp computes it without flash attention
 // (ggml_cpu_numerics.hpp): scores q·k for every cell of the padded view (masked ones −inf),
-// soft_max with its vectorised exp, probabilities rounded to F16, then each output value
-// the half-precision dot product of the probabilities with that dimension's values.
+// soft_max with its vectorised exp, probabilities rounded to the cache type, then each
+// output value the dot product of the probabilities with that dimension's values.
 void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
                        const AttentionShape& shape, int64_t layer, const AttentionRow& row,
                        int64_t kv_head, const float* q_row, float* out_row,
@@ -41,6 +41,7 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
   const int64_t cells = pass.cells.at(row.sequence);
   const kv::KvSequence& sequence = *row.sequence;
   const kv::PagePool& pool = sequence.pool();
+  const bool half = pool.type() == tensor::ElementType::F16;
   queries.assign(q_row + kv_head * group * dim, q_row + (kv_head + 1) * group * dim);
   kernels.round_activations(pool.type(), queries.data(), group * dim);
   scores.assign(static_cast<size_t>(group * cells), -INFINITY);
@@ -51,10 +52,14 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
     const int64_t in_page = sequence.slot_in_page(slot);
     pool.load_key(page, layer, in_page, kv_head * dim, dim, slot_buffer.data());
     for (int64_t g = 0; g < group; ++g) {
-      scores[static_cast<size_t>(g * cells + slot)] =
-          tensor::ggml_cpu::half_dot(queries.data() + g * dim, slot_buffer.data(), dim, cells,
-                                     pass.batch_rows, pass.lanes) *
-          shape.scale;
+      // Against an F16 cache the queries are converted and the product may take tinyBLAS;
+      // against F32 the permuted queries rule tinyBLAS out.
+      const float* query = queries.data() + g * dim;
+      const float score =
+          half ? tensor::ggml_cpu::matrix_dot(query, slot_buffer.data(), dim, cells,
+                                              pass.batch_rows, true, pass.lanes)
+               : tensor::ggml_cpu::vec_dot_f32(query, slot_buffer.data(), dim, pass.lanes);
+      scores[static_cast<size_t>(g * cells + slot)] = score * shape.scale;
     }
     pool.load_value(page, layer, in_page, kv_head * dim, dim, slot_buffer.data());
     for (int64_t d = 0; d < dim; ++d)
@@ -68,8 +73,8 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
     kernels.round_activations(pool.type(), head_scores, cells);
     float* out = out_row + (kv_head * group + g) * dim;
     for (int64_t d = 0; d < dim; ++d) {
-      out[d] = tensor::ggml_cpu::half_dot(head_scores, values.data() + d * cells, cells, dim,
-                                          pass.batch_rows, pass.lanes);
+      out[d] = tensor::ggml_cpu::matrix_dot(head_scores, values.data() + d * cells, cells, dim,
+                                            pass.batch_rows, half, pass.lanes);
     }
   }
 }
@@ -129,8 +134,7 @@ void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto tasks = static_cast<int64_t>(rows.size()) * shape.n_head_kv;
   GgmlPass ggml;
-  if (kernels.ggml_lanes() > 0 && !rows.empty() &&
-      rows.front().sequence->pool().type() == tensor::ElementType::F16) {
+  if (kernels.ggml_lanes() > 0) {
     ggml.lanes = kernels.ggml_lanes();
     ggml.batch_rows = static_cast<int64_t>(rows.size());
     for (const auto& row : rows) {

@@ -29,26 +29,30 @@ float avx2_reduce(const float* lane) {
 
 }  // namespace
 
-bool half_product_uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes) {
+bool uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes) {
   // tinyBLAS serves prompt batches only (n ≥ 2), whole vectors of k, and m in fours.
   return n >= 2 && k % lanes == 0 && m % 4 == 0;
 }
 
-float sgemm_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
+float sgemm_dot(const float* a, const float* b, int64_t n, int lanes) {
   float lane[kAvx512Lanes] = {};
   for (int64_t i = 0; i < n; i += lanes) {
-    for (int j = 0; j < lanes; ++j) lane[j] += a[i + j] * b[i + j];
+    for (int j = 0; j < lanes; ++j) lane[j] = std::fma(a[i + j], b[i + j], lane[j]);
   }
   return halving_sum(lane, lanes);
 }
 
-float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
+namespace {
+
+// The vectorised part of ggml_vec_dot_f32/_f16: the sum of the first `vectorised` products.
+float vector_part(const float* a, const float* b, int64_t vectorised, int lanes) {
   const int64_t step = int64_t{kAccumulators} * lanes;
-  const int64_t vectorised = n / step * step;
   float acc[kAccumulators][kAvx512Lanes] = {};
   for (int64_t i = 0; i < vectorised; i += step) {
     for (int r = 0; r < kAccumulators; ++r) {
-      for (int j = 0; j < lanes; ++j) acc[r][j] += a[i + r * lanes + j] * b[i + r * lanes + j];
+      for (int j = 0; j < lanes; ++j) {
+        acc[r][j] = std::fma(a[i + r * lanes + j], b[i + r * lanes + j], acc[r][j]);
+      }
     }
   }
   // Accumulators folded pairwise (0+2, 1+3, then 0+1), then the lanes.
@@ -57,15 +61,45 @@ float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
     acc[1][j] += acc[3][j];
   }
   for (int j = 0; j < lanes; ++j) acc[0][j] += acc[1][j];
-  double sum = lanes == kAvx2Lanes ? avx2_reduce(acc[0]) : halving_sum(acc[0], lanes);
+  return lanes == kAvx2Lanes ? avx2_reduce(acc[0]) : halving_sum(acc[0], lanes);
+}
+
+int64_t vectorised_length(int64_t n, int lanes) {
+  const int64_t step = int64_t{kAccumulators} * lanes;
+  return n / step * step;
+}
+
+}  // namespace
+
+float vec_dot_f32(const float* a, const float* b, int64_t n, int lanes) {
+  const int64_t vectorised = vectorised_length(n, lanes);
+  float sum = vector_part(a, b, vectorised, lanes);
+  // GCC vectorises GGML's tail `sum += x·y` in groups of 8, then 4: products rounded, added
+  // in order; the last few it fuses into multiply-adds.
+  int64_t i = vectorised;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) sum += a[i + j] * b[i + j];
+  }
+  if (i + 4 <= n) {
+    for (int j = 0; j < 4; ++j) sum += a[i + j] * b[i + j];
+    i += 4;
+  }
+  for (; i < n; ++i) sum = std::fma(a[i], b[i], sum);
+  return sum;
+}
+
+float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
+  const int64_t vectorised = vectorised_length(n, lanes);
+  double sum = vector_part(a, b, vectorised, lanes);
   // The tail is added product by product in double.
   for (int64_t i = vectorised; i < n; ++i) sum += static_cast<double>(a[i] * b[i]);
   return static_cast<float>(sum);
 }
 
-float half_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, int lanes) {
-  return half_product_uses_sgemm(m, n, k, lanes) ? sgemm_dot_f16(a, b, k, lanes)
-                                                 : vec_dot_f16(a, b, k, lanes);
+float matrix_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, bool half,
+                 int lanes) {
+  if (uses_sgemm(m, n, k, lanes)) return sgemm_dot(a, b, k, lanes);
+  return half ? vec_dot_f16(a, b, k, lanes) : vec_dot_f32(a, b, k, lanes);
 }
 
 float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,

@@ -18,17 +18,22 @@ namespace weft::tensor::ggml_cpu {
 inline constexpr int kAvx2Lanes = 8;
 inline constexpr int kAvx512Lanes = 16;
 
-// Whether GGML's matrix product of an m × k half-precision matrix with n activation rows
-// takes tinyBLAS (true) or falls back to one ggml_vec_dot_f16 per output (false).
-bool half_product_uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes);
+// Whether GGML's matrix product of an m × k matrix (F32 or F16) with n activation rows takes
+// tinyBLAS (true) or falls back to one ggml_vec_dot_f32/_f16 per output (false).
+bool uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes);
 
-// Dot products of two rows of half-precision values (given widened to float, so every
-// product is exact in float32), in the order of tinyBLAS (`n` a multiple of `lanes`) and of
-// ggml_vec_dot_f16.
-float sgemm_dot_f16(const float* a, const float* b, int64_t n, int lanes);
+// Dot products in the order of tinyBLAS (`n` a multiple of `lanes`: one fused multiply-add
+// per lane and step, then a pairwise sum of the lanes), of ggml_vec_dot_f32 (four vector
+// accumulators, the tail fused into a float) and of ggml_vec_dot_f16 (the same, with the
+// tail added in double). Half-precision operands are given widened to float; their products
+// are exact in float32.
+float sgemm_dot(const float* a, const float* b, int64_t n, int lanes);
+float vec_dot_f32(const float* a, const float* b, int64_t n, int lanes);
 float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes);
-// Whichever of the two GGML would use for a product of shape (m, n, k).
-float half_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, int lanes);
+// Whichever GGML would use for a product of shape (m, n, k) of F32 (`half` false) or F16
+// operands.
+float matrix_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, bool half,
+                 int lanes);
 
 // Dot product of two rows of 8-bit blocks of 32 (weights of Q4_0, Q5_0 or Q8_0 as integers
 // with their block scales, and activations quantised to Q8_0), as GGML's AVX2 kernels and

@@ -115,8 +115,22 @@ void half_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
     for (int64_t r = begin; r < end; ++r) {
       dequantize_row(ElementType::F16, w.row(r), row.data(), w.cols);
       for (int64_t i = 0; i < n_rows; ++i) {
-        out[i * w.rows + r] = ggml_cpu::half_dot(row.data(), rounded.data() + i * w.cols, w.cols,
-                                                 w.rows, n_rows, lanes);
+        out[i * w.rows + r] = ggml_cpu::matrix_dot(row.data(), rounded.data() + i * w.cols, w.cols,
+                                                   w.rows, n_rows, true, lanes);
+      }
+    }
+  });
+}
+
+// F32 weights: float32 products fused into tinyBLAS's or ggml_vec_dot_f32's accumulators.
+void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int lanes) {
+  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
+    for (int64_t r = begin; r < end; ++r) {
+      const auto* row = reinterpret_cast<const float*>(w.row(r));
+      for (int64_t i = 0; i < n_rows; ++i) {
+        out[i * w.rows + r] =
+            ggml_cpu::matrix_dot(row, x + i * w.cols, w.cols, w.rows, n_rows, false, lanes);
       }
     }
   });
@@ -186,6 +200,10 @@ void RoundedActivationKernels::gelu_tanh_mul(const float* gate, const float* up,
 
 void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int64_t n_rows,
                                       float* out, ThreadPool& pool) const {
+  if (w.type == ElementType::F32) {
+    float_matmul(w, x, n_rows, out, pool, lanes_);
+    return;
+  }
   if (activation_partner(w.type) == ElementType::F32) {
     ReferenceKernels::matmul(w, x, n_rows, out, pool);
     return;
@@ -240,9 +258,10 @@ void RoundedActivationKernels::rope(float* x, const RopeShape& shape, int64_t po
       float* h = x + head * shape.head_dim;
       const float a = h[first];
       const float b = h[second];
-      // GCC contracts GGML's a·c − b·s and a·s + b·c into these fused multiply-adds.
+      // GCC contracts GGML's a·c − b·s and a·s + b·c into these fused multiply-adds (seen
+      // in its vectorised loop of the normal mode).
       h[first] = std::fma(a, c, -(b * s));
-      h[second] = std::fma(b, c, a * s);
+      h[second] = std::fma(a, s, b * c);
     }
   }
 }
