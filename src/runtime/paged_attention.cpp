@@ -42,6 +42,7 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
   const kv::KvSequence& sequence = *row.sequence;
   const kv::PagePool& pool = sequence.pool();
   const bool half = pool.type() == tensor::ElementType::F16;
+  const auto operands = half ? tensor::ggml_cpu::Operands::f16 : tensor::ggml_cpu::Operands::f32;
   queries.assign(q_row + kv_head * group * dim, q_row + (kv_head + 1) * group * dim);
   kernels.round_activations(pool.type(), queries.data(), group * dim);
   scores.assign(static_cast<size_t>(group * cells), -INFINITY);
@@ -56,9 +57,9 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
       // against F32 the permuted queries rule tinyBLAS out.
       const float* query = queries.data() + g * dim;
       const float score =
-          half ? tensor::ggml_cpu::matrix_dot(query, slot_buffer.data(), dim, cells,
-                                              pass.batch_rows, true, pass.lanes)
-               : tensor::ggml_cpu::vec_dot_f32(query, slot_buffer.data(), dim, pass.lanes);
+          half ? tensor::ggml_cpu::matrix_dot(operands, query, slot_buffer.data(), dim, cells,
+                                              pass.batch_rows, pass.lanes)
+               : tensor::ggml_cpu::vec_dot(operands, query, slot_buffer.data(), dim, pass.lanes);
       scores[static_cast<size_t>(g * cells + slot)] = score * shape.scale;
     }
     pool.load_value(page, layer, in_page, kv_head * dim, dim, slot_buffer.data());
@@ -73,8 +74,8 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
     kernels.round_activations(pool.type(), head_scores, cells);
     float* out = out_row + (kv_head * group + g) * dim;
     for (int64_t d = 0; d < dim; ++d) {
-      out[d] = tensor::ggml_cpu::matrix_dot(head_scores, values.data() + d * cells, cells, dim,
-                                            pass.batch_rows, half, pass.lanes);
+      out[d] = tensor::ggml_cpu::matrix_dot(operands, head_scores, values.data() + d * cells, cells,
+                                            dim, pass.batch_rows, pass.lanes);
     }
   }
 }

@@ -44,8 +44,10 @@ float sgemm_dot(const float* a, const float* b, int64_t n, int lanes) {
 
 namespace {
 
-// The vectorised part of ggml_vec_dot_f32/_f16: the sum of the first `vectorised` products.
-float vector_part(const float* a, const float* b, int64_t vectorised, int lanes) {
+// The vectorised part of ggml_vec_dot_*: four accumulators folded as (0+2) + (1+3), then
+// the lanes: by horizontal adds for F32/F16 on AVX2, pairwise otherwise.
+float vector_part(Operands operands, const float* a, const float* b, int64_t vectorised,
+                  int lanes) {
   const int64_t step = int64_t{kAccumulators} * lanes;
   float acc[kAccumulators][kAvx512Lanes] = {};
   for (int64_t i = 0; i < vectorised; i += step) {
@@ -55,13 +57,13 @@ float vector_part(const float* a, const float* b, int64_t vectorised, int lanes)
       }
     }
   }
-  // Accumulators folded pairwise (0+2, 1+3, then 0+1), then the lanes.
   for (int j = 0; j < lanes; ++j) {
     acc[0][j] += acc[2][j];
     acc[1][j] += acc[3][j];
   }
   for (int j = 0; j < lanes; ++j) acc[0][j] += acc[1][j];
-  return lanes == kAvx2Lanes ? avx2_reduce(acc[0]) : halving_sum(acc[0], lanes);
+  const bool horizontal_adds = lanes == kAvx2Lanes && operands != Operands::bf16;
+  return horizontal_adds ? avx2_reduce(acc[0]) : halving_sum(acc[0], lanes);
 }
 
 int64_t vectorised_length(int64_t n, int lanes) {
@@ -69,14 +71,10 @@ int64_t vectorised_length(int64_t n, int lanes) {
   return n / step * step;
 }
 
-}  // namespace
-
-float vec_dot_f32(const float* a, const float* b, int64_t n, int lanes) {
-  const int64_t vectorised = vectorised_length(n, lanes);
-  float sum = vector_part(a, b, vectorised, lanes);
-  // GCC vectorises GGML's tail `sum += x·y` in groups of 8, then 4: products rounded, added
-  // in order; the last few it fuses into multiply-adds.
-  int64_t i = vectorised;
+// ggml_vec_dot_f32's tail `sum += x·y`, as GCC vectorises it: groups of 8, then 4, with the
+// products rounded and added in order; the last few fused into multiply-adds.
+float float_tail(const float* a, const float* b, int64_t from, int64_t n, float sum) {
+  int64_t i = from;
   for (; i + 8 <= n; i += 8) {
     for (int j = 0; j < 8; ++j) sum += a[i + j] * b[i + j];
   }
@@ -88,18 +86,21 @@ float vec_dot_f32(const float* a, const float* b, int64_t n, int lanes) {
   return sum;
 }
 
-float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes) {
+}  // namespace
+
+float vec_dot(Operands operands, const float* a, const float* b, int64_t n, int lanes) {
   const int64_t vectorised = vectorised_length(n, lanes);
-  double sum = vector_part(a, b, vectorised, lanes);
-  // The tail is added product by product in double.
+  const float vector_sum = vector_part(operands, a, b, vectorised, lanes);
+  if (operands == Operands::f32) return float_tail(a, b, vectorised, n, vector_sum);
+  double sum = vector_sum;
   for (int64_t i = vectorised; i < n; ++i) sum += static_cast<double>(a[i] * b[i]);
   return static_cast<float>(sum);
 }
 
-float matrix_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, bool half,
+float matrix_dot(Operands operands, const float* a, const float* b, int64_t k, int64_t m, int64_t n,
                  int lanes) {
   if (uses_sgemm(m, n, k, lanes)) return sgemm_dot(a, b, k, lanes);
-  return half ? vec_dot_f16(a, b, k, lanes) : vec_dot_f32(a, b, k, lanes);
+  return vec_dot(operands, a, b, k, lanes);
 }
 
 float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,

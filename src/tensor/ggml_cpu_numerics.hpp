@@ -22,17 +22,18 @@ inline constexpr int kAvx512Lanes = 16;
 // tinyBLAS (true) or falls back to one ggml_vec_dot_f32/_f16 per output (false).
 bool uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes);
 
+// What a product's operands are stored as: the routines differ for each.
+enum class Operands { f32, f16, bf16 };
+
 // Dot products in the order of tinyBLAS (`n` a multiple of `lanes`: one fused multiply-add
-// per lane and step, then a pairwise sum of the lanes), of ggml_vec_dot_f32 (four vector
-// accumulators, the tail fused into a float) and of ggml_vec_dot_f16 (the same, with the
-// tail added in double). Half-precision operands are given widened to float; their products
-// are exact in float32.
+// per lane and step, then a pairwise sum of the lanes) and of ggml_vec_dot_f32/_f16/_bf16
+// (four vector accumulators over steps of 4·lanes, folded and reduced, then the tail: fused
+// into a float for F32, added in double for F16 and BF16). Half-precision operands are
+// given widened to float; their products are exact in float32.
 float sgemm_dot(const float* a, const float* b, int64_t n, int lanes);
-float vec_dot_f32(const float* a, const float* b, int64_t n, int lanes);
-float vec_dot_f16(const float* a, const float* b, int64_t n, int lanes);
-// Whichever GGML would use for a product of shape (m, n, k) of F32 (`half` false) or F16
-// operands.
-float matrix_dot(const float* a, const float* b, int64_t k, int64_t m, int64_t n, bool half,
+float vec_dot(Operands operands, const float* a, const float* b, int64_t n, int lanes);
+// Whichever GGML would use for a product of shape (m, n, k).
+float matrix_dot(Operands operands, const float* a, const float* b, int64_t k, int64_t m, int64_t n,
                  int lanes);
 
 // Dot product of two rows of 8-bit blocks of 32 (weights of Q4_0, Q5_0 or Q8_0 as integers

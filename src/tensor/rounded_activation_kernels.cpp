@@ -64,6 +64,22 @@ void round_q8_blocks(float* x, int64_t n) {
     x[i] = scales[static_cast<size_t>(i / 32)] * ints[static_cast<size_t>(i)];
 }
 
+void round_to_partner(ElementType storage, float* x, int64_t n) {
+  const ElementType partner = activation_partner(storage);
+  if (partner == ElementType::F32) return;
+  if (partner == ElementType::F16) {
+    for (int64_t i = 0; i < n; ++i) x[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
+    return;
+  }
+  if (partner == ElementType::Q8_0 || partner == ElementType::Q8_1) {
+    round_q8_blocks(x, n);
+    return;
+  }
+  std::vector<std::byte> rounded(*bytes_for(partner, static_cast<uint64_t>(n)));
+  quantize_row(partner, x, rounded.data(), n);
+  dequantize_row(partner, rounded.data(), x, n);
+}
+
 // The integers (and scales) of a weight row of Q4_0, Q5_0 or Q8_0: what GGML's integer dot
 // products multiply with the activation blocks.
 template <typename Block>
@@ -105,18 +121,22 @@ bool has_integer_blocks(ElementType type) {
   return type == ElementType::Q4_0 || type == ElementType::Q5_0 || type == ElementType::Q8_0;
 }
 
-// F16 weights: activations rounded to F16, products summed as tinyBLAS or ggml_vec_dot_f16.
+// F16 and BF16 weights: activations rounded to the same type, products summed as tinyBLAS or
+// ggml_vec_dot_f16/_bf16 sum them.
 void half_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                  ThreadPool& pool, int lanes) {
   std::vector<float> rounded(x, x + n_rows * w.cols);
-  for (float& value : rounded) value = fp16_to_fp32(fp32_to_fp16(value));
+  for (int64_t i = 0; i < n_rows; ++i)
+    round_to_partner(w.type, rounded.data() + i * w.cols, w.cols);
+  const auto operands =
+      w.type == ElementType::F16 ? ggml_cpu::Operands::f16 : ggml_cpu::Operands::bf16;
   pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
     std::vector<float> row(static_cast<size_t>(w.cols));
     for (int64_t r = begin; r < end; ++r) {
-      dequantize_row(ElementType::F16, w.row(r), row.data(), w.cols);
+      dequantize_row(w.type, w.row(r), row.data(), w.cols);
       for (int64_t i = 0; i < n_rows; ++i) {
-        out[i * w.rows + r] = ggml_cpu::matrix_dot(row.data(), rounded.data() + i * w.cols, w.cols,
-                                                   w.rows, n_rows, true, lanes);
+        out[i * w.rows + r] = ggml_cpu::matrix_dot(
+            operands, row.data(), rounded.data() + i * w.cols, w.cols, w.rows, n_rows, lanes);
       }
     }
   });
@@ -129,8 +149,8 @@ void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* 
     for (int64_t r = begin; r < end; ++r) {
       const auto* row = reinterpret_cast<const float*>(w.row(r));
       for (int64_t i = 0; i < n_rows; ++i) {
-        out[i * w.rows + r] =
-            ggml_cpu::matrix_dot(row, x + i * w.cols, w.cols, w.rows, n_rows, false, lanes);
+        out[i * w.rows + r] = ggml_cpu::matrix_dot(ggml_cpu::Operands::f32, row, x + i * w.cols,
+                                                   w.cols, w.rows, n_rows, lanes);
       }
     }
   });
@@ -164,19 +184,7 @@ void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows,
 
 void RoundedActivationKernels::round_activations(ElementType partner_storage, float* x,
                                                  int64_t n) const {
-  const ElementType partner = activation_partner(partner_storage);
-  if (partner == ElementType::F32) return;
-  if (partner == ElementType::F16) {
-    for (int64_t i = 0; i < n; ++i) x[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
-    return;
-  }
-  if (partner == ElementType::Q8_0 || partner == ElementType::Q8_1) {
-    round_q8_blocks(x, n);
-    return;
-  }
-  std::vector<std::byte> rounded(*bytes_for(partner, static_cast<uint64_t>(n)));
-  quantize_row(partner, x, rounded.data(), n);
-  dequantize_row(partner, rounded.data(), x, n);
+  round_to_partner(partner_storage, x, n);
 }
 
 // GGML evaluates GELU through a half-precision table: the input is rounded to F16 and the
@@ -208,7 +216,7 @@ void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int
     ReferenceKernels::matmul(w, x, n_rows, out, pool);
     return;
   }
-  if (w.type == ElementType::F16) {
+  if (w.type == ElementType::F16 || w.type == ElementType::BF16) {
     half_matmul(w, x, n_rows, out, pool, lanes_);
     return;
   }
