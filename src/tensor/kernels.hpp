@@ -37,7 +37,8 @@ class Kernels {
 
   // out[i][r] = Σ_c w[r][c]·x[i][c] for i < n_rows, r < w.rows; x is n_rows × w.cols, out is
   // n_rows × w.rows. Each output is computed the same way whatever n_rows is, so a row's
-  // result never depends on what else is in the batch.
+  // result never depends on what else is in the batch — except in kernels imitating GGML
+  // (ggml_lanes() > 0), which sum one row differently from several, as GGML does.
   virtual void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                       ThreadPool& pool) const = 0;
 
