@@ -4,6 +4,9 @@
 #include <bit>
 #include <cmath>
 
+#include "tensor/half.hpp"
+#include "tensor/quant_blocks.hpp"
+
 namespace weft::tensor::ggml_cpu {
 namespace {
 
@@ -115,6 +118,43 @@ float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const f
       int32_t quad = 0;
       for (int t = 0; t < 4; ++t) quad += int32_t{x[4 * j + t]} * int32_t{y[4 * j + t]};
       lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
+    }
+  }
+  return halving_sum(lane, kLanes);
+}
+
+float q6_k_dot(const void* weights, const void* activations, int64_t n_super) {
+  constexpr int kLanes = 8;
+  const auto* w = static_cast<const BlockQ6_K*>(weights);
+  const auto* x = static_cast<const BlockQ8_K*>(activations);
+  float lane[kLanes] = {};
+  for (int64_t b = 0; b < n_super; ++b) {
+    // The unsigned 6-bit values in element order (ql low/high nibbles, two bits of qh each).
+    uint8_t u[kSuperBlock];
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = w[b].ql + 64 * half;
+      const uint8_t* qh = w[b].qh + 32 * half;
+      uint8_t* out = u + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        out[l] = static_cast<uint8_t>((ql[l] & 0x0f) | ((qh[l] & 0x03) << 4));
+        out[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0x0f) | ((qh[l] & 0x0c) << 2));
+        out[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (qh[l] & 0x30));
+        out[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | ((qh[l] & 0xc0) >> 2));
+      }
+    }
+    const int8_t* q8 = x[b].qs;
+    const int8_t* scales = w[b].scales;
+    const float d = x[b].d * fp16_to_fp32(w[b].d);
+    for (int k = 0; k < kLanes; ++k) {
+      int32_t sum = 0;
+      for (int chunk = 0; chunk < kSuperBlock / 32; ++chunk) {
+        for (int t = 0; t < 4; ++t) {
+          const int e = 32 * chunk + 4 * k + t;
+          sum += scales[e / 16] * u[e] * q8[e];
+        }
+      }
+      for (int e = 32 * k; e < 32 * k + 32; ++e) sum -= 32 * scales[e / 16] * q8[e];
+      lane[k] = std::fma(d, static_cast<float>(sum), lane[k]);
     }
   }
   return halving_sum(lane, kLanes);

@@ -43,6 +43,12 @@ float matrix_dot(Operands operands, const float* a, const float* b, int64_t k, i
 float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,
                     int64_t n_blocks);
 
+// Dot product of a Q6_K weight row with Q8_K activations (`n_super` super-blocks of 256) as
+// GGML's AVX2 kernel sums it: eight integer lanes per super-block (lane k: the scaled
+// products of elements 4k..4k+3 of every 32, minus 32·the scaled activations of the k-th 32),
+// each fused into a float lane with d_w·d_x, then a pairwise sum.
+float q6_k_dot(const void* weights, const void* activations, int64_t n_super);
+
 // GGML's vectorised exp (ggml_v_expf) for one value: a polynomial, not libm's expf.
 float vector_expf(float x, int lanes);
 

@@ -156,6 +156,26 @@ void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* 
   });
 }
 
+// Q6_K weights: activations quantised to Q8_K, GGML's integer lanes per super-block.
+void q6_k_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                 ThreadPool& pool) {
+  const int64_t n_super = w.cols / kSuperBlock;
+  const uint64_t row_bytes = *bytes_for(ElementType::Q8_K, static_cast<uint64_t>(w.cols));
+  std::vector<std::byte> activations(row_bytes * static_cast<uint64_t>(n_rows));
+  for (int64_t i = 0; i < n_rows; ++i) {
+    quantize_row(ElementType::Q8_K, x + i * w.cols,
+                 activations.data() + row_bytes * static_cast<uint64_t>(i), w.cols);
+  }
+  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t i = 0; i < n_rows; ++i) {
+        out[i * w.rows + r] = ggml_cpu::q6_k_dot(
+            w.row(r), activations.data() + row_bytes * static_cast<uint64_t>(i), n_super);
+      }
+    }
+  });
+}
+
 // Q4_0/Q5_0/Q8_0 weights: activations quantised to Q8_0, integer products per block.
 void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                           ThreadPool& pool) {
@@ -218,6 +238,10 @@ void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int
   }
   if (w.type == ElementType::F16 || w.type == ElementType::BF16) {
     half_matmul(w, x, n_rows, out, pool, lanes_);
+    return;
+  }
+  if (w.type == ElementType::Q6_K) {
+    q6_k_matmul(w, x, n_rows, out, pool);
     return;
   }
   if (has_integer_blocks(w.type)) {
