@@ -107,10 +107,12 @@ float matrix_dot(Operands operands, const float* a, const float* b, int64_t k, i
 }
 
 float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,
-                    int64_t n_blocks) {
+                    int64_t n_blocks, const float* mins_a, const float* sums_b) {
   constexpr int kLanes = 8;
   float lane[kLanes] = {};
+  float offsets = 0;
   for (int64_t block = 0; block < n_blocks; ++block) {
+    if (mins_a != nullptr) offsets = std::fma(mins_a[block], sums_b[block], offsets);
     const float scale = da[block] * db[block];
     const int8_t* x = qa + block * 32;
     const int8_t* y = qb + block * 32;
@@ -120,7 +122,8 @@ float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const f
       lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
     }
   }
-  return halving_sum(lane, kLanes);
+  const float sum = halving_sum(lane, kLanes);
+  return mins_a != nullptr ? sum + offsets : sum;
 }
 
 float q6_k_dot(const void* weights, const void* activations, int64_t n_super) {

@@ -36,12 +36,15 @@ float vec_dot(Operands operands, const float* a, const float* b, int64_t n, int 
 float matrix_dot(Operands operands, const float* a, const float* b, int64_t k, int64_t m, int64_t n,
                  int lanes);
 
-// Dot product of two rows of 8-bit blocks of 32 (weights of Q4_0, Q5_0 or Q8_0 as integers
-// with their block scales, and activations quantised to Q8_0), as GGML's AVX2 kernels and
-// tinyBLAS both sum it: eight float lanes, each the running fused multiply-add of
-// (scale_a·scale_b) × (the integer sum of four neighbouring products), then a pairwise sum.
+// Dot product of two rows of 8-bit blocks of 32 (weights of Q4_0, Q5_0, Q8_0, Q4_1 or Q5_1
+// as integers with their block scales, and activations quantised to Q8_0 or Q8_1), as
+// GGML's AVX2 kernels and tinyBLAS sum it: eight float lanes, each the running fused
+// multiply-add of (scale_a·scale_b) × (the integer sum of four neighbouring products), then
+// a pairwise sum. With `mins_a` and `sums_b` (Q4_1/Q5_1: the block minimum, and the
+// activation block's half-precision d·Σq) the products min·sum are fused into a float of
+// their own, added at the end.
 float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,
-                    int64_t n_blocks);
+                    int64_t n_blocks, const float* mins_a = nullptr, const float* sums_b = nullptr);
 
 // Dot product of a Q6_K weight row with Q8_K activations (`n_super` super-blocks of 256) as
 // GGML's AVX2 kernel sums it: eight integer lanes per super-block (lane k: the scaled

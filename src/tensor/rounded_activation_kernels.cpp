@@ -56,6 +56,19 @@ void quantize_q8_blocks(const float* x, int64_t n, int8_t* ints, float* scales) 
   }
 }
 
+// Q8_1 adds to each block s = d·Σq in half precision, with d the unrounded amax/127.
+void quantize_q8_1_sums(const float* x, int64_t n, const int8_t* ints, float* sums) {
+  for (int64_t block = 0; block < n; block += 32) {
+    float amax = 0;
+    int32_t total = 0;
+    for (int64_t i = block; i < block + 32; ++i) {
+      amax = std::max(amax, std::fabs(x[i]));
+      total += ints[i];
+    }
+    sums[block / 32] = fp16_to_fp32(fp32_to_fp16(amax / 127.0f * static_cast<float>(total)));
+  }
+}
+
 void round_q8_blocks(float* x, int64_t n) {
   std::vector<int8_t> ints(static_cast<size_t>(n));
   std::vector<float> scales(static_cast<size_t>(n / 32));
@@ -87,11 +100,32 @@ const Block* block_at(const std::byte* row, int64_t index) {
   return reinterpret_cast<const Block*>(row) + index;
 }
 
+// Q4_1/Q5_1 also give their block minima in `mins`: the values are nibble·d + m.
 void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks, int8_t* ints,
-                       float* scales) {
+                       float* scales, float* mins) {
   for (int64_t b = 0; b < n_blocks; ++b) {
     int8_t* q = ints + b * kBlock32;
-    if (type == ElementType::Q8_0) {
+    if (type == ElementType::Q4_1) {
+      const auto* block = block_at<BlockQ4_1>(row, b);
+      scales[b] = fp16_to_fp32(block->d);
+      mins[b] = fp16_to_fp32(block->m);
+      for (int j = 0; j < kBlock32 / 2; ++j) {
+        q[j] = static_cast<int8_t>(block->qs[j] & 0x0f);
+        q[j + kBlock32 / 2] = static_cast<int8_t>(block->qs[j] >> 4);
+      }
+    } else if (type == ElementType::Q5_1) {
+      const auto* block = block_at<BlockQ5_1>(row, b);
+      scales[b] = fp16_to_fp32(block->d);
+      mins[b] = fp16_to_fp32(block->m);
+      uint32_t high = 0;
+      std::memcpy(&high, block->qh, sizeof high);
+      for (int j = 0; j < kBlock32 / 2; ++j) {
+        const auto low_bit = static_cast<int>((high >> j) & 1u) << 4;
+        const auto high_bit = static_cast<int>((high >> (j + kBlock32 / 2)) & 1u) << 4;
+        q[j] = static_cast<int8_t>((block->qs[j] & 0x0f) | low_bit);
+        q[j + kBlock32 / 2] = static_cast<int8_t>((block->qs[j] >> 4) | high_bit);
+      }
+    } else if (type == ElementType::Q8_0) {
       const auto* block = block_at<BlockQ8_0>(row, b);
       scales[b] = fp16_to_fp32(block->d);
       std::memcpy(q, block->qs, kBlock32);
@@ -118,7 +152,12 @@ void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks,
 }
 
 bool has_integer_blocks(ElementType type) {
-  return type == ElementType::Q4_0 || type == ElementType::Q5_0 || type == ElementType::Q8_0;
+  return type == ElementType::Q4_0 || type == ElementType::Q5_0 || type == ElementType::Q8_0 ||
+         type == ElementType::Q4_1 || type == ElementType::Q5_1;
+}
+
+bool has_block_minima(ElementType type) {
+  return type == ElementType::Q4_1 || type == ElementType::Q5_1;
 }
 
 // F16 and BF16 weights: activations rounded to the same type, products summed as tinyBLAS or
@@ -176,25 +215,34 @@ void q6_k_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
   });
 }
 
-// Q4_0/Q5_0/Q8_0 weights: activations quantised to Q8_0, integer products per block.
+// Q4_0/Q5_0/Q8_0 (Q4_1/Q5_1) weights: activations quantised to Q8_0 (Q8_1), integer
+// products per block.
 void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                           ThreadPool& pool) {
   const int64_t n_blocks = w.cols / kBlock32;
+  const bool minima = has_block_minima(w.type);
   std::vector<int8_t> x_ints(static_cast<size_t>(n_rows * w.cols));
   std::vector<float> x_scales(static_cast<size_t>(n_rows * n_blocks));
+  std::vector<float> x_sums(minima ? x_scales.size() : 0);
   for (int64_t i = 0; i < n_rows; ++i) {
     quantize_q8_blocks(x + i * w.cols, w.cols, x_ints.data() + i * w.cols,
                        x_scales.data() + i * n_blocks);
+    if (minima) {
+      quantize_q8_1_sums(x + i * w.cols, w.cols, x_ints.data() + i * w.cols,
+                         x_sums.data() + i * n_blocks);
+    }
   }
   pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
     std::vector<int8_t> w_ints(static_cast<size_t>(w.cols));
     std::vector<float> w_scales(static_cast<size_t>(n_blocks));
+    std::vector<float> w_mins(static_cast<size_t>(n_blocks));
     for (int64_t r = begin; r < end; ++r) {
-      weight_block_ints(w.type, w.row(r), n_blocks, w_ints.data(), w_scales.data());
+      weight_block_ints(w.type, w.row(r), n_blocks, w_ints.data(), w_scales.data(), w_mins.data());
       for (int64_t i = 0; i < n_rows; ++i) {
-        out[i * w.rows + r] =
-            ggml_cpu::q8_blocks_dot(w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
-                                    x_scales.data() + i * n_blocks, n_blocks);
+        out[i * w.rows + r] = ggml_cpu::q8_blocks_dot(
+            w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
+            x_scales.data() + i * n_blocks, n_blocks, minima ? w_mins.data() : nullptr,
+            minima ? x_sums.data() + i * n_blocks : nullptr);
       }
     }
   });
