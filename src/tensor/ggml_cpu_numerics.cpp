@@ -163,6 +163,102 @@ float q6_k_dot(const void* weights, const void* activations, int64_t n_super) {
   return halving_sum(lane, kLanes);
 }
 
+namespace {
+
+// The 6-bit scale and minimum of sub-block j of a Q4_K/Q5_K super-block, packed in 12 bytes.
+void scale_and_min(const uint8_t* packed, int j, int& scale, int& min) {
+  if (j < 4) {
+    scale = packed[j] & 63;
+    min = packed[j + 4] & 63;
+  } else {
+    scale = (packed[j + 4] & 0x0f) | ((packed[j - 4] >> 6) << 4);
+    min = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
+  }
+}
+
+}  // namespace
+
+float q5_k_dot(const void* weights, const void* activations, int64_t n_super) {
+  constexpr int kLanes = 8;
+  const auto* w = static_cast<const BlockQ5_K*>(weights);
+  const auto* x = static_cast<const BlockQ8_K*>(activations);
+  float lane[kLanes] = {};
+  float minima = 0;
+  for (int64_t b = 0; b < n_super; ++b) {
+    int scales[8];
+    int mins[8];
+    for (int j = 0; j < 8; ++j) scale_and_min(w[b].scales, j, scales[j], mins[j]);
+    // The unsigned 5-bit values in element order: pairs of 32 share 32 bytes of nibbles.
+    uint8_t u[kSuperBlock];
+    for (int pair = 0; pair < 4; ++pair) {
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t nibbles = w[b].qs[32 * pair + l];
+        const uint8_t high = w[b].qh[l];
+        u[64 * pair + l] =
+            static_cast<uint8_t>((nibbles & 0x0f) | (((high >> (2 * pair)) & 1) << 4));
+        u[64 * pair + 32 + l] =
+            static_cast<uint8_t>((nibbles >> 4) | (((high >> (2 * pair + 1)) & 1) << 4));
+      }
+    }
+    const int8_t* q8 = x[b].qs;
+    int32_t min_sum = 0;
+    for (int c = 0; c < 8; ++c) min_sum += mins[c] * (x[b].bsums[2 * c] + x[b].bsums[2 * c + 1]);
+    const float dmin = -x[b].d * fp16_to_fp32(w[b].dmin);
+    minima = std::fma(dmin, static_cast<float>(min_sum), minima);
+    const float d = x[b].d * fp16_to_fp32(w[b].d);
+    for (int k = 0; k < kLanes; ++k) {
+      int32_t sum = 0;
+      for (int c = 0; c < 8; ++c) {
+        for (int t = 0; t < 4; ++t) {
+          const int e = 32 * c + 4 * k + t;
+          sum += scales[c] * u[e] * q8[e];
+        }
+      }
+      lane[k] = std::fma(d, static_cast<float>(sum), lane[k]);
+    }
+  }
+  return halving_sum(lane, kLanes) + minima;
+}
+
+float q2_k_dot(const void* weights, const void* activations, int64_t n_super) {
+  constexpr int kLanes = 8;
+  const auto* w = static_cast<const BlockQ2_K*>(weights);
+  const auto* x = static_cast<const BlockQ8_K*>(activations);
+  float lane[kLanes] = {};
+  for (int64_t b = 0; b < n_super; ++b) {
+    // The 2-bit values in element order: each 32 bytes hold four runs of 32.
+    uint8_t u[kSuperBlock];
+    for (int half = 0; half < 2; ++half) {
+      for (int shift = 0; shift < 4; ++shift) {
+        for (int l = 0; l < 32; ++l) {
+          u[128 * half + 32 * shift + l] =
+              static_cast<uint8_t>((w[b].qs[32 * half + l] >> (2 * shift)) & 3);
+        }
+      }
+    }
+    const int8_t* q8 = x[b].qs;
+    const uint8_t* scales = w[b].scales;
+    const float d = x[b].d * fp16_to_fp32(w[b].d);
+    const float dmin = -x[b].d * fp16_to_fp32(w[b].dmin);
+    for (int k = 0; k < kLanes; ++k) {
+      const int32_t min_sum = (scales[2 * k] >> 4) * x[b].bsums[2 * k] +
+                              (scales[2 * k + 1] >> 4) * x[b].bsums[2 * k + 1];
+      lane[k] = std::fma(dmin, static_cast<float>(min_sum), lane[k]);
+    }
+    for (int k = 0; k < kLanes; ++k) {
+      int32_t sum = 0;
+      for (int c = 0; c < 8; ++c) {
+        for (int t = 0; t < 4; ++t) {
+          const int e = 32 * c + 4 * k + t;
+          sum += (scales[e / 16] & 0x0f) * u[e] * q8[e];
+        }
+      }
+      lane[k] = std::fma(d, static_cast<float>(sum), lane[k]);
+    }
+  }
+  return halving_sum(lane, kLanes);
+}
+
 // exp(x) = 2^n · e^b with n = round(x·log2 e) and b the remainder (log 2 split in two
 // parts), e^b − 1 by a degree-5 polynomial; the AVX2 and AVX-512 variants assemble the last
 // steps differently (and so round differently).

@@ -52,6 +52,16 @@ float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const f
 // each fused into a float lane with d_w·d_x, then a pairwise sum.
 float q6_k_dot(const void* weights, const void* activations, int64_t n_super);
 
+// The same for Q5_K: lane k the scaled products of elements 4k..4k+3 of every 32, fused with
+// d_x·d_w; the minima times the activations' 16-value sums fused into a float of their own
+// with −d_x·dmin_w, added after the pairwise sum.
+float q5_k_dot(const void* weights, const void* activations, int64_t n_super);
+
+// And for Q2_K: per super-block each lane first fuses −d_x·dmin_w times its two sub-blocks'
+// minima × activation sums, then d_x·d_w times its scaled products (elements 4k..4k+3 of
+// every 32).
+float q2_k_dot(const void* weights, const void* activations, int64_t n_super);
+
 // GGML's vectorised exp (ggml_v_expf) for one value: a polynomial, not libm's expf.
 float vector_expf(float x, int lanes);
 

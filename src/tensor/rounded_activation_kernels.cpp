@@ -195,9 +195,13 @@ void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* 
   });
 }
 
-// Q6_K weights: activations quantised to Q8_K, GGML's integer lanes per super-block.
-void q6_k_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                 ThreadPool& pool) {
+// Q2_K, Q5_K and Q6_K weights: activations quantised to Q8_K, GGML's integer lanes per
+// super-block.
+void k_quant_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                    ThreadPool& pool) {
+  const auto dot = w.type == ElementType::Q6_K   ? ggml_cpu::q6_k_dot
+                   : w.type == ElementType::Q5_K ? ggml_cpu::q5_k_dot
+                                                 : ggml_cpu::q2_k_dot;
   const int64_t n_super = w.cols / kSuperBlock;
   const uint64_t row_bytes = *bytes_for(ElementType::Q8_K, static_cast<uint64_t>(w.cols));
   std::vector<std::byte> activations(row_bytes * static_cast<uint64_t>(n_rows));
@@ -208,8 +212,8 @@ void q6_k_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
   pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t i = 0; i < n_rows; ++i) {
-        out[i * w.rows + r] = ggml_cpu::q6_k_dot(
-            w.row(r), activations.data() + row_bytes * static_cast<uint64_t>(i), n_super);
+        out[i * w.rows + r] =
+            dot(w.row(r), activations.data() + row_bytes * static_cast<uint64_t>(i), n_super);
       }
     }
   });
@@ -288,8 +292,8 @@ void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int
     half_matmul(w, x, n_rows, out, pool, lanes_);
     return;
   }
-  if (w.type == ElementType::Q6_K) {
-    q6_k_matmul(w, x, n_rows, out, pool);
+  if (w.type == ElementType::Q2_K || w.type == ElementType::Q5_K || w.type == ElementType::Q6_K) {
+    k_quant_matmul(w, x, n_rows, out, pool);
     return;
   }
   if (has_integer_blocks(w.type)) {

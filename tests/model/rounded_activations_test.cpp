@@ -14,14 +14,16 @@ namespace weft {
 namespace {
 
 // Files computed entirely by routines whose GGML summation order rounded-activations
-// reproduces (F32, F16, BF16, Q5_0, Q8_0, Q4_1, Q5_1 and Q6_K products, attention,
-// soft_max, RMS norm, rope, SiLU): bit for bit.
+// reproduces (F32, F16, BF16, Q5_0, Q8_0, Q4_1, Q5_1, Q2_K, Q5_K and Q6_K products,
+// attention, soft_max, RMS norm, rope, SiLU): bit for bit.
 const std::set<std::string> kBitExact = {"llama-f32",
                                          "llama-f16",
                                          "llama-bf16",
                                          "llama-q5_0",
                                          "llama-q8_0",
                                          "llama-q6_k",
+                                         "llama-q5_k",
+                                         "llama-q2_k",
                                          "llama-q4_1",
                                          "llama-q5_1",
                                          "qwen2-f32",
@@ -40,7 +42,7 @@ const std::set<std::string> kReproduced = {"llama-q4_0", "qwen2-q4_0",   "llama-
                                            "llama-q4_k", "llama-q4_k_m", "gemma2-q4_k_m",
                                            "gemma2-q8_0"};
 constexpr double kReproducedTolerance = 2e-5;
-// Elsewhere (Q2_K and Q5_K, gemma2's F32 GELU and rounding ties in mixed K-quant files) the
+// Elsewhere (gemma2's F32 GELU, and rounding ties in mixed files with Q4_K) the
 // README's loose sanity bounds for llama.cpp comparisons apply.
 constexpr double kLooseMaxAbs = 0.25;
 constexpr double kLooseMeanAbs = 0.03;
