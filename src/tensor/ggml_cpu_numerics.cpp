@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "tensor/half.hpp"
 #include "tensor/quant_blocks.hpp"
@@ -251,6 +252,52 @@ float q2_k_dot(const void* weights, const void* activations, int64_t n_super) {
         for (int t = 0; t < 4; ++t) {
           const int e = 32 * c + 4 * k + t;
           sum += (scales[e / 16] & 0x0f) * u[e] * q8[e];
+        }
+      }
+      lane[k] = std::fma(d, static_cast<float>(sum), lane[k]);
+    }
+  }
+  return halving_sum(lane, kLanes);
+}
+
+float q3_k_dot(const void* weights, const void* activations, int64_t n_super) {
+  constexpr int kLanes = 8;
+  const auto* w = static_cast<const BlockQ3_K*>(weights);
+  const auto* x = static_cast<const BlockQ8_K*>(activations);
+  float lane[kLanes] = {};
+  for (int64_t b = 0; b < n_super; ++b) {
+    // Sixteen 6-bit scales: low nibbles from the first 8 bytes, two high bits from the last 4.
+    uint32_t packed[3];
+    std::memcpy(packed, w[b].scales, sizeof packed);
+    constexpr uint32_t kLow4 = 0x0f0f0f0f;
+    constexpr uint32_t kLow2 = 0x03030303;
+    const uint32_t words[4] = {(packed[0] & kLow4) | (((packed[2] >> 0) & kLow2) << 4),
+                               (packed[1] & kLow4) | (((packed[2] >> 2) & kLow2) << 4),
+                               ((packed[0] >> 4) & kLow4) | (((packed[2] >> 4) & kLow2) << 4),
+                               ((packed[1] >> 4) & kLow4) | (((packed[2] >> 6) & kLow2) << 4)};
+    int scales[16];
+    for (int i = 0; i < 16; ++i)
+      scales[i] = static_cast<int>((words[i / 4] >> (8 * (i % 4))) & 0xff) - 32;
+    // Signed values in element order: two low bits, minus 4 where the hmask bit is clear.
+    int8_t q[kSuperBlock];
+    for (int half = 0; half < 2; ++half) {
+      for (int shift = 0; shift < 4; ++shift) {
+        const int bit = 4 * half + shift;
+        for (int l = 0; l < 32; ++l) {
+          const int low = (w[b].qs[32 * half + l] >> (2 * shift)) & 3;
+          const int minus = ((w[b].hmask[l] >> bit) & 1) != 0 ? 0 : 4;
+          q[128 * half + 32 * shift + l] = static_cast<int8_t>(low - minus);
+        }
+      }
+    }
+    const int8_t* q8 = x[b].qs;
+    const float d = x[b].d * fp16_to_fp32(w[b].d);
+    for (int k = 0; k < kLanes; ++k) {
+      int32_t sum = 0;
+      for (int c = 0; c < 8; ++c) {
+        for (int t = 0; t < 4; ++t) {
+          const int e = 32 * c + 4 * k + t;
+          sum += scales[e / 16] * q[e] * q8[e];
         }
       }
       lane[k] = std::fma(d, static_cast<float>(sum), lane[k]);

@@ -62,6 +62,10 @@ float q5_k_dot(const void* weights, const void* activations, int64_t n_super);
 // every 32).
 float q2_k_dot(const void* weights, const void* activations, int64_t n_super);
 
+// And for Q3_K (signed 3-bit values, 6-bit scales offset by 32): lane k the scaled products
+// of elements 4k..4k+3 of every 32, fused with d_x·d_w.
+float q3_k_dot(const void* weights, const void* activations, int64_t n_super);
+
 // GGML's vectorised exp (ggml_v_expf) for one value: a polynomial, not libm's expf.
 float vector_expf(float x, int lanes);
 

@@ -195,12 +195,13 @@ void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* 
   });
 }
 
-// Q2_K, Q5_K and Q6_K weights: activations quantised to Q8_K, GGML's integer lanes per
+// Q2_K, Q3_K, Q5_K and Q6_K weights: activations quantised to Q8_K, GGML's integer lanes per
 // super-block.
 void k_quant_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                     ThreadPool& pool) {
   const auto dot = w.type == ElementType::Q6_K   ? ggml_cpu::q6_k_dot
                    : w.type == ElementType::Q5_K ? ggml_cpu::q5_k_dot
+                   : w.type == ElementType::Q3_K ? ggml_cpu::q3_k_dot
                                                  : ggml_cpu::q2_k_dot;
   const int64_t n_super = w.cols / kSuperBlock;
   const uint64_t row_bytes = *bytes_for(ElementType::Q8_K, static_cast<uint64_t>(w.cols));
@@ -292,7 +293,8 @@ void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int
     half_matmul(w, x, n_rows, out, pool, lanes_);
     return;
   }
-  if (w.type == ElementType::Q2_K || w.type == ElementType::Q5_K || w.type == ElementType::Q6_K) {
+  if (w.type == ElementType::Q2_K || w.type == ElementType::Q3_K || w.type == ElementType::Q5_K ||
+      w.type == ElementType::Q6_K) {
     k_quant_matmul(w, x, n_rows, out, pool);
     return;
   }

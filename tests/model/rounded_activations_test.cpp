@@ -14,7 +14,7 @@ namespace weft {
 namespace {
 
 // Files computed entirely by routines whose GGML summation order rounded-activations
-// reproduces (F32, F16, BF16, Q5_0, Q8_0, Q4_1, Q5_1, Q2_K, Q5_K and Q6_K products,
+// reproduces (F32, F16, BF16, Q5_0, Q8_0, Q4_1, Q5_1, Q2_K, Q3_K, Q5_K and Q6_K products,
 // attention, soft_max, RMS norm, rope, SiLU): bit for bit.
 const std::set<std::string> kBitExact = {"llama-f32",
                                          "llama-f16",
@@ -24,6 +24,7 @@ const std::set<std::string> kBitExact = {"llama-f32",
                                          "llama-q6_k",
                                          "llama-q5_k",
                                          "llama-q2_k",
+                                         "llama-q3_k",
                                          "llama-q4_1",
                                          "llama-q5_1",
                                          "qwen2-f32",
@@ -37,10 +38,9 @@ const std::set<std::string> kBitExact = {"llama-f32",
                                          "stories260K-q6_k-fallback",
                                          "stories260K-q4_k_m-fallback"};
 // Files whose rounding is reproduced but not every summation order (Q4_0 and Q4_K, repacked
-// by GGML on AVX2, Q3_K; Gemma 2's GELU table and soft caps): to float32 precision.
-const std::set<std::string> kReproduced = {"llama-q4_0", "qwen2-q4_0",   "llama-q3_k",
-                                           "llama-q4_k", "llama-q4_k_m", "gemma2-q4_k_m",
-                                           "gemma2-q8_0"};
+// by GGML on AVX2; Gemma 2's GELU table and soft caps): to float32 precision.
+const std::set<std::string> kReproduced = {"llama-q4_0",   "qwen2-q4_0",    "llama-q4_k",
+                                           "llama-q4_k_m", "gemma2-q4_k_m", "gemma2-q8_0"};
 constexpr double kReproducedTolerance = 2e-5;
 // Elsewhere (gemma2's F32 GELU, and rounding ties in mixed files with Q4_K) the
 // README's loose sanity bounds for llama.cpp comparisons apply.
