@@ -21,6 +21,8 @@ struct EvalOptions {
   std::string model;
   std::string tokens;
   std::string logits_out;
+  std::string greedy_logits_out;
+  bool last_logits_only = false;
   std::optional<int64_t> context_length;
   unsigned threads = 0;
   int64_t greedy = 0;
@@ -75,8 +77,11 @@ int evaluate(const EvalOptions& options) {
   engine_options.kernels = *tensor::parse_kernel_choice(options.kernels);
   runtime::Engine engine(model, engine_options);
   auto sequence = engine.new_sequence();
-  const auto result = runtime::evaluate_prompt(engine, sequence, ids, options.greedy);
+  const auto result =
+      runtime::evaluate_prompt(engine, sequence, ids, options.greedy, !options.last_logits_only);
   if (!options.logits_out.empty()) write_float32_le(options.logits_out, result.prompt_logits);
+  if (!options.greedy_logits_out.empty())
+    write_float32_le(options.greedy_logits_out, result.greedy_logits);
   if (options.greedy > 0) {
     std::string line;
     for (size_t i = 0; i < result.greedy.size(); ++i) {
@@ -99,6 +104,11 @@ Command add_eval_command(CLI::App& app) {
       ->required();
   sub->add_option("--logits-out", options->logits_out,
                   "Write n_tokens × n_vocab logits here as raw little-endian float32, row-major");
+  sub->add_option("--greedy-logits-out", options->greedy_logits_out,
+                  "Write the logits each greedy token was picked from here (float32, row-major)");
+  sub->add_flag("--last-logits-only", options->last_logits_only,
+                "Compute logits for the last token only, as llama-cli does (--logits-out then "
+                "holds that row)");
   sub->add_option("-c,--ctx", options->context_length, "Context length override");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
   sub->add_option("--greedy", options->greedy, "Then print N greedy continuation ids on one line")

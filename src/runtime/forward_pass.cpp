@@ -1,5 +1,7 @@
 #include "runtime/forward_pass.hpp"
 
+#include <algorithm>
+
 #include "kv/kv_sequence.hpp"
 #include "tensor/quant_formats.hpp"
 
@@ -38,11 +40,27 @@ void ForwardPass::run(std::span<const ForwardRow> rows, ForwardOutputs& outputs)
   attention_rows_.clear();
   for (const auto& row : rows) attention_rows_.push_back({row.sequence, row.position});
   embed(rows);
+  // Only the rows that ask for something go through the last feed-forward block, the output
+  // norm and the vocabulary (as llama.cpp does): the others' last layer serves nobody once
+  // their keys and values are stored.
+  std::vector<int64_t> selected;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].want_logits || rows[i].want_hidden) selected.push_back(static_cast<int64_t>(i));
+  }
   for (int64_t layer = 0; layer < config_.n_layer; ++layer) {
     attention_block(rows, layer);
-    feed_forward_block(n_rows, layer);
+    if (layer + 1 < config_.n_layer) {
+      feed_forward_block(n_rows, layer);
+      continue;
+    }
+    const int64_t d = config_.n_embd;
+    for (size_t s = 0; s < selected.size(); ++s) {
+      std::copy_n(residual_.begin() + selected[s] * d, d,
+                  residual_.begin() + static_cast<int64_t>(s) * d);
+    }
+    feed_forward_block(static_cast<int64_t>(selected.size()), layer);
   }
-  output_head(rows, outputs);
+  output_head(rows, selected, outputs);
 }
 
 void ForwardPass::embed(std::span<const ForwardRow> rows) {
@@ -112,11 +130,18 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   matmul(w.gate, normed_.data(), n_rows, gate_);
   matmul(w.up, normed_.data(), n_rows, up_);
   activated_.resize(gate_.size());
-  const auto count = static_cast<int64_t>(gate_.size());
-  if (config_.architecture == model::Architecture::gemma2) {
-    kernels_.gelu_tanh_mul(gate_.data(), up_.data(), count, activated_.data());
-  } else {
-    kernels_.silu_mul(gate_.data(), up_.data(), count, activated_.data());
+  // Row by row: GGML's vectorised activations restart at each row, and kernels imitating it
+  // need the same chunks.
+  const int64_t width = w.gate.rows;
+  for (int64_t row = 0; row < n_rows; ++row) {
+    const float* gate = row_of(gate_, row, width);
+    const float* up = row_of(up_, row, width);
+    float* out = row_of(activated_, row, width);
+    if (config_.architecture == model::Architecture::gemma2) {
+      kernels_.gelu_tanh_mul(gate, up, width, out);
+    } else {
+      kernels_.silu_mul(gate, up, width, out);
+    }
   }
   matmul(w.down, activated_.data(), n_rows, projected_);
   if (!w.post_ffn_norm.empty())
@@ -124,23 +149,23 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   kernels_.add(residual_.data(), projected_.data(), n_rows * d);
 }
 
-void ForwardPass::output_head(std::span<const ForwardRow> rows, ForwardOutputs& outputs) {
+void ForwardPass::output_head(std::span<const ForwardRow> rows, std::span<const int64_t> selected,
+                              ForwardOutputs& outputs) {
   const int64_t d = config_.n_embd;
   outputs.n_vocab = config_.n_vocab;
   outputs.n_embd = d;
   outputs.logit_rows.clear();
   outputs.hidden_rows.clear();
   outputs.hidden.clear();
-  // Only the rows that ask for something go through the output norm and the vocabulary.
-  std::vector<int64_t> selected;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].want_logits) outputs.logit_rows.push_back(static_cast<int64_t>(i));
-    if (rows[i].want_logits || rows[i].want_hidden) selected.push_back(static_cast<int64_t>(i));
   }
+  // residual_ holds the selected rows only, in order.
   normed_.resize(selected.size() * static_cast<size_t>(d));
   for (size_t s = 0; s < selected.size(); ++s) {
-    kernels_.rms_norm(row_of(residual_, selected[s], d), model_.weights().output_norm.data(), d,
-                      config_.norm_eps, normed_.data() + s * static_cast<size_t>(d));
+    kernels_.rms_norm(row_of(residual_, static_cast<int64_t>(s), d),
+                      model_.weights().output_norm.data(), d, config_.norm_eps,
+                      normed_.data() + s * static_cast<size_t>(d));
     if (rows[static_cast<size_t>(selected[s])].want_hidden) {
       outputs.hidden_rows.push_back(selected[s]);
       outputs.hidden.insert(outputs.hidden.end(), normed_.begin() + static_cast<int64_t>(s) * d,

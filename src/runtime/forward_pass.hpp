@@ -25,7 +25,10 @@ class ForwardPass {
   void embed(std::span<const ForwardRow> rows);
   void attention_block(std::span<const ForwardRow> rows, int64_t layer);
   void feed_forward_block(int64_t n_rows, int64_t layer);
-  void output_head(std::span<const ForwardRow> rows, ForwardOutputs& outputs);
+  // `selected`: the rows wanting logits or the hidden state, whose residuals the last layer
+  // has compacted to the front of residual_.
+  void output_head(std::span<const ForwardRow> rows, std::span<const int64_t> selected,
+                   ForwardOutputs& outputs);
   void norm_rows(const float* in, const std::vector<float>& weight, int64_t n_rows, int64_t width,
                  float* out) const;
   void matmul(const tensor::WeightMatrix& w, const float* x, int64_t n_rows,

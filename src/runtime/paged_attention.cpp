@@ -1,7 +1,11 @@
 #include "runtime/paged_attention.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <unordered_map>
 #include <vector>
+
+#include "tensor/ggml_cpu_numerics.hpp"
 
 namespace weft::runtime {
 namespace {
@@ -10,14 +14,78 @@ struct AttentionScratch {
   std::vector<float> scores;       // group × visible slots
   std::vector<float> slot_buffer;  // one head's key or value, widened to float
   std::vector<float> queries;      // the group's query heads, rounded as the kernels do
+  std::vector<float> values;       // GGML emulation: one head's values, cell-major per dim
 };
+
+// What GGML's attention sees of the pass: its KV view spans the cache cells up to the end of
+// the batch, padded, and its products choose their routine by the batch's row count.
+struct GgmlPass {
+  int lanes = 0;
+  int64_t batch_rows = 0;
+  std::unordered_map<const kv::KvSequence*, int64_t> cells;  // per sequence
+};
+
+// attend_group as llama.cpp computes it without flash attention
+// (ggml_cpu_numerics.hpp): scores q·k for every cell of the padded view (masked ones −inf),
+// soft_max with its vectorised exp, probabilities rounded to the cache type, then each
+// output value the dot product of the probabilities with that dimension's values.
+void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
+                       const AttentionShape& shape, int64_t layer, const AttentionRow& row,
+                       int64_t kv_head, const float* q_row, float* out_row,
+                       AttentionScratch& scratch) {
+  auto& [scores, slot_buffer, queries, values] = scratch;
+  const int64_t group = shape.n_head / shape.n_head_kv;
+  const int64_t dim = shape.head_dim;
+  const int64_t first =
+      shape.window > 0 ? std::max<int64_t>(0, row.position - shape.window + 1) : 0;
+  const int64_t cells = pass.cells.at(row.sequence);
+  const kv::KvSequence& sequence = *row.sequence;
+  const kv::PagePool& pool = sequence.pool();
+  const bool half = pool.type() == tensor::ElementType::F16;
+  const auto operands = half ? tensor::ggml_cpu::Operands::f16 : tensor::ggml_cpu::Operands::f32;
+  queries.assign(q_row + kv_head * group * dim, q_row + (kv_head + 1) * group * dim);
+  kernels.round_activations(pool.type(), queries.data(), group * dim);
+  scores.assign(static_cast<size_t>(group * cells), -INFINITY);
+  values.assign(static_cast<size_t>(dim * cells), 0.0f);
+  slot_buffer.resize(static_cast<size_t>(dim));
+  for (int64_t slot = first; slot <= row.position; ++slot) {
+    const int64_t page = sequence.page_of(slot);
+    const int64_t in_page = sequence.slot_in_page(slot);
+    pool.load_key(page, layer, in_page, kv_head * dim, dim, slot_buffer.data());
+    for (int64_t g = 0; g < group; ++g) {
+      // Against an F16 cache the queries are converted and the product may take tinyBLAS;
+      // against F32 the permuted queries rule tinyBLAS out.
+      const float* query = queries.data() + g * dim;
+      const float score =
+          half ? tensor::ggml_cpu::matrix_dot(operands, query, slot_buffer.data(), dim, cells,
+                                              pass.batch_rows, pass.lanes)
+               : tensor::ggml_cpu::vec_dot(operands, query, slot_buffer.data(), dim, pass.lanes);
+      scores[static_cast<size_t>(g * cells + slot)] = score * shape.scale;
+    }
+    pool.load_value(page, layer, in_page, kv_head * dim, dim, slot_buffer.data());
+    for (int64_t d = 0; d < dim; ++d)
+      values[static_cast<size_t>(d * cells + slot)] = slot_buffer[d];
+  }
+  for (int64_t g = 0; g < group; ++g) {
+    float* head_scores = scores.data() + g * cells;
+    if (shape.softcap > 0)
+      kernels.soft_cap(head_scores + first, row.position + 1 - first, shape.softcap);
+    tensor::ggml_cpu::softmax(head_scores, cells, pass.lanes);
+    kernels.round_activations(pool.type(), head_scores, cells);
+    float* out = out_row + (kv_head * group + g) * dim;
+    for (int64_t d = 0; d < dim; ++d) {
+      out[d] = tensor::ggml_cpu::matrix_dot(operands, head_scores, values.data() + d * cells, cells,
+                                            dim, pass.batch_rows, pass.lanes);
+    }
+  }
+}
 
 // One (row, kv head) pair: the query heads that share the kv head read each cached key and
 // value once between them.
 void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, int64_t layer,
                   const AttentionRow& row, int64_t kv_head, const float* q_row, float* out_row,
                   AttentionScratch& scratch) {
-  auto& [scores, slot_buffer, queries] = scratch;
+  auto& [scores, slot_buffer, queries, values] = scratch;
   const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t dim = shape.head_dim;
   const int64_t first =
@@ -66,13 +134,27 @@ void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
                      const float* q, float* out) {
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto tasks = static_cast<int64_t>(rows.size()) * shape.n_head_kv;
+  GgmlPass ggml;
+  if (kernels.ggml_lanes() > 0) {
+    ggml.lanes = kernels.ggml_lanes();
+    ggml.batch_rows = static_cast<int64_t>(rows.size());
+    for (const auto& row : rows) {
+      auto& cells = ggml.cells[row.sequence];
+      cells = std::max(cells, tensor::ggml_cpu::padded_cells(row.position + 1));
+    }
+  }
   pool.parallel_for(tasks, [&](int64_t begin, int64_t end, unsigned) {
     AttentionScratch scratch;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t row = task / shape.n_head_kv;
       const int64_t kv_head = task % shape.n_head_kv;
-      attend_group(kernels, shape, layer, rows[static_cast<size_t>(row)], kv_head, q + row * q_dim,
-                   out + row * q_dim, scratch);
+      if (ggml.lanes > 0) {
+        attend_group_ggml(kernels, ggml, shape, layer, rows[static_cast<size_t>(row)], kv_head,
+                          q + row * q_dim, out + row * q_dim, scratch);
+      } else {
+        attend_group(kernels, shape, layer, rows[static_cast<size_t>(row)], kv_head,
+                     q + row * q_dim, out + row * q_dim, scratch);
+      }
     }
   });
 }

@@ -13,21 +13,24 @@ int32_t argmax_token(std::span<const float> logits) {
 }
 
 PromptEvaluation evaluate_prompt(Engine& engine, kv::KvSequence& sequence,
-                                 std::span<const int32_t> tokens, int64_t greedy_tokens) {
+                                 std::span<const int32_t> tokens, int64_t greedy_tokens,
+                                 bool every_row_logits) {
   if (tokens.empty()) throw Error("no tokens to evaluate");
   PromptEvaluation result;
   result.n_vocab = engine.config().n_vocab;
   std::vector<ForwardRow> rows;
   const int64_t start = sequence.length();
   for (size_t i = 0; i < tokens.size(); ++i) {
-    rows.push_back({&sequence, tokens[i], start + static_cast<int64_t>(i), true, false});
+    const bool want_logits = every_row_logits || i + 1 == tokens.size();
+    rows.push_back({&sequence, tokens[i], start + static_cast<int64_t>(i), want_logits, false});
   }
   ForwardOutputs outputs;
   engine.forward(rows, outputs);
   result.prompt_logits = std::move(outputs.logits);
 
+  const size_t last_row = every_row_logits ? tokens.size() - 1 : 0;
   std::span<const float> last(
-      result.prompt_logits.data() + (tokens.size() - 1) * static_cast<size_t>(result.n_vocab),
+      result.prompt_logits.data() + last_row * static_cast<size_t>(result.n_vocab),
       static_cast<size_t>(result.n_vocab));
   for (int64_t k = 0; k < greedy_tokens; ++k) {
     result.greedy_logits.insert(result.greedy_logits.end(), last.begin(), last.end());

@@ -21,9 +21,11 @@ struct PromptEvaluation {
 // The highest logit's id; the lowest id wins a tie.
 int32_t argmax_token(std::span<const float> logits);
 
-// Appends `tokens` to `sequence` in one pass with logits for every row, then picks
-// `greedy_tokens` tokens greedily, feeding each back one at a time.
+// Appends `tokens` to `sequence` in one pass with logits for every row (or, with
+// `every_row_logits` false, for the last row only, as llama-cli asks: prompt_logits then holds
+// that row alone), then picks `greedy_tokens` tokens greedily, feeding each back one at a time.
 PromptEvaluation evaluate_prompt(Engine& engine, kv::KvSequence& sequence,
-                                 std::span<const int32_t> tokens, int64_t greedy_tokens);
+                                 std::span<const int32_t> tokens, int64_t greedy_tokens,
+                                 bool every_row_logits = true);
 
 }  // namespace weft::runtime

@@ -1,4 +1,5 @@
 #include "tensor/fast_kernels.hpp"
+#include "tensor/ggml_cpu_numerics.hpp"
 #include "tensor/reference_kernels.hpp"
 
 namespace weft::tensor {
@@ -9,7 +10,7 @@ const Kernels& reference_kernels() {
 }
 
 const Kernels& kernels_for(KernelChoice choice) {
-  static const RoundedActivationKernels rounded;
+  static const RoundedActivationKernels rounded(ggml_cpu::kAvx2Lanes);
   static const FastKernels fast;
   switch (choice) {
     case KernelChoice::rounded_activations:

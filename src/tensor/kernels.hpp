@@ -37,7 +37,8 @@ class Kernels {
 
   // out[i][r] = Σ_c w[r][c]·x[i][c] for i < n_rows, r < w.rows; x is n_rows × w.cols, out is
   // n_rows × w.rows. Each output is computed the same way whatever n_rows is, so a row's
-  // result never depends on what else is in the batch.
+  // result never depends on what else is in the batch — except in kernels imitating GGML
+  // (ggml_lanes() > 0), which sum one row differently from several, as GGML does.
   virtual void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                       ThreadPool& pool) const = 0;
 
@@ -65,6 +66,11 @@ class Kernels {
   // type (see activation_partner), and the attention code calls this so that its products
   // with the KV cache round the same way.
   virtual void round_activations(ElementType partner_storage, float* x, int64_t n) const = 0;
+
+  // Kernels that imitate GGML's CPU backend return the float lanes of the vector width they
+  // imitate (tensor/ggml_cpu_numerics.hpp), and the attention code then sums its products
+  // with an F16 cache in GGML's order; 0 (the default): plain float32 sums.
+  virtual int ggml_lanes() const { return 0; }
 };
 
 // The type GGML's CPU kernels convert activations to before a dot product with `storage`:
