@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${WEFT_SKIP_DEPS:-0}" != "1" ]; then scripts/install-deps.sh; fi
 jobs=$(nproc)
-# Tests whose subject is concurrency: they run again under ThreadSanitizer.
-TSAN_TESTS='^(Admission|AdminBus|Scheduler|Generation|ThreadPool|ContextApi|ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)'
+# The daemon's end-to-end tests, which also run under the sanitizers.
+DAEMON_TESTS='^(ServeRequests|ServeLifecycle|ServeTcp|ServeChatTemplate|CliDaemon)\.'
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON
 cmake --build build -j "$jobs"
@@ -20,17 +20,18 @@ CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L unit)
 # The daemon's end-to-end tests against the sanitized `weft` binary.
-(cd build-asan && ctest --output-on-failure -j "$jobs" -R '^(ServeRequests|ServeLifecycle|ServeTcp|CliDaemon)\.')
+(cd build-asan && ctest --output-on-failure -j "$jobs" -R "$DAEMON_TESTS")
 # libFuzzer targets, each for WEFT_FUZZ_SECONDS (default 20 s); docs/gguf.md shows a longer
 # local run.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz)
 
-# The server, scheduler and thread pool under ThreadSanitizer (clang: GCC 12's TSan runtime
-# crashes at start-up on this test binary). WEFT_TSAN=0 skips the stage.
+# The unit and daemon tests under ThreadSanitizer (clang: GCC 12's TSan runtime crashes at
+# start-up on this test binary). WEFT_TSAN=0 skips the stage.
 if [ "${WEFT_TSAN:-1}" = "1" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DWEFT_WERROR=ON -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -L unit)
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
-    -R "$TSAN_TESTS")
+    -R "$DAEMON_TESTS")
 fi
