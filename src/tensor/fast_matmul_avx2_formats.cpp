@@ -250,6 +250,25 @@ WEFT_AVX2 void dot_q2_k(const std::byte* weight_row, const std::byte* const* act
     results[k] = horizontal_sum(acc[k]) - horizontal_sum(minimum_acc[k]);
 }
 
+// The 16 signed scales of a Q3_K block (q3k_scales' values) as bytes: scale j has its low
+// four bits in nibble j/8 of byte j%8 and its top two bits in bit pair j/4 of byte 8 + j%4.
+WEFT_AVX2 inline __m128i q3_k_scales(const uint8_t* packed) {
+  uint64_t low_bytes;
+  uint32_t high_bytes;
+  std::memcpy(&low_bytes, packed, sizeof low_bytes);
+  std::memcpy(&high_bytes, packed + 8, sizeof high_bytes);
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i low_source = _mm_cvtsi64_si128(static_cast<long long>(low_bytes));
+  const __m128i low = _mm_unpacklo_epi64(_mm_and_si128(low_source, nibble),
+                                         _mm_and_si128(_mm_srli_epi16(low_source, 4), nibble));
+  // Every 32-bit lane holds bytes 8..11; lane i shifts them by 2i, so byte j holds the pair
+  // of scale j in its low bits (bits shifted in from the next byte land above bit 1).
+  const __m128i high_source = _mm_set1_epi32(static_cast<int>(high_bytes));
+  const __m128i high =
+      _mm_and_si128(_mm_srlv_epi32(high_source, _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+  return _mm_sub_epi8(_mm_or_si128(low, _mm_slli_epi16(high, 4)), _mm_set1_epi8(32));
+}
+
 // Q3_K: value = d·scale·(code − 4·(1 − hbit)), i.e. the unsigned 3-bit code low + 4·hbit
 // minus 4; the offset of 4 comes out exactly through 4·Σ scale·bsum.
 template <int Group>
@@ -264,9 +283,7 @@ WEFT_AVX2 void dot_q3_k(const std::byte* weight_row, const std::byte* const* act
   const __m256i one_bit = _mm256_set1_epi8(1);
   for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
     const BlockQ3_K& block = w[b];
-    int8_t unpacked[16];
-    q3k_scales(block.scales, unpacked);
-    const __m128i scale_bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(unpacked));
+    const __m128i scale_bytes = q3_k_scales(block.scales);
     const __m256i scales = _mm256_broadcastsi128_si256(scale_bytes);
     const __m256i scales16 = _mm256_cvtepi8_epi16(scale_bytes);
     const __m256i high_mask = load256(block.hmask);
@@ -295,6 +312,30 @@ WEFT_AVX2 void dot_q3_k(const std::byte* weight_row, const std::byte* const* act
   for (int k = 0; k < Group; ++k) results[k] = horizontal_sum(acc[k]);
 }
 
+// The eight 6-bit scales and mins of a Q4_K/Q5_K block (k4_scale_min's values), one per
+// byte, unpacked four at a time in 32-bit words: scales 0..3 and mins 0..3 are the low six
+// bits of bytes 0..3 and 4..7; scales/mins 4..7 take their low four bits from the nibbles of
+// bytes 8..11 and their top two from the spare top bits of bytes 0..3 / 4..7.
+struct SubBlockScales {
+  uint64_t scales;
+  uint64_t mins;
+  short scale(int j) const { return static_cast<short>((scales >> (8 * j)) & 0xff); }
+};
+
+inline SubBlockScales k_scales_and_mins(const uint8_t* packed) {
+  uint32_t word[3];
+  std::memcpy(word, packed, sizeof word);
+  constexpr uint32_t kLow6 = 0x3f3f3f3f;
+  constexpr uint32_t kLow4 = 0x0f0f0f0f;
+  constexpr uint32_t kLow2 = 0x03030303;
+  const uint32_t scales_low = word[0] & kLow6;
+  const uint32_t mins_low = word[1] & kLow6;
+  const uint32_t scales_high = (word[2] & kLow4) | (((word[0] >> 6) & kLow2) << 4);
+  const uint32_t mins_high = ((word[2] >> 4) & kLow4) | (((word[1] >> 6) & kLow2) << 4);
+  return {scales_low | (static_cast<uint64_t>(scales_high) << 32),
+          mins_low | (static_cast<uint64_t>(mins_high) << 32)};
+}
+
 // Q5_K: as Q4_K (8 sub-blocks of 32, 6-bit scale and min) with a fifth code bit in qh:
 // bit 2·pair of qh[l] for the low nibble of qs[32·pair + l], the next bit for the high one.
 template <int Group>
@@ -310,12 +351,10 @@ WEFT_AVX2 void dot_q5_k(const std::byte* weight_row, const std::byte* const* act
   const __m256i one_bit = _mm256_set1_epi8(1);
   for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
     const BlockQ5_K& block = w[b];
-    ScaleMin sm[8];
-    for (int j = 0; j < 8; ++j) sm[j] = k4_scale_min(block.scales, j);
+    const SubBlockScales sm = k_scales_and_mins(block.scales);
     // Each min covers 32 values, two 16-value bsums.
-    const __m256i minimums = _mm256_setr_epi16(
-        sm[0].min, sm[0].min, sm[1].min, sm[1].min, sm[2].min, sm[2].min, sm[3].min, sm[3].min,
-        sm[4].min, sm[4].min, sm[5].min, sm[5].min, sm[6].min, sm[6].min, sm[7].min, sm[7].min);
+    const __m128i mins8 = _mm_cvtsi64_si128(static_cast<long long>(sm.mins));
+    const __m256i minimums = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins8, mins8));
     const __m256i high_bits = load256(block.qh);
     __m256i sums[Group];
     for (int k = 0; k < Group; ++k) sums[k] = _mm256_setzero_si256();
@@ -328,8 +367,8 @@ WEFT_AVX2 void dot_q5_k(const std::byte* weight_row, const std::byte* const* act
       const __m256i high =
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(code_bytes, 4), nibble),
                           _mm256_slli_epi16(fifth_high, 4));
-      const __m256i scale_low = _mm256_set1_epi16(sm[2 * pair].scale);
-      const __m256i scale_high = _mm256_set1_epi16(sm[2 * pair + 1].scale);
+      const __m256i scale_low = _mm256_set1_epi16(sm.scale(2 * pair));
+      const __m256i scale_high = _mm256_set1_epi16(sm.scale(2 * pair + 1));
       for (int k = 0; k < Group; ++k) {
         const int8_t* y = x[k][b].qs + 64 * pair;
         const __m256i p_low = _mm256_madd_epi16(_mm256_maddubs_epi16(low, load256(y)), scale_low);
