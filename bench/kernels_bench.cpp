@@ -1,7 +1,5 @@
 // Matrix products of the kernel sets per element type, at a smollm2-135m-like shape
-// (576 → 1536), for one activation row (decode) and 32 rows (prefill), on 2 threads
-// (wall time) and on 1 thread (`matmul_1t`, CPU time of the calling thread, which runs the
-// whole product: the kernel ratio that survives a machine loaded by other work).
+// (576 → 1536), for one activation row (decode) and 32 rows (prefill), on 2 threads.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -14,8 +12,7 @@ namespace {
 
 using weft::tensor::ElementType;
 
-void matmul(benchmark::State& state, ElementType type, weft::tensor::KernelChoice choice,
-            unsigned threads) {
+void matmul(benchmark::State& state, ElementType type, weft::tensor::KernelChoice choice) {
   const int64_t cols = 576 / 256 * 256 + 256;  // 768: whole K-quant super-blocks
   const int64_t rows = 1536;
   const int64_t n_rows = state.range(0);
@@ -32,7 +29,7 @@ void matmul(benchmark::State& state, ElementType type, weft::tensor::KernelChoic
   std::vector<float> x(static_cast<size_t>(n_rows * cols));
   for (auto& v : x) v = normal(rng);
   std::vector<float> out(static_cast<size_t>(n_rows * rows));
-  weft::tensor::ThreadPool pool(threads);
+  weft::tensor::ThreadPool pool(2);
   const auto& kernels = weft::tensor::kernels_for(choice);
   for (auto _ : state) {
     kernels.matmul(w, x.data(), n_rows, out.data(), pool);
@@ -53,13 +50,10 @@ void register_all() {
           weft::tensor::KernelChoice::fast}) {
       const std::string name = "matmul/" + std::string(weft::tensor::traits_of(type).name) + "/" +
                                std::string(weft::tensor::to_string(choice));
-      benchmark::RegisterBenchmark(name.c_str(), matmul, type, choice, 2u)
+      benchmark::RegisterBenchmark(name.c_str(), matmul, type, choice)
           ->Arg(1)
           ->Arg(32)
           ->UseRealTime();
-      benchmark::RegisterBenchmark(("matmul_1t" + name.substr(6)).c_str(), matmul, type, choice, 1u)
-          ->Arg(1)
-          ->Arg(32);
     }
   }
 }

@@ -299,7 +299,9 @@ Plan plan_for(ElementType type, int64_t cols) {
     default:
       if (avx2_format_supports(type)) {
         const FormatKernel kernel = avx2_format_kernel(type, cols);
-        return {kernel.dots, kernel.act_row_bytes, ElementType::F32, kernel.round_row};
+        return {.dots = kernel.dots,
+                .act_row_bytes = kernel.act_row_bytes,
+                .round_row = kernel.round_row};
       }
       return {dots_of<FloatFamily<false>::Dot>(), 0, ElementType::F32};
   }
