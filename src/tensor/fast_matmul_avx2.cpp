@@ -301,6 +301,7 @@ Plan plan_for(ElementType type, int64_t cols) {
         const FormatKernel kernel = avx2_format_kernel(type, cols);
         return {.dots = kernel.dots,
                 .act_row_bytes = kernel.act_row_bytes,
+                .partner = kernel.partner,
                 .round_row = kernel.round_row};
       }
       return {dots_of<FloatFamily<false>::Dot>(), 0, ElementType::F32};

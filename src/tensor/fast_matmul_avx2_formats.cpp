@@ -13,7 +13,6 @@
 
 #include "tensor/half.hpp"
 #include "tensor/quant_blocks.hpp"
-#include "tensor/quant_reference.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -111,10 +110,6 @@ WEFT_AVX2 void round_q8_sum_row(const float* x, std::byte* dst, int64_t cols) {
     blocks[b].d = d;
     blocks[b].sum = d * static_cast<float>(sum);
   }
-}
-
-void round_q8_k_row(const float* x, std::byte* dst, int64_t cols) {
-  ref::quantize(x, reinterpret_cast<BlockQ8_K*>(dst), cols / kSuperBlock);
 }
 
 // ---- Q4_1, Q5_0, Q5_1 -----------------------------------------------------------------
@@ -452,19 +447,22 @@ FormatKernel avx2_format_kernel(ElementType type, int64_t cols) {
   const auto q8k_bytes = static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
   switch (type) {
     case ElementType::Q4_1:
-      return {legacy_dots<BlockQ4_1>(), q8_bytes, &round_q8_sum_row};
+      return {legacy_dots<BlockQ4_1>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::Q5_0:
-      return {legacy_dots<BlockQ5_0>(), q8_bytes, &round_q8_sum_row};
+      return {legacy_dots<BlockQ5_0>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::Q5_1:
-      return {legacy_dots<BlockQ5_1>(), q8_bytes, &round_q8_sum_row};
+      return {legacy_dots<BlockQ5_1>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::Q2_K:
-      return {{&dot_q2_k<1>, &dot_q2_k<2>, &dot_q2_k<3>, &dot_q2_k<4>}, q8k_bytes, &round_q8_k_row};
+      return {
+          {&dot_q2_k<1>, &dot_q2_k<2>, &dot_q2_k<3>, &dot_q2_k<4>}, q8k_bytes, ElementType::Q8_K};
     case ElementType::Q3_K:
-      return {{&dot_q3_k<1>, &dot_q3_k<2>, &dot_q3_k<3>, &dot_q3_k<4>}, q8k_bytes, &round_q8_k_row};
+      return {
+          {&dot_q3_k<1>, &dot_q3_k<2>, &dot_q3_k<3>, &dot_q3_k<4>}, q8k_bytes, ElementType::Q8_K};
     case ElementType::Q5_K:
-      return {{&dot_q5_k<1>, &dot_q5_k<2>, &dot_q5_k<3>, &dot_q5_k<4>}, q8k_bytes, &round_q8_k_row};
+      return {
+          {&dot_q5_k<1>, &dot_q5_k<2>, &dot_q5_k<3>, &dot_q5_k<4>}, q8k_bytes, ElementType::Q8_K};
     case ElementType::BF16:
-      return {{&dot_bf16<1>, &dot_bf16<2>, &dot_bf16<3>, &dot_bf16<4>}, 0, nullptr};
+      return {{&dot_bf16<1>, &dot_bf16<2>, &dot_bf16<3>, &dot_bf16<4>}, 0};
     default:
       return {};
   }
