@@ -41,8 +41,10 @@ void matmul(benchmark::State& state, ElementType type, weft::tensor::KernelChoic
 }
 
 void register_all() {
-  for (auto type : {ElementType::F32, ElementType::F16, ElementType::Q8_0, ElementType::Q4_0,
-                    ElementType::Q4_K, ElementType::Q6_K}) {
+  for (auto type :
+       {ElementType::F32, ElementType::F16, ElementType::BF16, ElementType::Q8_0, ElementType::Q4_0,
+        ElementType::Q4_1, ElementType::Q5_0, ElementType::Q5_1, ElementType::Q2_K,
+        ElementType::Q3_K, ElementType::Q4_K, ElementType::Q5_K, ElementType::Q6_K}) {
     for (auto choice :
          {weft::tensor::KernelChoice::reference, weft::tensor::KernelChoice::rounded_activations,
           weft::tensor::KernelChoice::fast}) {

@@ -2,11 +2,12 @@
 // they fall back to the reference code, so the build never needs -march flags.
 //
 // Matrix products with quantised weights round each activation row once per product to
-// the weight format's partner type (Q8_0 for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K) exactly as the
-// rounded-activations kernels do, then run integer dot products per block. Their results
-// therefore equal rounded-activations' up to float32 summation order; against the reference
-// they differ by at most Σ|w|·(activation step)/2 per output (see docs/performance.md).
-// F16 and F32 weights are multiplied with float32 activations.
+// the weight format's partner type (Q8_0-style blocks for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, Q8_K for
+// the K-quants) exactly as the rounded-activations kernels do, then run integer dot products
+// per block. Their results therefore equal rounded-activations' up to float32 summation
+// order; against the reference they differ by at most Σ|w|·(activation step)/2 per output
+// (see docs/performance.md).
+// F16, BF16 and F32 weights are multiplied with float32 activations.
 #pragma once
 
 #include "tensor/cpu_features.hpp"

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "tensor/fast_matmul_avx2_formats.hpp"
 #include "tensor/half.hpp"
 #include "tensor/quant_blocks.hpp"
 #include "tensor/quant_reference.hpp"
@@ -243,6 +244,7 @@ struct Plan {
   std::array<GroupDot, kMaxGroup> dots{};  // dots[g - 1] handles g activation rows
   uint64_t act_row_bytes = 0;              // 0: activations are used as float32 in place
   ElementType partner = ElementType::F32;
+  ActivationRounder round_row = nullptr;  // set by the formats of fast_matmul_avx2_formats
 };
 
 template <template <int> class Dot>
@@ -295,6 +297,13 @@ Plan plan_for(ElementType type, int64_t cols) {
     case ElementType::F16:
       return {dots_of<FloatFamily<true>::Dot>(), 0, ElementType::F32};
     default:
+      if (avx2_format_supports(type)) {
+        const FormatKernel kernel = avx2_format_kernel(type, cols);
+        return {.dots = kernel.dots,
+                .act_row_bytes = kernel.act_row_bytes,
+                .partner = kernel.partner,
+                .round_row = kernel.round_row};
+      }
       return {dots_of<FloatFamily<false>::Dot>(), 0, ElementType::F32};
   }
 }
@@ -318,7 +327,7 @@ bool avx2_matmul_supports(ElementType type) {
     case ElementType::F32:
       return true;
     default:
-      return false;
+      return avx2_format_supports(type);
   }
 }
 
@@ -336,7 +345,9 @@ void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
     const auto round_rows = [&](int64_t begin, int64_t end, unsigned) {
       for (int64_t i = begin; i < end; ++i) {
         std::byte* dst = rounded + static_cast<uint64_t>(i) * act_stride;
-        if (plan.partner == ElementType::Q8_0) {
+        if (plan.round_row != nullptr) {
+          plan.round_row(x + i * w.cols, dst, w.cols);
+        } else if (plan.partner == ElementType::Q8_0) {
           quantize_activation_q8(x + i * w.cols, reinterpret_cast<ActivationQ8*>(dst), w.cols);
         } else {
           ref::quantize(x + i * w.cols, reinterpret_cast<BlockQ8_K*>(dst), w.cols / kSuperBlock);

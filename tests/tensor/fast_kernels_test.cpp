@@ -60,13 +60,18 @@ std::vector<float> run(KernelChoice choice, const Problem& p, int64_t n_rows, un
 }
 
 // What the fast kernels round activations like: rounded-activations for the types they
-// multiply with integer dot products; otherwise (float weights, and formats without an AVX2
-// path that fall back) the reference.
+// multiply with integer dot products; otherwise (float weights) the reference.
 KernelChoice yardstick(ElementType type) {
   switch (type) {
     case ElementType::Q8_0:
     case ElementType::Q4_0:
+    case ElementType::Q4_1:
+    case ElementType::Q5_0:
+    case ElementType::Q5_1:
+    case ElementType::Q2_K:
+    case ElementType::Q3_K:
     case ElementType::Q4_K:
+    case ElementType::Q5_K:
     case ElementType::Q6_K:
       return KernelChoice::rounded_activations;
     default:
@@ -81,9 +86,10 @@ class FastMatmul : public ::testing::TestWithParam<Case> {};
 TEST_P(FastMatmul, MatchesItsYardstickToSummationOrder) {
   const Case c = GetParam();
   const int64_t rows = 37;
-  for (int64_t n_rows : {1, 2, 3, 5, 7}) {
+  for (int64_t n_rows : {1, 2, 3, 5, 7, 9}) {
     const Problem p = make_problem(c, rows, n_rows, 11);
-    const auto fast = run(KernelChoice::fast, p, n_rows, 2);
+    const auto threads = static_cast<unsigned>(1 + n_rows % 3);
+    const auto fast = run(KernelChoice::fast, p, n_rows, threads);
     const auto rounded = run(yardstick(c.type), p, n_rows, 2);
     // The rounded activations themselves, for the magnitude Σ|w|·|x̃|.
     std::vector<float> x_rounded = p.x;
@@ -176,7 +182,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{ElementType::Q8_0, 32 * 7}, Case{ElementType::Q4_0, 32 * 9},
                       Case{ElementType::Q4_K, 256 * 3}, Case{ElementType::Q6_K, 256 * 3},
                       Case{ElementType::F16, 67}, Case{ElementType::F32, 131},
-                      Case{ElementType::Q5_K, 256 * 2}, Case{ElementType::Q4_1, 32 * 5}),
+                      Case{ElementType::Q5_K, 256 * 2}, Case{ElementType::Q4_1, 32 * 5},
+                      Case{ElementType::Q5_0, 32 * 11}, Case{ElementType::Q5_1, 32 * 7},
+                      Case{ElementType::Q2_K, 256 * 3}, Case{ElementType::Q3_K, 256 * 5},
+                      Case{ElementType::BF16, 137}),
     [](const auto& info) { return std::string(traits_of(info.param.type).name); });
 
 }  // namespace
