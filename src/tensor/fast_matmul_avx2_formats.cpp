@@ -23,7 +23,8 @@ namespace {
 
 // A rounded activation block for the legacy formats: the same values as rounded-
 // activations' Q8 blocks (scale the half-precision-rounded amax/127, codes nearest-even of
-// x·127/amax), plus sum = d·Σqs for the weight formats with a per-block minimum.
+// x·127/amax), plus sum = fp16(amax/127·Σqs) for the weight formats with a per-block
+// minimum, as rounded-activations (and GGML's Q8_1) round it.
 struct ActivationQ8Sum {
   float d;
   float sum;
@@ -108,7 +109,8 @@ WEFT_AVX2 void round_q8_sum_row(const float* x, std::byte* dst, int64_t cols) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks[b].qs),
                         _mm256_permutevar8x32_epi32(packed, byte_order));
     blocks[b].d = d;
-    blocks[b].sum = d * static_cast<float>(sum);
+    // GGML's Q8_1: s = d·Σq with the unrounded d, stored in half precision.
+    blocks[b].sum = fp16_to_fp32(fp32_to_fp16(max_abs / 127.0f * static_cast<float>(sum)));
   }
 }
 
