@@ -1,5 +1,7 @@
 #include "runtime/forward_pass.hpp"
 
+#include <algorithm>
+
 #include "kv/kv_sequence.hpp"
 #include "tensor/quant_formats.hpp"
 
@@ -113,11 +115,19 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   matmul(w.up, normed_.data(), n_rows, up_);
   activated_.resize(gate_.size());
   const auto count = static_cast<int64_t>(gate_.size());
-  if (config_.architecture == model::Architecture::gemma2) {
-    kernels_.gelu_tanh_mul(gate_.data(), up_.data(), count, activated_.data());
-  } else {
-    kernels_.silu_mul(gate_.data(), up_.data(), count, activated_.data());
-  }
+  // Split between the threads by rows: a prompt's gate is rows × n_ff transcendental calls.
+  const int64_t width = count / std::max<int64_t>(1, n_rows);
+  const bool gelu = config_.architecture == model::Architecture::gemma2;
+  pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end, unsigned) {
+    const int64_t offset = begin * width;
+    const int64_t n = (end - begin) * width;
+    if (gelu) {
+      kernels_.gelu_tanh_mul(gate_.data() + offset, up_.data() + offset, n,
+                             activated_.data() + offset);
+    } else {
+      kernels_.silu_mul(gate_.data() + offset, up_.data() + offset, n, activated_.data() + offset);
+    }
+  });
   matmul(w.down, activated_.data(), n_rows, projected_);
   if (!w.post_ffn_norm.empty())
     norm_rows(projected_.data(), w.post_ffn_norm, n_rows, d, projected_.data());

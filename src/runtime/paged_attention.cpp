@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "runtime/fast_attention.hpp"
+
 namespace weft::runtime {
 namespace {
 
@@ -64,6 +66,7 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
 void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
                      const AttentionShape& shape, int64_t layer, std::span<const AttentionRow> rows,
                      const float* q, float* out) {
+  if (fast_paged_attention(kernels, pool, shape, layer, rows, q, out)) return;
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto tasks = static_cast<int64_t>(rows.size()) * shape.n_head_kv;
   pool.parallel_for(tasks, [&](int64_t begin, int64_t end, unsigned) {
