@@ -63,13 +63,6 @@ WEFT_AVX2 inline __m256i pack_codes(__m256i q0, __m256i q1, __m256i q2, __m256i 
   return _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-// Scalar ref::nearest_even (adding 1.5·2^23 leaves the rounded integer in the mantissa).
-WEFT_AVX2 inline __m256i nearest_even(__m256 v) {
-  const __m256 shifted = _mm256_add_ps(v, _mm256_set1_ps(12582912.f));
-  const __m256i bits = _mm256_and_si256(_mm256_castps_si256(shifted), _mm256_set1_epi32(0x7fffff));
-  return _mm256_sub_epi32(bits, _mm256_set1_epi32(0x400000));
-}
-
 }  // namespace
 
 WEFT_AVX2 void avx2_quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n) {
@@ -125,8 +118,11 @@ WEFT_AVX2 void avx2_quantize_q8_k(const float* x, BlockQ8_K* blocks, int64_t n) 
     for (int chunk = 0; chunk < kSuperBlock; chunk += 32) {
       __m256i codes[4];
       for (int i = 0; i < 4; ++i) {
+        // cvtps rounds to nearest-even like ref::nearest_even (exact here: |scaled| ≤ 127).
+        // Not its add-1.5·2^23 form: the compiler may fuse that add with the multiply into
+        // an FMA, which skips the product's rounding and breaks ties differently.
         const __m256 scaled = _mm256_mul_ps(_mm256_loadu_ps(v + chunk + 8 * i), scale);
-        codes[i] = _mm256_min_epi32(nearest_even(scaled), cap);
+        codes[i] = _mm256_min_epi32(_mm256_cvtps_epi32(scaled), cap);
       }
       block.bsums[chunk / 16] =
           static_cast<int16_t>(horizontal_sum(_mm256_add_epi32(codes[0], codes[1])));

@@ -14,6 +14,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -89,20 +90,28 @@ WEFT_VNNI void tile_q8_family(const std::byte* weights, uint64_t weight_stride,
   store_tile<M, N>(acc, out, out_stride);
 }
 
-// Q4_K: the 8 sub-block scales and mins of a super-block, widened to int16.
-struct Q4KScales {
-  int16_t scale[8];
-  int16_t min[8];
-};
+// Q4_K: the 8 six-bit sub-block scales (low 128 bits) and mins (high 128 bits) of a
+// super-block as int16, unpacked from their 12 bytes with 32-bit word operations (byte-wise
+// stores read back as a vector would stall store forwarding).
+WEFT_VNNI inline __m256i q4k_scales_mins(const uint8_t* packed) {
+  uint32_t u[3];
+  std::memcpy(u, packed, sizeof u);
+  const uint32_t scales_low = u[0] & 0x3f3f3f3fu;
+  const uint32_t mins_low = u[1] & 0x3f3f3f3fu;
+  const uint32_t scales_high = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t mins_high = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  const __m128i bytes = _mm_setr_epi32(static_cast<int>(scales_low), static_cast<int>(scales_high),
+                                       static_cast<int>(mins_low), static_cast<int>(mins_high));
+  return _mm256_cvtepu8_epi16(bytes);
+}
 
-WEFT_VNNI inline Q4KScales q4k_scales(const uint8_t* packed) {
-  Q4KScales s;
-  for (int j = 0; j < 8; ++j) {
-    const ScaleMin sm = k4_scale_min(packed, j);
-    s.scale[j] = sm.scale;
-    s.min[j] = sm.min;
-  }
-  return s;
+// Every int16 lane of the low (first) and high (second) 128 bits set to elements `first`
+// and `second` of `values`, whose two 128-bit halves must be equal.
+WEFT_VNNI inline __m256i spread_int16(__m256i values, int first, int second) {
+  const __m256i mask =
+      _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>((2 * second + 1) << 8 | 2 * second)),
+                       _mm_set1_epi16(static_cast<int16_t>((2 * first + 1) << 8 | 2 * first)));
+  return _mm256_shuffle_epi8(values, mask);
 }
 
 // The 8 sums of 32 activations (pairs of Q8_K bsums) as int16, upper half zero.
@@ -127,8 +136,13 @@ WEFT_VNNI void tile_q4_k(const std::byte* weights, uint64_t weight_stride, const
     for (int j = 0; j < N; ++j) acc[i][j] = _mm256_setzero_ps();
   const __m256i low_mask = _mm256_set1_epi8(0x0f);
   for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
-    Q4KScales scales[M];
-    for (int i = 0; i < M; ++i) scales[i] = q4k_scales(w[i][b].scales);
+    __m256i scales[M];  // the 8 scales in both 128-bit halves
+    __m256i mins[M];    // the 8 mins, upper half zero
+    for (int i = 0; i < M; ++i) {
+      const __m256i both = q4k_scales_mins(w[i][b].scales);
+      scales[i] = _mm256_permute4x64_epi64(both, 0x44);
+      mins[i] = _mm256_permute2x128_si256(both, both, 0x81);
+    }
     __m256i sums[M][N];
     for (int i = 0; i < M; ++i)
       for (int j = 0; j < N; ++j) sums[i][j] = _mm256_setzero_si256();
@@ -139,8 +153,8 @@ WEFT_VNNI void tile_q4_k(const std::byte* weights, uint64_t weight_stride, const
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i][b].qs + 32 * pair));
         low[i] = _mm256_and_si256(q, low_mask);
         high[i] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low_mask);
-        scale_low[i] = _mm256_set1_epi16(scales[i].scale[2 * pair]);
-        scale_high[i] = _mm256_set1_epi16(scales[i].scale[2 * pair + 1]);
+        scale_low[i] = spread_int16(scales[i], 2 * pair, 2 * pair);
+        scale_high[i] = spread_int16(scales[i], 2 * pair + 1, 2 * pair + 1);
       }
       for (int j = 0; j < N; ++j) {
         const auto* y = reinterpret_cast<const __m256i*>(x[j][b].qs + 64 * pair);
@@ -155,12 +169,9 @@ WEFT_VNNI void tile_q4_k(const std::byte* weights, uint64_t weight_stride, const
       }
     }
     __m256 d[M], dmin[M];
-    __m256i mins[M];
     for (int i = 0; i < M; ++i) {
       d[i] = broadcast_half(w[i][b].d);
       dmin[i] = broadcast_half(w[i][b].dmin);
-      mins[i] =
-          _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales[i].min)));
     }
     for (int j = 0; j < N; ++j) {
       const __m256 dx = _mm256_set1_ps(x[j][b].d);
@@ -181,10 +192,6 @@ template <int Shift>
 WEFT_VNNI inline __m256i q6_high_bits(__m256i hb) {
   const __m256i moved = Shift == 0 ? hb : _mm256_srli_epi16(hb, Shift);
   return _mm256_slli_epi16(_mm256_and_si256(moved, _mm256_set1_epi8(0x03)), 4);
-}
-
-WEFT_VNNI inline __m256i two_scales(int8_t first, int8_t second) {
-  return _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first));
 }
 
 template <int M, int N>
@@ -229,12 +236,13 @@ WEFT_VNNI void tile_q6_k(const std::byte* weights, uint64_t weight_stride, const
         q[i][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low_mask),
                                   q6_high_bits<6>(hb));
       }
+      __m256i half_scales[M];  // this half's 8 scales in both 128-bit halves
+      for (int i = 0; i < M; ++i)
+        half_scales[i] = half == 0 ? _mm256_permute4x64_epi64(scales16[i], 0x44)
+                                   : _mm256_permute4x64_epi64(scales16[i], 0xee);
       for (int part = 0; part < 4; ++part) {
         __m256i scale[M];
-        for (int i = 0; i < M; ++i) {
-          const int8_t* sc = w[i][b].scales + 8 * half + 2 * part;
-          scale[i] = two_scales(sc[0], sc[1]);
-        }
+        for (int i = 0; i < M; ++i) scale[i] = spread_int16(half_scales[i], 2 * part, 2 * part + 1);
         for (int j = 0; j < N; ++j) {
           const __m256i y = _mm256_loadu_si256(
               reinterpret_cast<const __m256i*>(x[j][b].qs + 128 * half + 32 * part));
