@@ -28,6 +28,15 @@ void quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n) {
   }
 }
 
+void q8k_scaled_sums(const BlockQ8_K* blocks, int64_t n_superblocks, float* out) {
+  for (int64_t b = 0; b < n_superblocks; ++b) {
+    for (int k = 0; k < 8; ++k) {
+      const int sum = blocks[b].bsums[2 * k] + blocks[b].bsums[2 * k + 1];
+      out[8 * b + k] = blocks[b].d * static_cast<float>(sum);
+    }
+  }
+}
+
 }  // namespace weft::tensor
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))

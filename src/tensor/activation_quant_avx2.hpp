@@ -26,4 +26,8 @@ void quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n);
 void avx2_quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n);
 void avx2_quantize_q8_k(const float* x, BlockQ8_K* blocks, int64_t n);
 
+// out[8·b + k] = d·(sum of codes 32k..32k+31) of super-block b: what a weight format with
+// one minimum per 32 values (Q4_K) multiplies its scaled minimums with.
+void q8k_scaled_sums(const BlockQ8_K* blocks, int64_t n_superblocks, float* out);
+
 }  // namespace weft::tensor

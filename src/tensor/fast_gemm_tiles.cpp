@@ -114,15 +114,6 @@ WEFT_VNNI inline __m256i spread_int16(__m256i values, int first, int second) {
   return _mm256_shuffle_epi8(values, mask);
 }
 
-// The 8 sums of 32 activations (pairs of Q8_K bsums) as int16, upper half zero.
-WEFT_VNNI inline __m256i q8k_sums_of_32(const BlockQ8_K& x) {
-  const __m256i sums16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums));
-  const __m256i pairs32 = _mm256_madd_epi16(sums16, _mm256_set1_epi16(1));  // 8 × int32
-  const __m128i packed =
-      _mm_packs_epi32(_mm256_castsi256_si128(pairs32), _mm256_extracti128_si256(pairs32, 1));
-  return _mm256_zextsi128_si256(packed);
-}
-
 template <int M, int N>
 WEFT_VNNI void tile_q4_k(const std::byte* weights, uint64_t weight_stride, const std::byte* acts,
                          uint64_t act_stride, int64_t cols, float* out, int64_t out_stride) {
@@ -131,17 +122,22 @@ WEFT_VNNI void tile_q4_k(const std::byte* weights, uint64_t weight_stride, const
   for (int i = 0; i < M; ++i)
     w[i] = reinterpret_cast<const BlockQ4_K*>(weights + i * weight_stride);
   for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
+  // d·(32-value sums) of each activation row, stored after its blocks (needs_scaled_sums).
+  const float* scaled_sums[N];
+  for (int j = 0; j < N; ++j)
+    scaled_sums[j] = reinterpret_cast<const float*>(x[j] + cols / kSuperBlock);
   __m256 acc[M][N];
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < N; ++j) acc[i][j] = _mm256_setzero_ps();
   const __m256i low_mask = _mm256_set1_epi8(0x0f);
   for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
-    __m256i scales[M];  // the 8 scales in both 128-bit halves
-    __m256i mins[M];    // the 8 mins, upper half zero
+    __m256i scales[M];      // the 8 scales in both 128-bit halves
+    __m256 scaled_mins[M];  // dmin·min per sub-block
     for (int i = 0; i < M; ++i) {
       const __m256i both = q4k_scales_mins(w[i][b].scales);
       scales[i] = _mm256_permute4x64_epi64(both, 0x44);
-      mins[i] = _mm256_permute2x128_si256(both, both, 0x81);
+      const __m256i mins = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(both, 1));
+      scaled_mins[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(mins), broadcast_half(w[i][b].dmin));
     }
     __m256i sums[M][N];
     for (int i = 0; i < M; ++i)
@@ -168,19 +164,15 @@ WEFT_VNNI void tile_q4_k(const std::byte* weights, uint64_t weight_stride, const
         }
       }
     }
-    __m256 d[M], dmin[M];
-    for (int i = 0; i < M; ++i) {
-      d[i] = broadcast_half(w[i][b].d);
-      dmin[i] = broadcast_half(w[i][b].dmin);
-    }
+    __m256 d[M];
+    for (int i = 0; i < M; ++i) d[i] = broadcast_half(w[i][b].d);
     for (int j = 0; j < N; ++j) {
       const __m256 dx = _mm256_set1_ps(x[j][b].d);
-      const __m256i act_sums = q8k_sums_of_32(x[j][b]);
+      const __m256 act_sums = _mm256_loadu_ps(scaled_sums[j] + 8 * b);
       for (int i = 0; i < M; ++i) {
         acc[i][j] =
             _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[i][j]), _mm256_mul_ps(d[i], dx), acc[i][j]);
-        const __m256 min_dot = _mm256_cvtepi32_ps(_mm256_madd_epi16(mins[i], act_sums));
-        acc[i][j] = _mm256_fnmadd_ps(min_dot, _mm256_mul_ps(dmin[i], dx), acc[i][j]);
+        acc[i][j] = _mm256_fnmadd_ps(scaled_mins[i], act_sums, acc[i][j]);
       }
     }
   }
@@ -281,6 +273,11 @@ constexpr TileKernels tiles_of() {
   return set;
 }
 
+constexpr TileKernels with_scaled_sums(TileKernels set) {
+  set.needs_scaled_sums = true;
+  return set;
+}
+
 template <typename Block>
 struct Q8FamilyTile {
   template <int M, int N>
@@ -308,8 +305,8 @@ struct Q6KTile {
 
 constexpr TileKernels kQ8_0Tiles = tiles_of<Q8FamilyTile<BlockQ8_0>::Kernel, 4, 4>();
 constexpr TileKernels kQ4_0Tiles = tiles_of<Q8FamilyTile<BlockQ4_0>::Kernel, 4, 4>();
-constexpr TileKernels kQ4KTiles = tiles_of<Q4KTile, 2, 4>();
-constexpr TileKernels kQ6KTiles = tiles_of<Q6KTile, 2, 4>();
+constexpr TileKernels kQ4KTiles = with_scaled_sums(tiles_of<Q4KTile, 1, 8>());
+constexpr TileKernels kQ6KTiles = tiles_of<Q6KTile, 1, 8>();
 
 }  // namespace
 

@@ -17,7 +17,7 @@
 namespace weft::tensor {
 
 inline constexpr int kTileMaxM = 4;  // weight rows per tile
-inline constexpr int kTileMaxN = 4;  // activation rows per tile
+inline constexpr int kTileMaxN = 8;  // activation rows per tile
 
 // out[j·out_stride + i] = weight row i · activation row j, for i < m, j < n (m, n fixed
 // per function). Weight rows are `weight_stride` bytes apart, rounded activation rows
@@ -28,6 +28,9 @@ using TileDot = void (*)(const std::byte* weights, uint64_t weight_stride, const
 struct TileKernels {
   int m = 0;  // full tile shape; smaller tiles[m'-1][n'-1] cover the edges
   int n = 0;
+  // The activation rows carry, after their Q8_K blocks, q8k_scaled_sums() of them (8 floats
+  // per super-block): Q4_K folds its sub-block minimums in with one float FMA per tile row.
+  bool needs_scaled_sums = false;
   TileDot tiles[kTileMaxM][kTileMaxN] = {};
 };
 

@@ -25,7 +25,7 @@
 namespace weft::tensor {
 namespace {
 
-constexpr int kMaxGroup = 4;      // activation rows sharing one read of a weight row
+constexpr int kMaxGroup = 4;  // activation rows sharing one read of a weight row
 constexpr int64_t kRowTile = 16;
 constexpr int64_t kMinRowsForWeightTiles = 3;  // weight rows kept hot while a group walks over them
 
@@ -267,6 +267,7 @@ struct FloatFamily {
 Plan plan_for(ElementType type, int64_t cols) {
   const auto q8_bytes = static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8);
   const auto q8k_bytes = static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
+  const auto q4k_sums_bytes = static_cast<uint64_t>(cols / kSuperBlock) * 8 * sizeof(float);
   switch (type) {
     case ElementType::Q8_0:
       return {dots_of<Q8Family<BlockQ8_0>::Dot>(), q8_bytes, ElementType::Q8_0,
@@ -275,7 +276,8 @@ Plan plan_for(ElementType type, int64_t cols) {
       return {dots_of<Q8Family<BlockQ4_0>::Dot>(), q8_bytes, ElementType::Q8_0,
               vnni_tiles_for(type)};
     case ElementType::Q4_K:
-      return {dots_of<Q4KDot>(), q8k_bytes, ElementType::Q8_K, vnni_tiles_for(type)};
+      return {dots_of<Q4KDot>(), q8k_bytes + q4k_sums_bytes, ElementType::Q8_K,
+              vnni_tiles_for(type)};
     case ElementType::Q6_K:
       return {dots_of<Q6KDot>(), q8k_bytes, ElementType::Q8_K, vnni_tiles_for(type)};
     case ElementType::F16:
@@ -376,7 +378,12 @@ void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
         if (plan.partner == ElementType::Q8_0) {
           avx2_quantize_activation_q8(x + i * w.cols, reinterpret_cast<ActivationQ8*>(dst), w.cols);
         } else {
-          avx2_quantize_q8_k(x + i * w.cols, reinterpret_cast<BlockQ8_K*>(dst), w.cols);
+          auto* blocks = reinterpret_cast<BlockQ8_K*>(dst);
+          avx2_quantize_q8_k(x + i * w.cols, blocks, w.cols);
+          if (plan.tiles != nullptr && plan.tiles->needs_scaled_sums) {
+            const int64_t superblocks = w.cols / kSuperBlock;
+            q8k_scaled_sums(blocks, superblocks, reinterpret_cast<float*>(blocks + superblocks));
+          }
         }
       }
     };
