@@ -130,19 +130,23 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   matmul(w.gate, normed_.data(), n_rows, gate_);
   matmul(w.up, normed_.data(), n_rows, up_);
   activated_.resize(gate_.size());
-  // Row by row: GGML's vectorised activations restart at each row, and kernels imitating it
-  // need the same chunks.
+  // Row by row (GGML's vectorised activations restart at each row, and kernels imitating it
+  // need the same chunks), rows split between the threads: a prompt's gate is rows × n_ff
+  // transcendental calls.
   const int64_t width = w.gate.rows;
-  for (int64_t row = 0; row < n_rows; ++row) {
-    const float* gate = row_of(gate_, row, width);
-    const float* up = row_of(up_, row, width);
-    float* out = row_of(activated_, row, width);
-    if (config_.architecture == model::Architecture::gemma2) {
-      kernels_.gelu_tanh_mul(gate, up, width, out);
-    } else {
-      kernels_.silu_mul(gate, up, width, out);
+  const bool gelu = config_.architecture == model::Architecture::gemma2;
+  pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end, unsigned) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* gate = row_of(gate_, row, width);
+      const float* up = row_of(up_, row, width);
+      float* out = row_of(activated_, row, width);
+      if (gelu) {
+        kernels_.gelu_tanh_mul(gate, up, width, out);
+      } else {
+        kernels_.silu_mul(gate, up, width, out);
+      }
     }
-  }
+  });
   matmul(w.down, activated_.data(), n_rows, projected_);
   if (!w.post_ffn_norm.empty())
     norm_rows(projected_.data(), w.post_ffn_norm, n_rows, d, projected_.data());

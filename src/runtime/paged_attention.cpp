@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/fast_attention.hpp"
 #include "tensor/ggml_cpu_numerics.hpp"
 
 namespace weft::runtime {
@@ -132,6 +133,7 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
 void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
                      const AttentionShape& shape, int64_t layer, std::span<const AttentionRow> rows,
                      const float* q, float* out) {
+  if (fast_paged_attention(kernels, pool, shape, layer, rows, q, out)) return;
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto tasks = static_cast<int64_t>(rows.size()) * shape.n_head_kv;
   GgmlPass ggml;

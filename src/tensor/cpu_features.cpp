@@ -35,6 +35,7 @@ CpuFeatures detect() {
   if (zmm_enabled) {
     f.avx512f = (ebx & bit_AVX512F) != 0;
     f.avx512bw = f.avx512f && (ebx & bit_AVX512BW) != 0;
+    f.avx512vl = f.avx512f && (ebx & bit_AVX512VL) != 0;
     f.avx512vnni = f.avx512f && (ecx & bit_AVX512VNNI) != 0;
   }
   return f;

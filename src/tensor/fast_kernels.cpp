@@ -2,6 +2,7 @@
 
 #include "tensor/cpu_features.hpp"
 
+#include "tensor/fast_attention_avx2.hpp"
 #include "tensor/fast_matmul_avx2.hpp"
 #include "tensor/fast_vector_avx2.hpp"
 
@@ -18,6 +19,14 @@ void FastKernels::matmul(const WeightMatrix& w, const float* x, int64_t n_rows, 
 
 float FastKernels::dot(const float* a, const float* b, int64_t n) const {
   return cpu_has_avx2_fma_f16c() ? avx2_dot(a, b, n) : ReferenceKernels::dot(a, b, n);
+}
+
+void FastKernels::silu_mul(const float* gate, const float* up, int64_t n, float* out) const {
+  if (cpu_has_avx2_fma_f16c()) {
+    avx2_silu_mul(gate, up, n, out);
+    return;
+  }
+  ReferenceKernels::silu_mul(gate, up, n, out);
 }
 
 void FastKernels::axpy(float a, const float* x, float* y, int64_t n) const {

@@ -21,6 +21,7 @@ class FastKernels final : public ReferenceKernels {
   void matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
               ThreadPool& pool) const override;
   float dot(const float* a, const float* b, int64_t n) const override;
+  void silu_mul(const float* gate, const float* up, int64_t n, float* out) const override;
   void axpy(float a, const float* x, float* y, int64_t n) const override;
 };
 

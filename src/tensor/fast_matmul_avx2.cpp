@@ -7,15 +7,17 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <vector>
 
+#include "tensor/activation_quant_avx2.hpp"
+#include "tensor/fast_gemm_tiles.hpp"
 #include "tensor/fast_matmul_avx2_formats.hpp"
 #include "tensor/half.hpp"
 #include "tensor/quant_blocks.hpp"
-#include "tensor/quant_reference.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -24,28 +26,9 @@
 namespace weft::tensor {
 namespace {
 
-constexpr int kMaxGroup = 4;      // activation rows sharing one read of a weight row
-constexpr int64_t kRowTile = 16;  // weight rows kept hot while a group walks over them
-
-// An activation block for Q4_0/Q8_0 products: the scale is the half-precision-rounded
-// amax/127 that rounded-activations uses, kept as float.
-struct ActivationQ8 {
-  float d;
-  int8_t qs[kBlock32];
-};
-
-// Same rounding as rounded-activations' Q8 blocks: scale 127/amax, nearest-even.
-void quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n) {
-  for (int64_t b = 0; b < n / kBlock32; ++b) {
-    const float* v = x + b * kBlock32;
-    float amax = 0;
-    for (int i = 0; i < kBlock32; ++i) amax = std::max(amax, std::fabs(v[i]));
-    const float inverse = amax != 0 ? 127.0f / amax : 0.0f;
-    blocks[b].d = fp16_to_fp32(fp32_to_fp16(amax / 127.0f));
-    for (int i = 0; i < kBlock32; ++i)
-      blocks[b].qs[i] = static_cast<int8_t>(std::nearbyint(v[i] * inverse));
-  }
-}
+constexpr int kMaxGroup = 4;  // activation rows sharing one read of a weight row
+constexpr int64_t kRowTile = 16;
+constexpr int64_t kMinRowsForWeightTiles = 3;  // weight rows kept hot while a group walks over them
 
 WEFT_AVX2 inline float horizontal_sum(__m256 v) {
   __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -244,6 +227,7 @@ struct Plan {
   std::array<GroupDot, kMaxGroup> dots{};  // dots[g - 1] handles g activation rows
   uint64_t act_row_bytes = 0;              // 0: activations are used as float32 in place
   ElementType partner = ElementType::F32;
+  const TileKernels* tiles = nullptr;     // register-blocked tiles where the CPU runs them
   ActivationRounder round_row = nullptr;  // set by the formats of fast_matmul_avx2_formats
 };
 
@@ -285,15 +269,19 @@ struct FloatFamily {
 Plan plan_for(ElementType type, int64_t cols) {
   const auto q8_bytes = static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8);
   const auto q8k_bytes = static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
+  const auto q4k_sums_bytes = static_cast<uint64_t>(cols / kSuperBlock) * 8 * sizeof(float);
   switch (type) {
     case ElementType::Q8_0:
-      return {dots_of<Q8Family<BlockQ8_0>::Dot>(), q8_bytes, ElementType::Q8_0};
+      return {dots_of<Q8Family<BlockQ8_0>::Dot>(), q8_bytes, ElementType::Q8_0,
+              vnni_tiles_for(type)};
     case ElementType::Q4_0:
-      return {dots_of<Q8Family<BlockQ4_0>::Dot>(), q8_bytes, ElementType::Q8_0};
+      return {dots_of<Q8Family<BlockQ4_0>::Dot>(), q8_bytes, ElementType::Q8_0,
+              vnni_tiles_for(type)};
     case ElementType::Q4_K:
-      return {dots_of<Q4KDot>(), q8k_bytes, ElementType::Q8_K};
+      return {dots_of<Q4KDot>(), q8k_bytes + q4k_sums_bytes, ElementType::Q8_K,
+              vnni_tiles_for(type)};
     case ElementType::Q6_K:
-      return {dots_of<Q6KDot>(), q8k_bytes, ElementType::Q8_K};
+      return {dots_of<Q6KDot>(), q8k_bytes, ElementType::Q8_K, vnni_tiles_for(type)};
     case ElementType::F16:
       return {dots_of<FloatFamily<true>::Dot>(), 0, ElementType::F32};
     default:
@@ -315,52 +303,38 @@ std::vector<std::byte>& activation_buffer() {
   return buffer;
 }
 
-}  // namespace
-
-bool avx2_matmul_supports(ElementType type) {
-  switch (type) {
-    case ElementType::Q8_0:
-    case ElementType::Q4_0:
-    case ElementType::Q4_K:
-    case ElementType::Q6_K:
-    case ElementType::F16:
-    case ElementType::F32:
-      return true;
-    default:
-      return avx2_format_supports(type);
-  }
-}
-
-void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                 ThreadPool& pool) {
-  const Plan plan = plan_for(w.type, w.cols);
-  const std::byte* activations = reinterpret_cast<const std::byte*>(x);
-  uint64_t act_stride = static_cast<uint64_t>(w.cols) * sizeof(float);
-  if (plan.act_row_bytes != 0) {
-    auto& buffer = activation_buffer();
-    act_stride = plan.act_row_bytes;
-    if (buffer.size() < act_stride * static_cast<uint64_t>(n_rows))
-      buffer.resize(act_stride * static_cast<uint64_t>(n_rows));
-    std::byte* rounded = buffer.data();
-    const auto round_rows = [&](int64_t begin, int64_t end, unsigned) {
-      for (int64_t i = begin; i < end; ++i) {
-        std::byte* dst = rounded + static_cast<uint64_t>(i) * act_stride;
-        if (plan.round_row != nullptr) {
-          plan.round_row(x + i * w.cols, dst, w.cols);
-        } else if (plan.partner == ElementType::Q8_0) {
-          quantize_activation_q8(x + i * w.cols, reinterpret_cast<ActivationQ8*>(dst), w.cols);
-        } else {
-          ref::quantize(x + i * w.cols, reinterpret_cast<BlockQ8_K*>(dst), w.cols / kSuperBlock);
+// Threads take blocks of kRowTile weight rows from a shared counter: on a busy machine a
+// thread that is descheduled for a while leaves its share to the others instead of holding
+// everyone at the end of the product. Within a block, a tile of activation rows stays in L1
+// while the block's weight rows pass over it. Which thread computes a block does not change
+// its results.
+void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte* activations,
+               uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
+  const int64_t row_blocks = (w.rows + kRowTile - 1) / kRowTile;
+  // Decoding (a row or two) streams weight rows one at a time: several interleaved weight
+  // streams measured ~3x slower there, where nothing is reused between rows anyway.
+  const int64_t full_m = n_rows < kMinRowsForWeightTiles ? 1 : tiles.m;
+  std::atomic<int64_t> next_block{0};
+  pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
+    for (int64_t block = next_block.fetch_add(1, std::memory_order_relaxed); block < row_blocks;
+         block = next_block.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t first_row = block * kRowTile;
+      const int64_t end_row = std::min(w.rows, first_row + kRowTile);
+      for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.n) {
+        const auto n = static_cast<int>(std::min<int64_t>(tiles.n, n_rows - first_act));
+        const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
+        for (int64_t row = first_row; row < end_row; row += full_m) {
+          const auto m = static_cast<int>(std::min<int64_t>(full_m, end_row - row));
+          tiles.tiles[m - 1][n - 1](w.row(row), w.row_bytes, acts, act_stride, w.cols,
+                                    out + first_act * w.rows + row, w.rows);
         }
       }
-    };
-    if (n_rows > 1) {
-      pool.parallel_for(n_rows, round_rows);
-    } else {
-      round_rows(0, n_rows, 0);
     }
-    activations = rounded;
-  }
+  });
+}
+
+void run_groups(const Plan& plan, const WeightMatrix& w, const std::byte* activations,
+                uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
   pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
     float results[kMaxGroup];
     const std::byte* group_rows[kMaxGroup];
@@ -380,6 +354,64 @@ void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
   });
 }
 
+}  // namespace
+
+bool avx2_matmul_supports(ElementType type) {
+  switch (type) {
+    case ElementType::Q8_0:
+    case ElementType::Q4_0:
+    case ElementType::Q4_K:
+    case ElementType::Q6_K:
+    case ElementType::F16:
+    case ElementType::F32:
+      return true;
+    default:
+      return avx2_format_supports(type);
+  }
+}
+
+void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                 ThreadPool& pool, MatmulPath path) {
+  const Plan plan = plan_for(w.type, w.cols);
+  const std::byte* activations = reinterpret_cast<const std::byte*>(x);
+  uint64_t act_stride = static_cast<uint64_t>(w.cols) * sizeof(float);
+  if (plan.act_row_bytes != 0) {
+    auto& buffer = activation_buffer();
+    act_stride = plan.act_row_bytes;
+    if (buffer.size() < act_stride * static_cast<uint64_t>(n_rows))
+      buffer.resize(act_stride * static_cast<uint64_t>(n_rows));
+    std::byte* rounded = buffer.data();
+    const auto round_rows = [&](int64_t begin, int64_t end, unsigned) {
+      for (int64_t i = begin; i < end; ++i) {
+        std::byte* dst = rounded + static_cast<uint64_t>(i) * act_stride;
+        if (plan.round_row != nullptr) {
+          plan.round_row(x + i * w.cols, dst, w.cols);
+        } else if (plan.partner == ElementType::Q8_0) {
+          avx2_quantize_activation_q8(x + i * w.cols, reinterpret_cast<ActivationQ8*>(dst), w.cols);
+        } else {
+          auto* blocks = reinterpret_cast<BlockQ8_K*>(dst);
+          avx2_quantize_q8_k(x + i * w.cols, blocks, w.cols);
+          if (plan.tiles != nullptr && plan.tiles->needs_scaled_sums) {
+            const int64_t superblocks = w.cols / kSuperBlock;
+            q8k_scaled_sums(blocks, superblocks, reinterpret_cast<float*>(blocks + superblocks));
+          }
+        }
+      }
+    };
+    if (n_rows > 1) {
+      pool.parallel_for(n_rows, round_rows);
+    } else {
+      round_rows(0, n_rows, 0);
+    }
+    activations = rounded;
+  }
+  if (plan.tiles != nullptr && path == MatmulPath::best && cpu_runs_vnni_tiles()) {
+    run_tiles(*plan.tiles, w, activations, act_stride, n_rows, out, pool);
+    return;
+  }
+  run_groups(plan, w, activations, act_stride, n_rows, out, pool);
+}
+
 }  // namespace weft::tensor
 
 #else  // not x86-64 with GCC/Clang: FastKernels never calls these
@@ -388,7 +420,7 @@ namespace weft::tensor {
 bool avx2_matmul_supports(ElementType) {
   return false;
 }
-void avx2_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&) {}
+void avx2_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&, MatmulPath) {}
 }  // namespace weft::tensor
 
 #endif

@@ -8,8 +8,13 @@
 
 namespace weft::tensor {
 
+enum class MatmulPath {
+  best,         // VNNI tiles where the CPU and format have them
+  avx2_groups,  // the AVX2 group kernels only (what CPUs without AVX-512 VNNI run)
+};
+
 bool avx2_matmul_supports(ElementType type);
 void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                 ThreadPool& pool);
+                 ThreadPool& pool, MatmulPath path = MatmulPath::best);
 
 }  // namespace weft::tensor

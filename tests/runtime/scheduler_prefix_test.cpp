@@ -225,7 +225,8 @@ TEST_F(SchedulerPrefixCache, PoolTooSmallEvictsCachedPagesInsteadOfFailing) {
   // Admitted at once although the cache holds 12 of the 14 pages: cached pages count as free.
   auto other_stream = cached.submit(other_request);
   cached.sync();
-  EXPECT_EQ(cached.stats().live, 1u);
+  // Running or already done (a fast machine may finish 24 tokens by now), never waiting.
+  EXPECT_LE(cached.stats().live, 1u);
   EXPECT_EQ(cached.stats().waiting, 0u);
   const auto other = finish(other_stream);
   EXPECT_EQ(other.ids.size(), kTokens);
