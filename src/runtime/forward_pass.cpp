@@ -8,6 +8,8 @@
 namespace weft::runtime {
 namespace {
 
+constexpr int64_t kMinRowsToSplitActivation = 4;
+
 float* row_of(std::vector<float>& matrix, int64_t row, int64_t width) {
   return matrix.data() + row * width;
 }
@@ -130,12 +132,11 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   matmul(w.gate, normed_.data(), n_rows, gate_);
   matmul(w.up, normed_.data(), n_rows, up_);
   activated_.resize(gate_.size());
-  // Row by row (GGML's vectorised activations restart at each row, and kernels imitating it
-  // need the same chunks), rows split between the threads: a prompt's gate is rows × n_ff
-  // transcendental calls.
+  // Row by row: GGML's vectorised activations restart at each row, and kernels imitating it
+  // need the same chunks.
   const int64_t width = w.gate.rows;
   const bool gelu = config_.architecture == model::Architecture::gemma2;
-  pool_.parallel_for(n_rows, [&](int64_t begin, int64_t end, unsigned) {
+  const auto activate = [&](int64_t begin, int64_t end, unsigned) {
     for (int64_t row = begin; row < end; ++row) {
       const float* gate = row_of(gate_, row, width);
       const float* up = row_of(up_, row, width);
@@ -146,7 +147,14 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
         kernels_.silu_mul(gate, up, width, out);
       }
     }
-  });
+  };
+  // A prompt's gate is rows × n_ff transcendental calls, worth splitting between the threads
+  // by rows; a decode step's single row is not worth a thread hand-off.
+  if (n_rows >= kMinRowsToSplitActivation) {
+    pool_.parallel_for(n_rows, activate);
+  } else {
+    activate(0, n_rows, 0);
+  }
   matmul(w.down, activated_.data(), n_rows, projected_);
   if (!w.post_ffn_norm.empty())
     norm_rows(projected_.data(), w.post_ffn_norm, n_rows, d, projected_.data());
