@@ -20,7 +20,7 @@ std::string trimmed(std::string text) {
 json parse_reply_json(std::string_view text, std::string_view label, std::string_view what) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
     throw Error(ErrorCode::internal, std::string(label) + ": " + std::string(what) +
                                          " is not valid JSON: " + error.what());
   }
@@ -40,7 +40,7 @@ std::string error_body_message(
     if (object.is_object()) {
       if (auto message = from_object(object)) return *message;
     }
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     // not JSON: the body itself is the best message there is
   }
   std::string text = trimmed(body);

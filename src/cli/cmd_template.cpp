@@ -36,7 +36,7 @@ nlohmann::ordered_json read_request() {
     auto request = nlohmann::ordered_json::parse(text);
     if (!request.is_object()) throw Error("the request on stdin must be a JSON object");
     return request;
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {
     throw Error(std::string("the request on stdin is not valid JSON: ") + error.what());
   }
 }

@@ -114,7 +114,7 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
   json object;
   try {
     object = json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
     throw Error(ErrorCode::invalid_request, origin + ": not valid JSON: " + error.what());
   }
   if (!object.is_object())

@@ -161,7 +161,7 @@ void add_special_ids(const json& config, std::vector<gguf::MetadataEntry>& out, 
 json parse(std::string_view text, const char* name) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
     throw Error(std::string(name) + ": not valid JSON: " + error.what());
   }
 }

@@ -114,6 +114,8 @@ TEST(OllamaProtocol, RejectsLinesThatAreNotChunks) {
   EXPECT_THROW(parse_stream_line("{\"message\":"), Error);
   EXPECT_THROW(parse_stream_line("[1,2]"), Error);
   EXPECT_THROW(parse_stream_line(R"({"message":{"content":"x"}})"), Error);  // no "done"
+  // A number too large for a double is the JSON library's out_of_range, not a parse error.
+  EXPECT_THROW(parse_stream_line("1E400"), Error);
 }
 
 TEST(OllamaProtocol, ErrorMessageComesFromTheErrorField) {
@@ -121,6 +123,7 @@ TEST(OllamaProtocol, ErrorMessageComesFromTheErrorField) {
             "model \"x\" not found, try pulling it first");
   EXPECT_EQ(error_message("  502 Bad Gateway\n"), "502 Bad Gateway");
   EXPECT_EQ(error_message(""), "(empty body)");
+  EXPECT_EQ(error_message("1E400"), "1E400");
 }
 
 TEST(OllamaProtocol, ParsesTagsAndShow) {

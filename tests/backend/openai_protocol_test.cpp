@@ -108,6 +108,7 @@ TEST(OpenAiProtocol, RejectsChunksThatAreNotChunks) {
   EXPECT_THROW(parse_stream_data("{\"choices\":"), Error);
   EXPECT_THROW(parse_stream_data(R"({"object":"x"})"), Error);
   EXPECT_THROW(parse_stream_data("42"), Error);
+  EXPECT_THROW(parse_stream_data(R"({"choices":[],"n":1E400})"), Error);
 }
 
 TEST(OpenAiProtocol, ParsesTheModelList) {
