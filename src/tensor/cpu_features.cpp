@@ -1,5 +1,10 @@
 #include "tensor/cpu_features.hpp"
 
+#include <cstdlib>
+#include <string>
+
+#include "weft/error.hpp"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #define WEFT_HAVE_CPUID 1
@@ -48,8 +53,22 @@ CpuFeatures detect() {
 
 }  // namespace
 
+CpuFeatures capped_cpu_features(CpuFeatures detected, std::string_view level) {
+  if (level == "avx512") return detected;
+  if (level == "avx2") {
+    detected.avx512f = detected.avx512bw = detected.avx512vl = detected.avx512vnni = false;
+    return detected;
+  }
+  if (level == "scalar") return {};
+  throw Error(ErrorCode::invalid_request,
+              "WEFT_CPU_LEVEL=" + std::string(level) + ": expected avx512, avx2 or scalar");
+}
+
 const CpuFeatures& cpu_features() {
-  static const CpuFeatures features = detect();
+  static const CpuFeatures features = [] {
+    const char* level = std::getenv("WEFT_CPU_LEVEL");
+    return level == nullptr || *level == '\0' ? detect() : capped_cpu_features(detect(), level);
+  }();
   return features;
 }
 

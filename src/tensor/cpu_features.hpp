@@ -2,6 +2,8 @@
 // binary (built without -march flags) picks the fastest kernels each machine supports.
 #pragma once
 
+#include <string_view>
+
 namespace weft::tensor {
 
 struct CpuFeatures {
@@ -15,8 +17,15 @@ struct CpuFeatures {
 };
 
 // The features of this CPU that the operating system has also enabled (AVX state saved on
-// context switch); computed on first call.
+// context switch), capped by the environment variable WEFT_CPU_LEVEL when it is set;
+// computed on first call.
 const CpuFeatures& cpu_features();
+
+// `detected` without what lies above `level`: "avx512" (everything), "avx2" (no AVX-512,
+// which is what most desktop and many cloud CPUs have) or "scalar" (no SIMD paths). Lets one
+// machine measure and test the paths other machines run. Throws weft::Error for any other
+// level.
+CpuFeatures capped_cpu_features(CpuFeatures detected, std::string_view level);
 
 // True when this CPU runs the AVX2 paths (AVX2, FMA and F16C all present).
 bool cpu_has_avx2_fma_f16c();

@@ -33,6 +33,15 @@ WEFT_AVX2 void avx2_axpy(float a, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += a * x[i];
 }
 
+__attribute__((target("avx,f16c"))) void f16c_widen(const uint16_t* halves, float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(halves + i));
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(packed));
+  }
+  for (; i < n; ++i) out[i] = _cvtsh_ss(halves[i]);
+}
+
 }  // namespace weft::tensor
 
 #else
@@ -42,6 +51,7 @@ float avx2_dot(const float*, const float*, int64_t) {
   return 0;
 }
 void avx2_axpy(float, const float*, float*, int64_t) {}
+void f16c_widen(const uint16_t*, float*, int64_t) {}
 }  // namespace weft::tensor
 
 #endif

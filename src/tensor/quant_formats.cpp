@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "tensor/cpu_features.hpp"
+#include "tensor/fast_vector_avx2.hpp"
 #include "tensor/half.hpp"
 #include "tensor/quant_reference.hpp"
 #include "weft/error.hpp"
@@ -41,6 +43,8 @@ void dequantize_row(ElementType type, const void* src, float* dst, int64_t n) {
       return;
     case ElementType::F16: {
       const auto* halves = static_cast<const uint16_t*>(src);
+      // The KV cache's F16 keys and values are widened here on every attention step.
+      if (cpu_features().f16c) return f16c_widen(halves, dst, n);
       for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(halves[i]);
       return;
     }
