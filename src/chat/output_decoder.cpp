@@ -259,7 +259,13 @@ bool OutputDecoder::step_json_calls(DecodedOutput& out, bool final) {
       !final)
     return false;
   std::vector<ToolCall> calls;
-  size_t consumed = pending_.size();
+  // What is given back as text when this is no tool call: a JSON value that is not one, all
+  // of an unfinished one at the end, or nothing after a marker that no JSON follows (the rest
+  // is scanned again as content, so a marker after it still counts).
+  size_t consumed =
+      std::holds_alternative<JsonEnd>(end) && std::get<JsonEnd>(end) == JsonEnd::invalid
+          ? 0
+          : pending_.size();
   bool valid = false;
   if (std::holds_alternative<size_t>(end)) {
     consumed = std::get<size_t>(end);

@@ -1,5 +1,7 @@
 #include "chat/prompt_segments.hpp"
 
+#include <charconv>
+
 #include "chat/jinja/unicode.hpp"
 #include "weft/error.hpp"
 
@@ -58,8 +60,9 @@ std::vector<PromptSegment> substitute(std::string_view marked,
     if (close == std::string_view::npos) return {};
     std::string digits(marked.substr(open + kOpen.size(), close - open - kOpen.size()));
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return {};
-    size_t index = std::stoul(digits);
-    if (index >= contents.size()) return {};
+    size_t index = 0;
+    auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    if (parsed.ec != std::errc() || index >= contents.size()) return {};
     if (open > cursor)
       segments.push_back({std::string(marked.substr(cursor, open - cursor)), false});
     std::string content =

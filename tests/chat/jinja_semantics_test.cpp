@@ -78,6 +78,8 @@ TEST(JinjaSyntax, ErrorsNameLineAndColumn) {
       {"{{ 'unterminated }}", 1, 4},           // string never closed
       {"x\ny\n{{ a ! b }}", 3, 6},             // stray character
       {"{% for x in y %}{% endif %}", 1, 17},  // wrong end tag: reported where the loop is open
+      {"{{ 99999999999999999999 }}", 1, 4},    // integer literal past int64
+      {"{{ x.99999999999999999999 }}", 1, 6},  // the same as an item index
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.source);

@@ -178,6 +178,12 @@ TEST(OutputDecoder, TextThatIsNotAToolCallIsKept) {
   EXPECT_EQ(decode_every_way(config, "{curly} prose").text, "{curly} prose");
   EXPECT_EQ(decode_every_way(config, "Plain answer with {\"name\": \"x\"}").text,
             "Plain answer with {\"name\": \"x\"}");
+
+  // A marker that no JSON follows is text, and what comes after it is decoded as usual.
+  config.tool_calls = ToolCallFormat::mistral;
+  DecodedOutput out = decode_every_way(config, "a [TOOL_CALLS] b <think>why</think>c");
+  EXPECT_EQ(out.text, "a [TOOL_CALLS] b c");
+  EXPECT_EQ(out.reasoning, "why");
 }
 
 TEST(OutputDecoder, SeveralCallsInOneAnswer) {

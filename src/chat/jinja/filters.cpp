@@ -1,6 +1,7 @@
 // Jinja's filters (`x | trim`, `tools | tojson(indent=4)`, `items | selectattr(…)`…), following
 // Jinja2's implementations, with Hugging Face's tojson (non-ASCII kept, `indent` accepted).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -34,11 +35,14 @@ Value lookup_path(const Value& item, const std::string& path) {
     size_t dot = path.find('.', start);
     std::string part =
         path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    bool numeric = !part.empty() && std::all_of(part.begin(), part.end(),
-                                                [](char c) { return c >= '0' && c <= '9'; });
+    // All-digit parts index sequences (as in Jinja's attribute paths); one past int64's range
+    // is looked up as a name and so comes out undefined.
+    int64_t index = 0;
+    auto parsed = std::from_chars(part.data(), part.data() + part.size(), index);
+    bool numeric = !part.empty() && parsed.ec == std::errc() &&
+                   parsed.ptr == part.data() + part.size() && part[0] != '-';
     if (current.is_undefined()) return current;
-    current = numeric ? get_item(current, Value(static_cast<int64_t>(std::stoll(part))))
-                      : get_item(current, Value(part));
+    current = numeric ? get_item(current, Value(index)) : get_item(current, Value(part));
     if (dot == std::string::npos) return current;
     start = dot + 1;
   }

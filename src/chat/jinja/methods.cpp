@@ -1,6 +1,7 @@
 // Methods of str, dict and list that templates call (message.content.strip(),
 // tool.get('description', '')…). Methods that would mutate a value are refused, as in Hugging
 // Face's ImmutableSandboxedEnvironment.
+#include <charconv>
 #include <functional>
 #include <set>
 
@@ -188,8 +189,10 @@ std::string python_format(const std::string& pattern, const CallArgs& args) {
         ++next_auto;
       } else if (std::all_of(field.begin(), field.end(),
                              [](char d) { return d >= '0' && d <= '9'; })) {
-        size_t index = std::stoul(field);
-        value = index < args.positional.size() ? &args.positional[index] : nullptr;
+        size_t index = 0;
+        auto parsed = std::from_chars(field.data(), field.data() + field.size(), index);
+        value = parsed.ec == std::errc() && index < args.positional.size() ? &args.positional[index]
+                                                                           : nullptr;
       } else {
         value = args.find_named(field);
       }

@@ -509,14 +509,8 @@ class Parser {
         while (current().type == TokenType::string) text += advance().value;
         return literal(Value(std::move(text)), token.pos);
       }
-      case TokenType::integer: {
-        advance();
-        int64_t value = 0;
-        auto result =
-            std::from_chars(token.value.data(), token.value.data() + token.value.size(), value);
-        if (result.ec != std::errc()) error_at(token, "integer literal out of range");
-        return literal(Value(value), token.pos);
-      }
+      case TokenType::integer:
+        return literal(Value(integer_literal(advance())), token.pos);
       case TokenType::floating:
         advance();
         return literal(Value(std::strtod(token.value.c_str(), nullptr)), token.pos);
@@ -575,6 +569,14 @@ class Parser {
     return dict;
   }
 
+  int64_t integer_literal(const Token& token) {
+    int64_t value = 0;
+    auto result =
+        std::from_chars(token.value.data(), token.value.data() + token.value.size(), value);
+    if (result.ec != std::errc()) error_at(token, "integer literal out of range");
+    return value;
+  }
+
   ExprPtr parse_postfix(ExprPtr expr) {
     while (true) {
       if (is_op(".")) {
@@ -582,8 +584,7 @@ class Parser {
         if (current().type == TokenType::integer) {
           auto item = make_expr(Expr::Kind::item, pos);
           item->args.push_back(std::move(expr));
-          item->args.push_back(
-              literal(Value(static_cast<int64_t>(std::stoll(advance().value))), pos));
+          item->args.push_back(literal(Value(integer_literal(advance())), pos));
           expr = std::move(item);
           continue;
         }
