@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -25,6 +26,14 @@ class MappedFile final : public ByteStorage {
 
   std::span<const std::byte> bytes() const override {
     return {static_cast<const std::byte*>(address_), size_};
+  }
+
+  void release_resident(std::span<const std::byte> range) const override {
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<uintptr_t>(range.data()) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<uintptr_t>(range.data()) + range.size()) / page * page;
+    // A read-only private file mapping: dropped pages read back from the file unchanged.
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
   }
 
  private:

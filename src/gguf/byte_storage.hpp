@@ -13,6 +13,10 @@ class ByteStorage {
  public:
   virtual ~ByteStorage() = default;
   virtual std::span<const std::byte> bytes() const = 0;
+  // Says that the whole pages inside `range` (part of bytes()) will not be read soon, so that
+  // a file mapping can drop them from the resident set (they are read from the file again if
+  // they are). Bytes in memory stay as they are.
+  virtual void release_resident(std::span<const std::byte> range) const { (void)range; }
 };
 
 // Maps the whole file read-only; throws weft::Error naming the path when it cannot.

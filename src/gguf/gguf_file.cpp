@@ -153,4 +153,10 @@ const TensorView* GgufFile::find_tensor(std::string_view name) const {
   return found == tensor_index_.end() ? nullptr : &tensors_[found->second];
 }
 
+void GgufFile::release_resident(const std::byte* data, uint64_t bytes) const {
+  const auto all = storage_->bytes();
+  if (data < all.data() || bytes > static_cast<uint64_t>(all.data() + all.size() - data)) return;
+  storage_->release_resident({data, static_cast<size_t>(bytes)});
+}
+
 }  // namespace weft::gguf

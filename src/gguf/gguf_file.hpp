@@ -65,6 +65,9 @@ class GgufFile {
   std::optional<std::vector<int64_t>> get_int_array(std::string_view key) const;
 
   const std::vector<TensorView>& tensors() const { return tensors_; }
+  // The file's pages inside [data, data + bytes) may leave the resident set (see
+  // ByteStorage::release_resident): for tensors the kernels use a repacked copy of.
+  void release_resident(const std::byte* data, uint64_t bytes) const;
   const TensorView* find_tensor(std::string_view name) const;
 
  private:

@@ -1,6 +1,7 @@
 #include "model/model.hpp"
 
 #include "gguf/gguf_file.hpp"
+#include "model/weight_packing.hpp"
 
 namespace weft::model {
 
@@ -15,6 +16,7 @@ std::shared_ptr<const Model> Model::from_file(std::shared_ptr<const gguf::GgufFi
                                               const ModelLoadOptions& options) {
   ModelConfig config = read_model_config(*file, options);
   ModelWeights weights = bind_model_weights(*file, config);
+  if (options.pack_weights) pack_weights_for_this_cpu(*file, weights);
   return std::shared_ptr<const Model>(
       new Model(std::move(file), std::move(config), std::move(weights)));
 }

@@ -54,6 +54,9 @@ struct ModelConfig {
 struct ModelLoadOptions {
   // Replaces the stored context length (stories260K stores 128 but was trained at 512).
   std::optional<int64_t> context_length;
+  // Repack the weights whose fast products read another layout (Q4_0 on x86); the kernels
+  // that read weights as stored are unaffected either way.
+  bool pack_weights = true;
 };
 
 // Throws weft::Error naming the key when it is missing or out of range, or naming the

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/model_config.hpp"
+#include "tensor/packed_q4_0.hpp"
 #include "tensor/weight_matrix.hpp"
 
 namespace weft::model {
@@ -31,6 +32,8 @@ struct ModelWeights {
   bool tied_output = false;
   // n_rot/2 rope inverse frequencies, with rope_freqs factors and linear scaling folded in.
   std::vector<double> rope_inverse_frequencies;
+  // Repacked copies the matrices' `packed` pointers point into (weight_packing.hpp).
+  std::vector<tensor::PackedWeights> packed;
 };
 
 // Sets config.n_vocab from the embedding. Throws weft::Error naming the tensor when one is

@@ -17,6 +17,7 @@
 #include "tensor/fast_gemm_tiles.hpp"
 #include "tensor/fast_matmul_avx2_formats.hpp"
 #include "tensor/half.hpp"
+#include "tensor/packed_q4_0_kernels.hpp"
 #include "tensor/quant_blocks.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -304,6 +305,17 @@ std::vector<std::byte>& activation_buffer() {
   return buffer;
 }
 
+// How many weight rows a thread takes at a time (a multiple of kPackedRows). Decoding is
+// bound by memory bandwidth, and each thread's hardware prefetchers need long contiguous runs:
+// blocks of 16 rows handed out alternately made two threads 40 % slower than one (smollm2
+// Q8_0 tg128: 96 vs 153 tok/s), so there each thread takes one contiguous share.
+int64_t rows_per_block(int64_t rows, bool decoding, const ThreadPool& pool) {
+  if (!decoding) return kRowTile;
+  const int64_t blocks = kDecodeBlocksPerThread * static_cast<int64_t>(pool.size());
+  const int64_t share = (rows + blocks - 1) / blocks;
+  return std::max(kRowTile, (share + kPackedRows - 1) / kPackedRows * kPackedRows);
+}
+
 // Threads take blocks of kRowTile weight rows from a shared counter: on a busy machine a
 // thread that is descheduled for a while leaves its share to the others instead of holding
 // everyone at the end of the product. Within a block, a tile of activation rows stays in L1
@@ -312,16 +324,10 @@ std::vector<std::byte>& activation_buffer() {
 void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte* activations,
                uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
   // Decoding (a row or two) streams weight rows one at a time: several interleaved weight
-  // streams measured ~3x slower there, where nothing is reused between rows anyway. It is
-  // bound by memory bandwidth, and each thread's hardware prefetchers need long contiguous
-  // runs: blocks of 16 rows handed out alternately made two threads 40 % slower than one
-  // (smollm2 Q8_0 tg128: 96 vs 153 tok/s). A few large blocks per thread still let a thread
-  // that was descheduled leave part of its share to the other.
+  // streams measured ~3x slower there, where nothing is reused between rows anyway.
   const bool decoding = n_rows < kMinRowsForWeightTiles;
   const int64_t full_m = decoding ? 1 : tiles.m;
-  const int64_t decode_blocks = kDecodeBlocksPerThread * static_cast<int64_t>(pool.size());
-  const int64_t block_rows =
-      decoding ? std::max(kRowTile, (w.rows + decode_blocks - 1) / decode_blocks) : kRowTile;
+  const int64_t block_rows = rows_per_block(w.rows, decoding, pool);
   const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
   std::atomic<int64_t> next_block{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
@@ -336,6 +342,34 @@ void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte*
           const auto m = static_cast<int>(std::min<int64_t>(full_m, end_row - row));
           tiles.tiles[m - 1][n - 1](w.row(row), w.row_bytes, acts, act_stride, w.cols,
                                     out + first_act * w.rows + row, w.rows);
+        }
+      }
+    }
+  });
+}
+
+// Packed Q4_0: the same split as the tiles, in groups of eight rows.
+void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte* activations,
+                uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
+  const int64_t block_rows = rows_per_block(w.rows, n_rows < kMinRowsForWeightTiles, pool);
+  const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
+  const uint64_t group_bytes = packed_group_bytes(w.cols);
+  std::atomic<int64_t> next_block{0};
+  pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
+    for (int64_t block = next_block.fetch_add(1, std::memory_order_relaxed); block < row_blocks;
+         block = next_block.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t first_row = block * block_rows;
+      const int64_t end_row = std::min(w.rows, first_row + block_rows);
+      for (int64_t first_act = 0; first_act < n_rows; first_act += kPackedMaxActivationRows) {
+        const auto n =
+            static_cast<int>(std::min<int64_t>(kPackedMaxActivationRows, n_rows - first_act));
+        const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
+        for (int64_t row = first_row; row < end_row; row += kPackedRows) {
+          const std::byte* group =
+              w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
+          const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
+          tiles.tiles[n - 1](group, w.cols, acts, act_stride, out + first_act * w.rows + row,
+                             w.rows, valid);
         }
       }
     }
@@ -413,6 +447,11 @@ void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
       round_rows(0, n_rows, 0);
     }
     activations = rounded;
+  }
+  if (w.packed != nullptr && w.type == ElementType::Q4_0) {
+    const bool vnni = path == MatmulPath::best && cpu_runs_vnni_tiles();
+    run_packed(packed_q4_0_tiles(vnni), w, activations, act_stride, n_rows, out, pool);
+    return;
   }
   if (plan.tiles != nullptr && path == MatmulPath::best && cpu_runs_vnni_tiles()) {
     run_tiles(*plan.tiles, w, activations, act_stride, n_rows, out, pool);

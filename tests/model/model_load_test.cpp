@@ -123,3 +123,32 @@ TEST(ModelLoad, FoldsLlama3RopeFactorsAndLinearScalingIntoTheFrequencies) {
 
 }  // namespace
 }  // namespace weft::model
+
+namespace weft::model {
+namespace {
+
+// Q4_0 matrices get a packed copy where the CPU has products for it, and only then; the
+// fast products over it are checked in tests/tensor/packed_q4_0_test.cpp and, on the fixture
+// models, in fast_kernels_logits_test.cpp.
+TEST(ModelLoad, PacksQ4_0MatricesWhereTheCpuHasPackedProducts) {
+  const auto path = test::shared_path("fixtures/llama/llama-q4_0.gguf").string();
+  const auto packed = Model::load(path);
+  const auto& layer = packed->weights().layers.front();
+  if (tensor::packed_q4_0_available()) {
+    EXPECT_NE(layer.wq.packed, nullptr);
+    EXPECT_NE(layer.down.packed, nullptr);
+    EXPECT_FALSE(packed->weights().packed.empty());
+  } else {
+    EXPECT_EQ(layer.wq.packed, nullptr);
+  }
+  ModelLoadOptions as_stored;
+  as_stored.pack_weights = false;
+  const auto plain = Model::load(path, as_stored);
+  EXPECT_EQ(plain->weights().layers.front().wq.packed, nullptr);
+  EXPECT_TRUE(plain->weights().packed.empty());
+  // The stored view is kept for the kernels that read it.
+  EXPECT_EQ(layer.wq.data, packed->file().find_tensor("blk.0.attn_q.weight")->data);
+}
+
+}  // namespace
+}  // namespace weft::model

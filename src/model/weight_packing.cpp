@@ -1,0 +1,52 @@
+#include "model/weight_packing.hpp"
+
+#include <map>
+
+#include "tensor/packed_q4_0.hpp"
+
+namespace weft::model {
+namespace {
+
+class Packer {
+ public:
+  Packer(const gguf::GgufFile& file, ModelWeights& weights) : file_(file), weights_(weights) {}
+
+  void pack(tensor::WeightMatrix& matrix) {
+    if (matrix.type != tensor::ElementType::Q4_0 || matrix.empty()) return;
+    // Matrices can share rows (a tied output is the token embedding's view): pack once.
+    auto [done, inserted] = packed_by_data_.try_emplace(matrix.data, nullptr);
+    if (inserted) {
+      weights_.packed.push_back(tensor::pack_q4_0(matrix));
+      done->second = weights_.packed.back().data();
+      ++count_;
+      // The embedding lookup of a tied output reads a few rows as stored; those come back.
+      file_.release_resident(matrix.data, matrix.row_bytes * static_cast<uint64_t>(matrix.rows));
+    }
+    matrix.packed = done->second;
+  }
+
+  int count() const { return count_; }
+
+ private:
+  const gguf::GgufFile& file_;
+  ModelWeights& weights_;
+  std::map<const std::byte*, const std::byte*> packed_by_data_;
+  int count_ = 0;
+};
+
+}  // namespace
+
+int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights) {
+  if (!tensor::packed_q4_0_available()) return 0;
+  Packer packer(file, weights);
+  for (auto& layer : weights.layers) {
+    for (auto* matrix :
+         {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.gate, &layer.up, &layer.down}) {
+      packer.pack(*matrix);
+    }
+  }
+  packer.pack(weights.output);
+  return packer.count();
+}
+
+}  // namespace weft::model

@@ -1,0 +1,15 @@
+// Repacks the weights whose fast products read another layout (Q4_0 on x86: packed_q4_0.hpp)
+// once at load. The matrices keep their view of the file for the kernels that read it as
+// stored; the file pages of a packed matrix leave the resident set, so memory stays about the
+// file size.
+#pragma once
+
+#include "gguf/gguf_file.hpp"
+#include "model/model_weights.hpp"
+
+namespace weft::model {
+
+// Packs what this CPU has packed products for; returns the number of matrices packed.
+int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights);
+
+}  // namespace weft::model

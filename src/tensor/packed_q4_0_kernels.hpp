@@ -1,0 +1,26 @@
+// Matrix products over packed Q4_0 weights (packed_q4_0.hpp) with Q8_0-style rounded
+// activations (ActivationQ8): one call multiplies a group of eight weight rows with n ≤ 4
+// activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on 256-bit vectors) and
+// plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace weft::tensor {
+
+inline constexpr int kPackedMaxActivationRows = 4;
+
+// out[j·out_stride + r] = weight row r of `group` · activation row j, for r < valid_rows
+// (≤ 8) and j < n; activation rows are `act_stride` bytes apart.
+using PackedTile = void (*)(const std::byte* group, int64_t cols, const std::byte* acts,
+                            uint64_t act_stride, float* out, int64_t out_stride, int valid_rows);
+
+struct PackedTiles {
+  PackedTile tiles[kPackedMaxActivationRows] = {};  // tiles[n - 1] takes n activation rows
+};
+
+// The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one cpu_has_avx2_fma_f16c().
+const PackedTiles& packed_q4_0_tiles(bool vnni);
+
+}  // namespace weft::tensor

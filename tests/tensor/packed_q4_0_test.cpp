@@ -1,0 +1,170 @@
+// Packed Q4_0 (tensor/packed_q4_0.hpp): the layout holds exactly the stored codes and scales,
+// and both builds of the packed product (VNNI and AVX2) agree with the rounded-activations
+// kernels to float32 summation order, on awkward row counts (partial groups, row slices),
+// every batch size from 1 to 9 and 1 or 2 threads; a row's result does not depend on its batch.
+#include "tensor/packed_q4_0.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "tensor/cpu_features.hpp"
+#include "tensor/fast_gemm_tiles.hpp"
+#include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/kernels.hpp"
+#include "tensor/quant_blocks.hpp"
+#include "tensor/quant_formats.hpp"
+
+namespace weft::tensor {
+namespace {
+
+struct Q4Matrix {
+  std::vector<std::byte> stored;
+  WeightMatrix w;
+};
+
+// Random Q4_0 blocks: every code, and scales of both signs.
+Q4Matrix random_q4_0(int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Q4Matrix m;
+  const int64_t blocks = cols / kBlock32;
+  m.stored.resize(static_cast<size_t>(rows * blocks) * sizeof(BlockQ4_0));
+  auto* block = reinterpret_cast<BlockQ4_0*>(m.stored.data());
+  std::normal_distribution<float> scale(0.0f, 0.02f);
+  for (int64_t i = 0; i < rows * blocks; ++i) {
+    const float d = scale(rng);
+    quantize_row(ElementType::F16, &d, &block[i].d, 1);
+    for (auto& q : block[i].qs) q = static_cast<uint8_t>(rng());
+  }
+  m.w = {ElementType::Q4_0, rows, cols, static_cast<uint64_t>(blocks) * sizeof(BlockQ4_0),
+         m.stored.data()};
+  return m;
+}
+
+std::vector<float> random_activations(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+TEST(PackedQ4_0, HoldsTheStoredScalesAndCodesOfEachRow) {
+  const Q4Matrix m = random_q4_0(11, 3 * 32, 5);  // a full group and a partial one
+  const PackedWeights packed = pack_q4_0(m.w);
+  ASSERT_EQ(packed.size(), 2 * packed_group_bytes(m.w.cols));
+  for (int64_t row = 0; row < 16; ++row) {
+    const std::byte* group = packed.data() + (row / 8) * packed_group_bytes(m.w.cols);
+    for (int64_t b = 0; b < 3; ++b) {
+      const std::byte* block = group + b * kPackedBlockBytes;
+      BlockQ4_0 unpacked{};
+      std::memcpy(&unpacked.d, block + 2 * (row % 8), 2);
+      for (int c = 0; c < 4; ++c)
+        std::memcpy(unpacked.qs + 4 * c, block + 16 + 32 * c + 4 * (row % 8), 4);
+      BlockQ4_0 expected{};  // rows past the end are zero blocks
+      if (row < m.w.rows)
+        std::memcpy(&expected, m.w.row(row) + b * sizeof(BlockQ4_0), sizeof expected);
+      EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0)
+          << "row " << row << " block " << b;
+    }
+  }
+}
+
+std::vector<float> product(const WeightMatrix& w, const std::vector<float>& x, int64_t n_rows,
+                           unsigned threads, MatmulPath path) {
+  ThreadPool pool(threads);
+  std::vector<float> out(static_cast<size_t>(n_rows * w.rows));
+  avx2_matmul(w, x.data(), n_rows, out.data(), pool, path);
+  return out;
+}
+
+std::vector<float> yardstick(const WeightMatrix& w, const std::vector<float>& x, int64_t n_rows) {
+  ThreadPool pool(1);
+  std::vector<float> out(static_cast<size_t>(n_rows * w.rows));
+  kernels_for(KernelChoice::rounded_activations).matmul(w, x.data(), n_rows, out.data(), pool);
+  return out;
+}
+
+// Σ|w·x̃| per output, for the summation-order bound.
+std::vector<double> magnitudes(const WeightMatrix& w, const std::vector<float>& x, int64_t n_rows) {
+  std::vector<float> weights(static_cast<size_t>(w.cols));
+  std::vector<float> rounded = x;
+  const Kernels& rounding = kernels_for(KernelChoice::rounded_activations);
+  for (int64_t i = 0; i < n_rows; ++i)
+    rounding.round_activations(ElementType::Q4_0, rounded.data() + i * w.cols, w.cols);
+  std::vector<double> out(static_cast<size_t>(n_rows * w.rows));
+  for (int64_t r = 0; r < w.rows; ++r) {
+    dequantize_row(ElementType::Q4_0, w.row(r), weights.data(), w.cols);
+    for (int64_t i = 0; i < n_rows; ++i) {
+      double sum = 0;
+      for (int64_t k = 0; k < w.cols; ++k) sum += std::fabs(weights[k] * rounded[i * w.cols + k]);
+      out[static_cast<size_t>(i * w.rows + r)] = sum;
+    }
+  }
+  return out;
+}
+
+std::vector<MatmulPath> paths_this_cpu_runs() {
+  std::vector<MatmulPath> paths{MatmulPath::avx2_groups};        // the packed AVX2 build
+  if (cpu_runs_vnni_tiles()) paths.push_back(MatmulPath::best);  // the VNNI build
+  return paths;
+}
+
+TEST(PackedQ4_0, ProductsMatchTheRoundedActivationKernels) {
+  if (!packed_q4_0_available()) GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
+  for (int64_t rows : {1, 7, 8, 9, 23, 37}) {
+    for (int64_t cols : {32, 7 * 32, 9 * 32}) {
+      Q4Matrix m = random_q4_0(rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
+      const PackedWeights packed = pack_q4_0(m.w);
+      WeightMatrix w = m.w;
+      w.packed = packed.data();
+      for (int64_t n_rows : {1, 2, 3, 4, 5, 9}) {
+        const auto x = random_activations(n_rows * cols, static_cast<uint32_t>(n_rows));
+        const auto expected = yardstick(m.w, x, n_rows);
+        const auto bound = magnitudes(m.w, x, n_rows);
+        for (MatmulPath path : paths_this_cpu_runs()) {
+          const auto got = product(w, x, n_rows, 1 + static_cast<unsigned>(n_rows % 2), path);
+          for (size_t at = 0; at < got.size(); ++at) {
+            ASSERT_NEAR(got[at], expected[at], 1e-5 * bound[at] + 1e-6)
+                << rows << "x" << cols << " batch " << n_rows << " output " << at
+                << (path == MatmulPath::best ? " (vnni)" : " (avx2)");
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PackedQ4_0, ARowsResultIsTheSameInAnyBatchAndSlice) {
+  if (!packed_q4_0_available()) GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
+  Q4Matrix m = random_q4_0(45, 5 * 32, 9);
+  const PackedWeights packed = pack_q4_0(m.w);
+  WeightMatrix w = m.w;
+  w.packed = packed.data();
+  const int64_t batch = 9;
+  const auto x = random_activations(batch * w.cols, 3);
+  for (MatmulPath path : paths_this_cpu_runs()) {
+    const auto whole = product(w, x, batch, 2, path);
+    for (int64_t i = 0; i < batch; ++i) {
+      const std::vector<float> one(x.begin() + i * w.cols, x.begin() + (i + 1) * w.cols);
+      const auto alone = product(w, one, 1, 1, path);
+      for (int64_t r = 0; r < w.rows; ++r)
+        ASSERT_EQ(alone[r], whole[static_cast<size_t>(i * w.rows + r)]) << "row " << r;
+    }
+    // A slice that starts on a group keeps its packed rows (phi3's fused q/k/v are slices).
+    const WeightMatrix slice = w.slice_rows(16, 21);
+    ASSERT_NE(slice.packed, nullptr);
+    const auto sliced = product(slice, x, batch, 2, path);
+    for (int64_t i = 0; i < batch; ++i)
+      for (int64_t r = 0; r < slice.rows; ++r)
+        ASSERT_EQ(sliced[static_cast<size_t>(i * slice.rows + r)],
+                  whole[static_cast<size_t>(i * w.rows + 16 + r)]);
+    EXPECT_EQ(w.slice_rows(3, 8).packed, nullptr);  // off a group: read as stored
+  }
+}
+
+}  // namespace
+}  // namespace weft::tensor
