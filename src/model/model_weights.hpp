@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "model/model_config.hpp"
-#include "tensor/packed_q4_0.hpp"
+#include "tensor/packed_weights.hpp"
 #include "tensor/weight_matrix.hpp"
 
 namespace weft::model {

@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "tensor/packed_q4_0.hpp"
+#include "tensor/packed_weights.hpp"
 
 namespace weft::model {
 namespace {
@@ -12,11 +12,11 @@ class Packer {
   Packer(const gguf::GgufFile& file, ModelWeights& weights) : file_(file), weights_(weights) {}
 
   void pack(tensor::WeightMatrix& matrix) {
-    if (matrix.type != tensor::ElementType::Q4_0 || matrix.empty()) return;
+    if (matrix.empty() || !tensor::packed_products_available(matrix.type)) return;
     // Matrices can share rows (a tied output is the token embedding's view): pack once.
     auto [done, inserted] = packed_by_data_.try_emplace(matrix.data, nullptr);
     if (inserted) {
-      weights_.packed.push_back(tensor::pack_q4_0(matrix));
+      weights_.packed.push_back(tensor::pack_rows(matrix));
       done->second = weights_.packed.back().data();
       ++count_;
       // The embedding lookup of a tied output reads a few rows as stored; those come back.
@@ -37,7 +37,6 @@ class Packer {
 }  // namespace
 
 int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights) {
-  if (!tensor::packed_q4_0_available()) return 0;
   Packer packer(file, weights);
   for (auto& layer : weights.layers) {
     for (auto* matrix :

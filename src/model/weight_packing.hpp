@@ -1,4 +1,4 @@
-// Repacks the weights whose fast products read another layout (Q4_0 on x86: packed_q4_0.hpp)
+// Repacks the weights whose fast products read another layout (Q4_0 on x86: packed_weights.hpp)
 // once at load. The matrices keep their view of the file for the kernels that read it as
 // stored; the file pages of a packed matrix leave the resident set, so memory stays about the
 // file size.

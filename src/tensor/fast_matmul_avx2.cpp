@@ -17,7 +17,7 @@
 #include "tensor/fast_gemm_tiles.hpp"
 #include "tensor/fast_matmul_avx2_formats.hpp"
 #include "tensor/half.hpp"
-#include "tensor/packed_q4_0_kernels.hpp"
+#include "tensor/packed_kernels.hpp"
 #include "tensor/quant_blocks.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -348,12 +348,12 @@ void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte*
   });
 }
 
-// Packed Q4_0: the same split as the tiles, in groups of eight rows.
+// Packed weights: the same split as the tiles, in groups of eight rows.
 void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte* activations,
                 uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
   const int64_t block_rows = rows_per_block(w.rows, n_rows < kMinRowsForWeightTiles, pool);
   const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
-  const uint64_t group_bytes = packed_group_bytes(w.cols);
+  const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
   std::atomic<int64_t> next_block{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
     for (int64_t block = next_block.fetch_add(1, std::memory_order_relaxed); block < row_blocks;
@@ -448,9 +448,9 @@ void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
     }
     activations = rounded;
   }
-  if (w.packed != nullptr && w.type == ElementType::Q4_0) {
+  if (w.packed != nullptr) {
     const bool vnni = path == MatmulPath::best && cpu_runs_vnni_tiles();
-    run_packed(packed_q4_0_tiles(vnni), w, activations, act_stride, n_rows, out, pool);
+    run_packed(packed_tiles(w.type, vnni), w, activations, act_stride, n_rows, out, pool);
     return;
   }
   if (plan.tiles != nullptr && path == MatmulPath::best && cpu_runs_vnni_tiles()) {

@@ -9,13 +9,15 @@
 
 namespace weft::tensor {
 
-// Q4_0 rows may also come repacked eight at a time (tensor/packed_q4_0.hpp): groups of
-// kPackedRows rows, packed_group_bytes(cols) each.
+// Q4_0 and Q4_K rows may also come repacked eight at a time (tensor/packed_weights.hpp):
+// groups of kPackedRows rows, packed_group_bytes(type, cols) each.
 inline constexpr int64_t kPackedRows = 8;
-inline constexpr uint64_t kPackedBlockBytes = 144;  // one 32-value block of eight rows
+inline constexpr uint64_t kPackedQ4_0BlockBytes = 144;   // 32 values of eight rows
+inline constexpr uint64_t kPackedQ4_KBlockBytes = 1184;  // 256 values of eight rows
 
-inline uint64_t packed_group_bytes(int64_t cols) {
-  return static_cast<uint64_t>(cols / 32) * kPackedBlockBytes;
+inline uint64_t packed_group_bytes(ElementType type, int64_t cols) {
+  return type == ElementType::Q4_K ? static_cast<uint64_t>(cols / 256) * kPackedQ4_KBlockBytes
+                                   : static_cast<uint64_t>(cols / 32) * kPackedQ4_0BlockBytes;
 }
 
 struct WeightMatrix {
@@ -24,7 +26,7 @@ struct WeightMatrix {
   int64_t cols = 0;  // input features: the contiguous dimension
   uint64_t row_bytes = 0;
   const std::byte* data = nullptr;
-  // The same rows repacked (Q4_0 only), or null. Kernels that do not know the layout use
+  // The same rows repacked (Q4_0, Q4_K), or null. Kernels that do not know the layout use
   // `data`; the model owns both.
   const std::byte* packed = nullptr;
 
@@ -36,7 +38,7 @@ struct WeightMatrix {
   WeightMatrix slice_rows(int64_t first, int64_t count) const {
     const std::byte* packed_slice =
         packed != nullptr && first % kPackedRows == 0
-            ? packed + static_cast<uint64_t>(first / kPackedRows) * packed_group_bytes(cols)
+            ? packed + static_cast<uint64_t>(first / kPackedRows) * packed_group_bytes(type, cols)
             : nullptr;
     return {type, count, cols, row_bytes, row(first), packed_slice};
   }

@@ -128,13 +128,13 @@ namespace weft::model {
 namespace {
 
 // Q4_0 matrices get a packed copy where the CPU has products for it, and only then; the
-// fast products over it are checked in tests/tensor/packed_q4_0_test.cpp and, on the fixture
+// fast products over it are checked in tests/tensor/packed_weights_test.cpp and, on the fixture
 // models, in fast_kernels_logits_test.cpp.
 TEST(ModelLoad, PacksQ4_0MatricesWhereTheCpuHasPackedProducts) {
   const auto path = test::shared_path("fixtures/llama/llama-q4_0.gguf").string();
   const auto packed = Model::load(path);
   const auto& layer = packed->weights().layers.front();
-  if (tensor::packed_q4_0_available()) {
+  if (tensor::packed_products_available(tensor::ElementType::Q4_0)) {
     EXPECT_NE(layer.wq.packed, nullptr);
     EXPECT_NE(layer.down.packed, nullptr);
     EXPECT_FALSE(packed->weights().packed.empty());

@@ -1,8 +1,8 @@
-// Packed Q4_0 (tensor/packed_q4_0.hpp): the layout holds exactly the stored codes and scales,
+// Packed Q4_0 (tensor/packed_weights.hpp): the layout holds exactly the stored codes and scales,
 // and both builds of the packed product (VNNI and AVX2) agree with the rounded-activations
 // kernels to float32 summation order, on awkward row counts (partial groups, row slices),
 // every batch size from 1 to 9 and 1 or 2 threads; a row's result does not depend on its batch.
-#include "tensor/packed_q4_0.hpp"
+#include "tensor/packed_weights.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,21 +26,24 @@ struct Q4Matrix {
   WeightMatrix w;
 };
 
-// Random Q4_0 blocks: every code, and scales of both signs.
-Q4Matrix random_q4_0(int64_t rows, int64_t cols, uint32_t seed) {
+// Blocks of random bits (every code, scale and minimum pattern) with finite fp16 scales.
+Q4Matrix random_rows(ElementType type, int64_t rows, int64_t cols, uint32_t seed) {
   std::mt19937 rng(seed);
-  Q4Matrix m;
-  const int64_t blocks = cols / kBlock32;
-  m.stored.resize(static_cast<size_t>(rows * blocks) * sizeof(BlockQ4_0));
-  auto* block = reinterpret_cast<BlockQ4_0*>(m.stored.data());
   std::normal_distribution<float> scale(0.0f, 0.02f);
-  for (int64_t i = 0; i < rows * blocks; ++i) {
-    const float d = scale(rng);
-    quantize_row(ElementType::F16, &d, &block[i].d, 1);
-    for (auto& q : block[i].qs) q = static_cast<uint8_t>(rng());
+  const auto set_half = [&](std::byte* at) {
+    const float value = scale(rng);
+    quantize_row(ElementType::F16, &value, at, 1);
+  };
+  Q4Matrix m;
+  const uint64_t row_bytes = *bytes_for(type, static_cast<uint64_t>(cols));
+  m.stored.resize(row_bytes * static_cast<uint64_t>(rows));
+  for (auto& byte : m.stored) byte = static_cast<std::byte>(rng());
+  const uint64_t block_bytes = type == ElementType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ4_0);
+  for (uint64_t at = 0; at < m.stored.size(); at += block_bytes) {
+    set_half(&m.stored[at]);                                     // d
+    if (type == ElementType::Q4_K) set_half(&m.stored[at + 2]);  // dmin
   }
-  m.w = {ElementType::Q4_0, rows, cols, static_cast<uint64_t>(blocks) * sizeof(BlockQ4_0),
-         m.stored.data()};
+  m.w = {type, rows, cols, row_bytes, m.stored.data()};
   return m;
 }
 
@@ -52,14 +55,14 @@ std::vector<float> random_activations(int64_t n, uint32_t seed) {
   return x;
 }
 
-TEST(PackedQ4_0, HoldsTheStoredScalesAndCodesOfEachRow) {
-  const Q4Matrix m = random_q4_0(11, 3 * 32, 5);  // a full group and a partial one
-  const PackedWeights packed = pack_q4_0(m.w);
-  ASSERT_EQ(packed.size(), 2 * packed_group_bytes(m.w.cols));
+TEST(PackedWeights, Q4_0HoldsTheStoredScalesAndCodesOfEachRow) {
+  const Q4Matrix m = random_rows(ElementType::Q4_0, 11, 3 * 32, 5);  // a full and a partial group
+  const PackedWeights packed = pack_rows(m.w);
+  ASSERT_EQ(packed.size(), 2 * packed_group_bytes(m.w.type, m.w.cols));
   for (int64_t row = 0; row < 16; ++row) {
-    const std::byte* group = packed.data() + (row / 8) * packed_group_bytes(m.w.cols);
+    const std::byte* group = packed.data() + (row / 8) * packed_group_bytes(m.w.type, m.w.cols);
     for (int64_t b = 0; b < 3; ++b) {
-      const std::byte* block = group + b * kPackedBlockBytes;
+      const std::byte* block = group + b * kPackedQ4_0BlockBytes;
       BlockQ4_0 unpacked{};
       std::memcpy(&unpacked.d, block + 2 * (row % 8), 2);
       for (int c = 0; c < 4; ++c)
@@ -67,8 +70,33 @@ TEST(PackedQ4_0, HoldsTheStoredScalesAndCodesOfEachRow) {
       BlockQ4_0 expected{};  // rows past the end are zero blocks
       if (row < m.w.rows)
         std::memcpy(&expected, m.w.row(row) + b * sizeof(BlockQ4_0), sizeof expected);
-      EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0)
-          << "row " << row << " block " << b;
+      EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0) << row << " " << b;
+    }
+  }
+}
+
+TEST(PackedWeights, Q4_KHoldsTheStoredScalesMinimumsAndCodesOfEachRow) {
+  const Q4Matrix m = random_rows(ElementType::Q4_K, 13, 2 * 256, 6);
+  const PackedWeights packed = pack_rows(m.w);
+  ASSERT_EQ(packed.size(), 2 * packed_group_bytes(m.w.type, m.w.cols));
+  for (int64_t row = 0; row < m.w.rows; ++row) {
+    const int64_t lane = row % 8;
+    const std::byte* group = packed.data() + (row / 8) * packed_group_bytes(m.w.type, m.w.cols);
+    for (int64_t b = 0; b < 2; ++b) {
+      const auto* block = reinterpret_cast<const uint8_t*>(group + b * kPackedQ4_KBlockBytes);
+      const auto& stored = reinterpret_cast<const BlockQ4_K*>(m.w.row(row))[b];
+      EXPECT_EQ(std::memcmp(block + 2 * lane, &stored.d, 2), 0);
+      EXPECT_EQ(std::memcmp(block + 16 + 2 * lane, &stored.dmin, 2), 0);
+      for (int j = 0; j < 8; ++j) {
+        const ScaleMin sm = k4_scale_min(stored.scales, j);
+        EXPECT_EQ(block[32 + 8 * j + lane], sm.scale);
+        EXPECT_EQ(block[96 + 8 * j + lane], sm.min);
+      }
+      for (int pair = 0; pair < 4; ++pair)
+        for (int c = 0; c < 8; ++c)
+          EXPECT_EQ(std::memcmp(block + 160 + 256 * pair + 32 * c + 4 * lane,
+                                stored.qs + 32 * pair + 4 * c, 4),
+                    0);
     }
   }
 }
@@ -94,10 +122,10 @@ std::vector<double> magnitudes(const WeightMatrix& w, const std::vector<float>& 
   std::vector<float> rounded = x;
   const Kernels& rounding = kernels_for(KernelChoice::rounded_activations);
   for (int64_t i = 0; i < n_rows; ++i)
-    rounding.round_activations(ElementType::Q4_0, rounded.data() + i * w.cols, w.cols);
+    rounding.round_activations(w.type, rounded.data() + i * w.cols, w.cols);
   std::vector<double> out(static_cast<size_t>(n_rows * w.rows));
   for (int64_t r = 0; r < w.rows; ++r) {
-    dequantize_row(ElementType::Q4_0, w.row(r), weights.data(), w.cols);
+    dequantize_row(w.type, w.row(r), weights.data(), w.cols);
     for (int64_t i = 0; i < n_rows; ++i) {
       double sum = 0;
       for (int64_t k = 0; k < w.cols; ++k) sum += std::fabs(weights[k] * rounded[i * w.cols + k]);
@@ -113,12 +141,16 @@ std::vector<MatmulPath> paths_this_cpu_runs() {
   return paths;
 }
 
-TEST(PackedQ4_0, ProductsMatchTheRoundedActivationKernels) {
-  if (!packed_q4_0_available()) GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
+class PackedProducts : public ::testing::TestWithParam<ElementType> {};
+
+TEST_P(PackedProducts, MatchTheRoundedActivationKernels) {
+  const ElementType type = GetParam();
+  if (!packed_products_available(type)) GTEST_SKIP() << "no packed products on this CPU";
+  const int64_t block = type == ElementType::Q4_K ? 256 : 32;
   for (int64_t rows : {1, 7, 8, 9, 23, 37}) {
-    for (int64_t cols : {32, 7 * 32, 9 * 32}) {
-      Q4Matrix m = random_q4_0(rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
-      const PackedWeights packed = pack_q4_0(m.w);
+    for (int64_t cols : {block, 3 * block, 9 * block}) {
+      Q4Matrix m = random_rows(type, rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
+      const PackedWeights packed = pack_rows(m.w);
       WeightMatrix w = m.w;
       w.packed = packed.data();
       for (int64_t n_rows : {1, 2, 3, 4, 5, 9}) {
@@ -138,10 +170,11 @@ TEST(PackedQ4_0, ProductsMatchTheRoundedActivationKernels) {
   }
 }
 
-TEST(PackedQ4_0, ARowsResultIsTheSameInAnyBatchAndSlice) {
-  if (!packed_q4_0_available()) GTEST_SKIP() << "no AVX2/FMA/F16C on this CPU";
-  Q4Matrix m = random_q4_0(45, 5 * 32, 9);
-  const PackedWeights packed = pack_q4_0(m.w);
+TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
+  const ElementType type = GetParam();
+  if (!packed_products_available(type)) GTEST_SKIP() << "no packed products on this CPU";
+  Q4Matrix m = random_rows(type, 45, 2 * 256, 9);
+  const PackedWeights packed = pack_rows(m.w);
   WeightMatrix w = m.w;
   w.packed = packed.data();
   const int64_t batch = 9;
@@ -165,6 +198,10 @@ TEST(PackedQ4_0, ARowsResultIsTheSameInAnyBatchAndSlice) {
     EXPECT_EQ(w.slice_rows(3, 8).packed, nullptr);  // off a group: read as stored
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Formats, PackedProducts,
+                         ::testing::Values(ElementType::Q4_0, ElementType::Q4_K),
+                         [](const auto& info) { return std::string(traits_of(info.param).name); });
 
 }  // namespace
 }  // namespace weft::tensor

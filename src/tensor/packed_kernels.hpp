@@ -1,11 +1,13 @@
-// Matrix products over packed Q4_0 weights (packed_q4_0.hpp) with Q8_0-style rounded
-// activations (ActivationQ8): one call multiplies a group of eight weight rows with n ≤ 4
-// activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on 256-bit vectors) and
-// plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
+// Matrix products over packed weights (packed_weights.hpp): Q4_0 with Q8_0-style rounded
+// activations (ActivationQ8), Q4_K with Q8_K ones. One call multiplies a group of eight
+// weight rows with n ≤ 4 activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on 256-bit
+// vectors) and plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+
+#include "tensor/element_type.hpp"
 
 namespace weft::tensor {
 
@@ -20,7 +22,8 @@ struct PackedTiles {
   PackedTile tiles[kPackedMaxActivationRows] = {};  // tiles[n - 1] takes n activation rows
 };
 
-// The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one cpu_has_avx2_fma_f16c().
-const PackedTiles& packed_q4_0_tiles(bool vnni);
+// For Q4_0 or Q4_K. The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one
+// cpu_has_avx2_fma_f16c().
+const PackedTiles& packed_tiles(ElementType type, bool vnni);
 
 }  // namespace weft::tensor

@@ -1,0 +1,53 @@
+// Weights repacked for the x86 matrix products: eight rows interleaved so that one 256-bit
+// vector holds four consecutive codes of each of the eight rows, one row per 32-bit lane. A
+// product then computes eight outputs in the lanes of one register (no horizontal sums),
+// converts the eight rows' scales at once, and reads one contiguous stream instead of eight.
+// The values are the stored ones, only reordered. Rows past the matrix's end are zero blocks.
+//
+// Q4_0, per group of 8 rows and per block of 32 values, 144 bytes (8 × 18, as stored):
+//   8 × fp16   the rows' scales d
+//   4 × 32 B   chunk c: for r = 0..7, row r's qs[4c .. 4c+3]; the low nibbles are values
+//              4c..4c+3 of the block, the high nibbles values 16+4c..16+4c+3
+//
+// Q4_K, per group of 8 rows and per super-block of 256 values, 1184 bytes (8 × 144 + 32):
+//   8 × fp16 d, 8 × fp16 dmin
+//   64 B       the 6-bit sub-block scales unpacked, byte 8j + r: sub-block j of row r
+//   64 B       the sub-block minimums, the same way
+//   4 × 8 × 32 B  pair p, chunk c: for r = 0..7, row r's qs[32p + 4c .. +3]; the low nibbles
+//              are values 64p + 4c.. (sub-block 2p), the high nibbles 64p + 32 + 4c..
+//              (sub-block 2p + 1)
+// Groups follow each other, packed_group_bytes(type, cols) apart (weight_matrix.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "tensor/weight_matrix.hpp"
+
+namespace weft::tensor {
+
+// Owns a packed copy (64-byte aligned).
+class PackedWeights {
+ public:
+  PackedWeights() = default;
+  explicit PackedWeights(uint64_t bytes);
+  std::byte* data() { return storage_.get(); }
+  const std::byte* data() const { return storage_.get(); }
+  uint64_t size() const { return bytes_; }
+
+ private:
+  struct Free {
+    void operator()(std::byte* p) const;
+  };
+  std::unique_ptr<std::byte, Free> storage_;
+  uint64_t bytes_ = 0;
+};
+
+// True when this CPU has products for packed `type` weights (Q4_0, Q4_K: the AVX2 ones).
+bool packed_products_available(ElementType type);
+
+// The packed copy of `w` (Q4_0 or Q4_K).
+PackedWeights pack_rows(const WeightMatrix& w);
+
+}  // namespace weft::tensor
