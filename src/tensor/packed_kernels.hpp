@@ -1,5 +1,5 @@
 // Matrix products over packed weights (packed_weights.hpp): Q4_0 with Q8_0-style rounded
-// activations (ActivationQ8), Q4_K with Q8_K ones. One call multiplies a group of eight
+// activations (ActivationQ8), Q4_K and Q6_K with Q8_K ones. One call multiplies a group of eight
 // weight rows with n ≤ 4 activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on 256-bit
 // vectors) and plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
 #pragma once
@@ -22,7 +22,7 @@ struct PackedTiles {
   PackedTile tiles[kPackedMaxActivationRows] = {};  // tiles[n - 1] takes n activation rows
 };
 
-// For Q4_0 or Q4_K. The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one
+// For Q4_0, Q4_K or Q6_K. The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one
 // cpu_has_avx2_fma_f16c().
 const PackedTiles& packed_tiles(ElementType type, bool vnni);
 

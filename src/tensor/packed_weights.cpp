@@ -32,6 +32,15 @@ void pack_q4_k_block(const BlockQ4_K& source, int64_t lane, std::byte* packed) {
                   source.qs + 32 * pair + 4 * chunk, 4);
 }
 
+void pack_q6_k_block(const BlockQ6_K& source, int64_t lane, std::byte* packed) {
+  std::memcpy(packed + 2 * lane, &source.d, 2);
+  for (int g = 0; g < 16; ++g) packed[16 + 8 * g + lane] = static_cast<std::byte>(source.scales[g]);
+  for (int chunk = 0; chunk < 32; ++chunk)
+    std::memcpy(packed + 144 + 32 * chunk + 4 * lane, source.ql + 4 * chunk, 4);
+  for (int chunk = 0; chunk < 16; ++chunk)
+    std::memcpy(packed + 1168 + 32 * chunk + 4 * lane, source.qh + 4 * chunk, 4);
+}
+
 template <typename Block>
 void pack_all(const WeightMatrix& w, uint64_t block_bytes,
               void (*pack_block)(const Block&, int64_t, std::byte*), PackedWeights& packed) {
@@ -60,7 +69,9 @@ void PackedWeights::Free::operator()(std::byte* p) const {
 
 bool packed_products_available(ElementType type) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  return (type == ElementType::Q4_0 || type == ElementType::Q4_K) && cpu_has_avx2_fma_f16c();
+  const bool has_layout =
+      type == ElementType::Q4_0 || type == ElementType::Q4_K || type == ElementType::Q6_K;
+  return has_layout && cpu_has_avx2_fma_f16c();
 #else
   (void)type;
   return false;
@@ -75,6 +86,8 @@ PackedWeights pack_rows(const WeightMatrix& w) {
     pack_all<BlockQ4_0>(w, kPackedQ4_0BlockBytes, pack_q4_0_block, packed);
   } else if (w.type == ElementType::Q4_K && w.cols % kSuperBlock == 0) {
     pack_all<BlockQ4_K>(w, kPackedQ4_KBlockBytes, pack_q4_k_block, packed);
+  } else if (w.type == ElementType::Q6_K && w.cols % kSuperBlock == 0) {
+    pack_all<BlockQ6_K>(w, kPackedQ6_KBlockBytes, pack_q6_k_block, packed);
   } else {
     throw Error(ErrorCode::internal, std::string("pack_rows: no packed layout for ") +
                                          std::string(traits_of(w.type).name) + " rows of " +

@@ -16,6 +16,12 @@
 //   4 × 8 × 32 B  pair p, chunk c: for r = 0..7, row r's qs[32p + 4c .. +3]; the low nibbles
 //              are values 64p + 4c.. (sub-block 2p), the high nibbles 64p + 32 + 4c..
 //              (sub-block 2p + 1)
+// Q6_K, per group of 8 rows and per super-block of 256 values, 1680 bytes (8 × 210, as stored):
+//   8 × fp16 d
+//   128 B      the 16 signed scales, byte 8g + r: scale g (values 16g..16g+15) of row r
+//   32 × 32 B  ql chunk c: for r = 0..7, row r's ql[4c .. 4c+3]
+//   16 × 32 B  qh chunk c: for r = 0..7, row r's qh[4c .. 4c+3]
+//   (the bits keep their stored meaning: see the Q6_K product in packed_kernels.inc)
 // Groups follow each other, packed_group_bytes(type, cols) apart (weight_matrix.hpp).
 #pragma once
 
@@ -44,10 +50,10 @@ class PackedWeights {
   uint64_t bytes_ = 0;
 };
 
-// True when this CPU has products for packed `type` weights (Q4_0, Q4_K: the AVX2 ones).
+// True when this CPU has products for packed `type` weights (Q4_0, Q4_K, Q6_K: the AVX2 ones).
 bool packed_products_available(ElementType type);
 
-// The packed copy of `w` (Q4_0 or Q4_K).
+// The packed copy of `w` (Q4_0, Q4_K or Q6_K).
 PackedWeights pack_rows(const WeightMatrix& w);
 
 }  // namespace weft::tensor

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -38,10 +39,21 @@ Q4Matrix random_rows(ElementType type, int64_t rows, int64_t cols, uint32_t seed
   const uint64_t row_bytes = *bytes_for(type, static_cast<uint64_t>(cols));
   m.stored.resize(row_bytes * static_cast<uint64_t>(rows));
   for (auto& byte : m.stored) byte = static_cast<std::byte>(rng());
-  const uint64_t block_bytes = type == ElementType::Q4_K ? sizeof(BlockQ4_K) : sizeof(BlockQ4_0);
-  for (uint64_t at = 0; at < m.stored.size(); at += block_bytes) {
-    set_half(&m.stored[at]);                                     // d
-    if (type == ElementType::Q4_K) set_half(&m.stored[at + 2]);  // dmin
+  for (uint64_t at = 0; at < m.stored.size();) {
+    switch (type) {
+      case ElementType::Q4_K:
+        set_half(&m.stored[at + offsetof(BlockQ4_K, d)]);
+        set_half(&m.stored[at + offsetof(BlockQ4_K, dmin)]);
+        at += sizeof(BlockQ4_K);
+        break;
+      case ElementType::Q6_K:
+        set_half(&m.stored[at + offsetof(BlockQ6_K, d)]);
+        at += sizeof(BlockQ6_K);
+        break;
+      default:
+        set_half(&m.stored[at + offsetof(BlockQ4_0, d)]);
+        at += sizeof(BlockQ4_0);
+    }
   }
   m.w = {type, rows, cols, row_bytes, m.stored.data()};
   return m;
@@ -146,7 +158,7 @@ class PackedProducts : public ::testing::TestWithParam<ElementType> {};
 TEST_P(PackedProducts, MatchTheRoundedActivationKernels) {
   const ElementType type = GetParam();
   if (!packed_products_available(type)) GTEST_SKIP() << "no packed products on this CPU";
-  const int64_t block = type == ElementType::Q4_K ? 256 : 32;
+  const int64_t block = type == ElementType::Q4_0 ? 32 : 256;
   for (int64_t rows : {1, 7, 8, 9, 23, 37}) {
     for (int64_t cols : {block, 3 * block, 9 * block}) {
       Q4Matrix m = random_rows(type, rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
@@ -200,7 +212,7 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, PackedProducts,
-                         ::testing::Values(ElementType::Q4_0, ElementType::Q4_K),
+                         ::testing::Values(ElementType::Q4_0, ElementType::Q4_K, ElementType::Q6_K),
                          [](const auto& info) { return std::string(traits_of(info.param).name); });
 
 }  // namespace
