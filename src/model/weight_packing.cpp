@@ -12,7 +12,7 @@ class Packer {
   Packer(const gguf::GgufFile& file, ModelWeights& weights) : file_(file), weights_(weights) {}
 
   void pack(tensor::WeightMatrix& matrix) {
-    if (matrix.empty() || !tensor::packed_products_available(matrix.type)) return;
+    if (matrix.empty() || !tensor::packing_pays_off(matrix.type)) return;
     // Matrices can share rows (a tied output is the token embedding's view): pack once.
     auto [done, inserted] = packed_by_data_.try_emplace(matrix.data, nullptr);
     if (inserted) {

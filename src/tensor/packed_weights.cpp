@@ -5,6 +5,7 @@
 #include <new>
 
 #include "tensor/cpu_features.hpp"
+#include "tensor/fast_gemm_tiles.hpp"
 #include "tensor/quant_blocks.hpp"
 #include "weft/error.hpp"
 
@@ -76,6 +77,11 @@ bool packed_products_available(ElementType type) {
   (void)type;
   return false;
 #endif
+}
+
+bool packing_pays_off(ElementType type) {
+  if (!packed_products_available(type)) return false;
+  return type == ElementType::Q4_0 || !cpu_runs_vnni_tiles();
 }
 
 PackedWeights pack_rows(const WeightMatrix& w) {

@@ -53,6 +53,12 @@ class PackedWeights {
 // True when this CPU has products for packed `type` weights (Q4_0, Q4_K, Q6_K: the AVX2 ones).
 bool packed_products_available(ElementType type);
 
+// True when this CPU's fastest products for `type` are the packed ones: Q4_0 on every AVX2
+// CPU; Q4_K and Q6_K only without the VNNI tiles (fast_gemm_tiles.hpp), which prefill a
+// Q4_K_M file faster than the packed products there (llama-3.2-1b, 2 threads: pp512 ~150
+// vs ~90 tok/s; decode equal).
+bool packing_pays_off(ElementType type);
+
 // The packed copy of `w` (Q4_0, Q4_K or Q6_K).
 PackedWeights pack_rows(const WeightMatrix& w);
 
