@@ -360,9 +360,8 @@ void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte
          block = next_block.fetch_add(1, std::memory_order_relaxed)) {
       const int64_t first_row = block * block_rows;
       const int64_t end_row = std::min(w.rows, first_row + block_rows);
-      for (int64_t first_act = 0; first_act < n_rows; first_act += kPackedMaxActivationRows) {
-        const auto n =
-            static_cast<int>(std::min<int64_t>(kPackedMaxActivationRows, n_rows - first_act));
+      for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.max_n) {
+        const auto n = static_cast<int>(std::min<int64_t>(tiles.max_n, n_rows - first_act));
         const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
         for (int64_t row = first_row; row < end_row; row += kPackedRows) {
           const std::byte* group =

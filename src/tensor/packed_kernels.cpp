@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cstring>
+#include <type_traits>
 
 #include "tensor/activation_quant_avx2.hpp"
 #include "tensor/quant_blocks.hpp"
@@ -216,24 +217,31 @@ WEFT_AVX2 void q6_k_tile(const std::byte* group, int64_t cols, const std::byte* 
   store_packed_results<N>(acc, out, out_stride, valid_rows);
 }
 
-constexpr PackedTiles kAvx2Tiles{
-    {&avx2_packed_tile<1>, &avx2_packed_tile<2>, &avx2_packed_tile<3>, &avx2_packed_tile<4>}};
+template <typename Block>
+constexpr PackedTiles kAvx2Tiles{4,
+                                 {&avx2_packed_tile<Block, 1>, &avx2_packed_tile<Block, 2>,
+                                  &avx2_packed_tile<Block, 3>, &avx2_packed_tile<Block, 4>}};
+template <typename Block>
 constexpr PackedTiles kVnniTiles{
-    {&vnni_packed_tile<1>, &vnni_packed_tile<2>, &vnni_packed_tile<3>, &vnni_packed_tile<4>}};
+    8,
+    {&vnni_packed_tile<Block, 1>, &vnni_packed_tile<Block, 2>, &vnni_packed_tile<Block, 3>,
+     &vnni_packed_tile<Block, 4>, &vnni_packed_tile<Block, 5>, &vnni_packed_tile<Block, 6>,
+     &vnni_packed_tile<Block, 7>, &vnni_packed_tile<Block, 8>}};
 
 #undef WEFT_Q6K_SCALE
 
 // The K-quant products gain nothing from VNNI's vpdpwssd (one chained instruction per
 // sub-block was slower than madd + add), so every AVX2 CPU runs these.
-constexpr PackedTiles kQ4KTiles{{&q4_k_tile<1>, &q4_k_tile<2>, &q4_k_tile<3>, &q4_k_tile<4>}};
-constexpr PackedTiles kQ6KTiles{{&q6_k_tile<1>, &q6_k_tile<2>, &q6_k_tile<3>, &q6_k_tile<4>}};
+constexpr PackedTiles kQ4KTiles{4, {&q4_k_tile<1>, &q4_k_tile<2>, &q4_k_tile<3>, &q4_k_tile<4>}};
+constexpr PackedTiles kQ6KTiles{4, {&q6_k_tile<1>, &q6_k_tile<2>, &q6_k_tile<3>, &q6_k_tile<4>}};
 
 }  // namespace
 
 const PackedTiles& packed_tiles(ElementType type, bool vnni) {
   if (type == ElementType::Q4_K) return kQ4KTiles;
   if (type == ElementType::Q6_K) return kQ6KTiles;
-  return vnni ? kVnniTiles : kAvx2Tiles;
+  if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Tiles<BlockQ8_0>;
+  return vnni ? kVnniTiles<BlockQ4_0> : kAvx2Tiles<BlockQ4_0>;
 }
 
 }  // namespace weft::tensor

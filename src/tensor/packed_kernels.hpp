@@ -1,7 +1,7 @@
 // Matrix products over packed weights (packed_weights.hpp): Q4_0 with Q8_0-style rounded
 // activations (ActivationQ8), Q4_K and Q6_K with Q8_K ones. One call multiplies a group of eight
-// weight rows with n ≤ 4 activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on 256-bit
-// vectors) and plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
+// weight rows with n ≤ max_n activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on
+// 256-bit vectors) and plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
 #pragma once
 
 #include <cstddef>
@@ -11,7 +11,7 @@
 
 namespace weft::tensor {
 
-inline constexpr int kPackedMaxActivationRows = 4;
+inline constexpr int kPackedMaxActivationRows = 8;
 
 // out[j·out_stride + r] = weight row r of `group` · activation row j, for r < valid_rows
 // (≤ 8) and j < n; activation rows are `act_stride` bytes apart.
@@ -19,6 +19,7 @@ using PackedTile = void (*)(const std::byte* group, int64_t cols, const std::byt
                             uint64_t act_stride, float* out, int64_t out_stride, int valid_rows);
 
 struct PackedTiles {
+  int max_n = 0;  // activation rows per call: 8 with VNNI's 32 vector registers, else 4
   PackedTile tiles[kPackedMaxActivationRows] = {};  // tiles[n - 1] takes n activation rows
 };
 

@@ -19,6 +19,12 @@ void pack_q4_0_block(const BlockQ4_0& source, int64_t lane, std::byte* packed) {
     std::memcpy(packed + 16 + 32 * chunk + 4 * lane, source.qs + 4 * chunk, 4);
 }
 
+void pack_q8_0_block(const BlockQ8_0& source, int64_t lane, std::byte* packed) {
+  std::memcpy(packed + 2 * lane, &source.d, 2);
+  for (int chunk = 0; chunk < 8; ++chunk)
+    std::memcpy(packed + 16 + 32 * chunk + 4 * lane, source.qs + 4 * chunk, 4);
+}
+
 void pack_q4_k_block(const BlockQ4_K& source, int64_t lane, std::byte* packed) {
   std::memcpy(packed + 2 * lane, &source.d, 2);
   std::memcpy(packed + 16 + 2 * lane, &source.dmin, 2);
@@ -70,8 +76,8 @@ void PackedWeights::Free::operator()(std::byte* p) const {
 
 bool packed_products_available(ElementType type) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  const bool has_layout =
-      type == ElementType::Q4_0 || type == ElementType::Q4_K || type == ElementType::Q6_K;
+  const bool has_layout = type == ElementType::Q4_0 || type == ElementType::Q8_0 ||
+                          type == ElementType::Q4_K || type == ElementType::Q6_K;
   return has_layout && cpu_has_avx2_fma_f16c();
 #else
   (void)type;
@@ -81,7 +87,7 @@ bool packed_products_available(ElementType type) {
 
 bool packing_pays_off(ElementType type) {
   if (!packed_products_available(type)) return false;
-  return type == ElementType::Q4_0 || !cpu_runs_vnni_tiles();
+  return type == ElementType::Q4_0 || type == ElementType::Q8_0 || !cpu_runs_vnni_tiles();
 }
 
 PackedWeights pack_rows(const WeightMatrix& w) {
@@ -90,6 +96,8 @@ PackedWeights pack_rows(const WeightMatrix& w) {
   std::memset(packed.data(), 0, packed.size());  // rows past the end: zero scales and codes
   if (w.type == ElementType::Q4_0 && w.cols % kBlock32 == 0) {
     pack_all<BlockQ4_0>(w, kPackedQ4_0BlockBytes, pack_q4_0_block, packed);
+  } else if (w.type == ElementType::Q8_0 && w.cols % kBlock32 == 0) {
+    pack_all<BlockQ8_0>(w, kPackedQ8_0BlockBytes, pack_q8_0_block, packed);
   } else if (w.type == ElementType::Q4_K && w.cols % kSuperBlock == 0) {
     pack_all<BlockQ4_K>(w, kPackedQ4_KBlockBytes, pack_q4_k_block, packed);
   } else if (w.type == ElementType::Q6_K && w.cols % kSuperBlock == 0) {

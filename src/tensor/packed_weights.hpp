@@ -9,6 +9,10 @@
 //   4 × 32 B   chunk c: for r = 0..7, row r's qs[4c .. 4c+3]; the low nibbles are values
 //              4c..4c+3 of the block, the high nibbles values 16+4c..16+4c+3
 //
+// Q8_0, per group of 8 rows and per block of 32 values, 272 bytes (8 × 34, as stored):
+//   8 × fp16   the rows' scales d
+//   8 × 32 B   chunk c: for r = 0..7, row r's qs[4c .. 4c+3] (signed codes)
+//
 // Q4_K, per group of 8 rows and per super-block of 256 values, 1184 bytes (8 × 144 + 32):
 //   8 × fp16 d, 8 × fp16 dmin
 //   64 B       the 6-bit sub-block scales unpacked, byte 8j + r: sub-block j of row r
@@ -50,16 +54,17 @@ class PackedWeights {
   uint64_t bytes_ = 0;
 };
 
-// True when this CPU has products for packed `type` weights (Q4_0, Q4_K, Q6_K: the AVX2 ones).
+// True when this CPU has products for packed `type` weights (Q4_0, Q8_0, Q4_K, Q6_K: the AVX2
+// ones).
 bool packed_products_available(ElementType type);
 
-// True when this CPU's fastest products for `type` are the packed ones: Q4_0 on every AVX2
-// CPU; Q4_K and Q6_K only without the VNNI tiles (fast_gemm_tiles.hpp), which prefill a
+// True when this CPU's fastest products for `type` are the packed ones: Q4_0 and Q8_0 on
+// every AVX2 CPU; Q4_K and Q6_K only without the VNNI tiles (fast_gemm_tiles.hpp), which prefill a
 // Q4_K_M file faster than the packed products there (llama-3.2-1b, 2 threads: pp512 ~150
 // vs ~90 tok/s; decode equal).
 bool packing_pays_off(ElementType type);
 
-// The packed copy of `w` (Q4_0, Q4_K or Q6_K).
+// The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K).
 PackedWeights pack_rows(const WeightMatrix& w);
 
 }  // namespace weft::tensor

@@ -9,10 +9,11 @@
 
 namespace weft::tensor {
 
-// Q4_0, Q4_K and Q6_K rows may also come repacked eight at a time (tensor/packed_weights.hpp):
-// groups of kPackedRows rows, packed_group_bytes(type, cols) each.
+// Q4_0, Q8_0, Q4_K and Q6_K rows may also come repacked eight at a time
+// (tensor/packed_weights.hpp): groups of kPackedRows rows, packed_group_bytes(type, cols) each.
 inline constexpr int64_t kPackedRows = 8;
 inline constexpr uint64_t kPackedQ4_0BlockBytes = 144;   // 32 values of eight rows
+inline constexpr uint64_t kPackedQ8_0BlockBytes = 272;   // 32 values of eight rows
 inline constexpr uint64_t kPackedQ4_KBlockBytes = 1184;  // 256 values of eight rows
 inline constexpr uint64_t kPackedQ6_KBlockBytes = 1680;  // 256 values of eight rows
 
@@ -22,6 +23,8 @@ inline uint64_t packed_group_bytes(ElementType type, int64_t cols) {
       return static_cast<uint64_t>(cols / 256) * kPackedQ4_KBlockBytes;
     case ElementType::Q6_K:
       return static_cast<uint64_t>(cols / 256) * kPackedQ6_KBlockBytes;
+    case ElementType::Q8_0:
+      return static_cast<uint64_t>(cols / 32) * kPackedQ8_0BlockBytes;
     default:
       return static_cast<uint64_t>(cols / 32) * kPackedQ4_0BlockBytes;
   }
@@ -33,8 +36,8 @@ struct WeightMatrix {
   int64_t cols = 0;  // input features: the contiguous dimension
   uint64_t row_bytes = 0;
   const std::byte* data = nullptr;
-  // The same rows repacked (Q4_0, Q4_K, Q6_K), or null. Kernels that do not know the layout use
-  // `data`; the model owns both.
+  // The same rows repacked (Q4_0, Q8_0, Q4_K, Q6_K), or null. Kernels that do not know the layout
+  // use `data`; the model owns both.
   const std::byte* packed = nullptr;
 
   const std::byte* row(int64_t index) const {

@@ -50,6 +50,10 @@ Q4Matrix random_rows(ElementType type, int64_t rows, int64_t cols, uint32_t seed
         set_half(&m.stored[at + offsetof(BlockQ6_K, d)]);
         at += sizeof(BlockQ6_K);
         break;
+      case ElementType::Q8_0:
+        set_half(&m.stored[at + offsetof(BlockQ8_0, d)]);
+        at += sizeof(BlockQ8_0);
+        break;
       default:
         set_half(&m.stored[at + offsetof(BlockQ4_0, d)]);
         at += sizeof(BlockQ4_0);
@@ -158,14 +162,14 @@ class PackedProducts : public ::testing::TestWithParam<ElementType> {};
 TEST_P(PackedProducts, MatchTheRoundedActivationKernels) {
   const ElementType type = GetParam();
   if (!packed_products_available(type)) GTEST_SKIP() << "no packed products on this CPU";
-  const int64_t block = type == ElementType::Q4_0 ? 32 : 256;
+  const int64_t block = type == ElementType::Q4_0 || type == ElementType::Q8_0 ? 32 : 256;
   for (int64_t rows : {1, 7, 8, 9, 23, 37}) {
     for (int64_t cols : {block, 3 * block, 9 * block}) {
       Q4Matrix m = random_rows(type, rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
       const PackedWeights packed = pack_rows(m.w);
       WeightMatrix w = m.w;
       w.packed = packed.data();
-      for (int64_t n_rows : {1, 2, 3, 4, 5, 9}) {
+      for (int64_t n_rows : {1, 2, 3, 4, 5, 7, 9, 17}) {
         const auto x = random_activations(n_rows * cols, static_cast<uint32_t>(n_rows));
         const auto expected = yardstick(m.w, x, n_rows);
         const auto bound = magnitudes(m.w, x, n_rows);
@@ -212,7 +216,8 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, PackedProducts,
-                         ::testing::Values(ElementType::Q4_0, ElementType::Q4_K, ElementType::Q6_K),
+                         ::testing::Values(ElementType::Q4_0, ElementType::Q8_0, ElementType::Q4_K,
+                                           ElementType::Q6_K),
                          [](const auto& info) { return std::string(traits_of(info.param).name); });
 
 }  // namespace
