@@ -48,9 +48,12 @@ void pack_q6_k_block(const BlockQ6_K& source, int64_t lane, std::byte* packed) {
     std::memcpy(packed + 1168 + 32 * chunk + 4 * lane, source.qh + 4 * chunk, 4);
 }
 
+constexpr int64_t kRowsPerProgress = 1024;
+
 template <typename Block>
 void pack_all(const WeightMatrix& w, uint64_t block_bytes,
-              void (*pack_block)(const Block&, int64_t, std::byte*), PackedWeights& packed) {
+              void (*pack_block)(const Block&, int64_t, std::byte*), PackedWeights& packed,
+              const PackProgress& progress) {
   const int64_t blocks = static_cast<int64_t>(w.row_bytes / sizeof(Block));
   const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
   for (int64_t row = 0; row < w.rows; ++row) {
@@ -58,6 +61,7 @@ void pack_all(const WeightMatrix& w, uint64_t block_bytes,
     std::byte* group = packed.data() + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
     for (int64_t b = 0; b < blocks; ++b)
       pack_block(source[b], row % kPackedRows, group + static_cast<uint64_t>(b) * block_bytes);
+    if (progress && ((row + 1) % kRowsPerProgress == 0 || row + 1 == w.rows)) progress(row + 1);
   }
 }
 
@@ -90,18 +94,18 @@ bool packing_pays_off(ElementType type) {
   return type == ElementType::Q4_0 || type == ElementType::Q8_0 || !cpu_runs_vnni_tiles();
 }
 
-PackedWeights pack_rows(const WeightMatrix& w) {
+PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress) {
   const int64_t groups = (w.rows + kPackedRows - 1) / kPackedRows;
   PackedWeights packed(static_cast<uint64_t>(groups) * packed_group_bytes(w.type, w.cols));
   std::memset(packed.data(), 0, packed.size());  // rows past the end: zero scales and codes
   if (w.type == ElementType::Q4_0 && w.cols % kBlock32 == 0) {
-    pack_all<BlockQ4_0>(w, kPackedQ4_0BlockBytes, pack_q4_0_block, packed);
+    pack_all<BlockQ4_0>(w, kPackedQ4_0BlockBytes, pack_q4_0_block, packed, progress);
   } else if (w.type == ElementType::Q8_0 && w.cols % kBlock32 == 0) {
-    pack_all<BlockQ8_0>(w, kPackedQ8_0BlockBytes, pack_q8_0_block, packed);
+    pack_all<BlockQ8_0>(w, kPackedQ8_0BlockBytes, pack_q8_0_block, packed, progress);
   } else if (w.type == ElementType::Q4_K && w.cols % kSuperBlock == 0) {
-    pack_all<BlockQ4_K>(w, kPackedQ4_KBlockBytes, pack_q4_k_block, packed);
+    pack_all<BlockQ4_K>(w, kPackedQ4_KBlockBytes, pack_q4_k_block, packed, progress);
   } else if (w.type == ElementType::Q6_K && w.cols % kSuperBlock == 0) {
-    pack_all<BlockQ6_K>(w, kPackedQ6_KBlockBytes, pack_q6_k_block, packed);
+    pack_all<BlockQ6_K>(w, kPackedQ6_KBlockBytes, pack_q6_k_block, packed, progress);
   } else {
     throw Error(ErrorCode::internal, std::string("pack_rows: no packed layout for ") +
                                          std::string(traits_of(w.type).name) + " rows of " +

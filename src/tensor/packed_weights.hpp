@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "tensor/weight_matrix.hpp"
@@ -64,7 +65,12 @@ bool packed_products_available(ElementType type);
 // vs ~90 tok/s; decode equal).
 bool packing_pays_off(ElementType type);
 
+// Called with the number of rows packed so far, every 1024 rows and at the end: lets the
+// caller release the stored rows as they are done (a large matrix then never has both copies
+// resident whole).
+using PackProgress = std::function<void(int64_t rows_done)>;
+
 // The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K).
-PackedWeights pack_rows(const WeightMatrix& w);
+PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress = {});
 
 }  // namespace weft::tensor
