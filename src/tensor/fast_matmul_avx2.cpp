@@ -30,6 +30,7 @@ namespace {
 constexpr int kMaxGroup = 4;  // activation rows sharing one read of a weight row
 constexpr int64_t kRowTile = 16;
 constexpr int64_t kDecodeBlocksPerThread = 1;
+constexpr int64_t kMaxRowsStreamed = 16;  // activation rows up to which the split is contiguous
 constexpr int64_t kMinRowsForWeightTiles = 3;  // weight rows kept hot while a group walks over them
 
 WEFT_AVX2 inline float horizontal_sum(__m256 v) {
@@ -305,12 +306,13 @@ std::vector<std::byte>& activation_buffer() {
   return buffer;
 }
 
-// How many weight rows a thread takes at a time (a multiple of kPackedRows). Decoding is
-// bound by memory bandwidth, and each thread's hardware prefetchers need long contiguous runs:
-// blocks of 16 rows handed out alternately made two threads 40 % slower than one (smollm2
-// Q8_0 tg128: 96 vs 153 tok/s), so there each thread takes one contiguous share.
-int64_t rows_per_block(int64_t rows, bool decoding, const ThreadPool& pool) {
-  if (!decoding) return kRowTile;
+// How many weight rows a thread takes at a time (a multiple of kPackedRows). Products of a
+// few activation rows (decoding, a few streams) are bound by memory bandwidth, and each
+// thread's hardware prefetchers need long contiguous runs: blocks of 16 rows handed out
+// alternately made two threads 40 % slower than one (smollm2 Q8_0 tg128: 96 vs 153 tok/s),
+// so there each thread takes one contiguous share.
+int64_t rows_per_block(int64_t rows, int64_t n_rows, const ThreadPool& pool) {
+  if (n_rows > kMaxRowsStreamed) return kRowTile;
   const int64_t blocks = kDecodeBlocksPerThread * static_cast<int64_t>(pool.size());
   const int64_t share = (rows + blocks - 1) / blocks;
   return std::max(kRowTile, (share + kPackedRows - 1) / kPackedRows * kPackedRows);
@@ -327,7 +329,7 @@ void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte*
   // streams measured ~3x slower there, where nothing is reused between rows anyway.
   const bool decoding = n_rows < kMinRowsForWeightTiles;
   const int64_t full_m = decoding ? 1 : tiles.m;
-  const int64_t block_rows = rows_per_block(w.rows, decoding, pool);
+  const int64_t block_rows = rows_per_block(w.rows, n_rows, pool);
   const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
   std::atomic<int64_t> next_block{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
@@ -351,7 +353,7 @@ void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte*
 // Packed weights: the same split as the tiles, in groups of eight rows.
 void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte* activations,
                 uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
-  const int64_t block_rows = rows_per_block(w.rows, n_rows < kMinRowsForWeightTiles, pool);
+  const int64_t block_rows = rows_per_block(w.rows, n_rows, pool);
   const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
   const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
   std::atomic<int64_t> next_block{0};
