@@ -4,6 +4,7 @@
 
 #include "tensor/fast_attention_avx2.hpp"
 #include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/fast_matmul_neon.hpp"
 #include "tensor/fast_vector_avx2.hpp"
 
 namespace weft::tensor {
@@ -12,6 +13,10 @@ void FastKernels::matmul(const WeightMatrix& w, const float* x, int64_t n_rows, 
                          ThreadPool& pool) const {
   if (cpu_has_avx2_fma_f16c() && avx2_matmul_supports(w.type)) {
     avx2_matmul(w, x, n_rows, out, pool);
+    return;
+  }
+  if (neon_matmul_supports(w.type)) {
+    neon_matmul(w, x, n_rows, out, pool);
     return;
   }
   ReferenceKernels::matmul(w, x, n_rows, out, pool);

@@ -7,7 +7,10 @@
 #include <random>
 #include <vector>
 
+#include "tensor/cpu_features.hpp"
 #include "tensor/element_type.hpp"
+#include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/fast_matmul_neon.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
 
@@ -60,8 +63,12 @@ std::vector<float> run(KernelChoice choice, const Problem& p, int64_t n_rows, un
 }
 
 // What the fast kernels round activations like: rounded-activations for the types they
-// multiply with integer dot products; otherwise (float weights) the reference.
+// multiply with integer dot products on this CPU; otherwise (float weights, or no SIMD
+// product for the type here: the reference kernels run) the reference.
 KernelChoice yardstick(ElementType type) {
+  const bool simd_product =
+      (cpu_has_avx2_fma_f16c() && avx2_matmul_supports(type)) || neon_matmul_supports(type);
+  if (!simd_product) return KernelChoice::reference;
   switch (type) {
     case ElementType::Q8_0:
     case ElementType::Q4_0:
