@@ -1,7 +1,7 @@
-// Repacks the weights whose fast products read another layout (Q4_0 on x86: packed_weights.hpp)
-// once at load. The matrices keep their view of the file for the kernels that read it as
-// stored; the file pages of a packed matrix leave the resident set, so memory stays about the
-// file size.
+// Repacks the weights whose fast products read another layout (Q4_0, Q8_0, Q4_K, Q6_K on x86:
+// packed_weights.hpp, packing_pays_off) once at load. The matrices keep their view of the file for
+// the kernels that read it as stored; the file pages of a packed matrix leave the resident set, so
+// memory stays about the file size.
 #pragma once
 
 #include "gguf/gguf_file.hpp"

@@ -216,6 +216,7 @@ WEFT_AVX2 void q6_k_tile(const std::byte* group, int64_t cols, const std::byte* 
   }
   store_packed_results<N>(acc, out, out_stride, valid_rows);
 }
+#undef WEFT_Q6K_SCALE
 
 template <typename Block>
 constexpr PackedTiles kAvx2Tiles{4,
@@ -228,7 +229,6 @@ constexpr PackedTiles kVnniTiles{
      &vnni_packed_tile<Block, 4>, &vnni_packed_tile<Block, 5>, &vnni_packed_tile<Block, 6>,
      &vnni_packed_tile<Block, 7>, &vnni_packed_tile<Block, 8>}};
 
-#undef WEFT_Q6K_SCALE
 
 // The K-quant products gain nothing from VNNI's vpdpwssd (one chained instruction per
 // sub-block was slower than madd + add), so every AVX2 CPU runs these.

@@ -1,7 +1,9 @@
-// Matrix products over packed weights (packed_weights.hpp): Q4_0 with Q8_0-style rounded
-// activations (ActivationQ8), Q4_K and Q6_K with Q8_K ones. One call multiplies a group of eight
-// weight rows with n ≤ max_n activation rows. Two builds of one body: AVX-512 VNNI (vpdpbusd on
-// 256-bit vectors) and plain AVX2 (maddubs/madd), chosen by the caller from cpu_runs_vnni_tiles().
+// Matrix products over packed weights (packed_weights.hpp): Q4_0 and Q8_0 with Q8_0-style
+// rounded activations (ActivationQ8), Q4_K and Q6_K with Q8_K ones. One call multiplies a
+// group of eight weight rows with n ≤ max_n activation rows. Q4_0/Q8_0 have two builds of one
+// body: AVX-512 VNNI (vpdpbusd on 256-bit vectors, up to 8 activation rows) and plain AVX2
+// (maddubs/madd, up to 4), chosen by the caller from cpu_runs_vnni_tiles(); the K-quant
+// products are AVX2 on every CPU.
 #pragma once
 
 #include <cstddef>
