@@ -229,7 +229,6 @@ constexpr PackedTiles kVnniTiles{
      &vnni_packed_tile<Block, 4>, &vnni_packed_tile<Block, 5>, &vnni_packed_tile<Block, 6>,
      &vnni_packed_tile<Block, 7>, &vnni_packed_tile<Block, 8>}};
 
-
 // The K-quant products gain nothing from VNNI's vpdpwssd (one chained instruction per
 // sub-block was slower than madd + add), so every AVX2 CPU runs these.
 constexpr PackedTiles kQ4KTiles{4, {&q4_k_tile<1>, &q4_k_tile<2>, &q4_k_tile<3>, &q4_k_tile<4>}};
