@@ -29,7 +29,6 @@ namespace {
 
 constexpr int kMaxGroup = 4;  // activation rows sharing one read of a weight row
 constexpr int64_t kRowTile = 16;
-constexpr int64_t kDecodeBlocksPerThread = 1;
 constexpr int64_t kMaxRowsStreamed = 16;  // activation rows up to which the split is contiguous
 constexpr int64_t kMinRowsForWeightTiles = 3;  // weight rows kept hot while a group walks over them
 
@@ -313,65 +312,61 @@ std::vector<std::byte>& activation_buffer() {
 // so there each thread takes one contiguous share.
 int64_t rows_per_block(int64_t rows, int64_t n_rows, const ThreadPool& pool) {
   if (n_rows > kMaxRowsStreamed) return kRowTile;
-  const int64_t blocks = kDecodeBlocksPerThread * static_cast<int64_t>(pool.size());
-  const int64_t share = (rows + blocks - 1) / blocks;
+  const auto threads = static_cast<int64_t>(pool.size());
+  const int64_t share = (rows + threads - 1) / threads;
   return std::max(kRowTile, (share + kPackedRows - 1) / kPackedRows * kPackedRows);
 }
 
-// Threads take blocks of kRowTile weight rows from a shared counter: on a busy machine a
-// thread that is descheduled for a while leaves its share to the others instead of holding
-// everyone at the end of the product. Within a block, a tile of activation rows stays in L1
-// while the block's weight rows pass over it. Which thread computes a block does not change
-// its results.
-void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte* activations,
-               uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
-  // Decoding (a row or two) streams weight rows one at a time: several interleaved weight
-  // streams measured ~3x slower there, where nothing is reused between rows anyway.
-  const bool decoding = n_rows < kMinRowsForWeightTiles;
-  const int64_t full_m = decoding ? 1 : tiles.m;
-  const int64_t block_rows = rows_per_block(w.rows, n_rows, pool);
-  const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
+// Calls body(first_row, end_row) for blocks of rows_per_block() weight rows, which the
+// threads take from a shared counter: on a busy machine a thread that is descheduled for a
+// while leaves its share to the others instead of holding everyone at the end of the
+// product. Which thread computes a block does not change its results.
+template <typename Body>
+void for_each_row_block(int64_t rows, int64_t n_rows, ThreadPool& pool, const Body& body) {
+  const int64_t block_rows = rows_per_block(rows, n_rows, pool);
+  const int64_t row_blocks = (rows + block_rows - 1) / block_rows;
   std::atomic<int64_t> next_block{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
     for (int64_t block = next_block.fetch_add(1, std::memory_order_relaxed); block < row_blocks;
          block = next_block.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t first_row = block * block_rows;
-      const int64_t end_row = std::min(w.rows, first_row + block_rows);
-      for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.n) {
-        const auto n = static_cast<int>(std::min<int64_t>(tiles.n, n_rows - first_act));
-        const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
-        for (int64_t row = first_row; row < end_row; row += full_m) {
-          const auto m = static_cast<int>(std::min<int64_t>(full_m, end_row - row));
-          tiles.tiles[m - 1][n - 1](w.row(row), w.row_bytes, acts, act_stride, w.cols,
-                                    out + first_act * w.rows + row, w.rows);
-        }
+      body(block * block_rows, std::min(rows, (block + 1) * block_rows));
+    }
+  });
+}
+
+// Within a block, a tile of activation rows stays in L1 while the block's weight rows pass
+// over it.
+void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte* activations,
+               uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
+  // Decoding (a row or two) streams weight rows one at a time: several interleaved weight
+  // streams measured ~3x slower there, where nothing is reused between rows anyway.
+  const int64_t full_m = n_rows < kMinRowsForWeightTiles ? 1 : tiles.m;
+  for_each_row_block(w.rows, n_rows, pool, [&](int64_t first_row, int64_t end_row) {
+    for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.n) {
+      const auto n = static_cast<int>(std::min<int64_t>(tiles.n, n_rows - first_act));
+      const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
+      for (int64_t row = first_row; row < end_row; row += full_m) {
+        const auto m = static_cast<int>(std::min<int64_t>(full_m, end_row - row));
+        tiles.tiles[m - 1][n - 1](w.row(row), w.row_bytes, acts, act_stride, w.cols,
+                                  out + first_act * w.rows + row, w.rows);
       }
     }
   });
 }
 
-// Packed weights: the same split as the tiles, in groups of eight rows.
+// Packed weights: the same blocks, in groups of eight rows.
 void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte* activations,
                 uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
-  const int64_t block_rows = rows_per_block(w.rows, n_rows, pool);
-  const int64_t row_blocks = (w.rows + block_rows - 1) / block_rows;
   const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
-  std::atomic<int64_t> next_block{0};
-  pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
-    for (int64_t block = next_block.fetch_add(1, std::memory_order_relaxed); block < row_blocks;
-         block = next_block.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t first_row = block * block_rows;
-      const int64_t end_row = std::min(w.rows, first_row + block_rows);
-      for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.max_n) {
-        const auto n = static_cast<int>(std::min<int64_t>(tiles.max_n, n_rows - first_act));
-        const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
-        for (int64_t row = first_row; row < end_row; row += kPackedRows) {
-          const std::byte* group =
-              w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
-          const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
-          tiles.tiles[n - 1](group, w.cols, acts, act_stride, out + first_act * w.rows + row,
-                             w.rows, valid);
-        }
+  for_each_row_block(w.rows, n_rows, pool, [&](int64_t first_row, int64_t end_row) {
+    for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.max_n) {
+      const auto n = static_cast<int>(std::min<int64_t>(tiles.max_n, n_rows - first_act));
+      const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
+      for (int64_t row = first_row; row < end_row; row += kPackedRows) {
+        const std::byte* group = w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
+        const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
+        tiles.tiles[n - 1](group, w.cols, acts, act_stride, out + first_act * w.rows + row, w.rows,
+                           valid);
       }
     }
   });
