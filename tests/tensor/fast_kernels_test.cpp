@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "support/random_values.hpp"
 #include "tensor/cpu_features.hpp"
 #include "tensor/element_type.hpp"
 #include "tensor/fast_matmul_avx2.hpp"
@@ -17,13 +18,7 @@
 namespace weft::tensor {
 namespace {
 
-std::vector<float> random_values(size_t n, uint32_t seed, float scale) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> values(n);
-  for (float& v : values) v = normal(rng);
-  return values;
-}
+using test::random_values;
 
 struct Case {
   ElementType type;

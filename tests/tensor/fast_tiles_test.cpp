@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "support/random_values.hpp"
 #include "tensor/activation_quant_avx2.hpp"
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_gemm_tiles.hpp"
@@ -20,13 +21,7 @@
 namespace weft::tensor {
 namespace {
 
-std::vector<float> random_values(size_t n, uint32_t seed, float scale) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> values(n);
-  for (float& v : values) v = normal(rng);
-  return values;
-}
+using test::random_values;
 
 // Random rows plus the cases the rounding must get right: an all-zero block, a block whose
 // largest magnitude is negative and repeated with both signs, values that land exactly on

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "support/random_values.hpp"
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_gemm_tiles.hpp"
 #include "tensor/fast_matmul_avx2.hpp"
@@ -64,11 +65,7 @@ Q4Matrix random_rows(ElementType type, int64_t rows, int64_t cols, uint32_t seed
 }
 
 std::vector<float> random_activations(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (float& v : x) v = normal(rng);
-  return x;
+  return test::random_values(static_cast<size_t>(n), seed, 1.0f);
 }
 
 TEST(PackedWeights, Q4_0HoldsTheStoredScalesAndCodesOfEachRow) {
