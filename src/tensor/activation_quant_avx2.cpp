@@ -41,27 +41,19 @@ void q8k_scaled_sums(const BlockQ8_K* blocks, int64_t n_superblocks, float* out)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+#include "tensor/avx2_reductions.hpp"
+
 #define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace weft::tensor {
 namespace {
 
+using avx2::horizontal_max;
+using avx2::horizontal_sum;
+
 WEFT_AVX2 inline __m256 absolute(__m256 v) {
   return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
-}
-
-WEFT_AVX2 inline float horizontal_max(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
-WEFT_AVX2 inline int32_t horizontal_sum(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
 }
 
 // 32 int32 codes (each within int8 range) packed into 32 bytes in their original order.

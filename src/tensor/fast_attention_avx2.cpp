@@ -8,10 +8,16 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+#include "tensor/avx2_reductions.hpp"
+
 #define WEFT_AVX2 __attribute__((target("avx2,fma")))
 
 namespace weft::tensor {
 namespace {
+
+using avx2::horizontal_max;
+using avx2::horizontal_sum;
 
 // exp(x) for x in [-87, 88] (clamped there): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6
 // polynomial for exp(r) (Cephes' expf coefficients), and 2^n put in the exponent bits.
@@ -31,20 +37,6 @@ WEFT_AVX2 inline __m256 exp_clamped(__m256 x) {
   const __m256i exponent =
       _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(exponent));
-}
-
-WEFT_AVX2 inline float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
-
-WEFT_AVX2 inline float horizontal_max(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
 }
 
 template <int Vectors>

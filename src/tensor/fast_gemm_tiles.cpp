@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "tensor/activation_quant_avx2.hpp"
+#include "tensor/avx2_reductions.hpp"
 #include "tensor/quant_blocks.hpp"
 
 #define WEFT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
@@ -26,12 +27,7 @@
 namespace weft::tensor {
 namespace {
 
-WEFT_VNNI inline float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
+using avx2::horizontal_sum;
 
 WEFT_VNNI inline __m256 broadcast_half(uint16_t h) {
   return _mm256_set1_ps(_cvtsh_ss(h));

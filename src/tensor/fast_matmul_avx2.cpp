@@ -22,26 +22,21 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+#include "tensor/avx2_reductions.hpp"
+
 #define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace weft::tensor {
 namespace {
 
+using avx2::half_to_float;
+using avx2::horizontal_sum;
+
 constexpr int kMaxGroup = 4;  // activation rows sharing one read of a weight row
 constexpr int64_t kRowTile = 16;
 constexpr int64_t kMaxRowsStreamed = 16;  // activation rows up to which the split is contiguous
 constexpr int64_t kMinRowsForWeightTiles = 3;  // weight rows kept hot while a group walks over them
-
-WEFT_AVX2 inline float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
-
-WEFT_AVX2 inline float half_to_float(uint16_t h) {
-  return _cvtsh_ss(h);
-}
 
 // Σ a·b over 32 signed int8 pairs, as eight int32 partial sums. maddubs needs an unsigned
 // first operand, so the sign of `a` moves onto `b` (b is never -128, so negating is safe).

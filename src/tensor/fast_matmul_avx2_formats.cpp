@@ -16,10 +16,17 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+#include "tensor/avx2_reductions.hpp"
+
 #define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace weft::tensor {
 namespace {
+
+using avx2::half_to_float;
+using avx2::horizontal_max;
+using avx2::horizontal_sum;
 
 // A rounded activation block for the legacy formats: the same values as rounded-
 // activations' Q8 blocks (scale the half-precision-rounded amax/127, codes nearest-even of
@@ -32,31 +39,6 @@ struct ActivationQ8Sum {
 };
 
 using Dots = std::array<FormatGroupDot, kFormatMaxGroup>;
-
-WEFT_AVX2 inline float horizontal_sum(__m256 v) {
-  __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-  sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-  return _mm_cvtss_f32(sum);
-}
-
-WEFT_AVX2 inline float horizontal_max(__m256 v) {
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
-WEFT_AVX2 inline int horizontal_sum_i32(__m256i v) {
-  __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  sum = _mm_add_epi32(sum, _mm_unpackhi_epi64(sum, sum));
-  sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, 1));
-  return _mm_cvtsi128_si32(sum);
-}
-
-WEFT_AVX2 inline float half_to_float(uint16_t h) {
-  return _cvtsh_ss(h);
-}
 
 WEFT_AVX2 inline __m256i load256(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
@@ -102,8 +84,8 @@ WEFT_AVX2 void round_q8_sum_row(const float* x, std::byte* dst, int64_t cols) {
       codes[i] = _mm256_cvtps_epi32(
           _mm256_round_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     }
-    const int sum = horizontal_sum_i32(_mm256_add_epi32(_mm256_add_epi32(codes[0], codes[1]),
-                                                        _mm256_add_epi32(codes[2], codes[3])));
+    const int sum = horizontal_sum(_mm256_add_epi32(_mm256_add_epi32(codes[0], codes[1]),
+                                                    _mm256_add_epi32(codes[2], codes[3])));
     const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(codes[0], codes[1]),
                                               _mm256_packs_epi32(codes[2], codes[3]));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(blocks[b].qs),
