@@ -24,5 +24,22 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weftConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/weftConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/weft)
 
+# weft.pc names the prefix relative to its own directory (${pcfiledir}), because the prefix
+# is often only chosen at install time (`cmake --install build --prefix P`). With an absolute
+# CMAKE_INSTALL_LIBDIR the file's place says nothing about the prefix: it is written out.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(WEFT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH WEFT_PC_UP /weft-prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /weft-prefix)
+  string(REGEX REPLACE "/$" "" WEFT_PC_UP "${WEFT_PC_UP}")
+  set(WEFT_PC_PREFIX "\${pcfiledir}/${WEFT_PC_UP}")
+endif()
+foreach(kind LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${kind}}")
+    set(WEFT_PC_${kind} "${CMAKE_INSTALL_${kind}}")
+  else()
+    set(WEFT_PC_${kind} "\${prefix}/${CMAKE_INSTALL_${kind}}")
+  endif()
+endforeach()
 configure_file(cmake/weft.pc.in ${CMAKE_CURRENT_BINARY_DIR}/weft.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weft.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -48,12 +48,18 @@ void prepend_bos(const tokenizer::Tokenizer& tokenizer, std::vector<tokenizer::T
 
 }  // namespace
 
+ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
+                                  const tokenizer::Tokenizer& tokenizer) {
+  if (!format.is_fallback) return ChatPromptStyle::model_template;
+  const bool has_chatml_tokens =
+      tokenizer.find_piece("<|im_start|>").has_value() && tokenizer.find_piece("<|im_end|>");
+  return has_chatml_tokens ? ChatPromptStyle::chatml_fallback : ChatPromptStyle::plain_completion;
+}
+
 NativePromptFormat NativePromptFormat::from_gguf(const gguf::GgufFile& file,
                                                  const tokenizer::Tokenizer& tokenizer) {
   const auto format = chat::chat_format_from_gguf(file);
-  const bool has_chatml_tokens =
-      tokenizer.find_piece("<|im_start|>").has_value() && tokenizer.find_piece("<|im_end|>");
-  if (format.is_fallback && !has_chatml_tokens) {
+  if (chat_prompt_style(format, tokenizer) == ChatPromptStyle::plain_completion) {
     return NativePromptFormat(std::nullopt, format.bos_token, format.eos_token);
   }
   return NativePromptFormat(chat::ChatTemplate(format.template_source), format.bos_token,

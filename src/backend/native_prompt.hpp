@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chat/chat_template.hpp"
+#include "chat/model_chat_format.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/types.hpp"
 
@@ -18,6 +19,13 @@ class GgufFile;
 }
 
 namespace weft::backend {
+
+// How the native backend turns a chat request into a prompt for a model (`weft inspect`
+// reports it): the model's own template; ChatML when the model has no template but its
+// vocabulary has <|im_start|> and <|im_end|>; otherwise plain completion (the user text).
+enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion };
+ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
+                                  const tokenizer::Tokenizer& tokenizer);
 
 class NativePromptFormat {
  public:

@@ -1,7 +1,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "weft/registry.hpp"
+#include "cli/local_backend.hpp"
 
 namespace weft::cli {
 
@@ -16,9 +16,12 @@ Command add_backends_command(CLI::App& app) {
                           availability.available ? "available" : "unavailable: ",
                           availability.reason.c_str());
             }
-            auto selection = select_backend(registry, SelectionInputs::from_environment("", ""));
-            std::printf("\nauto-selected without a model: %s (%s)\n", selection.backend.c_str(),
-                        selection.rule.c_str());
+            // The same choice `weft run PROMPT` makes with no --backend and no --model.
+            auto choice = choose_local_backend(registry, "", "");
+            std::printf("\nweft run without --backend and --model uses: %s (%s)",
+                        choice.selection.backend.c_str(), choice.selection.rule.c_str());
+            if (choice.uses_bundled_model) std::printf(", model %s", choice.model.c_str());
+            std::printf("\n");
             return 0;
           }};
 }

@@ -14,6 +14,7 @@
 
 #include "backend/native_backend.hpp"
 #include "cli/commands.hpp"
+#include "cli/number_checks.hpp"
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
@@ -153,8 +154,6 @@ double measure_generation(runtime::Scheduler& scheduler, const Workload& workloa
 }
 
 int bench(const BenchOptions& options) {
-  if (options.reps == 0) throw Error("--reps must be at least 1");
-  if (options.parallel == 0) throw Error("--parallel must be at least 1");
   if (options.ttft_cached && options.prompt_tokens == 0) {
     throw Error("--prefix-cached needs a prompt: -p must be at least 1");
   }
@@ -272,11 +271,13 @@ Command add_bench_command(CLI::App& app) {
   sub->add_option("-n,--gen-tokens", options->generated_tokens,
                   "Tokens to generate per stream (0: skip)");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
-  sub->add_option("-r,--reps", options->reps, "Repetitions (mean ± standard deviation)");
+  sub->add_option("-r,--reps", options->reps, "Repetitions (mean ± standard deviation)")
+      ->check(whole_number_at_least(1));
   sub->add_option("--parallel", options->parallel,
-                  "Concurrent generation streams through the scheduler (aggregate tg tokens/s)");
+                  "Concurrent generation streams through the scheduler (aggregate tg tokens/s)")
+      ->check(whole_number_at_least(1));
   sub->add_option("-b,--batch", options->batch, "Most tokens per model call (prefill chunk)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number_at_least(1));
   sub->add_option("-c,--ctx", options->context_length, "Context length override");
   sub->add_flag("--prefix-cached", options->ttft_cached,
                 "Also time the first token of a -p token prompt, fresh and then again with its "

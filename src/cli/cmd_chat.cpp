@@ -11,15 +11,16 @@
 #include "cli/commands.hpp"
 #include "cli/generation_options.hpp"
 #include "cli/interrupt_watcher.hpp"
+#include "cli/local_backend.hpp"
 #include "weft/error.hpp"
-#include "weft/registry.hpp"
 
 namespace weft::cli {
 namespace {
 
 struct ChatOptions {
   std::string backend;
-  std::string model;
+  std::string model;             // -m/--model
+  std::string positional_model;  // MODEL, the same given as an argument
   std::string system_prompt;
   bool stats = false;
   LoadOptions load;
@@ -91,22 +92,18 @@ int run_chat(const ChatOptions& options) {
   // First, before the backend starts any thread: they must all inherit the blocked SIGINT.
   InterruptWatcher interrupts;
   auto registry = BackendRegistry::with_builtin_backends();
-  std::string model = options.model;
-  if (model.empty() && options.backend.empty() && registry.contains("native"))
-    model = default_model_path();
-  auto selection =
-      select_backend(registry, SelectionInputs::from_environment(options.backend, model));
-  auto backend = registry.create(selection.backend);
-  LoadOptions load = options.load;
-  load.model_path = model;
-  backend->load(load);
+  const std::string& model =
+      options.positional_model.empty() ? options.model : options.positional_model;
+  auto choice = choose_local_backend(registry, options.backend, model);
+  auto backend = registry.create(choice.selection.backend);
+  backend->load(load_options_for(choice, options.load));
 
-  chat::ChatSession session(*backend, options.generation, model);
+  chat::ChatSession session(*backend, options.generation, choice.model);
   if (!options.system_prompt.empty()) session.set_system_prompt(options.system_prompt);
   const bool interactive = isatty(STDIN_FILENO);
   if (interactive)
     std::fprintf(stderr, "weft chat (%s backend). /help lists the commands.\n",
-                 selection.backend.c_str());
+                 choice.selection.backend.c_str());
 
   LineReader reader(interrupts.wake_fd());
   bool interrupted_before = false;
@@ -155,7 +152,9 @@ Command add_chat_command(CLI::App& app) {
                   "Backend to use (see `weft backends`); default: auto-selection");
   sub->add_option(
       "-m,--model", options->model,
-      "GGUF model file (native) or model name (remote backends); default: the bundled model");
+      "GGUF model file (native) or model name (remote backends); default: auto-selection (a "
+      "reachable Ollama, else the bundled model)");
+  sub->add_option("model", options->positional_model, "The model, as with --model");
   sub->add_option("-s,--system", options->system_prompt, "System prompt to start with");
   sub->add_flag("--stats", options->stats,
                 "After each answer, print token counts and the stop reason to stderr");
@@ -165,6 +164,10 @@ Command add_chat_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
   add_generation_options(*sub, options->generation);
+  sub->callback([options] {
+    if (!options->model.empty() && !options->positional_model.empty())
+      throw CLI::ValidationError("give the model once: as MODEL or with --model");
+  });
   return {sub, [options] { return run_chat(*options); }};
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/number_checks.hpp"
 #include "model/model.hpp"
 #include "runtime/prompt_evaluation.hpp"
 #include "weft/error.hpp"
@@ -112,7 +113,7 @@ Command add_eval_command(CLI::App& app) {
   sub->add_option("-c,--ctx", options->context_length, "Context length override");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
   sub->add_option("--greedy", options->greedy, "Then print N greedy continuation ids on one line")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number_at_least(0));
   sub->add_option("--kv-type", options->kv_type, "KV cache element type: f16 (default) or f32");
   sub->add_option(
          "--kernels", options->kernels,

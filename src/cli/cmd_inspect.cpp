@@ -2,11 +2,14 @@
 #include <cstdio>
 #include <limits>
 
+#include "backend/native_prompt.hpp"
 #include "chat/model_chat_format.hpp"
 #include "cli/commands.hpp"
 #include "cli/inspect_json.hpp"
 #include "gguf/gguf_file.hpp"
 #include "gguf/value_format.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "weft/error.hpp"
 
 namespace weft::cli {
 namespace {
@@ -51,12 +54,26 @@ void print_tensors(const gguf::GgufFile& file) {
   }
 }
 
-// Which chat template the engine will use: the model's own, or the documented ChatML
-// fallback (docs/chat.md) when the file has none.
+// How the native backend formats chat requests for this file, decided as it decides
+// (backend::chat_prompt_style): the model's template, the ChatML fallback, or plain completion.
 std::string chat_template_origin(const gguf::GgufFile& file) {
   if (!file.has("tokenizer.ggml.model")) return "";
-  return chat::chat_format_from_gguf(file).is_fallback ? "fallback (ChatML; the file has none)"
-                                                       : "tokenizer.chat_template";
+  try {
+    const auto tokenizer = tokenizer::Tokenizer::from_gguf(file);
+    switch (backend::chat_prompt_style(chat::chat_format_from_gguf(file), *tokenizer)) {
+      case backend::ChatPromptStyle::model_template:
+        return "tokenizer.chat_template";
+      case backend::ChatPromptStyle::chatml_fallback:
+        return "fallback (ChatML; the file has none)";
+      case backend::ChatPromptStyle::plain_completion:
+        return "none: plain completion (the file has no template and the vocabulary no ChatML "
+               "tokens)";
+    }
+  } catch (const Error& error) {
+    // The rest of the file is still worth showing.
+    return std::string("unknown: the tokenizer does not load (") + error.what() + ")";
+  }
+  return "";
 }
 
 int inspect(const InspectOptions& options) {

@@ -3,9 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/generation_options.hpp"
+#include "cli/local_backend.hpp"
 #include "weft/client.hpp"
 #include "weft/error.hpp"
-#include "weft/registry.hpp"
 
 namespace weft::cli {
 namespace {
@@ -46,19 +46,9 @@ int run_on_daemon(const RunOptions& options) {
 int run_prompt(const RunOptions& options) {
   if (!options.host.empty()) return run_on_daemon(options);
   auto registry = BackendRegistry::with_builtin_backends();
-  std::string model = options.model;
-  LoadOptions load = options.load;
-  // With no model and no choice of backend, the bundled model runs when the engine can.
-  if (model.empty() && options.backend.empty() && registry.contains("native")) {
-    model = default_model_path();
-    // stories260K stores a context length of 128 but was trained with 512.
-    if (!model.empty() && !load.context_length) load.context_length = kDefaultModelContext;
-  }
-  auto selection =
-      select_backend(registry, SelectionInputs::from_environment(options.backend, model));
-  auto backend = registry.create(selection.backend);
-  load.model_path = model;
-  backend->load(load);
+  auto choice = choose_local_backend(registry, options.backend, options.model);
+  auto backend = registry.create(choice.selection.backend);
+  backend->load(load_options_for(choice, options.load));
 
   GenerationRequest request;
   request.raw_prompt = options.raw;
@@ -88,8 +78,9 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("-b,--backend", options->backend,
                   "Backend to use (see `weft backends`); default: auto-selection");
   sub->add_option("-m,--model", options->model,
-                  "GGUF model file (native) or model name (remote backends); default: the "
-                  "bundled stories260K model (context 512)");
+                  "GGUF model file (native) or model name (remote backends); without one, "
+                  "auto-selection prefers a reachable Ollama, then the bundled stories260K "
+                  "model (context 512) on native");
   sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
   sub->add_option("--chat-template", options->load.chat_template_path,

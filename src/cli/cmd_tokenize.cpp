@@ -1,11 +1,15 @@
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
+#include <iterator>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "gguf/gguf_file.hpp"
 #include "tokenizer/hf_import.hpp"
 #include "tokenizer/tokenizer.hpp"
+#include "weft/error.hpp"
 
 namespace weft::cli {
 namespace {
@@ -14,8 +18,9 @@ using tokenizer::TokenId;
 
 struct TokenizeOptions {
   std::string path;
-  std::string text;
+  std::optional<std::string> text;  // from stdin when absent
   bool no_bos = false;
+  bool no_eos = false;
   bool parse_special = false;
   bool pieces = false;
   std::vector<TokenId> decode;
@@ -54,6 +59,13 @@ std::string escape(const std::string& piece) {
   return out;
 }
 
+// All of stdin, byte for byte (a trailing newline is text too).
+std::string read_stdin() {
+  std::string text{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  if (std::cin.bad()) throw Error(ErrorCode::invalid_request, "cannot read the text from stdin");
+  return text;
+}
+
 int tokenize(const TokenizeOptions& options) {
   auto tokenizer = load_tokenizer(options.path);
   if (!options.decode.empty()) {
@@ -64,8 +76,9 @@ int tokenize(const TokenizeOptions& options) {
   }
   tokenizer::EncodeOptions encode;
   encode.add_bos = tokenizer->add_bos_by_default() && !options.no_bos;
+  encode.add_eos = tokenizer->add_eos_by_default() && !options.no_eos;
   encode.parse_special = options.parse_special;
-  auto ids = tokenizer->encode(options.text, encode);
+  auto ids = tokenizer->encode(options.text ? *options.text : read_stdin(), encode);
   if (options.pieces) {
     for (TokenId id : ids) std::printf("%d\t%s\n", id, escape(tokenizer->piece(id)).c_str());
     return 0;
@@ -84,14 +97,17 @@ int tokenize(const TokenizeOptions& options) {
 Command add_tokenize_command(CLI::App& app) {
   auto options = std::make_shared<TokenizeOptions>();
   auto* sub = app.add_subcommand("tokenize",
-                                 "Turn TEXT into token ids (or ids back into text) "
-                                 "with a model's tokenizer");
+                                 "Turn TEXT (or stdin) into token ids, or ids back into "
+                                 "text, with a model's tokenizer");
   sub->add_option("file", options->path, "GGUF file, or a Hugging Face tokenizer.json")
       ->required()
       ->check(CLI::ExistingFile);
-  sub->add_option("text", options->text, "Text to tokenize");
+  sub->add_option("text", options->text,
+                  "Text to tokenize; without it, all of stdin as it is (a final newline too)");
   sub->add_flag("--no-bos", options->no_bos,
                 "Do not add BOS even where the vocabulary asks for it");
+  sub->add_flag("--no-eos", options->no_eos,
+                "Do not add EOS (e.g. BERT's [SEP]) even where the vocabulary asks for it");
   sub->add_flag("--parse-special", options->parse_special,
                 "Turn the text of control tokens (e.g. <|im_start|>) into those tokens");
   sub->add_flag("--pieces", options->pieces, "Print one token per line: id, tab, stored piece");

@@ -144,6 +144,30 @@ TEST(ChatCli, EndOfInputAndQuitLeave) {
   EXPECT_EQ(count(quit.out, "stub backend"), 0u);
 }
 
+// `weft chat MODEL` is `weft chat --model MODEL`: the same answers from the same file, and a
+// missing file is named in the error.
+TEST(ChatCli, TakesTheModelAsAnArgument) {
+  const std::string model =
+      weft::test::shared_path("models/stories260K/stories260K-f32.gguf").string();
+  const std::vector<std::string> generation = {
+      "--backend", "native", "--ctx", "512", "-t", "1", "-n", "12", "--temperature", "0"};
+  auto with_option = generation;
+  with_option.insert(with_option.begin(), {"chat", "--model", model});
+  auto with_argument = generation;
+  with_argument.insert(with_argument.begin(), {"chat", model});
+  auto by_option = run_weft_with_input(with_option, "Once upon a time\n");
+  auto by_argument = run_weft_with_input(with_argument, "Once upon a time\n");
+  ASSERT_EQ(by_option.exit_code, 0) << by_option.err;
+  EXPECT_EQ(by_argument.exit_code, 0) << by_argument.err;
+  EXPECT_EQ(by_argument.out, by_option.out);
+  EXPECT_GT(by_argument.out.size(), 1u);
+
+  const std::string missing = "/nonexistent/weft-chat-model.gguf";
+  auto not_there = run_weft_with_input({"chat", missing, "--backend", "native"}, "hi\n");
+  EXPECT_NE(not_there.exit_code, 0);
+  EXPECT_NE(not_there.err.find(missing), std::string::npos) << not_there.err;
+}
+
 }  // namespace
 
 // ---- Ctrl-C, with a real SIGINT sent to a running `weft chat` ----

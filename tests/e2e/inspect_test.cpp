@@ -2,6 +2,7 @@
 // the fixtures' SUMMARY.tsv and what the reader finds in the file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -175,20 +176,38 @@ TEST(InspectCommand, RejectsAnInvalidFileWithTheReason) {
 namespace weft {
 namespace {
 
-// Whether a file carries its own template is read with the GGUF reader; the command must say
-// it uses that template, or the ChatML fallback when there is none.
+// Whether a file carries its own template, and whether its vocabulary has the ChatML tokens,
+// are read with the GGUF reader; the command must say what the native backend then does: use
+// the template, fall back to ChatML, or continue the user's text as plain completion.
 TEST(InspectCommand, NamesTheChatTemplateInUse) {
   for (const char* relative :
-       {"models/vocab/ggml-vocab-phi-3.gguf", "fixtures/llama/llama-f32.gguf"}) {
+       {"models/vocab/ggml-vocab-phi-3.gguf", "fixtures/llama/llama-f32.gguf",
+        "models/stories260K/stories260K-f32.gguf"}) {
     std::string path = test::shared_path(relative).string();
-    bool has_template = gguf::GgufFile::open(path)->has("tokenizer.chat_template");
+    auto file = gguf::GgufFile::open(path);
+    const bool has_template = file->has("tokenizer.chat_template");
+    const auto pieces = *file->get_string_array("tokenizer.ggml.tokens");
+    auto has_piece = [&](const char* piece) {
+      return std::find(pieces.begin(), pieces.end(), piece) != pieces.end();
+    };
+    const bool has_chatml = has_piece("<|im_start|>") && has_piece("<|im_end|>");
+    const std::string expected =
+        has_template ? "tokenizer.chat_template"
+        : has_chatml ? "fallback (ChatML; the file has none)"
+                     : "none: plain completion (the file has no template and the vocabulary no "
+                       "ChatML tokens)";
     auto result = test::run_weft({"inspect", "--json", path});
     ASSERT_EQ(result.exit_code, 0) << result.err;
     auto parsed = nlohmann::json::parse(result.out);
-    EXPECT_EQ(parsed.at("chat_template").get<std::string>(),
-              has_template ? "tokenizer.chat_template" : "fallback (ChatML; the file has none)")
-        << relative;
+    EXPECT_EQ(parsed.at("chat_template").get<std::string>(), expected) << relative;
+    auto text = test::run_weft({"inspect", path});
+    EXPECT_NE(text.out.find("\nchat template: " + expected + "\n"), std::string::npos) << relative;
   }
+  // stories260K is the case that plain completion is for (a base model, no ChatML tokens).
+  auto stories = test::run_weft(
+      {"inspect", test::shared_path("models/stories260K/stories260K-f32.gguf").string()});
+  EXPECT_NE(stories.out.find("chat template: none: plain completion"), std::string::npos)
+      << stories.out.substr(0, 400);
 }
 
 }  // namespace

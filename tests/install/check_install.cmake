@@ -1,5 +1,5 @@
-# Installs the build into a scratch prefix, then builds and runs a consumer that uses
-# find_package(weft), and checks that pkg-config knows the library too.
+# Installs the build into a scratch prefix, then builds and runs a consumer twice: with
+# find_package(weft), and with the flags of `pkg-config --cflags --libs weft`.
 file(REMOVE_RECURSE ${WORK_DIR})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
   RESULT_VARIABLE rc)
@@ -19,9 +19,42 @@ execute_process(COMMAND ${WORK_DIR}/consumer/weft_consumer OUTPUT_VARIABLE out R
 if(rc OR NOT out MATCHES "stub")
   message(FATAL_ERROR "the consumer did not run: ${out}")
 endif()
-set(ENV{PKG_CONFIG_PATH} "${WORK_DIR}/prefix/lib/pkgconfig:${WORK_DIR}/prefix/lib/x86_64-linux-gnu/pkgconfig")
-execute_process(COMMAND pkg-config --libs --cflags weft RESULT_VARIABLE rc OUTPUT_VARIABLE pc_out)
-if(rc OR NOT pc_out MATCHES "-lweft")
-  message(FATAL_ERROR "pkg-config does not find weft: ${pc_out}")
+
+# pkg-config: the consumer compiled, linked and run with nothing but its flags, from the
+# .pc file of this prefix (which must name this prefix, not the configured one).
+file(GLOB_RECURSE pc_files ${WORK_DIR}/prefix/*/weft.pc)
+list(LENGTH pc_files pc_count)
+if(NOT pc_count EQUAL 1)
+  message(FATAL_ERROR "expected one installed weft.pc, found: ${pc_files}")
+endif()
+get_filename_component(pc_dir ${pc_files} DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+foreach(query cflags libs variable=libdir)
+  string(REPLACE "=" "_" name ${query})
+  execute_process(COMMAND pkg-config --${query} weft RESULT_VARIABLE rc
+    OUTPUT_VARIABLE pc_${name} OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(rc)
+    message(FATAL_ERROR "pkg-config --${query} weft failed")
+  endif()
+endforeach()
+file(REAL_PATH ${pc_variable_libdir} pc_libdir)
+file(REAL_PATH ${WORK_DIR}/prefix prefix_real)
+string(FIND "${pc_libdir}" "${prefix_real}/" at)
+if(NOT at EQUAL 0)
+  message(FATAL_ERROR "weft.pc points outside the install prefix: libdir ${pc_libdir}")
+endif()
+find_program(cxx NAMES c++ g++ REQUIRED)
+separate_arguments(cflags UNIX_COMMAND "${pc_cflags}")
+separate_arguments(libs UNIX_COMMAND "${pc_libs}")
+execute_process(COMMAND ${cxx} -std=c++20 ${cflags} ${SOURCE_DIR}/tests/install/consumer/main.cpp
+  -o ${WORK_DIR}/pkg_config_consumer ${libs} RESULT_VARIABLE rc ERROR_VARIABLE compile_err)
+if(rc)
+  message(FATAL_ERROR "compiling the consumer with `pkg-config --cflags --libs weft` "
+    "(${pc_cflags} ${pc_libs}) failed: ${compile_err}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E env LD_LIBRARY_PATH=${pc_libdir}
+  ${WORK_DIR}/pkg_config_consumer OUTPUT_VARIABLE pc_out RESULT_VARIABLE rc)
+if(rc OR NOT pc_out MATCHES "stub")
+  message(FATAL_ERROR "the consumer built with pkg-config did not run: ${pc_out}")
 endif()
 message(STATUS "find_package(weft) and pkg-config work: ${out}")

@@ -1,10 +1,12 @@
 // `weft tokenize` end to end through the built executable.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "gguf/gguf_file.hpp"
 #include "support/run_weft.hpp"
+#include "support/run_weft_input.hpp"
 #include "support/shared_files.hpp"
 #include "support/vocab_vectors.hpp"
 
@@ -82,6 +84,46 @@ TEST(CmdTokenize, DecodesIdsToText) {
   auto result = run_weft(arguments);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, vectors.inputs[18] + "\n");
+}
+
+TEST(CmdTokenize, ReadsTheTextFromStdinWhenNoneIsGiven) {
+  std::string prompt =
+      read_text_file(shared_path("models/stories260K/reference-llama2c/ref2.prompt.txt"));
+  auto result = run_weft_with_input({"tokenize", stories()}, prompt);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, prompt_tokens_line(2) + "\n");
+  // Byte for byte: a final newline is part of the text.
+  auto vectors = load_vocab_vectors("gpt-2");
+  auto at = std::find(vectors.inputs.begin(), vectors.inputs.end(), "\n");
+  ASSERT_NE(at, vectors.inputs.end());
+  auto newline = run_weft_with_input({"tokenize", vectors.gguf.string()}, "\n");
+  ASSERT_EQ(newline.exit_code, 0) << newline.err;
+  EXPECT_EQ(newline.out,
+            ids_line(vectors.expected[static_cast<size_t>(at - vectors.inputs.begin())]) + "\n");
+}
+
+// WordPiece vocabularies wrap the text in [CLS] … [SEP] as the library does by default
+// (Tokenizer.WordPieceAddsClsAndSepByDefault); the ids come from the GGUF and the vectors.
+TEST(CmdTokenize, AddsEosWhereTheVocabularyAsks) {
+  auto vectors = load_vocab_vectors("bert-bge");
+  auto file = gguf::GgufFile::open(vectors.gguf.string());
+  const std::string cls = std::to_string(*file->get_uint("tokenizer.ggml.cls_token_id"));
+  const std::string sep = std::to_string(*file->get_uint("tokenizer.ggml.seperator_token_id"));
+  const std::string text = "Hello, world!";
+  auto at = std::find(vectors.inputs.begin(), vectors.inputs.end(), text);
+  ASSERT_NE(at, vectors.inputs.end());
+  const std::string words =
+      ids_line(vectors.expected[static_cast<size_t>(at - vectors.inputs.begin())]);
+
+  auto result = run_weft({"tokenize", vectors.gguf.string(), text});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, cls + " " + words + " " + sep + "\n");
+  auto from_stdin = run_weft_with_input({"tokenize", vectors.gguf.string()}, text);
+  EXPECT_EQ(from_stdin.out, result.out);
+  auto no_eos = run_weft({"tokenize", vectors.gguf.string(), text, "--no-eos"});
+  EXPECT_EQ(no_eos.out, cls + " " + words + "\n");
+  auto neither = run_weft({"tokenize", vectors.gguf.string(), text, "--no-eos", "--no-bos"});
+  EXPECT_EQ(neither.out, words + "\n");
 }
 
 TEST(CmdTokenize, ReportsBadInputAsAnError) {
