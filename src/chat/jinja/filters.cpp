@@ -173,7 +173,7 @@ Value dict_items(const Value& input) {
   return Value(std::move(pairs));
 }
 
-Value indent_text(const Value& input, const CallArgs& args) {
+Value indent_text(const Value& input, const CallArgs& args, size_t max_value_bytes) {
   const Value* width = argument(args, 0, "width");
   std::string indentation =
       width && width->is_string()
@@ -183,8 +183,10 @@ Value indent_text(const Value& input, const CallArgs& args) {
   bool first = flag(args, 1, "first", false);
   bool blank = flag(args, 2, "blank", false);
   // Jinja appends a newline before splitting so that a trailing newline is kept.
-  auto lines = unicode::split_lines(input.to_string() + "\n");
+  auto lines = unicode::split_lines(input.to_string(max_value_bytes) + "\n");
   std::string out;
+  if (indentation.size() > max_value_bytes / (lines.size() + 1))
+    check_value_bytes(indentation.size() * (lines.size() + 1), max_value_bytes);
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) {
       out += "\n";
@@ -277,7 +279,8 @@ Value sum_items(Interpreter& interpreter, const Value& input, const CallArgs& ar
   Value total = start ? *start : Value(int64_t{0});
   for (const auto& item : iterate(input)) {
     interpreter.count_iteration();
-    total = binary_operation("+", total, attribute.empty() ? item : lookup_path(item, attribute));
+    total = binary_operation("+", total, attribute.empty() ? item : lookup_path(item, attribute),
+                             interpreter.options().limits.max_value_bytes);
   }
   return total;
 }
@@ -296,13 +299,13 @@ Value dictsort_items(const Value& input, const CallArgs& args) {
   return Value(std::move(pairs));
 }
 
-Value tojson(const Value& input, const CallArgs& args) {
+Value tojson(const Value& input, const CallArgs& args, size_t max_value_bytes) {
   std::optional<int> indent;
   if (const Value* value = argument(args, 1, "indent"); value && !value->is_none()) {
     if (!value->is_int()) fail("tojson indent must be an integer");
     indent = static_cast<int>(std::clamp<int64_t>(value->as_int(), 0, 64));
   }
-  return Value(to_python_json(input, indent));
+  return Value(to_python_json(input, indent, max_value_bytes));
 }
 
 }  // namespace
@@ -317,15 +320,16 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
   }
   if (name == "tojson") {
     // tojson's first positional parameter is ensure_ascii in Hugging Face's signature.
-    return tojson(input, args);
+    return tojson(input, args, options_.limits.max_value_bytes);
   }
   if (name == "safe") return Value(input.to_string()).mark_safe();
   if (name == "escape" || name == "e" || name == "forceescape") {
     if (input.is_safe() && name != "forceescape") return input;
     return Value(html_escape(input.to_string())).mark_safe();
   }
-  if (name == "string") return Value(input.to_string());
-  if (name == "pprint") return Value(input.repr());
+  const size_t max_value_bytes = options_.limits.max_value_bytes;
+  if (name == "string") return Value(input.to_string(max_value_bytes));
+  if (name == "pprint") return Value(input.repr(max_value_bytes));
   if (name == "length" || name == "count") return Value(length_of(input));
   if (name == "trim") {
     const Value* chars = argument(args, 0, "chars");
@@ -348,12 +352,13 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
       replace_args.positional.emplace_back(*count);
     return call(*method, replace_args);
   }
-  if (name == "indent") return indent_text(input, args);
+  if (name == "indent") return indent_text(input, args, max_value_bytes);
   if (name == "center") {
     auto width = static_cast<size_t>(integer_argument(args, 0, "width").value_or(80));
     std::string text = input.to_string();
     size_t length = unicode::length(text);
     if (length >= width) return Value(text);
+    check_value_bytes(text.size() + (width - length), max_value_bytes);
     size_t total = width - length;
     size_t left = total / 2 + (total & width & 1);
     return Value(std::string(left, ' ') + text + std::string(total - left, ' '));
@@ -403,7 +408,8 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
     for (const auto& item : iterate(input)) {
       if (!first) out += glue;
       first = false;
-      out += (attribute.empty() ? item : lookup_path(item, attribute)).to_string();
+      out += (attribute.empty() ? item : lookup_path(item, attribute)).to_string(max_value_bytes);
+      check_value_bytes(out.size(), max_value_bytes);
     }
     return Value(std::move(out));
   }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "chat/jinja/error.hpp"
+#include "chat/jinja/interpreter.hpp"
 #include "chat/jinja/operations.hpp"
 #include "chat/jinja/unicode.hpp"
 
@@ -19,6 +20,18 @@ Value make_method(const std::string& name, Method method) {
   callable->name = name;
   callable->call = [method = std::move(method)](const CallArgs& args, Interpreter&) {
     return method(args);
+  };
+  return Value(std::move(callable));
+}
+
+// A method that builds a string, told the rendering's max_value_bytes.
+using BuildingMethod = std::function<Value(const CallArgs&, size_t max_value_bytes)>;
+
+Value make_building_method(const std::string& name, BuildingMethod method) {
+  auto callable = std::make_shared<Callable>();
+  callable->name = name;
+  callable->call = [method = std::move(method)](const CallArgs& args, Interpreter& interpreter) {
+    return method(args, interpreter.options().limits.max_value_bytes);
   };
   return Value(std::move(callable));
 }
@@ -109,7 +122,24 @@ Value string_list(const std::vector<std::string>& parts) {
 }
 
 std::string replace_all(const std::string& text, const std::string& old_text,
-                        const std::string& new_text, int64_t count) {
+                        const std::string& new_text, int64_t count, size_t max_value_bytes) {
+  // The result's size first: each replacement adds new_text and removes old_text.
+  int64_t replacements = 0;
+  if (old_text.empty()) {
+    replacements = static_cast<int64_t>(unicode::length(text)) + 1;
+  } else {
+    for (size_t at = text.find(old_text); at != std::string::npos;
+         at = text.find(old_text, at + old_text.size()))
+      ++replacements;
+  }
+  if (count >= 0) replacements = std::min(replacements, count);
+  const auto times = static_cast<size_t>(replacements);
+  const size_t kept = text.size() - times * old_text.size();
+  if (times > 0 && new_text.size() > max_value_bytes / times) {
+    fail("replace() would build more than the limit of " + std::to_string(max_value_bytes) +
+         " bytes (max_value_bytes)");
+  }
+  check_value_bytes(kept + times * new_text.size(), max_value_bytes);
   std::string out;
   if (old_text.empty()) {
     // Python inserts the replacement around every character.
@@ -168,7 +198,8 @@ bool all_chars(const std::string& text, const std::function<bool(char32_t)>& pre
 }
 
 // str.format with positional "{}" / "{0}" and named "{name}" fields (no format specs).
-std::string python_format(const std::string& pattern, const CallArgs& args) {
+std::string python_format(const std::string& pattern, const CallArgs& args,
+                          size_t max_value_bytes) {
   std::string out;
   size_t next_auto = 0;
   for (size_t i = 0; i < pattern.size(); ++i) {
@@ -197,7 +228,8 @@ std::string python_format(const std::string& pattern, const CallArgs& args) {
         value = args.find_named(field);
       }
       if (!value) fail("format string refers to a missing argument '{" + field + "}'");
-      out += value->to_string();
+      out += value->to_string(max_value_bytes);
+      check_value_bytes(out.size(), max_value_bytes);
       i = close;
     } else {
       out += c;
@@ -248,10 +280,10 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
     });
   }
   if (name == "replace") {
-    return make_method(name, [text](const CallArgs& args) {
+    return make_building_method(name, [text](const CallArgs& args, size_t max_value_bytes) {
       return Value(replace_all(text, required_string(args, 0, "old"),
-                               required_string(args, 1, "new"),
-                               optional_int(args, 2, "count", -1)));
+                               required_string(args, 1, "new"), optional_int(args, 2, "count", -1),
+                               max_value_bytes));
     });
   }
   if (name == "find" || name == "rfind" || name == "count") {
@@ -282,7 +314,7 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
     });
   }
   if (name == "join") {
-    return make_method(name, [text](const CallArgs& args) {
+    return make_building_method(name, [text](const CallArgs& args, size_t max_value_bytes) {
       const Value* items = argument(args, 0, "iterable");
       if (!items) fail("join() takes exactly one argument (0 given)");
       std::string out;
@@ -293,13 +325,15 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
         if (!first) out += text;
         first = false;
         out += item.as_string();
+        check_value_bytes(out.size(), max_value_bytes);
       }
       return Value(std::move(out));
     });
   }
   if (name == "format") {
-    return make_method(name,
-                       [text](const CallArgs& args) { return Value(python_format(text, args)); });
+    return make_building_method(name, [text](const CallArgs& args, size_t max_value_bytes) {
+      return Value(python_format(text, args, max_value_bytes));
+    });
   }
   static const std::set<std::string> predicates = {"isdigit", "isalpha", "isalnum",
                                                    "isspace", "islower", "isupper"};

@@ -190,19 +190,26 @@ int64_t integral(const Value& v) {
        right.type_name() + "'");
 }
 
-Value repeat(const Value& sequence, int64_t times) {
+// The bytes of `times` copies of something of `bytes` bytes, checked against the limit
+// without overflowing.
+void check_repeated_bytes(size_t bytes, int64_t times, size_t max_value_bytes) {
+  if (times > 0 && bytes > max_value_bytes / static_cast<size_t>(times)) {
+    fail("a value of " + std::to_string(bytes) + " bytes repeated " + std::to_string(times) +
+         " times exceeds the limit of " + std::to_string(max_value_bytes) +
+         " bytes (max_value_bytes)");
+  }
+}
+
+Value repeat(const Value& sequence, int64_t times, size_t max_value_bytes) {
   if (times < 0) times = 0;
+  check_repeated_bytes(value_bytes(sequence), times, max_value_bytes);
   if (sequence.is_string()) {
     const auto& text = sequence.as_string();
-    if (text.size() * static_cast<size_t>(times) > (size_t{1} << 26))
-      fail("string repetition too large");
     std::string out;
     for (int64_t i = 0; i < times; ++i) out += text;
     return Value(std::move(out));
   }
   const auto& list = sequence.as_list();
-  if (list.size() * static_cast<size_t>(times) > (size_t{1} << 22))
-    fail("list repetition too large");
   List out;
   for (int64_t i = 0; i < times; ++i) out.insert(out.end(), list.begin(), list.end());
   return Value(std::move(out));
@@ -216,7 +223,7 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 // Python's printf-style `str % args`: %s %r %d %i %f %e %g %x %% with flags, width and
 // precision; a tuple supplies several arguments, a dict named ones (%(name)s).
-std::string percent_format(const std::string& pattern, const Value& args) {
+std::string percent_format(const std::string& pattern, const Value& args, size_t max_value_bytes) {
   std::vector<Value> positional =
       args.is_list() && args.is_tuple() ? args.as_list() : std::vector<Value>{args};
   size_t next = 0;
@@ -255,7 +262,8 @@ std::string percent_format(const std::string& pattern, const Value& args) {
     switch (conversion) {
       case 's':
       case 'r': {
-        std::string text = conversion == 's' ? value->to_string() : value->repr();
+        std::string text =
+            conversion == 's' ? value->to_string(max_value_bytes) : value->repr(max_value_bytes);
         if (spec.empty()) {
           out += text;
         } else {
@@ -293,6 +301,7 @@ std::string percent_format(const std::string& pattern, const Value& args) {
       default:
         fail(std::string("unsupported format character '") + conversion + "'");
     }
+    check_value_bytes(out.size(), max_value_bytes);
   }
   if (next < positional.size() && !args.is_dict() && next > 0)
     fail("not all arguments converted during string formatting");
@@ -301,9 +310,13 @@ std::string percent_format(const std::string& pattern, const Value& args) {
 
 }  // namespace
 
-Value binary_operation(const std::string& op, const Value& left, const Value& right) {
+Value binary_operation(const std::string& op, const Value& left, const Value& right,
+                       size_t max_value_bytes) {
   if (op == "~") {
-    return Value(left.to_string() + right.to_string());
+    std::string left_text = left.to_string(max_value_bytes);
+    std::string right_text = right.to_string(max_value_bytes);
+    check_value_bytes(left_text.size() + right_text.size(), max_value_bytes);
+    return Value(left_text + right_text);
   }
   if (left.is_undefined()) fail_undefined(left);
   if (right.is_undefined()) fail_undefined(right);
@@ -312,6 +325,8 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
   if (op == "+") {
     if (integers) return Value(integral(left) + integral(right));
     if (numbers) return Value(left.as_double() + right.as_double());
+    if ((left.is_string() && right.is_string()) || (left.is_list() && right.is_list()))
+      check_value_bytes(value_bytes(left) + value_bytes(right), max_value_bytes);
     if (left.is_string() && right.is_string()) {
       if (!left.is_safe() && !right.is_safe()) return Value(left.as_string() + right.as_string());
       auto markup = [](const Value& v) {
@@ -339,9 +354,9 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
     if (integers) return Value(integral(left) * integral(right));
     if (numbers) return Value(left.as_double() * right.as_double());
     if ((left.is_string() || left.is_list()) && is_integral(right))
-      return repeat(left, integral(right));
+      return repeat(left, integral(right), max_value_bytes);
     if ((right.is_string() || right.is_list()) && is_integral(left))
-      return repeat(right, integral(left));
+      return repeat(right, integral(left), max_value_bytes);
     unsupported("*", left, right);
   }
   if (op == "/") {
@@ -349,7 +364,8 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
     if (right.as_double() == 0.0) fail("division by zero");
     return Value(left.as_double() / right.as_double());
   }
-  if (op == "%" && left.is_string()) return Value(percent_format(left.as_string(), right));
+  if (op == "%" && left.is_string())
+    return Value(percent_format(left.as_string(), right, max_value_bytes));
   if (op == "//" || op == "%") {
     if (!numbers) unsupported(op, left, right);
     if (right.as_double() == 0.0)

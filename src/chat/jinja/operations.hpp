@@ -26,8 +26,10 @@ std::vector<Value> iterate(const Value& value);
 // len(value); undefined has length 0.
 int64_t length_of(const Value& value);
 
-// + - * / // % ** ~
-Value binary_operation(const std::string& op, const Value& left, const Value& right);
+// + - * / // % ** ~. A string or list result larger than `max_value_bytes` (value_bytes) is
+// refused before it is built.
+Value binary_operation(const std::string& op, const Value& left, const Value& right,
+                       size_t max_value_bytes);
 // markupsafe's escape: & < > " ' as entities.
 std::string html_escape(const std::string& text);
 Value negate(const Value& value);
