@@ -221,6 +221,49 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
+// snprintf of one number with a printf spec made only of flags, width and precision.
+template <typename Number>
+std::string c_format(const std::string& spec, Number number, size_t max_value_bytes) {
+  int size = std::snprintf(nullptr, 0, spec.c_str(), number);
+  if (size < 0) fail("format width or precision too large in '" + spec + "'");
+  check_value_bytes(static_cast<size_t>(size), max_value_bytes);
+  std::string text(static_cast<size_t>(size) + 1, '\0');
+  std::snprintf(text.data(), text.size(), spec.c_str(), number);
+  text.resize(static_cast<size_t>(size));
+  return text;
+}
+
+// %s and %r with flags, width and precision as Python applies them: the precision keeps
+// that many characters, the width pads with spaces (on the right with '-'), '0' is ignored.
+std::string pad_text(std::string text, const std::string& spec, size_t max_value_bytes) {
+  size_t i = 0;
+  bool left = false;
+  while (i < spec.size() && std::string_view("-+ #0").find(spec[i]) != std::string_view::npos)
+    left = left || spec[i++] == '-';
+  auto number = [&]() {
+    size_t value = 0;
+    while (i < spec.size() && spec[i] >= '0' && spec[i] <= '9') {
+      value = value * 10 + static_cast<size_t>(spec[i++] - '0');
+      if (value > max_value_bytes) fail("format width or precision too large in '%" + spec + "'");
+    }
+    return value;
+  };
+  const size_t width = number();
+  if (i < spec.size() && spec[i] == '.') {
+    ++i;
+    const size_t precision = number();
+    auto chars = unicode::decode(text);
+    if (chars.size() > precision)
+      text = unicode::encode(std::u32string_view(chars).substr(0, precision));
+  }
+  if (i != spec.size()) fail("unsupported format specification '%" + spec + "'");
+  const size_t length = unicode::length(text);
+  if (length >= width) return text;
+  check_value_bytes(text.size() + (width - length), max_value_bytes);
+  std::string padding(width - length, ' ');
+  return left ? text + padding : padding + text;
+}
+
 // Python's printf-style `str % args`: %s %r %d %i %f %e %g %x %% with flags, width and
 // precision; a tuple supplies several arguments, a dict named ones (%(name)s).
 std::string percent_format(const std::string& pattern, const Value& args, size_t max_value_bytes) {
@@ -257,19 +300,13 @@ std::string percent_format(const std::string& pattern, const Value& args, size_t
       if (next >= positional.size()) fail("not enough arguments for format string");
       value = &positional[next++];
     }
-    char buffer[512];
     std::string c_spec = "%" + spec;
     switch (conversion) {
       case 's':
       case 'r': {
         std::string text =
             conversion == 's' ? value->to_string(max_value_bytes) : value->repr(max_value_bytes);
-        if (spec.empty()) {
-          out += text;
-        } else {
-          std::snprintf(buffer, sizeof buffer, (c_spec + "s").c_str(), text.c_str());
-          out += buffer;
-        }
+        out += pad_text(std::move(text), spec, max_value_bytes);
         break;
       }
       case 'd':
@@ -283,9 +320,8 @@ std::string percent_format(const std::string& pattern, const Value& args, size_t
         long long number = value->is_int()    ? value->as_int()
                            : value->is_bool() ? (value->as_bool() ? 1 : 0)
                                               : static_cast<long long>(value->as_float());
-        std::snprintf(buffer, sizeof buffer,
-                      (c_spec + "ll" + (conversion == 'i' ? 'd' : conversion)).c_str(), number);
-        out += buffer;
+        out += c_format(c_spec + "ll" + (conversion == 'i' ? 'd' : conversion), number,
+                        max_value_bytes);
         break;
       }
       case 'f':
@@ -295,8 +331,7 @@ std::string percent_format(const std::string& pattern, const Value& args, size_t
       case 'g':
       case 'G':
         if (!value->is_number()) fail("must be real number, not " + value->type_name());
-        std::snprintf(buffer, sizeof buffer, (c_spec + conversion).c_str(), value->as_double());
-        out += buffer;
+        out += c_format(c_spec + conversion, value->as_double(), max_value_bytes);
         break;
       default:
         fail(std::string("unsupported format character '") + conversion + "'");
