@@ -311,22 +311,4 @@ std::vector<PromptSegment> render_prompt_segments(const ChatTemplate& chat_templ
   return all_user_text;
 }
 
-std::vector<std::string> end_of_turn_markers(std::string_view template_source) {
-  static const char* const known[] = {
-      "<|im_end|>",
-      "<|eot_id|>",
-      "<|eom_id|>",
-      "<end_of_turn>",
-      "<|end|>",
-      "<|END_OF_TURN_TOKEN|>",
-      "<｜end▁of▁sentence｜>",
-      "<|endoftext|>",
-  };
-  std::vector<std::string> markers;
-  for (const char* marker : known) {
-    if (template_source.find(marker) != std::string_view::npos) markers.emplace_back(marker);
-  }
-  return markers;
-}
-
 }  // namespace weft::chat

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,9 +31,5 @@ struct PromptSegment {
 // Concatenating the segments gives the prompt. Throws what ChatTemplate::render throws.
 std::vector<PromptSegment> render_prompt_segments(const ChatTemplate& chat_template,
                                                   const ChatRenderInput& input);
-
-// The end-of-turn markers a template writes (<|im_end|>, <|eot_id|>, <end_of_turn>…), which
-// end generation like EOS does.
-std::vector<std::string> end_of_turn_markers(std::string_view template_source);
 
 }  // namespace weft::chat

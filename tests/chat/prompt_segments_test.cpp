@@ -2,7 +2,6 @@
 // reference renderings and templates.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -242,26 +241,6 @@ TEST(PromptSegments, EveryReferenceRenderingSegmentsLosslessly) {
     }
   }
   EXPECT_GT(checked, 100u);
-}
-
-TEST(PromptSegments, EndOfTurnMarkersComeFromTheTemplate) {
-  using weft::chat::end_of_turn_markers;
-  auto has = [](const std::vector<std::string>& markers, const std::string& marker) {
-    return std::find(markers.begin(), markers.end(), marker) != markers.end();
-  };
-  EXPECT_TRUE(
-      has(end_of_turn_markers(read_text(templates_dir() + "Qwen-Qwen2.5-7B-Instruct.jinja")),
-          "<|im_end|>"));
-  auto llama =
-      end_of_turn_markers(read_text(templates_dir() + "meta-llama-Llama-3.1-8B-Instruct.jinja"));
-  EXPECT_TRUE(has(llama, "<|eot_id|>"));
-  EXPECT_TRUE(has(llama, "<|eom_id|>"));
-  EXPECT_FALSE(has(llama, "<|im_end|>"));
-  EXPECT_TRUE(has(end_of_turn_markers(read_text(templates_dir() + "google-gemma-2-2b-it.jinja")),
-                  "<end_of_turn>"));
-  EXPECT_TRUE(
-      has(end_of_turn_markers(read_text(templates_dir() + "microsoft-Phi-3.5-mini-instruct.jinja")),
-          "<|end|>"));
 }
 
 }  // namespace
