@@ -256,6 +256,8 @@ std::vector<PromptSegment> render_prompt_segments(const ChatTemplate& chat_templ
   ChatRenderInput real = input;
   if (!real.now) real.now = current_local_time();
   const std::string prompt = chat_template.render(real);
+  if (prompt.empty()) return {};
+  // What a prompt that cannot be split safely becomes: all of it is tokenised as text.
   const std::vector<PromptSegment> all_user_text{{prompt, true}};
 
   const auto slots = content_slots(real.messages);

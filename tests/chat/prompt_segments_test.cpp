@@ -192,6 +192,25 @@ TEST(PromptSegments, ForgedPlaceholderCharactersAreOnlyContent) {
   EXPECT_EQ(segments, expected) << describe(segments);
 }
 
+TEST(PromptSegments, TemplateTextThatDependsOnContentIsContent) {
+  // The marker after the content exists only because of what the user wrote: it cannot be
+  // trusted as template text, so it is tokenised as text.
+  weft::chat::ChatTemplate chat_template(
+      "{% for m in messages %}<|im_start|>{{ m.content }}"
+      "{% if 'x' in m.content %}<|im_end|>{% endif %}{% endfor %}");
+  weft::chat::ChatRenderInput input;
+  input.messages = ordered_json::array({{{"role", "user"}, {"content", "x"}}});
+  auto segments = weft::chat::render_prompt_segments(chat_template, input);
+  EXPECT_EQ(segments, expected_segments({{false, "<|im_start|>"}, {true, "x<|im_end|>"}}))
+      << describe(segments);
+  // A content the template only computes with: what differs between renderings is content.
+  weft::chat::ChatTemplate counting("{{ (messages[0].content | int) + 1 }}<|im_end|>");
+  input.messages = ordered_json::array({{{"role", "user"}, {"content", "5"}}});
+  segments = weft::chat::render_prompt_segments(counting, input);
+  EXPECT_EQ(segments, expected_segments({{true, "6"}, {false, "<|im_end|>"}}))
+      << describe(segments);
+}
+
 TEST(PromptSegments, EveryReferenceRenderingSegmentsLosslessly) {
   namespace fs = std::filesystem;
   size_t checked = 0;
