@@ -184,6 +184,13 @@ TEST(JinjaSandbox, ValuesBuiltInsideATemplateAreBounded) {
       "{{ 'x' | center(200000) }}",
       "{{ 'x\ny' | indent(100000) }}",
       "{{ ('x' * 1000).replace('', 'y' * 1000) }}",
+      // One value per piece: many small pieces from a string under the limit.
+      "{{ (',' * 90000).split(',') | length }}",
+      "{{ (',' * 90000).rsplit(',') | length }}",
+      "{{ (' x' * 45000).split() | length }}",
+      "{{ ('\\n' * 90000).splitlines() | length }}",
+      "{{ ('x' * 90000) | list | length }}",
+      "{% for c in 'x' * 90000 %}{% endfor %}",
       // Lists that share their items spell out far longer than they hold (a namespace carries
       // the list out of the loop).
       "{% set ns = namespace(l=['x']) %}{% for i in range(40) %}{% set ns.l = [ns.l, ns.l] %}"

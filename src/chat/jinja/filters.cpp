@@ -525,7 +525,7 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
     if (items.empty()) return Value::undefined("No last item, sequence was empty.");
     return items.back();
   }
-  if (name == "list") return Value(iterate(input));
+  if (name == "list") return Value(iterate(input, max_value_bytes));
   if (name == "items") return dict_items(input);
   if (name == "dictsort") return dictsort_items(input, args);
   if (name == "reverse") {

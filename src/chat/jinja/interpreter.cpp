@@ -130,7 +130,7 @@ void Interpreter::assign_targets(Scope& scope, const std::vector<std::string>& t
     scope.variables[targets[0]] = value;
     return;
   }
-  auto items = iterate(value);
+  auto items = iterate(value, options_.limits.max_value_bytes);
   if (items.size() != targets.size()) {
     fail(items.size() > targets.size()
              ? "too many values to unpack (expected " + std::to_string(targets.size()) + ")"
@@ -194,7 +194,7 @@ Interpreter::Flow Interpreter::execute_for(const Stmt& stmt, const ScopePtr& sco
   auto loop_scope = std::make_shared<Scope>();
   loop_scope->parent = scope;
   List items;
-  for (auto& item : iterate(iterable)) {
+  for (auto& item : iterate(iterable, options_.limits.max_value_bytes)) {
     count_iteration();
     if (stmt.condition) {
       assign_targets(*loop_scope, stmt.targets, item);

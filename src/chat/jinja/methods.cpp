@@ -1,6 +1,7 @@
 // Methods of str, dict and list that templates call (message.content.strip(),
 // tool.get('description', '')…). Methods that would mutate a value are refused, as in Hugging
 // Face's ImmutableSandboxedEnvironment.
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <set>
@@ -63,11 +64,19 @@ int64_t optional_int(const CallArgs& args, size_t index, const std::string& name
   return value->as_int();
 }
 
-std::vector<std::string> split_whitespace(const std::string& text, int64_t max_split) {
+// Each part becomes a Value of its own: a text of many separators gives many parts.
+void check_part_count(size_t parts, size_t max_value_bytes) {
+  if (parts > max_value_bytes / sizeof(Value))
+    check_value_bytes(parts * sizeof(Value), max_value_bytes);
+}
+
+std::vector<std::string> split_whitespace(const std::string& text, int64_t max_split,
+                                          size_t max_value_bytes) {
   auto chars = unicode::decode(text);
   std::vector<std::string> parts;
   size_t i = 0;
   while (true) {
+    check_part_count(parts.size() + 1, max_value_bytes);
     while (i < chars.size() && unicode::is_space(chars[i])) ++i;
     if (i >= chars.size()) break;
     if (max_split >= 0 && static_cast<int64_t>(parts.size()) >= max_split) {
@@ -84,11 +93,12 @@ std::vector<std::string> split_whitespace(const std::string& text, int64_t max_s
 }
 
 std::vector<std::string> split_on(const std::string& text, const std::string& separator,
-                                  int64_t max_split) {
+                                  int64_t max_split, size_t max_value_bytes) {
   if (separator.empty()) fail("empty separator");
   std::vector<std::string> parts;
   size_t start = 0;
   while (max_split < 0 || static_cast<int64_t>(parts.size()) < max_split) {
+    check_part_count(parts.size() + 2, max_value_bytes);
     size_t found = text.find(separator, start);
     if (found == std::string::npos) break;
     parts.push_back(text.substr(start, found - start));
@@ -99,19 +109,20 @@ std::vector<std::string> split_on(const std::string& text, const std::string& se
 }
 
 std::vector<std::string> rsplit_on(const std::string& text, const std::string& separator,
-                                   int64_t max_split) {
+                                   int64_t max_split, size_t max_value_bytes) {
   if (separator.empty()) fail("empty separator");
-  std::vector<std::string> parts;
+  std::vector<std::string> parts;  // last part first, reversed at the end
   size_t end = text.size();
   while (max_split < 0 || static_cast<int64_t>(parts.size()) < max_split) {
+    check_part_count(parts.size() + 2, max_value_bytes);
     if (end < separator.size()) break;
     size_t found = text.rfind(separator, end - separator.size());
     if (found == std::string::npos) break;
-    parts.insert(parts.begin(),
-                 text.substr(found + separator.size(), end - found - separator.size()));
+    parts.push_back(text.substr(found + separator.size(), end - found - separator.size()));
     end = found;
   }
-  parts.insert(parts.begin(), text.substr(0, end));
+  parts.push_back(text.substr(0, end));
+  std::reverse(parts.begin(), parts.end());
   return parts;
 }
 
@@ -259,17 +270,24 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
   }
   if (name == "split" || name == "rsplit") {
     bool from_right = name == "rsplit";
-    return make_method(name, [text, from_right](const CallArgs& args) {
+    return make_building_method(name, [text, from_right](const CallArgs& args,
+                                                         size_t max_value_bytes) {
       const std::string* separator = optional_string(args, 0, "sep");
       int64_t max_split = optional_int(args, 1, "maxsplit", -1);
-      if (!separator) return string_list(split_whitespace(text, from_right ? -1 : max_split));
-      return string_list(from_right ? rsplit_on(text, *separator, max_split)
-                                    : split_on(text, *separator, max_split));
+      if (!separator) {
+        return string_list(split_whitespace(text, from_right ? -1 : max_split, max_value_bytes));
+      }
+      return string_list(from_right ? rsplit_on(text, *separator, max_split, max_value_bytes)
+                                    : split_on(text, *separator, max_split, max_value_bytes));
     });
   }
   if (name == "splitlines") {
-    return make_method(name,
-                       [text](const CallArgs&) { return string_list(unicode::split_lines(text)); });
+    return make_building_method(name, [text](const CallArgs&, size_t max_value_bytes) {
+      size_t breaks = 0;
+      for (char32_t c : unicode::decode(text)) breaks += unicode::is_line_break(c) ? 1 : 0;
+      check_part_count(breaks + 1, max_value_bytes);
+      return string_list(unicode::split_lines(text));
+    });
   }
   if (name == "startswith" || name == "endswith") {
     bool at_start = name == "startswith";

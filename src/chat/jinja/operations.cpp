@@ -140,7 +140,7 @@ Value get_slice(const Value& object, const Value* start, const Value* stop, cons
   fail("'" + object.type_name() + "' object is not subscriptable");
 }
 
-std::vector<Value> iterate(const Value& value) {
+std::vector<Value> iterate(const Value& value, size_t max_value_bytes) {
   switch (value.kind()) {
     case Value::Kind::undefined:
       return {};
@@ -152,6 +152,9 @@ std::vector<Value> iterate(const Value& value) {
       return keys;
     }
     case Value::Kind::string: {
+      const size_t count = unicode::length(value.as_string());
+      if (count > max_value_bytes / sizeof(Value))
+        check_value_bytes(count * sizeof(Value), max_value_bytes);
       std::vector<Value> chars;
       for (char32_t c : unicode::decode(value.as_string())) chars.emplace_back(unicode::encode(c));
       return chars;

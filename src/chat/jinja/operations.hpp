@@ -22,7 +22,8 @@ Value get_slice(const Value& object, const Value* start, const Value* stop, cons
 
 // The items `for x in value` visits: list items, dict keys, string characters, nothing for
 // undefined. Raises for values that are not iterable.
-std::vector<Value> iterate(const Value& value);
+// A string gives one value per character: refused when they would exceed `max_value_bytes`.
+std::vector<Value> iterate(const Value& value, size_t max_value_bytes = kDefaultMaxValueBytes);
 // len(value); undefined has length 0.
 int64_t length_of(const Value& value);
 
