@@ -4,7 +4,6 @@
 #pragma once
 
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,25 +15,21 @@ namespace weft::chat {
 struct PromptSegment {
   std::string text;
   bool from_content = false;  // true: message content (tokenise without special tokens)
+
+  bool operator==(const PromptSegment&) const = default;
 };
 
-// Renders `input` and says which parts are message content, exactly when the template only
-// copies content into the prompt (possibly trimmed): it renders a second time with a
-// placeholder for each content and checks that putting the contents back gives the same
-// prompt. Otherwise (a template that rewrites content) it falls back to split_prompt.
-// Throws what ChatTemplate::render throws.
+// Renders `input` and says which parts are message content: each string content, and each
+// {"text": ...} part of a content list. It renders again with a private-use placeholder for
+// each content and matches that rendering against the prompt: template text must reappear
+// byte for byte and each placeholder must be its content (as written or trimmed). A content
+// the template transforms (DeepSeek-R1 cuts the reasoning before `</think>`) is put back in
+// place and the rendering repeated, and what such a content turned into, and any template
+// text around it that is not exactly the placeholder rendering's, is marked as content. So
+// user text is never taken for template text; when the renderings cannot be matched (a
+// template whose structure depends on the content) the whole prompt is marked as content.
+// Concatenating the segments gives the prompt. Throws what ChatTemplate::render throws.
 std::vector<PromptSegment> render_prompt_segments(const ChatTemplate& chat_template,
                                                   const ChatRenderInput& input);
-
-// Splits `prompt` (rendered from `messages`) into template text and message content. Each
-// message's string content is looked for in order after the previous one (as written, else as
-// the template's trim would leave it); content the template transformed otherwise is not
-// found and stays template text. Concatenating the segments gives `prompt` back.
-std::vector<PromptSegment> split_prompt(std::string_view prompt,
-                                        const nlohmann::ordered_json& messages);
-
-// The end-of-turn markers a template writes (<|im_end|>, <|eot_id|>, <end_of_turn>…), which
-// end generation like EOS does.
-std::vector<std::string> end_of_turn_markers(std::string_view template_source);
 
 }  // namespace weft::chat

@@ -159,6 +159,7 @@ constexpr std::string_view kEndOfTurnTexts[] = {
     "<|end|>",
     "<end_of_turn>",
     "<|eom_id|>",
+    "<|END_OF_TURN_TOKEN|>",
     "<|end_of_text|>",
     "<|endoftext|>",
     "<\xEF\xBD\x9C"

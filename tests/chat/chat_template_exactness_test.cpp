@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "chat/chat_template.hpp"
@@ -59,9 +60,31 @@ std::vector<fs::path> template_files() {
   return files;
 }
 
+// The names (without .expected.json) of the reference files.
+std::set<std::string> expected_names() {
+  const std::string suffix = ".expected.json";
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(kTemplateDir / "expected")) {
+    const std::string file = entry.path().filename().string();
+    if (file.size() > suffix.size() && file.ends_with(suffix))
+      names.insert(file.substr(0, file.size() - suffix.size()));
+  }
+  return names;
+}
+
+// How many templates and cases the shared reference data holds (models/README.md: seventeen
+// templates); a case or file that goes missing must not pass unnoticed.
+constexpr size_t kTemplateCount = 17;
+constexpr size_t kCaseCount = 115;
+
 TEST(ChatTemplateExactness, EveryReferenceCaseRendersExactly) {
   auto files = template_files();
   ASSERT_FALSE(files.empty()) << "no templates in " << kTemplateDir;
+  // Every template has its reference file and every reference file its template.
+  std::set<std::string> template_names;
+  for (const auto& file : files) template_names.insert(file.stem().string());
+  EXPECT_EQ(template_names, expected_names());
+  EXPECT_EQ(files.size(), kTemplateCount);
   size_t total_cases = 0;
   size_t total_passed = 0;
   for (const auto& file : files) {
@@ -109,6 +132,7 @@ TEST(ChatTemplateExactness, EveryReferenceCaseRendersExactly) {
   std::cout << "[chat-template] total: " << total_passed << "/" << total_cases << " cases over "
             << files.size() << " templates\n";
   EXPECT_EQ(total_passed, total_cases);
+  EXPECT_EQ(total_cases, kCaseCount);
 }
 
 }  // namespace

@@ -148,6 +148,70 @@ TEST(JinjaSandbox, OutputSizeIsBounded) {
                TemplateError);
 }
 
+// The error a value over max_value_bytes raises: it names the limit.
+void expect_value_limit_error(const std::string& source, const RenderOptions& options) {
+  SCOPED_TRACE(source);
+  try {
+    std::string rendered = render(source, Dict(), options);
+    ADD_FAILURE() << "rendered " << rendered.size() << " bytes without error";
+  } catch (const TemplateError& error) {
+    EXPECT_NE(std::string(error.what()).find("max_value_bytes"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find(std::to_string(options.limits.max_value_bytes)),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(JinjaSandbox, ValuesBuiltInsideATemplateAreBounded) {
+  RenderOptions options;
+  options.limits.max_value_bytes = 100000;
+  // Doubling 40 times would reach a terabyte; each way of growing a value stops at the limit.
+  const char* growing[] = {
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}",
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = s + s %}{% endfor %}",
+      "{% set l = ['x'] %}{% for i in range(40) %}{% set l = l + l %}{% endfor %}",
+      "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+      "{% endfor %}",
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = [s, s] | join %}{% endfor %}",
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = ''.join([s, s]) %}{% endfor %}",
+      "{% set s = 'xx' %}{% for i in range(40) %}{% set s = s.replace('x', 'xx') %}{% endfor %}",
+      "{% set s = 'xx' %}{% for i in range(40) %}{% set s = s | replace('x', 'xx') %}{% endfor %}",
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = '{}{}'.format(s, s) %}{% endfor %}",
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = '%s%s' % (s, s) %}{% endfor %}",
+      "{% set s = 'x' %}{% for i in range(40) %}{% set s = [s, s] | sum(start='') %}{% endfor %}",
+      "{{ 'x' * 200000 }}",
+      "{{ ['x'] * 200000 }}",
+      "{{ 'x' | center(200000) }}",
+      "{{ 'x\ny' | indent(100000) }}",
+      "{{ ('x' * 1000).replace('', 'y' * 1000) }}",
+      // One value per piece: many small pieces from a string under the limit.
+      "{{ (',' * 90000).split(',') | length }}",
+      "{{ (',' * 90000).rsplit(',') | length }}",
+      "{{ (' x' * 45000).split() | length }}",
+      "{{ ('\\n' * 90000).splitlines() | length }}",
+      "{{ ('x' * 90000) | list | length }}",
+      "{% for c in 'x' * 90000 %}{% endfor %}",
+      // Lists that share their items spell out far longer than they hold (a namespace carries
+      // the list out of the loop).
+      "{% set ns = namespace(l=['x']) %}{% for i in range(40) %}{% set ns.l = [ns.l, ns.l] %}"
+      "{% endfor %}{{ ns.l }}",
+      "{% set ns = namespace(l=['x']) %}{% for i in range(40) %}{% set ns.l = [ns.l, ns.l] %}"
+      "{% endfor %}{{ ns.l | tojson }}",
+      "{% set ns = namespace(l=['x']) %}{% for i in range(40) %}{% set ns.l = [ns.l, ns.l] %}"
+      "{% endfor %}{{ ns.l | string | length }}",
+  };
+  for (const char* source : growing) expect_value_limit_error(source, options);
+  // Below the limit the same templates work.
+  EXPECT_EQ(render("{% set ns = namespace(s='x') %}{% for i in range(10) %}"
+                   "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+                   Dict(), options),
+            "1024");
+  EXPECT_EQ(render("{% set ns = namespace(l=['x']) %}{% for i in range(10) %}"
+                   "{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}",
+                   Dict(), options),
+            "1024");
+}
+
 TEST(JinjaSandbox, RecursionIsBounded) {
   EXPECT_THROW(render("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"), TemplateError);
   std::string deep(5000, '(');

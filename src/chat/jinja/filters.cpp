@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "chat/jinja/error.hpp"
@@ -173,7 +174,7 @@ Value dict_items(const Value& input) {
   return Value(std::move(pairs));
 }
 
-Value indent_text(const Value& input, const CallArgs& args) {
+Value indent_text(const Value& input, const CallArgs& args, size_t max_value_bytes) {
   const Value* width = argument(args, 0, "width");
   std::string indentation =
       width && width->is_string()
@@ -183,8 +184,10 @@ Value indent_text(const Value& input, const CallArgs& args) {
   bool first = flag(args, 1, "first", false);
   bool blank = flag(args, 2, "blank", false);
   // Jinja appends a newline before splitting so that a trailing newline is kept.
-  auto lines = unicode::split_lines(input.to_string() + "\n");
+  auto lines = unicode::split_lines(input.to_string(max_value_bytes) + "\n");
   std::string out;
+  if (indentation.size() > max_value_bytes / (lines.size() + 1))
+    check_value_bytes(indentation.size() * (lines.size() + 1), max_value_bytes);
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) {
       out += "\n";
@@ -217,27 +220,155 @@ std::string jinja_title(const std::string& text) {
   return out;
 }
 
+// Digits of `base` with single underscores between them, as Python's int() and float() take.
+// Returns the digits without underscores; nullopt when `text` is not such a run.
+std::optional<std::string> digit_run(std::string_view text, int base) {
+  auto is_digit = [base](char c) {
+    int value = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 10
+                : c >= 'A' && c <= 'Z' ? c - 'A' + 10
+                                       : 99;
+    return value < base;
+  };
+  std::string digits;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '_' && i > 0 && i + 1 < text.size() && is_digit(text[i - 1]) &&
+        is_digit(text[i + 1]))
+      continue;
+    if (!is_digit(text[i])) return std::nullopt;
+    digits += text[i];
+  }
+  if (digits.empty()) return std::nullopt;
+  return digits;
+}
+
+bool starts_with_prefix(std::string_view text, char letter) {
+  return text.size() >= 2 && text[0] == '0' && (text[1] == letter || text[1] == letter - 32);
+}
+
+[[noreturn]] void integer_out_of_range(std::string_view what) {
+  fail("int filter: " + std::string(what) + " does not fit in a 64-bit integer");
+}
+
+// Python's int(text, base) for an already stripped text: nullopt where Python raises
+// ValueError (so "0x1A" is no base-10 integer). Base 0 reads the 0x/0o/0b prefix.
+std::optional<int64_t> python_int(std::string_view text, int64_t base) {
+  if (base != 0 && (base < 2 || base > 36)) return std::nullopt;
+  bool negative = false;
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  auto prefix_base = [&]() -> int64_t {
+    if (starts_with_prefix(text, 'x')) return 16;
+    if (starts_with_prefix(text, 'o')) return 8;
+    if (starts_with_prefix(text, 'b')) return 2;
+    return 0;
+  };
+  if (base == 0) {
+    base = prefix_base();
+    if (base != 0) {
+      text.remove_prefix(2);
+      if (!text.empty() && text[0] == '_') text.remove_prefix(1);
+    } else {
+      base = 10;
+      // Python refuses "010" here (it would be octal in C).
+      auto digits = digit_run(text, 10);
+      if (digits && (*digits)[0] == '0' && digits->find_first_not_of('0') != std::string::npos)
+        return std::nullopt;
+    }
+  } else if ((base == 16 || base == 8 || base == 2) && prefix_base() == base) {
+    text.remove_prefix(2);
+    if (!text.empty() && text[0] == '_') text.remove_prefix(1);
+  }
+  auto digits = digit_run(text, static_cast<int>(base));
+  if (!digits) return std::nullopt;
+  uint64_t magnitude = 0;
+  auto parsed = std::from_chars(digits->data(), digits->data() + digits->size(), magnitude,
+                                static_cast<int>(base));
+  const uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  if (parsed.ec == std::errc::result_out_of_range || magnitude > limit)
+    integer_out_of_range(std::string(text));
+  if (parsed.ec != std::errc() || parsed.ptr != digits->data() + digits->size())
+    return std::nullopt;
+  return negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
+}
+
+// Python's float(text) for an already stripped text: decimal notation, inf, infinity and nan
+// in any case, underscores between digits; nullopt where Python raises ValueError (so hex
+// and "1e" are refused, which strtod would accept or half-read).
+std::optional<double> python_float(std::string_view text) {
+  std::string_view body = text;
+  bool negative = false;
+  if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+    negative = body[0] == '-';
+    body.remove_prefix(1);
+  }
+  std::string lowered = unicode::lower(body);
+  if (lowered == "inf" || lowered == "infinity")
+    return negative ? -std::numeric_limits<double>::infinity()
+                    : std::numeric_limits<double>::infinity();
+  if (lowered == "nan") return std::numeric_limits<double>::quiet_NaN();
+  size_t exponent_at = lowered.find('e');
+  std::string_view mantissa = body.substr(0, exponent_at);
+  std::string plain = negative ? "-" : "";
+  size_t dot = mantissa.find('.');
+  std::string_view whole = mantissa.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? "" : mantissa.substr(dot + 1);
+  if (whole.empty() && fraction.empty()) return std::nullopt;
+  if (!whole.empty()) {
+    auto digits = digit_run(whole, 10);
+    if (!digits) return std::nullopt;
+    plain += *digits;
+  }
+  if (dot != std::string_view::npos) {
+    plain += '.';
+    if (!fraction.empty()) {
+      auto digits = digit_run(fraction, 10);
+      if (!digits) return std::nullopt;
+      plain += *digits;
+    }
+  }
+  if (exponent_at != std::string::npos) {
+    std::string_view exponent = body.substr(exponent_at + 1);
+    plain += 'e';
+    if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) {
+      plain += exponent[0];
+      exponent.remove_prefix(1);
+    }
+    auto digits = digit_run(exponent, 10);
+    if (!digits) return std::nullopt;
+    plain += *digits;
+  }
+  return std::strtod(plain.c_str(), nullptr);
+}
+
+// Python's int(x) of a float: truncation; nan and infinity and values past 64 bits refused.
+std::optional<int64_t> truncate_float(double value) {
+  if (std::isnan(value)) return std::nullopt;  // ValueError: Jinja2 gives the default
+  if (std::isinf(value)) fail("cannot convert float infinity to integer");
+  if (value >= 9223372036854775808.0 || value < -9223372036854775808.0)
+    integer_out_of_range(format_python_float(value));
+  return static_cast<int64_t>(value);
+}
+
+// Jinja2's int filter: int(value, base) for strings, int(value) otherwise, and when that
+// fails int(float(value)) (so "42.23" gives 42), else the default.
 Value to_int(const Value& input, const CallArgs& args) {
   const Value* fallback = argument(args, 0, "default");
   Value default_value = fallback ? *fallback : Value(int64_t{0});
   if (input.is_int()) return input;
   if (input.is_bool()) return Value(int64_t{input.as_bool() ? 1 : 0});
-  if (input.is_float()) return Value(static_cast<int64_t>(input.as_float()));
+  if (input.is_float()) {
+    auto value = truncate_float(input.as_float());
+    return value ? Value(*value) : default_value;
+  }
   if (input.is_string()) {
     std::string text = unicode::strip(input.as_string(), nullptr, true, true);
-    std::erase(text, '_');
     int64_t base = integer_argument(args, 1, "base").value_or(10);
-    try {
-      size_t used = 0;
-      long long value = std::stoll(text, &used, static_cast<int>(base));
-      if (used == text.size()) return Value(static_cast<int64_t>(value));
-    } catch (const std::exception&) {
-    }
-    try {
-      size_t used = 0;
-      double value = std::stod(text, &used);
-      if (used == text.size() && std::isfinite(value)) return Value(static_cast<int64_t>(value));
-    } catch (const std::exception&) {
+    if (auto value = python_int(text, base)) return Value(*value);
+    if (auto number = python_float(text)) {
+      if (auto value = truncate_float(*number)) return Value(*value);
     }
   }
   return default_value;
@@ -247,13 +378,8 @@ Value to_float(const Value& input, const CallArgs& args) {
   const Value* fallback = argument(args, 0, "default");
   if (input.is_number()) return Value(input.as_double());
   if (input.is_string()) {
-    std::string text = unicode::strip(input.as_string(), nullptr, true, true);
-    try {
-      size_t used = 0;
-      double value = std::stod(text, &used);
-      if (used == text.size()) return Value(value);
-    } catch (const std::exception&) {
-    }
+    if (auto value = python_float(unicode::strip(input.as_string(), nullptr, true, true)))
+      return Value(*value);
   }
   return fallback ? *fallback : Value(0.0);
 }
@@ -277,7 +403,8 @@ Value sum_items(Interpreter& interpreter, const Value& input, const CallArgs& ar
   Value total = start ? *start : Value(int64_t{0});
   for (const auto& item : iterate(input)) {
     interpreter.count_iteration();
-    total = binary_operation("+", total, attribute.empty() ? item : lookup_path(item, attribute));
+    total = binary_operation("+", total, attribute.empty() ? item : lookup_path(item, attribute),
+                             interpreter.options().limits.max_value_bytes);
   }
   return total;
 }
@@ -296,13 +423,13 @@ Value dictsort_items(const Value& input, const CallArgs& args) {
   return Value(std::move(pairs));
 }
 
-Value tojson(const Value& input, const CallArgs& args) {
+Value tojson(const Value& input, const CallArgs& args, size_t max_value_bytes) {
   std::optional<int> indent;
   if (const Value* value = argument(args, 1, "indent"); value && !value->is_none()) {
     if (!value->is_int()) fail("tojson indent must be an integer");
     indent = static_cast<int>(std::clamp<int64_t>(value->as_int(), 0, 64));
   }
-  return Value(to_python_json(input, indent));
+  return Value(to_python_json(input, indent, max_value_bytes));
 }
 
 }  // namespace
@@ -317,15 +444,16 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
   }
   if (name == "tojson") {
     // tojson's first positional parameter is ensure_ascii in Hugging Face's signature.
-    return tojson(input, args);
+    return tojson(input, args, options_.limits.max_value_bytes);
   }
   if (name == "safe") return Value(input.to_string()).mark_safe();
   if (name == "escape" || name == "e" || name == "forceescape") {
     if (input.is_safe() && name != "forceescape") return input;
     return Value(html_escape(input.to_string())).mark_safe();
   }
-  if (name == "string") return Value(input.to_string());
-  if (name == "pprint") return Value(input.repr());
+  const size_t max_value_bytes = options_.limits.max_value_bytes;
+  if (name == "string") return Value(input.to_string(max_value_bytes));
+  if (name == "pprint") return Value(input.repr(max_value_bytes));
   if (name == "length" || name == "count") return Value(length_of(input));
   if (name == "trim") {
     const Value* chars = argument(args, 0, "chars");
@@ -348,12 +476,28 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
       replace_args.positional.emplace_back(*count);
     return call(*method, replace_args);
   }
-  if (name == "indent") return indent_text(input, args);
+  if (name == "indent") return indent_text(input, args, max_value_bytes);
+  if (name == "format") {
+    // Jinja2's do_format: `value % args` (a tuple), or `value % kwargs` (a dict).
+    if (!args.positional.empty() && !args.named.empty())
+      fail("can't handle positional and keyword arguments at the same time");
+    Value operands;
+    if (args.named.empty()) {
+      operands = Value(List(args.positional)).mark_tuple();
+    } else {
+      auto named = std::make_shared<Dict>();
+      for (const auto& [key, value] : args.named) named->set(key, value);
+      operands = Value(std::move(named));
+    }
+    return binary_operation("%", Value(input.to_string(max_value_bytes)), operands,
+                            max_value_bytes);
+  }
   if (name == "center") {
     auto width = static_cast<size_t>(integer_argument(args, 0, "width").value_or(80));
     std::string text = input.to_string();
     size_t length = unicode::length(text);
     if (length >= width) return Value(text);
+    check_value_bytes(text.size() + (width - length), max_value_bytes);
     size_t total = width - length;
     size_t left = total / 2 + (total & width & 1);
     return Value(std::string(left, ' ') + text + std::string(total - left, ' '));
@@ -381,7 +525,7 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
     if (items.empty()) return Value::undefined("No last item, sequence was empty.");
     return items.back();
   }
-  if (name == "list") return Value(iterate(input));
+  if (name == "list") return Value(iterate(input, max_value_bytes));
   if (name == "items") return dict_items(input);
   if (name == "dictsort") return dictsort_items(input, args);
   if (name == "reverse") {
@@ -403,7 +547,8 @@ Value Interpreter::filter(const std::string& name, const Value& input, const Cal
     for (const auto& item : iterate(input)) {
       if (!first) out += glue;
       first = false;
-      out += (attribute.empty() ? item : lookup_path(item, attribute)).to_string();
+      out += (attribute.empty() ? item : lookup_path(item, attribute)).to_string(max_value_bytes);
+      check_value_bytes(out.size(), max_value_bytes);
     }
     return Value(std::move(out));
   }

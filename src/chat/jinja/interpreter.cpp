@@ -75,7 +75,7 @@ Interpreter::Flow Interpreter::execute_statement(const Stmt& stmt, const ScopePt
       append(out, stmt.text);
       return Flow::normal;
     case Stmt::Kind::output:
-      append(out, evaluate(*stmt.expr, scope).to_string());
+      append(out, evaluate(*stmt.expr, scope).to_string(options_.limits.max_value_bytes));
       return Flow::normal;
     case Stmt::Kind::if_chain:
       for (size_t i = 0; i < stmt.conditions.size(); ++i) {
@@ -98,7 +98,8 @@ Interpreter::Flow Interpreter::execute_statement(const Stmt& stmt, const ScopePt
     case Stmt::Kind::filter_block: {
       std::string captured;
       Flow flow = execute(stmt.body, scope, captured);
-      append(out, apply_filter_chain(stmt.filters, Value(std::move(captured)), scope).to_string());
+      append(out, apply_filter_chain(stmt.filters, Value(std::move(captured)), scope)
+                      .to_string(options_.limits.max_value_bytes));
       return flow;
     }
     case Stmt::Kind::macro:
@@ -109,7 +110,7 @@ Interpreter::Flow Interpreter::execute_statement(const Stmt& stmt, const ScopePt
       Value callee = evaluate(*call.args[0], scope);
       CallArgs args = evaluate_arguments(call, 1, scope);
       args.named.emplace_back("caller", define_macro(stmt, scope));
-      append(out, this->call(callee, args).to_string());
+      append(out, this->call(callee, args).to_string(options_.limits.max_value_bytes));
       return Flow::normal;
     }
     case Stmt::Kind::do_expr:
@@ -129,7 +130,7 @@ void Interpreter::assign_targets(Scope& scope, const std::vector<std::string>& t
     scope.variables[targets[0]] = value;
     return;
   }
-  auto items = iterate(value);
+  auto items = iterate(value, options_.limits.max_value_bytes);
   if (items.size() != targets.size()) {
     fail(items.size() > targets.size()
              ? "too many values to unpack (expected " + std::to_string(targets.size()) + ")"
@@ -193,7 +194,7 @@ Interpreter::Flow Interpreter::execute_for(const Stmt& stmt, const ScopePtr& sco
   auto loop_scope = std::make_shared<Scope>();
   loop_scope->parent = scope;
   List items;
-  for (auto& item : iterate(iterable)) {
+  for (auto& item : iterate(iterable, options_.limits.max_value_bytes)) {
     count_iteration();
     if (stmt.condition) {
       assign_targets(*loop_scope, stmt.targets, item);
@@ -303,6 +304,11 @@ Value Interpreter::evaluate(const Expr& expr, const ScopePtr& scope) {
   }
 }
 
+Value Interpreter::bounded(Value value) const {
+  check_value_bytes(value_bytes(value), options_.limits.max_value_bytes);
+  return value;
+}
+
 Value Interpreter::evaluate_node(const Expr& expr, const ScopePtr& scope) {
   switch (expr.kind) {
     case Expr::Kind::literal:
@@ -317,7 +323,7 @@ Value Interpreter::evaluate_node(const Expr& expr, const ScopePtr& scope) {
       for (const auto& item : expr.args) items.push_back(evaluate(*item, scope));
       Value list(std::move(items));
       if (expr.kind == Expr::Kind::tuple) list.mark_tuple();
-      return list;
+      return bounded(std::move(list));
     }
     case Expr::Kind::dict: {
       auto dict = std::make_shared<Dict>();
@@ -326,7 +332,7 @@ Value Interpreter::evaluate_node(const Expr& expr, const ScopePtr& scope) {
         if (!key.is_string()) fail("dict keys must be strings, not " + key.type_name());
         dict->set(key.as_string(), evaluate(*expr.args[i + 1], scope));
       }
-      return Value(std::move(dict));
+      return bounded(Value(std::move(dict)));
     }
     case Expr::Kind::attribute:
       return get_attribute(evaluate(*expr.args[0], scope), expr.name);
@@ -346,10 +352,11 @@ Value Interpreter::evaluate_node(const Expr& expr, const ScopePtr& scope) {
     }
     case Expr::Kind::call: {
       Value callee = evaluate(*expr.args[0], scope);
-      return call(callee, evaluate_arguments(expr, 1, scope));
+      return bounded(call(callee, evaluate_arguments(expr, 1, scope)));
     }
     case Expr::Kind::filter:
-      return filter(expr.name, evaluate(*expr.args[0], scope), evaluate_arguments(expr, 1, scope));
+      return bounded(
+          filter(expr.name, evaluate(*expr.args[0], scope), evaluate_arguments(expr, 1, scope)));
     case Expr::Kind::test: {
       bool result =
           test(expr.name, evaluate(*expr.args[0], scope), evaluate_arguments(expr, 1, scope));
@@ -364,7 +371,7 @@ Value Interpreter::evaluate_node(const Expr& expr, const ScopePtr& scope) {
     }
     case Expr::Kind::binary:
       return binary_operation(expr.name, evaluate(*expr.args[0], scope),
-                              evaluate(*expr.args[1], scope));
+                              evaluate(*expr.args[1], scope), options_.limits.max_value_bytes);
     case Expr::Kind::logical_and: {
       Value left = evaluate(*expr.args[0], scope);
       return left.truthy() ? evaluate(*expr.args[1], scope) : left;

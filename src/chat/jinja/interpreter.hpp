@@ -16,6 +16,8 @@ namespace weft::chat::jinja {
 
 struct RenderLimits {
   size_t max_output_bytes = size_t{64} << 20;
+  // Any one string or list the template builds (by ~, +, *, join, replace, tojson…).
+  size_t max_value_bytes = kDefaultMaxValueBytes;
   uint64_t max_loop_iterations = 1'000'000;  // all loops of one rendering together
   int max_call_depth = 128;                  // nested macro calls
 };
@@ -55,6 +57,8 @@ class Interpreter {
 
   Value evaluate(const Expr& expr, const ScopePtr& scope);
   Value evaluate_node(const Expr& expr, const ScopePtr& scope);
+  // `value`, after checking that it is within max_value_bytes.
+  Value bounded(Value value) const;
   CallArgs evaluate_arguments(const Expr& expr, size_t first, const ScopePtr& scope);
 
   void assign_targets(Scope& scope, const std::vector<std::string>& targets, const Value& value);

@@ -1,11 +1,13 @@
 // Methods of str, dict and list that templates call (message.content.strip(),
 // tool.get('description', '')…). Methods that would mutate a value are refused, as in Hugging
 // Face's ImmutableSandboxedEnvironment.
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <set>
 
 #include "chat/jinja/error.hpp"
+#include "chat/jinja/interpreter.hpp"
 #include "chat/jinja/operations.hpp"
 #include "chat/jinja/unicode.hpp"
 
@@ -19,6 +21,18 @@ Value make_method(const std::string& name, Method method) {
   callable->name = name;
   callable->call = [method = std::move(method)](const CallArgs& args, Interpreter&) {
     return method(args);
+  };
+  return Value(std::move(callable));
+}
+
+// A method that builds a string, told the rendering's max_value_bytes.
+using BuildingMethod = std::function<Value(const CallArgs&, size_t max_value_bytes)>;
+
+Value make_building_method(const std::string& name, BuildingMethod method) {
+  auto callable = std::make_shared<Callable>();
+  callable->name = name;
+  callable->call = [method = std::move(method)](const CallArgs& args, Interpreter& interpreter) {
+    return method(args, interpreter.options().limits.max_value_bytes);
   };
   return Value(std::move(callable));
 }
@@ -50,11 +64,19 @@ int64_t optional_int(const CallArgs& args, size_t index, const std::string& name
   return value->as_int();
 }
 
-std::vector<std::string> split_whitespace(const std::string& text, int64_t max_split) {
+// Each part becomes a Value of its own: a text of many separators gives many parts.
+void check_part_count(size_t parts, size_t max_value_bytes) {
+  if (parts > max_value_bytes / sizeof(Value))
+    check_value_bytes(parts * sizeof(Value), max_value_bytes);
+}
+
+std::vector<std::string> split_whitespace(const std::string& text, int64_t max_split,
+                                          size_t max_value_bytes) {
   auto chars = unicode::decode(text);
   std::vector<std::string> parts;
   size_t i = 0;
   while (true) {
+    check_part_count(parts.size() + 1, max_value_bytes);
     while (i < chars.size() && unicode::is_space(chars[i])) ++i;
     if (i >= chars.size()) break;
     if (max_split >= 0 && static_cast<int64_t>(parts.size()) >= max_split) {
@@ -71,11 +93,12 @@ std::vector<std::string> split_whitespace(const std::string& text, int64_t max_s
 }
 
 std::vector<std::string> split_on(const std::string& text, const std::string& separator,
-                                  int64_t max_split) {
+                                  int64_t max_split, size_t max_value_bytes) {
   if (separator.empty()) fail("empty separator");
   std::vector<std::string> parts;
   size_t start = 0;
   while (max_split < 0 || static_cast<int64_t>(parts.size()) < max_split) {
+    check_part_count(parts.size() + 2, max_value_bytes);
     size_t found = text.find(separator, start);
     if (found == std::string::npos) break;
     parts.push_back(text.substr(start, found - start));
@@ -86,19 +109,20 @@ std::vector<std::string> split_on(const std::string& text, const std::string& se
 }
 
 std::vector<std::string> rsplit_on(const std::string& text, const std::string& separator,
-                                   int64_t max_split) {
+                                   int64_t max_split, size_t max_value_bytes) {
   if (separator.empty()) fail("empty separator");
-  std::vector<std::string> parts;
+  std::vector<std::string> parts;  // last part first, reversed at the end
   size_t end = text.size();
   while (max_split < 0 || static_cast<int64_t>(parts.size()) < max_split) {
+    check_part_count(parts.size() + 2, max_value_bytes);
     if (end < separator.size()) break;
     size_t found = text.rfind(separator, end - separator.size());
     if (found == std::string::npos) break;
-    parts.insert(parts.begin(),
-                 text.substr(found + separator.size(), end - found - separator.size()));
+    parts.push_back(text.substr(found + separator.size(), end - found - separator.size()));
     end = found;
   }
-  parts.insert(parts.begin(), text.substr(0, end));
+  parts.push_back(text.substr(0, end));
+  std::reverse(parts.begin(), parts.end());
   return parts;
 }
 
@@ -109,7 +133,24 @@ Value string_list(const std::vector<std::string>& parts) {
 }
 
 std::string replace_all(const std::string& text, const std::string& old_text,
-                        const std::string& new_text, int64_t count) {
+                        const std::string& new_text, int64_t count, size_t max_value_bytes) {
+  // The result's size first: each replacement adds new_text and removes old_text.
+  int64_t replacements = 0;
+  if (old_text.empty()) {
+    replacements = static_cast<int64_t>(unicode::length(text)) + 1;
+  } else {
+    for (size_t at = text.find(old_text); at != std::string::npos;
+         at = text.find(old_text, at + old_text.size()))
+      ++replacements;
+  }
+  if (count >= 0) replacements = std::min(replacements, count);
+  const auto times = static_cast<size_t>(replacements);
+  const size_t kept = text.size() - times * old_text.size();
+  if (times > 0 && new_text.size() > max_value_bytes / times) {
+    fail("replace() would build more than the limit of " + std::to_string(max_value_bytes) +
+         " bytes (max_value_bytes)");
+  }
+  check_value_bytes(kept + times * new_text.size(), max_value_bytes);
   std::string out;
   if (old_text.empty()) {
     // Python inserts the replacement around every character.
@@ -168,7 +209,8 @@ bool all_chars(const std::string& text, const std::function<bool(char32_t)>& pre
 }
 
 // str.format with positional "{}" / "{0}" and named "{name}" fields (no format specs).
-std::string python_format(const std::string& pattern, const CallArgs& args) {
+std::string python_format(const std::string& pattern, const CallArgs& args,
+                          size_t max_value_bytes) {
   std::string out;
   size_t next_auto = 0;
   for (size_t i = 0; i < pattern.size(); ++i) {
@@ -197,7 +239,8 @@ std::string python_format(const std::string& pattern, const CallArgs& args) {
         value = args.find_named(field);
       }
       if (!value) fail("format string refers to a missing argument '{" + field + "}'");
-      out += value->to_string();
+      out += value->to_string(max_value_bytes);
+      check_value_bytes(out.size(), max_value_bytes);
       i = close;
     } else {
       out += c;
@@ -227,17 +270,24 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
   }
   if (name == "split" || name == "rsplit") {
     bool from_right = name == "rsplit";
-    return make_method(name, [text, from_right](const CallArgs& args) {
+    return make_building_method(name, [text, from_right](const CallArgs& args,
+                                                         size_t max_value_bytes) {
       const std::string* separator = optional_string(args, 0, "sep");
       int64_t max_split = optional_int(args, 1, "maxsplit", -1);
-      if (!separator) return string_list(split_whitespace(text, from_right ? -1 : max_split));
-      return string_list(from_right ? rsplit_on(text, *separator, max_split)
-                                    : split_on(text, *separator, max_split));
+      if (!separator) {
+        return string_list(split_whitespace(text, from_right ? -1 : max_split, max_value_bytes));
+      }
+      return string_list(from_right ? rsplit_on(text, *separator, max_split, max_value_bytes)
+                                    : split_on(text, *separator, max_split, max_value_bytes));
     });
   }
   if (name == "splitlines") {
-    return make_method(name,
-                       [text](const CallArgs&) { return string_list(unicode::split_lines(text)); });
+    return make_building_method(name, [text](const CallArgs&, size_t max_value_bytes) {
+      size_t breaks = 0;
+      for (char32_t c : unicode::decode(text)) breaks += unicode::is_line_break(c) ? 1 : 0;
+      check_part_count(breaks + 1, max_value_bytes);
+      return string_list(unicode::split_lines(text));
+    });
   }
   if (name == "startswith" || name == "endswith") {
     bool at_start = name == "startswith";
@@ -248,10 +298,10 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
     });
   }
   if (name == "replace") {
-    return make_method(name, [text](const CallArgs& args) {
+    return make_building_method(name, [text](const CallArgs& args, size_t max_value_bytes) {
       return Value(replace_all(text, required_string(args, 0, "old"),
-                               required_string(args, 1, "new"),
-                               optional_int(args, 2, "count", -1)));
+                               required_string(args, 1, "new"), optional_int(args, 2, "count", -1),
+                               max_value_bytes));
     });
   }
   if (name == "find" || name == "rfind" || name == "count") {
@@ -282,7 +332,7 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
     });
   }
   if (name == "join") {
-    return make_method(name, [text](const CallArgs& args) {
+    return make_building_method(name, [text](const CallArgs& args, size_t max_value_bytes) {
       const Value* items = argument(args, 0, "iterable");
       if (!items) fail("join() takes exactly one argument (0 given)");
       std::string out;
@@ -293,13 +343,15 @@ std::optional<Value> string_method(const Value& receiver, const std::string& nam
         if (!first) out += text;
         first = false;
         out += item.as_string();
+        check_value_bytes(out.size(), max_value_bytes);
       }
       return Value(std::move(out));
     });
   }
   if (name == "format") {
-    return make_method(name,
-                       [text](const CallArgs& args) { return Value(python_format(text, args)); });
+    return make_building_method(name, [text](const CallArgs& args, size_t max_value_bytes) {
+      return Value(python_format(text, args, max_value_bytes));
+    });
   }
   static const std::set<std::string> predicates = {"isdigit", "isalpha", "isalnum",
                                                    "isspace", "islower", "isupper"};

@@ -140,7 +140,7 @@ Value get_slice(const Value& object, const Value* start, const Value* stop, cons
   fail("'" + object.type_name() + "' object is not subscriptable");
 }
 
-std::vector<Value> iterate(const Value& value) {
+std::vector<Value> iterate(const Value& value, size_t max_value_bytes) {
   switch (value.kind()) {
     case Value::Kind::undefined:
       return {};
@@ -152,6 +152,9 @@ std::vector<Value> iterate(const Value& value) {
       return keys;
     }
     case Value::Kind::string: {
+      const size_t count = unicode::length(value.as_string());
+      if (count > max_value_bytes / sizeof(Value))
+        check_value_bytes(count * sizeof(Value), max_value_bytes);
       std::vector<Value> chars;
       for (char32_t c : unicode::decode(value.as_string())) chars.emplace_back(unicode::encode(c));
       return chars;
@@ -190,19 +193,26 @@ int64_t integral(const Value& v) {
        right.type_name() + "'");
 }
 
-Value repeat(const Value& sequence, int64_t times) {
+// The bytes of `times` copies of something of `bytes` bytes, checked against the limit
+// without overflowing.
+void check_repeated_bytes(size_t bytes, int64_t times, size_t max_value_bytes) {
+  if (times > 0 && bytes > max_value_bytes / static_cast<size_t>(times)) {
+    fail("a value of " + std::to_string(bytes) + " bytes repeated " + std::to_string(times) +
+         " times exceeds the limit of " + std::to_string(max_value_bytes) +
+         " bytes (max_value_bytes)");
+  }
+}
+
+Value repeat(const Value& sequence, int64_t times, size_t max_value_bytes) {
   if (times < 0) times = 0;
+  check_repeated_bytes(value_bytes(sequence), times, max_value_bytes);
   if (sequence.is_string()) {
     const auto& text = sequence.as_string();
-    if (text.size() * static_cast<size_t>(times) > (size_t{1} << 26))
-      fail("string repetition too large");
     std::string out;
     for (int64_t i = 0; i < times; ++i) out += text;
     return Value(std::move(out));
   }
   const auto& list = sequence.as_list();
-  if (list.size() * static_cast<size_t>(times) > (size_t{1} << 22))
-    fail("list repetition too large");
   List out;
   for (int64_t i = 0; i < times; ++i) out.insert(out.end(), list.begin(), list.end());
   return Value(std::move(out));
@@ -214,9 +224,52 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
+// snprintf of one number with a printf spec made only of flags, width and precision.
+template <typename Number>
+std::string c_format(const std::string& spec, Number number, size_t max_value_bytes) {
+  int size = std::snprintf(nullptr, 0, spec.c_str(), number);
+  if (size < 0) fail("format width or precision too large in '" + spec + "'");
+  check_value_bytes(static_cast<size_t>(size), max_value_bytes);
+  std::string text(static_cast<size_t>(size) + 1, '\0');
+  std::snprintf(text.data(), text.size(), spec.c_str(), number);
+  text.resize(static_cast<size_t>(size));
+  return text;
+}
+
+// %s and %r with flags, width and precision as Python applies them: the precision keeps
+// that many characters, the width pads with spaces (on the right with '-'), '0' is ignored.
+std::string pad_text(std::string text, const std::string& spec, size_t max_value_bytes) {
+  size_t i = 0;
+  bool left = false;
+  while (i < spec.size() && std::string_view("-+ #0").find(spec[i]) != std::string_view::npos)
+    left = left || spec[i++] == '-';
+  auto number = [&]() {
+    size_t value = 0;
+    while (i < spec.size() && spec[i] >= '0' && spec[i] <= '9') {
+      value = value * 10 + static_cast<size_t>(spec[i++] - '0');
+      if (value > max_value_bytes) fail("format width or precision too large in '%" + spec + "'");
+    }
+    return value;
+  };
+  const size_t width = number();
+  if (i < spec.size() && spec[i] == '.') {
+    ++i;
+    const size_t precision = number();
+    auto chars = unicode::decode(text);
+    if (chars.size() > precision)
+      text = unicode::encode(std::u32string_view(chars).substr(0, precision));
+  }
+  if (i != spec.size()) fail("unsupported format specification '%" + spec + "'");
+  const size_t length = unicode::length(text);
+  if (length >= width) return text;
+  check_value_bytes(text.size() + (width - length), max_value_bytes);
+  std::string padding(width - length, ' ');
+  return left ? text + padding : padding + text;
+}
+
 // Python's printf-style `str % args`: %s %r %d %i %f %e %g %x %% with flags, width and
 // precision; a tuple supplies several arguments, a dict named ones (%(name)s).
-std::string percent_format(const std::string& pattern, const Value& args) {
+std::string percent_format(const std::string& pattern, const Value& args, size_t max_value_bytes) {
   std::vector<Value> positional =
       args.is_list() && args.is_tuple() ? args.as_list() : std::vector<Value>{args};
   size_t next = 0;
@@ -250,18 +303,13 @@ std::string percent_format(const std::string& pattern, const Value& args) {
       if (next >= positional.size()) fail("not enough arguments for format string");
       value = &positional[next++];
     }
-    char buffer[512];
     std::string c_spec = "%" + spec;
     switch (conversion) {
       case 's':
       case 'r': {
-        std::string text = conversion == 's' ? value->to_string() : value->repr();
-        if (spec.empty()) {
-          out += text;
-        } else {
-          std::snprintf(buffer, sizeof buffer, (c_spec + "s").c_str(), text.c_str());
-          out += buffer;
-        }
+        std::string text =
+            conversion == 's' ? value->to_string(max_value_bytes) : value->repr(max_value_bytes);
+        out += pad_text(std::move(text), spec, max_value_bytes);
         break;
       }
       case 'd':
@@ -275,9 +323,8 @@ std::string percent_format(const std::string& pattern, const Value& args) {
         long long number = value->is_int()    ? value->as_int()
                            : value->is_bool() ? (value->as_bool() ? 1 : 0)
                                               : static_cast<long long>(value->as_float());
-        std::snprintf(buffer, sizeof buffer,
-                      (c_spec + "ll" + (conversion == 'i' ? 'd' : conversion)).c_str(), number);
-        out += buffer;
+        out += c_format(c_spec + "ll" + (conversion == 'i' ? 'd' : conversion), number,
+                        max_value_bytes);
         break;
       }
       case 'f':
@@ -287,12 +334,12 @@ std::string percent_format(const std::string& pattern, const Value& args) {
       case 'g':
       case 'G':
         if (!value->is_number()) fail("must be real number, not " + value->type_name());
-        std::snprintf(buffer, sizeof buffer, (c_spec + conversion).c_str(), value->as_double());
-        out += buffer;
+        out += c_format(c_spec + conversion, value->as_double(), max_value_bytes);
         break;
       default:
         fail(std::string("unsupported format character '") + conversion + "'");
     }
+    check_value_bytes(out.size(), max_value_bytes);
   }
   if (next < positional.size() && !args.is_dict() && next > 0)
     fail("not all arguments converted during string formatting");
@@ -301,9 +348,13 @@ std::string percent_format(const std::string& pattern, const Value& args) {
 
 }  // namespace
 
-Value binary_operation(const std::string& op, const Value& left, const Value& right) {
+Value binary_operation(const std::string& op, const Value& left, const Value& right,
+                       size_t max_value_bytes) {
   if (op == "~") {
-    return Value(left.to_string() + right.to_string());
+    std::string left_text = left.to_string(max_value_bytes);
+    std::string right_text = right.to_string(max_value_bytes);
+    check_value_bytes(left_text.size() + right_text.size(), max_value_bytes);
+    return Value(left_text + right_text);
   }
   if (left.is_undefined()) fail_undefined(left);
   if (right.is_undefined()) fail_undefined(right);
@@ -312,6 +363,8 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
   if (op == "+") {
     if (integers) return Value(integral(left) + integral(right));
     if (numbers) return Value(left.as_double() + right.as_double());
+    if ((left.is_string() && right.is_string()) || (left.is_list() && right.is_list()))
+      check_value_bytes(value_bytes(left) + value_bytes(right), max_value_bytes);
     if (left.is_string() && right.is_string()) {
       if (!left.is_safe() && !right.is_safe()) return Value(left.as_string() + right.as_string());
       auto markup = [](const Value& v) {
@@ -339,9 +392,9 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
     if (integers) return Value(integral(left) * integral(right));
     if (numbers) return Value(left.as_double() * right.as_double());
     if ((left.is_string() || left.is_list()) && is_integral(right))
-      return repeat(left, integral(right));
+      return repeat(left, integral(right), max_value_bytes);
     if ((right.is_string() || right.is_list()) && is_integral(left))
-      return repeat(right, integral(left));
+      return repeat(right, integral(left), max_value_bytes);
     unsupported("*", left, right);
   }
   if (op == "/") {
@@ -349,7 +402,8 @@ Value binary_operation(const std::string& op, const Value& left, const Value& ri
     if (right.as_double() == 0.0) fail("division by zero");
     return Value(left.as_double() / right.as_double());
   }
-  if (op == "%" && left.is_string()) return Value(percent_format(left.as_string(), right));
+  if (op == "%" && left.is_string())
+    return Value(percent_format(left.as_string(), right, max_value_bytes));
   if (op == "//" || op == "%") {
     if (!numbers) unsupported(op, left, right);
     if (right.as_double() == 0.0)

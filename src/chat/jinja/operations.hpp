@@ -22,12 +22,15 @@ Value get_slice(const Value& object, const Value* start, const Value* stop, cons
 
 // The items `for x in value` visits: list items, dict keys, string characters, nothing for
 // undefined. Raises for values that are not iterable.
-std::vector<Value> iterate(const Value& value);
+// A string gives one value per character: refused when they would exceed `max_value_bytes`.
+std::vector<Value> iterate(const Value& value, size_t max_value_bytes = kDefaultMaxValueBytes);
 // len(value); undefined has length 0.
 int64_t length_of(const Value& value);
 
-// + - * / // % ** ~
-Value binary_operation(const std::string& op, const Value& left, const Value& right);
+// + - * / // % ** ~. A string or list result larger than `max_value_bytes` (value_bytes) is
+// refused before it is built.
+Value binary_operation(const std::string& op, const Value& left, const Value& right,
+                       size_t max_value_bytes);
 // markupsafe's escape: & < > " ' as entities.
 std::string html_escape(const std::string& text);
 Value negate(const Value& value);

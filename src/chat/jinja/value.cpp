@@ -191,7 +191,29 @@ std::string python_string_repr(const std::string& text) {
 
 }  // namespace
 
-std::string Value::repr() const {
+size_t value_bytes(const Value& value) {
+  auto item_bytes = [](const Value& item) {
+    return sizeof(Value) + (item.is_string() ? item.as_string().size() : 0);
+  };
+  if (value.is_string()) return value.as_string().size();
+  size_t total = 0;
+  if (value.is_list()) {
+    for (const auto& item : value.as_list()) total += item_bytes(item);
+  } else if (value.is_dict()) {
+    for (const auto& [key, item] : value.as_dict().entries())
+      total += key.size() + item_bytes(item);
+  }
+  return total;
+}
+
+void check_value_bytes(size_t bytes, size_t max_bytes) {
+  if (bytes > max_bytes) {
+    fail("a value of " + std::to_string(bytes) + " bytes exceeds the limit of " +
+         std::to_string(max_bytes) + " bytes (max_value_bytes)");
+  }
+}
+
+std::string Value::repr(size_t max_bytes) const {
   switch (kind()) {
     case Kind::undefined:
       return "";
@@ -211,7 +233,8 @@ std::string Value::repr() const {
       for (const auto& item : as_list()) {
         if (!first) out += ", ";
         first = false;
-        out += item.repr();
+        out += item.repr(max_bytes);
+        check_value_bytes(out.size(), max_bytes);
       }
       if (is_tuple() && as_list().size() == 1) out += ",";
       out += is_tuple() ? ")" : "]";
@@ -224,7 +247,8 @@ std::string Value::repr() const {
       for (const auto& [key, item] : as_dict().entries()) {
         if (!first) out += ", ";
         first = false;
-        out += python_string_repr(key) + ": " + item.repr();
+        out += python_string_repr(key) + ": " + item.repr(max_bytes);
+        check_value_bytes(out.size(), max_bytes);
       }
       return out + "}";
     }
@@ -234,9 +258,9 @@ std::string Value::repr() const {
   return "";
 }
 
-std::string Value::to_string() const {
+std::string Value::to_string(size_t max_bytes) const {
   if (is_string()) return as_string();
-  return repr();
+  return repr(max_bytes);
 }
 
 bool equals(const Value& a, const Value& b) {
@@ -324,7 +348,8 @@ void append_json_string(std::string& out, const std::string& text) {
   out += '"';
 }
 
-void append_json(std::string& out, const Value& value, std::optional<int> indent, int depth) {
+void append_json(std::string& out, const Value& value, std::optional<int> indent, int depth,
+                 size_t max_bytes) {
   auto newline = [&](int level) {
     out += '\n';
     out.append(static_cast<size_t>(*indent * level), ' ');
@@ -365,7 +390,8 @@ void append_json(std::string& out, const Value& value, std::optional<int> indent
       for (size_t i = 0; i < list.size(); ++i) {
         if (i > 0) out += item_separator;
         if (indent) newline(depth + 1);
-        append_json(out, list[i], indent, depth + 1);
+        append_json(out, list[i], indent, depth + 1, max_bytes);
+        check_value_bytes(out.size(), max_bytes);
       }
       if (indent) newline(depth);
       out += ']';
@@ -383,7 +409,8 @@ void append_json(std::string& out, const Value& value, std::optional<int> indent
         if (indent) newline(depth + 1);
         append_json_string(out, entries[i].first);
         out += ": ";
-        append_json(out, entries[i].second, indent, depth + 1);
+        append_json(out, entries[i].second, indent, depth + 1, max_bytes);
+        check_value_bytes(out.size(), max_bytes);
       }
       if (indent) newline(depth);
       out += '}';
@@ -397,9 +424,9 @@ void append_json(std::string& out, const Value& value, std::optional<int> indent
 
 }  // namespace
 
-std::string to_python_json(const Value& value, std::optional<int> indent) {
+std::string to_python_json(const Value& value, std::optional<int> indent, size_t max_bytes) {
   std::string out;
-  append_json(out, value, indent, 0);
+  append_json(out, value, indent, 0, max_bytes);
   return out;
 }
 

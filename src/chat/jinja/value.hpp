@@ -20,6 +20,10 @@ namespace weft::chat::jinja {
 class Value;
 class Interpreter;
 
+// The largest string or list (see value_bytes) a rendering may build, unless RenderLimits
+// says otherwise; also what bounds a repr or JSON text built without a limit at hand.
+inline constexpr size_t kDefaultMaxValueBytes = size_t{64} << 20;
+
 // An undefined value remembers why it is undefined, for the error raised when it is used.
 struct Undefined {
   std::string hint;  // e.g. "'foo' is undefined"
@@ -93,9 +97,11 @@ class Value {
   // Python truthiness.
   bool truthy() const;
   // Python str(): strings as is, containers as their repr, undefined as "".
-  std::string to_string() const;
-  // Python repr().
-  std::string repr() const;
+  // Raises when the text would exceed `max_bytes` (lists sharing items can spell out to far
+  // more than they hold).
+  std::string to_string(size_t max_bytes = kDefaultMaxValueBytes) const;
+  // Python repr(); raises beyond `max_bytes` as to_string does.
+  std::string repr(size_t max_bytes = kDefaultMaxValueBytes) const;
   // Python's type name, for error messages ("str", "dict", "NoneType"…).
   std::string type_name() const;
 
@@ -146,7 +152,15 @@ bool equals(const Value& a, const Value& b);
 // Python's repr of a float ("1.0", "0.1", "1e+16").
 std::string format_python_float(double value);
 
-// json.dumps(value, ensure_ascii=False, indent=indent) with Python's separators.
-std::string to_python_json(const Value& value, std::optional<int> indent);
+// json.dumps(value, ensure_ascii=False, indent=indent) with Python's separators; raises when
+// the text would exceed `max_bytes`.
+std::string to_python_json(const Value& value, std::optional<int> indent,
+                           size_t max_bytes = kDefaultMaxValueBytes);
+
+// The memory a value holds by itself: a string's bytes; for a list or dict, a Value per item
+// plus the bytes of its string items and keys (nested lists and dicts are shared, not copied).
+size_t value_bytes(const Value& value);
+// Raises "… exceeds the limit of N bytes (max_value_bytes)" when `bytes` > `max_bytes`.
+void check_value_bytes(size_t bytes, size_t max_bytes);
 
 }  // namespace weft::chat::jinja
