@@ -1,25 +1,16 @@
 #include "backend/native_prompt.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 #include <string_view>
 
 #include "chat/model_chat_format.hpp"
+#include "chat/prompt_segments.hpp"
 #include "gguf/gguf_file.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
 namespace {
-
-// Stands in for message i's content while the template renders, so that the content's place
-// in the output is known. Control characters that no template writes keep it unambiguous.
-constexpr std::string_view kMarkOpen = "\x02weft-content:";
-constexpr char kMarkClose = '\x03';
-
-std::string content_mark(size_t index) {
-  return std::string(kMarkOpen) + std::to_string(index) + kMarkClose;
-}
 
 struct TextSegment {
   std::string_view text;
@@ -103,36 +94,18 @@ std::vector<tokenizer::TokenId> NativePromptFormat::tokens(const tokenizer::Toke
 std::vector<tokenizer::TokenId> NativePromptFormat::templated(
     const tokenizer::Tokenizer& tokenizer, const GenerationRequest& request) const {
   chat::ChatRenderInput input;
-  for (size_t i = 0; i < request.messages.size(); ++i) {
+  for (const auto& message : request.messages) {
     input.messages.push_back(
-        {{"role", std::string(to_string(request.messages[i].role))}, {"content", content_mark(i)}});
+        {{"role", std::string(to_string(message.role))}, {"content", message.content}});
   }
   input.add_generation_prompt = true;
   input.bos_token = bos_text_;
   input.eos_token = eos_text_;
-  const std::string rendered = chat_template_->render(input);
-
-  // Template text between the marks may name control tokens; the content put back in place
-  // of each mark may not.
+  // Template text may name control tokens; what came from message content may not.
+  const auto rendered = chat::render_prompt_segments(*chat_template_, input);
   std::vector<TextSegment> segments;
-  size_t at = 0;
-  while (at < rendered.size()) {
-    const size_t open = rendered.find(kMarkOpen, at);
-    if (open == std::string::npos) break;
-    const size_t digits = open + kMarkOpen.size();
-    const size_t close = rendered.find(kMarkClose, digits);
-    if (close == std::string::npos) break;
-    size_t index = 0;
-    const auto parsed = std::from_chars(rendered.data() + digits, rendered.data() + close, index);
-    if (parsed.ec != std::errc() || parsed.ptr != rendered.data() + close ||
-        index >= request.messages.size()) {
-      break;
-    }
-    segments.push_back({std::string_view(rendered).substr(at, open - at), true});
-    segments.push_back({request.messages[index].content, false});
-    at = close + 1;
-  }
-  segments.push_back({std::string_view(rendered).substr(at), true});
+  segments.reserve(rendered.size());
+  for (const auto& segment : rendered) segments.push_back({segment.text, !segment.from_content});
   // When no content holds special-token text, the whole text is tokenised at once, exactly
   // as the rendering would be; otherwise piece by piece, so that the content stays text.
   const auto holds_special_text = [&](const TextSegment& segment) {
