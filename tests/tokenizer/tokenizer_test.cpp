@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gguf/gguf_file.hpp"
+#include "support/shared_files.hpp"
 #include "support/vocab_vectors.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
@@ -187,6 +188,34 @@ TEST(Tokenizer, RejectsMalformedMetadataNamingTheKey) {
   EXPECT_NE(
       error_of(without(open_vocab("gpt-2")->metadata(), "tokenizer.ggml.merges")).find("merges"),
       std::string::npos);
+}
+
+std::vector<gguf::MetadataEntry> with_bool(std::vector<gguf::MetadataEntry> metadata,
+                                           const std::string& key, bool flag) {
+  return with_value(std::move(metadata), key, gguf::Value{gguf::ValueType::boolean, flag});
+}
+
+TokenId id_of(const gguf::GgufFile& file, std::string_view piece) {
+  auto pieces = *file.get_string_array("tokenizer.ggml.tokens");
+  auto it = std::find(pieces.begin(), pieces.end(), piece);
+  if (it == pieces.end()) throw std::runtime_error("no piece '" + std::string(piece) + "'");
+  return static_cast<TokenId>(it - pieces.begin());
+}
+
+// Without add_space_prefix SentencePiece puts no "▁" before the first word: "Hello world" is
+// "Hello" "▁world", not "▁Hello" "▁world". Ids come from the vocabulary's own piece list.
+TEST(Tokenizer, SentencePieceWithoutSpacePrefix) {
+  auto file = open_vocab("llama-spm");
+  const TokenId hello = id_of(*file, "Hello");
+  const TokenId space_hello = id_of(*file, "\xE2\x96\x81Hello");  // "▁Hello"
+  const TokenId space_world = id_of(*file, "\xE2\x96\x81world");  // "▁world"
+  auto plain = tokenizer_from_metadata(
+      with_bool(file->metadata(), "tokenizer.ggml.add_space_prefix", false));
+  EXPECT_EQ(plain->encode("Hello world"), (std::vector<TokenId>{hello, space_world}));
+  EXPECT_FALSE(plain->strips_leading_space());
+  EXPECT_EQ(plain->decode(std::vector<TokenId>{hello, space_world}), "Hello world");
+  auto prefixed = Tokenizer::from_gguf(*file);  // the default for model llama: with prefix
+  EXPECT_EQ(prefixed->encode("Hello world"), (std::vector<TokenId>{space_hello, space_world}));
 }
 
 // stories260K writes "no token" as 4294967295.
