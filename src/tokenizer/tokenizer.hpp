@@ -63,6 +63,10 @@ class Tokenizer {
   virtual std::optional<TokenId> bos() const = 0;
   virtual std::optional<TokenId> eos() const = 0;
   virtual std::optional<TokenId> eot() const = 0;
+  // The token unknown text falls back to, and the padding token (nullopt when the
+  // vocabulary has none); read from tokenizer.ggml.unknown_token_id / padding_token_id.
+  virtual std::optional<TokenId> unk() const { return std::nullopt; }
+  virtual std::optional<TokenId> pad() const { return std::nullopt; }
   virtual bool add_bos_by_default() const = 0;
   virtual bool add_eos_by_default() const = 0;
   // EOS, EOT and the other end-of-generation tokens (e.g. <|im_end|>, <|eot_id|>).
