@@ -44,6 +44,13 @@ GgufBytes one_tensor_file(uint64_t offset = 0, uint64_t data_bytes = 32) {
   return file;
 }
 
+// Where one_tensor_file's tensor info for "w" starts: after the header and the metadata.
+size_t one_tensor_info_offset() {
+  GgufBytes prefix;
+  prefix.header(3, 1, 1).kv_string("general.architecture", "llama");
+  return prefix.size();
+}
+
 TEST(GgufValidation, AcceptsMinimalFiles) {
   EXPECT_EQ(rejection(one_tensor_file()), "accepted");
   GgufBytes empty;
@@ -72,7 +79,9 @@ TEST(GgufValidation, RejectsUnsupportedVersions) {
 TEST(GgufValidation, RejectsBigEndianFiles) {
   GgufBytes file;
   file.raw("GGUF").u32(0x03000000).u64(0).u64(0);
-  EXPECT_CONTAINS(rejection(file), "big-endian");
+  auto error = rejection(file);
+  EXPECT_CONTAINS(error, "big-endian");
+  EXPECT_CONTAINS(error, at_offset(4));  // the version field, after the 4-byte magic
 }
 
 TEST(GgufValidation, RejectsEveryTruncationOfARealFile) {
@@ -180,14 +189,17 @@ TEST(GgufValidation, RejectsTensorDataOutOfBounds) {
   auto error = rejection(one_tensor_file(0, 31));
   EXPECT_CONTAINS(error, "tensor 'w'");
   EXPECT_CONTAINS(error, "past the end");
-  EXPECT_CONTAINS(rejection(one_tensor_file(std::numeric_limits<uint64_t>::max() - 31)),
-                  "tensor 'w'");
+  EXPECT_CONTAINS(error, at_offset(one_tensor_info_offset()));
+  auto far = rejection(one_tensor_file(std::numeric_limits<uint64_t>::max() - 31));
+  EXPECT_CONTAINS(far, "tensor 'w'");
+  EXPECT_CONTAINS(far, at_offset(one_tensor_info_offset()));
 }
 
 TEST(GgufValidation, RejectsMisalignedTensorData) {
   auto error = rejection(one_tensor_file(4, 64));
   EXPECT_CONTAINS(error, "tensor 'w'");
   EXPECT_CONTAINS(error, "not a multiple of the alignment 32");
+  EXPECT_CONTAINS(error, at_offset(one_tensor_info_offset()));
 }
 
 TEST(GgufValidation, RejectsOverlappingTensors) {
@@ -203,21 +215,31 @@ TEST(GgufValidation, RejectsOverlappingTensors) {
 
 TEST(GgufValidation, RejectsDimensionProductOverflow) {
   GgufBytes file;
-  file.header(3, 1, 0).tensor_info("huge", {uint64_t{1} << 32, uint64_t{1} << 32}, kF32, 0);
-  file.pad_to(32).zeros(32);
+  file.header(3, 1, 0).str("huge").u32(2).u64(uint64_t{1} << 32);
+  size_t second_dim_at = file.size();
+  file.u64(uint64_t{1} << 32).u32(kF32).u64(0).pad_to(32).zeros(32);
   auto error = rejection(file);
   EXPECT_CONTAINS(error, "tensor 'huge' dimension 1");
   EXPECT_CONTAINS(error, "overflows");
+  EXPECT_CONTAINS(error, at_offset(second_dim_at));
   GgufBytes bytes_overflow;  // elements fit in int64, bytes do not
-  bytes_overflow.header(3, 1, 0).tensor_info("wide", {uint64_t{1} << 62}, kF32, 0).zeros(32);
-  EXPECT_CONTAINS(rejection(bytes_overflow), "tensor 'wide' byte size overflows");
+  bytes_overflow.header(3, 1, 0).str("wide");
+  size_t dims_at = bytes_overflow.size();  // the dimension count starts the shape
+  bytes_overflow.u32(1).u64(uint64_t{1} << 62).u32(kF32).u64(0).zeros(32);
+  auto bytes_error = rejection(bytes_overflow);
+  EXPECT_CONTAINS(bytes_error, "tensor 'wide' byte size overflows");
+  EXPECT_CONTAINS(bytes_error, at_offset(dims_at));
 }
 
 TEST(GgufValidation, RejectsUnknownTensorTypes) {
   for (uint32_t type : {4u, 5u, 16u, 99u}) {
     GgufBytes file;
-    file.header(3, 1, 0).tensor_info("w", {32}, type, 0).pad_to(32).zeros(128);
-    EXPECT_CONTAINS(rejection(file), "tensor 'w' has unknown element type " + std::to_string(type));
+    file.header(3, 1, 0).str("w").u32(1).u64(32);
+    size_t type_at = file.size();
+    file.u32(type).u64(0).pad_to(32).zeros(128);
+    auto error = rejection(file);
+    EXPECT_CONTAINS(error, "tensor 'w' has unknown element type " + std::to_string(type));
+    EXPECT_CONTAINS(error, at_offset(type_at));
   }
 }
 
