@@ -43,8 +43,8 @@ class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
 
-  // Throws weft::Error naming the key when the metadata is missing or malformed, and naming
-  // the pre-tokenizer when `tokenizer.ggml.pre` is unknown.
+  // Throws weft::Error naming the file and the key when the metadata is missing or malformed,
+  // and naming the pre-tokenizer when `tokenizer.ggml.pre` is unknown.
   static std::unique_ptr<Tokenizer> from_gguf(const gguf::GgufFile& file);
 
   virtual std::vector<TokenId> encode(std::string_view text, EncodeOptions options = {}) const = 0;

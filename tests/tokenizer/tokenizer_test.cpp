@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
 #include "support/shared_files.hpp"
 #include "support/vocab_vectors.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -165,6 +166,26 @@ TEST(Tokenizer, RejectsUnknownPreTokenizerByName) {
   std::string message = error_of(with_value(file->metadata(), "tokenizer.ggml.pre", pre));
   EXPECT_NE(message.find("'no-such-pre'"), std::string::npos) << message;
   EXPECT_NE(message.find("tokenizer.ggml.pre"), std::string::npos) << message;
+}
+
+// Read from a file, the error says which file: the metadata alone does not know.
+TEST(Tokenizer, UnknownPreTokenizerErrorNamesTheFile) {
+  auto gpt2 = open_vocab("gpt-2");
+  gguf::GgufWriter writer;
+  for (const auto& entry : gpt2->metadata()) writer.set(entry.key, entry.value);
+  writer.set_string("tokenizer.ggml.pre", "no-such-pre");
+  auto file = gguf::GgufFile::from_buffer(writer.to_bytes(), "vocab-with-odd-pre.gguf");
+  try {
+    Tokenizer::from_gguf(*file);
+    ADD_FAILURE() << "accepted an unknown pre-tokenizer";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what())
+                  .rfind("vocab-with-odd-pre.gguf: tokenizer metadata: tokenizer.ggml.pre "
+                         "'no-such-pre' is not a known pre-tokenizer",
+                         0),
+              0u)
+        << error.what();
+  }
 }
 
 TEST(Tokenizer, RejectsMalformedMetadataNamingTheKey) {
