@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "gguf/byte_cursor.hpp"
+#include "gguf/ggml_type_names.hpp"
 #include "gguf/gguf_layout.hpp"
 #include "weft/error.hpp"
 
@@ -275,8 +276,13 @@ class Parser {
     uint64_t type_at = cursor_.offset();
     auto raw_type = cursor_.read<uint32_t>(where + " type");
     auto traits = tensor::traits_of(raw_type);
-    if (!traits)
-      cursor_.fail(where + " has unknown element type " + std::to_string(raw_type), type_at);
+    if (!traits) {
+      auto name = ggml_type_name(raw_type);
+      cursor_.fail(name ? where + " has unsupported element type " + std::string(*name) + " (id " +
+                              std::to_string(raw_type) + ")"
+                        : where + " has unknown element type " + std::to_string(raw_type),
+                   type_at);
+    }
     tensor.type = traits->type;
     if (tensor.shape[0] % traits->block_size != 0) {
       cursor_.fail(where + " row length " + std::to_string(tensor.shape[0]) +

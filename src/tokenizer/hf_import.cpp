@@ -15,13 +15,21 @@ namespace {
 
 using nlohmann::json;
 
-Error import_error(const std::string& what) {
-  return Error("tokenizer.json: " + what);
+// A problem with the tokenizer.json text; hf_tokenizer_metadata adds the file's name.
+class TokenizerJsonError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+TokenizerJsonError import_error(const std::string& what) {
+  return TokenizerJsonError(what);
 }
 
+// `where` is the path of `object` inside the JSON ("" for the top level).
 const json& require(const json& object, const char* key, const std::string& where) {
-  if (!object.is_object() || !object.contains(key))
-    throw import_error(where + "." + key + " is missing");
+  if (!object.is_object() || !object.contains(key)) {
+    throw import_error((where.empty() ? std::string(key) : where + "." + key) + " is missing");
+  }
   return object.at(key);
 }
 
@@ -95,10 +103,13 @@ std::string merge_text(const json& merge, size_t index) {
                      "] is neither \"a b\" nor [\"a\", \"b\"]");
 }
 
+bool is_token_id(const json& value) {
+  return value.is_number_integer() && value.get<int64_t>() >= 0 &&
+         value.get<int64_t>() <= INT32_MAX;
+}
+
 int32_t token_id_value(const json& value, const std::string& where) {
-  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
-    throw import_error(where + " is not a token id");
-  }
+  if (!is_token_id(value)) throw import_error(where + " is not a token id");
   return static_cast<int32_t>(value.get<int64_t>());
 }
 
@@ -139,30 +150,34 @@ TokenTable read_tokens(const json& model, const json& root) {
   return table;
 }
 
-// config.json names the ids directly; eos_token_id may be a list (the first is EOS).
-void add_special_ids(const json& config, std::vector<gguf::MetadataEntry>& out, size_t vocab_size) {
+// config.json names the ids directly; eos_token_id may be a list (the first is EOS). Errors
+// name `config_name`, the file the ids came from.
+void add_special_ids(const json& config, const std::string& config_name,
+                     std::vector<gguf::MetadataEntry>& out, size_t vocab_size) {
   const std::pair<const char*, const char*> keys[] = {
       {"bos_token_id", "tokenizer.ggml.bos_token_id"},
       {"eos_token_id", "tokenizer.ggml.eos_token_id"},
       {"pad_token_id", "tokenizer.ggml.padding_token_id"}};
+  if (!config.is_object()) throw Error(config_name + ": not a JSON object");
   for (const auto& [json_key, gguf_key] : keys) {
     if (!config.contains(json_key) || config.at(json_key).is_null()) continue;
     json value = config.at(json_key);
     if (value.is_array() && !value.empty()) value = value[0];
-    int32_t id = token_id_value(value, std::string("config.json ") + json_key);
+    if (!is_token_id(value)) throw Error(config_name + ": " + json_key + " is not a token id");
+    auto id = value.get<int64_t>();
     if (static_cast<size_t>(id) >= vocab_size) {
-      throw import_error(std::string("config.json ") + json_key + " = " + std::to_string(id) +
-                         " is outside the vocabulary");
+      throw Error(config_name + ": " + json_key + " = " + std::to_string(id) +
+                  " is outside the vocabulary (" + std::to_string(vocab_size) + " tokens)");
     }
     out.push_back(uint_entry(gguf_key, static_cast<uint32_t>(id)));
   }
 }
 
-json parse(std::string_view text, const char* name) {
+json parse(std::string_view text, const std::string& name) {
   try {
     return json::parse(text);
   } catch (const json::exception& error) {
-    throw Error(std::string(name) + ": not valid JSON: " + error.what());
+    throw Error(name + ": not valid JSON: " + error.what());
   }
 }
 
@@ -174,12 +189,11 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-}  // namespace
-
-std::vector<gguf::MetadataEntry> hf_tokenizer_metadata(std::string_view tokenizer_json,
-                                                       std::string_view config_json) {
-  json root = parse(tokenizer_json, "tokenizer.json");
-  const json& model = require(root, "model", "");
+std::vector<gguf::MetadataEntry> tokenizer_json_metadata(const json& root) {
+  if (!root.is_object() || !root.contains("model")) {
+    throw import_error("model is missing: not a Hugging Face tokenizer.json");
+  }
+  const json& model = root.at("model");
   if (model.value("type", "") != "BPE") {
     throw import_error("model.type '" + model.value("type", std::string("?")) +
                        "' is not supported (only byte-level BPE)");
@@ -197,11 +211,9 @@ std::vector<gguf::MetadataEntry> hf_tokenizer_metadata(std::string_view tokenize
   std::vector<gguf::MetadataEntry> out;
   out.push_back(string_entry("tokenizer.ggml.model", "gpt2"));
   out.push_back(string_entry("tokenizer.ggml.pre", pre));
-  size_t vocab_size = tokens.pieces.size();
   out.push_back(string_array_entry("tokenizer.ggml.tokens", std::move(tokens.pieces)));
   out.push_back(int_array_entry("tokenizer.ggml.token_type", tokens.types));
   out.push_back(string_array_entry("tokenizer.ggml.merges", std::move(merges)));
-  if (!config_json.empty()) add_special_ids(parse(config_json, "config.json"), out, vocab_size);
   // A byte-level tokenizer.json adds no BOS unless its post-processor says so.
   const json& post = root.contains("post_processor") ? root.at("post_processor") : json();
   bool adds_bos = post.is_object() && post.value("type", "") == "TemplateProcessing" &&
@@ -212,12 +224,40 @@ std::vector<gguf::MetadataEntry> hf_tokenizer_metadata(std::string_view tokenize
   return out;
 }
 
+size_t token_count(const std::vector<gguf::MetadataEntry>& metadata) {
+  for (const auto& entry : metadata) {
+    if (entry.key == "tokenizer.ggml.tokens")
+      return std::get<gguf::ArrayValue>(entry.value.data).elements.size();
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<gguf::MetadataEntry> hf_tokenizer_metadata(std::string_view tokenizer_json,
+                                                       std::string_view config_json,
+                                                       const std::string& tokenizer_name,
+                                                       const std::string& config_name) {
+  std::vector<gguf::MetadataEntry> out;
+  try {
+    out = tokenizer_json_metadata(parse(tokenizer_json, tokenizer_name));
+  } catch (const TokenizerJsonError& error) {
+    throw Error(tokenizer_name + ": " + error.what());
+  } catch (const json::exception& error) {  // a value of the wrong JSON type somewhere
+    throw Error(tokenizer_name + ": unexpected structure: " + error.what());
+  }
+  if (!config_json.empty()) {
+    add_special_ids(parse(config_json, config_name), config_name, out, token_count(out));
+  }
+  return out;
+}
+
 std::vector<gguf::MetadataEntry> hf_tokenizer_metadata_from_file(
     const std::filesystem::path& path) {
   auto config_path = path.parent_path() / "config.json";
   std::string config =
       std::filesystem::exists(config_path) ? read_file(config_path) : std::string();
-  return hf_tokenizer_metadata(read_file(path), config);
+  return hf_tokenizer_metadata(read_file(path), config, path.string(), config_path.string());
 }
 
 void add_tokenizer_metadata(gguf::GgufWriter& writer,

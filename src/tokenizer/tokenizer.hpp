@@ -43,8 +43,8 @@ class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
 
-  // Throws weft::Error naming the key when the metadata is missing or malformed, and naming
-  // the pre-tokenizer when `tokenizer.ggml.pre` is unknown.
+  // Throws weft::Error naming the file and the key when the metadata is missing or malformed,
+  // and naming the pre-tokenizer when `tokenizer.ggml.pre` is unknown.
   static std::unique_ptr<Tokenizer> from_gguf(const gguf::GgufFile& file);
 
   virtual std::vector<TokenId> encode(std::string_view text, EncodeOptions options = {}) const = 0;
@@ -63,6 +63,10 @@ class Tokenizer {
   virtual std::optional<TokenId> bos() const = 0;
   virtual std::optional<TokenId> eos() const = 0;
   virtual std::optional<TokenId> eot() const = 0;
+  // The token unknown text falls back to, and the padding token (nullopt when the
+  // vocabulary has none); read from tokenizer.ggml.unknown_token_id / padding_token_id.
+  virtual std::optional<TokenId> unk() const { return std::nullopt; }
+  virtual std::optional<TokenId> pad() const { return std::nullopt; }
   virtual bool add_bos_by_default() const = 0;
   virtual bool add_eos_by_default() const = 0;
   // EOS, EOT and the other end-of-generation tokens (e.g. <|im_end|>, <|eot_id|>).

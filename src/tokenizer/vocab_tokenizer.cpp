@@ -162,7 +162,11 @@ bool VocabTokenizer::is_end_of_generation(TokenId id) const {
 }
 
 std::unique_ptr<Tokenizer> Tokenizer::from_gguf(const gguf::GgufFile& file) {
-  return tokenizer_from_metadata(file.metadata());
+  try {
+    return tokenizer_from_metadata(file.metadata());
+  } catch (const Error& error) {  // the metadata does not know which file it came from
+    throw Error(error.code(), file.path() + ": " + error.what());
+  }
 }
 
 std::unique_ptr<Tokenizer> tokenizer_from_metadata(std::span<const gguf::MetadataEntry> metadata) {

@@ -26,6 +26,8 @@ class VocabTokenizer final : public Tokenizer {
   std::optional<TokenId> bos() const override { return vocab_.bos; }
   std::optional<TokenId> eos() const override { return vocab_.eos; }
   std::optional<TokenId> eot() const override { return vocab_.eot; }
+  std::optional<TokenId> unk() const override { return vocab_.unk; }
+  std::optional<TokenId> pad() const override { return vocab_.pad; }
   bool add_bos_by_default() const override { return vocab_.add_bos; }
   bool add_eos_by_default() const override { return vocab_.add_eos; }
   bool is_end_of_generation(TokenId id) const override;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -216,6 +217,58 @@ TEST(GgufReader, FromBufferMatchesOpen) {
     const auto& b = buffered->tensors()[i];
     EXPECT_EQ(a.name, b.name);
     EXPECT_TRUE(same_bytes(bytes_of(a), bytes_of(b)));
+  }
+}
+
+// One line of /proc/self/maps: an address range mapped from `path` at file offset `offset`.
+struct FileMapping {
+  uintptr_t start = 0, end = 0;
+  uint64_t offset = 0;
+  std::string path;
+};
+
+std::vector<FileMapping> mappings_of(const std::filesystem::path& file) {
+  const std::string wanted = std::filesystem::canonical(file).string();
+  std::vector<FileMapping> found;
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    // "start-end perms offset dev inode path"
+    std::istringstream fields(line);
+    std::string range, perms, offset, device, inode, path;
+    fields >> range >> perms >> offset >> device >> inode;
+    std::getline(fields >> std::ws, path);
+    if (path != wanted) continue;
+    FileMapping mapping;
+    mapping.start = std::stoull(range.substr(0, range.find('-')), nullptr, 16);
+    mapping.end = std::stoull(range.substr(range.find('-') + 1), nullptr, 16);
+    mapping.offset = std::stoull(offset, nullptr, 16);
+    found.push_back(mapping);
+  }
+  return found;
+}
+
+// Opening maps the file and hands out views: every tensor's data lies in a mapping of the
+// file itself (per the kernel's /proc/self/maps) at exactly its file offset, so nothing was
+// copied, and pointer differences between tensors equal their offset differences.
+TEST(GgufReader, OpeningIsZeroCopy) {
+  const auto path = shared_path("models/stories260K/stories260K-f32.gguf");
+  auto file = GgufFile::open(path.string());
+  const auto& tensors = file->tensors();
+  ASSERT_GT(tensors.size(), 1u);
+  const auto mappings = mappings_of(path);
+  ASSERT_FALSE(mappings.empty()) << "no mapping of " << path << " in /proc/self/maps";
+  const TensorView& first = tensors.front();
+  for (const auto& tensor : tensors) {
+    EXPECT_EQ(tensor.data - first.data, static_cast<std::ptrdiff_t>(tensor.offset) -
+                                            static_cast<std::ptrdiff_t>(first.offset))
+        << tensor.name;
+    const auto begin = reinterpret_cast<uintptr_t>(tensor.data);
+    auto inside = std::find_if(mappings.begin(), mappings.end(), [&](const FileMapping& m) {
+      return begin >= m.start && begin + tensor.size_bytes <= m.end;
+    });
+    ASSERT_NE(inside, mappings.end()) << tensor.name << " is not inside a mapping of the file";
+    EXPECT_EQ(begin - inside->start + inside->offset, file->data_offset() + tensor.offset)
+        << tensor.name;
   }
 }
 

@@ -17,14 +17,40 @@ std::filesystem::path vocab_dir() {
   return shared_path("models/vocab");
 }
 
-std::vector<std::string> names_where(bool need_vectors) {
+enum class Select { with_gguf, with_gguf_and_vectors, vectors_without_gguf, all_vectors };
+
+// The vocabulary files are ggml-vocab-NAME.gguf and ggml-vocab-NAME.gguf.{inp,out}; a name
+// is known by whichever of its files exist.
+std::vector<std::string> names_where(Select select) {
+  constexpr std::string_view kGguf = ".gguf";
+  constexpr std::string_view kVectors = ".gguf.out";
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(vocab_dir())) {
     std::string file = entry.path().filename().string();
-    if (entry.path().extension() != ".gguf" || file.rfind(kPrefix, 0) != 0) continue;
-    std::string name = file.substr(kPrefix.size(), file.size() - kPrefix.size() - 5);
-    if (need_vectors && !std::filesystem::exists(entry.path().string() + ".out")) continue;
-    names.push_back(name);
+    if (file.rfind(kPrefix, 0) != 0) continue;
+    bool is_gguf = file.ends_with(kGguf);
+    bool is_vectors = file.ends_with(kVectors);
+    if (!is_gguf && !is_vectors) continue;
+    size_t suffix = is_gguf ? kGguf.size() : kVectors.size();
+    std::string name = file.substr(kPrefix.size(), file.size() - kPrefix.size() - suffix);
+    bool has_gguf = std::filesystem::exists(vocab_gguf_path(name));
+    bool has_vectors = std::filesystem::exists(vocab_gguf_path(name).string() + ".out");
+    bool wanted = false;
+    switch (select) {
+      case Select::with_gguf:
+        wanted = is_gguf;
+        break;
+      case Select::with_gguf_and_vectors:
+        wanted = is_gguf && has_vectors;
+        break;
+      case Select::vectors_without_gguf:
+        wanted = is_vectors && !has_gguf;
+        break;
+      case Select::all_vectors:
+        wanted = is_vectors;
+        break;
+    }
+    if (wanted) names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -41,10 +67,16 @@ std::string read_text_file(const std::filesystem::path& path) {
 }
 
 std::vector<std::string> vocab_names_with_vectors() {
-  return names_where(true);
+  return names_where(Select::with_gguf_and_vectors);
 }
 std::vector<std::string> vocab_names() {
-  return names_where(false);
+  return names_where(Select::with_gguf);
+}
+std::vector<std::string> vocab_names_with_vectors_only() {
+  return names_where(Select::vectors_without_gguf);
+}
+std::vector<std::string> vocab_names_of_all_vectors() {
+  return names_where(Select::all_vectors);
 }
 
 std::filesystem::path vocab_gguf_path(const std::string& name) {

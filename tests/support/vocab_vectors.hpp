@@ -22,6 +22,10 @@ std::string read_text_file(const std::filesystem::path& path);
 std::vector<std::string> vocab_names_with_vectors();
 // Vocabulary names that have a GGUF (with or without vectors), sorted.
 std::vector<std::string> vocab_names();
+// Vocabulary names that have .inp/.out vectors but no GGUF to run them on, sorted.
+std::vector<std::string> vocab_names_with_vectors_only();
+// Every vocabulary name with a NAME.gguf.out file, GGUF or not, sorted.
+std::vector<std::string> vocab_names_of_all_vectors();
 std::filesystem::path vocab_gguf_path(const std::string& name);
 
 // Throws std::runtime_error when the files disagree on the number of strings.

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "gguf/gguf_file.hpp"
@@ -120,6 +121,48 @@ TEST(HfImport, RecognisesLlama3AndQwen2SplitPatterns) {
   EXPECT_EQ(pre_of(hf_tokenizer_metadata(with_split(R"(\p{N}{1,3})", false))), "llama-bpe");
   EXPECT_EQ(pre_of(hf_tokenizer_metadata(with_split(R"(\p{N})", true))), "qwen2");
   EXPECT_THROW(hf_tokenizer_metadata(with_split(R"(\p{N}{1,5})", false)), Error);
+}
+
+std::string import_error_of(const std::filesystem::path& path) {
+  try {
+    hf_tokenizer_metadata_from_file(path);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "accepted";
+}
+
+// Errors name the file that is wrong, by the path it was read from.
+TEST(HfImport, ErrorsNameTheFileTheyAreAbout) {
+  const auto config = test::shared_path("models/smollm2-tokenizer/config.json");
+  std::string message = import_error_of(config);  // config.json given as the tokenizer
+  EXPECT_EQ(message.rfind(config.string() + ": model is missing", 0), 0u) << message;
+  EXPECT_EQ(message.find("tokenizer.json:"), std::string::npos) << message;
+
+  // A config.json beside a good tokenizer.json, with an id past the vocabulary.
+  auto dir = std::filesystem::temp_directory_path() /
+             ("weft-hf-import-errors-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(smollm2_json(), dir / "tokenizer.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    std::ofstream out(dir / "config.json");
+    out << R"({"bos_token_id": 1000000})";
+  }
+  message = import_error_of(dir / "tokenizer.json");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(
+      message.rfind((dir / "config.json").string() + ": bos_token_id = 1000000 is outside", 0), 0u)
+      << message;
+
+  // Text without a file: the default names.
+  try {
+    hf_tokenizer_metadata(R"({"vocab_size": 10})");
+    ADD_FAILURE() << "accepted a JSON object without a model";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()).rfind("tokenizer.json: model is missing", 0), 0u)
+        << error.what();
+  }
 }
 
 TEST(HfImport, RejectsWhatGgufCannotExpress) {

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
+#include "support/shared_files.hpp"
 #include "support/vocab_vectors.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
@@ -166,6 +168,26 @@ TEST(Tokenizer, RejectsUnknownPreTokenizerByName) {
   EXPECT_NE(message.find("tokenizer.ggml.pre"), std::string::npos) << message;
 }
 
+// Read from a file, the error says which file: the metadata alone does not know.
+TEST(Tokenizer, UnknownPreTokenizerErrorNamesTheFile) {
+  auto gpt2 = open_vocab("gpt-2");
+  gguf::GgufWriter writer;
+  for (const auto& entry : gpt2->metadata()) writer.set(entry.key, entry.value);
+  writer.set_string("tokenizer.ggml.pre", "no-such-pre");
+  auto file = gguf::GgufFile::from_buffer(writer.to_bytes(), "vocab-with-odd-pre.gguf");
+  try {
+    Tokenizer::from_gguf(*file);
+    ADD_FAILURE() << "accepted an unknown pre-tokenizer";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what())
+                  .rfind("vocab-with-odd-pre.gguf: tokenizer metadata: tokenizer.ggml.pre "
+                         "'no-such-pre' is not a known pre-tokenizer",
+                         0),
+              0u)
+        << error.what();
+  }
+}
+
 TEST(Tokenizer, RejectsMalformedMetadataNamingTheKey) {
   auto file = open_vocab("llama-spm");
   const auto& metadata = file->metadata();
@@ -187,6 +209,111 @@ TEST(Tokenizer, RejectsMalformedMetadataNamingTheKey) {
   EXPECT_NE(
       error_of(without(open_vocab("gpt-2")->metadata(), "tokenizer.ggml.merges")).find("merges"),
       std::string::npos);
+}
+
+std::vector<gguf::MetadataEntry> with_bool(std::vector<gguf::MetadataEntry> metadata,
+                                           const std::string& key, bool flag) {
+  return with_value(std::move(metadata), key, gguf::Value{gguf::ValueType::boolean, flag});
+}
+
+std::vector<gguf::MetadataEntry> with_id(std::vector<gguf::MetadataEntry> metadata,
+                                         const std::string& key, TokenId id) {
+  return with_value(std::move(metadata), key,
+                    gguf::Value{gguf::ValueType::uint32, static_cast<uint64_t>(id)});
+}
+
+TokenId id_of(const gguf::GgufFile& file, std::string_view piece) {
+  auto pieces = *file.get_string_array("tokenizer.ggml.tokens");
+  auto it = std::find(pieces.begin(), pieces.end(), piece);
+  if (it == pieces.end()) throw std::runtime_error("no piece '" + std::string(piece) + "'");
+  return static_cast<TokenId>(it - pieces.begin());
+}
+
+// Without add_space_prefix SentencePiece puts no "▁" before the first word: "Hello world" is
+// "Hello" "▁world", not "▁Hello" "▁world". Ids come from the vocabulary's own piece list.
+TEST(Tokenizer, SentencePieceWithoutSpacePrefix) {
+  auto file = open_vocab("llama-spm");
+  const TokenId hello = id_of(*file, "Hello");
+  const TokenId space_hello = id_of(*file, "\xE2\x96\x81Hello");  // "▁Hello"
+  const TokenId space_world = id_of(*file, "\xE2\x96\x81world");  // "▁world"
+  auto plain = tokenizer_from_metadata(
+      with_bool(file->metadata(), "tokenizer.ggml.add_space_prefix", false));
+  EXPECT_EQ(plain->encode("Hello world"), (std::vector<TokenId>{hello, space_world}));
+  EXPECT_FALSE(plain->strips_leading_space());
+  EXPECT_EQ(plain->decode(std::vector<TokenId>{hello, space_world}), "Hello world");
+  auto prefixed = Tokenizer::from_gguf(*file);  // the default for model llama: with prefix
+  EXPECT_EQ(prefixed->encode("Hello world"), (std::vector<TokenId>{space_hello, space_world}));
+}
+
+// tokenizer.ggml.eot_token_id wins over the guess from the end-of-turn texts: phi-3's file
+// has no such key, so "<|end|>" is guessed; naming another token makes that one EOT.
+TEST(Tokenizer, EndOfTurnComesFromMetadataWhenGiven) {
+  auto file = open_vocab("phi-3");
+  const TokenId end = id_of(*file, "<|end|>");
+  const TokenId user = id_of(*file, "<|user|>");
+  EXPECT_EQ(Tokenizer::from_gguf(*file)->eot(), end);
+  auto tokenizer =
+      tokenizer_from_metadata(with_id(file->metadata(), "tokenizer.ggml.eot_token_id", user));
+  EXPECT_EQ(tokenizer->eot(), user);
+  EXPECT_TRUE(tokenizer->is_end_of_generation(user));
+  gguf::Value none{gguf::ValueType::int32, int64_t{-1}};
+  auto no_eot =
+      tokenizer_from_metadata(with_value(file->metadata(), "tokenizer.ggml.eot_token_id", none));
+  EXPECT_EQ(no_eot->eot(), end) << "-1 means none, so the guess applies";
+}
+
+TEST(Tokenizer, UnknownAndPaddingTokensComeFromMetadata) {
+  auto bert_file = open_vocab("bert-bge");
+  auto bert = Tokenizer::from_gguf(*bert_file);
+  EXPECT_EQ(bert->unk(), id_of(*bert_file, "[UNK]"));
+  EXPECT_EQ(bert->pad(), id_of(*bert_file, "[PAD]"));
+  auto llama_file = open_vocab("llama-spm");
+  auto llama = Tokenizer::from_gguf(*llama_file);
+  EXPECT_EQ(llama->unk(), id_of(*llama_file, "<unk>"));
+  EXPECT_EQ(llama->pad(), std::nullopt);  // the file has no padding_token_id
+  auto stories = gguf::GgufFile::open(test::shared_path("models/stories260K/stories260K-f32.gguf"));
+  EXPECT_EQ(*stories->get_uint("tokenizer.ggml.padding_token_id"), 4294967295u);
+  EXPECT_EQ(Tokenizer::from_gguf(*stories)->pad(), std::nullopt);
+  for (std::string key : {"tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"}) {
+    std::string message = error_of(with_id(llama_file->metadata(), key, 32000));
+    EXPECT_NE(message.find(key + " = 32000 is outside the vocabulary"), std::string::npos)
+        << message;
+  }
+}
+
+// Unused tokens (type 5) are never produced by encoding and decode to nothing: with
+// "▁world" marked unused, " world" has to be spelt from other pieces.
+TEST(Tokenizer, UnusedTokensAreNeverProducedAndDecodeToNothing) {
+  auto file = open_vocab("llama-spm");
+  const TokenId space_world = id_of(*file, "\xE2\x96\x81world");
+  gguf::Value types = *file->find("tokenizer.ggml.token_type");
+  auto& elements = std::get<gguf::ArrayValue>(types.data).elements;
+  ASSERT_EQ(std::get<int64_t>(elements[space_world].data), 1);  // normal
+  elements[space_world].data = int64_t{5};                      // unused
+  auto tokenizer =
+      tokenizer_from_metadata(with_value(file->metadata(), "tokenizer.ggml.token_type", types));
+  EXPECT_EQ(tokenizer->type(space_world), TokenType::unused);
+  auto ids = tokenizer->encode("Hello world");
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), space_world), 0);
+  EXPECT_GT(ids.size(), 2u);
+  EXPECT_EQ(tokenizer->decode(ids), "Hello world");
+  EXPECT_EQ(tokenizer->token_bytes(space_world), "");
+  EXPECT_EQ(tokenizer->decode(std::vector<TokenId>{space_world}), "");
+}
+
+// add_eos_token is not only for BERT: set on a SentencePiece vocabulary, EOS is appended.
+TEST(Tokenizer, AddEosTokenOnASentencePieceVocabulary) {
+  auto file = open_vocab("llama-spm");
+  EXPECT_FALSE(Tokenizer::from_gguf(*file)->add_eos_by_default());  // the file says false
+  auto tokenizer =
+      tokenizer_from_metadata(with_bool(file->metadata(), "tokenizer.ggml.add_eos_token", true));
+  ASSERT_TRUE(tokenizer->add_eos_by_default());
+  const TokenId bos = id_of(*file, "<s>");
+  const TokenId eos = id_of(*file, "</s>");
+  auto ids = tokenizer->encode("Hello world", {.add_bos = tokenizer->add_bos_by_default(),
+                                               .add_eos = tokenizer->add_eos_by_default()});
+  EXPECT_EQ(ids, (std::vector<TokenId>{bos, id_of(*file, "\xE2\x96\x81Hello"),
+                                       id_of(*file, "\xE2\x96\x81world"), eos}));
 }
 
 // stories260K writes "no token" as 4294967295.
