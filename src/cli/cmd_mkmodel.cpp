@@ -45,10 +45,13 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
                   "--arch cannot change the architecture of shape " + shape.name);
     }
   } else {
-    if (!options.dim || !options.layers || !options.heads || !options.ffn || !options.vocab) {
+    // With --tokenizer the vocabulary size is its token count.
+    const bool vocab_known = options.vocab || !options.tokenizer.empty();
+    if (!options.dim || !options.layers || !options.heads || !options.ffn || !vocab_known) {
       throw Error(ErrorCode::invalid_request,
                   "give --shape NAME, or explicit sizes: --dim --layers --heads --ffn --vocab "
-                  "(--kv-heads defaults to --heads, --arch to llama)");
+                  "(--vocab not needed with --tokenizer; --kv-heads defaults to --heads, --arch "
+                  "to llama)");
     }
     shape = synthetic::custom_shape(options.architecture.empty() ? "llama" : options.architecture);
   }
@@ -122,7 +125,9 @@ Command add_mkmodel_command(CLI::App& app) {
       "--tokenizer", options->tokenizer,
       "GGUF whose tokenizer.* keys to copy, or a Hugging Face tokenizer.json (default: a "
       "generated placeholder vocabulary)");
-  sub->add_option("--arch", options->architecture, "Architecture of explicit sizes: llama, qwen2");
+  sub->add_option("--arch", options->architecture,
+                  "Architecture of explicit sizes: " +
+                      joined(synthetic::synthetic_architectures()) + " (default llama)");
   sub->add_option("--dim", options->dim, "Hidden size");
   sub->add_option("--layers", options->layers, "Number of layers");
   sub->add_option("--heads", options->heads, "Attention heads");

@@ -102,10 +102,9 @@ void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64
   weights.bq = binder.optional_vector(layer_bias(layer, "attn_q"), config.q_dim());
   weights.bk = binder.optional_vector(layer_bias(layer, "attn_k"), config.kv_dim());
   weights.bv = binder.optional_vector(layer_bias(layer, "attn_v"), config.kv_dim());
-  if (config.architecture == Architecture::qwen2 &&
-      (weights.bq.empty() || weights.bk.empty() || weights.bv.empty())) {
-    throw Error(binder.where() + "tensor '" + layer_bias(layer, "attn_q") +
-                "' (or its k/v companions) is missing");
+  if (config.architecture == Architecture::qwen2) {
+    // qwen2 needs all three biases: name the first one that is absent.
+    for (const char* role : {"attn_q", "attn_k", "attn_v"}) binder.require(layer_bias(layer, role));
   }
   if (config.architecture == Architecture::qwen3) {
     weights.q_norm = binder.vector(layer_tensor(layer, "attn_q_norm"), config.head_dim);

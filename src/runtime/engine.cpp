@@ -1,7 +1,9 @@
 #include "runtime/engine.hpp"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "runtime/forward_pass.hpp"
 #include "weft/error.hpp"
@@ -19,6 +21,34 @@ kv::PagePoolConfig pool_config(const model::ModelConfig& config, const EngineOpt
                        ? options.kv_pages
                        : (config.context_length + options.page_tokens - 1) / options.page_tokens;
   return pool;
+}
+
+bool has_probes(const ForwardRow& row) {
+  return row.probes != nullptr && !row.probes->empty();
+}
+
+// Runs the probes of the rows that carry them over the logits the pass computed for them, then
+// drops the logits of the rows that asked for probes only, so that `outputs` holds exactly what
+// the rows asked for. `outputs.logit_rows` lists every row with logits or probes on entry.
+void collect_probes(std::span<const ForwardRow> rows, ForwardOutputs& outputs) {
+  const auto n_vocab = static_cast<size_t>(outputs.n_vocab);
+  std::vector<int64_t> kept_rows;
+  for (size_t out = 0; out < outputs.logit_rows.size(); ++out) {
+    const int64_t index = outputs.logit_rows[out];
+    const auto& row = rows[static_cast<size_t>(index)];
+    const auto logits = outputs.logits_at(out);
+    if (has_probes(row)) {
+      outputs.probe_rows.push_back(index);
+      outputs.probes.push_back(run_probes(*row.probes, logits));
+    }
+    if (row.want_logits) {
+      // Earlier rows only move down, so source and destination never overlap.
+      std::copy(logits.begin(), logits.end(), outputs.logits.begin() + kept_rows.size() * n_vocab);
+      kept_rows.push_back(index);
+    }
+  }
+  outputs.logits.resize(kept_rows.size() * n_vocab);
+  outputs.logit_rows = std::move(kept_rows);
 }
 
 }  // namespace
@@ -58,11 +88,29 @@ void Engine::forward(std::span<const ForwardRow> rows, ForwardOutputs& outputs) 
       throw Error(where() + "position " + std::to_string(row.position) +
                   " is past the context length " + std::to_string(config.context_length));
     }
+    if (has_probes(row)) {
+      for (TokenId id : row.probes->token_ids) {
+        if (id < 0 || id >= config.n_vocab) {
+          throw Error(where() + "probe token id " + std::to_string(id) +
+                      " is outside the vocabulary (0.." + std::to_string(config.n_vocab - 1) + ")");
+        }
+      }
+    }
     ++entry->second;
   }
+  outputs.probe_rows.clear();
+  outputs.probes.clear();
+  const bool any_probes = std::any_of(rows.begin(), rows.end(), has_probes);
+  // Rows with probes need their logits computed whether or not they asked for them.
+  std::vector<ForwardRow> with_probe_logits;
+  if (any_probes) {
+    with_probe_logits.assign(rows.begin(), rows.end());
+    for (auto& row : with_probe_logits) row.want_logits = row.want_logits || has_probes(row);
+  }
   for (const auto& [sequence, end] : next_position) sequence->reserve(end);
-  pass_->run(rows, outputs);
+  pass_->run(any_probes ? std::span<const ForwardRow>(with_probe_logits) : rows, outputs);
   for (const auto& [sequence, end] : next_position) sequence->set_length(end);
+  if (any_probes) collect_probes(rows, outputs);
 }
 
 }  // namespace weft::runtime

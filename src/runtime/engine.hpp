@@ -4,7 +4,8 @@
 //   auto model = model::Model::load(path, {.context_length = 512});
 //   runtime::Engine engine(model, {.threads = 2});
 //   auto sequence = engine.new_sequence();
-//   std::vector<runtime::ForwardRow> rows = ...;  // (sequence, token, position, want_logits)
+//   std::vector<runtime::ForwardRow> rows = ...;  // (sequence, token, position, want_logits,
+//                                                 //  want_hidden, probes)
 //   runtime::ForwardOutputs outputs;
 //   engine.forward(rows, outputs);
 //
@@ -52,9 +53,10 @@ class Engine {
   // An empty sequence whose pages come from this engine's pool. It must not outlive the engine.
   kv::KvSequence new_sequence() { return kv::KvSequence(*pages_); }
 
-  // Runs the rows and fills `outputs`. Throws weft::Error (before touching any cache) for a
-  // token out of the vocabulary, a position that does not continue its sequence, or a
-  // sequence that would pass the context length; throws when the page pool runs out.
+  // Runs the rows and fills `outputs` (logits, hidden states and probe results of the rows that
+  // ask). Throws weft::Error (before touching any cache) for a token or a probed token id out of
+  // the vocabulary, a position that does not continue its sequence, or a sequence that would
+  // pass the context length; throws when the page pool runs out.
   void forward(std::span<const ForwardRow> rows, ForwardOutputs& outputs);
 
  private:

@@ -4,11 +4,17 @@
 // The rows of one sequence must be in order and continue it: positions length, length+1, …
 // Every row is appended to its sequence's KV cache; outputs come back only for the rows
 // that ask for them, in batch order.
+//
+// A row may also carry a probe request (runtime/probes.hpp): top-k log-probabilities, the
+// log-probabilities of given tokens, the entropy or the full row, all of its next-token
+// logits. Probes need no want_logits; a row that asks only for probes gets no logits row.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "runtime/probes.hpp"
 
 namespace weft::kv {
 class KvSequence;
@@ -22,6 +28,9 @@ struct ForwardRow {
   int64_t position = 0;
   bool want_logits = false;  // return the next-token logits of this row
   bool want_hidden = false;  // return the final normalised hidden state (a probe hook)
+  // Probes of this row's next-token logits. Owned by the caller (rows may share one request);
+  // it must outlive the forward() call. Null or empty: none.
+  const ProbeRequest* probes = nullptr;
 };
 
 struct ForwardOutputs {
@@ -31,6 +40,8 @@ struct ForwardOutputs {
   std::vector<float> logits;         // logit_rows.size() × n_vocab
   std::vector<int64_t> hidden_rows;  // batch indices of the rows with hidden states
   std::vector<float> hidden;         // hidden_rows.size() × n_embd
+  std::vector<int64_t> probe_rows;   // batch indices of the rows with probes, in order
+  std::vector<ProbeResult> probes;   // one result per probe_rows entry
 
   std::span<const float> logits_at(size_t output_index) const {
     return {logits.data() + output_index * static_cast<size_t>(n_vocab),

@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
+#include <sstream>
 
 #include "gguf/gguf_file.hpp"
 #include "support/run_weft.hpp"
@@ -52,6 +55,46 @@ TEST(MkmodelCommand, WritesExplicitSizesDeterministically) {
   std::filesystem::remove(second);
 }
 
+std::vector<int32_t> parse_ids(const std::string& line) {
+  std::vector<int32_t> ids;
+  std::istringstream in(line);
+  for (int32_t id = 0; in >> id;) ids.push_back(id);
+  return ids;
+}
+
+size_t longest_run(const std::vector<int32_t>& ids) {
+  size_t longest = 0;
+  size_t run = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    run = i > 0 && ids[i] == ids[i - 1] ? run + 1 : 1;
+    longest = std::max(longest, run);
+  }
+  return longest;
+}
+
+// The audit's case: a narrow, shallow model with SmolLM2's 49 152-token vocabulary (from its
+// tokenizer.json) used to repeat one token 20 times in a row (seed 6, prompt "1"). Every
+// architecture's file loads in `weft eval` and continues varied.
+TEST(MkmodelCommand, SmallShapesWithALargeVocabularyGenerateVariedTokens) {
+  const auto tokenizer = test::shared_path("models/smollm2-tokenizer/tokenizer.json").string();
+  for (const std::string arch : {"llama", "qwen2", "qwen3", "phi3", "gemma2"}) {
+    SCOPED_TRACE(arch);
+    const std::string out = temp_path(arch + ".gguf");
+    const auto made =
+        run_weft({"mkmodel", "--arch", arch, "--dim", "128", "--layers", "2", "--heads", "4",
+                  "--ffn", "256", "--tokenizer", tokenizer, "--seed", "6", "-t", "2", out});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    EXPECT_NE(made.out.find("vocab 49152"), std::string::npos) << made.out;
+    const auto greedy = run_weft({"eval", out, "--tokens", "1", "--greedy", "32", "-t", "2"});
+    std::filesystem::remove(out);
+    ASSERT_EQ(greedy.exit_code, 0) << greedy.err;
+    const auto ids = parse_ids(greedy.out);
+    ASSERT_EQ(ids.size(), 32u) << greedy.out;
+    EXPECT_GE(std::set<int32_t>(ids.begin(), ids.end()).size(), 16u) << greedy.out;
+    EXPECT_LE(longest_run(ids), 4u) << greedy.out;
+  }
+}
+
 TEST(MkmodelCommand, ExplainsBadRequests) {
   const std::string out = temp_path("bad.gguf");
   auto result = run_weft({"mkmodel", "--shape", "gpt-9", out});
@@ -64,6 +107,13 @@ TEST(MkmodelCommand, ExplainsBadRequests) {
                      "--vocab", "300", out});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("--dim"), std::string::npos) << result.err;
+  result = run_weft({"mkmodel", "--arch", "mamba", "--dim", "128", "--layers", "1", "--heads", "4",
+                     "--ffn", "256", "--vocab", "300", out});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("architecture 'mamba' is not supported (llama, qwen2, qwen3, phi3, "
+                            "gemma2)"),
+            std::string::npos)
+      << result.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 

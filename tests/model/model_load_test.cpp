@@ -76,6 +76,17 @@ TEST(ModelLoad, NamesAMissingTensor) {
   EXPECT_NE(message.find("tensor 'blk.1.ffn_up.weight' is missing"), std::string::npos) << message;
 }
 
+TEST(ModelLoad, NamesTheQwen2AttentionBiasThatIsMissing) {
+  const auto qwen2 = test::read_file_bytes(test::shared_path("fixtures/qwen2/qwen2-f32.gguf"));
+  for (const std::string role : {"attn_q", "attn_k", "attn_v"}) {
+    auto bytes = qwen2;
+    const std::string name = "blk.0." + role + ".bias";
+    overwrite(bytes, find_text(bytes, name), "blk.0." + role + ".biaz");
+    const auto message = load_error(bytes);
+    EXPECT_NE(message.find("tensor '" + name + "' is missing"), std::string::npos) << message;
+  }
+}
+
 TEST(ModelLoad, NamesAMissingKey) {
   auto bytes = fixture_bytes();
   overwrite(bytes, find_text(bytes, "llama.block_count"), "llama.block_cxunt");

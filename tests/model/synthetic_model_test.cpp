@@ -112,6 +112,26 @@ TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfQwen2Fixtures) {
   }
 }
 
+// qwen3 (q/k norms), phi3 (fused attn_qkv and gate+up, untied) and gemma2 (post-norms, soft-caps,
+// sliding window, key/value lengths) against the fixtures' layouts. The fixtures' gemma2 caps
+// are smaller than Gemma 2's published ones that mkmodel writes by default.
+TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfQwen3Phi3AndGemma2Fixtures) {
+  for (const std::string arch : {"qwen3", "phi3", "gemma2"}) {
+    for (const std::string variant : {"f32", "q8_0", "q4_k_m"}) {
+      SCOPED_TRACE(arch + "-" + variant);
+      auto shape = small_shape(arch);
+      if (arch == "gemma2") {
+        EXPECT_EQ(shape.attention_softcap, 50.0f);
+        EXPECT_EQ(shape.final_softcap, 30.0f);
+        shape.attention_softcap = 20.0f;
+        shape.final_softcap = 10.0f;
+      }
+      const auto ours = generate(options_for(shape, variant));
+      expect_same_layout(*ours.file, *fixture(arch, variant), arch);
+    }
+  }
+}
+
 TEST(SyntheticModel, BytesAreDeterministicAndIndependentOfThreads) {
   auto options = options_for(small_shape("llama"), "q4_k_m", 42);
   options.threads = 1;
@@ -140,32 +160,67 @@ std::vector<float> values_of(const gguf::TensorView& tensor) {
   return values;
 }
 
-TEST(SyntheticModel, WeightScalesAreAsDocumented) {
-  const auto model = generate(options_for(small_shape("qwen2"), "f32"));
-  const double dim = 256;
-  const struct {
-    const char* name;
-    double mean;
-    double deviation;
-  } expected[] = {
-      {"blk.0.attn_q.weight", 0, 2 / std::sqrt(dim)},
-      {"blk.0.attn_v.weight", 0, 1 / std::sqrt(dim)},
-      {"blk.1.ffn_down.weight", 0, 2 / std::sqrt(512.0)},
-      {"token_embd.weight", 0, 3 / std::sqrt(dim)},
-      {"blk.0.attn_norm.weight", 1, 0.1},
-      {"blk.0.attn_k.bias", 0, 0.1},
-  };
+struct ExpectedScale {
+  std::string name;
+  double mean;
+  double deviation;
+  uint64_t first_row = 0;  // rows [first_row, end_row) of the tensor
+  uint64_t end_row = UINT64_MAX;
+};
+
+void expect_scales(const ReadBack& model, const std::vector<ExpectedScale>& expected) {
   for (const auto& e : expected) {
     const auto* tensor = model.file->find_tensor(e.name);
     ASSERT_NE(tensor, nullptr) << e.name;
-    const auto values = values_of(*tensor);
+    const auto all = values_of(*tensor);
+    const uint64_t row_length = tensor->shape[0];
+    const uint64_t end_row = std::min(e.end_row, tensor->rows());
+    const std::vector<float> values(all.begin() + static_cast<int64_t>(e.first_row * row_length),
+                                    all.begin() + static_cast<int64_t>(end_row * row_length));
     double mean = 0;
     for (float v : values) mean += v;
     mean /= static_cast<double>(values.size());
     const double tolerance = 4 * e.deviation / std::sqrt(static_cast<double>(values.size()));
-    EXPECT_NEAR(mean, e.mean, tolerance) << e.name;
-    EXPECT_NEAR(standard_deviation(values, mean), e.deviation, 0.15 * e.deviation) << e.name;
+    EXPECT_NEAR(mean, e.mean, tolerance) << e.name << " from row " << e.first_row;
+    EXPECT_NEAR(standard_deviation(values, mean), e.deviation, 0.15 * e.deviation)
+        << e.name << " from row " << e.first_row;
   }
+}
+
+// The embedding scale of docs/mkmodel.md: the element size min(3, 0.07·√(2 ln vocab)·√(2·layers))
+// / √dim, the output norm's gain making logits of deviation 3.
+TEST(SyntheticModel, WeightScalesAreAsDocumented) {
+  const double dim = 256;
+  const double embedding = 0.07 * std::sqrt(2 * std::log(512.0)) * std::sqrt(4.0) / std::sqrt(dim);
+  const double gain = 3 / (embedding * std::sqrt(dim));
+  expect_scales(generate(options_for(small_shape("qwen2"), "f32")),
+                {
+                    {"blk.0.attn_q.weight", 0, 2 / std::sqrt(dim)},
+                    {"blk.0.attn_v.weight", 0, 1 / std::sqrt(dim)},
+                    {"blk.1.ffn_down.weight", 0, 2 / std::sqrt(512.0)},
+                    {"token_embd.weight", 0, embedding},
+                    {"output_norm.weight", gain, 0.1 * gain},
+                    {"blk.0.attn_norm.weight", 1, 0.1},
+                    {"blk.0.attn_k.bias", 0, 0.1},
+                });
+  // Untied: output.weight carries the logit scale, the output norm is plain.
+  expect_scales(generate(options_for(small_shape("phi3"), "f32")),
+                {
+                    {"token_embd.weight", 0, embedding},
+                    {"output.weight", 0, 3 / std::sqrt(dim)},
+                    {"output_norm.weight", 1, 0.1},
+                    // fused q (256 rows) and k (128), then v (128)
+                    {"blk.0.attn_qkv.weight", 0, 2 / std::sqrt(dim), 0, 384},
+                    {"blk.0.attn_qkv.weight", 0, 1 / std::sqrt(dim), 384},
+                    {"blk.1.ffn_up.weight", 0, 1 / std::sqrt(dim)},
+                });
+  // Gemma 2 multiplies the embedding by √dim on input: its stored values are that much smaller.
+  expect_scales(generate(options_for(small_shape("gemma2"), "f32")),
+                {
+                    {"token_embd.weight", 0, embedding / std::sqrt(dim)},
+                    {"output_norm.weight", gain * std::sqrt(dim), 0.1 * gain * std::sqrt(dim)},
+                    {"blk.1.post_ffw_norm.weight", 1, 0.1},
+                });
 }
 
 TEST(SyntheticModel, CopiesTheTokenizerOfAGguf) {
@@ -258,6 +313,9 @@ TEST(SyntheticModel, RejectsImpossibleShapes) {
   shape.kv_heads = 3;
   EXPECT_THROW(SyntheticModel::generate(options_for(shape, "q8_0")), Error);
   shape = small_shape("mamba");
+  EXPECT_THROW(SyntheticModel::generate(options_for(shape, "q8_0")), Error);
+  shape = small_shape("phi3");
+  shape.tied_embeddings = true;
   EXPECT_THROW(SyntheticModel::generate(options_for(shape, "q8_0")), Error);
   shape = small_shape("llama");
   shape.vocab = 100;  // too small for the placeholder vocabulary

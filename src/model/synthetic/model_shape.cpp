@@ -1,5 +1,6 @@
 #include "model/synthetic/model_shape.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "weft/error.hpp"
@@ -22,7 +23,17 @@ ModelShape make(std::string name, std::string architecture, uint32_t embedding, 
   shape.context = context;
   shape.rope_base = rope_base;
   shape.rms_epsilon = rms_epsilon;
-  shape.qkv_bias = shape.architecture == "qwen2";
+  const std::string& arch = shape.architecture;
+  shape.qkv_bias = arch == "qwen2";
+  shape.qk_norm = arch == "qwen3";
+  shape.fused = arch == "phi3";
+  shape.tied_embeddings = arch != "phi3";  // llama.cpp requires phi3's output.weight
+  shape.post_norms = arch == "gemma2";
+  if (arch == "gemma2") {  // Gemma 2's config.json
+    shape.attention_softcap = 50.0f;
+    shape.final_softcap = 30.0f;
+    shape.sliding_window = 4096;
+  }
   return shape;
 }
 
@@ -48,6 +59,8 @@ uint64_t ModelShape::parameter_count() const {
                        + e * e * 2 + e * kv * 2  // q, output; k, v
                        + 3 * e * feed_forward;   // gate, up, down
   if (qkv_bias) per_layer += e + 2 * kv;
+  if (qk_norm) per_layer += 2 * head_dim();
+  if (post_norms) per_layer += 2 * e;
   uint64_t total = per_layer * layers + static_cast<uint64_t>(vocab) * e + e;
   if (!tied_embeddings) total += static_cast<uint64_t>(vocab) * e;
   return total;
@@ -66,15 +79,25 @@ std::vector<std::string> named_shape_names() {
   return names;
 }
 
+std::vector<std::string> synthetic_architectures() {
+  return {"llama", "qwen2", "qwen3", "phi3", "gemma2"};
+}
+
 ModelShape custom_shape(std::string_view architecture) {
-  const bool qwen = architecture == "qwen2";
+  const bool qwen = architecture == "qwen2" || architecture == "qwen3";
+  const float epsilon = qwen || architecture == "gemma2" ? 1e-6f : 1e-5f;
   return make("custom", std::string(architecture), 0, 0, 0, 0, 0, 0, 2048,
-              qwen ? 1000000.0f : 10000.0f, qwen ? 1e-6f : 1e-5f);
+              qwen ? 1000000.0f : 10000.0f, epsilon);
 }
 
 void validate(const ModelShape& shape) {
-  require(shape.architecture == "llama" || shape.architecture == "qwen2",
-          "architecture '" + shape.architecture + "' is not supported (llama, qwen2)");
+  const auto known = synthetic_architectures();
+  std::string names;
+  for (const auto& name : known) names += (names.empty() ? "" : ", ") + name;
+  require(std::find(known.begin(), known.end(), shape.architecture) != known.end(),
+          "architecture '" + shape.architecture + "' is not supported (" + names + ")");
+  require(!(shape.fused && shape.tied_embeddings),
+          "phi3 needs a separate output.weight (llama.cpp requires it): it cannot be tied");
   require(shape.embedding > 0, "--dim must be positive");
   require(shape.layers > 0, "--layers must be positive");
   require(shape.heads > 0, "--heads must be positive");

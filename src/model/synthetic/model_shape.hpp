@@ -12,7 +12,7 @@ namespace weft::model::synthetic {
 
 struct ModelShape {
   std::string name;          // the named shape, or "custom"
-  std::string architecture;  // GGUF general.architecture: "llama" or "qwen2"
+  std::string architecture;  // GGUF general.architecture: llama, qwen2, qwen3, phi3, gemma2
   uint32_t embedding = 0;    // hidden size
   uint32_t layers = 0;
   uint32_t heads = 0;
@@ -22,8 +22,15 @@ struct ModelShape {
   uint32_t context = 0;         // <arch>.context_length
   bool tied_embeddings = true;  // no output.weight: the token embedding is the output matrix
   bool qkv_bias = false;        // attn_q/k/v.bias (qwen2)
+  bool qk_norm = false;         // attn_q_norm/attn_k_norm over each head (qwen3)
+  bool fused = false;           // attn_qkv and a gate+up ffn_up, no ffn_gate (phi3)
+  bool post_norms = false;      // post_attention_norm, post_ffw_norm, GeGLU (gemma2)
   float rope_base = 10000.0f;
   float rms_epsilon = 1e-5f;
+  // gemma2 only (0: key not written): Gemma-2's published values by default.
+  float attention_softcap = 0.0f;
+  float final_softcap = 0.0f;
+  uint32_t sliding_window = 0;
 
   uint32_t head_dim() const { return embedding / heads; }
   uint64_t parameter_count() const;
@@ -32,7 +39,11 @@ struct ModelShape {
 // smollm2-135m, qwen2.5-0.5b, llama-3.2-1b.
 std::optional<ModelShape> named_shape(std::string_view name);
 std::vector<std::string> named_shape_names();
-// Defaults of an explicit-size shape of `architecture` (llama or qwen2); sizes left 0.
+// The architectures mkmodel writes.
+std::vector<std::string> synthetic_architectures();
+// Defaults of an explicit-size shape of `architecture` (rope base, norm epsilon, biases and
+// extra tensors as the published models of that family; phi3 untied, as llama.cpp requires);
+// sizes left 0.
 ModelShape custom_shape(std::string_view architecture);
 
 // Throws weft::Error naming the first size that cannot make a valid model (zero sizes, heads

@@ -29,8 +29,10 @@ struct SyntheticOptions {
 
 // The weights are values of a counter-based generator keyed by (seed, tensor name, index),
 // so the bytes do not depend on the thread count. Scales (standard deviations): attn_v,
-// attn_output, ffn_gate/up 1/√dim; attn_q/k 2/√dim; ffn_down 2/√ffn; token embedding and
-// output 3/√dim, giving logits of std ≈ 3; norm weights 1 + 0.1·N(0,1); biases 0.1·N(0,1).
+// attn_output, ffn_gate/up 1/√dim; attn_q/k 2/√dim; ffn_down 2/√ffn; token embedding
+// min(3, 0.07·√(2 ln vocab)·√(2·layers))/√dim (÷√dim again for gemma2), with the output norm's
+// gain (tied) or output.weight 3/√dim (untied) giving logits of std ≈ 3; norm weights
+// 1 + 0.1·N(0,1) (qwen3's q/k norms times 2); biases 0.1·N(0,1). docs/mkmodel.md has why.
 class SyntheticModel {
  public:
   static SyntheticModel generate(const SyntheticOptions& options);

@@ -86,7 +86,8 @@ ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t laye
       role == TensorRole::output || (tied_embeddings && role == TensorRole::token_embedding);
   ElementType type = recipe.base;
   if (recipe.mixture) {
-    const bool sensitive = role == TensorRole::attn_v || role == TensorRole::ffn_down;
+    const bool sensitive =
+        role == TensorRole::attn_v || role == TensorRole::attn_qkv || role == TensorRole::ffn_down;
     if (output_matrix || (sensitive && more_bits(layer, layers))) type = ElementType::Q6_K;
   }
   if (recipe.mixture && output_matrix && !fits(type, row_length)) return ElementType::Q8_0;

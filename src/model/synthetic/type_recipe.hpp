@@ -18,6 +18,7 @@ enum class TensorRole {
   attn_q,
   attn_k,
   attn_v,
+  attn_qkv,  // phi3's fused q, k, v
   attn_output,
   ffn_gate,
   ffn_up,
@@ -40,7 +41,7 @@ std::vector<std::string> type_recipe_names();
 
 // The type of one tensor. 1-D tensors (norms, biases) stay F32. For mixtures, as
 // llama-quantize does for Q4_K_M/Q5_K_M on a dense model: the output matrix (the token
-// embedding when tied) is Q6_K; attn_v and ffn_down are Q6_K in layers where
+// embedding when tied) is Q6_K; attn_v (phi3: attn_qkv) and ffn_down are Q6_K in layers where
 // more_bits(layer, layers); everything else is the base type. Finally a type whose block
 // does not divide the row length falls back as llama.cpp does (mixtures: output matrix→Q8_0;
 // otherwise Q2_K/Q3_K→Q4_0, Q4_K→Q5_0, Q5_K→Q5_1, Q6_K→Q8_0, then F16).
