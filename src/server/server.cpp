@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
@@ -42,6 +43,12 @@ class CommandQueue {
     }
     if (command == Command::drain) commands_.clear();
     return command;
+  }
+  // Whether a drain is waiting, without taking it: a load cannot be interrupted, so the
+  // lifecycle looks before and after one and skips `ready` when a drain came meanwhile.
+  bool drain_pending() {
+    std::lock_guard lock(mutex_);
+    return std::find(commands_.begin(), commands_.end(), Command::drain) != commands_.end();
   }
 
  private:
@@ -110,10 +117,18 @@ class Daemon {
     });
   }
 
+  // Any state goes to draining (PROTOCOLS §2): a SIGTERM during a load skips `ready` and
+  // never creates the inference socket.
   void serve_until_drained() {
-    context_.set_backend(load_backend(options_.config));
-    become_ready();
-    while (commands_.pop() == Command::reload) reload();
+    if (!commands_.drain_pending()) {
+      context_.set_backend(load_backend(options_.config));
+      if (!commands_.drain_pending()) {
+        become_ready();
+        while (commands_.pop() == Command::reload) {
+          if (!reload()) break;
+        }
+      }
+    }
     drain();
   }
 
@@ -174,11 +189,14 @@ class Daemon {
             (detail.contains("tcp") ? " and tcp " + detail["tcp"].get<std::string>() : ""));
   }
 
-  void reload() {
+  // Returns false when a drain arrived before or during the load: the caller drains
+  // without publishing `ready` again.
+  bool reload() {
     context_.set_lifecycle(Lifecycle::restarting);
     bus_.publish_state("restarting");
     on_loop(io_, [this] { listeners_.close_inference(); });
     context_.log(LogLevel::info, "SIGHUP: reloading the model");
+    if (commands_.drain_pending()) return false;
     try {
       ServeConfig config = options_.reload_config ? options_.reload_config() : options_.config;
       // Generations still running keep the old backend alive through their shared_ptr.
@@ -187,7 +205,9 @@ class Daemon {
       context_.log(LogLevel::error,
                    std::string("reload failed, keeping the loaded model: ") + error.what());
     }
+    if (commands_.drain_pending()) return false;
     become_ready();
+    return true;
   }
 
   bool wait_until_idle(std::chrono::milliseconds timeout) {

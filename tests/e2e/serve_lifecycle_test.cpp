@@ -159,6 +159,35 @@ TEST(ServeLifecycle, SigtermDrainsInFlightRequestsAndExitsZero) {
   EXPECT_FALSE(std::filesystem::exists(daemon.admin_path()));
 }
 
+TEST(ServeLifecycle, SigtermDuringTheLoadDrainsWithoutBecomingReady) {
+  DaemonProcess::Options options;
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
+  DaemonProcess daemon(options);
+  auto admin = daemon.admin();
+  auto loading = events_until(admin, "loading_model");
+  ASSERT_FALSE(loading.empty());
+  ASSERT_EQ(loading.back().status, "loading_model");
+  daemon.send_signal(SIGTERM);
+  std::vector<std::string> seen;
+  while (auto event = admin.next_for(std::chrono::milliseconds(kPatience))) {
+    seen.push_back(event->status);
+    if (event->status == "draining") break;
+  }
+  EXPECT_EQ(std::find(seen.begin(), seen.end(), "ready"), seen.end());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), "draining");
+  // Watched until exit: the inference socket is never created.
+  std::optional<int> status;
+  bool infer_socket_seen = false;
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!status && std::chrono::steady_clock::now() < deadline) {
+    infer_socket_seen = infer_socket_seen || std::filesystem::exists(daemon.infer_path());
+    status = daemon.wait_exit(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(infer_socket_seen);
+  EXPECT_EQ(status, 0) << daemon.log();
+}
+
 TEST(ServeLifecycle, AfterTheDrainTimeoutRunningRequestsAreCancelled) {
   DaemonProcess::Options options;
   options.args = {"--backend", "stub", "--drain-timeout", "0.2"};
