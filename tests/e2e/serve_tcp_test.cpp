@@ -74,19 +74,41 @@ void expect_closed_by_the_daemon(client::Connection& connection, const std::stri
   EXPECT_FALSE(connection.timed_out()) << what << " is still open";
 }
 
-TEST(ServeTcp, ConnectionsWithoutACompleteFirstLineAreClosedAfterTheAuthTimeout) {
-  for (bool with_key : {true, false}) {
-    std::vector<std::string> extra = {"--auth-timeout", "0.3"};
-    if (with_key) extra.insert(extra.end(), {"--api-key", "k"});
-    TcpDaemon tcp(extra);
-    client::dial_and_wait_ready(tcp.address(), kPatience, with_key ? "k" : "").close();
-    auto silent = client::Connection::open(tcp.address());
-    auto trickling = client::Connection::open(tcp.address());
-    trickling->write_all(with_key ? R"({"type":"auth","ke)" : R"({"id":"slow","messa)");
-    expect_closed_by_the_daemon(*silent, "a silent connection");
-    expect_closed_by_the_daemon(*trickling, "a connection that never ends its first line");
-    EXPECT_TRUE(tcp.daemon.wait_for_log_line({"sent no complete first line"}));
+TEST(ServeTcp, WithAKeyConnectionsWithoutACompleteFirstLineAreClosedAfterTheAuthTimeout) {
+  TcpDaemon tcp({"--auth-timeout", "0.3", "--api-key", "k"});
+  client::dial_and_wait_ready(tcp.address(), kPatience, "k").close();
+  auto silent = client::Connection::open(tcp.address());
+  auto trickling = client::Connection::open(tcp.address());
+  trickling->write_all(R"({"type":"auth","ke)");
+  expect_closed_by_the_daemon(*silent, "a silent connection");
+  expect_closed_by_the_daemon(*trickling, "a connection that never ends its first line");
+  EXPECT_TRUE(tcp.daemon.wait_for_log_line({"sent no complete first line"}));
+}
+
+// inferd clients may dial ahead of time; without a key nothing limits the first line.
+TEST(ServeTcp, WithoutAKeyAnEarlyDialerIsServedAfterTheAuthTimeout) {
+  TcpDaemon tcp({"--auth-timeout", "0.2"});
+  client::dial_and_wait_ready(tcp.address(), kPatience).close();
+  auto silent = client::Connection::open(tcp.address());
+  auto trickling = client::Connection::open(tcp.address());
+  const std::string request_line =
+      R"({"id":"early","messages":[{"role":"user","content":"hi"}],"max_tokens":2})";
+  trickling->write_all(request_line.substr(0, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // five auth timeouts
+  silent->write_all(request_line + "\n");
+  trickling->write_all(request_line.substr(10) + "\n");
+  for (auto* connection : {silent.get(), trickling.get()}) {
+    std::optional<std::string> last;
+    while (auto line = connection->read_line(std::chrono::milliseconds(kPatience))) {
+      last = line;
+      if (line->find(R"("type":"done")") != std::string::npos) break;
+    }
+    ASSERT_TRUE(last.has_value()) << "closed without an answer";
+    EXPECT_NE(last->find(R"("type":"done")"), std::string::npos) << *last;
+    EXPECT_NE(last->find(R"("id":"early")"), std::string::npos) << *last;
   }
+  EXPECT_EQ(tcp.daemon.log().find("sent no complete first line"), std::string::npos)
+      << tcp.daemon.log();
 }
 
 TEST(ServeTcp, TheAuthTimeoutDoesNotApplyAfterTheFirstLine) {
