@@ -39,11 +39,19 @@ void AdminBus::publish_capabilities(const nlohmann::json& capabilities) {
   broadcast_locked(frame);
 }
 
+void AdminBus::publish_stats(const nlohmann::json& stats) {
+  auto frame = std::make_shared<const std::string>(admin_status_frame("stats", stats));
+  std::lock_guard lock(mutex_);
+  stats_ = frame;
+  broadcast_locked(frame);
+}
+
 void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
   std::lock_guard lock(mutex_);
   bool keeping_up = true;
   if (capabilities_) keeping_up = subscriber->deliver(capabilities_);
   if (keeping_up && state_) keeping_up = subscriber->deliver(state_);
+  if (keeping_up && stats_) keeping_up = subscriber->deliver(stats_);
   if (!keeping_up) {
     subscriber->drop();
     return;

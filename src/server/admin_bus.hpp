@@ -33,7 +33,11 @@ class AdminBus {
   // A lifecycle state (starting, loading_model, ready, …) with its detail keys.
   void publish_state(const std::string& state, nlohmann::json detail = nlohmann::json::object());
   void publish_capabilities(const nlohmann::json& capabilities);
-  // Sends the snapshot (capabilities when known, then the current state), then follows.
+  // A `stats` frame (weft extension: request and KV cache counters); it is not a state, so
+  // the current state stays what it was. Kept for the snapshot like the others.
+  void publish_stats(const nlohmann::json& stats);
+  // Sends the snapshot (capabilities when known, the current state, the latest stats when
+  // there are any), then follows.
   void subscribe(const std::shared_ptr<AdminSubscriber>& subscriber);
   void drop_all();
   size_t subscriber_count() const;
@@ -44,6 +48,7 @@ class AdminBus {
   mutable std::mutex mutex_;
   SharedFrame capabilities_;
   SharedFrame state_;
+  SharedFrame stats_;
   std::vector<std::weak_ptr<AdminSubscriber>> subscribers_;
 };
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "server/admin_bus.hpp"
+#include "server/daemon_stats.hpp"
 #include "server/inference_session.hpp"
 #include "server/listeners.hpp"
 #include "server/runtime_files.hpp"
@@ -21,6 +22,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+
+// How often the `stats` frame is refreshed at most; it is only sent when a counter changed,
+// so an idle daemon stays quiet and a finished request shows within this interval.
+constexpr std::chrono::seconds kStatsInterval{1};
 
 enum class Command { reload, drain };
 
@@ -79,12 +84,14 @@ class Daemon {
         context_(io_, options_.config, options_.log),
         listeners_(context_, bus_, lock_.path_of(protocol::kAdminSocketName),
                    lock_.path_of(protocol::kInferenceSocketName), tcp_endpoint()),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        stats_timer_(io_) {}
 
   int run() {
     listeners_.open_admin();
     bus_.publish_state("starting", {{"pid", ::getpid()}});
     wait_for_signals();
+    schedule_stats();
     auto guard = asio::make_work_guard(io_);
     std::thread loop([this] { io_.run(); });
     int status = 0;
@@ -114,6 +121,22 @@ class Daemon {
         commands_.push(Command::drain);
       }
       wait_for_signals();
+    });
+  }
+
+  // Runs on the event loop. Nothing is published before a backend is loaded.
+  void schedule_stats() {
+    stats_timer_.expires_after(kStatsInterval);
+    stats_timer_.async_wait([this](std::error_code error) {
+      if (error) return;
+      if (context_.backend()) {
+        json stats = daemon_stats(context_);
+        if (stats != last_stats_) {
+          bus_.publish_stats(stats);
+          last_stats_ = std::move(stats);
+        }
+      }
+      schedule_stats();
     });
   }
 
@@ -248,6 +271,7 @@ class Daemon {
         listeners_.close_admin();
         std::error_code ignored;
         signals_.cancel(ignored);
+        stats_timer_.cancel();
       });
     } catch (const std::exception&) {
     }
@@ -265,6 +289,8 @@ class Daemon {
   Listeners listeners_;
   asio::signal_set signals_;
   CommandQueue commands_;
+  asio::steady_timer stats_timer_;
+  json last_stats_;  // event loop only
 };
 
 }  // namespace
