@@ -73,10 +73,15 @@ bool is_transient_connect_error(int errno_value) {
          errno_value == EADDRNOTAVAIL;
 }
 
-Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
-                           const std::string& api_key) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + timeout;
+RetryClock RetryClock::real() {
+  return {[] { return std::chrono::steady_clock::now(); },
+          [](std::chrono::milliseconds pause) { std::this_thread::sleep_for(pause); }};
+}
+
+std::shared_ptr<Connection> open_when_ready(const Address& address,
+                                            std::chrono::milliseconds timeout,
+                                            const std::string& api_key, const RetryClock& clock) {
+  const auto deadline = clock.now() + timeout;
   std::chrono::milliseconds backoff(100);
   const std::chrono::milliseconds max_backoff(5000);
   while (true) {
@@ -85,20 +90,25 @@ Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds tim
       if (address.kind == Address::Kind::tcp && !api_key.empty()) {
         connection->write_all(protocol::encode_auth(api_key));
       }
-      return Client(std::move(connection));
+      return connection;
     } catch (const ConnectFailure& failure) {
       if (!is_transient_connect_error(failure.errno_value)) {
         throw Error(ErrorCode::backend_unavailable, failure.message);
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now());
       if (left.count() <= 0) {
         throw Error(ErrorCode::backend_unavailable, failure.message + " (gave up after " +
                                                         std::to_string(timeout.count()) + " ms)");
       }
-      std::this_thread::sleep_for(std::min(backoff, left));
+      clock.sleep(std::min(backoff, left));
       backoff = std::min(backoff * 2, max_backoff);
     }
   }
+}
+
+Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
+                           const std::string& api_key) {
+  return Client(open_when_ready(address, timeout, api_key, RetryClock::real()));
 }
 
 }  // namespace weft::client

@@ -231,20 +231,56 @@ TEST(ServeLifecycle, ReadsAConfigFileAndRefusesABadOne) {
 }
 
 TEST(ServeLifecycle, SighupReloadsTheModel) {
-  DaemonProcess daemon;
+  DaemonProcess::Options options;
+  // The reload's load takes long enough to look at the runtime directory meanwhile.
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
+  DaemonProcess daemon(options);
   daemon.connect().close();
   auto admin = daemon.admin();
   events_until(admin, "ready");  // the snapshot
   daemon.send_signal(SIGHUP);
+  auto restarting = events_until(admin, "restarting");
+  ASSERT_FALSE(restarting.empty());
+  ASSERT_EQ(restarting.back().status, "restarting");
+  // The inference socket is removed before the new load begins.
+  auto loading = events_until(admin, "loading_model");
+  ASSERT_FALSE(loading.empty());
+  EXPECT_FALSE(std::filesystem::exists(daemon.infer_path()));
   auto events = names(events_until(admin, "ready"));
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events.front(), "restarting");
-  EXPECT_NE(std::find(events.begin(), events.end(), "loading_model/checking_local"), events.end());
   EXPECT_EQ(events[events.size() - 2], "capabilities");
+  EXPECT_TRUE(std::filesystem::exists(daemon.infer_path()));
   auto client = daemon.connect();
   auto frames = client.generate(user_request("after-reload", "hi", 2));
   EXPECT_EQ(collect_frames(frames).terminal.type, client::Frame::Type::done);
   EXPECT_TRUE(daemon.wait_for_log_line({"reloading"}));
+}
+
+TEST(ServeLifecycle, AFailedReloadKeepsTheOldBackend) {
+  TempDir dir;
+  const std::string config = dir.path() + "/serve.json";
+  std::ofstream(config) << R"({"backend": "stub"})";
+  DaemonProcess::Options options;
+  options.args = {"--config", config};
+  DaemonProcess daemon(options);
+  daemon.connect().close();
+  auto admin = daemon.admin();
+  events_until(admin, "ready");
+  // The reload reads the edited file: a native backend on a model that does not exist.
+  std::ofstream(config) << R"({"backend": "native", "model": ")" << dir.path()
+                        << R"(/missing.gguf"})";
+  daemon.send_signal(SIGHUP);
+  auto events = names(events_until(admin, "ready"));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front(), "restarting");
+  EXPECT_TRUE(daemon.wait_for_log_line({"reload failed", "keeping the loaded model"}));
+  auto client = daemon.connect();
+  auto request = user_request("after-failed-reload", "hi", 3);
+  auto frames = client.generate(request);
+  auto collected = collect_frames(frames);
+  ASSERT_EQ(collected.terminal.type, client::Frame::Type::done) << collected.terminal.raw;
+  EXPECT_EQ(collected.terminal.backend, "stub");
+  EXPECT_EQ(collected.terminal.content, stub_answer(request));
 }
 
 TEST(ServeLifecycle, ASecondDaemonOnTheSamePathsRefuses) {
@@ -282,6 +318,21 @@ TEST(ServeLifecycle, RefusesASymlinkedSocketPath) {
   DaemonProcess daemon(options);
   EXPECT_EQ(daemon.wait_exit(), 1);
   EXPECT_NE(daemon.log().find("symlink"), std::string::npos) << daemon.log();
+}
+
+TEST(ServeLifecycle, RefusesASymlinkedInferenceSocketPath) {
+  TempDir xdg;
+  std::filesystem::create_directory(xdg.path() + "/weft");
+  std::filesystem::create_symlink(xdg.path() + "/elsewhere", xdg.path() + "/weft/infer.sock");
+  DaemonProcess::Options options;
+  options.xdg_runtime_dir = xdg.path();
+  DaemonProcess daemon(options);
+  EXPECT_EQ(daemon.wait_exit(), 1);
+  EXPECT_NE(daemon.log().find("symlink"), std::string::npos) << daemon.log();
+  EXPECT_NE(daemon.log().find("infer.sock"), std::string::npos) << daemon.log();
+  // The link is left alone and nothing was created where it points.
+  EXPECT_TRUE(std::filesystem::is_symlink(xdg.path() + "/weft/infer.sock"));
+  EXPECT_FALSE(std::filesystem::exists(xdg.path() + "/elsewhere"));
 }
 
 TEST(ServeLifecycle, RemovesAStaleSocket) {
