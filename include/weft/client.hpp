@@ -69,6 +69,7 @@ class FrameStream {
  private:
   std::shared_ptr<Connection> connection_;
   bool finished_ = false;
+  bool any_frame_ = false;  // a close before the first frame may mean a rejected API key
 };
 
 class Client;

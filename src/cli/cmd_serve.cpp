@@ -81,8 +81,9 @@ Command add_serve_command(CLI::App& app) {
       "the admin socket. Precedence: flags, then WEFT_* environment variables, then the "
       "config file. See docs/serve.md.");
   sub->add_option("--config", flags->config_file,
-                  "JSON config file; keys are the long option names with '_' for '-' "
-                  "(env WEFT_CONFIG)");
+                  "JSON config file: an object whose keys are the long option names with '_' "
+                  "for '-' (e.g. \"api_key_file\"), except that --no-prefix-cache is "
+                  "\"prefix_cache\": false; docs/serve.md lists them (env WEFT_CONFIG)");
   sub->add_option("-b,--backend", s.backend,
                   "Backend (see `weft backends`); default: auto-selection (env WEFT_BACKEND)");
   sub->add_option("-m,--model", s.model,

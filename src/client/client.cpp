@@ -12,15 +12,31 @@ namespace weft::client {
 FrameStream::FrameStream(std::shared_ptr<Connection> connection)
     : connection_(std::move(connection)) {}
 
+namespace {
+
+// A TCP daemon with an API key closes the connection without a frame when the key is
+// missing or wrong (PROTOCOLS §1), so say so where that is the likely cause.
+std::string key_hint(const Address& address) {
+  if (address.kind != Address::Kind::tcp) return "";
+  return "; a TCP daemon that requires an API key does this when the key is missing or "
+         "wrong (weft run --api-key KEY)";
+}
+
+}  // namespace
+
 std::optional<Frame> FrameStream::next() {
   if (finished_) return std::nullopt;
   auto line = connection_->read_line();
   if (!line) {
     finished_ = true;
+    const Address& address = connection_->address();
     throw Error(ErrorCode::backend_unavailable,
-                "daemon at " + connection_->address().to_string() +
-                    " closed the connection before the request finished");
+                any_frame_ ? "daemon at " + address.to_string() +
+                                 " closed the connection before the request finished"
+                           : "daemon at " + address.to_string() +
+                                 " closed the connection without answering" + key_hint(address));
   }
+  any_frame_ = true;
   Frame frame = protocol::decode_response(*line);
   if (frame.terminal()) finished_ = true;
   return frame;
@@ -52,7 +68,11 @@ FrameStream Client::generate(const GenerationRequest& request) {
       throw Error(ErrorCode::invalid_request, "inferd protocol v1 has no 'tool' role");
     }
   }
-  connection_->write_all(protocol::encode_request(request));
+  try {
+    connection_->write_all(protocol::encode_request(request));
+  } catch (const Error& error) {
+    throw Error(error.code(), error.what() + key_hint(connection_->address()));
+  }
   return FrameStream(connection_);
 }
 

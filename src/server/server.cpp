@@ -88,6 +88,8 @@ class Daemon {
         stats_timer_(io_) {}
 
   int run() {
+    // Fail fast, before the admin socket and any model work, on what would stop `ready`.
+    listeners_.check_inference_paths();
     listeners_.open_admin();
     bus_.publish_state("starting", {{"pid", ::getpid()}});
     wait_for_signals();
@@ -202,7 +204,7 @@ class Daemon {
     on_loop(io_, [this, &detail] {
       listeners_.open_inference();
       if (auto tcp = listeners_.tcp_endpoint()) {
-        detail["tcp"] = tcp->address().to_string() + ":" + std::to_string(tcp->port());
+        detail["tcp"] = format_endpoint(*tcp);
       }
     });
     bus_.publish_state("ready", detail);

@@ -1,9 +1,11 @@
 // weft serve end to end over loopback TCP, with and without the API key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "client/connection.hpp"
+#include "server/asio.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
 #include "weft/error.hpp"
@@ -121,6 +123,24 @@ TEST(ServeTcp, TheAuthTimeoutDoesNotApplyAfterTheFirstLine) {
   auto collected = collect_frames(frames);
   EXPECT_EQ(collected.terminal.type, client::Frame::Type::done);
   EXPECT_EQ(collected.terminal.content, stub_answer(request));
+}
+
+// The port is checked before the model loads: a taken port fails at once, not after a load.
+TEST(ServeTcp, APortInUseFailsBeforeTheModelLoads) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor taken(io,
+                                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = taken.local_endpoint().port();
+  DaemonProcess::Options options;
+  options.args = {"--backend", "stub", "--tcp", "127.0.0.1:" + std::to_string(port)};
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "60000";
+  DaemonProcess daemon(options);
+  // Well before the minute that the load would take.
+  EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), 1) << daemon.log();
+  EXPECT_NE(daemon.log().find("cannot listen on TCP 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << daemon.log();
+  EXPECT_FALSE(std::filesystem::exists(daemon.admin_path()));
 }
 
 TEST(ServeTcp, UnixClientsSkipAuthEvenWithAKey) {
