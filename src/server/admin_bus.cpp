@@ -1,6 +1,7 @@
 #include "server/admin_bus.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace weft::server {
 
@@ -59,14 +60,23 @@ void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
   subscribers_.push_back(subscriber);
 }
 
-void AdminBus::drop_all() {
+void AdminBus::finish_all(std::chrono::milliseconds patience) {
   std::vector<std::weak_ptr<AdminSubscriber>> subscribers;
   {
     std::lock_guard lock(mutex_);
     subscribers.swap(subscribers_);
   }
   for (auto& weak : subscribers) {
-    if (auto subscriber = weak.lock()) subscriber->drop();
+    if (auto subscriber = weak.lock()) subscriber->finish();
+  }
+  // A session lives while its socket operations are pending, so it expires once closed.
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  auto open = [&] {
+    return std::any_of(subscribers.begin(), subscribers.end(),
+                       [](const auto& weak) { return !weak.expired(); });
+  };
+  while (open() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 

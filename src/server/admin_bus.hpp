@@ -2,6 +2,7 @@
 // kept as a snapshot for new subscribers; every later frame goes to every subscriber.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,9 @@ class AdminSubscriber {
   virtual bool deliver(SharedFrame frame) = 0;
   // Disconnects the subscriber (it reconnects for a fresh snapshot).
   virtual void drop() = 0;
+  // Disconnects once the frames already queued are written (shutdown: the last `draining`
+  // must reach the client).
+  virtual void finish() { drop(); }
 };
 
 // Frames a subscriber may have queued and unwritten before it is dropped.
@@ -39,7 +43,9 @@ class AdminBus {
   // Sends the snapshot (capabilities when known, the current state, the latest stats when
   // there are any), then follows.
   void subscribe(const std::shared_ptr<AdminSubscriber>& subscriber);
-  void drop_all();
+  // At exit: ends every subscription after its queued frames are written, and waits up to
+  // `patience` for the connections to close (a reader that never reads is cut off later).
+  void finish_all(std::chrono::milliseconds patience);
   size_t subscriber_count() const;
 
  private:

@@ -262,7 +262,7 @@ class Daemon {
     // Readers that never read what is owed to them are cut off.
     for (auto& session : context_.sessions()) session->close_now();
     context_.workers().join_all();
-    bus_.drop_all();
+    bus_.finish_all(std::chrono::seconds(2));
   }
 
   void stop_loop(asio::executor_work_guard<asio::io_context::executor_type>& guard,
