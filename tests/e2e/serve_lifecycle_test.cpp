@@ -191,6 +191,26 @@ TEST(ServeLifecycle, SigtermDuringTheLoadDrainsWithoutBecomingReady) {
   EXPECT_EQ(status, 0) << daemon.log();
 }
 
+TEST(ServeLifecycle, SigtermDuringAReloadDrainsWithoutBecomingReadyAgain) {
+  DaemonProcess::Options options;
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
+  DaemonProcess daemon(options);
+  daemon.connect().close();
+  auto admin = daemon.admin();
+  events_until(admin, "ready");  // the snapshot
+  daemon.send_signal(SIGHUP);
+  auto loading = events_until(admin, "loading_model");
+  ASSERT_FALSE(loading.empty());
+  ASSERT_EQ(loading.back().status, "loading_model");
+  daemon.send_signal(SIGTERM);
+  auto rest = names(events_until(admin, "draining"));
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back(), "draining");
+  EXPECT_EQ(std::find(rest.begin(), rest.end(), "ready"), rest.end());
+  EXPECT_FALSE(std::filesystem::exists(daemon.infer_path()));
+  EXPECT_EQ(daemon.wait_exit(), 0) << daemon.log();
+}
+
 TEST(ServeLifecycle, AfterTheDrainTimeoutRunningRequestsAreCancelled) {
   DaemonProcess::Options options;
   options.args = {"--backend", "stub", "--drain-timeout", "0.2"};
