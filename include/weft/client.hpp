@@ -69,6 +69,7 @@ class FrameStream {
  private:
   std::shared_ptr<Connection> connection_;
   bool finished_ = false;
+  bool any_frame_ = false;  // a close before the first frame may mean a rejected API key
 };
 
 class Client;
@@ -119,9 +120,19 @@ struct AdminEvent {
   bool vision = false, audio = false, tools = false, thinking = false, embed = false;
   std::string accelerator;
   int32_t gpu_layers = 0;
+  // stats (weft extension): the daemon's admission counters and, for the native backend,
+  // its KV cache counters; absent keys stay unset.
+  std::optional<uint64_t> active_requests, queued_requests;
+  struct KvStats {
+    uint64_t pages_in_use = 0, pages_committed = 0, pages_capacity = 0, pages_cached = 0;
+    uint64_t prompt_tokens_cached = 0, prompt_tokens_computed = 0;
+    uint64_t live = 0, waiting = 0;
+  };
+  std::optional<KvStats> kv;
   std::string raw;  // the whole frame
 
   bool is_capabilities() const { return status == "capabilities"; }
+  bool is_stats() const { return status == "stats"; }
 };
 
 class AdminClient {

@@ -81,8 +81,9 @@ Command add_serve_command(CLI::App& app) {
       "the admin socket. Precedence: flags, then WEFT_* environment variables, then the "
       "config file. See docs/serve.md.");
   sub->add_option("--config", flags->config_file,
-                  "JSON config file; keys are the long option names with '_' for '-' "
-                  "(env WEFT_CONFIG)");
+                  "JSON config file: an object whose keys are the long option names with '_' "
+                  "for '-' (e.g. \"api_key_file\"), except that --no-prefix-cache is "
+                  "\"prefix_cache\": false; docs/serve.md lists them (env WEFT_CONFIG)");
   sub->add_option("-b,--backend", s.backend,
                   "Backend (see `weft backends`); default: auto-selection (env WEFT_BACKEND)");
   sub->add_option("-m,--model", s.model,
@@ -108,8 +109,8 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("--api-key-file", s.api_key_file,
                   "Read the API key from the first line of a file (env WEFT_API_KEY_FILE)");
   sub->add_option("--auth-timeout", s.auth_timeout_seconds,
-                  "Seconds a TCP client has to send its first complete line (the auth line "
-                  "when a key is set) before it is disconnected (default 10) "
+                  "With an API key: seconds a TCP client has to send its complete auth line "
+                  "before it is disconnected (default 10; no limit without a key) "
                   "(env WEFT_AUTH_TIMEOUT)");
   sub->add_option("--parallel", s.parallel,
                   "Generations that run at once (default 8) (env WEFT_PARALLEL)");

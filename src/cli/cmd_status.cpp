@@ -1,3 +1,4 @@
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -6,6 +7,10 @@
 
 namespace weft::cli {
 namespace {
+
+// How long `weft status` waits for the snapshot's stats frame after the state frame (a
+// daemon without stats, e.g. while loading, sends none).
+constexpr std::chrono::milliseconds kSnapshotStatsWait{500};
 
 struct StatusOptions {
   std::string socket;
@@ -17,6 +22,24 @@ void print_event(const client::AdminEvent& event, bool json) {
   if (json) {
     std::fputs(event.raw.c_str(), stdout);
     if (event.raw.empty() || event.raw.back() != '\n') std::fputc('\n', stdout);
+  } else if (event.is_stats()) {
+    if (event.active_requests && event.queued_requests) {
+      std::printf("requests: %llu active, %llu queued\n",
+                  static_cast<unsigned long long>(*event.active_requests),
+                  static_cast<unsigned long long>(*event.queued_requests));
+    }
+    if (event.kv) {
+      const auto& kv = *event.kv;
+      std::printf(
+          "kv cache: %llu of %llu pages in use (%llu committed, %llu in the prefix cache)\n"
+          "prompt tokens: %llu from the prefix cache, %llu computed\n",
+          static_cast<unsigned long long>(kv.pages_in_use),
+          static_cast<unsigned long long>(kv.pages_capacity),
+          static_cast<unsigned long long>(kv.pages_committed),
+          static_cast<unsigned long long>(kv.pages_cached),
+          static_cast<unsigned long long>(kv.prompt_tokens_cached),
+          static_cast<unsigned long long>(kv.prompt_tokens_computed));
+    }
   } else if (event.is_capabilities()) {
     std::printf("backend: %s (accelerator %s, gpu layers %d)\n", event.backend.c_str(),
                 event.accelerator.c_str(), event.gpu_layers);
@@ -36,8 +59,14 @@ int show_status(const StatusOptions& options) {
       options.socket.empty() ? client::default_admin_socket_path() : options.socket);
   while (auto event = admin.next()) {
     print_event(*event, options.json);
-    // Without --follow: the snapshot ends with the first state frame.
-    if (!options.follow && !event->is_capabilities()) return 0;
+    // Without --follow: the snapshot is capabilities, the state, then the latest stats
+    // when the daemon has any; they are sent together, so a short wait finds them.
+    if (!options.follow && !event->is_capabilities()) {
+      if (event->is_stats()) return 0;
+      auto stats = admin.next_for(kSnapshotStatsWait);
+      if (stats && stats->is_stats()) print_event(*stats, options.json);
+      return 0;
+    }
   }
   if (!options.follow) {
     std::fprintf(stderr, "weft: error: the daemon closed the admin socket\n");

@@ -43,6 +43,28 @@ AdminEvent decode_admin_event(const std::string& line) {
       layers != object.end() && layers->is_number_integer()) {
     event.gpu_layers = layers->get<int32_t>();
   }
+  auto count_in = [](const json& parent, const char* key) -> std::optional<uint64_t> {
+    auto found = parent.find(key);
+    if (found == parent.end() || !found->is_number_unsigned()) return std::nullopt;
+    return found->get<uint64_t>();
+  };
+  if (auto requests = object.find("requests"); requests != object.end() && requests->is_object()) {
+    event.active_requests = count_in(*requests, "active");
+    event.queued_requests = count_in(*requests, "queued");
+  }
+  if (auto kv = object.find("kv"); kv != object.end() && kv->is_object()) {
+    AdminEvent::KvStats stats;
+    auto read = [&](const char* key, uint64_t& into) { into = count_in(*kv, key).value_or(0); };
+    read("pages_in_use", stats.pages_in_use);
+    read("pages_committed", stats.pages_committed);
+    read("pages_capacity", stats.pages_capacity);
+    read("pages_cached", stats.pages_cached);
+    read("prompt_tokens_cached", stats.prompt_tokens_cached);
+    read("prompt_tokens_computed", stats.prompt_tokens_computed);
+    read("live", stats.live);
+    read("waiting", stats.waiting);
+    event.kv = stats;
+  }
   return event;
 }
 

@@ -12,15 +12,31 @@ namespace weft::client {
 FrameStream::FrameStream(std::shared_ptr<Connection> connection)
     : connection_(std::move(connection)) {}
 
+namespace {
+
+// A TCP daemon with an API key closes the connection without a frame when the key is
+// missing or wrong (PROTOCOLS §1), so say so where that is the likely cause.
+std::string key_hint(const Address& address) {
+  if (address.kind != Address::Kind::tcp) return "";
+  return "; a TCP daemon that requires an API key does this when the key is missing or "
+         "wrong (weft run --api-key KEY)";
+}
+
+}  // namespace
+
 std::optional<Frame> FrameStream::next() {
   if (finished_) return std::nullopt;
   auto line = connection_->read_line();
   if (!line) {
     finished_ = true;
+    const Address& address = connection_->address();
     throw Error(ErrorCode::backend_unavailable,
-                "daemon at " + connection_->address().to_string() +
-                    " closed the connection before the request finished");
+                any_frame_ ? "daemon at " + address.to_string() +
+                                 " closed the connection before the request finished"
+                           : "daemon at " + address.to_string() +
+                                 " closed the connection without answering" + key_hint(address));
   }
+  any_frame_ = true;
   Frame frame = protocol::decode_response(*line);
   if (frame.terminal()) finished_ = true;
   return frame;
@@ -52,7 +68,11 @@ FrameStream Client::generate(const GenerationRequest& request) {
       throw Error(ErrorCode::invalid_request, "inferd protocol v1 has no 'tool' role");
     }
   }
-  connection_->write_all(protocol::encode_request(request));
+  try {
+    connection_->write_all(protocol::encode_request(request));
+  } catch (const Error& error) {
+    throw Error(error.code(), error.what() + key_hint(connection_->address()));
+  }
   return FrameStream(connection_);
 }
 
@@ -73,10 +93,15 @@ bool is_transient_connect_error(int errno_value) {
          errno_value == EADDRNOTAVAIL;
 }
 
-Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
-                           const std::string& api_key) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + timeout;
+RetryClock RetryClock::real() {
+  return {[] { return std::chrono::steady_clock::now(); },
+          [](std::chrono::milliseconds pause) { std::this_thread::sleep_for(pause); }};
+}
+
+std::shared_ptr<Connection> open_when_ready(const Address& address,
+                                            std::chrono::milliseconds timeout,
+                                            const std::string& api_key, const RetryClock& clock) {
+  const auto deadline = clock.now() + timeout;
   std::chrono::milliseconds backoff(100);
   const std::chrono::milliseconds max_backoff(5000);
   while (true) {
@@ -85,20 +110,25 @@ Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds tim
       if (address.kind == Address::Kind::tcp && !api_key.empty()) {
         connection->write_all(protocol::encode_auth(api_key));
       }
-      return Client(std::move(connection));
+      return connection;
     } catch (const ConnectFailure& failure) {
       if (!is_transient_connect_error(failure.errno_value)) {
         throw Error(ErrorCode::backend_unavailable, failure.message);
       }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now());
       if (left.count() <= 0) {
         throw Error(ErrorCode::backend_unavailable, failure.message + " (gave up after " +
                                                         std::to_string(timeout.count()) + " ms)");
       }
-      std::this_thread::sleep_for(std::min(backoff, left));
+      clock.sleep(std::min(backoff, left));
       backoff = std::min(backoff * 2, max_backoff);
     }
   }
+}
+
+Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
+                           const std::string& api_key) {
+  return Client(open_when_ready(address, timeout, api_key, RetryClock::real()));
 }
 
 }  // namespace weft::client

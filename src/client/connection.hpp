@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,5 +44,19 @@ struct ConnectFailure {
   int errno_value = 0;
   std::string message;
 };
+
+// What the connect retry loop waits with; tests pass a fake clock so no time passes.
+struct RetryClock {
+  std::function<std::chrono::steady_clock::time_point()> now;
+  std::function<void(std::chrono::milliseconds)> sleep;
+  static RetryClock real();
+};
+
+// dial_and_wait_ready's loop (PROTOCOLS §1): connects, retrying transient failures with a
+// backoff of 100 ms doubling to at most 5 s until `timeout`; sends the auth line when a TCP
+// address has a key. Throws weft::Error(backend_unavailable).
+std::shared_ptr<Connection> open_when_ready(const Address& address,
+                                            std::chrono::milliseconds timeout,
+                                            const std::string& api_key, const RetryClock& clock);
 
 }  // namespace weft::client

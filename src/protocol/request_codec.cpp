@@ -1,5 +1,6 @@
 #include "protocol/request_codec.hpp"
 
+#include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -47,7 +48,12 @@ std::optional<float> optional_number(const json& object, const char* key) {
   const json* value = find_field(object, key);
   if (!value) return std::nullopt;
   if (!value->is_number()) throw FieldError{std::string("'") + key + "' must be a number"};
-  return value->get<float>();
+  // Read wide first: converting a double beyond float's range to float is undefined.
+  const double wide = value->get<double>();
+  if (!std::isfinite(wide) || std::fabs(wide) > std::numeric_limits<float>::max()) {
+    throw FieldError{std::string("'") + key + "' is out of range, got " + value->dump()};
+  }
+  return static_cast<float>(wide);
 }
 
 // Extensions only: ranges that a sampler cannot honour otherwise.

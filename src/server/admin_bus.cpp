@@ -1,6 +1,7 @@
 #include "server/admin_bus.hpp"
 
 #include <algorithm>
+#include <thread>
 
 namespace weft::server {
 
@@ -39,11 +40,19 @@ void AdminBus::publish_capabilities(const nlohmann::json& capabilities) {
   broadcast_locked(frame);
 }
 
+void AdminBus::publish_stats(const nlohmann::json& stats) {
+  auto frame = std::make_shared<const std::string>(admin_status_frame("stats", stats));
+  std::lock_guard lock(mutex_);
+  stats_ = frame;
+  broadcast_locked(frame);
+}
+
 void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
   std::lock_guard lock(mutex_);
   bool keeping_up = true;
   if (capabilities_) keeping_up = subscriber->deliver(capabilities_);
   if (keeping_up && state_) keeping_up = subscriber->deliver(state_);
+  if (keeping_up && stats_) keeping_up = subscriber->deliver(stats_);
   if (!keeping_up) {
     subscriber->drop();
     return;
@@ -51,14 +60,23 @@ void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
   subscribers_.push_back(subscriber);
 }
 
-void AdminBus::drop_all() {
+void AdminBus::finish_all(std::chrono::milliseconds patience) {
   std::vector<std::weak_ptr<AdminSubscriber>> subscribers;
   {
     std::lock_guard lock(mutex_);
     subscribers.swap(subscribers_);
   }
   for (auto& weak : subscribers) {
-    if (auto subscriber = weak.lock()) subscriber->drop();
+    if (auto subscriber = weak.lock()) subscriber->finish();
+  }
+  // A session lives while its socket operations are pending, so it expires once closed.
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  auto open = [&] {
+    return std::any_of(subscribers.begin(), subscribers.end(),
+                       [](const auto& weak) { return !weak.expired(); });
+  };
+  while (open() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 

@@ -2,6 +2,7 @@
 // kept as a snapshot for new subscribers; every later frame goes to every subscriber.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,6 +21,9 @@ class AdminSubscriber {
   virtual bool deliver(SharedFrame frame) = 0;
   // Disconnects the subscriber (it reconnects for a fresh snapshot).
   virtual void drop() = 0;
+  // Disconnects once the frames already queued are written (shutdown: the last `draining`
+  // must reach the client).
+  virtual void finish() { drop(); }
 };
 
 // Frames a subscriber may have queued and unwritten before it is dropped.
@@ -33,9 +37,15 @@ class AdminBus {
   // A lifecycle state (starting, loading_model, ready, …) with its detail keys.
   void publish_state(const std::string& state, nlohmann::json detail = nlohmann::json::object());
   void publish_capabilities(const nlohmann::json& capabilities);
-  // Sends the snapshot (capabilities when known, then the current state), then follows.
+  // A `stats` frame (weft extension: request and KV cache counters); it is not a state, so
+  // the current state stays what it was. Kept for the snapshot like the others.
+  void publish_stats(const nlohmann::json& stats);
+  // Sends the snapshot (capabilities when known, the current state, the latest stats when
+  // there are any), then follows.
   void subscribe(const std::shared_ptr<AdminSubscriber>& subscriber);
-  void drop_all();
+  // At exit: ends every subscription after its queued frames are written, and waits up to
+  // `patience` for the connections to close (a reader that never reads is cut off later).
+  void finish_all(std::chrono::milliseconds patience);
   size_t subscriber_count() const;
 
  private:
@@ -44,6 +54,7 @@ class AdminBus {
   mutable std::mutex mutex_;
   SharedFrame capabilities_;
   SharedFrame state_;
+  SharedFrame stats_;
   std::vector<std::weak_ptr<AdminSubscriber>> subscribers_;
 };
 

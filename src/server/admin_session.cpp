@@ -34,6 +34,7 @@ bool AdminSession::deliver(SharedFrame frame) {
 void AdminSession::write_next() {
   if (outgoing_.empty() || closed_) {
     writing_ = false;
+    if (finishing_) close();
     return;
   }
   writing_ = true;
@@ -53,6 +54,13 @@ void AdminSession::write_next() {
 
 void AdminSession::drop() {
   asio::post(strand_, [self = shared_from_this()] { self->close(); });
+}
+
+void AdminSession::finish() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->finishing_ = true;
+    if (!self->writing_) self->close();
+  });
 }
 
 void AdminSession::close() {

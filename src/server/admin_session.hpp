@@ -17,6 +17,7 @@ class AdminSession : public AdminSubscriber, public std::enable_shared_from_this
   void start();
   bool deliver(SharedFrame frame) override;
   void drop() override;
+  void finish() override;
 
  private:
   void read_and_discard();
@@ -28,6 +29,7 @@ class AdminSession : public AdminSubscriber, public std::enable_shared_from_this
   std::deque<SharedFrame> outgoing_;  // strand only
   bool writing_ = false;              // strand only
   bool closed_ = false;               // strand only
+  bool finishing_ = false;            // strand only: close once `outgoing_` is written
   std::atomic<size_t> backlog_{0};
   std::array<char, 4096> discard_{};
 };

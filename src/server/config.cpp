@@ -99,8 +99,12 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.runtime_dir, higher.runtime_dir);
   override_field(merged.tcp, higher.tcp);
   override_field(merged.allow_non_loopback, higher.allow_non_loopback);
-  override_field(merged.api_key, higher.api_key);
-  override_field(merged.api_key_file, higher.api_key_file);
+  // The key is one setting given two ways: a layer that names it either way replaces the
+  // lower layers' key and key file together, so a flag's key file beats a config file's key.
+  if (higher.api_key || higher.api_key_file) {
+    merged.api_key = higher.api_key;
+    merged.api_key_file = higher.api_key_file;
+  }
   override_field(merged.auth_timeout_seconds, higher.auth_timeout_seconds);
   override_field(merged.parallel, higher.parallel);
   override_field(merged.queue, higher.queue);
@@ -226,7 +230,8 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.tcp = settings.tcp.value_or("");
   config.allow_non_loopback = settings.allow_non_loopback.value_or(false);
   config.api_key = settings.api_key.value_or("");
-  if (config.api_key.empty() && settings.api_key_file && !settings.api_key_file->empty()) {
+  // Within one layer an inline key beats a key file.
+  if (!settings.api_key && settings.api_key_file && !settings.api_key_file->empty()) {
     config.api_key = read_key_file(*settings.api_key_file);
   }
   double auth_timeout = settings.auth_timeout_seconds.value_or(10.0);

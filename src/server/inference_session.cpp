@@ -31,11 +31,12 @@ void InferenceSession::start() {
   });
 }
 
-// Unix-socket peers passed the file permissions and are trusted to be slow; a TCP peer that
-// never completes its first line (a port scan, a stuck or hostile client) would otherwise
-// hold a descriptor and a session for ever.
+// With an API key, a TCP peer that never completes its auth line (a port scan, a stuck or
+// hostile client) would otherwise hold a descriptor and a session for ever. Without a key
+// the daemon behaves like inferd: clients may dial early and send their request later, so
+// no deadline applies; Unix-socket peers passed the file permissions and may be slow too.
 void InferenceSession::start_first_line_deadline() {
-  if (transport_ != Transport::tcp) return;
+  if (transport_ != Transport::tcp || context_.api_key().empty()) return;
   first_line_deadline_.expires_after(context_.auth_timeout());
   first_line_deadline_.async_wait([self = shared_from_this()](std::error_code error) {
     if (error || self->first_line_seen_ || self->closed_) return;

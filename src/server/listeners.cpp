@@ -20,7 +20,9 @@ std::unique_ptr<asio::local::stream_protocol::acceptor> bind_unix(asio::io_conte
   asio::local::stream_protocol::endpoint endpoint(path);
   acceptor->open(endpoint.protocol(), error);
   if (!error) acceptor->bind(endpoint, error);
-  // The runtime directory is 0700, so nobody else can reach the socket before its mode is set.
+  // The mode is set right after bind. Nobody else can write in the runtime directory (it is
+  // created 0700; an existing one that others may write in is refused at start), so nobody
+  // can swap the socket; a directory that others may traverse should be made 0700 too.
   if (!error && ::chmod(path.c_str(), mode) != 0)
     error = std::error_code(errno, std::generic_category());
   if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
@@ -92,21 +94,52 @@ void Listeners::close_admin() {
   close_unix(admin_, admin_path_);
 }
 
+std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
+  const std::string host = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" +
+         std::to_string(endpoint.port());
+}
+
+namespace {
+
+// Opens and binds (without listening): a port that is taken fails here.
+std::unique_ptr<asio::ip::tcp::acceptor> bind_tcp(asio::io_context& io,
+                                                  const asio::ip::tcp::endpoint& endpoint,
+                                                  std::error_code& error) {
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io);
+  acceptor->open(endpoint.protocol(), error);
+  if (!error) acceptor->set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor->bind(endpoint, error);
+  return acceptor;
+}
+
+Error tcp_listen_error(const asio::ip::tcp::endpoint& endpoint, const std::error_code& error) {
+  return Error(ErrorCode::backend_unavailable,
+               "cannot listen on TCP " + format_endpoint(endpoint) + ": " + error.message());
+}
+
+}  // namespace
+
+void Listeners::check_inference_paths() {
+  prepare_socket_path(infer_path_);
+  if (tcp_) {
+    std::error_code error;
+    auto probe = bind_tcp(context_.io(), *tcp_, error);
+    if (error) throw tcp_listen_error(*tcp_, error);
+    probe->close(error);
+  }
+}
+
 void Listeners::open_inference() {
   unix_ = bind_unix(context_.io(), infer_path_, 0660);
   accept_unix();
   if (tcp_) {
-    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(context_.io());
     std::error_code error;
-    acceptor->open(tcp_->protocol(), error);
-    if (!error) acceptor->set_option(asio::socket_base::reuse_address(true), error);
-    if (!error) acceptor->bind(*tcp_, error);
+    auto acceptor = bind_tcp(context_.io(), *tcp_, error);
     if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
     if (error) {
       close_unix(unix_, infer_path_);
-      throw Error(ErrorCode::backend_unavailable,
-                  "cannot listen on TCP " + tcp_->address().to_string() + ":" +
-                      std::to_string(tcp_->port()) + ": " + error.message());
+      throw tcp_listen_error(*tcp_, error);
     }
     tcp_acceptor_ = std::move(acceptor);
     accept_tcp();

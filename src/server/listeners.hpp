@@ -16,6 +16,9 @@ namespace weft::server {
 // malformed address or a non-loopback one without `allow_non_loopback`.
 asio::ip::tcp::endpoint parse_tcp_endpoint(const std::string& text, bool allow_non_loopback);
 
+// "127.0.0.1:47321" or "[::1]:47321".
+std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint);
+
 class Listeners {
  public:
   Listeners(ServerContext& context, AdminBus& bus, std::string admin_path, std::string infer_path,
@@ -23,6 +26,9 @@ class Listeners {
 
   void open_admin();
   void close_admin();
+  // Before the model loads: fails fast when the inference socket path is unusable (a
+  // symlink, a foreign file, too long) or the TCP port is taken. Nothing stays bound.
+  void check_inference_paths();
   // The inference socket and, when configured, TCP: bound only while ready.
   void open_inference();
   void close_inference();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -44,6 +45,22 @@ void ensure_private_directory(const std::string& directory) {
     throw startup_error("refusing the runtime directory " + directory +
                         ": it belongs to another user");
   }
+  // Others who may write here could swap the sockets or the lock file for their own.
+  if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    throw startup_error("refusing the runtime directory " + directory + ": its mode " + mode +
+                        " lets other users write in it; run `chmod 700 " + directory +
+                        "` or choose another --runtime-dir");
+  }
+}
+
+// The path names the file that `fd` has open: not unlinked or replaced since it was opened.
+bool still_names(int fd, const std::string& path) {
+  struct stat opened {};
+  struct stat named {};
+  if (::fstat(fd, &opened) != 0 || ::stat(path.c_str(), &named) != 0) return false;
+  return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino;
 }
 
 }  // namespace
@@ -51,9 +68,26 @@ void ensure_private_directory(const std::string& directory) {
 RuntimeLock::RuntimeLock(std::string directory)
     : directory_(std::move(directory)), lock_path_(directory_ + "/weft.lock") {
   ensure_private_directory(directory_);
-  fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd_ < 0) throw startup_error("cannot open the lock file " + lock_path_ + ": " + errno_text());
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  // A daemon that exits unlinks the lock file while holding the lock; one that opened the
+  // file just before could then lock a file nobody else will ever see. So after locking,
+  // check that the path still names the locked file, and start over if not.
+  constexpr int kAttempts = 100;
+  bool locked = false;
+  for (int attempt = 0;; ++attempt) {
+    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0) {
+      throw startup_error("cannot open the lock file " + lock_path_ + ": " + errno_text());
+    }
+    locked = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
+    if (!locked || still_names(fd_, lock_path_)) break;
+    ::close(fd_);
+    fd_ = -1;
+    if (attempt + 1 == kAttempts) {
+      throw startup_error("the lock file " + lock_path_ +
+                          " keeps being replaced; is another daemon starting and stopping?");
+    }
+  }
+  if (!locked) {
     char owner[32] = {};
     ssize_t length = ::pread(fd_, owner, sizeof(owner) - 1, 0);
     std::string pid = length > 0 ? std::string(owner, static_cast<size_t>(length)) : "?";

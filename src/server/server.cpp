@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "server/admin_bus.hpp"
+#include "server/daemon_stats.hpp"
 #include "server/inference_session.hpp"
 #include "server/listeners.hpp"
 #include "server/runtime_files.hpp"
@@ -20,6 +22,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
+
+// How often the `stats` frame is refreshed at most; it is only sent when a counter changed,
+// so an idle daemon stays quiet and a finished request shows within this interval.
+constexpr std::chrono::seconds kStatsInterval{1};
 
 enum class Command { reload, drain };
 
@@ -42,6 +48,12 @@ class CommandQueue {
     }
     if (command == Command::drain) commands_.clear();
     return command;
+  }
+  // Whether a drain is waiting, without taking it: a load cannot be interrupted, so the
+  // lifecycle looks before and after one and skips `ready` when a drain came meanwhile.
+  bool drain_pending() {
+    std::lock_guard lock(mutex_);
+    return std::find(commands_.begin(), commands_.end(), Command::drain) != commands_.end();
   }
 
  private:
@@ -72,12 +84,16 @@ class Daemon {
         context_(io_, options_.config, options_.log),
         listeners_(context_, bus_, lock_.path_of(protocol::kAdminSocketName),
                    lock_.path_of(protocol::kInferenceSocketName), tcp_endpoint()),
-        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        stats_timer_(io_) {}
 
   int run() {
+    // Fail fast, before the admin socket and any model work, on what would stop `ready`.
+    listeners_.check_inference_paths();
     listeners_.open_admin();
     bus_.publish_state("starting", {{"pid", ::getpid()}});
     wait_for_signals();
+    schedule_stats();
     auto guard = asio::make_work_guard(io_);
     std::thread loop([this] { io_.run(); });
     int status = 0;
@@ -110,10 +126,34 @@ class Daemon {
     });
   }
 
+  // Runs on the event loop. Nothing is published before a backend is loaded.
+  void schedule_stats() {
+    stats_timer_.expires_after(kStatsInterval);
+    stats_timer_.async_wait([this](std::error_code error) {
+      if (error) return;
+      if (context_.backend()) {
+        json stats = daemon_stats(context_);
+        if (stats != last_stats_) {
+          bus_.publish_stats(stats);
+          last_stats_ = std::move(stats);
+        }
+      }
+      schedule_stats();
+    });
+  }
+
+  // Any state goes to draining (PROTOCOLS §2): a SIGTERM during a load skips `ready` and
+  // never creates the inference socket.
   void serve_until_drained() {
-    context_.set_backend(load_backend(options_.config));
-    become_ready();
-    while (commands_.pop() == Command::reload) reload();
+    if (!commands_.drain_pending()) {
+      context_.set_backend(load_backend(options_.config));
+      if (!commands_.drain_pending()) {
+        become_ready();
+        while (commands_.pop() == Command::reload) {
+          if (!reload()) break;
+        }
+      }
+    }
     drain();
   }
 
@@ -164,7 +204,7 @@ class Daemon {
     on_loop(io_, [this, &detail] {
       listeners_.open_inference();
       if (auto tcp = listeners_.tcp_endpoint()) {
-        detail["tcp"] = tcp->address().to_string() + ":" + std::to_string(tcp->port());
+        detail["tcp"] = format_endpoint(*tcp);
       }
     });
     bus_.publish_state("ready", detail);
@@ -174,11 +214,14 @@ class Daemon {
             (detail.contains("tcp") ? " and tcp " + detail["tcp"].get<std::string>() : ""));
   }
 
-  void reload() {
+  // Returns false when a drain arrived before or during the load: the caller drains
+  // without publishing `ready` again.
+  bool reload() {
     context_.set_lifecycle(Lifecycle::restarting);
     bus_.publish_state("restarting");
     on_loop(io_, [this] { listeners_.close_inference(); });
     context_.log(LogLevel::info, "SIGHUP: reloading the model");
+    if (commands_.drain_pending()) return false;
     try {
       ServeConfig config = options_.reload_config ? options_.reload_config() : options_.config;
       // Generations still running keep the old backend alive through their shared_ptr.
@@ -187,7 +230,9 @@ class Daemon {
       context_.log(LogLevel::error,
                    std::string("reload failed, keeping the loaded model: ") + error.what());
     }
+    if (commands_.drain_pending()) return false;
     become_ready();
+    return true;
   }
 
   bool wait_until_idle(std::chrono::milliseconds timeout) {
@@ -217,7 +262,7 @@ class Daemon {
     // Readers that never read what is owed to them are cut off.
     for (auto& session : context_.sessions()) session->close_now();
     context_.workers().join_all();
-    bus_.drop_all();
+    bus_.finish_all(std::chrono::seconds(2));
   }
 
   void stop_loop(asio::executor_work_guard<asio::io_context::executor_type>& guard,
@@ -228,6 +273,7 @@ class Daemon {
         listeners_.close_admin();
         std::error_code ignored;
         signals_.cancel(ignored);
+        stats_timer_.cancel();
       });
     } catch (const std::exception&) {
     }
@@ -245,6 +291,8 @@ class Daemon {
   Listeners listeners_;
   asio::signal_set signals_;
   CommandQueue commands_;
+  asio::steady_timer stats_timer_;
+  json last_stats_;  // event loop only
 };
 
 }  // namespace

@@ -17,6 +17,28 @@ TEST(CliDaemon, RunWithHostStreamsTheDaemonsAnswer) {
   EXPECT_EQ(result.output, stub_answer(user_request("", "hello", 4)) + "\n");
 }
 
+TEST(CliDaemon, RunWithAMissingOrWrongKeyHintsAtTheApiKey) {
+  const uint16_t port = free_tcp_port();
+  DaemonProcess::Options options;
+  options.args = {"--backend", "stub", "--tcp", "127.0.0.1:" + std::to_string(port),
+                  "--api-key", "right"};
+  DaemonProcess daemon(options);
+  daemon.connect().close();
+  const std::string host = "127.0.0.1:" + std::to_string(port);
+  for (std::vector<std::string> key :
+       {std::vector<std::string>{}, std::vector<std::string>{"--api-key", "wrong"}}) {
+    std::vector<std::string> args = {"run", "--host", host, "-n", "2"};
+    args.insert(args.end(), key.begin(), key.end());
+    args.push_back("hello");
+    auto result = run_weft(args);
+    EXPECT_NE(result.status, 0) << result.output;
+    EXPECT_NE(result.errors.find("API key"), std::string::npos) << result.errors;
+  }
+  auto served = run_weft({"run", "--host", host, "--api-key", "right", "-n", "2", "hello"});
+  EXPECT_EQ(served.status, 0) << served.errors;
+  EXPECT_EQ(served.output, stub_answer(user_request("", "hello", 2)) + "\n");
+}
+
 TEST(CliDaemon, StatusShowsCapabilitiesAndState) {
   DaemonProcess daemon;
   daemon.connect().close();

@@ -20,11 +20,13 @@ namespace {
 
 const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 
-// Reads admin events until one with `status` arrives; returns everything read.
+// Reads admin events until one with `status` arrives; returns everything read except the
+// `stats` frames (counters, not states; serve_stats_test covers them).
 std::vector<client::AdminEvent> events_until(client::AdminClient& admin,
                                              const std::string& status) {
   std::vector<client::AdminEvent> events;
   while (auto event = admin.next_for(std::chrono::milliseconds(kPatience))) {
+    if (event->is_stats()) continue;
     events.push_back(*event);
     if (event->status == status) return events;
   }
@@ -159,6 +161,56 @@ TEST(ServeLifecycle, SigtermDrainsInFlightRequestsAndExitsZero) {
   EXPECT_FALSE(std::filesystem::exists(daemon.admin_path()));
 }
 
+TEST(ServeLifecycle, SigtermDuringTheLoadDrainsWithoutBecomingReady) {
+  DaemonProcess::Options options;
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
+  DaemonProcess daemon(options);
+  auto admin = daemon.admin();
+  auto loading = events_until(admin, "loading_model");
+  ASSERT_FALSE(loading.empty());
+  ASSERT_EQ(loading.back().status, "loading_model");
+  daemon.send_signal(SIGTERM);
+  std::vector<std::string> seen;
+  while (auto event = admin.next_for(std::chrono::milliseconds(kPatience))) {
+    if (event->is_stats()) continue;
+    seen.push_back(event->status);
+    if (event->status == "draining") break;
+  }
+  EXPECT_EQ(std::find(seen.begin(), seen.end(), "ready"), seen.end());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back(), "draining");
+  // Watched until exit: the inference socket is never created.
+  std::optional<int> status;
+  bool infer_socket_seen = false;
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!status && std::chrono::steady_clock::now() < deadline) {
+    infer_socket_seen = infer_socket_seen || std::filesystem::exists(daemon.infer_path());
+    status = daemon.wait_exit(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(infer_socket_seen);
+  EXPECT_EQ(status, 0) << daemon.log();
+}
+
+TEST(ServeLifecycle, SigtermDuringAReloadDrainsWithoutBecomingReadyAgain) {
+  DaemonProcess::Options options;
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
+  DaemonProcess daemon(options);
+  daemon.connect().close();
+  auto admin = daemon.admin();
+  events_until(admin, "ready");  // the snapshot
+  daemon.send_signal(SIGHUP);
+  auto loading = events_until(admin, "loading_model");
+  ASSERT_FALSE(loading.empty());
+  ASSERT_EQ(loading.back().status, "loading_model");
+  daemon.send_signal(SIGTERM);
+  auto rest = names(events_until(admin, "draining"));
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back(), "draining");
+  EXPECT_EQ(std::find(rest.begin(), rest.end(), "ready"), rest.end());
+  EXPECT_FALSE(std::filesystem::exists(daemon.infer_path()));
+  EXPECT_EQ(daemon.wait_exit(), 0) << daemon.log();
+}
+
 TEST(ServeLifecycle, AfterTheDrainTimeoutRunningRequestsAreCancelled) {
   DaemonProcess::Options options;
   options.args = {"--backend", "stub", "--drain-timeout", "0.2"};
@@ -199,20 +251,56 @@ TEST(ServeLifecycle, ReadsAConfigFileAndRefusesABadOne) {
 }
 
 TEST(ServeLifecycle, SighupReloadsTheModel) {
-  DaemonProcess daemon;
+  DaemonProcess::Options options;
+  // The reload's load takes long enough to look at the runtime directory meanwhile.
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
+  DaemonProcess daemon(options);
   daemon.connect().close();
   auto admin = daemon.admin();
   events_until(admin, "ready");  // the snapshot
   daemon.send_signal(SIGHUP);
+  auto restarting = events_until(admin, "restarting");
+  ASSERT_FALSE(restarting.empty());
+  ASSERT_EQ(restarting.back().status, "restarting");
+  // The inference socket is removed before the new load begins.
+  auto loading = events_until(admin, "loading_model");
+  ASSERT_FALSE(loading.empty());
+  EXPECT_FALSE(std::filesystem::exists(daemon.infer_path()));
   auto events = names(events_until(admin, "ready"));
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events.front(), "restarting");
-  EXPECT_NE(std::find(events.begin(), events.end(), "loading_model/checking_local"), events.end());
   EXPECT_EQ(events[events.size() - 2], "capabilities");
+  EXPECT_TRUE(std::filesystem::exists(daemon.infer_path()));
   auto client = daemon.connect();
   auto frames = client.generate(user_request("after-reload", "hi", 2));
   EXPECT_EQ(collect_frames(frames).terminal.type, client::Frame::Type::done);
   EXPECT_TRUE(daemon.wait_for_log_line({"reloading"}));
+}
+
+TEST(ServeLifecycle, AFailedReloadKeepsTheOldBackend) {
+  TempDir dir;
+  const std::string config = dir.path() + "/serve.json";
+  std::ofstream(config) << R"({"backend": "stub"})";
+  DaemonProcess::Options options;
+  options.args = {"--config", config};
+  DaemonProcess daemon(options);
+  daemon.connect().close();
+  auto admin = daemon.admin();
+  events_until(admin, "ready");
+  // The reload reads the edited file: a native backend on a model that does not exist.
+  std::ofstream(config) << R"({"backend": "native", "model": ")" << dir.path()
+                        << R"(/missing.gguf"})";
+  daemon.send_signal(SIGHUP);
+  auto events = names(events_until(admin, "ready"));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front(), "restarting");
+  EXPECT_TRUE(daemon.wait_for_log_line({"reload failed", "keeping the loaded model"}));
+  auto client = daemon.connect();
+  auto request = user_request("after-failed-reload", "hi", 3);
+  auto frames = client.generate(request);
+  auto collected = collect_frames(frames);
+  ASSERT_EQ(collected.terminal.type, client::Frame::Type::done) << collected.terminal.raw;
+  EXPECT_EQ(collected.terminal.backend, "stub");
+  EXPECT_EQ(collected.terminal.content, stub_answer(request));
 }
 
 TEST(ServeLifecycle, ASecondDaemonOnTheSamePathsRefuses) {
@@ -250,6 +338,21 @@ TEST(ServeLifecycle, RefusesASymlinkedSocketPath) {
   DaemonProcess daemon(options);
   EXPECT_EQ(daemon.wait_exit(), 1);
   EXPECT_NE(daemon.log().find("symlink"), std::string::npos) << daemon.log();
+}
+
+TEST(ServeLifecycle, RefusesASymlinkedInferenceSocketPath) {
+  TempDir xdg;
+  std::filesystem::create_directory(xdg.path() + "/weft");
+  std::filesystem::create_symlink(xdg.path() + "/elsewhere", xdg.path() + "/weft/infer.sock");
+  DaemonProcess::Options options;
+  options.xdg_runtime_dir = xdg.path();
+  DaemonProcess daemon(options);
+  EXPECT_EQ(daemon.wait_exit(), 1);
+  EXPECT_NE(daemon.log().find("symlink"), std::string::npos) << daemon.log();
+  EXPECT_NE(daemon.log().find("infer.sock"), std::string::npos) << daemon.log();
+  // The link is left alone and nothing was created where it points.
+  EXPECT_TRUE(std::filesystem::is_symlink(xdg.path() + "/weft/infer.sock"));
+  EXPECT_FALSE(std::filesystem::exists(xdg.path() + "/elsewhere"));
 }
 
 TEST(ServeLifecycle, RemovesAStaleSocket) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <latch>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -195,34 +196,62 @@ TEST(ServeRequests, LastLineWithoutNewlineIsServedAfterHalfClose) {
   EXPECT_TRUE(closed_without_frame(*connection));
 }
 
+// Every request's answer depends on its id: the stub streams one canned text and each
+// request stops at a different point of it (a `stop` string), so an answer delivered to
+// the wrong request shows. All connections are open before any request is sent.
 TEST(ServeRequests, TwoHundredConnectionsWithSeveralRequestsEachNothingLostOrCrossed) {
   DaemonProcess daemon(stub_daemon({"--parallel", "16", "--queue", "256"}, 1));
-  daemon.connect().close();
+  std::string canned;
+  {
+    auto client = daemon.connect();
+    auto frames = client.generate(user_request("whole", "hi", 1000));
+    canned = collect_frames(frames).terminal.content;
+  }
+  ASSERT_GT(canned.size(), 40u);
   constexpr int kConnections = 200;
   constexpr int kRequestsEach = 3;
+  // The stop string of request `n` starts at a position that depends on `n`; the answer is
+  // the text before the first occurrence of that string.
+  auto stop_for = [&](int n) {
+    return canned.substr(1 + static_cast<size_t>(n) % (canned.size() - 4), 3);
+  };
+  auto expected_for = [&](int n) { return canned.substr(0, canned.find(stop_for(n))); };
   std::atomic<int> failures{0};
   std::atomic<int> completed{0};
+  std::latch all_connected(kConnections);
   std::vector<std::thread> threads;
   for (int c = 0; c < kConnections; ++c) {
     threads.emplace_back([&, c] {
+      std::optional<client::Client> client;
       try {
-        auto client = daemon.connect();
+        client = daemon.connect();
+      } catch (const std::exception& error) {
+        ++failures;
+        ADD_FAILURE() << "connection " << c << ": " << error.what();
+      }
+      all_connected.arrive_and_wait();
+      if (!client) return;
+      try {
         for (int r = 0; r < kRequestsEach; ++r) {
+          const int n = c * kRequestsEach + r;
+          // std::string first: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
           auto request = user_request(
               std::string("c") + std::to_string(c) + std::string("-r") + std::to_string(r), "hi",
-              static_cast<uint32_t>(1 + (c + r) % 12));
-          auto frames = client.generate(request);
+              1000);
+          request.options.stop = {stop_for(n)};
+          auto frames = client->generate(request);
           auto collected = collect_frames(frames);
           bool ok = collected.terminal.type == client::Frame::Type::done &&
                     collected.terminal.id == request.id &&
-                    collected.terminal.content == stub_answer(request) &&
+                    collected.terminal.content == expected_for(n) &&
                     collected.token_text() == collected.terminal.content;
           for (const auto& token : collected.tokens) ok = ok && token.id == request.id;
           if (ok) {
             ++completed;
           } else {
             ++failures;
-            ADD_FAILURE() << request.id << " got " << collected.terminal.raw;
+            ADD_FAILURE() << request.id << " (stop '" << stop_for(n) << "') got "
+                          << collected.terminal.raw;
           }
         }
       } catch (const std::exception& error) {
@@ -234,6 +263,8 @@ TEST(ServeRequests, TwoHundredConnectionsWithSeveralRequestsEachNothingLostOrCro
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(completed.load(), kConnections * kRequestsEach);
+  // The cut points really differ from one request to the next.
+  EXPECT_NE(expected_for(0), expected_for(5));
 }
 
 TEST(ServeRequests, PipelinedRequestsOnOneConnectionAreServedInOrder) {

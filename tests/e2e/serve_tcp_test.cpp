@@ -1,9 +1,11 @@
 // weft serve end to end over loopback TCP, with and without the API key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "client/connection.hpp"
+#include "server/asio.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
 #include "weft/error.hpp"
@@ -74,19 +76,41 @@ void expect_closed_by_the_daemon(client::Connection& connection, const std::stri
   EXPECT_FALSE(connection.timed_out()) << what << " is still open";
 }
 
-TEST(ServeTcp, ConnectionsWithoutACompleteFirstLineAreClosedAfterTheAuthTimeout) {
-  for (bool with_key : {true, false}) {
-    std::vector<std::string> extra = {"--auth-timeout", "0.3"};
-    if (with_key) extra.insert(extra.end(), {"--api-key", "k"});
-    TcpDaemon tcp(extra);
-    client::dial_and_wait_ready(tcp.address(), kPatience, with_key ? "k" : "").close();
-    auto silent = client::Connection::open(tcp.address());
-    auto trickling = client::Connection::open(tcp.address());
-    trickling->write_all(with_key ? R"({"type":"auth","ke)" : R"({"id":"slow","messa)");
-    expect_closed_by_the_daemon(*silent, "a silent connection");
-    expect_closed_by_the_daemon(*trickling, "a connection that never ends its first line");
-    EXPECT_TRUE(tcp.daemon.wait_for_log_line({"sent no complete first line"}));
+TEST(ServeTcp, WithAKeyConnectionsWithoutACompleteFirstLineAreClosedAfterTheAuthTimeout) {
+  TcpDaemon tcp({"--auth-timeout", "0.3", "--api-key", "k"});
+  client::dial_and_wait_ready(tcp.address(), kPatience, "k").close();
+  auto silent = client::Connection::open(tcp.address());
+  auto trickling = client::Connection::open(tcp.address());
+  trickling->write_all(R"({"type":"auth","ke)");
+  expect_closed_by_the_daemon(*silent, "a silent connection");
+  expect_closed_by_the_daemon(*trickling, "a connection that never ends its first line");
+  EXPECT_TRUE(tcp.daemon.wait_for_log_line({"sent no complete first line"}));
+}
+
+// inferd clients may dial ahead of time; without a key nothing limits the first line.
+TEST(ServeTcp, WithoutAKeyAnEarlyDialerIsServedAfterTheAuthTimeout) {
+  TcpDaemon tcp({"--auth-timeout", "0.2"});
+  client::dial_and_wait_ready(tcp.address(), kPatience).close();
+  auto silent = client::Connection::open(tcp.address());
+  auto trickling = client::Connection::open(tcp.address());
+  const std::string request_line =
+      R"({"id":"early","messages":[{"role":"user","content":"hi"}],"max_tokens":2})";
+  trickling->write_all(request_line.substr(0, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // five auth timeouts
+  silent->write_all(request_line + "\n");
+  trickling->write_all(request_line.substr(10) + "\n");
+  for (auto* connection : {silent.get(), trickling.get()}) {
+    std::optional<std::string> last;
+    while (auto line = connection->read_line(std::chrono::milliseconds(kPatience))) {
+      last = line;
+      if (line->find(R"("type":"done")") != std::string::npos) break;
+    }
+    ASSERT_TRUE(last.has_value()) << "closed without an answer";
+    EXPECT_NE(last->find(R"("type":"done")"), std::string::npos) << *last;
+    EXPECT_NE(last->find(R"("id":"early")"), std::string::npos) << *last;
   }
+  EXPECT_EQ(tcp.daemon.log().find("sent no complete first line"), std::string::npos)
+      << tcp.daemon.log();
 }
 
 TEST(ServeTcp, TheAuthTimeoutDoesNotApplyAfterTheFirstLine) {
@@ -99,6 +123,24 @@ TEST(ServeTcp, TheAuthTimeoutDoesNotApplyAfterTheFirstLine) {
   auto collected = collect_frames(frames);
   EXPECT_EQ(collected.terminal.type, client::Frame::Type::done);
   EXPECT_EQ(collected.terminal.content, stub_answer(request));
+}
+
+// The port is checked before the model loads: a taken port fails at once, not after a load.
+TEST(ServeTcp, APortInUseFailsBeforeTheModelLoads) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor taken(io,
+                                asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const uint16_t port = taken.local_endpoint().port();
+  DaemonProcess::Options options;
+  options.args = {"--backend", "stub", "--tcp", "127.0.0.1:" + std::to_string(port)};
+  options.env["WEFT_STUB_LOAD_DELAY_MS"] = "60000";
+  DaemonProcess daemon(options);
+  // Well before the minute that the load would take.
+  EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), 1) << daemon.log();
+  EXPECT_NE(daemon.log().find("cannot listen on TCP 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << daemon.log();
+  EXPECT_FALSE(std::filesystem::exists(daemon.admin_path()));
 }
 
 TEST(ServeTcp, UnixClientsSkipAuthEvenWithAKey) {

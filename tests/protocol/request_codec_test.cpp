@@ -110,6 +110,9 @@ TEST(RequestCodec, RefusesEachInvalidFieldWithItsIdAndName) {
       {"max_tokens", 4294967296u},
       {"max_tokens", "10"},
       {"temperature", "hot"},
+      {"temperature", 1e300},  // beyond float's range: refused, not cast
+      {"top_p", -1e39},
+      {"min_p", 1e300},
       {"top_p", true},
       {"stream", "yes"},
       {"image_token_budget", 100},

@@ -1,6 +1,14 @@
 #include "server/admin_bus.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "server/admin_session.hpp"
 
 namespace weft::server {
 namespace {
@@ -53,6 +61,7 @@ TEST(AdminBus, BeforeCapabilitiesAreKnownTheSnapshotIsTheStateAlone) {
 }
 
 TEST(AdminBus, DropsASubscriberThatFallsBehind) {
+  EXPECT_EQ(kAdminBacklogLimit, 256u);  // PROTOCOLS §2: "more than 256 frames behind"
   AdminBus bus;
   bus.publish_state("ready");
   auto slow = std::make_shared<FakeSubscriber>(kAdminBacklogLimit);
@@ -64,6 +73,54 @@ TEST(AdminBus, DropsASubscriberThatFallsBehind) {
   EXPECT_FALSE(fast->dropped);
   EXPECT_EQ(bus.subscriber_count(), 1u);
   EXPECT_EQ(fast->frames.size(), kAdminBacklogLimit + 6);
+}
+
+// The real delivery path: an admin connection whose peer never reads fills the socket
+// buffer, then its queue, and is disconnected once more than 256 frames are unwritten.
+TEST(AdminSession, APeerThatNeverReadsIsDisconnected) {
+  asio::io_context io;
+  asio::local::stream_protocol::socket ours(io);
+  asio::local::stream_protocol::socket theirs(io);
+  asio::local::connect_pair(ours, theirs);
+  // Small kernel buffers, so only a few frames fit before writes stall.
+  ours.set_option(asio::socket_base::send_buffer_size(4096));
+  theirs.set_option(asio::socket_base::receive_buffer_size(4096));
+  auto session = std::make_shared<AdminSession>(std::move(ours));
+  session->start();
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&io] { io.run(); });
+
+  AdminBus bus;
+  bus.publish_state("ready");
+  bus.subscribe(session);
+  ASSERT_EQ(bus.subscriber_count(), 1u);
+  const std::string padding(16384, 'x');  // each frame is larger than the buffers
+  size_t published = 0;
+  while (bus.subscriber_count() == 1 && published < 4 * 256) {
+    bus.publish_state("ready", {{"padding", padding}});
+    ++published;
+  }
+  EXPECT_EQ(bus.subscriber_count(), 0u) << "never dropped after " << published << " frames";
+  // Not before 256 frames were queued (one more came with the snapshot); a few may have
+  // been written into the socket buffers meanwhile.
+  EXPECT_GE(published + 1, 256u);
+  EXPECT_LE(published + 1, 256u + 8u);
+
+  // The daemon's end is closed: the peer reads what was buffered, then EOF.
+  timeval limit{10, 0};
+  EXPECT_EQ(::setsockopt(theirs.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)),
+            0);
+  // Plain recv: Asio's own blocking read would poll past the receive timeout.
+  std::array<char, 65536> buffer{};
+  ssize_t received = 0;
+  do {
+    received = ::recv(theirs.native_handle(), buffer.data(), buffer.size(), 0);
+  } while (received > 0 || (received < 0 && errno == EINTR));
+  EXPECT_EQ(received, 0) << "no EOF: " << std::strerror(errno);
+
+  session->drop();  // already closed when the test passes; lets the loop end if it failed
+  work.reset();
+  loop.join();
 }
 
 }  // namespace

@@ -37,6 +37,45 @@ TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   EXPECT_EQ(config.runtime_dir, "/h/.weft/run");  // resolved per the spec
 }
 
+// The key is resolved per layer: a higher layer's key file beats a lower layer's inline key
+// and a higher layer's inline key beats a lower layer's key file.
+TEST(ServeConfig, TheApiKeyAndItsFileFollowTheLayerOrderTogether) {
+  char path_template[] = "/tmp/weft-key-XXXXXX";
+  int fd = ::mkstemp(path_template);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  const std::string key_file = path_template;
+  std::ofstream(key_file) << "from-the-file\n";
+  const auto home = lookup_in({{"HOME", "/h"}});
+
+  auto file_with_key = settings_from_json_text(R"({"api_key": "from-config"})", "test.json");
+  ServeSettings flags_with_file;
+  flags_with_file.api_key_file = key_file;
+  EXPECT_EQ(finalize(file_with_key.overridden_by(flags_with_file), home).api_key, "from-the-file");
+
+  auto env_with_file = settings_from_environment(lookup_in({{"WEFT_API_KEY_FILE", key_file}}));
+  EXPECT_EQ(finalize(file_with_key.overridden_by(env_with_file), home).api_key, "from-the-file");
+
+  auto file_with_file =
+      settings_from_json_text(R"({"api_key_file": ")" + key_file + R"("})", "test.json");
+  auto env_with_key = settings_from_environment(lookup_in({{"WEFT_API_KEY", "from-env"}}));
+  EXPECT_EQ(finalize(file_with_file.overridden_by(env_with_key), home).api_key, "from-env");
+  ServeSettings flags_with_key;
+  flags_with_key.api_key = "from-flag";
+  EXPECT_EQ(finalize(env_with_file.overridden_by(flags_with_key), home).api_key, "from-flag");
+
+  // A layer that names neither leaves the lower layer's choice alone.
+  ServeSettings flags_without_key;
+  flags_without_key.parallel = 2;
+  EXPECT_EQ(finalize(file_with_file.overridden_by(flags_without_key), home).api_key,
+            "from-the-file");
+  // Within one layer the inline key wins.
+  auto both = settings_from_json_text(
+      R"({"api_key": "inline", "api_key_file": ")" + key_file + R"("})", "test.json");
+  EXPECT_EQ(finalize(both, home).api_key, "inline");
+  std::filesystem::remove(key_file);
+}
+
 TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   try {
     settings_from_json_text(R"({"paralel": 2})", "cfg.json");

@@ -1,0 +1,29 @@
+#include "server/daemon_stats.hpp"
+
+#include "backend/native_backend.hpp"
+
+namespace weft::server {
+
+nlohmann::json kv_stats_json(const runtime::SchedulerStats& stats) {
+  return {{"pages_in_use", stats.pages_in_use},
+          {"pages_committed", stats.pages_committed},
+          {"pages_capacity", stats.pages_capacity},
+          {"pages_cached", stats.pages_cached},
+          {"prompt_tokens_cached", stats.prompt_tokens_cached},
+          {"prompt_tokens_computed", stats.prompt_tokens_computed},
+          {"live", stats.live},
+          {"waiting", stats.waiting}};
+}
+
+nlohmann::json daemon_stats(ServerContext& context) {
+  nlohmann::json detail = {
+      {"requests",
+       {{"active", context.admission().active()}, {"queued", context.admission().queued()}}}};
+  auto loaded = context.backend();
+  if (auto* native = dynamic_cast<backend::NativeBackend*>(loaded.get())) {
+    if (auto* scheduler = native->scheduler()) detail["kv"] = kv_stats_json(scheduler->stats());
+  }
+  return detail;
+}
+
+}  // namespace weft::server
