@@ -12,6 +12,7 @@
 #include "kv/page_pool.hpp"
 #include "kv/prefix_index.hpp"
 #include "kv/snapshot_store.hpp"
+#include "support/pool_accounting.hpp"
 #include "weft/error.hpp"
 
 namespace weft::kv {
