@@ -13,6 +13,7 @@
 #include "kv/snapshot_store.hpp"
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
+#include "support/pool_accounting.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
@@ -46,13 +47,7 @@ class KvContexts : public ::testing::TestWithParam<std::string> {
   }
 
   // Every test must leave no page held by anyone.
-  void TearDown() override {
-    const auto usage = engine_->pages().usage();
-    EXPECT_TRUE(usage.idle()) << "pages in use " << usage.pages_in_use << ", sequences "
-                              << usage.sequence_references << ", snapshots "
-                              << usage.snapshot_references << ", prefix cache "
-                              << usage.prefix_cache_references;
-  }
+  void TearDown() override { test::expect_pool_idle(engine_->pages()); }
 
   std::vector<int32_t> slice(size_t begin, size_t end) const {
     return {tokens_.begin() + static_cast<ptrdiff_t>(begin),

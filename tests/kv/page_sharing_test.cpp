@@ -47,7 +47,9 @@ TEST(PageSharing, ForkCopiesTheTailSlotsOfEveryLayer) {
     }
   }
   sequence.set_length(6);
-  const auto forked = sequence.fork();
+  EXPECT_EQ(pool.copied_slots(), 0);
+  auto forked = sequence.fork();
+  EXPECT_EQ(pool.copied_slots(), 6 % kPageTokens) << "fork copied more than the tail's slots";
   EXPECT_EQ(forked.pages()[0], sequence.pages()[0]);
   EXPECT_NE(forked.pages()[1], sequence.pages()[1]);
   for (int64_t layer = 0; layer < kLayers; ++layer) {
@@ -61,6 +63,9 @@ TEST(PageSharing, ForkCopiesTheTailSlotsOfEveryLayer) {
       EXPECT_EQ(value, std::vector<float>(values.begin() + at, values.begin() + at + kDim));
     }
   }
+  sequence.release();
+  forked.release();
+  test::expect_pool_idle(pool);
 }
 
 TEST(PageSharing, AccountsReferencesByHolder) {
