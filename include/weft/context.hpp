@@ -41,7 +41,7 @@ struct ContextRuntimeOptions {
   bool reference_kernels = false;
   bool prefix_cache = true;  // reuse (and keep) full pages of earlier prompts
   // A Jinja chat template file for append_turn instead of the model's own (--chat-template).
-  std::string chat_template_path;
+  std::string chat_template_path = {};
 };
 
 // Where the KV pool's pages are: references by holder kind (a shared page counts once per
