@@ -10,6 +10,8 @@
 #include <atomic>
 #include <barrier>
 #include <chrono>
+#include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -221,6 +223,36 @@ TEST_F(ContextBatching, APassThePoolCannotHoldFailsAloneAndGivesItsPagesBack) {
       EXPECT_LE(test::compare_logits(contexts[i].logits(), alone(prompt(i))).max_abs, kTolerance);
     }
     EXPECT_EQ(runtime->stats().forward_calls, 1);
+  }
+  test::expect_pool_idle(*runtime);
+}
+
+TEST_F(ContextBatching, AContextAppendingOnOneThreadRefusesASecondAppend) {
+  auto runtime = ContextRuntime::open(fixture_options());
+  auto& state = detail::ContextRuntimeAccess::state(*runtime);
+  {
+    auto context = runtime->create();
+    std::promise<void> release;
+    const auto released = release.get_future().share();
+    std::atomic<bool> leading = false;
+    state.hooks.before_batch = [&] {
+      leading = true;
+      released.wait_for(std::chrono::seconds(10));  // bounded: a broken check fails, not hangs
+    };
+    std::thread first([&] { context.append(prompt(0)); });
+    while (!leading) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // The first append is queued and held: the same context cannot start another.
+    try {
+      context.append(prompt(1));
+      ADD_FAILURE() << "a second concurrent append on one context was accepted";
+    } catch (const Error& error) {
+      EXPECT_NE(std::string(error.what()).find("already appending"), std::string::npos)
+          << error.what();
+    }
+    release.set_value();
+    first.join();
+    EXPECT_EQ(context.tokens(), prompt(0));
+    EXPECT_LE(test::compare_logits(context.logits(), alone(prompt(0))).max_abs, kTolerance);
   }
   test::expect_pool_idle(*runtime);
 }
