@@ -10,16 +10,24 @@
 //   std::span<const float> logits = branch.logits();   // next-token logits
 //   weft::Context again = runtime->open_snapshot("system");
 //
-// Synchronous: each append runs one forward pass. A runtime and its contexts must be used
-// from one thread at a time (the engine is not thread-safe). Contexts may outlive their
-// handle to the runtime: they keep it alive.
+//   weft::Context turn = runtime->create();   // chat turns through the model's template
+//   turn.append_turn({weft::Role::user, "Hello"}, /*add_generation_prompt=*/true);
+//
+// Threads: different contexts may be used from different threads at once (one Context object
+// from one thread at a time). Appends that overlap in time are computed together: their rows
+// go into one model call (see ContextRuntimeStats), and each append still returns only when
+// its own logits are ready. A failed append fails alone. Contexts may outlive their handle to
+// the runtime: they keep it alive.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "weft/types.hpp"
 
 namespace weft {
 
@@ -32,6 +40,8 @@ struct ContextRuntimeOptions {
   bool kv_f32 = false;   // F16 cache by default
   bool reference_kernels = false;
   bool prefix_cache = true;  // reuse (and keep) full pages of earlier prompts
+  // A Jinja chat template file for append_turn instead of the model's own (--chat-template).
+  std::string chat_template_path = {};
 };
 
 // Where the KV pool's pages are: references by holder kind (a shared page counts once per
@@ -45,9 +55,20 @@ struct ContextPoolUsage {
   int64_t prefix_cache_references = 0;
 };
 
+// How appends were computed: `forward_calls` < `passes` means some appends shared a model call.
+struct ContextRuntimeStats {
+  int64_t forward_calls = 0;  // model calls (Engine::forward), retries of a failed batch included
+  int64_t passes = 0;         // appends that reached the model (succeeded or not)
+  int64_t rows = 0;           // token rows computed in those calls
+  // KV slots copied between pages (fork, snapshots, copy-on-write): at most a page's tail
+  // per operation, as full pages are shared.
+  int64_t copied_kv_slots = 0;
+};
+
 namespace detail {
 struct ContextRuntimeState;
-}
+struct ContextRuntimeAccess;
+}  // namespace detail
 
 class Context;
 
@@ -67,9 +88,11 @@ class ContextRuntime {
   // Drops every cached prefix page that no context or snapshot holds.
   void clear_prefix_cache();
   ContextPoolUsage usage() const;
+  ContextRuntimeStats stats() const;
   int64_t vocabulary_size() const;
 
  private:
+  friend struct detail::ContextRuntimeAccess;
   explicit ContextRuntime(std::shared_ptr<detail::ContextRuntimeState> state);
   std::shared_ptr<detail::ContextRuntimeState> state_;
 };
@@ -84,9 +107,28 @@ class Context {
 
   // Runs the tokens through the model in one pass. When the context is empty and the
   // prefix cache holds pages for the start of `tokens`, those are adopted, not recomputed.
-  // Throws weft::Error (the context unchanged) for a bad token, the context length, or a
-  // full pool.
+  // Throws weft::Error (the context unchanged) for a bad token, the context length, a full
+  // pool, or a context already appending on another thread.
   void append(std::span<const int32_t> tokens);
+  // Tokenises `text` with the model's tokenizer and appends it, as append() does. Each call is
+  // tokenised on its own; on an empty context BOS comes first when the vocabulary asks for it.
+  // parse_special: text of control tokens ("<|im_end|>") becomes those tokens; off, it stays
+  // text. Throws weft::Error as append() does.
+  void append_text(std::string_view text, bool parse_special = false);
+  // Adds `message` to the context's conversation and appends the tokens by which the chat
+  // template's rendering of the whole conversation (with the generation prompt when asked)
+  // goes past what the context holds. Template text is tokenised with special tokens, message
+  // content without. Tokens appended by other means count: after sampling an answer, the
+  // assistant message extends the context when the template renders it as those tokens. Throws
+  // weft::Error (the context unchanged) when the model has no chat template, or when the
+  // rendering does not start with the context's tokens (never rewrites what is there).
+  void append_turn(const Message& message, bool add_generation_prompt = false);
+  // Appends the template's generation prompt (e.g. "<|im_start|>assistant\n") after the
+  // conversation, so that the next token can be sampled as the assistant's answer.
+  void append_generation_prompt();
+  // The messages append_turn added; forks and snapshots keep them, truncate and release
+  // forget them.
+  const std::vector<Message>& messages() const;
   // The next-token logits after the last token; empty for an empty context.
   std::span<const float> logits() const;
   const std::vector<int32_t>& tokens() const;

@@ -91,6 +91,12 @@ void PagePool::copy_slots(PageId from, PageId to, int64_t slots) {
     throw Error(ErrorCode::internal,
                 "KV page " + std::to_string(to) + " is shared and cannot be written");
   }
+  if (slots < 0 || slots > config_.page_tokens) {
+    throw Error(ErrorCode::internal, "cannot copy " + std::to_string(slots) +
+                                         " slots of a page of " +
+                                         std::to_string(config_.page_tokens));
+  }
+  copied_slots_ += slots;
   const auto bytes = static_cast<size_t>(slots) * slot_bytes_;
   for (int64_t layer = 0; layer < config_.n_layers; ++layer) {
     for (bool value : {false, true}) {

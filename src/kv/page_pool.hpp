@@ -75,6 +75,9 @@ class PagePool {
   // Copies the first `slots` slots (keys and values of every layer) of one page to another;
   // `to` must be held by exactly one owner.
   void copy_slots(PageId from, PageId to, int64_t slots);
+  // Slots copied by copy_slots since the pool was made: what fork, snapshots and
+  // copy-on-write really cost in KV bytes (full pages are shared, never copied).
+  int64_t copied_slots() const { return copied_slots_; }
 
   int64_t pages_in_use() const { return in_use_; }
   int64_t free_pages() const { return config_.max_pages - in_use_; }
@@ -108,6 +111,7 @@ class PagePool {
   std::vector<uint32_t> ref_counts_;
   std::vector<PageId> free_list_;
   int64_t in_use_ = 0;
+  int64_t copied_slots_ = 0;
   std::array<int64_t, kHolderKinds> references_{};
   Reclaimer reclaimer_;
 };

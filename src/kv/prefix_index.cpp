@@ -1,6 +1,9 @@
 #include "kv/prefix_index.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include "weft/error.hpp"
 
 namespace weft::kv {
 namespace {
@@ -19,7 +22,8 @@ uint64_t mix(uint64_t value) {
 
 }  // namespace
 
-PrefixIndex::PrefixIndex(PagePool& pool) : pool_(&pool) {
+PrefixIndex::PrefixIndex(PagePool& pool, ChainHash hash) : pool_(&pool), hash_(std::move(hash)) {
+  if (!hash_) throw Error(ErrorCode::internal, "the prefix index needs a chain hash");
   pool_->set_reclaimer([this] { return evict_one(); });
 }
 
@@ -28,9 +32,9 @@ PrefixIndex::~PrefixIndex() {
   clear();
 }
 
-uint64_t PrefixIndex::chain_key(uint64_t previous, std::span<const int32_t> page_tokens) const {
+uint64_t PrefixIndex::default_chain_hash(uint64_t previous, std::span<const int32_t> page) {
   uint64_t key = mix(previous);
-  for (int32_t token : page_tokens) key = mix(key ^ static_cast<uint32_t>(token));
+  for (int32_t token : page) key = mix(key ^ static_cast<uint32_t>(token));
   return key;
 }
 
@@ -39,13 +43,15 @@ PrefixIndex::Match PrefixIndex::match(std::span<const int32_t> tokens) {
   Match found;
   std::vector<uint64_t> keys;
   uint64_t key = kChainSeed;
+  uint64_t parent = kNoParent;
   for (size_t start = 0; start + page_tokens <= tokens.size(); start += page_tokens) {
     const auto page = tokens.subspan(start, page_tokens);
-    key = chain_key(key, page);
+    key = hash_(key, page);
     const auto entry = entries_.find(key);
-    if (entry == entries_.end() || !std::ranges::equal(entry->second.tokens, page)) break;
+    if (entry == entries_.end() || !continues(entry->second, parent, page)) break;
     found.pages.push_back(entry->second.page);
     keys.push_back(key);
+    parent = entry->second.serial;
   }
   found.length = static_cast<int64_t>(found.pages.size() * page_tokens);
   touch(keys);
@@ -64,23 +70,36 @@ size_t PrefixIndex::publish(const KvSequence& sequence, std::span<const int32_t>
   std::vector<uint64_t> keys;
   size_t added = 0;
   uint64_t key = kChainSeed;
+  uint64_t parent = kNoParent;
   for (size_t start = 0; start + page_tokens <= known; start += page_tokens) {
     const auto page = tokens.subspan(start, page_tokens);
-    key = chain_key(key, page);
-    const auto entry = entries_.find(key);
+    key = hash_(key, page);
+    auto entry = entries_.find(key);
     if (entry != entries_.end()) {
-      if (!std::ranges::equal(entry->second.tokens, page)) break;  // a collision: stop here
+      if (!continues(entry->second, parent, page)) break;  // a collision: stop here
     } else {
       const PageId id = sequence.pages()[start / page_tokens];
       pool_->retain(id, Holder::prefix_cache);
       recency_.push_front(key);
-      entries_.emplace(key, Entry{id, {page.begin(), page.end()}, recency_.begin()});
+      entry = entries_
+                  .emplace(key, Entry{.page = id,
+                                      .tokens = {page.begin(), page.end()},
+                                      .serial = next_serial_++,
+                                      .parent_serial = parent,
+                                      .recency = recency_.begin()})
+                  .first;
       ++added;
     }
     keys.push_back(key);
+    parent = entry->second.serial;
   }
   touch(keys);
   return added;
+}
+
+bool PrefixIndex::continues(const Entry& entry, uint64_t parent_serial,
+                            std::span<const int32_t> page) {
+  return entry.parent_serial == parent_serial && std::ranges::equal(entry.tokens, page);
 }
 
 void PrefixIndex::touch(std::span<const uint64_t> keys_in_prompt_order) {

@@ -1,18 +1,19 @@
 // The public Context API (include/weft/context.hpp) over the engine, the snapshot store and
-// the prefix index. Each append is one synchronous forward pass of one sequence.
+// the prefix index. Appends go through the combining batcher of runtime/context_state.hpp;
+// everything else is bookkeeping under the runtime's mutex.
 #include "weft/context.hpp"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
-#include "kv/kv_sequence.hpp"
-#include "kv/prefix_index.hpp"
-#include "kv/snapshot_store.hpp"
 #include "model/model.hpp"
-#include "runtime/engine.hpp"
+#include "runtime/context_state.hpp"
 #include "weft/error.hpp"
 
 namespace weft {
 namespace detail {
+namespace {
 
 runtime::EngineOptions engine_options(const ContextRuntimeOptions& options) {
   runtime::EngineOptions engine;
@@ -32,64 +33,212 @@ model::ModelLoadOptions load_options(const ContextRuntimeOptions& options) {
   return load;
 }
 
-// Members in destruction order matter: snapshots and cached pages go back to the pool
-// before the engine (which owns the pool) is destroyed.
-struct ContextRuntimeState {
-  explicit ContextRuntimeState(const ContextRuntimeOptions& options)
-      : engine(model::Model::load(options.model_path, load_options(options)),
-               engine_options(options)),
-        snapshots(engine.pages()) {
-    if (options.prefix_cache) prefix = std::make_unique<kv::PrefixIndex>(engine.pages());
-  }
+}  // namespace
 
-  runtime::Engine engine;
-  kv::SnapshotStore snapshots;
-  std::unique_ptr<kv::PrefixIndex> prefix;
-};
+ContextRuntimeState::ContextRuntimeState(const ContextRuntimeOptions& options)
+    : engine(model::Model::load(options.model_path, load_options(options)),
+             engine_options(options)),
+      snapshots(engine.pages()),
+      chat_template_path(options.chat_template_path) {
+  if (options.prefix_cache) prefix = std::make_unique<kv::PrefixIndex>(engine.pages());
+}
+
+const ContextRuntimeState::TextSupport& ContextRuntimeState::text() {
+  std::call_once(text_loaded, [this] {
+    auto support = std::make_unique<TextSupport>();
+    const auto& file = engine.model().file();
+    support->tokenizer = tokenizer::Tokenizer::from_gguf(file);
+    support->format = std::make_unique<runtime::ConversationFormat>(file, *support->tokenizer,
+                                                                    chat_template_path);
+    text_support = std::move(support);
+  });
+  return *text_support;
+}
+
+size_t ContextRuntimeState::queued_passes() const {
+  const std::lock_guard lock(mutex);
+  return queue.size();
+}
+
+void ContextRuntimeState::run(PendingPass& pass, std::unique_lock<std::mutex>& lock) {
+  queue.push_back(&pass);
+  while (!pass.done) {
+    if (batch_in_flight) {
+      batch_finished.wait(lock);
+    } else {
+      lead(lock);  // this pass is still queued, so the batch holds it
+    }
+  }
+  if (pass.error) std::rethrow_exception(pass.error);
+}
+
+void ContextRuntimeState::lead(std::unique_lock<std::mutex>& lock) {
+  batch_in_flight = true;
+  if (hooks.before_batch) {
+    lock.unlock();
+    hooks.before_batch();
+    lock.lock();
+  }
+  std::vector<PendingPass*> batch;
+  batch.swap(queue);
+  std::vector<PendingPass*> ready;
+  try {
+    ready.reserve(batch.size());
+    for (auto* pass : batch) {
+      try {
+        // Pages come from the shared pool, so they are taken here, under the mutex; the
+        // forward then finds them in place (and a shared tail already made private).
+        pass->sequence->reserve(pass->first_position + static_cast<int64_t>(pass->tokens.size()));
+        ready.push_back(pass);
+      } catch (...) {
+        pass->error = std::current_exception();
+        // What it did get goes back now, for the passes after it in this batch.
+        pass->sequence->truncate(pass->sequence->length());
+      }
+    }
+  } catch (...) {  // no memory for the list: fail the whole batch rather than hang it
+    for (auto* pass : batch) pass->error = std::current_exception();
+    ready.clear();
+  }
+  lock.unlock();
+  const int64_t calls = compute(ready);
+  lock.lock();
+  stats.forward_calls += calls;
+  stats.passes += static_cast<int64_t>(ready.size());
+  for (const auto* pass : ready) stats.rows += static_cast<int64_t>(pass->tokens.size());
+  for (auto* pass : batch) pass->done = true;
+  batch_in_flight = false;
+  batch_finished.notify_all();
+}
+
+int64_t ContextRuntimeState::compute(std::span<PendingPass* const> batch) noexcept {
+  if (batch.empty()) return 0;
+  try {
+    forward(batch);
+    return 1;
+  } catch (...) {
+    if (batch.size() == 1) {
+      batch.front()->error = std::current_exception();
+      return 1;
+    }
+  }
+  // The combined call failed: each pass alone, so that one that breaks the call fails alone.
+  // Nothing of the failed call was kept: sequence lengths only advance when a call succeeds.
+  int64_t calls = 1;
+  for (auto* pass : batch) {
+    ++calls;
+    try {
+      forward(std::span<PendingPass* const>(&pass, 1));
+    } catch (...) {
+      pass->error = std::current_exception();
+    }
+  }
+  return calls;
+}
+
+void ContextRuntimeState::forward(std::span<PendingPass* const> passes) {
+  std::vector<runtime::ForwardRow> rows;
+  for (const auto* pass : passes) {
+    const auto count = pass->tokens.size();
+    for (size_t i = 0; i < count; ++i) {
+      rows.push_back({pass->sequence, pass->tokens[i],
+                      pass->first_position + static_cast<int64_t>(i), i + 1 == count, false});
+    }
+  }
+  if (hooks.before_forward) hooks.before_forward(rows);
+  runtime::ForwardOutputs outputs;
+  engine.forward(rows, outputs);
+  for (size_t i = 0; i < passes.size(); ++i) {
+    const auto logits = outputs.logits_at(i);  // one logits row per pass, in batch order
+    passes[i]->logits.assign(logits.begin(), logits.end());
+  }
+}
 
 }  // namespace detail
 
 struct Context::Impl {
   explicit Impl(std::shared_ptr<detail::ContextRuntimeState> owner, kv::KvSequence kv)
       : state(std::move(owner)), sequence(std::move(kv)) {}
+  ~Impl() {
+    const std::lock_guard lock(state->mutex);  // the pool is shared with other threads
+    sequence.release();
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   // Declared first so that it is destroyed last: the sequence's pages belong to its pool.
   std::shared_ptr<detail::ContextRuntimeState> state;
   kv::KvSequence sequence;
   std::vector<int32_t> tokens;
   std::vector<float> logits;
+  std::vector<Message> messages;  // the conversation of append_turn
+  bool appending = false;  // guarded by state->mutex: catches one context used by two threads
 
   void append(std::span<const int32_t> requested);
   // Recomputes the last token's logits (a context rebuilt from a snapshot has none).
   void recompute_last_logits();
+  // Appends what `rendered` (a conversation's tokens) has past the context's tokens, which it
+  // must start with.
+  void append_extension(std::span<const int32_t> rendered);
 };
+
+void Context::Impl::append_extension(std::span<const int32_t> rendered) {
+  const auto [held_end, rendered_end] = std::ranges::mismatch(tokens, rendered);
+  if (held_end != tokens.end()) {
+    const auto at = static_cast<size_t>(held_end - tokens.begin());
+    throw Error(
+        "the chat template's rendering of the conversation does not extend the "
+        "context's tokens: at token " +
+        std::to_string(at) + " the context holds " + std::to_string(*held_end) +
+        " and the rendering " +
+        (rendered_end == rendered.end() ? std::string("ends")
+                                        : "has " + std::to_string(*rendered_end)) +
+        " (a context's tokens are never rewritten; truncate it first)");
+  }
+  append(rendered.subspan(tokens.size()));
+}
 
 void Context::Impl::append(std::span<const int32_t> requested) {
   if (requested.empty()) return;
   // A copy: the caller may pass this context's own tokens(), which the append extends.
   const std::vector<int32_t> added(requested.begin(), requested.end());
+  const auto& config = state->engine.config();
+  // Checked here, before the pass can join a batch, so that a bad pass fails alone.
+  for (size_t i = 0; i < added.size(); ++i) {
+    if (added[i] < 0 || added[i] >= config.n_vocab) {
+      throw Error("token " + std::to_string(i) + " of the append: id " + std::to_string(added[i]) +
+                  " is outside the vocabulary (0.." + std::to_string(config.n_vocab - 1) + ")");
+    }
+  }
+  std::unique_lock lock(state->mutex);
+  if (appending) throw Error("this context is already appending on another thread");
   const int64_t start = sequence.length();
+  const auto count = static_cast<int64_t>(added.size());
+  if (start + count > config.context_length) {
+    throw Error("appending " + std::to_string(count) + " tokens to a context of " +
+                std::to_string(start) + " would pass the context length " +
+                std::to_string(config.context_length));
+  }
   int64_t adopted = 0;
   if (start == 0 && state->prefix) {
     // The last token is always computed: its logits are the point of the call.
     adopted = state->prefix->adopt_prefix(sequence,
                                           std::span<const int32_t>(added.data(), added.size() - 1));
   }
-  std::vector<runtime::ForwardRow> rows;
-  rows.reserve(added.size() - static_cast<size_t>(adopted));
-  for (auto i = static_cast<size_t>(adopted); i < added.size(); ++i) {
-    rows.push_back(
-        {&sequence, added[i], start + static_cast<int64_t>(i), i + 1 == added.size(), false});
-  }
-  runtime::ForwardOutputs outputs;
+  detail::PendingPass pass;
+  pass.sequence = &sequence;
+  pass.tokens = std::span<const int32_t>(added).subspan(static_cast<size_t>(adopted));
+  pass.first_position = start + adopted;
+  appending = true;
   try {
-    state->engine.forward(rows, outputs);
+    state->run(pass, lock);
   } catch (...) {
-    sequence.truncate(start);  // also gives back pages reserved for the failed pass
+    appending = false;
+    sequence.truncate(start);  // also gives back adopted pages and pages reserved for the pass
     throw;
   }
-  const auto last = outputs.logits_at(0);
-  logits.assign(last.begin(), last.end());
+  appending = false;
+  logits = std::move(pass.logits);
   tokens.insert(tokens.end(), added.begin(), added.end());
   const int64_t page_tokens = state->engine.pages().page_tokens();
   if (state->prefix && start / page_tokens != sequence.length() / page_tokens) {
@@ -102,7 +251,10 @@ void Context::Impl::recompute_last_logits() {
   if (tokens.empty()) return;
   const int32_t last = tokens.back();
   tokens.pop_back();
-  sequence.truncate(sequence.length() - 1);
+  {
+    const std::lock_guard lock(state->mutex);
+    sequence.truncate(sequence.length() - 1);
+  }
   append(std::span<const int32_t>(&last, 1));
 }
 
@@ -121,33 +273,61 @@ Context ContextRuntime::create() {
 }
 
 Context ContextRuntime::open_snapshot(const std::string& name) {
-  auto impl = std::make_unique<Context::Impl>(state_, state_->snapshots.open(name));
-  impl->tokens = state_->snapshots.tokens(name);
+  std::unique_ptr<Context::Impl> impl;
+  {
+    const std::lock_guard lock(state_->mutex);
+    auto tokens = state_->snapshots.tokens(name);
+    impl = std::make_unique<Context::Impl>(state_, state_->snapshots.open(name));
+    impl->tokens = std::move(tokens);
+    const auto messages = state_->snapshot_messages.find(name);
+    if (messages != state_->snapshot_messages.end()) impl->messages = messages->second;
+  }
   impl->recompute_last_logits();
   return Context(std::move(impl));
 }
 
 Context ContextRuntime::take_snapshot(const std::string& name) {
-  auto tokens = state_->snapshots.tokens(name);
-  auto impl = std::make_unique<Context::Impl>(state_, state_->snapshots.take(name));
-  impl->tokens = std::move(tokens);
+  std::unique_ptr<Context::Impl> impl;
+  {
+    const std::lock_guard lock(state_->mutex);
+    auto tokens = state_->snapshots.tokens(name);
+    impl = std::make_unique<Context::Impl>(state_, state_->snapshots.take(name));
+    impl->tokens = std::move(tokens);
+    const auto messages = state_->snapshot_messages.find(name);
+    if (messages != state_->snapshot_messages.end()) {
+      impl->messages = std::move(messages->second);
+      state_->snapshot_messages.erase(messages);
+    }
+  }
   impl->recompute_last_logits();
   return Context(std::move(impl));
 }
 
 void ContextRuntime::remove_snapshot(const std::string& name) {
+  const std::lock_guard lock(state_->mutex);
   state_->snapshots.remove(name);
+  state_->snapshot_messages.erase(name);
 }
 
 std::vector<std::string> ContextRuntime::snapshots() const {
+  const std::lock_guard lock(state_->mutex);
   return state_->snapshots.names();
 }
 
 void ContextRuntime::clear_prefix_cache() {
+  const std::lock_guard lock(state_->mutex);
   if (state_->prefix) state_->prefix->clear();
 }
 
+ContextRuntimeStats ContextRuntime::stats() const {
+  const std::lock_guard lock(state_->mutex);
+  auto stats = state_->stats;
+  stats.copied_kv_slots = state_->engine.pages().copied_slots();
+  return stats;
+}
+
 ContextPoolUsage ContextRuntime::usage() const {
+  const std::lock_guard lock(state_->mutex);
   const auto& pool = state_->engine.pages();
   const auto usage = pool.usage();
   return {.pages_in_use = usage.pages_in_use,
@@ -170,6 +350,30 @@ Context& Context::operator=(Context&&) noexcept = default;
 void Context::append(std::span<const int32_t> tokens) {
   impl_->append(tokens);
 }
+
+void Context::append_text(std::string_view text, bool parse_special) {
+  const auto& support = impl_->state->text();
+  impl_->append(
+      support.format->text(*support.tokenizer, text, parse_special, impl_->tokens.empty()));
+}
+
+void Context::append_turn(const Message& message, bool add_generation_prompt) {
+  const auto& support = impl_->state->text();
+  auto conversation = impl_->messages;
+  conversation.push_back(message);
+  impl_->append_extension(
+      support.format->conversation(*support.tokenizer, conversation, add_generation_prompt));
+  impl_->messages = std::move(conversation);
+}
+
+void Context::append_generation_prompt() {
+  const auto& support = impl_->state->text();
+  impl_->append_extension(support.format->conversation(*support.tokenizer, impl_->messages, true));
+}
+
+const std::vector<Message>& Context::messages() const {
+  return impl_->messages;
+}
 std::span<const float> Context::logits() const {
   return impl_->logits;
 }
@@ -181,18 +385,26 @@ int64_t Context::length() const {
 }
 
 Context Context::fork() const {
+  std::unique_lock lock(impl_->state->mutex);
   auto impl = std::make_unique<Impl>(impl_->state, impl_->sequence.fork());
+  lock.unlock();
   impl->tokens = impl_->tokens;
   impl->logits = impl_->logits;
+  impl->messages = impl_->messages;
   return Context(std::move(impl));
 }
 
 void Context::save(const std::string& name) const {
+  const std::lock_guard lock(impl_->state->mutex);
   impl_->state->snapshots.save(name, impl_->sequence, impl_->tokens);
+  if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
 }
 
 std::string Context::snapshot() const {
-  return impl_->state->snapshots.snapshot(impl_->sequence, impl_->tokens);
+  const std::lock_guard lock(impl_->state->mutex);
+  auto name = impl_->state->snapshots.snapshot(impl_->sequence, impl_->tokens);
+  if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
+  return name;
 }
 
 void Context::truncate(int64_t length) {
@@ -201,15 +413,23 @@ void Context::truncate(int64_t length) {
                 std::to_string(length));
   }
   if (length == this->length()) return;
-  impl_->sequence.truncate(length);
+  {
+    const std::lock_guard lock(impl_->state->mutex);
+    impl_->sequence.truncate(length);
+  }
   impl_->tokens.resize(static_cast<size_t>(length));
+  impl_->messages.clear();
   impl_->recompute_last_logits();
 }
 
 void Context::release() {
-  impl_->sequence.release();
+  {
+    const std::lock_guard lock(impl_->state->mutex);
+    impl_->sequence.release();
+  }
   impl_->tokens.clear();
   impl_->logits.clear();
+  impl_->messages.clear();
 }
 
 }  // namespace weft

@@ -13,6 +13,7 @@
 #include "kv/snapshot_store.hpp"
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
+#include "support/pool_accounting.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
@@ -46,13 +47,7 @@ class KvContexts : public ::testing::TestWithParam<std::string> {
   }
 
   // Every test must leave no page held by anyone.
-  void TearDown() override {
-    const auto usage = engine_->pages().usage();
-    EXPECT_TRUE(usage.idle()) << "pages in use " << usage.pages_in_use << ", sequences "
-                              << usage.sequence_references << ", snapshots "
-                              << usage.snapshot_references << ", prefix cache "
-                              << usage.prefix_cache_references;
-  }
+  void TearDown() override { test::expect_pool_idle(engine_->pages()); }
 
   std::vector<int32_t> slice(size_t begin, size_t end) const {
     return {tokens_.begin() + static_cast<ptrdiff_t>(begin),
@@ -99,8 +94,11 @@ TEST_P(KvContexts, ForkSharesFullPagesAndContinuesIndependently) {
   auto original = engine_->new_sequence();
   append(original, prompt);
   const int64_t pages_before = pool.pages_in_use();
+  const int64_t copied_before = pool.copied_slots();
 
   auto forked = original.fork();
+  // Only the tail's slots are copied: 37 % 16, never the bytes of a full page.
+  EXPECT_EQ(pool.copied_slots() - copied_before, 37 % kPageTokens);
   EXPECT_EQ(forked.length(), original.length());
   ASSERT_EQ(forked.pages().size(), 3u);
   for (size_t i = 0; i < 2; ++i) {
@@ -123,8 +121,10 @@ TEST_P(KvContexts, ForkAtAPageBoundaryTakesNoPage) {
   auto original = engine_->new_sequence();
   append(original, slice(0, 2 * kPageTokens));
   const int64_t pages_before = pool.pages_in_use();
+  const int64_t copied_before = pool.copied_slots();
   auto forked = original.fork();
   EXPECT_EQ(pool.pages_in_use(), pages_before);
+  EXPECT_EQ(pool.copied_slots(), copied_before) << "a fork at a page boundary copied KV slots";
   EXPECT_TRUE(std::ranges::equal(forked.pages(), original.pages()));
   // Both append into fresh pages of their own.
   const auto tail = slice(50, 53);
@@ -205,7 +205,9 @@ TEST_P(KvContexts, PrefixReuseGivesTheLogitsOfRecomputation) {
   const auto second_prompt = joined(slice(0, 40), slice(130, 150));
   auto sequence = engine_->new_sequence();
   const std::span<const int32_t> all_but_last(second_prompt.data(), second_prompt.size() - 1);
+  const int64_t copied_before = pool.copied_slots();
   EXPECT_EQ(index.adopt_prefix(sequence, all_but_last), 2 * kPageTokens);
+  EXPECT_EQ(pool.copied_slots(), copied_before) << "adopting cached pages copied KV slots";
   const std::vector<int32_t> rest(second_prompt.begin() + 2 * kPageTokens, second_prompt.end());
   expect_close(append(sequence, rest), from_scratch(second_prompt));
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kv/kv_sequence.hpp"
+#include "support/pool_accounting.hpp"
 #include "tensor/half.hpp"
 #include "weft/error.hpp"
 
@@ -69,6 +70,7 @@ TEST(PagePool, StoresAndLoadsSlotsPerLayer) {
       }
     }
     pool.release(page);
+    test::expect_pool_idle(pool);
   }
 }
 
@@ -81,6 +83,7 @@ TEST(PagePool, SharedPagesAreImmutable) {
   pool.release(page);
   EXPECT_NO_THROW(pool.store(page, 0, 0, data.data(), data.data()));
   pool.release(page);
+  test::expect_pool_idle(pool);
 }
 
 TEST(PagePool, RejectsUnsupportedConfigurations) {

@@ -3,6 +3,7 @@
 // set_length) where their contents do not matter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "kv/page_pool.hpp"
 #include "kv/prefix_index.hpp"
 #include "kv/snapshot_store.hpp"
+#include "support/pool_accounting.hpp"
 #include "weft/error.hpp"
 
 namespace weft::kv {
@@ -45,7 +47,9 @@ TEST(PageSharing, ForkCopiesTheTailSlotsOfEveryLayer) {
     }
   }
   sequence.set_length(6);
-  const auto forked = sequence.fork();
+  EXPECT_EQ(pool.copied_slots(), 0);
+  auto forked = sequence.fork();
+  EXPECT_EQ(pool.copied_slots(), 6 % kPageTokens) << "fork copied more than the tail's slots";
   EXPECT_EQ(forked.pages()[0], sequence.pages()[0]);
   EXPECT_NE(forked.pages()[1], sequence.pages()[1]);
   for (int64_t layer = 0; layer < kLayers; ++layer) {
@@ -59,6 +63,9 @@ TEST(PageSharing, ForkCopiesTheTailSlotsOfEveryLayer) {
       EXPECT_EQ(value, std::vector<float>(values.begin() + at, values.begin() + at + kDim));
     }
   }
+  sequence.release();
+  forked.release();
+  test::expect_pool_idle(pool);
 }
 
 TEST(PageSharing, AccountsReferencesByHolder) {
@@ -131,6 +138,69 @@ TEST(PageSharing, PrefixMatchesFollowTheWholeChain) {
   other_start[0] = 0;
   EXPECT_EQ(index.match(other_start).length, 0);
   EXPECT_EQ(index.match(std::span<const int32_t>(tokens.data(), 7)).length, 4);
+  index.clear();
+  EXPECT_TRUE(pool.usage().idle());
+}
+
+// A weak hash (the sum of the page's tokens, ignoring the chain) makes collisions easy: the
+// index must still never hand out a page computed after different tokens.
+TEST(PageSharing, APrefixHashCollisionIsAMissNotAWrongPage) {
+  auto pool = make_pool(8);
+  const auto token_sum = [](uint64_t, std::span<const int32_t> page) {
+    return std::accumulate(page.begin(), page.end(), uint64_t{0});
+  };
+  PrefixIndex index(pool, token_sum);
+  const std::vector<int32_t> first = {1, 2, 3, 4, 9, 9, 9, 9};
+  const std::vector<int32_t> second = {5, 6, 7, 8, 9, 9, 9, 9};  // the same second page
+  {
+    KvSequence a(pool), b(pool);
+    for (auto* sequence : {&a, &b}) {
+      sequence->reserve(8);
+      sequence->set_length(8);
+    }
+    EXPECT_EQ(index.publish(a, first), 2u);
+    // b's second page has a's key but not a's parent: a collision, so it is not cached.
+    EXPECT_EQ(index.publish(b, second), 1u);
+
+    const auto matched = index.match(second);
+    EXPECT_EQ(matched.length, kPageTokens) << "the collision was taken for b's second page";
+    ASSERT_EQ(matched.pages.size(), 1u);
+    EXPECT_EQ(matched.pages[0], b.pages()[0]);
+    const auto whole = index.match(first);
+    EXPECT_EQ(whole.length, 2 * kPageTokens);
+    EXPECT_TRUE(std::ranges::equal(whole.pages, a.pages()));
+  }
+  // The parent evicted and a colliding page (other tokens, same key) cached in its place: the
+  // old child must not seem to follow the newcomer, though the newcomer's key is the old
+  // parent's key.
+  index.clear();
+  {
+    KvSequence a(pool);
+    a.reserve(8);
+    a.set_length(8);
+    EXPECT_EQ(index.publish(a, first), 2u);
+  }
+  // Hold a's second page so that only its first page can be evicted.
+  const auto held = index.match(first);
+  ASSERT_EQ(held.pages.size(), 2u);
+  pool.retain(held.pages[1]);
+  while (index.evict_one()) {
+  }
+  EXPECT_EQ(index.cached_pages(), 1u);                             // a's second page, orphaned
+  const std::vector<int32_t> impostor = {4, 3, 2, 1, 9, 9, 9, 9};  // a's keys, not a's tokens
+  {
+    KvSequence c(pool);
+    c.reserve(8);
+    c.set_length(8);
+    // c's first page takes the evicted page's key; its second page finds a's orphan (computed
+    // after 1 2 3 4) under its key, with a parent that is gone: a miss, and not cached.
+    EXPECT_EQ(index.publish(c, impostor), 1u);
+    const auto matched = index.match(impostor);
+    EXPECT_EQ(matched.length, kPageTokens);
+    ASSERT_EQ(matched.pages.size(), 1u);
+    EXPECT_EQ(matched.pages[0], c.pages()[0]);
+  }
+  pool.release(held.pages[1]);
   index.clear();
   EXPECT_TRUE(pool.usage().idle());
 }

@@ -8,6 +8,7 @@
 
 #include "model/model.hpp"
 #include "runtime/prompt_evaluation.hpp"
+#include "support/pool_accounting.hpp"
 #include "support/shared_files.hpp"
 
 namespace weft {
@@ -90,6 +91,8 @@ TEST_P(Stories260kLlama2c, GreedyContinuationAndLogitsMatchRunC) {
   const auto result = runtime::evaluate_prompt(engine, sequence, reference.prompt,
                                                static_cast<int64_t>(expected.size()));
   EXPECT_EQ(result.greedy, expected);
+  sequence.release();
+  test::expect_pool_idle(engine.pages());
 
   // Positions 0..3: the prompt rows, then the first greedy steps fed back one at a time.
   const auto n_vocab = static_cast<size_t>(result.n_vocab);

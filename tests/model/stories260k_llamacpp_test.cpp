@@ -14,6 +14,7 @@
 #include "gguf/gguf_file.hpp"
 #include "model/model.hpp"
 #include "runtime/prompt_evaluation.hpp"
+#include "support/pool_accounting.hpp"
 #include "support/shared_files.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -74,6 +75,8 @@ TEST_P(Stories260kLlamacpp, GreedyContinuationMatchesLlamaCli) {
   const auto ids = tokenizer->encode(prompt, {.add_bos = true});
   // llama-cli asks for the last prompt row's logits only, which changes GGML's routines there.
   const auto result = runtime::evaluate_prompt(engine, sequence, ids, 200, false);
+  sequence.release();
+  test::expect_pool_idle(engine.pages());
 
   // Walk the continuation along llama-cli's text. Where the two part, llama.cpp's token must
   // have been a near-tie under our numbers: within kNearTie of our best logit.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "support/pool_accounting.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
@@ -39,13 +40,7 @@ class ContextApi : public ::testing::Test {
   void TearDown() override {
     for (const auto& name : runtime_->snapshots()) runtime_->remove_snapshot(name);
     runtime_->clear_prefix_cache();
-    for (const auto* runtime : {runtime_.get(), recompute_.get()}) {
-      const auto usage = runtime->usage();
-      EXPECT_EQ(usage.pages_in_use, 0);
-      EXPECT_EQ(usage.context_references, 0);
-      EXPECT_EQ(usage.snapshot_references, 0);
-      EXPECT_EQ(usage.prefix_cache_references, 0);
-    }
+    for (const auto* runtime : {runtime_.get(), recompute_.get()}) test::expect_pool_idle(*runtime);
   }
 
   std::vector<int32_t> slice(size_t begin, size_t end) const {
@@ -73,8 +68,11 @@ TEST_F(ContextApi, EveryPathGivesTheLogitsOfRecomputation) {
   ASSERT_EQ(static_cast<int64_t>(context.logits().size()), runtime_->vocabulary_size());
   expect_recomputed(context);
 
-  context.save("prompt");
+  const auto copied_before = runtime_->stats().copied_kv_slots;
+  context.save("prompt");  // a fork kept in the store
   auto branch = context.fork();
+  // Each fork copies only the slots of the partly filled last page.
+  EXPECT_EQ(runtime_->stats().copied_kv_slots - copied_before, 2 * (40 % 16));
   branch.append(slice(40, 47));
   expect_recomputed(branch);
   context.append(slice(90, 93));
@@ -86,8 +84,10 @@ TEST_F(ContextApi, EveryPathGivesTheLogitsOfRecomputation) {
   auto prompt = slice(0, 35);
   const auto tail = slice(120, 130);
   prompt.insert(prompt.end(), tail.begin(), tail.end());
+  const auto copied_before_reuse = runtime_->stats().copied_kv_slots;
   reused.append(prompt);
   EXPECT_EQ(runtime_->usage().pages_in_use, before + 1) << "the shared prefix was recomputed";
+  EXPECT_EQ(runtime_->stats().copied_kv_slots, copied_before_reuse) << "adoption copied slots";
   expect_recomputed(reused);
 
   auto reopened = runtime_->open_snapshot("prompt");

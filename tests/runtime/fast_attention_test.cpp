@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runtime/paged_attention.hpp"
+#include "support/pool_accounting.hpp"
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_attention_avx2.hpp"
 #include "tensor/half.hpp"
@@ -52,6 +53,13 @@ struct Fixture {
       keys.push_back(std::move(k));
       values.push_back(std::move(v));
     }
+  }
+  Fixture(const Fixture&) = delete;
+  Fixture& operator=(const Fixture&) = delete;
+  // Attention only reads the cache: once the sequences let go, every page is back.
+  ~Fixture() {
+    for (auto& sequence : sequences) sequence.release();
+    test::expect_pool_idle(pool);
   }
 };
 

@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "support/pool_accounting.hpp"
+
 namespace weft::runtime {
 namespace {
 
@@ -96,6 +98,8 @@ TEST(PagedAttention, MatchesTheDirectComputation) {
       }
     }
   }
+  for (auto& sequence : sequences) sequence.release();
+  test::expect_pool_idle(pool);
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+#include "runtime/conversation_format.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "chat/model_chat_format.hpp"
+#include "chat/prompt_segments.hpp"
+#include "weft/error.hpp"
+
+namespace weft::runtime {
+namespace {
+
+void prepend_bos(const tokenizer::Tokenizer& tokenizer, std::vector<tokenizer::TokenId>& ids) {
+  const auto bos = tokenizer.bos();
+  if (!tokenizer.add_bos_by_default() || !bos) return;
+  if (!ids.empty() && ids.front() == *bos) return;  // the template wrote it already
+  ids.insert(ids.begin(), *bos);
+}
+
+}  // namespace
+
+ConversationFormat::ConversationFormat(const gguf::GgufFile& file,
+                                       const tokenizer::Tokenizer& tokenizer,
+                                       const std::string& template_path) {
+  const auto format = chat::chat_format_from_gguf(file);
+  bos_text_ = format.bos_token;
+  eos_text_ = format.eos_token;
+  if (!template_path.empty()) {
+    chat_template_.emplace(chat::ChatTemplate::from_file(template_path));
+    return;
+  }
+  const bool has_chatml_tokens =
+      tokenizer.find_piece("<|im_start|>").has_value() && tokenizer.find_piece("<|im_end|>");
+  if (!format.is_fallback || has_chatml_tokens) chat_template_.emplace(format.template_source);
+}
+
+std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokenizer& tokenizer,
+                                                         std::string_view text, bool parse_special,
+                                                         bool at_start) const {
+  return tokenizer.encode(text, {.add_bos = at_start && tokenizer.add_bos_by_default(),
+                                 .parse_special = parse_special});
+}
+
+std::vector<tokenizer::TokenId> ConversationFormat::conversation(
+    const tokenizer::Tokenizer& tokenizer, std::span<const Message> messages,
+    bool add_generation_prompt) const {
+  if (!chat_template_) {
+    throw Error(ErrorCode::invalid_request,
+                "the model has no chat template (and no <|im_start|>/<|im_end|> tokens for "
+                "ChatML): append text instead, or give a template file");
+  }
+  chat::ChatRenderInput input;
+  for (const auto& message : messages) {
+    input.messages.push_back(
+        {{"role", std::string(to_string(message.role))}, {"content", message.content}});
+  }
+  input.add_generation_prompt = add_generation_prompt;
+  input.bos_token = bos_text_;
+  input.eos_token = eos_text_;
+  std::vector<chat::PromptSegment> segments;
+  try {
+    segments = chat::render_prompt_segments(*chat_template_, input);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw Error(ErrorCode::invalid_request,
+                std::string("the chat template cannot render the conversation: ") + error.what());
+  }
+  // When no content holds special-token text, the whole rendering is tokenised at once, as it
+  // would be on its own; otherwise piece by piece, so that content stays text.
+  const auto holds_special_text = [&](const chat::PromptSegment& segment) {
+    return segment.from_content && tokenizer.encode(segment.text, {.parse_special = true}) !=
+                                       tokenizer.encode(segment.text, {.parse_special = false});
+  };
+  std::vector<tokenizer::TokenId> ids;
+  if (std::none_of(segments.begin(), segments.end(), holds_special_text)) {
+    std::string whole;
+    for (const auto& segment : segments) whole += segment.text;
+    ids = tokenizer.encode(whole, {.parse_special = true});
+  } else {
+    for (const auto& segment : segments) {
+      const auto piece = tokenizer.encode(segment.text, {.parse_special = !segment.from_content});
+      ids.insert(ids.end(), piece.begin(), piece.end());
+    }
+  }
+  prepend_bos(tokenizer, ids);
+  return ids;
+}
+
+}  // namespace weft::runtime
