@@ -292,14 +292,26 @@ void Scheduler::step() {
     budget -= static_cast<uint32_t>(count);
   };
 
-  // Decodes first (one row each), starting from a rotating point so that, with a budget
-  // smaller than the number of decodes, every sequence gets its turn.
+  // Decodes first (one row each), starting where the last step's decodes stopped, so that
+  // with a budget smaller than the number of decodes every sequence gets its turn. While a
+  // prompt waits for its prefill, one row of the budget is kept for it: otherwise decodes
+  // filling the budget would hold a newly admitted request back until they all ended. With a
+  // budget of one row, that row alternates between the decodes and the prefills.
+  const bool prefill_waiting = std::ranges::any_of(live_, [](const auto& entry) {
+    return !entry->decoding() && !entry->generator->pending_input().empty();
+  });
+  uint32_t decode_budget = budget;
+  if (prefill_waiting) decode_budget = budget > 1 ? budget - 1 : static_cast<uint32_t>(steps_ % 2);
   const size_t n_live = live_.size();
-  for (size_t k = 0; k < n_live && budget > 0; ++k) {
-    auto& entry = *live_[(decode_cursor_ + k) % n_live];
-    if (entry.decoding()) add_rows(entry, 1);
+  uint32_t decode_rows = 0;
+  for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
+    const size_t index = (decode_cursor_ + k) % n_live;
+    auto& entry = *live_[index];
+    if (!entry.decoding()) continue;
+    add_rows(entry, 1);
+    ++decode_rows;
+    decode_cursor_ = (index + 1) % n_live;
   }
-  decode_cursor_ = n_live == 0 ? 0 : (decode_cursor_ + 1) % n_live;
   // Then prefill chunks, oldest request first.
   for (auto& entry : live_) {
     if (budget == 0) break;

@@ -43,7 +43,9 @@
 namespace weft::runtime {
 
 struct SchedulerOptions {
-  // Most rows (tokens) in one model call. Decodes take one each, prefill chunks the rest.
+  // Most rows (tokens) in one model call. Decodes take one each, prefill chunks the rest;
+  // while a prompt waits for its prefill, decodes leave it at least one row (with a budget of
+  // one, every other call), so a batch full of decodes never holds a new request back.
   uint32_t max_batch_tokens = 512;
   // Most prompt tokens one sequence puts into one call, so that a long prompt is cut into
   // chunks and the running decodes keep flowing between them.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,17 @@ std::vector<int32_t> until_end(const std::vector<int32_t>& ids,
   }
   return out;
 }
+
+// The vocabulary's end-of-generation ids: suppressed, a stream makes exactly max_tokens tokens.
+std::vector<int32_t> end_tokens(const tokenizer::Tokenizer& tokenizer) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+    if (tokenizer.is_end_of_generation(id)) ids.push_back(id);
+  }
+  return ids;
+}
+
+using Clock = std::chrono::steady_clock;
 
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -88,6 +100,16 @@ class SchedulerTest : public ::testing::Test {
     return until_end(test::read_token_ids(fixture_.reference("exact.greedy.txt")), *tokenizer_);
   }
   int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
+
+  // Runs `request` alone: its ids and terminal event, and how many model calls it took.
+  std::pair<test::CollectedIds, uint64_t> run_alone(const SchedulerRequest& request) {
+    scheduler_->sync();
+    const auto before = scheduler_->stats().steps;
+    auto stream = scheduler_->submit(request);
+    auto result = collect_ids(stream);
+    scheduler_->sync();
+    return {std::move(result), scheduler_->stats().steps - before};
+  }
 
   test::FixtureModel fixture_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
@@ -141,6 +163,105 @@ TEST_P(SchedulerFixtures, ConcurrentGreedyGenerationsEqualEachAloneAndTheReferen
 INSTANTIATE_TEST_SUITE_P(Float32Fixtures, SchedulerFixtures,
                          ::testing::ValuesIn(test::float32_fixture_models()),
                          [](const auto& info) { return info.param.arch; });
+
+// A 200-token prompt arrives while another request decodes: it is prefilled in chunks of 16,
+// and every one of those model calls also carries the running decode, so that stream makes a
+// token per chunk meanwhile instead of pausing for the whole prefill. Counted exactly with
+// the scheduler's call counter: the calls both requests shared are (calls of each alone) −
+// (calls together), and each shared call gave the decoding stream one token.
+TEST_F(SchedulerTest, ChunkedPrefillKeepsTheRunningDecodeFlowing) {
+  SchedulerOptions options;
+  options.prefill_chunk = 16;
+  options.prefix_cache = false;  // every prompt token is computed, so the call counts are exact
+  start_llama(32, options);      // 512 slots: room for both
+  const auto long_prompt = test::read_token_ids(fixture_.reference("long.tokens.txt"));
+  ASSERT_EQ(long_prompt.size(), 200u);
+  const uint64_t chunks = (long_prompt.size() + 15) / 16;  // 13
+  auto decoding_request = greedy(prompt(), 200);
+  decoding_request.suppressed_tokens = end_tokens(*tokenizer_);
+  const auto long_request = greedy(long_prompt, 1);
+
+  const auto [decoding_alone, decoding_steps] = run_alone(decoding_request);
+  const auto [long_alone, long_steps] = run_alone(long_request);
+  EXPECT_EQ(long_steps, chunks);
+  ASSERT_EQ(decoding_alone.ids.size(), 200u);
+
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    scheduler_->sync();
+    const auto before = scheduler_->stats().steps;
+    const auto decoding_submitted = Clock::now();
+    auto decoding = scheduler_->submit(decoding_request);
+    auto first = decoding.next();  // from now on that request is decoding
+    ASSERT_TRUE(first && std::holds_alternative<TokenEvent>(*first));
+    auto long_stream = scheduler_->submit(long_request);
+    const auto long_submitted = Clock::now();
+    const auto long_result = collect_ids(long_stream);
+    auto decoding_result = collect_ids(decoding);
+    decoding_result.ids.insert(decoding_result.ids.begin(), *std::get<TokenEvent>(*first).token_id);
+    scheduler_->sync();
+    const auto together_steps = scheduler_->stats().steps - before;
+
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(long_result.terminal));
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(decoding_result.terminal));
+    EXPECT_EQ(long_result.ids, long_alone.ids);
+    EXPECT_EQ(decoding_result.ids, decoding_alone.ids);
+    // The decoding stream must still have been running when the long prompt's first token
+    // came; only a stall of this thread for ~200 model calls could break that, and then the
+    // measurement is retried. The generators time both on one clock; the submission times
+    // bound when each request was created.
+    const auto& decoding_done = std::get<DoneEvent>(decoding_result.terminal);
+    const auto& long_done = std::get<DoneEvent>(long_result.terminal);
+    const auto decoding_ended_no_earlier = decoding_submitted + decoding_done.timings.total;
+    const auto long_first_token_no_later = long_submitted + long_done.timings.first_token;
+    if (decoding_ended_no_earlier <= long_first_token_no_later) continue;
+
+    const uint64_t shared_calls = decoding_steps + long_steps - together_steps;
+    EXPECT_EQ(shared_calls, chunks) << "the decoding stream made " << shared_calls
+                                    << " tokens during the " << chunks << "-chunk prefill";
+    return;
+  }
+  GTEST_SKIP() << "this thread stalled so long that the decode ended before the prefill";
+}
+
+// A budget of 2 rows for 4 streams: decodes alone would fill every call once two streams
+// decode, and the other prompts would wait for those to end. One row is kept for a waiting
+// prefill, so the last stream starts while the first is still far from done; every stream
+// still gives exactly the tokens it gives alone.
+TEST_F(SchedulerTest, DecodesLeaveARowForAWaitingPrefill) {
+  SchedulerOptions options;
+  options.max_batch_tokens = 2;
+  options.prefix_cache = false;
+  start_llama(64, options);  // 4 × 16 pages: every stream fits
+  const auto full = prompt();
+  const std::vector<std::vector<int32_t>> prompts = {
+      {full.begin(), full.begin() + 19}, {full.begin(), full.begin() + 7}, {full[0]}, full};
+  constexpr uint32_t kTokens = 200;
+  const auto suppressed = end_tokens(*tokenizer_);
+  std::vector<SchedulerRequest> requests;
+  std::vector<std::vector<int32_t>> alone;
+  for (const auto& p : prompts) {
+    requests.push_back(greedy(p, kTokens));
+    requests.back().suppressed_tokens = suppressed;
+    alone.push_back(run_alone(requests.back()).first.ids);
+    ASSERT_EQ(alone.back().size(), kTokens);
+  }
+
+  const auto first_submitted = Clock::now();
+  std::vector<GenerationStream> streams;
+  for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
+  const auto last_submitted = Clock::now();
+  std::vector<DoneEvent> done;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const auto result = collect_ids(streams[i]);
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal)) << "request " << i;
+    EXPECT_EQ(result.ids, alone[i]) << "request " << i;
+    done.push_back(std::get<DoneEvent>(result.terminal));
+  }
+  // The first stream ended after the last one's first token (generator timings on one
+  // clock; the submission times bound when the requests were created).
+  EXPECT_GT(first_submitted + done.front().timings.total,
+            last_submitted + done.back().timings.first_token);
+}
 
 TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) {
   constexpr uint32_t kTokens = 24;
