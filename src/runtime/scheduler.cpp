@@ -45,6 +45,7 @@ struct Scheduler::Entry {
   int64_t published_pages = 0;             // prompt pages already offered to the cache
   int64_t pages_needed = 0;
   int64_t pages_committed = 0;  // pages it may acquire itself, once admitted
+  bool deferred = false;        // already counted in SchedulerStats::deferred
 
   // Prefill is done and the one pending token is the last sampled one.
   bool decoding() const {
@@ -192,6 +193,7 @@ void Scheduler::end_turn() {
     stats.prompt_tokens_computed = prompt_tokens_computed_;
     stats.live = static_cast<uint32_t>(live_.size());
     stats.waiting = static_cast<uint32_t>(waiting_.size() + shared_->arrivals.size());
+    stats.deferred = deferred_;
     stats.steps = steps_;
     stats.rows = rows_;
     ++shared_->turns_finished;
@@ -242,6 +244,9 @@ void Scheduler::admit() {
     next->published_pages = cached.length / page_tokens;
     live_.push_back(std::move(next));
     waiting_.pop_front();
+  }
+  for (auto& entry : waiting_) {
+    if (!std::exchange(entry->deferred, true)) ++deferred_;
   }
 }
 

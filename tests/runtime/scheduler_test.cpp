@@ -371,6 +371,64 @@ TEST_F(SchedulerTest, AdmissionIsFirstComeFirstServed) {
   EXPECT_GT(small2_done.timings.first_token, big_done.timings.first_token);
 }
 
+// Small requests keep arriving while a big one waits for the pages a running request holds.
+// Each of them would fit beside the running one, but none overtakes the big one: the big one
+// is admitted as soon as the running one ends, and finishes. Checked without clocks: a later
+// request can only start once the big one is done (the big one needs every page), so when a
+// later request's first token can be read, the big one's whole stream is already queued.
+TEST_F(SchedulerTest, BigRequestIsServedWhileSmallOnesKeepArriving) {
+  const auto big_pages = pages_for(32 + 64);  // 6 pages: the whole pool
+  start_llama(big_pages);
+  const auto full = prompt();
+  const std::vector<int32_t> small_prompt(full.begin(), full.begin() + 4);  // 4 + 8: 1 page
+  auto running = scheduler_->submit(greedy(full, 16));                      // 3 pages
+  ASSERT_TRUE(running.next().has_value());
+  auto big = scheduler_->submit(greedy(full, 64));
+
+  std::vector<GenerationStream> later;
+  test::CollectedIds big_result;
+  bool big_started = false;
+  constexpr size_t kMostArrivals = 100;
+  while (!big_started && later.size() < kMostArrivals) {
+    later.push_back(scheduler_->submit(greedy(small_prompt, 8)));
+    if (auto event = big.next_for(std::chrono::milliseconds(2))) {
+      auto* token = std::get_if<TokenEvent>(&*event);
+      ASSERT_NE(token, nullptr) << "the big request ended without a token";
+      big_result.ids.push_back(*token->token_id);
+      big_started = true;
+    }
+  }
+  scheduler_->sync();
+  EXPECT_GE(scheduler_->stats().deferred, 1u);
+
+  bool big_done = false;
+  for (size_t i = 0; i < later.size(); ++i) {
+    auto first = later[i].next();
+    ASSERT_TRUE(first && std::holds_alternative<TokenEvent>(*first)) << "small request " << i;
+    // Everything the big request will ever send must be there already.
+    while (!big_done) {
+      auto event = big.next_for(std::chrono::milliseconds(0));
+      ASSERT_TRUE(event.has_value())
+          << "small request " << i << " started before the big one ended";
+      if (auto* token = std::get_if<TokenEvent>(&*event)) {
+        big_result.ids.push_back(*token->token_id);
+      } else {
+        big_result.terminal = *event;
+        big_done = true;
+      }
+    }
+    EXPECT_TRUE(std::holds_alternative<DoneEvent>(collect_ids(later[i]).terminal));
+  }
+  ASSERT_TRUE(big_done);
+  ASSERT_TRUE(std::holds_alternative<DoneEvent>(big_result.terminal));
+  const auto expected = expected_greedy();
+  const size_t compared = std::min(expected.size(), big_result.ids.size());
+  ASSERT_GT(compared, 0u);
+  EXPECT_EQ(std::vector<int32_t>(big_result.ids.begin(), big_result.ids.begin() + compared),
+            std::vector<int32_t>(expected.begin(), expected.begin() + compared));
+  EXPECT_TRUE(std::holds_alternative<DoneEvent>(collect_ids(running).terminal));
+}
+
 TEST_F(SchedulerTest, SuppressedTokensAreNeverSampled) {
   start_llama(0);
   const auto expected = expected_greedy();
