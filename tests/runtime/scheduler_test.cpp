@@ -270,15 +270,20 @@ TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) 
   auto alone_stream = scheduler_->submit(greedy(prompt(), kTokens));
   const auto alone = collect_ids(alone_stream);
 
+  scheduler_->sync();
+  const auto deferred_before = scheduler_->stats().deferred;
   std::vector<GenerationStream> streams;
   for (int i = 0; i < 3; ++i) streams.push_back(scheduler_->submit(greedy(prompt(), kTokens)));
   scheduler_->sync();
   // The pool holds one request: at most one runs, the others wait (how far the first has got
-  // by now depends on the machine, so the split between live and done is not checked).
+  // by now depends on the machine, so the split between live and done is not checked). The
+  // third was submitted right behind the first, which needs 24 model calls before it ends:
+  // the third found the pool full and had to wait.
   const auto stats = scheduler_->stats();
   EXPECT_LE(stats.live, 1u);
   EXPECT_LE(stats.live + stats.waiting, 3u);
   EXPECT_LE(stats.pages_committed, stats.pages_capacity);
+  EXPECT_GE(stats.deferred - deferred_before, 1u);
   for (auto& stream : streams) {
     const auto result = collect_ids(stream);
     ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
@@ -312,7 +317,10 @@ TEST_F(SchedulerTest, CancellingMidGenerationFreesThePagesAtOnce) {
     ASSERT_TRUE(event && std::holds_alternative<TokenEvent>(*event));
   }
   scheduler_->sync();
-  EXPECT_GT(scheduler_->stats().pages_in_use, 0);
+  const auto running = scheduler_->stats();
+  EXPECT_EQ(running.live, 1u);
+  // The sequence holds pages of its own beyond the prompt pages the prefix cache shares.
+  EXPECT_GT(running.pages_in_use, running.pages_cached);
   stream.cancel();
   scheduler_->sync();
   // What stays in use is the prompt's pages in the prefix cache, nothing of the sequence.
@@ -454,6 +462,14 @@ TEST_F(SchedulerTest, StoppingEndsRunningAndWaitingGenerationsWithAnError) {
   auto running = scheduler_->submit(greedy(prompt(), 100));
   auto waiting = scheduler_->submit(greedy(prompt(), 100));
   ASSERT_TRUE(running.next().has_value());
+  // Before the stop (TearDown has no scheduler left to look at): one runs, holding its pages,
+  // the other waits for them.
+  scheduler_->sync();
+  const auto stats = scheduler_->stats();
+  EXPECT_EQ(stats.live, 1u);
+  EXPECT_EQ(stats.waiting, 1u);
+  EXPECT_EQ(stats.pages_committed, pages_for(32 + 100));
+  EXPECT_GT(stats.pages_in_use, 0);
   scheduler_.reset();
   for (auto* stream : {&running, &waiting}) {
     const auto result = collect_ids(*stream);
