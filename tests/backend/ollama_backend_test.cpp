@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "backend/http_probe.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/scoped_environment.hpp"
 #include "support/stream_helpers.hpp"
 #include "weft/error.hpp"
 
@@ -381,8 +384,14 @@ TEST_F(OllamaBackendTest, CancelMidStreamEndsWithDoneCancelledAndDropsTheConnect
   auto stream = backend.generate(chat());
   test::CollectedEvents events;
   ASSERT_TRUE(test::wait_for_first_token(stream, events));
-  stream.cancel();
+  // Another thread cancels while this one is reading (blocked in next() between the
+  // server's writes).
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(20ms);
+    stream.cancel();
+  });
   auto rest = test::collect_events(stream);
+  canceller.join();
   auto* done = test::as_done(rest);
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->reason, StopReason::cancelled);
