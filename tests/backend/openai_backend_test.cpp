@@ -377,6 +377,32 @@ TEST_F(OpenAiBackendTest, CancelMidStreamEndsWithDoneCancelledAndDropsTheConnect
   EXPECT_TRUE(client_gone.wait_for(20s));
 }
 
+// WEFT_OPENAI_API_KEY wins over OPENAI_API_KEY; OPENAI_API_KEY alone is used too. What the
+// server sees as the bearer token is the check.
+TEST_F(OpenAiBackendTest, WeftApiKeyTakesPrecedenceOverOpenAiApiKey) {
+  server.routes().Get(
+      "/v1/models", [&](const httplib::Request& request, httplib::Response& response) {
+        seen.record(request);
+        response.set_content(R"({"object":"list","data":[{"id":"m","object":"model"}]})",
+                             "application/json");
+      });
+  server.start();
+  test::ScopedEnvironment environment;
+  environment.set("WEFT_OPENAI_BASE_URL", server.base_url());
+  environment.set("WEFT_OPENAI_API_KEY", "sk-weft");
+  environment.set("OPENAI_API_KEY", "sk-openai");
+  EXPECT_TRUE(OpenAiBackend().available().available);
+  EXPECT_EQ(seen.authorization, "Bearer sk-weft");
+
+  environment.set("WEFT_OPENAI_API_KEY", std::nullopt);
+  EXPECT_TRUE(OpenAiBackend().available().available);
+  EXPECT_EQ(seen.authorization, "Bearer sk-openai");
+
+  environment.set("OPENAI_API_KEY", std::nullopt);
+  EXPECT_TRUE(OpenAiBackend().available().available);
+  EXPECT_EQ(seen.authorization, "");
+}
+
 TEST_F(OpenAiBackendTest, ListsModelsChecksAvailabilityAndDefaultsToTheFirstModel) {
   server.routes().Get("/v1/models", [&](const httplib::Request& request,
                                         httplib::Response& response) {
