@@ -487,16 +487,11 @@ TEST(OllamaHost, DefaultsToLocalhostPort11434) {
 TEST(OllamaHost, WithoutASchemeAMissingPortIs11434) {
   test::ScopedEnvironment environment;
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"0.0.0.0", "http://0.0.0.0:11434"},
-      {"gpu-box", "http://gpu-box:11434"},
-      {"gpu-box:8080", "http://gpu-box:8080"},
-      {"gpu-box:", "http://gpu-box:11434"},
-      {":8080", "http://localhost:8080"},
-      {"[::1]", "http://[::1]:11434"},
-      {"[::1]:8080", "http://[::1]:8080"},
-      {"::1", "http://[::1]:11434"},
-      {" gpu-box:8080/ ", "http://gpu-box:8080"},
-      {"http://gpu-box", "http://gpu-box"},
+      {"0.0.0.0", "http://0.0.0.0:11434"},        {"gpu-box", "http://gpu-box:11434"},
+      {"gpu-box:8080", "http://gpu-box:8080"},    {"gpu-box:", "http://gpu-box:11434"},
+      {":8080", "http://localhost:8080"},         {"[::1]", "http://[::1]:11434"},
+      {"[::1]:8080", "http://[::1]:8080"},        {"::1", "http://[::1]:11434"},
+      {" gpu-box:8080/ ", "http://gpu-box:8080"}, {"http://gpu-box", "http://gpu-box"},
   };
   for (const auto& [value, url] : cases) {
     environment.set("OLLAMA_HOST", value);
