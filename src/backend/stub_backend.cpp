@@ -1,10 +1,14 @@
 #include "backend/stub_backend.hpp"
 
+#include <charconv>
 #include <cstdlib>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "runtime/stop_matcher.hpp"
+#include "weft/error.hpp"
 
 namespace weft::backend {
 namespace {
@@ -58,11 +62,27 @@ void run_stub(GenerationChannel channel, std::vector<std::string> tokens, Genera
 
 }  // namespace
 
-StubBackend::StubBackend(StubConfig config) : config_(std::move(config)) {
-  if (const char* delay = std::getenv("WEFT_STUB_DELAY_MS")) {
-    config_.token_delay = std::chrono::milliseconds(std::strtol(delay, nullptr, 10));
+std::chrono::milliseconds stub_token_delay_from_environment() {
+  constexpr int64_t kMostMilliseconds = 60000;
+  const char* text = std::getenv("WEFT_STUB_DELAY_MS");
+  if (!text || !*text) return std::chrono::milliseconds(5);
+  const std::string_view value(text);
+  int64_t milliseconds = -1;
+  const auto [end, problem] =
+      std::from_chars(value.data(), value.data() + value.size(), milliseconds);
+  if (problem != std::errc() || end != value.data() + value.size() || milliseconds < 0 ||
+      milliseconds > kMostMilliseconds) {
+    throw Error(ErrorCode::invalid_request,
+                "WEFT_STUB_DELAY_MS must be a whole number of milliseconds from 0 to " +
+                    std::to_string(kMostMilliseconds) + ", not '" + std::string(value) + "'");
   }
+  return std::chrono::milliseconds(milliseconds);
 }
+
+StubBackend::StubBackend(StubConfig config)
+    : config_(std::move(config)),
+      token_delay_(config_.token_delay ? *config_.token_delay
+                                       : stub_token_delay_from_environment()) {}
 
 void StubBackend::load(const LoadOptions&) {
   // Lets daemon tests observe the loading phase and ready gating (WEFT_STUB_LOAD_DELAY_MS).
@@ -84,8 +104,8 @@ GenerationStream StubBackend::generate(const GenerationRequest& request) {
   uint32_t prompt_tokens = count_prompt_words(request);
   channel.set_prompt_tokens(prompt_tokens);
   // Detached: the thread owns the channel; cancel or a dropped stream make it stop early.
-  std::thread(run_stub, channel, split_into_tokens(config_.text), request.options,
-              config_.token_delay, prompt_tokens)
+  std::thread(run_stub, channel, split_into_tokens(config_.text), request.options, token_delay_,
+              prompt_tokens)
       .detach();
   return stream;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "weft/backend.hpp"
@@ -13,8 +14,14 @@ struct StubConfig {
   std::string text =
       "This is weft's stub backend: no model is loaded, so this canned answer is streamed "
       "one word at a time. Give a model with --model FILE to run real inference.";
-  std::chrono::milliseconds token_delay{5};  // WEFT_STUB_DELAY_MS overrides
+  // Delay before each word. Unset: WEFT_STUB_DELAY_MS (whole milliseconds, 0 to 60000),
+  // else 5 ms; a delay set here wins over the environment.
+  std::optional<std::chrono::milliseconds> token_delay;
 };
+
+// WEFT_STUB_DELAY_MS, or 5 ms when it is unset; throws weft::Error when it is not a whole
+// number of milliseconds from 0 to 60000.
+std::chrono::milliseconds stub_token_delay_from_environment();
 
 class StubBackend : public Backend {
  public:
@@ -26,8 +33,12 @@ class StubBackend : public Backend {
   ModelInfo model_info() const override;
   GenerationStream generate(const GenerationRequest& request) override;
 
+  // The delay in use: the configured one, else the environment's.
+  std::chrono::milliseconds token_delay() const { return token_delay_; }
+
  private:
   StubConfig config_;
+  std::chrono::milliseconds token_delay_;
 };
 
 }  // namespace weft::backend

@@ -45,6 +45,7 @@ struct Scheduler::Entry {
   int64_t published_pages = 0;             // prompt pages already offered to the cache
   int64_t pages_needed = 0;
   int64_t pages_committed = 0;  // pages it may acquire itself, once admitted
+  bool deferred = false;        // already counted in SchedulerStats::deferred
 
   // Prefill is done and the one pending token is the last sampled one.
   bool decoding() const {
@@ -192,6 +193,7 @@ void Scheduler::end_turn() {
     stats.prompt_tokens_computed = prompt_tokens_computed_;
     stats.live = static_cast<uint32_t>(live_.size());
     stats.waiting = static_cast<uint32_t>(waiting_.size() + shared_->arrivals.size());
+    stats.deferred = deferred_;
     stats.steps = steps_;
     stats.rows = rows_;
     ++shared_->turns_finished;
@@ -243,6 +245,9 @@ void Scheduler::admit() {
     live_.push_back(std::move(next));
     waiting_.pop_front();
   }
+  for (auto& entry : waiting_) {
+    if (!std::exchange(entry->deferred, true)) ++deferred_;
+  }
 }
 
 void Scheduler::adopt_cached_prefix(Entry& entry, const kv::PrefixIndex::Match& cached) {
@@ -292,14 +297,26 @@ void Scheduler::step() {
     budget -= static_cast<uint32_t>(count);
   };
 
-  // Decodes first (one row each), starting from a rotating point so that, with a budget
-  // smaller than the number of decodes, every sequence gets its turn.
+  // Decodes first (one row each), starting where the last step's decodes stopped, so that
+  // with a budget smaller than the number of decodes every sequence gets its turn. While a
+  // prompt waits for its prefill, one row of the budget is kept for it: otherwise decodes
+  // filling the budget would hold a newly admitted request back until they all ended. With a
+  // budget of one row, that row alternates between the decodes and the prefills.
+  const bool prefill_waiting = std::ranges::any_of(live_, [](const auto& entry) {
+    return !entry->decoding() && !entry->generator->pending_input().empty();
+  });
+  uint32_t decode_budget = budget;
+  if (prefill_waiting) decode_budget = budget > 1 ? budget - 1 : static_cast<uint32_t>(steps_ % 2);
   const size_t n_live = live_.size();
-  for (size_t k = 0; k < n_live && budget > 0; ++k) {
-    auto& entry = *live_[(decode_cursor_ + k) % n_live];
-    if (entry.decoding()) add_rows(entry, 1);
+  uint32_t decode_rows = 0;
+  for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
+    const size_t index = (decode_cursor_ + k) % n_live;
+    auto& entry = *live_[index];
+    if (!entry.decoding()) continue;
+    add_rows(entry, 1);
+    ++decode_rows;
+    decode_cursor_ = (index + 1) % n_live;
   }
-  decode_cursor_ = n_live == 0 ? 0 : (decode_cursor_ + 1) % n_live;
   // Then prefill chunks, oldest request first.
   for (auto& entry : live_) {
     if (budget == 0) break;

@@ -43,7 +43,9 @@
 namespace weft::runtime {
 
 struct SchedulerOptions {
-  // Most rows (tokens) in one model call. Decodes take one each, prefill chunks the rest.
+  // Most rows (tokens) in one model call. Decodes take one each, prefill chunks the rest;
+  // while a prompt waits for its prefill, decodes leave it at least one row (with a budget of
+  // one, every other call), so a batch full of decodes never holds a new request back.
   uint32_t max_batch_tokens = 512;
   // Most prompt tokens one sequence puts into one call, so that a long prompt is cut into
   // chunks and the running decodes keep flowing between them.
@@ -75,8 +77,11 @@ struct SchedulerStats {
   uint64_t prompt_tokens_computed = 0;
   uint32_t live = 0;     // admitted, generating
   uint32_t waiting = 0;  // queued, not yet admitted
-  uint64_t steps = 0;    // model calls so far
-  uint64_t rows = 0;     // rows (tokens) over all model calls
+  // Requests that found no room (pages or a sequence slot) when they first reached admission
+  // and had to wait; each counted once.
+  uint64_t deferred = 0;
+  uint64_t steps = 0;  // model calls so far
+  uint64_t rows = 0;   // rows (tokens) over all model calls
 };
 
 class Scheduler {
@@ -142,6 +147,7 @@ class Scheduler {
   std::unordered_map<kv::PageId, uint32_t> pinned_;
   uint64_t prompt_tokens_cached_ = 0;
   uint64_t prompt_tokens_computed_ = 0;
+  uint64_t deferred_ = 0;
   SamplingScratch scratch_;   // shared by every sequence's sampling
   size_t decode_cursor_ = 0;  // rotates which decodes go first when the budget is short
   uint64_t steps_ = 0;

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "backend/http_probe.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/scoped_environment.hpp"
 #include "support/stream_helpers.hpp"
 #include "weft/error.hpp"
 
@@ -381,8 +384,14 @@ TEST_F(OllamaBackendTest, CancelMidStreamEndsWithDoneCancelledAndDropsTheConnect
   auto stream = backend.generate(chat());
   test::CollectedEvents events;
   ASSERT_TRUE(test::wait_for_first_token(stream, events));
-  stream.cancel();
+  // Another thread cancels while this one is reading (blocked in next() between the
+  // server's writes).
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(20ms);
+    stream.cancel();
+  });
   auto rest = test::collect_events(stream);
+  canceller.join();
   auto* done = test::as_done(rest);
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->reason, StopReason::cancelled);
@@ -418,6 +427,76 @@ TEST_F(OllamaBackendTest, ListsModelsAndReadsModelInfo) {
   EXPECT_EQ(info.architecture, "qwen2");
   EXPECT_EQ(info.quantization, "Q4_0");
   EXPECT_EQ(info.context_length, 32768u);
+}
+
+// The probe gives up at its timeout: a server that answers /api/tags only after 1.5 s counts
+// as unavailable, and both probes (available() with the default 500 ms, and the one backend
+// auto-selection uses) return before that answer could have come. 1.4 s is a logical bound
+// (before the server answered), not a speed requirement.
+TEST_F(OllamaBackendTest, ProbeOfAServerAnsweringLateGivesUpAtItsTimeout) {
+  server.routes().Get("/api/tags", [&](const httplib::Request&, httplib::Response& response) {
+    server.shutdown_gate().wait_for(1500ms);
+    response.set_content(R"({"models":[]})", "application/json");
+  });
+  server.start();
+  OllamaConfig defaults = config();
+  defaults.probe_timeout = OllamaConfig{}.probe_timeout;
+  ASSERT_EQ(defaults.probe_timeout, 500ms);
+  OllamaBackend backend(defaults);
+
+  auto started = std::chrono::steady_clock::now();
+  const auto availability = backend.available();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1400ms);
+  EXPECT_FALSE(availability.available);
+  EXPECT_NE(availability.reason.find("within 500 ms"), std::string::npos) << availability.reason;
+
+  started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(http_get_succeeds(server.base_url() + "/api/tags", 500ms));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1400ms);
+}
+
+// Ollama accepts OLLAMA_HOST as host:port without a scheme; a trailing slash is dropped.
+TEST_F(OllamaBackendTest, OllamaHostWithoutASchemeReachesTheServer) {
+  server.routes().Get("/api/tags", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(R"({"models":[{"name":"m1"}]})", "application/json");
+  });
+  server.start();
+  const std::string scheme = "http://";
+  ASSERT_EQ(server.base_url().rfind(scheme, 0), 0u);
+  test::ScopedEnvironment environment;
+  environment.set("OLLAMA_HOST", server.base_url().substr(scheme.size()) + "/");
+  EXPECT_EQ(ollama_base_url(), server.base_url());
+  OllamaBackend backend;  // configured from the environment
+  EXPECT_TRUE(backend.available().available);
+  EXPECT_EQ(backend.list_models(), std::vector<std::string>{"m1"});
+}
+
+TEST(OllamaHost, DefaultsToLocalhostPort11434) {
+  test::ScopedEnvironment environment;
+  environment.set("OLLAMA_HOST", std::nullopt);
+  EXPECT_EQ(ollama_base_url(), "http://localhost:11434");
+  EXPECT_EQ(OllamaConfig::from_environment().base_url, "http://localhost:11434");
+  environment.set("OLLAMA_HOST", "");  // set but empty: the default too
+  EXPECT_EQ(ollama_base_url(), "http://localhost:11434");
+  environment.set("OLLAMA_HOST", "https://ollama.example:8443");
+  EXPECT_EQ(ollama_base_url(), "https://ollama.example:8443");
+}
+
+// Ollama's own reading of OLLAMA_HOST (envconfig.Host): without a scheme the port is 11434,
+// not http's 80, so "0.0.0.0" (a server's usual bind setting) still reaches the server.
+TEST(OllamaHost, WithoutASchemeAMissingPortIs11434) {
+  test::ScopedEnvironment environment;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"0.0.0.0", "http://0.0.0.0:11434"},        {"gpu-box", "http://gpu-box:11434"},
+      {"gpu-box:8080", "http://gpu-box:8080"},    {"gpu-box:", "http://gpu-box:11434"},
+      {":8080", "http://localhost:8080"},         {"[::1]", "http://[::1]:11434"},
+      {"[::1]:8080", "http://[::1]:8080"},        {"::1", "http://[::1]:11434"},
+      {" gpu-box:8080/ ", "http://gpu-box:8080"}, {"http://gpu-box", "http://gpu-box"},
+  };
+  for (const auto& [value, url] : cases) {
+    environment.set("OLLAMA_HOST", value);
+    EXPECT_EQ(ollama_base_url(), url) << "OLLAMA_HOST='" << value << "'";
+  }
 }
 
 TEST(OllamaBackendUnreachable, IsUnavailableWithAReasonAndGenerationFails) {

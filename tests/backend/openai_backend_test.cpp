@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/fake_http_server.hpp"
+#include "support/scoped_environment.hpp"
 #include "support/stream_helpers.hpp"
 #include "weft/error.hpp"
 
@@ -360,13 +362,45 @@ TEST_F(OpenAiBackendTest, CancelMidStreamEndsWithDoneCancelledAndDropsTheConnect
   auto stream = backend.generate(chat());
   test::CollectedEvents events;
   ASSERT_TRUE(test::wait_for_first_token(stream, events));
-  stream.cancel();
+  // Another thread cancels while this one is reading (blocked in next() between the
+  // server's writes).
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(20ms);
+    stream.cancel();
+  });
   auto rest = test::collect_events(stream);
+  canceller.join();
   auto* done = test::as_done(rest);
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->reason, StopReason::cancelled);
   EXPECT_EQ(rest.terminal_count, 1);
   EXPECT_TRUE(client_gone.wait_for(20s));
+}
+
+// WEFT_OPENAI_API_KEY wins over OPENAI_API_KEY; OPENAI_API_KEY alone is used too. What the
+// server sees as the bearer token is the check.
+TEST_F(OpenAiBackendTest, WeftApiKeyTakesPrecedenceOverOpenAiApiKey) {
+  server.routes().Get(
+      "/v1/models", [&](const httplib::Request& request, httplib::Response& response) {
+        seen.record(request);
+        response.set_content(R"({"object":"list","data":[{"id":"m","object":"model"}]})",
+                             "application/json");
+      });
+  server.start();
+  test::ScopedEnvironment environment;
+  environment.set("WEFT_OPENAI_BASE_URL", server.base_url());
+  environment.set("WEFT_OPENAI_API_KEY", "sk-weft");
+  environment.set("OPENAI_API_KEY", "sk-openai");
+  EXPECT_TRUE(OpenAiBackend().available().available);
+  EXPECT_EQ(seen.authorization, "Bearer sk-weft");
+
+  environment.set("WEFT_OPENAI_API_KEY", std::nullopt);
+  EXPECT_TRUE(OpenAiBackend().available().available);
+  EXPECT_EQ(seen.authorization, "Bearer sk-openai");
+
+  environment.set("OPENAI_API_KEY", std::nullopt);
+  EXPECT_TRUE(OpenAiBackend().available().available);
+  EXPECT_EQ(seen.authorization, "");
 }
 
 TEST_F(OpenAiBackendTest, ListsModelsChecksAvailabilityAndDefaultsToTheFirstModel) {

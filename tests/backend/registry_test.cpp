@@ -95,6 +95,23 @@ TEST(BackendSelection, UnavailableExplicitChoiceNeverFallsBack) {
   EXPECT_THROW(select_backend(registry, inputs), Error);
 }
 
+TEST(BackendSelection, UnavailableExplicitChoiceErrorSaysWhyAndListsTheAvailableBackends) {
+  auto registry = registry_of({{"stub", true}, {"ollama", false}, {"openai", true}});
+  auto inputs = no_inputs();
+  inputs.explicit_choice = "ollama";
+  try {
+    select_backend(registry, inputs);
+    FAIL() << "expected an error";
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    EXPECT_EQ(error.code(), ErrorCode::backend_unavailable);
+    EXPECT_NE(message.find("backend 'ollama'"), std::string::npos) << message;
+    EXPECT_NE(message.find("fake reason"), std::string::npos) << message;
+    // The registry lists names in order; the unavailable one is left out.
+    EXPECT_NE(message.find("available backends: openai, stub"), std::string::npos) << message;
+  }
+}
+
 TEST(BackendRegistry, ListsAndCreatesByName) {
   auto registry = BackendRegistry::with_builtin_backends();
   EXPECT_TRUE(registry.contains("stub"));

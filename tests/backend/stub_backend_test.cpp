@@ -4,6 +4,10 @@
 
 #include <thread>
 
+#include "support/scoped_environment.hpp"
+#include "support/stream_helpers.hpp"
+#include "weft/error.hpp"
+
 namespace weft::backend {
 namespace {
 
@@ -80,6 +84,44 @@ TEST(StubBackend, CancelFromAnotherThreadEndsWithDoneCancelled) {
   EXPECT_EQ(done.reason, StopReason::cancelled);
   EXPECT_EQ(done.backend, "stub");
   EXPECT_FALSE(stream.next().has_value());
+}
+
+// The environment gives the default delay; a delay set in the configuration wins over it.
+TEST(StubBackend, ConfiguredDelayWinsOverTheEnvironment) {
+  test::ScopedEnvironment environment;
+  environment.set("WEFT_STUB_DELAY_MS", "60000");
+  EXPECT_EQ(StubBackend().token_delay(), std::chrono::milliseconds(60000));
+  StubBackend stub(fast_config("one two three"));
+  EXPECT_EQ(stub.token_delay(), std::chrono::milliseconds(0));
+  // With the environment's minute per word this could not finish within the liveness bound.
+  auto stream = stub.generate(request_with({}));
+  const auto events = test::collect_events(stream);
+  ASSERT_FALSE(events.gave_up);
+  EXPECT_EQ(events.text, "one two three");
+
+  environment.set("WEFT_STUB_DELAY_MS", "7");
+  EXPECT_EQ(StubBackend().token_delay(), std::chrono::milliseconds(7));
+  environment.set("WEFT_STUB_DELAY_MS", std::nullopt);
+  EXPECT_EQ(StubBackend().token_delay(), std::chrono::milliseconds(5));
+}
+
+TEST(StubBackend, MalformedDelayInTheEnvironmentIsAClearError) {
+  test::ScopedEnvironment environment;
+  for (const char* bad : {"abc", "-1", "5ms", " 5", "60001", "99999999999999999999"}) {
+    environment.set("WEFT_STUB_DELAY_MS", bad);
+    try {
+      StubBackend stub;
+      FAIL() << "accepted '" << bad << "'";
+    } catch (const Error& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("WEFT_STUB_DELAY_MS"), std::string::npos) << message;
+      EXPECT_NE(message.find(std::string("'") + bad + "'"), std::string::npos) << message;
+    }
+  }
+  // A configured delay does not read the environment at all.
+  StubConfig config;
+  config.token_delay = std::chrono::milliseconds(1);
+  EXPECT_EQ(StubBackend(config).token_delay(), std::chrono::milliseconds(1));
 }
 
 }  // namespace

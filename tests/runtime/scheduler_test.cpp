@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,17 @@ std::vector<int32_t> until_end(const std::vector<int32_t>& ids,
   }
   return out;
 }
+
+// The vocabulary's end-of-generation ids: suppressed, a stream makes exactly max_tokens tokens.
+std::vector<int32_t> end_tokens(const tokenizer::Tokenizer& tokenizer) {
+  std::vector<int32_t> ids;
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+    if (tokenizer.is_end_of_generation(id)) ids.push_back(id);
+  }
+  return ids;
+}
+
+using Clock = std::chrono::steady_clock;
 
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -88,6 +100,16 @@ class SchedulerTest : public ::testing::Test {
     return until_end(test::read_token_ids(fixture_.reference("exact.greedy.txt")), *tokenizer_);
   }
   int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
+
+  // Runs `request` alone: its ids and terminal event, and how many model calls it took.
+  std::pair<test::CollectedIds, uint64_t> run_alone(const SchedulerRequest& request) {
+    scheduler_->sync();
+    const auto before = scheduler_->stats().steps;
+    auto stream = scheduler_->submit(request);
+    auto result = collect_ids(stream);
+    scheduler_->sync();
+    return {std::move(result), scheduler_->stats().steps - before};
+  }
 
   test::FixtureModel fixture_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
@@ -142,6 +164,105 @@ INSTANTIATE_TEST_SUITE_P(Float32Fixtures, SchedulerFixtures,
                          ::testing::ValuesIn(test::float32_fixture_models()),
                          [](const auto& info) { return info.param.arch; });
 
+// A 200-token prompt arrives while another request decodes: it is prefilled in chunks of 16,
+// and every one of those model calls also carries the running decode, so that stream makes a
+// token per chunk meanwhile instead of pausing for the whole prefill. Counted exactly with
+// the scheduler's call counter: the calls both requests shared are (calls of each alone) −
+// (calls together), and each shared call gave the decoding stream one token.
+TEST_F(SchedulerTest, ChunkedPrefillKeepsTheRunningDecodeFlowing) {
+  SchedulerOptions options;
+  options.prefill_chunk = 16;
+  options.prefix_cache = false;  // every prompt token is computed, so the call counts are exact
+  start_llama(32, options);      // 512 slots: room for both
+  const auto long_prompt = test::read_token_ids(fixture_.reference("long.tokens.txt"));
+  ASSERT_EQ(long_prompt.size(), 200u);
+  const uint64_t chunks = (long_prompt.size() + 15) / 16;  // 13
+  auto decoding_request = greedy(prompt(), 200);
+  decoding_request.suppressed_tokens = end_tokens(*tokenizer_);
+  const auto long_request = greedy(long_prompt, 1);
+
+  const auto [decoding_alone, decoding_steps] = run_alone(decoding_request);
+  const auto [long_alone, long_steps] = run_alone(long_request);
+  EXPECT_EQ(long_steps, chunks);
+  ASSERT_EQ(decoding_alone.ids.size(), 200u);
+
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    scheduler_->sync();
+    const auto before = scheduler_->stats().steps;
+    const auto decoding_submitted = Clock::now();
+    auto decoding = scheduler_->submit(decoding_request);
+    auto first = decoding.next();  // from now on that request is decoding
+    ASSERT_TRUE(first && std::holds_alternative<TokenEvent>(*first));
+    auto long_stream = scheduler_->submit(long_request);
+    const auto long_submitted = Clock::now();
+    const auto long_result = collect_ids(long_stream);
+    auto decoding_result = collect_ids(decoding);
+    decoding_result.ids.insert(decoding_result.ids.begin(), *std::get<TokenEvent>(*first).token_id);
+    scheduler_->sync();
+    const auto together_steps = scheduler_->stats().steps - before;
+
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(long_result.terminal));
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(decoding_result.terminal));
+    EXPECT_EQ(long_result.ids, long_alone.ids);
+    EXPECT_EQ(decoding_result.ids, decoding_alone.ids);
+    // The decoding stream must still have been running when the long prompt's first token
+    // came; only a stall of this thread for ~200 model calls could break that, and then the
+    // measurement is retried. The generators time both on one clock; the submission times
+    // bound when each request was created.
+    const auto& decoding_done = std::get<DoneEvent>(decoding_result.terminal);
+    const auto& long_done = std::get<DoneEvent>(long_result.terminal);
+    const auto decoding_ended_no_earlier = decoding_submitted + decoding_done.timings.total;
+    const auto long_first_token_no_later = long_submitted + long_done.timings.first_token;
+    if (decoding_ended_no_earlier <= long_first_token_no_later) continue;
+
+    const uint64_t shared_calls = decoding_steps + long_steps - together_steps;
+    EXPECT_EQ(shared_calls, chunks) << "the decoding stream made " << shared_calls
+                                    << " tokens during the " << chunks << "-chunk prefill";
+    return;
+  }
+  GTEST_SKIP() << "this thread stalled so long that the decode ended before the prefill";
+}
+
+// A budget of 2 rows for 4 streams: decodes alone would fill every call once two streams
+// decode, and the other prompts would wait for those to end. One row is kept for a waiting
+// prefill, so the last stream starts while the first is still far from done; every stream
+// still gives exactly the tokens it gives alone.
+TEST_F(SchedulerTest, DecodesLeaveARowForAWaitingPrefill) {
+  SchedulerOptions options;
+  options.max_batch_tokens = 2;
+  options.prefix_cache = false;
+  start_llama(64, options);  // 4 × 16 pages: every stream fits
+  const auto full = prompt();
+  const std::vector<std::vector<int32_t>> prompts = {
+      {full.begin(), full.begin() + 19}, {full.begin(), full.begin() + 7}, {full[0]}, full};
+  constexpr uint32_t kTokens = 200;
+  const auto suppressed = end_tokens(*tokenizer_);
+  std::vector<SchedulerRequest> requests;
+  std::vector<std::vector<int32_t>> alone;
+  for (const auto& p : prompts) {
+    requests.push_back(greedy(p, kTokens));
+    requests.back().suppressed_tokens = suppressed;
+    alone.push_back(run_alone(requests.back()).first.ids);
+    ASSERT_EQ(alone.back().size(), kTokens);
+  }
+
+  const auto first_submitted = Clock::now();
+  std::vector<GenerationStream> streams;
+  for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
+  const auto last_submitted = Clock::now();
+  std::vector<DoneEvent> done;
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const auto result = collect_ids(streams[i]);
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal)) << "request " << i;
+    EXPECT_EQ(result.ids, alone[i]) << "request " << i;
+    done.push_back(std::get<DoneEvent>(result.terminal));
+  }
+  // The first stream ended after the last one's first token (generator timings on one
+  // clock; the submission times bound when the requests were created).
+  EXPECT_GT(first_submitted + done.front().timings.total,
+            last_submitted + done.back().timings.first_token);
+}
+
 TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) {
   constexpr uint32_t kTokens = 24;
   const int64_t one_request = pages_for(32 + kTokens);  // the 32-token fixture prompt
@@ -149,15 +270,20 @@ TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) 
   auto alone_stream = scheduler_->submit(greedy(prompt(), kTokens));
   const auto alone = collect_ids(alone_stream);
 
+  scheduler_->sync();
+  const auto deferred_before = scheduler_->stats().deferred;
   std::vector<GenerationStream> streams;
   for (int i = 0; i < 3; ++i) streams.push_back(scheduler_->submit(greedy(prompt(), kTokens)));
   scheduler_->sync();
   // The pool holds one request: at most one runs, the others wait (how far the first has got
-  // by now depends on the machine, so the split between live and done is not checked).
+  // by now depends on the machine, so the split between live and done is not checked). The
+  // third was submitted right behind the first, which needs 24 model calls before it ends:
+  // the third found the pool full and had to wait.
   const auto stats = scheduler_->stats();
   EXPECT_LE(stats.live, 1u);
   EXPECT_LE(stats.live + stats.waiting, 3u);
   EXPECT_LE(stats.pages_committed, stats.pages_capacity);
+  EXPECT_GE(stats.deferred - deferred_before, 1u);
   for (auto& stream : streams) {
     const auto result = collect_ids(stream);
     ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
@@ -191,7 +317,10 @@ TEST_F(SchedulerTest, CancellingMidGenerationFreesThePagesAtOnce) {
     ASSERT_TRUE(event && std::holds_alternative<TokenEvent>(*event));
   }
   scheduler_->sync();
-  EXPECT_GT(scheduler_->stats().pages_in_use, 0);
+  const auto running = scheduler_->stats();
+  EXPECT_EQ(running.live, 1u);
+  // The sequence holds pages of its own beyond the prompt pages the prefix cache shares.
+  EXPECT_GT(running.pages_in_use, running.pages_cached);
   stream.cancel();
   scheduler_->sync();
   // What stays in use is the prompt's pages in the prefix cache, nothing of the sequence.
@@ -250,6 +379,64 @@ TEST_F(SchedulerTest, AdmissionIsFirstComeFirstServed) {
   EXPECT_GT(small2_done.timings.first_token, big_done.timings.first_token);
 }
 
+// Small requests keep arriving while a big one waits for the pages a running request holds.
+// Each of them would fit beside the running one, but none overtakes the big one: the big one
+// is admitted as soon as the running one ends, and finishes. Checked without clocks: a later
+// request can only start once the big one is done (the big one needs every page), so when a
+// later request's first token can be read, the big one's whole stream is already queued.
+TEST_F(SchedulerTest, BigRequestIsServedWhileSmallOnesKeepArriving) {
+  const auto big_pages = pages_for(32 + 64);  // 6 pages: the whole pool
+  start_llama(big_pages);
+  const auto full = prompt();
+  const std::vector<int32_t> small_prompt(full.begin(), full.begin() + 4);  // 4 + 8: 1 page
+  auto running = scheduler_->submit(greedy(full, 16));                      // 3 pages
+  ASSERT_TRUE(running.next().has_value());
+  auto big = scheduler_->submit(greedy(full, 64));
+
+  std::vector<GenerationStream> later;
+  test::CollectedIds big_result;
+  bool big_started = false;
+  constexpr size_t kMostArrivals = 100;
+  while (!big_started && later.size() < kMostArrivals) {
+    later.push_back(scheduler_->submit(greedy(small_prompt, 8)));
+    if (auto event = big.next_for(std::chrono::milliseconds(2))) {
+      auto* token = std::get_if<TokenEvent>(&*event);
+      ASSERT_NE(token, nullptr) << "the big request ended without a token";
+      big_result.ids.push_back(*token->token_id);
+      big_started = true;
+    }
+  }
+  scheduler_->sync();
+  EXPECT_GE(scheduler_->stats().deferred, 1u);
+
+  bool big_done = false;
+  for (size_t i = 0; i < later.size(); ++i) {
+    auto first = later[i].next();
+    ASSERT_TRUE(first && std::holds_alternative<TokenEvent>(*first)) << "small request " << i;
+    // Everything the big request will ever send must be there already.
+    while (!big_done) {
+      auto event = big.next_for(std::chrono::milliseconds(0));
+      ASSERT_TRUE(event.has_value())
+          << "small request " << i << " started before the big one ended";
+      if (auto* token = std::get_if<TokenEvent>(&*event)) {
+        big_result.ids.push_back(*token->token_id);
+      } else {
+        big_result.terminal = *event;
+        big_done = true;
+      }
+    }
+    EXPECT_TRUE(std::holds_alternative<DoneEvent>(collect_ids(later[i]).terminal));
+  }
+  ASSERT_TRUE(big_done);
+  ASSERT_TRUE(std::holds_alternative<DoneEvent>(big_result.terminal));
+  const auto expected = expected_greedy();
+  const size_t compared = std::min(expected.size(), big_result.ids.size());
+  ASSERT_GT(compared, 0u);
+  EXPECT_EQ(std::vector<int32_t>(big_result.ids.begin(), big_result.ids.begin() + compared),
+            std::vector<int32_t>(expected.begin(), expected.begin() + compared));
+  EXPECT_TRUE(std::holds_alternative<DoneEvent>(collect_ids(running).terminal));
+}
+
 TEST_F(SchedulerTest, SuppressedTokensAreNeverSampled) {
   start_llama(0);
   const auto expected = expected_greedy();
@@ -275,6 +462,14 @@ TEST_F(SchedulerTest, StoppingEndsRunningAndWaitingGenerationsWithAnError) {
   auto running = scheduler_->submit(greedy(prompt(), 100));
   auto waiting = scheduler_->submit(greedy(prompt(), 100));
   ASSERT_TRUE(running.next().has_value());
+  // Before the stop (TearDown has no scheduler left to look at): one runs, holding its pages,
+  // the other waits for them.
+  scheduler_->sync();
+  const auto stats = scheduler_->stats();
+  EXPECT_EQ(stats.live, 1u);
+  EXPECT_EQ(stats.waiting, 1u);
+  EXPECT_EQ(stats.pages_committed, pages_for(32 + 100));
+  EXPECT_GT(stats.pages_in_use, 0);
   scheduler_.reset();
   for (auto* stream : {&running, &waiting}) {
     const auto result = collect_ids(*stream);
