@@ -21,6 +21,7 @@ struct Scheduler::Shared {
   std::deque<std::unique_ptr<Entry>> arrivals;
   bool stopping = false;
   bool wake_pending = false;
+  bool held = false;
   bool clear_prefix_cache = false;
   uint64_t turns_started = 0;
   uint64_t turns_finished = 0;
@@ -143,8 +144,18 @@ void Scheduler::sync() {
   const uint64_t target = shared_->turns_started + 1;
   shared_->wake_pending = true;
   shared_->wake.notify_all();
-  shared_->synced.wait(lock,
-                       [&] { return shared_->turns_finished >= target || shared_->stopping; });
+  shared_->synced.wait(lock, [&] {
+    return shared_->turns_finished >= target || shared_->stopping || shared_->held;
+  });
+}
+
+void Scheduler::hold(bool held) {
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->held = held;
+  }
+  shared_->wake.notify_all();
+  shared_->synced.notify_all();
 }
 
 void Scheduler::clear_prefix_cache() {
@@ -170,8 +181,10 @@ bool Scheduler::begin_turn() {
   std::unique_lock lock(shared_->mutex);
   shared_->wake.wait(lock, [&] {
     // Waiting requests count too: the last step may have just freed room for them.
-    return shared_->stopping || shared_->wake_pending || !shared_->arrivals.empty() ||
-           !live_.empty() || !waiting_.empty();
+    if (shared_->stopping) return true;
+    if (shared_->held) return false;
+    return shared_->wake_pending || !shared_->arrivals.empty() || !live_.empty() ||
+           !waiting_.empty();
   });
   if (shared_->stopping) return false;
   shared_->wake_pending = false;

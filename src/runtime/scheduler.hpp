@@ -102,6 +102,10 @@ class Scheduler {
   // this call: every cancel and every finished generation before the call has then been
   // cleaned up (its pages returned). For tests and accounting checks.
   void sync();
+  // While held, the scheduler thread starts no new turn (the current one finishes), so that
+  // requests submitted meanwhile all arrive in the same turn and what happens to them does not
+  // depend on how fast the submitting thread is. sync() returns at once while held. For tests.
+  void hold(bool held);
   // Drops every cached prefix page that no running request holds (those go when their request
   // ends) and waits for the scheduler thread to have done it. Thread-safe.
   void clear_prefix_cache();

@@ -246,10 +246,13 @@ TEST_F(SchedulerTest, DecodesLeaveARowForAWaitingPrefill) {
     ASSERT_EQ(alone.back().size(), kTokens);
   }
 
+  // Held while submitting, so that no model call runs between the two clock readings.
+  scheduler_->hold(true);
   const auto first_submitted = Clock::now();
   std::vector<GenerationStream> streams;
   for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
   const auto last_submitted = Clock::now();
+  scheduler_->hold(false);
   std::vector<DoneEvent> done;
   for (size_t i = 0; i < streams.size(); ++i) {
     const auto result = collect_ids(streams[i]);
@@ -273,17 +276,18 @@ TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) 
   scheduler_->sync();
   const auto deferred_before = scheduler_->stats().deferred;
   std::vector<GenerationStream> streams;
+  // Held, so that the three arrive in one turn whatever the speed of this thread.
+  scheduler_->hold(true);
   for (int i = 0; i < 3; ++i) streams.push_back(scheduler_->submit(greedy(prompt(), kTokens)));
+  scheduler_->hold(false);
   scheduler_->sync();
-  // The pool holds one request: at most one runs, the others wait (how far the first has got
-  // by now depends on the machine, so the split between live and done is not checked). The
-  // third was submitted right behind the first, which needs 24 model calls before it ends:
-  // the third found the pool full and had to wait.
+  // The pool holds one request: at most one runs, the other two had to wait (how far the first
+  // has got by now depends on the machine, so the split between live and done is not checked).
   const auto stats = scheduler_->stats();
   EXPECT_LE(stats.live, 1u);
   EXPECT_LE(stats.live + stats.waiting, 3u);
   EXPECT_LE(stats.pages_committed, stats.pages_capacity);
-  EXPECT_GE(stats.deferred - deferred_before, 1u);
+  EXPECT_EQ(stats.deferred - deferred_before, 2u);
   for (auto& stream : streams) {
     const auto result = collect_ids(stream);
     ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
@@ -389,9 +393,13 @@ TEST_F(SchedulerTest, BigRequestIsServedWhileSmallOnesKeepArriving) {
   start_llama(big_pages);
   const auto full = prompt();
   const std::vector<int32_t> small_prompt(full.begin(), full.begin() + 4);  // 4 + 8: 1 page
-  auto running = scheduler_->submit(greedy(full, 16));                      // 3 pages
-  ASSERT_TRUE(running.next().has_value());
+  // Held, so that both arrive in one turn: the running one is admitted first and the big one
+  // must wait for its pages, whatever the speed of this thread.
+  scheduler_->hold(true);
+  auto running = scheduler_->submit(greedy(full, 16));  // 3 pages
   auto big = scheduler_->submit(greedy(full, 64));
+  scheduler_->hold(false);
+  ASSERT_TRUE(running.next().has_value());
 
   std::vector<GenerationStream> later;
   test::CollectedIds big_result;
