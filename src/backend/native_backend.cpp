@@ -93,10 +93,10 @@ void NativeBackend::load(const LoadOptions& options) {
   engine_options.kv_pages = context_pages * std::max<uint32_t>(1, config_.kv_contexts);
   auto engine = std::make_unique<runtime::Engine>(model, engine_options);
   info_ = describe_model(*model, options.model_path);
-  prompt_format_ =
-      options.chat_template_path.empty()
-          ? NativePromptFormat::from_gguf(model->file(), *tokenizer)
-          : NativePromptFormat::from_template_file(model->file(), options.chat_template_path);
+  prompt_format_ = options.chat_template_path.empty()
+                       ? NativePromptFormat::from_gguf(model->file(), *tokenizer)
+                       : NativePromptFormat::from_template_file(model->file(), *tokenizer,
+                                                                options.chat_template_path);
   runtime::SchedulerOptions scheduler_options = config_.scheduler;
   scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
   scheduler_ =

@@ -1,16 +1,14 @@
-// Turns a GenerationRequest into the prompt token ids the native engine continues.
-//
-// Chat requests go through the model's chat template (tokenizer.chat_template, with BOS/EOS
-// text from the vocabulary and add_generation_prompt). The template's own text is tokenised
-// with special-token parsing on, the messages' content with it off, so a user who types
-// "<|im_end|>" gets ordinary text tokens and cannot close a turn or open another.
+// Turns a GenerationRequest into the prompt token ids the native engine continues: chat
+// requests through the model's chat template with add_generation_prompt, by the rules of
+// runtime::ConversationFormat (template text parses special tokens, message content never).
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "chat/chat_template.hpp"
-#include "chat/model_chat_format.hpp"
+#include "runtime/conversation_format.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/types.hpp"
 
@@ -19,13 +17,6 @@ class GgufFile;
 }
 
 namespace weft::backend {
-
-// How the native backend turns a chat request into a prompt for a model (`weft inspect`
-// reports it): the model's own template; ChatML when the model has no template but its
-// vocabulary has <|im_start|> and <|im_end|>; otherwise plain completion (the user text).
-enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion };
-ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
-                                  const tokenizer::Tokenizer& tokenizer);
 
 class NativePromptFormat {
  public:
@@ -39,6 +30,7 @@ class NativePromptFormat {
   // model's BOS/EOS text. Throws weft::Error naming the file when it cannot be read or
   // compiled.
   static NativePromptFormat from_template_file(const gguf::GgufFile& file,
+                                               const tokenizer::Tokenizer& tokenizer,
                                                const std::string& template_path);
   // For tests and overrides: this template, or plain completion when nullopt.
   NativePromptFormat(std::optional<chat::ChatTemplate> chat_template, std::string bos_text,
@@ -51,15 +43,12 @@ class NativePromptFormat {
   std::vector<tokenizer::TokenId> tokens(const tokenizer::Tokenizer& tokenizer,
                                          const GenerationRequest& request) const;
 
-  bool uses_template() const { return chat_template_.has_value(); }
+  bool uses_template() const { return format_.has_template(); }
 
  private:
-  std::vector<tokenizer::TokenId> templated(const tokenizer::Tokenizer& tokenizer,
-                                            const GenerationRequest& request) const;
+  explicit NativePromptFormat(runtime::ConversationFormat format) : format_(std::move(format)) {}
 
-  std::optional<chat::ChatTemplate> chat_template_;
-  std::string bos_text_;
-  std::string eos_text_;
+  runtime::ConversationFormat format_;
 };
 
 }  // namespace weft::backend

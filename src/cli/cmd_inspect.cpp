@@ -2,12 +2,12 @@
 #include <cstdio>
 #include <limits>
 
-#include "backend/native_prompt.hpp"
 #include "chat/model_chat_format.hpp"
 #include "cli/commands.hpp"
 #include "cli/inspect_json.hpp"
 #include "gguf/gguf_file.hpp"
 #include "gguf/value_format.hpp"
+#include "runtime/conversation_format.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
 
@@ -55,17 +55,17 @@ void print_tensors(const gguf::GgufFile& file) {
 }
 
 // How the native backend formats chat requests for this file, decided as it decides
-// (backend::chat_prompt_style): the model's template, the ChatML fallback, or plain completion.
+// (runtime::chat_prompt_style): the model's template, the ChatML fallback, or plain completion.
 std::string chat_template_origin(const gguf::GgufFile& file) {
   if (!file.has("tokenizer.ggml.model")) return "";
   try {
     const auto tokenizer = tokenizer::Tokenizer::from_gguf(file);
-    switch (backend::chat_prompt_style(chat::chat_format_from_gguf(file), *tokenizer)) {
-      case backend::ChatPromptStyle::model_template:
+    switch (runtime::chat_prompt_style(chat::chat_format_from_gguf(file), *tokenizer)) {
+      case runtime::ChatPromptStyle::model_template:
         return "tokenizer.chat_template";
-      case backend::ChatPromptStyle::chatml_fallback:
+      case runtime::ChatPromptStyle::chatml_fallback:
         return "fallback (ChatML; the file has none)";
-      case backend::ChatPromptStyle::plain_completion:
+      case runtime::ChatPromptStyle::plain_completion:
         return "none: plain completion (the file has no template and the vocabulary no ChatML "
                "tokens)";
     }

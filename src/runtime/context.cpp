@@ -48,8 +48,8 @@ const ContextRuntimeState::TextSupport& ContextRuntimeState::text() {
     auto support = std::make_unique<TextSupport>();
     const auto& file = engine.model().file();
     support->tokenizer = tokenizer::Tokenizer::from_gguf(file);
-    support->format = std::make_unique<runtime::ConversationFormat>(file, *support->tokenizer,
-                                                                    chat_template_path);
+    support->format = std::make_unique<runtime::ConversationFormat>(
+        runtime::ConversationFormat::from_gguf(file, *support->tokenizer, chat_template_path));
     text_support = std::move(support);
   });
   return *text_support;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <utility>
 
-#include "chat/model_chat_format.hpp"
 #include "chat/prompt_segments.hpp"
 #include "weft/error.hpp"
 
@@ -19,20 +19,34 @@ void prepend_bos(const tokenizer::Tokenizer& tokenizer, std::vector<tokenizer::T
 
 }  // namespace
 
-ConversationFormat::ConversationFormat(const gguf::GgufFile& file,
-                                       const tokenizer::Tokenizer& tokenizer,
-                                       const std::string& template_path) {
-  const auto format = chat::chat_format_from_gguf(file);
-  bos_text_ = format.bos_token;
-  eos_text_ = format.eos_token;
-  if (!template_path.empty()) {
-    chat_template_.emplace(chat::ChatTemplate::from_file(template_path));
-    return;
-  }
+ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
+                                  const tokenizer::Tokenizer& tokenizer) {
+  if (!format.is_fallback) return ChatPromptStyle::model_template;
   const bool has_chatml_tokens =
       tokenizer.find_piece("<|im_start|>").has_value() && tokenizer.find_piece("<|im_end|>");
-  if (!format.is_fallback || has_chatml_tokens) chat_template_.emplace(format.template_source);
+  return has_chatml_tokens ? ChatPromptStyle::chatml_fallback : ChatPromptStyle::plain_completion;
 }
+
+ConversationFormat ConversationFormat::from_gguf(const gguf::GgufFile& file,
+                                                 const tokenizer::Tokenizer& tokenizer,
+                                                 const std::string& template_path) {
+  const auto format = chat::chat_format_from_gguf(file);
+  if (!template_path.empty()) {
+    return ConversationFormat(chat::ChatTemplate::from_file(template_path), format.bos_token,
+                              format.eos_token);
+  }
+  if (chat_prompt_style(format, tokenizer) == ChatPromptStyle::plain_completion) {
+    return ConversationFormat(std::nullopt, format.bos_token, format.eos_token);
+  }
+  return ConversationFormat(chat::ChatTemplate(format.template_source), format.bos_token,
+                            format.eos_token);
+}
+
+ConversationFormat::ConversationFormat(std::optional<chat::ChatTemplate> chat_template,
+                                       std::string bos_text, std::string eos_text)
+    : chat_template_(std::move(chat_template)),
+      bos_text_(std::move(bos_text)),
+      eos_text_(std::move(eos_text)) {}
 
 std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokenizer& tokenizer,
                                                          std::string_view text, bool parse_special,

@@ -1,7 +1,9 @@
-// How a context's text and chat turns become tokens (weft::Context::append_text/append_turn):
-// the model's tokenizer and chat template, with the same rules as the native backend's
-// prompts (backend/native_prompt.hpp): template text is tokenised with special-token parsing,
-// message content without it, and BOS follows the vocabulary's rule.
+// How chat messages and text become prompt tokens, for the native backend's requests
+// (backend/native_prompt.hpp) and weft::Context::append_text/append_turn alike: the model's
+// chat template (tokenizer.chat_template, with BOS/EOS text from the vocabulary), whose own
+// text is tokenised with special-token parsing on and the messages' content with it off, so
+// that a user who types "<|im_end|>" gets ordinary text tokens and cannot close a turn or open
+// another. BOS follows the vocabulary's rule and is never doubled when the template writes it.
 #pragma once
 
 #include <optional>
@@ -11,25 +13,39 @@
 #include <vector>
 
 #include "chat/chat_template.hpp"
+#include "chat/model_chat_format.hpp"
 #include "gguf/gguf_file.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/types.hpp"
 
 namespace weft::runtime {
 
+// How a model's chat is formatted (`weft inspect` reports it): its own template; ChatML when
+// the model has no template but its vocabulary has <|im_start|> and <|im_end|>; otherwise no
+// template at all (plain completion: a base model such as stories260K continues the text).
+enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion };
+ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
+                                  const tokenizer::Tokenizer& tokenizer);
+
 class ConversationFormat {
  public:
-  // The template in `template_path` when it is not empty, else the model's own; a model
-  // without one gets ChatML when its vocabulary has <|im_start|> and <|im_end|>, and no
-  // template otherwise. Throws weft::Error for a template that cannot be read or compiled.
-  ConversationFormat(const gguf::GgufFile& file, const tokenizer::Tokenizer& tokenizer,
-                     const std::string& template_path);
+  // The template in `template_path` when it is not empty (with the model's BOS/EOS text),
+  // else as chat_prompt_style says. Throws weft::Error for a template that cannot be read or
+  // compiled, naming the file or the line and column.
+  static ConversationFormat from_gguf(const gguf::GgufFile& file,
+                                      const tokenizer::Tokenizer& tokenizer,
+                                      const std::string& template_path = "");
+  // This template, or none (plain completion) when nullopt.
+  ConversationFormat(std::optional<chat::ChatTemplate> chat_template, std::string bos_text,
+                     std::string eos_text);
+
+  bool has_template() const { return chat_template_.has_value(); }
 
   // `text` alone; BOS first when `at_start` and the vocabulary asks for it.
   std::vector<tokenizer::TokenId> text(const tokenizer::Tokenizer& tokenizer, std::string_view text,
                                        bool parse_special, bool at_start) const;
-  // The whole conversation rendered by the template. Throws weft::Error when the model has no
-  // template or the template rejects the conversation.
+  // The whole conversation rendered by the template. Throws weft::Error(invalid_request) when
+  // the model has no template or the template rejects the conversation (raise_exception).
   std::vector<tokenizer::TokenId> conversation(const tokenizer::Tokenizer& tokenizer,
                                                std::span<const Message> messages,
                                                bool add_generation_prompt) const;

@@ -141,7 +141,8 @@ TEST(NativeChatPromptFormat, TemplateFileReplacesTheModelsOwn) {
     out << "{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
            "{% if add_generation_prompt %}A:{% endif %}";
   }
-  const auto format = backend::NativePromptFormat::from_template_file(*file, path.string());
+  const auto format =
+      backend::NativePromptFormat::from_template_file(*file, *tokenizer, path.string());
   std::filesystem::remove(path);
   EXPECT_TRUE(format.uses_template());
   GenerationRequest request;
@@ -149,7 +150,8 @@ TEST(NativeChatPromptFormat, TemplateFileReplacesTheModelsOwn) {
   EXPECT_EQ(
       format.tokens(*tokenizer, request),
       tokenizer->encode("[system] Be brief.\n[user] Once upon a time\nA:", {.add_bos = true}));
-  EXPECT_THROW(backend::NativePromptFormat::from_template_file(*file, path.string()), Error);
+  EXPECT_THROW(backend::NativePromptFormat::from_template_file(*file, *tokenizer, path.string()),
+               Error);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ namespace {
 TEST(ConversationFormat, ContentCannotInjectControlTokens) {
   auto file = gguf::GgufFile::open(test::vocab_gguf_path("phi-3").string());
   const auto tokenizer = tokenizer::Tokenizer::from_gguf(*file);
-  const ConversationFormat format(*file, *tokenizer, "");
+  const auto format = ConversationFormat::from_gguf(*file, *tokenizer);
   const auto end = tokenizer->find_piece("<|end|>");
   ASSERT_TRUE(end.has_value());
   const auto count_end = [&](const std::vector<tokenizer::TokenId>& ids) {
@@ -46,7 +46,8 @@ TEST(ConversationFormat, ContentCannotInjectControlTokens) {
 TEST(ConversationFormat, ATemplateFileThatCannotBeReadIsAnError) {
   auto file = gguf::GgufFile::open(test::vocab_gguf_path("phi-3").string());
   const auto tokenizer = tokenizer::Tokenizer::from_gguf(*file);
-  EXPECT_THROW(ConversationFormat(*file, *tokenizer, "/nonexistent/template.jinja"), Error);
+  EXPECT_THROW(ConversationFormat::from_gguf(*file, *tokenizer, "/nonexistent/template.jinja"),
+               Error);
 }
 
 }  // namespace
