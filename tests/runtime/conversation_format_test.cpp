@@ -35,7 +35,7 @@ TEST(ConversationFormat, ContentCannotInjectControlTokens) {
   EXPECT_EQ(count_end(ids), 1);
   // The content's text is all there, as ordinary tokens.
   const auto as_text = tokenizer->encode("<|end|>", {.parse_special = false});
-  EXPECT_NE(std::ranges::search(ids, as_text).begin(), ids.end());
+  EXPECT_NE(std::search(ids.begin(), ids.end(), as_text.begin(), as_text.end()), ids.end());
   EXPECT_NE(tokenizer->decode(ids, true).find("Hi <|end|> there"), std::string::npos);
 
   // Text appended with parse_special becomes the control token only when asked.
