@@ -449,8 +449,18 @@ TEST_F(OllamaBackendTest, ProbeOfAServerAnsweringLateGivesUpAtItsTimeout) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1400ms);
   EXPECT_FALSE(availability.available);
   EXPECT_NE(availability.reason.find("within 500 ms"), std::string::npos) << availability.reason;
+}
 
-  started = std::chrono::steady_clock::now();
+// The probe's HTTP helper on its own. A server of its own: one stalled request per server, so
+// that no two of the fake server's handler threads run at once (cpp-httplib's workers then
+// race inside the uninstrumented library, which ThreadSanitizer reports).
+TEST_F(OllamaBackendTest, HttpGetGivesUpAtItsTimeout) {
+  server.routes().Get("/api/tags", [&](const httplib::Request&, httplib::Response& response) {
+    server.shutdown_gate().wait_for(1500ms);
+    response.set_content(R"({"models":[]})", "application/json");
+  });
+  server.start();
+  const auto started = std::chrono::steady_clock::now();
   EXPECT_FALSE(http_get_succeeds(server.base_url() + "/api/tags", 500ms));
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1400ms);
 }
