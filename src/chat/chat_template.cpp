@@ -21,14 +21,14 @@ constexpr std::string_view kChatMl =
     "{%- endfor -%}\n"
     "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}\n";
 
+}  // namespace
+
 std::tm current_local_time() {
   std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm local{};
   localtime_r(&now, &local);
   return local;
 }
-
-}  // namespace
 
 ChatTemplate::ChatTemplate(std::string source)
     : source_(std::move(source)), compiled_(std::make_shared<jinja::Template>(source_)) {}

@@ -31,6 +31,9 @@ struct ChatRenderInput {
   jinja::RenderLimits limits;
 };
 
+// What strftime_now() formats when ChatRenderInput::now is unset.
+std::tm current_local_time();
+
 class ChatTemplate {
  public:
   // Compiles `source`; throws jinja::TemplateError (syntax, with line and column).

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <optional>
 
 #include "chat/jinja/unicode.hpp"
@@ -160,15 +159,13 @@ Alignment align(const std::vector<MarkedPiece>& pieces, std::string_view prompt,
 }
 
 size_t common_prefix(std::string_view a, std::string_view b) {
-  size_t n = 0;
-  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
-  return n;
+  return static_cast<size_t>(std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first -
+                             a.begin());
 }
 
 size_t common_suffix(std::string_view a, std::string_view b) {
-  size_t n = 0;
-  while (n < a.size() && n < b.size() && a[a.size() - 1 - n] == b[b.size() - 1 - n]) ++n;
-  return n;
+  return static_cast<size_t>(std::mismatch(a.rbegin(), a.rend(), b.rbegin(), b.rend()).first -
+                             a.rbegin());
 }
 
 void add_segment(std::vector<PromptSegment>& segments, std::string_view text, bool from_content) {
@@ -239,13 +236,6 @@ std::optional<std::vector<PromptSegment>> carve(const std::vector<MarkedPiece>& 
     if (s < placeholder_texts.size()) add_segment(segments, placeholder_texts[s], true);
   }
   return segments;
-}
-
-std::tm current_local_time() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm local{};
-  localtime_r(&now, &local);
-  return local;
 }
 
 }  // namespace

@@ -272,35 +272,37 @@ Context ContextRuntime::create() {
   return Context(std::make_unique<Context::Impl>(state_, state_->engine.new_sequence()));
 }
 
-Context ContextRuntime::open_snapshot(const std::string& name) {
+namespace {
+
+// A context over snapshot `name`: an implicit fork of it (open), or the snapshot itself (take,
+// the snapshot is gone), with its tokens and conversation.
+Context context_from_snapshot(const std::shared_ptr<detail::ContextRuntimeState>& state,
+                              const std::string& name, bool take) {
   std::unique_ptr<Context::Impl> impl;
   {
-    const std::lock_guard lock(state_->mutex);
-    auto tokens = state_->snapshots.tokens(name);
-    impl = std::make_unique<Context::Impl>(state_, state_->snapshots.open(name));
+    const std::lock_guard lock(state->mutex);
+    auto tokens = state->snapshots.tokens(name);
+    impl = std::make_unique<Context::Impl>(
+        state, take ? state->snapshots.take(name) : state->snapshots.open(name));
     impl->tokens = std::move(tokens);
-    const auto messages = state_->snapshot_messages.find(name);
-    if (messages != state_->snapshot_messages.end()) impl->messages = messages->second;
+    const auto messages = state->snapshot_messages.find(name);
+    if (messages != state->snapshot_messages.end()) {
+      impl->messages = messages->second;
+      if (take) state->snapshot_messages.erase(messages);
+    }
   }
   impl->recompute_last_logits();
   return Context(std::move(impl));
 }
 
+}  // namespace
+
+Context ContextRuntime::open_snapshot(const std::string& name) {
+  return context_from_snapshot(state_, name, false);
+}
+
 Context ContextRuntime::take_snapshot(const std::string& name) {
-  std::unique_ptr<Context::Impl> impl;
-  {
-    const std::lock_guard lock(state_->mutex);
-    auto tokens = state_->snapshots.tokens(name);
-    impl = std::make_unique<Context::Impl>(state_, state_->snapshots.take(name));
-    impl->tokens = std::move(tokens);
-    const auto messages = state_->snapshot_messages.find(name);
-    if (messages != state_->snapshot_messages.end()) {
-      impl->messages = std::move(messages->second);
-      state_->snapshot_messages.erase(messages);
-    }
-  }
-  impl->recompute_last_logits();
-  return Context(std::move(impl));
+  return context_from_snapshot(state_, name, true);
 }
 
 void ContextRuntime::remove_snapshot(const std::string& name) {
