@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace weft {
 
@@ -38,9 +39,19 @@ struct Timings {
   std::chrono::nanoseconds first_token{0};  // time to first token, from the request
 };
 
+// A token and its log-probability under the sampling distribution's plain softmax.
+struct TokenLogprob {
+  int32_t id = 0;
+  std::string bytes;  // what the token contributes to the text (may be part of a UTF-8 char)
+  float logprob = 0.0f;
+};
+
 struct TokenEvent {
   std::string text;                 // incremental text; may be empty while UTF-8 is pending
   std::optional<int32_t> token_id;  // where the backend knows it
+  // When GenerationOptions::logprobs asked for them (native backend).
+  std::optional<TokenLogprob> logprob{};
+  std::vector<TokenLogprob> top_logprobs{};
 };
 
 struct DoneEvent {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace weft {
@@ -15,9 +16,19 @@ std::string_view to_string(Role role);
 // Parses a lowercase role name; returns nullopt for anything else.
 std::optional<Role> parse_role(std::string_view name);
 
+// A tool call an assistant turn made, as a chat template renders it back to the model.
+struct MessageToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments_json;  // the arguments object as JSON text
+};
+
 struct Message {
   Role role = Role::user;
   std::string content;
+  std::string name{};                         // tool results: the tool's name (optional)
+  std::string tool_call_id{};                 // tool results: the call they answer (optional)
+  std::vector<MessageToolCall> tool_calls{};  // assistant turns that called tools
 };
 
 // Sampling and stopping controls for one generation. Unset optionals mean "the backend's
@@ -33,6 +44,13 @@ struct GenerationOptions {
   std::optional<float> repeat_penalty;
   std::optional<float> frequency_penalty;
   std::optional<float> presence_penalty;
+  // A GBNF grammar (src/grammar) the generated text must match; "" = unconstrained.
+  std::string grammar{};
+  // Added to the logits of these token ids before sampling (OpenAI `logit_bias`).
+  std::vector<std::pair<int32_t, float>> logit_bias{};
+  // Report each sampled token's log-probability, and this many most likely alternatives.
+  bool logprobs = false;
+  uint32_t top_logprobs = 0;
 };
 
 struct GenerationRequest {
@@ -40,6 +58,7 @@ struct GenerationRequest {
   std::vector<Message> messages;  // chat turns; a completion is one user message
   bool raw_prompt = false;        // true: messages[0].content is the prompt, no chat format
   std::string model;              // remote backends: the model name to ask for ("" = default)
+  std::string tools_json{};  // JSON array of tool definitions for the chat template ("" = none)
   GenerationOptions options;
 };
 
