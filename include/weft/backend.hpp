@@ -32,6 +32,10 @@ class Backend {
 
   // Starts a generation. Never throws for a bad request: errors arrive as an ErrorEvent.
   virtual GenerationStream generate(const GenerationRequest& request) = 0;
+
+  // Pooled final hidden states of each input (docs/embeddings.md). Throws weft::Error: a bad
+  // request, or invalid_request naming the backend when it computes no embeddings.
+  virtual EmbeddingResult embed(const EmbeddingRequest& request);
 };
 
 }  // namespace weft

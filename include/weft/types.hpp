@@ -62,6 +62,17 @@ struct GenerationRequest {
   GenerationOptions options;
 };
 
+// Texts to embed, each on its own (no chat format): one vector per input.
+struct EmbeddingRequest {
+  std::vector<std::string> inputs{};
+  bool normalize = true;  // L2-normalise each vector (OpenAI and Ollama return unit vectors)
+};
+
+struct EmbeddingResult {
+  std::vector<std::vector<float>> vectors{};
+  uint32_t prompt_tokens = 0;  // over all inputs
+};
+
 struct LoadOptions {
   std::string model_path;                  // a GGUF file (native) or a model name (remote)
   std::optional<uint32_t> context_length;  // override the model's stored context length
