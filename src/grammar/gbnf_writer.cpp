@@ -214,9 +214,60 @@ bool RuleSet::pending(const std::string& name) const {
   return found != index_by_name_.end() && rules_[found->second].second.empty();
 }
 
+namespace {
+
+// The rule names a body refers to: words outside literals, classes and repeat counts.
+std::vector<std::string> referenced_names(const std::string& body) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < body.size();) {
+    char c = body[i];
+    if (c == '"' || c == '[') {
+      char close = c == '"' ? '"' : ']';
+      for (++i; i < body.size() && body[i] != close; ++i) {
+        if (body[i] == '\\') ++i;
+      }
+      ++i;
+    } else if (c == '{') {
+      i = body.find('}', i);
+      i = i == std::string::npos ? body.size() : i + 1;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-') {
+      size_t start = i;
+      while (i < body.size() &&
+             ((body[i] >= 'a' && body[i] <= 'z') || (body[i] >= 'A' && body[i] <= 'Z') ||
+              (body[i] >= '0' && body[i] <= '9') || body[i] == '-')) {
+        ++i;
+      }
+      names.push_back(body.substr(start, i - start));
+    } else {
+      ++i;
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
 std::string RuleSet::render(const std::string& root_body) const {
+  // Only rules the root reaches are written; a reserved rule never defined (its schema
+  // turned out to accept nothing) matches nothing.
+  std::vector<bool> reached(rules_.size(), false);
+  std::vector<std::string> work = referenced_names(root_body);
+  while (!work.empty()) {
+    std::string name = std::move(work.back());
+    work.pop_back();
+    auto found = index_by_name_.find(name);
+    if (found == index_by_name_.end() || reached[found->second]) continue;
+    reached[found->second] = true;
+    for (auto& inner : referenced_names(rules_[found->second].second))
+      work.push_back(std::move(inner));
+  }
   std::string out = "root ::= " + root_body + "\n";
-  for (const auto& [name, body] : rules_) out += name + " ::= " + body + "\n";
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (!reached[i]) continue;
+    const auto& [name, body] = rules_[i];
+    out += name + " ::= " + (body.empty() ? "[^\\x00-\\U0010FFFF]" : body) + "\n";
+  }
   return out;
 }
 

@@ -166,20 +166,16 @@ class Converter {
     }
   }
 
-  std::string reference(const ordered_json& ref, const std::string& pointer) {
+  Expression reference(const ordered_json& ref, const std::string& pointer) {
     auto [location, schema] = target(ref, pointer);
     auto found = ref_rules_.find(location);
-    if (found != ref_rules_.end()) {
-      if (!found->second)
-        throw Error("json schema: '$ref' at " + pointer + " names a schema that accepts no value");
-      return *found->second;
-    }
+    if (found != ref_rules_.end()) return found->second;
     std::string name = rules_.reserve(hint_of(location));
     ref_rules_[location] = name;
     Expression body = value(schema, location, location.empty());
     if (!body) {
       ref_rules_[location] = std::nullopt;
-      throw Error("json schema: '$ref' at " + pointer + " names a schema that accepts no value");
+      return std::nullopt;
     }
     rules_.define(name, *body);
     return name;
