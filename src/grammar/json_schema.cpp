@@ -120,6 +120,22 @@ class Converter {
     size_t& depth_;
   };
 
+  // Inside brackets: references met from here on are guarded by the bracket.
+  class Nested {
+   public:
+    explicit Nested(std::set<std::string>& unnested)
+        : unnested_(unnested), saved_(std::move(unnested)) {
+      unnested_.clear();
+    }
+    ~Nested() { unnested_ = std::move(saved_); }
+    Nested(const Nested&) = delete;
+    Nested& operator=(const Nested&) = delete;
+
+   private:
+    std::set<std::string>& unnested_;
+    std::set<std::string> saved_;
+  };
+
   static std::string where(const std::string& pointer) { return pointer.empty() ? "/" : pointer; }
 
   [[noreturn]] static void unsupported(const std::string& keyword, const std::string& pointer,
@@ -168,11 +184,19 @@ class Converter {
 
   Expression reference(const ordered_json& ref, const std::string& pointer) {
     auto [location, schema] = target(ref, pointer);
+    // A schema that reaches itself again before any bracket would be a left-recursive rule,
+    // with no JSON text for it to describe.
+    if (unnested_refs_.count(location)) {
+      throw Error("json schema: '$ref' at " + pointer + " leads back to '#" + location +
+                  "' without nesting inside an array or object");
+    }
     auto found = ref_rules_.find(location);
     if (found != ref_rules_.end()) return found->second;
     std::string name = rules_.reserve(hint_of(location));
     ref_rules_[location] = name;
+    unnested_refs_.insert(location);
     Expression body = value(schema, location, location.empty());
+    unnested_refs_.erase(location);
     if (!body) {
       ref_rules_[location] = std::nullopt;
       return std::nullopt;
@@ -482,10 +506,12 @@ class Converter {
   gbnf::RuleSet rules_;
   Primitives primitives_;
   std::map<std::string, std::optional<std::string>> ref_rules_;
+  std::set<std::string> unnested_refs_;  // references being expanded outside any bracket
   size_t depth_ = 0;
 };
 
 Expression Converter::array(const ordered_json& schema, const std::string& pointer) {
+  Nested nested(unnested_refs_);
   std::vector<Expression> prefix;
   std::string prefix_keyword;
   if (schema.contains("prefixItems")) {
@@ -599,6 +625,7 @@ std::string Converter::key_excluding(const std::vector<std::string>& names,
 }
 
 Expression Converter::object(const ordered_json& schema, const std::string& pointer) {
+  Nested nested(unnested_refs_);
   std::vector<std::string> required;
   if (schema.contains("required")) {
     const ordered_json& list = schema["required"];

@@ -151,6 +151,11 @@ TEST(GrammarJsonSchema, LocalReferencesIncludingRecursion) {
       {R"({"value":1,"children":[{"value":"x"}]})", R"({"children":[]})"});
   expect_verdicts(R"({"type":["array","integer"],"items":{"$ref":"#"}})", {"1", "[1,[2,[]]]"},
                   {"[\"a\"]"});
+  for (const char* cycle :
+       {R"({"$ref":"#"})", R"({"anyOf":[{"$ref":"#"},{"type":"null"}]})",
+        R"({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"})"}) {
+    expect_refused(cycle, "without nesting inside an array or object");
+  }
   expect_refused(R"({"$ref":"other.json#/a"})", "only local references");
   expect_refused(R"({"$ref":"#/$defs/missing"})", "which is not in the schema");
   expect_refused(R"({"$defs":{"a":{}},"$ref":"#/$defs/a","minimum":1})",

@@ -100,7 +100,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "^😀$", "^[^😀]$", "^\\\\", "\\.", "^\"", "^[\\d\\s]+$", "^\\t\\n?$", "^a{0}b$",
                       "^(a)(b)?$", "^(?<name>ab)$", "^a{$", "^[.]$", "c{2,3}?$", "^[a-]+$",
                       "^[\\w-]{2}$", "^(?:(?:a|b)c?)+d$", "a{1}b{0,1}", "^[^\\s]+$", "^[\\S]$",
-                      "^\\cJ$", "\\0", "^\\/$", "^[\\b]$", "d$"));
+                      "^\\cJ$", "\\0", "^\\/$", "^[\\b]$", "d$",
+                      // Repetitions of parts that can match nothing.
+                      "^(a?)*$", "^(a*b?)+c$", "^(?:a?b?){2,3}$", "^(a|)+$", "^(()|b)*a$",
+                      "^(a?(b|)){0,2}c*$", "^(a{0}b?)*$"));
 
 struct Refused {
   const char* pattern;
@@ -142,6 +145,8 @@ INSTANTIATE_TEST_SUITE_P(
         Refused{"[^\\s\\S]", "a character class that matches nothing"},
         Refused{"\\q", "an unknown escape '\\q' at position 0"},
         Refused{"^*", "a quantifier on an anchor at position 1"},
+        Refused{"a?*", "nothing to repeat at position 2"},
+        Refused{"a{2}+", "nothing to repeat at position 4"},
         Refused{"\\x4", "a malformed hexadecimal escape at position 0"},
         Refused{"a\\", "a trailing backslash at position 1"},
         Refused{"\xff", "invalid UTF-8 at byte 0"}));
