@@ -483,7 +483,7 @@ class Converter {
     if (max && *max < min) return std::nullopt;
     return rules_.add(
         hint_of(pointer) + "-string",
-        "\"\\\"\" " + primitives_.json_char() + schema::repeat_suffix(min, max) + " \"\\\"\"");
+        "\"\\\"\" " + primitives_.json_char() + gbnf::repeat_suffix(min, max) + " \"\\\"\"");
   }
 
   std::string pattern_string(const ordered_json& pattern, const std::string& pointer) {
@@ -561,7 +561,7 @@ Expression Converter::array(const ordered_json& schema, const std::string& point
       std::optional<size_t> at_most;
       if (max) at_most = *max - first_rest;
       if (!at_most || *at_most > 0)
-        after = "( " + separator + " " + *rest + " )" + schema::repeat_suffix(at_least, at_most);
+        after = "( " + separator + " " + *rest + " )" + gbnf::repeat_suffix(at_least, at_most);
     }
   }
   for (size_t k = first_rest - 1; k >= 1; --k) {

@@ -14,9 +14,6 @@
 
 namespace weft::grammar::schema {
 
-// A GBNF repetition suffix for a count in [min, max] ("" for exactly one; max absent: no bound).
-std::string repeat_suffix(size_t min, std::optional<size_t> max);
-
 class Primitives {
  public:
   explicit Primitives(gbnf::RuleSet& rules) : rules_(rules) {}
