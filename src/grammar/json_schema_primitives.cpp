@@ -58,8 +58,14 @@ std::string same_length_range(const std::string& low, const std::string& high) {
   return prefix + join_alternatives(alternatives);
 }
 
+uint64_t magnitude(int64_t value) {
+  return value < 0 ? 0 - static_cast<uint64_t>(value) : value;
+}
+
+}  // namespace
+
 // Decimal spellings of the integers in [low, high] (no sign); high absent: up to the digit cap.
-std::string unsigned_range(uint64_t low, std::optional<uint64_t> high) {
+std::string unsigned_integer_range(uint64_t low, std::optional<uint64_t> high) {
   std::string low_text = std::to_string(low);
   size_t last_length = high ? std::to_string(*high).size() : kMaxIntegerDigits;
   std::vector<std::string> alternatives;
@@ -75,12 +81,6 @@ std::string unsigned_range(uint64_t low, std::optional<uint64_t> high) {
   }
   return join_alternatives(alternatives);
 }
-
-uint64_t magnitude(int64_t value) {
-  return value < 0 ? 0 - static_cast<uint64_t>(value) : value;
-}
-
-}  // namespace
 
 std::string Primitives::made(const std::string& hint, const std::string& body) {
   auto found = cache_.find(hint);
@@ -155,13 +155,13 @@ std::string Primitives::integer_range(std::optional<int64_t> min, std::optional<
     int64_t top = max && *max < 0 ? *max : -1;
     std::optional<uint64_t> deepest;
     if (min) deepest = magnitude(*min);
-    alternatives.push_back("\"-\" " + unsigned_range(magnitude(top), deepest));
+    alternatives.push_back("\"-\" " + unsigned_integer_range(magnitude(top), deepest));
   }
   if (!max || *max >= 0) {
     uint64_t bottom = min && *min > 0 ? static_cast<uint64_t>(*min) : 0;
     std::optional<uint64_t> top;
     if (max) top = static_cast<uint64_t>(*max);
-    alternatives.push_back(unsigned_range(bottom, top));
+    alternatives.push_back(unsigned_integer_range(bottom, top));
   }
   return join_alternatives(alternatives);
 }

@@ -14,6 +14,10 @@
 
 namespace weft::grammar::schema {
 
+// Decimal spellings (no sign, no leading zeros) of the integers in [low, high]; high absent:
+// every integer of at most 20 digits from low on.
+std::string unsigned_integer_range(uint64_t low, std::optional<uint64_t> high);
+
 class Primitives {
  public:
   explicit Primitives(gbnf::RuleSet& rules) : rules_(rules) {}
