@@ -625,23 +625,26 @@ std::string Converter::key_excluding(const std::vector<std::string>& names,
     }
     trie[node].terminal = true;
   }
-  std::string json_char = primitives_.json_char();
   std::string quote = "\"\\\"\"";
+  // The rest of a key once it has left every name: shared by all trie nodes.
+  std::string rest = rules_.add("key-rest", primitives_.json_char() + "* " + quote);
+  std::string escaped_rest = rules_.add(
+      "escaped-key-rest", "\"\\x5C\" ( [\\x22\\x5C/bfnrt] | \"u\" [0-9A-Fa-f]{4} ) " + rest);
+  gbnf::CodePointSet unescaped = gbnf::CodePointSet(0x20, gbnf::kMaxCodePoint)
+                                     .minus(gbnf::CodePointSet('"', '"'))
+                                     .minus(gbnf::CodePointSet('\\', '\\'));
   std::vector<std::string> rule_of(trie.size());
   // Children are made after their parents, so walking backwards finds them done.
   for (size_t node = trie.size(); node-- > 0;) {
     std::vector<std::string> options;
     if (!trie[node].terminal) options.push_back(quote);
-    gbnf::CodePointSet other = gbnf::CodePointSet(0, 0x1F).complement();
-    other = other.minus(gbnf::CodePointSet('"', '"')).minus(gbnf::CodePointSet('\\', '\\'));
+    gbnf::CodePointSet other = unescaped;
     for (const auto& [c, child] : trie[node].children) {
       options.push_back(gbnf::literal_code_points({c}) + " " + rule_of[child]);
       other = other.minus(gbnf::CodePointSet(c, c));
     }
-    std::string escape = "\"\\x5C\" ( [\\x22\\x5C/bfnrt] | \"u\" [0-9A-Fa-f]{4} )";
-    std::string first_other =
-        other.empty() ? escape : "( " + gbnf::char_class(other) + " | " + escape + " )";
-    options.push_back(first_other + " " + json_char + "* " + quote);
+    options.push_back(gbnf::char_class(other) + " " + rest);
+    options.push_back(escaped_rest);
     rule_of[node] = rules_.add("other-key", alternatives(options));
   }
   return quote + " " + rule_of[0];

@@ -14,7 +14,8 @@
 //   order the schema was written in.
 // - oneOf is treated as anyOf (a grammar cannot say "exactly one").
 // - Numbers: an integer part of at most 20 digits, a fraction of at most 20, an exponent of at
-//   most 3, so that generation always ends.
+//   most 3, so that generation always ends. Numbers with minimum/maximum are written without
+//   an exponent (their bounds are exact). Integers are written without a fraction.
 #pragma once
 
 #include <cstddef>
