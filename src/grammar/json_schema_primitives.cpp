@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "grammar/json_schema.hpp"
+#include "weft/error.hpp"
 
 namespace weft::grammar::schema {
 namespace {
@@ -192,7 +193,11 @@ std::optional<std::string> Primitives::format(std::string_view name) {
   return std::nullopt;
 }
 
-std::string Primitives::literal_value(const nlohmann::ordered_json& value) {
+std::string Primitives::literal_value(const nlohmann::ordered_json& value, size_t depth) {
+  if (depth > kMaxSchemaNesting) {
+    throw Error("json schema: an enum or const value nested deeper than " +
+                std::to_string(kMaxSchemaNesting));
+  }
   if (value.is_object()) {
     std::string members;
     for (const auto& [key, member] : value.items()) {
@@ -203,7 +208,8 @@ std::string Primitives::literal_value(const nlohmann::ordered_json& value) {
       }
       members += gbnf::literal(nlohmann::ordered_json(key).dump(
                      -1, ' ', false, nlohmann::json::error_handler_t::replace)) +
-                 " " + whitespace() + " \":\" " + whitespace() + " " + literal_value(member);
+                 " " + whitespace() + " \":\" " + whitespace() + " " +
+                 literal_value(member, depth + 1);
     }
     if (members.empty()) return "\"{\" " + whitespace() + " \"}\"";
     return comma_separated("{", members, "}", false);
@@ -216,7 +222,7 @@ std::string Primitives::literal_value(const nlohmann::ordered_json& value) {
         items += separator();
         items += ' ';
       }
-      items += literal_value(item);
+      items += literal_value(item, depth + 1);
     }
     if (items.empty()) return "\"[\" " + whitespace() + " \"]\"";
     return comma_separated("[", items, "]", false);

@@ -35,8 +35,9 @@ class Primitives {
   std::string integer_range(std::optional<int64_t> min, std::optional<int64_t> max);
   // A string in a format (date, time, date-time, uuid); nullopt for other formats.
   std::optional<std::string> format(std::string_view name);
-  // Exactly this value, with the same whitespace freedom as everything else.
-  std::string literal_value(const nlohmann::ordered_json& value);
+  // Exactly this value, with the same whitespace freedom as everything else. Throws
+  // weft::Error for values nested deeper than kMaxSchemaNesting.
+  std::string literal_value(const nlohmann::ordered_json& value, size_t depth = 0);
 
   // "[" and "]" around items (each an expression) separated by commas, with whitespace.
   std::string comma_separated(std::string_view open, std::string_view items_expr,

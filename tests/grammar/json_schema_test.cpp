@@ -362,6 +362,9 @@ TEST(GrammarJsonSchema, HostileSchemasAreRefusedNotRecursedInto) {
   std::string deep = "true";
   for (size_t i = 0; i <= kMaxSchemaNesting; ++i) deep = R"({"items":)" + deep + "}";
   expect_refused(deep, "nested deeper than");
+  std::string deep_value = "1";
+  for (size_t i = 0; i <= kMaxSchemaNesting + 1; ++i) deep_value = "[" + deep_value + "]";
+  expect_refused(R"({"const":)" + deep_value + "}", "an enum or const value nested deeper than");
   expect_refused(R"({"maxLength":100000000})",
                  "unsupported keyword 'maxLength' at / (counts above");
   expect_refused(R"({"$defs":{"a":{"allOf":[{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"})",
