@@ -141,6 +141,22 @@ TEST_F(SchedulerEmbedding, RunsInTheSameModelCallsAsAGeneration) {
   EXPECT_LT(stats.steps, 37u);
 }
 
+TEST_F(SchedulerEmbedding, WaitsForRoomInThePoolLikeAPrompt) {
+  const auto rows = test::fixture_hidden_rows(fixture_);
+  start(2);  // 32 token slots
+  scheduler_->hold(true);
+  // 7 prompt + 20 tokens commit both pages; the 32-token embedding needs both too.
+  auto stream = scheduler_->submit(
+      test::greedy_request(std::vector<int32_t>(prompt_.begin(), prompt_.begin() + 7), 20));
+  auto embedding = scheduler_->embed(prompt_, Pooling::mean);
+  scheduler_->hold(false);
+  const auto generated = test::collect_ids(stream);
+  EXPECT_TRUE(std::holds_alternative<DoneEvent>(generated.terminal));
+  EXPECT_LE(max_abs_difference(embedding.get(), test::float64_mean(rows)), kPoolingTolerance);
+  scheduler_->sync();
+  EXPECT_EQ(scheduler_->stats().deferred, 1u);
+}
+
 TEST_F(SchedulerEmbedding, RejectsInputsItCannotRun) {
   start(1);  // a pool of one page: 16 token slots
   const auto empty = error_of(scheduler_->embed({}, Pooling::mean));
