@@ -189,17 +189,16 @@ std::future<std::vector<float>> Scheduler::embed(std::vector<tokenizer::TokenId>
   return result;
 }
 
-bool Scheduler::enqueue(std::unique_ptr<Entry> entry) {
+void Scheduler::enqueue(std::unique_ptr<Entry> entry) {
   {
     std::lock_guard lock(shared_->mutex);
     if (shared_->stopping) {
       entry->fail(ErrorCode::backend_unavailable, "the scheduler is shutting down");
-      return false;
+      return;
     }
     shared_->arrivals.push_back(std::move(entry));
   }
   shared_->wake.notify_all();
-  return true;
 }
 
 SchedulerStats Scheduler::stats() const {

@@ -130,9 +130,9 @@ class Scheduler {
   struct Entry;
 
   void run();
-  // Hands an entry that passed its checks to the scheduler thread; false (the entry failed
-  // with backend_unavailable) when the scheduler is stopping.
-  bool enqueue(std::unique_ptr<Entry> entry);
+  // Hands an entry that passed its checks to the scheduler thread, or fails it with
+  // backend_unavailable when the scheduler is stopping.
+  void enqueue(std::unique_ptr<Entry> entry);
   // Waits for something to do; false when the scheduler is stopping.
   bool begin_turn();
   void end_turn();
