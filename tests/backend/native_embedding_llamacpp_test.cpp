@@ -12,8 +12,6 @@
 #include <vector>
 
 #include "backend/native_backend.hpp"
-#include "gguf/gguf_file.hpp"
-#include "gguf/gguf_writer.hpp"
 #include "support/fixture_evaluation.hpp"
 #include "support/hidden_states.hpp"
 #include "support/reference_logits.hpp"
@@ -97,14 +95,10 @@ TEST(LlamacppEmbeddingsEndToEnd, DefaultBackendMatchesForEveryPooling) {
   const std::vector<std::pair<uint32_t, std::string>> poolings = {
       {1, "mean"}, {2, "cls"}, {3, "last"}};
   for (const auto& [value, pooling] : poolings) {
-    const auto file = gguf::GgufFile::open(fixture.gguf.string());  // the copy points into it
-    auto writer = gguf::GgufWriter::copy_of(*file);
-    writer.set_uint32("llama.pooling_type", value);
-    const auto path = std::filesystem::path(::testing::TempDir()) / ("llama-" + pooling + ".gguf");
-    writer.write(path.string());
+    const test::PoolingTypeCopy file(fixture, value);
     backend::NativeBackend native;
     LoadOptions options;
-    options.model_path = path.string();
+    options.model_path = file.path().string();
     options.threads = 2;
     native.load(options);
     const auto result = native.embed(
@@ -116,7 +110,6 @@ TEST(LlamacppEmbeddingsEndToEnd, DefaultBackendMatchesForEveryPooling) {
     std::printf("[ measured ] llama-f32 %s, default backend vs llama.cpp: cosine 1 - %.2e\n",
                 pooling.c_str(), 1 - similarity);
     EXPECT_GE(similarity, kMinCosine) << pooling;
-    std::filesystem::remove(path);
   }
 }
 

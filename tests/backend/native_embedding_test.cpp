@@ -11,8 +11,6 @@
 
 #include "backend/native_backend.hpp"
 #include "backend/stub_backend.hpp"
-#include "gguf/gguf_file.hpp"
-#include "gguf/gguf_writer.hpp"
 #include "support/hidden_states.hpp"
 #include "support/reference_logits.hpp"
 #include "weft/error.hpp"
@@ -70,17 +68,6 @@ std::unique_ptr<backend::NativeBackend> loaded(const std::filesystem::path& gguf
   return native;
 }
 
-// A copy of `fixture` whose `<arch>.pooling_type` is `value`.
-std::filesystem::path with_pooling_type(const test::FixtureModel& fixture, uint32_t value) {
-  const auto file = gguf::GgufFile::open(fixture.gguf.string());  // the copy points into it
-  auto writer = gguf::GgufWriter::copy_of(*file);
-  writer.set_uint32(fixture.arch + ".pooling_type", value);
-  const auto path = std::filesystem::path(::testing::TempDir()) /
-                    (fixture.name() + "-pooling" + std::to_string(value) + ".gguf");
-  writer.write(path.string());
-  return path;
-}
-
 std::string embed_error(Backend& backend, const EmbeddingRequest& request, ErrorCode code) {
   try {
     backend.embed(request);
@@ -124,13 +111,14 @@ TEST(NativeEmbeddingPooling, FollowsThePoolingTypeOfTheFile) {
   const auto fixture = fixture_named("qwen3");
   const auto rows = test::fixture_hidden_rows(fixture);
   const EmbeddingRequest request{.inputs = {kPromptText}, .normalize = true};
-  auto last = loaded(with_pooling_type(fixture, 3), 256);
+  const test::PoolingTypeCopy last_file(fixture, 3), cls_file(fixture, 2), rank_file(fixture, 4);
+  auto last = loaded(last_file.path(), 256);
   EXPECT_LE(max_abs_difference(last->embed(request).vectors[0], unit(as_double(rows.row(31)))),
             kTolerance);
-  auto cls = loaded(with_pooling_type(fixture, 2), 256);
+  auto cls = loaded(cls_file.path(), 256);
   EXPECT_LE(max_abs_difference(cls->embed(request).vectors[0], unit(as_double(rows.row(0)))),
             kTolerance);
-  auto rank = loaded(with_pooling_type(fixture, 4), 256);
+  auto rank = loaded(rank_file.path(), 256);
   EXPECT_NE(
       embed_error(*rank, request, ErrorCode::invalid_request).find("pooling_type is 4 (rank)"),
       std::string::npos);

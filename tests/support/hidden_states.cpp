@@ -5,8 +5,12 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <system_error>
+
+#include <unistd.h>
 
 #include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
 #include "tensor/quant_formats.hpp"
@@ -98,6 +102,21 @@ std::vector<double> float64_mean(const HiddenRows& hidden) {
   }
   for (double& value : mean) value /= static_cast<double>(hidden.n_rows);
   return mean;
+}
+
+PoolingTypeCopy::PoolingTypeCopy(const FixtureModel& fixture, uint32_t pooling_type)
+    : path_(std::filesystem::path(::testing::TempDir()) /
+            (fixture.name() + "-pooling" + std::to_string(pooling_type) + "-" +
+             std::to_string(::getpid()) + ".gguf")) {
+  const auto file = gguf::GgufFile::open(fixture.gguf.string());  // the copy points into it
+  auto writer = gguf::GgufWriter::copy_of(*file);
+  writer.set_uint32(fixture.arch + ".pooling_type", pooling_type);
+  writer.write(path_.string());
+}
+
+PoolingTypeCopy::~PoolingTypeCopy() {
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
 }
 
 }  // namespace weft::test

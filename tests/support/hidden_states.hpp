@@ -39,4 +39,19 @@ std::vector<double> float64_logits(const std::filesystem::path& gguf, const Hidd
 // The mean of the rows [0, n_rows), per column, in double.
 std::vector<double> float64_mean(const HiddenRows& hidden);
 
+// A temporary copy of a fixture file with `<arch>.pooling_type` set, removed on destruction;
+// its name carries the process id, so that test processes running at once never share one.
+class PoolingTypeCopy {
+ public:
+  PoolingTypeCopy(const FixtureModel& fixture, uint32_t pooling_type);
+  ~PoolingTypeCopy();
+  PoolingTypeCopy(const PoolingTypeCopy&) = delete;
+  PoolingTypeCopy& operator=(const PoolingTypeCopy&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace weft::test
