@@ -29,11 +29,11 @@ std::string quantifier(const Node& repeat) {
   if (repeat.unbounded) {
     if (repeat.min == 0) return "*";
     if (repeat.min == 1) return "+";
-    return "{" + std::to_string(repeat.min) + ",}";
+    return std::string("{") + std::to_string(repeat.min) + ",}";
   }
   if (repeat.min == 0 && repeat.max == 1) return "?";
-  if (repeat.min == repeat.max) return "{" + std::to_string(repeat.min) + "}";
-  return "{" + std::to_string(repeat.min) + "," + std::to_string(repeat.max) + "}";
+  if (repeat.min == repeat.max) return std::string("{") + std::to_string(repeat.min) + "}";
+  return std::string("{") + std::to_string(repeat.min) + "," + std::to_string(repeat.max) + "}";
 }
 
 CodePointSet json_escaped_set() {
