@@ -79,21 +79,31 @@ ParseState advance_code_point(const Grammar& grammar, const ParseState& state, c
   return next;
 }
 
-// Whether some stack can take a character whose encoding begins with the partial bytes.
+constexpr char32_t kLowestOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+
+// Whether some stack can take a well-formed character whose encoding begins with the
+// partial bytes: the code points those bytes can still become, less overlong forms,
+// surrogates and anything past U+10FFFF.
 bool partial_viable(const Grammar& grammar, const ParseState& state) {
   const unsigned shift = 6u * state.partial.remaining;
-  char32_t low = state.partial.value << shift;
-  char32_t high = low | ((char32_t{1} << shift) - 1);
+  char32_t low =
+      std::max<char32_t>(state.partial.value << shift, kLowestOfLength[state.partial.length]);
+  char32_t high =
+      std::min<char32_t>((state.partial.value << shift) | ((char32_t{1} << shift) - 1), 0x10FFFF);
+  std::pair<char32_t, char32_t> pieces[2] = {{low, std::min<char32_t>(high, 0xD7FF)},
+                                             {std::max<char32_t>(low, 0xE000), high}};
   for (const Stack& stack : state.stacks) {
     if (stack.empty()) continue;
-    if (grammar.char_class(grammar.element(stack.back()).value).intersects(low, high)) return true;
+    const CharClass& next = grammar.char_class(grammar.element(stack.back()).value);
+    for (const auto& [first, last] : pieces) {
+      if (first <= last && next.intersects(first, last)) return true;
+    }
   }
   return false;
 }
 
 bool well_formed(char32_t cp, uint8_t length) {
-  static constexpr char32_t kLowest[] = {0, 0, 0x80, 0x800, 0x10000};
-  return cp >= kLowest[length] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+  return cp >= kLowestOfLength[length] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
 }
 
 }  // namespace

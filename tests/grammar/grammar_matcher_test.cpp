@@ -105,6 +105,21 @@ TEST(GrammarMatcher, PartialSequenceThatCannotMatchIsDeadAtOnce) {
   EXPECT_TRUE(advance_bytes(*grammar, start, "\xC3").dead());  // U+00C0..U+00FF
 }
 
+TEST(GrammarMatcher, PartialSequenceThatCanOnlyBecomeInvalidIsDeadAtOnce) {
+  auto grammar = parse_gbnf(R"(root ::= .*)");
+  ParseState start = initial_state(*grammar);
+  EXPECT_TRUE(advance_bytes(*grammar, start, "\xC1").dead());      // overlong only
+  EXPECT_TRUE(advance_bytes(*grammar, start, "\xE0\x80").dead());  // overlong only
+  EXPECT_TRUE(advance_bytes(*grammar, start, "\xED\xA0").dead());  // surrogates only
+  EXPECT_TRUE(advance_bytes(*grammar, start, "\xF4\x90").dead());  // past U+10FFFF
+  EXPECT_TRUE(advance_bytes(*grammar, start, "\xF5").dead());
+  EXPECT_FALSE(advance_bytes(*grammar, start, "\xE0\xA0").dead());  // U+0800 and up
+  EXPECT_FALSE(advance_bytes(*grammar, start, "\xED\x9F").dead());  // U+D7C0..U+D7FF
+  // A class of ASCII only cannot be reached by any multi-byte sequence.
+  auto ascii = parse_gbnf(R"(root ::= [{}a-z]+)");
+  EXPECT_TRUE(advance_bytes(*ascii, initial_state(*ascii), "\xC1").dead());
+}
+
 TEST(GrammarMatcher, InvalidUtf8IsRejected) {
   auto grammar = parse_gbnf(R"(root ::= .*)");
   EXPECT_TRUE(matches(*grammar, "héllo"));
