@@ -18,6 +18,7 @@ class Expander {
       if (++expansions_ > kMaxExpansions) too_ambiguous();
       if (stack.empty()) return emit(std::move(stack));
       uint32_t position = stack.back();
+      if (position == kSetAside) return emit(std::move(stack));
       const Element& element = grammar_.element(position);
       if (element.kind == ElementKind::end) {
         stack.pop_back();
@@ -68,7 +69,7 @@ ParseState advance_code_point(const Grammar& grammar, const ParseState& state, c
   ParseState next;
   Expander expander(grammar, next.stacks);
   for (const Stack& stack : state.stacks) {
-    if (stack.empty()) continue;
+    if (stack.empty() || stack.back() == kSetAside) continue;
     const Element& top = grammar.element(stack.back());
     if (!grammar.char_class(top.value).contains(cp)) continue;
     Stack moved = stack;
@@ -93,7 +94,7 @@ bool partial_viable(const Grammar& grammar, const ParseState& state) {
   std::pair<char32_t, char32_t> pieces[2] = {{low, std::min<char32_t>(high, 0xD7FF)},
                                              {std::max<char32_t>(low, 0xE000), high}};
   for (const Stack& stack : state.stacks) {
-    if (stack.empty()) continue;
+    if (stack.empty() || stack.back() == kSetAside) continue;
     const CharClass& next = grammar.char_class(grammar.element(stack.back()).value);
     for (const auto& [first, last] : pieces) {
       if (first <= last && next.intersects(first, last)) return true;

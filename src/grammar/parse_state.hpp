@@ -15,6 +15,11 @@ namespace weft::grammar {
 
 using Stack = std::vector<uint32_t>;
 
+// A stack position that stands for "the rest of this stack, set aside": the mask
+// computation (token_grammar.cpp) looks at the top of deep stacks only, and a stack that
+// pops down to this marker has left the part it looked at. It never matches a character.
+inline constexpr uint32_t kSetAside = UINT32_MAX - 1;
+
 struct PartialUtf8 {
   uint32_t value = 0;     // the bits read so far
   uint8_t remaining = 0;  // continuation bytes still to come (0: between characters)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -53,25 +54,41 @@ class TokenGrammar {
   // The state after the token's bytes (dead when they do not fit).
   ParseState advance(const ParseState& state, std::string_view bytes);
 
-  // Interned states right now (for tests and the benchmark).
+  // Interned states right now, and trie nodes visited by mask computations so far (for
+  // tests and the benchmark: a measure of work that does not depend on the machine).
   size_t cached_states() const;
+  uint64_t nodes_walked() const;
 
  private:
   static constexpr uint32_t kDead = 0;
   static constexpr uint32_t kUnknown = UINT32_MAX;
+  // What a state's top frames decide alone (see compute_mask): tokens allowed without
+  // leaving them, and the trie nodes where some stack left them (the rest of the state
+  // decides those nodes' subtrees).
+  struct LocalMask {
+    std::vector<uint64_t> bits;
+    std::vector<uint32_t> exits;      // trie node indices
+    std::string exit_paths;           // each exit's bytes from the root, concatenated
+    std::vector<uint32_t> path_ends;  // end of each exit's bytes in exit_paths
+  };
   struct Entry {
     ParseState state;
     std::unique_ptr<uint32_t[]> transitions;  // 256, kUnknown until computed
     std::shared_ptr<const TokenMask> mask;
+    std::shared_ptr<const LocalMask> local;  // for states whose stacks were cut short
+    bool left_top_frames = false;            // some stack's top is kSetAside
   };
 
   void reset_if_large();
   uint32_t intern(const ParseState& state);
   uint32_t step(uint32_t state, uint8_t byte);
   // Allows every token in trie nodes [begin, end) whose bytes (from the forest's roots on)
-  // keep `start` alive.
-  void walk(uint32_t begin, uint32_t end, uint32_t start, TokenMask& mask);
+  // keep `start` alive. With `local`, a node where the state leaves its top frames is
+  // recorded there instead of walked into.
+  void walk(uint32_t begin, uint32_t end, uint32_t start, std::vector<uint64_t>& bits,
+            LocalMask* local = nullptr);
   std::shared_ptr<TokenMask> compute_mask(uint32_t state, bool strip_leading_space);
+  std::shared_ptr<const LocalMask> local_mask(uint32_t top_frames);
 
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const TokenVocabulary> vocabulary_;
@@ -79,7 +96,9 @@ class TokenGrammar {
   std::vector<Entry> entries_;
   std::unordered_map<ParseState, uint32_t, ParseStateHash> ids_;
   size_t masks_kept_ = 0;
+  uint64_t nodes_walked_ = 0;
   std::vector<uint32_t> walk_states_;  // per trie depth, reused between walks
+  std::string walk_path_;              // the bytes from the root to the current node
 };
 
 }  // namespace weft::grammar

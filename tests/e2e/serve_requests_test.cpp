@@ -131,7 +131,7 @@ TEST(ServeRequests, EveryValidationErrorKeepsTheConnectionOpen) {
   EXPECT_EQ(frame["id"], "good");
 }
 
-TEST(ServeRequests, GrammarIsRefusedNeverIgnored) {
+TEST(ServeRequests, GrammarIsRefusedByTheStubNeverIgnored) {
   DaemonProcess daemon(stub_daemon({}, 0));
   auto connection = raw_connection(daemon);
   json request = minimal_request("g");
@@ -139,7 +139,9 @@ TEST(ServeRequests, GrammarIsRefusedNeverIgnored) {
   connection->write_all(request.dump() + "\n");
   json frame = read_json_line(*connection);
   EXPECT_EQ(frame["code"], "invalid_request");
-  EXPECT_EQ(frame["message"], "grammar not supported yet");
+  EXPECT_EQ(frame["message"],
+            "the stub backend does not support grammar (only the native "
+            "backend does)");
 }
 
 TEST(ServeRequests, UnparseableFrameGetsAnErrorWithEmptyIdThenClose) {

@@ -8,6 +8,7 @@
 
 #include "gguf/gguf_file.hpp"
 #include "grammar/grammar.hpp"
+#include "grammar/json_schema.hpp"
 #include "grammar/token_matcher.hpp"
 #include "support/fake_tokenizer.hpp"
 #include "support/shared_files.hpp"
@@ -184,7 +185,18 @@ void check_against_brute_force(const std::string& gguf, std::string_view gbnf,
 const std::string kJsonText = R"({"name": "Ada", "tags": ["x", 12, -3.5e2, true], "n": null})";
 
 TEST(GrammarTokenMask, ByteLevelBpeMatchesBruteForce) {
-  check_against_brute_force("models/vocab/ggml-vocab-gpt-2.gguf", kJson, kJsonText, 8);
+  check_against_brute_force("models/vocab/ggml-vocab-gpt-2.gguf", kJson, kJsonText, 1000);
+}
+
+// A converted JSON Schema: bounded repetitions and literal keys give deep, varied stacks.
+TEST(GrammarTokenMask, SchemaGrammarMatchesBruteForceAtEveryStep) {
+  auto schema = nlohmann::ordered_json::parse(R"({"type": "object", "properties": {
+      "name": {"type": "string", "maxLength": 12},
+      "tags": {"type": "array", "items": {"type": "string"}},
+      "n": {"type": "integer", "minimum": 0, "maximum": 999}},
+    "required": ["name", "n"], "additionalProperties": false})");
+  check_against_brute_force("models/vocab/ggml-vocab-gpt-2.gguf", json_schema_to_gbnf(schema),
+                            R"({"name": "Ada L.", "tags": ["x", "yz"], "n": 42})", 1000);
 }
 
 // The largest real vocabulary in ../shared (102,400 byte-level BPE tokens).
