@@ -21,6 +21,13 @@ struct Limits {
   size_t max_elements = 1 << 18;  // symbols over all rules after expanding {m,n}
 };
 
+// What the generation path compiles with. Each entry point checks what it accepts first
+// (inferd's `grammar` field against the defaults above); past them a grammar is either a local
+// user's file or one weft's converters wrote, and a JSON schema's grammar may reach
+// kMaxSchemaGrammarBytes (grammar/json_schema.hpp).
+inline constexpr Limits kGenerationLimits{
+    .max_bytes = 1 << 20, .max_rules = 1 << 17, .max_nesting = 64, .max_elements = 1 << 21};
+
 class Grammar;  // defined in grammar/grammar_rules.hpp
 
 // Parses GBNF text whose start rule is `root`. Throws weft::Error(invalid_request) with a

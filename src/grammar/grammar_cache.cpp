@@ -24,7 +24,7 @@ std::shared_ptr<TokenGrammar> GrammarCache::get(std::string_view gbnf) {
     }
   }
   // Parsed outside the lock: a large grammar must not hold up the other requests.
-  auto compiled = std::make_shared<TokenGrammar>(parse_gbnf(gbnf), vocabulary());
+  auto compiled = std::make_shared<TokenGrammar>(parse_gbnf(gbnf, kGenerationLimits), vocabulary());
   std::lock_guard lock(mutex_);
   recent_.emplace_front(std::string(gbnf), compiled);
   if (recent_.size() > capacity_) recent_.pop_back();
