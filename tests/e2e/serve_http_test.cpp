@@ -255,9 +255,12 @@ TEST(ServeHttp, ErrorsAreInEachApisShape) {
   EXPECT_EQ(missing["error"]["code"], "model_not_found");
 
   body = chat_body(2, false);
-  body["response_format"] = {{"type", "json_object"}};
+  body["response_format"] = {
+      {"type", "json_schema"},
+      {"json_schema", {{"name", "s"}, {"schema", {{"type", "object"}, {"if", json::object()}}}}}};
   auto format = post_json(client, "/v1/chat/completions", body);
-  EXPECT_EQ(format->status, 400) << "never ignored silently";
+  EXPECT_EQ(format->status, 400) << "a schema that cannot be enforced is never ignored silently";
+  EXPECT_EQ(json::parse(format->body)["error"]["param"], "response_format");
 
   auto no_route = client.Get("/v1/nothing");
   EXPECT_EQ(no_route->status, 404);
