@@ -348,7 +348,11 @@ void add_openai_routes(httplib::Server& server, HttpService& service) {
       wrap_route(service, "/v1/models/{id}", ApiShape::openai,
                  [&service](const httplib::Request& request, httplib::Response& response,
                             const std::shared_ptr<Exchange>&) {
-                   const std::string id = service.resolve_model(request.matches[1].str());
+                   auto loaded = service.context().backend();
+                   auto found = service.catalog().find(request.matches[1].str(),
+                                                       loaded ? loaded->model_info().name : "");
+                   if (!found) throw model_not_found(request.matches[1].str());
+                   const std::string id = found->name;
                    set_json(
                        response,
                        {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "weft"}});
