@@ -49,9 +49,11 @@ Exchange::~Exchange() {
 }
 
 HttpService::HttpService(server::ServerContext& context, HttpServerOptions options)
-    : context_(context),
-      options_(std::move(options)),
-      catalog_(options_.served_model, options_.models_dir) {}
+    : context_(context), options_(std::move(options)) {}
+
+ModelCatalog HttpService::catalog() const {
+  return ModelCatalog(context_.model_path(), options_.models_dir);
+}
 
 void HttpService::require_ready() const {
   const auto state = context_.lifecycle();
@@ -78,23 +80,31 @@ std::shared_ptr<Backend> HttpService::backend() const {
 
 std::string HttpService::served_name() const {
   auto backend = context_.backend();
-  return catalog_.served_name(backend ? backend->model_info().name : "");
+  return catalog().served_name(backend ? backend->model_info().name : "");
 }
 
-std::string HttpService::resolve_model(const std::string& requested) const {
+std::string HttpService::resolve_model(const std::string& requested) {
   auto backend = context_.backend();
   const std::string backend_name = backend ? backend->model_info().name : "";
-  auto found = catalog_.find(requested, backend_name);
+  auto found = catalog().find(requested, backend_name);
   if (!found) throw model_not_found(requested);
-  if (found->name != catalog_.served_name(backend_name)) {
+  if (found->name == catalog().served_name(backend_name)) return found->name;
+  if (!options_.switch_model || found->path.empty()) {
     throw ApiException({.status = 400,
-                        .message = "model '" + requested +
-                                   "' is in the models directory but "
-                                   "not loaded; this server serves '" +
-                                   catalog_.served_name(backend_name) + "'",
+                        .message = "model '" + requested + "' is not the one loaded",
                         .param = "model",
                         .code = "model_not_loaded"});
   }
+  std::lock_guard lock(switch_mutex_);
+  if (context_.model_path() != found->path && !options_.switch_model(found->path)) {
+    throw ApiException({.status = 500,
+                        .message = "model '" + requested +
+                                   "' could not be loaded (the server log says why); the "
+                                   "previous model is still served",
+                        .type = "server_error",
+                        .code = "model_load_failed"});
+  }
+  require_ready();
   return found->name;
 }
 

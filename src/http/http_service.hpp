@@ -28,8 +28,10 @@ struct HttpServerOptions {
   std::vector<std::string> cors_origins;  // allowed Origin values; "*" = any; empty = no CORS
   size_t body_limit = 8u << 20;           // bytes; larger bodies get 413
   size_t threads = 0;                     // pool threads; at least 64
-  std::string served_model;               // the --model setting
   std::string models_dir;
+  // Loads another model of the models directory (a reload); true once it serves. Unset: a
+  // request for another model is refused.
+  std::function<bool(const std::string& path)> switch_model;
 };
 
 class HttpService;
@@ -62,16 +64,18 @@ class HttpService {
   server::ServerContext& context() { return context_; }
   const HttpServerOptions& options() const { return options_; }
   HttpMetrics& metrics() { return metrics_; }
-  const ModelCatalog& catalog() const { return catalog_; }
+  // The models directory and the model being served now.
+  ModelCatalog catalog() const;
 
   // Throws ApiException 503 (Retry-After) unless the daemon is ready.
   void require_ready() const;
   // The loaded backend; 503 when there is none.
   std::shared_ptr<Backend> backend() const;
   // The name to answer with for a request naming `requested` ("" = the served model);
-  // 404 model_not_found when no listed model has that name, 400 when it names a listed model
-  // that is not the one loaded.
-  std::string resolve_model(const std::string& requested) const;
+  // 404 model_not_found when no listed model has that name. A listed model that is not the
+  // one loaded is loaded (one model is resident at a time): this blocks until it serves, and
+  // is a 500 when it cannot be loaded.
+  std::string resolve_model(const std::string& requested);
   std::string served_name() const;
   // The output decoder for the loaded model: its template's tool-call syntax when `tools`.
   chat::DecoderConfig decoder_config(bool tools) const;
@@ -92,7 +96,7 @@ class HttpService {
  private:
   server::ServerContext& context_;
   HttpServerOptions options_;
-  ModelCatalog catalog_;
+  std::mutex switch_mutex_;  // one model switch at a time
   HttpMetrics metrics_;
   std::mutex mutex_;
   std::set<std::shared_ptr<server::GenerationHandle>> running_;

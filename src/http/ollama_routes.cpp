@@ -172,6 +172,7 @@ json load_answer(const std::string& model, bool chat) {
 void chat(HttpService& service, const httplib::Request& http_request, httplib::Response& response,
           const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_ollama_chat_request(parse_json_body(http_request.body));
+  read_schema_in_order(request.format, http_request.body, "/format");
   apply_output_format(request.format, "format", request.generation.options);
   service.require_ready();
   OllamaRun run;
@@ -190,6 +191,7 @@ void chat(HttpService& service, const httplib::Request& http_request, httplib::R
 void generate(HttpService& service, const httplib::Request& http_request,
               httplib::Response& response, const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_ollama_generate_request(parse_json_body(http_request.body));
+  read_schema_in_order(request.format, http_request.body, "/format");
   apply_output_format(request.format, "format", request.generation.options);
   service.require_ready();
   OllamaRun run;
@@ -282,34 +284,44 @@ void show(HttpService& service, const httplib::Request& http_request, httplib::R
   auto body = parse_json_body(http_request.body);
   const bool verbose = RequestFields(body).boolean("verbose").value_or(false);
   auto loaded = service.backend();
-  const auto name = service.resolve_model(ollama_model_field(body));
-  auto catalog_entry = service.catalog().find(name, loaded->model_info().name);
-  const ModelInfo info = loaded->model_info();
+  const std::string requested = ollama_model_field(body);
+  auto listed = service.catalog().find(requested, loaded->model_info().name);
+  if (!listed) throw model_not_found(requested);
+  const bool served = listed->name == service.served_name();
+  ModelInfo info = served ? loaded->model_info() : ModelInfo{};
   json model_info = json::object();
   std::string template_source;
-  if (catalog_entry && !catalog_entry->path.empty()) {
-    auto file = gguf::GgufFile::open(catalog_entry->path);
+  if (!listed->path.empty()) {
+    auto file = gguf::GgufFile::open(listed->path);
     for (const auto& entry : file->metadata()) {
       model_info[entry.key] = gguf_value_json(entry.value, verbose);
+    }
+    if (!served) {
+      info.architecture = file->get_string("general.architecture").value_or("");
+      for (const auto& tensor : file->tensors()) info.parameter_count += tensor.element_count();
+      template_source = file->get_string("tokenizer.chat_template").value_or("");
     }
   } else {
     model_info["general.architecture"] = info.architecture;
   }
-  json capabilities = json::array({"completion"});
-  if (auto* native = native_of(loaded)) {
+  if (auto* native = native_of(loaded); native && served) {
     template_source = native->chat_template_source();
+  }
+  json capabilities = json::array({"completion"});
+  if (!template_source.empty()) {
     auto decoder = chat::decoder_config_for_template(template_source);
     if (decoder.tool_calls != chat::ToolCallFormat::none) capabilities.push_back("tools");
     if (template_source.find("<think>") != std::string::npos) capabilities.push_back("thinking");
   }
-  set_json(response, {{"modelfile", "# weft serves " + name + "\nFROM " +
-                                        (catalog_entry ? catalog_entry->path : name) + "\n"},
-                      {"parameters", ""},
-                      {"template", template_source},
-                      {"details", ollama_details(info)},
-                      {"model_info", std::move(model_info)},
-                      {"capabilities", std::move(capabilities)},
-                      {"modified_at", catalog_entry ? catalog_entry->modified_at : ""}});
+  set_json(response,
+           {{"modelfile", "# weft serves " + listed->name + "\nFROM " +
+                              (listed->path.empty() ? listed->name : listed->path) + "\n"},
+            {"parameters", ""},
+            {"template", template_source},
+            {"details", ollama_details(info)},
+            {"model_info", std::move(model_info)},
+            {"capabilities", std::move(capabilities)},
+            {"modified_at", listed->modified_at}});
 }
 
 void ps(HttpService& service, httplib::Response& response) {

@@ -100,6 +100,7 @@ std::optional<ApiError> run_chat_choice(HttpService& service, Exchange& exchange
 void chat_completions(HttpService& service, const httplib::Request& http_request,
                       httplib::Response& response, const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_chat_completion_request(parse_json_body(http_request.body));
+  read_schema_in_order(request.format, http_request.body, "/response_format/json_schema/schema");
   apply_output_format(request.format, "response_format", request.generation.options);
   service.require_ready();
   ResponseIdentity identity{random_id("chatcmpl-"), unix_seconds_now(),
@@ -347,7 +348,11 @@ void add_openai_routes(httplib::Server& server, HttpService& service) {
       wrap_route(service, "/v1/models/{id}", ApiShape::openai,
                  [&service](const httplib::Request& request, httplib::Response& response,
                             const std::shared_ptr<Exchange>&) {
-                   const std::string id = service.resolve_model(request.matches[1].str());
+                   auto loaded = service.context().backend();
+                   auto found = service.catalog().find(request.matches[1].str(),
+                                                       loaded ? loaded->model_info().name : "");
+                   if (!found) throw model_not_found(request.matches[1].str());
+                   const std::string id = found->name;
                    set_json(
                        response,
                        {{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "weft"}});

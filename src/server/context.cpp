@@ -34,9 +34,15 @@ std::shared_ptr<Backend> ServerContext::backend() const {
   return backend_;
 }
 
-void ServerContext::set_backend(std::shared_ptr<Backend> backend) {
+void ServerContext::set_backend(std::shared_ptr<Backend> backend, std::string model_path) {
   std::lock_guard lock(mutex_);
   backend_ = std::move(backend);
+  model_path_ = std::move(model_path);
+}
+
+std::string ServerContext::model_path() const {
+  std::lock_guard lock(mutex_);
+  return model_path_;
 }
 
 uint64_t ServerContext::add_session(std::weak_ptr<InferenceSession> session) {

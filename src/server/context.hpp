@@ -42,7 +42,9 @@ class ServerContext {
   void set_lifecycle(Lifecycle state) { lifecycle_.store(state); }
 
   std::shared_ptr<Backend> backend() const;
-  void set_backend(std::shared_ptr<Backend> backend);
+  // `model_path`: the --model setting it was loaded with (a file, or a remote model name).
+  void set_backend(std::shared_ptr<Backend> backend, std::string model_path = "");
+  std::string model_path() const;
 
   uint64_t add_session(std::weak_ptr<InferenceSession> session);
   void remove_session(uint64_t id);
@@ -59,6 +61,7 @@ class ServerContext {
   std::atomic<Lifecycle> lifecycle_{Lifecycle::starting};
   mutable std::mutex mutex_;
   std::shared_ptr<Backend> backend_;
+  std::string model_path_;
   uint64_t next_session_ = 0;
   std::map<uint64_t, std::weak_ptr<InferenceSession>> sessions_;
   std::atomic<uint64_t> next_ticket_{1};

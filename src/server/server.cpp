@@ -30,6 +30,12 @@ constexpr std::chrono::seconds kStatsInterval{1};
 
 enum class Command { reload, drain };
 
+// A model an HTTP request asked for: loaded by the next reload, which then answers.
+struct ModelSwitch {
+  std::string path;
+  std::promise<bool> loaded;
+};
+
 // Signals arrive on the event loop; the lifecycle runs on the main thread.
 class CommandQueue {
  public:
@@ -121,6 +127,31 @@ class Daemon {
     return parse_tcp_endpoint(options_.config.tcp, options_.config.allow_non_loopback);
   }
 
+  // From an HTTP handler thread: queues a reload with `path` as the model and waits for it.
+  // False when it failed (the old model stays) or a drain came first.
+  bool switch_model(const std::string& path) {
+    auto request = std::make_shared<ModelSwitch>();
+    request->path = path;
+    auto loaded = request->loaded.get_future();
+    {
+      std::lock_guard lock(switch_mutex_);
+      if (model_switch_) return false;  // another switch is under way: the caller retries
+      model_switch_ = request;
+    }
+    context_.log(LogLevel::info, "http: loading model " + path + " on request");
+    commands_.push(Command::reload);
+    try {
+      return loaded.get();
+    } catch (const std::future_error&) {
+      return false;  // drained before the reload ran
+    }
+  }
+
+  std::shared_ptr<ModelSwitch> take_model_switch() {
+    std::lock_guard lock(switch_mutex_);
+    return std::exchange(model_switch_, nullptr);
+  }
+
   std::unique_ptr<http::HttpServer> make_http_server() {
     const auto& config = options_.config;
     if (config.http.empty()) return nullptr;
@@ -131,8 +162,8 @@ class Daemon {
     http.body_limit = config.http_body_limit;
     // Every queued or running stream holds a connection thread, plus room for the rest.
     http.threads = config.parallel + config.queue + 16;
-    http.served_model = config.model;
     http.models_dir = config.models_dir;
+    http.switch_model = [this](const std::string& path) { return switch_model(path); };
     return std::make_unique<http::HttpServer>(context_, std::move(http));
   }
 
@@ -168,7 +199,7 @@ class Daemon {
   // never creates the inference socket.
   void serve_until_drained() {
     if (!commands_.drain_pending()) {
-      context_.set_backend(load_backend(options_.config));
+      context_.set_backend(load_backend(options_.config), options_.config.model);
       if (!commands_.drain_pending()) {
         become_ready();
         while (commands_.pop() == Command::reload) {
@@ -176,6 +207,8 @@ class Daemon {
         }
       }
     }
+    // A switch that never ran ends here: its waiter learns it did not happen.
+    if (auto pending = take_model_switch()) pending->loaded.set_value(false);
     drain();
   }
 
@@ -244,16 +277,25 @@ class Daemon {
     on_loop(io_, [this] { listeners_.close_inference(); });
     context_.log(LogLevel::info, "SIGHUP: reloading the model");
     if (commands_.drain_pending()) return false;
+    auto model_switch = take_model_switch();
+    bool loaded = false;
     try {
       ServeConfig config = options_.reload_config ? options_.reload_config() : options_.config;
+      if (model_switch) config.model = model_switch->path;
       // Generations still running keep the old backend alive through their shared_ptr.
-      context_.set_backend(load_backend(config));
+      context_.set_backend(load_backend(config), config.model);
+      loaded = true;
     } catch (const std::exception& error) {
       context_.log(LogLevel::error,
                    std::string("reload failed, keeping the loaded model: ") + error.what());
     }
-    if (commands_.drain_pending()) return false;
+    if (commands_.drain_pending()) {
+      if (model_switch) model_switch->loaded.set_value(false);
+      return false;
+    }
     become_ready();
+    // Answered once ready, so that the waiting request is served at once.
+    if (model_switch) model_switch->loaded.set_value(loaded);
     return true;
   }
 
@@ -317,6 +359,8 @@ class Daemon {
   CommandQueue commands_;
   asio::steady_timer stats_timer_;
   json last_stats_;  // event loop only
+  std::mutex switch_mutex_;
+  std::shared_ptr<ModelSwitch> model_switch_;  // a switch waiting for the next reload
   // Declared last: stopped (its handlers joined) before the context it uses goes away.
   std::unique_ptr<http::HttpServer> http_;
 };

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <csignal>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -255,9 +256,12 @@ TEST(ServeHttp, ErrorsAreInEachApisShape) {
   EXPECT_EQ(missing["error"]["code"], "model_not_found");
 
   body = chat_body(2, false);
-  body["response_format"] = {{"type", "json_object"}};
+  body["response_format"] = {
+      {"type", "json_schema"},
+      {"json_schema", {{"name", "s"}, {"schema", {{"type", "object"}, {"if", json::object()}}}}}};
   auto format = post_json(client, "/v1/chat/completions", body);
-  EXPECT_EQ(format->status, 400) << "never ignored silently";
+  EXPECT_EQ(format->status, 400) << "a schema that cannot be enforced is never ignored silently";
+  EXPECT_EQ(json::parse(format->body)["error"]["param"], "response_format");
 
   auto no_route = client.Get("/v1/nothing");
   EXPECT_EQ(no_route->status, 404);
@@ -440,6 +444,36 @@ TEST(ServeHttp, NativeModelAndADisconnectMidStreamFreesTheKvPages) {
     }
   }
   EXPECT_TRUE(freed) << "no live sequence holds KV pages after the disconnect";
+}
+
+TEST(ServeHttp, ARequestForAnotherListedModelLoadsIt) {
+  TempDir models;
+  std::filesystem::create_symlink(kModelFile, models.path() + "/other.gguf");
+  HttpDaemon http({"--models-dir", models.path(), "--ctx", "256", "--threads", "1"}, {},
+                  {"--backend", "native", "--model", kModelFile});
+  ASSERT_TRUE(http.wait_for_health(200)) << http.daemon.log();
+  auto client = http.client();
+  auto tags = json::parse(client.Get("/api/tags")->body);
+  ASSERT_EQ(tags["models"].size(), 2u) << tags;
+  EXPECT_EQ(tags["models"][0]["name"], "stories260K-f32:latest");
+  EXPECT_EQ(tags["models"][1]["name"], "other:latest");
+  auto shown = post_json(client, "/api/show", {{"model", "other"}});
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  EXPECT_EQ(json::parse(shown->body)["model_info"]["general.architecture"], "llama");
+  EXPECT_EQ(json::parse(client.Get("/api/ps")->body)["models"][0]["name"], "stories260K-f32:latest")
+      << "showing a model does not load it";
+
+  auto answer = post_json(client, "/api/generate",
+                          {{"model", "other:latest"},
+                           {"prompt", "Once upon a time"},
+                           {"stream", false},
+                           {"options", {{"num_predict", 4}, {"temperature", 0}}}});
+  ASSERT_EQ(answer->status, 200) << answer->body << http.daemon.log();
+  EXPECT_EQ(json::parse(answer->body)["model"], "other");
+  EXPECT_EQ(json::parse(answer->body)["eval_count"], 4);
+  EXPECT_EQ(json::parse(client.Get("/api/ps")->body)["models"][0]["name"], "other:latest");
+  EXPECT_EQ(json::parse(client.Get("/v1/models")->body)["data"][0]["id"], "other");
+  EXPECT_TRUE(http.daemon.wait_for_log_line({"loading model", "other.gguf"}));
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include "http/admission_slot.hpp"
 #include "http/api_error.hpp"
 #include "http/http_metrics.hpp"
+#include "http/http_server.hpp"
 #include "http/model_catalog.hpp"
 #include "support/daemon_process.hpp"
+#include "weft/error.hpp"
 
 namespace weft::http {
 namespace {
@@ -120,6 +122,20 @@ TEST(HttpModelCatalog, ServedFileFirstThenTheDirectoryByName) {
   ModelCatalog stub("", "/nonexistent");
   EXPECT_EQ(stub.served_name("stub"), "stub");
   EXPECT_EQ(stub.list("stub").size(), 1u);
+}
+
+TEST(HttpAddress, BareMeansTheDefaultAndNonLoopbackNeedsTheFlag) {
+  HttpServerOptions options;
+  parse_http_address("", false, options);
+  EXPECT_EQ(options.host, "127.0.0.1");
+  EXPECT_EQ(options.port, 11435);
+  parse_http_address("[::1]:8080", false, options);
+  EXPECT_EQ(options.host, "::1");
+  EXPECT_EQ(options.port, 8080);
+  EXPECT_THROW(parse_http_address("0.0.0.0:8080", false, options), Error);
+  parse_http_address("0.0.0.0:8080", true, options);
+  EXPECT_EQ(options.host, "0.0.0.0");
+  EXPECT_THROW(parse_http_address("nonsense", false, options), Error);
 }
 
 }  // namespace

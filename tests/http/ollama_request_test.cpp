@@ -68,7 +68,7 @@ TEST(HttpOllamaRequest, FormatJsonOrSchema) {
             OutputFormat::Kind::json_object);
   auto schema = read_ollama_format(json::parse(R"({"format": {"type": "object"}})"));
   EXPECT_EQ(schema.kind, OutputFormat::Kind::json_schema);
-  EXPECT_EQ(schema.schema, json::parse(R"({"type": "object"})"));
+  EXPECT_EQ(schema.schema, nlohmann::ordered_json::parse(R"({"type": "object"})"));
   EXPECT_EQ(read_ollama_format(json::object()).kind, OutputFormat::Kind::text);
   EXPECT_EQ(error_of([] { read_ollama_format(json::parse(R"({"format": "xml"})")); }).param,
             "format");

@@ -150,7 +150,7 @@ TEST(HttpOpenAIRequest, ResponseFormatIsRead) {
       "schema": {"type": "object"}}}})");
   auto request = parse_chat_completion_request(body);
   EXPECT_EQ(request.format.kind, OutputFormat::Kind::json_schema);
-  EXPECT_EQ(request.format.schema, json::parse(R"({"type": "object"})"));
+  EXPECT_EQ(request.format.schema, nlohmann::ordered_json::parse(R"({"type": "object"})"));
   body["response_format"] = {{"type", "xml"}};
   EXPECT_EQ(error_of([&] { parse_chat_completion_request(body); }).param, "response_format.type");
 }
