@@ -159,7 +159,8 @@ export async function startServer({args = ['--backend', 'stub'], env = {}, port}
   const logPath = path.join(scratchDir, 'serve.log');
   const logFd = openSync(logPath, 'w');
   const child = spawn(weftBinary, ['serve', '--http', `127.0.0.1:${chosenPort}`, ...args], {
-    env: {...process.env, XDG_RUNTIME_DIR: scratchDir, ...env},
+    // XDG_DATA_HOME too, so that no GGUF of the user's models directory is listed.
+    env: {...process.env, XDG_RUNTIME_DIR: scratchDir, XDG_DATA_HOME: scratchDir, ...env},
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);
