@@ -9,6 +9,10 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+# Debian builds cpp-httplib as a shared library; its pkg-config file also carries the feature
+# macros the header must be compiled with. Only the HTTP server's sources include it, so only
+# they get those macros (CMakeLists.txt); the library links it.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_library(weft_deps_public INTERFACE)
 target_link_libraries(weft_deps_public INTERFACE Threads::Threads)
@@ -16,6 +20,6 @@ target_link_libraries(weft_deps_public INTERFACE Threads::Threads)
 add_library(weft_deps_private INTERFACE)
 target_link_libraries(weft_deps_private INTERFACE
   nlohmann_json::nlohmann_json CLI11::CLI11 CURL::libcurl PkgConfig::PCRE2 PkgConfig::UTF8PROC
-  Threads::Threads)
+  ${HTTPLIB_LINK_LIBRARIES} Threads::Threads)
 target_include_directories(weft_deps_private INTERFACE ${ASIO_INCLUDE_DIR} ${HTTPLIB_INCLUDE_DIR})
 target_compile_definitions(weft_deps_private INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)

@@ -47,6 +47,11 @@ class NativeBackend : public Backend {
   // The running scheduler (pool accounting, sync), or nullptr before load.
   runtime::Scheduler* scheduler() { return scheduler_.get(); }
   const tokenizer::Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  // The chat template in use ("" for plain completion or before load): the HTTP APIs pick
+  // the tool-call syntax to parse from it.
+  std::string chat_template_source() const {
+    return prompt_format_ ? prompt_format_->template_source() : "";
+  }
 
  private:
   NativeConfig config_;

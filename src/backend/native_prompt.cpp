@@ -30,7 +30,9 @@ std::vector<tokenizer::TokenId> NativePromptFormat::tokens(const tokenizer::Toke
   if (request.raw_prompt) {
     return format_.text(tokenizer, request.messages.front().content, false, true);
   }
-  if (format_.has_template()) return format_.conversation(tokenizer, request.messages, true);
+  if (format_.has_template()) {
+    return format_.conversation(tokenizer, request.messages, true, request.tools_json);
+  }
   std::string text;
   bool first = true;
   for (const auto& message : request.messages) {

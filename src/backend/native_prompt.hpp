@@ -44,6 +44,7 @@ class NativePromptFormat {
                                          const GenerationRequest& request) const;
 
   bool uses_template() const { return format_.has_template(); }
+  std::string template_source() const { return format_.template_source(); }
 
  private:
   explicit NativePromptFormat(runtime::ConversationFormat format) : format_(std::move(format)) {}

@@ -125,6 +125,22 @@ Command add_serve_command(CLI::App& app) {
       "--no-prefix-cache", [&s] { s.prefix_cache = false; },
       "Native backend: do not reuse the KV cache of common prompt prefixes (env "
       "WEFT_PREFIX_CACHE=0)");
+  sub->add_option("--http", s.http,
+                  "Also serve the OpenAI- and Ollama-compatible HTTP APIs on HOST:PORT; bare "
+                  "--http = " +
+                      std::string(server::kDefaultHttpAddress) +
+                      "; a non-loopback host needs --allow-non-loopback; see docs/http.md "
+                      "(env WEFT_HTTP)")
+      ->expected(0, 1);
+  sub->add_option("--http-cors", s.http_cors,
+                  "Origins browsers may call the HTTP APIs from, comma-separated, or * "
+                  "(env WEFT_HTTP_CORS)");
+  sub->add_option("--http-body-limit", s.http_body_limit,
+                  "Largest HTTP request body in bytes; larger gets 413 (default 8388608) "
+                  "(env WEFT_HTTP_BODY_LIMIT)");
+  sub->add_option("--models-dir", s.models_dir,
+                  "GGUF files the HTTP APIs list besides the served model (default "
+                  "$XDG_DATA_HOME/weft/models) (env WEFT_MODELS_DIR)");
   sub->add_option("--log-level", s.log_level,
                   "trace, debug, info, warn, error or off (default info) (env WEFT_LOG_LEVEL)");
   return {sub, [flags] { return serve(*flags); }};

@@ -10,6 +10,38 @@
 namespace weft::runtime {
 namespace {
 
+// A message as Hugging Face chat templates read it: assistant tool calls carry their
+// arguments as an object (templates apply tojson to them), tool results their call id.
+nlohmann::ordered_json template_message(const Message& message) {
+  nlohmann::ordered_json out = {{"role", std::string(to_string(message.role))},
+                                {"content", message.content}};
+  if (!message.name.empty()) out["name"] = message.name;
+  if (!message.tool_call_id.empty()) out["tool_call_id"] = message.tool_call_id;
+  if (!message.tool_calls.empty()) {
+    auto calls = nlohmann::ordered_json::array();
+    for (const auto& call : message.tool_calls) {
+      auto arguments = nlohmann::ordered_json::parse(call.arguments_json, nullptr, false);
+      if (arguments.is_discarded()) arguments = call.arguments_json;
+      nlohmann::ordered_json entry = {
+          {"type", "function"},
+          {"function", {{"name", call.name}, {"arguments", std::move(arguments)}}}};
+      if (!call.id.empty()) entry["id"] = call.id;
+      calls.push_back(std::move(entry));
+    }
+    out["tool_calls"] = std::move(calls);
+  }
+  return out;
+}
+
+nlohmann::ordered_json template_tools(const std::string& tools_json) {
+  if (tools_json.empty()) return nullptr;
+  auto tools = nlohmann::ordered_json::parse(tools_json, nullptr, false);
+  if (!tools.is_array()) {
+    throw Error(ErrorCode::invalid_request, "the tool definitions must be a JSON array");
+  }
+  return tools;
+}
+
 void prepend_bos(const tokenizer::Tokenizer& tokenizer, std::vector<tokenizer::TokenId>& ids) {
   const auto bos = tokenizer.bos();
   if (!tokenizer.add_bos_by_default() || !bos) return;
@@ -57,17 +89,15 @@ std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokeni
 
 std::vector<tokenizer::TokenId> ConversationFormat::conversation(
     const tokenizer::Tokenizer& tokenizer, std::span<const Message> messages,
-    bool add_generation_prompt) const {
+    bool add_generation_prompt, const std::string& tools_json) const {
   if (!chat_template_) {
     throw Error(ErrorCode::invalid_request,
                 "the model has no chat template (and no <|im_start|>/<|im_end|> tokens for "
                 "ChatML): append text instead, or give a template file");
   }
   chat::ChatRenderInput input;
-  for (const auto& message : messages) {
-    input.messages.push_back(
-        {{"role", std::string(to_string(message.role))}, {"content", message.content}});
-  }
+  for (const auto& message : messages) input.messages.push_back(template_message(message));
+  input.tools = template_tools(tools_json);
   input.add_generation_prompt = add_generation_prompt;
   input.bos_token = bos_text_;
   input.eos_token = eos_text_;

@@ -40,15 +40,20 @@ class ConversationFormat {
                      std::string eos_text);
 
   bool has_template() const { return chat_template_.has_value(); }
+  // The template's Jinja source ("" without one): which tool-call syntax the model writes.
+  std::string template_source() const { return chat_template_ ? chat_template_->source() : ""; }
 
   // `text` alone; BOS first when `at_start` and the vocabulary asks for it.
   std::vector<tokenizer::TokenId> text(const tokenizer::Tokenizer& tokenizer, std::string_view text,
                                        bool parse_special, bool at_start) const;
-  // The whole conversation rendered by the template. Throws weft::Error(invalid_request) when
-  // the model has no template or the template rejects the conversation (raise_exception).
+  // The whole conversation rendered by the template, with `tools_json` (a JSON array of tool
+  // definitions, "" for none) as the template's `tools`. Throws weft::Error(invalid_request)
+  // when the model has no template, the tools are not a JSON array, or the template rejects
+  // the conversation (raise_exception).
   std::vector<tokenizer::TokenId> conversation(const tokenizer::Tokenizer& tokenizer,
                                                std::span<const Message> messages,
-                                               bool add_generation_prompt) const;
+                                               bool add_generation_prompt,
+                                               const std::string& tools_json = "") const;
 
  private:
   std::optional<chat::ChatTemplate> chat_template_;

@@ -86,6 +86,42 @@ std::string read_key_file(const std::string& path) {
   return key;
 }
 
+std::vector<std::string> split_origins(const std::string& text) {
+  std::vector<std::string> origins;
+  std::stringstream list(text);
+  std::string origin;
+  while (std::getline(list, origin, ',')) {
+    while (!origin.empty() && origin.front() == ' ') origin.erase(origin.begin());
+    while (!origin.empty() && origin.back() == ' ') origin.pop_back();
+    if (!origin.empty()) origins.push_back(origin);
+  }
+  return origins;
+}
+
+void finalize_http(const ServeSettings& settings, const protocol::EnvironmentLookup& lookup,
+                   ServeConfig& config) {
+  if (settings.http && *settings.http != "off") {
+    config.http = settings.http->empty() ? kDefaultHttpAddress : *settings.http;
+  }
+  config.http_cors_origins = split_origins(settings.http_cors.value_or(""));
+  config.http_body_limit = settings.http_body_limit.value_or(config.http_body_limit);
+  if (config.http_body_limit < 1024) {
+    throw Error(ErrorCode::invalid_request, "http_body_limit must be at least 1024 bytes");
+  }
+  auto get = [&](const char* name) -> std::string {
+    const char* value = lookup ? lookup(name) : std::getenv(name);
+    return value ? value : "";
+  };
+  config.models_dir = settings.models_dir.value_or("");
+  if (config.models_dir.empty()) {
+    if (!get("XDG_DATA_HOME").empty()) {
+      config.models_dir = get("XDG_DATA_HOME") + "/weft/models";
+    } else if (!get("HOME").empty()) {
+      config.models_dir = get("HOME") + "/.local/share/weft/models";
+    }
+  }
+}
+
 }  // namespace
 
 ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
@@ -111,6 +147,10 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
   override_field(merged.log_level, higher.log_level);
   override_field(merged.prefix_cache, higher.prefix_cache);
+  override_field(merged.http, higher.http);
+  override_field(merged.http_cors, higher.http_cors);
+  override_field(merged.http_body_limit, higher.http_body_limit);
+  override_field(merged.models_dir, higher.models_dir);
   return merged;
 }
 
@@ -163,7 +203,20 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
     else if (key == "prefix_cache") {
       if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
       settings.prefix_cache = value.get<bool>();
-    } else
+    } else if (key == "http") {
+      // true: the default address; false: off; a string: HOST:PORT.
+      if (value.is_boolean()) {
+        settings.http = value.get<bool>() ? "" : "off";
+      } else {
+        settings.http = json_string(value, origin, key);
+      }
+    } else if (key == "http_cors")
+      settings.http_cors = json_string(value, origin, key);
+    else if (key == "http_body_limit")
+      settings.http_body_limit = json_integer<uint64_t>(value, origin, key);
+    else if (key == "models_dir")
+      settings.models_dir = json_string(value, origin, key);
+    else
       throw config_error(origin, key, "is not a known option (see `weft serve --help`)");
   }
   return settings;
@@ -211,6 +264,20 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_PREFIX_CACHE")) {
     settings.prefix_cache = parse_bool(*v, "WEFT_PREFIX_CACHE");
   }
+  if (auto v = get("WEFT_HTTP")) {
+    if (*v == "1" || *v == "true" || *v == "on" || *v == "yes") {
+      settings.http = "";
+    } else if (*v == "0" || *v == "false" || *v == "no") {
+      settings.http = "off";
+    } else {
+      settings.http = *v;
+    }
+  }
+  settings.http_cors = get("WEFT_HTTP_CORS");
+  if (auto v = get("WEFT_HTTP_BODY_LIMIT")) {
+    settings.http_body_limit = parse_integer<uint64_t>(*v, "WEFT_HTTP_BODY_LIMIT");
+  }
+  settings.models_dir = get("WEFT_MODELS_DIR");
   return settings;
 }
 
@@ -253,6 +320,7 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000.0));
   config.log_level = settings.log_level.value_or("info");
   config.prefix_cache = settings.prefix_cache.value_or(true);
+  finalize_http(settings, lookup, config);
   for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (config.log_level == level) return config;
   }

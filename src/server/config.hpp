@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "protocol/runtime_dir.hpp"
 
@@ -30,6 +31,11 @@ struct ServeSettings {
   std::optional<double> drain_timeout_seconds;
   std::optional<std::string> log_level;
   std::optional<bool> prefix_cache;
+  // The HTTP server: "" = the default address, "off" = none (a lower layer's may be unset).
+  std::optional<std::string> http;
+  std::optional<std::string> http_cors;  // comma-separated allowed origins, "*" for any
+  std::optional<uint64_t> http_body_limit;
+  std::optional<std::string> models_dir;
 
   // Fields set in `higher` win.
   ServeSettings overridden_by(const ServeSettings& higher) const;
@@ -55,7 +61,14 @@ struct ServeConfig {
   std::chrono::milliseconds drain_timeout{30000};
   std::string log_level = "info";
   bool prefix_cache = true;  // native backend: reuse the KV pages of common prompt prefixes
+  std::string http;          // "" = no HTTP server, else HOST:PORT (docs/http.md)
+  std::vector<std::string> http_cors_origins;
+  uint64_t http_body_limit = 8u << 20;  // bytes
+  std::string models_dir;               // resolved: GGUF files the HTTP APIs list
 };
+
+// The address a bare --http (or "http": true) means.
+inline constexpr const char* kDefaultHttpAddress = "127.0.0.1:11435";
 
 // Throws weft::Error naming the file and the key for unknown keys and wrong types.
 ServeSettings settings_from_file(const std::string& path);

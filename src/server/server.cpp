@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "http/http_server.hpp"
 #include "server/admin_bus.hpp"
 #include "server/daemon_stats.hpp"
 #include "server/inference_session.hpp"
@@ -85,11 +86,17 @@ class Daemon {
         listeners_(context_, bus_, lock_.path_of(protocol::kAdminSocketName),
                    lock_.path_of(protocol::kInferenceSocketName), tcp_endpoint()),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
-        stats_timer_(io_) {}
+        stats_timer_(io_),
+        http_(make_http_server()) {}
 
   int run() {
     // Fail fast, before the admin socket and any model work, on what would stop `ready`.
     listeners_.check_inference_paths();
+    // Listening from the start, so that /health answers 503 while the model loads.
+    if (http_) {
+      http_->start();
+      context_.log(LogLevel::info, "http on " + http_->address());
+    }
     listeners_.open_admin();
     bus_.publish_state("starting", {{"pid", ::getpid()}});
     wait_for_signals();
@@ -112,6 +119,21 @@ class Daemon {
   std::optional<asio::ip::tcp::endpoint> tcp_endpoint() const {
     if (options_.config.tcp.empty()) return std::nullopt;
     return parse_tcp_endpoint(options_.config.tcp, options_.config.allow_non_loopback);
+  }
+
+  std::unique_ptr<http::HttpServer> make_http_server() {
+    const auto& config = options_.config;
+    if (config.http.empty()) return nullptr;
+    http::HttpServerOptions http;
+    http::parse_http_address(config.http, config.allow_non_loopback, http);
+    http.api_key = config.api_key;
+    http.cors_origins = config.http_cors_origins;
+    http.body_limit = config.http_body_limit;
+    // Every queued or running stream holds a connection thread, plus room for the rest.
+    http.threads = config.parallel + config.queue + 16;
+    http.served_model = config.model;
+    http.models_dir = config.models_dir;
+    return std::make_unique<http::HttpServer>(context_, std::move(http));
   }
 
   void wait_for_signals() {
@@ -254,6 +276,7 @@ class Daemon {
     }
     // Cancels what still runs, refuses what waits, closes connections once flushed.
     for (auto& session : context_.sessions()) session->abort();
+    if (http_) http_->cancel_generations();
     wait_until_idle(std::chrono::seconds(5));
     const auto deadline = Clock::now() + std::chrono::seconds(2);
     while (!context_.sessions().empty() && Clock::now() < deadline) {
@@ -262,6 +285,7 @@ class Daemon {
     // Readers that never read what is owed to them are cut off.
     for (auto& session : context_.sessions()) session->close_now();
     context_.workers().join_all();
+    if (http_) http_->stop();
     bus_.finish_all(std::chrono::seconds(2));
   }
 
@@ -293,6 +317,8 @@ class Daemon {
   CommandQueue commands_;
   asio::steady_timer stats_timer_;
   json last_stats_;  // event loop only
+  // Declared last: stopped (its handlers joined) before the context it uses goes away.
+  std::unique_ptr<http::HttpServer> http_;
 };
 
 }  // namespace
