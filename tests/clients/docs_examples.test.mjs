@@ -31,7 +31,7 @@ export function curlBlocks(markdown) {
     const headings = before.match(/^#+ .*$/gm) ?? [];
     blocks.push({
       line: before.split('\n').length,
-      heading: headings.at(-1) ?? '',
+      heading: (headings.at(-1) ?? '').replace(/^#+\s*/, ''),
       code: match[2],
     });
   }
