@@ -1,5 +1,6 @@
 #include "backend/remote_request.hpp"
 
+#include "backend/option_support.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
@@ -26,6 +27,10 @@ std::optional<std::string> checked_generation_model(GenerationChannel& channel,
   }
   if (request.messages.empty()) {
     channel.error(ErrorCode::invalid_request, std::string(label) + ": the request has no messages");
+    return std::nullopt;
+  }
+  if (auto unsupported = unsupported_native_only_option(request.options, label)) {
+    channel.error(ErrorCode::invalid_request, std::string(label) + ": " + *unsupported);
     return std::nullopt;
   }
   return model;

@@ -24,7 +24,8 @@ std::string http_failure_text(std::string_view label, long status, const std::st
                               const std::string& message);
 
 // The model a generation goes to: the request's own, else `loaded_model`. When there is
-// none, or the request has no messages, pushes an invalid_request error (starting with
+// none, the request has no messages, or it sets an option only the native backend honours
+// (backend/option_support.hpp), pushes an invalid_request error (starting with
 // `label`; `how_to_name_model` says how to name one) into `channel` and returns nullopt.
 std::optional<std::string> checked_generation_model(GenerationChannel& channel,
                                                     const GenerationRequest& request,

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "backend/option_support.hpp"
 #include "runtime/stop_matcher.hpp"
 #include "weft/error.hpp"
 
@@ -101,6 +102,10 @@ ModelInfo StubBackend::model_info() const {
 GenerationStream StubBackend::generate(const GenerationRequest& request) {
   GenerationChannel channel(name());
   GenerationStream stream(channel.state());
+  if (auto unsupported = unsupported_native_only_option(request.options, name())) {
+    channel.error(ErrorCode::invalid_request, *unsupported);
+    return stream;
+  }
   uint32_t prompt_tokens = count_prompt_words(request);
   channel.set_prompt_tokens(prompt_tokens);
   // Detached: the thread owns the channel; cancel or a dropped stream make it stop early.

@@ -17,8 +17,8 @@ namespace weft::grammar {
 struct Limits {
   size_t max_bytes = 64 * 1024;
   size_t max_rules = 4096;
-  size_t max_nesting = 64;         // parenthesised groups inside each other
-  size_t max_elements = 1 << 18;   // symbols over all rules after expanding {m,n}
+  size_t max_nesting = 64;        // parenthesised groups inside each other
+  size_t max_elements = 1 << 18;  // symbols over all rules after expanding {m,n}
 };
 
 class Grammar;  // defined in grammar/grammar_rules.hpp

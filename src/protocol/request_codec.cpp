@@ -4,6 +4,9 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "grammar/grammar.hpp"
+#include "weft/error.hpp"
+
 namespace weft::protocol {
 namespace {
 
@@ -133,9 +136,15 @@ void decode_spec_fields(const json& object, DecodedRequest& decoded) {
   }
   if (const json* grammar = find_field(object, "grammar")) {
     if (!grammar->is_string()) throw FieldError{"'grammar' must be a string"};
-    // Silently ignoring a grammar would return unconstrained text as if it were constrained.
-    if (!grammar->get_ref<const std::string&>().empty()) {
-      throw FieldError{"grammar not supported yet"};
+    const auto& text = grammar->get_ref<const std::string&>();
+    if (!text.empty()) {
+      // Checked here, so a bad grammar is answered before the request waits for a model.
+      try {
+        grammar::parse_gbnf(text);
+      } catch (const Error& error) {
+        throw FieldError{std::string("'grammar' is not valid GBNF: ") + error.what()};
+      }
+      decoded.request.options.grammar = text;
     }
   }
 }
@@ -203,6 +212,7 @@ std::string encode_request(const GenerationRequest& request) {
   if (options.repeat_penalty) object["repeat_penalty"] = *options.repeat_penalty;
   if (options.presence_penalty) object["presence_penalty"] = *options.presence_penalty;
   if (options.frequency_penalty) object["frequency_penalty"] = *options.frequency_penalty;
+  if (!options.grammar.empty()) object["grammar"] = options.grammar;
   return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

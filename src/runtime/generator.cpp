@@ -1,7 +1,10 @@
 #include "runtime/generator.hpp"
 
+#include <cmath>
+#include <limits>
 #include <string>
 
+#include "runtime/probes.hpp"
 #include "weft/error.hpp"
 
 namespace weft::runtime {
@@ -31,8 +34,48 @@ Generator::Generator(const tokenizer::Tokenizer& tokenizer, const GenerationOpti
     return;
   }
   detokenizer_.emplace(tokenizer_, pending_);
+  if (!prepare_row_options(options)) return;
   sampler_.observe_prompt(pending_);
   if (max_tokens_ == 0) finish(StopReason::length, false);
+}
+
+bool Generator::prepare_row_options(const GenerationOptions& options) {
+  constexpr uint32_t kMostTopLogprobs = 20;
+  const int32_t vocabulary = tokenizer_.vocab_size();
+  for (const auto& [id, bias] : options.logit_bias) {
+    if (id < 0 || id >= vocabulary) {
+      fail(ErrorCode::invalid_request, "logit_bias names token id " + std::to_string(id) +
+                                           ", outside the vocabulary of " +
+                                           std::to_string(vocabulary) + " tokens");
+      return false;
+    }
+    if (std::isnan(bias)) {
+      fail(ErrorCode::invalid_request,
+           "logit_bias for token id " + std::to_string(id) + " is not a number");
+      return false;
+    }
+  }
+  if (options.top_logprobs > kMostTopLogprobs) {
+    fail(ErrorCode::invalid_request, "top_logprobs must be at most " +
+                                         std::to_string(kMostTopLogprobs) + ", got " +
+                                         std::to_string(options.top_logprobs));
+    return false;
+  }
+  logit_bias_ = options.logit_bias;
+  logprobs_ = options.logprobs || options.top_logprobs > 0;
+  top_logprobs_ = options.top_logprobs;
+  if (options.grammar.empty()) return true;
+  try {
+    if (!settings_.grammars)
+      settings_.grammars = std::make_shared<grammar::GrammarCache>(tokenizer_);
+    // SentencePiece drops the first word's space only when nothing before it made text.
+    bool strip = tokenizer_.strips_leading_space() && tokenizer_.decode(pending_).empty();
+    grammar_.emplace(settings_.grammars->get(options.grammar), strip);
+  } catch (const Error& error) {
+    fail(ErrorCode::invalid_request, error.what());
+    return false;
+  }
+  return true;
 }
 
 std::optional<std::string> Generator::prompt_problem() const {
@@ -116,16 +159,55 @@ void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* 
   }
   logits = logits.first(vocabulary);
   TokenId token;
+  std::span<const float> row;
   try {
-    token = shared ? sampler_.sample(logits, *shared) : sampler_.sample(logits);
+    bool proceed = true;
+    row = adjusted_row(logits, proceed);
+    if (!proceed) return;
+    token = shared ? sampler_.sample(row, *shared) : sampler_.sample(row);
   } catch (const Error& error) {
     fail(error.code(), error.what());
     return;
   }
-  handle_token(token);
+  if (grammar_ && !grammar_->accept(token)) {
+    fail(ErrorCode::internal, "generator: the sampler chose token " + std::to_string(token) +
+                                  ", which the grammar mask had excluded");
+    return;
+  }
+  handle_token(token, row);
 }
 
-void Generator::handle_token(TokenId token) {
+std::span<const float> Generator::adjusted_row(std::span<const float> logits, bool& proceed) {
+  if (logit_bias_.empty() && !grammar_) return logits;
+  adjusted_.assign(logits.begin(), logits.end());
+  for (const auto& [id, bias] : logit_bias_) adjusted_[static_cast<size_t>(id)] += bias;
+  if (!grammar_) return adjusted_;
+  auto mask = grammar_->mask();
+  if (!mask->any_text) {
+    proceed = false;
+    if (mask->can_end) {
+      finish(StopReason::end, true);  // the text is complete and nothing may follow
+    } else {
+      fail(ErrorCode::invalid_request,
+           "grammar: no token of the vocabulary can continue the text generated so far");
+    }
+    return {};
+  }
+  constexpr float kForbidden = -std::numeric_limits<float>::infinity();
+  const size_t size = adjusted_.size();
+  for (size_t word = 0; word < mask->bits.size(); ++word) {
+    uint64_t allowed = mask->bits[word];
+    if (allowed == ~uint64_t{0}) continue;
+    const size_t first = word * 64;
+    const size_t last = std::min(first + 64, size);
+    for (size_t i = first; i < last; ++i) {
+      if (!((allowed >> (i - first)) & 1)) adjusted_[i] = kForbidden;
+    }
+  }
+  return adjusted_;
+}
+
+void Generator::handle_token(TokenId token, std::span<const float> row) {
   last_token_ = now();
   if (!first_token_) first_token_ = last_token_;
   generated_.push_back(token);
@@ -135,7 +217,23 @@ void Generator::handle_token(TokenId token) {
     finish(StopReason::end, true);
     return;
   }
-  if (!emit_text(detokenizer_->push(token), token)) return;
+  TokenEvent event{detokenizer_->push(token), token};
+  if (logprobs_) {
+    // The distribution the sampler started from (after logit_bias and the grammar mask),
+    // at temperature 1: docs/sampling.md.
+    const double normalizer = log_sum_exp(row);
+    const auto bytes = tokenizer_.token_bytes(token);
+    event.logprob = weft::TokenLogprob{
+        token, bytes, static_cast<float>(row[static_cast<size_t>(token)] - normalizer)};
+    if (top_logprobs_ > 0) {
+      for (const auto& top : top_logprobs(row, top_logprobs_)) {
+        if (std::isinf(top.logprob)) break;  // masked tokens are no alternatives
+        event.top_logprobs.push_back(
+            weft::TokenLogprob{top.id, tokenizer_.token_bytes(top.id), top.logprob});
+      }
+    }
+  }
+  if (!emit_text(std::move(event))) return;
   if (generated_.size() >= max_tokens_) {
     finish(StopReason::length, true);
     return;
@@ -149,9 +247,10 @@ void Generator::handle_token(TokenId token) {
   pending_offset_ = 0;
 }
 
-bool Generator::emit_text(std::string_view text, std::optional<TokenId> id) {
-  auto step = stops_.feed(text);
-  if (!channel_.token({std::move(step.emit), id})) {
+bool Generator::emit_text(TokenEvent event) {
+  auto step = stops_.feed(event.text);
+  event.text = std::move(step.emit);
+  if (!channel_.token(std::move(event))) {
     finished_ = true;  // cancelled by the consumer
     return false;
   }

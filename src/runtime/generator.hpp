@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "grammar/grammar_cache.hpp"
+#include "grammar/token_matcher.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/stop_matcher.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -40,6 +42,9 @@ struct GeneratorSettings {
   uint32_t context_length = 0;
   // Injected so that tests can check timings exactly; steady_clock when empty.
   std::function<std::chrono::steady_clock::time_point()> clock = {};
+  // Compiled grammars shared between the sequences of one tokenizer; when empty, a
+  // generation with a grammar compiles its own.
+  std::shared_ptr<grammar::GrammarCache> grammars = {};
 };
 
 class Generator {
@@ -89,9 +94,14 @@ class Generator {
   std::optional<std::string> prompt_problem() const;
   // `shared` null: the sampler's own scratch.
   void sample_and_emit(std::span<const float> logits, SamplingScratch* shared);
-  void handle_token(TokenId token);
+  // Validates logit_bias and the logprob options; sets up the grammar. False: failed.
+  bool prepare_row_options(const GenerationOptions& options);
+  // The row the sampler sees: logit_bias added, tokens the grammar forbids at -inf. Returns
+  // `logits` itself when nothing applies. False in `proceed`: the generation ended here.
+  std::span<const float> adjusted_row(std::span<const float> logits, bool& proceed);
+  void handle_token(TokenId token, std::span<const float> row);
   // Emits text through the stop matcher; returns false when the generation must stop.
-  bool emit_text(std::string_view text, std::optional<TokenId> id);
+  bool emit_text(TokenEvent event);
   void finish(StopReason reason, bool flush_held_text);
 
   const tokenizer::Tokenizer& tokenizer_;
@@ -102,6 +112,11 @@ class Generator {
   StopMatcher stops_;
   // Built once the prompt is validated: it continues after the prompt's text.
   std::optional<tokenizer::StreamingDetokenizer> detokenizer_;
+  std::vector<std::pair<TokenId, float>> logit_bias_;
+  bool logprobs_ = false;
+  uint32_t top_logprobs_ = 0;
+  std::optional<grammar::TokenMatcher> grammar_;
+  std::vector<float> adjusted_;  // the row after logit_bias and the grammar mask
 
   std::vector<TokenId> pending_;
   size_t pending_offset_ = 0;

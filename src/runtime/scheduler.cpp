@@ -59,6 +59,7 @@ Scheduler::Scheduler(std::unique_ptr<Engine> engine,
                      SchedulerOptions options)
     : engine_(std::move(engine)),
       tokenizer_(std::move(tokenizer)),
+      grammars_(std::make_shared<grammar::GrammarCache>(*tokenizer_)),
       options_(std::move(options)),
       config_(engine_->config()),
       shared_(std::make_shared<Shared>()) {
@@ -94,6 +95,7 @@ GenerationStream Scheduler::submit(SchedulerRequest request) {
   if (prefix_) entry->prompt = request.prompt;
   GeneratorSettings settings;
   settings.context_length = static_cast<uint32_t>(config_.context_length);
+  settings.grammars = grammars_;
   entry->generator = std::make_unique<Generator>(*tokenizer_, request.options,
                                                  std::move(request.prompt), channel, settings);
   entry->suppressed = std::move(request.suppressed_tokens);

@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "grammar/grammar_cache.hpp"
 #include "kv/prefix_index.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/sampler.hpp"
@@ -133,6 +134,8 @@ class Scheduler {
 
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
+  // Grammars compiled against tokenizer_, shared by the requests that repeat them.
+  std::shared_ptr<grammar::GrammarCache> grammars_;
   SchedulerOptions options_;
   model::ModelConfig config_;
   // Declared after the engine, so that its pages go back to the pool before the pool goes.
