@@ -141,7 +141,7 @@ export class WeftServer {
   }
 }
 
-export function isIdle(stats) {
+function isIdle(stats) {
   if (!stats) return true;
   const requests = stats.requests ?? {};
   if ((requests.active ?? 0) !== 0 || (requests.queued ?? 0) !== 0) return false;
@@ -153,8 +153,8 @@ export function isIdle(stats) {
 
 // Starts `weft serve --http 127.0.0.1:PORT ARGS…` with a private XDG_RUNTIME_DIR and waits
 // for /health 200. `env` is added to the environment (e.g. WEFT_STUB_DELAY_MS).
-export async function startServer({args = ['--backend', 'stub'], env = {}, port} = {}) {
-  const chosenPort = port ?? await freePort();
+export async function startServer({args = ['--backend', 'stub'], env = {}} = {}) {
+  const chosenPort = await freePort();
   const scratchDir = mkdtempSync(path.join(os.tmpdir(), 'weft-clients-'));
   const logPath = path.join(scratchDir, 'serve.log');
   const logFd = openSync(logPath, 'w');
@@ -189,17 +189,4 @@ export function runWeft(args, {env = {}, timeoutMs = patienceMs} = {}) {
 
 export function l2Norm(vector) {
   return Math.sqrt(vector.reduce((sum, value) => sum + value * value, 0));
-}
-
-// Resolves when `promise` does, or rejects after `ms` naming `what`.
-export async function within(ms, what, promise) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
