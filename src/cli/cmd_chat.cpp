@@ -9,6 +9,7 @@
 
 #include "chat/chat_session.hpp"
 #include "cli/commands.hpp"
+#include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
 #include "cli/interrupt_watcher.hpp"
 #include "cli/local_backend.hpp"
@@ -25,6 +26,7 @@ struct ChatOptions {
   bool stats = false;
   LoadOptions load;
   GenerationOptions generation;
+  ConstraintFlags constraints;
 };
 
 enum class InputStatus { line, end, interrupted };
@@ -164,11 +166,15 @@ Command add_chat_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
   add_generation_options(*sub, options->generation);
+  add_constraint_options(*sub, options->constraints);
   sub->callback([options] {
     if (!options->model.empty() && !options->positional_model.empty())
       throw CLI::ValidationError("give the model once: as MODEL or with --model");
   });
-  return {sub, [options] { return run_chat(*options); }};
+  return {sub, [options] {
+            apply_constraint_options(options->constraints, options->generation);
+            return run_chat(*options);
+          }};
 }
 
 }  // namespace weft::cli

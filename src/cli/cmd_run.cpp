@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
 #include "cli/local_backend.hpp"
 #include "weft/client.hpp"
@@ -19,6 +20,7 @@ struct RunOptions {
   std::string api_key;  // for a TCP daemon that requires one
   LoadOptions load;
   GenerationOptions generation;
+  ConstraintFlags constraints;
 };
 
 // Streams the answer from a daemon (inferd protocol v1) instead of a local backend.
@@ -93,7 +95,11 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("--api-key", options->api_key, "API key for a TCP daemon that requires one")
       ->envname("WEFT_API_KEY");
   add_generation_options(*sub, options->generation);
-  return {sub, [options] { return run_prompt(*options); }};
+  add_constraint_options(*sub, options->constraints);
+  return {sub, [options] {
+            apply_constraint_options(options->constraints, options->generation);
+            return run_prompt(*options);
+          }};
 }
 
 }  // namespace weft::cli

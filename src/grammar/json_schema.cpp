@@ -120,6 +120,22 @@ class Converter {
     size_t& depth_;
   };
 
+  // Inside brackets: references met from here on are guarded by the bracket.
+  class Nested {
+   public:
+    explicit Nested(std::set<std::string>& unnested)
+        : unnested_(unnested), saved_(std::move(unnested)) {
+      unnested_.clear();
+    }
+    ~Nested() { unnested_ = std::move(saved_); }
+    Nested(const Nested&) = delete;
+    Nested& operator=(const Nested&) = delete;
+
+   private:
+    std::set<std::string>& unnested_;
+    std::set<std::string> saved_;
+  };
+
   static std::string where(const std::string& pointer) { return pointer.empty() ? "/" : pointer; }
 
   [[noreturn]] static void unsupported(const std::string& keyword, const std::string& pointer,
@@ -168,11 +184,19 @@ class Converter {
 
   Expression reference(const ordered_json& ref, const std::string& pointer) {
     auto [location, schema] = target(ref, pointer);
+    // A schema that reaches itself again before any bracket would be a left-recursive rule,
+    // with no JSON text for it to describe.
+    if (unnested_refs_.count(location)) {
+      throw Error("json schema: '$ref' at " + pointer + " leads back to '#" + location +
+                  "' without nesting inside an array or object");
+    }
     auto found = ref_rules_.find(location);
     if (found != ref_rules_.end()) return found->second;
     std::string name = rules_.reserve(hint_of(location));
     ref_rules_[location] = name;
+    unnested_refs_.insert(location);
     Expression body = value(schema, location, location.empty());
+    unnested_refs_.erase(location);
     if (!body) {
       ref_rules_[location] = std::nullopt;
       return std::nullopt;
@@ -365,46 +389,54 @@ class Converter {
     return primitives_.number();
   }
 
-  static double bound(const ordered_json& schema, const char* keyword, const std::string& pointer) {
+  // Exact for 64-bit integers (long double holds them), ceil/floor for fractional bounds.
+  static long double bound(const ordered_json& schema, const char* keyword,
+                           const std::string& pointer) {
     const ordered_json& value = schema[keyword];
-    if (!value.is_number())
+    if (value.is_number_unsigned()) return static_cast<long double>(value.get<uint64_t>());
+    if (value.is_number_integer()) return static_cast<long double>(value.get<int64_t>());
+    if (!value.is_number()) {
       throw Error("json schema: '" + std::string(keyword) + "' must be a number at " +
                   where(pointer));
+    }
     return value.get<double>();
   }
 
   // Integer bounds as exact digit-range grammars. Draft 4's boolean exclusiveMinimum and
   // exclusiveMaximum (which make minimum/maximum strict) are understood too.
   Expression integer(const ordered_json& schema, const std::string& pointer) {
-    double low = -std::numeric_limits<double>::infinity();
-    double high = std::numeric_limits<double>::infinity();
-    bool strict_low = schema.contains("exclusiveMinimum") &&
-                      schema["exclusiveMinimum"].is_boolean() &&
-                      schema["exclusiveMinimum"].get<bool>();
-    bool strict_high = schema.contains("exclusiveMaximum") &&
-                       schema["exclusiveMaximum"].is_boolean() &&
-                       schema["exclusiveMaximum"].get<bool>();
-    if (schema.contains("minimum")) {
-      double minimum = bound(schema, "minimum", pointer);
-      low = strict_low ? std::floor(minimum) + 1 : std::ceil(minimum);
+    auto flag = [&](const char* keyword) {
+      return schema.contains(keyword) && schema[keyword].is_boolean() &&
+             schema[keyword].get<bool>();
+    };
+    auto numeric = [&](const char* keyword) {
+      return schema.contains(keyword) && !schema[keyword].is_boolean();
+    };
+    long double low = -std::numeric_limits<long double>::infinity();
+    long double high = std::numeric_limits<long double>::infinity();
+    if (numeric("minimum")) {
+      long double minimum = bound(schema, "minimum", pointer);
+      low = flag("exclusiveMinimum") ? std::floor(minimum) + 1 : std::ceil(minimum);
     }
-    if (schema.contains("exclusiveMinimum") && !schema["exclusiveMinimum"].is_boolean()) {
+    if (numeric("exclusiveMinimum")) {
       low = std::max(low, std::floor(bound(schema, "exclusiveMinimum", pointer)) + 1);
     }
-    if (schema.contains("maximum")) {
-      double maximum = bound(schema, "maximum", pointer);
-      high = strict_high ? std::ceil(maximum) - 1 : std::floor(maximum);
+    if (numeric("maximum")) {
+      long double maximum = bound(schema, "maximum", pointer);
+      high = flag("exclusiveMaximum") ? std::ceil(maximum) - 1 : std::floor(maximum);
     }
-    if (schema.contains("exclusiveMaximum") && !schema["exclusiveMaximum"].is_boolean()) {
+    if (numeric("exclusiveMaximum")) {
       high = std::min(high, std::ceil(bound(schema, "exclusiveMaximum", pointer)) - 1);
     }
     if (low > high) return std::nullopt;
-    constexpr double kLimit = 9.2e18;  // inside int64 with room for the ±1 above
-    if (low > kLimit || high < -kLimit) return std::nullopt;
-    if (std::isinf(low) && std::isinf(high)) return primitives_.integer();
+    const long double kMin = static_cast<long double>(std::numeric_limits<int64_t>::min());
+    const long double kMax = static_cast<long double>(std::numeric_limits<int64_t>::max());
+    if (low > kMax) unsupported("minimum", pointer, "integer bounds beyond 64 bits");
+    if (high < kMin) unsupported("maximum", pointer, "integer bounds beyond 64 bits");
     std::optional<int64_t> min, max;
-    if (low >= -kLimit) min = static_cast<int64_t>(low);
-    if (high <= kLimit) max = static_cast<int64_t>(high);
+    if (low >= kMin) min = static_cast<int64_t>(low);
+    if (high <= kMax) max = static_cast<int64_t>(high);
+    if (!min && !max) return primitives_.integer();
     return rules_.add(hint_of(pointer) + "-integer", primitives_.integer_range(min, max));
   }
 
@@ -474,10 +506,12 @@ class Converter {
   gbnf::RuleSet rules_;
   Primitives primitives_;
   std::map<std::string, std::optional<std::string>> ref_rules_;
+  std::set<std::string> unnested_refs_;  // references being expanded outside any bracket
   size_t depth_ = 0;
 };
 
 Expression Converter::array(const ordered_json& schema, const std::string& pointer) {
+  Nested nested(unnested_refs_);
   std::vector<Expression> prefix;
   std::string prefix_keyword;
   if (schema.contains("prefixItems")) {
@@ -591,6 +625,7 @@ std::string Converter::key_excluding(const std::vector<std::string>& names,
 }
 
 Expression Converter::object(const ordered_json& schema, const std::string& pointer) {
+  Nested nested(unnested_refs_);
   std::vector<std::string> required;
   if (schema.contains("required")) {
     const ordered_json& list = schema["required"];

@@ -64,7 +64,8 @@ std::string unsigned_range(uint64_t low, std::optional<uint64_t> high) {
   size_t last_length = high ? std::to_string(*high).size() : kMaxIntegerDigits;
   std::vector<std::string> alternatives;
   for (size_t length = low_text.size(); length <= last_length; ++length) {
-    std::string from = length == low_text.size() ? low_text : "1" + std::string(length - 1, '0');
+    std::string from =
+        length == low_text.size() ? low_text : std::string("1").append(length - 1, '0');
     std::string to =
         high && length == last_length ? std::to_string(*high) : std::string(length, '9');
     alternatives.push_back(same_length_range(from, to));

@@ -1,5 +1,8 @@
 #include "grammar/regex.hpp"
 
+#include <algorithm>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,11 +29,11 @@ std::string quantifier(const Node& repeat) {
   if (repeat.unbounded) {
     if (repeat.min == 0) return "*";
     if (repeat.min == 1) return "+";
-    return "{" + std::to_string(repeat.min) + ",}";
+    return std::string("{") + std::to_string(repeat.min) + ",}";
   }
   if (repeat.min == 0 && repeat.max == 1) return "?";
-  if (repeat.min == repeat.max) return "{" + std::to_string(repeat.min) + "}";
-  return "{" + std::to_string(repeat.min) + "," + std::to_string(repeat.max) + "}";
+  if (repeat.min == repeat.max) return std::string("{") + std::to_string(repeat.min) + "}";
+  return std::string("{") + std::to_string(repeat.min) + "," + std::to_string(repeat.max) + "}";
 }
 
 CodePointSet json_escaped_set() {
@@ -182,15 +185,95 @@ class Emitter {
         return "( " + joined + " )" + (accepts_empty ? "?" : "");
       }
       case Node::Kind::repeat: {
-        std::string inner = expression(node.children.front());
-        if (inner.empty() || (!node.unbounded && node.max == 0)) return "";
-        return "( " + inner + " )" + quantifier(node);
+        const Node& child = node.children.front();
+        if (!node.unbounded && node.max == 0) return "";
+        if (nullable(child)) {
+          // X{m,n} with X matching "" is (X without "") {0,n}: GBNF refuses open
+          // repetitions of items that match nothing, and the bounded ones are ambiguous.
+          auto inner = nonempty(child);
+          if (!inner) return "";
+          Node relaxed = node;
+          relaxed.min = 0;
+          return "( " + *inner + " )" + quantifier(relaxed);
+        }
+        return "( " + expression(child) + " )" + quantifier(node);
       }
       case Node::Kind::start_anchor:
       case Node::Kind::end_anchor:
         reject_inner_anchors(node);
     }
     return "";
+  }
+
+  static bool nullable(const Node& node) {
+    switch (node.kind) {
+      case Node::Kind::chars:
+        return false;
+      case Node::Kind::sequence:
+        return std::all_of(node.children.begin(), node.children.end(), nullable);
+      case Node::Kind::alternation:
+        return std::any_of(node.children.begin(), node.children.end(), nullable);
+      case Node::Kind::repeat:
+        return node.min == 0 || nullable(node.children.front());
+      default:
+        return true;  // anchors match no characters
+    }
+  }
+
+  // The GBNF for the non-empty strings a node matches; nullopt when it matches none.
+  std::optional<std::string> nonempty(const Node& node) {
+    switch (node.kind) {
+      case Node::Kind::chars:
+        return spelled(node.chars);
+      case Node::Kind::alternation: {
+        std::vector<std::string> alternatives;
+        for (const auto& child : node.children) {
+          if (auto alternative = nonempty(child)) alternatives.push_back(*alternative);
+        }
+        if (alternatives.empty()) return std::nullopt;
+        return "( " + join(alternatives, " | ") + " )";
+      }
+      case Node::Kind::repeat: {
+        if (!node.unbounded && node.max == 0) return std::nullopt;
+        const Node& child = node.children.front();
+        if (!nullable(child) && node.min > 0) return expression(node);
+        auto inner = nonempty(child);
+        if (!inner) return std::nullopt;
+        Node at_least_one = node;
+        at_least_one.min = 1;
+        return "( " + *inner + " )" + quantifier(at_least_one);
+      }
+      case Node::Kind::sequence:
+        return nonempty_suffix(node, 0);
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // Non-empty strings of children[first..]: the first child non-empty then anything, or
+  // (when the first can be empty) non-empty strings of the rest.
+  std::optional<std::string> nonempty_suffix(const Node& sequence, size_t first) {
+    if (first == sequence.children.size()) return std::nullopt;
+    const Node& head = sequence.children[first];
+    Node rest = Node::make(Node::Kind::sequence, head.position);
+    rest.children.assign(sequence.children.begin() + static_cast<std::ptrdiff_t>(first) + 1,
+                         sequence.children.end());
+    std::vector<std::string> alternatives;
+    if (auto head_text = nonempty(head)) {
+      alternatives.push_back(join({*head_text, shared(expression(rest))}, " "));
+    }
+    if (nullable(head)) {
+      if (auto tail = nonempty_suffix(sequence, first + 1)) alternatives.push_back(shared(*tail));
+    }
+    if (alternatives.empty()) return std::nullopt;
+    if (alternatives.size() == 1) return alternatives.front();
+    return "( " + join(alternatives, " | ") + " )";
+  }
+
+  // Long expressions used more than once become rules.
+  std::string shared(const std::string& expression) {
+    if (expression.size() <= 64) return expression;
+    return rules_.add(hint_ + "-part", expression);
   }
 
   bool spelled_as_itself(char32_t code_point) const {

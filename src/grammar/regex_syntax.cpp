@@ -104,7 +104,7 @@ class Parser {
   }
 
   Node parse_quantifiers(Node atom) {
-    while (!at_end()) {
+    if (!at_end()) {
       size_t start = pos_;
       size_t min = 0, max = 0;
       bool unbounded = false;
@@ -131,7 +131,9 @@ class Parser {
       repeat.max = max;
       repeat.unbounded = unbounded;
       repeat.children.push_back(std::move(atom));
-      atom = std::move(repeat);
+      if (!at_end() && (peek() == '*' || peek() == '+' || peek() == '?'))
+        fail("nothing to repeat", pos_);
+      return repeat;
     }
     return atom;
   }

@@ -1,5 +1,6 @@
 #include "runtime/generator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -200,6 +201,11 @@ std::span<const float> Generator::adjusted_row(std::span<const float> logits, bo
     if (allowed == ~uint64_t{0}) continue;
     const size_t first = word * 64;
     const size_t last = std::min(first + 64, size);
+    if (allowed == 0) {  // most words in a structural state: one vectorised fill
+      std::fill(adjusted_.begin() + static_cast<std::ptrdiff_t>(first),
+                adjusted_.begin() + static_cast<std::ptrdiff_t>(last), kForbidden);
+      continue;
+    }
     for (size_t i = first; i < last; ++i) {
       if (!((allowed >> (i - first)) & 1)) adjusted_[i] = kForbidden;
     }

@@ -145,7 +145,7 @@ TEST(RequestCodec, ReadsAGrammarAndChecksItAtEntry) {
   EXPECT_EQ(decode_ok(request).request.options.grammar, "root ::= \"yes\" | \"no\"");
   request["grammar"] = "root ::= \"yes\"\nother ::= missing";
   EXPECT_EQ(decode_invalid(request).message,
-            "'grammar' is not valid GBNF: grammar:2:10: undefined rule 'missing'");
+            "'grammar' is not valid GBNF: grammar:2:11: undefined rule 'missing'");
   request["grammar"] = "";
   EXPECT_EQ(decode_ok(request).request.options.grammar, "");
 }
