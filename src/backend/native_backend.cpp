@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <future>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "backend/native_prompt.hpp"
 #include "gguf/gguf_file.hpp"
 #include "model/model.hpp"
+#include "runtime/embedding_pooling.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
@@ -134,6 +138,49 @@ GenerationStream NativeBackend::generate(const GenerationRequest& request) {
   }
   scheduled.options = request.options;
   return scheduler_->submit(std::move(scheduled));
+}
+
+EmbeddingResult NativeBackend::embed(const EmbeddingRequest& request) {
+  if (!scheduler_) {
+    throw Error(ErrorCode::backend_unavailable, "the native backend has no model loaded");
+  }
+  if (request.inputs.empty()) {
+    throw Error(ErrorCode::invalid_request, "an embedding request needs at least one input");
+  }
+  const auto pooling = runtime::pooling_of(model_->file(), model_->config().architecture_name);
+  const tokenizer::EncodeOptions plain_text{.add_bos = tokenizer_->add_bos_by_default(),
+                                            .parse_special = false,
+                                            .add_eos = tokenizer_->add_eos_by_default()};
+  const int64_t context_length = model_->config().context_length;
+  // Every input is checked before any runs, so a bad one costs the others nothing.
+  std::vector<std::vector<tokenizer::TokenId>> inputs;
+  EmbeddingResult result;
+  for (size_t i = 0; i < request.inputs.size(); ++i) {
+    const std::string where = "embedding input " + std::to_string(i);
+    if (request.inputs[i].empty()) throw Error(ErrorCode::invalid_request, where + " is empty");
+    auto tokens = tokenizer_->encode(request.inputs[i], plain_text);
+    if (tokens.empty()) throw Error(ErrorCode::invalid_request, where + " gives no tokens");
+    if (static_cast<int64_t>(tokens.size()) > context_length) {
+      throw Error(ErrorCode::invalid_request, where + " has " + std::to_string(tokens.size()) +
+                                                  " tokens, more than the context length of " +
+                                                  std::to_string(context_length));
+    }
+    result.prompt_tokens += static_cast<uint32_t>(tokens.size());
+    inputs.push_back(std::move(tokens));
+  }
+  // All submitted before any is awaited, so that they share model calls.
+  std::vector<std::future<std::vector<float>>> pending;
+  pending.reserve(inputs.size());
+  for (auto& tokens : inputs) pending.push_back(scheduler_->embed(std::move(tokens), pooling));
+  for (size_t i = 0; i < pending.size(); ++i) {
+    try {
+      result.vectors.push_back(pending[i].get());
+    } catch (const Error& error) {
+      throw Error(error.code(), "embedding input " + std::to_string(i) + ": " + error.what());
+    }
+    if (request.normalize) runtime::l2_normalize(result.vectors.back());
+  }
+  return result;
 }
 
 }  // namespace weft::backend

@@ -43,6 +43,12 @@ class NativeBackend : public Backend {
   void unload() override;
   ModelInfo model_info() const override;
   GenerationStream generate(const GenerationRequest& request) override;
+  // Each input tokenised as plain text (BOS and EOS as the vocabulary asks, no special-token
+  // parsing), run through the scheduler beside the generations, pooled as the model's
+  // `<arch>.pooling_type` says (docs/embeddings.md). Throws weft::Error: invalid_request
+  // naming the input for an empty one or one longer than the context,
+  // backend_unavailable without a model.
+  EmbeddingResult embed(const EmbeddingRequest& request) override;
 
   // The running scheduler (pool accounting, sync), or nullptr before load.
   runtime::Scheduler* scheduler() { return scheduler_.get(); }

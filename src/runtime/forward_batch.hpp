@@ -27,7 +27,9 @@ struct ForwardRow {
   int32_t token = 0;
   int64_t position = 0;
   bool want_logits = false;  // return the next-token logits of this row
-  bool want_hidden = false;  // return the final normalised hidden state (a probe hook)
+  // Return the final hidden state after the output norm (what embeddings pool); a row asking
+  // for it alone skips the output matrix.
+  bool want_hidden = false;
   // Probes of this row's next-token logits. Owned by the caller (rows may share one request);
   // it must outlive the forward() call. Null or empty: none.
   const ProbeRequest* probes = nullptr;

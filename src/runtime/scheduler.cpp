@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "runtime/embedding_job.hpp"
 #include "runtime/generator.hpp"
 #include "runtime/sampler.hpp"
 #include "weft/error.hpp"
@@ -37,7 +38,9 @@ struct Scheduler::Shared {
 };
 
 struct Scheduler::Entry {
+  // Exactly one of the two: a generation or an embedding.
   std::unique_ptr<Generator> generator;
+  std::unique_ptr<EmbeddingJob> embedding;
   std::optional<kv::KvSequence> sequence;  // created at admission
   std::vector<tokenizer::TokenId> suppressed;
   std::vector<float> masked_row;           // the logits row with `suppressed` at −∞
@@ -50,9 +53,38 @@ struct Scheduler::Entry {
 
   // Prefill is done and the one pending token is the last sampled one.
   bool decoding() const {
-    return !generator->generated().empty() && generator->pending_input().size() == 1;
+    return generator && !generator->generated().empty() && generator->pending_input().size() == 1;
+  }
+  bool finished() const { return generator ? generator->finished() : embedding->finished(); }
+  std::span<const tokenizer::TokenId> pending_input() const {
+    return generator ? generator->pending_input() : embedding->pending_input();
+  }
+  int64_t position() const { return generator ? generator->position() : embedding->position(); }
+  void consume_input(size_t count) {
+    if (generator) {
+      generator->consume_input(count);
+    } else {
+      embedding->consume_input(count);
+    }
+  }
+  void fail(ErrorCode code, const std::string& message) {
+    if (generator) {
+      generator->fail(code, message);
+    } else {
+      embedding->fail(code, message);
+    }
   }
 };
+
+namespace {
+
+std::future<std::vector<float>> failed_embedding(const std::string& message) {
+  std::promise<std::vector<float>> failed;
+  failed.set_exception(std::make_exception_ptr(Error(ErrorCode::invalid_request, message)));
+  return failed.get_future();
+}
+
+}  // namespace
 
 Scheduler::Scheduler(std::unique_ptr<Engine> engine,
                      std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
@@ -123,17 +155,53 @@ GenerationStream Scheduler::submit(SchedulerRequest request) {
             std::to_string(page_tokens) + " tokens; lower max_tokens or shorten the prompt");
   }
   if (entry->generator->finished()) return stream;  // its error is already on the stream
+  enqueue(std::move(entry));
+  return stream;
+}
 
+std::future<std::vector<float>> Scheduler::embed(std::vector<tokenizer::TokenId> tokens,
+                                                 Pooling pooling) {
+  const auto n_tokens = static_cast<int64_t>(tokens.size());
+  if (tokens.empty()) return failed_embedding("an embedding input needs at least one token");
+  if (n_tokens > config_.context_length) {
+    return failed_embedding("the input has " + std::to_string(n_tokens) +
+                            " tokens, more than the context length of " +
+                            std::to_string(config_.context_length));
+  }
+  for (auto token : tokens) {
+    if (token < 0 || token >= config_.n_vocab) {
+      return failed_embedding("token id " + std::to_string(token) +
+                              " is outside the vocabulary of " + std::to_string(config_.n_vocab) +
+                              " tokens");
+    }
+  }
+  auto entry = std::make_unique<Entry>();
+  entry->embedding = std::make_unique<EmbeddingJob>(std::move(tokens), pooling, config_.n_embd);
+  auto result = entry->embedding->future();
+  const int64_t page_tokens = engine_->pages().page_tokens();
+  const auto fed = static_cast<int64_t>(entry->embedding->pending_input().size());
+  entry->pages_needed = (fed + page_tokens - 1) / page_tokens;
+  const int64_t capacity = engine_->pages().capacity();
+  if (entry->pages_needed > capacity) {
+    return failed_embedding("the input needs " + std::to_string(entry->pages_needed) +
+                            " KV pages, but the whole KV pool holds only " +
+                            std::to_string(capacity));
+  }
+  enqueue(std::move(entry));
+  return result;
+}
+
+bool Scheduler::enqueue(std::unique_ptr<Entry> entry) {
   {
     std::lock_guard lock(shared_->mutex);
     if (shared_->stopping) {
-      entry->generator->fail(ErrorCode::backend_unavailable, "the scheduler is shutting down");
-      return stream;
+      entry->fail(ErrorCode::backend_unavailable, "the scheduler is shutting down");
+      return false;
     }
     shared_->arrivals.push_back(std::move(entry));
   }
   shared_->wake.notify_all();
-  return stream;
+  return true;
 }
 
 SchedulerStats Scheduler::stats() const {
@@ -219,12 +287,12 @@ void Scheduler::end_turn() {
 void Scheduler::drop_finished() {
   // Destroying an entry destroys its KvSequence, which returns its pages to the pool.
   std::erase_if(live_, [&](const std::unique_ptr<Entry>& entry) {
-    if (!entry->generator->finished()) return false;
+    if (!entry->finished()) return false;
     committed_pages_ -= entry->pages_committed;
     unpin(*entry);
     return true;
   });
-  std::erase_if(waiting_, [](const auto& entry) { return entry->generator->finished(); });
+  std::erase_if(waiting_, [](const auto& entry) { return entry->finished(); });
   if (decode_cursor_ >= live_.size()) decode_cursor_ = 0;
 }
 
@@ -241,7 +309,7 @@ void Scheduler::admit() {
   while (!waiting_.empty() && live_.size() < options_.max_sequences) {
     auto& next = waiting_.front();
     kv::PrefixIndex::Match cached;
-    if (prefix_) {
+    if (prefix_ && next->generator) {
       // Never the last prompt token: its logits are what the prefill is for.
       const auto& prompt = next->prompt;
       cached = prefix_->match(std::span<const int32_t>(prompt.data(), prompt.size() - 1));
@@ -294,17 +362,21 @@ void Scheduler::step() {
   std::vector<ForwardRow> rows;
   std::vector<Entry*> in_batch;
   std::vector<Entry*> logit_owners;
+  std::vector<Entry*> hidden_owners;  // in batch order, as outputs.hidden_rows
   uint32_t budget = options_.max_batch_tokens;
 
   const auto add_rows = [&](Entry& entry, size_t count) {
-    auto& generator = *entry.generator;
-    const auto input = generator.pending_input();
+    const auto input = entry.pending_input();
     for (size_t i = 0; i < count; ++i) {
-      rows.push_back({&*entry.sequence, input[i], generator.position() + static_cast<int64_t>(i),
-                      false, false});
+      ForwardRow row{&*entry.sequence, input[i], entry.position() + static_cast<int64_t>(i)};
+      if (entry.embedding && entry.embedding->wants_hidden(row.position)) {
+        row.want_hidden = true;
+        hidden_owners.push_back(&entry);
+      }
+      rows.push_back(row);
     }
-    generator.consume_input(count);
-    if (generator.needs_logits()) {
+    entry.consume_input(count);
+    if (entry.generator && entry.generator->needs_logits()) {
       rows.back().want_logits = true;
       logit_owners.push_back(&entry);
     }
@@ -318,7 +390,7 @@ void Scheduler::step() {
   // filling the budget would hold a newly admitted request back until they all ended. With a
   // budget of one row, that row alternates between the decodes and the prefills.
   const bool prefill_waiting = std::ranges::any_of(live_, [](const auto& entry) {
-    return !entry->decoding() && !entry->generator->pending_input().empty();
+    return !entry->decoding() && !entry->pending_input().empty();
   });
   uint32_t decode_budget = budget;
   if (prefill_waiting) decode_budget = budget > 1 ? budget - 1 : static_cast<uint32_t>(steps_ % 2);
@@ -336,7 +408,7 @@ void Scheduler::step() {
   for (auto& entry : live_) {
     if (budget == 0) break;
     if (entry->decoding()) continue;
-    const size_t pending = entry->generator->pending_input().size();
+    const size_t pending = entry->pending_input().size();
     const size_t chunk = std::min<size_t>({pending, options_.prefill_chunk, budget});
     if (chunk == 0) continue;
     add_rows(*entry, chunk);
@@ -351,8 +423,7 @@ void Scheduler::step() {
     // Admission makes running out of pages impossible; anything else is a bug or a fault of
     // the model call, and every sequence in it has an unknown cache now.
     for (auto* entry : in_batch) {
-      entry->generator->fail(ErrorCode::internal,
-                             std::string("the model call failed: ") + error.what());
+      entry->fail(ErrorCode::internal, std::string("the model call failed: ") + error.what());
     }
     return;
   }
@@ -372,8 +443,14 @@ void Scheduler::step() {
     }
     entry.generator->on_logits(row, scratch);
   }
+  for (size_t i = 0; i < hidden_owners.size(); ++i) {
+    const auto& row = rows[static_cast<size_t>(outputs.hidden_rows[i])];
+    hidden_owners[i]->embedding->on_hidden(row.position, outputs.hidden_at(i));
+  }
   if (prefix_) {
-    for (auto* entry : in_batch) publish_prompt_pages(*entry);
+    for (auto* entry : in_batch) {
+      if (entry->generator) publish_prompt_pages(*entry);
+    }
   }
 }
 
@@ -383,8 +460,8 @@ void Scheduler::finish_all(const std::string& message) {
     for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
     shared_->arrivals.clear();
   }
-  for (auto& entry : live_) entry->generator->fail(ErrorCode::backend_unavailable, message);
-  for (auto& entry : waiting_) entry->generator->fail(ErrorCode::backend_unavailable, message);
+  for (auto& entry : live_) entry->fail(ErrorCode::backend_unavailable, message);
+  for (auto& entry : waiting_) entry->fail(ErrorCode::backend_unavailable, message);
   live_.clear();  // sequences go back to the pool before the engine is destroyed
   waiting_.clear();
   committed_pages_ = 0;

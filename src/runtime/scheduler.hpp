@@ -21,6 +21,12 @@
 // short. Admission counts a cached page as free unless an admitted request has adopted it, so
 // the cache never makes a request wait or fail.
 //
+// Embeddings (embed()) share the same model calls and pool: an embedding input is admitted
+// like a prompt with max_tokens 0, prefilled in chunks beside the generations with only its
+// hidden states asked for (no output matrix), pooled, and dropped at the end of the turn its
+// last row ran in, which frees its pages. It neither adopts nor publishes cached prefixes:
+// mean pooling needs the hidden state of every row, which a cached page does not keep.
+//
 // Streams are unbounded queues, so a consumer that reads slowly (or not at all) never blocks
 // this thread; a cancelled or dropped stream frees its sequence's pages at the next step, and
 // cancelling wakes an idle scheduler so that this happens at once.
@@ -28,6 +34,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -35,6 +42,7 @@
 
 #include "grammar/grammar_cache.hpp"
 #include "kv/prefix_index.hpp"
+#include "runtime/embedding_pooling.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/sampler.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -97,6 +105,11 @@ class Scheduler {
 
   // Thread-safe. Never throws for a bad request: errors arrive on the stream.
   GenerationStream submit(SchedulerRequest request);
+  // Thread-safe. Runs `tokens` through the model and gives the pooled final hidden state
+  // (after the output norm, not normalised). Never throws: the future holds weft::Error,
+  // invalid_request for an empty input, a token outside the vocabulary or an input longer
+  // than the context or the KV pool, backend_unavailable when the scheduler stops first.
+  std::future<std::vector<float>> embed(std::vector<tokenizer::TokenId> tokens, Pooling pooling);
 
   SchedulerStats stats() const;
   // Blocks until the scheduler thread has finished a full turn of its loop that began after
@@ -118,6 +131,9 @@ class Scheduler {
   struct Entry;
 
   void run();
+  // Hands an entry that passed its checks to the scheduler thread; false (the entry failed
+  // with backend_unavailable) when the scheduler is stopping.
+  bool enqueue(std::unique_ptr<Entry> entry);
   // Waits for something to do; false when the scheduler is stopping.
   bool begin_turn();
   void end_turn();
