@@ -1,7 +1,7 @@
 // Test harness for the client-library tests: starts a real `weft serve --http` process on a
 // free loopback port with its own runtime directory, waits until /health answers 200, and
 // stops it afterwards. CMake's ctest registration sets WEFT_BINARY and WEFT_SHARED_DIR.
-import {spawn, spawnSync} from 'node:child_process';
+import {execFile, spawn, spawnSync} from 'node:child_process';
 import {closeSync, mkdtempSync, openSync, readFileSync, rmSync} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -185,6 +185,23 @@ export function runWeft(args, {env = {}, timeoutMs = patienceMs} = {}) {
   });
   if (result.error) throw result.error;
   return {status: result.status, stdout: result.stdout, stderr: result.stderr};
+}
+
+// runWeft without blocking the event loop, so that several runs proceed at once.
+export function runWeftAsync(args, {env = {}, timeoutMs = 10 * patienceMs} = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(
+        weftBinary, args, {
+          env: {...process.env, ...env},
+          encoding: 'utf8',
+          timeout: timeoutMs,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+        (error, stdout, stderr) => {
+          if (error && typeof error.code !== 'number') return reject(error);
+          resolve({status: error ? error.code : 0, stdout, stderr});
+        });
+  });
 }
 
 export function l2Norm(vector) {
