@@ -148,6 +148,21 @@ std::string char_class(const CodePointSet& set) {
   return out + "]";
 }
 
+std::string repeat_suffix(size_t min, std::optional<size_t> max) {
+  if (!max && min <= 1) return min == 0 ? "*" : "+";
+  if (max && *max == 1 && min <= 1) return min == 0 ? "?" : "";
+  std::string out = "{";
+  out += std::to_string(min);
+  if (!max) {
+    out += ",";
+  } else if (*max != min) {
+    out += ",";
+    out += std::to_string(*max);
+  }
+  out += "}";
+  return out;
+}
+
 std::string json_string_char_body() {
   CodePointSet must_escape(0, 0x1F);
   must_escape.add('"');

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +53,9 @@ std::string literal_code_points(const std::vector<char32_t>& code_points);
 
 // A GBNF character class ([...]) matching one code point of a non-empty set.
 std::string char_class(const CodePointSet& set);
+
+// A repetition suffix for a count in [min, max] ("" for exactly one; max absent: no bound).
+std::string repeat_suffix(size_t min, std::optional<size_t> max);
 
 // The body of a rule matching one character inside a JSON string literal (RFC 8259): any
 // code point but " \ and controls, or an escape.

@@ -12,6 +12,7 @@
 #include "grammar/gbnf_writer.hpp"
 #include "grammar/json_schema_merge.hpp"
 #include "grammar/json_schema_primitives.hpp"
+#include "grammar/number_range.hpp"
 #include "grammar/regex.hpp"
 #include "weft/error.hpp"
 
@@ -380,13 +381,35 @@ class Converter {
     return rules_.add(hint_of(pointer), alternatives(options));
   }
 
+  // Bounds on numbers: exact decimal comparisons, the bounded numbers written without an
+  // exponent (number_range.hpp).
   Expression number(const ordered_json& schema, const std::string& pointer) {
-    for (const char* keyword : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}) {
-      if (schema.contains(keyword)) {
-        unsupported(keyword, pointer, "bounds are supported on integers only");
+    std::optional<schema::NumberBound> low, high;
+    auto tighten = [&](std::optional<schema::NumberBound>& bound, const char* keyword,
+                       bool exclusive, int direction) {
+      if (!schema.contains(keyword) || schema[keyword].is_boolean()) return;
+      if (!schema[keyword].is_number()) {
+        throw Error("json schema: '" + std::string(keyword) + "' must be a number at " +
+                    where(pointer));
       }
-    }
-    return primitives_.number();
+      auto value = schema::decimal_from_json(schema[keyword]);
+      if (!value) unsupported(keyword, pointer, "bounds beyond 19 integer or 40 fraction digits");
+      schema::NumberBound candidate{*value, exclusive};
+      int order = bound ? schema::compare(candidate.value, bound->value) * direction : 1;
+      if (order > 0 || (order == 0 && exclusive)) bound = candidate;
+    };
+    auto flag = [&](const char* keyword) {
+      return schema.contains(keyword) && schema[keyword].is_boolean() &&
+             schema[keyword].get<bool>();
+    };
+    tighten(low, "minimum", flag("exclusiveMinimum"), 1);
+    tighten(low, "exclusiveMinimum", true, 1);
+    tighten(high, "maximum", flag("exclusiveMaximum"), -1);
+    tighten(high, "exclusiveMaximum", true, -1);
+    if (!low && !high) return primitives_.number();
+    auto range = schema::number_range(low, high);
+    if (!range) return std::nullopt;
+    return rules_.add(hint_of(pointer) + "-number", *range);
   }
 
   // Exact for 64-bit integers (long double holds them), ceil/floor for fractional bounds.
@@ -483,7 +506,7 @@ class Converter {
     if (max && *max < min) return std::nullopt;
     return rules_.add(
         hint_of(pointer) + "-string",
-        "\"\\\"\" " + primitives_.json_char() + schema::repeat_suffix(min, max) + " \"\\\"\"");
+        "\"\\\"\" " + primitives_.json_char() + gbnf::repeat_suffix(min, max) + " \"\\\"\"");
   }
 
   std::string pattern_string(const ordered_json& pattern, const std::string& pointer) {
@@ -561,7 +584,7 @@ Expression Converter::array(const ordered_json& schema, const std::string& point
       std::optional<size_t> at_most;
       if (max) at_most = *max - first_rest;
       if (!at_most || *at_most > 0)
-        after = "( " + separator + " " + *rest + " )" + schema::repeat_suffix(at_least, at_most);
+        after = "( " + separator + " " + *rest + " )" + gbnf::repeat_suffix(at_least, at_most);
     }
   }
   for (size_t k = first_rest - 1; k >= 1; --k) {

@@ -38,7 +38,7 @@ std::string same_length_range(const std::string& low, const std::string& high) {
   char first_low = low[common], first_high = high[common];
   std::string rest_low = low.substr(common + 1), rest_high = high.substr(common + 1);
   size_t rest = rest_low.size();
-  std::string any_rest = rest == 0 ? "" : " [0-9]" + repeat_suffix(rest, rest);
+  std::string any_rest = rest == 0 ? "" : " [0-9]" + gbnf::repeat_suffix(rest, rest);
   std::vector<std::string> alternatives;
   char middle_low = first_low + 1, middle_high = first_high - 1;
   if (all_of(rest_low, '0')) {
@@ -58,37 +58,28 @@ std::string same_length_range(const std::string& low, const std::string& high) {
   return prefix + join_alternatives(alternatives);
 }
 
-// Decimal spellings of the integers in [low, high] (no sign); high absent: up to the digit cap.
-std::string unsigned_range(uint64_t low, std::optional<uint64_t> high) {
-  std::string low_text = std::to_string(low);
-  size_t last_length = high ? std::to_string(*high).size() : kMaxIntegerDigits;
-  std::vector<std::string> alternatives;
-  for (size_t length = low_text.size(); length <= last_length; ++length) {
-    std::string from =
-        length == low_text.size() ? low_text : std::string("1").append(length - 1, '0');
-    std::string to =
-        high && length == last_length ? std::to_string(*high) : std::string(length, '9');
-    alternatives.push_back(same_length_range(from, to));
-  }
-  return join_alternatives(alternatives);
-}
-
 uint64_t magnitude(int64_t value) {
   return value < 0 ? 0 - static_cast<uint64_t>(value) : value;
 }
 
 }  // namespace
 
-std::string repeat_suffix(size_t min, std::optional<size_t> max) {
-  if (!max) {
-    if (min == 0) return "*";
-    if (min == 1) return "+";
-    return "{" + std::to_string(min) + ",}";
+// Decimal spellings of the integers in [low, high] (no sign); high absent: up to the digit cap.
+std::string unsigned_integer_range(uint64_t low, std::optional<uint64_t> high) {
+  std::string low_text = std::to_string(low);
+  size_t last_length = high ? std::to_string(*high).size() : kMaxIntegerDigits;
+  std::vector<std::string> alternatives;
+  for (size_t length = low_text.size(); length <= last_length; ++length) {
+    std::string from = low_text;
+    if (length != low_text.size()) {  // the smallest number of this length: 10...0
+      from.assign(length, '0');
+      from[0] = '1';
+    }
+    std::string to =
+        high && length == last_length ? std::to_string(*high) : std::string(length, '9');
+    alternatives.push_back(same_length_range(from, to));
   }
-  if (min == 1 && *max == 1) return "";
-  if (min == 0 && *max == 1) return "?";
-  if (min == *max) return "{" + std::to_string(min) + "}";
-  return "{" + std::to_string(min) + "," + std::to_string(*max) + "}";
+  return join_alternatives(alternatives);
 }
 
 std::string Primitives::made(const std::string& hint, const std::string& body) {
@@ -100,7 +91,7 @@ std::string Primitives::made(const std::string& hint, const std::string& body) {
 }
 
 std::string Primitives::whitespace() {
-  return made("ws", "[ \\x09\\x0A\\x0D]" + repeat_suffix(0, kMaxJsonWhitespace));
+  return made("ws", "[ \\x09\\x0A\\x0D]" + gbnf::repeat_suffix(0, kMaxJsonWhitespace));
 }
 
 std::string Primitives::separator() {
@@ -120,13 +111,13 @@ std::string Primitives::boolean() {
 }
 
 std::string Primitives::integer() {
-  return made("integer",
-              "\"-\"? ( \"0\" | [1-9] [0-9]" + repeat_suffix(0, kMaxIntegerDigits - 1) + " )");
+  return made("integer", "\"-\"? ( \"0\" | [1-9] [0-9]" +
+                             gbnf::repeat_suffix(0, kMaxIntegerDigits - 1) + " )");
 }
 
 std::string Primitives::number() {
-  return made("number", integer() + " ( \".\" [0-9]" + repeat_suffix(1, kMaxIntegerDigits) +
-                            " )? ( [eE] [-+]? [0-9]" + repeat_suffix(1, 3) + " )?");
+  return made("number", integer() + " ( \".\" [0-9]" + gbnf::repeat_suffix(1, kMaxIntegerDigits) +
+                            " )? ( [eE] [-+]? [0-9]" + gbnf::repeat_suffix(1, 3) + " )?");
 }
 
 std::string Primitives::comma_separated(std::string_view open, std::string_view items_expr,
@@ -164,13 +155,13 @@ std::string Primitives::integer_range(std::optional<int64_t> min, std::optional<
     int64_t top = max && *max < 0 ? *max : -1;
     std::optional<uint64_t> deepest;
     if (min) deepest = magnitude(*min);
-    alternatives.push_back("\"-\" " + unsigned_range(magnitude(top), deepest));
+    alternatives.push_back("\"-\" " + unsigned_integer_range(magnitude(top), deepest));
   }
   if (!max || *max >= 0) {
     uint64_t bottom = min && *min > 0 ? static_cast<uint64_t>(*min) : 0;
     std::optional<uint64_t> top;
     if (max) top = static_cast<uint64_t>(*max);
-    alternatives.push_back(unsigned_range(bottom, top));
+    alternatives.push_back(unsigned_integer_range(bottom, top));
   }
   return join_alternatives(alternatives);
 }
@@ -205,7 +196,11 @@ std::string Primitives::literal_value(const nlohmann::ordered_json& value) {
   if (value.is_object()) {
     std::string members;
     for (const auto& [key, member] : value.items()) {
-      if (!members.empty()) members += " " + separator() + " ";
+      if (!members.empty()) {
+        members += ' ';
+        members += separator();
+        members += ' ';
+      }
       members += gbnf::literal(nlohmann::ordered_json(key).dump(
                      -1, ' ', false, nlohmann::json::error_handler_t::replace)) +
                  " " + whitespace() + " \":\" " + whitespace() + " " + literal_value(member);
@@ -216,7 +211,11 @@ std::string Primitives::literal_value(const nlohmann::ordered_json& value) {
   if (value.is_array()) {
     std::string items;
     for (const auto& item : value) {
-      if (!items.empty()) items += " " + separator() + " ";
+      if (!items.empty()) {
+        items += ' ';
+        items += separator();
+        items += ' ';
+      }
       items += literal_value(item);
     }
     if (items.empty()) return "\"[\" " + whitespace() + " \"]\"";

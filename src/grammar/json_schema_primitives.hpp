@@ -14,8 +14,9 @@
 
 namespace weft::grammar::schema {
 
-// A GBNF repetition suffix for a count in [min, max] ("" for exactly one; max absent: no bound).
-std::string repeat_suffix(size_t min, std::optional<size_t> max);
+// Decimal spellings (no sign, no leading zeros) of the integers in [low, high]; high absent:
+// every integer of at most 20 digits from low on.
+std::string unsigned_integer_range(uint64_t low, std::optional<uint64_t> high);
 
 class Primitives {
  public:

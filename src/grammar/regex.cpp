@@ -26,14 +26,9 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 }
 
 std::string quantifier(const Node& repeat) {
-  if (repeat.unbounded) {
-    if (repeat.min == 0) return "*";
-    if (repeat.min == 1) return "+";
-    return std::string("{") + std::to_string(repeat.min) + ",}";
-  }
-  if (repeat.min == 0 && repeat.max == 1) return "?";
-  if (repeat.min == repeat.max) return std::string("{") + std::to_string(repeat.min) + "}";
-  return std::string("{") + std::to_string(repeat.min) + "," + std::to_string(repeat.max) + "}";
+  std::optional<size_t> max;
+  if (!repeat.unbounded) max = repeat.max;
+  return gbnf::repeat_suffix(repeat.min, max);
 }
 
 CodePointSet json_escaped_set() {

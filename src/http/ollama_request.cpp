@@ -115,7 +115,7 @@ OutputFormat read_ollama_format(const json& body) {
     }
   } else if (format->is_object()) {
     out.kind = OutputFormat::Kind::json_schema;
-    out.schema = *format;
+    out.schema = nlohmann::ordered_json(*format);
     return out;
   }
   throw field_error("format", "must be \"json\" or a JSON Schema object");

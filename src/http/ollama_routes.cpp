@@ -172,6 +172,7 @@ json load_answer(const std::string& model, bool chat) {
 void chat(HttpService& service, const httplib::Request& http_request, httplib::Response& response,
           const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_ollama_chat_request(parse_json_body(http_request.body));
+  read_schema_in_order(request.format, http_request.body, "/format");
   apply_output_format(request.format, "format", request.generation.options);
   service.require_ready();
   OllamaRun run;
@@ -190,6 +191,7 @@ void chat(HttpService& service, const httplib::Request& http_request, httplib::R
 void generate(HttpService& service, const httplib::Request& http_request,
               httplib::Response& response, const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_ollama_generate_request(parse_json_body(http_request.body));
+  read_schema_in_order(request.format, http_request.body, "/format");
   apply_output_format(request.format, "format", request.generation.options);
   service.require_ready();
   OllamaRun run;

@@ -111,7 +111,7 @@ OutputFormat read_response_format(const RequestFields& fields) {
     RequestFields schema_fields(*spec, "response_format.json_schema.");
     const json* schema = schema_fields.object("schema");
     out.kind = OutputFormat::Kind::json_schema;
-    out.schema = schema ? *schema : json::object();
+    out.schema = schema ? nlohmann::ordered_json(*schema) : nlohmann::ordered_json::object();
     return out;
   }
   throw field_error("response_format.type", "must be text, json_object or json_schema");

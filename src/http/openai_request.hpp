@@ -20,7 +20,8 @@ struct ToolChoice {
 struct OutputFormat {
   enum class Kind { text, json_object, json_schema };
   Kind kind = Kind::text;
-  nlohmann::json schema{};  // json_schema
+  // json_schema; ordered, since the grammar writes object members in the schema's order.
+  nlohmann::ordered_json schema{};
 };
 
 struct ChatCompletionRequest {

@@ -100,6 +100,7 @@ std::optional<ApiError> run_chat_choice(HttpService& service, Exchange& exchange
 void chat_completions(HttpService& service, const httplib::Request& http_request,
                       httplib::Response& response, const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_chat_completion_request(parse_json_body(http_request.body));
+  read_schema_in_order(request.format, http_request.body, "/response_format/json_schema/schema");
   apply_output_format(request.format, "response_format", request.generation.options);
   service.require_ready();
   ResponseIdentity identity{random_id("chatcmpl-"), unix_seconds_now(),

@@ -227,8 +227,71 @@ TEST(GrammarJsonSchema, IntegerBoundsAgreeWithArithmetic) {
   EXPECT_TRUE(matches(*large, "9223372036854775807"));
   EXPECT_FALSE(matches(*large, "9223372036854774999"));
   expect_refused(R"({"type":"integer","minimum":5,"maximum":1})", "accepts no value");
-  expect_refused(R"({"type":"number","minimum":0})",
-                 "unsupported keyword 'minimum' at / (bounds are supported on integers only)");
+}
+
+// Decimal texts -31.999 .. 31.999 with up to three fraction digits, and their value in
+// thousandths (negative zero left out: the grammars write zero unsigned).
+std::vector<std::pair<std::string, long long>> decimal_texts() {
+  std::vector<std::string> fractions = {""};
+  for (int digits = 1; digits <= 2; ++digits) {
+    for (int n = 0; n < (digits == 1 ? 10 : 100); ++n) {
+      std::string text = std::to_string(n);
+      fractions.push_back(std::string(static_cast<size_t>(digits) - text.size(), '0') + text);
+    }
+  }
+  for (const char* extra : {"001", "999", "050", "101", "249", "251"}) fractions.push_back(extra);
+  std::vector<std::pair<std::string, long long>> texts;
+  for (const char* sign : {"", "-"}) {
+    for (int integer = 0; integer <= 31; ++integer) {
+      for (const auto& fraction : fractions) {
+        std::string padded = fraction + std::string(3 - fraction.size(), '0');
+        long long thousandths = integer * 1000LL + std::stoll(padded);
+        if (*sign == '-' && thousandths == 0) continue;
+        std::string text =
+            sign + std::to_string(integer) + (fraction.empty() ? "" : "." + fraction);
+        texts.emplace_back(text, *sign == '-' ? -thousandths : thousandths);
+      }
+    }
+  }
+  return texts;
+}
+
+TEST(GrammarJsonSchema, NumberBoundsAgreeWithArithmetic) {
+  struct Bounds {
+    const char* schema;
+    long long low, high;  // thousandths; each inclusive (exclusive bounds written as +-1)
+  };
+  const long long kNone = 1'000'000'000;
+  const auto texts = decimal_texts();
+  for (const Bounds& bounds :
+       {Bounds{R"({"minimum":1.1})", 1100, kNone}, Bounds{R"({"maximum":-0.25})", -kNone, -250},
+        Bounds{R"({"exclusiveMinimum":0,"exclusiveMaximum":1})", 1, 999},
+        Bounds{R"({"minimum":-2,"maximum":2.5})", -2000, 2500},
+        Bounds{R"({"minimum":0.05,"maximum":0.5})", 50, 500},
+        Bounds{R"({"minimum":0.1,"maximum":0.1})", 100, 100},
+        Bounds{R"({"exclusiveMaximum":10})", -kNone, 9999},
+        Bounds{R"({"exclusiveMinimum":-10.5})", -10499, kNone},
+        Bounds{R"({"minimum":1e-2,"maximum":2.5e1})", 10, 25000},
+        Bounds{R"({"minimum":-3.75,"exclusiveMaximum":-1.001})", -3750, -1002},
+        Bounds{R"({"minimum":3,"exclusiveMinimum":2.5,"maximum":4})", 3000, 4000},
+        Bounds{R"({"minimum":0,"maximum":1,"exclusiveMaximum":0.999})", 0, 998}}) {
+    ordered_json schema = ordered_json::parse(bounds.schema);
+    schema["type"] = "number";
+    SCOPED_TRACE(schema.dump());
+    std::string gbnf = json_schema_to_gbnf(schema);
+    auto grammar = parse_gbnf(gbnf);
+    for (const auto& [text, thousandths] : texts) {
+      ASSERT_EQ(matches(*grammar, text), bounds.low <= thousandths && thousandths <= bounds.high)
+          << text << "\n"
+          << gbnf;
+    }
+    EXPECT_FALSE(matches(*grammar, "01.5"));
+    EXPECT_FALSE(matches(*grammar, "2."));
+    EXPECT_FALSE(matches(*grammar, "3e0"));  // bounded numbers are written without exponent
+  }
+  expect_refused(R"({"type":"number","minimum":1,"exclusiveMaximum":1})", "accepts no value");
+  expect_refused(R"({"type":"number","minimum":1e30})",
+                 "unsupported keyword 'minimum' at / (bounds beyond");
 }
 
 TEST(GrammarJsonSchema, PatternsAgreeWithPcre2InsideJsonStrings) {

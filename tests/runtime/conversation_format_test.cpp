@@ -43,6 +43,37 @@ TEST(ConversationFormat, ContentCannotInjectControlTokens) {
   EXPECT_EQ(format.text(*tokenizer, "<|end|>", false, false), as_text);
 }
 
+// Tool definitions reach the template as `tools`; an assistant turn's calls as `tool_calls`
+// with their arguments as an object (templates read fields of it); a tool result its call id.
+TEST(ConversationFormat, ToolsToolCallsAndToolResultsReachTheTemplate) {
+  auto file = gguf::GgufFile::open(test::vocab_gguf_path("phi-3").string());
+  const auto tokenizer = tokenizer::Tokenizer::from_gguf(*file);
+  const ConversationFormat format(
+      chat::ChatTemplate("{% if tools %}TOOLS:{{ tools[0].function.name }};{% endif %}"
+                         "{% for m in messages %}{{ m.role }}:{{ m.content }}"
+                         "{% if m.tool_calls %}{% for c in m.tool_calls %}"
+                         "[{{ c.id }} {{ c.function.name }} {{ c.function.arguments.city }}]"
+                         "{% endfor %}{% endif %}"
+                         "{% if m.tool_call_id %}({{ m.tool_call_id }}){% endif %};{% endfor %}"),
+      "", "");
+  Message call{Role::assistant, ""};
+  call.tool_calls.push_back({"call_1", "get_weather", R"({"city": "Paris"})"});
+  Message result{Role::tool, "sunny"};
+  result.tool_call_id = "call_1";
+  const std::vector<Message> messages = {{Role::user, "Weather?"}, call, result};
+  const auto ids = format.conversation(
+      *tokenizer, messages, true, R"([{"type":"function","function":{"name":"get_weather"}}])");
+  EXPECT_NE(tokenizer->decode(ids).find(
+                "TOOLS:get_weather;user:Weather?;assistant:[call_1 get_weather Paris];"
+                "tool:sunny(call_1);"),
+            std::string::npos)
+      << tokenizer->decode(ids);
+  // Without tools the template sees none.
+  EXPECT_EQ(tokenizer->decode(format.conversation(*tokenizer, messages, true)).find("TOOLS"),
+            std::string::npos);
+  EXPECT_THROW(format.conversation(*tokenizer, messages, true, R"({"not":"an array"})"), Error);
+}
+
 TEST(ConversationFormat, ATemplateFileThatCannotBeReadIsAnError) {
   auto file = gguf::GgufFile::open(test::vocab_gguf_path("phi-3").string());
   const auto tokenizer = tokenizer::Tokenizer::from_gguf(*file);

@@ -101,6 +101,34 @@ TEST(ServeConfig, PrefixCacheIsOnUnlessTurnedOff) {
   EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_PREFIX_CACHE", "maybe"}})), Error);
 }
 
+TEST(ServeConfig, HttpIsOffUnlessAskedAndABareOneMeansTheDefaultAddress) {
+  const auto home = lookup_in({{"HOME", "/h"}});
+  auto off = finalize({}, home);
+  EXPECT_EQ(off.http, "");
+  EXPECT_EQ(off.http_body_limit, 8u << 20);
+  EXPECT_EQ(off.models_dir, "/h/.local/share/weft/models");
+  ServeSettings bare;
+  bare.http = "";  // --http without a value
+  EXPECT_EQ(finalize(bare, home).http, "127.0.0.1:11435");
+  auto file = settings_from_json_text(
+      R"({"http": "127.0.0.1:8080", "http_cors": "http://a.test, http://b.test",
+          "http_body_limit": 4096, "models_dir": "/models"})",
+      "test.json");
+  auto config = finalize(file, home);
+  EXPECT_EQ(config.http, "127.0.0.1:8080");
+  EXPECT_EQ(config.http_cors_origins, (std::vector<std::string>{"http://a.test", "http://b.test"}));
+  EXPECT_EQ(config.http_body_limit, 4096u);
+  EXPECT_EQ(config.models_dir, "/models");
+  EXPECT_EQ(finalize(settings_from_json_text(R"({"http": true})", "t"), home).http,
+            "127.0.0.1:11435");
+  auto env = settings_from_environment(lookup_in({{"WEFT_HTTP", "0"}}));
+  EXPECT_EQ(finalize(file.overridden_by(env), home).http, "") << "the environment turns it off";
+  auto xdg = lookup_in({{"HOME", "/h"}, {"XDG_DATA_HOME", "/data"}});
+  EXPECT_EQ(finalize({}, xdg).models_dir, "/data/weft/models");
+  EXPECT_THROW(settings_from_json_text(R"({"http": 1})", "c"), Error);
+  EXPECT_THROW(finalize(settings_from_json_text(R"({"http_body_limit": 10})", "c"), home), Error);
+}
+
 TEST(ServeConfig, ChecksRanges) {
   ServeSettings settings;
   settings.parallel = 0;
