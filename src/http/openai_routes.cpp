@@ -13,6 +13,14 @@
 namespace weft::http {
 namespace {
 
+// An event stream ends its connection: the openai npm client v4 (node-fetch 2 with a
+// keep-alive agent) reports "Premature close" for a chunked body on a kept-alive socket
+// under Node 18, and a stream is one request per connection in practice anyway.
+void set_event_stream_headers(httplib::Response& response) {
+  response.set_header("Cache-Control", "no-cache");
+  response.set_header("Connection", "close");
+}
+
 using nlohmann::json;
 
 // Writes SSE events to a chunked response: `data: JSON\n\n`, and `data: [DONE]`.
@@ -123,7 +131,7 @@ void chat_completions(HttpService& service, const httplib::Request& http_request
     set_json(response, chat_completion(identity, std::move(choices), usage));
     return;
   }
-  response.set_header("Cache-Control", "no-cache");
+  set_event_stream_headers(response);
   response.set_chunked_content_provider("text/event-stream", [&service, request, identity, decoder,
                                                               slot, exchange](
                                                                  size_t, httplib::DataSink& sink) {
@@ -250,7 +258,7 @@ void completions(HttpService& service, const httplib::Request& http_request,
     set_json(response, completion_object(identity, std::move(choices), &usage));
     return;
   }
-  response.set_header("Cache-Control", "no-cache");
+  set_event_stream_headers(response);
   response.set_chunked_content_provider("text/event-stream", [identity, runs, run_choice, slot,
                                                               include_usage =
                                                                   request.include_usage](
