@@ -98,10 +98,13 @@ class Converter {
   explicit Converter(const ordered_json& root)
       : root_(root), rules_(kMaxSchemaGrammarBytes), primitives_(rules_) {}
 
-  std::string convert() {
+  std::string convert(std::string_view before, std::string_view after) {
     Expression root = value(root_, "", true);
     if (!root) throw Error("json schema: the schema accepts no value");
-    return rules_.render(*root);
+    std::string body = *root;
+    if (!before.empty()) body = gbnf::literal(before) + " " + body;
+    if (!after.empty()) body += " " + gbnf::literal(after);
+    return rules_.render(body);
   }
 
  private:
@@ -740,8 +743,13 @@ Expression Converter::object(const ordered_json& schema, const std::string& poin
 }  // namespace
 
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema) {
+  return json_schema_to_gbnf(schema, {}, {});
+}
+
+std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema, std::string_view before,
+                                std::string_view after) {
   try {
-    return Converter(schema).convert();
+    return Converter(schema).convert(before, after);
   } catch (const nlohmann::json::exception& error) {
     throw Error(std::string("json schema: ") + error.what());
   }

@@ -36,6 +36,10 @@ inline constexpr size_t kMaxSchemaGrammarBytes = 1 << 20;
 // schema accepts no value at all.
 std::string json_schema_to_gbnf(const nlohmann::json& schema);
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema);
+// The schema's value with fixed text around it, e.g. a tool call inside a model's
+// "<tool_call>\n" … "\n</tool_call>" markers.
+std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema, std::string_view before,
+                                std::string_view after);
 
 // Any JSON object (OpenAI's response_format json_object and Ollama's format "json" both ask
 // for an object at the top), with the same whitespace rule as schema grammars.

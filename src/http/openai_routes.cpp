@@ -3,6 +3,7 @@
 
 #include "backend/native_backend.hpp"
 #include "http/admission_slot.hpp"
+#include "http/forced_tool_call.hpp"
 #include "http/openai_request.hpp"
 #include "http/openai_response.hpp"
 #include "http/output_format.hpp"
@@ -105,6 +106,20 @@ std::optional<ApiError> run_chat_choice(HttpService& service, Exchange& exchange
   return failure;
 }
 
+// tool_choice required or named: the output is constrained to a call (forced_tool_call.hpp).
+void force_tool_call_if_asked(ChatCompletionRequest& request, const std::string& body,
+                              chat::ToolCallFormat format) {
+  const auto kind = request.tool_choice.kind;
+  if (kind != ToolChoice::Kind::required && kind != ToolChoice::Kind::named) return;
+  if (!request.has_tools)
+    throw field_error("tool_choice", "asks for a tool call but no tools are given");
+  if (request.format.kind != OutputFormat::Kind::text) {
+    throw field_error("tool_choice", "cannot force a tool call together with response_format");
+  }
+  auto tools = nlohmann::ordered_json::parse(body).at("tools");
+  request.generation.options.grammar = forced_tool_call_grammar(tools, request.tool_choice, format);
+}
+
 void chat_completions(HttpService& service, const httplib::Request& http_request,
                       httplib::Response& response, const std::shared_ptr<Exchange>& exchange) {
   auto request = parse_chat_completion_request(parse_json_body(http_request.body));
@@ -115,6 +130,7 @@ void chat_completions(HttpService& service, const httplib::Request& http_request
                             service.resolve_model(request.model)};
   request.generation.id = identity.id;
   const auto decoder = service.decoder_config(request.has_tools);
+  force_tool_call_if_asked(request, http_request.body, decoder.tool_calls);
   auto slot = take_slot(service);
   if (!request.stream) {
     wait_for_slot(*slot);
