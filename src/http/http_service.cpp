@@ -13,20 +13,6 @@ double seconds(Clock::duration duration) {
   return std::chrono::duration<double>(duration).count();
 }
 
-GenerationStream start_stream(Backend& backend, const GenerationRequest& request) {
-  try {
-    return backend.generate(request);
-  } catch (const Error& error) {
-    GenerationChannel channel(backend.name());
-    channel.error(error.code(), error.what());
-    return GenerationStream(channel.state());
-  } catch (const std::exception& error) {
-    GenerationChannel channel(backend.name());
-    channel.error(ErrorCode::internal, error.what());
-    return GenerationStream(channel.state());
-  }
-}
-
 }  // namespace
 
 Exchange::Exchange(HttpService& service, std::string method, std::string path, std::string route)
@@ -108,6 +94,10 @@ std::string HttpService::resolve_model(const std::string& requested) {
   return found->name;
 }
 
+std::shared_ptr<AdmissionSlot> HttpService::take_slot() {
+  return std::make_shared<AdmissionSlot>(context_.admission(), context_.next_ticket());
+}
+
 chat::DecoderConfig HttpService::decoder_config(bool tools) const {
   chat::DecoderConfig config;
   auto loaded = context_.backend();
@@ -156,7 +146,7 @@ void HttpService::generate(const GenerationRequest& request, Exchange& exchange,
     }
     running_.insert(handle);
   }
-  GenerationStream stream = start_stream(*backend, request);
+  GenerationStream stream = server::start_generation(*backend, request);
   if (!handle->attach(&stream)) stream.cancel();
   bool reading = true;
   std::optional<Clock::time_point> last_token;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "chat/output_decoder.hpp"
+#include "http/admission_slot.hpp"
 #include "http/http_metrics.hpp"
 #include "http/model_catalog.hpp"
 #include "server/context.hpp"
@@ -69,6 +70,8 @@ class HttpService {
 
   // Throws ApiException 503 (Retry-After) unless the daemon is ready.
   void require_ready() const;
+  // A place in the daemon's admission queue for one request (released when dropped).
+  std::shared_ptr<AdmissionSlot> take_slot();
   // The loaded backend; 503 when there is none.
   std::shared_ptr<Backend> backend() const;
   // The name to answer with for a request naming `requested` ("" = the served model);

@@ -49,11 +49,6 @@ bool guarded_stream(NdjsonWriter& out, const std::function<bool()>& body) {
   return false;
 }
 
-std::shared_ptr<AdmissionSlot> take_slot(HttpService& service) {
-  return std::make_shared<AdmissionSlot>(service.context().admission(),
-                                         service.context().next_ticket());
-}
-
 backend::NativeBackend* native_of(const std::shared_ptr<Backend>& loaded) {
   return dynamic_cast<backend::NativeBackend*>(loaded.get());
 }
@@ -132,7 +127,7 @@ json run_ollama(HttpService& service, Exchange& exchange, const OllamaRun& run,
 // Answers a run: one NDJSON line per piece, or one object when not streaming.
 void respond(HttpService& service, httplib::Response& response,
              const std::shared_ptr<Exchange>& exchange, OllamaRun run, bool stream) {
-  auto slot = take_slot(service);
+  auto slot = service.take_slot();
   if (!stream) {
     slot->wait([] { return true; });
     set_json(response, run_ollama(
@@ -342,7 +337,7 @@ void embed(HttpService& service, const httplib::Request& http_request, httplib::
   auto request = parse_ollama_embed_request(parse_json_body(http_request.body), legacy);
   service.require_ready();
   const auto model = service.resolve_model(request.model);
-  auto slot = take_slot(service);
+  auto slot = service.take_slot();
   slot->wait([] { return true; });
   const auto start = std::chrono::steady_clock::now();
   EmbeddingRequest embedding;

@@ -70,11 +70,6 @@ GenerationRequest choice_request(const GenerationRequest& base, uint32_t index) 
   return request;
 }
 
-std::shared_ptr<AdmissionSlot> take_slot(HttpService& service) {
-  return std::make_shared<AdmissionSlot>(service.context().admission(),
-                                         service.context().next_ticket());
-}
-
 void wait_for_slot(AdmissionSlot& slot) {
   slot.wait([] { return true; });
 }
@@ -131,7 +126,7 @@ void chat_completions(HttpService& service, const httplib::Request& http_request
   request.generation.id = identity.id;
   const auto decoder = service.decoder_config(request.has_tools);
   force_tool_call_if_asked(request, http_request.body, decoder.tool_calls);
-  auto slot = take_slot(service);
+  auto slot = service.take_slot();
   if (!request.stream) {
     wait_for_slot(*slot);
     json choices = json::array();
@@ -223,7 +218,7 @@ void completions(HttpService& service, const httplib::Request& http_request,
       prompts.push_back(generation.messages.front().content);
     }
   }
-  auto slot = take_slot(service);
+  auto slot = service.take_slot();
   // Runs choice `index`; `emit` gets each piece of text (false: stop).
   auto run_choice = [&service, exchange, runs, echo = request.echo, prompts](
                         size_t index, Usage& usage,
@@ -326,7 +321,7 @@ void embeddings(HttpService& service, const httplib::Request& http_request,
   auto request = parse_embeddings_request(parse_json_body(http_request.body));
   service.require_ready();
   const auto model = service.resolve_model(request.model);
-  auto slot = take_slot(service);
+  auto slot = service.take_slot();
   wait_for_slot(*slot);
   EmbeddingRequest embedding;
   embedding.inputs = request.inputs;

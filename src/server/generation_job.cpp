@@ -58,20 +58,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-GenerationStream start_stream(Backend& backend, const GenerationRequest& request) {
-  try {
-    return backend.generate(request);
-  } catch (const Error& error) {
-    GenerationChannel channel(backend.name());
-    channel.error(error.code(), error.what());
-    return GenerationStream(channel.state());
-  } catch (const std::exception& error) {
-    GenerationChannel channel(backend.name());
-    channel.error(ErrorCode::internal, error.what());
-    return GenerationStream(channel.state());
-  }
-}
-
 // Consumes the stream, delivering frames; returns the log record.
 RequestRecord stream_frames(GenerationStream& stream, const GenerationJob& job,
                             const std::string& backend_name) {
@@ -128,7 +114,7 @@ void run_generation(ServerContext& context, GenerationJob job) {
     job.outbox->add(frame.size());
     job.deliver(std::move(frame));
   } else {
-    GenerationStream stream = start_stream(*backend, job.request);
+    GenerationStream stream = start_generation(*backend, job.request);
     if (!job.handle->attach(&stream)) stream.cancel();
     record = stream_frames(stream, job, backend->name());
     job.handle->detach();
@@ -136,6 +122,20 @@ void run_generation(ServerContext& context, GenerationJob job) {
   context.admission().finish();
   context.log(LogLevel::info, format_request_log(record));
   job.finished();
+}
+
+GenerationStream start_generation(Backend& backend, const GenerationRequest& request) {
+  try {
+    return backend.generate(request);
+  } catch (const Error& error) {
+    GenerationChannel channel(backend.name());
+    channel.error(error.code(), error.what());
+    return GenerationStream(channel.state());
+  } catch (const std::exception& error) {
+    GenerationChannel channel(backend.name());
+    channel.error(ErrorCode::internal, error.what());
+    return GenerationStream(channel.state());
+  }
 }
 
 }  // namespace weft::server

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "server/context.hpp"
+#include "weft/backend.hpp"
 #include "weft/generation.hpp"
 
 namespace weft::server {
@@ -56,6 +57,10 @@ struct GenerationJob {
   std::function<void(std::string)> deliver;  // posts one frame to the connection
   std::function<void()> finished;            // posts "next request" to the connection
 };
+
+// backend.generate, with what it throws turned into the stream's error event, so that every
+// request ends with exactly one terminal event.
+GenerationStream start_generation(Backend& backend, const GenerationRequest& request);
 
 // On a worker thread. Ends with exactly one done or error frame delivered, the admission
 // slot released, and one request log line.
