@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "http/api_error.hpp"
+#include "http/api_error_of.hpp"
 #include "http/ollama_request.hpp"
 #include "http/ollama_response.hpp"
 #include "http/sampling_fields.hpp"
@@ -10,17 +11,6 @@ namespace weft::http {
 namespace {
 
 using nlohmann::json;
-
-template <typename Call>
-ApiError error_of(Call call) {
-  try {
-    call();
-  } catch (const ApiException& error) {
-    return error.error();
-  }
-  ADD_FAILURE() << "no ApiException";
-  return {};
-}
 
 TEST(HttpOllamaRequest, ChatOptionsMapToGenerationOptions) {
   auto request = parse_ollama_chat_request(json::parse(R"({

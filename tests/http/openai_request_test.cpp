@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "http/api_error.hpp"
+#include "http/api_error_of.hpp"
 #include "http/openai_request.hpp"
 #include "http/request_fields.hpp"
 
@@ -9,18 +10,6 @@ namespace weft::http {
 namespace {
 
 using nlohmann::json;
-
-// The ApiError a call throws; fails the test when it throws none.
-template <typename Call>
-ApiError error_of(Call call) {
-  try {
-    call();
-  } catch (const ApiException& error) {
-    return error.error();
-  }
-  ADD_FAILURE() << "no ApiException";
-  return {};
-}
 
 TEST(HttpOpenAIRequest, MessagesMapRolesContentPartsToolCallsAndToolResults) {
   auto request = parse_chat_completion_request(json::parse(R"({
