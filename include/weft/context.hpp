@@ -90,6 +90,9 @@ class ContextRuntime {
   ContextPoolUsage usage() const;
   ContextRuntimeStats stats() const;
   int64_t vocabulary_size() const;
+  // The text of `tokens` (as the model's tokenizer decodes them); throws weft::Error for an
+  // id outside the vocabulary or a model without a tokenizer.
+  std::string decode(std::span<const int32_t> tokens) const;
 
  private:
   friend struct detail::ContextRuntimeAccess;

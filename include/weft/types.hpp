@@ -35,17 +35,21 @@ struct Message {
 // default", so that a remote backend can leave the choice to its server.
 struct GenerationOptions {
   uint32_t max_tokens = 256;
-  std::optional<float> temperature;
-  std::optional<uint32_t> top_k;
-  std::optional<float> top_p;
-  std::optional<float> min_p;
-  std::optional<uint64_t> seed;
-  std::vector<std::string> stop;
-  std::optional<float> repeat_penalty;
-  std::optional<float> frequency_penalty;
-  std::optional<float> presence_penalty;
+  std::optional<float> temperature{};
+  std::optional<uint32_t> top_k{};
+  std::optional<float> top_p{};
+  std::optional<float> min_p{};
+  std::optional<uint64_t> seed{};
+  std::vector<std::string> stop{};
+  std::optional<float> repeat_penalty{};
+  std::optional<float> frequency_penalty{};
+  std::optional<float> presence_penalty{};
   // A GBNF grammar (src/grammar) the generated text must match; "" = unconstrained.
   std::string grammar{};
+  // With a grammar: the output is free until this text appears in it, and from the text's
+  // first byte on must match the grammar ("" = the grammar applies from the start). Strict
+  // tools under tool_choice "auto": "<tool_call>" starts a call that must be valid.
+  std::string grammar_trigger{};
   // Added to the logits of these token ids before sampling (OpenAI `logit_bias`).
   std::vector<std::pair<int32_t, float>> logit_bias{};
   // Report each sampled token's log-probability, and this many most likely alternatives.

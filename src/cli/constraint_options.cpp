@@ -28,23 +28,6 @@ void add_constraint_options(CLI::App& app, ConstraintFlags& flags) {
   schema->excludes(regex);
 }
 
-namespace {
-
-// The converter reads a pattern as JSON Schema does (a match anywhere unless anchored); the
-// whole output must match, so the pattern is anchored at both ends, its own anchors (if
-// any) folded into those.
-std::string whole_output_pattern(std::string_view pattern) {
-  if (!pattern.empty() && pattern.front() == '^') pattern.remove_prefix(1);
-  size_t backslashes = 0;
-  while (pattern.size() >= backslashes + 2 && pattern[pattern.size() - 2 - backslashes] == '\\') {
-    ++backslashes;
-  }
-  if (!pattern.empty() && pattern.back() == '$' && backslashes % 2 == 0) pattern.remove_suffix(1);
-  return "^(?:" + std::string(pattern) + ")$";
-}
-
-}  // namespace
-
 std::string json_schema_argument_to_gbnf(const std::string& argument) {
   std::error_code ignored;
   const bool is_file = std::filesystem::is_regular_file(argument, ignored);
@@ -82,7 +65,7 @@ void apply_constraint_options(const ConstraintFlags& flags, GenerationOptions& o
     return;
   }
   if (!flags.regex.empty()) {
-    options.grammar = grammar::regex_to_gbnf(whole_output_pattern(flags.regex));
+    options.grammar = grammar::whole_text_regex_to_gbnf(flags.regex);
     return;
   }
   if (flags.grammar_file.empty()) return;

@@ -345,4 +345,16 @@ std::string regex_to_gbnf(std::string_view pattern) {
   return rules.render(name);
 }
 
+std::string whole_text_regex_to_gbnf(std::string_view pattern) {
+  // The converter reads a pattern as JSON Schema does (a match anywhere unless anchored), so
+  // the pattern is anchored at both ends, its own anchors (if any) folded into those.
+  if (!pattern.empty() && pattern.front() == '^') pattern.remove_prefix(1);
+  size_t backslashes = 0;
+  while (pattern.size() >= backslashes + 2 && pattern[pattern.size() - 2 - backslashes] == '\\') {
+    ++backslashes;
+  }
+  if (!pattern.empty() && pattern.back() == '$' && backslashes % 2 == 0) pattern.remove_suffix(1);
+  return regex_to_gbnf("^(?:" + std::string(pattern) + ")$");
+}
+
 }  // namespace weft::grammar

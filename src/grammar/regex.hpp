@@ -30,6 +30,9 @@ inline constexpr size_t kMaxRegexGrammarBytes = 256 * 1024;
 
 // A whole grammar whose `root` accepts exactly the strings in which `pattern` finds a match.
 std::string regex_to_gbnf(std::string_view pattern);
+// A whole grammar whose `root` accepts exactly the strings that `pattern` matches from end to
+// end (`--regex`, Constraint::regex), the pattern's own ^ and $ folded into those anchors.
+std::string whole_text_regex_to_gbnf(std::string_view pattern);
 
 // How the code points a pattern matches are spelled in the text the grammar reads.
 enum class RegexSpelling {

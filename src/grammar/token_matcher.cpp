@@ -43,6 +43,15 @@ bool TokenMatcher::accept(TokenId token) {
   return true;
 }
 
+bool TokenMatcher::accept_text(std::string_view bytes) {
+  if (ended()) return false;
+  ParseState next = grammar_->advance(states_.back(), bytes);
+  if (next.dead()) return false;
+  states_.push_back(std::move(next));
+  ended_.push_back(false);
+  return true;
+}
+
 void TokenMatcher::rollback(size_t tokens) {
   size_t keep = states_.size() - std::min(tokens, states_.size() - 1);
   states_.resize(keep);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "grammar/token_grammar.hpp"
@@ -29,6 +30,9 @@ class TokenMatcher {
   // Advances past `token`; returns false and changes nothing when the grammar does not
   // allow it.
   bool accept(TokenId token);
+  // Advances past `bytes` as one step (rollback counts it as one token): the text a grammar
+  // starts from when it applies mid-token (TriggeredMatcher). False: they do not fit.
+  bool accept_text(std::string_view bytes);
   // Forgets the last `tokens` accepted tokens (at most all of them).
   void rollback(size_t tokens);
 

@@ -101,10 +101,28 @@ std::optional<ApiError> run_chat_choice(HttpService& service, Exchange& exchange
   return failure;
 }
 
-// tool_choice required or named: the output is constrained to a call (forced_tool_call.hpp).
-void force_tool_call_if_asked(ChatCompletionRequest& request, const std::string& body,
-                              chat::ToolCallFormat format) {
+// tool_choice "auto" with strict tools: a call the model opens must be valid.
+void enforce_strict_tools(ChatCompletionRequest& request, const std::string& body,
+                          chat::ToolCallFormat format) {
+  auto tools = nlohmann::ordered_json::parse(body).at("tools");
+  auto strict = strict_tool_call_grammar(tools, format);
+  if (!strict) return;
+  if (request.format.kind != OutputFormat::Kind::text) {
+    throw field_error("tools", "strict tools cannot be enforced together with response_format");
+  }
+  request.generation.options.grammar = std::move(strict->gbnf);
+  request.generation.options.grammar_trigger = std::move(strict->trigger);
+}
+
+// tool_choice required or named: the output is constrained to a call (forced_tool_call.hpp);
+// auto with strict tools: a call, once opened, is.
+void enforce_tool_calls(ChatCompletionRequest& request, const std::string& body,
+                        chat::ToolCallFormat format) {
   const auto kind = request.tool_choice.kind;
+  if (kind == ToolChoice::Kind::automatic && request.has_tools) {
+    enforce_strict_tools(request, body, format);
+    return;
+  }
   if (kind != ToolChoice::Kind::required && kind != ToolChoice::Kind::named) return;
   if (!request.has_tools)
     throw field_error("tool_choice", "asks for a tool call but no tools are given");
@@ -125,7 +143,7 @@ void chat_completions(HttpService& service, const httplib::Request& http_request
                             service.resolve_model(request.model)};
   request.generation.id = identity.id;
   const auto decoder = service.decoder_config(request.has_tools);
-  force_tool_call_if_asked(request, http_request.body, decoder.tool_calls);
+  enforce_tool_calls(request, http_request.body, decoder.tool_calls);
   auto slot = service.take_slot();
   if (!request.stream) {
     wait_for_slot(*slot);

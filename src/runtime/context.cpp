@@ -50,6 +50,7 @@ const ContextRuntimeState::TextSupport& ContextRuntimeState::text() {
     support->tokenizer = tokenizer::Tokenizer::from_gguf(file);
     support->format = std::make_unique<runtime::ConversationFormat>(
         runtime::ConversationFormat::from_gguf(file, *support->tokenizer, chat_template_path));
+    support->grammars = std::make_unique<grammar::GrammarCache>(*support->tokenizer);
     text_support = std::move(support);
   });
   return *text_support;
@@ -342,6 +343,18 @@ ContextPoolUsage ContextRuntime::usage() const {
 
 int64_t ContextRuntime::vocabulary_size() const {
   return state_->engine.config().n_vocab;
+}
+
+std::string ContextRuntime::decode(std::span<const int32_t> tokens) const {
+  const auto& tokenizer = *state_->text().tokenizer;
+  for (int32_t token : tokens) {
+    if (token < 0 || token >= tokenizer.vocab_size()) {
+      throw Error(ErrorCode::invalid_request,
+                  "decode: token " + std::to_string(token) + " is outside the vocabulary (" +
+                      std::to_string(tokenizer.vocab_size()) + " tokens)");
+    }
+  }
+  return tokenizer.decode(tokens);
 }
 
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "grammar/grammar_cache.hpp"
 #include "kv/kv_sequence.hpp"
 #include "kv/prefix_index.hpp"
 #include "kv/snapshot_store.hpp"
@@ -80,8 +81,10 @@ struct ContextRuntimeState {
   struct TextSupport {
     std::unique_ptr<tokenizer::Tokenizer> tokenizer;
     std::unique_ptr<runtime::ConversationFormat> format;
+    // Constraints' compiled grammars (weft/constraint.hpp); refers to `tokenizer`.
+    std::unique_ptr<grammar::GrammarCache> grammars;
   };
-  // The tokenizer and chat template, read from the model on first use (thread-safe; both are
+  // The tokenizer, chat template and grammar cache, read from the model on first use (thread-safe; both are
   // immutable once built). Throws weft::Error when the model has no usable tokenizer.
   const TextSupport& text();
 

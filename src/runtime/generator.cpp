@@ -65,13 +65,18 @@ bool Generator::prepare_row_options(const GenerationOptions& options) {
   logit_bias_ = options.logit_bias;
   logprobs_ = options.logprobs || options.top_logprobs > 0;
   top_logprobs_ = options.top_logprobs;
-  if (options.grammar.empty()) return true;
+  if (options.grammar.empty()) {
+    if (options.grammar_trigger.empty()) return true;
+    fail(ErrorCode::invalid_request, "a grammar trigger was given without a grammar");
+    return false;
+  }
   try {
     if (!settings_.grammars)
       settings_.grammars = std::make_shared<grammar::GrammarCache>(tokenizer_);
     // SentencePiece drops the first word's space only when nothing before it made text.
     bool strip = tokenizer_.strips_leading_space() && tokenizer_.decode(pending_).empty();
-    grammar_.emplace(settings_.grammars->get(options.grammar), strip);
+    grammar_.emplace(settings_.grammars->get(options.grammar), tokenizer_, options.grammar_trigger,
+                     strip);
   } catch (const Error& error) {
     fail(ErrorCode::invalid_request, error.what());
     return false;
@@ -170,19 +175,28 @@ void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* 
     fail(error.code(), error.what());
     return;
   }
-  if (grammar_ && !grammar_->accept(token)) {
-    fail(ErrorCode::internal, "generator: the sampler chose token " + std::to_string(token) +
-                                  ", which the grammar mask had excluded");
-    return;
+  if (grammar_) {
+    const bool was_active = grammar_->active();
+    if (!grammar_->accept(token)) {
+      if (was_active) {
+        fail(ErrorCode::internal, "generator: the sampler chose token " + std::to_string(token) +
+                                      ", which the grammar mask had excluded");
+      } else {
+        fail(ErrorCode::invalid_request,
+             "grammar: the output from the grammar's trigger on does not fit the grammar");
+      }
+      return;
+    }
   }
   handle_token(token, row);
 }
 
 std::span<const float> Generator::adjusted_row(std::span<const float> logits, bool& proceed) {
-  if (logit_bias_.empty() && !grammar_) return logits;
+  const bool masked = grammar_ && grammar_->active();
+  if (logit_bias_.empty() && !masked) return logits;
   adjusted_.assign(logits.begin(), logits.end());
   for (const auto& [id, bias] : logit_bias_) adjusted_[static_cast<size_t>(id)] += bias;
-  if (!grammar_) return adjusted_;
+  if (!masked) return adjusted_;
   auto mask = grammar_->mask();
   if (!mask->any_text) {
     proceed = false;
@@ -209,6 +223,11 @@ std::span<const float> Generator::adjusted_row(std::span<const float> logits, bo
     for (size_t i = first; i < last; ++i) {
       if (!((allowed >> (i - first)) & 1)) adjusted_[i] = kForbidden;
     }
+  }
+  // Output rows past the tokenizer's vocabulary (a padded head) have no text to match.
+  if (mask->bits.size() * 64 < size) {
+    std::fill(adjusted_.begin() + static_cast<std::ptrdiff_t>(mask->bits.size() * 64),
+              adjusted_.end(), kForbidden);
   }
   return adjusted_;
 }

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "grammar/grammar_cache.hpp"
-#include "grammar/token_matcher.hpp"
+#include "grammar/triggered_matcher.hpp"
 #include "runtime/sampler.hpp"
 #include "runtime/stop_matcher.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -115,7 +115,7 @@ class Generator {
   std::vector<std::pair<TokenId, float>> logit_bias_;
   bool logprobs_ = false;
   uint32_t top_logprobs_ = 0;
-  std::optional<grammar::TokenMatcher> grammar_;
+  std::optional<grammar::TriggeredMatcher> grammar_;
   std::vector<float> adjusted_;  // the row after logit_bias and the grammar mask
 
   std::vector<TokenId> pending_;

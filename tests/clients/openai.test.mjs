@@ -473,6 +473,28 @@ describe('openai client: tool_choice forces a parsed tool call', () => {
     assert.equal(name, 'get_time');
     assert.ok(['UTC', 'CET'].includes(JSON.parse(args).zone));
   });
+
+  // Strict tools under tool_choice "auto" constrain a call only once the model opens one
+  // (<tool_call>). stories260K answers in text, which stays free: the same request with the
+  // tool forced (the grammar from the first token) must come back as a call instead.
+  it('strict tools under tool_choice auto leave a text answer free', async () => {
+    const strictTools = tools.map(tool => ({...tool, function: {...tool.function, strict: true}}));
+    const ask = async (tool_choice, max_tokens) => client.chat.completions.create({
+      model,
+      messages: userMessage('Tell me a story.'),
+      tools: strictTools,
+      tool_choice,
+      max_tokens,
+      temperature: 1,
+      seed: 11,
+    });
+    const text = await ask('auto', 40);
+    assert.equal(text.choices[0].finish_reason, 'length');
+    assert.ok(text.choices[0].message.content.length > 0);
+    assert.ok(!text.choices[0].message.tool_calls?.length);
+    const forced = await ask('required', 400);
+    assert.equal(forced.choices[0].finish_reason, 'tool_calls');
+  });
 });
 
 // Abort mid-stream: the stub's long per-token delay keeps a generation running for many

@@ -3,6 +3,7 @@
 // the log-probabilities reported with each token.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "runtime/generator.hpp"
@@ -25,17 +26,17 @@ struct Outcome {
   }
 };
 
-// Feeds `row` every time the generator asks, up to `steps` rows.
-Outcome run(const FakeTokenizer& tokenizer, const GenerationOptions& options,
-            const std::vector<float>& row, size_t steps = 20) {
+// Feeds rows[i] at the i-th step (the last one from then on), up to `steps` rows.
+Outcome run_rows(const FakeTokenizer& tokenizer, const GenerationOptions& options,
+                 const std::vector<std::vector<float>>& rows, size_t steps = 20) {
   GenerationChannel channel{"test"};
   GenerationStream stream{channel.state()};
   Generator generator(tokenizer, options, {1}, channel);
-  for (size_t rows = 0; !generator.finished() && rows < steps;) {
+  for (size_t step = 0; !generator.finished() && step < steps;) {
     generator.consume_input(generator.pending_input().size());
     if (generator.needs_logits()) {
-      generator.on_logits(row);
-      ++rows;
+      generator.on_logits(rows[std::min(step, rows.size() - 1)]);
+      ++step;
     }
   }
   Outcome outcome;
@@ -45,6 +46,12 @@ Outcome run(const FakeTokenizer& tokenizer, const GenerationOptions& options,
     if (auto* error = std::get_if<ErrorEvent>(&*event)) outcome.error = *error;
   }
   return outcome;
+}
+
+// Feeds `row` every time the generator asks, up to `steps` rows.
+Outcome run(const FakeTokenizer& tokenizer, const GenerationOptions& options,
+            const std::vector<float>& row, size_t steps = 20) {
+  return run_rows(tokenizer, options, {row}, steps);
 }
 
 //                      0        1    2    3     4
@@ -98,6 +105,75 @@ TEST(GeneratorGrammar, NoTokenCanContinue) {
   auto options = greedy();
   options.grammar = R"(root ::= "z")";
   auto outcome = run(tokenizer, options, {0, 0, 0, 0, 0});
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
+}
+
+//                          0        1      2         3      4     5    6       7
+FakeTokenizer call_tokens() {
+  return FakeTokenizer({"<eos>", "hi ", "<call>", "<ca", "ll>{", "{", "x", "}"}, {0});
+}
+
+// A row whose favourite is `favourite` (the rest tie low).
+std::vector<float> favouring(int favourite) {
+  std::vector<float> row(8, -5.0f);
+  row[static_cast<size_t>(favourite)] = 5.0f;
+  return row;
+}
+
+TEST(GeneratorGrammarTrigger, TextBeforeTheTriggerIsFreeAndTheGrammarHoldsAfterIt) {
+  auto tokenizer = call_tokens();
+  auto options = greedy();
+  options.grammar = R"(root ::= "<call>{" "x" "}")";
+  options.grammar_trigger = "<call>";
+  // The model wants "hi " twice, then "<call>", then "hi " forever: after the trigger only
+  // the grammar's tokens remain, and once it is complete the generation ends.
+  auto outcome =
+      run_rows(tokenizer, options, {favouring(1), favouring(1), favouring(2), favouring(1)});
+  ASSERT_TRUE(outcome.done) << (outcome.error ? outcome.error->message : "");
+  EXPECT_EQ(outcome.text(), "hi hi <call>{x}");
+  EXPECT_EQ(outcome.done->reason, StopReason::end);
+}
+
+TEST(GeneratorGrammarTrigger, ATriggerSplitAcrossTokensStartsTheGrammarMidToken) {
+  auto tokenizer = call_tokens();
+  auto options = greedy();
+  options.grammar = R"(root ::= "<call>{" "x" "}")";
+  options.grammar_trigger = "<call>";
+  // "<ca" + "ll>{": the grammar starts at '<' and has read "<call>{" after the second token.
+  auto outcome = run_rows(tokenizer, options, {favouring(3), favouring(4), favouring(7)});
+  ASSERT_TRUE(outcome.done) << (outcome.error ? outcome.error->message : "");
+  EXPECT_EQ(outcome.text(), "<call>{x}");
+}
+
+TEST(GeneratorGrammarTrigger, WithoutTheTriggerNothingIsConstrained) {
+  auto tokenizer = call_tokens();
+  auto options = greedy();
+  options.grammar = R"(root ::= "<call>{" "x" "}")";
+  options.grammar_trigger = "<call>";
+  auto outcome = run_rows(tokenizer, options, {favouring(6), favouring(7), favouring(0)});
+  ASSERT_TRUE(outcome.done) << (outcome.error ? outcome.error->message : "");
+  EXPECT_EQ(outcome.text(), "x}");
+  EXPECT_EQ(outcome.done->reason, StopReason::end);
+}
+
+TEST(GeneratorGrammarTrigger, TextAfterTheTriggerThatCannotFitIsAnError) {
+  auto tokenizer = call_tokens();
+  auto options = greedy();
+  options.grammar = R"(root ::= "<call>[" "x" "]")";
+  options.grammar_trigger = "<call>";
+  // "ll>{" completes "<call>{", which the grammar refuses at '{'.
+  auto outcome = run_rows(tokenizer, options, {favouring(3), favouring(4)});
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
+  EXPECT_NE(outcome.error->message.find("trigger"), std::string::npos);
+}
+
+TEST(GeneratorGrammarTrigger, ATriggerWithoutAGrammarIsRefused) {
+  auto tokenizer = call_tokens();
+  auto options = greedy();
+  options.grammar_trigger = "<call>";
+  auto outcome = run(tokenizer, options, favouring(1));
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
 }
