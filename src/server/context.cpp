@@ -22,6 +22,7 @@ ServerContext::ServerContext(asio::io_context& io, const ServeConfig& config, Lo
     : io_(io),
       api_key_(config.api_key),
       auth_timeout_(config.auth_timeout),
+      write_timeout_(config.write_timeout),
       log_(std::move(log)),
       admission_(config.parallel, config.queue) {}
 

@@ -34,6 +34,7 @@ class ServerContext {
   asio::io_context& io() { return io_; }
   const std::string& api_key() const { return api_key_; }
   std::chrono::milliseconds auth_timeout() const { return auth_timeout_; }
+  std::chrono::milliseconds write_timeout() const { return write_timeout_; }
   Admission& admission() { return admission_; }
   WorkerSet& workers() { return workers_; }
   void log(LogLevel level, const std::string& line) const;
@@ -55,6 +56,7 @@ class ServerContext {
   asio::io_context& io_;
   const std::string api_key_;
   const std::chrono::milliseconds auth_timeout_;
+  const std::chrono::milliseconds write_timeout_;
   LogFunction log_;
   Admission admission_;
   WorkerSet workers_;

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+
 #include "server/admin_session.hpp"
 #include "server/inference_session.hpp"
 #include "server/runtime_files.hpp"
@@ -59,15 +61,14 @@ asio::ip::tcp::endpoint parse_tcp_endpoint(const std::string& text, bool allow_n
   std::error_code error;
   auto address = asio::ip::make_address(host, error);
   if (error) throw malformed("'" + host + "' is not an IP address");
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(port_text, &used);
-    if (used != port_text.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw malformed("port must be a number");
+  // Digits only: a sign ("-1", "+80") is refused as such, not wrapped around.
+  unsigned port = 0;
+  auto [end, parse_error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || parse_error != std::errc() ||
+      end != port_text.data() + port_text.size() || port > 65535) {
+    throw malformed("port '" + port_text + "' is not a whole number from 0 to 65535");
   }
-  if (port > 65535) throw malformed("port must be at most 65535");
   if (!address.is_loopback() && !allow_non_loopback) {
     throw Error(ErrorCode::invalid_request,
                 "--tcp " + text +
