@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -202,6 +203,28 @@ TEST(ServeLimits, AConnectionThatStopsReadingIsClosedAfterTheWriteTimeout) {
   auto frames = client.generate(next);
   EXPECT_EQ(collect_frames(frames).terminal.content, stub_answer(next));
   EXPECT_TRUE(stalled.closed_by_peer(std::chrono::seconds(30)));
+}
+
+// Issue 19: with a stalled reader, a drain asked to take 2 s took 9.1 s (its generation
+// waited for the reader through two more fixed waits). Now the reader is cut off one second
+// (the cancel grace) after the drain timeout.
+TEST(ServeLimits, ADrainEndsSoonAfterItsTimeoutDespiteAStalledReader) {
+  DaemonProcess daemon(stub_daemon({"--drain-timeout", "1", "--write-timeout", "600"},
+                                   {{"WEFT_STUB_DELAY_MS", "0"}}));
+  daemon.connect().close();  // ready
+  auto stalled = RawSocket::unix_socket(daemon.infer_path());
+  json request = {{"id", std::string(256 * 1024, 'd')},
+                  {"messages", {{{"role", "user"}, {"content", "hi"}}}},
+                  {"max_tokens", 1000}};
+  stalled.send_all(request.dump() + "\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // its output backs up
+  const auto signalled = std::chrono::steady_clock::now();
+  daemon.send_signal(SIGTERM);
+  ASSERT_EQ(daemon.wait_exit(), 0);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  // 1 s of drain timeout and 1 s of grace; before the fix 8 s.
+  EXPECT_LT(took, std::chrono::seconds(5))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
 // A reader that is slow but keeps reading is never cut off by the write timeout.
