@@ -142,6 +142,7 @@ TEST(ServeLimits, AClientThatNeverReadsItsErrorsIsDisconnectedAtTheOutputBudget)
   EXPECT_LT(flood.sent, 8 * kMiB);
   EXPECT_TRUE(daemon.wait_for_log_line({"does not read its answers"}));
   const int64_t growth = status_bytes(daemon.pid(), "VmHWM") - peak_before;
+  RecordProperty("peak_rss_growth_bytes", std::to_string(growth));
   EXPECT_LT(growth, 48 * kMiB) << "the daemon's peak RSS grew by " << growth << " bytes";
   // The daemon still serves others.
   auto client = daemon.connect();
@@ -173,6 +174,7 @@ TEST(ServeLimits, AnUnauthenticatedPeerMaySendOnlyAnAuthLine) {
   }
   EXPECT_TRUE(daemon.wait_for_log_line({"auth line passed 8192 bytes"}));
   const int64_t growth = status_bytes(daemon.pid(), "VmHWM") - peak_before;
+  RecordProperty("peak_rss_growth_bytes", std::to_string(growth));
   EXPECT_LT(growth, 24 * kMiB) << "the daemon's peak RSS grew by " << growth << " bytes";
   // An auth line of ordinary size still authenticates, and a request after it may be long.
   auto client =
@@ -222,6 +224,9 @@ TEST(ServeLimits, ADrainEndsSoonAfterItsTimeoutDespiteAStalledReader) {
   daemon.send_signal(SIGTERM);
   ASSERT_EQ(daemon.wait_exit(), 0);
   const auto took = std::chrono::steady_clock::now() - signalled;
+  RecordProperty(
+      "drain_ms",
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
   // 1 s of drain timeout and 1 s of grace; before the fix 8 s.
   EXPECT_LT(took, std::chrono::seconds(5))
       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
@@ -272,6 +277,7 @@ TEST(ServeLimits, IdleConnectionsCostAFewKilobytesEach) {
   serve_one("last");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const int64_t growth = status_bytes(daemon.pid(), "VmRSS") - before;
+  RecordProperty("bytes_per_idle_connection", std::to_string(growth / kIdle));
   EXPECT_LT(growth / kIdle, 24 * 1024)
       << "each idle connection costs " << growth / kIdle << " bytes";
 }
