@@ -140,6 +140,10 @@ Command add_serve_command(CLI::App& app) {
       "--drain-timeout", s.drain_timeout_seconds,
       "Seconds that SIGTERM waits for in-flight requests before cancelling them (default 30) "
       "(env WEFT_DRAIN_TIMEOUT)");
+  sub->add_option("--max-connections", s.max_connections,
+                  "Inference connections (Unix and TCP) served at once; one more gets a "
+                  "queue_full error frame and is closed (default 1000) "
+                  "(env WEFT_MAX_CONNECTIONS)");
   sub->add_option("--write-timeout", s.write_timeout_seconds,
                   "Seconds a connection's unwritten output may make no progress (the client "
                   "does not read) before the connection is closed and its generation "

@@ -168,6 +168,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.queue, higher.queue);
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
   override_field(merged.write_timeout_seconds, higher.write_timeout_seconds);
+  override_field(merged.max_connections, higher.max_connections);
   override_field(merged.log_level, higher.log_level);
   override_field(merged.prefix_cache, higher.prefix_cache);
   override_field(merged.http, higher.http);
@@ -238,7 +239,9 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
     } else if (key == "write_timeout") {
       if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
       settings.write_timeout_seconds = value.get<double>();
-    } else if (key == "log_level")
+    } else if (key == "max_connections")
+      settings.max_connections = json_integer<uint32_t>(value, origin, key);
+    else if (key == "log_level")
       settings.log_level = json_string(value, origin, key);
     else if (key == "prefix_cache") {
       if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
@@ -302,6 +305,9 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   }
   if (auto v = get("WEFT_WRITE_TIMEOUT")) {
     settings.write_timeout_seconds = parse_seconds(*v, "WEFT_WRITE_TIMEOUT");
+  }
+  if (auto v = get("WEFT_MAX_CONNECTIONS")) {
+    settings.max_connections = parse_integer<uint32_t>(*v, "WEFT_MAX_CONNECTIONS");
   }
   settings.log_level = get("WEFT_LOG_LEVEL");
   if (auto v = get("WEFT_PREFIX_CACHE")) {
@@ -369,6 +375,10 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   }
   config.write_timeout =
       std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(write_timeout * 1000.0)));
+  config.max_connections = settings.max_connections.value_or(config.max_connections);
+  if (config.max_connections == 0) {
+    throw Error(ErrorCode::invalid_request, "max_connections must be at least 1");
+  }
   config.log_level = settings.log_level.value_or("info");
   config.prefix_cache = settings.prefix_cache.value_or(true);
   finalize_http(settings, lookup, config);

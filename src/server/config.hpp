@@ -30,6 +30,7 @@ struct ServeSettings {
   std::optional<uint32_t> queue;
   std::optional<double> drain_timeout_seconds;
   std::optional<double> write_timeout_seconds;
+  std::optional<uint32_t> max_connections;
   std::optional<std::string> log_level;
   std::optional<bool> prefix_cache;
   // The HTTP server: "" = the default address, "off" = none (a lower layer's may be unset).
@@ -63,6 +64,10 @@ struct ServeConfig {
   // A connection whose pending output makes no progress for this long (its peer does not
   // read) is closed, and its generation cancelled, so it cannot hold a slot for ever.
   std::chrono::milliseconds write_timeout{30000};
+  // Inference connections (Unix and TCP together) served at once; one more is sent a
+  // queue_full error frame and closed. Below the usual 1024-descriptor limit, with room for
+  // the model, the admin socket and HTTP.
+  uint32_t max_connections = 1000;
   std::string log_level = "info";
   bool prefix_cache = true;  // native backend: reuse the KV pages of common prompt prefixes
   std::string http;          // "" = no HTTP server, else HOST:PORT (docs/http.md)

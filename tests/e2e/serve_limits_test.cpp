@@ -19,6 +19,7 @@
 #include "client/connection.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
+#include "weft/error.hpp"
 
 namespace weft::testing {
 namespace {
@@ -280,6 +281,54 @@ TEST(ServeLimits, IdleConnectionsCostAFewKilobytesEach) {
   RecordProperty("bytes_per_idle_connection", std::to_string(growth / kIdle));
   EXPECT_LT(growth / kIdle, 24 * 1024)
       << "each idle connection costs " << growth / kIdle << " bytes";
+}
+
+// Issue 19 asks for a cap on connections with a clear refusal beyond it.
+TEST(ServeLimits, AConnectionPastTheCapGetsQueueFullAndIsClosed) {
+  DaemonProcess daemon(stub_daemon({"--max-connections", "3"}));
+  daemon.connect().close();  // ready
+  // Accepted in order: once the fourth is refused, the first three are counted.
+  std::vector<std::shared_ptr<client::Connection>> open;
+  for (int i = 0; i < 3; ++i) open.push_back(client::Connection::open(daemon.infer_address()));
+  auto refused = client::Connection::open(daemon.infer_address());
+  auto line = refused->read_line(std::chrono::milliseconds(kPatience));
+  ASSERT_TRUE(line.has_value());
+  json frame = json::parse(*line);
+  EXPECT_EQ(frame["type"], "error");
+  EXPECT_EQ(frame["code"], "queue_full");
+  EXPECT_NE(frame["message"].get<std::string>().find("at most 3 connections"), std::string::npos)
+      << *line;
+  EXPECT_FALSE(refused->read_line(std::chrono::milliseconds(kPatience)).has_value());
+  EXPECT_FALSE(refused->timed_out());
+  // The three are served, and once one goes its place is free again.
+  auto request_line = [](const std::string& id) {
+    return json{
+               {"id", id}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", 2}}
+               .dump() +
+           "\n";
+  };
+  open[0]->write_all(request_line("kept"));
+  std::optional<std::string> last;
+  while (auto answer = open[0]->read_line(std::chrono::milliseconds(kPatience))) {
+    last = answer;
+    if (answer->find(R"("type":"done")") != std::string::npos) break;
+  }
+  ASSERT_TRUE(last.has_value());
+  EXPECT_NE(last->find(R"("id":"kept")"), std::string::npos) << *last;
+  open[2]->close();
+  bool served = false;
+  for (int attempt = 0; attempt < 200 && !served; ++attempt) {
+    try {
+      auto later = client::Connection::open(daemon.infer_address());
+      later->write_all(request_line("later"));
+      auto first = later->read_line(std::chrono::milliseconds(kPatience));
+      served = first && first->find(R"("id":"later")") != std::string::npos;
+    } catch (const Error&) {
+      // Refused and closed while the request was on its way: try again.
+    }
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(served);
 }
 
 // Issue 19: such a line was taken as an auth line and dropped, leaving the client waiting.

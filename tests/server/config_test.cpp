@@ -140,6 +140,17 @@ TEST(ServeConfig, TheWriteTimeoutComesFromEveryLayerAndIsChecked) {
   EXPECT_EQ(finalize(settings).write_timeout, std::chrono::milliseconds(250));
 }
 
+TEST(ServeConfig, TheConnectionCapComesFromEveryLayerAndIsChecked) {
+  EXPECT_EQ(finalize(ServeSettings{}).max_connections, 1000u);  // the default
+  EXPECT_EQ(settings_from_environment(lookup_in({{"WEFT_MAX_CONNECTIONS", "12"}})).max_connections,
+            12u);
+  EXPECT_EQ(settings_from_json_text(R"({"max_connections": 7})", "c").max_connections, 7u);
+  EXPECT_THROW(settings_from_json_text(R"({"max_connections": -1})", "c"), Error);
+  ServeSettings settings;
+  settings.max_connections = 0;
+  EXPECT_THROW(finalize(settings), Error);
+}
+
 TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   try {
     settings_from_json_text(R"({"paralel": 2})", "cfg.json");
