@@ -144,7 +144,8 @@ TEST(ServeLimits, AClientThatNeverReadsItsErrorsIsDisconnectedAtTheOutputBudget)
   EXPECT_TRUE(daemon.wait_for_log_line({"does not read its answers"}));
   const int64_t growth = status_bytes(daemon.pid(), "VmHWM") - peak_before;
   RecordProperty("peak_rss_growth_bytes", std::to_string(growth));
-  EXPECT_LT(growth, 48 * kMiB) << "the daemon's peak RSS grew by " << growth << " bytes";
+  // Measured +16 MB; the bound leaves room for a sanitizer's allocator (before the fix: +545 MB).
+  EXPECT_LT(growth, 128 * kMiB) << "the daemon's peak RSS grew by " << growth << " bytes";
   // The daemon still serves others.
   auto client = daemon.connect();
   auto request = user_request("after", "hi", 3);
@@ -176,7 +177,8 @@ TEST(ServeLimits, AnUnauthenticatedPeerMaySendOnlyAnAuthLine) {
   EXPECT_TRUE(daemon.wait_for_log_line({"auth line passed 8192 bytes"}));
   const int64_t growth = status_bytes(daemon.pid(), "VmHWM") - peak_before;
   RecordProperty("peak_rss_growth_bytes", std::to_string(growth));
-  EXPECT_LT(growth, 24 * kMiB) << "the daemon's peak RSS grew by " << growth << " bytes";
+  // Measured +64 KB (before the fix: +85 MB).
+  EXPECT_LT(growth, 32 * kMiB) << "the daemon's peak RSS grew by " << growth << " bytes";
   // An auth line of ordinary size still authenticates, and a request after it may be long.
   auto client =
       client::dial_and_wait_ready(client::Address::tcp("127.0.0.1", port), kPatience, "k");
