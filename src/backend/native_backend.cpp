@@ -105,6 +105,7 @@ void NativeBackend::load(const LoadOptions& options) {
   scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
   scheduler_ =
       std::make_unique<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options);
+  prompt_limit_ = runtime::PromptByteLimit::for_context(*tokenizer, model->config().context_length);
   model_ = std::move(model);
   tokenizer_ = std::move(tokenizer);
 }
@@ -129,7 +130,7 @@ GenerationStream NativeBackend::generate(const GenerationRequest& request) {
   }
   runtime::SchedulerRequest scheduled;
   try {
-    scheduled.prompt = prompt_format_->tokens(*tokenizer_, request);
+    scheduled.prompt = prompt_format_->tokens(*tokenizer_, request, prompt_limit_);
   } catch (const Error& error) {
     GenerationChannel channel(name());
     GenerationStream stream(channel.state());

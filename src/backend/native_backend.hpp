@@ -65,6 +65,7 @@ class NativeBackend : public Backend {
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   std::unique_ptr<runtime::Scheduler> scheduler_;
   std::optional<NativePromptFormat> prompt_format_;
+  runtime::PromptByteLimit prompt_limit_;  // prompts refused before tokenising
   ModelInfo info_;
 };
 

@@ -39,9 +39,11 @@ class NativePromptFormat {
   // raw_prompt: messages[0].content as it is. Plain completion: the user messages joined by
   // newlines. BOS follows the vocabulary's rule (never doubled when the template writes it).
   // Throws weft::Error(invalid_request) for a request without messages or one the template
-  // rejects (raise_exception).
+  // rejects (raise_exception), and for one whose text passes `limit` (checked before any
+  // tokenising, so that a huge prompt costs no more than its copy).
   std::vector<tokenizer::TokenId> tokens(const tokenizer::Tokenizer& tokenizer,
-                                         const GenerationRequest& request) const;
+                                         const GenerationRequest& request,
+                                         const runtime::PromptByteLimit& limit = {}) const;
 
   bool uses_template() const { return format_.has_template(); }
   std::string template_source() const { return format_.template_source(); }

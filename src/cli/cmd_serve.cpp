@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "server/config.hpp"
@@ -15,16 +17,31 @@ struct ServeFlags {
   server::ServeSettings settings;
 };
 
-server::ServeConfig resolve(const ServeFlags& flags) {
+struct Resolved {
+  server::ServeConfig config;
+  std::vector<std::string> warnings;
+};
+
+Resolved resolve_with_warnings(const ServeFlags& flags) {
   server::ServeSettings file;
   std::string config_file = flags.config_file;
   if (config_file.empty()) {
     if (const char* env = std::getenv("WEFT_CONFIG")) config_file = env;
   }
   if (!config_file.empty()) file = server::settings_from_file(config_file);
-  auto merged =
-      file.overridden_by(server::settings_from_environment()).overridden_by(flags.settings);
-  return server::finalize(merged);
+  auto environment = server::settings_from_environment();
+  Resolved resolved;
+  resolved.config = server::finalize(file.overridden_by(environment).overridden_by(flags.settings));
+  if (auto warning = server::api_key_precedence_warning({{"the config file " + config_file, &file},
+                                                         {"the environment", &environment},
+                                                         {"the command line", &flags.settings}})) {
+    resolved.warnings.push_back(*warning);
+  }
+  return resolved;
+}
+
+server::ServeConfig resolve(const ServeFlags& flags) {
+  return resolve_with_warnings(flags).config;
 }
 
 spdlog::level::level_enum to_spdlog(const std::string& level) {
@@ -57,9 +74,11 @@ server::LogFunction make_log(const std::string& level) {
 
 int serve(const ServeFlags& flags) {
   server::ServerOptions options;
-  options.config = resolve(flags);
+  auto resolved = resolve_with_warnings(flags);
+  options.config = std::move(resolved.config);
   options.reload_config = [flags] { return resolve(flags); };
   options.log = make_log(options.config.log_level);
+  for (const auto& warning : resolved.warnings) options.log(server::LogLevel::warn, warning);
   options.registry = BackendRegistry::with_builtin_backends();
   return server::run_server(std::move(options));
 }
@@ -121,6 +140,14 @@ Command add_serve_command(CLI::App& app) {
       "--drain-timeout", s.drain_timeout_seconds,
       "Seconds that SIGTERM waits for in-flight requests before cancelling them (default 30) "
       "(env WEFT_DRAIN_TIMEOUT)");
+  sub->add_option("--max-connections", s.max_connections,
+                  "Inference connections (Unix and TCP) served at once; one more gets a "
+                  "queue_full error frame and is closed (default 1000) "
+                  "(env WEFT_MAX_CONNECTIONS)");
+  sub->add_option("--write-timeout", s.write_timeout_seconds,
+                  "Seconds a connection's unwritten output may make no progress (the client "
+                  "does not read) before the connection is closed and its generation "
+                  "cancelled (default 30) (env WEFT_WRITE_TIMEOUT)");
   sub->add_flag_callback(
       "--no-prefix-cache", [&s] { s.prefix_cache = false; },
       "Native backend: do not reuse the KV cache of common prompt prefixes (env "

@@ -1,6 +1,13 @@
 #include "protocol/framing.hpp"
 
 namespace weft::protocol {
+namespace {
+
+// Capacity kept after a line was consumed; a larger buffer (left by a long line) is freed,
+// so an idle connection holds little whatever it once sent.
+constexpr size_t kRetainedCapacity = 16 * 1024;
+
+}  // namespace
 
 FrameReader::FrameReader(size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
 
@@ -28,6 +35,7 @@ FrameReader::Status FrameReader::next(std::string& line) {
     line.assign(buffer_, start_, scanned_);
     start_ = buffer_.size();
     scanned_ = 0;
+    release_if_consumed();
     return Status::frame;
   }
   size_t length = newline - start_;
@@ -35,7 +43,18 @@ FrameReader::Status FrameReader::next(std::string& line) {
   line.assign(buffer_, start_, length);
   start_ = newline + 1;
   scanned_ = 0;
+  release_if_consumed();
   return Status::frame;
+}
+
+void FrameReader::release_if_consumed() {
+  if (start_ != buffer_.size()) return;
+  start_ = 0;
+  if (buffer_.capacity() > kRetainedCapacity) {
+    std::string().swap(buffer_);
+  } else {
+    buffer_.clear();
+  }
 }
 
 }  // namespace weft::protocol

@@ -28,8 +28,14 @@ class FrameReader {
   Status next(std::string& line);
   bool finished() const { return finished_; }
   size_t buffered_bytes() const { return buffer_.size() - start_; }
+  // What the buffer holds allocated: back to little once a large line has been consumed.
+  size_t buffer_capacity() const { return buffer_.capacity(); }
+  // Applies to the line not yet returned too (e.g. raised once a peer has authenticated).
+  void set_max_frame_bytes(size_t max_frame_bytes) { max_frame_bytes_ = max_frame_bytes; }
 
  private:
+  void release_if_consumed();
+
   size_t max_frame_bytes_;
   std::string buffer_;
   size_t start_ = 0;    // first byte of the line not yet returned

@@ -174,7 +174,11 @@ DecodedFrame decode_request(std::string_view line) {
   if (!object.is_object()) return UnparseableFrame{"frame is not a JSON object"};
   if (const json* type = find_field(object, "type"); type && *type == "auth") {
     const json* key = find_field(object, "key");
-    return AuthFrame{key && key->is_string() ? key->get<std::string>() : std::string()};
+    AuthFrame auth{key && key->is_string() ? key->get<std::string>() : std::string(), {}};
+    if (find_field(object, "id") || find_field(object, "messages")) {
+      auth.request_id = read_id(object);
+    }
+    return auth;
   }
   DecodedRequest decoded;
   decoded.request.id = read_id(object);

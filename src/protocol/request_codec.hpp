@@ -38,6 +38,9 @@ struct UnparseableFrame {
 // `{"type":"auth","key":…}`: the first line of an authenticated TCP connection.
 struct AuthFrame {
   std::string key;
+  // Set when the line also has an `id` or `messages`: a request that asked for an answer,
+  // which must not be dropped silently where no auth is needed (the `id`, "" if not a string).
+  std::optional<std::string> request_id;
 };
 
 using DecodedFrame = std::variant<DecodedRequest, InvalidRequest, UnparseableFrame, AuthFrame>;

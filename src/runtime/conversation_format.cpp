@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "chat/prompt_segments.hpp"
+#include "tokenizer/pre_tokenizer.hpp"
+#include "tokenizer/vocab_tokenizer.hpp"
 #include "weft/error.hpp"
 
 namespace weft::runtime {
@@ -80,16 +82,49 @@ ConversationFormat::ConversationFormat(std::optional<chat::ChatTemplate> chat_te
       bos_text_(std::move(bos_text)),
       eos_text_(std::move(eos_text)) {}
 
+// A token matches its piece (special tokens, SentencePiece's 3-byte "▁" for a 1-byte space,
+// byte-level BPE's 1- or 2-byte stand-in for each byte) or gives its bytes, so it never stands
+// for more input than the longer of the two; an unknown character (one <unk>) is at most 4
+// bytes. NFC composes at most three characters into one of a third their bytes (Hangul
+// L+V+T), so a normalising vocabulary gets 4 times that. WordPiece drops whitespace and maps
+// whole words to [UNK]: no bound, no limit.
+PromptByteLimit PromptByteLimit::for_context(const tokenizer::Tokenizer& tokenizer,
+                                             int64_t context_length) {
+  const std::string_view model = tokenizer.model_name();
+  if (model != "llama" && model != "gpt2") return {};
+  size_t longest = 4;
+  for (tokenizer::TokenId id = 0; id < tokenizer.vocab_size(); ++id) {
+    longest = std::max({longest, tokenizer.piece(id).size(), tokenizer.token_bytes(id).size()});
+  }
+  const auto* vocabulary = dynamic_cast<const tokenizer::VocabTokenizer*>(&tokenizer);
+  const bool composes =
+      model == "gpt2" &&
+      (!vocabulary || tokenizer::PreTokenizer::for_name(vocabulary->vocab().pre).normalizes_nfc());
+  return {composes ? longest * 4 : longest, context_length};
+}
+
+void PromptByteLimit::check(size_t bytes) const {
+  if (bytes_per_token == 0 || context_length <= 0) return;
+  const auto most = static_cast<uint64_t>(bytes_per_token) * static_cast<uint64_t>(context_length);
+  if (bytes <= most) return;
+  throw Error(ErrorCode::invalid_request,
+              "the prompt is " + std::to_string(bytes) + " bytes: with at most " +
+                  std::to_string(bytes_per_token) + " bytes per token it has more than " +
+                  std::to_string(context_length) + " tokens, the context length; shorten it");
+}
+
 std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokenizer& tokenizer,
                                                          std::string_view text, bool parse_special,
-                                                         bool at_start) const {
+                                                         bool at_start,
+                                                         const PromptByteLimit& limit) const {
+  limit.check(text.size());
   return tokenizer.encode(text, {.add_bos = at_start && tokenizer.add_bos_by_default(),
                                  .parse_special = parse_special});
 }
 
 std::vector<tokenizer::TokenId> ConversationFormat::conversation(
     const tokenizer::Tokenizer& tokenizer, std::span<const Message> messages,
-    bool add_generation_prompt, const std::string& tools_json) const {
+    bool add_generation_prompt, const std::string& tools_json, const PromptByteLimit& limit) const {
   if (!chat_template_) {
     throw Error(ErrorCode::invalid_request,
                 "the model has no chat template (and no <|im_start|>/<|im_end|> tokens for "
@@ -110,6 +145,9 @@ std::vector<tokenizer::TokenId> ConversationFormat::conversation(
     throw Error(ErrorCode::invalid_request,
                 std::string("the chat template cannot render the conversation: ") + error.what());
   }
+  size_t rendered_bytes = 0;
+  for (const auto& segment : segments) rendered_bytes += segment.text.size();
+  limit.check(rendered_bytes);
   // When no content holds special-token text, the whole rendering is tokenised at once, as it
   // would be on its own; otherwise piece by piece, so that content stays text.
   const auto holds_special_text = [&](const chat::PromptSegment& segment) {

@@ -27,6 +27,18 @@ enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion }
 ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
                                   const tokenizer::Tokenizer& tokenizer);
 
+// The most prompt bytes that can fit a context: every token stands for at most
+// bytes_per_token bytes of text (Tokenizer::max_input_bytes_per_token), so a longer text has
+// more tokens than the context holds and is refused before it is tokenised.
+struct PromptByteLimit {
+  size_t bytes_per_token = 0;  // 0: no limit
+  int64_t context_length = 0;
+
+  static PromptByteLimit for_context(const tokenizer::Tokenizer& tokenizer, int64_t context_length);
+  // Throws weft::Error(invalid_request) when a prompt of `bytes` cannot fit.
+  void check(size_t bytes) const;
+};
+
 class ConversationFormat {
  public:
   // The template in `template_path` when it is not empty (with the model's BOS/EOS text),
@@ -45,15 +57,17 @@ class ConversationFormat {
 
   // `text` alone; BOS first when `at_start` and the vocabulary asks for it.
   std::vector<tokenizer::TokenId> text(const tokenizer::Tokenizer& tokenizer, std::string_view text,
-                                       bool parse_special, bool at_start) const;
+                                       bool parse_special, bool at_start,
+                                       const PromptByteLimit& limit = {}) const;
   // The whole conversation rendered by the template, with `tools_json` (a JSON array of tool
   // definitions, "" for none) as the template's `tools`. Throws weft::Error(invalid_request)
-  // when the model has no template, the tools are not a JSON array, or the template rejects
-  // the conversation (raise_exception).
+  // when the model has no template, the tools are not a JSON array, the template rejects
+  // the conversation (raise_exception), or the rendering passes `limit`.
   std::vector<tokenizer::TokenId> conversation(const tokenizer::Tokenizer& tokenizer,
                                                std::span<const Message> messages,
                                                bool add_generation_prompt,
-                                               const std::string& tools_json = "") const;
+                                               const std::string& tools_json = "",
+                                               const PromptByteLimit& limit = {}) const;
 
  private:
   std::optional<chat::ChatTemplate> chat_template_;

@@ -86,6 +86,28 @@ std::string read_key_file(const std::string& path) {
   return key;
 }
 
+// An empty key would mean "no authentication" and an empty key file name "no file": both
+// more likely a shell variable that expanded to nothing than a wish to open the port.
+void check_key_not_empty(const ServeSettings& settings) {
+  if (settings.api_key && settings.api_key->empty()) {
+    throw Error(ErrorCode::invalid_request,
+                "api_key is empty: give a key, or leave the option out to serve TCP without "
+                "authentication");
+  }
+  if (settings.api_key_file && settings.api_key_file->empty()) {
+    throw Error(ErrorCode::invalid_request,
+                "api_key_file is empty: give a file, or leave the option out");
+  }
+}
+
+bool names_key(const ServeSettings& settings) {
+  return settings.api_key || settings.api_key_file;
+}
+
+std::string key_source(const NamedSettings& layer) {
+  return layer.name + (layer.settings->api_key ? " (api_key)" : " (api_key_file)");
+}
+
 std::vector<std::string> split_origins(const std::string& text) {
   std::vector<std::string> origins;
   std::stringstream list(text);
@@ -145,6 +167,8 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.parallel, higher.parallel);
   override_field(merged.queue, higher.queue);
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
+  override_field(merged.write_timeout_seconds, higher.write_timeout_seconds);
+  override_field(merged.max_connections, higher.max_connections);
   override_field(merged.log_level, higher.log_level);
   override_field(merged.prefix_cache, higher.prefix_cache);
   override_field(merged.http, higher.http);
@@ -152,6 +176,20 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.http_body_limit, higher.http_body_limit);
   override_field(merged.models_dir, higher.models_dir);
   return merged;
+}
+
+std::optional<std::string> api_key_precedence_warning(const std::vector<NamedSettings>& layers) {
+  std::vector<const NamedSettings*> naming;
+  for (const auto& layer : layers) {
+    if (layer.settings && names_key(*layer.settings)) naming.push_back(&layer);
+  }
+  if (naming.size() < 2) return std::nullopt;
+  std::string warning = "the API key is given by ";
+  for (size_t i = 0; i < naming.size(); ++i) {
+    if (i > 0) warning += i + 1 == naming.size() ? " and " : ", ";
+    warning += key_source(*naming[i]);
+  }
+  return warning + "; " + key_source(*naming.back()) + " wins";
 }
 
 ServeSettings settings_from_json_text(const std::string& text, const std::string& origin) {
@@ -198,7 +236,12 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
     else if (key == "drain_timeout") {
       if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
       settings.drain_timeout_seconds = value.get<double>();
-    } else if (key == "log_level")
+    } else if (key == "write_timeout") {
+      if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
+      settings.write_timeout_seconds = value.get<double>();
+    } else if (key == "max_connections")
+      settings.max_connections = json_integer<uint32_t>(value, origin, key);
+    else if (key == "log_level")
       settings.log_level = json_string(value, origin, key);
     else if (key == "prefix_cache") {
       if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
@@ -260,6 +303,12 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_DRAIN_TIMEOUT")) {
     settings.drain_timeout_seconds = parse_seconds(*v, "WEFT_DRAIN_TIMEOUT");
   }
+  if (auto v = get("WEFT_WRITE_TIMEOUT")) {
+    settings.write_timeout_seconds = parse_seconds(*v, "WEFT_WRITE_TIMEOUT");
+  }
+  if (auto v = get("WEFT_MAX_CONNECTIONS")) {
+    settings.max_connections = parse_integer<uint32_t>(*v, "WEFT_MAX_CONNECTIONS");
+  }
   settings.log_level = get("WEFT_LOG_LEVEL");
   if (auto v = get("WEFT_PREFIX_CACHE")) {
     settings.prefix_cache = parse_bool(*v, "WEFT_PREFIX_CACHE");
@@ -296,6 +345,7 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   if (config.runtime_dir.empty()) config.runtime_dir = protocol::resolve_runtime_dir(lookup);
   config.tcp = settings.tcp.value_or("");
   config.allow_non_loopback = settings.allow_non_loopback.value_or(false);
+  check_key_not_empty(settings);
   config.api_key = settings.api_key.value_or("");
   // Within one layer an inline key beats a key file.
   if (!settings.api_key && settings.api_key_file && !settings.api_key_file->empty()) {
@@ -318,6 +368,17 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
     throw Error(ErrorCode::invalid_request, "drain_timeout must be between 0 and 86400 seconds");
   }
   config.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000.0));
+  double write_timeout = settings.write_timeout_seconds.value_or(30.0);
+  if (!(write_timeout > 0.0) || write_timeout > 86400.0) {
+    throw Error(ErrorCode::invalid_request,
+                "write_timeout must be more than 0 and at most 86400 seconds");
+  }
+  config.write_timeout =
+      std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(write_timeout * 1000.0)));
+  config.max_connections = settings.max_connections.value_or(config.max_connections);
+  if (config.max_connections == 0) {
+    throw Error(ErrorCode::invalid_request, "max_connections must be at least 1");
+  }
   config.log_level = settings.log_level.value_or("info");
   config.prefix_cache = settings.prefix_cache.value_or(true);
   finalize_http(settings, lookup, config);

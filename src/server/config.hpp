@@ -29,6 +29,8 @@ struct ServeSettings {
   std::optional<uint32_t> parallel;
   std::optional<uint32_t> queue;
   std::optional<double> drain_timeout_seconds;
+  std::optional<double> write_timeout_seconds;
+  std::optional<uint32_t> max_connections;
   std::optional<std::string> log_level;
   std::optional<bool> prefix_cache;
   // The HTTP server: "" = the default address, "off" = none (a lower layer's may be unset).
@@ -59,6 +61,13 @@ struct ServeConfig {
   uint32_t parallel = 8;
   uint32_t queue = 64;
   std::chrono::milliseconds drain_timeout{30000};
+  // A connection whose pending output makes no progress for this long (its peer does not
+  // read) is closed, and its generation cancelled, so it cannot hold a slot for ever.
+  std::chrono::milliseconds write_timeout{30000};
+  // Inference connections (Unix and TCP together) served at once; one more is sent a
+  // queue_full error frame and closed. Below the usual 1024-descriptor limit, with room for
+  // the model, the admin socket and HTTP.
+  uint32_t max_connections = 1000;
   std::string log_level = "info";
   bool prefix_cache = true;  // native backend: reuse the KV pages of common prompt prefixes
   std::string http;          // "" = no HTTP server, else HOST:PORT (docs/http.md)
@@ -76,8 +85,17 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
 // Throws weft::Error naming the variable for a value that does not parse.
 ServeSettings settings_from_environment(const protocol::EnvironmentLookup& lookup = {});
 
-// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges and
-// that the chat template file reads and compiles.
+// A warning for an API key named (as api_key or api_key_file) by more than one layer, naming
+// the layer that wins; nullopt when at most one names it. Layers are lowest first.
+struct NamedSettings {
+  std::string name;  // e.g. "the config file /etc/weft.json"
+  const ServeSettings* settings;
+};
+std::optional<std::string> api_key_precedence_warning(const std::vector<NamedSettings>& layers);
+
+// Applies defaults, reads api_key_file, resolves the runtime directory, checks ranges (an
+// empty API key is an error: it would silently turn authentication off) and that the chat
+// template file reads and compiles.
 ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentLookup& lookup = {});
 
 }  // namespace weft::server

@@ -22,6 +22,8 @@ ServerContext::ServerContext(asio::io_context& io, const ServeConfig& config, Lo
     : io_(io),
       api_key_(config.api_key),
       auth_timeout_(config.auth_timeout),
+      write_timeout_(config.write_timeout),
+      max_connections_(config.max_connections),
       log_(std::move(log)),
       admission_(config.parallel, config.queue) {}
 
@@ -55,6 +57,11 @@ uint64_t ServerContext::add_session(std::weak_ptr<InferenceSession> session) {
 void ServerContext::remove_session(uint64_t id) {
   std::lock_guard lock(mutex_);
   sessions_.erase(id);
+}
+
+size_t ServerContext::session_count() const {
+  std::lock_guard lock(mutex_);
+  return sessions_.size();
 }
 
 std::vector<std::shared_ptr<InferenceSession>> ServerContext::sessions() const {

@@ -34,6 +34,8 @@ class ServerContext {
   asio::io_context& io() { return io_; }
   const std::string& api_key() const { return api_key_; }
   std::chrono::milliseconds auth_timeout() const { return auth_timeout_; }
+  std::chrono::milliseconds write_timeout() const { return write_timeout_; }
+  uint32_t max_connections() const { return max_connections_; }
   Admission& admission() { return admission_; }
   WorkerSet& workers() { return workers_; }
   void log(LogLevel level, const std::string& line) const;
@@ -48,6 +50,7 @@ class ServerContext {
 
   uint64_t add_session(std::weak_ptr<InferenceSession> session);
   void remove_session(uint64_t id);
+  size_t session_count() const;
   std::vector<std::shared_ptr<InferenceSession>> sessions() const;
   uint64_t next_ticket() { return next_ticket_.fetch_add(1); }
 
@@ -55,6 +58,8 @@ class ServerContext {
   asio::io_context& io_;
   const std::string api_key_;
   const std::chrono::milliseconds auth_timeout_;
+  const std::chrono::milliseconds write_timeout_;
+  const uint32_t max_connections_;
   LogFunction log_;
   Admission admission_;
   WorkerSet workers_;

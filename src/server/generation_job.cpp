@@ -19,6 +19,11 @@ void Outbox::written(size_t bytes) {
   changed_.notify_all();
 }
 
+size_t Outbox::pending() const {
+  std::lock_guard lock(mutex_);
+  return pending_;
+}
+
 bool Outbox::wait_for_room() {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return closed_ || pending_ <= kHighWater; });

@@ -23,12 +23,13 @@ class Outbox {
 
   void add(size_t bytes);
   void written(size_t bytes);
+  size_t pending() const;
   // Blocks while more than kHighWater bytes are pending; false once the connection closed.
   bool wait_for_room();
   void close();
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   size_t pending_ = 0;
   bool closed_ = false;

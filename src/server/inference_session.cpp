@@ -21,7 +21,10 @@ InferenceSession::InferenceSession(Socket socket, ServerContext& context, Transp
       transport_(transport),
       strand_(asio::make_strand(socket_.get_executor())),
       authenticated_(transport == Transport::unix_socket || context.api_key().empty()),
-      first_line_deadline_(strand_) {}
+      first_line_deadline_(strand_),
+      write_deadline_(strand_) {
+  if (!authenticated_) reader_.set_max_frame_bytes(kMaxAuthLineBytes);
+}
 
 void InferenceSession::start() {
   session_id_ = context_.add_session(weak_from_this());
@@ -91,9 +94,20 @@ void InferenceSession::on_read(std::error_code error, size_t bytes) {
     return;
   }
   reader_.append(std::string_view(read_buffer_.data(), bytes));
+  resize_read_buffer(bytes);
   extract_frames();
   pump();
   read_more();
+}
+
+// Most connections send a line now and then: a small buffer serves them, and only a peer
+// that keeps it full gets a bigger one, until it goes quiet again.
+void InferenceSession::resize_read_buffer(size_t bytes_read) {
+  if (bytes_read == read_buffer_.size() && read_buffer_.size() < kMaxReadBuffer) {
+    read_buffer_.resize(read_buffer_.size() * 2);
+  } else if (bytes_read < kMinReadBuffer && read_buffer_.size() > kMinReadBuffer) {
+    std::vector<char>(kMinReadBuffer).swap(read_buffer_);
+  }
 }
 
 // A Unix-socket peer that closed (rather than shut down its writing side) shows POLLHUP
@@ -128,6 +142,9 @@ void InferenceSession::extract_frames() {
     if (status == protocol::FrameReader::Status::too_large) {
       stop_reading_ = true;
       if (!authenticated_) {
+        // As for a wrong key: no frame to a peer that has not authenticated.
+        context_.log(LogLevel::info, "closing a TCP connection whose auth line passed " +
+                                         std::to_string(kMaxAuthLineBytes) + " bytes");
         close();
         return;
       }
@@ -154,9 +171,20 @@ void InferenceSession::handle_line(const std::string& line) {
       return;
     }
     authenticated_ = true;
+    reader_.set_max_frame_bytes(protocol::kMaxFrameBytes);
     return;
   }
-  if (std::holds_alternative<protocol::AuthFrame>(decoded)) return;  // nothing to check
+  if (auto* auth = std::get_if<protocol::AuthFrame>(&decoded)) {
+    // A bare auth line needs no answer here; one that is also a request gets its one
+    // terminal frame, like any other request.
+    if (auth->request_id) {
+      pending_.push_back({protocol::InvalidRequest{*auth->request_id,
+                                                   "a request must not have \"type\":\"auth\" "
+                                                   "(that is the TCP authentication line)"},
+                          received});
+    }
+    return;
+  }
   if (auto* request = std::get_if<protocol::DecodedRequest>(&decoded)) {
     pending_.push_back({std::move(*request), received});
   } else if (auto* invalid = std::get_if<protocol::InvalidRequest>(&decoded)) {
@@ -256,10 +284,20 @@ void InferenceSession::refuse(const std::string& id, ErrorCode code, const std::
   context_.log(LogLevel::info, format_request_log(record));
 }
 
+// Every frame, whoever made it, counts against the one budget: a peer that sends requests
+// (or garbage) and never reads the answers is cut off instead of growing the daemon. A
+// frame is always taken when nothing else waits, so one large answer still goes out.
 void InferenceSession::write(std::string frame, bool counted_by_worker) {
   if (!counted_by_worker) outbox_->add(frame.size());
   if (closed_) {
     outbox_->written(frame.size());
+    return;
+  }
+  if (!outgoing_.empty() && outbox_->pending() > kOutputBudget) {
+    context_.log(LogLevel::warn, "closing a connection that does not read its answers: more than " +
+                                     std::to_string(kOutputBudget) + " bytes unwritten");
+    outbox_->written(frame.size());
+    close();
     return;
   }
   outgoing_.push_back(std::move(frame));
@@ -272,19 +310,55 @@ void InferenceSession::write_next() {
     if (close_after_flush_) close();
     return;
   }
-  writing_ = true;
-  asio::async_write(
-      socket_, asio::buffer(outgoing_.front()),
-      asio::bind_executor(strand_, [self = shared_from_this()](std::error_code error, size_t) {
-        self->outbox_->written(self->outgoing_.front().size());
-        self->outgoing_.pop_front();
-        if (error) {
-          self->close();
-          return;
-        }
-        if (self->closed_) return;
-        self->write_next();
-      }));
+  if (!writing_) {
+    writing_ = true;
+    last_write_progress_ = std::chrono::steady_clock::now();
+    if (!write_deadline_armed_) watch_write_progress(context_.write_timeout());
+  }
+  const std::string& front = outgoing_.front();
+  socket_.async_write_some(
+      asio::buffer(front.data() + front_written_, front.size() - front_written_),
+      asio::bind_executor(strand_,
+                          [self = shared_from_this()](std::error_code error, size_t bytes) {
+                            self->on_written(error, bytes);
+                          }));
+}
+
+void InferenceSession::on_written(std::error_code error, size_t bytes) {
+  if (error) {
+    close();
+    return;
+  }
+  outbox_->written(bytes);
+  if (bytes > 0) last_write_progress_ = std::chrono::steady_clock::now();
+  front_written_ += bytes;
+  if (front_written_ == outgoing_.front().size()) {
+    outgoing_.pop_front();
+    front_written_ = 0;
+  }
+  if (closed_) return;
+  write_next();
+}
+
+// One timer per connection, not one per write: when it fires it looks at when the last byte
+// went out, and waits again for the rest of the timeout if that was recent.
+void InferenceSession::watch_write_progress(std::chrono::steady_clock::duration wait) {
+  write_deadline_armed_ = true;
+  write_deadline_.expires_after(wait);
+  write_deadline_.async_wait([self = shared_from_this()](std::error_code error) {
+    self->write_deadline_armed_ = false;
+    if (error || self->closed_ || !self->writing_) return;
+    auto timeout = self->context_.write_timeout();
+    auto stalled = std::chrono::steady_clock::now() - self->last_write_progress_;
+    if (stalled < timeout) {
+      self->watch_write_progress(timeout - stalled);
+      return;
+    }
+    self->context_.log(LogLevel::warn, "closing a connection that read nothing for " +
+                                           std::to_string(timeout.count()) +
+                                           " ms (the write timeout)");
+    self->close();
+  });
 }
 
 void InferenceSession::close_after_flush() {
@@ -299,7 +373,14 @@ void InferenceSession::close() {
   if (busy_ && context_.admission().withdraw(ticket_)) busy_ = false;
   if (busy_ && handle_) handle_->cancel();  // the worker ends the stream and frees the slot
   outbox_->close();
+  // An unfinished write still refers to the front frame; the rest is no longer needed.
+  if (writing_ && !outgoing_.empty()) {
+    outgoing_.erase(outgoing_.begin() + 1, outgoing_.end());
+  } else {
+    outgoing_.clear();
+  }
   first_line_deadline_.cancel();
+  write_deadline_.cancel();
   std::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

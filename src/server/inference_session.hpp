@@ -1,14 +1,16 @@
 // One inference connection (Unix or TCP): reads frames, serves its requests in order
 // through admission, writes frames on its strand, and cancels its generation at once
-// when the peer goes away.
+// when the peer goes away. Its memory is bounded (docs/serve.md#limits): output beyond
+// kOutputBudget, output stalled past the write timeout, or a pre-auth line beyond
+// kMaxAuthLineBytes close it.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 #include "server/asio.hpp"
 
 #include "protocol/framing.hpp"
@@ -22,6 +24,15 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
  public:
   using Socket = asio::generic::stream_protocol::socket;
   enum class Transport { unix_socket, tcp };
+
+  // Frames queued for one connection and not yet written (tokens, errors, done, refusals):
+  // a connection whose unwritten output would pass this is closed.
+  static constexpr size_t kOutputBudget = 4u << 20;
+  // What an unauthenticated TCP peer may send before its auth line ends.
+  static constexpr size_t kMaxAuthLineBytes = 8u << 10;
+  // The read buffer starts small, doubles while reads fill it, and drops back when idle.
+  static constexpr size_t kMinReadBuffer = 4u << 10;
+  static constexpr size_t kMaxReadBuffer = 64u << 10;
 
   InferenceSession(Socket socket, ServerContext& context, Transport transport);
   void start();
@@ -45,6 +56,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   void start_first_line_deadline();
   void read_more();
   void on_read(std::error_code error, size_t bytes);
+  void resize_read_buffer(size_t bytes_read);
   void on_eof();
   bool peer_fully_closed();
   void extract_frames();
@@ -57,6 +69,8 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
               std::chrono::steady_clock::time_point received);
   void write(std::string frame, bool counted_by_worker = false);
   void write_next();
+  void on_written(std::error_code error, size_t bytes);
+  void watch_write_progress(std::chrono::steady_clock::duration wait);
   void close_after_flush();
   void close();
 
@@ -69,7 +83,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
 
   // Everything below is touched on the strand only.
   protocol::FrameReader reader_;
-  std::array<char, 64 * 1024> read_buffer_{};
+  std::vector<char> read_buffer_ = std::vector<char>(kMinReadBuffer);
   std::deque<Pending> pending_;
   bool authenticated_;
   bool first_line_seen_ = false;
@@ -82,7 +96,12 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   std::string current_id_;
   std::shared_ptr<GenerationHandle> handle_;
   std::deque<std::string> outgoing_;
+  size_t front_written_ = 0;  // bytes of outgoing_.front() already written
   bool writing_ = false;
+  // Closes the connection when a write makes no progress within the write timeout.
+  asio::steady_timer write_deadline_;
+  bool write_deadline_armed_ = false;
+  std::chrono::steady_clock::time_point last_write_progress_;
   bool close_after_flush_ = false;
   bool closed_ = false;
 };

@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+
+#include "protocol/response_codec.hpp"
 #include "server/admin_session.hpp"
 #include "server/inference_session.hpp"
 #include "server/runtime_files.hpp"
@@ -59,15 +62,14 @@ asio::ip::tcp::endpoint parse_tcp_endpoint(const std::string& text, bool allow_n
   std::error_code error;
   auto address = asio::ip::make_address(host, error);
   if (error) throw malformed("'" + host + "' is not an IP address");
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(port_text, &used);
-    if (used != port_text.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw malformed("port must be a number");
+  // Digits only: a sign ("-1", "+80") is refused as such, not wrapped around.
+  unsigned port = 0;
+  auto [end, parse_error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || parse_error != std::errc() ||
+      end != port_text.data() + port_text.size() || port > 65535) {
+    throw malformed("port '" + port_text + "' is not a whole number from 0 to 65535");
   }
-  if (port > 65535) throw malformed("port must be at most 65535");
   if (!address.is_loopback() && !allow_non_loopback) {
     throw Error(ErrorCode::invalid_request,
                 "--tcp " + text +
@@ -161,6 +163,37 @@ std::optional<asio::ip::tcp::endpoint> Listeners::tcp_endpoint() const {
   return tcp_acceptor_->local_endpoint(ignored);
 }
 
+namespace {
+
+// Past --max-connections: one error frame, which goes at once into the new socket's empty
+// send buffer, then close. Refusing beats leaving the peer in the listen backlog unanswered.
+void refuse_connection(InferenceSession::Socket socket, uint32_t limit) {
+  auto frame = std::make_shared<std::string>(
+      protocol::encode_error("", ErrorCode::queue_full,
+                             "the daemon serves at most " + std::to_string(limit) +
+                                 " connections at once (--max-connections); retry later"));
+  auto shared = std::make_shared<InferenceSession::Socket>(std::move(socket));
+  asio::async_write(*shared, asio::buffer(*frame), [shared, frame](std::error_code, size_t) {
+    std::error_code ignored;
+    shared->shutdown(asio::socket_base::shutdown_both, ignored);
+    shared->close(ignored);
+  });
+}
+
+}  // namespace
+
+void Listeners::start_session(InferenceSession::Socket socket,
+                              InferenceSession::Transport transport) {
+  const uint32_t limit = context_.max_connections();
+  if (context_.session_count() >= limit) {
+    context_.log(LogLevel::warn, "refusing a connection: " + std::to_string(limit) +
+                                     " are open, the limit (--max-connections)");
+    refuse_connection(std::move(socket), limit);
+    return;
+  }
+  std::make_shared<InferenceSession>(std::move(socket), context_, transport)->start();
+}
+
 // Out of descriptors and similar: wait a little instead of spinning on a failing accept.
 void Listeners::retry_later(void (Listeners::*accept)()) {
   auto timer = std::make_shared<asio::steady_timer>(context_.io(), std::chrono::milliseconds(100));
@@ -198,9 +231,7 @@ void Listeners::accept_unix() {
     }
     InferenceSession::Socket generic(context_.io(), asio::generic::stream_protocol(AF_UNIX, 0),
                                      socket.release());
-    std::make_shared<InferenceSession>(std::move(generic), context_,
-                                       InferenceSession::Transport::unix_socket)
-        ->start();
+    start_session(std::move(generic), InferenceSession::Transport::unix_socket);
     accept_unix();
   });
 }
@@ -220,9 +251,7 @@ void Listeners::accept_tcp() {
         int family = socket.local_endpoint(ignored).address().is_v6() ? AF_INET6 : AF_INET;
         InferenceSession::Socket generic(
             context_.io(), asio::generic::stream_protocol(family, IPPROTO_TCP), socket.release());
-        std::make_shared<InferenceSession>(std::move(generic), context_,
-                                           InferenceSession::Transport::tcp)
-            ->start();
+        start_session(std::move(generic), InferenceSession::Transport::tcp);
         accept_tcp();
       });
 }

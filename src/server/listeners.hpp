@@ -9,6 +9,7 @@
 
 #include "server/admin_bus.hpp"
 #include "server/context.hpp"
+#include "server/inference_session.hpp"
 
 namespace weft::server {
 
@@ -36,6 +37,7 @@ class Listeners {
 
  private:
   void accept_admin();
+  void start_session(InferenceSession::Socket socket, InferenceSession::Transport transport);
   void accept_unix();
   void accept_tcp();
   void retry_later(void (Listeners::*accept)());

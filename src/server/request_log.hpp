@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,9 @@ struct RequestRecord {
   std::string stop_reason;  // end, length, cancelled, error
   std::optional<ErrorCode> error;
 };
+
+// Longest client-given field (the id) written whole; longer ones are cut (format_request_log).
+inline constexpr size_t kMaxLogFieldBytes = 256;
 
 std::string format_request_log(const RequestRecord& record);
 

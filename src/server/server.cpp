@@ -27,6 +27,8 @@ using nlohmann::json;
 // How often the `stats` frame is refreshed at most; it is only sent when a counter changed,
 // so an idle daemon stays quiet and a finished request shows within this interval.
 constexpr std::chrono::seconds kStatsInterval{1};
+// After the drain timeout: how long cancelled generations have to deliver their last frames.
+constexpr std::chrono::seconds kCancelGrace{1};
 
 enum class Command { reload, drain };
 
@@ -299,9 +301,11 @@ class Daemon {
     return true;
   }
 
+  bool idle() { return context_.admission().active() + context_.admission().queued() == 0; }
+
   bool wait_until_idle(std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
-    while (context_.admission().active() + context_.admission().queued() > 0) {
+    while (!idle()) {
       if (Clock::now() >= deadline) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -316,16 +320,18 @@ class Daemon {
     if (!wait_until_idle(options_.config.drain_timeout)) {
       context_.log(LogLevel::warn, "drain timeout passed: cancelling what is still running");
     }
-    // Cancels what still runs, refuses what waits, closes connections once flushed.
+    // Cancels what still runs, refuses what waits, closes connections once flushed. The
+    // cancelled generations' last frames get a short grace; a reader that does not take them
+    // is then cut off (which also frees a generation waiting for it to read), so the drain
+    // ends within its timeout and the grace.
     for (auto& session : context_.sessions()) session->abort();
     if (http_) http_->cancel_generations();
-    wait_until_idle(std::chrono::seconds(5));
-    const auto deadline = Clock::now() + std::chrono::seconds(2);
-    while (!context_.sessions().empty() && Clock::now() < deadline) {
+    const auto grace = Clock::now() + kCancelGrace;
+    while (!(context_.sessions().empty() && idle()) && Clock::now() < grace) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    // Readers that never read what is owed to them are cut off.
     for (auto& session : context_.sessions()) session->close_now();
+    wait_until_idle(std::chrono::seconds(5));  // HTTP streams end on their own writes
     context_.workers().join_all();
     if (http_) http_->stop();
     bus_.finish_all(std::chrono::seconds(2));

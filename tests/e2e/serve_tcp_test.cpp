@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "client/connection.hpp"
@@ -148,6 +149,30 @@ TEST(ServeTcp, UnixClientsSkipAuthEvenWithAKey) {
   auto client = tcp.daemon.connect();
   auto frames = client.generate(user_request("unix", "hi", 1));
   EXPECT_EQ(collect_frames(frames).terminal.type, client::Frame::Type::done);
+}
+
+// Issue 19: `--api-key ""` silently turned authentication off, even over a config file's key.
+TEST(ServeTcp, AnEmptyApiKeyIsRefusedAtStart) {
+  TempDir runtime;
+  auto result = run_weft({"serve", "--backend", "stub", "--tcp",
+                          "127.0.0.1:" + std::to_string(free_tcp_port()), "--api-key", ""},
+                         {{"XDG_RUNTIME_DIR", runtime.path()}});
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.errors.find("api_key is empty"), std::string::npos) << result.errors;
+}
+
+TEST(ServeTcp, AKeyGivenTwiceIsWarnedAboutNamingTheOneThatWins) {
+  TempDir directory;
+  const std::string config = directory.path() + "/weft.json";
+  std::ofstream(config) << R"({"api_key": "from-the-file"})";
+  TcpDaemon tcp({"--config", config, "--api-key", "from-the-flag"});
+  EXPECT_TRUE(tcp.daemon.wait_for_log_line(
+      {"the API key is given by the config file " + config, "the command line (api_key) wins"}));
+  // And the flag's key is the one in force.
+  auto client = client::dial_and_wait_ready(tcp.address(), kPatience, "from-the-flag");
+  auto request = user_request("flag-key", "hi", 2);
+  auto frames = client.generate(request);
+  EXPECT_EQ(collect_frames(frames).terminal.content, stub_answer(request));
 }
 
 }  // namespace

@@ -188,6 +188,20 @@ TEST(RequestCodec, RecognisesTheAuthFrame) {
   EXPECT_EQ(std::get<AuthFrame>(decoded).key, "s3cret");
 }
 
+// The daemon answers such a line where no auth is needed, instead of dropping it unanswered.
+TEST(RequestCodec, AnAuthFrameThatIsAlsoARequestSaysSo) {
+  auto bare = decode_request(R"({"type":"auth","key":"s3cret"})");
+  ASSERT_TRUE(std::holds_alternative<AuthFrame>(bare));
+  EXPECT_FALSE(std::get<AuthFrame>(bare).request_id.has_value());
+  auto with_id =
+      decode_request(R"({"type":"auth","id":"r1","messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_TRUE(std::holds_alternative<AuthFrame>(with_id));
+  EXPECT_EQ(std::get<AuthFrame>(with_id).request_id, std::optional<std::string>("r1"));
+  auto messages_only = decode_request(R"({"type":"auth","messages":[]})");
+  ASSERT_TRUE(std::holds_alternative<AuthFrame>(messages_only));
+  EXPECT_EQ(std::get<AuthFrame>(messages_only).request_id, std::optional<std::string>(""));
+}
+
 TEST(RequestCodec, EncodeThenDecodeKeepsTheRequest) {
   GenerationRequest request;
   request.id = "round trip ✓";

@@ -76,6 +76,81 @@ TEST(ServeConfig, TheApiKeyAndItsFileFollowTheLayerOrderTogether) {
   std::filesystem::remove(key_file);
 }
 
+// An empty key used to turn TCP authentication off without a word, even over a key file
+// named in the config file.
+TEST(ServeConfig, AnEmptyApiKeyOrKeyFileIsAnError) {
+  const auto home = lookup_in({{"HOME", "/h"}});
+  ServeSettings flags;
+  flags.api_key = "";
+  EXPECT_THROW(finalize(flags, home), Error);
+  auto file_with_file = settings_from_json_text(R"({"api_key_file": "/etc/key"})", "test.json");
+  try {
+    finalize(file_with_file.overridden_by(flags), home);
+    ADD_FAILURE() << "an empty --api-key was accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("api_key is empty"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(finalize(settings_from_json_text(R"({"api_key": ""})", "test.json"), home), Error);
+  EXPECT_THROW(finalize(settings_from_json_text(R"({"api_key_file": ""})", "test.json"), home),
+               Error);
+}
+
+TEST(ServeConfig, AKeyGivenInTwoLayersIsWarnedAboutNamingTheWinner) {
+  auto file = settings_from_json_text(R"({"api_key_file": "/etc/key"})", "test.json");
+  ServeSettings environment;
+  ServeSettings flags;
+  flags.api_key = "from-flag";
+  auto warning = api_key_precedence_warning({{"the config file test.json", &file},
+                                             {"the environment", &environment},
+                                             {"the command line", &flags}});
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_EQ(*warning,
+            "the API key is given by the config file test.json (api_key_file) and the command "
+            "line (api_key); the command line (api_key) wins");
+  environment.api_key_file = "/run/key";
+  warning = api_key_precedence_warning({{"the config file test.json", &file},
+                                        {"the environment", &environment},
+                                        {"the command line", &flags}});
+  ASSERT_TRUE(warning.has_value());
+  EXPECT_EQ(*warning,
+            "the API key is given by the config file test.json (api_key_file), the environment "
+            "(api_key_file) and the command line (api_key); the command line (api_key) wins");
+  // One layer alone, or none: nothing to warn about.
+  ServeSettings empty;
+  EXPECT_FALSE(api_key_precedence_warning({{"the config file test.json", &file},
+                                           {"the environment", &empty},
+                                           {"the command line", &empty}}));
+  EXPECT_FALSE(api_key_precedence_warning({{"the config file test.json", &empty}}));
+}
+
+TEST(ServeConfig, TheWriteTimeoutComesFromEveryLayerAndIsChecked) {
+  EXPECT_EQ(finalize(ServeSettings{}).write_timeout, std::chrono::seconds(30));  // the default
+  EXPECT_EQ(
+      settings_from_environment(lookup_in({{"WEFT_WRITE_TIMEOUT", "2.5"}})).write_timeout_seconds,
+      2.5);
+  EXPECT_EQ(settings_from_json_text(R"({"write_timeout": 3})", "c").write_timeout_seconds, 3.0);
+  EXPECT_THROW(settings_from_json_text(R"({"write_timeout": "soon"})", "c"), Error);
+  ServeSettings settings;
+  for (double seconds : {0.0, -1.0, 86401.0}) {
+    settings.write_timeout_seconds = seconds;
+    EXPECT_THROW(finalize(settings), Error) << seconds;
+  }
+  settings.write_timeout_seconds = 0.25;
+  EXPECT_EQ(finalize(settings).write_timeout, std::chrono::milliseconds(250));
+}
+
+TEST(ServeConfig, TheConnectionCapComesFromEveryLayerAndIsChecked) {
+  EXPECT_EQ(finalize(ServeSettings{}).max_connections, 1000u);  // the default
+  EXPECT_EQ(settings_from_environment(lookup_in({{"WEFT_MAX_CONNECTIONS", "12"}})).max_connections,
+            12u);
+  EXPECT_EQ(settings_from_json_text(R"({"max_connections": 7})", "c").max_connections, 7u);
+  EXPECT_THROW(settings_from_json_text(R"({"max_connections": -1})", "c"), Error);
+  ServeSettings settings;
+  settings.max_connections = 0;
+  EXPECT_THROW(finalize(settings), Error);
+}
+
 TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   try {
     settings_from_json_text(R"({"paralel": 2})", "cfg.json");
