@@ -19,8 +19,10 @@ twice, free and constrained by the schema (`response_format` json_schema on
 
 Prints one JSON line per run, then a summary line: per server and variant the medians over
 rounds of the aggregate rate (generated tokens / wall time of the run), of the per-stream
-decode rate ((tokens - 1) / (last token time - first token time), median over requests) and
-of the time to first token, and the ratios of the first server's medians to the others'.
+decode rate ((tokens - 1) / (last token time - first token time), median over requests), of
+the time to first token and, for started servers, of the generated tokens per second of the
+server's CPU time; then the medians over rounds of the per-round ratios: the first server
+against each other one, and (with --schema) constrained against free on each server.
 
     bench/serve_throughput.py \\
       --server weft http://127.0.0.1:8091 'build/weft serve -m M.gguf --http 127.0.0.1:8091 -t 2' \\
@@ -138,6 +140,15 @@ class Server:
                 pass
             time.sleep(0.2)
         sys.exit(f"{self.label}: /health did not answer 200 within {deadline_s} s")
+
+    def cpu_seconds(self):
+        """User plus system CPU time of a started server (None for a server given by URL)."""
+        if not self.process:
+            return None
+        with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
+            # Fields after the parenthesised command name; utime and stime are the 14th, 15th.
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         if not self.process:
@@ -285,7 +296,7 @@ def main():
     if args.schema:
         with open(args.schema, encoding="utf-8") as schema_file:
             variants.append(("constrained", json.load(schema_file)))
-    medians = {}
+    per_round = {}
     for round_index in range(args.rounds):
         for server in servers:
             server.start(args.log_dir)
@@ -294,34 +305,44 @@ def main():
                 for variant, schema in variants:
                     # One short request first: the first grammar masks, caches, page faults.
                     stream_one(server, *request_body(args, "Warm up.", schema))
+                    cpu_before = server.cpu_seconds()
                     result = summarise(run_clients(server, args, schema))
+                    if cpu_before is not None:
+                        # Generated tokens per second of the server's CPU time: on a shared
+                        # machine, less at the mercy of the other loads than wall time.
+                        cpu = server.cpu_seconds() - cpu_before
+                        result["cpu_tps"] = round(result["completion_tokens"]["total"] / cpu, 2)
                     result.update(server=server.label, variant=variant, round=round_index + 1,
                                   clients=args.clients, max_tokens=args.max_tokens)
                     print(json.dumps(result), flush=True)
-                    for key in ("aggregate_tps", "stream_tps_median", "ttft_ms_median"):
-                        medians.setdefault((server.label, variant, key), []).append(result[key])
+                    for key in ("aggregate_tps", "stream_tps_median", "ttft_ms_median", "cpu_tps"):
+                        if key in result:
+                            per_round.setdefault((server.label, variant, key), []).append(result[key])
             finally:
                 server.stop()
     summary = {"summary": {}, "rounds": args.rounds, "clients": args.clients,
                "requests_per_client": args.requests, "max_tokens": args.max_tokens,
                "banned_tokens": len(args.ban_token)}
-    for (label, variant, key), values in medians.items():
+    for (label, variant, key), values in per_round.items():
         summary["summary"].setdefault(f"{label}/{variant}", {})[key] = round(
             statistics.median(values), 2)
-    ratios = {}
+    # Ratios are medians of per-round ratios: the two runs of a round were close in time,
+    # so they shared the machine's load more than runs of different rounds did.
+    pairs = []
     first = servers[0].label
     for other in servers[1:]:
-        for variant, _ in variants:
-            for key in ("aggregate_tps", "stream_tps_median"):
-                mine = summary["summary"][f"{first}/{variant}"][key]
-                theirs = summary["summary"][f"{other.label}/{variant}"][key]
-                ratios[f"{first}/{other.label} {variant} {key}"] = round(mine / theirs, 3)
+        pairs += [(f"{first}/{other.label} {variant}", (first, variant), (other.label, variant))
+                  for variant, _ in variants]
     if args.schema:
-        for server in servers:
-            for key in ("aggregate_tps", "stream_tps_median"):
-                entry = summary["summary"]
-                ratios[f"{server.label} constrained/free {key}"] = round(
-                    entry[f"{server.label}/constrained"][key] / entry[f"{server.label}/free"][key], 3)
+        pairs += [(f"{server.label} constrained/free", (server.label, "constrained"),
+                   (server.label, "free")) for server in servers]
+    ratios = {}
+    for name, numerator, denominator in pairs:
+        for key in ("aggregate_tps", "stream_tps_median", "cpu_tps"):
+            if (*numerator, key) in per_round and (*denominator, key) in per_round:
+                ratios[f"{name} {key}"] = round(statistics.median(
+                    a / b for a, b in zip(per_round[(*numerator, key)],
+                                          per_round[(*denominator, key)])), 3)
     summary["ratios"] = ratios
     print(json.dumps(summary), flush=True)
 
