@@ -8,6 +8,9 @@ second of generation time, summed over the rounds), so prompt processing and HTT
 out. Prints the rate of each and their ratio as one JSON line.
 
     bench/constrained_decode.py build/weft MODEL.gguf [--schema FILE] [--rounds 8] [-n 128]
+
+To compare with another server (llama-server) on the same model, use
+bench/serve_throughput.py --schema FILE, which measures any OpenAI-compatible server.
 """
 import argparse
 import http.client
