@@ -116,8 +116,21 @@ struct HttpServer::Impl {
     set_json(response, {{"status", std::string(server::to_string(state))}}, 503);
   }
 
+  // Every body weft reads is JSON, whatever the client labels it: `curl -d` sends
+  // application/x-www-form-urlencoded, which cpp-httplib would cap at 8 KB (413) and parse as
+  // a query. The label is dropped before the body is read (the pre-routing handler runs
+  // between the headers and the body; the request object itself is not const there).
+  static void read_form_bodies_as_json(const httplib::Request& request) {
+    auto& headers = const_cast<httplib::Request&>(request).headers;
+    auto type = headers.find("Content-Type");
+    if (type != headers.end() && type->second.rfind("application/x-www-form-urlencoded", 0) == 0) {
+      type->second = "application/json";
+    }
+  }
+
   httplib::Server::HandlerResponse before_routing(const httplib::Request& request,
                                                   httplib::Response& response) {
+    read_form_bodies_as_json(request);
     const auto& options = service.options();
     const std::string origin = allowed_origin(options, request.get_header_value("Origin"));
     if (!origin.empty()) {

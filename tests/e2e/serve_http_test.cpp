@@ -274,6 +274,20 @@ TEST(ServeHttp, ErrorsAreInEachApisShape) {
   EXPECT_TRUE(json::parse(too_large->body)["error"].is_object());
 }
 
+// `curl -d @file` labels its body application/x-www-form-urlencoded; cpp-httplib on its own
+// caps such bodies at 8 KB. weft reads every body as JSON, up to --http-body-limit.
+TEST(ServeHttp, AFormLabelledBodyIsReadAsJson) {
+  HttpDaemon http({});
+  ASSERT_TRUE(http.wait_for_health(200)) << http.daemon.log();
+  auto client = http.client();
+  json body = chat_body(2, false);
+  body["messages"][0]["content"] = std::string(12 * 1024, 'a');
+  auto result = client.Post("/api/chat", body.dump(), "application/x-www-form-urlencoded");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200) << result->body;
+  EXPECT_TRUE(json::parse(result->body)["message"]["content"].is_string()) << result->body;
+}
+
 TEST(ServeHttp, ApiKeyAndCors) {
   HttpDaemon http({"--api-key", "sesame", "--http-cors", "http://app.test"});
   ASSERT_TRUE(http.wait_for_health(200)) << "health needs no key: " << http.daemon.log();
