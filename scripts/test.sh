@@ -22,17 +22,17 @@ cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L unit)
 # The daemon's end-to-end tests against the sanitized `weft` binary.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -R "$DAEMON_TESTS")
-# libFuzzer targets, each for WEFT_FUZZ_SECONDS (default 20 s); docs/gguf.md shows a longer
+# libFuzzer targets, each for WEFT_FUZZ_SECONDS (default 15 s); docs/gguf.md shows a longer
 # local run.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz)
 
-# The unit tests of the folders with threads, and the daemon tests, under ThreadSanitizer
-# (clang: GCC 12's TSan runtime crashes at start-up on this test binary). WEFT_TSAN=0 skips
-# the stage.
+# The unit tests of the scheduler, server and HTTP folders (where threads meet), and the
+# daemon tests, under ThreadSanitizer (clang: GCC 12's TSan runtime crashes at start-up on
+# this test binary). WEFT_TSAN=0 skips the stage.
 if [ "${WEFT_TSAN:-1}" = "1" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DWEFT_WERROR=ON -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF \
-    -DWEFT_UNIT_TEST_DIRS="runtime;server;http;backend;kv;tensor;tokenizer"
+    -DWEFT_UNIT_TEST_DIRS="runtime;server;http"
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -L unit)
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
