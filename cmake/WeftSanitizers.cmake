@@ -46,7 +46,7 @@ endif()
 
 # weft_optimize_hot_sources(<sources...>): in a sanitized build, compile the sources under
 # the folders whose loops dominate the suite's run time at -O1 (after the -O0 above).
-set(WEFT_HOT_SOURCE_DIRS tensor model grammar tokenizer kv)
+set(WEFT_HOT_SOURCE_DIRS tensor model runtime grammar tokenizer kv)
 function(weft_optimize_hot_sources)
   if(NOT WEFT_SANITIZED)
     return()
