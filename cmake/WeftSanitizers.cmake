@@ -44,18 +44,19 @@ if(WEFT_FUZZ AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# weft_optimize_hot_sources(<sources...>): in a sanitized build, compile the sources under
-# the folders whose loops dominate the suite's run time at -O1 (after the -O0 above).
+# weft_optimize_for_sanitizers(<sources...>): in a sanitized build, compile these sources at
+# -O1 (after the -O0 above): the loops that dominate the suite's run time.
 set(WEFT_HOT_SOURCE_DIRS tensor model runtime grammar tokenizer kv)
-function(weft_optimize_hot_sources)
-  if(NOT WEFT_SANITIZED)
-    return()
+function(weft_optimize_for_sanitizers)
+  if(WEFT_SANITIZED)
+    set_property(SOURCE ${ARGN} APPEND PROPERTY COMPILE_OPTIONS -O1)
   endif()
-  foreach(source IN LISTS ARGN)
-    foreach(dir IN LISTS WEFT_HOT_SOURCE_DIRS)
-      if(source MATCHES "/src/${dir}/")
-        set_property(SOURCE ${source} APPEND PROPERTY COMPILE_OPTIONS -O1)
-      endif()
-    endforeach()
-  endforeach()
+endfunction()
+
+# The library sources under the folders of WEFT_HOT_SOURCE_DIRS.
+function(weft_optimize_hot_sources)
+  list(JOIN WEFT_HOT_SOURCE_DIRS "|" hot_dirs)
+  set(hot ${ARGN})
+  list(FILTER hot INCLUDE REGEX "/src/(${hot_dirs})/")
+  weft_optimize_for_sanitizers(${hot})
 endfunction()
