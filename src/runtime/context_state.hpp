@@ -84,8 +84,8 @@ struct ContextRuntimeState {
     // Constraints' compiled grammars (weft/constraint.hpp); refers to `tokenizer`.
     std::unique_ptr<grammar::GrammarCache> grammars;
   };
-  // The tokenizer, chat template and grammar cache, read from the model on first use (thread-safe; both are
-  // immutable once built). Throws weft::Error when the model has no usable tokenizer.
+  // The tokenizer, chat template and grammar cache, read from the model on first use (thread-safe;
+  // both are immutable once built). Throws weft::Error when the model has no usable tokenizer.
   const TextSupport& text();
 
   runtime::Engine engine;
