@@ -166,6 +166,19 @@ TEST(Sampler, TopKKeepsTheLowerIdsAmongTiesAtTheBoundary) {
   EXPECT_EQ(kept[1].id, 3);
 }
 
+// Masses that are exact in binary: 0.5 + 0.25 reaches p = 0.75 exactly, so the prefix ends
+// there ("reaches" is >=); a > comparison would also keep the third token. Of the two tied
+// at 0.25, the lower id stays.
+TEST(Sampler, TopPStopsWhereTheMassReachesPExactly) {
+  std::vector<Candidate> candidates = {{0.25f, 4}, {0.5f, 7}, {0.25f, 2}};
+  TopPWorkspace work;
+  auto kept = sampling::keep_top_p(candidates, 0.75f, work);
+  ASSERT_EQ(kept.size(), 2u);
+  std::vector<TokenId> ids = {kept[0].id, kept[1].id};
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<TokenId>{2, 7}));
+}
+
 // Pearson's statistic of observed counts against expected probabilities; with a fixed seed
 // the outcome is deterministic, and the bound (df + 8 sqrt(2 df)) sits far in the tail.
 void expect_draws_follow(Sampler& sampler, const std::vector<float>& logits,
