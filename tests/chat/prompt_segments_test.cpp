@@ -247,12 +247,14 @@ TEST(PromptSegments, EveryReferenceRenderingSegmentsLosslessly) {
       // Every user message's content is found as written or trimmed, in a content segment.
       for (const auto& message : input.messages) {
         if (message["role"] != "user" || !message["content"].is_string()) continue;
-        std::string content = message["content"].get<std::string>();
+        const std::string content = message["content"].get<std::string>();
+        const auto first = content.find_first_not_of(" \t\n");
+        if (first == std::string::npos) continue;  // all whitespace: nothing to find
+        const auto last = content.find_last_not_of(" \t\n");
+        const std::string trimmed = content.substr(first, last - first + 1);
         bool found = false;
         for (const auto& segment : segments) {
-          if (segment.from_content && (segment.text.find(content) != std::string::npos ||
-                                       content.find(segment.text) != std::string::npos))
-            found = true;
+          if (segment.from_content && segment.text.find(trimmed) != std::string::npos) found = true;
         }
         EXPECT_TRUE(found) << content << "\n" << describe(segments);
       }

@@ -33,6 +33,9 @@ std::vector<TokenId> concat(std::initializer_list<std::vector<TokenId>> parts) {
 // Vocabularies without vectors still load, and their text survives encode → decode.
 TEST(Tokenizer, EveryVocabularyLoadsAndRoundTrips) {
   auto inputs = test::load_vocab_inputs("gpt-2");
+  ASSERT_FALSE(inputs.empty());
+  // ../shared/models/vocab holds 13 vocabularies with GGUF files; fewer means a broken lookup.
+  ASSERT_GE(test::vocab_names().size(), 13u);
   for (const auto& name : test::vocab_names()) {
     auto tokenizer = Tokenizer::from_gguf(*open_vocab(name));
     EXPECT_GT(tokenizer->vocab_size(), 0) << name;
