@@ -69,17 +69,17 @@ TEST(StubBackend, NeverEmitsAnyPartOfAStopString) {
 
 TEST(StubBackend, CancelFromAnotherThreadEndsWithDoneCancelled) {
   StubConfig config = fast_config("w w w w w w w w w w w w w w w w w w w w w w w w");
-  config.token_delay = std::chrono::milliseconds(20);
+  // 24 words at 200 ms each would take 4.8 s; the cancel comes after the first word.
+  config.token_delay = std::chrono::milliseconds(200);
   StubBackend stub(config);
   auto stream = stub.generate(request_with({}));
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    stream.cancel();
-  });
-  auto started = std::chrono::steady_clock::now();
+  auto first = stream.next();
+  ASSERT_TRUE(first && std::holds_alternative<TokenEvent>(*first));
+  std::thread canceller([&] { stream.cancel(); });
   auto result = collect(stream);
   canceller.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+  EXPECT_LT(result.text.size() + std::get<TokenEvent>(*first).text.size(), config.text.size())
+      << "the whole answer came despite the cancel";
   auto& done = std::get<DoneEvent>(result.terminal);
   EXPECT_EQ(done.reason, StopReason::cancelled);
   EXPECT_EQ(done.backend, "stub");
