@@ -75,6 +75,14 @@ TEST(RequestCodec, KeepsGivenValuesAndIgnoresUnknownFields) {
   EXPECT_EQ(decoded.request.messages[0].content, "hello");
 }
 
+// The spec's range for max_tokens starts at 0 (a request that generates nothing, e.g. to
+// count or warm a prompt): 0 is kept, not refused and not replaced by the default.
+TEST(RequestCodec, KeepsAMaxTokensOfZero) {
+  json request = minimal_request();
+  request["max_tokens"] = 0;
+  EXPECT_EQ(decode_ok(request).request.options.max_tokens, 0u);
+}
+
 TEST(RequestCodec, AcceptsEveryRoleOfTheSpecAndEveryImageTokenBudget) {
   for (const char* role : {"system", "user", "assistant"}) {
     json request = minimal_request();
