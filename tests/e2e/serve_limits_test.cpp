@@ -281,8 +281,16 @@ TEST(ServeLimits, IdleConnectionsCostAFewKilobytesEach) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const int64_t growth = status_bytes(daemon.pid(), "VmRSS") - before;
   RecordProperty("bytes_per_idle_connection", std::to_string(growth / kIdle));
-  EXPECT_LT(growth / kIdle, 24 * 1024)
-      << "each idle connection costs " << growth / kIdle << " bytes";
+  // ThreadSanitizer's shadow memory makes every byte a few (measured: 29.8 KB per connection
+  // under TSan); before the fix a connection cost 68 KB, and more under TSan.
+#if defined(__SANITIZE_THREAD__)
+  constexpr int64_t kBound = 48 * 1024;
+#elif defined(__has_feature)
+  constexpr int64_t kBound = __has_feature(thread_sanitizer) ? 48 * 1024 : 24 * 1024;
+#else
+  constexpr int64_t kBound = 24 * 1024;
+#endif
+  EXPECT_LT(growth / kIdle, kBound) << "each idle connection costs " << growth / kIdle << " bytes";
 }
 
 // Issue 19 asks for a cap on connections with a clear refusal beyond it.
