@@ -14,6 +14,16 @@
 namespace weft::server {
 namespace {
 
+// A timeout option: more than 0 and at most `most` seconds, as milliseconds (at least 1).
+std::chrono::milliseconds positive_seconds(double seconds, const std::string& name, double most) {
+  if (!(seconds > 0.0) || seconds > most) {
+    throw Error(ErrorCode::invalid_request, name + " must be more than 0 and at most " +
+                                                std::to_string(static_cast<int64_t>(most)) +
+                                                " seconds");
+  }
+  return std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000.0)));
+}
+
 using nlohmann::json;
 
 template <typename T>
@@ -351,13 +361,8 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   if (!settings.api_key && settings.api_key_file && !settings.api_key_file->empty()) {
     config.api_key = read_key_file(*settings.api_key_file);
   }
-  double auth_timeout = settings.auth_timeout_seconds.value_or(10.0);
-  if (!(auth_timeout > 0.0) || auth_timeout > 3600.0) {
-    throw Error(ErrorCode::invalid_request,
-                "auth_timeout must be more than 0 and at most 3600 seconds");
-  }
   config.auth_timeout =
-      std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(auth_timeout * 1000.0)));
+      positive_seconds(settings.auth_timeout_seconds.value_or(10.0), "auth_timeout", 3600.0);
   config.parallel = settings.parallel.value_or(config.parallel);
   if (config.parallel == 0) {
     throw Error(ErrorCode::invalid_request, "parallel must be at least 1");
@@ -368,13 +373,8 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
     throw Error(ErrorCode::invalid_request, "drain_timeout must be between 0 and 86400 seconds");
   }
   config.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(drain * 1000.0));
-  double write_timeout = settings.write_timeout_seconds.value_or(30.0);
-  if (!(write_timeout > 0.0) || write_timeout > 86400.0) {
-    throw Error(ErrorCode::invalid_request,
-                "write_timeout must be more than 0 and at most 86400 seconds");
-  }
   config.write_timeout =
-      std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(write_timeout * 1000.0)));
+      positive_seconds(settings.write_timeout_seconds.value_or(30.0), "write_timeout", 86400.0);
   config.max_connections = settings.max_connections.value_or(config.max_connections);
   if (config.max_connections == 0) {
     throw Error(ErrorCode::invalid_request, "max_connections must be at least 1");
