@@ -57,9 +57,11 @@ struct ContextPoolUsage {
 
 // How appends were computed: `forward_calls` < `passes` means some appends shared a model call.
 struct ContextRuntimeStats {
-  int64_t forward_calls = 0;  // model calls (Engine::forward), retries of a failed batch included
-  int64_t passes = 0;         // appends that reached the model (succeeded or not)
-  int64_t rows = 0;           // token rows computed in those calls
+  // Model calls (Engine::forward), retries of a failed batch included; for contexts on a
+  // backend's scheduler, the scheduler's calls that passes joined (one per pass).
+  int64_t forward_calls = 0;
+  int64_t passes = 0;  // appends that reached the model (succeeded or not)
+  int64_t rows = 0;    // token rows computed in those calls
   // KV slots copied between pages (fork, snapshots, copy-on-write): at most a page's tail
   // per operation, as full pages are shared.
   int64_t copied_kv_slots = 0;
