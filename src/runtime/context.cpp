@@ -11,20 +11,27 @@
 #include "model/model.hpp"
 #include "runtime/context_state.hpp"
 #include "runtime/shared_contexts.hpp"
+#include "tokenizer/pre_tokenizer.hpp"
 #include "weft/error.hpp"
 
 namespace weft {
 namespace detail {
 namespace {
 
-runtime::EngineOptions engine_options(const ContextRuntimeOptions& options) {
+runtime::EngineOptions engine_options(const ContextRuntimeOptions& options,
+                                      const model::ModelConfig& config) {
   runtime::EngineOptions engine;
   engine.threads = options.threads;
   engine.kernels =
       options.reference_kernels ? tensor::KernelChoice::reference : tensor::KernelChoice::fast;
   engine.kv_type = options.kv_f32 ? tensor::ElementType::F32 : tensor::ElementType::F16;
   engine.page_tokens = options.page_tokens;
-  engine.kv_pages = options.kv_pages;
+  if (options.kv_pages < 0 || options.kv_contexts < 1) {
+    throw Error("kv_pages must not be negative and kv_contexts must be at least 1");
+  }
+  const int64_t context_pages =
+      (config.context_length + options.page_tokens - 1) / std::max<int64_t>(1, options.page_tokens);
+  engine.kv_pages = options.kv_pages > 0 ? options.kv_pages : context_pages * options.kv_contexts;
   return engine;
 }
 
@@ -35,11 +42,17 @@ model::ModelLoadOptions load_options(const ContextRuntimeOptions& options) {
   return load;
 }
 
+std::unique_ptr<runtime::Engine> make_engine(const ContextRuntimeOptions& options) {
+  std::shared_ptr<const model::Model> model =
+      model::Model::load(options.model_path, load_options(options));
+  const auto engine = engine_options(options, model->config());
+  return std::make_unique<runtime::Engine>(std::move(model), engine);
+}
+
 }  // namespace
 
 ContextRuntimeState::ContextRuntimeState(const ContextRuntimeOptions& options)
-    : own_engine(std::make_unique<runtime::Engine>(
-          model::Model::load(options.model_path, load_options(options)), engine_options(options))),
+    : own_engine(make_engine(options)),
       engine(*own_engine),
       pool(own_pool),
       mutex(own_pool.mutex),
@@ -478,6 +491,34 @@ std::vector<int32_t> ContextRuntime::render_chat(std::span<const Message> messag
   return support.format->conversation(*support.tokenizer, messages, add_generation_prompt);
 }
 
+std::optional<int32_t> ContextRuntime::bos_token() const {
+  const auto& tokenizer = *state_->text().tokenizer;
+  if (!tokenizer.add_bos_by_default()) return std::nullopt;
+  return tokenizer.bos();
+}
+
+std::vector<std::string> ContextRuntime::split_patterns() const {
+  const auto& file = state_->engine.model().file();
+  if (file.get_string("tokenizer.ggml.model").value_or("") != "gpt2") return {};
+  std::vector<std::string> patterns;
+  for (auto pattern : tokenizer::PreTokenizer::patterns_for(
+           file.get_string("tokenizer.ggml.pre").value_or("default"))) {
+    patterns.emplace_back(pattern);
+  }
+  return patterns;
+}
+
+int64_t ContextRuntime::distinct_pages(std::span<const Context* const> contexts) const {
+  const std::lock_guard lock(state_->mutex);
+  std::vector<kv::PageId> pages;
+  for (const auto* context : contexts) {
+    const auto held = detail::ContextRuntimeAccess::sequence(*context).pages();
+    pages.insert(pages.end(), held.begin(), held.end());
+  }
+  std::ranges::sort(pages);
+  return std::unique(pages.begin(), pages.end()) - pages.begin();
+}
+
 int64_t ContextRuntime::context_length() const {
   return state_->engine.config().context_length;
 }
@@ -537,6 +578,22 @@ const std::vector<int32_t>& Context::tokens() const {
 }
 int64_t Context::length() const {
   return impl_->sequence.length();
+}
+
+int64_t Context::pages() const {
+  const std::lock_guard lock(impl_->state->mutex);
+  return static_cast<int64_t>(impl_->sequence.pages().size());
+}
+
+int64_t Context::shared_pages() const {
+  const std::lock_guard lock(impl_->state->mutex);
+  const auto& pool = impl_->state->engine.pages();
+  return std::ranges::count_if(impl_->sequence.pages(),
+                               [&](kv::PageId page) { return pool.ref_count(page) > 1; });
+}
+
+const kv::KvSequence& detail::ContextRuntimeAccess::sequence(const Context& context) {
+  return context.impl_->sequence;
 }
 
 Context Context::fork() const {

@@ -130,6 +130,7 @@ struct ContextRuntimeState {
 struct ContextRuntimeAccess {
   static ContextRuntimeState& state(ContextRuntime& runtime) { return *runtime.state_; }
   static std::shared_ptr<ContextRuntime> make(std::shared_ptr<ContextRuntimeState> state);
+  static const kv::KvSequence& sequence(const Context& context);
 };
 
 }  // namespace weft::detail
