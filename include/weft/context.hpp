@@ -94,6 +94,28 @@ class ContextRuntime {
   // id outside the vocabulary or a model without a tokenizer.
   std::string decode(std::span<const int32_t> tokens) const;
 
+  // The model's tokenizer and chat template, for callers that build their own prompts. Each
+  // throws weft::Error for a model without a tokenizer. Thread-safe.
+  //
+  // `text` as tokens (no BOS): with parse_special, text of control tokens ("<|im_end|>")
+  // becomes those tokens; without, it stays text.
+  std::vector<int32_t> encode(std::string_view text, bool parse_special = false) const;
+  // The bytes `token` stands for in decoded text (a byte token gives its byte; control tokens
+  // their text). Throws weft::Error for an id outside the vocabulary.
+  std::string token_bytes(int32_t token) const;
+  // Control and user-defined tokens, ascending.
+  std::vector<int32_t> special_tokens() const;
+  // Tokens that end a generation (EOS, EOT, <|im_end|>…), ascending.
+  std::vector<int32_t> stop_tokens() const;
+  // The chat template's rendering of `messages` (with the generation prompt when asked), as
+  // Context::append_turn tokenises it. Throws weft::Error(invalid_request) without a template.
+  std::vector<int32_t> render_chat(std::span<const Message> messages,
+                                   bool add_generation_prompt) const;
+  int64_t context_length() const;
+  int64_t page_tokens() const;
+  // A name for the loaded model: the GGUF's general.name, else the file's stem.
+  std::string model_name() const;
+
  private:
   friend struct detail::ContextRuntimeAccess;
   explicit ContextRuntime(std::shared_ptr<detail::ContextRuntimeState> state);
@@ -113,6 +135,13 @@ class Context {
   // Throws weft::Error (the context unchanged) for a bad token, the context length, a full
   // pool, or a context already appending on another thread.
   void append(std::span<const int32_t> tokens);
+  // Appends as append() does and returns the next-token logits after each token at `rows`
+  // (indices into `tokens`, any order, repeats allowed): rows.size() × vocabulary_size()
+  // floats, in the order of `rows`. Cached prefix pages are adopted only before the first
+  // row asked for. Throws weft::Error (the context unchanged) for a row outside `tokens`,
+  // or as append() does.
+  std::vector<float> append_with_logits(std::span<const int32_t> tokens,
+                                        std::span<const int64_t> rows);
   // Tokenises `text` with the model's tokenizer and appends it, as append() does. Each call is
   // tokenised on its own; on an empty context BOS comes first when the vocabulary asks for it.
   // parse_special: text of control tokens ("<|im_end|>") becomes those tokens; off, it stays

@@ -1,5 +1,7 @@
 #include "http/openai_response.hpp"
 
+#include "protocol/base64.hpp"
+
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -28,27 +30,7 @@ std::string dump_json(const json& value) {
 }
 
 std::string base64_floats(const std::vector<float>& values) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string bytes;
-  bytes.reserve(values.size() * 4);
-  for (float value : values) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, &value, sizeof(bits));
-    for (int shift = 0; shift < 32; shift += 8) bytes.push_back(static_cast<char>(bits >> shift));
-  }
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t group = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size())
-      group |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) group |= static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
-  }
-  return out;
+  return protocol::base64_floats(values);
 }
 
 json usage_json(const Usage& usage) {

@@ -4,6 +4,7 @@
 #include "weft/context.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -137,21 +138,50 @@ int64_t ContextRuntimeState::compute(std::span<PendingPass* const> batch) noexce
   return calls;
 }
 
+namespace {
+
+// The rows of a pass that return logits, ascending: the extra rows and the last one.
+std::vector<int64_t> rows_with_logits(const PendingPass& pass) {
+  std::vector<int64_t> rows(pass.extra_rows.begin(), pass.extra_rows.end());
+  rows.push_back(static_cast<int64_t>(pass.tokens.size()) - 1);
+  std::ranges::sort(rows);
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  return rows;
+}
+
+}  // namespace
+
 void ContextRuntimeState::forward(std::span<PendingPass* const> passes) {
   std::vector<runtime::ForwardRow> rows;
-  for (const auto* pass : passes) {
+  std::vector<std::vector<int64_t>> wanted(passes.size());
+  for (size_t p = 0; p < passes.size(); ++p) {
+    const auto* pass = passes[p];
+    wanted[p] = rows_with_logits(*pass);
     const auto count = pass->tokens.size();
     for (size_t i = 0; i < count; ++i) {
+      const bool logits = std::ranges::binary_search(wanted[p], static_cast<int64_t>(i));
       rows.push_back({pass->sequence, pass->tokens[i],
-                      pass->first_position + static_cast<int64_t>(i), i + 1 == count, false});
+                      pass->first_position + static_cast<int64_t>(i), logits, false});
     }
   }
   if (hooks.before_forward) hooks.before_forward(rows);
   runtime::ForwardOutputs outputs;
   engine.forward(rows, outputs);
-  for (size_t i = 0; i < passes.size(); ++i) {
-    const auto logits = outputs.logits_at(i);  // one logits row per pass, in batch order
-    passes[i]->logits.assign(logits.begin(), logits.end());
+  // Logits rows come in batch order: each pass's wanted rows, ascending, one pass after another.
+  size_t output = 0;
+  for (size_t p = 0; p < passes.size(); ++p) {
+    auto& pass = *passes[p];
+    const size_t first = output;
+    output += wanted[p].size();
+    const auto last = outputs.logits_at(output - 1);
+    pass.logits.assign(last.begin(), last.end());
+    pass.row_logits.clear();
+    pass.row_logits.reserve(pass.extra_rows.size() * last.size());
+    for (int64_t row : pass.extra_rows) {
+      const auto at = std::ranges::lower_bound(wanted[p], row) - wanted[p].begin();
+      const auto logits = outputs.logits_at(first + static_cast<size_t>(at));
+      pass.row_logits.insert(pass.row_logits.end(), logits.begin(), logits.end());
+    }
   }
 }
 
@@ -175,7 +205,9 @@ struct Context::Impl {
   std::vector<Message> messages;  // the conversation of append_turn
   bool appending = false;  // guarded by state->mutex: catches one context used by two threads
 
-  void append(std::span<const int32_t> requested);
+  // Appends `requested`; the logits after each token at `rows` (indices into `requested`)
+  // come back, rows.size() × vocabulary, in that order.
+  std::vector<float> append(std::span<const int32_t> requested, std::span<const int64_t> rows = {});
   // Recomputes the last token's logits (a context rebuilt from a snapshot has none).
   void recompute_last_logits();
   // Appends what `rendered` (a conversation's tokens) has past the context's tokens, which it
@@ -199,8 +231,18 @@ void Context::Impl::append_extension(std::span<const int32_t> rendered) {
   append(rendered.subspan(tokens.size()));
 }
 
-void Context::Impl::append(std::span<const int32_t> requested) {
-  if (requested.empty()) return;
+std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
+                                         std::span<const int64_t> rows) {
+  if (requested.empty()) {
+    if (!rows.empty()) throw Error("logits were asked of rows of an empty append");
+    return {};
+  }
+  for (int64_t row : rows) {
+    if (row < 0 || row >= static_cast<int64_t>(requested.size())) {
+      throw Error("row " + std::to_string(row) + " is outside the append's " +
+                  std::to_string(requested.size()) + " tokens");
+    }
+  }
   // A copy: the caller may pass this context's own tokens(), which the append extends.
   const std::vector<int32_t> added(requested.begin(), requested.end());
   const auto& config = state->engine.config();
@@ -222,14 +264,20 @@ void Context::Impl::append(std::span<const int32_t> requested) {
   }
   int64_t adopted = 0;
   if (start == 0 && state->prefix) {
-    // The last token is always computed: its logits are the point of the call.
-    adopted = state->prefix->adopt_prefix(sequence,
-                                          std::span<const int32_t>(added.data(), added.size() - 1));
+    // Rows whose logits are asked for are computed, the last one always: their logits are
+    // the point of the call.
+    const int64_t first_wanted =
+        rows.empty() ? count - 1 : std::min(count - 1, std::ranges::min(rows));
+    adopted = state->prefix->adopt_prefix(
+        sequence, std::span<const int32_t>(added.data(), static_cast<size_t>(first_wanted)));
   }
+  std::vector<int64_t> pass_rows(rows.begin(), rows.end());
+  for (auto& row : pass_rows) row -= adopted;
   detail::PendingPass pass;
   pass.sequence = &sequence;
   pass.tokens = std::span<const int32_t>(added).subspan(static_cast<size_t>(adopted));
   pass.first_position = start + adopted;
+  pass.extra_rows = pass_rows;
   appending = true;
   try {
     state->run(pass, lock);
@@ -245,6 +293,7 @@ void Context::Impl::append(std::span<const int32_t> requested) {
   if (state->prefix && start / page_tokens != sequence.length() / page_tokens) {
     state->prefix->publish(sequence, tokens);
   }
+  return std::move(pass.row_logits);
 }
 
 void Context::Impl::recompute_last_logits() {
@@ -357,6 +406,62 @@ std::string ContextRuntime::decode(std::span<const int32_t> tokens) const {
   return tokenizer.decode(tokens);
 }
 
+std::vector<int32_t> ContextRuntime::encode(std::string_view text, bool parse_special) const {
+  const auto& support = state_->text();
+  return support.format->text(*support.tokenizer, text, parse_special, /*at_start=*/false);
+}
+
+std::string ContextRuntime::token_bytes(int32_t token) const {
+  const auto& tokenizer = *state_->text().tokenizer;
+  if (token < 0 || token >= tokenizer.vocab_size()) {
+    throw Error(ErrorCode::invalid_request,
+                "token " + std::to_string(token) + " is outside the vocabulary (" +
+                    std::to_string(tokenizer.vocab_size()) + " tokens)");
+  }
+  return tokenizer.token_bytes(token);
+}
+
+std::vector<int32_t> ContextRuntime::special_tokens() const {
+  const auto& tokenizer = *state_->text().tokenizer;
+  std::vector<int32_t> special;
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+    const auto type = tokenizer.type(id);
+    if (type == tokenizer::TokenType::control || type == tokenizer::TokenType::user_defined) {
+      special.push_back(id);
+    }
+  }
+  return special;
+}
+
+std::vector<int32_t> ContextRuntime::stop_tokens() const {
+  const auto& tokenizer = *state_->text().tokenizer;
+  std::vector<int32_t> stops;
+  for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
+    if (tokenizer.is_end_of_generation(id)) stops.push_back(id);
+  }
+  return stops;
+}
+
+std::vector<int32_t> ContextRuntime::render_chat(std::span<const Message> messages,
+                                                 bool add_generation_prompt) const {
+  const auto& support = state_->text();
+  return support.format->conversation(*support.tokenizer, messages, add_generation_prompt);
+}
+
+int64_t ContextRuntime::context_length() const {
+  return state_->engine.config().context_length;
+}
+
+int64_t ContextRuntime::page_tokens() const {
+  return state_->engine.pages().page_tokens();
+}
+
+std::string ContextRuntime::model_name() const {
+  const auto& file = state_->engine.model().file();
+  return file.get_string("general.name")
+      .value_or(std::filesystem::path(file.path()).stem().string());
+}
+
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Context::~Context() = default;
 Context::Context(Context&&) noexcept = default;
@@ -364,6 +469,11 @@ Context& Context::operator=(Context&&) noexcept = default;
 
 void Context::append(std::span<const int32_t> tokens) {
   impl_->append(tokens);
+}
+
+std::vector<float> Context::append_with_logits(std::span<const int32_t> tokens,
+                                               std::span<const int64_t> rows) {
+  return impl_->append(tokens, rows);
 }
 
 void Context::append_text(std::string_view text, bool parse_special) {

@@ -51,8 +51,12 @@ struct PendingPass {
   kv::KvSequence* sequence = nullptr;
   std::span<const int32_t> tokens;  // the rows to compute (after any adopted prefix)
   int64_t first_position = 0;
+  // Rows of `tokens` whose logits are wanted besides the last one's (any order, repeats
+  // allowed); their logits come back in `row_logits`, in this order.
+  std::span<const int64_t> extra_rows;
   // Written by the leader before `done` is set under the mutex; read by the owner after.
-  std::vector<float> logits;  // the last row's next-token logits
+  std::vector<float> logits;      // the last row's next-token logits
+  std::vector<float> row_logits;  // extra_rows.size() × vocabulary
   std::exception_ptr error;
   bool done = false;
 };

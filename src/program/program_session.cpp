@@ -1,0 +1,196 @@
+#include "program/program_session.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "program/line_channel.hpp"
+#include "program/program_state.hpp"
+#include "weft/error.hpp"
+
+namespace weft::program {
+namespace {
+
+using nlohmann::json;
+
+// Most async requests in flight at once; past it a request is refused at once.
+constexpr size_t kMaxInFlight = 256;
+
+json error_response(const std::string& code, const std::string& message) {
+  return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+// The response line to one request line (the id echoed when there is one).
+std::string respond(ProgramSession::State& state, const std::string& line, bool needs_id) {
+  json request;
+  json response;
+  try {
+    request = json::parse(line);
+  } catch (const json::exception& error) {
+    return error_response("invalid_request", std::string("malformed JSON: ") + error.what()).dump();
+  }
+  json id;
+  if (request.is_object() && request.contains("id")) id = request["id"];
+  try {
+    if (!request.is_object()) throw Error("a request must be a JSON object");
+    if (needs_id && !id.is_number_integer()) {
+      throw Error("a request on the async channel needs an integer 'id'");
+    }
+    response = {{"ok", true}, {"result", state.run(request)}};
+  } catch (const ProtocolError& error) {
+    response = error_response(error.code, error.what());
+  } catch (const Error& error) {
+    response = error_response(std::string(to_string(error.code())), error.what());
+  } catch (const std::exception& error) {
+    response = error_response("internal", error.what());
+  }
+  if (!id.is_null()) response["id"] = id;
+  return response.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Runs async requests on workers that are reused, and added while every one is busy (a
+// request may wait for a message as long as the program likes).
+class AsyncWorkers {
+ public:
+  AsyncWorkers(ProgramSession::State& state, LineChannel& channel)
+      : state_(state), channel_(channel) {}
+  ~AsyncWorkers() { join(); }
+
+  void submit(std::string line) {
+    std::unique_lock lock(mutex_);
+    if (queued_.size() + busy_ >= kMaxInFlight) {
+      lock.unlock();
+      channel_.write_line(respond_refused(line));
+      return;
+    }
+    queued_.push_back(std::move(line));
+    if (idle_ == 0) workers_.emplace_back([this] { work(); });
+    lock.unlock();
+    wake_.notify_one();
+  }
+
+  void join() {
+    {
+      const std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    wake_.notify_all();
+    for (auto& worker : workers_) worker.join();
+    workers_.clear();
+  }
+
+ private:
+  std::string respond_refused(const std::string& line) {
+    json id;
+    try {
+      const auto request = json::parse(line);
+      if (request.is_object()) id = request.value("id", json());
+    } catch (const json::exception&) {
+    }
+    auto response =
+        error_response("resource_exhausted", "the program has " + std::to_string(kMaxInFlight) +
+                                                 " async requests in flight already");
+    if (!id.is_null()) response["id"] = id;
+    return response.dump();
+  }
+
+  void work() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      ++idle_;
+      wake_.wait(lock, [&] { return !queued_.empty() || closing_; });
+      --idle_;
+      if (queued_.empty()) return;
+      auto line = std::move(queued_.front());
+      queued_.pop_front();
+      ++busy_;
+      lock.unlock();
+      channel_.write_line(respond(state_, line, /*needs_id=*/true));
+      lock.lock();
+      --busy_;
+    }
+  }
+
+  ProgramSession::State& state_;
+  LineChannel& channel_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::string> queued_;
+  std::vector<std::thread> workers_;
+  size_t idle_ = 0;
+  size_t busy_ = 0;
+  bool closing_ = false;
+};
+
+}  // namespace
+
+ProgramSession::ProgramSession(std::shared_ptr<ContextRuntime> runtime, MessageHub& hub,
+                               ProgramSetup setup)
+    : state_(std::make_unique<State>(std::move(runtime), hub, std::move(setup))) {}
+
+ProgramSession::~ProgramSession() = default;
+
+ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
+  LineChannel call(call_fd);
+  LineChannel async(async_fd);
+  std::string channel_error;
+  {
+    AsyncWorkers workers(*state_, async);
+    std::thread reader([&] {
+      try {
+        while (auto line = async.read_line()) workers.submit(std::move(*line));
+      } catch (const std::exception&) {
+        call.shutdown();  // a line past the limit ends the program
+      }
+    });
+    try {
+      while (!state_->stopping) {
+        auto line = call.read_line();
+        if (!line) break;
+        if (!call.write_line(respond(*state_, *line, /*needs_id=*/false))) break;
+      }
+    } catch (const std::exception& error) {
+      channel_error = error.what();
+    }
+    stop();
+    async.shutdown();
+    reader.join();
+    workers.join();
+  }
+  state_->release_all();
+  const std::lock_guard lock(state_->mutex);
+  if (state_->outcome) return *state_->outcome;
+  ProgramOutcome outcome;
+  if (!channel_error.empty()) {
+    outcome.kind = ProgramOutcome::Kind::failed;
+    outcome.error = channel_error;
+  }
+  return outcome;
+}
+
+void ProgramSession::deliver(std::string message) {
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->inbox.push_back(std::move(message));
+  }
+  state_->inbox_changed.notify_all();
+}
+
+void ProgramSession::end_input() {
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->input_ended = true;
+  }
+  state_->inbox_changed.notify_all();
+}
+
+void ProgramSession::stop() {
+  state_->stopping = true;
+  { const std::lock_guard lock(state_->mutex); }
+  state_->inbox_changed.notify_all();
+  state_->hub.wake();
+}
+
+}  // namespace weft::program

@@ -1,0 +1,15 @@
+// Base64 (RFC 4648, with padding) for the binary fields of the wire formats: OpenAI's
+// base64 embeddings and the program protocol's logits and vocabulary pieces.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace weft::protocol {
+
+std::string base64_encode(std::string_view bytes);
+// The floats' little-endian float32 bytes, in base64.
+std::string base64_floats(std::span<const float> values);
+
+}  // namespace weft::protocol
