@@ -3,7 +3,7 @@
 // middle of the generation; the same generator then continues after it.
 //
 //   weft program run examples/programs/agent_tool.js --input '{"prompt": "Once upon a time"}'
-import {Context, Model, Sampler} from 'inferlet';
+import {chat, Context, Model, Sampler} from 'inferlet';
 
 const tools = {
   count_words: ({text}) => String(text.trim().split(/\s+/).filter(Boolean).length),
@@ -21,18 +21,20 @@ export async function main(input) {
 
   const calls = [];
   let story = prompt;
+  const text = new chat.Decoder(model);  // incremental decoding keeps the spaces between tokens
   const g = ctx.generate(Sampler.argmax(), {maxTokens: input?.maxTokens ?? 60});
   for await (const step of g) {
     const out = await step.execute();
-    const piece = tokenizer.decode(out.tokens);
+    const event = text.feed(out.tokens);
+    const piece = event.type === 'delta' ? event.text : '';
     story += piece;
     if (piece.includes('.') && calls.length < maxCalls) {
-      const args = {text: story};
-      const result = tools.count_words(args);
-      const appended = ` (${result} words so far.)`;
+      const result = tools.count_words({text: story});
+      // SentencePiece puts a space before encoded text: the result follows the sentence.
+      const appended = `(${result} words so far.)`;
       ctx.appendText(appended);  // lands after the step's token, before the next pass
       calls.push({name: 'count_words', result, appended, atToken: g.tokensGenerated});
-      story += appended;
+      story += ` ${appended}`;
     }
   }
   await ctx.flush();

@@ -202,6 +202,10 @@ export class Generator {
   async collectJson(options = {}) {
     this.constrain(options.schema !== undefined ? jsonSchema(options.schema) : anyJson());
     const text = await this.collectText();
+    if (this.#stopReason === 'length') {
+      throw new Error(`inferlet: collectJson: the generation reached ${
+          this.#tokens.length >= this.#max ? 'maxTokens' : 'the context length'} before the JSON ended: ${text}`);
+    }
     let value;
     try {
       value = JSON.parse(text);

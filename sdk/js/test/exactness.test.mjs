@@ -17,17 +17,21 @@ describe('exactness', () => {
          const r = await programValue(
              path.join(programsDir, 'reference_logits.js'),
              {input: {promptTokens: reference.promptTokens, maxTokens}});
+         assert.equal(r.logits.length, reference.logits.length);
          reference.logits.forEach((expected, pos) => {
            const got = r.logits[pos];
            assert.equal(got.argmax, expected.argmax, `argmax at position ${pos}`);
            assert.equal(got.bytes, r.vocabSize * 4);
-           const scale = Math.abs(expected.max);
+           // weft program run computes with its SIMD kernels and an F16 KV cache: logits agree with
+           // llama2.c's scalar F32 to a few 1e-3 (tests/model/stories260k_llama2c_test.cpp holds
+           // 1e-4 with the reference kernels and an F32 cache); the argmax exactly.
+           const tolerance = 5e-3;
            assert.ok(
-               Math.abs(got.max - expected.max) <= 1e-4 * scale,
+               Math.abs(got.max - expected.max) <= tolerance,
                `max at ${pos}: ${got.max} vs ${expected.max}`);
            got.first8.forEach(
                (value, i) => assert.ok(
-                   Math.abs(value - expected.first8[i]) <= 1e-4 * scale,
+                   Math.abs(value - expected.first8[i]) <= tolerance,
                    `logit ${i} at ${pos}: ${value} vs ${expected.first8[i]}`));
          });
          const greedy = reference.sequence.slice(reference.promptTokens.length - 1);
@@ -35,7 +39,7 @@ describe('exactness', () => {
          assert.ok(r.generated.length >= 10, `${r.generated.length} tokens generated`);
 
          const run = await runWeft([
-           'run', '--model', storiesModel, '--raw', '--temperature', '0', '-n',
+           'run', '--model', storiesModel, '--ctx', '512', '--raw', '--temperature', '0', '-n',
            String(r.generated.length), reference.prompt
          ]);
          assert.equal(run.status, 0, run.stderr);

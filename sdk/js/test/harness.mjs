@@ -1,5 +1,6 @@
-// Runs programs with the real `weft program run` (WEFT_BINARY, set by ctest) on the embedded
-// test model stories260K from WEFT_SHARED_DIR, with this SDK (WEFT_SDK_DIR).
+// Runs programs with the real `weft program run` (WEFT_BINARY, set by ctest) on stories260K
+// from WEFT_SHARED_DIR (the weights of the llama2.c references) at its trained context of 512
+// (the GGUF says 128; the KV pool holds one full context), with this SDK (WEFT_SDK_DIR).
 import {execFile} from 'node:child_process';
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -54,7 +55,8 @@ export async function runProgram(
     file = path.join(scratch, `program-${Math.random().toString(36).slice(2)}.js`);
     writeFileSync(file, program);
   }
-  const command = ['program', 'run', file, '--model', model, ...args];
+  const context = args.includes('--ctx') ? [] : ['--ctx', '512'];
+  const command = ['program', 'run', file, '--model', model, ...context, ...args];
   if (input !== undefined) command.push('--input', JSON.stringify(input));
   if (seed !== undefined) command.push('--seed', String(seed));
   const result = await runWeft(command, {timeoutMs});

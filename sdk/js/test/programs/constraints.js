@@ -33,10 +33,10 @@ export async function main(input) {
   r.regex = await generateWith(model, input.prompt, regex('[a-z]{3,8}( [a-z]{2,6}){1,3}'));
   r.ebnf = await generateWith(model, input.prompt, ebnf('root ::= "yes" | "no" | "maybe"'));
   r.grammar = await generateWith(model, input.prompt, grammar(Grammar.fromRegex('[0-9]{4}')));
-  r.jsonSchema = await generateWith(model, input.prompt, jsonSchema(input.schema), 600);
-  r.anyJson = await generateWith(model, input.prompt, anyJson(), 600);
-  r.grammarConstraint =
-      await generateWith(model, input.prompt, GrammarConstraint.fromRegex('(ab|cd)+!', model), 30);
+  r.jsonSchema = await generateWith(model, input.prompt, jsonSchema(input.schema), 1500);
+  r.anyJson = await generateWith(model, input.prompt, anyJson(), 1500);
+  r.grammarConstraint = await generateWith(
+      model, input.prompt, GrammarConstraint.fromRegex('(ab|cd){1,4}!', model), 30);
   r.custom = await generateWith(model, input.prompt, new NoLetterE(model), 20);
   const both = new NoLetterE(model);
   r.composed = await generateWith(model, input.prompt, [both, regex('[a-z ]{5,40}\\.')], 60);
@@ -44,10 +44,10 @@ export async function main(input) {
   {
     const ctx = new Context(model);
     ctx.append(input.prompt);
-    r.collectJson = await ctx.generate(Sampler.topK(1.0, 40), {maxTokens: 600}).collectJson({
+    r.collectJson = await ctx.generate(Sampler.topK(1.0, 40), {maxTokens: 1500}).collectJson({
       schema: input.schema
     });
-    r.collectJsonParsed = await ctx.generate(Sampler.topK(1.0, 40), {maxTokens: 600}).collectJson({
+    r.collectJsonParsed = await ctx.generate(Sampler.topK(1.0, 40), {maxTokens: 1500}).collectJson({
       schema: JSON.stringify(input.schema),
       parse: (v) => ({wrapped: v})
     });
@@ -71,13 +71,29 @@ export async function main(input) {
     terminatedAfterA: m.isTerminated(),
   });
   m.acceptTokens([idOf('b')]);
-  r.matcher.terminatedAfterB = m.isTerminated();
-  r.matcher.state = m.state();
+  r.matcher.afterB = {
+    terminated: m.isTerminated(),
+    state: m.state(),
+    mask: Array.from(m.nextTokenLogitMask())
+  };
+  m.rollback(1);
+  r.matcher.afterRollback = m.state();
+  m.acceptTokens([idOf('b')]);
+  r.matcher.acceptedStop = m.acceptTokens(model.stopTokens.subarray(0, 1));
+  r.matcher.terminatedAfterStop = m.isTerminated();
   m.reset();
   r.matcher.afterReset = m.isTerminated();
   r.matcher.maskAfterReset = Array.from(m.nextTokenLogitMask());
   r.matcher.mask0 = Array.from(mask0);
   m.free();
+  // Any JSON, walked by hand: '{' '}' is a whole value, '}' cannot start one.
+  const json = GrammarConstraint.json(model).matcher;
+  r.anyJsonMatcher = {
+    refused: json.acceptTokens([idOf('}')]),
+    accepted: json.acceptTokens([idOf('{'), idOf('}')]),
+    state: json.state()
+  };
+  json.free();
   const gc = GrammarConstraint.json(model);
   r.grammarConstraintStep = Array.from(brle.allowed(gc.step(new Uint32Array()))).length;
   gc.matcher.free();

@@ -15,6 +15,16 @@ async function outcome(action) {
   }
 }
 
+// Runs `action` on a fork of `ctx` and releases the fork.
+async function onFork(ctx, action) {
+  const fork = ctx.fork();
+  try {
+    return await action(fork);
+  } finally {
+    fork.release();
+  }
+}
+
 export async function main() {
   const model = Model.load('default');
   const cases = {};
@@ -40,49 +50,48 @@ export async function main() {
   cases.truncateAfterRelease = await outcome(() => released.truncate(1));
   cases.releaseTwice = await outcome(() => released.release());
 
-  cases.appendOutOfRange = await outcome(() => live.fork().append([model.vocabSize]).flush());
+  cases.appendOutOfRange =
+      await outcome(() => onFork(live, (ctx) => ctx.append([model.vocabSize]).flush()));
   cases.forwardOutOfRange = await outcome(() => {
-    const fwd = live.forward();
+    const fwd = live.forward();  // refused before it runs: live stays as it was
     fwd.input([model.vocabSize + 7]);
     return fwd.execute().then(() => 'ran');
   });
   cases.decodeOutOfRange = await outcome(() => model.tokenizer().decode([model.vocabSize]));
-  cases.logprobOutOfRange = await outcome(() => {
-    const fwd = live.fork().forward();
-    fwd.probe(0, Logprob(model.vocabSize));
-    return fwd.execute().then(() => 'ran');
-  });
-  cases.sampleRowOutOfRange = await outcome(() => {
-    const fwd = live.fork().forward();
-    fwd.input([261]);
-    fwd.sample([3], Sampler.argmax());
-    return fwd.execute().then(() => 'ran');
-  });
-  cases.maskPastVocabulary = await outcome(() => {
-    const fwd = live.fork().forward();
-    fwd.mask([0, model.vocabSize + 1]);
-    fwd.sample([0], Sampler.argmax());
-    return fwd.execute().then(() => 'ran');
-  });
-  cases.wrongPositions = await outcome(() => {
-    const ctx = live.fork();
-    const fwd = ctx.forward();
-    fwd.inputAt([261], [ctx.seqLen + 2]);
-    return fwd.execute().then(() => 'ran');
-  });
-  cases.positionsBehind = await outcome(() => {
-    const ctx = live.fork();
-    const fwd = ctx.forward();
-    fwd.inputAt([261, 378], [1, 2]);
-    return fwd.execute().then(() => 'ran');
-  });
-  cases.rightPositions = await outcome(() => {
-    const ctx = live.fork();
-    const fwd = ctx.forward();
-    fwd.inputAt([261, 378], [ctx.seqLen, ctx.seqLen + 1]);
-    return fwd.execute().then((out) => out.raw.length);
-  });
-  cases.truncatePastLength = await outcome(() => live.fork().truncate(live.seqLen + 5));
+  cases.logprobOutOfRange = await outcome(() => onFork(live, (ctx) => {
+                                            const fwd = ctx.forward();
+                                            fwd.probe(0, Logprob(model.vocabSize));
+                                            return fwd.execute().then(() => 'ran');
+                                          }));
+  cases.sampleRowOutOfRange = await outcome(() => onFork(live, (ctx) => {
+                                              const fwd = ctx.forward();
+                                              fwd.input([261]);
+                                              fwd.sample([3], Sampler.argmax());
+                                              return fwd.execute().then(() => 'ran');
+                                            }));
+  cases.maskPastVocabulary = await outcome(() => onFork(live, (ctx) => {
+                                             const fwd = ctx.forward();
+                                             fwd.mask([0, model.vocabSize + 1]);
+                                             fwd.sample([0], Sampler.argmax());
+                                             return fwd.execute().then(() => 'ran');
+                                           }));
+  cases.wrongPositions = await outcome(() => onFork(live, (ctx) => {
+                                         const fwd = ctx.forward();
+                                         fwd.inputAt([261], [ctx.seqLen + 2]);
+                                         return fwd.execute().then(() => 'ran');
+                                       }));
+  cases.positionsBehind = await outcome(() => onFork(live, (ctx) => {
+                                          const fwd = ctx.forward();
+                                          fwd.inputAt([261, 378], [1, 2]);
+                                          return fwd.execute().then(() => 'ran');
+                                        }));
+  cases.rightPositions = await outcome(() => onFork(live, (ctx) => {
+                                         const fwd = ctx.forward();
+                                         fwd.inputAt([261, 378], [ctx.seqLen, ctx.seqLen + 1]);
+                                         return fwd.execute().then((out) => out.raw.length);
+                                       }));
+  cases.truncatePastLength =
+      await outcome(() => onFork(live, (ctx) => ctx.truncate(live.seqLen + 5)));
   cases.openUnknown = await outcome(() => Context.open(model, 'no-such-snapshot') === undefined);
   cases.takeUnknown = await outcome(() => Context.take(model, 'no-such-snapshot') === undefined);
   cases.deleteUnknown = await outcome(() => Context.delete(model, 'no-such-snapshot'));
@@ -90,7 +99,8 @@ export async function main() {
       await outcome(() => new Matcher(Grammar.fromRegex('(unclosed'), model.tokenizer()));
   cases.unknownModel = await outcome(() => Model.load('no-such-model'));
   cases.attentionMask = await outcome(() => live.forward().attentionMask([[1]]));
-  cases.liveStillWorks =
-      await outcome(() => live.fork().forward().execute().then((out) => out.raw.length));
+  cases.liveStillWorks = await outcome(
+      () => onFork(live, (ctx) => ctx.forward().execute().then((out) => out.raw.length)));
+  live.release();
   return cases;
 }

@@ -34,6 +34,12 @@ export async function main(input) {
       pieces: input.pieceIds.map((id) => Buffer.from(pieces[ids.indexOf(id)]).toString('latin1'))
     },
     special: {ids: Array.from(specialIds), count: specialPieces.length},
-    splitRegex: tk.splitRegex(),
+    splitRegex: (() => {
+      try {
+        return {pattern: tk.splitRegex()};
+      } catch (error) {
+        return {error: error.message};
+      }
+    })(),
   };
 }
