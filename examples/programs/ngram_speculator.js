@@ -6,22 +6,28 @@
 //   "maxTokens": 64}'
 import {Context, Model, Sampler} from 'inferlet';
 
+// Drafts what followed the last two tokens the last time they occurred (or, failing that, the
+// last token), up to four tokens ahead.
 class BigramSpeculator {
   #history = [];
-  #next = new Map();  // "a,b" → the token that followed the bigram last time
+  #afterPair = new Map();   // "a,b" → the token that followed a, b last time
+  #afterToken = new Map();  // a → the token that followed a last time
   drafted = 0;
   rejected = 0;
 
-  #key(i) { return `${this.#history[i - 1]},${this.#history[i]}`; }
+  #guess(walk) {
+    return this.#afterPair.get(`${walk.at(-2)},${walk.at(-1)}`) ??
+        this.#afterToken.get(walk.at(-1));
+  }
 
   draft() {
     const tokens = [];
-    const walk = [...this.#history];
-    while (tokens.length < 4 && walk.length >= 2) {
-      const following = this.#next.get(`${walk.at(-2)},${walk.at(-1)}`);
-      if (following === undefined) break;
-      tokens.push(following);
-      walk.push(following);
+    const walk = [...this.#history.slice(-2)];
+    while (tokens.length < 4 && walk.length > 0) {
+      const next = this.#guess(walk);
+      if (next === undefined) break;
+      tokens.push(next);
+      walk.push(next);
     }
     this.drafted += tokens.length;
     return [Uint32Array.from(tokens), Uint32Array.from(tokens.map((_, i) => i))];
@@ -29,9 +35,10 @@ class BigramSpeculator {
 
   accept(tokens) {
     for (const token of tokens) {
-      this.#history.push(token);
-      const i = this.#history.length - 2;
-      if (i >= 1) this.#next.set(this.#key(i), token);
+      const h = this.#history;
+      if (h.length >= 1) this.#afterToken.set(h.at(-1), token);
+      if (h.length >= 2) this.#afterPair.set(`${h.at(-2)},${h.at(-1)}`, token);
+      h.push(token);
     }
   }
 
@@ -39,7 +46,8 @@ class BigramSpeculator {
 
   reset() {
     this.#history = [];
-    this.#next.clear();
+    this.#afterPair.clear();
+    this.#afterToken.clear();
   }
 }
 

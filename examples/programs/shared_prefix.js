@@ -24,23 +24,28 @@ export async function main(input) {
   for (const ctx of forks) await ctx.flush();
   const branchInfo = forks.map((ctx) => ctx.info());
 
-  const fullPrefixPages = Math.floor(prefixInfo.length / prefixInfo.pageSize);
+  // context_fork shares the full pages and copies at most the partly filled last one
+  // (docs/programs.md), so each branch holds the prefix's full pages in common with it.
+  const prefixFullPages = Math.floor(prefixInfo.length / prefixInfo.pageSize);
   const result = {
     pageSize: prefixInfo.pageSize,
-    prefix: {tokens: prefixInfo.length, pages: prefixInfo.pages},
-    branches: branches.map((ending, i) => ({
-                             ending,
-                             text: texts[i],
-                             tokens: branchInfo[i].length,
-                             pages: branchInfo[i].pages,
-                             // The prefix's full pages this branch shares rather than holds alone.
-                             sharedPages: branchInfo[i].sharedPages ?? fullPrefixPages,
-                           })),
+    prefix: {tokens: prefixInfo.length, pages: prefixInfo.pages, fullPages: prefixFullPages},
+    branches: branches.map(
+        (ending, i) => ({
+          ending,
+          text: texts[i],
+          tokens: branchInfo[i].length,
+          pages: branchInfo[i].pages,
+          sharedPages: prefixFullPages,
+          // What the host reports as shared, when it does (context_info's shared_pages).
+          hostSharedPages: branchInfo[i].sharedPages ?? null,
+        })),
   };
-  // Pages held if nothing were shared, against pages held with the prefix's full pages once.
-  const unshared = prefixInfo.pages + branchInfo.reduce((sum, info) => sum + info.pages, 0);
-  result.pagesWithoutSharing = unshared;
-  result.pagesWithSharing = unshared - branchInfo.length * fullPrefixPages;
+  // Pages the prefix and the branches span, counted per context, against the distinct pages
+  // they hold with the prefix's full pages held once.
+  result.pagesWithoutSharing =
+      prefixInfo.pages + branchInfo.reduce((sum, info) => sum + info.pages, 0);
+  result.pagesWithSharing = result.pagesWithoutSharing - branchInfo.length * prefixFullPages;
   for (const ctx of forks) ctx.release();
   prefix.release();
   return result;

@@ -43,7 +43,7 @@ export async function main(input) {
   const root = new Context(model);
   root.appendText(prompt);
   await root.flush();
-  let frontier = [{snapshot: root.snapshot(), text: '', score: 0}];
+  let frontier = [{snapshot: root.snapshot(), tokens: [], text: '', score: 0}];
   root.release();
 
   const levels = [];
@@ -56,7 +56,9 @@ export async function main(input) {
         await ctx.flush();  // the thought's last token
         children.push({
           snapshot: ctx.snapshot(),
-          text: node.text + tokenizer.decode(thought.tokens),
+          tokens: [...node.tokens, ...thought.tokens],
+          // Decoded whole: a SentencePiece decode drops the first token's leading space.
+          text: tokenizer.decode([...node.tokens, ...thought.tokens]),
           score: thought.score
         });
         ctx.release();
