@@ -26,9 +26,10 @@ export const examplesDir = path.join(repoDir, 'examples', 'programs');
 export const storiesModel = path.join(sharedDir, 'models/stories260K/stories260K-f32.gguf');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'weft-programs-'));
 
-export function runWeft(args, {timeoutMs = 120_000} = {}) {
+// Runs weft with `args`; `stdin` (text) is written to its standard input, which is then closed.
+export function runWeft(args, {timeoutMs = 120_000, stdin = ''} = {}) {
   return new Promise((resolve, reject) => {
-    execFile(
+    const child = execFile(
         weftBinary, args, {
           env: {...process.env, WEFT_SDK_DIR: sdkDir},
           encoding: 'utf8',
@@ -43,13 +44,14 @@ export function runWeft(args, {timeoutMs = 120_000} = {}) {
           }
           resolve({status: error ? error.code : 0, stdout, stderr});
         });
+    child.stdin.end(stdin);
   });
 }
 
 // Runs a program file (or program source, written to a scratch file) and returns
 // {status, value (the parsed result line, undefined on failure), stdout, stderr}.
 export async function runProgram(
-    program, {input, seed, args = [], model = storiesModel, timeoutMs} = {}) {
+    program, {input, seed, args = [], model = storiesModel, timeoutMs, stdin} = {}) {
   let file = program;
   if (program.includes('\n')) {
     file = path.join(scratch, `program-${Math.random().toString(36).slice(2)}.js`);
@@ -59,7 +61,7 @@ export async function runProgram(
   const command = ['program', 'run', file, '--model', model, ...context, ...args];
   if (input !== undefined) command.push('--input', JSON.stringify(input));
   if (seed !== undefined) command.push('--seed', String(seed));
-  const result = await runWeft(command, {timeoutMs});
+  const result = await runWeft(command, {timeoutMs, stdin});
   const lines = result.stdout.split('\n').filter((line) => line.trim() !== '');
   result.value = result.status === 0 && lines.length > 0 ? JSON.parse(lines.at(-1)) : undefined;
   return result;

@@ -3,11 +3,12 @@
 // not produce (llama2.c's tokens for stories260K, the math of softmax/entropy on the logits
 // the program read, the grammars' own definitions).
 import assert from 'node:assert/strict';
+import {mkdtempSync, readFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {describe, it} from 'node:test';
+import {before, describe, it} from 'node:test';
 
-import {llama2cReference, programsDir, programValue, runProgram, runWeft} from './harness.mjs';
+import {llama2cReference, programsDir, programValue, runProgram, runWeft, sharedDir} from './harness.mjs';
 
 const reference = llama2cReference(2);                       // "Once upon a time"
 const prompt = reference.promptTokens;                       // BOS first
@@ -342,5 +343,81 @@ describe('Decoders, session, messaging, not-built features', () => {
     for (const what of ['sendFile', 'receiveFile']) assert.match(r[what], /not built/);
     for (const [what, message] of Object.entries(r.notBuilt))
       assert.match(message ?? '', /not built/, what);
+  });
+});
+
+describe('session.receive', () => {
+  it('receives the lines of weft program run\'s stdin, then not_found at its end', async () => {
+    const result =
+        await runProgram(program('session_receive.js'), {stdin: 'first line\n{"second": 2}\n'});
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(
+        result.value,
+        {received: ['first line', '{"second": 2}'], end: {protocol: true, code: 'not_found'}});
+  });
+});
+
+// stories260K has no chat template: a tiny random-weight model with SmolLM2's tokenizer (weft
+// mkmodel; weft formats it with ChatML, as SmolLM2's own template does when the conversation
+// starts with a system message) checked against the renderings of SmolLM2's Jinja template
+// (../shared/models/chat-templates/expected).
+describe('chat turns and helpers', () => {
+  const expected = JSON.parse(readFileSync(
+      path.join(
+          sharedDir,
+          'models/chat-templates/expected/HuggingFaceTB-SmolLM2-135M-Instruct.expected.json'),
+      'utf8'));
+  const cases = expected.filter((c) => c.messages[0].role === 'system');
+  let r;
+
+  before(async () => {
+    const model = path.join(mkdtempSync(path.join(os.tmpdir(), 'weft-chat-model-')), 'chat.gguf');
+    const made = await runWeft([
+      'mkmodel',
+      '--arch',
+      'llama',
+      '--dim',
+      '64',
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--ffn',
+      '64',
+      '--vocab',
+      '49152',
+      '--type',
+      'f32',
+      '--ctx',
+      '512',
+      '--tokenizer',
+      path.join(sharedDir, 'models/smollm2-tokenizer/tokenizer.json'),
+      model
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    r = await programValue(program('chat_turns.js'), {model, input: {cases}});
+  });
+
+  it('renders system/user/assistant turns and cue as the template does', () => {
+    assert.ok(cases.length >= 2);
+    for (const [i, c] of r.cases.entries()) assert.deepEqual(c.tokens, c.expected, cases[i].case);
+  });
+
+  it('seals a generated answer as an assistant message, then takes the next turn', () => {
+    const s = r.sealed;
+    assert.equal(s.answer.length, 6);
+    assert.deepEqual(s.beforeSeal, [...s.prompt, ...s.answer]);
+    assert.deepEqual(s.afterSeal, [...s.prompt, ...s.answer, ...s.closing]);
+    assert.deepEqual(s.afterSecondCue, [...s.secondTurn, s.second[0]]);
+  });
+
+  it('gives the token helpers of the template', () => {
+    const h = r.helpers;
+    const e = r.expectedHelpers;
+    for (const what of ['system', 'user', 'assistant', 'cue', 'seal'])
+      assert.deepEqual(h[what], e[what], what);
+    assert.ok(h.stopTokens.includes(e.imEnd[0]), '<|im_end|> is a stop token');
+    assert.deepEqual(h.answer, e.answerTool);
+    assert.match(h.equip, /<tools>\n\{"name":"add","parameters":\{\}\}\n<\/tools>/);
   });
 });
