@@ -250,8 +250,13 @@ describe('Constraints', () => {
     assert.ok(['yes', 'no', 'maybe'].includes(r.ebnf.text), r.ebnf.text);
     assert.match(r.grammar.text, /^[0-9]{4}$/);
     assert.match(r.grammarConstraint.text, /^(ab|cd){1,4}!$/);
-    for (const g of [r.regex, r.ebnf, r.grammar, r.grammarConstraint])
+    assert.match(r.customSchema.text, /^[0-9]{2}$/);
+    assert.match(r.matcherConstraint.text, /^(yes|no)!$/);
+    for (const g
+             of [r.regex, r.ebnf, r.grammar, r.grammarConstraint, r.customSchema,
+                 r.matcherConstraint]) {
       assert.equal(g.stopReason, 'stop');
+    }
   });
 
   it('generates JSON that fits (jsonSchema, anyJson, collectJson)', () => {

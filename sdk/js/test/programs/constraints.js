@@ -38,6 +38,13 @@ export async function main(input) {
   r.grammarConstraint = await generateWith(
       model, input.prompt, GrammarConstraint.fromRegex('(ab|cd){1,4}!', model), 30);
   r.custom = await generateWith(model, input.prompt, new NoLetterE(model), 20);
+  // A Schema of the program's own (anything with buildConstraint), and a GrammarConstraint
+  // over a Matcher made by hand.
+  const twoDigits = {buildConstraint: (m) => GrammarConstraint.fromRegex('[0-9]{2}', m)};
+  r.customSchema = await generateWith(model, input.prompt, twoDigits, 10);
+  const handMade = new GrammarConstraint(new Matcher(Grammar.fromRegex('(yes|no)!'), tk));
+  r.matcherConstraint = await generateWith(model, input.prompt, handMade, 10);
+  handMade.matcher.free();
   const both = new NoLetterE(model);
   r.composed = await generateWith(model, input.prompt, [both, regex('[a-z ]{5,40}\\.')], 60);
   r.composedSteps = both.seen;
