@@ -58,7 +58,11 @@ export async function runProgram(
     writeFileSync(file, program);
   }
   const context = args.includes('--ctx') ? [] : ['--ctx', '512'];
-  const command = ['program', 'run', file, '--model', model, ...context, ...args];
+  // WEFT_TEST_NODE: the Node.js that runs the programs (default: weft's, node on PATH).
+  // WEFT_TEST_SANDBOX: its --sandbox (default: auto).
+  const node = process.env.WEFT_TEST_NODE ? ['--node', process.env.WEFT_TEST_NODE] : [];
+  if (process.env.WEFT_TEST_SANDBOX) node.push('--sandbox', process.env.WEFT_TEST_SANDBOX);
+  const command = ['program', 'run', file, '--model', model, ...context, ...node, ...args];
   if (input !== undefined) command.push('--input', JSON.stringify(input));
   if (seed !== undefined) command.push('--seed', String(seed));
   const result = await runWeft(command, {timeoutMs, stdin});
