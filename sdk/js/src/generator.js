@@ -204,7 +204,8 @@ export class Generator {
     const text = await this.collectText();
     if (this.#stopReason === 'length') {
       throw new Error(`inferlet: collectJson: the generation reached ${
-          this.#tokens.length >= this.#max ? 'maxTokens' : 'the context length'} before the JSON ended: ${text}`);
+          this.#tokens.length >= this.#max ? 'maxTokens' :
+                                             'the context length'} before the JSON ended: ${text}`);
     }
     let value;
     try {

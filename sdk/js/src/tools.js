@@ -1,7 +1,8 @@
 // tools: a decoder of <tool_call>{"name": …, "arguments": …}</tool_call> in sampled tokens,
 // and the prompt helpers. weft's chat_tokens has no tools argument, so equipPrefix writes the
 // tool list as a system message in the Hermes style (<tools>…</tools>) that Qwen-family
-// templates use; nativeMatcher returns undefined (no enforceable native format here).
+// templates use, and nativeMatcher enforces that same call format.
+import {Grammar, Matcher} from './constraints.js';
 import {IncrementalText} from './incremental_text.js';
 import {TagScanner} from './tag_scanner.js';
 import {call, ProtocolError} from './transport.js';
@@ -65,5 +66,33 @@ export const tools = Object.freeze({
       return render([{role: 'user', content: `<tool_response>\n${content}\n</tool_response>`}]);
     }
   },
-  nativeMatcher() { return undefined;},
+  // A Matcher of one Hermes-style call, <tool_call>\n{"name": NAME, "arguments": {…}}\n
+  // </tool_call>, NAME one of the schemas' names (`name` or `function.name`). The arguments
+  // are a flat JSON object (at most 4 members; string, number, boolean and null values;
+  // strings of at most 24 characters) so that every call ends. undefined without a named
+  // schema.
+  nativeMatcher(model, schemas) {
+    const names = Array
+                      .from(
+                          schemas ?? [],
+                          (schema) => {
+                            const parsed = typeof schema === 'string' ? JSON.parse(schema) : schema;
+                            return parsed?.name ?? parsed?.function?.name;
+                          })
+                      .filter((name) => typeof name === 'string' && name !== '');
+    if (names.length === 0) return undefined;
+    // A GBNF literal of the JSON text of `value`.
+    const literal = (value) => JSON.stringify(JSON.stringify(value));
+    const gbnf = [
+      String
+          .raw`root ::= "<tool_call>\n{\"name\": " name ", \"arguments\": " args "}\n</tool_call>"`,
+      `name ::= ${names.map(literal).join(' | ')}`,
+      String.raw`args ::= "{" ( pair ( ", " pair ){0,3} )? "}"`,
+      String.raw`pair ::= string ": " value`,
+      String.raw`value ::= string | number | "true" | "false" | "null"`,
+      String.raw`string ::= "\"" [^"\\\n]{0,24} "\""`,
+      String.raw`number ::= "-"? [0-9]{1,12} ( "." [0-9]{1,12} )?`,
+    ].join('\n');
+    return new Matcher(Grammar.fromEbnf(gbnf), model.tokenizer());
+  },
 });

@@ -311,7 +311,7 @@ describe('Decoders, session, messaging, not-built features', () => {
       reasoningText: 'Hi <think>a small thought</think> done',
       toolText: 'Ok <tool_call>{"name": "add", "arguments": {"a": 1}}</tool_call>',
     };
-    const result = await runProgram(program('decoders_and_io.js'), {input});
+    const result = await runProgram(program('decoders_and_io.js'), {input, seed: 4});
     assert.equal(result.status, 0, result.stderr);
     const r = result.value;
     const deltas = r.chat.events.filter((e) => e.type === 'delta').map((e) => e.text).join('');
@@ -334,6 +334,17 @@ describe('Decoders, session, messaging, not-built features', () => {
     assert.equal(r.toolsBad.length, 2);
     assert.equal(r.toolsBad[1].type, 'error');
     assert.equal(r.nativeMatcher, true);
+    assert.equal(r.nativeCall.stopReason, 'stop');
+    assert.equal(r.nativeCall.events.length, 2, JSON.stringify(r.nativeCall.events));
+    const [opened, called] = r.nativeCall.events;
+    assert.deepEqual(opened, {type: 'start'});
+    assert.equal(called.type, 'call');
+    assert.ok(['add', 'get_weather'].includes(called.name), called.name);
+    const args = JSON.parse(called.args);
+    assert.ok(args !== null && typeof args === 'object' && !Array.isArray(args));
+    for (const value of Object.values(args)) {
+      assert.ok(value === null || ['string', 'number', 'boolean'].includes(typeof value));
+    }
     assert.ok(r.chatHelpersWithoutTemplate, 'chat helpers need a template');
     assert.ok(r.turnWithoutTemplate, 'a turn needs a template');
 

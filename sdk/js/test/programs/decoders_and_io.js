@@ -1,5 +1,5 @@
 // Decoders, chat helpers, session, messaging and the not-built features, for sdk.test.mjs.
-import {Adapter, chat, Context, mcp, McpSession, messaging, Model, reasoning, scheduling, session, Subscription, tools,} from 'inferlet';
+import {Adapter, chat, Context, GrammarConstraint, mcp, McpSession, messaging, Model, reasoning, Sampler, scheduling, session, Subscription, tools} from 'inferlet';
 
 function errorOf(action) {
   try {
@@ -39,6 +39,23 @@ export async function main(input) {
   r.toolsBad = feedEach(new tools.Decoder(model), '<tool_call>not json</tool_call>')
                    .filter((e) => e.type !== 'idle');
   r.nativeMatcher = tools.nativeMatcher(model, []) === undefined;
+  // A call generated under the native matcher, read back by tools.Decoder.
+  {
+    const matcher = tools.nativeMatcher(
+        model, [{name: 'add'}, {type: 'function', function: {name: 'get_weather'}}]);
+    const ctx = new Context(model);
+    ctx.append([1, 403, 407, 261, 378]);
+    const g = ctx.generate(
+        Sampler.topK(1.0, 20), {maxTokens: 400, constrain: new GrammarConstraint(matcher)});
+    const tokens = await g.collectTokens();
+    const decoder = new tools.Decoder(model);
+    r.nativeCall = {
+      stopReason: g.stopReason,
+      events: Array.from(tokens, (t) => decoder.feed([t])).filter((e) => e.type !== 'idle'),
+    };
+    matcher.free();
+    ctx.release();
+  }
   r.chatHelpersWithoutTemplate = errorOf(() => chat.user(model, 'hi'));
   r.turnWithoutTemplate = await asyncErrorOf(() => new Context(model).user('hi').flush());
 
