@@ -336,7 +336,11 @@ export class Generator {
       this.#speculator.accept(accepted);
     }
     this.#lastAccepted = accepted;
-    if (!this.#done && this.#server.length > 0 &&
+    // A grammar ends by accepting the model's end token, which is normally a stop token and
+    // ends the generation above; only when the stop set leaves it out is the matcher asked
+    // (so a constrained step stays one round trip).
+    const endTokens = this.#ctx.model.stopTokens;
+    if (!this.#done && this.#server.length > 0 && accepted.some((t) => endTokens.includes(t)) &&
         this.#server.some((c) => (c.matcher ?? c).isTerminated())) {
       this.#finish('stop');
     }
