@@ -38,7 +38,8 @@ describe('Model, Tokenizer and runtime', () => {
   let r;
   it('runs the model program', async () => {
     r = await programValue(
-        program('model_and_tokenizer.js'), {input: {text: reference.prompt, pieceIds: [403, 378]}});
+        program('model_and_tokenizer.js'),
+        {input: {text: reference.prompt, pieceIds: [403, 378]}, seed: 4242});
   });
 
   it('reports the split regex (stories260K\'s SentencePiece vocabulary has none)', () => {
@@ -66,6 +67,7 @@ describe('Model, Tokenizer and runtime', () => {
     assert.equal(r.special.count, r.special.ids.length);
     assert.ok(r.runtime.models.length >= 1 && r.runtime.models.every((m) => typeof m === 'string'));
     assert.ok(r.runtime.instanceId.length > 0);
+    assert.equal(r.runtime.seed, 4242);
     assert.equal(r.runtime.username, os.userInfo().username);
     const version = await runWeft(['--version']);
     assert.ok(

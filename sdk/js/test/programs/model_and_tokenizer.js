@@ -10,6 +10,7 @@ export async function main(input) {
   const encoded = Array.from(tk.encode(input.text));
   return {
     runtime: {
+      seed: runtime.seed(),
       models: runtime.models(),
       version: runtime.version(),
       instanceId: runtime.instanceId(),
