@@ -202,17 +202,28 @@ ProgramProcess::ProgramProcess(const std::vector<std::string>& command, const Pr
 }
 
 ProgramProcess::~ProgramProcess() {
-  if (pid_ > 0 && !status_) {
+  if (pid_ > 0) {
     kill();
     wait();
   }
 }
 
 void ProgramProcess::kill() {
+  const std::lock_guard lock(mutex_);
   if (pid_ > 0 && !status_) ::kill(pid_, SIGKILL);
 }
 
 int ProgramProcess::wait() {
+  {
+    const std::lock_guard lock(mutex_);
+    if (status_) return *status_;
+  }
+  // Waits without reaping first: until the reap below (under the lock kill() takes) the pid
+  // cannot be reused, so a kill() from another thread never reaches a stranger.
+  siginfo_t info{};
+  while (::waitid(P_PID, pid_, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  const std::lock_guard lock(mutex_);
   while (!status_) {
     int status = 0;
     if (::waitpid(pid_, &status, 0) == pid_) {
