@@ -84,6 +84,13 @@ int above_four(int fd) {
   return moved;
 }
 
+// A program has no business with the keys of the process that runs it (the daemon's TCP key,
+// the remote backends' keys): NAME=… where NAME ends in API_KEY.
+bool names_a_key(std::string_view variable) {
+  const auto name = variable.substr(0, variable.find('='));
+  return name.ends_with("API_KEY");
+}
+
 }  // namespace
 
 SandboxChoice parse_sandbox(const std::string& name) {
@@ -178,7 +185,8 @@ ProgramProcess::ProgramProcess(const std::vector<std::string>& command, const Pr
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     const std::string_view variable(*entry);
-    if (!variable.starts_with("WEFT_PROGRAM=") && !variable.starts_with("WEFT_SCRATCH_DIR=")) {
+    if (!variable.starts_with("WEFT_PROGRAM=") && !variable.starts_with("WEFT_SCRATCH_DIR=") &&
+        !names_a_key(variable)) {
       environment.emplace_back(variable);
     }
   }

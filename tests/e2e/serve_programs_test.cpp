@@ -59,6 +59,10 @@ export async function main(input) {
   return { never: await messaging.pull(input.topic) };
 }
 )"},
+    {"environment", R"(export async function main() {
+  return { key: process.env.OPENAI_API_KEY ?? null, visible: process.env.WEFT_TEST_VISIBLE ?? null };
+}
+)"},
     {"pull", R"(import { messaging } from 'inferlet';
 export async function main(input) {
   return { got: await messaging.pull(input.topic) };
@@ -85,7 +89,8 @@ struct ProgramDaemon {
   explicit ProgramDaemon(std::vector<std::string> extra = {},
                          std::vector<std::string> backend = {"--backend", "native", "--model",
                                                              kModelFile, "--ctx", "512",
-                                                             "--threads", "1"})
+                                                             "--threads", "1"},
+                         std::map<std::string, std::string> env = {})
       : daemon([&] {
           write_programs(programs.path());
           DaemonProcess::Options options;
@@ -95,6 +100,7 @@ struct ProgramDaemon {
           }
           options.args.push_back("127.0.0.1:" + std::to_string(port));
           options.args.insert(options.args.end(), extra.begin(), extra.end());
+          options.env = env;
           options.env["WEFT_SDK_DIR"] = sdk_dir();
           return options;
         }()) {}
@@ -346,6 +352,17 @@ TEST(ServePrograms, ProgramsNeedTheNativeBackendAndTheProgramsOption) {
   EXPECT_EQ(refused["code"], "invalid_request");
   EXPECT_NE(refused["message"].get<std::string>().find("--programs"), std::string::npos)
       << refused.dump();
+}
+
+TEST(ServePrograms, ProgramsDoNotSeeTheDaemonsKeys) {
+  ProgramDaemon daemon({}, {"--backend", "native", "--model", kModelFile, "--ctx", "512"},
+                       {{"OPENAI_API_KEY", "sk-secret"}, {"WEFT_TEST_VISIBLE", "yes"}});
+  auto connection = daemon.connect();
+  send_program(*connection, "env", "environment", json::object());
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+  EXPECT_EQ(json::parse(done["content"].get<std::string>()),
+            json({{"key", nullptr}, {"visible", "yes"}}));
 }
 
 TEST(ServePrograms, AMissingProgramsDirectoryIsRefusedAtStart) {
