@@ -26,6 +26,7 @@ std::string first_output_line(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -182,6 +183,10 @@ ProgramProcess::ProgramProcess(const std::vector<std::string>& command, const Pr
   posix_spawn_file_actions_adddup2(&actions, call, 3);
   posix_spawn_file_actions_adddup2(&actions, async, 4);
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  // Nothing else of weft's: in a daemon, descriptors without close-on-exec (Asio opens its
+  // sockets without it) would hand the program the listening sockets and other clients'
+  // connections, and keep a port bound after the daemon closed it.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 5);
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     const std::string_view variable(*entry);

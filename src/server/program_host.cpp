@@ -73,7 +73,14 @@ ProgramHandle::Stop ProgramHandle::stopped() const {
   return stopped_;
 }
 
-ProgramHost::ProgramHost(const ServeConfig& config) : config_(config) {}
+// The sandbox is planned once, at start: a daemon told to run programs where Node cannot run
+// (or a sandbox layer named by --program-sandbox is missing) fails before it serves.
+ProgramHost::ProgramHost(const ServeConfig& config)
+    : config_(config), plan_([&] {
+        program::ProgramLaunch probe;
+        probe.sandbox = program::parse_sandbox(config.program_sandbox);
+        return program::plan_sandbox(probe);
+      }()) {}
 
 ProgramHost::~ProgramHost() = default;
 
@@ -118,7 +125,7 @@ void ProgramHost::run(ServerContext& context, ProgramJob job) {
     options.max_pages = static_cast<int64_t>(config_.program_max_pages);
     options.max_contexts = config_.program_max_contexts;
     options.sandbox = program::parse_sandbox(config_.program_sandbox);
-    options.plan = sandbox_plan();
+    options.plan = plan_;
     options.on_send = [&job](const std::string& message) {
       // A client that does not read holds back only its own program (at its next send).
       if (!job.outbox->wait_for_room()) return;  // gone: the connection stops the program
@@ -230,16 +237,6 @@ std::shared_ptr<ContextRuntime> ProgramHost::runtime_for(ServerContext& context)
   runtime_ = runtime;
   runtime_backend_ = backend;
   return runtime;
-}
-
-const program::SandboxPlan& ProgramHost::sandbox_plan() {
-  const std::lock_guard opening(open_mutex_);
-  if (!plan_) {
-    program::ProgramLaunch probe;
-    probe.sandbox = program::parse_sandbox(config_.program_sandbox);
-    plan_ = program::plan_sandbox(probe);
-  }
-  return *plan_;
 }
 
 }  // namespace weft::server

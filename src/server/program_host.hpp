@@ -56,6 +56,7 @@ struct ProgramJob {
 
 class ProgramHost {
  public:
+  // Throws weft::Error when Node cannot run, or a sandbox layer asked for is missing.
   explicit ProgramHost(const ServeConfig& config);
   ~ProgramHost();
 
@@ -82,11 +83,11 @@ class ProgramHost {
 
  private:
   std::shared_ptr<ContextRuntime> runtime_for(ServerContext& context);
-  const program::SandboxPlan& sandbox_plan();
   std::string terminal_frame(const ProgramJob& job, const program::ProgramRunResult& result,
                              const std::string& backend) const;
 
   const ServeConfig config_;
+  const program::SandboxPlan plan_;
   program::MessageHub hub_;
 
   mutable std::mutex mutex_;
@@ -96,7 +97,6 @@ class ProgramHost {
   std::weak_ptr<Backend> runtime_backend_;  // the backend runtime_ was opened for
 
   std::mutex open_mutex_;  // one runtime opened at a time; held across the model load
-  std::optional<program::SandboxPlan> plan_;  // under open_mutex_
 };
 
 }  // namespace weft::server

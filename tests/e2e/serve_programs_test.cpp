@@ -335,6 +335,32 @@ TEST(ServePrograms, SigtermStopsRunningProgramsWithAnErrorFrame) {
   EXPECT_TRUE(wait_until_ended(pid));
 }
 
+// Also: the reload binds the TCP port again, which fails if a program's process inherited
+// the daemon's listening socket.
+TEST(ServePrograms, SighupStopsRunningProgramsAndTheNextRunsOnTheReloadedModel) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  send_program(*connection, "reloaded", "holds",
+               {{"text", "Once upon a time"}, {"topic", "never"}});
+  json pid_frame = read_frame(*connection);
+  ASSERT_EQ(pid_frame["type"], "message") << pid_frame.dump() << daemon.daemon.log();
+  const pid_t pid = std::stoi(pid_frame["content"].get<std::string>());
+  daemon.daemon.send_signal(SIGHUP);
+  json error = read_until_terminal(*connection, nullptr);
+  EXPECT_EQ(error["type"], "error") << daemon.daemon.log();
+  EXPECT_EQ(error["code"], "backend_unavailable");
+  EXPECT_EQ(error["program_error"], "stopped");
+  EXPECT_NE(error["message"].get<std::string>().find("reloading"), std::string::npos)
+      << error.dump();
+  EXPECT_TRUE(wait_until_ended(pid));
+
+  ASSERT_TRUE(daemon.daemon.wait_for_log_line({"SIGHUP: reloading the model"}));
+  auto after = daemon.connect();  // once ready again
+  send_program(*after, "after-reload", "messages", {{"count", 1}, {"text", "Once upon a time"}});
+  json done = read_until_terminal(*after, nullptr);
+  EXPECT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+}
+
 TEST(ServePrograms, ProgramsNeedTheNativeBackendAndTheProgramsOption) {
   ProgramDaemon remote({}, {"--backend", "stub"});
   auto connection = remote.connect();
