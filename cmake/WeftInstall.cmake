@@ -9,6 +9,9 @@ install(TARGETS weft_static weft_shared EXPORT weftTargets
 install(TARGETS weft_deps_public weft_deps_private weft_warnings EXPORT weftTargets)
 install(TARGETS weft RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/weft DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The inferlet SDK that `weft program run` starts Node on (WEFT_INSTALLED_SDK).
+install(DIRECTORY sdk/js/ DESTINATION ${CMAKE_INSTALL_DATADIR}/weft/sdk/js
+  PATTERN node_modules EXCLUDE PATTERN test EXCLUDE PATTERN package-lock.json EXCLUDE)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/generated/weft/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/weft)
 install(FILES ${WEFT_DEFAULT_MODEL} assets/LICENSE.stories260K

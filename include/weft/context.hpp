@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -36,8 +37,9 @@ struct ContextRuntimeOptions {
   int64_t context_length = 0;  // 0: the model's own
   unsigned threads = 0;        // 0: hardware concurrency
   int64_t page_tokens = 16;
-  int64_t kv_pages = 0;  // 0: one full context
-  bool kv_f32 = false;   // F16 cache by default
+  int64_t kv_pages = 0;  // 0: kv_contexts full contexts
+  int64_t kv_contexts = 1;
+  bool kv_f32 = false;  // F16 cache by default
   bool reference_kernels = false;
   bool prefix_cache = true;  // reuse (and keep) full pages of earlier prompts
   // A Jinja chat template file for append_turn instead of the model's own (--chat-template).
@@ -57,9 +59,11 @@ struct ContextPoolUsage {
 
 // How appends were computed: `forward_calls` < `passes` means some appends shared a model call.
 struct ContextRuntimeStats {
-  int64_t forward_calls = 0;  // model calls (Engine::forward), retries of a failed batch included
-  int64_t passes = 0;         // appends that reached the model (succeeded or not)
-  int64_t rows = 0;           // token rows computed in those calls
+  // Model calls (Engine::forward), retries of a failed batch included; for contexts on a
+  // backend's scheduler, the scheduler's calls that passes joined (one per pass).
+  int64_t forward_calls = 0;
+  int64_t passes = 0;  // appends that reached the model (succeeded or not)
+  int64_t rows = 0;    // token rows computed in those calls
   // KV slots copied between pages (fork, snapshots, copy-on-write): at most a page's tail
   // per operation, as full pages are shared.
   int64_t copied_kv_slots = 0;
@@ -111,6 +115,13 @@ class ContextRuntime {
   // Context::append_turn tokenises it. Throws weft::Error(invalid_request) without a template.
   std::vector<int32_t> render_chat(std::span<const Message> messages,
                                    bool add_generation_prompt) const;
+  // BOS when the vocabulary asks for it at the start of a text (what append_text puts first
+  // on an empty context); nullopt otherwise.
+  std::optional<int32_t> bos_token() const;
+  // The byte-level BPE pre-tokenizer's regexes, applied in order (empty for other tokenizers).
+  std::vector<std::string> split_patterns() const;
+  // Distinct KV pages the contexts hold together (a page shared by several counts once).
+  int64_t distinct_pages(std::span<const Context* const> contexts) const;
   int64_t context_length() const;
   int64_t page_tokens() const;
   // A name for the loaded model: the GGUF's general.name, else the file's stem.
@@ -124,6 +135,7 @@ class ContextRuntime {
 
 class Context {
  public:
+  friend struct detail::ContextRuntimeAccess;
   struct Impl;
   explicit Context(std::unique_ptr<Impl> impl);
   ~Context();
@@ -165,6 +177,10 @@ class Context {
   std::span<const float> logits() const;
   const std::vector<int32_t>& tokens() const;
   int64_t length() const;
+  // KV pages this context holds, and how many of them another holder (a context, a snapshot,
+  // the prefix cache, a request) holds too.
+  int64_t pages() const;
+  int64_t shared_pages() const;
 
   Context fork() const;
   void save(const std::string& name) const;

@@ -1,5 +1,7 @@
 #include "backend/native_backend.hpp"
 
+#include "runtime/shared_contexts.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -104,17 +106,28 @@ void NativeBackend::load(const LoadOptions& options) {
   runtime::SchedulerOptions scheduler_options = config_.scheduler;
   scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
   scheduler_ =
-      std::make_unique<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options);
+      std::make_shared<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options);
+  chat_template_path_ = options.chat_template_path;
   prompt_limit_ = runtime::PromptByteLimit::for_context(*tokenizer, model->config().context_length);
   model_ = std::move(model);
   tokenizer_ = std::move(tokenizer);
 }
 
 void NativeBackend::unload() {
+  // Contexts keep the scheduler alive until their holders release them.
+  contexts_.reset();
   scheduler_.reset();  // ends running generations with an error and joins the engine thread
   prompt_format_.reset();
   tokenizer_.reset();
   model_.reset();
+}
+
+std::shared_ptr<ContextRuntime> NativeBackend::context_runtime() {
+  if (!scheduler_) {
+    throw Error(ErrorCode::backend_unavailable, "the native backend has no model loaded");
+  }
+  if (!contexts_) contexts_ = runtime::context_runtime_on(scheduler_, chat_template_path_);
+  return contexts_;
 }
 
 ModelInfo NativeBackend::model_info() const {

@@ -12,6 +12,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
 #include "weft/backend.hpp"
+#include "weft/context.hpp"
 
 namespace weft::gguf {
 class GgufFile;
@@ -52,6 +53,12 @@ class NativeBackend : public Backend {
 
   // The running scheduler (pool accounting, sync), or nullptr before load.
   runtime::Scheduler* scheduler() { return scheduler_.get(); }
+  // Contexts (weft/context.hpp) on this backend's scheduler: they share its model, KV pool,
+  // prefix cache and model calls, and their pages count at its admission. Made on first use
+  // and kept (with its snapshots) until unload(), which waits for no context: their holders
+  // keep the scheduler alive until they release them. Throws weft::Error
+  // (backend_unavailable) before load.
+  std::shared_ptr<ContextRuntime> context_runtime();
   const tokenizer::Tokenizer* tokenizer() const { return tokenizer_.get(); }
   // The chat template in use ("" for plain completion or before load): the HTTP APIs pick
   // the tool-call syntax to parse from it.
@@ -63,7 +70,9 @@ class NativeBackend : public Backend {
   NativeConfig config_;
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
-  std::unique_ptr<runtime::Scheduler> scheduler_;
+  std::shared_ptr<runtime::Scheduler> scheduler_;
+  std::shared_ptr<ContextRuntime> contexts_;
+  std::string chat_template_path_;
   std::optional<NativePromptFormat> prompt_format_;
   runtime::PromptByteLimit prompt_limit_;  // prompts refused before tokenising
   ModelInfo info_;

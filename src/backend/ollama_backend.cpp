@@ -158,8 +158,7 @@ GenerationStream OllamaBackend::generate(const GenerationRequest& request) {
     http.body = request_json(ollama::chat_body(request, *model, num_ctx_));
   }
   auto consumer = make_ollama_stream_consumer(channel, http.url);
-  start_streaming_generation(channel, std::move(http), config_.timeouts, std::move(consumer),
-                             name());
+  transfers_.start(channel, std::move(http), config_.timeouts, std::move(consumer), name());
   return stream;
 }
 

@@ -39,6 +39,8 @@ class OllamaBackend : public Backend {
   std::string model_;
   std::optional<uint32_t> num_ctx_;
   ModelInfo info_;
+  // Declared last: destroyed first, so every transfer has ended before the rest goes.
+  StreamingTransfers transfers_;
 };
 
 // The NDJSON consumer of one generation's body, exposed so that tests can feed it bytes

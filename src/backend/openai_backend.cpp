@@ -183,8 +183,7 @@ GenerationStream OpenAiBackend::generate(const GenerationRequest& request) {
     http.body = request_json(openai::chat_body(request, *model));
   }
   auto consumer = make_openai_stream_consumer(channel, http.url);
-  start_streaming_generation(channel, std::move(http), config_.timeouts, std::move(consumer),
-                             name());
+  transfers_.start(channel, std::move(http), config_.timeouts, std::move(consumer), name());
   return stream;
 }
 

@@ -42,6 +42,8 @@ class OpenAiBackend : public Backend {
 
   OpenAiConfig config_;
   std::string model_;
+  // Declared last: destroyed first, so every transfer has ended before the rest goes.
+  StreamingTransfers transfers_;
 };
 
 // The SSE consumer of one generation's body, exposed so that tests can feed it bytes

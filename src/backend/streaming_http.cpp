@@ -303,22 +303,64 @@ void finish_generation(GenerationChannel& channel, const HttpRequest& request,
 
 }  // namespace
 
-void start_streaming_generation(GenerationChannel channel, HttpRequest request,
-                                HttpTimeouts timeouts, std::unique_ptr<StreamConsumer> consumer,
-                                std::string label) {
-  auto control = std::make_shared<TransferControl>();
+struct StreamingTransfers::Transfer {
+  std::shared_ptr<TransferControl> control = std::make_shared<TransferControl>();
+  std::atomic<bool> finished{false};
+  std::thread thread;
+};
+
+StreamingTransfers::StreamingTransfers() = default;
+
+StreamingTransfers::~StreamingTransfers() {
+  std::vector<std::unique_ptr<Transfer>> transfers;
+  {
+    const std::lock_guard lock(mutex_);
+    transfers.swap(transfers_);
+  }
+  for (auto& transfer : transfers) transfer->control->abort();
+  for (auto& transfer : transfers) transfer->thread.join();
+}
+
+void StreamingTransfers::reap(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::unique_ptr<Transfer>> finished;
+  std::erase_if(transfers_, [&](std::unique_ptr<Transfer>& transfer) {
+    if (!transfer->finished) return false;
+    finished.push_back(std::move(transfer));
+    return true;
+  });
+  lock.unlock();
+  for (auto& transfer : finished) transfer->thread.join();
+  lock.lock();
+}
+
+void StreamingTransfers::start(GenerationChannel channel, HttpRequest request,
+                               HttpTimeouts timeouts, std::unique_ptr<StreamConsumer> consumer,
+                               std::string label) {
+  auto transfer = std::make_unique<Transfer>();
+  auto control = transfer->control;
   channel.on_cancel([control] { control->abort(); });
-  // Detached: the thread owns everything it touches (the channel, the request, the consumer),
-  // and a cancelled or dropped stream aborts the transfer, so it ends promptly.
-  std::thread([channel, request = std::move(request), timeouts, consumer = std::move(consumer),
-               label = std::move(label), control]() mutable {
-    try {
-      finish_generation(channel, request, timeouts, *consumer, *control, label);
-    } catch (const std::exception& error) {
-      // Nothing may escape a thread; the generation still gets its one terminal event.
-      channel.error(ErrorCode::internal, label + ": " + error.what());
-    }
-  }).detach();
+  // The thread owns everything it touches but the Transfer, which this object keeps until it
+  // has joined the thread.
+  transfer->thread =
+      std::thread([channel, request = std::move(request), timeouts, consumer = std::move(consumer),
+                   label = std::move(label), control, finished = &transfer->finished]() mutable {
+        try {
+          finish_generation(channel, request, timeouts, *consumer, *control, label);
+          // Aborted without a cancel or an end from the consumer: the backend is going away. (A
+          // generation that already has its terminal event ignores this one.)
+          if (control->aborted()) {
+            channel.error(ErrorCode::backend_unavailable,
+                          label + ": the backend was unloaded before the answer ended");
+          }
+        } catch (const std::exception& error) {
+          // Nothing may escape a thread; the generation still gets its one terminal event.
+          channel.error(ErrorCode::internal, label + ": " + error.what());
+        }
+        *finished = true;
+      });
+  std::unique_lock lock(mutex_);
+  reap(lock);
+  transfers_.push_back(std::move(transfer));
 }
 
 }  // namespace weft::backend

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,11 +98,29 @@ class StreamConsumer {
 // Maps an HTTP status to the event error code the remote backends report.
 ErrorCode error_code_for_http_status(long status);
 
-// Starts `request` on a thread owned by the generation behind `channel`: cancelling the
-// generation aborts the transfer at once; transport failures and stalls become error events
-// that start with `label` (the backend's name).
-void start_streaming_generation(GenerationChannel channel, HttpRequest request,
-                                HttpTimeouts timeouts, std::unique_ptr<StreamConsumer> consumer,
-                                std::string label);
+// The threads of a remote backend's streaming generations. start() runs `request` on a new
+// thread: cancelling the generation aborts the transfer at once; transport failures and
+// stalls become error events that start with `label` (the backend's name). The destructor
+// aborts every transfer still running and joins its thread, so none outlives the backend
+// (and none is still inside libcurl or OpenSSL when the process tears them down).
+class StreamingTransfers {
+ public:
+  StreamingTransfers();
+  ~StreamingTransfers();
+  StreamingTransfers(const StreamingTransfers&) = delete;
+  StreamingTransfers& operator=(const StreamingTransfers&) = delete;
+
+  // Thread-safe.
+  void start(GenerationChannel channel, HttpRequest request, HttpTimeouts timeouts,
+             std::unique_ptr<StreamConsumer> consumer, std::string label);
+
+ private:
+  struct Transfer;
+  // Joins the threads that have finished.
+  void reap(std::unique_lock<std::mutex>& lock);
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Transfer>> transfers_;
+};
 
 }  // namespace weft::backend

@@ -37,6 +37,8 @@ struct ProgramOptions {
   std::string node = "node";
   unsigned threads = 0;
   int64_t context_length = 0;
+  int64_t kv_pages = 0;
+  std::string chat_template;
   bool verbose = false;
 };
 
@@ -120,7 +122,11 @@ int run_program(const ProgramOptions& options) {
       .context_length = options.context_length > 0 ? options.context_length
                         : default_model            ? int64_t{kDefaultModelContext}
                                                    : 0,
-      .threads = options.threads};
+      .threads = options.threads,
+      .kv_pages = options.kv_pages,
+      // Programs fork: room for several contexts of the full length by default.
+      .kv_contexts = 4,
+      .chat_template_path = options.chat_template};
   auto runtime = ContextRuntime::open(runtime_options);
   program::MessageHub hub;
   program::ProgramRun program(runtime, hub, std::move(run_options));
@@ -175,6 +181,10 @@ Command add_program_command(CLI::App& app) {
   run->add_option("--node", options->node, "The Node.js executable (default: node on PATH)");
   run->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
   run->add_option("-c,--ctx", options->context_length, "Context length override");
+  run->add_option("--kv-pages", options->kv_pages,
+                  "KV pool size in pages (default: four full contexts)");
+  run->add_option("--chat-template", options->chat_template,
+                  "A Jinja chat template file instead of the model's own");
   run->add_flag("-v,--verbose", options->verbose, "Say which sandbox layers are in use");
   return {program, [options] { return run_program(*options); }};
 }

@@ -94,7 +94,7 @@ void KvSequence::adopt(std::span<const PageId> pages, int64_t length) {
 }
 
 void KvSequence::set_holder(Holder holder) {
-  pool_->move_references(holder_, holder, static_cast<int64_t>(pages_.size()));
+  pool_->move_references(holder_, holder, pages_);
   holder_ = holder;
 }
 

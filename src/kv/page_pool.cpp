@@ -22,6 +22,7 @@ PagePool::PagePool(const PagePoolConfig& config) : config_(config) {
                 static_cast<uint64_t>(config.n_layers);
   storage_.resize(static_cast<size_t>(config.max_pages));
   ref_counts_.assign(static_cast<size_t>(config.max_pages), 0);
+  outside_refs_.assign(static_cast<size_t>(config.max_pages), 0);
   free_list_.reserve(static_cast<size_t>(config.max_pages));
   // Lowest ids first, so a lightly used pool touches few pages.
   for (int64_t page = config.max_pages - 1; page >= 0; --page)
@@ -43,7 +44,15 @@ PageId PagePool::acquire(Holder holder) {
   ref_counts_[page] = 1;
   ++in_use_;
   ++references_[static_cast<size_t>(holder)];
+  count_outside(page, holder, +1);
   return page;
+}
+
+void PagePool::count_outside(PageId page, Holder holder, int delta) {
+  if (holder != Holder::context && holder != Holder::snapshot) return;
+  auto& refs = outside_refs_[page];
+  if (delta > 0 && refs++ == 0) ++outside_pages_;
+  if (delta < 0 && --refs == 0) --outside_pages_;
 }
 
 void PagePool::check_page(PageId page) const {
@@ -56,11 +65,13 @@ void PagePool::retain(PageId page, Holder holder) {
   check_page(page);
   ++ref_counts_[page];
   ++references_[static_cast<size_t>(holder)];
+  count_outside(page, holder, +1);
 }
 
 void PagePool::release(PageId page, Holder holder) {
   check_page(page);
   --references_[static_cast<size_t>(holder)];
+  count_outside(page, holder, -1);
   if (--ref_counts_[page] == 0) {
     free_list_.push_back(page);
     --in_use_;
@@ -71,9 +82,14 @@ uint32_t PagePool::ref_count(PageId page) const {
   return page < ref_counts_.size() ? ref_counts_[page] : 0;
 }
 
-void PagePool::move_references(Holder from, Holder to, int64_t count) {
+void PagePool::move_references(Holder from, Holder to, std::span<const PageId> pages) {
+  const auto count = static_cast<int64_t>(pages.size());
   references_[static_cast<size_t>(from)] -= count;
   references_[static_cast<size_t>(to)] += count;
+  for (PageId page : pages) {
+    count_outside(page, to, +1);
+    count_outside(page, from, -1);
+  }
 }
 
 PoolUsage PagePool::usage() const {
@@ -81,7 +97,9 @@ PoolUsage PagePool::usage() const {
           .capacity = config_.max_pages,
           .sequence_references = references_[static_cast<size_t>(Holder::sequence)],
           .snapshot_references = references_[static_cast<size_t>(Holder::snapshot)],
-          .prefix_cache_references = references_[static_cast<size_t>(Holder::prefix_cache)]};
+          .prefix_cache_references = references_[static_cast<size_t>(Holder::prefix_cache)],
+          .context_references = references_[static_cast<size_t>(Holder::context)],
+          .outside_pages = outside_pages_};
 }
 
 void PagePool::copy_slots(PageId from, PageId to, int64_t slots) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "tensor/element_type.hpp"
@@ -21,10 +22,13 @@ namespace weft::kv {
 
 using PageId = uint32_t;
 
-// Who holds a page reference, for accounting only: a page may be held by several holders
-// of different kinds at once (a live sequence and the prefix cache, say).
-enum class Holder : uint8_t { sequence, snapshot, prefix_cache };
-inline constexpr size_t kHolderKinds = 3;
+// Who holds a page reference: a page may be held by several holders of different kinds at
+// once (a live sequence and the prefix cache, say). `sequence` is a scheduler's request;
+// `context` a weft::Context. Contexts and snapshots are "outside" holders: the scheduler
+// neither accounts for their pages nor can take them back, so it counts them at admission
+// (outside_pages()).
+enum class Holder : uint8_t { sequence, snapshot, prefix_cache, context };
+inline constexpr size_t kHolderKinds = 4;
 
 // What the pool's pages are used by. `references` counts references, not distinct pages:
 // a page shared by two sequences counts twice under `sequence` and once in pages_in_use.
@@ -34,9 +38,11 @@ struct PoolUsage {
   int64_t sequence_references = 0;
   int64_t snapshot_references = 0;
   int64_t prefix_cache_references = 0;
+  int64_t context_references = 0;
+  int64_t outside_pages = 0;  // distinct pages held by a context or a snapshot
   bool idle() const {
     return pages_in_use == 0 && sequence_references == 0 && snapshot_references == 0 &&
-           prefix_cache_references == 0;
+           prefix_cache_references == 0 && context_references == 0;
   }
 };
 
@@ -63,9 +69,11 @@ class PagePool {
   // Drops one reference; the page is free again when none are left.
   void release(PageId page, Holder holder = Holder::sequence);
   uint32_t ref_count(PageId page) const;
-  // Re-labels `count` references from one holder kind to another (a snapshot taken out of
-  // the store becomes a live sequence without touching its pages).
-  void move_references(Holder from, Holder to, int64_t count);
+  // Re-labels one reference to each of `pages` from one holder kind to another (a snapshot
+  // taken out of the store becomes a context without touching its pages).
+  void move_references(Holder from, Holder to, std::span<const PageId> pages);
+  // Distinct pages held by at least one context or snapshot.
+  int64_t outside_pages() const { return outside_pages_; }
 
   // Called when the pool is empty; returns false when it has nothing more to free. The
   // prefix index installs itself here so cached pages give way to live requests.
@@ -113,6 +121,9 @@ class PagePool {
   int64_t in_use_ = 0;
   int64_t copied_slots_ = 0;
   std::array<int64_t, kHolderKinds> references_{};
+  std::vector<uint32_t> outside_refs_;  // per page: references by contexts and snapshots
+  int64_t outside_pages_ = 0;
+  void count_outside(PageId page, Holder holder, int delta);
   Reclaimer reclaimer_;
 };
 

@@ -30,14 +30,14 @@ const SnapshotStore::Snapshot& SnapshotStore::find(const std::string& name) cons
 }
 
 KvSequence SnapshotStore::open(const std::string& name) const {
-  return find(name).sequence.fork(Holder::sequence);
+  return find(name).sequence.fork(Holder::context);
 }
 
 KvSequence SnapshotStore::take(const std::string& name) {
   find(name);
   auto node = snapshots_.extract(name);
   KvSequence sequence = std::move(node.mapped().sequence);
-  sequence.set_holder(Holder::sequence);
+  sequence.set_holder(Holder::context);
   return sequence;
 }
 

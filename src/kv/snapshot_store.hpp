@@ -28,9 +28,10 @@ class SnapshotStore {
   void save(const std::string& name, const KvSequence& sequence, std::vector<int32_t> tokens = {});
   // Saves under a generated name ("snapshot-1", "snapshot-2", … skipping names in use).
   std::string snapshot(const KvSequence& sequence, std::vector<int32_t> tokens = {});
-  // A live fork of the snapshot; the snapshot stays. Throws weft::Error for an unknown name.
+  // A live fork of the snapshot, held as a context's (Holder::context); the snapshot stays.
+  // Throws weft::Error for an unknown name.
   KvSequence open(const std::string& name) const;
-  // Moves the snapshot out as a live sequence without copying; the snapshot is gone.
+  // Moves the snapshot out as a context's sequence without copying; the snapshot is gone.
   KvSequence take(const std::string& name);
   // Releases the snapshot's pages; throws weft::Error for an unknown name.
   void remove(const std::string& name);

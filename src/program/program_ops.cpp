@@ -91,12 +91,13 @@ int64_t pages_for(int64_t length, int64_t page_tokens) {
   return (length + page_tokens - 1) / page_tokens;
 }
 
-// Pages the program's contexts span, each context counted whole.
+// Distinct pages the program's contexts hold (a page its forks share counts once). Call
+// under state.mutex.
 int64_t pages_held(State& state) {
-  const int64_t page_tokens = state.runtime->page_tokens();
-  int64_t pages = 0;
-  for (const auto& [handle, slot] : state.contexts) pages += pages_for(slot->length, page_tokens);
-  return pages;
+  std::vector<const Context*> contexts;
+  contexts.reserve(state.contexts.size());
+  for (const auto& [handle, slot] : state.contexts) contexts.push_back(&slot->context);
+  return state.runtime->distinct_pages(contexts);
 }
 
 void check_page_limit(State& state, const ContextSlot& slot, int64_t added) {
@@ -107,7 +108,7 @@ void check_page_limit(State& state, const ContextSlot& slot, int64_t added) {
       pages_for(slot.length + added, page_tokens) - pages_for(slot.length, page_tokens);
   if (pages_held(state) + more > state.setup.max_pages) {
     throw ProtocolError("resource_exhausted",
-                        "the program's contexts would span more than its limit of " +
+                        "the program's contexts would hold more than its limit of " +
                             std::to_string(state.setup.max_pages) +
                             " KV pages (--max-pages); release or truncate some first");
   }
@@ -167,7 +168,9 @@ json op_model(State& state, const json& request) {
     throw ProtocolError("not_found", "no model named '" + name + "' is loaded (this host has '" +
                                          loaded + "', also called 'default')");
   }
+  const auto bos = state.runtime->bos_token();
   return {{"name", loaded},
+          {"bos_token", bos ? json(*bos) : json()},
           {"vocab_size", state.runtime->vocabulary_size()},
           {"page_size", state.runtime->page_tokens()},
           {"context_length", state.runtime->context_length()},
@@ -191,6 +194,11 @@ json op_vocabulary(State& state, const json&) {
 
 json op_special_tokens(State& state, const json&) {
   return pieces_json(state, state.runtime->special_tokens());
+}
+
+json op_split_regex(State& state, const json&) {
+  const auto patterns = state.runtime->split_patterns();
+  return {{"pattern", patterns.size() == 1 ? patterns.front() : ""}, {"patterns", patterns}};
 }
 
 json op_chat_tokens(State& state, const json& request) {
@@ -276,7 +284,8 @@ json op_context_info(State& state, const json& request) {
   return {{"length", length},
           {"tokens", slot->context.tokens()},
           {"page_size", state.runtime->page_tokens()},
-          {"pages", pages_for(length, state.runtime->page_tokens())}};
+          {"pages", slot->context.pages()},
+          {"shared_pages", slot->context.shared_pages()}};
 }
 
 json op_context_append(State& state, const json& request) {
@@ -648,6 +657,7 @@ const std::unordered_map<std::string, Operation>& operations() {
       {"decode", op_decode},
       {"vocabulary", op_vocabulary},
       {"special_tokens", op_special_tokens},
+      {"split_regex", op_split_regex},
       {"chat_tokens", op_chat_tokens},
       {"context_new", op_context_new},
       {"context_open", op_context_open},

@@ -42,7 +42,10 @@ std::string respond(ProgramSession::State& state, const std::string& line, bool 
   } catch (const ProtocolError& error) {
     response = error_response(error.code, error.what());
   } catch (const Error& error) {
-    response = error_response(std::string(to_string(error.code())), error.what());
+    // A full KV pool is a limit the program met, as the protocol names limits.
+    const auto code = error.code() == ErrorCode::queue_full ? std::string("resource_exhausted")
+                                                            : std::string(to_string(error.code()));
+    response = error_response(code, error.what());
   } catch (const std::exception& error) {
     response = error_response("internal", error.what());
   }

@@ -8,6 +8,7 @@
 #include "protocol/base64.hpp"
 #include "runtime/probes.hpp"
 #include "weft/error.hpp"
+#include "weft/probes.hpp"
 #include "weft/sampler.hpp"
 
 namespace weft::program {
@@ -46,24 +47,13 @@ GenerationOptions chain_for(const SamplerSpec& spec, uint64_t seed) {
 }
 
 json distribution(std::span<const float> logits, float temperature, uint32_t k) {
-  if (!(temperature > 0.0f) || !std::isfinite(temperature)) {
-    throw Error("distribution probe: temperature must be finite and > 0");
+  json ids = json::array();
+  json probs = json::array();
+  for (const auto& entry : probes::distribution(logits, temperature, k)) {
+    ids.push_back(entry.token);
+    probs.push_back(entry.value);
   }
-  std::vector<float> scaled(logits.begin(), logits.end());
-  for (auto& value : scaled) value /= temperature;
-  const double total = runtime::log_sum_exp(scaled);
-  std::vector<int32_t> ids(scaled.size());
-  std::iota(ids.begin(), ids.end(), 0);
-  const size_t keep = k == 0 ? ids.size() : std::min<size_t>(k, ids.size());
-  // Most likely first; ties go to the lower id.
-  std::partial_sort(
-      ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(keep), ids.end(),
-      [&](int32_t a, int32_t b) { return scaled[a] != scaled[b] ? scaled[a] > scaled[b] : a < b; });
-  ids.resize(keep);
-  std::vector<float> probs;
-  probs.reserve(keep);
-  for (int32_t id : ids) probs.push_back(static_cast<float>(std::exp(scaled[id] - total)));
-  return {{"ids", ids}, {"probs", probs}};
+  return {{"ids", std::move(ids)}, {"probs", std::move(probs)}};
 }
 
 }  // namespace

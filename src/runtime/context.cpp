@@ -10,20 +10,28 @@
 
 #include "model/model.hpp"
 #include "runtime/context_state.hpp"
+#include "runtime/shared_contexts.hpp"
+#include "tokenizer/pre_tokenizer.hpp"
 #include "weft/error.hpp"
 
 namespace weft {
 namespace detail {
 namespace {
 
-runtime::EngineOptions engine_options(const ContextRuntimeOptions& options) {
+runtime::EngineOptions engine_options(const ContextRuntimeOptions& options,
+                                      const model::ModelConfig& config) {
   runtime::EngineOptions engine;
   engine.threads = options.threads;
   engine.kernels =
       options.reference_kernels ? tensor::KernelChoice::reference : tensor::KernelChoice::fast;
   engine.kv_type = options.kv_f32 ? tensor::ElementType::F32 : tensor::ElementType::F16;
   engine.page_tokens = options.page_tokens;
-  engine.kv_pages = options.kv_pages;
+  if (options.kv_pages < 0 || options.kv_contexts < 1) {
+    throw Error("kv_pages must not be negative and kv_contexts must be at least 1");
+  }
+  const int64_t context_pages =
+      (config.context_length + options.page_tokens - 1) / std::max<int64_t>(1, options.page_tokens);
+  engine.kv_pages = options.kv_pages > 0 ? options.kv_pages : context_pages * options.kv_contexts;
   return engine;
 }
 
@@ -34,14 +42,40 @@ model::ModelLoadOptions load_options(const ContextRuntimeOptions& options) {
   return load;
 }
 
+std::unique_ptr<runtime::Engine> make_engine(const ContextRuntimeOptions& options) {
+  std::shared_ptr<const model::Model> model =
+      model::Model::load(options.model_path, load_options(options));
+  const auto engine = engine_options(options, model->config());
+  return std::make_unique<runtime::Engine>(std::move(model), engine);
+}
+
 }  // namespace
 
 ContextRuntimeState::ContextRuntimeState(const ContextRuntimeOptions& options)
-    : engine(model::Model::load(options.model_path, load_options(options)),
-             engine_options(options)),
+    : own_engine(make_engine(options)),
+      engine(*own_engine),
+      pool(own_pool),
+      mutex(own_pool.mutex),
       snapshots(engine.pages()),
       chat_template_path(options.chat_template_path) {
-  if (options.prefix_cache) prefix = std::make_unique<kv::PrefixIndex>(engine.pages());
+  if (options.prefix_cache) {
+    own_prefix = std::make_unique<kv::PrefixIndex>(engine.pages());
+    prefix = own_prefix.get();
+  }
+}
+
+ContextRuntimeState::ContextRuntimeState(std::shared_ptr<runtime::Scheduler> on_scheduler,
+                                         const std::string& template_path)
+    : scheduler(std::move(on_scheduler)),
+      engine(scheduler->engine()),
+      pool(scheduler->shared_pool()),
+      mutex(pool.mutex),
+      snapshots(engine.pages()),
+      prefix(scheduler->prefix_index()),
+      chat_template_path(template_path) {}
+
+void ContextRuntimeState::check_growth(int64_t more) const {
+  if (scheduler) pool.check_growth(engine.pages(), more);
 }
 
 const ContextRuntimeState::TextSupport& ContextRuntimeState::text() {
@@ -63,6 +97,14 @@ size_t ContextRuntimeState::queued_passes() const {
 }
 
 void ContextRuntimeState::run(PendingPass& pass, std::unique_lock<std::mutex>& lock) {
+  if (scheduler) {
+    scheduler->run_context_pass(pass, lock);
+    ++stats.passes;
+    if (pass.error) std::rethrow_exception(pass.error);
+    ++stats.forward_calls;  // the scheduler's model call it joined
+    stats.rows += static_cast<int64_t>(pass.tokens.size());
+    return;
+  }
   queue.push_back(&pass);
   while (!pass.done) {
     if (batch_in_flight) {
@@ -138,25 +180,12 @@ int64_t ContextRuntimeState::compute(std::span<PendingPass* const> batch) noexce
   return calls;
 }
 
-namespace {
-
-// The rows of a pass that return logits, ascending: the extra rows and the last one.
-std::vector<int64_t> rows_with_logits(const PendingPass& pass) {
-  std::vector<int64_t> rows(pass.extra_rows.begin(), pass.extra_rows.end());
-  rows.push_back(static_cast<int64_t>(pass.tokens.size()) - 1);
-  std::ranges::sort(rows);
-  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-  return rows;
-}
-
-}  // namespace
-
 void ContextRuntimeState::forward(std::span<PendingPass* const> passes) {
   std::vector<runtime::ForwardRow> rows;
   std::vector<std::vector<int64_t>> wanted(passes.size());
   for (size_t p = 0; p < passes.size(); ++p) {
     const auto* pass = passes[p];
-    wanted[p] = rows_with_logits(*pass);
+    wanted[p] = runtime::rows_with_logits(*pass);
     const auto count = pass->tokens.size();
     for (size_t i = 0; i < count; ++i) {
       const bool logits = std::ranges::binary_search(wanted[p], static_cast<int64_t>(i));
@@ -170,18 +199,9 @@ void ContextRuntimeState::forward(std::span<PendingPass* const> passes) {
   // Logits rows come in batch order: each pass's wanted rows, ascending, one pass after another.
   size_t output = 0;
   for (size_t p = 0; p < passes.size(); ++p) {
-    auto& pass = *passes[p];
-    const size_t first = output;
+    runtime::take_pass_logits(*passes[p], wanted[p], output,
+                              [&](size_t row) { return outputs.logits_at(row); });
     output += wanted[p].size();
-    const auto last = outputs.logits_at(output - 1);
-    pass.logits.assign(last.begin(), last.end());
-    pass.row_logits.clear();
-    pass.row_logits.reserve(pass.extra_rows.size() * last.size());
-    for (int64_t row : pass.extra_rows) {
-      const auto at = std::ranges::lower_bound(wanted[p], row) - wanted[p].begin();
-      const auto logits = outputs.logits_at(first + static_cast<size_t>(at));
-      pass.row_logits.insert(pass.row_logits.end(), logits.begin(), logits.end());
-    }
   }
 }
 
@@ -268,8 +288,18 @@ std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
     // the point of the call.
     const int64_t first_wanted =
         rows.empty() ? count - 1 : std::min(count - 1, std::ranges::min(rows));
-    adopted = state->prefix->adopt_prefix(
-        sequence, std::span<const int32_t>(added.data(), static_cast<size_t>(first_wanted)));
+    const std::span<const int32_t> wanted_prefix(added.data(), static_cast<size_t>(first_wanted));
+    // Adopted cached pages become pages a context holds: on a scheduler they must fit beside
+    // what its requests were promised; when they do not, the prefix is computed instead.
+    const auto cached =
+        static_cast<int64_t>(wanted_prefix.size()) / state->engine.pages().page_tokens();
+    bool room = true;
+    try {
+      state->check_growth(cached);
+    } catch (const Error&) {
+      room = false;
+    }
+    if (room) adopted = state->prefix->adopt_prefix(sequence, wanted_prefix);
   }
   std::vector<int64_t> pass_rows(rows.begin(), rows.end());
   for (auto& row : pass_rows) row -= adopted;
@@ -308,6 +338,18 @@ void Context::Impl::recompute_last_logits() {
   append(std::span<const int32_t>(&last, 1));
 }
 
+std::shared_ptr<ContextRuntime> detail::ContextRuntimeAccess::make(
+    std::shared_ptr<ContextRuntimeState> state) {
+  return std::shared_ptr<ContextRuntime>(new ContextRuntime(std::move(state)));
+}
+
+std::shared_ptr<ContextRuntime> runtime::context_runtime_on(std::shared_ptr<Scheduler> scheduler,
+                                                            const std::string& chat_template_path) {
+  if (!scheduler) throw Error(ErrorCode::internal, "context_runtime_on: no scheduler");
+  return detail::ContextRuntimeAccess::make(
+      std::make_shared<detail::ContextRuntimeState>(std::move(scheduler), chat_template_path));
+}
+
 std::shared_ptr<ContextRuntime> ContextRuntime::open(const ContextRuntimeOptions& options) {
   return std::shared_ptr<ContextRuntime>(
       new ContextRuntime(std::make_shared<detail::ContextRuntimeState>(options)));
@@ -319,7 +361,8 @@ ContextRuntime::ContextRuntime(std::shared_ptr<detail::ContextRuntimeState> stat
 ContextRuntime::~ContextRuntime() = default;
 
 Context ContextRuntime::create() {
-  return Context(std::make_unique<Context::Impl>(state_, state_->engine.new_sequence()));
+  return Context(std::make_unique<Context::Impl>(
+      state_, kv::KvSequence(state_->engine.pages(), kv::Holder::context)));
 }
 
 namespace {
@@ -385,7 +428,7 @@ ContextPoolUsage ContextRuntime::usage() const {
   return {.pages_in_use = usage.pages_in_use,
           .capacity = usage.capacity,
           .page_tokens = pool.page_tokens(),
-          .context_references = usage.sequence_references,
+          .context_references = usage.context_references,
           .snapshot_references = usage.snapshot_references,
           .prefix_cache_references = usage.prefix_cache_references};
 }
@@ -446,6 +489,34 @@ std::vector<int32_t> ContextRuntime::render_chat(std::span<const Message> messag
                                                  bool add_generation_prompt) const {
   const auto& support = state_->text();
   return support.format->conversation(*support.tokenizer, messages, add_generation_prompt);
+}
+
+std::optional<int32_t> ContextRuntime::bos_token() const {
+  const auto& tokenizer = *state_->text().tokenizer;
+  if (!tokenizer.add_bos_by_default()) return std::nullopt;
+  return tokenizer.bos();
+}
+
+std::vector<std::string> ContextRuntime::split_patterns() const {
+  const auto& file = state_->engine.model().file();
+  if (file.get_string("tokenizer.ggml.model").value_or("") != "gpt2") return {};
+  std::vector<std::string> patterns;
+  for (auto pattern : tokenizer::PreTokenizer::patterns_for(
+           file.get_string("tokenizer.ggml.pre").value_or("default"))) {
+    patterns.emplace_back(pattern);
+  }
+  return patterns;
+}
+
+int64_t ContextRuntime::distinct_pages(std::span<const Context* const> contexts) const {
+  const std::lock_guard lock(state_->mutex);
+  std::vector<kv::PageId> pages;
+  for (const auto* context : contexts) {
+    const auto held = detail::ContextRuntimeAccess::sequence(*context).pages();
+    pages.insert(pages.end(), held.begin(), held.end());
+  }
+  std::ranges::sort(pages);
+  return std::unique(pages.begin(), pages.end()) - pages.begin();
 }
 
 int64_t ContextRuntime::context_length() const {
@@ -509,9 +580,26 @@ int64_t Context::length() const {
   return impl_->sequence.length();
 }
 
+int64_t Context::pages() const {
+  const std::lock_guard lock(impl_->state->mutex);
+  return static_cast<int64_t>(impl_->sequence.pages().size());
+}
+
+int64_t Context::shared_pages() const {
+  const std::lock_guard lock(impl_->state->mutex);
+  const auto& pool = impl_->state->engine.pages();
+  return std::ranges::count_if(impl_->sequence.pages(),
+                               [&](kv::PageId page) { return pool.ref_count(page) > 1; });
+}
+
+const kv::KvSequence& detail::ContextRuntimeAccess::sequence(const Context& context) {
+  return context.impl_->sequence;
+}
+
 Context Context::fork() const {
   std::unique_lock lock(impl_->state->mutex);
-  auto impl = std::make_unique<Impl>(impl_->state, impl_->sequence.fork());
+  impl_->state->check_growth(1);  // at most the partly filled last page is copied
+  auto impl = std::make_unique<Impl>(impl_->state, impl_->sequence.fork(kv::Holder::context));
   lock.unlock();
   impl->tokens = impl_->tokens;
   impl->logits = impl_->logits;
@@ -521,12 +609,14 @@ Context Context::fork() const {
 
 void Context::save(const std::string& name) const {
   const std::lock_guard lock(impl_->state->mutex);
+  impl_->state->check_growth(1);
   impl_->state->snapshots.save(name, impl_->sequence, impl_->tokens);
   if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
 }
 
 std::string Context::snapshot() const {
   const std::lock_guard lock(impl_->state->mutex);
+  impl_->state->check_growth(1);
   auto name = impl_->state->snapshots.snapshot(impl_->sequence, impl_->tokens);
   if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
   return name;

@@ -38,28 +38,17 @@
 #include "kv/kv_sequence.hpp"
 #include "kv/prefix_index.hpp"
 #include "kv/snapshot_store.hpp"
+#include "runtime/context_pass.hpp"
 #include "runtime/conversation_format.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/forward_batch.hpp"
+#include "runtime/scheduler.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/context.hpp"
 
 namespace weft::detail {
 
-// One append waiting for (or in) a batch. Lives on the appending thread's stack.
-struct PendingPass {
-  kv::KvSequence* sequence = nullptr;
-  std::span<const int32_t> tokens;  // the rows to compute (after any adopted prefix)
-  int64_t first_position = 0;
-  // Rows of `tokens` whose logits are wanted besides the last one's (any order, repeats
-  // allowed); their logits come back in `row_logits`, in this order.
-  std::span<const int64_t> extra_rows;
-  // Written by the leader before `done` is set under the mutex; read by the owner after.
-  std::vector<float> logits;      // the last row's next-token logits
-  std::vector<float> row_logits;  // extra_rows.size() × vocabulary
-  std::exception_ptr error;
-  bool done = false;
-};
+using PendingPass = runtime::ContextPass;
 
 // Test seams (tests/runtime/context_batching_test.cpp). Set before the runtime is shared
 // between threads; never changed afterwards.
@@ -73,8 +62,15 @@ struct ContextBatchHooks {
 
 // Members in destruction order matter: snapshots and cached pages go back to the pool
 // before the engine (which owns the pool) is destroyed.
+//
+// Two ways to run: with an engine of its own (ContextRuntime::open), where passes go through
+// the combining batcher below; or on a backend's scheduler (context_runtime_on), sharing its
+// engine, KV pool, prefix cache and lock: passes then join the scheduler's model calls beside
+// its generations, and context pages count against its admission (runtime/context_pass.hpp).
 struct ContextRuntimeState {
   explicit ContextRuntimeState(const ContextRuntimeOptions& options);
+  ContextRuntimeState(std::shared_ptr<runtime::Scheduler> scheduler,
+                      const std::string& chat_template_path);
 
   // Queues the pass and returns when it is done (computed by this thread or another);
   // rethrows the pass's error. `lock` holds `mutex` on entry and on return.
@@ -92,14 +88,23 @@ struct ContextRuntimeState {
   // both are immutable once built). Throws weft::Error when the model has no usable tokenizer.
   const TextSupport& text();
 
-  runtime::Engine engine;
-  kv::SnapshotStore snapshots;
-  std::unique_ptr<kv::PrefixIndex> prefix;
-  ContextBatchHooks hooks;
+  // Contexts on a scheduler need room for `more` outside pages (fork, snapshots, growth);
+  // nothing to check with an engine of their own. Call under `mutex`.
+  void check_growth(int64_t more) const;
 
+  // Declared first: destroyed last, after every page went back to the pool.
+  std::shared_ptr<runtime::Scheduler> scheduler;  // null with an engine of its own
+  std::unique_ptr<runtime::Engine> own_engine;
+  runtime::Engine& engine;
+  runtime::SharedPool own_pool;
+  runtime::SharedPool& pool;
   // Guards the pool (through every sequence, snapshot and the prefix index), the queue and
-  // the statistics.
-  mutable std::mutex mutex;
+  // the statistics: the scheduler's pool lock when on a scheduler.
+  std::mutex& mutex;
+  kv::SnapshotStore snapshots;
+  std::unique_ptr<kv::PrefixIndex> own_prefix;
+  kv::PrefixIndex* prefix = nullptr;  // null when the prefix cache is off
+  ContextBatchHooks hooks;
   ContextRuntimeStats stats;
   // The conversation (append_turn) of each snapshot that has one, by snapshot name.
   std::map<std::string, std::vector<Message>> snapshot_messages;
@@ -124,6 +129,8 @@ struct ContextRuntimeState {
 // Access to a runtime's state for tests of the batcher.
 struct ContextRuntimeAccess {
   static ContextRuntimeState& state(ContextRuntime& runtime) { return *runtime.state_; }
+  static std::shared_ptr<ContextRuntime> make(std::shared_ptr<ContextRuntimeState> state);
+  static const kv::KvSequence& sequence(const Context& context);
 };
 
 }  // namespace weft::detail

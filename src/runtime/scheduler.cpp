@@ -20,6 +20,7 @@ struct Scheduler::Shared {
   std::condition_variable wake;
   std::condition_variable synced;
   std::deque<std::unique_ptr<Entry>> arrivals;
+  std::vector<ContextPass*> context_passes;  // submitted, not yet taken by a turn
   bool stopping = false;
   bool wake_pending = false;
   bool held = false;
@@ -237,13 +238,80 @@ void Scheduler::clear_prefix_cache() {
 
 void Scheduler::run() {
   while (begin_turn()) {
-    drop_finished();
-    admit();
-    if (!live_.empty()) step();
-    drop_finished();
+    {
+      std::unique_lock pool_lock(pool_.mutex);
+      if (std::exchange(clear_prefix_cache_, false) && prefix_) prefix_->clear();
+      drop_finished();
+      admit();
+      publish_promise();
+      if (!live_.empty() || !context_passes_.empty()) step(pool_lock);
+      drop_finished();
+      publish_promise();
+    }
     end_turn();
   }
+  const std::lock_guard pool_lock(pool_.mutex);
   finish_all("the scheduler stopped before this generation finished");
+}
+
+void Scheduler::publish_promise() {
+  pool_.promised_pages = committed_pages_ + static_cast<int64_t>(pinned_.size());
+}
+
+void Scheduler::run_context_pass(ContextPass& pass, std::unique_lock<std::mutex>& pool_lock) {
+  pass.finished = &context_pass_done_;
+  {
+    const std::lock_guard lock(shared_->mutex);
+    if (shared_->stopping) {
+      pass.error = std::make_exception_ptr(
+          Error(ErrorCode::backend_unavailable, "the scheduler is shutting down"));
+      return;
+    }
+    shared_->context_passes.push_back(&pass);
+  }
+  shared_->wake.notify_all();
+  context_pass_done_.wait(pool_lock, [&] { return pass.done; });
+}
+
+size_t Scheduler::submitted_context_passes() const {
+  const std::lock_guard lock(shared_->mutex);
+  return shared_->context_passes.size();
+}
+
+void Scheduler::add_context_rows(std::vector<ForwardRow>& rows, std::vector<ContextPass*>& passes,
+                                 std::vector<std::vector<int64_t>>& wanted) {
+  auto& pool = engine_->pages();
+  const int64_t page_tokens = pool.page_tokens();
+  for (auto* pass : context_passes_) {
+    auto& sequence = *pass->sequence;
+    const int64_t end = pass->first_position + static_cast<int64_t>(pass->tokens.size());
+    try {
+      // The pages it lacks, and one more in case its partly filled tail is shared.
+      const int64_t more =
+          (end + page_tokens - 1) / page_tokens - static_cast<int64_t>(sequence.pages().size()) + 1;
+      pool_.check_growth(pool, std::max<int64_t>(more, 0));
+      sequence.reserve(end);
+    } catch (...) {
+      pass->error = std::current_exception();
+      sequence.truncate(sequence.length());  // what it did get goes back now
+      pass->done = true;
+      continue;
+    }
+    auto rows_wanted = rows_with_logits(*pass);
+    for (size_t i = 0; i < pass->tokens.size(); ++i) {
+      const bool logits = std::ranges::binary_search(rows_wanted, static_cast<int64_t>(i));
+      rows.push_back({&sequence, pass->tokens[i], pass->first_position + static_cast<int64_t>(i),
+                      logits, false});
+    }
+    passes.push_back(pass);
+    wanted.push_back(std::move(rows_wanted));
+  }
+  context_passes_.clear();
+}
+
+void Scheduler::finish_context_passes(std::span<ContextPass* const> passes) {
+  for (auto* pass : passes) pass->done = true;
+  context_pass_done_.notify_all();
 }
 
 bool Scheduler::begin_turn() {
@@ -252,15 +320,18 @@ bool Scheduler::begin_turn() {
     // Waiting requests count too: the last step may have just freed room for them.
     if (shared_->stopping) return true;
     if (shared_->held) return false;
-    return shared_->wake_pending || !shared_->arrivals.empty() || !live_.empty() ||
-           !waiting_.empty();
+    return shared_->wake_pending || !shared_->arrivals.empty() ||
+           !shared_->context_passes.empty() || !live_.empty() || !waiting_.empty();
   });
   if (shared_->stopping) return false;
   shared_->wake_pending = false;
   ++shared_->turns_started;
-  if (std::exchange(shared_->clear_prefix_cache, false) && prefix_) prefix_->clear();
+  clear_prefix_cache_ = std::exchange(shared_->clear_prefix_cache, false);
   for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
   shared_->arrivals.clear();
+  context_passes_.insert(context_passes_.end(), shared_->context_passes.begin(),
+                         shared_->context_passes.end());
+  shared_->context_passes.clear();
   return true;
 }
 
@@ -316,7 +387,11 @@ void Scheduler::admit() {
     const auto newly_pinned = static_cast<int64_t>(std::ranges::count_if(
         cached.pages, [&](kv::PageId page) { return !pinned_.contains(page); }));
     const int64_t own = next->pages_needed - static_cast<int64_t>(cached.pages.size());
-    if (committed_pages_ + static_cast<int64_t>(pinned_.size()) + newly_pinned + own > capacity) {
+    // Pages held by contexts and snapshots are not this scheduler's to give (see
+    // runtime/context_pass.hpp); cached pages they share with requests count twice, safely.
+    const int64_t outside = engine_->pages().outside_pages();
+    if (committed_pages_ + static_cast<int64_t>(pinned_.size()) + newly_pinned + own + outside >
+        capacity) {
       break;
     }
     next->pages_committed = own;
@@ -357,12 +432,20 @@ void Scheduler::publish_prompt_pages(Entry& entry) {
   entry.published_pages = known / page_tokens;
 }
 
-void Scheduler::step() {
+void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
   std::vector<ForwardRow> rows;
   std::vector<Entry*> in_batch;
   std::vector<Entry*> logit_owners;
   std::vector<Entry*> hidden_owners;  // in batch order, as outputs.hidden_rows
-  uint32_t budget = options_.max_batch_tokens;
+  // Context passes first, whole: their logits rows come first in the outputs.
+  std::vector<ContextPass*> passes;
+  std::vector<std::vector<int64_t>> pass_rows;
+  add_context_rows(rows, passes, pass_rows);
+  size_t context_logit_rows = 0;
+  for (const auto& wanted : pass_rows) context_logit_rows += wanted.size();
+  uint32_t budget =
+      options_.max_batch_tokens -
+      std::min<uint32_t>(options_.max_batch_tokens, static_cast<uint32_t>(rows.size()));
 
   const auto add_rows = [&](Entry& entry, size_t count) {
     const auto input = entry.pending_input();
@@ -413,26 +496,48 @@ void Scheduler::step() {
     add_rows(*entry, chunk);
     prompt_tokens_computed_ += chunk;
   }
-  if (rows.empty()) return;
+  if (rows.empty()) {
+    finish_context_passes(passes);
+    return;
+  }
 
   ForwardOutputs outputs;
   try {
-    engine_->forward(rows, outputs);
+    // Pages are taken here, under the pool lock, so that the model call finds them in place
+    // (a shared tail already made private) and touches no bookkeeping.
+    for (const auto& row : rows) row.sequence->reserve(row.position + 1);
+    pool_lock.unlock();
+    try {
+      engine_->forward(rows, outputs);
+    } catch (...) {
+      pool_lock.lock();
+      throw;
+    }
+    pool_lock.lock();
   } catch (const std::exception& error) {
     // Admission makes running out of pages impossible; anything else is a bug or a fault of
     // the model call, and every sequence in it has an unknown cache now.
     for (auto* entry : in_batch) {
       entry->fail(ErrorCode::internal, std::string("the model call failed: ") + error.what());
     }
+    for (auto* pass : passes) pass->error = std::current_exception();
+    finish_context_passes(passes);
     return;
   }
   ++steps_;
   rows_ += rows.size();
+  size_t output = 0;
+  for (size_t p = 0; p < passes.size(); ++p) {
+    take_pass_logits(*passes[p], pass_rows[p], output,
+                     [&](size_t row) { return outputs.logits_at(row); });
+    output += pass_rows[p].size();
+  }
+  finish_context_passes(passes);
 
   SamplingScratch& scratch = scratch_;
   for (size_t i = 0; i < logit_owners.size(); ++i) {
     auto& entry = *logit_owners[i];
-    auto row = outputs.logits_at(i);
+    auto row = outputs.logits_at(context_logit_rows + i);
     if (!entry.suppressed.empty()) {
       entry.masked_row.assign(row.begin(), row.end());
       for (auto token : entry.suppressed) {
@@ -458,13 +563,22 @@ void Scheduler::finish_all(const std::string& message) {
     std::lock_guard lock(shared_->mutex);
     for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
     shared_->arrivals.clear();
+    context_passes_.insert(context_passes_.end(), shared_->context_passes.begin(),
+                           shared_->context_passes.end());
+    shared_->context_passes.clear();
   }
+  for (auto* pass : context_passes_) {
+    pass->error = std::make_exception_ptr(Error(ErrorCode::backend_unavailable, message));
+  }
+  finish_context_passes(context_passes_);
+  context_passes_.clear();
   for (auto& entry : live_) entry->fail(ErrorCode::backend_unavailable, message);
   for (auto& entry : waiting_) entry->fail(ErrorCode::backend_unavailable, message);
   live_.clear();  // sequences go back to the pool before the engine is destroyed
   waiting_.clear();
   committed_pages_ = 0;
   pinned_.clear();
+  publish_promise();
   if (prefix_) prefix_->clear();
   std::lock_guard lock(shared_->mutex);
   shared_->stats.pages_in_use = engine_->pages().pages_in_use();

@@ -30,8 +30,17 @@
 // Streams are unbounded queues, so a consumer that reads slowly (or not at all) never blocks
 // this thread; a cancelled or dropped stream frees its sequence's pages at the next step, and
 // cancelling wakes an idle scheduler so that this happens at once.
+//
+// Contexts (weft::Context over context_runtime_on, runtime/context_pass.hpp) share the engine,
+// the pool and the prefix cache: their appends join the next model call beside the decodes,
+// whole. The pool's bookkeeping is then shared between threads, so it is done under
+// shared_pool().mutex, which this thread holds for its whole turn but the model call (which
+// writes only pages made private to their sequences beforehand). Pages held by contexts and
+// snapshots count at admission (PagePool::outside_pages), and contexts may only take pages
+// that admitted requests were not promised, so a running request never finds the pool empty.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <future>
@@ -42,6 +51,7 @@
 
 #include "grammar/grammar_cache.hpp"
 #include "kv/prefix_index.hpp"
+#include "runtime/context_pass.hpp"
 #include "runtime/embedding_pooling.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/sampler.hpp"
@@ -127,6 +137,19 @@ class Scheduler {
   const model::ModelConfig& model_config() const { return config_; }
   const SchedulerOptions& options() const { return options_; }
 
+  // For contexts on this scheduler (runtime/context_pass.hpp). The engine and the prefix
+  // index (null when the cache is off) may be touched only under shared_pool().mutex, and the
+  // engine's forward only by this scheduler.
+  Engine& engine() { return *engine_; }
+  kv::PrefixIndex* prefix_index() { return prefix_.get(); }
+  SharedPool& shared_pool() { return pool_; }
+  // Runs the pass in the next model call and returns when it is done (its logits or its error
+  // set). `pool_lock` holds shared_pool().mutex on entry and on return (released while
+  // waiting). After the scheduler has stopped, the pass fails with backend_unavailable.
+  void run_context_pass(ContextPass& pass, std::unique_lock<std::mutex>& pool_lock);
+  // Context passes submitted and not yet taken by a turn (for tests, with hold()).
+  size_t submitted_context_passes() const;
+
  private:
   struct Entry;
 
@@ -145,7 +168,14 @@ class Scheduler {
   void publish_prompt_pages(Entry& entry);
   // Forgets an entry's adopted pages (it is about to be destroyed).
   void unpin(const Entry& entry);
-  void step();
+  // `pool_lock` is released for the model call only.
+  void step(std::unique_lock<std::mutex>& pool_lock);
+  // Reserves the pages of the queued context passes and adds their rows to `rows` (logits
+  // wanted for each pass's rows_with_logits); a pass that does not fit fails alone.
+  void add_context_rows(std::vector<ForwardRow>& rows, std::vector<ContextPass*>& passes,
+                        std::vector<std::vector<int64_t>>& wanted);
+  void finish_context_passes(std::span<ContextPass* const> passes);
+  void publish_promise();
   void finish_all(const std::string& message);
 
   std::unique_ptr<Engine> engine_;
@@ -156,6 +186,11 @@ class Scheduler {
   model::ModelConfig config_;
   // Declared after the engine, so that its pages go back to the pool before the pool goes.
   std::unique_ptr<kv::PrefixIndex> prefix_;
+  SharedPool pool_;
+  // Notified under pool_.mutex when context passes are done.
+  std::condition_variable context_pass_done_;
+  std::vector<ContextPass*> context_passes_;  // taken for this turn; scheduler thread only
+  bool clear_prefix_cache_ = false;           // asked for this turn
 
   // Shared with submitting threads and with cancel hooks, which may outlive the scheduler.
   struct Shared;

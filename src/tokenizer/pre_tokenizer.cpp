@@ -2,6 +2,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <algorithm>
 
 #include <array>
 #include <initializer_list>
@@ -148,6 +149,15 @@ std::vector<std::string_view> PreTokenizer::known_names() {
   std::vector<std::string_view> names;
   for (const auto& recipe : recipes()) names.insert(names.end(), recipe.names);
   return names;
+}
+
+std::vector<std::string_view> PreTokenizer::patterns_for(std::string_view name) {
+  for (const auto& recipe : recipes()) {
+    if (std::find(recipe.names.begin(), recipe.names.end(), name) != recipe.names.end()) {
+      return {recipe.patterns.begin(), recipe.patterns.end()};
+    }
+  }
+  return {};
 }
 
 PreTokenizer PreTokenizer::for_name(std::string_view name) {

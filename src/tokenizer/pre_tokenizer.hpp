@@ -21,6 +21,9 @@ class PreTokenizer {
   // The name of the pre-tokenizer that is exactly one Split by `regex` (with NFC first or
   // not), for importing Hugging Face `Split` + `ByteLevel` pipelines.
   static std::optional<std::string_view> name_for_single_regex(std::string_view regex, bool nfc);
+  // The regexes of the pre-tokenizer called `name`, applied in order; empty for an unknown
+  // name.
+  static std::vector<std::string_view> patterns_for(std::string_view name);
 
   PreTokenizer(PreTokenizer&&) noexcept;
   PreTokenizer& operator=(PreTokenizer&&) noexcept;

@@ -103,8 +103,9 @@ TEST_F(StreamingHttpTest, CancellingTheGenerationEndsItsTransferThread) {
   server.start();
   GenerationChannel channel("test");
   GenerationStream stream(channel.state());
-  start_streaming_generation(channel, {url("/stream"), {}, "{}"}, patient(),
-                             std::make_unique<RecordingConsumer>(record), "test");
+  StreamingTransfers transfers;
+  transfers.start(channel, {url("/stream"), {}, "{}"}, patient(),
+                  std::make_unique<RecordingConsumer>(record), "test");
   ASSERT_TRUE(record.first_bytes.wait_for(20s));
   stream.cancel();
   // The consumer is released when the transfer thread ends; without the abort it would wait
@@ -115,6 +116,26 @@ TEST_F(StreamingHttpTest, CancellingTheGenerationEndsItsTransferThread) {
   EXPECT_EQ(test::as_done(events)->reason, StopReason::cancelled);
   std::lock_guard lock(record.mutex);
   EXPECT_FALSE(record.finished);
+}
+
+TEST_F(StreamingHttpTest, DestroyingTheTransfersEndsTheGenerationAndJoinsItsThread) {
+  send_then_fall_silent("x");
+  server.start();
+  GenerationChannel channel("test");
+  GenerationStream stream(channel.state());
+  {
+    StreamingTransfers transfers;
+    transfers.start(channel, {url("/stream"), {}, "{}"}, patient(),
+                    std::make_unique<RecordingConsumer>(record), "test");
+    ASSERT_TRUE(record.first_bytes.wait_for(20s));
+  }  // joined here: without the abort it would wait for the 60 s stall limit
+  EXPECT_TRUE(record.ended.wait_for(0ms));
+  auto events = test::collect_events(stream);
+  EXPECT_EQ(events.terminal_count, 1);
+  const auto* error = test::as_error(events);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, ErrorCode::backend_unavailable);
+  EXPECT_NE(error->message.find("unloaded"), std::string::npos);
 }
 
 TEST_F(StreamingHttpTest, SilenceLongerThanTheStallLimitIsAStall) {
@@ -136,8 +157,9 @@ TEST_F(StreamingHttpTest, ErrorStatusBodyGoesToHttpErrorNotToTheStream) {
   server.start();
   GenerationChannel channel("test");
   GenerationStream stream(channel.state());
-  start_streaming_generation(channel, {url("/stream"), {}, "{}"}, patient(),
-                             std::make_unique<RecordingConsumer>(record), "test");
+  StreamingTransfers transfers;
+  transfers.start(channel, {url("/stream"), {}, "{}"}, patient(),
+                  std::make_unique<RecordingConsumer>(record), "test");
   ASSERT_TRUE(record.ended.wait_for(20s));
   std::lock_guard lock(record.mutex);
   EXPECT_EQ(record.status, 418);

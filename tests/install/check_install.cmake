@@ -15,8 +15,14 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/consumer RESULT_VAR
 if(rc)
   message(FATAL_ERROR "building the consumer failed")
 endif()
-execute_process(COMMAND ${WORK_DIR}/consumer/weft_consumer OUTPUT_VARIABLE out RESULT_VARIABLE rc)
-if(rc OR NOT out MATCHES "stub.*masked-argmax=2")
+file(GLOB_RECURSE installed_model ${WORK_DIR}/prefix/*/stories260K-f32.gguf)
+file(GLOB_RECURSE installed_runner ${WORK_DIR}/prefix/*/weft/sdk/js/runner.mjs)
+if(NOT installed_model OR NOT installed_runner)
+  message(FATAL_ERROR "the install lacks the bundled model or the inferlet SDK's runner")
+endif()
+execute_process(COMMAND ${WORK_DIR}/consumer/weft_consumer ${installed_model}
+  OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(rc OR NOT out MATCHES "stub.*masked-argmax=2 generated=8")
   message(FATAL_ERROR "the consumer did not run: ${out}")
 endif()
 

@@ -80,11 +80,18 @@ TEST(PageSharing, AccountsReferencesByHolder) {
     EXPECT_EQ(usage.pages_in_use, 4);  // 3 + the snapshot's copy of the tail
     EXPECT_EQ(usage.sequence_references, 3);
     EXPECT_EQ(usage.snapshot_references, 3);
+    EXPECT_EQ(usage.outside_pages, 3);  // the two shared full pages and the tail's copy
     auto taken = store.take("a");
     usage = pool.usage();
-    EXPECT_EQ(usage.sequence_references, 6);
+    EXPECT_EQ(usage.sequence_references, 3);
+    EXPECT_EQ(usage.context_references, 3);  // a taken snapshot is a context's
     EXPECT_EQ(usage.snapshot_references, 0);
+    EXPECT_EQ(usage.outside_pages, 3);
     EXPECT_EQ(usage.pages_in_use, 4);
+    sequence.release();
+    EXPECT_EQ(pool.usage().outside_pages, 3);
+    taken.release();
+    EXPECT_EQ(pool.usage().outside_pages, 0);
   }
   EXPECT_TRUE(pool.usage().idle());
 }

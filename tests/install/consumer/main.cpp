@@ -1,12 +1,18 @@
 #include <cstdio>
+#include <string>
 #include <vector>
 #include <weft/constraint.hpp>
+#include <weft/context.hpp>
+#include <weft/generator.hpp>
+#include <weft/probes.hpp>
 #include <weft/registry.hpp>
 #include <weft/sampler.hpp>
 
-// A generation through the stub backend, and a masked greedy step with the public sampler:
-// the installed headers and library are enough for both.
-int main() {
+// A generation through the stub backend, a masked greedy step with the public sampler, and
+// (given the installed model's path) greedy steps of the public Generator over a Context
+// checked against the probes' most likely token: the installed headers and library are
+// enough for all of them.
+int main(int argc, char** argv) {
   auto registry = weft::BackendRegistry::with_builtin_backends();
   auto backend = registry.create("stub");
   weft::GenerationRequest request;
@@ -23,6 +29,29 @@ int main() {
   const std::vector<float> logits = {1.0f, 5.0f, 3.0f, 9.0f};
   const int32_t token = sampler.sample(logits, mask);
 
-  std::printf("%s:%s masked-argmax=%d\n", backend->name().c_str(), result.text.c_str(), token);
-  return std::holds_alternative<weft::DoneEvent>(result.terminal) && token == 2 ? 0 : 1;
+  int generated = 0;
+  bool greedy_matches_probe = true;
+  if (argc > 1) {
+    auto runtime = weft::ContextRuntime::open({.model_path = argv[1], .threads = 1});
+    auto context = runtime->create();
+    context.append_text("Once upon a time");
+    weft::GeneratorOptions options;
+    options.sampling.temperature = 0.0f;
+    options.sampling.max_tokens = 8;
+    options.model_stop_tokens = false;
+    weft::Generator generator(*runtime, context, options);
+    while (true) {
+      const auto top = weft::probes::top_logprobs(context.logits(), 1);
+      const auto next = generator.step();
+      if (!next) break;
+      greedy_matches_probe = greedy_matches_probe && *next == top.front().token;
+      ++generated;
+    }
+  }
+  std::printf("%s:%s masked-argmax=%d generated=%d\n", backend->name().c_str(), result.text.c_str(),
+              token, generated);
+  return std::holds_alternative<weft::DoneEvent>(result.terminal) && token == 2 &&
+                 greedy_matches_probe
+             ? 0
+             : 1;
 }

@@ -1,0 +1,90 @@
+// Misuse gets clear errors through the real protocol (use after release, fork of a released
+// context, out-of-range ids, wrong positions, …), and a failing program fails the run with
+// its message.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import {describe, it} from 'node:test';
+
+import {programsDir, programValue, runProgram} from './harness.mjs';
+
+function refused(outcome, what, code = 'invalid_request') {
+  assert.equal(outcome.ok, false, `${what} must fail`);
+  assert.equal(outcome.protocol, true, `${what}: a ProtocolError (${outcome.message})`);
+  assert.equal(outcome.code, code, `${what}: ${outcome.message}`);
+  assert.ok(outcome.message.length > 20, `${what}: a message that says what: ${outcome.message}`);
+}
+
+describe('misuse', () => {
+  let r;
+  it('runs the misuse program', async () => {
+    r = await programValue(path.join(programsDir, 'misuse.js'));
+  });
+
+  it('refuses a released context, naming its handle', () => {
+    for (const what
+             of ['forwardAfterRelease', 'appendAfterRelease', 'forkAfterRelease',
+                 'saveAfterRelease', 'infoAfterRelease', 'truncateAfterRelease', 'releaseTwice']) {
+      refused(r[what], what);
+      assert.match(
+          r[what].message, new RegExp(`\\b${r.releasedHandle}\\b`), `${what} names the handle`);
+    }
+  });
+
+  it('refuses out-of-range ids and rows', () => {
+    for (const what
+             of ['appendOutOfRange', 'forwardOutOfRange', 'decodeOutOfRange', 'logprobOutOfRange',
+                 'sampleRowOutOfRange', 'maskPastVocabulary', 'truncatePastLength']) {
+      refused(r[what], what);
+    }
+  });
+
+  it('refuses positions other than the next ones, accepts the next ones', () => {
+    refused(r.wrongPositions, 'wrongPositions');
+    refused(r.positionsBehind, 'positionsBehind');
+    assert.equal(r.rightPositions.ok, true, r.rightPositions.message);
+  });
+
+  it('treats unknown snapshots, grammars and models as errors or undefined', () => {
+    assert.deepEqual(r.openUnknown, {ok: true, value: true});
+    assert.deepEqual(r.takeUnknown, {ok: true, value: true});
+    refused(r.deleteUnknown, 'deleteUnknown', 'not_found');
+    refused(r.badRegex, 'badRegex');
+    assert.equal(r.unknownModel.ok, false);
+    assert.equal(r.attentionMask.ok, false);
+    assert.match(r.attentionMask.message, /not built/);
+    assert.equal(r.liveStillWorks.ok, true, 'errors leave other contexts usable');
+  });
+
+  it('fails the run with the message of a thrown error', async () => {
+    const result = await runProgram(path.join(programsDir, 'throws.js'));
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /the program failed on purpose/);
+    assert.equal(result.value, undefined);
+  });
+
+  it('fails the run on an unhandled rejection', async () => {
+    const result =
+        await runProgram(path.join(programsDir, 'throws.js'), {input: {kind: 'rejection'}});
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /an unhandled rejection/);
+  });
+
+  it('fails the run when main returns what JSON cannot hold', async () => {
+    const result =
+        await runProgram(path.join(programsDir, 'throws.js'), {input: {kind: 'not-json'}});
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /not JSON/);
+  });
+
+  it('fails the run when main never settles', async () => {
+    const result = await runProgram(path.join(programsDir, 'throws.js'), {input: {kind: 'never'}});
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /never settled/);
+  });
+
+  it('fails the run of a module without main', async () => {
+    const result = await runProgram(path.join(programsDir, 'no_main.js'));
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /main\(input\)/);
+  });
+});
