@@ -231,8 +231,8 @@ std::shared_ptr<ContextRuntime> ProgramHost::runtime_for(ServerContext& context)
     const std::lock_guard lock(mutex_);
     if (runtime_ && runtime_backend_.lock() == backend) return runtime_;
   }
-  // Outside mutex_: a model load must not hold up stats() or admit() on the event loop.
-  auto runtime = program_runtime(*backend, config_, context.model_path());
+  // Outside mutex_: stats() and admit() on the event loop must never wait for it.
+  auto runtime = program_runtime(*backend);
   const std::lock_guard lock(mutex_);
   runtime_ = runtime;
   runtime_backend_ = backend;

@@ -96,7 +96,7 @@ class ProgramHost {
   std::shared_ptr<ContextRuntime> runtime_;
   std::weak_ptr<Backend> runtime_backend_;  // the backend runtime_ was opened for
 
-  std::mutex open_mutex_;  // one runtime opened at a time; held across the model load
+  std::mutex open_mutex_;  // one runtime asked for at a time
 };
 
 }  // namespace weft::server
