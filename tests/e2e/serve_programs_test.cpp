@@ -23,13 +23,7 @@ using nlohmann::json;
 
 const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 
-// The inferlet SDK once it is in the tree, else the tests' stand-in with the same names for
-// the calls these programs make (tests/e2e/data/inferlet_stub/README.md).
-std::string sdk_dir() {
-  const std::string sdk = std::string(WEFT_SOURCE_DIR) + "/sdk/js";
-  if (fs::exists(sdk + "/runner.mjs")) return sdk;
-  return std::string(WEFT_SOURCE_DIR) + "/tests/e2e/data/inferlet_stub";
-}
+const std::string kSdkDir = std::string(WEFT_SOURCE_DIR) + "/sdk/js";
 
 const std::map<std::string, std::string> kPrograms = {
     {"messages", R"(import { session, Model } from 'inferlet';
@@ -101,7 +95,7 @@ struct ProgramDaemon {
           options.args.push_back("127.0.0.1:" + std::to_string(port));
           options.args.insert(options.args.end(), extra.begin(), extra.end());
           options.env = env;
-          options.env["WEFT_SDK_DIR"] = sdk_dir();
+          options.env["WEFT_SDK_DIR"] = kSdkDir;
           return options;
         }()) {}
 
