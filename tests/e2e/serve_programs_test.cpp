@@ -57,6 +57,19 @@ export async function main(input) {
   return { key: process.env.OPENAI_API_KEY ?? null, visible: process.env.WEFT_TEST_VISIBLE ?? null };
 }
 )"},
+    // Tries to go past --program-max-contexts 1 and --program-max-pages 2.
+    {"limits", R"(import { Model, Context } from 'inferlet';
+export async function main(input) {
+  const model = Model.load('default');
+  const first = new Context(model);
+  let second = 'created';
+  try { new Context(model); } catch (error) { second = error.message; }
+  first.appendText(input.text);
+  let flushed = 'flushed';
+  try { await first.flush(); } catch (error) { flushed = error.message; }
+  return { second, flushed };
+}
+)"},
     {"pull", R"(import { messaging } from 'inferlet';
 export async function main(input) {
   return { got: await messaging.pull(input.topic) };
@@ -289,6 +302,23 @@ TEST(ServePrograms, TwoProgramsExchangeAMessageThroughPushAndPull) {
   json pulled = read_until_terminal(*puller, nullptr);
   ASSERT_EQ(pulled["type"], "done") << pulled.dump() << daemon.daemon.log();
   EXPECT_EQ(json::parse(pulled["content"].get<std::string>()), json({{"got", "hello, puller"}}));
+}
+
+TEST(ServePrograms, ThePerProgramContextAndPageLimitsApply) {
+  ProgramDaemon daemon({"--program-max-contexts", "1", "--program-max-pages", "2"});
+  auto connection = daemon.connect();
+  std::string text;  // far more than two pages of tokens
+  for (int i = 0; i < 6; ++i) text += "Once upon a time there was a little girl named Lily. ";
+  send_program(*connection, "limited", "limits", {{"text", text}});
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+  const json result = json::parse(done["content"].get<std::string>());
+  const auto second = result["second"].get<std::string>();
+  const auto flushed = result["flushed"].get<std::string>();
+  EXPECT_NE(second.find("resource_exhausted"), std::string::npos) << second;
+  EXPECT_NE(second.find("contexts"), std::string::npos) << second;
+  EXPECT_NE(flushed.find("resource_exhausted"), std::string::npos) << flushed;
+  EXPECT_NE(flushed.find("limit of 2 KV pages"), std::string::npos) << flushed;
 }
 
 TEST(ServePrograms, OneProgramPastMaxProgramsIsRefusedWithQueueFull) {
