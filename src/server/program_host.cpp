@@ -42,7 +42,13 @@ std::string stop_reason(Kind kind) {
   return "error";
 }
 
-// Every error frame goes through here, so that each reaches the client's byte budget.
+struct Detach {
+  ProgramHandle& handle;
+  ~Detach() { handle.detach(); }
+};
+
+// Every frame of a program goes through here, so that each counts against the connection's
+// byte budget.
 void deliver(const ProgramJob& job, std::string frame) {
   job.outbox->add(frame.size());
   job.deliver(std::move(frame));
@@ -134,8 +140,10 @@ void ProgramHost::run(ServerContext& context, ProgramJob job) {
     program::ProgramRun run(runtime_for(context), hub_, std::move(options));
     run.end_input();  // a program request carries no session input: receive() fails at once
     if (!job.handle->attach(&run)) run.stop();
+    // Detached before `run` goes, also when run() throws: a stop() from the connection must
+    // never reach a destroyed run.
+    const Detach detach{*job.handle};
     const auto result = run.run();
-    job.handle->detach();
     record.stop_reason = stop_reason(result.kind);
     if (result.kind != Kind::returned) {
       record.error = result.kind == Kind::stopped    ? ErrorCode::backend_unavailable
