@@ -76,7 +76,13 @@ int serve(const ServeFlags& flags) {
   server::ServerOptions options;
   auto resolved = resolve_with_warnings(flags);
   options.config = std::move(resolved.config);
-  options.reload_config = [flags] { return resolve(flags); };
+  // Found once here (the SDK's place is known to the command line only), before any socket.
+  if (!options.config.programs_dir.empty()) options.config.program_sdk_dir = inferlet_sdk_dir();
+  options.reload_config = [flags, sdk = options.config.program_sdk_dir] {
+    auto config = resolve(flags);
+    config.program_sdk_dir = sdk;
+    return config;
+  };
   options.log = make_log(options.config.log_level);
   for (const auto& warning : resolved.warnings) options.log(server::LogLevel::warn, warning);
   options.registry = BackendRegistry::with_builtin_backends();
@@ -168,6 +174,24 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("--models-dir", s.models_dir,
                   "GGUF files the HTTP APIs list besides the served model (default "
                   "$XDG_DATA_HOME/weft/models) (env WEFT_MODELS_DIR)");
+  sub->add_option("--programs", s.programs,
+                  "Directory of programs (inferlets, NAME.js) that clients may run by name "
+                  "(docs/programs.md) (env WEFT_PROGRAMS)");
+  sub->add_option("--program-timeout", s.program_timeout_seconds,
+                  "Seconds a program may run before it is stopped (default 300) "
+                  "(env WEFT_PROGRAM_TIMEOUT)");
+  sub->add_option("--program-max-pages", s.program_max_pages,
+                  "KV pages one program's contexts may span (default 0: the pool) "
+                  "(env WEFT_PROGRAM_MAX_PAGES)");
+  sub->add_option("--program-max-contexts", s.program_max_contexts,
+                  "Contexts one program may hold at once (default 64) "
+                  "(env WEFT_PROGRAM_MAX_CONTEXTS)");
+  sub->add_option("--max-programs", s.max_programs,
+                  "Programs that run at once; one more is refused with queue_full (default 4) "
+                  "(env WEFT_MAX_PROGRAMS)");
+  sub->add_option("--program-sandbox", s.program_sandbox,
+                  "auto (every layer available), bwrap, node or none (docs/programs.md) "
+                  "(env WEFT_PROGRAM_SANDBOX)");
   sub->add_option("--log-level", s.log_level,
                   "trace, debug, info, warn, error or off (default info) (env WEFT_LOG_LEVEL)");
   return {sub, [flags] { return serve(*flags); }};

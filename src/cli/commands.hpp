@@ -33,4 +33,8 @@ std::string default_model_path();
 // Its context length: the file stores 128, the model was trained with 512.
 inline constexpr uint32_t kDefaultModelContext = 512;
 
+// The inferlet SDK's directory (runner.mjs, loader.mjs): WEFT_SDK_DIR, else the source tree's
+// sdk/js, else the installed copy. Throws weft::Error when none is there.
+std::string inferlet_sdk_dir();
+
 }  // namespace weft::cli

@@ -26,6 +26,7 @@ std::string first_output_line(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
@@ -82,6 +83,13 @@ int above_four(int fd) {
   const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
   if (moved < 0) throw Error(ErrorCode::internal, std::string("fcntl: ") + std::strerror(errno));
   return moved;
+}
+
+// A program has no business with the keys of the process that runs it (the daemon's TCP key,
+// the remote backends' keys): NAME=… where NAME ends in API_KEY.
+bool names_a_key(std::string_view variable) {
+  const auto name = variable.substr(0, variable.find('='));
+  return name.ends_with("API_KEY");
 }
 
 }  // namespace
@@ -175,10 +183,15 @@ ProgramProcess::ProgramProcess(const std::vector<std::string>& command, const Pr
   posix_spawn_file_actions_adddup2(&actions, call, 3);
   posix_spawn_file_actions_adddup2(&actions, async, 4);
   posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+  // Nothing else of weft's: in a daemon, descriptors without close-on-exec (Asio opens its
+  // sockets without it) would hand the program the listening sockets and other clients'
+  // connections, and keep a port bound after the daemon closed it.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 5);
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     const std::string_view variable(*entry);
-    if (!variable.starts_with("WEFT_PROGRAM=") && !variable.starts_with("WEFT_SCRATCH_DIR=")) {
+    if (!variable.starts_with("WEFT_PROGRAM=") && !variable.starts_with("WEFT_SCRATCH_DIR=") &&
+        !names_a_key(variable)) {
       environment.emplace_back(variable);
     }
   }
@@ -202,17 +215,28 @@ ProgramProcess::ProgramProcess(const std::vector<std::string>& command, const Pr
 }
 
 ProgramProcess::~ProgramProcess() {
-  if (pid_ > 0 && !status_) {
+  if (pid_ > 0) {
     kill();
     wait();
   }
 }
 
 void ProgramProcess::kill() {
+  const std::lock_guard lock(mutex_);
   if (pid_ > 0 && !status_) ::kill(pid_, SIGKILL);
 }
 
 int ProgramProcess::wait() {
+  {
+    const std::lock_guard lock(mutex_);
+    if (status_) return *status_;
+  }
+  // Waits without reaping first: until the reap below (under the lock kill() takes) the pid
+  // cannot be reused, so a kill() from another thread never reaches a stranger.
+  siginfo_t info{};
+  while (::waitid(P_PID, pid_, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  const std::lock_guard lock(mutex_);
   while (!status_) {
     int status = 0;
     if (::waitpid(pid_, &status, 0) == pid_) {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,13 +49,15 @@ class ProgramProcess {
   ProgramProcess(const ProgramProcess&) = delete;
   ProgramProcess& operator=(const ProgramProcess&) = delete;
 
+  // Any thread, also while another waits in wait().
   void kill();
   // Waits for the exit; the status as waitpid gives it.
   int wait();
 
  private:
   pid_t pid_ = -1;
-  std::optional<int> status_;
+  std::mutex mutex_;
+  std::optional<int> status_;  // under mutex_
 };
 
 // "exited with status 3", "was killed by signal 9".

@@ -166,6 +166,43 @@ std::string read_id(const json& object) {
   return {};
 }
 
+bool is_program_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxProgramNameBytes) return false;
+  for (char c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!allowed) return false;
+  }
+  return true;
+}
+
+// The name becomes a file name inside the programs directory, so anything that could leave
+// it ('/', "..", NUL) is refused here, where it enters.
+ProgramRequest decode_program(const json& object, const json& name) {
+  ProgramRequest program;
+  program.id = read_id(object);
+  if (const json* id = find_field(object, "id"); id && !id->is_string()) {
+    throw FieldError{"'id' must be a string"};
+  }
+  if (find_field(object, "messages")) {
+    throw FieldError{"a request has 'messages' (a generation) or 'program', not both"};
+  }
+  if (!name.is_string() || !is_program_name(name.get<std::string>())) {
+    throw FieldError{"'program' must be a name of 1 to " + std::to_string(kMaxProgramNameBytes) +
+                     " letters, digits, '_' or '-' (the file NAME.js in the daemon's programs "
+                     "directory), got " +
+                     name.dump(-1, ' ', false, json::error_handler_t::replace)};
+  }
+  program.name = name.get<std::string>();
+  if (const json* input = find_field(object, "input")) {
+    program.input_json = input->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  if (const json* seed = find_field(object, "seed")) {
+    program.seed = read_unsigned(*seed, "seed", std::numeric_limits<uint64_t>::max());
+  }
+  return program;
+}
+
 }  // namespace
 
 DecodedFrame decode_request(std::string_view line) {
@@ -179,6 +216,13 @@ DecodedFrame decode_request(std::string_view line) {
       auth.request_id = read_id(object);
     }
     return auth;
+  }
+  if (const json* program = find_field(object, "program")) {
+    try {
+      return decode_program(object, *program);
+    } catch (const FieldError& error) {
+      return InvalidRequest{read_id(object), error.message};
+    }
   }
   DecodedRequest decoded;
   decoded.request.id = read_id(object);

@@ -43,7 +43,20 @@ struct AuthFrame {
   std::optional<std::string> request_id;
 };
 
-using DecodedFrame = std::variant<DecodedRequest, InvalidRequest, UnparseableFrame, AuthFrame>;
+// *Extension* (docs/protocol.md, "Programs"): `{"id", "program": NAME, "input", "seed"}`
+// asks the daemon to run the program DIR/NAME.js of `weft serve --programs DIR`.
+struct ProgramRequest {
+  std::string id;
+  std::string name;               // letters, digits, '_' and '-' only: never a path
+  std::string input_json = "{}";  // main()'s argument, checked to be JSON
+  std::optional<uint64_t> seed;
+};
+
+// The longest program name accepted.
+inline constexpr size_t kMaxProgramNameBytes = 128;
+
+using DecodedFrame =
+    std::variant<DecodedRequest, InvalidRequest, UnparseableFrame, AuthFrame, ProgramRequest>;
 
 DecodedFrame decode_request(std::string_view line);
 

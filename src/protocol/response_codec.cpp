@@ -53,6 +53,32 @@ std::string encode_error(std::string_view id, ErrorCode code, std::string_view m
   return to_line({{"id", id}, {"type", "error"}, {"code", to_string(code)}, {"message", message}});
 }
 
+std::string encode_program_message(std::string_view id, std::string_view message) {
+  return to_line({{"id", id}, {"type", "message"}, {"content", message}});
+}
+
+std::string encode_program_done(std::string_view id, std::string_view result_json,
+                                std::string_view program, std::string_view backend) {
+  // The keys of a generation's `done` too, so that a client that reads only those still
+  // sees a well-formed end.
+  return to_line({{"id", id},
+                  {"type", "done"},
+                  {"content", result_json},
+                  {"usage", {{"prompt_tokens", 0}, {"completion_tokens", 0}}},
+                  {"stop_reason", "end"},
+                  {"backend", backend},
+                  {"program", program}});
+}
+
+std::string encode_program_error(std::string_view id, ErrorCode code, std::string_view how,
+                                 std::string_view message) {
+  return to_line({{"id", id},
+                  {"type", "error"},
+                  {"code", to_string(code)},
+                  {"message", message},
+                  {"program_error", how}});
+}
+
 client::Frame decode_response(std::string_view line) {
   json object = json::parse(line.begin(), line.end(), nullptr, false);
   if (object.is_discarded() || !object.is_object()) {

@@ -14,6 +14,15 @@ std::string encode_token(std::string_view id, std::string_view content);
 std::string encode_done(std::string_view id, std::string_view full_text, const Usage& usage,
                         StopReason reason, std::string_view backend);
 std::string encode_error(std::string_view id, ErrorCode code, std::string_view message);
+// *Extension* (docs/protocol.md, "Programs"): what a program sent with session.send, and its
+// end: a `done` whose content is the program's result as JSON text.
+std::string encode_program_message(std::string_view id, std::string_view message);
+std::string encode_program_done(std::string_view id, std::string_view result_json,
+                                std::string_view program, std::string_view backend);
+// An error frame with `program_error` saying how the program ended: "failed" (main threw),
+// "timeout", "stopped" (by the daemon) or "exited" (the process died without a result).
+std::string encode_program_error(std::string_view id, ErrorCode code, std::string_view how,
+                                 std::string_view message);
 
 // Parses a daemon → client frame; throws weft::Error(internal) naming what is malformed.
 client::Frame decode_response(std::string_view line);

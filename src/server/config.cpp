@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -154,6 +155,38 @@ void finalize_http(const ServeSettings& settings, const protocol::EnvironmentLoo
   }
 }
 
+// The programs directory must exist when the daemon starts, so that a typo fails at once
+// rather than at the first request.
+void finalize_programs(const ServeSettings& settings, ServeConfig& config) {
+  const std::string dir = settings.programs.value_or("");
+  if (!dir.empty()) {
+    std::error_code error;
+    if (!std::filesystem::is_directory(dir, error)) {
+      throw Error(ErrorCode::invalid_request,
+                  "programs: '" + dir + "' is not a directory (the programs to serve, NAME.js)");
+    }
+    config.programs_dir = std::filesystem::absolute(dir).lexically_normal().string();
+  }
+  config.program_timeout = positive_seconds(settings.program_timeout_seconds.value_or(300.0),
+                                            "program_timeout", 86400.0);
+  config.program_max_pages = settings.program_max_pages.value_or(0);
+  config.program_max_contexts = settings.program_max_contexts.value_or(64);
+  if (config.program_max_contexts == 0) {
+    throw Error(ErrorCode::invalid_request, "program_max_contexts must be at least 1");
+  }
+  config.max_programs = settings.max_programs.value_or(4);
+  if (config.max_programs == 0) {
+    throw Error(ErrorCode::invalid_request, "max_programs must be at least 1");
+  }
+  config.program_sandbox = settings.program_sandbox.value_or("auto");
+  for (const char* choice : {"auto", "bwrap", "node", "none"}) {
+    if (config.program_sandbox == choice) return;
+  }
+  throw Error(
+      ErrorCode::invalid_request,
+      "program_sandbox must be auto, bwrap, node or none, got '" + config.program_sandbox + "'");
+}
+
 }  // namespace
 
 ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
@@ -185,6 +218,12 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.http_cors, higher.http_cors);
   override_field(merged.http_body_limit, higher.http_body_limit);
   override_field(merged.models_dir, higher.models_dir);
+  override_field(merged.programs, higher.programs);
+  override_field(merged.program_timeout_seconds, higher.program_timeout_seconds);
+  override_field(merged.program_max_pages, higher.program_max_pages);
+  override_field(merged.program_max_contexts, higher.program_max_contexts);
+  override_field(merged.max_programs, higher.max_programs);
+  override_field(merged.program_sandbox, higher.program_sandbox);
   return merged;
 }
 
@@ -269,6 +308,19 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.http_body_limit = json_integer<uint64_t>(value, origin, key);
     else if (key == "models_dir")
       settings.models_dir = json_string(value, origin, key);
+    else if (key == "programs")
+      settings.programs = json_string(value, origin, key);
+    else if (key == "program_timeout") {
+      if (!value.is_number()) throw config_error(origin, key, "must be a number of seconds");
+      settings.program_timeout_seconds = value.get<double>();
+    } else if (key == "program_max_pages")
+      settings.program_max_pages = json_integer<uint64_t>(value, origin, key);
+    else if (key == "program_max_contexts")
+      settings.program_max_contexts = json_integer<uint32_t>(value, origin, key);
+    else if (key == "max_programs")
+      settings.max_programs = json_integer<uint32_t>(value, origin, key);
+    else if (key == "program_sandbox")
+      settings.program_sandbox = json_string(value, origin, key);
     else
       throw config_error(origin, key, "is not a known option (see `weft serve --help`)");
   }
@@ -337,6 +389,20 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
     settings.http_body_limit = parse_integer<uint64_t>(*v, "WEFT_HTTP_BODY_LIMIT");
   }
   settings.models_dir = get("WEFT_MODELS_DIR");
+  settings.programs = get("WEFT_PROGRAMS");
+  if (auto v = get("WEFT_PROGRAM_TIMEOUT")) {
+    settings.program_timeout_seconds = parse_seconds(*v, "WEFT_PROGRAM_TIMEOUT");
+  }
+  if (auto v = get("WEFT_PROGRAM_MAX_PAGES")) {
+    settings.program_max_pages = parse_integer<uint64_t>(*v, "WEFT_PROGRAM_MAX_PAGES");
+  }
+  if (auto v = get("WEFT_PROGRAM_MAX_CONTEXTS")) {
+    settings.program_max_contexts = parse_integer<uint32_t>(*v, "WEFT_PROGRAM_MAX_CONTEXTS");
+  }
+  if (auto v = get("WEFT_MAX_PROGRAMS")) {
+    settings.max_programs = parse_integer<uint32_t>(*v, "WEFT_MAX_PROGRAMS");
+  }
+  settings.program_sandbox = get("WEFT_PROGRAM_SANDBOX");
   return settings;
 }
 
@@ -382,6 +448,7 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.log_level = settings.log_level.value_or("info");
   config.prefix_cache = settings.prefix_cache.value_or(true);
   finalize_http(settings, lookup, config);
+  finalize_programs(settings, config);
   for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
     if (config.log_level == level) return config;
   }

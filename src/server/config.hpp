@@ -38,6 +38,13 @@ struct ServeSettings {
   std::optional<std::string> http_cors;  // comma-separated allowed origins, "*" for any
   std::optional<uint64_t> http_body_limit;
   std::optional<std::string> models_dir;
+  // Programs (docs/programs.md, "Programs in the daemon").
+  std::optional<std::string> programs;
+  std::optional<double> program_timeout_seconds;
+  std::optional<uint64_t> program_max_pages;
+  std::optional<uint32_t> program_max_contexts;
+  std::optional<uint32_t> max_programs;
+  std::optional<std::string> program_sandbox;
 
   // Fields set in `higher` win.
   ServeSettings overridden_by(const ServeSettings& higher) const;
@@ -74,6 +81,15 @@ struct ServeConfig {
   std::vector<std::string> http_cors_origins;
   uint64_t http_body_limit = 8u << 20;  // bytes
   std::string models_dir;               // resolved: GGUF files the HTTP APIs list
+  // Programs: "" = program requests are refused; else an absolute directory of NAME.js files.
+  std::string programs_dir;
+  std::chrono::milliseconds program_timeout{300000};
+  uint64_t program_max_pages = 0;  // 0: as many as the pool has
+  uint32_t program_max_contexts = 64;
+  uint32_t max_programs = 4;  // running at once; one more is refused with queue_full
+  std::string program_sandbox = "auto";
+  // Not a setting: where the inferlet SDK is, found by the command line when programs_dir is set.
+  std::string program_sdk_dir;
 };
 
 // The address a bare --http (or "http": true) means.

@@ -1,5 +1,7 @@
 #include "server/context.hpp"
 
+#include "server/program_host.hpp"
+
 namespace weft::server {
 
 std::string_view to_string(Lifecycle state) {
@@ -25,7 +27,10 @@ ServerContext::ServerContext(asio::io_context& io, const ServeConfig& config, Lo
       write_timeout_(config.write_timeout),
       max_connections_(config.max_connections),
       log_(std::move(log)),
-      admission_(config.parallel, config.queue) {}
+      admission_(config.parallel, config.queue),
+      programs_(config.programs_dir.empty() ? nullptr : std::make_unique<ProgramHost>(config)) {}
+
+ServerContext::~ServerContext() = default;
 
 void ServerContext::log(LogLevel level, const std::string& line) const {
   if (log_) log_(level, line);

@@ -26,10 +26,12 @@ enum class LogLevel { debug, info, warn, error };
 using LogFunction = std::function<void(LogLevel, const std::string&)>;
 
 class InferenceSession;
+class ProgramHost;
 
 class ServerContext {
  public:
   ServerContext(asio::io_context& io, const ServeConfig& config, LogFunction log);
+  ~ServerContext();
 
   asio::io_context& io() { return io_; }
   const std::string& api_key() const { return api_key_; }
@@ -38,6 +40,8 @@ class ServerContext {
   uint32_t max_connections() const { return max_connections_; }
   Admission& admission() { return admission_; }
   WorkerSet& workers() { return workers_; }
+  // nullptr unless the daemon serves programs (--programs DIR).
+  ProgramHost* programs() { return programs_.get(); }
   void log(LogLevel level, const std::string& line) const;
 
   Lifecycle lifecycle() const { return lifecycle_.load(); }
@@ -62,6 +66,8 @@ class ServerContext {
   const uint32_t max_connections_;
   LogFunction log_;
   Admission admission_;
+  // Before workers_, so that the program threads are joined before the host goes.
+  std::unique_ptr<ProgramHost> programs_;
   WorkerSet workers_;
   std::atomic<Lifecycle> lifecycle_{Lifecycle::starting};
   mutable std::mutex mutex_;

@@ -1,6 +1,7 @@
 #include "server/daemon_stats.hpp"
 
 #include "backend/native_backend.hpp"
+#include "server/program_host.hpp"
 
 namespace weft::server {
 
@@ -23,6 +24,7 @@ nlohmann::json daemon_stats(ServerContext& context) {
   if (auto* native = dynamic_cast<backend::NativeBackend*>(loaded.get())) {
     if (auto* scheduler = native->scheduler()) detail["kv"] = kv_stats_json(scheduler->stats());
   }
+  if (auto* programs = context.programs()) detail["programs"] = programs->stats();
   return detail;
 }
 

@@ -62,6 +62,8 @@ void InferenceSession::abort() {
                                            "the daemon is shutting down"));
       } else if (self->handle_) {
         self->handle_->cancel();
+      } else if (self->program_) {
+        self->program_->stop(ProgramHandle::Stop::shutting_down);
       }
     }
     if (!self->busy_) self->close_after_flush();
@@ -187,6 +189,8 @@ void InferenceSession::handle_line(const std::string& line) {
   }
   if (auto* request = std::get_if<protocol::DecodedRequest>(&decoded)) {
     pending_.push_back({std::move(*request), received});
+  } else if (auto* program = std::get_if<protocol::ProgramRequest>(&decoded)) {
+    pending_.push_back({std::move(*program), received});
   } else if (auto* invalid = std::get_if<protocol::InvalidRequest>(&decoded)) {
     pending_.push_back({std::move(*invalid), received});
   } else {
@@ -223,14 +227,19 @@ bool InferenceSession::serve(Pending pending) {
     refuse(invalid->id, ErrorCode::invalid_request, invalid->message, pending.received);
     return true;
   }
-  auto& decoded = std::get<protocol::DecodedRequest>(pending.item);
+  auto* program = std::get_if<protocol::ProgramRequest>(&pending.item);
+  auto* decoded = std::get_if<protocol::DecodedRequest>(&pending.item);
   Lifecycle state = context_.lifecycle();
   if (state != Lifecycle::ready) {
-    refuse(decoded.request.id, ErrorCode::backend_unavailable,
+    refuse(program ? program->id : decoded->request.id, ErrorCode::backend_unavailable,
            "the daemon is " + std::string(to_string(state)) + "; retry later", pending.received);
     return true;
   }
-  submit(std::move(decoded), pending.received);
+  if (program) {
+    submit_program(std::move(*program), pending.received);
+  } else {
+    submit(std::move(*decoded), pending.received);
+  }
   return true;
 }
 
@@ -265,9 +274,45 @@ void InferenceSession::submit(protocol::DecodedRequest decoded,
   }
 }
 
+// A program runs on a worker thread of its own, outside the generations' admission (it is
+// capped by --max-programs instead); its frames come back through the strand like tokens.
+void InferenceSession::submit_program(protocol::ProgramRequest request,
+                                      std::chrono::steady_clock::time_point received) {
+  ProgramHost* programs = context_.programs();
+  if (!programs) {
+    refuse(request.id, ErrorCode::invalid_request,
+           "this daemon runs no programs (start it with --programs DIR)", received);
+    return;
+  }
+  auto handle = std::make_shared<ProgramHandle>();
+  if (auto refusal = programs->admit(request, handle)) {
+    refuse(request.id, refusal->code, refusal->message, received);
+    return;
+  }
+  busy_ = true;
+  program_ = handle;
+  current_id_ = request.id;
+  auto self = shared_from_this();
+  ProgramJob job;
+  job.request = std::move(request);
+  job.received = received;
+  job.handle = std::move(handle);
+  job.outbox = outbox_;
+  job.deliver = [self](std::string frame) {
+    asio::post(self->strand_, [self, frame = std::move(frame)]() mutable {
+      self->write(std::move(frame), /*counted_by_worker=*/true);
+    });
+  };
+  job.finished = [self] { asio::post(self->strand_, [self] { self->on_generation_finished(); }); };
+  context_.workers().spawn([&context = context_, programs, job = std::move(job)]() mutable {
+    programs->run(context, std::move(job));
+  });
+}
+
 void InferenceSession::on_generation_finished() {
   busy_ = false;
   handle_.reset();
+  program_.reset();
   pump();
 }
 
@@ -372,6 +417,7 @@ void InferenceSession::close() {
   pending_.clear();
   if (busy_ && context_.admission().withdraw(ticket_)) busy_ = false;
   if (busy_ && handle_) handle_->cancel();  // the worker ends the stream and frees the slot
+  if (busy_ && program_) program_->stop(ProgramHandle::Stop::client_gone);  // kills its Node
   outbox_->close();
   // An unfinished write still refers to the front frame; the rest is no longer needed.
   if (writing_ && !outgoing_.empty()) {

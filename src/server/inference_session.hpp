@@ -17,6 +17,7 @@
 #include "protocol/request_codec.hpp"
 #include "server/context.hpp"
 #include "server/generation_job.hpp"
+#include "server/program_host.hpp"
 
 namespace weft::server {
 
@@ -49,7 +50,9 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
     std::string message;
   };
   struct Pending {
-    std::variant<protocol::DecodedRequest, protocol::InvalidRequest, FatalFrame> item;
+    std::variant<protocol::DecodedRequest, protocol::InvalidRequest, FatalFrame,
+                 protocol::ProgramRequest>
+        item;
     std::chrono::steady_clock::time_point received;
   };
 
@@ -64,6 +67,8 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   void pump();
   bool serve(Pending pending);
   void submit(protocol::DecodedRequest decoded, std::chrono::steady_clock::time_point received);
+  void submit_program(protocol::ProgramRequest request,
+                      std::chrono::steady_clock::time_point received);
   void on_generation_finished();
   void refuse(const std::string& id, ErrorCode code, const std::string& message,
               std::chrono::steady_clock::time_point received);
@@ -95,6 +100,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   Admission::Ticket ticket_ = 0;
   std::string current_id_;
   std::shared_ptr<GenerationHandle> handle_;
+  std::shared_ptr<ProgramHandle> program_;  // the program request being served, if any
   std::deque<std::string> outgoing_;
   size_t front_written_ = 0;  // bytes of outgoing_.front() already written
   bool writing_ = false;

@@ -42,6 +42,10 @@ std::string format_request_log(const RequestRecord& record) {
       " ttft_ms=" + (record.time_to_first_token ? milliseconds(*record.time_to_first_token) : "-");
   line += " total_ms=" + milliseconds(record.total) + " stop_reason=" + record.stop_reason;
   if (record.error) line += " error=" + std::string(to_string(*record.error));
+  if (!record.program.empty()) {
+    line += ' ';
+    line += field("program", record.program);
+  }
   return line;
 }
 

@@ -20,6 +20,7 @@ struct RequestRecord {
   std::chrono::nanoseconds total{0};
   std::string stop_reason;  // end, length, cancelled, error
   std::optional<ErrorCode> error;
+  std::string program;  // a program request's program name ("" for a generation)
 };
 
 // Longest client-given field (the id) written whole; longer ones are cut (format_request_log).

@@ -15,6 +15,7 @@
 #include "server/daemon_stats.hpp"
 #include "server/inference_session.hpp"
 #include "server/listeners.hpp"
+#include "server/program_host.hpp"
 #include "server/runtime_files.hpp"
 #include "weft/error.hpp"
 
@@ -257,6 +258,7 @@ class Daemon {
 
   void become_ready() {
     context_.set_lifecycle(Lifecycle::ready);
+    if (auto* programs = context_.programs()) programs->accept();
     json detail = json::object();
     on_loop(io_, [this, &detail] {
       listeners_.open_inference();
@@ -278,6 +280,8 @@ class Daemon {
     bus_.publish_state("restarting");
     on_loop(io_, [this] { listeners_.close_inference(); });
     context_.log(LogLevel::info, "SIGHUP: reloading the model");
+    // A program's contexts live on the model being replaced: stop them rather than wait.
+    stop_programs(ProgramHandle::Stop::reloading);
     if (commands_.drain_pending()) return false;
     auto model_switch = take_model_switch();
     bool loaded = false;
@@ -301,6 +305,15 @@ class Daemon {
     return true;
   }
 
+  void stop_programs(ProgramHandle::Stop why) {
+    auto* programs = context_.programs();
+    if (!programs) return;
+    if (const size_t running = programs->running(); running > 0) {
+      context_.log(LogLevel::info, "stopping " + std::to_string(running) + " running program(s)");
+    }
+    programs->stop_all(why);
+  }
+
   bool idle() { return context_.admission().active() + context_.admission().queued() == 0; }
 
   bool wait_until_idle(std::chrono::milliseconds timeout) {
@@ -316,6 +329,8 @@ class Daemon {
     context_.set_lifecycle(Lifecycle::draining);
     bus_.publish_state("draining");
     on_loop(io_, [this] { listeners_.close_inference(); });
+    // Programs may run for minutes and hold KV pages: they are stopped, not waited for.
+    stop_programs(ProgramHandle::Stop::shutting_down);
     context_.log(LogLevel::info, "draining: waiting for in-flight requests");
     if (!wait_until_idle(options_.config.drain_timeout)) {
       context_.log(LogLevel::warn, "drain timeout passed: cancelling what is still running");

@@ -233,5 +233,63 @@ TEST(RequestCodec, EncodeThenDecodeKeepsTheRequest) {
   EXPECT_EQ(*decoded.request.options.seed, 7u);
 }
 
+ProgramRequest decode_program_ok(const json& request) {
+  auto decoded = decode_request(request.dump());
+  auto* ok = std::get_if<ProgramRequest>(&decoded);
+  if (!ok) {
+    auto* invalid = std::get_if<InvalidRequest>(&decoded);
+    ADD_FAILURE() << "not a program request: " << request.dump() << " -> "
+                  << (invalid ? invalid->message : "another kind of frame");
+    return {};
+  }
+  return *ok;
+}
+
+TEST(RequestCodec, AProgramRequestCarriesItsNameInputAndSeed) {
+  auto program = decode_program_ok(
+      {{"id", "p1"}, {"program", "best_of-N_2"}, {"input", {{"n", 4}, {"s", "x"}}}, {"seed", 9}});
+  EXPECT_EQ(program.id, "p1");
+  EXPECT_EQ(program.name, "best_of-N_2");
+  EXPECT_EQ(json::parse(program.input_json), json({{"n", 4}, {"s", "x"}}));
+  EXPECT_EQ(program.seed, 9u);
+
+  auto bare = decode_program_ok({{"program", "p"}, {"input", nullptr}});
+  EXPECT_EQ(bare.id, "");
+  EXPECT_EQ(json::parse(bare.input_json), json::object());  // absent or null: {}
+  EXPECT_FALSE(bare.seed);
+  EXPECT_EQ(json::parse(decode_program_ok({{"program", "p"}, {"input", {1, 2}}}).input_json),
+            json({1, 2}));
+}
+
+TEST(RequestCodec, AProgramNameIsNeverAPath) {
+  for (const json& name :
+       {json("../x"), json("a/b"), json("/etc/passwd"), json(""), json("x.js"), json("p q"),
+        json("caf\u00e9"), json(std::string(129, 'a')), json(3), json::array()}) {
+    auto invalid = decode_invalid({{"id", "bad"}, {"program", name}});
+    EXPECT_EQ(invalid.id, "bad");
+    EXPECT_NE(invalid.message.find("'program' must be a name"), std::string::npos)
+        << name.dump() << " -> " << invalid.message;
+  }
+  EXPECT_EQ(decode_program_ok({{"program", std::string(128, 'a')}}).name.size(), 128u);
+}
+
+TEST(RequestCodec, AProgramRequestIsCheckedLikeAnyOther) {
+  EXPECT_NE(
+      decode_invalid(
+          {{"id", "both"}, {"program", "p"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}})
+          .message.find("not both"),
+      std::string::npos);
+  EXPECT_NE(decode_invalid({{"id", 5}, {"program", "p"}}).message.find("'id' must be a string"),
+            std::string::npos);
+  EXPECT_NE(decode_invalid({{"program", "p"}, {"seed", -1}}).message.find("'seed'"),
+            std::string::npos);
+  // Without `program` (or with a null one) a line is a generation request, as before.
+  EXPECT_EQ(decode_ok({{"id", "g"},
+                       {"program", nullptr},
+                       {"messages", {{{"role", "user"}, {"content", "hi"}}}}})
+                .request.id,
+            "g");
+}
+
 }  // namespace
 }  // namespace weft::protocol

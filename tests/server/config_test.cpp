@@ -151,6 +151,58 @@ TEST(ServeConfig, TheConnectionCapComesFromEveryLayerAndIsChecked) {
   EXPECT_THROW(finalize(settings), Error);
 }
 
+TEST(ServeConfig, ProgramSettingsComeFromEveryLayerAndAreChecked) {
+  const auto defaults = finalize(ServeSettings{});
+  EXPECT_EQ(defaults.programs_dir, "");  // no programs unless asked
+  EXPECT_EQ(defaults.program_timeout, std::chrono::seconds(300));
+  EXPECT_EQ(defaults.program_max_pages, 0u);
+  EXPECT_EQ(defaults.program_max_contexts, 64u);
+  EXPECT_EQ(defaults.max_programs, 4u);
+  EXPECT_EQ(defaults.program_sandbox, "auto");
+
+  const auto dir = std::filesystem::temp_directory_path().string();
+  auto file = settings_from_json_text(R"({"programs": ")" + dir +
+                                          R"(", "program_timeout": 2.5, "program_max_pages": 40,
+                                          "program_max_contexts": 3, "max_programs": 2,
+                                          "program_sandbox": "node"})",
+                                      "c");
+  auto config = finalize(file);
+  EXPECT_EQ(config.programs_dir, std::filesystem::absolute(dir).lexically_normal().string());
+  EXPECT_EQ(config.program_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(config.program_max_pages, 40u);
+  EXPECT_EQ(config.program_max_contexts, 3u);
+  EXPECT_EQ(config.max_programs, 2u);
+  EXPECT_EQ(config.program_sandbox, "node");
+
+  auto env = settings_from_environment(lookup_in({{"WEFT_PROGRAM_TIMEOUT", "7"},
+                                                  {"WEFT_MAX_PROGRAMS", "9"},
+                                                  {"WEFT_PROGRAM_MAX_CONTEXTS", "5"}}));
+  auto layered = finalize(file.overridden_by(env));
+  EXPECT_EQ(layered.program_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(layered.max_programs, 9u);
+  EXPECT_EQ(layered.program_max_contexts, 5u);
+  EXPECT_EQ(layered.program_max_pages, 40u);  // the file's
+
+  ServeSettings bad;
+  bad.programs = dir + "/no-such-directory-for-weft";
+  EXPECT_THROW(finalize(bad), Error);
+  for (double seconds : {0.0, -1.0, 86401.0}) {
+    ServeSettings timeout;
+    timeout.program_timeout_seconds = seconds;
+    EXPECT_THROW(finalize(timeout), Error) << seconds;
+  }
+  ServeSettings no_contexts;
+  no_contexts.program_max_contexts = 0;
+  EXPECT_THROW(finalize(no_contexts), Error);
+  ServeSettings no_programs;
+  no_programs.max_programs = 0;
+  EXPECT_THROW(finalize(no_programs), Error);
+  ServeSettings sandbox;
+  sandbox.program_sandbox = "chroot";
+  EXPECT_THROW(finalize(sandbox), Error);
+  EXPECT_THROW(settings_from_json_text(R"({"program_timeout": "long"})", "c"), Error);
+}
+
 TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   try {
     settings_from_json_text(R"({"paralel": 2})", "cfg.json");
