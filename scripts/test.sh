@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ "${WEFT_SKIP_DEPS:-0}" != "1" ]; then scripts/install-deps.sh; fi
 jobs=$(nproc)
 # The daemon's end-to-end tests, which also run under the sanitizers.
-DAEMON_TESTS='^(ServeRequests|ServeLifecycle|ServeTcp|ServeChatTemplate|ServeStats|ServeHttp|ServeGrammar|CliDaemon)\.'
+DAEMON_TESTS='^(ServeRequests|ServeLifecycle|ServeTcp|ServeChatTemplate|ServeStats|ServeHttp|ServeGrammar|ServePrograms|CliDaemon)\.'
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON
 cmake --build build -j "$jobs"
@@ -36,7 +36,7 @@ cmake --build build-asan -j "$jobs"
 if [ "${WEFT_TSAN:-1}" = "1" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DWEFT_WERROR=ON -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF \
-    -DWEFT_UNIT_TEST_DIRS="runtime;server;http"
+    -DWEFT_UNIT_TEST_DIRS="runtime;server;http;program"
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -L unit)
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \

@@ -247,6 +247,9 @@ void Scheduler::run() {
       if (!live_.empty() || !context_passes_.empty()) step(pool_lock);
       drop_finished();
       publish_promise();
+      // Read here: contexts change the pool and the cache under this lock.
+      pages_in_use_ = engine_->pages().pages_in_use();
+      pages_cached_ = prefix_ ? static_cast<int64_t>(prefix_->cached_pages()) : 0;
     }
     end_turn();
   }
@@ -339,9 +342,9 @@ void Scheduler::end_turn() {
   {
     std::lock_guard lock(shared_->mutex);
     auto& stats = shared_->stats;
-    stats.pages_in_use = engine_->pages().pages_in_use();
+    stats.pages_in_use = pages_in_use_;
     stats.pages_committed = committed_pages_ + static_cast<int64_t>(pinned_.size());
-    stats.pages_cached = prefix_ ? static_cast<int64_t>(prefix_->cached_pages()) : 0;
+    stats.pages_cached = pages_cached_;
     stats.prompt_tokens_cached = prompt_tokens_cached_;
     stats.prompt_tokens_computed = prompt_tokens_computed_;
     stats.live = static_cast<uint32_t>(live_.size());

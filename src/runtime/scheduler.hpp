@@ -191,6 +191,8 @@ class Scheduler {
   std::condition_variable context_pass_done_;
   std::vector<ContextPass*> context_passes_;  // taken for this turn; scheduler thread only
   bool clear_prefix_cache_ = false;           // asked for this turn
+  int64_t pages_in_use_ = 0;                  // the pool and cache at the end of the turn
+  int64_t pages_cached_ = 0;
 
   // Shared with submitting threads and with cancel hooks, which may outlive the scheduler.
   struct Shared;
