@@ -375,6 +375,7 @@ Context context_from_snapshot(const std::shared_ptr<detail::ContextRuntimeState>
   {
     const std::lock_guard lock(state->mutex);
     auto tokens = state->snapshots.tokens(name);
+    if (!take) state->check_growth(1);  // opening copies at most the partly filled last page
     impl = std::make_unique<Context::Impl>(
         state, take ? state->snapshots.take(name) : state->snapshots.open(name));
     impl->tokens = std::move(tokens);
