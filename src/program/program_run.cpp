@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "weft/error.hpp"
 
@@ -19,7 +20,13 @@ namespace fs = std::filesystem;
 
 std::string username() {
   if (const char* user = std::getenv("USER")) return user;
-  if (const passwd* entry = ::getpwuid(::getuid())) return entry->pw_name;
+  // The reentrant form: a daemon starts programs on several threads at once.
+  passwd entry{};
+  passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) {
+    return entry.pw_name;
+  }
   return "";
 }
 
