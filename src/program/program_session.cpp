@@ -138,6 +138,11 @@ ProgramSession::~ProgramSession() = default;
 ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
   LineChannel call(call_fd);
   LineChannel async(async_fd);
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->call_channel = &call;
+    state_->async_channel = &async;
+  }
   std::string channel_error;
   {
     AsyncWorkers workers(*state_, async);
@@ -158,9 +163,13 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
       channel_error = error.what();
     }
     stop();
-    async.shutdown();
     reader.join();
     workers.join();
+  }
+  {
+    const std::lock_guard lock(state_->mutex);
+    state_->call_channel = nullptr;
+    state_->async_channel = nullptr;
   }
   state_->release_all();
   const std::lock_guard lock(state_->mutex);
@@ -191,7 +200,11 @@ void ProgramSession::end_input() {
 
 void ProgramSession::stop() {
   state_->stopping = true;
-  { const std::lock_guard lock(state_->mutex); }
+  {
+    const std::lock_guard lock(state_->mutex);
+    if (state_->call_channel) state_->call_channel->shutdown();
+    if (state_->async_channel) state_->async_channel->shutdown();
+  }
   state_->inbox_changed.notify_all();
   state_->hub.wake();
 }

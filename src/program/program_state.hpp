@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "program/line_channel.hpp"
 #include "program/message_hub.hpp"
 #include "program/program_session.hpp"
 #include "weft/constraint.hpp"
@@ -73,6 +74,9 @@ struct ProgramSession::State {
   std::condition_variable inbox_changed;
   std::optional<ProgramOutcome> outcome;
   std::atomic<bool> stopping{false};
+  // The channels while serve() runs, so that stop() can shut them.
+  LineChannel* call_channel = nullptr;
+  LineChannel* async_channel = nullptr;
 };
 
 }  // namespace weft::program
