@@ -15,7 +15,8 @@ json add_context(State& state, Context context) {
   if (static_cast<int64_t>(state.contexts.size()) >= state.setup.max_contexts) {
     throw ProtocolError("resource_exhausted",
                         "the program holds " + std::to_string(state.contexts.size()) +
-                            " contexts, its limit (--max-contexts); release some first");
+                            " contexts, its limit (--max-contexts; --program-max-contexts in a "
+                            "daemon); release some first");
   }
   auto slot = std::make_shared<ContextSlot>(std::move(context));
   slot->length = slot->context.length();
@@ -129,7 +130,8 @@ json after_turn(State& state, ContextSlot& slot, int64_t before) {
       slot.length = before;
       throw ProtocolError("resource_exhausted",
                           "the turn would take the program's contexts past its limit of " +
-                              std::to_string(state.setup.max_pages) + " KV pages (--max-pages)");
+                              std::to_string(state.setup.max_pages) +
+                              " KV pages (--max-pages; --program-max-pages in a daemon)");
     }
   }
   return {{"length", slot.length.load()}};

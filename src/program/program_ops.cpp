@@ -92,7 +92,8 @@ void check_page_limit(State& state, const ContextSlot& slot, int64_t added) {
     throw ProtocolError("resource_exhausted",
                         "the program's contexts would hold more than its limit of " +
                             std::to_string(state.setup.max_pages) +
-                            " KV pages (--max-pages); release or truncate some first");
+                            " KV pages (--max-pages; --program-max-pages in a daemon); release or "
+                            "truncate some first");
   }
 }
 
