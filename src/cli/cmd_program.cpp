@@ -173,7 +173,7 @@ Command add_program_command(CLI::App& app) {
   run->add_option("--timeout", options->timeout_seconds,
                   "Seconds the program may run before it is stopped (default 300)");
   run->add_option("--max-pages", options->max_pages,
-                  "KV pages the program's contexts may span (default 0: the pool)");
+                  "Distinct KV pages the program's contexts may hold (default 0: the pool)");
   run->add_option("--max-contexts", options->max_contexts,
                   "Contexts the program may hold at once (default 64)");
   run->add_option("--sandbox", options->sandbox,

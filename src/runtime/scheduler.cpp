@@ -508,7 +508,12 @@ void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
   try {
     // Pages are taken here, under the pool lock, so that the model call finds them in place
     // (a shared tail already made private) and touches no bookkeeping.
-    for (const auto& row : rows) row.sequence->reserve(row.position + 1);
+    // A sequence's rows are consecutive and ascending: reserve once, at its last row.
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i + 1 == rows.size() || rows[i + 1].sequence != rows[i].sequence) {
+        rows[i].sequence->reserve(rows[i].position + 1);
+      }
+    }
     pool_lock.unlock();
     try {
       engine_->forward(rows, outputs);
