@@ -187,6 +187,13 @@ class Context {
   std::string snapshot() const;  // a generated name
   // Keeps the first `length` tokens (recomputing the last one's logits in one pass).
   void truncate(int64_t length);
+  // Keeps the first `length` tokens and takes `last_logits` as the next-token logits after
+  // the last one, instead of recomputing them: for callers that have them from a row of
+  // append_with_logits (speculative verification). Unlike truncate(length), messages() are
+  // kept: a later append_turn re-renders the conversation and appends what is missing.
+  // Throws weft::Error for a length outside 1..length() or logits that are not
+  // vocabulary_size() floats.
+  void truncate(int64_t length, std::span<const float> last_logits);
   // Frees the pages now; the context is then empty (and reusable).
   void release();
 

@@ -638,6 +638,25 @@ void Context::truncate(int64_t length) {
   impl_->recompute_last_logits();
 }
 
+void Context::truncate(int64_t length, std::span<const float> last_logits) {
+  if (length < 1 || length > this->length()) {
+    throw Error("cannot truncate a context of " + std::to_string(this->length()) + " tokens to " +
+                std::to_string(length) + " with given logits (1.." +
+                std::to_string(this->length()) + ")");
+  }
+  const auto vocabulary = static_cast<size_t>(impl_->state->engine.config().n_vocab);
+  if (last_logits.size() != vocabulary) {
+    throw Error("logits for a truncated context must be " + std::to_string(vocabulary) +
+                " floats, not " + std::to_string(last_logits.size()));
+  }
+  if (length < this->length()) {
+    const std::lock_guard lock(impl_->state->mutex);
+    impl_->sequence.truncate(length);
+  }
+  impl_->tokens.resize(static_cast<size_t>(length));
+  impl_->logits.assign(last_logits.begin(), last_logits.end());
+}
+
 void Context::release() {
   {
     const std::lock_guard lock(impl_->state->mutex);
