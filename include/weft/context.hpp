@@ -126,6 +126,9 @@ class ContextRuntime {
   int64_t page_tokens() const;
   // A name for the loaded model: the GGUF's general.name, else the file's stem.
   std::string model_name() const;
+  // The chat template's Jinja source (the replacement given at open, else the model's);
+  // empty when there is none.
+  std::string chat_template() const;
 
  private:
   friend struct detail::ContextRuntimeAccess;

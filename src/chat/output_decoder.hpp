@@ -59,6 +59,13 @@ class OutputDecoder {
   // or is not valid JSON is returned as text, so nothing the model wrote is lost.
   DecodedOutput finish();
 
+  // Where the output stands after the last feed: inside a reasoning block, or inside tool
+  // calls still being written.
+  bool in_reasoning() const { return mode_ == Mode::reasoning; }
+  bool in_tool_calls() const {
+    return mode_ == Mode::hermes_call || mode_ == Mode::mistral_calls || mode_ == Mode::json_calls;
+  }
+
  private:
   enum class Mode { content, reasoning, hermes_call, mistral_calls, json_calls };
 

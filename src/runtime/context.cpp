@@ -492,6 +492,10 @@ std::vector<int32_t> ContextRuntime::render_chat(std::span<const Message> messag
   return support.format->conversation(*support.tokenizer, messages, add_generation_prompt);
 }
 
+std::string ContextRuntime::chat_template() const {
+  return state_->text().format->template_source();
+}
+
 std::optional<int32_t> ContextRuntime::bos_token() const {
   const auto& tokenizer = *state_->text().tokenizer;
   if (!tokenizer.add_bos_by_default()) return std::nullopt;
