@@ -65,12 +65,19 @@ class StdinMessages {
       pending.append(chunk, static_cast<size_t>(got));
       for (auto newline = pending.find('\n'); newline != std::string::npos;
            newline = pending.find('\n')) {
-        program.deliver(pending.substr(0, newline));
+        deliver(program, pending.substr(0, newline));
         pending.erase(0, newline + 1);
       }
     }
-    if (!pending.empty()) program.deliver(pending);
+    if (!pending.empty()) deliver(program, pending);
     program.end_input();
+  }
+
+  // Stdin waits while the program's inbox is full (it receives slower than stdin comes).
+  void deliver(program::ProgramRun& program, const std::string& message) {
+    while (!program.deliver(message) && !stopping_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   std::atomic<bool> stopping_{false};

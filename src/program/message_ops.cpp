@@ -23,6 +23,7 @@ json op_session_receive(State& state, const json&) {
   }
   std::string message = std::move(state.inbox.front());
   state.inbox.pop_front();
+  state.inbox_bytes -= message.size();
   return {{"message", std::move(message)}};
 }
 

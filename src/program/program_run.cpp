@@ -211,8 +211,8 @@ void ProgramRun::stop() {
   session_.stop();
 }
 
-void ProgramRun::deliver(std::string message) {
-  session_.deliver(std::move(message));
+bool ProgramRun::deliver(std::string message) {
+  return session_.deliver(std::move(message));
 }
 
 void ProgramRun::end_input() {

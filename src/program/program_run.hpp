@@ -82,8 +82,8 @@ class ProgramRun {
   // Kills the program (now, or as soon as it starts); run() then returns `stopped`.
   void stop();
   // A line for the program's session.receive; after end_input() a receive with nothing queued
-  // fails.
-  void deliver(std::string message);
+  // fails. False when the program's unread messages would pass kMaxInboxBytes.
+  bool deliver(std::string message);
   void end_input();
 
  private:

@@ -182,12 +182,15 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
   return outcome;
 }
 
-void ProgramSession::deliver(std::string message) {
+bool ProgramSession::deliver(std::string message) {
   {
     const std::lock_guard lock(state_->mutex);
+    if (state_->inbox_bytes + message.size() > kMaxInboxBytes) return false;
+    state_->inbox_bytes += message.size();
     state_->inbox.push_back(std::move(message));
   }
   state_->inbox_changed.notify_all();
+  return true;
 }
 
 void ProgramSession::end_input() {

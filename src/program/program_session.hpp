@@ -42,6 +42,10 @@ struct ProgramOutcome {
   std::string error;     // failed
 };
 
+// What a program's unread session messages may hold: a client that sends faster than its
+// program receives is refused rather than growing the host.
+inline constexpr size_t kMaxInboxBytes = size_t{16} << 20;
+
 class ProgramSession {
  public:
   ProgramSession(std::shared_ptr<ContextRuntime> runtime, MessageHub& hub, ProgramSetup setup);
@@ -53,8 +57,9 @@ class ProgramSession {
   // channel or stop() is called; then releases what the program held and says how it ended.
   ProgramOutcome serve(int call_fd, int async_fd);
   // A message for the program's session.receive; after end_input(), a receive with nothing
-  // queued fails.
-  void deliver(std::string message);
+  // queued fails. False (the message dropped) when the unread messages would pass
+  // kMaxInboxBytes.
+  bool deliver(std::string message);
   void end_input();
   // Makes serve() return soon (its channels are shut, waits are woken).
   void stop();

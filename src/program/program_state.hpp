@@ -70,6 +70,7 @@ struct ProgramSession::State {
   int64_t next_handle = 1;
   std::mt19937_64 seeds;
   std::deque<std::string> inbox;
+  size_t inbox_bytes = 0;  // of the messages in `inbox`
   bool input_ended = false;
   std::condition_variable inbox_changed;
   std::optional<ProgramOutcome> outcome;

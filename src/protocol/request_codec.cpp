@@ -203,6 +203,32 @@ ProgramRequest decode_program(const json& object, const json& name) {
   return program;
 }
 
+ProgramInput decode_program_input(const json& object) {
+  ProgramInput input;
+  const json* id = find_field(object, "id");
+  if (!id || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+    input.error = "a message needs 'id': the id of the program request it is for";
+    return input;
+  }
+  input.id = id->get<std::string>();
+  const json* content = find_field(object, "content");
+  const json* end = find_field(object, "end");
+  if (end && !(end->is_boolean() && end->get<bool>())) {
+    input.error = "'end' must be true when present";
+  } else if (end && content) {
+    input.error = "a message has 'content' or 'end', not both";
+  } else if (end) {
+    input.end = true;
+  } else if (!content) {
+    input.error = "a message needs 'content' (or 'end': true)";
+  } else {
+    input.content = content->is_string()
+                        ? content->get<std::string>()
+                        : content->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  return input;
+}
+
 }  // namespace
 
 DecodedFrame decode_request(std::string_view line) {
@@ -216,6 +242,9 @@ DecodedFrame decode_request(std::string_view line) {
       auth.request_id = read_id(object);
     }
     return auth;
+  }
+  if (const json* type = find_field(object, "type"); type && *type == "message") {
+    return decode_program_input(object);
   }
   if (const json* program = find_field(object, "program")) {
     try {

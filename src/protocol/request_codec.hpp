@@ -52,11 +52,22 @@ struct ProgramRequest {
   std::optional<uint64_t> seed;
 };
 
+// *Extension* (docs/programs.md, "Messages to a program"): `{"type": "message", "id",
+// "content"}` for the session.receive of the program request `id` on the same connection, or
+// `{"type": "message", "id", "end": true}` when the client sends no more. Not a request: it
+// gets no terminal frame, only a `message_refused` frame when it cannot be delivered.
+struct ProgramInput {
+  std::string id;
+  std::string content;  // a string as sent; other JSON values JSON-encoded
+  bool end = false;
+  std::string error;  // a malformed frame: why (answered with `message_refused`)
+};
+
 // The longest program name accepted.
 inline constexpr size_t kMaxProgramNameBytes = 128;
 
-using DecodedFrame =
-    std::variant<DecodedRequest, InvalidRequest, UnparseableFrame, AuthFrame, ProgramRequest>;
+using DecodedFrame = std::variant<DecodedRequest, InvalidRequest, UnparseableFrame, AuthFrame,
+                                  ProgramRequest, ProgramInput>;
 
 DecodedFrame decode_request(std::string_view line);
 

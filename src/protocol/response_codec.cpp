@@ -57,6 +57,13 @@ std::string encode_program_message(std::string_view id, std::string_view message
   return to_line({{"id", id}, {"type", "message"}, {"content", message}});
 }
 
+std::string encode_message_refused(std::string_view id, ErrorCode code, std::string_view message) {
+  return to_line({{"id", id},
+                  {"type", "message_refused"},
+                  {"code", std::string(to_string(code))},
+                  {"message", message}});
+}
+
 std::string encode_program_done(std::string_view id, std::string_view result_json,
                                 std::string_view program, std::string_view backend) {
   // The keys of a generation's `done` too, so that a client that reads only those still

@@ -17,6 +17,8 @@ std::string encode_error(std::string_view id, ErrorCode code, std::string_view m
 // *Extension* (docs/protocol.md, "Programs"): what a program sent with session.send, and its
 // end: a `done` whose content is the program's result as JSON text.
 std::string encode_program_message(std::string_view id, std::string_view message);
+// Extension: a client message (request_codec.hpp's ProgramInput) that was not delivered.
+std::string encode_message_refused(std::string_view id, ErrorCode code, std::string_view message);
 std::string encode_program_done(std::string_view id, std::string_view result_json,
                                 std::string_view program, std::string_view backend);
 // An error frame with `program_error` saying how the program ended: "failed" (main threw),

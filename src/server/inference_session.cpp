@@ -1,6 +1,7 @@
 #include "server/inference_session.hpp"
 
 #include <poll.h>
+#include <algorithm>
 
 #include "protocol/response_codec.hpp"
 #include "server/auth.hpp"
@@ -190,7 +191,9 @@ void InferenceSession::handle_line(const std::string& line) {
   if (auto* request = std::get_if<protocol::DecodedRequest>(&decoded)) {
     pending_.push_back({std::move(*request), received});
   } else if (auto* program = std::get_if<protocol::ProgramRequest>(&decoded)) {
-    pending_.push_back({std::move(*program), received});
+    pending_.push_back({std::move(*program), received, std::make_shared<ProgramHandle>()});
+  } else if (auto* input = std::get_if<protocol::ProgramInput>(&decoded)) {
+    route_program_input(std::move(*input));
   } else if (auto* invalid = std::get_if<protocol::InvalidRequest>(&decoded)) {
     pending_.push_back({std::move(*invalid), received});
   } else {
@@ -236,7 +239,7 @@ bool InferenceSession::serve(Pending pending) {
     return true;
   }
   if (program) {
-    submit_program(std::move(*program), pending.received);
+    submit_program(std::move(*program), std::move(pending.program), pending.received);
   } else {
     submit(std::move(*decoded), pending.received);
   }
@@ -277,6 +280,7 @@ void InferenceSession::submit(protocol::DecodedRequest decoded,
 // A program runs on a worker thread of its own, outside the generations' admission (it is
 // capped by --max-programs instead); its frames come back through the strand like tokens.
 void InferenceSession::submit_program(protocol::ProgramRequest request,
+                                      std::shared_ptr<ProgramHandle> handle,
                                       std::chrono::steady_clock::time_point received) {
   ProgramHost* programs = context_.programs();
   if (!programs) {
@@ -284,7 +288,6 @@ void InferenceSession::submit_program(protocol::ProgramRequest request,
            "this daemon runs no programs (start it with --programs DIR)", received);
     return;
   }
-  auto handle = std::make_shared<ProgramHandle>();
   if (auto refusal = programs->admit(request, handle)) {
     refuse(request.id, refusal->code, refusal->message, received);
     return;
@@ -307,6 +310,37 @@ void InferenceSession::submit_program(protocol::ProgramRequest request,
   context_.workers().spawn([&context = context_, programs, job = std::move(job)]() mutable {
     programs->run(context, std::move(job));
   });
+}
+
+void InferenceSession::route_program_input(protocol::ProgramInput input) {
+  if (!input.error.empty()) {
+    write(protocol::encode_message_refused(input.id, ErrorCode::invalid_request, input.error));
+    return;
+  }
+  std::shared_ptr<ProgramHandle> target;
+  if (program_ && current_id_ == input.id) {
+    target = program_;
+  } else {
+    const auto waiting = std::ranges::find_if(pending_, [&](const Pending& pending) {
+      const auto* program = std::get_if<protocol::ProgramRequest>(&pending.item);
+      return program && program->id == input.id;
+    });
+    if (waiting != pending_.end()) target = waiting->program;
+  }
+  if (!target) {
+    write(protocol::encode_message_refused(
+        input.id, ErrorCode::invalid_request,
+        "no program request with this id runs or waits on this connection"));
+    return;
+  }
+  if (input.end) {
+    target->end_input();
+  } else if (!target->deliver(std::move(input.content))) {
+    write(protocol::encode_message_refused(input.id, ErrorCode::queue_full,
+                                           "the program has ended its input or holds " +
+                                               std::to_string(program::kMaxInboxBytes) +
+                                               " bytes of messages it has not received"));
+  }
 }
 
 void InferenceSession::on_generation_finished() {

@@ -54,6 +54,9 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
                  protocol::ProgramRequest>
         item;
     std::chrono::steady_clock::time_point received;
+    // A program request's handle from the moment it is read, so that messages the client
+    // sends for it while it waits are kept for its session.receive.
+    std::shared_ptr<ProgramHandle> program = {};
   };
 
   void start_first_line_deadline();
@@ -67,8 +70,10 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   void pump();
   bool serve(Pending pending);
   void submit(protocol::DecodedRequest decoded, std::chrono::steady_clock::time_point received);
-  void submit_program(protocol::ProgramRequest request,
+  void submit_program(protocol::ProgramRequest request, std::shared_ptr<ProgramHandle> handle,
                       std::chrono::steady_clock::time_point received);
+  // A client message for a program request of this connection (running or waiting).
+  void route_program_input(protocol::ProgramInput input);
   void on_generation_finished();
   void refuse(const std::string& id, ErrorCode code, const std::string& message,
               std::chrono::steady_clock::time_point received);

@@ -59,12 +59,34 @@ void deliver(const ProgramJob& job, std::string frame) {
 bool ProgramHandle::attach(program::ProgramRun* run) {
   const std::lock_guard lock(mutex_);
   run_ = run;
+  // Fits: the early messages were held to the same bound.
+  for (auto& message : early_) run->deliver(std::move(message));
+  early_.clear();
+  early_bytes_ = 0;
+  if (input_ended_) run->end_input();
   return stopped_ == Stop::none;
 }
 
 void ProgramHandle::detach() {
   const std::lock_guard lock(mutex_);
   run_ = nullptr;
+  finished_ = true;
+}
+
+bool ProgramHandle::deliver(std::string message) {
+  const std::lock_guard lock(mutex_);
+  if (finished_ || input_ended_) return false;
+  if (run_) return run_->deliver(std::move(message));
+  if (early_bytes_ + message.size() > program::kMaxInboxBytes) return false;
+  early_bytes_ += message.size();
+  early_.push_back(std::move(message));
+  return true;
+}
+
+void ProgramHandle::end_input() {
+  const std::lock_guard lock(mutex_);
+  input_ended_ = true;
+  if (run_) run_->end_input();
 }
 
 void ProgramHandle::stop(Stop why) {
@@ -138,7 +160,6 @@ void ProgramHost::run(ServerContext& context, ProgramJob job) {
       deliver(job, protocol::encode_program_message(job.request.id, message));
     };
     program::ProgramRun run(runtime_for(context), hub_, std::move(options));
-    run.end_input();  // a program request carries no session input: receive() fails at once
     if (!job.handle->attach(&run)) run.stop();
     // Detached before `run` goes, also when run() throws: a stop() from the connection must
     // never reach a destroyed run.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -32,17 +33,28 @@ class ProgramHandle {
  public:
   enum class Stop { none, client_gone, reloading, shutting_down };
 
-  // False when stop() came first: the caller must stop the run itself.
+  // False when stop() came first: the caller must stop the run itself. Hands the run what
+  // the client sent before it started.
   bool attach(program::ProgramRun* run);
   void detach();
   // The first reason wins.
   void stop(Stop why);
   Stop stopped() const;
 
+  // A client message for the program's session.receive, kept until the program starts; false
+  // when its unread messages would pass program::kMaxInboxBytes (or it has ended).
+  bool deliver(std::string message);
+  // The client sends no more: a receive with nothing queued then fails.
+  void end_input();
+
  private:
   mutable std::mutex mutex_;
   program::ProgramRun* run_ = nullptr;
   Stop stopped_ = Stop::none;
+  bool finished_ = false;          // detached after its run: messages have nowhere to go
+  std::deque<std::string> early_;  // sent before attach
+  size_t early_bytes_ = 0;
+  bool input_ended_ = false;
 };
 
 struct ProgramJob {

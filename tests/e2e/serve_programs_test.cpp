@@ -75,6 +75,18 @@ export async function main(input) {
   return { got: await messaging.pull(input.topic) };
 }
 )"},
+    // Echoes each client message until the client ends its input.
+    {"echo", R"(import { session } from 'inferlet';
+export async function main() {
+  let count = 0;
+  while (true) {
+    let message;
+    try { message = await session.receive(); } catch (error) { return { count, ended: error.message }; }
+    count += 1;
+    session.send('got: ' + message);
+  }
+}
+)"},
     {"push", R"(import { messaging } from 'inferlet';
 export async function main(input) {
   messaging.push(input.topic, input.message);
@@ -201,6 +213,61 @@ TEST(ServePrograms, StreamsTheMessagesInOrderThenTheResult) {
   auto reference = run_weft({"tokenize", kModelFile, "--no-bos", "Once upon a time"});
   ASSERT_EQ(reference.status, 0) << reference.errors;
   EXPECT_EQ(result["tokens"].get<std::vector<int>>(), token_ids(reference.output));
+}
+
+std::string client_message(const std::string& id, const json& content) {
+  return json{{"type", "message"}, {"id", id}, {"content", content}}.dump() + "\n";
+}
+
+TEST(ServePrograms, ClientMessagesReachSessionReceiveUntilTheClientEndsItsInput) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  // Two messages in the same write as the request: they wait for the program to start.
+  connection->write_all(json{{"id", "e1"}, {"program", "echo"}, {"input", json::object()}}.dump() +
+                        "\n" + client_message("e1", "one") + client_message("e1", {{"n", 2}}));
+  json frame = read_frame(*connection);
+  EXPECT_EQ(frame["type"], "message") << frame.dump() << daemon.daemon.log();
+  EXPECT_EQ(frame["content"], "got: one");
+  frame = read_frame(*connection);
+  EXPECT_EQ(frame["content"], R"(got: {"n":2})");
+  // One more while it runs, then the end of the input.
+  connection->write_all(client_message("e1", "three"));
+  frame = read_frame(*connection);
+  EXPECT_EQ(frame["content"], "got: three");
+  connection->write_all(json{{"type", "message"}, {"id", "e1"}, {"end", true}}.dump() + "\n");
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+  EXPECT_EQ(done["id"], "e1");
+  const json result = json::parse(done["content"].get<std::string>());
+  EXPECT_EQ(result["count"], 3);
+  EXPECT_NE(result["ended"].get<std::string>().find("input ended"), std::string::npos)
+      << result.dump();
+}
+
+TEST(ServePrograms, MessagesThatCannotBeDeliveredAreRefusedAndTheProgramGoesOn) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  send_program(*connection, "e2", "echo", json::object());
+  connection->write_all(client_message("someone-else", "lost"));
+  json frame = read_frame(*connection);
+  EXPECT_EQ(frame["type"], "message_refused") << frame.dump();
+  EXPECT_EQ(frame["id"], "someone-else");
+  EXPECT_EQ(frame["code"], "invalid_request");
+  connection->write_all(json{{"type", "message"}, {"id", "e2"}}.dump() + "\n");
+  frame = read_frame(*connection);
+  EXPECT_EQ(frame["type"], "message_refused") << frame.dump();
+  EXPECT_NE(frame["message"].get<std::string>().find("'content'"), std::string::npos);
+  connection->write_all(client_message("e2", "still here"));
+  frame = read_frame(*connection);
+  EXPECT_EQ(frame["content"], "got: still here") << frame.dump();
+  connection->write_all(json{{"type", "message"}, {"id", "e2"}, {"end", true}}.dump() + "\n");
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump();
+  EXPECT_EQ(json::parse(done["content"].get<std::string>())["count"], 1);
+  // After the end, the id names no program: refused, and the connection serves on.
+  connection->write_all(client_message("e2", "late"));
+  frame = read_frame(*connection);
+  EXPECT_EQ(frame["type"], "message_refused") << frame.dump();
 }
 
 TEST(ServePrograms, UnknownAndMalformedNamesAreInvalidRequestsAndTheConnectionGoesOn) {
