@@ -245,6 +245,37 @@ ProgramRequest decode_program_ok(const json& request) {
   return *ok;
 }
 
+ProgramInput decode_input(const json& line) {
+  auto decoded = decode_request(line.dump());
+  auto* input = std::get_if<ProgramInput>(&decoded);
+  if (!input) {
+    ADD_FAILURE() << "not a program message: " << line.dump();
+    return {};
+  }
+  return *input;
+}
+
+TEST(RequestCodec, AMessageLineIsInputForAProgramNotARequest) {
+  auto text = decode_input({{"type", "message"}, {"id", "p1"}, {"content", "hello"}});
+  EXPECT_EQ(text.id, "p1");
+  EXPECT_EQ(text.content, "hello");
+  EXPECT_FALSE(text.end);
+  EXPECT_EQ(text.error, "");
+  auto object = decode_input({{"type", "message"}, {"id", "p1"}, {"content", {{"a", 1}}}});
+  EXPECT_EQ(json::parse(object.content), json({{"a", 1}}));
+  auto end = decode_input({{"type", "message"}, {"id", "p1"}, {"end", true}});
+  EXPECT_TRUE(end.end);
+  EXPECT_EQ(end.error, "");
+
+  EXPECT_NE(decode_input({{"type", "message"}, {"content", "x"}}).error, "");
+  EXPECT_NE(decode_input({{"type", "message"}, {"id", ""}, {"content", "x"}}).error, "");
+  EXPECT_NE(decode_input({{"type", "message"}, {"id", 7}, {"content", "x"}}).error, "");
+  EXPECT_NE(decode_input({{"type", "message"}, {"id", "p"}}).error, "");
+  EXPECT_NE(decode_input({{"type", "message"}, {"id", "p"}, {"end", false}}).error, "");
+  EXPECT_NE(decode_input({{"type", "message"}, {"id", "p"}, {"end", true}, {"content", "x"}}).error,
+            "");
+}
+
 TEST(RequestCodec, AProgramRequestCarriesItsNameInputAndSeed) {
   auto program = decode_program_ok(
       {{"id", "p1"}, {"program", "best_of-N_2"}, {"input", {{"n", 4}, {"s", "x"}}}, {"seed", 9}});
