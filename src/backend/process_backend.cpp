@@ -107,13 +107,15 @@ pid_t ProcessBackend::engine_pid() const {
   return engine_ && engine_->alive() ? engine_->pid() : -1;
 }
 
-std::shared_ptr<EngineProcess> ProcessBackend::engine_for_request(std::string& why_not) {
+std::shared_ptr<EngineProcess> ProcessBackend::engine_for_request(std::string& model,
+                                                                  std::string& why_not) {
   std::shared_ptr<EngineProcess> dead;  // destroyed after the lock is released
   std::lock_guard lock(mutex_);
   if (!loaded_) {
     why_not = "the process backend has no engine running: load a model first";
     return nullptr;
   }
+  model = model_;
   if (engine_ && engine_->alive()) return engine_;
   if (engine_) {
     crashes_in_a_row_ = engine_->completed_generations() > 0 ? 1 : crashes_in_a_row_ + 1;
@@ -158,14 +160,15 @@ GenerationStream ProcessBackend::generate(const GenerationRequest& request) {
                   "the process backend cannot pass tools: the engine protocol has none");
     return stream;
   }
+  std::string model;
   std::string why_not;
-  auto engine = engine_for_request(why_not);
+  auto engine = engine_for_request(model, why_not);
   if (!engine) {
     channel.error(ErrorCode::backend_unavailable, why_not);
     return stream;
   }
   GenerationRequest sent = request;
-  if (sent.model.empty()) sent.model = model_;
+  if (sent.model.empty()) sent.model = model;
   engine->start_generation(sent, channel);
   return stream;
 }

@@ -50,9 +50,9 @@ class ProcessBackend : public Backend {
   pid_t engine_pid() const;
 
  private:
-  // The engine to send to: the running one, or a restarted one; nullopt with the reason
-  // when there is none to use now.
-  std::shared_ptr<EngineProcess> engine_for_request(std::string& why_not);
+  // The engine to send to (the running one, or a restarted one) and the model it was asked
+  // to load; no engine, with the reason, when there is none to use now.
+  std::shared_ptr<EngineProcess> engine_for_request(std::string& model, std::string& why_not);
 
   ProcessConfig config_;
   mutable std::mutex mutex_;
