@@ -201,16 +201,15 @@ bool EngineProcess::child_exited() const {
 void EngineProcess::read_loop() {
   LineSplitter splitter;
   std::array<char, 65536> buffer;
-  bool drained = false;
-  while (!drained) {
+  while (true) {
     pollfd readable{stdout_fd_, POLLIN, 0};
     const int ready = ::poll(&readable, 1, 100);
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
       // A grandchild can hold stdout open after the engine died: look at the engine itself.
       if (!child_exited()) continue;
+      // What it wrote is still read; then a read finds nothing (EAGAIN) and the loop ends.
       ::fcntl(stdout_fd_, F_SETFL, ::fcntl(stdout_fd_, F_GETFL) | O_NONBLOCK);
-      drained = true;
     }
     ssize_t n;
     do {

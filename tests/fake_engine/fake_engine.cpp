@@ -82,12 +82,11 @@ void finish(const Pending& pending, const char* reason) {
   send({{"type", "done"}, {"id", pending.id}, {"reason", reason}, {"text", pending.text}});
 }
 
-// Returns false when the generation was answered at once (no ticking needed).
-bool start(const json& message, std::map<std::string, Pending>& pending) {
+void start(const json& message, std::map<std::string, Pending>& pending) {
   const json id = message.at("id");
   const std::string content = message.at("messages").back().at("content");
   std::vector<std::string> words = words_of(content);
-  const std::string mode = words.empty() ? "echo" : words.front().substr(0);
+  const std::string mode = words.empty() ? "echo" : words.front();
   if (!words.empty()) words.erase(words.begin());
   if (!words.empty() && words.front().front() == ' ') words.front().erase(0, 1);
   send({{"type", "meta"}, {"id", id}, {"model", "fake"}, {"started_at", "2026-01-01T00:00:00Z"}});
@@ -137,12 +136,11 @@ bool start(const json& message, std::map<std::string, Pending>& pending) {
     if (!generation.slow) {
       finish(generation, "stop");
       g_split = false;
-      return false;
+      return;
     }
     generation.text.clear();
     pending.emplace(id.dump(), generation);
   }
-  return true;
 }
 
 void tick(std::map<std::string, Pending>& pending) {
