@@ -204,6 +204,7 @@ void EngineProcess::read_loop() {
   while (true) {
     pollfd readable{stdout_fd_, POLLIN, 0};
     const int ready = ::poll(&readable, 1, 100);
+    expire_stalled();
     if (ready < 0 && errno == EINTR) continue;
     if (ready == 0) {
       // A grandchild can hold stdout open after the engine died: look at the engine itself.
@@ -296,7 +297,13 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
     if (event.type == Type::error) log("error", event.message);
     return;
   }
-  if (event.type == Type::meta) return;
+  if (event.type == Type::meta) {
+    std::lock_guard lock(mutex_);
+    if (auto found = inflight_.find(event.id); found != inflight_.end()) {
+      found->second.last_heard = Clock::now();
+    }
+    return;
+  }
   if (event.type == Type::token) {
     std::optional<GenerationChannel> channel;
     {
@@ -305,6 +312,7 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
       if (found == inflight_.end()) return;  // cancelled, or an id the engine made up
       found->second.streamed += event.text;
       ++found->second.tokens;
+      found->second.last_heard = Clock::now();
       channel = found->second.channel;
     }
     channel->token({std::move(event.text), std::nullopt});
@@ -404,6 +412,28 @@ void EngineProcess::start_generation(const GenerationRequest& request, Generatio
     channel.error(ErrorCode::backend_unavailable,
                   "the engine '" + options_.binary + "' does not take requests; it is stopped");
     signal_child(SIGKILL);
+  }
+}
+
+void EngineProcess::expire_stalled() {
+  std::vector<std::pair<std::string, GenerationChannel>> stalled;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    for (auto it = inflight_.begin(); it != inflight_.end();) {
+      if (now - it->second.last_heard < options_.stall_timeout) {
+        ++it;
+        continue;
+      }
+      stalled.emplace_back(it->first, it->second.channel);
+      it = inflight_.erase(it);
+    }
+  }
+  for (auto& [id, channel] : stalled) {
+    channel.error(ErrorCode::backend_unavailable,
+                  "the engine '" + options_.binary + "' sent nothing for this generation in " +
+                      std::to_string(options_.stall_timeout.count()) + " ms");
+    write_line(engine::encode_cancel(id), std::chrono::milliseconds(100));
   }
 }
 

@@ -36,6 +36,9 @@ struct EngineProcessOptions {
   std::vector<std::string> arguments;
   std::chrono::milliseconds write_timeout{10000};
   std::chrono::milliseconds shutdown_timeout{5000};
+  // A generation that gets no line from the engine for this long ends with an error (and
+  // the engine is told to cancel it), so that a hung engine cannot hold a stream forever.
+  std::chrono::milliseconds stall_timeout{120000};
   // Where the engine's `log` lines and the host's own warnings go (default: stderr).
   std::function<void(std::string_view level, std::string_view message)> log;
 };
@@ -75,6 +78,7 @@ class EngineProcess : public std::enable_shared_from_this<EngineProcess> {
     GenerationChannel channel;
     std::string streamed;  // the text sent as token events so far
     uint32_t tokens = 0;
+    std::chrono::steady_clock::time_point last_heard = std::chrono::steady_clock::now();
   };
 
   explicit EngineProcess(EngineProcessOptions options);
@@ -84,6 +88,7 @@ class EngineProcess : public std::enable_shared_from_this<EngineProcess> {
   void dispatch(engine::EngineEvent event);
   void finish_generation(const std::string& id, const engine::EngineEvent& event);
   void cancel(const std::string& id);
+  void expire_stalled();
   // Writes a whole line. Gives up without writing when the engine takes no byte within
   // `start_timeout`; a line begun is finished within write_timeout or the engine is killed
   // (half a line would corrupt the next).

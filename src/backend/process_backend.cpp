@@ -3,8 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
+#include <system_error>
 
 #include "backend/option_support.hpp"
 #include "weft/error.hpp"
@@ -34,6 +37,21 @@ bool can_execute(const std::string& binary) {
 ProcessConfig ProcessConfig::from_environment() {
   ProcessConfig config;
   if (const char* binary = std::getenv("WEFT_ENGINE_BIN")) config.engine.binary = binary;
+  if (const char* text = std::getenv("WEFT_ENGINE_STALL_TIMEOUT_MS"); text && *text) {
+    constexpr int64_t kMost = 24LL * 3600 * 1000;
+    const std::string_view value(text);
+    int64_t milliseconds = 0;
+    const auto [end, problem] =
+        std::from_chars(value.data(), value.data() + value.size(), milliseconds);
+    if (problem != std::errc() || end != value.data() + value.size() || milliseconds < 1 ||
+        milliseconds > kMost) {
+      throw Error(ErrorCode::invalid_request,
+                  "WEFT_ENGINE_STALL_TIMEOUT_MS must be a whole number of milliseconds from 1 "
+                  "to " +
+                      std::to_string(kMost) + ", not '" + std::string(value) + "'");
+    }
+    config.engine.stall_timeout = std::chrono::milliseconds(milliseconds);
+  }
   return config;
 }
 

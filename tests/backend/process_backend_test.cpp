@@ -173,6 +173,28 @@ TEST(ProcessBackend, CancelOfAHungGenerationReturnsAtOnce) {
   EXPECT_EQ(collect_events(after).text, "still serving");
 }
 
+TEST(ProcessBackend, AGenerationTheEngineForgetsEndsAfterTheStallTimeout) {
+  auto config = fake_config();
+  config.engine.stall_timeout = milliseconds(300);
+  auto backend = loaded_fake(config);
+  auto stream = backend->generate(asking("hang"));
+  auto events = collect_events(stream, std::chrono::seconds(10));
+  ASSERT_NE(test::as_error(events), nullptr);
+  EXPECT_NE(test::as_error(events)->message.find("sent nothing for this generation in 300 ms"),
+            std::string::npos)
+      << test::as_error(events)->message;
+  auto after = backend->generate(asking("echo still serving"));
+  EXPECT_EQ(collect_events(after).text, "still serving");
+}
+
+TEST(ProcessBackend, ReadsTheStallTimeoutFromTheEnvironment) {
+  test::ScopedEnvironment environment;
+  environment.set("WEFT_ENGINE_STALL_TIMEOUT_MS", "1500");
+  EXPECT_EQ(ProcessConfig::from_environment().engine.stall_timeout, milliseconds(1500));
+  environment.set("WEFT_ENGINE_STALL_TIMEOUT_MS", "soon");
+  EXPECT_THROW(ProcessConfig::from_environment(), Error);
+}
+
 TEST(ProcessBackend, UnloadKillsAnEngineThatIgnoresShutdownAndSigterm) {
   auto backend = loaded_fake();
   const pid_t pid = backend->engine_pid();
