@@ -97,6 +97,18 @@ void EngineServer::start(const std::string& model) {
 bool EngineServer::handle_line(std::string_view line) {
   reap_finished_threads();
   Command command = decode_command(line);
+  std::optional<nlohmann::json> id;
+  if (auto* generate_command = std::get_if<GenerateCommand>(&command)) id = generate_command->id;
+  try {
+    return serve(std::move(command));
+  } catch (const std::exception& error) {
+    // E.g. no thread to be had: the engine reports it and goes on with the next line.
+    send(encode_error(id, std::string("internal error: ") + error.what(), ErrorCode::internal));
+    return true;
+  }
+}
+
+bool EngineServer::serve(Command command) {
   if (auto* bad = std::get_if<BadCommand>(&command)) {
     send(encode_error(bad->id, bad->message, ErrorCode::invalid_request));
   } else if (auto* load_command = std::get_if<LoadCommand>(&command)) {
@@ -158,8 +170,11 @@ void EngineServer::generate(GenerateCommand command) {
   command.request.id = command.id.is_string() ? command.id.get<std::string>() : key;
   auto generation = std::make_shared<Generation>(command.id, backend_->generate(command.request));
   std::lock_guard lock(mutex_);
+  // Started under the lock, which the thread's last step needs: it cannot end before it is
+  // registered. A thread that cannot start throws before anything is registered.
+  std::thread thread([this, generation] { pump(generation); });
   generations_[key] = generation;
-  threads_.emplace_back(generation, std::thread([this, generation] { pump(generation); }));
+  threads_.emplace_back(generation, std::move(thread));
 }
 
 std::optional<std::pair<ErrorCode, std::string>> EngineServer::refusal_for(

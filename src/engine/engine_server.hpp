@@ -64,6 +64,7 @@ class EngineServer {
  private:
   struct Generation;
 
+  bool serve(Command command);
   void load(const std::string& requested);
   void generate(GenerateCommand command);
   void cancel(const nlohmann::json& id);
