@@ -7,7 +7,7 @@ install(TARGETS weft_static weft_shared EXPORT weftTargets
 # The interface targets carry only usage requirements; they are exported so that the
 # installed library targets resolve, and the package config finds the same packages.
 install(TARGETS weft_deps_public weft_deps_private weft_warnings EXPORT weftTargets)
-install(TARGETS weft RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS weft weft-engine RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/weft DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 # The inferlet SDK that `weft program run` starts Node on (WEFT_INSTALLED_SDK).
 install(DIRECTORY sdk/js/ DESTINATION ${CMAKE_INSTALL_DATADIR}/weft/sdk/js

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
       weft::cli::add_mkmodel_command(app), weft::cli::add_tokenize_command(app),
       weft::cli::add_bench_command(app),   weft::cli::add_template_command(app),
       weft::cli::add_chat_command(app),    weft::cli::add_grammar_command(app),
-      weft::cli::add_program_command(app),
+      weft::cli::add_program_command(app), weft::cli::add_engine_command(app),
   };
 
   try {
