@@ -21,7 +21,7 @@ cmake --build build -j "$jobs"
 # time, are checked for exactness in the Release run and, for runtime, under TSan below.
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DWEFT_WERROR=ON -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF \
-  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program"
+  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program;engine"
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L unit)
 # The daemon's end-to-end tests against the sanitized `weft` binary.
@@ -36,7 +36,7 @@ cmake --build build-asan -j "$jobs"
 if [ "${WEFT_TSAN:-1}" = "1" ]; then
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DWEFT_WERROR=ON -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF \
-    -DWEFT_UNIT_TEST_DIRS="runtime;server;http;program"
+    -DWEFT_UNIT_TEST_DIRS="runtime;server;http;program;engine"
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -L unit)
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" \
