@@ -1,0 +1,164 @@
+// weft serve's inferd v2 surfaces end to end, driven by tests/e2e/inferd_v2_client.py: a v2
+// client written for these tests from inferd's spec (docs/protocol-v2.md), not from weft's
+// code. The stub backend covers framing, conformance vectors, streaming and cancel; the
+// native backend with stories260K covers tool calls (Llama 3.1's template, with
+// response_format pinning the tiny model's answer to a call) and embeddings.
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <array>
+#include <cstdio>
+#include <cstring>
+
+#include "support/daemon_process.hpp"
+
+namespace weft::testing {
+namespace {
+
+const std::string kClient = std::string(WEFT_SOURCE_DIR) + "/tests/e2e/inferd_v2_client.py";
+const std::string kVectors =
+    std::string(WEFT_SOURCE_DIR) + "/tests/protocol/data/inferd_v2_vectors.json";
+const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
+const std::string kLlama31Template =
+    std::string(WEFT_SHARED_DIR) + "/models/chat-templates/meta-llama-Llama-3.1-8B-Instruct.jinja";
+
+struct ClientRun {
+  int status = -1;
+  std::string output;
+};
+
+// Runs the spec client; its stderr says which check failed.
+ClientRun run_client(const std::string& check, const std::string& socket_dir) {
+  const std::string command =
+      "python3 '" + kClient + "' " + check + " '" + socket_dir + "' '" + kVectors + "' 2>&1";
+  ClientRun run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return run;
+  std::array<char, 4096> buffer{};
+  size_t got = 0;
+  while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    run.output.append(buffer.data(), got);
+  run.status = ::pclose(pipe);
+  return run;
+}
+
+// The XDG_RUNTIME_DIR the daemon was given: its inferd directory is under it.
+std::string inferd_dir(const DaemonProcess& daemon) {
+  const std::string weft_dir = daemon.runtime_dir();
+  return weft_dir.substr(0, weft_dir.rfind('/')) + "/inferd";
+}
+
+DaemonProcess::Options compat_stub(int delay_ms, std::vector<std::string> extra = {}) {
+  DaemonProcess::Options options;
+  options.args = {"--backend", "stub", "--inferd-compat"};
+  options.args.insert(options.args.end(), extra.begin(), extra.end());
+  options.env["WEFT_STUB_DELAY_MS"] = std::to_string(delay_ms);
+  return options;
+}
+
+DaemonProcess::Options compat_native(std::vector<std::string> extra = {}) {
+  DaemonProcess::Options options;
+  // stories260K stores a context of 128; Llama 3.1's template with a tool needs ~830.
+  options.args = {"--backend", "native", "--model", kModelFile, "--ctx", "2048", "--inferd-compat"};
+  options.args.insert(options.args.end(), extra.begin(), extra.end());
+  return options;
+}
+
+void expect_client_passes(const std::string& check, const std::string& dir,
+                          const DaemonProcess& daemon) {
+  ClientRun run = run_client(check, dir);
+  EXPECT_EQ(run.status, 0) << run.output << "\n--- daemon log ---\n" << daemon.log();
+}
+
+TEST(ServeInferdV2, ConformanceVectorsOnTheInferdLayout) {
+  DaemonProcess daemon(compat_stub(0));
+  const std::string dir = inferd_dir(daemon);
+  expect_client_passes("conformance", dir, daemon);
+  expect_client_passes("no-embed", dir, daemon);  // the stub computes no embeddings
+  // inferd's names for every surface, with inferd's lock; nothing under weft's directory.
+  struct stat info {};
+  EXPECT_EQ(::stat((dir + "/infer.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0660u);
+  EXPECT_EQ(::stat((dir + "/admin.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(::stat((dir + "/inferd.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0660u);
+  EXPECT_EQ(::stat((dir + "/inferd.lock").c_str(), &info), 0);
+  EXPECT_NE(::stat(daemon.runtime_dir().c_str(), &info), 0);
+}
+
+TEST(ServeInferdV2, TheV2SocketIsBesideV1InWeftsOwnLayout) {
+  DaemonProcess::Options options;
+  options.env["WEFT_STUB_DELAY_MS"] = "0";
+  DaemonProcess daemon(options);
+  expect_client_passes("conformance", daemon.runtime_dir(), daemon);
+}
+
+TEST(ServeInferdV2, StreamsAndCancels) {
+  DaemonProcess daemon(compat_stub(200, {"--parallel", "1"}));
+  expect_client_passes("stream", inferd_dir(daemon), daemon);
+  expect_client_passes("cancel", inferd_dir(daemon), daemon);
+}
+
+TEST(ServeInferdV2, ToolCallsComeBackAsToolUseBlocks) {
+  DaemonProcess daemon(compat_native({"--chat-template", kLlama31Template}));
+  expect_client_passes("tool", inferd_dir(daemon), daemon);
+}
+
+TEST(ServeInferdV2, EmbedsOnTheEmbeddingsSocket) {
+  DaemonProcess daemon(compat_native());
+  const std::string dir = inferd_dir(daemon);
+  expect_client_passes("embed", dir, daemon);
+  expect_client_passes("conformance", dir, daemon);  // capabilities now say embed: true
+}
+
+// A real inferd holds inferd.lock with flock, as weft does: this process plays it.
+TEST(ServeInferdV2, RefusesTheDirectoryWhileInferdHoldsItsLock) {
+  TempDir xdg;
+  const std::string dir = xdg.path() + "/inferd";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const int lock = ::open((dir + "/inferd.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(lock, 0);
+  ASSERT_EQ(::flock(lock, LOCK_EX | LOCK_NB), 0);
+  auto options = compat_stub(0);
+  options.xdg_runtime_dir = xdg.path();
+  DaemonProcess daemon(options);
+  auto status = daemon.wait_exit();
+  ::close(lock);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 1);
+  EXPECT_NE(daemon.log().find("inferd, or weft --inferd-compat"), std::string::npos)
+      << daemon.log();
+}
+
+// An inferd started with its lock elsewhere still owns the sockets it answers on.
+TEST(ServeInferdV2, RefusesALiveSocketInTheInferdDirectory) {
+  TempDir xdg;
+  const std::string dir = xdg.path() + "/inferd";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+  const std::string path = dir + "/inferd.sock";
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  auto options = compat_stub(0);
+  options.xdg_runtime_dir = xdg.path();
+  DaemonProcess daemon(options);
+  auto status = daemon.wait_exit();
+  ::close(listener);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 1);
+  EXPECT_NE(daemon.log().find("a running daemon answers on " + path), std::string::npos)
+      << daemon.log();
+}
+
+}  // namespace
+}  // namespace weft::testing
