@@ -49,8 +49,11 @@ FrameDecoder::Header FrameDecoder::read_header(uint64_t& length, size_t& header_
   return Header::malformed;
 }
 
-FrameDecoder::Status FrameDecoder::fail(std::string message) {
-  if (error_.empty()) error_ = std::move(message);
+FrameDecoder::Status FrameDecoder::fail(Problem problem, std::string message) {
+  if (error_.empty()) {
+    error_ = std::move(message);
+    problem_ = problem;
+  }
   return Status::malformed;
 }
 
@@ -61,13 +64,14 @@ FrameDecoder::Status FrameDecoder::next(Frame& frame) {
   size_t header_bytes = 0;
   const Header header = read_header(length, header_bytes);
   if (header == Header::malformed) {
-    return fail("frame length varint does not end within " + std::to_string(kMaxVarintBytes) +
-                " bytes");
+    return fail(Problem::varint_too_long, "frame length varint does not end within " +
+                                              std::to_string(kMaxVarintBytes) + " bytes");
   }
   // The cap is checked as soon as the varint is known, before its payload is waited for.
   if (header_bytes > 0 && length > max_payload_) {
-    return fail("frame payload of " + std::to_string(length) + " bytes passes the limit of " +
-                std::to_string(max_payload_) + " bytes");
+    return fail(Problem::too_large, "frame payload of " + std::to_string(length) +
+                                        " bytes passes the limit of " +
+                                        std::to_string(max_payload_) + " bytes");
   }
   if (header == Header::complete) {
     const auto type = static_cast<uint8_t>(buffer_[start_ + header_bytes - 1]);
@@ -75,7 +79,8 @@ FrameDecoder::Status FrameDecoder::next(Frame& frame) {
         type != static_cast<uint8_t>(FrameType::blob)) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "0x%02x", type);
-      return fail(std::string("unknown frame type ") + hex + " (expected 0x01 JSON or 0x02 BLOB)");
+      return fail(Problem::unknown_type,
+                  std::string("unknown frame type ") + hex + " (expected 0x01 JSON or 0x02 BLOB)");
     }
     if (available - header_bytes >= length) {
       frame.type = static_cast<FrameType>(type);
@@ -86,8 +91,8 @@ FrameDecoder::Status FrameDecoder::next(Frame& frame) {
   }
   if (!finished_) return Status::need_more;
   if (available == 0) return Status::end;
-  return fail("the stream ended inside a frame (" + std::to_string(available) +
-              " bytes of an incomplete frame)");
+  return fail(Problem::truncated, "the stream ended inside a frame (" + std::to_string(available) +
+                                      " bytes of an incomplete frame)");
 }
 
 // Drops what was returned once it is most of the buffer, so the buffer follows the unread

@@ -40,17 +40,21 @@ class FrameDecoder {
     end,        // after finish(): the stream ended cleanly between frames
   };
 
+  // What made the stream malformed (the spec answers an oversize frame with its own code).
+  enum class Problem { none, varint_too_long, too_large, unknown_type, truncated };
+
   void append(std::string_view bytes);
   // The peer sent EOF: a frame begun and not completed is then malformed (truncated).
   void finish();
   Status next(Frame& frame);
   const std::string& error() const { return error_; }
+  Problem problem() const { return problem_; }
   size_t buffered_bytes() const { return buffer_.size() - start_; }
 
  private:
   enum class Header { complete, incomplete, malformed };
   Header read_header(uint64_t& length, size_t& header_bytes);
-  Status fail(std::string message);
+  Status fail(Problem problem, std::string message);
   void compact();
 
   size_t max_payload_;
@@ -58,6 +62,7 @@ class FrameDecoder {
   size_t start_ = 0;  // first byte of the frame not yet returned
   bool finished_ = false;
   std::string error_;
+  Problem problem_ = Problem::none;
 };
 
 }  // namespace weft::protocol::v2

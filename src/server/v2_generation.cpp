@@ -140,6 +140,10 @@ chat::DecoderConfig decoder_config_for(const Backend* backend, bool tools) {
   return config;
 }
 
+bool backend_applies_grammars(const Backend* backend) {
+  return dynamic_cast<const backend::NativeBackend*>(backend) != nullptr;
+}
+
 void run_v2_generation(ServerContext& context, V2GenerationJob job) {
   auto backend = context.backend();
   RequestRecord record;

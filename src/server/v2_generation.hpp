@@ -34,6 +34,9 @@ void run_v2_generation(ServerContext& context, V2GenerationJob job);
 // syntax); tool calls are only looked for when the request offered tools.
 chat::DecoderConfig decoder_config_for(const Backend* backend, bool tools);
 
+// Whether the backend enforces GenerationOptions::grammar (the native one does).
+bool backend_applies_grammars(const Backend* backend);
+
 // The v2 wire name of weft's error codes.
 const char* v2_error_code(ErrorCode code);
 

@@ -62,10 +62,11 @@ void V2Session::process() {
         close_after_flush();
         return;
       case v2::FrameDecoder::Status::malformed: {
-        const bool too_large = decoder_.error().find("passes the limit") != std::string::npos;
+        const bool too_large = decoder_.problem() == v2::FrameDecoder::Problem::too_large;
         context_.log(LogLevel::info, "closing a v2 connection: " + decoder_.error());
-        refuse(attachments_request_id_,
-               too_large ? v2::code::frame_too_large : v2::code::invalid_request,
+        // Inside a request's attachments the error is that request's terminal frame.
+        const std::string id = awaited_attachments_.empty() ? "" : attachments_request_id_;
+        refuse(id, too_large ? v2::code::frame_too_large : v2::code::invalid_request,
                "malformed frame: " + decoder_.error(), true);
         return;
       }
@@ -173,6 +174,10 @@ void V2Session::submit(v2::Request request) {
   handle_ = std::make_shared<GenerationHandle>();
   const std::string id = request.generation.id;
   auto backend = context_.backend();
+
+  // Only the native backend applies grammars; the spec has a backend that cannot enforce
+  // response_format ignore it rather than fail (others refuse a grammar).
+  if (!backend_applies_grammars(backend.get())) request.generation.options.grammar.clear();
 
   auto session = self();
   V2GenerationJob job;

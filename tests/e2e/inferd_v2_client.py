@@ -160,6 +160,13 @@ def check_conformance(directory, vectors_path):
     _, done = responses(sock, "fc")
     check(done["type"] == "done", "forward-compatible request refused: " + json.dumps(done))
 
+    # §3.2a: response_format is enforced where the backend can, ignored where it cannot;
+    # either way the request succeeds.
+    send_json(sock, request("rf", "hi", max_tokens=4,
+                            response_format={"type": "json_schema", "schema": {"type": "object"}}))
+    _, done = responses(sock, "rf")
+    check(done["type"] == "done", "response_format request refused: " + json.dumps(done))
+
     # §4.3: validation failures are one error frame; the connection stays usable.
     for body in vectors["invalid_requests"]["requests"]:
         send_json(sock, body)

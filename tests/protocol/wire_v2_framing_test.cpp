@@ -90,6 +90,11 @@ TEST(WireV2Framing, ALengthOverTheCapIsRefusedBeforeItsPayload) {
   // No payload byte was sent: the length alone is enough to refuse.
   EXPECT_EQ(decode_all(header, false, error), FrameDecoder::Status::malformed);
   EXPECT_NE(error.find("67108865"), std::string::npos) << error;
+  FrameDecoder decoder;
+  decoder.append(header);
+  Frame frame;
+  decoder.next(frame);
+  EXPECT_EQ(decoder.problem(), FrameDecoder::Problem::too_large);
   // Exactly the cap is allowed (it waits for the payload).
   header.clear();
   append_uvarint(header, kMaxFramePayload);

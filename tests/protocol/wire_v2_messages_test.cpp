@@ -165,8 +165,10 @@ TEST(WireV2Messages, AttachmentTablesAreBoundedAndChecked) {
   json many = request;
   many["attachments"] = json::array();
   for (int i = 0; i < 33; ++i) {
-    many["attachments"].push_back(
-        {{"kind", "image"}, {"id", "i" + std::to_string(i)}, {"width", 1}, {"height", 1}});
+    // Appended, not "i" + to_string(i): GCC 12 warns falsely (-Wrestrict) on the latter.
+    std::string id = "image";
+    id += std::to_string(i);
+    many["attachments"].push_back({{"kind", "image"}, {"id", id}, {"width", 1}, {"height", 1}});
   }
   Failure failure = decode_failure(many.dump());
   EXPECT_EQ(failure.code, "invalid_request");
