@@ -6,7 +6,7 @@ weft's code. It drives a running `weft serve --inferd-compat` and exits non-zero
 what failed, when the daemon does not behave as the spec says.
 
 usage: inferd_v2_client.py CHECK SOCKET_DIR [VECTORS_JSON]
-CHECK: conformance | stream | cancel | tool | embed | no-embed
+CHECK: conformance | stream | cancel | tool | thinking | embed | no-embed
 """
 import json
 import os
@@ -300,6 +300,29 @@ def check_tool(directory):
     check(done["type"] == "done", "tool_result turn ended with " + json.dumps(done))
 
 
+def check_thinking(directory):
+    """For a template that opens the reasoning in its prompt (DeepSeek R1): the tiny model never
+    closes it, so everything it writes is reasoning."""
+    sock = dial(generation_socket(directory))
+    send_json(sock, request("k1", "Why is the sky blue?", max_tokens=8, thinking=True))
+    frames, done = responses(sock, "k1")
+    check(done["type"] == "done", "thinking request ended with " + json.dumps(done))
+    kinds = {f["block"]["type"] for f in frames}
+    check(kinds == {"thinking"}, "expected only thinking blocks, got " + json.dumps(frames))
+    check("".join(f["block"]["delta"] for f in frames), "empty reasoning")
+    # §3.2: omitted = no thinking; the trace is not turned into visible text either.
+    send_json(sock, request("k2", "Why is the sky blue?", max_tokens=8))
+    frames, done = responses(sock, "k2")
+    check(done["type"] == "done" and not frames, "thinking off still sent " + json.dumps(frames))
+    admin = dial(os.path.join(directory, "admin.sock"))
+    for line in admin.makefile("r"):
+        event = json.loads(line)
+        if event.get("status") == "capabilities":
+            check(event["thinking"] is True, "capabilities says thinking is false")
+            break
+    admin.close()
+
+
 def embed_call(sock, reader, body):
     sock.sendall((json.dumps(body) + "\n").encode())
     return json.loads(reader.readline())
@@ -338,7 +361,7 @@ def check_no_embed(directory):
 
 
 CHECKS = {"conformance": lambda d: check_conformance(d, sys.argv[3]), "stream": check_stream,
-          "cancel": check_cancel, "tool": check_tool, "embed": check_embed, "no-embed": check_no_embed}
+          "cancel": check_cancel, "tool": check_tool, "thinking": check_thinking, "embed": check_embed, "no-embed": check_no_embed}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in CHECKS:

@@ -28,6 +28,11 @@ const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories26
 const std::string kLlama31Template =
     std::string(WEFT_SHARED_DIR) + "/models/chat-templates/meta-llama-Llama-3.1-8B-Instruct.jinja";
 
+// Its generation prompt ends inside <think>: the output starts as reasoning.
+const std::string kDeepSeekR1Template =
+    std::string(WEFT_SHARED_DIR) +
+    "/models/chat-templates/deepseek-ai-DeepSeek-R1-Distill-Llama-8B.jinja";
+
 struct ClientRun {
   int status = -1;
   std::string output;
@@ -109,6 +114,11 @@ TEST(ServeInferdV2, StreamsAndCancels) {
 TEST(ServeInferdV2, ToolCallsComeBackAsToolUseBlocks) {
   DaemonProcess daemon(compat_native({"--chat-template", kLlama31Template}));
   expect_client_passes("tool", inferd_dir(daemon), daemon);
+}
+
+TEST(ServeInferdV2, ReasoningComesBackAsThinkingBlocks) {
+  DaemonProcess daemon(compat_native({"--chat-template", kDeepSeekR1Template}));
+  expect_client_passes("thinking", inferd_dir(daemon), daemon);
 }
 
 TEST(ServeInferdV2, EmbedsOnTheEmbeddingsSocket) {
