@@ -278,7 +278,9 @@ class Daemon {
     bus_.publish_state("ready", detail);
     context_.log(
         LogLevel::info,
-        "ready on " + lock_.path_of(protocol::kInferenceSocketName) +
+        "ready on " + lock_.path_of(protocol::kInferenceSocketName) + ", " +
+            lock_.path_of(protocol::kV2SocketName) +
+            (inferd_.embeddings_open() ? ", " + lock_.path_of(protocol::kEmbedSocketName) : "") +
             (detail.contains("tcp") ? " and tcp " + detail["tcp"].get<std::string>() : ""));
   }
 
