@@ -6,7 +6,7 @@ weft's code. It drives a running `weft serve --inferd-compat` and exits non-zero
 what failed, when the daemon does not behave as the spec says.
 
 usage: inferd_v2_client.py CHECK SOCKET_DIR [VECTORS_JSON]
-CHECK: conformance | stream | cancel | tool | thinking | embed | no-embed
+CHECK: conformance | stream | cancel | queue-full | tool | thinking | embed | no-embed
 """
 import json
 import os
@@ -263,6 +263,26 @@ def check_cancel(directory):
     check(time.time() - started < 3.0, "the cancelled generation held its slot")
 
 
+def check_queue_full(directory):
+    """With one slot and no queue (--parallel 1 --queue 0), a second request is refused at once."""
+    busy = dial(generation_socket(directory))
+    send_json(busy, request("busy", "go on", max_tokens=100000))
+    check(read_frame(busy)["type"] == "frame", "the first request did not start")
+    other = dial(generation_socket(directory))
+    send_json(other, request("second", "hi", max_tokens=3))
+    frames, error = responses(other, "second")
+    check(not frames and error["type"] == "error" and error["code"] == "queue_full",
+          "a request beyond the queue got " + json.dumps(error))
+    # The same slot is weft's v1 socket's (inferd protocol v1 NDJSON): one admission for both.
+    v1 = dial(os.path.join(directory, "infer.sock"))
+    v1.sendall(b'{"id":"v1","messages":[{"role":"user","content":"hi"}]}\n')
+    answer = json.loads(v1.makefile("r").readline())
+    check(answer.get("type") == "error" and answer.get("code") == "queue_full",
+          "v1 request while v2 holds the slot got " + json.dumps(answer))
+    v1.close()
+    busy.close()
+
+
 def check_tool(directory):
     weather = {"name": "get_weather", "description": "Current weather of a city",
                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}},
@@ -361,7 +381,7 @@ def check_no_embed(directory):
 
 
 CHECKS = {"conformance": lambda d: check_conformance(d, sys.argv[3]), "stream": check_stream,
-          "cancel": check_cancel, "tool": check_tool, "thinking": check_thinking, "embed": check_embed, "no-embed": check_no_embed}
+          "cancel": check_cancel, "queue-full": check_queue_full, "tool": check_tool, "thinking": check_thinking, "embed": check_embed, "no-embed": check_no_embed}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in CHECKS:

@@ -111,6 +111,11 @@ TEST(ServeInferdV2, StreamsAndCancels) {
   expect_client_passes("cancel", inferd_dir(daemon), daemon);
 }
 
+TEST(ServeInferdV2, SharesTheDaemonsAdmission) {
+  DaemonProcess daemon(compat_stub(200, {"--parallel", "1", "--queue", "0"}));
+  expect_client_passes("queue-full", inferd_dir(daemon), daemon);
+}
+
 TEST(ServeInferdV2, ToolCallsComeBackAsToolUseBlocks) {
   DaemonProcess daemon(compat_native({"--chat-template", kLlama31Template}));
   expect_client_passes("tool", inferd_dir(daemon), daemon);
