@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "support/daemon_process.hpp"
 
@@ -96,6 +98,38 @@ TEST(ServeInferdV2, ConformanceVectorsOnTheInferdLayout) {
   EXPECT_EQ(info.st_mode & 0777, 0660u);
   EXPECT_EQ(::stat((dir + "/inferd.lock").c_str(), &info), 0);
   EXPECT_NE(::stat(daemon.runtime_dir().c_str(), &info), 0);
+}
+
+// docs/serve.md's client example, run as written against a daemon under the inferd layout.
+TEST(ServeInferdV2, TheServeDocsClientExampleWorks) {
+  std::ifstream in(std::string(WEFT_SOURCE_DIR) + "/docs/serve.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  const std::string text = docs.str();
+  const size_t section = text.find("### inferd compatibility");
+  const size_t begin = text.find("```python\n", section);
+  ASSERT_NE(begin, std::string::npos) << "no python example in docs/serve.md";
+  const size_t body = begin + std::string("```python\n").size();
+  const size_t end = text.find("```\n", body);
+  ASSERT_NE(end, std::string::npos);
+
+  DaemonProcess daemon(compat_stub(0));
+  expect_client_passes("no-embed", inferd_dir(daemon), daemon);  // waits until ready
+  const std::string xdg = std::filesystem::path(inferd_dir(daemon)).parent_path().string();
+  const std::string script = (std::filesystem::path(xdg) / "example.py").string();
+  std::ofstream(script) << text.substr(body, end - body);
+  FILE* pipe =
+      ::popen(("XDG_RUNTIME_DIR='" + xdg + "' python3 '" + script + "' 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  size_t got = 0;
+  while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    output.append(buffer.data(), got);
+  EXPECT_EQ(::pclose(pipe), 0) << output;
+  // The stub's canned answer streamed, then the terminal frame printed as a dict.
+  EXPECT_NE(output.find("stub backend"), std::string::npos) << output;
+  EXPECT_NE(output.find("'type': 'done'"), std::string::npos) << output;
 }
 
 TEST(ServeInferdV2, TheV2SocketIsBesideV1InWeftsOwnLayout) {
