@@ -99,6 +99,27 @@ std::vector<Attachment> decode_attachments(const Json& request) {
                     where + ".kind \"" + attachment.kind + "\" is not a kind this daemon knows",
                     true};
     }
+    if (attachment.kind == "image") {
+      const Json* width = find_field(item, "width");
+      const Json* height = find_field(item, "height");
+      if (!width || !height || !width->is_number_unsigned() || !height->is_number_unsigned() ||
+          width->get<uint64_t>() > UINT32_MAX || height->get<uint64_t>() > UINT32_MAX) {
+        throw Refusal{code::invalid_request,
+                      where + ": an image needs width and height (integers from 0 to 4294967295)",
+                      true};
+      }
+      const uint64_t pixels_wide = width->get<uint64_t>();
+      const uint64_t pixels_high = height->get<uint64_t>();
+      // Checked by division: the product of two 32-bit sizes and 3 can pass 64 bits.
+      if (pixels_high != 0 && pixels_wide > kMaxAttachmentBytes / 3 / pixels_high) {
+        throw Refusal{code::frame_too_large,
+                      where + ": a " + std::to_string(pixels_wide) + "×" +
+                          std::to_string(pixels_high) + " image passes the " +
+                          std::to_string(kMaxAttachmentBytes) + "-byte attachment budget",
+                      true};
+      }
+      attachment.image_bytes = pixels_wide * pixels_high * 3;
+    }
     if (!ids.insert(attachment.id).second) {
       throw Refusal{code::invalid_request, where + ".id \"" + attachment.id + "\" is not unique",
                     true};

@@ -35,10 +35,11 @@ inline constexpr const char* wire_version_unsupported = "wire_version_unsupporte
 
 struct Attachment {
   std::string id;
-  std::string kind;  // "image", "audio" or "video"
-  // Image and audio bytes follow the request as descriptor + BLOB frames; video is reserved
-  // and has no byte format yet.
-  bool carries_bytes() const { return kind != "video"; }
+  std::string kind;          // "image", "audio" or "video"
+  uint64_t image_bytes = 0;  // an image's width × height × 3 (interleaved RGB)
+  // Image and audio bytes follow the request as descriptor + BLOB frames (clients send none
+  // for an empty image); video is reserved and has no byte format yet.
+  bool carries_bytes() const { return kind == "audio" || (kind == "image" && image_bytes > 0); }
 };
 
 struct Request {

@@ -99,20 +99,27 @@ void V2Session::handle_request(const std::string& payload) {
     submit(std::move(request));
     return;
   }
+  awaited_attachments_.clear();
   for (const auto& attachment : request.attachments) {
-    if (!attachment.carries_bytes()) {
+    if (attachment.kind == "video") {
       // No byte format is defined for it, so what follows on the stream cannot be followed.
       refuse(request.generation.id, v2::code::attachment_unsupported,
-             "attachment '" + attachment.id + "' is a " + attachment.kind +
-                 ", which this daemon does not accept",
+             "attachment '" + attachment.id + "' is a video, which this daemon does not accept",
              true);
       return;
     }
+    if (attachment.carries_bytes()) awaited_attachments_.push_back(attachment);
+  }
+  const std::string kind = request.attachments.front().kind;
+  if (awaited_attachments_.empty()) {
+    refuse(request.generation.id, v2::code::attachment_unsupported,
+           "this daemon's backend takes no " + kind + " input (weft encodes no images or audio)",
+           false);
+    return;
   }
   // The BLOBs are read (their bytes charged against the budget first, then dropped) so the
   // connection stays in step; then the request is answered.
   attachments_request_id_ = request.generation.id;
-  awaited_attachments_.assign(request.attachments.begin(), request.attachments.end());
   attachment_bytes_ = 0;
   announced_blob_.reset();
 }
@@ -144,6 +151,18 @@ void V2Session::handle_attachment_frame(const v2::Frame& frame) {
       refuse(id, v2::code::frame_too_large,
              "the request's attachments pass " + std::to_string(v2::kMaxAttachmentBytes) +
                  " bytes in all",
+             true);
+      return;
+    }
+    // The spec fixes an image's size (RGB) and an audio BLOB holds whole float32 samples.
+    if ((next.kind == "image" && blob.len != next.image_bytes) ||
+        (next.kind == "audio" && blob.len % 4 != 0)) {
+      refuse(id, v2::code::invalid_request,
+             "attachment '" + next.id + "': a " + next.kind + " BLOB of " +
+                 std::to_string(blob.len) + " bytes" +
+                 (next.kind == "image"
+                      ? " (width × height × 3 is " + std::to_string(next.image_bytes) + ")"
+                      : " is not whole float32 samples"),
              true);
       return;
     }

@@ -189,6 +189,22 @@ def check_conformance(directory, vectors_path):
     sock.sendall(wire)  # still in step after the BLOB
     _, done = responses(sock, "r1")
     check(done["type"] == "done", "connection unusable after an attachment")
+    # An empty image carries no bytes (§3.1: BLOBs only for attachments that carry bytes).
+    empty = json.loads(json.dumps(multimodal["request"]))
+    empty["attachments"][0]["width"] = 0
+    send_json(sock, empty)
+    _, error = responses(sock, "v2-1")
+    check(error["code"] == "attachment_unsupported", "empty image answered " + json.dumps(error))
+    sock.close()
+
+    # §3.5: an image BLOB is width × height × 3 bytes; a descriptor saying otherwise ends the
+    # request and the connection (the stream can no longer be trusted).
+    sock = dial(generation_socket(directory))
+    send_json(sock, multimodal["request"])
+    send_json(sock, dict(multimodal["descriptor"], len=13))
+    _, error = responses(sock, "v2-1")
+    check(error["code"] == "invalid_request", "wrong-size image answered " + json.dumps(error))
+    check(closed_by_daemon(sock), "connection left open after a wrong-size BLOB descriptor")
     sock.close()
 
     # §6: a wire_version mismatch is one error frame, then the daemon closes.

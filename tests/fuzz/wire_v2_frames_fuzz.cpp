@@ -17,7 +17,7 @@ namespace v2 = weft::protocol::v2;
 
 bool known_code(const std::string& code) {
   for (const char* name : {v2::code::invalid_request, v2::code::attachment_unsupported,
-                           v2::code::wire_version_unsupported}) {
+                           v2::code::frame_too_large, v2::code::wire_version_unsupported}) {
     if (code == name) return true;
   }
   return false;

@@ -174,6 +174,21 @@ TEST(WireV2Messages, AttachmentTablesAreBoundedAndChecked) {
   EXPECT_EQ(failure.code, "invalid_request");
   EXPECT_TRUE(failure.close);  // its BLOBs would follow: the stream cannot be followed
 
+  // width × height × 3 RGB bytes (spec §3.5): the Go round trip's 2×2 image is 12 bytes.
+  EXPECT_EQ(decoded.attachments[0].image_bytes, 12u);
+  json sizeless = request;
+  sizeless["attachments"][0].erase("width");
+  EXPECT_EQ(decode_failure(sizeless.dump()).code, "invalid_request");
+  json huge = request;
+  huge["attachments"][0]["width"] = 4294967295u;
+  huge["attachments"][0]["height"] = 4294967295u;
+  Failure too_large = decode_failure(huge.dump());
+  EXPECT_EQ(too_large.code, "frame_too_large");
+  EXPECT_TRUE(too_large.close);
+  json empty = request;
+  empty["attachments"][0]["width"] = 0;
+  EXPECT_FALSE(decode_ok(empty).attachments[0].carries_bytes());  // clients send no BLOB
+
   json duplicate = request;
   duplicate["attachments"].push_back(request["attachments"][0]);
   EXPECT_TRUE(decode_failure(duplicate.dump()).close);
