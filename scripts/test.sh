@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 if [ "${WEFT_SKIP_DEPS:-0}" != "1" ]; then scripts/install-deps.sh; fi
 jobs=$(nproc)
 # The daemon's end-to-end tests, which also run under the sanitizers.
-DAEMON_TESTS='^(ServeRequests|ServeLifecycle|ServeTcp|ServeChatTemplate|ServeStats|ServeHttp|ServeGrammar|ServePrograms|CliDaemon)\.'
+DAEMON_TESTS='^(ServeRequests|ServeLifecycle|ServeTcp|ServeChatTemplate|ServeStats|ServeHttp|ServeGrammar|ServePrograms|ServeInferdV2|CliDaemon)\.'
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON
 cmake --build build -j "$jobs"

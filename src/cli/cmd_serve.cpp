@@ -155,6 +155,11 @@ Command add_serve_command(CLI::App& app) {
                   "does not read) before the connection is closed and its generation "
                   "cancelled (default 30) (env WEFT_WRITE_TIMEOUT)");
   sub->add_flag_callback(
+      "--inferd-compat", [&s] { s.inferd_compat = true; },
+      "Serve under inferd's runtime directory and names ($XDG_RUNTIME_DIR/inferd/, "
+      "inferd.lock) so unmodified inferd clients find weft; refused while a real inferd "
+      "holds them (env WEFT_INFERD_COMPAT=1; docs/serve.md)");
+  sub->add_flag_callback(
       "--no-prefix-cache", [&s] { s.prefix_cache = false; },
       "Native backend: do not reuse the KV cache of common prompt prefixes (env "
       "WEFT_PREFIX_CACHE=0)");

@@ -6,14 +6,27 @@
 
 namespace weft::protocol {
 
-std::string resolve_runtime_dir(const EnvironmentLookup& lookup) {
-  auto get = [&](const char* name) -> std::string {
-    const char* value = lookup ? lookup(name) : std::getenv(name);
+namespace {
+
+// PROTOCOLS §1's rule for a daemon called `name`.
+std::string runtime_dir_named(const EnvironmentLookup& lookup, const std::string& name) {
+  auto get = [&](const char* variable) -> std::string {
+    const char* value = lookup ? lookup(variable) : std::getenv(variable);
     return value ? value : "";
   };
-  if (auto xdg = get("XDG_RUNTIME_DIR"); !xdg.empty()) return xdg + "/weft";
-  if (auto home = get("HOME"); !home.empty()) return home + "/.weft/run";
-  return "/tmp/weft-" + std::to_string(::getuid());
+  if (auto xdg = get("XDG_RUNTIME_DIR"); !xdg.empty()) return xdg + "/" + name;
+  if (auto home = get("HOME"); !home.empty()) return home + "/." + name + "/run";
+  return "/tmp/" + name + "-" + std::to_string(::getuid());
+}
+
+}  // namespace
+
+std::string resolve_runtime_dir(const EnvironmentLookup& lookup) {
+  return runtime_dir_named(lookup, "weft");
+}
+
+std::string resolve_inferd_runtime_dir(const EnvironmentLookup& lookup) {
+  return runtime_dir_named(lookup, "inferd");
 }
 
 }  // namespace weft::protocol

@@ -214,6 +214,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.max_connections, higher.max_connections);
   override_field(merged.log_level, higher.log_level);
   override_field(merged.prefix_cache, higher.prefix_cache);
+  override_field(merged.inferd_compat, higher.inferd_compat);
   override_field(merged.http, higher.http);
   override_field(merged.http_cors, higher.http_cors);
   override_field(merged.http_body_limit, higher.http_body_limit);
@@ -292,7 +293,10 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.max_connections = json_integer<uint32_t>(value, origin, key);
     else if (key == "log_level")
       settings.log_level = json_string(value, origin, key);
-    else if (key == "prefix_cache") {
+    else if (key == "inferd_compat") {
+      if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
+      settings.inferd_compat = value.get<bool>();
+    } else if (key == "prefix_cache") {
       if (!value.is_boolean()) throw config_error(origin, key, "must be true or false");
       settings.prefix_cache = value.get<bool>();
     } else if (key == "http") {
@@ -372,6 +376,9 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
     settings.max_connections = parse_integer<uint32_t>(*v, "WEFT_MAX_CONNECTIONS");
   }
   settings.log_level = get("WEFT_LOG_LEVEL");
+  if (auto v = get("WEFT_INFERD_COMPAT")) {
+    settings.inferd_compat = parse_bool(*v, "WEFT_INFERD_COMPAT");
+  }
   if (auto v = get("WEFT_PREFIX_CACHE")) {
     settings.prefix_cache = parse_bool(*v, "WEFT_PREFIX_CACHE");
   }
@@ -418,7 +425,11 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.threads = settings.threads.value_or(0);
   config.gpu_layers = settings.gpu_layers.value_or(0);
   config.runtime_dir = settings.runtime_dir.value_or("");
-  if (config.runtime_dir.empty()) config.runtime_dir = protocol::resolve_runtime_dir(lookup);
+  config.inferd_compat = settings.inferd_compat.value_or(false);
+  if (config.runtime_dir.empty()) {
+    config.runtime_dir = config.inferd_compat ? protocol::resolve_inferd_runtime_dir(lookup)
+                                              : protocol::resolve_runtime_dir(lookup);
+  }
   config.tcp = settings.tcp.value_or("");
   config.allow_non_loopback = settings.allow_non_loopback.value_or(false);
   check_key_not_empty(settings);

@@ -33,6 +33,7 @@ struct ServeSettings {
   std::optional<uint32_t> max_connections;
   std::optional<std::string> log_level;
   std::optional<bool> prefix_cache;
+  std::optional<bool> inferd_compat;
   // The HTTP server: "" = the default address, "off" = none (a lower layer's may be unset).
   std::optional<std::string> http;
   std::optional<std::string> http_cors;  // comma-separated allowed origins, "*" for any
@@ -59,7 +60,9 @@ struct ServeConfig {
   uint32_t threads = 0;
   int32_t gpu_layers = 0;
   std::string runtime_dir;  // resolved
-  std::string tcp;          // "" = no TCP listener
+  // inferd's directory, socket and lock names (docs/serve.md, "inferd compatibility").
+  bool inferd_compat = false;
+  std::string tcp;  // "" = no TCP listener
   bool allow_non_loopback = false;
   std::string api_key;  // "" = TCP without auth
   // A TCP connection that has not sent a complete first line (its auth line when a key is

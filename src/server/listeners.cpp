@@ -12,11 +12,10 @@
 #include "weft/error.hpp"
 
 namespace weft::server {
-namespace {
 
 std::unique_ptr<asio::local::stream_protocol::acceptor> bind_unix(asio::io_context& io,
                                                                   const std::string& path,
-                                                                  mode_t mode) {
+                                                                  unsigned mode) {
   prepare_socket_path(path);
   auto acceptor = std::make_unique<asio::local::stream_protocol::acceptor>(io);
   std::error_code error;
@@ -35,6 +34,8 @@ std::unique_ptr<asio::local::stream_protocol::acceptor> bind_unix(asio::io_conte
   }
   return acceptor;
 }
+
+namespace {
 
 void close_unix(std::unique_ptr<asio::local::stream_protocol::acceptor>& acceptor,
                 const std::string& path) {

@@ -13,6 +13,12 @@
 
 namespace weft::server {
 
+// A listening Unix socket at `path` (checked by prepare_socket_path first) with `mode`.
+// Throws weft::Error naming the path when it cannot listen.
+std::unique_ptr<asio::local::stream_protocol::acceptor> bind_unix(asio::io_context& io,
+                                                                  const std::string& path,
+                                                                  unsigned mode);
+
 // "HOST:PORT" or "[V6]:PORT"; "localhost" means 127.0.0.1. Throws weft::Error for a
 // malformed address or a non-loopback one without `allow_non_loopback`.
 asio::ip::tcp::endpoint parse_tcp_endpoint(const std::string& text, bool allow_non_loopback);

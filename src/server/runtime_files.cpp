@@ -65,8 +65,8 @@ bool still_names(int fd, const std::string& path) {
 
 }  // namespace
 
-RuntimeLock::RuntimeLock(std::string directory)
-    : directory_(std::move(directory)), lock_path_(directory_ + "/weft.lock") {
+RuntimeLock::RuntimeLock(std::string directory, const std::string& lock_name)
+    : directory_(std::move(directory)), lock_path_(directory_ + "/" + lock_name) {
   ensure_private_directory(directory_);
   // A daemon that exits unlinks the lock file while holding the lock; one that opened the
   // file just before could then lock a file nobody else will ever see. So after locking,
@@ -94,8 +94,14 @@ RuntimeLock::RuntimeLock(std::string directory)
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
     ::close(fd_);
     fd_ = -1;
-    throw startup_error("another weft daemon (pid " + pid + ") is already serving " + directory_ +
-                        "; stop it first or choose another --runtime-dir");
+    // inferd takes the same flock on inferd.lock: under --inferd-compat the holder may be
+    // a real inferd.
+    const std::string holder = lock_path_.ends_with("/weft.lock")
+                                   ? "another weft daemon"
+                                   : "another daemon (inferd, or weft --inferd-compat)";
+    throw startup_error(holder + " (pid " + pid + ") is already serving " + directory_ +
+                        " (it holds " + lock_path_ +
+                        "); stop it first or choose another --runtime-dir");
   }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {

@@ -11,7 +11,8 @@ namespace weft::server {
 // holds it. The lock is released (and the lock file removed) on destruction.
 class RuntimeLock {
  public:
-  explicit RuntimeLock(std::string directory);
+  // `lock_name`: weft.lock, or inferd.lock under --inferd-compat.
+  explicit RuntimeLock(std::string directory, const std::string& lock_name = "weft.lock");
   ~RuntimeLock();
   RuntimeLock(const RuntimeLock&) = delete;
   RuntimeLock& operator=(const RuntimeLock&) = delete;

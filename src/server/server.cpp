@@ -13,6 +13,7 @@
 #include "http/http_server.hpp"
 #include "server/admin_bus.hpp"
 #include "server/daemon_stats.hpp"
+#include "server/inferd_surfaces.hpp"
 #include "server/inference_session.hpp"
 #include "server/listeners.hpp"
 #include "server/program_host.hpp"
@@ -90,17 +91,23 @@ class Daemon {
  public:
   explicit Daemon(ServerOptions options)
       : options_(std::move(options)),
-        lock_(options_.config.runtime_dir),
+        lock_(options_.config.runtime_dir, options_.config.inferd_compat
+                                               ? protocol::kInferdLockFileName
+                                               : protocol::kLockFileName),
         context_(io_, options_.config, options_.log),
         listeners_(context_, bus_, lock_.path_of(protocol::kAdminSocketName),
                    lock_.path_of(protocol::kInferenceSocketName), tcp_endpoint()),
+        inferd_(context_, lock_.path_of(protocol::kV2SocketName),
+                lock_.path_of(protocol::kEmbedSocketName)),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         stats_timer_(io_),
         http_(make_http_server()) {}
 
   int run() {
     // Fail fast, before the admin socket and any model work, on what would stop `ready`.
+    if (options_.config.inferd_compat) refuse_live_sockets();
     listeners_.check_inference_paths();
+    inferd_.check_paths();
     // Listening from the start, so that /health answers 503 while the model loads.
     if (http_) {
       http_->start();
@@ -128,6 +135,15 @@ class Daemon {
   std::optional<asio::ip::tcp::endpoint> tcp_endpoint() const {
     if (options_.config.tcp.empty()) return std::nullopt;
     return parse_tcp_endpoint(options_.config.tcp, options_.config.allow_non_loopback);
+  }
+
+  // Under --inferd-compat the directory is inferd's: a live inferd started with its lock
+  // elsewhere must not lose its sockets to the stale-socket cleanup.
+  void refuse_live_sockets() {
+    for (const char* name : {protocol::kAdminSocketName, protocol::kInferenceSocketName,
+                             protocol::kV2SocketName, protocol::kEmbedSocketName}) {
+      refuse_live_socket(lock_.path_of(name));
+    }
   }
 
   // From an HTTP handler thread: queues a reload with `path` as the model and waits for it.
@@ -244,15 +260,7 @@ class Daemon {
     ModelInfo info = backend->model_info();
     uint32_t n_ctx = config.context_length.value_or(info.context_length);
     if (n_ctx > 0) bus_.publish_state("loading_model", {{"phase", "kv_cache"}, {"n_ctx", n_ctx}});
-    bus_.publish_capabilities({{"backend", backend->name()},
-                               {"vision", false},
-                               {"audio", false},
-                               {"tools", false},
-                               {"thinking", false},
-                               {"embed", false},
-                               {"accelerator", "cpu"},
-                               {"gpu_layers", config.gpu_layers},
-                               {"model", info.name}});
+    bus_.publish_capabilities(capabilities_frame(*backend, config.gpu_layers));
     return backend;
   }
 
@@ -262,6 +270,7 @@ class Daemon {
     json detail = json::object();
     on_loop(io_, [this, &detail] {
       listeners_.open_inference();
+      inferd_.open(context_.backend().get());
       if (auto tcp = listeners_.tcp_endpoint()) {
         detail["tcp"] = format_endpoint(*tcp);
       }
@@ -269,7 +278,9 @@ class Daemon {
     bus_.publish_state("ready", detail);
     context_.log(
         LogLevel::info,
-        "ready on " + lock_.path_of(protocol::kInferenceSocketName) +
+        "ready on " + lock_.path_of(protocol::kInferenceSocketName) + ", " +
+            lock_.path_of(protocol::kV2SocketName) +
+            (inferd_.embeddings_open() ? ", " + lock_.path_of(protocol::kEmbedSocketName) : "") +
             (detail.contains("tcp") ? " and tcp " + detail["tcp"].get<std::string>() : ""));
   }
 
@@ -278,7 +289,10 @@ class Daemon {
   bool reload() {
     context_.set_lifecycle(Lifecycle::restarting);
     bus_.publish_state("restarting");
-    on_loop(io_, [this] { listeners_.close_inference(); });
+    on_loop(io_, [this] {
+      listeners_.close_inference();
+      inferd_.close();
+    });
     context_.log(LogLevel::info, "SIGHUP: reloading the model");
     // A program's contexts live on the model being replaced: stop them rather than wait.
     stop_programs(ProgramHandle::Stop::reloading);
@@ -328,7 +342,10 @@ class Daemon {
   void drain() {
     context_.set_lifecycle(Lifecycle::draining);
     bus_.publish_state("draining");
-    on_loop(io_, [this] { listeners_.close_inference(); });
+    on_loop(io_, [this] {
+      listeners_.close_inference();
+      inferd_.close();
+    });
     // Programs may run for minutes and hold KV pages: they are stopped, not waited for.
     stop_programs(ProgramHandle::Stop::shutting_down);
     context_.log(LogLevel::info, "draining: waiting for in-flight requests");
@@ -346,6 +363,7 @@ class Daemon {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     for (auto& session : context_.sessions()) session->close_now();
+    inferd_.close_connections();
     wait_until_idle(std::chrono::seconds(5));  // HTTP streams end on their own writes
     context_.workers().join_all();
     if (http_) http_->stop();
@@ -357,6 +375,7 @@ class Daemon {
     try {
       on_loop(io_, [this] {
         listeners_.close_inference();
+        inferd_.close();
         listeners_.close_admin();
         std::error_code ignored;
         signals_.cancel(ignored);
@@ -376,6 +395,7 @@ class Daemon {
   ServerContext context_;
   AdminBus bus_;
   Listeners listeners_;
+  InferdSurfaces inferd_;
   asio::signal_set signals_;
   CommandQueue commands_;
   asio::steady_timer stats_timer_;

@@ -24,5 +24,15 @@ TEST(RuntimeDir, FollowsTheSpecsOrder) {
             "/tmp/weft-" + std::to_string(::getuid()));
 }
 
+// inferd's endpoint.rs order, which its clients dial (docs/serve.md, "inferd compatibility").
+TEST(RuntimeDir, InferdsDirectoryFollowsTheSameOrderWithItsName) {
+  EXPECT_EQ(
+      resolve_inferd_runtime_dir(lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}, {"HOME", "/h"}})),
+      "/run/user/7/inferd");
+  EXPECT_EQ(resolve_inferd_runtime_dir(lookup_in({{"HOME", "/home/ann"}})),
+            "/home/ann/.inferd/run");
+  EXPECT_EQ(resolve_inferd_runtime_dir(lookup_in({})), "/tmp/inferd-" + std::to_string(::getuid()));
+}
+
 }  // namespace
 }  // namespace weft::protocol

@@ -228,6 +228,23 @@ TEST(ServeConfig, PrefixCacheIsOnUnlessTurnedOff) {
   EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_PREFIX_CACHE", "maybe"}})), Error);
 }
 
+TEST(ServeConfig, InferdCompatMovesTheRuntimeDirectoryToInferds) {
+  const auto env = lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}});
+  auto plain = finalize({}, env);
+  EXPECT_FALSE(plain.inferd_compat);
+  EXPECT_EQ(plain.runtime_dir, "/run/user/7/weft");
+  auto file = settings_from_json_text(R"({"inferd_compat": true})", "test.json");
+  auto compat = finalize(file, env);
+  EXPECT_TRUE(compat.inferd_compat);
+  EXPECT_EQ(compat.runtime_dir, "/run/user/7/inferd");
+  // An explicit directory still wins.
+  file.runtime_dir = "/srv/mine";
+  EXPECT_EQ(finalize(file, env).runtime_dir, "/srv/mine");
+  auto from_env = settings_from_environment(lookup_in({{"WEFT_INFERD_COMPAT", "1"}}));
+  EXPECT_TRUE(finalize(from_env, env).inferd_compat);
+  EXPECT_THROW(settings_from_json_text(R"({"inferd_compat": "yes"})", "c"), Error);
+}
+
 TEST(ServeConfig, HttpIsOffUnlessAskedAndABareOneMeansTheDefaultAddress) {
   const auto home = lookup_in({{"HOME", "/h"}});
   auto off = finalize({}, home);
