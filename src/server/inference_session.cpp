@@ -23,7 +23,8 @@ InferenceSession::InferenceSession(Socket socket, ServerContext& context, Transp
       strand_(asio::make_strand(socket_.get_executor())),
       authenticated_(transport == Transport::unix_socket || context.api_key().empty()),
       first_line_deadline_(strand_),
-      write_deadline_(strand_) {
+      write_deadline_(
+          strand_, context, [this] { return !closed_ && writing_; }, [this] { close(); }) {
   if (!authenticated_) reader_.set_max_frame_bytes(kMaxAuthLineBytes);
 }
 
@@ -372,9 +373,7 @@ void InferenceSession::write(std::string frame, bool counted_by_worker) {
     outbox_->written(frame.size());
     return;
   }
-  if (!outgoing_.empty() && outbox_->pending() > kOutputBudget) {
-    context_.log(LogLevel::warn, "closing a connection that does not read its answers: more than " +
-                                     std::to_string(kOutputBudget) + " bytes unwritten");
+  if (!output_fits(*outbox_, outgoing_.empty(), context_)) {
     outbox_->written(frame.size());
     close();
     return;
@@ -391,8 +390,7 @@ void InferenceSession::write_next() {
   }
   if (!writing_) {
     writing_ = true;
-    last_write_progress_ = std::chrono::steady_clock::now();
-    if (!write_deadline_armed_) watch_write_progress(context_.write_timeout());
+    write_deadline_.started(shared_from_this());
   }
   const std::string& front = outgoing_.front();
   socket_.async_write_some(
@@ -409,7 +407,7 @@ void InferenceSession::on_written(std::error_code error, size_t bytes) {
     return;
   }
   outbox_->written(bytes);
-  if (bytes > 0) last_write_progress_ = std::chrono::steady_clock::now();
+  if (bytes > 0) write_deadline_.progressed();
   front_written_ += bytes;
   if (front_written_ == outgoing_.front().size()) {
     outgoing_.pop_front();
@@ -417,27 +415,6 @@ void InferenceSession::on_written(std::error_code error, size_t bytes) {
   }
   if (closed_) return;
   write_next();
-}
-
-// One timer per connection, not one per write: when it fires it looks at when the last byte
-// went out, and waits again for the rest of the timeout if that was recent.
-void InferenceSession::watch_write_progress(std::chrono::steady_clock::duration wait) {
-  write_deadline_armed_ = true;
-  write_deadline_.expires_after(wait);
-  write_deadline_.async_wait([self = shared_from_this()](std::error_code error) {
-    self->write_deadline_armed_ = false;
-    if (error || self->closed_ || !self->writing_) return;
-    auto timeout = self->context_.write_timeout();
-    auto stalled = std::chrono::steady_clock::now() - self->last_write_progress_;
-    if (stalled < timeout) {
-      self->watch_write_progress(timeout - stalled);
-      return;
-    }
-    self->context_.log(LogLevel::warn, "closing a connection that read nothing for " +
-                                           std::to_string(timeout.count()) +
-                                           " ms (the write timeout)");
-    self->close();
-  });
 }
 
 void InferenceSession::close_after_flush() {

@@ -15,6 +15,7 @@
 
 #include "protocol/framing.hpp"
 #include "protocol/request_codec.hpp"
+#include "server/connection_output.hpp"
 #include "server/context.hpp"
 #include "server/generation_job.hpp"
 #include "server/program_host.hpp"
@@ -28,7 +29,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
 
   // Frames queued for one connection and not yet written (tokens, errors, done, refusals):
   // a connection whose unwritten output would pass this is closed.
-  static constexpr size_t kOutputBudget = 4u << 20;
+  static constexpr size_t kOutputBudget = kConnectionOutputBudget;
   // What an unauthenticated TCP peer may send before its auth line ends.
   static constexpr size_t kMaxAuthLineBytes = 8u << 10;
   // The read buffer starts small, doubles while reads fill it, and drops back when idle.
@@ -80,7 +81,6 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   void write(std::string frame, bool counted_by_worker = false);
   void write_next();
   void on_written(std::error_code error, size_t bytes);
-  void watch_write_progress(std::chrono::steady_clock::duration wait);
   void close_after_flush();
   void close();
 
@@ -110,9 +110,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   size_t front_written_ = 0;  // bytes of outgoing_.front() already written
   bool writing_ = false;
   // Closes the connection when a write makes no progress within the write timeout.
-  asio::steady_timer write_deadline_;
-  bool write_deadline_armed_ = false;
-  std::chrono::steady_clock::time_point last_write_progress_;
+  WriteDeadline write_deadline_;
   bool close_after_flush_ = false;
   bool closed_ = false;
 };

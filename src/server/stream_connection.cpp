@@ -5,7 +5,9 @@ namespace weft::server {
 StreamConnection::StreamConnection(Socket socket, ServerContext& context)
     : context_(context),
       socket_(std::move(socket)),
-      strand_(asio::make_strand(socket_.get_executor())) {}
+      strand_(asio::make_strand(socket_.get_executor())),
+      write_deadline_(
+          strand_, context, [this] { return !closed_ && writing_; }, [this] { close(); }) {}
 
 void StreamConnection::start() {
   post([this] { read_more(); });
@@ -38,9 +40,7 @@ void StreamConnection::write(std::string frame, bool counted_by_worker) {
     outbox_->written(frame.size());
     return;
   }
-  if (!outgoing_.empty() && outbox_->pending() > kOutputBudget) {
-    context_.log(LogLevel::warn, "closing a connection that does not read its answers: more than " +
-                                     std::to_string(kOutputBudget) + " bytes unwritten");
+  if (!output_fits(*outbox_, outgoing_.empty(), context_)) {
     outbox_->written(frame.size());
     close();
     return;
@@ -55,18 +55,31 @@ void StreamConnection::write_next() {
     if (close_after_flush_) close();
     return;
   }
+  if (!writing_) write_deadline_.started(shared_from_this());
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(outgoing_.front()),
-                    asio::bind_executor(
-                        strand_, [self = shared_from_this()](std::error_code error, size_t bytes) {
-                          self->outbox_->written(bytes);
-                          if (!self->outgoing_.empty()) self->outgoing_.pop_front();
-                          if (error) {
-                            self->close();
-                            return;
-                          }
-                          if (!self->closed_) self->write_next();
-                        }));
+  // Piece by piece, so that a peer reading a large frame slowly counts as reading.
+  const std::string& front = outgoing_.front();
+  socket_.async_write_some(
+      asio::buffer(front.data() + front_written_, front.size() - front_written_),
+      asio::bind_executor(strand_,
+                          [self = shared_from_this()](std::error_code error, size_t bytes) {
+                            self->on_written(error, bytes);
+                          }));
+}
+
+void StreamConnection::on_written(std::error_code error, size_t bytes) {
+  if (error) {
+    close();
+    return;
+  }
+  outbox_->written(bytes);
+  if (bytes > 0) write_deadline_.progressed();
+  front_written_ += bytes;
+  if (front_written_ == outgoing_.front().size()) {
+    outgoing_.pop_front();
+    front_written_ = 0;
+  }
+  if (!closed_) write_next();
 }
 
 void StreamConnection::close_after_flush() {
@@ -85,6 +98,7 @@ void StreamConnection::close() {
   } else {
     outgoing_.clear();
   }
+  write_deadline_.cancel();
   std::error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_both, ignored);
   socket_.close(ignored);

@@ -1,7 +1,8 @@
 // What the inferd v2 generation socket and the embeddings socket share: one accepted Unix
 // connection that reads on its strand, hands the bytes to its protocol, writes frames in
 // order, and cancels its work when the peer goes. Output is bounded as on the v1 socket
-// (InferenceSession::kOutputBudget): a peer that does not read its answers is cut off.
+// (server/connection_output.hpp): a peer that does not read its answers, or stops reading
+// for the write timeout, is cut off.
 #pragma once
 
 #include <deque>
@@ -13,6 +14,7 @@
 #include <vector>
 #include "server/asio.hpp"
 
+#include "server/connection_output.hpp"
 #include "server/context.hpp"
 #include "server/generation_job.hpp"
 
@@ -21,7 +23,6 @@ namespace weft::server {
 class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
  public:
   using Socket = asio::local::stream_protocol::socket;
-  static constexpr size_t kOutputBudget = 4u << 20;
   static constexpr size_t kReadBuffer = 64u << 10;
 
   StreamConnection(Socket socket, ServerContext& context);
@@ -56,11 +57,14 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
  private:
   void read_more();
   void write_next();
+  void on_written(std::error_code error, size_t bytes);
 
   Socket socket_;
   asio::strand<asio::any_io_executor> strand_;
   std::vector<char> read_buffer_ = std::vector<char>(kReadBuffer);
   std::deque<std::string> outgoing_;
+  size_t front_written_ = 0;  // bytes of outgoing_.front() already written
+  WriteDeadline write_deadline_;
   bool writing_ = false;
   bool close_after_flush_ = false;
   bool closed_ = false;

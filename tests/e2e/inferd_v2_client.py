@@ -396,8 +396,31 @@ def check_no_embed(directory):
           "infer.embed.sock bound for a backend that cannot embed")
 
 
+def check_stalled_reader(directory):
+    """A reader that stops loses its slot after the write timeout (--parallel 1
+    --write-timeout 1): the next client is served and the stalled connection is closed."""
+    stalled = dial(generation_socket(directory))
+    # Every frame repeats the id: a 256 KiB id fills the socket's buffers within a few frames.
+    send_json(stalled, request("s" * (256 * 1024), "go on", max_tokens=1000))
+    time.sleep(0.5)
+    other = dial(generation_socket(directory))
+    other.settimeout(30)  # without the deadline it would wait for ever
+    send_json(other, request("next", "hi", max_tokens=3))
+    _, done = responses(other, "next")
+    check(done["type"] == "done", "behind a stalled reader: " + json.dumps(done))
+    stalled.settimeout(30)
+    try:
+        while True:
+            read_frame(stalled)
+    except (Closed, ConnectionResetError, EOFError):  # EOFError: cut inside a frame
+        pass
+    except socket.timeout:
+        fail("the stalled connection was never closed")
+
+
 CHECKS = {"conformance": lambda d: check_conformance(d, sys.argv[3]), "stream": check_stream,
-          "cancel": check_cancel, "queue-full": check_queue_full, "tool": check_tool, "thinking": check_thinking, "embed": check_embed, "no-embed": check_no_embed}
+          "cancel": check_cancel, "queue-full": check_queue_full, "tool": check_tool, "thinking": check_thinking, "embed": check_embed, "no-embed": check_no_embed,
+          "stalled-reader": check_stalled_reader}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in CHECKS:

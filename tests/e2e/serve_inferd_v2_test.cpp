@@ -145,6 +145,14 @@ TEST(ServeInferdV2, StreamsAndCancels) {
   expect_client_passes("cancel", inferd_dir(daemon), daemon);
 }
 
+// Issue 19's write deadline holds on the v2 socket too: a reader that stops frees its slot.
+TEST(ServeInferdV2, AStalledReaderIsClosedAfterTheWriteTimeout) {
+  DaemonProcess daemon(compat_stub(0, {"--parallel", "1", "--write-timeout", "1"}));
+  expect_client_passes("stalled-reader", inferd_dir(daemon), daemon);
+  EXPECT_TRUE(daemon.wait_for_log_line({"read nothing for 1000 ms (the write timeout)"},
+                                       std::chrono::seconds(30)));
+}
+
 TEST(ServeInferdV2, SharesTheDaemonsAdmission) {
   DaemonProcess daemon(compat_stub(200, {"--parallel", "1", "--queue", "0"}));
   expect_client_passes("queue-full", inferd_dir(daemon), daemon);
