@@ -36,8 +36,16 @@ export const chat = Object.freeze({
   // What closes an assistant message after its text (e.g. the end-of-turn token).
   seal(model) {
     const closed = render([...probe, {role: 'assistant', content: 'ok'}], false);
-    const open = [...render(probe, true), ...model.tokenizer().encode('ok')];
-    return Uint32Array.from(closed.slice(commonPrefixLength(closed, open)));
+    const afterCue = closed.slice(commonPrefixLength(closed, render(probe, true)));
+    // The answer's tokens in the rendering need not be encode('ok') (a SentencePiece
+    // vocabulary spells text differently at the start of an encode): skip until they spell it.
+    const tokenizer = model.tokenizer();
+    for (let n = 1; n <= afterCue.length; n++) {
+      if (tokenizer.decode(afterCue.slice(0, n)).replace(/^ +/, '') === 'ok')
+        return Uint32Array.from(afterCue.slice(n));
+    }
+    throw new Error(
+        'inferlet: the chat template does not render an assistant answer after its generation prompt');
   },
   stopTokens(model) { return Uint32Array.from(model.stopTokens);},
 });
