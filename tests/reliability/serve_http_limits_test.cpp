@@ -46,7 +46,9 @@ TEST(ServeHttpLimits, AStalledStreamingReaderIsClosedAtTheWriteTimeoutAndItsSlot
       "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
       "Content-Type: application/json\r\nContent-Length: " +
       std::to_string(body.size()) + "\r\n\r\n" + body);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it takes the slot first
+  // The response's head: the stream has its slot (taken before the head is written), and the
+  // echo's 6 MiB chunk is being written. Reading these few bytes leaves the rest stalled.
+  EXPECT_EQ(stalled.read_some(15), "HTTP/1.1 200 OK");
 
   const auto asked = Clock::now();
   httplib::Client client("127.0.0.1", port);

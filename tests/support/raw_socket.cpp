@@ -84,21 +84,19 @@ bool RawSocket::closed_by_peer(std::chrono::seconds patience) {
   }
 }
 
-std::string RawSocket::read_until_closed(std::chrono::seconds patience) {
-  timeval timeout{static_cast<time_t>(patience.count()), 0};
+std::string RawSocket::read_some(size_t bytes) {
+  timeval timeout{60, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  std::string text;
-  char buffer[64 * 1024];
-  while (true) {
-    ssize_t got = ::recv(fd_, buffer, sizeof(buffer), 0);
-    if (got > 0) {
-      text.append(buffer, static_cast<size_t>(got));
-    } else if (got < 0 && errno == EINTR) {
-      continue;
-    } else {
-      return text;
-    }
+  std::string text(bytes, '\0');
+  size_t got = 0;
+  while (got < bytes) {
+    ssize_t n = ::recv(fd_, text.data() + got, bytes - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
   }
+  text.resize(got);
+  return text;
 }
 
 bool disconnected(int error) {

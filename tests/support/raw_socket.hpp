@@ -34,8 +34,8 @@ class RawSocket {
   // True once the daemon has closed the connection (EOF or reset), reading and dropping
   // whatever it had sent before; false if it is still open after `patience`.
   bool closed_by_peer(std::chrono::seconds patience);
-  // Everything read until the daemon closes or `patience` passes.
-  std::string read_until_closed(std::chrono::seconds patience);
+  // Reads exactly `bytes` bytes (fewer if the daemon closes first or 60 s pass).
+  std::string read_some(size_t bytes);
 
  private:
   explicit RawSocket(int fd);
