@@ -35,10 +35,10 @@ TEST(ServeDefects, AHugePromptOnASmallContextIsRefusedWithoutTokenisingIt) {
   const int64_t growth = status_bytes(daemon.pid(), "VmHWM") - peak_before;
   RecordProperty("cpu_seconds", std::to_string(cpu));
   RecordProperty("peak_rss_growth_bytes", std::to_string(growth));
-  // Reading and parsing the 60 MiB line is what remains: a few copies of it at most, and
-  // well under a second of CPU (before the fix: 2.16 GB and 14.7 s).
+  // Reading and parsing the 60 MiB line is what remains: a few copies of it, and about 2.5 s
+  // of CPU on the development machine (before the fix: 2.16 GB and 14.7 s).
   EXPECT_LT(growth, 512 * kMiB) << growth / kMiB << " MiB";
-  EXPECT_LT(cpu, 5.0);
+  EXPECT_LT(cpu, 8.0);
 }
 
 // Issue 19: a 60 MB request id became a 62.9 MB log line.
