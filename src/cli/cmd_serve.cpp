@@ -153,7 +153,7 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("--write-timeout", s.write_timeout_seconds,
                   "Seconds a connection's unwritten output may make no progress (the client "
                   "does not read) before the connection is closed and its generation "
-                  "cancelled (default 30) (env WEFT_WRITE_TIMEOUT)");
+                  "cancelled; HTTP streams too (default 30) (env WEFT_WRITE_TIMEOUT)");
   sub->add_flag_callback(
       "--inferd-compat", [&s] { s.inferd_compat = true; },
       "Serve under inferd's runtime directory and names ($XDG_RUNTIME_DIR/inferd/, "

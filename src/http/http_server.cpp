@@ -62,7 +62,7 @@ struct HttpServer::Impl {
     server.set_payload_max_length(options.body_limit);
     server.set_keep_alive_timeout(5);
     server.set_read_timeout(30);
-    server.set_write_timeout(30);
+    server.set_write_timeout(options.write_timeout);
     server.set_tcp_nodelay(true);
     server.set_pre_routing_handler(
         [this](const httplib::Request& request, httplib::Response& response) {

@@ -28,7 +28,10 @@ struct HttpServerOptions {
   std::string api_key;                    // "" = no authentication
   std::vector<std::string> cors_origins;  // allowed Origin values; "*" = any; empty = no CORS
   size_t body_limit = 8u << 20;           // bytes; larger bodies get 413
-  size_t threads = 0;                     // pool threads; at least 64
+  // How long a response write may wait for the client to read (--write-timeout): a stream
+  // whose reader stalls longer ends, and its generation with it.
+  std::chrono::milliseconds write_timeout{30000};
+  size_t threads = 0;  // pool threads; at least 64
   std::string models_dir;
   // Loads another model of the models directory (a reload); true once it serves. Unset: a
   // request for another model is refused.

@@ -1,5 +1,6 @@
 #include "kv/page_pool.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -7,6 +8,13 @@
 #include "weft/error.hpp"
 
 namespace weft::kv {
+namespace {
+
+// Large enough that a long context needs few mappings, small enough that a light load maps
+// little beyond the pages it uses.
+constexpr uint64_t kSlabBytes = 2 << 20;
+
+}  // namespace
 
 PagePool::PagePool(const PagePoolConfig& config) : config_(config) {
   if (config.type != tensor::ElementType::F16 && config.type != tensor::ElementType::F32) {
@@ -20,7 +28,9 @@ PagePool::PagePool(const PagePoolConfig& config) : config_(config) {
   slot_bytes_ = static_cast<uint64_t>(config.kv_dim) * element_bytes;
   page_bytes_ = slot_bytes_ * static_cast<uint64_t>(config.page_tokens) * 2 *
                 static_cast<uint64_t>(config.n_layers);
-  storage_.resize(static_cast<size_t>(config.max_pages));
+  pages_per_slab_ =
+      std::clamp<int64_t>(static_cast<int64_t>(kSlabBytes / page_bytes_), 1, config.max_pages);
+  slabs_.resize(static_cast<size_t>((config.max_pages + pages_per_slab_ - 1) / pages_per_slab_));
   ref_counts_.assign(static_cast<size_t>(config.max_pages), 0);
   outside_refs_.assign(static_cast<size_t>(config.max_pages), 0);
   free_list_.reserve(static_cast<size_t>(config.max_pages));
@@ -39,8 +49,10 @@ PageId PagePool::acquire(Holder holder) {
   }
   const PageId page = free_list_.back();
   free_list_.pop_back();
-  auto& memory = storage_[page];
-  if (!memory) memory.reset(new std::byte[page_bytes_]);
+  auto& slab = slabs_[page / static_cast<uint64_t>(pages_per_slab_)];
+  if (slab.data() == nullptr) {
+    slab = tensor::MappedMemory(page_bytes_ * static_cast<uint64_t>(pages_per_slab_));
+  }
   ref_counts_[page] = 1;
   ++in_use_;
   ++references_[static_cast<size_t>(holder)];
@@ -126,7 +138,7 @@ void PagePool::copy_slots(PageId from, PageId to, int64_t slots) {
 
 uint64_t PagePool::allocated_bytes() const {
   uint64_t total = 0;
-  for (const auto& memory : storage_) total += memory ? page_bytes_ : 0;
+  for (const auto& slab : slabs_) total += slab.size();
   return total;
 }
 
@@ -134,7 +146,8 @@ const std::byte* PagePool::slot_data(PageId page, int64_t layer, bool value, int
   const uint64_t index = (static_cast<uint64_t>(layer) * 2 + (value ? 1 : 0)) *
                              static_cast<uint64_t>(config_.page_tokens) +
                          static_cast<uint64_t>(slot);
-  return storage_[page].get() + index * slot_bytes_;
+  const auto per_slab = static_cast<uint64_t>(pages_per_slab_);
+  return slabs_[page / per_slab].data() + (page % per_slab) * page_bytes_ + index * slot_bytes_;
 }
 
 void PagePool::store(PageId page, int64_t layer, int64_t slot, const float* key,

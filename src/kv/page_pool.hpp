@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tensor/element_type.hpp"
+#include "tensor/mapped_memory.hpp"
 
 namespace weft::kv {
 
@@ -96,7 +97,8 @@ class PagePool {
   int64_t n_layers() const { return config_.n_layers; }
   tensor::ElementType type() const { return config_.type; }
   uint64_t page_bytes() const { return page_bytes_; }
-  // Bytes allocated for pages so far (pages are kept for reuse once allocated).
+  // Bytes of the page slabs mapped so far (kept for reuse once mapped; the kernel supplies
+  // a slab's memory as its pages are written).
   uint64_t allocated_bytes() const;
 
   // Writes one slot's key and value for one layer (kv_dim floats each, converted to the
@@ -115,7 +117,11 @@ class PagePool {
   PagePoolConfig config_;
   uint64_t slot_bytes_ = 0;
   uint64_t page_bytes_ = 0;
-  std::vector<std::unique_ptr<std::byte[]>> storage_;  // per page, allocated on first use
+  // Pages live in slabs of about kSlabBytes, each mapped when its first page is taken and
+  // given back whole with the pool (tensor/mapped_memory.hpp), so that a reloaded model's
+  // pages do not stay resident in malloc's heap.
+  int64_t pages_per_slab_ = 1;
+  std::vector<tensor::MappedMemory> slabs_;
   std::vector<uint32_t> ref_counts_;
   std::vector<PageId> free_list_;
   int64_t in_use_ = 0;

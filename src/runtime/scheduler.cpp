@@ -450,8 +450,12 @@ void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
       options_.max_batch_tokens -
       std::min<uint32_t>(options_.max_batch_tokens, static_cast<uint32_t>(rows.size()));
 
+  // False when the entry has no longer `count` tokens of input: a client's cancel, from its
+  // own thread, finishes a generator at any moment, and its pending input is empty from then
+  // on (a soak crashed reading input[0] of that empty span). It is dropped at the turn's end.
   const auto add_rows = [&](Entry& entry, size_t count) {
     const auto input = entry.pending_input();
+    if (input.size() < count) return false;
     for (size_t i = 0; i < count; ++i) {
       ForwardRow row{&*entry.sequence, input[i], entry.position() + static_cast<int64_t>(i)};
       if (entry.embedding && entry.embedding->wants_hidden(row.position)) {
@@ -467,6 +471,7 @@ void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
     }
     in_batch.push_back(&entry);
     budget -= static_cast<uint32_t>(count);
+    return true;
   };
 
   // Decodes first (one row each), starting where the last step's decodes stopped, so that
@@ -484,8 +489,7 @@ void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
   for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
     const size_t index = (decode_cursor_ + k) % n_live;
     auto& entry = *live_[index];
-    if (!entry.decoding()) continue;
-    add_rows(entry, 1);
+    if (!entry.decoding() || !add_rows(entry, 1)) continue;
     ++decode_rows;
     decode_cursor_ = (index + 1) % n_live;
   }
@@ -495,8 +499,7 @@ void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
     if (entry->decoding()) continue;
     const size_t pending = entry->pending_input().size();
     const size_t chunk = std::min<size_t>({pending, options_.prefill_chunk, budget});
-    if (chunk == 0) continue;
-    add_rows(*entry, chunk);
+    if (chunk == 0 || !add_rows(*entry, chunk)) continue;
     prompt_tokens_computed_ += chunk;
   }
   if (rows.empty()) {

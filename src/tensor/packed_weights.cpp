@@ -67,17 +67,6 @@ void pack_all(const WeightMatrix& w, uint64_t block_bytes,
 
 }  // namespace
 
-PackedWeights::PackedWeights(uint64_t bytes) : bytes_(bytes) {
-  const uint64_t rounded = (bytes + 63) / 64 * 64;
-  void* memory = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
-  if (memory == nullptr) throw std::bad_alloc();
-  storage_.reset(static_cast<std::byte*>(memory));
-}
-
-void PackedWeights::Free::operator()(std::byte* p) const {
-  std::free(p);
-}
-
 bool packed_products_available(ElementType type) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   const bool has_layout = type == ElementType::Q4_0 || type == ElementType::Q8_0 ||

@@ -34,25 +34,23 @@
 #include <functional>
 #include <memory>
 
+#include "tensor/mapped_memory.hpp"
 #include "tensor/weight_matrix.hpp"
 
 namespace weft::tensor {
 
-// Owns a packed copy (64-byte aligned).
+// Owns a packed copy (page aligned, so 64-byte aligned), in a mapping of its own that is
+// given back whole when the model is unloaded (mapped_memory.hpp).
 class PackedWeights {
  public:
   PackedWeights() = default;
-  explicit PackedWeights(uint64_t bytes);
-  std::byte* data() { return storage_.get(); }
-  const std::byte* data() const { return storage_.get(); }
-  uint64_t size() const { return bytes_; }
+  explicit PackedWeights(uint64_t bytes) : storage_(bytes) {}
+  std::byte* data() { return storage_.data(); }
+  const std::byte* data() const { return storage_.data(); }
+  uint64_t size() const { return storage_.size(); }
 
  private:
-  struct Free {
-    void operator()(std::byte* p) const;
-  };
-  std::unique_ptr<std::byte, Free> storage_;
-  uint64_t bytes_ = 0;
+  MappedMemory storage_;
 };
 
 // True when this CPU has products for packed `type` weights (Q4_0, Q8_0, Q4_K, Q6_K: the AVX2

@@ -365,10 +365,15 @@ TEST_F(SchedulerTest, UnreadStreamDoesNotStallOthers) {
 TEST_F(SchedulerTest, AdmissionIsFirstComeFirstServed) {
   const auto big_pages = pages_for(32 + 64);  // 6 pages
   start_llama(big_pages);  // room for the big one alone, or two small ones (3 pages each)
+  // Held, so that all three are in the queue of the same turn: small1 is admitted, big does
+  // not fit beside it, and small2, which would, is then looked at too, whatever the speed of
+  // this thread (submitted one by one, small1 could finish before small2 arrives, and an
+  // admission that skips a head that does not fit would go unnoticed).
+  scheduler_->hold(true);
   auto small1 = scheduler_->submit(greedy(prompt(), 16));
-  scheduler_->sync();
   auto big = scheduler_->submit(greedy(prompt(), 64));
   auto small2 = scheduler_->submit(greedy(prompt(), 16));
+  scheduler_->hold(false);
   // small2 would fit beside small1 but waits behind big, which needs every page: so it is
   // admitted only when big has finished, and its first token comes after big's. (How far
   // small1 got meanwhile depends on the machine's speed, so the test does not look at it.)
@@ -393,15 +398,17 @@ TEST_F(SchedulerTest, BigRequestIsServedWhileSmallOnesKeepArriving) {
   start_llama(big_pages);
   const auto full = prompt();
   const std::vector<int32_t> small_prompt(full.begin(), full.begin() + 4);  // 4 + 8: 1 page
-  // Held, so that both arrive in one turn: the running one is admitted first and the big one
-  // must wait for its pages, whatever the speed of this thread.
+  // Held, so that the first three arrive in one turn: the running one is admitted first, the
+  // big one must wait for its pages, and the first small one, which would fit beside the
+  // running one, is looked at while the big one waits, whatever the speed of this thread.
+  std::vector<GenerationStream> later;
   scheduler_->hold(true);
   auto running = scheduler_->submit(greedy(full, 16));  // 3 pages
   auto big = scheduler_->submit(greedy(full, 64));
+  later.push_back(scheduler_->submit(greedy(small_prompt, 8)));
   scheduler_->hold(false);
   ASSERT_TRUE(running.next().has_value());
 
-  std::vector<GenerationStream> later;
   test::CollectedIds big_result;
   bool big_started = false;
   constexpr size_t kMostArrivals = 100;

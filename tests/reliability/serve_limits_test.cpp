@@ -3,131 +3,22 @@
 // measured on the daemon process (/proc/PID/status), with generous margins.
 #include <gtest/gtest.h>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "client/connection.hpp"
-#include "support/daemon_process.hpp"
+#include "reliability/fault_daemons.hpp"
 #include "support/frames.hpp"
+#include "support/process_stats.hpp"
+#include "support/raw_socket.hpp"
 #include "weft/error.hpp"
 
 namespace weft::testing {
 namespace {
 
 using nlohmann::json;
-constexpr int64_t kMiB = 1 << 20;
-
-// A field of /proc/PID/status in bytes (VmRSS, VmHWM…).
-int64_t status_bytes(pid_t pid, const std::string& field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stoll(line.substr(field.size() + 1)) * 1024;
-  }
-  ADD_FAILURE() << "no " << field << " for process " << pid;
-  return 0;
-}
-
-// A plain socket, so that the test controls exactly what is sent and never reads.
-class RawSocket {
- public:
-  static RawSocket unix_socket(const std::string& path) {
-    RawSocket socket(::socket(AF_UNIX, SOCK_STREAM, 0));
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
-    socket.connect(reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    return socket;
-  }
-  static RawSocket tcp_loopback(uint16_t port) {
-    RawSocket socket(::socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socket.connect(reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    return socket;
-  }
-  RawSocket(RawSocket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  RawSocket(const RawSocket&) = delete;
-  RawSocket& operator=(const RawSocket&) = delete;
-  ~RawSocket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  struct Flood {
-    int64_t sent = 0;
-    int error = 0;  // errno of the send that failed, 0 when everything went
-  };
-  // Sends `total` bytes of `pattern` repeated (a whole number of times); stops at the first error.
-  // A send that blocks for `patience` counts as an error (EAGAIN), so a daemon that stops reading
-  // cannot hang the test.
-  Flood flood(const std::string& pattern, int64_t total, std::chrono::seconds patience) {
-    timeval timeout{static_cast<time_t>(patience.count()), 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    std::string chunk;
-    while (chunk.size() < 64 * 1024) chunk += pattern;
-    Flood result;
-    while (result.sent < total) {
-      const auto size = static_cast<size_t>(
-          std::min<int64_t>(static_cast<int64_t>(chunk.size()), total - result.sent));
-      ssize_t sent = ::send(fd_, chunk.data(), size, MSG_NOSIGNAL);
-      if (sent < 0) {
-        if (errno == EINTR) continue;
-        result.error = errno;
-        return result;
-      }
-      result.sent += sent;
-    }
-    return result;
-  }
-  void send_all(const std::string& bytes) {
-    EXPECT_EQ(flood(bytes, static_cast<int64_t>(bytes.size()), std::chrono::seconds(30)).error, 0);
-  }
-  // True once the daemon has closed the connection (EOF or reset), reading and dropping
-  // whatever it had sent before; false if it is still open after `patience`.
-  bool closed_by_peer(std::chrono::seconds patience) {
-    timeval timeout{static_cast<time_t>(patience.count()), 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    char buffer[64 * 1024];
-    while (true) {
-      ssize_t got = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (got == 0) return true;
-      if (got > 0) continue;
-      if (errno == EINTR) continue;
-      return errno == ECONNRESET || errno == EPIPE;
-    }
-  }
-
- private:
-  explicit RawSocket(int fd) : fd_(fd) { EXPECT_GE(fd_, 0) << std::strerror(errno); }
-  void connect(const sockaddr* address, socklen_t length) {
-    ASSERT_EQ(::connect(fd_, address, length), 0) << std::strerror(errno);
-  }
-  int fd_ = -1;
-};
-
-bool disconnected(int error) {
-  return error == EPIPE || error == ECONNRESET;
-}
-
-DaemonProcess::Options stub_daemon(std::vector<std::string> extra_args,
-                                   std::map<std::string, std::string> env = {}) {
-  DaemonProcess::Options options;
-  options.args.insert(options.args.end(), extra_args.begin(), extra_args.end());
-  options.env = std::move(env);
-  return options;
-}
 
 // Issue 19: 9 MB of `{}\n` grew the daemon by ~552 MB, because error frames were queued
 // without any limit. Now every frame counts against the 4 MiB output budget.
@@ -282,11 +173,14 @@ TEST(ServeLimits, IdleConnectionsCostAFewKilobytesEach) {
   const int64_t growth = status_bytes(daemon.pid(), "VmRSS") - before;
   RecordProperty("bytes_per_idle_connection", std::to_string(growth / kIdle));
   // ThreadSanitizer's shadow memory makes every byte a few (measured: 29.8 KB per connection
-  // under TSan); before the fix a connection cost 68 KB, and more under TSan.
-#if defined(__SANITIZE_THREAD__)
-  constexpr int64_t kBound = 48 * 1024;
+  // under TSan), and AddressSanitizer keeps freed blocks in quarantine: the sanitizer runs
+  // only catch gross regressions, the Release run holds the real bound (before the fix a
+  // connection cost 68 KB).
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  constexpr int64_t kBound = 64 * 1024;
 #elif defined(__has_feature)
-  constexpr int64_t kBound = __has_feature(thread_sanitizer) ? 48 * 1024 : 24 * 1024;
+  constexpr int64_t kBound =
+      __has_feature(thread_sanitizer) || __has_feature(address_sanitizer) ? 64 * 1024 : 24 * 1024;
 #else
   constexpr int64_t kBound = 24 * 1024;
 #endif
