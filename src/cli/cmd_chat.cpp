@@ -109,6 +109,7 @@ int run_chat(const ChatOptions& options) {
 
   LineReader reader(interrupts.wake_fd());
   bool interrupted_before = false;
+  bool told_about_dropping = false;
   std::string line;
   while (true) {
     if (interactive) print_out("> ");
@@ -140,6 +141,13 @@ int run_chat(const ChatOptions& options) {
     print_out("\n");
     // A Ctrl-C that stopped this answer must not count towards leaving.
     interrupts.take_interrupt();
+    if (turn.dropped_messages > 0 && !told_about_dropping) {
+      std::fputs(
+          "weft: the conversation outgrew the context: its oldest turns are left out from now "
+          "on (the system prompt stays)\n",
+          stderr);
+      told_about_dropping = true;
+    }
     report_turn(turn, options.stats);
   }
 }
