@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/answer_report.hpp"
+#include "cli/chat_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
@@ -27,6 +28,7 @@ struct RunOptions {
   RunArguments arguments;
   std::string model;   // from MODEL or -m, once parsed
   std::string prompt;  // from PROMPT, -p or stdin, once parsed
+  bool chat = false;   // no prompt on a terminal: a conversation instead
   bool raw = false;
   bool verbose = false;
   bool stats = false;
@@ -70,7 +72,19 @@ void mention_running_daemon() {
                  socket.c_str(), socket.c_str());
 }
 
+// `weft run MODEL` on a terminal without a prompt: a conversation, as `weft chat MODEL`.
+int run_as_chat(const RunOptions& options) {
+  ChatOptions chat;
+  chat.backend = options.backend;
+  chat.model = options.model;
+  chat.gpu_layers = options.gpu_layers;
+  chat.load = options.load;
+  chat.generation = options.generation;
+  return run_chat(chat);
+}
+
 int run_prompt(const RunOptions& options) {
+  if (options.chat) return run_as_chat(options);
   report_gpu_layers_ignored(options.gpu_layers);
   if (!options.host.empty()) return run_on_daemon(options);
   mention_running_daemon();
@@ -115,11 +129,15 @@ int run_prompt(const RunOptions& options) {
 void settle_model_and_prompt(RunOptions& options) {
   auto settled = split_model_and_prompt(options.arguments);
   options.model = settled.model;
+  if (!settled.prompt && isatty(STDIN_FILENO) && options.host.empty() && !options.raw) {
+    options.chat = true;
+    return;
+  }
   if (!settled.prompt && !isatty(STDIN_FILENO)) settled.prompt = prompt_from_stdin();
   if (!settled.prompt || settled.prompt->empty())
     throw CLI::ValidationError(
-        "no prompt: give PROMPT (or -p), pipe it on stdin, or use `weft chat` for a "
-        "conversation");
+        "no prompt: give PROMPT (or -p) or pipe it on stdin (on a terminal, no prompt starts a "
+        "conversation)");
   options.prompt = *settled.prompt;
 }
 
@@ -128,11 +146,12 @@ void settle_model_and_prompt(RunOptions& options) {
 Command add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   auto* sub = app.add_subcommand("run", "Generate an answer to PROMPT and stream it to stdout");
-  sub->add_option("args", options->arguments.positionals,
-                  "[MODEL] [PROMPT]. With one argument it is MODEL if -p gave the prompt, PROMPT "
-                  "if -m gave the model, else MODEL only when it names an existing file, ends in "
-                  ".gguf or starts with hf.co/. Without PROMPT the prompt is read from stdin "
-                  "(`echo hi | weft run`).")
+  sub->add_option(
+         "args", options->arguments.positionals,
+         "[MODEL] [PROMPT]. With one argument it is MODEL if -p gave the prompt, PROMPT "
+         "if -m gave the model, else MODEL only when it names an existing file, ends in "
+         ".gguf or starts with hf.co/. Without PROMPT the prompt is read from stdin "
+         "(`echo hi | weft run`); on a terminal, a conversation starts as with `weft chat`.")
       ->expected(0, 2);
   sub->add_option("-p,--prompt", options->arguments.prompt_option, "The prompt, as PROMPT");
   sub->add_option("-b,--backend", options->backend,

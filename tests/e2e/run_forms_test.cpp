@@ -91,8 +91,10 @@ TEST(RunForms, ModelAndPromptAsArgumentsOptionsOrStdin) {
 
 TEST(RunForms, LlamaCppShortFlags) {
   const std::string model = bundled_model();
-  auto result = weft({"run", "-m", model, "-p", kPrompt, "-n", "12", "-c", "256", "-s", "7",
-                      "--temp", "0", "-ngl", "99"});
+  // As typed for llama-cli, without the --temperature and -t that weft() adds.
+  auto result = run_weft_with_input({"run", "-m", model, "-p", kPrompt, "-n", "12", "-c", "256",
+                                     "-t", "1", "-s", "7", "--temp", "0", "-ngl", "99"},
+                                    "", quiet_environment());
   expect_greedy_continuation(result, "llama.cpp flags");
   EXPECT_EQ(lines_of(result.err),
             std::vector<std::string>{"weft: no GPU backend in this build; -ngl ignored"});
