@@ -10,6 +10,15 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// A prompt longer than the context is refused before any token is generated, with the
+// generator's "the prompt has N tokens but the context holds only M" (runtime/generator.cpp;
+// the native and process backends both run it).
+bool refused_as_too_long(const TurnResult& result) {
+  const auto* error = std::get_if<ErrorEvent>(&result.terminal);
+  return error && result.text.empty() &&
+         error->message.find("but the context holds only") != std::string::npos;
+}
+
 }  // namespace
 
 ChatSession::ChatSession(Backend& backend, GenerationOptions options, std::string model)
@@ -58,7 +67,25 @@ std::vector<Message> ChatSession::conversation() const {
 TurnResult ChatSession::ask(const std::string& user_text,
                             const std::function<void(std::string_view)>& on_text,
                             const std::function<void(GenerationStream*)>& on_stream) {
+  const auto kept = history_;
   history_.push_back({Role::user, user_text});
+  size_t dropped = 0;
+  TurnResult result = stream_answer(on_text, on_stream);
+  while (refused_as_too_long(result) && history_.size() > 1) {
+    dropped += drop_oldest_turn();
+    result = stream_answer(on_text, on_stream);
+  }
+  if (std::holds_alternative<ErrorEvent>(result.terminal)) {
+    history_ = kept;
+    return result;
+  }
+  history_.push_back({Role::assistant, result.text});
+  result.dropped_messages = dropped;
+  return result;
+}
+
+TurnResult ChatSession::stream_answer(const std::function<void(std::string_view)>& on_text,
+                                      const std::function<void(GenerationStream*)>& on_stream) {
   GenerationRequest request;
   request.messages = conversation();
   request.model = model_;
@@ -75,12 +102,14 @@ TurnResult ChatSession::ask(const std::string& user_text,
     result.terminal = *event;
   }
   if (on_stream) on_stream(nullptr);
-  if (std::holds_alternative<ErrorEvent>(result.terminal)) {
-    history_.pop_back();
-  } else {
-    history_.push_back({Role::assistant, result.text});
-  }
   return result;
+}
+
+size_t ChatSession::drop_oldest_turn() {
+  size_t count = 1;
+  if (history_.size() > 2 && history_[1].role == Role::assistant) count = 2;
+  history_.erase(history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(count));
+  return count;
 }
 
 }  // namespace weft::chat

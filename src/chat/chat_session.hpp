@@ -15,6 +15,9 @@ namespace weft::chat {
 struct TurnResult {
   std::string text;  // the answer as streamed (partial when cancelled)
   Event terminal;    // DoneEvent or ErrorEvent
+  // Messages of the oldest turns dropped from the history so that this turn's prompt fit the
+  // context.
+  size_t dropped_messages = 0;
 };
 
 class ChatSession {
@@ -29,7 +32,8 @@ class ChatSession {
   // Sends `user_text` with the history, streams the answer to `on_text`. `on_stream` sees the
   // stream before the first event, so that another thread can cancel it. A completed or
   // cancelled answer joins the history (a cancelled one with what had arrived); a failed
-  // turn leaves the history as it was.
+  // turn leaves the history as it was. When the conversation no longer fits the backend's
+  // context, the oldest turns are dropped (the system prompt stays) until it does.
   TurnResult ask(const std::string& user_text, const std::function<void(std::string_view)>& on_text,
                  const std::function<void(GenerationStream*)>& on_stream = {});
 
@@ -43,6 +47,11 @@ class ChatSession {
   static std::string_view help_text();
 
  private:
+  TurnResult stream_answer(const std::function<void(std::string_view)>& on_text,
+                           const std::function<void(GenerationStream*)>& on_stream);
+  // Removes the oldest user message and the answer after it; returns how many were removed.
+  size_t drop_oldest_turn();
+
   Backend& backend_;
   GenerationOptions options_;
   std::string model_;

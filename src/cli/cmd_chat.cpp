@@ -5,29 +5,22 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "chat/chat_session.hpp"
+#include "cli/answer_report.hpp"
+#include "cli/chat_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
+#include "cli/gpu_layers_option.hpp"
 #include "cli/interrupt_watcher.hpp"
 #include "cli/local_backend.hpp"
 #include "weft/error.hpp"
 
 namespace weft::cli {
 namespace {
-
-struct ChatOptions {
-  std::string backend;
-  std::string model;             // -m/--model
-  std::string positional_model;  // MODEL, the same given as an argument
-  std::string system_prompt;
-  bool stats = false;
-  LoadOptions load;
-  GenerationOptions generation;
-  ConstraintFlags constraints;
-};
 
 enum class InputStatus { line, end, interrupted };
 
@@ -90,9 +83,12 @@ void report_turn(const chat::TurnResult& turn, bool stats) {
   }
 }
 
+}  // namespace
+
 int run_chat(const ChatOptions& options) {
   // First, before the backend starts any thread: they must all inherit the blocked SIGINT.
   InterruptWatcher interrupts;
+  report_gpu_layers_ignored(options.gpu_layers);
   auto registry = BackendRegistry::with_builtin_backends();
   const std::string& model =
       options.positional_model.empty() ? options.model : options.positional_model;
@@ -104,11 +100,12 @@ int run_chat(const ChatOptions& options) {
   if (!options.system_prompt.empty()) session.set_system_prompt(options.system_prompt);
   const bool interactive = isatty(STDIN_FILENO);
   if (interactive)
-    std::fprintf(stderr, "weft chat (%s backend). /help lists the commands.\n",
-                 choice.selection.backend.c_str());
+    std::fprintf(stderr, "weft chat with %s. /help lists the commands.\n",
+                 describe_choice(choice).c_str());
 
   LineReader reader(interrupts.wake_fd());
   bool interrupted_before = false;
+  bool told_about_dropping = false;
   std::string line;
   while (true) {
     if (interactive) print_out("> ");
@@ -140,11 +137,16 @@ int run_chat(const ChatOptions& options) {
     print_out("\n");
     // A Ctrl-C that stopped this answer must not count towards leaving.
     interrupts.take_interrupt();
+    if (turn.dropped_messages > 0 && !told_about_dropping) {
+      std::fputs(
+          "weft: the conversation outgrew the context: its oldest turns are left out from now "
+          "on (the system prompt stays)\n",
+          stderr);
+      told_about_dropping = true;
+    }
     report_turn(turn, options.stats);
   }
 }
-
-}  // namespace
 
 Command add_chat_command(CLI::App& app) {
   auto options = std::make_shared<ChatOptions>();
@@ -165,6 +167,7 @@ Command add_chat_command(CLI::App& app) {
                   "Jinja chat template file replacing the model's own (native backend)")
       ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
+  add_gpu_layers_option(*sub, options->gpu_layers);
   add_generation_options(*sub, options->generation);
   add_constraint_options(*sub, options->constraints);
   sub->callback([options] {

@@ -1,10 +1,22 @@
-#include <cstdio>
-#include <memory>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/answer_report.hpp"
+#include "cli/chat_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
+#include "cli/gpu_layers_option.hpp"
 #include "cli/local_backend.hpp"
+#include "cli/run_arguments.hpp"
+#include "protocol/runtime_dir.hpp"
 #include "weft/client.hpp"
 #include "weft/error.hpp"
 
@@ -13,9 +25,14 @@ namespace {
 
 struct RunOptions {
   std::string backend;
-  std::string model;
-  std::string prompt;
+  RunArguments arguments;
+  std::string model;   // from MODEL or -m, once parsed
+  std::string prompt;  // from PROMPT, -p or stdin, once parsed
+  bool chat = false;   // no prompt on a terminal: a conversation instead
   bool raw = false;
+  bool verbose = false;
+  bool stats = false;
+  std::optional<int> gpu_layers;
   std::string host;     // a daemon's address: generate there instead of locally
   std::string api_key;  // for a TCP daemon that requires one
   LoadOptions load;
@@ -45,30 +62,83 @@ int run_on_daemon(const RunOptions& options) {
   return 0;
 }
 
+// A daemon listening on the default socket could answer instead; say so rather than bypass it
+// silently.
+void mention_running_daemon() {
+  std::error_code ignored;
+  const std::string socket = protocol::resolve_runtime_dir() + "/" + protocol::kInferenceSocketName;
+  if (std::filesystem::is_socket(socket, ignored))
+    std::fprintf(stderr, "weft: a daemon's socket is at %s; --host %s would ask it\n",
+                 socket.c_str(), socket.c_str());
+}
+
+// `weft run MODEL` on a terminal without a prompt: a conversation, as `weft chat MODEL`.
+int run_as_chat(const RunOptions& options) {
+  ChatOptions chat;
+  chat.backend = options.backend;
+  chat.model = options.model;
+  chat.gpu_layers = options.gpu_layers;
+  chat.load = options.load;
+  chat.generation = options.generation;
+  return run_chat(chat);
+}
+
 int run_prompt(const RunOptions& options) {
+  if (options.chat) return run_as_chat(options);
+  report_gpu_layers_ignored(options.gpu_layers);
   if (!options.host.empty()) return run_on_daemon(options);
+  mention_running_daemon();
+  const bool announce = options.verbose || isatty(STDERR_FILENO);
   auto registry = BackendRegistry::with_builtin_backends();
   auto choice = choose_local_backend(registry, options.backend, options.model);
+  if (announce) std::fprintf(stderr, "weft: %s\n", describe_choice(choice).c_str());
   auto backend = registry.create(choice.selection.backend);
+  const auto load_start = std::chrono::steady_clock::now();
   backend->load(load_options_for(choice, options.load));
+  const auto load_time = std::chrono::steady_clock::now() - load_start;
+  if (options.verbose)
+    std::fprintf(stderr, "weft: loaded in %s\n", seconds_text(load_time).c_str());
 
   GenerationRequest request;
   request.raw_prompt = options.raw;
   request.messages.push_back({Role::user, options.prompt});
   request.options = options.generation;
   auto stream = backend->generate(request);
+  uint32_t tokens_seen = 0;
   while (auto event = stream.next()) {
     if (auto* token = std::get_if<TokenEvent>(&*event)) {
+      ++tokens_seen;
       std::fwrite(token->text.data(), 1, token->text.size(), stdout);
       std::fflush(stdout);
     } else if (auto* error = std::get_if<ErrorEvent>(&*event)) {
       std::fputc('\n', stdout);
       throw Error(error->code, error->message);
-    } else if (std::get_if<DoneEvent>(&*event)) {
+    } else if (auto* done = std::get_if<DoneEvent>(&*event)) {
       std::fputc('\n', stdout);
+      std::fflush(stdout);
+      AnswerReport report{*done, load_time, tokens_seen};
+      if (options.verbose) std::fprintf(stderr, "weft: %s\n", speed_line(report).c_str());
+      if (options.stats) std::fprintf(stderr, "%s\n", stats_json(report).dump().c_str());
     }
   }
   return 0;
+}
+
+// Fills in the model and the prompt from MODEL, PROMPT, -m, -p and stdin; a missing prompt is
+// a command-line error (exit 2).
+void settle_model_and_prompt(RunOptions& options) {
+  auto settled = split_model_and_prompt(options.arguments);
+  options.model = settled.model;
+  if (!settled.prompt && isatty(STDIN_FILENO) && options.host.empty() && !options.raw) {
+    options.chat = true;
+    return;
+  }
+  if (!settled.prompt && !isatty(STDIN_FILENO)) settled.prompt = prompt_from_stdin();
+  if (!settled.prompt || settled.prompt->empty())
+    throw CLI::ValidationError(
+        "no prompt: give PROMPT (or -p) or pipe it on stdin (on a terminal, no prompt starts a "
+        "conversation)");
+  options.prompt = *settled.prompt;
 }
 
 }  // namespace
@@ -76,26 +146,41 @@ int run_prompt(const RunOptions& options) {
 Command add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   auto* sub = app.add_subcommand("run", "Generate an answer to PROMPT and stream it to stdout");
-  sub->add_option("prompt", options->prompt, "The prompt")->required();
+  sub->add_option(
+         "args", options->arguments.positionals,
+         "[MODEL] [PROMPT]. With one argument it is MODEL if -p gave the prompt, PROMPT "
+         "if -m gave the model, else MODEL only when it names an existing file, ends in "
+         ".gguf or starts with hf.co/. Without PROMPT the prompt is read from stdin "
+         "(`echo hi | weft run`); on a terminal, a conversation starts as with `weft chat`.")
+      ->expected(0, 2);
+  sub->add_option("-p,--prompt", options->arguments.prompt_option, "The prompt, as PROMPT");
   sub->add_option("-b,--backend", options->backend,
                   "Backend to use (see `weft backends`); default: auto-selection");
-  sub->add_option("-m,--model", options->model,
-                  "GGUF model file (native) or model name (remote backends); without one, "
-                  "auto-selection prefers a reachable Ollama, then the bundled stories260K "
+  sub->add_option("-m,--model", options->arguments.model_option,
+                  "GGUF model file (native) or model name (remote backends), as MODEL; without "
+                  "one, auto-selection prefers a reachable Ollama, then the bundled stories260K "
                   "model (context 512) on native");
   sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");
+  sub->add_flag("-v,--verbose", options->verbose,
+                "Say which backend and model answer and why, the load time and, after the "
+                "answer, prompt and generation tokens/s (on stderr)");
+  sub->add_flag("--stats", options->stats,
+                "After the answer, print its timings and token counts as one JSON line on "
+                "stderr");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
   sub->add_option("--chat-template", options->load.chat_template_path,
                   "Jinja chat template file replacing the model's own (native backend)")
       ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
+  add_gpu_layers_option(*sub, options->gpu_layers);
   sub->add_option("--host", options->host,
                   "Ask a running `weft serve` at ADDR instead (a socket path, unix:PATH or "
                   "HOST:PORT)");
   sub->add_option("--api-key", options->api_key, "API key for a TCP daemon that requires one")
       ->envname("WEFT_API_KEY");
-  add_generation_options(*sub, options->generation);
+  add_generation_options(*sub, options->generation, SeedShortFlag::yes);
   add_constraint_options(*sub, options->constraints);
+  sub->callback([options] { settle_model_and_prompt(*options); });
   return {sub, [options] {
             apply_constraint_options(options->constraints, options->generation);
             return run_prompt(*options);

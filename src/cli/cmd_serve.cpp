@@ -1,6 +1,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "server/config.hpp"
 #include "server/server.hpp"
+#include "weft/error.hpp"
 
 namespace weft::cli {
 namespace {
@@ -72,10 +75,39 @@ server::LogFunction make_log(const std::string& level) {
   };
 }
 
+// Without a model or a backend, auto-selection would end at the stub and serve canned text
+// to clients that expect a model; say how to choose instead.
+void require_a_choice(const server::ServeConfig& config) {
+  const char* engine = std::getenv("WEFT_ENGINE_BIN");
+  if (!config.backend.empty() || !config.model.empty() || (engine && *engine)) return;
+  throw Error(ErrorCode::invalid_request,
+              "no model and no backend chosen: give a GGUF file with --model PATH (or "
+              "WEFT_MODEL), or a backend with --backend ollama|openai|stub (or WEFT_BACKEND); "
+              "`weft backends` lists them");
+}
+
+// XDG_RUNTIME_DIR is made by the login session and must already exist when it is set (XDG
+// base directory spec); a missing one means a stale environment, and creating it would leave
+// a directory with the wrong owner and lifetime.
+void require_existing_xdg_runtime_dir(const server::ServeConfig& config) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  if (!xdg || !*xdg) return;
+  const std::string base = xdg;
+  if (config.runtime_dir.rfind(base + "/", 0) != 0) return;  // not derived from it
+  std::error_code ignored;
+  if (std::filesystem::is_directory(base, ignored)) return;
+  throw Error(ErrorCode::invalid_request,
+              "XDG_RUNTIME_DIR=" + base +
+                  " does not exist (the login session creates it; weft does not): unset it, "
+                  "fix it, or give --runtime-dir DIR");
+}
+
 int serve(const ServeFlags& flags) {
   server::ServerOptions options;
   auto resolved = resolve_with_warnings(flags);
   options.config = std::move(resolved.config);
+  require_a_choice(options.config);
+  require_existing_xdg_runtime_dir(options.config);
   // Found once here (the SDK's place is known to the command line only), before any socket.
   if (!options.config.programs_dir.empty()) options.config.program_sdk_dir = inferlet_sdk_dir();
   options.reload_config = [flags, sdk = options.config.program_sdk_dir] {

@@ -7,6 +7,10 @@
 
 namespace weft::cli {
 
-void add_generation_options(CLI::App& app, GenerationOptions& options);
+// `-s` for --seed as in llama.cpp, where the command has no other use for -s.
+enum class SeedShortFlag { no, yes };
+
+void add_generation_options(CLI::App& app, GenerationOptions& options,
+                            SeedShortFlag seed_flag = SeedShortFlag::no);
 
 }  // namespace weft::cli

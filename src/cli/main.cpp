@@ -1,12 +1,15 @@
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <regex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/gpu_layers_option.hpp"
+#include "cli/version_line.hpp"
 #include "weft/error.hpp"
-#include "weft/version.hpp"
 
 namespace {
 
@@ -71,7 +74,7 @@ int print_help(CLI::App& app, const std::vector<std::string>& topic) {
 int main(int argc, char** argv) {
   CLI::App app{"weft: run GGUF language models locally, serve them, and program generation"};
   app.name("weft");  // in usage lines, whatever path it was started by
-  app.set_version_flag("--version", std::string("weft ") + weft::kVersion);
+  app.set_version_flag("--version", [] { return weft::cli::version_line(); });
   app.require_subcommand(0, 1);
   auto* help = app.add_subcommand("help", "Show help for weft or for one subcommand");
   std::vector<std::string> help_topic;
@@ -87,8 +90,11 @@ int main(int argc, char** argv) {
       weft::cli::add_program_command(app), weft::cli::add_engine_command(app),
   };
 
+  std::vector<std::string> arguments(argv + 1, argv + argc);
+  arguments = weft::cli::with_gpu_layers_spelled_long(std::move(arguments));
+  std::reverse(arguments.begin(), arguments.end());  // CLI11 takes them last first
   try {
-    app.parse(argc, argv);
+    app.parse(arguments);
   } catch (const CLI::Success& help_or_version) {
     return app.exit(help_or_version);  // prints the help or the version to stdout
   } catch (const CLI::ParseError& error) {

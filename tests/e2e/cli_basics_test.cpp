@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -82,7 +83,48 @@ TEST(CliBasics, VersionIsTheProjectVersion) {
   ASSERT_TRUE(std::regex_search(source, match, std::regex(R"(project\(weft VERSION ([0-9.]+))")));
   auto result = weft({"--version"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.out, "weft " + match[1].str() + "\n");
+  std::smatch line;
+  ASSERT_TRUE(std::regex_match(
+      result.out, line,
+      std::regex(
+          R"(weft ([0-9.]+) \(commit ([0-9a-f]{12}|unknown); CPU features in use: (.+)\)\n)")))
+      << result.out;
+  EXPECT_EQ(line[1].str(), match[1].str());
+  // The tests run from the checkout they were built from: the commit is one of its own.
+  ASSERT_NE(line[2].str(), "unknown");
+  const std::string check = "git -C '" + std::string(WEFT_SOURCE_DIR) + "' cat-file -e " +
+                            line[2].str() + "^{commit} 2>/dev/null";
+  EXPECT_EQ(std::system(check.c_str()), 0) << line[2].str();
+}
+
+// Each feature named is one the kernel reports for this CPU in /proc/cpuinfo, and
+// WEFT_CPU_LEVEL=scalar leaves none.
+TEST(CliBasics, VersionNamesTheCpuFeaturesInUse) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string flags_line;
+  for (std::string line; std::getline(cpuinfo, line);) {
+    if (line.rfind("flags", 0) == 0) {
+      flags_line = line + " ";
+      break;
+    }
+  }
+  ASSERT_FALSE(flags_line.empty()) << "no flags line in /proc/cpuinfo";
+  auto result = weft({"--version"});
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(result.out, match, std::regex(R"(CPU features in use: ([^)]+)\))")))
+      << result.out;
+  std::istringstream features(match[1].str());
+  for (std::string feature; features >> feature;) {
+    if (feature == "none" || feature == "(scalar" || feature == "kernels") continue;
+    // /proc/cpuinfo spells VNNI "avx512_vnni".
+    const std::string flag = feature == "avx512vnni" ? "avx512_vnni" : feature;
+    EXPECT_NE(flags_line.find(" " + flag + " "), std::string::npos) << feature;
+  }
+  auto environment = quiet_environment();
+  environment.emplace_back("WEFT_CPU_LEVEL", "scalar");
+  auto scalar = run_weft_with_input({"--version"}, "", environment);
+  EXPECT_NE(scalar.out.find("CPU features in use: none (scalar kernels))"), std::string::npos)
+      << scalar.out;
 }
 
 TEST(CliBasics, BackendsSaysWhichCanServeAndWhyNot) {

@@ -1,0 +1,69 @@
+// `weft chat` when the conversation outgrows the context: the oldest turns are left out (said
+// once on stderr) and every turn is answered; answers stay in the history until then.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/run_weft_input.hpp"
+
+namespace {
+
+using weft::test::run_weft_with_input;
+
+struct TurnStats {
+  unsigned prompt_tokens = 0;
+  unsigned generated = 0;
+};
+
+// The "[native: P prompt tokens, G generated, stop: R]" lines of --stats, in order.
+std::vector<TurnStats> turn_stats(const std::string& err) {
+  std::vector<TurnStats> turns;
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);) {
+    TurnStats turn;
+    if (std::sscanf(line.c_str(), "[native: %u prompt tokens, %u generated", &turn.prompt_tokens,
+                    &turn.generated) == 2)
+      turns.push_back(turn);
+  }
+  return turns;
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(ChatContext, OldestTurnsAreDroppedInsteadOfFailing) {
+  const std::string model = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
+  const std::vector<std::string> turns = {
+      "Tim and his mom went to the park to play with a big red ball.",
+      "The sun was hot, so they sat under a tree and ate some cake.",
+      "A little dog came and wanted to play with the ball too.",
+      "Tim was happy and threw the ball far across the green grass.",
+      "Then it started to rain and everyone ran home to be warm.",
+      "At night Tim told his dad about the dog and the red ball.",
+  };
+  std::string input;
+  for (const auto& turn : turns) input += turn + "\n";
+  constexpr unsigned kContext = 128;
+  auto result = run_weft_with_input({"chat", model, "--ctx", std::to_string(kContext), "-n", "24",
+                                     "-t", "1", "--temperature", "0", "--stats"},
+                                    input, {{"WEFT_BACKEND", ""}, {"WEFT_ENGINE_BIN", ""}});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(count(result.err, "weft: error"), 0u) << result.err;
+  EXPECT_EQ(count(result.err, "outgrew the context"), 1u) << result.err;
+
+  const auto stats = turn_stats(result.err);
+  ASSERT_EQ(stats.size(), turns.size()) << result.err;
+  for (const auto& turn : stats) EXPECT_LE(turn.prompt_tokens, kContext);
+  // Until the first drop the second prompt carries the first question and its answer.
+  EXPECT_GT(stats[1].prompt_tokens, stats[0].prompt_tokens + stats[0].generated) << result.err;
+  // Every turn was answered.
+  for (const auto& turn : stats) EXPECT_GT(turn.generated, 0u) << result.err;
+}
+
+}  // namespace

@@ -1,0 +1,175 @@
+// `weft run` as people type it: MODEL and PROMPT as arguments, the prompt on stdin, llama.cpp's
+// short flags, and what it says on stderr with --verbose and --stats.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fake_http_server.hpp"
+#include "support/run_weft_input.hpp"
+#include "support/shared_files.hpp"
+
+namespace weft {
+namespace {
+
+using test::run_weft_with_input;
+using test::WeftResult;
+
+const std::string kPrompt = "Once upon a time";
+
+std::string bundled_model() {
+  return std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
+}
+
+// Nothing chosen by the environment, and no Ollama answering.
+std::vector<std::pair<std::string, std::string>> quiet_environment() {
+  return {{"WEFT_BACKEND", ""},
+          {"WEFT_ENGINE_BIN", ""},
+          {"OLLAMA_HOST", "http://127.0.0.1:" + std::to_string(test::unused_local_port())}};
+}
+
+WeftResult weft(std::vector<std::string> arguments, const std::string& input = "") {
+  for (const std::string word : {"--temperature", "0", "-t", "1"}) arguments.push_back(word);
+  return run_weft_with_input(arguments, input, quiet_environment());
+}
+
+std::string without_trailing_newlines(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+// llama-cli's greedy continuation of kPrompt on stories260K (200 tokens); a shorter answer is a
+// prefix of it.
+std::string llama_cpp_continuation() {
+  std::ifstream in(
+      test::shared_path("models/stories260K/reference-llamacpp/llamacpp-f32-Once_upon_a_time.txt"),
+      std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return without_trailing_newlines(text.str());
+}
+
+void expect_greedy_continuation(const WeftResult& result, const std::string& form) {
+  ASSERT_EQ(result.exit_code, 0) << form << ": " << result.err;
+  const std::string answer = without_trailing_newlines(result.out);
+  EXPECT_GT(answer.size(), 10u) << form;
+  EXPECT_EQ(llama_cpp_continuation().rfind(answer, 0), 0u) << form << ": " << answer;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(RunForms, ModelAndPromptAsArgumentsOptionsOrStdin) {
+  const std::string model = bundled_model();
+  struct Form {
+    std::vector<std::string> arguments;
+    std::string input;
+  };
+  const std::vector<Form> forms = {
+      {{"run", model, kPrompt, "-n", "12"}, ""},
+      {{"run", "-m", model, kPrompt, "-n", "12"}, ""},
+      {{"run", "--model", model, "-n", "12"}, kPrompt + "\n"},
+      {{"run", model, "-n", "12"}, kPrompt + "\n"},
+      {{"run", "-p", kPrompt, model, "-n", "12"}, ""},
+      {{"run", kPrompt, "-n", "12"}, ""},  // the bundled model
+      {{"run", "-n", "12"}, kPrompt},      // the bundled model, prompt on stdin
+  };
+  for (const auto& form : forms) {
+    std::string description;
+    for (const auto& word : form.arguments) description += word + " ";
+    expect_greedy_continuation(weft(form.arguments, form.input), description + "< " + form.input);
+  }
+}
+
+TEST(RunForms, LlamaCppShortFlags) {
+  const std::string model = bundled_model();
+  // As typed for llama-cli, without the --temperature and -t that weft() adds.
+  auto result = run_weft_with_input({"run", "-m", model, "-p", kPrompt, "-n", "12", "-c", "256",
+                                     "-t", "1", "-s", "7", "--temp", "0", "-ngl", "99"},
+                                    "", quiet_environment());
+  expect_greedy_continuation(result, "llama.cpp flags");
+  EXPECT_EQ(lines_of(result.err),
+            std::vector<std::string>{"weft: no GPU backend in this build; -ngl ignored"});
+
+  auto long_form = weft({"run", model, kPrompt, "-n", "12", "--n-gpu-layers", "33"});
+  expect_greedy_continuation(long_form, "--n-gpu-layers");
+  EXPECT_NE(long_form.err.find("-ngl ignored"), std::string::npos) << long_form.err;
+}
+
+TEST(RunForms, ArgumentMistakesAreUsageErrors) {
+  const std::string model = bundled_model();
+  const std::vector<std::vector<std::string>> mistakes = {
+      {"run", model, kPrompt, "extra"},
+      {"run", "-m", model, model, kPrompt},
+      {"run", "-p", kPrompt, model, kPrompt},
+      {"run", "-m", model, "-p", kPrompt, "extra"},
+      {"run", model},  // a model and nothing on stdin
+  };
+  for (const auto& arguments : mistakes) {
+    auto result = weft(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments.back() << ": " << result.err;
+    EXPECT_EQ(result.err.rfind("weft: error: ", 0), 0u) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+  }
+}
+
+TEST(RunForms, OneArgumentEndingInGgufIsTheModel) {
+  const std::string missing = "/nonexistent/weft-notes.gguf";
+  auto result = weft({"run", missing}, kPrompt);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find(missing), std::string::npos) << result.err;
+}
+
+TEST(RunForms, QuietOnAPipeUnlessVerbose) {
+  auto quiet = weft({"run", kPrompt, "-n", "4"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+}
+
+TEST(RunForms, VerboseSaysWhoAnswersAndHowFast) {
+  auto result = weft({"run", kPrompt, "-n", "16", "--verbose"});
+  expect_greedy_continuation(result, "--verbose");
+  auto lines = lines_of(result.err);
+  ASSERT_EQ(lines.size(), 3u) << result.err;
+  EXPECT_EQ(lines[0],
+            "weft: native: stories260K-f32 (bundled default; no model given and no Ollama "
+            "answered: the bundled model)");
+  EXPECT_EQ(lines[1].rfind("weft: loaded in ", 0), 0u) << lines[1];
+  EXPECT_NE(lines[2].find("generation: 16 tokens, "), std::string::npos) << lines[2];
+  EXPECT_NE(lines[2].find("tokens/s"), std::string::npos) << lines[2];
+
+  auto explicit_model = weft({"run", bundled_model(), kPrompt, "-n", "2", "-v"});
+  ASSERT_EQ(explicit_model.exit_code, 0) << explicit_model.err;
+  EXPECT_EQ(lines_of(explicit_model.err).at(0),
+            "weft: native: " + bundled_model() + " (a model file was given)");
+}
+
+TEST(RunForms, StatsIsOneJsonLineWhoseCountsMatchTheAnswer) {
+  auto result = weft({"run", kPrompt, "-n", "16", "--stats"});
+  expect_greedy_continuation(result, "--stats");
+  auto lines = lines_of(result.err);
+  ASSERT_EQ(lines.size(), 1u) << result.err;
+  const auto stats = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(stats.at("backend"), "native");
+  EXPECT_EQ(stats.at("stop_reason"), "length");
+  EXPECT_EQ(stats.at("completion_tokens"), 16);  // -n 16, and the story runs longer
+  EXPECT_EQ(stats.at("streamed_tokens"), 16);
+  EXPECT_GT(stats.at("prompt_tokens").get<int>(), 0);
+  for (const char* field : {"load_ms", "prompt_ms", "generation_ms", "first_token_ms", "total_ms",
+                            "prompt_tokens_per_s", "generation_tokens_per_s"}) {
+    ASSERT_TRUE(stats.at(field).is_number()) << field << ": " << lines[0];
+    EXPECT_GE(stats.at(field).get<double>(), 0) << field;
+  }
+  EXPECT_GE(stats.at("total_ms").get<double>(), stats.at("generation_ms").get<double>());
+}
+
+}  // namespace
+}  // namespace weft
