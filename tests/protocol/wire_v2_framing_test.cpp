@@ -25,7 +25,8 @@ std::string from_hex(const std::string& hex) {
 }
 
 TEST(WireV2Framing, UvarintMatchesTheSpecVectors) {
-  for (const auto& vector : vectors()["uvarint"]) {
+  const auto all = vectors();  // named: a range over a temporary's member would dangle
+  for (const auto& vector : all["uvarint"]) {
     std::string out;
     append_uvarint(out, vector["value"].get<uint64_t>());
     EXPECT_EQ(out, from_hex(vector["hex"])) << vector.dump();

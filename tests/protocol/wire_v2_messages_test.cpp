@@ -73,7 +73,8 @@ TEST(WireV2Messages, ResponsesEncodeAsTheWorkedExample) {
 }
 
 TEST(WireV2Messages, AWireVersionOtherThanOneIsRefusedAndCloses) {
-  for (const auto& body : vectors()["wire_version_mismatch"]["requests"]) {
+  const auto all = vectors();  // named: a range over a temporary's member would dangle
+  for (const auto& body : all["wire_version_mismatch"]["requests"]) {
     Failure failure = decode_failure(body.dump());
     EXPECT_EQ(failure.code, "wire_version_unsupported") << body.dump();
     EXPECT_TRUE(failure.close);
@@ -84,7 +85,8 @@ TEST(WireV2Messages, AWireVersionOtherThanOneIsRefusedAndCloses) {
 }
 
 TEST(WireV2Messages, InvalidRequestsKeepTheConnection) {
-  for (const auto& body : vectors()["invalid_requests"]["requests"]) {
+  const auto all = vectors();  // named: a range over a temporary's member would dangle
+  for (const auto& body : all["invalid_requests"]["requests"]) {
     Failure failure = decode_failure(body.dump());
     EXPECT_EQ(failure.code, "invalid_request") << body.dump();
     EXPECT_FALSE(failure.close) << body.dump();
