@@ -5,22 +5,16 @@
 #include <ctime>
 #include <limits>
 
+#include "protocol/json_fields.hpp"
+
 namespace weft::engine {
 namespace {
 
 using nlohmann::json;
 
-// Thrown inside decoding only; becomes a BadCommand or BadEvent naming the field.
-struct FieldError {
-  std::string message;
-};
-
-// Absent and null both mean "not given": JavaScript hosts write null for unset fields.
-const json* find_field(const json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return nullptr;
-  return &*found;
-}
+// A FieldError becomes a BadCommand or BadEvent naming the field.
+using protocol::FieldError;
+using protocol::find_field;
 
 // For messages: a value as JSON text, invalid UTF-8 replaced rather than thrown over.
 std::string shown(const json& value) {
@@ -139,22 +133,6 @@ Message decode_message(const json& value, size_t index) {
   return message;
 }
 
-std::vector<std::string> decode_stop(const json& object) {
-  const json* stop = find_field(object, "stop");
-  if (!stop) return {};
-  if (stop->is_string() && !stop->get_ref<const std::string&>().empty()) return {*stop};
-  if (!stop->is_array()) throw FieldError{"'stop' must be a string or an array of strings"};
-  std::vector<std::string> strings;
-  for (size_t i = 0; i < stop->size(); ++i) {
-    const json& entry = (*stop)[i];
-    if (!entry.is_string() || entry.get_ref<const std::string&>().empty()) {
-      throw FieldError{"stop[" + std::to_string(i) + "] must be a non-empty string"};
-    }
-    strings.push_back(entry.get<std::string>());
-  }
-  return strings;
-}
-
 GenerationOptions decode_options(const json& object) {
   GenerationOptions options;
   if (const json* max_tokens = find_field(object, "max_tokens")) {
@@ -171,7 +149,7 @@ GenerationOptions decode_options(const json& object) {
   if (const json* seed = find_field(object, "seed")) {
     options.seed = read_unsigned(*seed, "seed", 0, std::numeric_limits<uint64_t>::max());
   }
-  options.stop = decode_stop(object);
+  options.stop = protocol::decode_stop_strings(object, /*one_string=*/true);
   options.repeat_penalty = optional_number_in(object, "repeat_penalty", 0.0, 100.0);
   options.presence_penalty = optional_number_in(object, "presence_penalty", -100.0, 100.0);
   options.frequency_penalty = optional_number_in(object, "frequency_penalty", -100.0, 100.0);

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "protocol/json_fields.hpp"
+
 namespace weft::protocol::embed {
 namespace {
 
@@ -11,12 +13,6 @@ using nlohmann::json;
 constexpr const char* kTasks[] = {"retrieval_query",   "retrieval_document",  "similarity",
                                   "classification",    "clustering",          "question_answering",
                                   "fact_verification", "code_retrieval_query"};
-
-const json* find_field(const json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return nullptr;
-  return &*found;
-}
 
 std::optional<std::string> read_fields(const json& value, Request& request) {
   const json* input = find_field(value, "input");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/grammar.hpp"
+#include "protocol/json_fields.hpp"
 #include "weft/error.hpp"
 
 namespace weft::protocol {
@@ -12,19 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-// Thrown inside decoding only; becomes an InvalidRequest naming the field.
-struct FieldError {
-  std::string message;
-};
-
 constexpr uint32_t kImageTokenBudgets[] = {70, 140, 280, 560, 1120};
-
-// Absent and null both mean "not given", so clients that write null for unset fields work.
-const json* find_field(const json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return nullptr;
-  return &*found;
-}
 
 uint64_t read_unsigned(const json& value, const char* key, uint64_t max) {
   if (!value.is_number_integer()) {
@@ -97,21 +86,6 @@ std::vector<Message> decode_messages(const json& object) {
   return decoded;
 }
 
-std::vector<std::string> decode_stop(const json& object) {
-  const json* stop = find_field(object, "stop");
-  if (!stop) return {};
-  if (!stop->is_array()) throw FieldError{"'stop' must be an array of strings"};
-  std::vector<std::string> strings;
-  for (size_t i = 0; i < stop->size(); ++i) {
-    const json& entry = (*stop)[i];
-    if (!entry.is_string() || entry.get_ref<const std::string&>().empty()) {
-      throw FieldError{"stop[" + std::to_string(i) + "] must be a non-empty string"};
-    }
-    strings.push_back(entry.get<std::string>());
-  }
-  return strings;
-}
-
 void decode_spec_fields(const json& object, DecodedRequest& decoded) {
   GenerationOptions& options = decoded.request.options;
   decoded.request.messages = decode_messages(object);
@@ -150,7 +124,7 @@ void decode_spec_fields(const json& object, DecodedRequest& decoded) {
 }
 
 void decode_extensions(const json& object, GenerationOptions& options) {
-  options.stop = decode_stop(object);
+  options.stop = decode_stop_strings(object, /*one_string=*/false);
   if (const json* seed = find_field(object, "seed")) {
     options.seed = read_unsigned(*seed, "seed", std::numeric_limits<uint64_t>::max());
   }

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "grammar/json_schema.hpp"
+#include "protocol/json_fields.hpp"
 #include "protocol/request_codec.hpp"
 #include "protocol/wire_v2_framing.hpp"
 #include "weft/error.hpp"
@@ -24,13 +25,6 @@ struct Refusal {
 
 Refusal invalid(std::string message) {
   return {code::invalid_request, std::move(message)};
-}
-
-// Absent and null both mean "not given".
-const Json* find_field(const Json& object, const char* key) {
-  auto found = object.find(key);
-  if (found == object.end() || found->is_null()) return nullptr;
-  return &*found;
 }
 
 const std::string& require_string(const Json& object, const char* key, const std::string& where) {
