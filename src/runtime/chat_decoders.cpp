@@ -30,6 +30,27 @@ class TokenText {
   std::string pending_;
 };
 
+// Sampled tokens through the template's output decoder; reset() starts over.
+class TemplateOutput {
+ public:
+  TemplateOutput(const ContextRuntime& runtime, chat::DecoderConfig config)
+      : config_(std::move(config)), text_(runtime), decoder_(config_) {}
+
+  chat::DecodedOutput feed(std::span<const int32_t> tokens) {
+    return decoder_.feed(text_.push(tokens));
+  }
+  const chat::OutputDecoder& decoder() const { return decoder_; }
+  void reset() {
+    text_.reset();
+    decoder_ = chat::OutputDecoder(config_);
+  }
+
+ private:
+  chat::DecoderConfig config_;
+  TokenText text_;
+  chat::OutputDecoder decoder_;
+};
+
 std::vector<int32_t> sorted(std::vector<int32_t> ids) {
   std::ranges::sort(ids);
   return ids;
@@ -106,11 +127,8 @@ void ChatDecoder::reset() {
 }
 
 struct ReasoningDecoder::Impl {
-  explicit Impl(const ContextRuntime& runtime)
-      : config(reasoning_config(runtime)), text(runtime), decoder(config) {}
-  chat::DecoderConfig config;
-  TokenText text;
-  chat::OutputDecoder decoder;
+  explicit Impl(const ContextRuntime& runtime) : output(runtime, reasoning_config(runtime)) {}
+  TemplateOutput output;
   std::string body;  // reasoning of the open block
 };
 
@@ -121,10 +139,10 @@ ReasoningDecoder::ReasoningDecoder(ReasoningDecoder&&) noexcept = default;
 ReasoningDecoder& ReasoningDecoder::operator=(ReasoningDecoder&&) noexcept = default;
 
 ReasoningEvent ReasoningDecoder::feed(std::span<const int32_t> tokens) {
-  const bool was_inside = impl_->decoder.in_reasoning() || !impl_->body.empty();
-  const auto out = impl_->decoder.feed(impl_->text.push(tokens));
+  const bool was_inside = impl_->output.decoder().in_reasoning();
+  const auto out = impl_->output.feed(tokens);
   impl_->body += out.reasoning;
-  const bool inside = impl_->decoder.in_reasoning();
+  const bool inside = impl_->output.decoder().in_reasoning();
   // A block that closed: any block that gave reasoning text and is no longer open.
   if (!inside && (was_inside || !out.reasoning.empty())) {
     return {ReasoningEvent::Kind::end, std::exchange(impl_->body, {})};
@@ -135,17 +153,13 @@ ReasoningEvent ReasoningDecoder::feed(std::span<const int32_t> tokens) {
 }
 
 void ReasoningDecoder::reset() {
-  impl_->text.reset();
-  impl_->decoder = chat::OutputDecoder(impl_->config);
+  impl_->output.reset();
   impl_->body.clear();
 }
 
 struct ToolCallDecoder::Impl {
-  explicit Impl(const ContextRuntime& runtime)
-      : config(tool_call_config(runtime)), text(runtime), decoder(config) {}
-  chat::DecoderConfig config;
-  TokenText text;
-  chat::OutputDecoder decoder;
+  explicit Impl(const ContextRuntime& runtime) : output(runtime, tool_call_config(runtime)) {}
+  TemplateOutput output;
 };
 
 ToolCallDecoder::ToolCallDecoder(const ContextRuntime& runtime)
@@ -155,8 +169,8 @@ ToolCallDecoder::ToolCallDecoder(ToolCallDecoder&&) noexcept = default;
 ToolCallDecoder& ToolCallDecoder::operator=(ToolCallDecoder&&) noexcept = default;
 
 ToolCallEvent ToolCallDecoder::feed(std::span<const int32_t> tokens) {
-  const bool was_inside = impl_->decoder.in_tool_calls();
-  const auto out = impl_->decoder.feed(impl_->text.push(tokens));
+  const bool was_inside = impl_->output.decoder().in_tool_calls();
+  const auto out = impl_->output.feed(tokens);
   if (!out.tool_calls.empty()) {
     ToolCallEvent event{ToolCallEvent::Kind::calls, {}};
     for (const auto& call : out.tool_calls) {
@@ -164,13 +178,14 @@ ToolCallEvent ToolCallDecoder::feed(std::span<const int32_t> tokens) {
     }
     return event;
   }
-  if (impl_->decoder.in_tool_calls() && !was_inside) return {ToolCallEvent::Kind::start, {}};
+  if (impl_->output.decoder().in_tool_calls() && !was_inside) {
+    return {ToolCallEvent::Kind::start, {}};
+  }
   return {};
 }
 
 void ToolCallDecoder::reset() {
-  impl_->text.reset();
-  impl_->decoder = chat::OutputDecoder(impl_->config);
+  impl_->output.reset();
 }
 
 std::vector<int32_t> chat_message_tokens(const ContextRuntime& runtime, const Message& message) {
