@@ -11,7 +11,7 @@ $SUDO apt-get install -y --no-install-recommends \
   nlohmann-json3-dev libcli11-dev libasio-dev libcpp-httplib-dev libcurl4-openssl-dev \
   libpcre2-dev libutf8proc-dev libspdlog-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  clang libclang-rt-14-dev clang-format python3 json-schema-test-suite bubblewrap
+  clang libclang-rt-14-dev lld clang-format python3 json-schema-test-suite bubblewrap
 
 # Node.js and npm for the client-library tests (tests/clients): Debian 12's nodejs is Node 18,
 # which the pinned packages support. A node from elsewhere (e.g. NodeSource) is kept.
