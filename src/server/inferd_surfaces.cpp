@@ -9,6 +9,7 @@
 
 #include "backend/native_backend.hpp"
 #include "server/embed_session.hpp"
+#include "server/listen_backlog.hpp"
 #include "server/listeners.hpp"
 #include "server/runtime_files.hpp"
 #include "server/v2_generation.hpp"
@@ -35,14 +36,25 @@ void InferdSurfaces::open(const Backend* backend) {
 }
 
 void InferdSurfaces::close() {
+  // Unlinked first: no new connections while the backlog is taken in.
+  ::unlink(v2_path_.c_str());
+  ::unlink(embed_path_.c_str());
+  if (v2_) {
+    accept_backlog(*v2_, [this](asio::local::stream_protocol::socket socket) {
+      start<V2Session>(std::move(socket), v2_path_);
+    });
+  }
+  if (embed_) {
+    accept_backlog(*embed_, [this](asio::local::stream_protocol::socket socket) {
+      start<EmbedSession>(std::move(socket), embed_path_);
+    });
+  }
   for (auto* acceptor : {&v2_, &embed_}) {
     if (!*acceptor) continue;
     std::error_code ignored;
     (*acceptor)->close(ignored);
     acceptor->reset();
   }
-  ::unlink(v2_path_.c_str());
-  ::unlink(embed_path_.c_str());
 }
 
 void InferdSurfaces::close_connections() {
@@ -55,7 +67,8 @@ void InferdSurfaces::accept(std::unique_ptr<asio::local::stream_protocol::accept
   if (!acceptor) return;
   acceptor->async_accept([this, &acceptor, &path, current = acceptor.get()](
                              std::error_code error, asio::local::stream_protocol::socket socket) {
-    if (error == asio::error::operation_aborted || current != acceptor.get()) return;
+    const bool listening = current == acceptor.get();
+    if (error == asio::error::operation_aborted || (error && !listening)) return;
     if (error) {
       context_.log(LogLevel::warn, "accept on " + path + " failed: " + error.message());
       auto timer =
@@ -65,19 +78,25 @@ void InferdSurfaces::accept(std::unique_ptr<asio::local::stream_protocol::accept
       });
       return;
     }
-    // The v1 socket's connection limit counts these connections too.
-    if (context_.session_count() + connections_.size() >= context_.max_connections()) {
-      context_.log(LogLevel::warn, "refusing a connection on " + path +
-                                       ": the connection limit (--max-connections) is reached");
-      std::error_code ignored;
-      socket.close(ignored);
-    } else {
-      auto session = std::make_shared<Session>(std::move(socket), context_);
-      connections_.add(session);
-      session->start();
-    }
-    accept<Session>(acceptor, path);
+    // Accepted just before the socket closed (a reload, a drain): served like the others.
+    start<Session>(std::move(socket), path);
+    if (listening) accept<Session>(acceptor, path);
   });
+}
+
+template <typename Session>
+void InferdSurfaces::start(asio::local::stream_protocol::socket socket, const std::string& path) {
+  // The v1 socket's connection limit counts these connections too.
+  if (context_.session_count() + connections_.size() >= context_.max_connections()) {
+    context_.log(LogLevel::warn, "refusing a connection on " + path +
+                                     ": the connection limit (--max-connections) is reached");
+    std::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto session = std::make_shared<Session>(std::move(socket), context_);
+  connections_.add(session);
+  session->start();
 }
 
 nlohmann::json capabilities_frame(const Backend& backend, int32_t gpu_layers) {

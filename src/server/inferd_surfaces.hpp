@@ -33,6 +33,8 @@ class InferdSurfaces {
   template <typename Session>
   void accept(std::unique_ptr<asio::local::stream_protocol::acceptor>& acceptor,
               const std::string& path);
+  template <typename Session>
+  void start(asio::local::stream_protocol::socket socket, const std::string& path);
 
   ServerContext& context_;
   const std::string v2_path_;

@@ -8,6 +8,7 @@
 #include "protocol/response_codec.hpp"
 #include "server/admin_session.hpp"
 #include "server/inference_session.hpp"
+#include "server/listen_backlog.hpp"
 #include "server/runtime_files.hpp"
 #include "weft/error.hpp"
 
@@ -150,8 +151,16 @@ void Listeners::open_inference() {
 }
 
 void Listeners::close_inference() {
+  if (unix_) {
+    ::unlink(infer_path_.c_str());  // no new connections while the backlog is taken in
+    accept_backlog(*unix_, [this](asio::local::stream_protocol::socket socket) {
+      start_unix_session(std::move(socket));
+    });
+  }
   close_unix(unix_, infer_path_);
   if (tcp_acceptor_) {
+    accept_backlog(*tcp_acceptor_,
+                   [this](asio::ip::tcp::socket socket) { start_tcp_session(std::move(socket)); });
     std::error_code ignored;
     tcp_acceptor_->close(ignored);
     tcp_acceptor_.reset();
@@ -195,6 +204,21 @@ void Listeners::start_session(InferenceSession::Socket socket,
   std::make_shared<InferenceSession>(std::move(socket), context_, transport)->start();
 }
 
+void Listeners::start_unix_session(asio::local::stream_protocol::socket socket) {
+  InferenceSession::Socket generic(context_.io(), asio::generic::stream_protocol(AF_UNIX, 0),
+                                   socket.release());
+  start_session(std::move(generic), InferenceSession::Transport::unix_socket);
+}
+
+void Listeners::start_tcp_session(asio::ip::tcp::socket socket) {
+  std::error_code ignored;
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  const int family = socket.local_endpoint(ignored).address().is_v6() ? AF_INET6 : AF_INET;
+  InferenceSession::Socket generic(
+      context_.io(), asio::generic::stream_protocol(family, IPPROTO_TCP), socket.release());
+  start_session(std::move(generic), InferenceSession::Transport::tcp);
+}
+
 // Out of descriptors and similar: wait a little instead of spinning on a failing accept.
 void Listeners::retry_later(void (Listeners::*accept)()) {
   auto timer = std::make_shared<asio::steady_timer>(context_.io(), std::chrono::milliseconds(100));
@@ -224,16 +248,16 @@ void Listeners::accept_unix() {
   if (!unix_) return;
   unix_->async_accept([this, acceptor = unix_.get()](std::error_code error,
                                                      asio::local::stream_protocol::socket socket) {
-    if (error == asio::error::operation_aborted || acceptor != unix_.get()) return;
+    const bool listening = acceptor == unix_.get();
+    if (error == asio::error::operation_aborted || (error && !listening)) return;
     if (error) {
       context_.log(LogLevel::warn, "accept on " + infer_path_ + " failed: " + error.message());
       retry_later(&Listeners::accept_unix);
       return;
     }
-    InferenceSession::Socket generic(context_.io(), asio::generic::stream_protocol(AF_UNIX, 0),
-                                     socket.release());
-    start_session(std::move(generic), InferenceSession::Transport::unix_socket);
-    accept_unix();
+    // Accepted just before the socket closed (a reload, a drain): served like the others.
+    start_unix_session(std::move(socket));
+    if (listening) accept_unix();
   });
 }
 
@@ -241,19 +265,15 @@ void Listeners::accept_tcp() {
   if (!tcp_acceptor_) return;
   tcp_acceptor_->async_accept(
       [this, acceptor = tcp_acceptor_.get()](std::error_code error, asio::ip::tcp::socket socket) {
-        if (error == asio::error::operation_aborted || acceptor != tcp_acceptor_.get()) return;
+        const bool listening = acceptor == tcp_acceptor_.get();
+        if (error == asio::error::operation_aborted || (error && !listening)) return;
         if (error) {
           context_.log(LogLevel::warn, "TCP accept failed: " + error.message());
           retry_later(&Listeners::accept_tcp);
           return;
         }
-        std::error_code ignored;
-        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        int family = socket.local_endpoint(ignored).address().is_v6() ? AF_INET6 : AF_INET;
-        InferenceSession::Socket generic(
-            context_.io(), asio::generic::stream_protocol(family, IPPROTO_TCP), socket.release());
-        start_session(std::move(generic), InferenceSession::Transport::tcp);
-        accept_tcp();
+        start_tcp_session(std::move(socket));
+        if (listening) accept_tcp();
       });
 }
 

@@ -44,6 +44,8 @@ class Listeners {
  private:
   void accept_admin();
   void start_session(InferenceSession::Socket socket, InferenceSession::Transport transport);
+  void start_unix_session(asio::local::stream_protocol::socket socket);
+  void start_tcp_session(asio::ip::tcp::socket socket);
   void accept_unix();
   void accept_tcp();
   void retry_later(void (Listeners::*accept)());

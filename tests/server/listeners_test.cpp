@@ -1,7 +1,11 @@
 #include "server/listeners.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "server/listen_backlog.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -31,6 +35,45 @@ TEST(Listeners, ASignedOrNonNumericPortIsNamedAsSuch) {
   }
   EXPECT_EQ(parse_tcp_endpoint("127.0.0.1:0", false).port(), 0);
   EXPECT_EQ(parse_tcp_endpoint("127.0.0.1:65535", false).port(), 65535);
+}
+
+// Connections a closing listener has not accepted yet are taken in rather than reset: each
+// is handed over with what its client already wrote.
+template <typename Acceptor, typename Endpoint>
+void expect_backlog_taken_in(asio::io_context& io, Acceptor& acceptor, const Endpoint& endpoint) {
+  using Socket = typename Acceptor::protocol_type::socket;
+  std::vector<Socket> clients;
+  for (char name : std::string("abc")) {
+    clients.emplace_back(io);
+    clients.back().connect(endpoint);  // completes in the kernel: nothing accepts yet
+    asio::write(clients.back(), asio::buffer(&name, 1));
+  }
+  std::string greetings;
+  accept_backlog(acceptor, [&](Socket socket) {
+    char byte = 0;
+    socket.non_blocking(false);
+    asio::read(socket, asio::buffer(&byte, 1));
+    greetings += byte;
+  });
+  EXPECT_EQ(greetings, "abc");
+  // Nothing more waits: a second pass takes nothing and returns.
+  accept_backlog(acceptor, [&](Socket) { ADD_FAILURE() << "a connection taken twice"; });
+}
+
+TEST(ListenBacklog, UnixConnectionsWaitingInTheBacklogAreAcceptedInOrder) {
+  asio::io_context io;
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("weft-backlog-" + std::to_string(::getpid()) + ".sock");
+  auto acceptor = bind_unix(io, path.string(), 0600);
+  expect_backlog_taken_in(io, *acceptor, asio::local::stream_protocol::endpoint(path.string()));
+  acceptor->close();
+  std::filesystem::remove(path);
+}
+
+TEST(ListenBacklog, TcpConnectionsWaitingInTheBacklogAreAcceptedInOrder) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  expect_backlog_taken_in(io, acceptor, acceptor.local_endpoint());
 }
 
 }  // namespace
