@@ -91,7 +91,7 @@ ConversationFormat::ConversationFormat(std::optional<chat::ChatTemplate> chat_te
 PromptByteLimit PromptByteLimit::for_context(const tokenizer::Tokenizer& tokenizer,
                                              int64_t context_length) {
   const std::string_view model = tokenizer.model_name();
-  if (model != "llama" && model != "gpt2") return {};
+  if (model != "llama" && model != "gpt2") return {0, context_length};
   size_t longest = 4;
   for (tokenizer::TokenId id = 0; id < tokenizer.vocab_size(); ++id) {
     longest = std::max({longest, tokenizer.piece(id).size(), tokenizer.token_bytes(id).size()});
@@ -113,13 +113,25 @@ void PromptByteLimit::check(size_t bytes) const {
                   std::to_string(context_length) + " tokens, the context length; shorten it");
 }
 
+void PromptByteLimit::check_tokens(size_t count) const {
+  if (context_length <= 0 || count <= static_cast<size_t>(context_length)) return;
+  // Worded as the generator's refusal (runtime/generator.cpp), which `weft chat` recognises.
+  throw Error(ErrorCode::invalid_request, "the prompt has more than " +
+                                              std::to_string(context_length) +
+                                              " tokens but the context holds only " +
+                                              std::to_string(context_length) + "; shorten it");
+}
+
 std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokenizer& tokenizer,
                                                          std::string_view text, bool parse_special,
                                                          bool at_start,
                                                          const PromptByteLimit& limit) const {
   limit.check(text.size());
-  return tokenizer.encode(text, {.add_bos = at_start && tokenizer.add_bos_by_default(),
-                                 .parse_special = parse_special});
+  auto ids = tokenizer.encode(text, {.add_bos = at_start && tokenizer.add_bos_by_default(),
+                                     .parse_special = parse_special,
+                                     .max_tokens = limit.token_cap()});
+  limit.check_tokens(ids.size());
+  return ids;
 }
 
 std::vector<tokenizer::TokenId> ConversationFormat::conversation(
@@ -148,24 +160,33 @@ std::vector<tokenizer::TokenId> ConversationFormat::conversation(
   size_t rendered_bytes = 0;
   for (const auto& segment : segments) rendered_bytes += segment.text.size();
   limit.check(rendered_bytes);
+  // Every encoding is capped at the context: one that passes the cap refuses the prompt
+  // at once (a part longer than the context makes the whole longer).
+  const auto encode = [&](std::string_view text, bool parse_special) {
+    auto ids =
+        tokenizer.encode(text, {.parse_special = parse_special, .max_tokens = limit.token_cap()});
+    limit.check_tokens(ids.size());
+    return ids;
+  };
   // When no content holds special-token text, the whole rendering is tokenised at once, as it
   // would be on its own; otherwise piece by piece, so that content stays text.
   const auto holds_special_text = [&](const chat::PromptSegment& segment) {
-    return segment.from_content && tokenizer.encode(segment.text, {.parse_special = true}) !=
-                                       tokenizer.encode(segment.text, {.parse_special = false});
+    return segment.from_content && encode(segment.text, true) != encode(segment.text, false);
   };
   std::vector<tokenizer::TokenId> ids;
   if (std::none_of(segments.begin(), segments.end(), holds_special_text)) {
     std::string whole;
     for (const auto& segment : segments) whole += segment.text;
-    ids = tokenizer.encode(whole, {.parse_special = true});
+    ids = encode(whole, true);
   } else {
     for (const auto& segment : segments) {
-      const auto piece = tokenizer.encode(segment.text, {.parse_special = !segment.from_content});
+      const auto piece = encode(segment.text, !segment.from_content);
       ids.insert(ids.end(), piece.begin(), piece.end());
+      limit.check_tokens(ids.size());
     }
   }
   prepend_bos(tokenizer, ids);
+  limit.check_tokens(ids.size());
   return ids;
 }
 

@@ -27,16 +27,22 @@ enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion }
 ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
                                   const tokenizer::Tokenizer& tokenizer);
 
-// The most prompt bytes that can fit a context: every token stands for at most
-// bytes_per_token bytes of text (Tokenizer::max_input_bytes_per_token), so a longer text has
-// more tokens than the context holds and is refused before it is tokenised.
+// How much prompt a context can take, checked before and while tokenising: every token
+// stands for at most bytes_per_token bytes of text, so a longer text has more tokens than the
+// context holds and is refused before it is tokenised; a text that passes is tokenised with
+// the context length as the cap (EncodeOptions::max_tokens), so the work stops soon after
+// the context is full.
 struct PromptByteLimit {
-  size_t bytes_per_token = 0;  // 0: no limit
-  int64_t context_length = 0;
+  size_t bytes_per_token = 0;  // 0: no byte bound (WordPiece)
+  int64_t context_length = 0;  // 0: no limit at all
 
   static PromptByteLimit for_context(const tokenizer::Tokenizer& tokenizer, int64_t context_length);
   // Throws weft::Error(invalid_request) when a prompt of `bytes` cannot fit.
   void check(size_t bytes) const;
+  // The encoding cap: past it the prompt cannot fit, whatever follows (0: none).
+  size_t token_cap() const { return context_length > 0 ? static_cast<size_t>(context_length) : 0; }
+  // Throws weft::Error(invalid_request) when an encoding capped at token_cap() went past it.
+  void check_tokens(size_t count) const;
 };
 
 class ConversationFormat {

@@ -57,15 +57,18 @@ BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pr
   }
 }
 
-void BpeEncoder::encode(std::string_view text, bool /*at_boundary*/,
-                        std::vector<TokenId>& out) const {
+void BpeEncoder::encode(std::string_view text, bool /*at_boundary*/, std::vector<TokenId>& out,
+                        size_t limit) const {
   std::string normalized;
   if (pre_.normalizes_nfc()) {
     normalized = nfc(text);
     text = normalized;
   }
   Scratch scratch;
-  for (std::string_view piece : pre_.split(text)) encode_word(piece, scratch, out);
+  for (std::string_view piece : pre_.split(text)) {
+    if (out.size() > limit) return;
+    encode_word(piece, scratch, out);
+  }
 }
 
 // `word` is raw bytes: each byte is one GPT-2 character, so symbols start as byte tokens.

@@ -18,7 +18,8 @@ class BpeEncoder final : public FragmentEncoder {
  public:
   // Throws weft::Error naming the merge when a line of tokenizer.ggml.merges is malformed.
   BpeEncoder(const Vocab& vocab, PreTokenizer pre);
-  void encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out) const override;
+  void encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out,
+              size_t limit) const override;
 
  private:
   struct Merge {

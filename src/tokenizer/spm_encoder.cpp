@@ -104,7 +104,8 @@ void SpmEncoder::emit_piece(std::string_view piece, std::vector<TokenId>& out) c
   }
 }
 
-void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out) const {
+void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out,
+                        size_t limit) const {
   if (text.empty()) return;
   const std::string escaped = escape_spaces(text, at_boundary && vocab_.add_space_prefix);
   const std::string_view view = escaped;
@@ -112,6 +113,7 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
   for (size_t pos = 0; pos < view.size(); ++pos) {
     auto byte = static_cast<uint8_t>(view[pos]);
     if (byte >= 0x80 || !isolated_[byte]) continue;
+    if (out.size() > limit) return;
     merge_segment(view.substr(segment_start, pos - segment_start), out);
     emit_piece(view.substr(pos, 1), out);
     segment_start = pos + 1;

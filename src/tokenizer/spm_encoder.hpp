@@ -15,7 +15,8 @@ namespace weft::tokenizer {
 class SpmEncoder final : public FragmentEncoder {
  public:
   explicit SpmEncoder(const Vocab& vocab);
-  void encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out) const override;
+  void encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out,
+              size_t limit) const override;
 
  private:
   void build_pairs();

@@ -35,6 +35,12 @@ struct EncodeOptions {
   bool add_bos = false;        // prepend BOS (callers usually pass add_bos_by_default())
   bool parse_special = false;  // true: text of control/user-defined tokens becomes those ids
   bool add_eos = false;        // append EOS (callers usually pass add_eos_by_default())
+  // 0: no cap. Otherwise encoding stops, between words, once it has more than max_tokens
+  // ids; the result is then longer than max_tokens but not the whole text's encoding. For
+  // callers that refuse a text too long for a context: the work is bounded by the context,
+  // not by the text (SentencePiece vocabularies merge a run of text without isolated bytes
+  // as one unit, so for them the bound is that run).
+  size_t max_tokens = 0;
 };
 
 // Immutable once built: every method is const and keeps no state, so one tokenizer can be

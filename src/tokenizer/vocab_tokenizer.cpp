@@ -103,16 +103,19 @@ std::vector<TokenId> VocabTokenizer::encode(std::string_view text, EncodeOptions
   std::vector<TokenId> ids;
   ids.reserve(text.size() / 3 + 2);
   if (options.add_bos && vocab_.bos) ids.push_back(*vocab_.bos);
+  const size_t limit = options.max_tokens > 0 ? options.max_tokens : SIZE_MAX;
   bool at_boundary = true;
   for (const Fragment& fragment : special_.split(text, options.parse_special)) {
+    if (ids.size() > limit) return ids;
     if (fragment.token) {
       ids.push_back(*fragment.token);
       at_boundary = true;
     } else {
-      encoder_->encode(fragment.text, at_boundary, ids);
+      encoder_->encode(fragment.text, at_boundary, ids, limit);
       at_boundary = false;
     }
   }
+  if (ids.size() > limit) return ids;
   if (options.add_eos && vocab_.eos) ids.push_back(*vocab_.eos);
   return ids;
 }

@@ -97,10 +97,10 @@ std::string normalize_and_space(std::string_view text) {
 }  // namespace
 
 void WordPieceEncoder::encode(std::string_view text, bool /*at_boundary*/,
-                              std::vector<TokenId>& out) const {
+                              std::vector<TokenId>& out, size_t limit) const {
   std::string normalized = normalize_and_space(text);
   std::string_view rest = normalized;
-  while (!rest.empty()) {
+  while (!rest.empty() && out.size() <= limit) {
     size_t start = rest.find_first_not_of(' ');
     if (start == std::string_view::npos) break;
     size_t end = rest.find(' ', start);

@@ -12,7 +12,8 @@ namespace weft::tokenizer {
 class WordPieceEncoder final : public FragmentEncoder {
  public:
   explicit WordPieceEncoder(const Vocab& vocab) : vocab_(vocab) {}
-  void encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out) const override;
+  void encode(std::string_view text, bool at_boundary, std::vector<TokenId>& out,
+              size_t limit) const override;
 
  private:
   void encode_word(std::string_view word, std::vector<TokenId>& out) const;

@@ -15,13 +15,13 @@
 namespace weft {
 namespace {
 
-// Counts encode calls.
+// Counts encode calls; one token per 4 bytes, as dense as kFortyBytes allows.
 class CountingTokenizer : public testing::FakeTokenizer {
  public:
   CountingTokenizer() : FakeTokenizer({"a", "b"}, {}) {}
   std::vector<TokenId> encode(std::string_view text, tokenizer::EncodeOptions) const override {
     ++encodes;
-    return std::vector<TokenId>(text.size(), 0);
+    return std::vector<TokenId>((text.size() + 3) / 4, 0);
   }
   mutable std::atomic<int> encodes{0};
 };
@@ -68,8 +68,8 @@ TEST(NativePromptLimit, APromptThatCannotFitIsRefusedBeforeTokenising) {
   // At the limit exactly, each is tokenised as before.
   CountingTokenizer tokenizer;
   EXPECT_EQ(plain.tokens(tokenizer, request_of(std::string(40, 'x'), true), kFortyBytes).size(),
-            40u);
-  EXPECT_EQ(plain.tokens(tokenizer, request_of(std::string(40, 'x')), kFortyBytes).size(), 40u);
+            10u);
+  EXPECT_EQ(plain.tokens(tokenizer, request_of(std::string(40, 'x')), kFortyBytes).size(), 10u);
   EXPECT_NO_THROW((void)chat.tokens(tokenizer, request_of(std::string(34, 'x')), kFortyBytes));
 }
 
@@ -117,6 +117,42 @@ TEST(NativePromptLimit, APromptThatFitsExactlyIsAccepted) {
   const auto small = runtime::PromptByteLimit::for_context(*tokenizer, 8);
   const std::string too_long(bound * 8 + 1, 'x');
   EXPECT_THROW((void)plain.tokens(*tokenizer, request_of(too_long, true), small), Error);
+}
+
+// A prompt within the byte bound can still have more tokens than the context: it is refused
+// from an encoding capped at the context, which stops soon after the context is full.
+TEST(NativePromptLimit, APromptWithTooManyTokensIsRefusedFromACappedEncoding) {
+  const auto tokenizer =
+      tokenizer::tokenizer_from_metadata(tokenizer::hf_tokenizer_metadata_from_file(
+          test::shared_path("models/smollm2-tokenizer/tokenizer.json")));
+  const auto limit = runtime::PromptByteLimit::for_context(*tokenizer, 64);
+  std::string text;
+  while (text.size() < 2000) text += "the cat sat on the mat. ";
+  ASSERT_LE(text.size(), limit.bytes_per_token * 64);  // passes the byte bound
+  const backend::NativePromptFormat plain(std::nullopt, "", "");
+  const backend::NativePromptFormat chat(
+      chat::ChatTemplate("{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"), "",
+      "");
+  for (const auto* format : {&plain, &chat}) {
+    try {
+      (void)format->tokens(*tokenizer, request_of(text), limit);
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::invalid_request);
+      EXPECT_NE(std::string(error.what())
+                    .find("the prompt has more than 64 tokens but the context holds only 64"),
+                std::string::npos)
+          << error.what();
+    }
+  }
+  // The same text fits a context of its length.
+  const size_t count = plain.tokens(*tokenizer, request_of(text)).size();
+  EXPECT_GT(count, 64u);
+  EXPECT_EQ(plain
+                .tokens(*tokenizer, request_of(text),
+                        runtime::PromptByteLimit::for_context(*tokenizer, count))
+                .size(),
+            count);
 }
 
 }  // namespace
