@@ -72,12 +72,14 @@ int run_perplexity(const PerplexityCommandOptions& options) {
   runtime::Engine engine(model, engine_options);
 
   const int64_t available = static_cast<int64_t>(tokens.size()) / options.context;
-  std::fprintf(stderr,
-               "perplexity: %zu tokens, %lld chunks of %lld (BOS %s), scoring %lld a chunk\n",
-               tokens.size(),
-               static_cast<long long>(std::min(available, options.chunks.value_or(available))),
-               static_cast<long long>(options.context), add_bos ? "first" : "not added",
-               static_cast<long long>(options.context - 1 - options.context / 2));
+  if (available >= 2) {
+    std::fprintf(stderr,
+                 "perplexity: %zu tokens, %lld chunks of %lld (BOS %s), scoring %lld a chunk\n",
+                 tokens.size(),
+                 static_cast<long long>(std::min(available, options.chunks.value_or(available))),
+                 static_cast<long long>(options.context), add_bos ? "first" : "not added",
+                 static_cast<long long>(options.context - 1 - options.context / 2));
+  }
   const auto result = runtime::compute_perplexity(
       engine, tokens, perplexity, [](const runtime::PerplexityChunk& chunk) {
         std::printf("[%lld]%.4f,", static_cast<long long>(chunk.index + 1), chunk.running_ppl);
