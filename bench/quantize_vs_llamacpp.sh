@@ -17,7 +17,10 @@ trap 'rm -rf "$scratch"' EXIT
 
 seconds() {  # seconds of wall time the command took
   start=$(date +%s.%N)
-  "$@" > /dev/null 2>&1
+  if ! "$@" > /dev/null 2>&1; then
+    echo "failed: $*" >&2
+    exit 1
+  fi
   end=$(date +%s.%N)
   echo "$end - $start" | bc
 }

@@ -6,7 +6,7 @@
 //    vocabulary adds one;
 //  * only the second half is scored: the logits of positions n_ctx/2 … n_ctx-2 predict the
 //    tokens after them (n_ctx - 1 - n_ctx/2 tokens a chunk);
-//  * PPL = exp(mean NLL); its error is PPL · sqrt((mean NLL² − mean NLL²)/(count − 1)).
+//  * PPL = exp(mean NLL); its error is PPL · sqrt((mean(NLL²) − mean(NLL)²)/(count − 1)).
 #pragma once
 
 #include <cstdint>
@@ -41,7 +41,8 @@ struct PerplexityResult {
 
 // Needs at least 2·n_ctx tokens (as llama-perplexity): throws weft::Error otherwise, and for a
 // context below 4, a batch below 1 or (as llama-perplexity requires) a batch that is neither
-// below n_ctx nor a multiple of it. `on_chunk` is called after each chunk.
+// below n_ctx nor a multiple of it. `on_chunk` is called after each chunk. The engine's page
+// pool must hold max(1, batch/n_ctx) sequences of n_ctx tokens (they are evaluated together).
 PerplexityResult compute_perplexity(Engine& engine, std::span<const int32_t> tokens,
                                     const PerplexityOptions& options,
                                     const std::function<void(const PerplexityChunk&)>& on_chunk);
