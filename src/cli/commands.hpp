@@ -28,6 +28,8 @@ Command add_chat_command(CLI::App& app);
 Command add_grammar_command(CLI::App& app);
 Command add_program_command(CLI::App& app);
 Command add_engine_command(CLI::App& app);
+Command add_perplexity_command(CLI::App& app);
+Command add_quantize_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.
 std::string default_model_path();

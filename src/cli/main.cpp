@@ -81,13 +81,14 @@ int main(int argc, char** argv) {
   help->add_option("command", help_topic, "Subcommand to describe (e.g. `run`, `template render`)");
 
   std::vector<weft::cli::Command> commands = {
-      weft::cli::add_run_command(app),     weft::cli::add_backends_command(app),
-      weft::cli::add_eval_command(app),    weft::cli::add_serve_command(app),
-      weft::cli::add_status_command(app),  weft::cli::add_inspect_command(app),
-      weft::cli::add_mkmodel_command(app), weft::cli::add_tokenize_command(app),
-      weft::cli::add_bench_command(app),   weft::cli::add_template_command(app),
-      weft::cli::add_chat_command(app),    weft::cli::add_grammar_command(app),
-      weft::cli::add_program_command(app), weft::cli::add_engine_command(app),
+      weft::cli::add_run_command(app),        weft::cli::add_backends_command(app),
+      weft::cli::add_eval_command(app),       weft::cli::add_serve_command(app),
+      weft::cli::add_status_command(app),     weft::cli::add_inspect_command(app),
+      weft::cli::add_mkmodel_command(app),    weft::cli::add_tokenize_command(app),
+      weft::cli::add_bench_command(app),      weft::cli::add_template_command(app),
+      weft::cli::add_chat_command(app),       weft::cli::add_grammar_command(app),
+      weft::cli::add_program_command(app),    weft::cli::add_engine_command(app),
+      weft::cli::add_perplexity_command(app), weft::cli::add_quantize_command(app),
   };
 
   std::vector<std::string> arguments(argv + 1, argv + argc);

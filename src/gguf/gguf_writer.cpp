@@ -235,9 +235,12 @@ void GgufWriter::write(std::ostream& out) const {
     encoder.put(offset);
     offset = align_up(offset + tensor.data.size(), align);
   }
+  // As ggml writes it: the data section starts aligned and every tensor's data, the last
+  // one included, is padded to the alignment, so the files are byte-identical to llama.cpp's.
+  encoder.pad_to(align);
   for (const auto& tensor : tensors_) {
-    encoder.pad_to(align);
     encoder.put_bytes(tensor.data.data(), tensor.data.size());
+    encoder.pad_to(align);
   }
   if (!out) fail("writing failed");
 }

@@ -40,9 +40,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 // Every subcommand path, as README's command table lists them.
 const std::vector<std::vector<std::string>> kCommands = {
-    {"run"},      {"bench"}, {"inspect"}, {"mkmodel"}, {"chat"},     {"backends"},
-    {"tokenize"}, {"eval"},  {"serve"},   {"status"},  {"template"}, {"template", "render"},
-    {"help"}};
+    {"run"},      {"bench"},    {"inspect"},   {"mkmodel"}, {"chat"},     {"backends"},
+    {"tokenize"}, {"eval"},     {"serve"},     {"status"},  {"template"}, {"template", "render"},
+    {"help"},     {"quantize"}, {"perplexity"}};
 
 std::string joined(const std::vector<std::string>& words) {
   std::string text;

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "model/quantize/tensor_type_rule.hpp"
+
 namespace weft::model::synthetic {
 namespace {
 
@@ -35,26 +37,6 @@ std::string lower(std::string_view text) {
   return result;
 }
 
-bool fits(ElementType type, uint64_t row_length) {
-  return row_length % tensor::traits_of(type).block_size == 0;
-}
-
-ElementType fallback(ElementType type) {
-  switch (type) {
-    case ElementType::Q2_K:
-    case ElementType::Q3_K:
-      return ElementType::Q4_0;
-    case ElementType::Q4_K:
-      return ElementType::Q5_0;
-    case ElementType::Q5_K:
-      return ElementType::Q5_1;
-    case ElementType::Q6_K:
-      return ElementType::Q8_0;
-    default:
-      return ElementType::F16;
-  }
-}
-
 }  // namespace
 
 std::optional<TypeRecipe> parse_type_recipe(std::string_view name) {
@@ -72,27 +54,53 @@ std::vector<std::string> type_recipe_names() {
 }
 
 bool more_bits(uint32_t layer, uint32_t layers) {
-  const auto i = static_cast<int64_t>(layer);
-  const auto n = static_cast<int64_t>(layers);
-  return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+  return quantize::uses_more_bits(static_cast<int32_t>(layer), static_cast<int32_t>(layers));
 }
+
+namespace {
+
+quantize::TensorCategory category_of_role(TensorRole role) {
+  using quantize::TensorCategory;
+  switch (role) {
+    case TensorRole::token_embedding:
+      return TensorCategory::token_embedding;
+    case TensorRole::output:
+      return TensorCategory::output;
+    case TensorRole::attn_q:
+      return TensorCategory::attn_q;
+    case TensorRole::attn_k:
+      return TensorCategory::attn_k;
+    case TensorRole::attn_v:
+    case TensorRole::attn_qkv:
+      return TensorCategory::attn_v;
+    case TensorRole::attn_output:
+      return TensorCategory::attn_output;
+    case TensorRole::ffn_gate:
+      return TensorCategory::ffn_gate;
+    case TensorRole::ffn_up:
+      return TensorCategory::ffn_up;
+    case TensorRole::ffn_down:
+      return TensorCategory::ffn_down;
+    default:
+      return TensorCategory::other;
+  }
+}
+
+}  // namespace
 
 ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t layer, uint32_t layers,
                         bool tied_embeddings, uint64_t row_length) {
   if (role == TensorRole::norm || role == TensorRole::bias) return ElementType::F32;
-  const bool is_quantised = tensor::traits_of(recipe.base).block_size > 1;
-  if (!is_quantised) return recipe.base;
-  const bool output_matrix =
-      role == TensorRole::output || (tied_embeddings && role == TensorRole::token_embedding);
-  ElementType type = recipe.base;
-  if (recipe.mixture) {
-    const bool sensitive =
-        role == TensorRole::attn_v || role == TensorRole::attn_qkv || role == TensorRole::ffn_down;
-    if (output_matrix || (sensitive && more_bits(layer, layers))) type = ElementType::Q6_K;
-  }
-  if (recipe.mixture && output_matrix && !fits(type, row_length)) return ElementType::Q8_0;
-  while (!fits(type, row_length)) type = fallback(type);
-  return type;
+  // A synthetic model has one value matrix and one ffn_down a layer, so llama-quantize's
+  // running indices over them are the layer number.
+  const quantize::TensorPlace place{category_of_role(role), static_cast<int32_t>(layer),
+                                    static_cast<int32_t>(layer), row_length};
+  quantize::ModelFacts model;
+  model.layers = static_cast<int32_t>(layers);
+  model.value_matrices = static_cast<int32_t>(layers);
+  model.tied_embeddings = tied_embeddings;
+  return quantize::mixture_type(*quantize::file_type_of_id(recipe.file_type), !recipe.mixture,
+                                place, model);
 }
 
 }  // namespace weft::model::synthetic

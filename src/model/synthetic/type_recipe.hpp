@@ -39,12 +39,13 @@ struct TypeRecipe {
 std::optional<TypeRecipe> parse_type_recipe(std::string_view name);
 std::vector<std::string> type_recipe_names();
 
-// The type of one tensor. 1-D tensors (norms, biases) stay F32. For mixtures, as
-// llama-quantize does for Q4_K_M/Q5_K_M on a dense model: the output matrix (the token
-// embedding when tied) is Q6_K; attn_v (phi3: attn_qkv) and ffn_down are Q6_K in layers where
-// more_bits(layer, layers); everything else is the base type. Finally a type whose block
-// does not divide the row length falls back as llama.cpp does (mixtures: output matrix→Q8_0;
-// otherwise Q2_K/Q3_K→Q4_0, Q4_K→Q5_0, Q5_K→Q5_1, Q6_K→Q8_0, then F16).
+// The type of one tensor: llama-quantize's rule (model/quantize/tensor_type_rule.hpp) for the
+// recipe's file type, the uniform recipes as --pure. 1-D tensors (norms, biases) stay F32.
+// For the mixtures on a dense model: the output matrix (the token embedding when tied) is
+// Q6_K; attn_v (phi3: attn_qkv) and ffn_down are Q6_K in layers where more_bits(layer,
+// layers); everything else is the base type. A type whose block does not divide the row
+// length falls back (mixtures: output matrix→Q8_0; otherwise Q2_K/Q3_K→Q4_0, Q4_K→Q5_0,
+// Q5_K→Q5_1, Q6_K→Q8_0, then F16).
 tensor::ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t layer,
                                 uint32_t layers, bool tied_embeddings, uint64_t row_length);
 
