@@ -10,7 +10,7 @@ import {startServer, storiesModel} from '../clients/harness.mjs';
 import {lastAnswerText, launchBrowser, openPage, readMessages, sendMessage, setSettings, startTogether} from './browser.mjs';
 
 // Greedy stories260K does not stop on its own within this budget, so there is time to stop it.
-const kLongBudget = 2000;
+const kLongBudget = 4000;
 const kShortBudget = 16;
 
 let server;
@@ -19,7 +19,7 @@ let page;
 
 before(async () => {
   [server, browser] = await startTogether([
-    startServer({args: ['--backend', 'native', '--model', storiesModel, '--ctx', '2048']}),
+    startServer({args: ['--backend', 'native', '--model', storiesModel, '--ctx', '4096']}),
     launchBrowser(),
   ]);
   page = await openPage(browser);

@@ -9,8 +9,8 @@ import {startServer, stubText, stubWords} from '../clients/harness.mjs';
 
 import {lastAnswerText, launchBrowser, openPage, readMessages, sendMessage, startTogether, watchStreaming} from './browser.mjs';
 
-// 100 ms a word: the canned answer takes about 3 s, long enough to watch and to stop.
-const kDelayMs = 100;
+// 150 ms a word: the canned answer takes about 4.5 s, long enough to watch and to stop.
+const kDelayMs = 150;
 
 let server;
 let browser;
