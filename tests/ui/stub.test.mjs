@@ -50,6 +50,7 @@ test('/ui serves the page under a strict CSP; / is still Ollama\'s', async () =>
   assert.equal(again.status, 304);
   assert.equal((await fetch(`${server.url}/ui/missing.js`)).status, 404);
   assert.equal(await (await fetch(`${server.url}/`)).text(), 'Ollama is running');
+  assert.ok(server.log().includes(`chat page: ${server.url}/ui`), 'the log says where the page is');
 
   const loaded = await page.goto(`${server.url}/ui`);
   assert.equal(loaded.status(), 200);
