@@ -156,3 +156,24 @@ test(
       await page.click('#new-chat');
       assert.deepEqual(page.problems, []);
     });
+
+test('a reload mid-answer keeps what had arrived, marked stopped', async () => {
+  await sendMessage(page, 'Start and leave');
+  await page.waitForFunction(() => {
+    const answer = document.querySelector('#messages > article.assistant .content');
+    return answer && answer.textContent.split(' ').length > 3;
+  });
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('model').textContent === 'stub');
+  const messages = await readMessages(page);
+  assert.equal(messages.length, 2);
+  assert.equal(messages[1].state, 'stopped');
+  assert.ok(messages[1].text.split(' ').length > 3, messages[1].text);
+  assert.ok(
+      stubText.startsWith(messages[1].text) && messages[1].text.length < stubText.length,
+      messages[1].text);
+  assert.match(messages[1].meta, /stopped$/);
+  // The closed connection cancelled the generation.
+  await server.waitIdle(5_000);
+  assert.deepEqual(page.problems, []);
+});

@@ -159,6 +159,15 @@ async function send(text) {
   showStatus('');
   let pieces = 0;
   let firstPieceAt = null;
+  // Leaving the page (a reload, a closed tab) ends the request like Stop; what had arrived is
+  // kept.
+  const keepOnLeave = () => {
+    controller.abort();
+    answer.meta ??=
+        {tokens: pieces, tokensPerSecond: null, estimated: true, stopped: true, reason: ''};
+    saveConversation();
+  };
+  window.addEventListener('pagehide', keepOnLeave);
   // At most one render a frame while text streams in.
   let queuedFrame = null;
   const renderSoon = () => {
@@ -210,6 +219,7 @@ async function send(text) {
       showStatus(answer.error, true);
     }
   } finally {
+    window.removeEventListener('pagehide', keepOnLeave);
     if (queuedFrame !== null) cancelAnimationFrame(queuedFrame);
     running = null;
     setBusy(false);
