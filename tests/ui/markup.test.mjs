@@ -127,6 +127,34 @@ test('the Markdown renderer builds exactly the expected DOM', async () => {
   await page.close();
 });
 
+test('an out-of-range setting is refused before any request', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${hostile.url}/ui`);
+  await page.evaluate(() => localStorage.clear());  // the first test's conversation
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('model').textContent === 'stub');
+  const chatRequests = () =>
+      hostile.log().split('\n').filter((line) => /path=\/api\/chat /.test(line)).length;
+  const requestsBefore = chatRequests();
+  await setSettings(page, {'temperature': 5});
+  await sendMessage(page, 'Hello');
+  await page.waitForFunction(() => document.getElementById('status').textContent !== '');
+  assert.match(await page.$eval('#status', (status) => status.textContent), /^Temperature: /);
+  assert.equal(await page.$eval('#status', (status) => status.className), 'status error');
+  assert.deepEqual(await readMessages(page), []);
+  assert.equal(
+      await page.$eval('#prompt', (prompt) => prompt.value), 'Hello', 'kept to send again');
+  assert.equal(chatRequests(), requestsBefore);
+  await setSettings(page, {'temperature': 0.5});
+  await page.focus('#prompt');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(
+      () => document.querySelector('#messages > article:last-child')?.dataset.state === 'done');
+  assert.equal((await readMessages(page)).length, 2);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('a daemon with an API key: the page asks for it, keeps it and sends it', async () => {
   const page = await openPage(browser);
   const response = await page.goto(`${keyed.url}/ui`);

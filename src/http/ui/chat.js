@@ -99,6 +99,10 @@ function appendMessage(message, state = finishedState(message)) {
 
 function scrollToEnd() { window.scrollTo(0, document.body.scrollHeight); }
 
+// Whether the reader is at the end of the page (then a growing answer keeps it there; one who
+// scrolled up to read stays put).
+function atEnd() { return window.innerHeight + window.scrollY >= document.body.scrollHeight - 48; }
+
 function setBusy(busy) {
   document.body.dataset.state = busy ? 'streaming' : 'idle';
   view.send.disabled = busy;
@@ -133,15 +137,7 @@ function historyForRequest() {
       .map(({role, content}) => ({role, content}));
 }
 
-async function send(text) {
-  let settings;
-  try {
-    settings = requestSettings();
-  } catch (error) {
-    view.settings.open = true;
-    showStatus(error.message, true);
-    return;
-  }
+async function send(text, settings) {
   const history = historyForRequest();
   const user = {role: 'user', content: text};
   conversation.push(user);
@@ -174,8 +170,9 @@ async function send(text) {
     if (queuedFrame !== null) return;
     queuedFrame = requestAnimationFrame(() => {
       queuedFrame = null;
+      const following = atEnd();
       renderMessage(answer, root, 'streaming');
-      scrollToEnd();
+      if (following) scrollToEnd();
     });
   };
   let state = 'done';
@@ -296,8 +293,17 @@ function start() {
     event.preventDefault();
     const text = view.prompt.value;
     if (running || text.trim() === '') return;
+    let settings;
+    try {
+      settings = requestSettings();
+    } catch (error) {
+      // The message stays in the composer until the setting is fixed.
+      view.settings.open = true;
+      showStatus(error.message, true);
+      return;
+    }
     view.prompt.value = '';
-    send(text);
+    send(text, settings);
   });
   view.prompt.addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
