@@ -11,19 +11,21 @@ $SUDO apt-get install -y --no-install-recommends \
   nlohmann-json3-dev libcli11-dev libasio-dev libcpp-httplib-dev libcurl4-openssl-dev \
   libpcre2-dev libutf8proc-dev libspdlog-dev libfmt-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  clang libclang-rt-14-dev lld clang-format python3 json-schema-test-suite bubblewrap
+  clang libclang-rt-14-dev lld clang-format python3 json-schema-test-suite bubblewrap \
+  chromium
 
 # Node.js and npm for the client-library tests (tests/clients): Debian 12's nodejs is Node 18,
 # which the pinned packages support. A node from elsewhere (e.g. NodeSource) is kept.
 if ! command -v node >/dev/null 2>&1; then
   $SUDO apt-get install -y --no-install-recommends nodejs npm
 fi
-# The npm packages pinned by tests/clients/package-lock.json and sdk/js/package-lock.json
-# (TypeScript, for the SDK's type test), installed again only when a lock file changed since
-# the last install. Offline, a failure here is a warning: those tests then fail and say to
+# The npm packages pinned by tests/clients/package-lock.json, tests/ui/package-lock.json
+# (puppeteer-core, which drives the chromium above for the chat page tests) and
+# sdk/js/package-lock.json (TypeScript, for the SDK's type test), installed again only when a
+# lock file changed since the last install. Offline, a failure here is a warning: those tests then fail and say to
 # run `npm ci` in their folder.
 repo_dir="$(cd "$(dirname "$0")/.." && pwd)"
-for npm_dir in "$repo_dir/tests/clients" "$repo_dir/sdk/js"; do
+for npm_dir in "$repo_dir/tests/clients" "$repo_dir/tests/ui" "$repo_dir/sdk/js"; do
   if [ ! -f "$npm_dir/node_modules/.package-lock.json" ] ||
      [ "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules/.package-lock.json" ]; then
     if ! (cd "$npm_dir" && npm ci --no-audit --no-fund --prefer-offline); then

@@ -63,6 +63,11 @@ void run_stub(GenerationChannel channel, std::vector<std::string> tokens, Genera
 
 }  // namespace
 
+std::string stub_text_from_environment() {
+  const char* text = std::getenv("WEFT_STUB_TEXT");
+  return text && *text ? std::string(text) : std::string(kStubCannedText);
+}
+
 std::chrono::milliseconds stub_token_delay_from_environment() {
   constexpr int64_t kMostMilliseconds = 60000;
   const char* text = std::getenv("WEFT_STUB_DELAY_MS");

@@ -10,10 +10,17 @@
 
 namespace weft::backend {
 
+inline constexpr const char* kStubCannedText =
+    "This is weft's stub backend: no model is loaded, so this canned answer is streamed "
+    "one word at a time. Give a model with --model FILE to run real inference.";
+
+// WEFT_STUB_TEXT when it is set and not empty (tests give the answer they need, e.g. Markdown
+// or markup for the chat page), else kStubCannedText.
+std::string stub_text_from_environment();
+
 struct StubConfig {
-  std::string text =
-      "This is weft's stub backend: no model is loaded, so this canned answer is streamed "
-      "one word at a time. Give a model with --model FILE to run real inference.";
+  // What every answer streams; a text set here wins over the environment.
+  std::string text = stub_text_from_environment();
   // Delay before each word. Unset: WEFT_STUB_DELAY_MS (whole milliseconds, 0 to 60000),
   // else 5 ms; a delay set here wins over the environment.
   std::optional<std::chrono::milliseconds> token_delay;

@@ -15,7 +15,7 @@ namespace {
 constexpr size_t kLeastThreads = 64;
 
 bool is_public_path(const httplib::Request& request) {
-  return request.path == "/health" || request.method == "OPTIONS";
+  return request.path == "/health" || request.method == "OPTIONS" || is_ui_path(request.path);
 }
 
 std::string bearer_token(const httplib::Request& request) {
@@ -104,6 +104,7 @@ struct HttpServer::Impl {
                                       }));
     add_openai_routes(server, service);
     add_ollama_routes(server, service);
+    add_ui_routes(server, service);
   }
 
   void health(httplib::Response& response) {

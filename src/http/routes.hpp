@@ -31,5 +31,9 @@ void set_json(httplib::Response& response, const nlohmann::json& body, int statu
 
 void add_openai_routes(httplib::Server& server, HttpService& service);
 void add_ollama_routes(httplib::Server& server, HttpService& service);
+// The chat page (docs/ui.md): /ui, /ui/ and /ui/FILE.
+void add_ui_routes(httplib::Server& server, HttpService& service);
+// Whether `path` is the chat page's, which needs no API key.
+bool is_ui_path(const std::string& path);
 
 }  // namespace weft::http

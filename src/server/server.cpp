@@ -124,7 +124,9 @@ class Daemon {
     // Listening from the start, so that /health answers 503 while the model loads.
     if (http_) {
       http_->start();
-      context_.log(LogLevel::info, "http on " + http_->address());
+      const std::string address = http_->address();
+      context_.log(LogLevel::info,
+                   "http on " + address + " (chat page: http://" + address + "/ui)");
     }
     listeners_.open_admin();
     bus_.publish_state("starting", {{"pid", ::getpid()}});

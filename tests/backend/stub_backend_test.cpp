@@ -105,6 +105,27 @@ TEST(StubBackend, ConfiguredDelayWinsOverTheEnvironment) {
   EXPECT_EQ(StubBackend().token_delay(), std::chrono::milliseconds(5));
 }
 
+// WEFT_STUB_TEXT replaces the canned answer, newlines and markup kept byte for byte; empty
+// counts as unset, and a text set in the configuration wins.
+TEST(StubBackend, TextFromTheEnvironmentReplacesTheCannedAnswer) {
+  test::ScopedEnvironment environment;
+  const std::string text = "<b>bold</b>\n```\ncode\n```  two  spaces";
+  environment.set("WEFT_STUB_TEXT", text);
+  StubConfig from_environment;
+  from_environment.token_delay = std::chrono::milliseconds(0);
+  auto stream = StubBackend(from_environment).generate(request_with({}));
+  const auto events = test::collect_events(stream);
+  ASSERT_FALSE(events.gave_up);
+  EXPECT_EQ(events.text, text);
+  auto configured = StubBackend(fast_config("one two")).generate(request_with({}));
+  EXPECT_EQ(test::collect_events(configured).text, "one two");
+  const std::string canned = "This is weft's stub backend: no model is loaded";
+  environment.set("WEFT_STUB_TEXT", "");
+  EXPECT_EQ(StubConfig().text.rfind(canned, 0), 0u);
+  environment.set("WEFT_STUB_TEXT", std::nullopt);
+  EXPECT_EQ(StubConfig().text.rfind(canned, 0), 0u);
+}
+
 TEST(StubBackend, MalformedDelayInTheEnvironmentIsAClearError) {
   test::ScopedEnvironment environment;
   for (const char* bad : {"abc", "-1", "5ms", " 5", "60001", "99999999999999999999"}) {
