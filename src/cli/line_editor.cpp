@@ -87,10 +87,14 @@ void LineEditor::save_history() {
 }
 
 InputStatus LineEditor::read_line(std::string& line, std::string_view prompt) {
-  prompt_.clear();
-  if (bold_prompt_) prompt_ += "\1\033[1m\1";
-  prompt_ += prompt;
-  if (bold_prompt_) prompt_ += "\1\033[0m\1";
+  prompt_ = prompt;
+  if (bold_prompt_) {
+    // libedit drops an escaped part at the very end of a prompt: the reset goes before the
+    // prompt's trailing blank.
+    const size_t blank = prompt.find_last_not_of(' ') + 1;
+    prompt_ = "\1\033[1m\1" + std::string(prompt.substr(0, blank)) + "\1\033[0m\1" +
+              std::string(prompt.substr(blank));
+  }
   interrupted_ = false;
   int count = 0;
   const char* text = el_gets(editor_, &count);
@@ -119,6 +123,11 @@ int LineEditor::read_character(EditLine* editor, wchar_t* character) {
 
 // One byte from the terminal, or -1 (errno EINTR) when a Ctrl-C came first; 0 at its end.
 int LineEditor::next_byte(unsigned char* byte) {
+  if (pending_byte_) {
+    *byte = *pending_byte_;
+    pending_byte_.reset();
+    return 1;
+  }
   while (true) {
     pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
@@ -161,6 +170,8 @@ int LineEditor::next_character(wchar_t* character) {
     status = next_byte(&next);
     if (status != 1) return status;
     if ((next & 0xC0) != 0x80) {
+      // A broken sequence: the byte that broke it (a newline, say) is the next character.
+      pending_byte_ = next;
       code = 0xFFFD;
       break;
     }

@@ -8,6 +8,7 @@
 
 #include <histedit.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,7 @@ class LineEditor : public LineSource {
   std::string prompt_;
   bool bold_prompt_;
   bool interrupted_ = false;
+  std::optional<unsigned char> pending_byte_;
   bool warned_ = false;
   EditLine* editor_ = nullptr;
   History* history_ = nullptr;

@@ -94,6 +94,24 @@ TEST_F(ChatTerminal, TripleQuotesMakeOneMessageOfSeveralLines) {
             (std::vector<std::string>{"first line\n/not a command"}));
 }
 
+TEST_F(ChatTerminal, UnicodeIsTypedAndEditedAsCharacters) {
+  // In the C locale too: the editor decodes UTF-8 itself.
+  auto env = environment();
+  env.push_back({"LC_ALL", "C"});
+  env.push_back({"LANG", "C"});
+  TerminalSession chat(stub_chat(), env);
+  ASSERT_TRUE(chat.wait_for("> ")) << chat.shown();
+  // Backspace (DEL) removes the last character, all three bytes of it.
+  chat.type("h\xC3\xA9llo \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC\x7F\r");
+  ASSERT_TRUE(chat.wait_for(kAnswered, 1)) << chat.shown();
+  chat.type("/save " + path("unicode.json") + "\r");
+  ASSERT_TRUE(chat.wait_for("(saved 2 messages")) << chat.shown();
+  chat.type("/bye\r");
+  EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
+  EXPECT_EQ(saved_user_messages("unicode.json"),
+            (std::vector<std::string>{"h\xC3\xA9llo \xE2\x9C\x93 \xE6\x97\xA5"}));
+}
+
 TEST_F(ChatTerminal, CtrlCStopsTheAnswerThenTwiceAtThePromptLeaves) {
   // A slow stub: the answer is still being written when Ctrl-C arrives.
   TerminalSession chat({"chat", "--backend", "stub", "-n", "100000"}, environment("200"));
@@ -109,7 +127,7 @@ TEST_F(ChatTerminal, CtrlCStopsTheAnswerThenTwiceAtThePromptLeaves) {
 }
 
 TEST_F(ChatTerminal, ThePromptIsBoldUnlessNoColorIsSet) {
-  constexpr const char* kBoldPrompt = "\033[1m> ";
+  constexpr const char* kBoldPrompt = "\033[1m>\033[0m ";
   for (const std::string no_colour : {"", "1"}) {
     auto env = environment();
     for (auto& [name, value] : env)

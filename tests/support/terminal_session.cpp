@@ -4,6 +4,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +32,15 @@ TerminalSession::TerminalSession(
   size.ws_col = 200;
   child_ = forkpty(&terminal_, nullptr, nullptr, &size);
   if (child_ < 0) throw std::runtime_error("forkpty failed");
+  if (child_ > 0) {
+    // A UTF-8 terminal, as Linux consoles and terminal emulators set up: keys typed before
+    // the program's editor takes the terminal are erased by the kernel a character at a time.
+    termios modes{};
+    if (tcgetattr(terminal_, &modes) == 0) {
+      modes.c_iflag |= IUTF8;
+      tcsetattr(terminal_, TCSANOW, &modes);
+    }
+  }
   if (child_ == 0) {
     for (const auto& [name, value] : environment) {
       if (value.empty()) {
