@@ -7,6 +7,8 @@ find_package(CURL REQUIRED)
 find_package(spdlog REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+# The line editor of `weft chat` (only the weft executable links it).
+pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
 # Debian builds cpp-httplib as a shared library; its pkg-config file also carries the feature

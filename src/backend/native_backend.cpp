@@ -81,7 +81,9 @@ void NativeBackend::load(const LoadOptions& options) {
   unload();
   model::ModelLoadOptions model_options;
   if (options.context_length) model_options.context_length = *options.context_length;
+  model_options.progress = load_progress_;
   auto model = model::Model::load(options.model_path, model_options);
+  if (load_progress_) load_progress_({"reading the tokenizer"});
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
       tokenizer::Tokenizer::from_gguf(model->file());
   if (tokenizer->vocab_size() > model->config().n_vocab) {
@@ -103,6 +105,7 @@ void NativeBackend::load(const LoadOptions& options) {
                        ? NativePromptFormat::from_gguf(model->file(), *tokenizer)
                        : NativePromptFormat::from_template_file(model->file(), *tokenizer,
                                                                 options.chat_template_path);
+  if (load_progress_) load_progress_({"starting the engine"});
   runtime::SchedulerOptions scheduler_options = config_.scheduler;
   scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
   scheduler_ =
@@ -111,6 +114,12 @@ void NativeBackend::load(const LoadOptions& options) {
   prompt_limit_ = runtime::PromptByteLimit::for_context(*tokenizer, model->config().context_length);
   model_ = std::move(model);
   tokenizer_ = std::move(tokenizer);
+}
+
+size_t NativeBackend::prompt_tokens(const GenerationRequest& request) const {
+  if (!prompt_format_ || !tokenizer_)
+    throw Error(ErrorCode::backend_unavailable, "the native backend has no model loaded");
+  return prompt_format_->tokens(*tokenizer_, request, prompt_limit_).size();
 }
 
 void NativeBackend::unload() {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend/native_prompt.hpp"
+#include "model/model_config.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
 #include "weft/backend.hpp"
@@ -51,6 +52,16 @@ class NativeBackend : public Backend {
   // backend_unavailable without a model.
   EmbeddingResult embed(const EmbeddingRequest& request) override;
 
+  // Hears the steps of the next load() (mapping, packing weights, …) on the loading thread,
+  // for a progress display; empty: none.
+  void set_load_progress(model::LoadProgressCallback progress) {
+    load_progress_ = std::move(progress);
+  }
+  // The number of tokens `request` becomes as a prompt (chat template and all), so that a
+  // caller can fit a conversation to the context before sending it. Throws weft::Error as
+  // generate() would report the request (no model, a template error, a prompt too large).
+  size_t prompt_tokens(const GenerationRequest& request) const;
+
   // The running scheduler (pool accounting, sync), or nullptr before load.
   runtime::Scheduler* scheduler() { return scheduler_.get(); }
   // Contexts (weft/context.hpp) on this backend's scheduler: they share its model, KV pool,
@@ -76,6 +87,7 @@ class NativeBackend : public Backend {
   std::optional<NativePromptFormat> prompt_format_;
   runtime::PromptByteLimit prompt_limit_;  // prompts refused before tokenising
   ModelInfo info_;
+  model::LoadProgressCallback load_progress_;
 };
 
 // Facts about a loaded model for ModelInfo: the quantisation is read from the tensors' own

@@ -16,6 +16,7 @@ struct ChatOptions {
   std::string positional_model;  // MODEL, the same given as an argument
   std::string system_prompt;
   bool stats = false;
+  bool verbose = false;
   std::optional<int> gpu_layers;
   LoadOptions load;
   GenerationOptions generation;

@@ -1,6 +1,6 @@
 // `weft chat`: an interactive conversation in the terminal over any backend. Reads lines from
-// stdin (so it can be driven by a pipe), writes answers to stdout as they stream.
-#include <poll.h>
+// stdin — with a line editor on a terminal, as they come from a pipe — and writes answers to
+// stdout as they stream.
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,79 +8,61 @@
 #include <optional>
 #include <string>
 
+#include "backend/native_backend.hpp"
 #include "chat/chat_session.hpp"
 #include "cli/answer_report.hpp"
 #include "cli/chat_command.hpp"
+#include "cli/chat_input.hpp"
 #include "cli/commands.hpp"
 #include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
 #include "cli/gpu_layers_option.hpp"
 #include "cli/interrupt_watcher.hpp"
+#include "cli/line_editor.hpp"
+#include "cli/load_progress.hpp"
 #include "cli/local_backend.hpp"
+#include "cli/terminal_style.hpp"
 #include "weft/error.hpp"
 
 namespace weft::cli {
 namespace {
-
-enum class InputStatus { line, end, interrupted };
-
-// Reads lines from stdin while also watching for a Ctrl-C at the prompt.
-class LineReader {
- public:
-  explicit LineReader(int wake_fd) : wake_fd_(wake_fd) {}
-
-  InputStatus read_line(std::string& line) {
-    while (true) {
-      size_t newline = buffer_.find('\n');
-      if (newline != std::string::npos) {
-        line = buffer_.substr(0, newline);
-        buffer_.erase(0, newline + 1);
-        return InputStatus::line;
-      }
-      if (at_end_) {
-        if (buffer_.empty()) return InputStatus::end;
-        line = std::move(buffer_);
-        buffer_.clear();
-        return InputStatus::line;
-      }
-      pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      if (poll(fds, 2, -1) < 0) continue;
-      if (fds[1].revents & POLLIN) return InputStatus::interrupted;
-      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-        char chunk[4096];
-        ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
-        if (n <= 0) {
-          at_end_ = true;
-        } else {
-          buffer_.append(chunk, static_cast<size_t>(n));
-        }
-      }
-    }
-  }
-
- private:
-  int wake_fd_;
-  std::string buffer_;
-  bool at_end_ = false;
-};
 
 void print_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
 
-void report_turn(const chat::TurnResult& turn, bool stats) {
+void report_turn(const chat::TurnResult& turn, bool stats, const TerminalStyle& style) {
   if (auto* error = std::get_if<ErrorEvent>(&turn.terminal)) {
     std::fprintf(stderr, "weft: error: %s\n", error->message.c_str());
     return;
   }
   const auto& done = std::get<DoneEvent>(turn.terminal);
-  if (done.reason == StopReason::cancelled) std::fputs("(stopped)\n", stderr);
+  if (done.reason == StopReason::cancelled)
+    std::fprintf(stderr, "%s\n", style.dim("(stopped)").c_str());
   if (stats) {
-    std::fprintf(stderr, "[%s: %u prompt tokens, %u generated, stop: %s]\n", done.backend.c_str(),
-                 done.usage.prompt_tokens, done.usage.completion_tokens,
-                 std::string(to_string(done.reason)).c_str());
+    const std::string line = "[" + done.backend + ": " + std::to_string(done.usage.prompt_tokens) +
+                             " prompt tokens, " + std::to_string(done.usage.completion_tokens) +
+                             " generated, stop: " + std::string(to_string(done.reason)) + "]";
+    std::fprintf(stderr, "%s\n", style.dim(line).c_str());
   }
+}
+
+// With the native backend the session counts a conversation's tokens before sending it, so
+// that it can leave out the oldest turns when the context would overflow.
+void fit_conversations_to_context(chat::ChatSession& session, Backend& backend) {
+  auto* native = dynamic_cast<backend::NativeBackend*>(&backend);
+  if (!native) return;
+  session.set_context_window(
+      native->model_info().context_length,
+      [native](const GenerationRequest& request) { return native->prompt_tokens(request); });
+}
+
+std::unique_ptr<LineSource> line_source(bool interactive, int wake_fd) {
+  if (interactive)
+    return std::make_unique<LineEditor>(wake_fd, chat_history_path(),
+                                        colours_wanted(STDOUT_FILENO));
+  return std::make_unique<PipeLineSource>(wake_fd);
 }
 
 }  // namespace
@@ -94,27 +76,29 @@ int run_chat(const ChatOptions& options) {
       options.positional_model.empty() ? options.model : options.positional_model;
   auto choice = choose_local_backend(registry, options.backend, model);
   auto backend = registry.create(choice.selection.backend);
-  backend->load(load_options_for(choice, options.load));
+  load_with_progress(*backend, load_options_for(choice, options.load),
+                     LoadProgressDisplay::mode_for_stderr(options.verbose));
 
   chat::ChatSession session(*backend, options.generation, choice.model);
   if (!options.system_prompt.empty()) session.set_system_prompt(options.system_prompt);
+  fit_conversations_to_context(session, *backend);
   const bool interactive = isatty(STDIN_FILENO);
   if (interactive)
     std::fprintf(stderr, "weft chat with %s. /help lists the commands.\n",
                  describe_choice(choice).c_str());
 
-  LineReader reader(interrupts.wake_fd());
+  auto source = line_source(interactive, interrupts.wake_fd());
+  const TerminalStyle style{colours_wanted(STDERR_FILENO)};
+  chat::MultilineMessage assembler;
   bool interrupted_before = false;
   bool told_about_dropping = false;
-  std::string line;
   while (true) {
-    if (interactive) print_out("> ");
-    InputStatus status = reader.read_line(line);
-    if (status == InputStatus::end) {
+    UserInput input = read_user_input(*source, assembler);
+    if (input.status == InputStatus::end) {
       if (interactive) print_out("\n");
       return 0;
     }
-    if (status == InputStatus::interrupted) {
+    if (input.status == InputStatus::interrupted) {
       interrupts.take_interrupt();
       if (interrupted_before) {
         print_out("\n");
@@ -126,13 +110,15 @@ int run_chat(const ChatOptions& options) {
     }
     interrupted_before = false;
     bool quit = false;
-    if (auto reply = session.handle_command(line, quit)) {
-      if (quit) return 0;
-      print_out(*reply + "\n");
-      continue;
+    if (!input.from_block) {
+      if (auto reply = session.handle_command(input.text, quit)) {
+        if (quit) return 0;
+        print_out(*reply + "\n");
+        continue;
+      }
     }
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto turn = session.ask(line, print_out,
+    if (input.text.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    auto turn = session.ask(input.text, print_out,
                             [&](GenerationStream* stream) { interrupts.set_stream(stream); });
     print_out("\n");
     // A Ctrl-C that stopped this answer must not count towards leaving.
@@ -144,7 +130,7 @@ int run_chat(const ChatOptions& options) {
           stderr);
       told_about_dropping = true;
     }
-    report_turn(turn, options.stats);
+    report_turn(turn, options.stats, style);
   }
 }
 
@@ -162,6 +148,8 @@ Command add_chat_command(CLI::App& app) {
   sub->add_option("-s,--system", options->system_prompt, "System prompt to start with");
   sub->add_flag("--stats", options->stats,
                 "After each answer, print token counts and the stop reason to stderr");
+  sub->add_flag("-v,--verbose", options->verbose,
+                "Show the model load's steps on stderr even when it is not a terminal");
   sub->add_option("-c,--ctx", options->load.context_length, "Context length override");
   sub->add_option("--chat-template", options->load.chat_template_path,
                   "Jinja chat template file replacing the model's own (native backend)")

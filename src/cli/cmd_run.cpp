@@ -14,6 +14,7 @@
 #include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
 #include "cli/gpu_layers_option.hpp"
+#include "cli/load_progress.hpp"
 #include "cli/local_backend.hpp"
 #include "cli/run_arguments.hpp"
 #include "protocol/runtime_dir.hpp"
@@ -78,13 +79,18 @@ int run_as_chat(const RunOptions& options) {
   chat.backend = options.backend;
   chat.model = options.model;
   chat.gpu_layers = options.gpu_layers;
+  chat.verbose = options.verbose;
+  chat.stats = options.stats;
   chat.load = options.load;
   chat.generation = options.generation;
   return run_chat(chat);
 }
 
 int run_prompt(const RunOptions& options) {
-  if (options.chat) return run_as_chat(options);
+  if (options.chat) {
+    mention_running_daemon();
+    return run_as_chat(options);
+  }
   report_gpu_layers_ignored(options.gpu_layers);
   if (!options.host.empty()) return run_on_daemon(options);
   mention_running_daemon();
@@ -94,7 +100,8 @@ int run_prompt(const RunOptions& options) {
   if (announce) std::fprintf(stderr, "weft: %s\n", describe_choice(choice).c_str());
   auto backend = registry.create(choice.selection.backend);
   const auto load_start = std::chrono::steady_clock::now();
-  backend->load(load_options_for(choice, options.load));
+  load_with_progress(*backend, load_options_for(choice, options.load),
+                     LoadProgressDisplay::mode_for_stderr(options.verbose));
   const auto load_time = std::chrono::steady_clock::now() - load_start;
   if (options.verbose)
     std::fprintf(stderr, "weft: loaded in %s\n", seconds_text(load_time).c_str());

@@ -9,14 +9,16 @@ Model::Model(std::shared_ptr<const gguf::GgufFile> file, ModelConfig config, Mod
     : file_(std::move(file)), config_(std::move(config)), weights_(std::move(weights)) {}
 
 std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoadOptions& options) {
+  if (options.progress) options.progress({"mapping the file"});
   return from_file(gguf::GgufFile::open(path), options);
 }
 
 std::shared_ptr<const Model> Model::from_file(std::shared_ptr<const gguf::GgufFile> file,
                                               const ModelLoadOptions& options) {
+  if (options.progress) options.progress({"reading the weights"});
   ModelConfig config = read_model_config(*file, options);
   ModelWeights weights = bind_model_weights(*file, config);
-  if (options.pack_weights) pack_weights_for_this_cpu(*file, weights);
+  if (options.pack_weights) pack_weights_for_this_cpu(*file, weights, options.progress);
   return std::shared_ptr<const Model>(
       new Model(std::move(file), std::move(config), std::move(weights)));
 }

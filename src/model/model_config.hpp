@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,12 +52,23 @@ struct ModelConfig {
   int64_t q_dim() const { return n_head * head_dim; }
 };
 
+// How far a model load has got, for a progress display: the step under way and, where the
+// step counts its work, `done` of `total` (total 0: not counted). Called on the loading
+// thread, at each step's start and as a counted step advances.
+struct LoadProgress {
+  std::string_view step;
+  uint64_t done = 0;
+  uint64_t total = 0;
+};
+using LoadProgressCallback = std::function<void(const LoadProgress&)>;
+
 struct ModelLoadOptions {
   // Replaces the stored context length (stories260K stores 128 but was trained at 512).
   std::optional<int64_t> context_length;
   // Repack the weights whose fast products read another layout (Q4_0 on x86); the kernels
   // that read weights as stored are unaffected either way.
   bool pack_weights = true;
+  LoadProgressCallback progress{};
 };
 
 // Throws weft::Error naming the key when it is missing or out of range, or naming the

@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
+#include <vector>
 
 #include "tensor/packed_weights.hpp"
 
@@ -18,10 +21,21 @@ const std::byte* page_start(const std::byte* at) {
 
 class Packer {
  public:
-  Packer(const gguf::GgufFile& file, ModelWeights& weights) : file_(file), weights_(weights) {}
+  Packer(const gguf::GgufFile& file, ModelWeights& weights, const LoadProgressCallback& progress)
+      : file_(file), weights_(weights), progress_(progress) {}
+
+  static bool wanted(const tensor::WeightMatrix& matrix) {
+    return !matrix.empty() && tensor::packing_pays_off(matrix.type);
+  }
+
+  // The rows pack() will pack, for the progress total (shared rows once).
+  void count(const tensor::WeightMatrix& matrix) {
+    if (wanted(matrix) && counted_.insert(matrix.data).second)
+      rows_to_pack_ += static_cast<uint64_t>(matrix.rows);
+  }
 
   void pack(tensor::WeightMatrix& matrix) {
-    if (matrix.empty() || !tensor::packing_pays_off(matrix.type)) return;
+    if (!wanted(matrix)) return;
     // Matrices can share rows (a tied output is the token embedding's view): pack once.
     auto [done, inserted] = packed_by_data_.try_emplace(matrix.data, nullptr);
     if (inserted) {
@@ -32,35 +46,51 @@ class Packer {
         const std::byte* end = matrix.row(rows_done);
         file_.release_resident(released_until, static_cast<uint64_t>(end - released_until));
         released_until = page_start(end);
+        report(rows_packed_ + static_cast<uint64_t>(rows_done));
       };
       weights_.packed.push_back(tensor::pack_rows(matrix, release_packed_rows));
+      rows_packed_ += static_cast<uint64_t>(matrix.rows);
       done->second = weights_.packed.back().data();
       ++count_;
     }
     matrix.packed = done->second;
   }
 
-  int count() const { return count_; }
+  int packed_count() const { return count_; }
+
+  void report(uint64_t rows_done) const {
+    if (progress_ && rows_to_pack_ > 0)
+      progress_({"packing weights", std::min(rows_done, rows_to_pack_), rows_to_pack_});
+  }
 
  private:
   const gguf::GgufFile& file_;
   ModelWeights& weights_;
+  const LoadProgressCallback& progress_;
+  std::set<const std::byte*> counted_;
+  uint64_t rows_to_pack_ = 0;
+  uint64_t rows_packed_ = 0;
   std::map<const std::byte*, const std::byte*> packed_by_data_;
   int count_ = 0;
 };
 
 }  // namespace
 
-int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights) {
-  Packer packer(file, weights);
+int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
+                              const LoadProgressCallback& progress) {
+  std::vector<tensor::WeightMatrix*> matrices;
   for (auto& layer : weights.layers) {
     for (auto* matrix :
          {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.gate, &layer.up, &layer.down}) {
-      packer.pack(*matrix);
+      matrices.push_back(matrix);
     }
   }
-  packer.pack(weights.output);
-  return packer.count();
+  matrices.push_back(&weights.output);
+  Packer packer(file, weights, progress);
+  for (const auto* matrix : matrices) packer.count(*matrix);
+  packer.report(0);
+  for (auto* matrix : matrices) packer.pack(*matrix);
+  return packer.packed_count();
 }
 
 }  // namespace weft::model

@@ -5,11 +5,14 @@
 #pragma once
 
 #include "gguf/gguf_file.hpp"
+#include "model/model_config.hpp"
 #include "model/model_weights.hpp"
 
 namespace weft::model {
 
 // Packs what this CPU has packed products for; returns the number of matrices packed.
-int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights);
+// `progress` (may be empty) hears "packing weights" with the rows packed of the rows to pack.
+int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
+                              const LoadProgressCallback& progress = {});
 
 }  // namespace weft::model

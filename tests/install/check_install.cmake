@@ -18,6 +18,12 @@ endif()
 file(GLOB_RECURSE installed_model ${WORK_DIR}/prefix/*/stories260K-f32.gguf)
 file(GLOB_RECURSE installed_runner ${WORK_DIR}/prefix/*/weft/sdk/js/runner.mjs)
 file(GLOB_RECURSE installed_engine ${WORK_DIR}/prefix/*/weft-engine)
+# scripts/setup.sh puts `weft` on PATH this way: it must be in the prefix's bin/ and run.
+execute_process(COMMAND ${WORK_DIR}/prefix/bin/weft --version OUTPUT_VARIABLE weft_version
+  RESULT_VARIABLE rc)
+if(rc OR NOT weft_version MATCHES "^weft ")
+  message(FATAL_ERROR "the installed bin/weft does not run: ${weft_version}")
+endif()
 if(NOT installed_model OR NOT installed_runner OR NOT installed_engine)
   message(FATAL_ERROR "the install lacks the bundled model, the inferlet SDK's runner or weft-engine")
 endif()

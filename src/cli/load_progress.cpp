@@ -1,0 +1,101 @@
+#include "cli/load_progress.hpp"
+
+#include <unistd.h>
+
+#include "backend/native_backend.hpp"
+
+namespace weft::cli {
+namespace {
+
+// A load shorter than this shows nothing: a flash of a spinner is noise.
+constexpr std::chrono::milliseconds kQuietStart{1000};
+constexpr std::chrono::milliseconds kRedrawInterval{100};
+constexpr int kBarWidth = 24;
+constexpr char kSpinner[] = {'|', '/', '-', '\\'};
+
+}  // namespace
+
+LoadProgressDisplay::Mode LoadProgressDisplay::mode_for_stderr(bool verbose) {
+  if (isatty(STDERR_FILENO)) return Mode::redrawn;
+  return verbose ? Mode::lines : Mode::none;
+}
+
+LoadProgressDisplay::LoadProgressDisplay(Mode mode, std::FILE* out) : mode_(mode), out_(out) {
+  if (mode_ == Mode::redrawn) redrawer_ = std::thread([this] { redraw_loop(); });
+}
+
+LoadProgressDisplay::~LoadProgressDisplay() {
+  finish();
+}
+
+void LoadProgressDisplay::update(const model::LoadProgress& progress) {
+  std::lock_guard lock(mutex_);
+  if (finished_) return;
+  const bool new_step = progress.step != step_;
+  step_ = progress.step;
+  done_ = progress.done;
+  total_ = progress.total;
+  if (mode_ == Mode::lines && new_step) {
+    std::fprintf(out_, "weft: loading: %s\n", step_.c_str());
+    std::fflush(out_);
+  }
+}
+
+void LoadProgressDisplay::finish() {
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+  }
+  wake_.notify_all();
+  if (redrawer_.joinable()) redrawer_.join();
+  if (drawn_) {
+    std::fputs("\r\033[K", out_);
+    std::fflush(out_);
+  }
+}
+
+std::string LoadProgressDisplay::line_text(char spinner) const {
+  std::string text = "\r\033[K";
+  text += spinner;
+  text += " loading: " + step_;
+  if (total_ > 0) {
+    const int filled = static_cast<int>(done_ * kBarWidth / total_);
+    text += " [" + std::string(static_cast<size_t>(filled), '#') +
+            std::string(static_cast<size_t>(kBarWidth - filled), ' ') + "] " +
+            std::to_string(done_ * 100 / total_) + "%";
+  }
+  return text;
+}
+
+void LoadProgressDisplay::redraw_loop() {
+  std::unique_lock lock(mutex_);
+  const auto quiet_until = std::chrono::steady_clock::now() + kQuietStart;
+  if (wake_.wait_until(lock, quiet_until, [this] { return finished_; })) return;
+  for (size_t turn = 0; !finished_; ++turn) {
+    std::fputs(line_text(kSpinner[turn % sizeof kSpinner]).c_str(), out_);
+    std::fflush(out_);
+    drawn_ = true;
+    wake_.wait_for(lock, kRedrawInterval, [this] { return finished_; });
+  }
+}
+
+void load_with_progress(Backend& backend, const LoadOptions& options,
+                        LoadProgressDisplay::Mode mode) {
+  auto* native = dynamic_cast<backend::NativeBackend*>(&backend);
+  if (!native || mode == LoadProgressDisplay::Mode::none) {
+    backend.load(options);
+    return;
+  }
+  LoadProgressDisplay display(mode);
+  native->set_load_progress(display.callback());
+  try {
+    backend.load(options);
+  } catch (...) {
+    native->set_load_progress({});
+    throw;
+  }
+  native->set_load_progress({});
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,58 @@
+// What `weft run` and `weft chat` show on stderr while a model loads. On a terminal: after
+// the load has taken a second, one line redrawn in place with a spinner, the step and, for a
+// step that counts its work (packing weights), a bar and its percentage; the line is cleared
+// when the load ends. Not on a terminal: nothing, or with --verbose one plain line per step.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "model/model_config.hpp"
+#include "weft/backend.hpp"
+
+namespace weft::cli {
+
+class LoadProgressDisplay {
+ public:
+  enum class Mode { none, lines, redrawn };
+  // The mode for stderr: redrawn on a terminal, lines with `verbose`, else none.
+  static Mode mode_for_stderr(bool verbose);
+
+  explicit LoadProgressDisplay(Mode mode, std::FILE* out = stderr);
+  ~LoadProgressDisplay();  // finish()
+  LoadProgressDisplay(const LoadProgressDisplay&) = delete;
+  LoadProgressDisplay& operator=(const LoadProgressDisplay&) = delete;
+
+  // What the loader calls (model::LoadProgressCallback).
+  void update(const model::LoadProgress& progress);
+  model::LoadProgressCallback callback() {
+    return [this](const model::LoadProgress& progress) { update(progress); };
+  }
+  // Clears the line; idempotent.
+  void finish();
+
+ private:
+  void redraw_loop();
+  std::string line_text(char spinner) const;
+
+  Mode mode_;
+  std::FILE* out_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string step_;
+  uint64_t done_ = 0;
+  uint64_t total_ = 0;
+  bool drawn_ = false;
+  bool finished_ = false;
+  std::thread redrawer_;
+};
+
+// backend.load(options), showing its progress in `mode` where the backend reports it (native).
+void load_with_progress(Backend& backend, const LoadOptions& options,
+                        LoadProgressDisplay::Mode mode);
+
+}  // namespace weft::cli
