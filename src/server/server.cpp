@@ -21,6 +21,7 @@
 #include "server/listeners.hpp"
 #include "server/program_host.hpp"
 #include "server/runtime_files.hpp"
+#include "store/model_resolver.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -232,7 +233,9 @@ class Daemon {
   // never creates the inference socket.
   void serve_until_drained() {
     if (!commands_.drain_pending()) {
-      context_.set_backend(load_backend(options_.config), options_.config.model);
+      ServeConfig config = options_.config;
+      auto backend = load_backend(config);
+      context_.set_backend(std::move(backend), config.model);
       if (!commands_.drain_pending()) {
         become_ready();
         while (commands_.pop() == Command::reload) {
@@ -245,13 +248,20 @@ class Daemon {
     drain();
   }
 
-  // Selection, loading and the loading_model phases. Throws weft::Error on failure.
-  std::shared_ptr<Backend> load_backend(const ServeConfig& config) {
+  // Selection, loading and the loading_model phases; for the native backend `config.model`
+  // becomes the GGUF file it names (a store name, pulled first when it is not in the store).
+  // Throws weft::Error on failure.
+  std::shared_ptr<Backend> load_backend(ServeConfig& config) {
     context_.set_lifecycle(Lifecycle::loading_model);
     auto selection = select_backend(
         options_.registry, SelectionInputs::from_environment(config.backend, config.model));
     std::shared_ptr<Backend> backend = options_.registry.create(selection.backend);
     context_.log(LogLevel::info, "backend " + selection.backend + " (" + selection.rule + ")");
+    if (selection.backend == "native") {
+      store::ResolveOptions resolve;
+      resolve.store_root = config.models_dir;
+      config.model = store::resolve_model_path(config.model, resolve);
+    }
     LoadOptions load;
     load.model_path = config.model;
     load.context_length = config.context_length;
@@ -317,7 +327,8 @@ class Daemon {
       ServeConfig config = options_.reload_config ? options_.reload_config() : options_.config;
       if (model_switch) config.model = model_switch->path;
       // Generations still running keep the old backend alive through their shared_ptr.
-      context_.set_backend(load_backend(config), config.model);
+      auto backend = load_backend(config);
+      context_.set_backend(std::move(backend), config.model);
       loaded = true;
       return_freed_heap();
     } catch (const std::exception& error) {
