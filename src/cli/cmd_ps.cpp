@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "store/model_resolver.hpp"
 #include "store/progress_meter.hpp"
 #include "weft/client.hpp"
 
@@ -42,7 +43,10 @@ int show_loaded(const std::string& socket) {
     if (event->is_capabilities()) {
       backend = event->backend;
       const auto frame = nlohmann::json::parse(event->raw, nullptr, false);
-      if (frame.is_object()) model = frame.value("model", "");
+      if (frame.is_object()) {
+        const std::string file = frame.value("model_path", "");
+        model = file.empty() ? frame.value("model", "") : store::display_name_of(file);
+      }
       continue;
     }
     if (event->is_stats()) continue;

@@ -25,10 +25,9 @@ int pull(const PullOptions& options) {
                     "' is not a name weft can pull: hf.co/ORG/REPO[:QUANT], ORG/REPO/FILE.gguf "
                     "or an Ollama name NAME[:TAG] (see weft pull --help)");
   }
-  if (!options.registry.empty()) ::setenv("WEFT_OLLAMA_REGISTRY", options.registry.c_str(), 1);
   const store::ModelStore model_store(store::ModelStore::default_root());
   // Progress on stderr: stdout is kept for the result, one line.
-  const auto result = store::pull_model(model_store, *name, stderr);
+  const auto result = store::pull_model(model_store, *name, stderr, options.registry);
   std::printf("%s\t%s\t%s\n", result.entry.name.c_str(), result.entry.path.c_str(),
               store::human_bytes(result.entry.size).c_str());
   return 0;
@@ -48,8 +47,8 @@ Command add_pull_command(CLI::App& app) {
       "else $XDG_DATA_HOME/weft/models");
   sub->add_option("name", options->name, "The model to pull")->required();
   sub->add_option("--registry", options->registry,
-                  "Base URL of the Ollama registry (default https://registry.ollama.ai)")
-      ->envname("WEFT_OLLAMA_REGISTRY");
+                  "Base URL of the Ollama registry (default: WEFT_OLLAMA_REGISTRY, else "
+                  "https://registry.ollama.ai, or https://HOST for a name with a host)");
   return {sub, [options] { return pull(*options); }};
 }
 

@@ -284,7 +284,10 @@ class Daemon {
     ModelInfo info = backend->model_info();
     uint32_t n_ctx = config.context_length.value_or(info.context_length);
     if (n_ctx > 0) bus_.publish_state("loading_model", {{"phase", "kv_cache"}, {"n_ctx", n_ctx}});
-    bus_.publish_capabilities(capabilities_frame(*backend, config.gpu_layers));
+    json capabilities = capabilities_frame(*backend, config.gpu_layers);
+    // `weft ps` shows a file under its store name; remote backends have no file.
+    if (is_regular_file(config.model)) capabilities["model_path"] = config.model;
+    bus_.publish_capabilities(capabilities);
     return backend;
   }
 

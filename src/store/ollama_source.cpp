@@ -24,12 +24,12 @@ std::string explain(long status, const std::string& what, const std::string& url
 
 }  // namespace
 
-std::string ollama_registry_url(const ModelName& name) {
-  std::string url;
-  if (name.host == kOllamaHost) {
+std::string ollama_registry_url(const ModelName& name, const std::string& override_url) {
+  std::string url = override_url;
+  if (url.empty() && name.host == kOllamaHost) {
     const char* custom = std::getenv("WEFT_OLLAMA_REGISTRY");
     url = custom && *custom ? custom : "https://registry.ollama.ai";
-  } else {
+  } else if (url.empty()) {
     url = "https://" + name.host;
   }
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -76,8 +76,9 @@ RemoteModel model_layer_of(const std::string& manifest_json, const std::string& 
   return remote;
 }
 
-RemoteModel resolve_ollama_model(const ModelName& name) {
-  const std::string base = ollama_registry_url(name) + "/v2/" + name.space + "/" + name.repository;
+RemoteModel resolve_ollama_model(const ModelName& name, const std::string& registry_url) {
+  const std::string base =
+      ollama_registry_url(name, registry_url) + "/v2/" + name.space + "/" + name.repository;
   const std::string manifest_url = base + "/manifests/" + name.tag;
   const std::vector<std::string> headers = {std::string("Accept: ") + kManifestMediaType};
   const auto reply = http_get(manifest_url, headers);

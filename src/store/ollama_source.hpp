@@ -12,8 +12,9 @@
 
 namespace weft::store {
 
-// The base URL of `name`'s registry, without a trailing slash.
-std::string ollama_registry_url(const ModelName& name);
+// The base URL of `name`'s registry, without a trailing slash: `override_url` when not
+// empty, else as above.
+std::string ollama_registry_url(const ModelName& name, const std::string& override_url = "");
 
 // Reads a registry manifest (the JSON text) into the model layer's digest and size; the
 // other layers' media types and digests go to extra_json. Throws weft::Error when the
@@ -22,6 +23,6 @@ RemoteModel model_layer_of(const std::string& manifest_json, const std::string& 
 
 // Throws weft::Error for 401/403, 404 (naming the registry and the name) and unreachable
 // registries.
-RemoteModel resolve_ollama_model(const ModelName& name);
+RemoteModel resolve_ollama_model(const ModelName& name, const std::string& registry_url = "");
 
 }  // namespace weft::store

@@ -40,11 +40,14 @@ void require_free_space(const std::string& directory, uint64_t needed) {
   }
 }
 
-PullResult pull_model(const ModelStore& store, const ModelName& name, std::FILE* progress) {
+PullResult pull_model(const ModelStore& store, const ModelName& name, std::FILE* progress,
+                      const std::string& registry_url) {
   const bool hugging_face = name.source == ModelSource::hugging_face;
-  say(progress, "pulling " + name.display() + " from " +
-                    (hugging_face ? std::string("Hugging Face") : ollama_registry_url(name)));
-  RemoteModel remote = hugging_face ? resolve_hf_model(name) : resolve_ollama_model(name);
+  say(progress,
+      "pulling " + name.display() + " from " +
+          (hugging_face ? std::string("Hugging Face") : ollama_registry_url(name, registry_url)));
+  RemoteModel remote =
+      hugging_face ? resolve_hf_model(name) : resolve_ollama_model(name, registry_url);
   const std::string digest = "sha256:" + remote.sha256_hex;
   const std::string blob = store.blob_path(digest);
   fs::create_directories(store.blobs_dir());

@@ -19,7 +19,9 @@ struct PullResult {
 // store has it (resuming a partial one), verifies it and writes the manifest. Progress and
 // one line per step go to `progress` (null: silent). Throws weft::Error with a message for
 // people on every failure; a failed download leaves no blob and no manifest.
-PullResult pull_model(const ModelStore& store, const ModelName& name, std::FILE* progress);
+// `registry_url`, when not empty, replaces the Ollama registry (weft pull --registry).
+PullResult pull_model(const ModelStore& store, const ModelName& name, std::FILE* progress,
+                      const std::string& registry_url = "");
 
 // Throws weft::Error when the filesystem holding `directory` has fewer than `needed` bytes
 // free for an unprivileged user.

@@ -9,6 +9,8 @@
 #include "store/fake_model_sources.hpp"
 #include "support/daemon_process.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace weft {
 namespace {
 
@@ -16,11 +18,15 @@ namespace fs = std::filesystem;
 
 const fs::path kStories =
     fs::path(WEFT_SHARED_DIR) / "models" / "stories260K" / "stories260K-f32.gguf";
+const fs::path kStoriesF16 =
+    fs::path(WEFT_SHARED_DIR) / "models" / "stories260K" / "stories260K-f16.gguf";
 constexpr const char* kName = "hf.co/test-org/stories-GGUF:F32";
 
 class ModelStoreCli : public ::testing::Test {
  protected:
-  ModelStoreCli() : sources_("test-org", "stories-GGUF", {{"stories260K-F32.gguf", kStories}}) {}
+  ModelStoreCli()
+      : sources_("test-org", "stories-GGUF",
+                 {{"stories260K-F32.gguf", kStories}, {"stories260K-F16.gguf", kStoriesF16}}) {}
 
   testing::CommandResult weft(const std::vector<std::string>& args) {
     return testing::run_weft(args, {{"WEFT_MODELS", store_.path()},
@@ -126,6 +132,43 @@ TEST_F(ModelStoreCli, OllamaNamesAndPlainFilesWorkInInspect) {
     EXPECT_EQ(inspected.status, 0) << name << ": " << inspected.errors;
     EXPECT_NE(inspected.output.find("llama"), std::string::npos) << inspected.output;
   }
+}
+
+TEST_F(ModelStoreCli, ServePullsItsModelAndListsTheStore) {
+  ASSERT_EQ(weft({"pull", "stories260K-F16"}).status, 0);  // another model, to be listed
+  const uint16_t port = testing::free_tcp_port();
+  testing::DaemonProcess::Options options;
+  options.args = {"--model", kName, "--http", "127.0.0.1:" + std::to_string(port)};
+  options.env = {{"WEFT_MODELS", store_.path()},
+                 {"HF_ENDPOINT", sources_.url()},
+                 {"HF_TOKEN", ""},
+                 {"WEFT_BACKEND", ""}};
+  testing::DaemonProcess daemon(options);
+  ASSERT_TRUE(daemon.wait_for_log_line({"ready on"})) << daemon.log();
+
+  const auto ps =
+      testing::run_weft({"ps", "--socket", daemon.admin_path()}, {{"WEFT_MODELS", store_.path()}});
+  ASSERT_EQ(ps.status, 0) << ps.errors;
+  EXPECT_NE(ps.output.find(kName), std::string::npos) << ps.output;
+  EXPECT_NE(ps.output.find("native"), std::string::npos) << ps.output;
+  EXPECT_NE(ps.output.find("until stopped"), std::string::npos) << ps.output;
+  EXPECT_NE(ps.output.find(" MB"), std::string::npos) << ps.output;  // the daemon's memory
+
+  httplib::Client http("127.0.0.1", port);
+  const auto tags = http.Get("/api/tags");
+  ASSERT_TRUE(tags);
+  std::vector<std::string> names;
+  const auto listed = nlohmann::json::parse(tags->body);
+  for (const auto& model : listed["models"]) {
+    names.push_back(model["name"].get<std::string>());
+  }
+  ASSERT_EQ(names.size(), 2u) << tags->body;
+  EXPECT_EQ(names[0], kName);  // the served model, under its store name
+  EXPECT_EQ(names[1], "stories260K-F16:latest");
+  const auto openai = http.Get("/v1/models");
+  ASSERT_TRUE(openai);
+  EXPECT_NE(openai->body.find(std::string("\"id\":\"") + kName + "\""), std::string::npos)
+      << openai->body;
 }
 
 }  // namespace
