@@ -78,10 +78,10 @@ int remove_model(const std::string& name) {
 
 Command add_list_command(CLI::App& app) {
   auto* sub = app.add_subcommand(
-      "list",
-      "List the models of the store: pulled names and plain *.gguf files in its directory "
-      "($WEFT_MODELS, else $XDG_DATA_HOME/weft/models), with size, quantisation and when each "
-      "was modified");
+      "list", "List the models of the store: name, size, quantisation, modified");
+  sub->footer(
+      "Pulled names and the plain *.gguf files of the store's directory ($WEFT_MODELS, else "
+      "$XDG_DATA_HOME/weft/models; docs/models.md).");
   sub->alias("ls");
   return {sub, [] { return list_models(); }};
 }
@@ -90,8 +90,8 @@ Command add_show_command(CLI::App& app) {
   auto name = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
       "show",
-      "Describe a model of the store (or a GGUF file) from its metadata: architecture, "
-      "parameters, context length, quantisation, chat template, license");
+      "Describe a model of the store or a GGUF file: architecture, parameters, context, "
+      "quantisation, chat template, license");
   sub->add_option("model", *name, "A store name or a GGUF file")->required();
   return {sub, [name] { return show_model(*name); }};
 }

@@ -68,9 +68,10 @@ int show_loaded(const std::string& socket) {
 Command add_ps_command(CLI::App& app) {
   auto socket = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
-      "ps",
-      "Show the model a running daemon (weft serve) has loaded: name, backend, state, the "
-      "daemon's resident memory, and until when (weft keeps it until the daemon stops)");
+      "ps", "Show the model a running weft serve has loaded: name, backend, state, memory, until");
+  sub->footer(
+      "From the daemon's admin socket (as weft status); MEMORY is the daemon's resident set; "
+      "UNTIL is 'until stopped': weft keeps its one model loaded until the daemon exits.");
   sub->add_option("--socket", *socket,
                   "Admin socket path; default: admin.sock in the runtime directory");
   return {sub, [socket] { return show_loaded(*socket); }};

@@ -37,14 +37,16 @@ int pull(const PullOptions& options) {
 
 Command add_pull_command(CLI::App& app) {
   auto options = std::make_shared<PullOptions>();
-  auto* sub = app.add_subcommand(
-      "pull",
-      "Download a model into the store (docs/models.md): from Hugging Face "
-      "(hf.co/ORG/REPO[:QUANT], default quant Q4_K_M; ORG/REPO/FILE.gguf; HF_TOKEN for gated "
-      "repositories, HF_ENDPOINT for a mirror) or an Ollama registry (NAME[:TAG], NS/NAME:TAG, "
-      "HOST/NS/NAME:TAG). Verifies the sha256, resumes an interrupted download, and prints "
-      "NAME, FILE and SIZE on stdout; progress goes to stderr. The store is $WEFT_MODELS, "
-      "else $XDG_DATA_HOME/weft/models");
+  auto* sub = app.add_subcommand("pull",
+                                 "Download a model into the store (hf.co/ORG/REPO[:QUANT], "
+                                 "ORG/REPO/FILE.gguf, or an Ollama NAME[:TAG])");
+  sub->footer(
+      "Hugging Face: hf.co/ORG/REPO[:QUANT] picks the GGUF file whose name contains QUANT "
+      "(default Q4_K_M), ORG/REPO/FILE.gguf names one; HF_TOKEN for gated repositories, "
+      "HF_ENDPOINT for a mirror. Ollama registry: NAME[:TAG], NS/NAME:TAG, HOST/NS/NAME:TAG. "
+      "The sha256 is verified, an interrupted download resumes, NAME, FILE and SIZE are "
+      "printed on stdout and progress on stderr. The store is $WEFT_MODELS, else "
+      "$XDG_DATA_HOME/weft/models (docs/models.md).");
   sub->add_option("name", options->name, "The model to pull")->required();
   sub->add_option("--registry", options->registry,
                   "Base URL of the Ollama registry (default: WEFT_OLLAMA_REGISTRY, else "
