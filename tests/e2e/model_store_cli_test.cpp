@@ -105,7 +105,7 @@ TEST_F(ModelStoreCli, ErrorsAreOneClearLine) {
             std::string::npos)
       << missing.errors;
 
-  sources_.behaviour().required_token = "secret";
+  sources_.change([&](auto& behaviour) { behaviour.required_token = "secret"; });
   const auto refused = weft({"pull", kName});
   EXPECT_EQ(refused.status, 1);
   EXPECT_NE(refused.errors.find("HF_TOKEN"), std::string::npos) << refused.errors;

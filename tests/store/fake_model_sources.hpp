@@ -58,7 +58,7 @@ class FakeModelSources {
     // any response (206) after the handler, so they are dropped before routing. The header
     // itself stays for the record of what the client asked.
     routes.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response&) {
-      if (behaviour_.ignore_ranges) const_cast<httplib::Request&>(request).ranges.clear();
+      if (current().ignore_ranges) const_cast<httplib::Request&>(request).ranges.clear();
       return httplib::Server::HandlerResponse::Unhandled;
     });
     routes.Get(R"(/api/models/([^/]+)/([^/]+)/tree/main)",
@@ -94,7 +94,10 @@ class FakeModelSources {
         response.set_content(R"({"errors":[{"code":"MANIFEST_UNKNOWN"}]})", "application/json");
         return;
       }
-      accept_headers_.push_back(request.get_header_value("Accept"));
+      {
+        std::lock_guard lock(mutex_);
+        accept_headers_.push_back(request.get_header_value("Accept"));
+      }
       response.set_content(ollama_manifest(file->second).dump(),
                            "application/vnd.docker.distribution.manifest.v2+json");
     });
@@ -110,13 +113,21 @@ class FakeModelSources {
   }
 
   std::string url() const { return server_.base_url(); }
-  Behaviour& behaviour() { return behaviour_; }
+  // Changes what the server does wrong, under its lock (handlers run on server threads).
+  template <typename Change>
+  void change(Change&& apply) {
+    std::lock_guard lock(mutex_);
+    apply(behaviour_);
+  }
   // The Range headers of blob requests, in order ("" for none).
   std::vector<std::string> ranges() const {
     std::lock_guard lock(mutex_);
     return ranges_;
   }
-  std::vector<std::string> accept_headers() const { return accept_headers_; }
+  std::vector<std::string> accept_headers() const {
+    std::lock_guard lock(mutex_);
+    return accept_headers_;
+  }
   int blob_requests() const { return blob_requests_; }
 
   std::string digest_of(const std::filesystem::path& path) {
@@ -127,9 +138,14 @@ class FakeModelSources {
   }
 
  private:
+  Behaviour current() const {
+    std::lock_guard lock(mutex_);
+    return behaviour_;
+  }
+
   std::string advertised(const std::filesystem::path& path) {
     std::string digest = digest_of(path);
-    if (behaviour_.wrong_digest) digest = std::string(64, 'a');
+    if (current().wrong_digest) digest = std::string(64, 'a');
     return digest;
   }
 
@@ -163,8 +179,8 @@ class FakeModelSources {
   }
 
   bool authorised(const httplib::Request& request, httplib::Response& response) {
-    if (behaviour_.required_token.empty() ||
-        request.get_header_value("Authorization") == "Bearer " + behaviour_.required_token) {
+    const std::string token = current().required_token;
+    if (token.empty() || request.get_header_value("Authorization") == "Bearer " + token) {
       return true;
     }
     response.status = 401;
@@ -180,7 +196,7 @@ class FakeModelSources {
     }
     ++blob_requests_;
     auto bytes = std::make_shared<std::string>(read_bytes(path));
-    const size_t cut = behaviour_.cut_after;
+    const size_t cut = current().cut_after;
     response.set_content_provider(
         bytes->size(), "application/octet-stream",
         [bytes, cut](size_t offset, size_t length, httplib::DataSink& sink) {

@@ -117,7 +117,7 @@ TEST_F(PullTest, OllamaRegistryManifestAndBlob) {
 }
 
 TEST_F(PullTest, WrongDigestIsRefusedAndNothingIsLeftBehind) {
-  sources_.behaviour().wrong_digest = true;
+  sources_.change([&](auto& behaviour) { behaviour.wrong_digest = true; });
   for (const char* name : {"hf.co/test-org/tiny-llama-GGUF:Q8_0", "tiny-llama-Q8_0"}) {
     try {
       pull(name);
@@ -133,7 +133,7 @@ TEST_F(PullTest, WrongDigestIsRefusedAndNothingIsLeftBehind) {
 TEST_F(PullTest, InterruptedTransferResumesWithARange) {
   const fs::path file = kFixtures / "llama-q8_0.gguf";
   const size_t cut = 500000;
-  sources_.behaviour().cut_after = cut;
+  sources_.change([&](auto& behaviour) { behaviour.cut_after = cut; });
   EXPECT_THROW(pull("hf.co/test-org/tiny-llama-GGUF:Q8_0"), Error);
   const std::string expected = test::sha256sum(file);
   const fs::path partial = root_ / "blobs" / ("sha256-" + expected + ".partial");
@@ -141,7 +141,7 @@ TEST_F(PullTest, InterruptedTransferResumesWithARange) {
   EXPECT_EQ(fs::file_size(partial), cut);
   EXPECT_TRUE(ModelStore(root_.string()).list().empty());
 
-  sources_.behaviour().cut_after = 0;
+  sources_.change([&](auto& behaviour) { behaviour.cut_after = 0; });
   const auto result = pull("hf.co/test-org/tiny-llama-GGUF:Q8_0");
   EXPECT_EQ(result.resumed_from, cut);
   ASSERT_EQ(sources_.ranges().size(), 2u);
@@ -152,10 +152,10 @@ TEST_F(PullTest, InterruptedTransferResumesWithARange) {
 }
 
 TEST_F(PullTest, AServerThatIgnoresTheRangeRestartsTheFile) {
-  sources_.behaviour().cut_after = 300000;
+  sources_.change([&](auto& behaviour) { behaviour.cut_after = 300000; });
   EXPECT_THROW(pull("tiny-llama-Q8_0"), Error);
-  sources_.behaviour().cut_after = 0;
-  sources_.behaviour().ignore_ranges = true;
+  sources_.change([&](auto& behaviour) { behaviour.cut_after = 0; });
+  sources_.change([&](auto& behaviour) { behaviour.ignore_ranges = true; });
   const auto result = pull("tiny-llama-Q8_0");
   EXPECT_EQ(result.resumed_from, 0u);
   EXPECT_EQ(sources_.ranges().back(), "bytes=300000-");
@@ -163,7 +163,7 @@ TEST_F(PullTest, AServerThatIgnoresTheRangeRestartsTheFile) {
 }
 
 TEST_F(PullTest, UnauthorisedMentionsHfTokenAndATokenIsSent) {
-  sources_.behaviour().required_token = "secret";
+  sources_.change([&](auto& behaviour) { behaviour.required_token = "secret"; });
   try {
     pull("hf.co/test-org/tiny-llama-GGUF:Q8_0");
     FAIL() << "expected an error";
