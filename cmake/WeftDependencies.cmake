@@ -4,6 +4,7 @@ find_package(PkgConfig REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(spdlog REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
@@ -21,7 +22,7 @@ target_link_libraries(weft_deps_public INTERFACE Threads::Threads)
 
 add_library(weft_deps_private INTERFACE)
 target_link_libraries(weft_deps_private INTERFACE
-  nlohmann_json::nlohmann_json CLI11::CLI11 CURL::libcurl PkgConfig::PCRE2 PkgConfig::UTF8PROC
+  nlohmann_json::nlohmann_json CLI11::CLI11 CURL::libcurl OpenSSL::Crypto PkgConfig::PCRE2 PkgConfig::UTF8PROC
   ${HTTPLIB_LINK_LIBRARIES} Threads::Threads)
 target_include_directories(weft_deps_private INTERFACE ${ASIO_INCLUDE_DIR} ${HTTPLIB_INCLUDE_DIR})
 target_compile_definitions(weft_deps_private INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)

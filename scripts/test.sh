@@ -25,7 +25,7 @@ cmake --build build -j "$jobs"
 # time, are checked for exactness in the Release run and, for runtime, under TSan below.
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DWEFT_WERROR=ON -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF \
-  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program;engine"
+  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program;engine;store"
 cmake --build build-asan -j "$jobs"
 # The token-mask brute-force comparisons over the large vocabularies (about three minutes of
 # the sanitized run) stay in the Release run; the SentencePiece one, the grammar fuzzers and

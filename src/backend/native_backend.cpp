@@ -25,9 +25,8 @@ std::string upper(std::string_view text) {
   return out;
 }
 
-// The weight matrices' types by share of parameters: "Q8_0" for a uniform file, e.g.
-// "Q4_K+Q6_K" for a mixed one (most parameters first). Vectors (norms, biases) are left out:
-// they stay F32 in every quantised file.
+}  // namespace
+
 std::string quantization_of(const gguf::GgufFile& file) {
   std::map<std::string, uint64_t> elements_by_type;
   for (const auto& tensor : file.tensors()) {
@@ -45,8 +44,6 @@ std::string quantization_of(const gguf::GgufFile& file) {
   }
   return out;
 }
-
-}  // namespace
 
 ModelInfo describe_model(const model::Model& model, const std::string& path) {
   const auto& file = model.file();

@@ -90,6 +90,11 @@ class NativeBackend : public Backend {
   model::LoadProgressCallback load_progress_;
 };
 
+// The weight matrices' types by share of parameters: "Q8_0" for a uniform file, e.g.
+// "Q4_K+Q6_K" for a mixed one (most parameters first). Vectors (norms, biases) are left out:
+// they stay F32 in every quantised file.
+std::string quantization_of(const gguf::GgufFile& file);
+
 // Facts about a loaded model for ModelInfo: the quantisation is read from the tensors' own
 // types (general.file_type describes what was requested, not what is stored).
 ModelInfo describe_model(const model::Model& model, const std::string& path);

@@ -54,8 +54,10 @@ std::string describe_choice(const LocalBackendChoice& choice) {
     return "ollama at " + backend::ollama_base_url() + ", model " +
            (choice.model.empty() ? std::string("of its choosing") : choice.model) + " (" + why +
            (choice.model.empty() ? "; no --model given)" : ")");
-  return backend + ": " + (choice.model.empty() ? std::string("no model file") : choice.model) +
-         " (" + why + ")";
+  std::string model = choice.model.empty() ? std::string("no model file") : choice.model;
+  if (!choice.reference.empty() && choice.reference != choice.model)
+    model = choice.reference + " (" + choice.model + ")";  // a store name and its blob
+  return backend + ": " + model + " (" + why + ")";
 }
 
 std::string seconds_text(std::chrono::nanoseconds duration) {

@@ -18,6 +18,7 @@
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
+#include "store/model_resolver.hpp"
 #include "weft/error.hpp"
 
 namespace weft::cli {
@@ -159,7 +160,7 @@ int bench(const BenchOptions& options) {
   }
   model::ModelLoadOptions load;
   if (options.context_length) load.context_length = *options.context_length;
-  auto model = model::Model::load(options.model, load);
+  auto model = model::Model::load(store::resolve_model_path(options.model), load);
   const auto& config = model->config();
   const int64_t longest = std::max<int64_t>(options.prompt_tokens, options.generated_tokens) + 1;
   if (longest > config.context_length) {
@@ -265,7 +266,9 @@ Command add_bench_command(CLI::App& app) {
   auto options = std::make_shared<BenchOptions>();
   auto* sub = app.add_subcommand(
       "bench", "Measure prompt-processing and generation tokens/s of a GGUF model");
-  sub->add_option("model", options->model, "GGUF model file")->required();
+  sub->add_option("model", options->model,
+                  "GGUF file, store name or a name to pull (docs/models.md)")
+      ->required();
   sub->add_option("-p,--prompt-tokens", options->prompt_tokens,
                   "Prompt tokens to process (0: skip)");
   sub->add_option("-n,--gen-tokens", options->generated_tokens,

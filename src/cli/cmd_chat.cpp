@@ -140,10 +140,10 @@ Command add_chat_command(CLI::App& app) {
       "chat", "Chat with a model in the terminal (multi-turn; /help for commands)");
   sub->add_option("-b,--backend", options->backend,
                   "Backend to use (see `weft backends`); default: auto-selection");
-  sub->add_option(
-      "-m,--model", options->model,
-      "GGUF model file (native) or model name (remote backends); default: auto-selection (a "
-      "reachable Ollama, else the bundled model)");
+  sub->add_option("-m,--model", options->model,
+                  "GGUF file, store name or a name to pull such as hf.co/ORG/REPO:QUANT (native; "
+                  "docs/models.md) or model name (remote backends); default: auto-selection (a "
+                  "reachable Ollama, else the bundled model)");
   sub->add_option("model", options->positional_model, "The model, as with --model");
   sub->add_option("-s,--system", options->system_prompt, "System prompt to start with");
   sub->add_flag("--stats", options->stats,

@@ -18,6 +18,7 @@
 #include "model/model.hpp"
 #include "runtime/probes.hpp"
 #include "runtime/prompt_evaluation.hpp"
+#include "store/model_resolver.hpp"
 #include "weft/error.hpp"
 
 namespace weft::cli {
@@ -138,7 +139,8 @@ tensor::ElementType parse_kv_type(const std::string& name) {
 int evaluate(const EvalOptions& options) {
   const auto ids = parse_token_ids(options.tokens, "--tokens");
   const auto probes = probe_plan(options);
-  auto model = model::Model::load(options.model, {.context_length = options.context_length});
+  auto model = model::Model::load(store::resolve_model_path(options.model),
+                                  {.context_length = options.context_length});
   if (probes) {
     const int64_t n_vocab = model->config().n_vocab;
     for (int32_t id : probes->request.token_ids) {
@@ -177,7 +179,9 @@ Command add_eval_command(CLI::App& app) {
   auto options = std::make_shared<EvalOptions>();
   auto* sub = app.add_subcommand(
       "eval", "Evaluate token ids in one batch; write the logits of every position");
-  sub->add_option("model", options->model, "GGUF model file")->required();
+  sub->add_option("model", options->model,
+                  "GGUF file, store name or a name to pull (docs/models.md)")
+      ->required();
   sub->add_option("--tokens", options->tokens, "Token ids, space-separated (e.g. \"1 403 407\")")
       ->required();
   sub->add_option("--logits-out", options->logits_out,

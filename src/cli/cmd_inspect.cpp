@@ -8,6 +8,7 @@
 #include "gguf/gguf_file.hpp"
 #include "gguf/value_format.hpp"
 #include "runtime/conversation_format.hpp"
+#include "store/model_resolver.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
 
@@ -77,7 +78,7 @@ std::string chat_template_origin(const gguf::GgufFile& file) {
 }
 
 int inspect(const InspectOptions& options) {
-  auto file = gguf::GgufFile::open(options.path);
+  auto file = gguf::GgufFile::open(store::resolve_model_path(options.path));
   gguf::FormatLimits limits = options.full ? gguf::FormatLimits::none() : gguf::FormatLimits{};
   if (options.json) {
     auto json = inspect_json(*file, limits.array_elements);
@@ -103,7 +104,7 @@ int inspect(const InspectOptions& options) {
 Command add_inspect_command(CLI::App& app) {
   auto options = std::make_shared<InspectOptions>();
   auto* sub = app.add_subcommand("inspect", "Show a GGUF file's metadata and tensor table");
-  sub->add_option("file", options->path, "GGUF file")->required()->check(CLI::ExistingFile);
+  sub->add_option("file", options->path, "GGUF file or store name (docs/models.md)")->required();
   sub->add_flag("--full", options->full, "Show every array element and whole strings");
   sub->add_flag("--json", options->json, "Print one JSON object instead of text");
   return {sub, [options] { return inspect(*options); }};

@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "program/message_hub.hpp"
 #include "program/program_run.hpp"
+#include "store/model_resolver.hpp"
 #include "weft/context.hpp"
 #include "weft/error.hpp"
 
@@ -125,7 +126,7 @@ int run_program(const ProgramOptions& options) {
 
   const bool default_model = options.model.empty();
   ContextRuntimeOptions runtime_options{
-      .model_path = default_model ? default_model_path() : options.model,
+      .model_path = default_model ? default_model_path() : store::resolve_model_path(options.model),
       .context_length = options.context_length > 0 ? options.context_length
                         : default_model            ? int64_t{kDefaultModelContext}
                                                    : 0,

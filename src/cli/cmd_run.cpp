@@ -164,7 +164,8 @@ Command add_run_command(CLI::App& app) {
   sub->add_option("-b,--backend", options->backend,
                   "Backend to use (see `weft backends`); default: auto-selection");
   sub->add_option("-m,--model", options->arguments.model_option,
-                  "GGUF model file (native) or model name (remote backends), as MODEL; without "
+                  "GGUF file, store name or a name to pull such as hf.co/ORG/REPO:QUANT "
+                  "(native; docs/models.md) or model name (remote backends), as MODEL; without "
                   "one, auto-selection prefers a reachable Ollama, then the bundled stories260K "
                   "model (context 512) on native");
   sub->add_flag("--raw", options->raw, "Use the prompt as is, without the chat template");

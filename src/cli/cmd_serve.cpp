@@ -144,7 +144,9 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("-b,--backend", s.backend,
                   "Backend (see `weft backends`); default: auto-selection (env WEFT_BACKEND)");
   sub->add_option("-m,--model", s.model,
-                  "GGUF model file (native) or model name (remote backends) (env WEFT_MODEL)");
+                  "GGUF file, store name or a name to pull such as hf.co/ORG/REPO:QUANT "
+                  "(native; docs/models.md), or the model name of a remote backend (env "
+                  "WEFT_MODEL)");
   sub->add_option("-c,--ctx", s.context_length, "Context length override (env WEFT_CTX)");
   sub->add_option("--chat-template", s.chat_template,
                   "Jinja chat template file replacing the model's own, native backend "
@@ -209,8 +211,9 @@ Command add_serve_command(CLI::App& app) {
                   "Largest HTTP request body in bytes; larger gets 413 (default 8388608) "
                   "(env WEFT_HTTP_BODY_LIMIT)");
   sub->add_option("--models-dir", s.models_dir,
-                  "GGUF files the HTTP APIs list besides the served model (default "
-                  "$XDG_DATA_HOME/weft/models) (env WEFT_MODELS_DIR)");
+                  "The model store (docs/models.md): where names are found and pulled to, and "
+                  "what the HTTP APIs list besides the served model (default "
+                  "$XDG_DATA_HOME/weft/models) (env WEFT_MODELS, else WEFT_MODELS_DIR)");
   sub->add_option("--programs", s.programs,
                   "Directory of programs (inferlets, NAME.js) that clients may run by name "
                   "(docs/programs.md) (env WEFT_PROGRAMS)");

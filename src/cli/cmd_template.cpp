@@ -12,6 +12,7 @@
 #include "chat/model_chat_format.hpp"
 #include "cli/commands.hpp"
 #include "gguf/gguf_file.hpp"
+#include "store/model_resolver.hpp"
 #include "weft/error.hpp"
 
 namespace weft::cli {
@@ -55,7 +56,8 @@ int render_template(const TemplateRenderOptions& options) {
   }
   chat::ModelChatFormat format;
   if (!options.model.empty()) {
-    format = chat::chat_format_from_gguf(*gguf::GgufFile::open(options.model));
+    format = chat::chat_format_from_gguf(
+        *gguf::GgufFile::open(store::resolve_model_path(options.model)));
     if (format.is_fallback)
       std::fprintf(stderr, "weft: %s has no chat template; using ChatML\n", options.model.c_str());
   } else {
@@ -100,8 +102,8 @@ Command add_template_command(CLI::App& app) {
       "render",
       "Print the prompt that the chat request on stdin ({\"messages\": [...], \"tools\": [...], "
       "\"add_generation_prompt\": true, \"bos_token\": \"...\", \"eos_token\": \"...\"}) becomes");
-  render->add_option("model", options->model, "GGUF model whose template (and BOS/EOS) to use")
-      ->check(CLI::ExistingFile);
+  render->add_option("model", options->model,
+                     "GGUF file or store name whose template (and BOS/EOS) to use");
   render
       ->add_option("--template", options->template_file,
                    "Jinja template file to use instead of a model's")

@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "gguf/gguf_file.hpp"
+#include "store/model_resolver.hpp"
 #include "tokenizer/hf_import.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
@@ -31,7 +32,7 @@ std::unique_ptr<tokenizer::Tokenizer> load_tokenizer(const std::string& path) {
   if (std::filesystem::path(path).extension() == ".json") {
     return tokenizer::tokenizer_from_metadata(tokenizer::hf_tokenizer_metadata_from_file(path));
   }
-  auto file = gguf::GgufFile::open(path);
+  auto file = gguf::GgufFile::open(store::resolve_model_path(path));
   return tokenizer::Tokenizer::from_gguf(*file);
 }
 
@@ -99,9 +100,9 @@ Command add_tokenize_command(CLI::App& app) {
   auto* sub = app.add_subcommand("tokenize",
                                  "Turn TEXT (or stdin) into token ids, or ids back into "
                                  "text, with a model's tokenizer");
-  sub->add_option("file", options->path, "GGUF file, or a Hugging Face tokenizer.json")
-      ->required()
-      ->check(CLI::ExistingFile);
+  sub->add_option("file", options->path,
+                  "GGUF file or store name (docs/models.md), or a Hugging Face tokenizer.json")
+      ->required();
   sub->add_option("text", options->text,
                   "Text to tokenize; without it, all of stdin as it is (a final newline too)");
   sub->add_flag("--no-bos", options->no_bos,

@@ -30,6 +30,11 @@ Command add_program_command(CLI::App& app);
 Command add_engine_command(CLI::App& app);
 Command add_perplexity_command(CLI::App& app);
 Command add_quantize_command(CLI::App& app);
+Command add_pull_command(CLI::App& app);
+Command add_list_command(CLI::App& app);
+Command add_show_command(CLI::App& app);
+Command add_rm_command(CLI::App& app);
+Command add_ps_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.
 std::string default_model_path();

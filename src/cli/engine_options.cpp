@@ -6,12 +6,12 @@ namespace weft::cli {
 
 void add_engine_options(CLI::App& app, engine::StdioEngineOptions& options) {
   app.add_option("-m,--model", options.model,
-                 "GGUF file (or a name in the models directory) loaded before the first "
+                 "GGUF file, store name or name to pull (docs/models.md) loaded before the first "
                  "command; default: WEFT_MODEL, else INFERNET_ENGINE_MODEL, else wait for load")
       ->envname("WEFT_MODEL");
   app.add_option("--models-dir", options.server.models_dir,
-                 "Where model names in `load` are looked up (default: as `weft serve`)")
-      ->envname("WEFT_MODELS_DIR");
+                 "The model store where names are looked up and pulled to (default: "
+                 "WEFT_MODELS, else WEFT_MODELS_DIR, else $XDG_DATA_HOME/weft/models)");
   app.add_option("-c,--ctx", options.server.load.context_length, "Context length override")
       ->envname("WEFT_CTX")
       ->check(whole_number_at_least(1));

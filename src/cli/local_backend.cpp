@@ -1,6 +1,7 @@
 #include "cli/local_backend.hpp"
 
 #include "cli/commands.hpp"
+#include "store/model_resolver.hpp"
 
 namespace weft::cli {
 
@@ -8,8 +9,12 @@ LocalBackendChoice choose_local_backend(const BackendRegistry& registry,
                                         const std::string& backend_choice,
                                         const std::string& model) {
   const auto inputs = SelectionInputs::from_environment(backend_choice, model);
-  LocalBackendChoice choice{select_backend(registry, inputs), model, false};
-  if (!model.empty()) return choice;
+  LocalBackendChoice choice{select_backend(registry, inputs), model, false, model};
+  if (!model.empty()) {
+    // Only the native backend opens a file; remote backends take the name as it is.
+    if (choice.selection.backend == "native") choice.model = store::resolve_model_path(model);
+    return choice;
+  }
   const std::string bundled = default_model_path();
   if (bundled.empty()) return choice;
   if (choice.selection.backend == "native") {

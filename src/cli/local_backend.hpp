@@ -18,9 +18,11 @@ struct LocalBackendChoice {
   Selection selection;
   std::string model;                // the user's model, the bundled file, or "" (none)
   bool uses_bundled_model = false;  // `model` is the bundled file
+  std::string reference;            // the model as the user named it (a path or a store name)
 };
 
-// `backend_choice` is --backend and `model` is --model ("" when not given); WEFT_BACKEND,
+// `backend_choice` is --backend and `model` is --model ("" when not given): for the native
+// backend a path, a store name or a name to pull (store::resolve_model_path); WEFT_BACKEND,
 // WEFT_ENGINE_BIN and OLLAMA_HOST are read from the environment. Throws weft::Error like
 // select_backend.
 LocalBackendChoice choose_local_backend(const BackendRegistry& registry,

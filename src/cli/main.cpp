@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
       weft::cli::add_chat_command(app),       weft::cli::add_grammar_command(app),
       weft::cli::add_program_command(app),    weft::cli::add_engine_command(app),
       weft::cli::add_perplexity_command(app), weft::cli::add_quantize_command(app),
+      weft::cli::add_pull_command(app),       weft::cli::add_list_command(app),
+      weft::cli::add_show_command(app),       weft::cli::add_rm_command(app),
+      weft::cli::add_ps_command(app),
   };
 
   std::vector<std::string> arguments(argv + 1, argv + argc);

@@ -4,7 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "http/model_catalog.hpp"
+#include "store/model_resolver.hpp"
+#include "store/model_store.hpp"
 #include "weft/error.hpp"
 
 namespace weft::engine {
@@ -31,10 +32,11 @@ struct EngineServer::Generation {
 };
 
 std::string default_models_dir() {
-  if (auto dir = env_or_empty("WEFT_MODELS_DIR"); !dir.empty()) return dir;
-  if (auto data = env_or_empty("XDG_DATA_HOME"); !data.empty()) return data + "/weft/models";
-  if (auto home = env_or_empty("HOME"); !home.empty()) return home + "/.local/share/weft/models";
-  return "";
+  try {
+    return store::ModelStore::default_root();
+  } catch (const Error&) {
+    return "";
+  }
 }
 
 std::string model_from_environment() {
@@ -43,20 +45,11 @@ std::string model_from_environment() {
 }
 
 std::string resolve_model(const std::string& requested, const std::string& models_dir) {
-  std::error_code error;
-  if (std::filesystem::is_regular_file(requested, error)) return requested;
-  const bool is_name = requested.find('/') == std::string::npos;
-  if (is_name && !models_dir.empty()) {
-    if (auto found = http::ModelCatalog("", models_dir).find(requested, "");
-        found && !found->path.empty()) {
-      return found->path;
-    }
-  }
-  throw Error(
-      ErrorCode::invalid_request,
-      "model '" + requested + "' is not a file" +
-          (is_name && !models_dir.empty() ? " nor a model of the models directory " + models_dir
-                                          : std::string()));
+  // Pull progress goes to stderr: stdout carries the protocol.
+  store::ResolveOptions options;
+  options.store_root = models_dir;
+  options.progress = stderr;
+  return store::resolve_model_path(requested, options);
 }
 
 EngineServer::EngineServer(std::unique_ptr<Backend> backend, EngineServerOptions options,

@@ -90,12 +90,14 @@ class EngineServer {
   std::list<std::pair<std::shared_ptr<Generation>, std::thread>> threads_;
 };
 
-// A model the host named: an existing file as it is, else NAME (or NAME.gguf, NAME:latest)
-// in `models_dir`. Throws weft::Error (invalid_request) naming both places when neither has it.
+// A model the host named: an existing file as it is, else a name of the store in
+// `models_dir` (a pulled name, or NAME/NAME.gguf of a plain file), else a Hugging Face or
+// registry name, pulled into the store first (store::resolve_model_path). Throws weft::Error
+// naming where it looked when none fits.
 std::string resolve_model(const std::string& requested, const std::string& models_dir);
 
-// WEFT_MODELS_DIR, else $XDG_DATA_HOME/weft/models, else ~/.local/share/weft/models (as
-// `weft serve` uses it).
+// The model store's directory: WEFT_MODELS, else WEFT_MODELS_DIR, else
+// $XDG_DATA_HOME/weft/models, else ~/.local/share/weft/models ("" when none can be formed).
 std::string default_models_dir();
 
 // WEFT_MODEL, else INFERNET_ENGINE_MODEL, else "".

@@ -1,5 +1,7 @@
 #include "http/model_catalog.hpp"
 
+#include "store/model_store.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,6 +24,15 @@ std::string rfc3339(std::time_t seconds) {
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
+}
+
+CatalogModel from_store(const store::StoreEntry& entry) {
+  CatalogModel model;
+  model.name = canonical_model_name(entry.name);
+  model.path = entry.path;
+  model.size = entry.size;
+  model.modified_at = rfc3339(entry.modified);
+  return model;
 }
 
 std::optional<CatalogModel> describe_file(const std::string& path) {
@@ -47,15 +58,25 @@ std::string canonical_model_name(const std::string& name) {
 ModelCatalog::ModelCatalog(std::string served_model, std::string models_dir)
     : served_model_(std::move(served_model)), models_dir_(std::move(models_dir)) {}
 
+std::optional<CatalogModel> ModelCatalog::describe_served() const {
+  auto file = describe_file(served_model_);
+  if (!file || models_dir_.empty()) return file;
+  // A blob of the store is served under its store name, not "sha256-…".
+  if (auto name = store::ModelStore(models_dir_).name_of_blob(served_model_)) {
+    file->name = canonical_model_name(*name);
+  }
+  return file;
+}
+
 std::string ModelCatalog::served_name(const std::string& backend_model_name) const {
-  if (auto file = describe_file(served_model_)) return file->name;
+  if (auto file = describe_served()) return file->name;
   if (!served_model_.empty()) return served_model_;
   return backend_model_name;
 }
 
 std::vector<CatalogModel> ModelCatalog::list(const std::string& backend_model_name) const {
   std::vector<CatalogModel> models;
-  if (auto file = describe_file(served_model_)) {
+  if (auto file = describe_served()) {
     models.push_back(*file);
   } else {
     CatalogModel served;
@@ -64,17 +85,12 @@ std::vector<CatalogModel> ModelCatalog::list(const std::string& backend_model_na
     models.push_back(served);
   }
   std::vector<CatalogModel> others;
-  std::error_code error;
-  if (!models_dir_.empty() && fs::is_directory(models_dir_, error)) {
-    for (const auto& entry : fs::directory_iterator(models_dir_, error)) {
-      if (entry.path().extension() != ".gguf") continue;
-      auto file = describe_file(entry.path().string());
-      if (!file || file->name == models.front().name) continue;
-      others.push_back(*file);
+  if (!models_dir_.empty()) {
+    for (const auto& entry : store::ModelStore(models_dir_).list()) {
+      auto model = from_store(entry);
+      if (model.name != models.front().name) others.push_back(std::move(model));
     }
   }
-  std::sort(others.begin(), others.end(),
-            [](const CatalogModel& a, const CatalogModel& b) { return a.name < b.name; });
   models.insert(models.end(), others.begin(), others.end());
   return models;
 }

@@ -1,5 +1,6 @@
 // The models the HTTP APIs name: the one being served (under its file name, without
-// ".gguf") and the GGUF files of the models directory. Ollama clients add ":latest" to a
+// ".gguf", or its store name) and the models of the store in the models directory (pulled
+// names and plain GGUF files, docs/models.md). Ollama clients add ":latest" to a
 // bare name, so "x" and "x:latest" (and "x.gguf") name the same model.
 #pragma once
 
@@ -27,13 +28,15 @@ class ModelCatalog {
   // The served model's name: a GGUF file's stem, else the configured model name, else
   // `backend_model_name` (the stub's "stub").
   std::string served_name(const std::string& backend_model_name) const;
-  // The served model first, then the directory's other GGUF files, by name.
+  // The served model first, then the store's other models (pulled names, then plain files).
   std::vector<CatalogModel> list(const std::string& backend_model_name) const;
   // nullopt when no listed model has this name ("" means the served one).
   std::optional<CatalogModel> find(const std::string& requested,
                                    const std::string& backend_model_name) const;
 
  private:
+  std::optional<CatalogModel> describe_served() const;
+
   std::string served_model_;
   std::string models_dir_;
 };

@@ -259,7 +259,10 @@ json model_entry(HttpService& service, const CatalogModel& model) {
       // Listed anyway: a file that does not parse is refused only when asked for.
     }
   }
-  const std::string name = model.name + ":latest";
+  // Ollama clients expect a tag; store names such as "hf.co/org/repo:Q4_K_M" have one.
+  const auto last_part =
+      model.name.substr(model.name.rfind('/') == std::string::npos ? 0 : model.name.rfind('/'));
+  const std::string name = model.name + (last_part.find(':') == std::string::npos ? ":latest" : "");
   const std::string digest = std::to_string(std::hash<std::string>{}(
       model.path + ":" + std::to_string(model.size) + ":" + model.modified_at));
   return {{"name", name},       {"model", name},    {"modified_at", model.modified_at},

@@ -395,7 +395,10 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_HTTP_BODY_LIMIT")) {
     settings.http_body_limit = parse_integer<uint64_t>(*v, "WEFT_HTTP_BODY_LIMIT");
   }
-  settings.models_dir = get("WEFT_MODELS_DIR");
+  // WEFT_MODELS is the store's own variable (docs/models.md); WEFT_MODELS_DIR, the older
+  // name, still works and loses to it.
+  settings.models_dir = get("WEFT_MODELS");
+  if (!settings.models_dir) settings.models_dir = get("WEFT_MODELS_DIR");
   settings.programs = get("WEFT_PROGRAMS");
   if (auto v = get("WEFT_PROGRAM_TIMEOUT")) {
     settings.program_timeout_seconds = parse_seconds(*v, "WEFT_PROGRAM_TIMEOUT");

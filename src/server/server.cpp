@@ -21,6 +21,7 @@
 #include "server/listeners.hpp"
 #include "server/program_host.hpp"
 #include "server/runtime_files.hpp"
+#include "store/model_resolver.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -234,7 +235,9 @@ class Daemon {
   // never creates the inference socket.
   void serve_until_drained() {
     if (!commands_.drain_pending()) {
-      context_.set_backend(load_backend(options_.config), options_.config.model);
+      ServeConfig config = options_.config;
+      auto backend = load_backend(config);
+      context_.set_backend(std::move(backend), config.model);
       if (!commands_.drain_pending()) {
         become_ready();
         while (commands_.pop() == Command::reload) {
@@ -247,13 +250,20 @@ class Daemon {
     drain();
   }
 
-  // Selection, loading and the loading_model phases. Throws weft::Error on failure.
-  std::shared_ptr<Backend> load_backend(const ServeConfig& config) {
+  // Selection, loading and the loading_model phases; for the native backend `config.model`
+  // becomes the GGUF file it names (a store name, pulled first when it is not in the store).
+  // Throws weft::Error on failure.
+  std::shared_ptr<Backend> load_backend(ServeConfig& config) {
     context_.set_lifecycle(Lifecycle::loading_model);
     auto selection = select_backend(
         options_.registry, SelectionInputs::from_environment(config.backend, config.model));
     std::shared_ptr<Backend> backend = options_.registry.create(selection.backend);
     context_.log(LogLevel::info, "backend " + selection.backend + " (" + selection.rule + ")");
+    if (selection.backend == "native") {
+      store::ResolveOptions resolve;
+      resolve.store_root = config.models_dir;
+      config.model = store::resolve_model_path(config.model, resolve);
+    }
     LoadOptions load;
     load.model_path = config.model;
     load.context_length = config.context_length;
@@ -276,7 +286,10 @@ class Daemon {
     ModelInfo info = backend->model_info();
     uint32_t n_ctx = config.context_length.value_or(info.context_length);
     if (n_ctx > 0) bus_.publish_state("loading_model", {{"phase", "kv_cache"}, {"n_ctx", n_ctx}});
-    bus_.publish_capabilities(capabilities_frame(*backend, config.gpu_layers));
+    json capabilities = capabilities_frame(*backend, config.gpu_layers);
+    // `weft ps` shows a file under its store name; remote backends have no file.
+    if (is_regular_file(config.model)) capabilities["model_path"] = config.model;
+    bus_.publish_capabilities(capabilities);
     return backend;
   }
 
@@ -319,7 +332,8 @@ class Daemon {
       ServeConfig config = options_.reload_config ? options_.reload_config() : options_.config;
       if (model_switch) config.model = model_switch->path;
       // Generations still running keep the old backend alive through their shared_ptr.
-      context_.set_backend(load_backend(config), config.model);
+      auto backend = load_backend(config);
+      context_.set_backend(std::move(backend), config.model);
       loaded = true;
       return_freed_heap();
     } catch (const std::exception& error) {

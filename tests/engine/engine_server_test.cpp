@@ -196,7 +196,10 @@ TEST(EngineServer, ResolvesModelNamesInTheModelsDirectory) {
   EXPECT_EQ(resolve_model("tiny", dir.string()), (dir / "tiny.gguf").string());
   EXPECT_EQ(resolve_model("tiny:latest", dir.string()), (dir / "tiny.gguf").string());
   EXPECT_EQ(resolve_model(some_file(), dir.string()), some_file());
+  // A name in no store is pulled from the registry: here one that refuses at once.
+  ::setenv("WEFT_OLLAMA_REGISTRY", "http://127.0.0.1:1", 1);
   EXPECT_THROW(resolve_model("absent", dir.string()), Error);
+  ::unsetenv("WEFT_OLLAMA_REGISTRY");
   EXPECT_THROW(resolve_model("../tiny", dir.string()), Error);
   std::filesystem::remove_all(dir);
 }
