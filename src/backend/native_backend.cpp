@@ -116,7 +116,12 @@ void NativeBackend::load(const LoadOptions& options) {
 size_t NativeBackend::prompt_tokens(const GenerationRequest& request) const {
   if (!prompt_format_ || !tokenizer_)
     throw Error(ErrorCode::backend_unavailable, "the native backend has no model loaded");
-  return prompt_format_->tokens(*tokenizer_, request, prompt_limit_).size();
+  try {
+    return prompt_format_->tokens(*tokenizer_, request, prompt_limit_).size();
+  } catch (const runtime::PromptTooLong&) {
+    // Counted no further than the context: one more than it holds says enough.
+    return static_cast<size_t>(prompt_limit_.context_length) + 1;
+  }
 }
 
 void NativeBackend::unload() {

@@ -58,8 +58,9 @@ class NativeBackend : public Backend {
     load_progress_ = std::move(progress);
   }
   // The number of tokens `request` becomes as a prompt (chat template and all), so that a
-  // caller can fit a conversation to the context before sending it. Throws weft::Error as
-  // generate() would report the request (no model, a template error, a prompt too large).
+  // caller can fit a conversation to the context before sending it; a prompt longer than the
+  // context counts as one token more than the context, after work bounded by it. Throws
+  // weft::Error as generate() would report the request (no model, a template error).
   size_t prompt_tokens(const GenerationRequest& request) const;
 
   // The running scheduler (pool accounting, sync), or nullptr before load.

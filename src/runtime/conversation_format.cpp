@@ -107,19 +107,17 @@ void PromptByteLimit::check(size_t bytes) const {
   if (bytes_per_token == 0 || context_length <= 0) return;
   const auto most = static_cast<uint64_t>(bytes_per_token) * static_cast<uint64_t>(context_length);
   if (bytes <= most) return;
-  throw Error(ErrorCode::invalid_request,
-              "the prompt is " + std::to_string(bytes) + " bytes: with at most " +
-                  std::to_string(bytes_per_token) + " bytes per token it has more than " +
-                  std::to_string(context_length) + " tokens, the context length; shorten it");
+  throw PromptTooLong("the prompt is " + std::to_string(bytes) + " bytes: with at most " +
+                      std::to_string(bytes_per_token) + " bytes per token it has more than " +
+                      std::to_string(context_length) + " tokens, the context length; shorten it");
 }
 
 void PromptByteLimit::check_tokens(size_t count) const {
   if (context_length <= 0 || count <= static_cast<size_t>(context_length)) return;
-  // Worded as the generator's refusal (runtime/generator.cpp), which `weft chat` recognises.
-  throw Error(ErrorCode::invalid_request, "the prompt has more than " +
-                                              std::to_string(context_length) +
-                                              " tokens but the context holds only " +
-                                              std::to_string(context_length) + "; shorten it");
+  // Worded as the generator's refusal of a prompt it counted (runtime/generator.cpp).
+  throw PromptTooLong("the prompt has more than " + std::to_string(context_length) +
+                      " tokens but the context holds only " + std::to_string(context_length) +
+                      "; shorten it");
 }
 
 std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokenizer& tokenizer,

@@ -27,6 +27,13 @@ enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion }
 ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
                                   const tokenizer::Tokenizer& tokenizer);
 
+// A prompt with more tokens than the context holds (invalid_request): a type of its own, so
+// that a caller fitting a conversation to the context can tell it from other refusals.
+class PromptTooLong : public Error {
+ public:
+  explicit PromptTooLong(const std::string& message) : Error(ErrorCode::invalid_request, message) {}
+};
+
 // How much prompt a context can take, checked before and while tokenising: every token
 // stands for at most bytes_per_token bytes of text, so a longer text has more tokens than the
 // context holds and is refused before it is tokenised; a text that passes is tokenised with
@@ -37,11 +44,11 @@ struct PromptByteLimit {
   int64_t context_length = 0;  // 0: no limit at all
 
   static PromptByteLimit for_context(const tokenizer::Tokenizer& tokenizer, int64_t context_length);
-  // Throws weft::Error(invalid_request) when a prompt of `bytes` cannot fit.
+  // Throws PromptTooLong when a prompt of `bytes` cannot fit.
   void check(size_t bytes) const;
   // The encoding cap: past it the prompt cannot fit, whatever follows (0: none).
   size_t token_cap() const { return context_length > 0 ? static_cast<size_t>(context_length) : 0; }
-  // Throws weft::Error(invalid_request) when an encoding capped at token_cap() went past it.
+  // Throws PromptTooLong when an encoding capped at token_cap() went past it.
   void check_tokens(size_t count) const;
 };
 

@@ -137,7 +137,7 @@ TEST(NativePromptLimit, APromptWithTooManyTokensIsRefusedFromACappedEncoding) {
     try {
       (void)format->tokens(*tokenizer, request_of(text), limit);
       ADD_FAILURE() << "accepted";
-    } catch (const Error& error) {
+    } catch (const runtime::PromptTooLong& error) {
       EXPECT_EQ(error.code(), ErrorCode::invalid_request);
       EXPECT_NE(std::string(error.what())
                     .find("the prompt has more than 64 tokens but the context holds only 64"),
