@@ -56,12 +56,16 @@ TEST_F(ChatTerminal, UpRecallsThePreviousLineWithinAndAcrossSessions) {
   {
     TerminalSession chat(stub_chat(), environment());
     ASSERT_TRUE(chat.wait_for("/help lists the commands")) << chat.shown();
+    ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
     chat.type("hello weft\r");
     ASSERT_TRUE(chat.wait_for(kAnswered, 1)) << chat.shown();
+    ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
     chat.type(std::string(kUp) + "\r");
     ASSERT_TRUE(chat.wait_for(kAnswered, 2)) << chat.shown();
+    ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
     chat.type("/save " + path("first.json") + "\r");
     ASSERT_TRUE(chat.wait_for("(saved 4 messages")) << chat.shown();
+    ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
     chat.type("/bye\r");
     EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
   }
@@ -72,10 +76,13 @@ TEST_F(ChatTerminal, UpRecallsThePreviousLineWithinAndAcrossSessions) {
   // The history is now: "hello weft", "/save …", "/bye"; three Ups reach the first.
   TerminalSession again(stub_chat(), environment());
   ASSERT_TRUE(again.wait_for("/help lists the commands")) << again.shown();
+  ASSERT_TRUE(again.wait_for_editor()) << again.shown();
   again.type(std::string(kUp) + kUp + kUp + "\r");
   ASSERT_TRUE(again.wait_for(kAnswered, 1)) << again.shown();
+  ASSERT_TRUE(again.wait_for_editor()) << again.shown();
   again.type("/save " + path("second.json") + "\r");
   ASSERT_TRUE(again.wait_for("(saved 2 messages")) << again.shown();
+  ASSERT_TRUE(again.wait_for_editor()) << again.shown();
   again.type("\004");  // Ctrl-D at an empty prompt leaves
   EXPECT_EQ(again.wait_exit(), 0) << again.shown();
   EXPECT_EQ(saved_user_messages("second.json"), (std::vector<std::string>{"hello weft"}));
@@ -84,10 +91,13 @@ TEST_F(ChatTerminal, UpRecallsThePreviousLineWithinAndAcrossSessions) {
 TEST_F(ChatTerminal, TripleQuotesMakeOneMessageOfSeveralLines) {
   TerminalSession chat(stub_chat(), environment());
   ASSERT_TRUE(chat.wait_for("/help lists the commands")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("\"\"\"first line\r/not a command\r\"\"\"\r");
   ASSERT_TRUE(chat.wait_for(kAnswered, 1)) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("/save " + path("block.json") + "\r");
   ASSERT_TRUE(chat.wait_for("(saved 2 messages")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("/bye\r");
   EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
   EXPECT_EQ(saved_user_messages("block.json"),
@@ -102,10 +112,13 @@ TEST_F(ChatTerminal, UnicodeIsTypedAndEditedAsCharacters) {
   TerminalSession chat(stub_chat(), env);
   ASSERT_TRUE(chat.wait_for("> ")) << chat.shown();
   // Backspace (DEL) removes the last character, all three bytes of it.
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("h\xC3\xA9llo \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC\x7F\r");
   ASSERT_TRUE(chat.wait_for(kAnswered, 1)) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("/save " + path("unicode.json") + "\r");
   ASSERT_TRUE(chat.wait_for("(saved 2 messages")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("/bye\r");
   EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
   EXPECT_EQ(saved_user_messages("unicode.json"),
@@ -116,12 +129,15 @@ TEST_F(ChatTerminal, CtrlCStopsTheAnswerThenTwiceAtThePromptLeaves) {
   // A slow stub: the answer is still being written when Ctrl-C arrives.
   TerminalSession chat({"chat", "--backend", "stub", "-n", "100000"}, environment("200"));
   ASSERT_TRUE(chat.wait_for("/help lists the commands")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("tell me everything\r");
   ASSERT_TRUE(chat.wait_for("This is")) << chat.shown();  // the stub's answer has begun
   chat.type("\003");
   ASSERT_TRUE(chat.wait_for("(stopped)")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("\003");
   ASSERT_TRUE(chat.wait_for("Ctrl-C again or Ctrl-D to leave")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("\003");
   EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
 }
@@ -134,6 +150,7 @@ TEST_F(ChatTerminal, ThePromptIsBoldUnlessNoColorIsSet) {
       if (name == "NO_COLOR") value = no_colour;
     TerminalSession chat(stub_chat(), env);
     ASSERT_TRUE(chat.wait_for("/help lists the commands")) << chat.shown();
+    ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
     chat.type("/bye\r");
     EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
     EXPECT_EQ(chat.shown().find(kBoldPrompt) != std::string::npos, no_colour.empty())
@@ -149,8 +166,10 @@ TEST_F(ChatTerminal, AHistoryFileThatCannotBeWrittenIsAWarning) {
     if (name == "XDG_STATE_HOME") value = (dir_ / "not-a-folder").string();
   TerminalSession chat(stub_chat(), env);
   ASSERT_TRUE(chat.wait_for("/help lists the commands")) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("hi\r");
   ASSERT_TRUE(chat.wait_for(kAnswered, 1)) << chat.shown();
+  ASSERT_TRUE(chat.wait_for_editor()) << chat.shown();
   chat.type("/bye\r");
   EXPECT_EQ(chat.wait_exit(), 0) << chat.shown();
   EXPECT_NE(chat.shown().find("weft: warning: cannot write the chat history"), std::string::npos)

@@ -93,6 +93,17 @@ bool TerminalSession::wait_for(const std::string& text, size_t count) {
   return true;
 }
 
+bool TerminalSession::wait_for_editor() {
+  const auto deadline = std::chrono::steady_clock::now() + kGuard;
+  while (true) {
+    termios mode{};
+    // On Linux a pseudo-terminal's master reports the terminal's (the slave's) settings.
+    if (tcgetattr(terminal_, &mode) == 0 && (mode.c_lflag & ICANON) == 0) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (!read_some(10)) return false;
+  }
+}
+
 int TerminalSession::wait_exit() {
   const auto deadline = std::chrono::steady_clock::now() + kGuard;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -23,6 +23,12 @@ class TerminalSession {
   // Reads until everything shown so far holds `text` `count` times; false when the program
   // ends or 60 s pass first (a guard against hanging, not a timing check).
   bool wait_for(const std::string& text, size_t count = 1);
+  // Reads until the line editor is reading: libedit puts the terminal in non-canonical mode
+  // while it edits a line and restores it after. Keys typed before that are seen by the
+  // terminal's line discipline instead (echoed, held for a newline, an EOF char consumed), so
+  // a test types at the prompt only after this; false when the program ends or 60 s pass.
+  // Call it only once the previous line was taken (e.g. its answer was seen).
+  bool wait_for_editor();
   // Reads until the program ends; its exit status (-1 when it did not end within 60 s).
   int wait_exit();
   const std::string& shown() const { return shown_; }
