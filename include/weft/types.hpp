@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,6 +78,18 @@ struct EmbeddingResult {
   uint32_t prompt_tokens = 0;  // over all inputs
 };
 
+// How far a model load has got, for a progress display: the step under way ("mapping the
+// file", "packing weights", …) and, where the step counts its work, `done` of `total` (total
+// 0: not counted). `step` is valid only during the call.
+struct LoadProgress {
+  std::string_view step;
+  uint64_t done = 0;
+  uint64_t total = 0;
+};
+// Called on the loading thread, at each step's start and as a counted step advances; it must
+// not call back into the backend that is loading.
+using LoadProgressCallback = std::function<void(const LoadProgress&)>;
+
 struct LoadOptions {
   std::string model_path;                  // a GGUF file (native) or a model name (remote)
   std::optional<uint32_t> context_length;  // override the model's stored context length
@@ -84,6 +97,7 @@ struct LoadOptions {
   uint32_t threads = 0;                    // 0 = number of physical cores
   int32_t gpu_layers = 0;                  // layers to offload where an accelerator exists
   bool prefix_cache = true;                // native: reuse the KV pages of prompts' common prefixes
+  LoadProgressCallback progress;           // native: hears the load's steps; empty: none
 };
 
 struct ModelInfo {

@@ -51,6 +51,8 @@ std::string_view to_string(ErrorCode code) {
       return "internal";
     case ErrorCode::frame_too_large:
       return "frame_too_large";
+    case ErrorCode::prompt_too_long:
+      return "prompt_too_long";
   }
   return "internal";
 }

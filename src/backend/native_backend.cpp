@@ -78,9 +78,9 @@ void NativeBackend::load(const LoadOptions& options) {
   unload();
   model::ModelLoadOptions model_options;
   if (options.context_length) model_options.context_length = *options.context_length;
-  model_options.progress = load_progress_;
+  model_options.progress = options.progress;
   auto model = model::Model::load(options.model_path, model_options);
-  if (load_progress_) load_progress_({"reading the tokenizer"});
+  if (options.progress) options.progress({"reading the tokenizer"});
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
       tokenizer::Tokenizer::from_gguf(model->file());
   if (tokenizer->vocab_size() > model->config().n_vocab) {
@@ -102,13 +102,13 @@ void NativeBackend::load(const LoadOptions& options) {
                        ? NativePromptFormat::from_gguf(model->file(), *tokenizer)
                        : NativePromptFormat::from_template_file(model->file(), *tokenizer,
                                                                 options.chat_template_path);
-  if (load_progress_) load_progress_({"starting the engine"});
+  if (options.progress) options.progress({"starting the engine"});
   runtime::SchedulerOptions scheduler_options = config_.scheduler;
   scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
   scheduler_ =
       std::make_shared<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options);
   chat_template_path_ = options.chat_template_path;
-  prompt_limit_ = runtime::PromptByteLimit::for_context(*tokenizer, model->config().context_length);
+  prompt_limit_ = runtime::PromptLimit::for_context(*tokenizer, model->config().context_length);
   model_ = std::move(model);
   tokenizer_ = std::move(tokenizer);
 }

@@ -52,11 +52,6 @@ class NativeBackend : public Backend {
   // backend_unavailable without a model.
   EmbeddingResult embed(const EmbeddingRequest& request) override;
 
-  // Hears the steps of the next load() (mapping, packing weights, …) on the loading thread,
-  // for a progress display; empty: none.
-  void set_load_progress(model::LoadProgressCallback progress) {
-    load_progress_ = std::move(progress);
-  }
   // The number of tokens `request` becomes as a prompt (chat template and all), so that a
   // caller can fit a conversation to the context before sending it; a prompt longer than the
   // context counts as one token more than the context, after work bounded by it. Throws
@@ -86,9 +81,8 @@ class NativeBackend : public Backend {
   std::shared_ptr<ContextRuntime> contexts_;
   std::string chat_template_path_;
   std::optional<NativePromptFormat> prompt_format_;
-  runtime::PromptByteLimit prompt_limit_;  // prompts refused before tokenising
+  runtime::PromptLimit prompt_limit_;  // prompts refused before tokenising
   ModelInfo info_;
-  model::LoadProgressCallback load_progress_;
 };
 
 // The weight matrices' types by share of parameters: "Q8_0" for a uniform file, e.g.

@@ -24,7 +24,7 @@ NativePromptFormat::NativePromptFormat(std::optional<chat::ChatTemplate> chat_te
 
 std::vector<tokenizer::TokenId> NativePromptFormat::tokens(
     const tokenizer::Tokenizer& tokenizer, const GenerationRequest& request,
-    const runtime::PromptByteLimit& limit) const {
+    const runtime::PromptLimit& limit) const {
   if (request.messages.empty()) {
     throw Error(ErrorCode::invalid_request, "the request has no messages: nothing to continue");
   }

@@ -43,7 +43,7 @@ class NativePromptFormat {
   // tokenising, so that a huge prompt costs no more than its copy).
   std::vector<tokenizer::TokenId> tokens(const tokenizer::Tokenizer& tokenizer,
                                          const GenerationRequest& request,
-                                         const runtime::PromptByteLimit& limit = {}) const;
+                                         const runtime::PromptLimit& limit = {}) const;
 
   bool uses_template() const { return format_.has_template(); }
   std::string template_source() const { return format_.template_source(); }

@@ -26,8 +26,13 @@ TurnResult ChatSession::ask(const std::string& user_text,
                             const std::function<void(GenerationStream*)>& on_stream) {
   const auto kept = history_;
   history_.push_back({Role::user, user_text});
-  const size_t dropped = fit_to_context();
+  size_t dropped = fit_to_context();
   TurnResult result = stream_answer(on_text, on_stream);
+  // A backend that cannot count tokens beforehand (an external engine) says so afterwards.
+  while (refused_as_too_long(result) && history_.size() > 1) {
+    dropped += drop_oldest_turn();
+    result = stream_answer(on_text, on_stream);
+  }
   if (std::holds_alternative<ErrorEvent>(result.terminal)) {
     history_ = kept;
     return result;
@@ -57,6 +62,11 @@ size_t ChatSession::fit_to_context() {
     // A request the counter refuses (a template error) is reported by the generation itself.
   }
   return dropped;
+}
+
+bool ChatSession::refused_as_too_long(const TurnResult& result) {
+  const auto* error = std::get_if<ErrorEvent>(&result.terminal);
+  return error && error->code == ErrorCode::prompt_too_long && result.text.empty();
 }
 
 TurnResult ChatSession::stream_answer(const std::function<void(std::string_view)>& on_text,

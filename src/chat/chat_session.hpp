@@ -37,7 +37,8 @@ class ChatSession {
   // The context holds `tokens`; `count` measures a request. From then on each turn leaves out
   // the oldest turns until the prompt and room for the answer (max_tokens, at most a quarter
   // of the context) fit. Without a window (backends that cannot count) the conversation is
-  // sent whole and the backend copes.
+  // sent whole; when the backend refuses it as prompt_too_long, the oldest turns are left out
+  // one at a time until it is taken or only the new message is left.
   void set_context_window(uint32_t tokens, PromptTokenCounter count);
 
   // Sends `user_text` with the history, streams the answer to `on_text`. `on_stream` sees the
@@ -69,6 +70,7 @@ class ChatSession {
   size_t fit_to_context();
   // Removes the oldest user message and the answer after it; returns how many were removed.
   size_t drop_oldest_turn();
+  static bool refused_as_too_long(const TurnResult& result);
   std::string show() const;
   std::string describe_settings() const;
   std::string set_command(std::string_view argument);

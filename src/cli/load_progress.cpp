@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include "backend/native_backend.hpp"
-
 namespace weft::cli {
 namespace {
 
@@ -28,7 +26,7 @@ LoadProgressDisplay::~LoadProgressDisplay() {
   finish();
 }
 
-void LoadProgressDisplay::update(const model::LoadProgress& progress) {
+void LoadProgressDisplay::update(const LoadProgress& progress) {
   std::lock_guard lock(mutex_);
   if (finished_) return;
   const bool new_step = progress.step != step_;
@@ -82,20 +80,14 @@ void LoadProgressDisplay::redraw_loop() {
 
 void load_with_progress(Backend& backend, const LoadOptions& options,
                         LoadProgressDisplay::Mode mode) {
-  auto* native = dynamic_cast<backend::NativeBackend*>(&backend);
-  if (!native || mode == LoadProgressDisplay::Mode::none) {
+  if (mode == LoadProgressDisplay::Mode::none) {
     backend.load(options);
     return;
   }
   LoadProgressDisplay display(mode);
-  native->set_load_progress(display.callback());
-  try {
-    backend.load(options);
-  } catch (...) {
-    native->set_load_progress({});
-    throw;
-  }
-  native->set_load_progress({});
+  LoadOptions with_progress = options;
+  with_progress.progress = display.callback();
+  backend.load(with_progress);
 }
 
 }  // namespace weft::cli

@@ -11,7 +11,6 @@
 #include <string>
 #include <thread>
 
-#include "model/model_config.hpp"
 #include "weft/backend.hpp"
 
 namespace weft::cli {
@@ -27,10 +26,10 @@ class LoadProgressDisplay {
   LoadProgressDisplay(const LoadProgressDisplay&) = delete;
   LoadProgressDisplay& operator=(const LoadProgressDisplay&) = delete;
 
-  // What the loader calls (model::LoadProgressCallback).
-  void update(const model::LoadProgress& progress);
-  model::LoadProgressCallback callback() {
-    return [this](const model::LoadProgress& progress) { update(progress); };
+  // What the loader calls (LoadOptions::progress).
+  void update(const LoadProgress& progress);
+  LoadProgressCallback callback() {
+    return [this](const LoadProgress& progress) { update(progress); };
   }
   // Clears the line; idempotent.
   void finish();

@@ -191,8 +191,9 @@ Command decode_command_object(const json& object) {
 }
 
 std::optional<ErrorCode> parse_error_code(std::string_view name) {
-  for (ErrorCode code : {ErrorCode::invalid_request, ErrorCode::backend_unavailable,
-                         ErrorCode::queue_full, ErrorCode::internal, ErrorCode::frame_too_large}) {
+  for (ErrorCode code :
+       {ErrorCode::invalid_request, ErrorCode::backend_unavailable, ErrorCode::queue_full,
+        ErrorCode::internal, ErrorCode::frame_too_large, ErrorCode::prompt_too_long}) {
     if (to_string(code) == name) return code;
   }
   return std::nullopt;

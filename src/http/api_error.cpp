@@ -22,6 +22,8 @@ ApiError error_from_code(ErrorCode code, const std::string& message) {
   switch (code) {
     case ErrorCode::invalid_request:
       return {400, message, "invalid_request_error", "", ""};
+    case ErrorCode::prompt_too_long:  // OpenAI's code for the same refusal
+      return {400, message, "invalid_request_error", "messages", "context_length_exceeded"};
     case ErrorCode::backend_unavailable:
       return {503, message, "server_error", "", "backend_unavailable"};
     case ErrorCode::queue_full:

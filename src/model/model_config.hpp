@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tensor/kernels.hpp"
+#include "weft/types.hpp"
 
 namespace weft::gguf {
 class GgufFile;
@@ -52,15 +53,9 @@ struct ModelConfig {
   int64_t q_dim() const { return n_head * head_dim; }
 };
 
-// How far a model load has got, for a progress display: the step under way and, where the
-// step counts its work, `done` of `total` (total 0: not counted). Called on the loading
-// thread, at each step's start and as a counted step advances.
-struct LoadProgress {
-  std::string_view step;
-  uint64_t done = 0;
-  uint64_t total = 0;
-};
-using LoadProgressCallback = std::function<void(const LoadProgress&)>;
+// The public progress types (weft/types.hpp), so that a backend passes its caller's callback on.
+using weft::LoadProgress;
+using weft::LoadProgressCallback;
 
 struct ModelLoadOptions {
   // Replaces the stored context length (stories260K stores 128 but was trained at 512).

@@ -23,6 +23,12 @@ uint32_t u32_or_zero(const json& object, const char* key) {
   return found != object.end() && found->is_number_unsigned() ? found->get<uint32_t>() : 0;
 }
 
+// inferd's code set is fixed (PROTOCOLS.md): weft's finer codes go out as the one they refine.
+std::string_view inferd_code(ErrorCode code) {
+  return code == ErrorCode::prompt_too_long ? to_string(ErrorCode::invalid_request)
+                                            : to_string(code);
+}
+
 client::Frame::Type frame_type(std::string_view type) {
   if (type == "token") return client::Frame::Type::token;
   if (type == "done") return client::Frame::Type::done;
@@ -50,7 +56,8 @@ std::string encode_done(std::string_view id, std::string_view full_text, const U
 }
 
 std::string encode_error(std::string_view id, ErrorCode code, std::string_view message) {
-  return to_line({{"id", id}, {"type", "error"}, {"code", to_string(code)}, {"message", message}});
+  return to_line(
+      {{"id", id}, {"type", "error"}, {"code", inferd_code(code)}, {"message", message}});
 }
 
 std::string encode_program_message(std::string_view id, std::string_view message) {
@@ -58,10 +65,8 @@ std::string encode_program_message(std::string_view id, std::string_view message
 }
 
 std::string encode_message_refused(std::string_view id, ErrorCode code, std::string_view message) {
-  return to_line({{"id", id},
-                  {"type", "message_refused"},
-                  {"code", std::string(to_string(code))},
-                  {"message", message}});
+  return to_line(
+      {{"id", id}, {"type", "message_refused"}, {"code", inferd_code(code)}, {"message", message}});
 }
 
 std::string encode_program_done(std::string_view id, std::string_view result_json,
@@ -81,7 +86,7 @@ std::string encode_program_error(std::string_view id, ErrorCode code, std::strin
                                  std::string_view message) {
   return to_line({{"id", id},
                   {"type", "error"},
-                  {"code", to_string(code)},
+                  {"code", inferd_code(code)},
                   {"message", message},
                   {"program_error", how}});
 }

@@ -88,7 +88,7 @@ ConversationFormat::ConversationFormat(std::optional<chat::ChatTemplate> chat_te
 // bytes. NFC composes at most three characters into one of a third their bytes (Hangul
 // L+V+T), so a normalising vocabulary gets 4 times that. WordPiece drops whitespace and maps
 // whole words to [UNK]: no bound, no limit.
-PromptByteLimit PromptByteLimit::for_context(const tokenizer::Tokenizer& tokenizer,
+PromptLimit PromptLimit::for_context(const tokenizer::Tokenizer& tokenizer,
                                              int64_t context_length) {
   const std::string_view model = tokenizer.model_name();
   if (model != "llama" && model != "gpt2") return {0, context_length};
@@ -103,7 +103,7 @@ PromptByteLimit PromptByteLimit::for_context(const tokenizer::Tokenizer& tokeniz
   return {composes ? longest * 4 : longest, context_length};
 }
 
-void PromptByteLimit::check(size_t bytes) const {
+void PromptLimit::check(size_t bytes) const {
   if (bytes_per_token == 0 || context_length <= 0) return;
   const auto most = static_cast<uint64_t>(bytes_per_token) * static_cast<uint64_t>(context_length);
   if (bytes <= most) return;
@@ -112,7 +112,7 @@ void PromptByteLimit::check(size_t bytes) const {
                       std::to_string(context_length) + " tokens, the context length; shorten it");
 }
 
-void PromptByteLimit::check_tokens(size_t count) const {
+void PromptLimit::check_tokens(size_t count) const {
   if (context_length <= 0 || count <= static_cast<size_t>(context_length)) return;
   // Worded as the generator's refusal of a prompt it counted (runtime/generator.cpp).
   throw PromptTooLong("the prompt has more than " + std::to_string(context_length) +
@@ -123,7 +123,7 @@ void PromptByteLimit::check_tokens(size_t count) const {
 std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokenizer& tokenizer,
                                                          std::string_view text, bool parse_special,
                                                          bool at_start,
-                                                         const PromptByteLimit& limit) const {
+                                                         const PromptLimit& limit) const {
   limit.check(text.size());
   auto ids = tokenizer.encode(text, {.add_bos = at_start && tokenizer.add_bos_by_default(),
                                      .parse_special = parse_special,
@@ -134,7 +134,7 @@ std::vector<tokenizer::TokenId> ConversationFormat::text(const tokenizer::Tokeni
 
 std::vector<tokenizer::TokenId> ConversationFormat::conversation(
     const tokenizer::Tokenizer& tokenizer, std::span<const Message> messages,
-    bool add_generation_prompt, const std::string& tools_json, const PromptByteLimit& limit) const {
+    bool add_generation_prompt, const std::string& tools_json, const PromptLimit& limit) const {
   if (!chat_template_) {
     throw Error(ErrorCode::invalid_request,
                 "the model has no chat template (and no <|im_start|>/<|im_end|> tokens for "

@@ -27,11 +27,11 @@ enum class ChatPromptStyle { model_template, chatml_fallback, plain_completion }
 ChatPromptStyle chat_prompt_style(const chat::ModelChatFormat& format,
                                   const tokenizer::Tokenizer& tokenizer);
 
-// A prompt with more tokens than the context holds (invalid_request): a type of its own, so
-// that a caller fitting a conversation to the context can tell it from other refusals.
+// A prompt with more tokens than the context holds (ErrorCode::prompt_too_long): a type of
+// its own, so that code fitting a conversation to the context can catch it alone.
 class PromptTooLong : public Error {
  public:
-  explicit PromptTooLong(const std::string& message) : Error(ErrorCode::invalid_request, message) {}
+  explicit PromptTooLong(const std::string& message) : Error(ErrorCode::prompt_too_long, message) {}
 };
 
 // How much prompt a context can take, checked before and while tokenising: every token
@@ -39,11 +39,11 @@ class PromptTooLong : public Error {
 // context holds and is refused before it is tokenised; a text that passes is tokenised with
 // the context length as the cap (EncodeOptions::max_tokens), so the work stops soon after
 // the context is full.
-struct PromptByteLimit {
+struct PromptLimit {
   size_t bytes_per_token = 0;  // 0: no byte bound (WordPiece)
   int64_t context_length = 0;  // 0: no limit at all
 
-  static PromptByteLimit for_context(const tokenizer::Tokenizer& tokenizer, int64_t context_length);
+  static PromptLimit for_context(const tokenizer::Tokenizer& tokenizer, int64_t context_length);
   // Throws PromptTooLong when a prompt of `bytes` cannot fit.
   void check(size_t bytes) const;
   // The encoding cap: past it the prompt cannot fit, whatever follows (0: none).
@@ -71,7 +71,7 @@ class ConversationFormat {
   // `text` alone; BOS first when `at_start` and the vocabulary asks for it.
   std::vector<tokenizer::TokenId> text(const tokenizer::Tokenizer& tokenizer, std::string_view text,
                                        bool parse_special, bool at_start,
-                                       const PromptByteLimit& limit = {}) const;
+                                       const PromptLimit& limit = {}) const;
   // The whole conversation rendered by the template, with `tools_json` (a JSON array of tool
   // definitions, "" for none) as the template's `tools`. Throws weft::Error(invalid_request)
   // when the model has no template, the tools are not a JSON array, the template rejects
@@ -80,7 +80,7 @@ class ConversationFormat {
                                                std::span<const Message> messages,
                                                bool add_generation_prompt,
                                                const std::string& tools_json = "",
-                                               const PromptByteLimit& limit = {}) const;
+                                               const PromptLimit& limit = {}) const;
 
  private:
   std::optional<chat::ChatTemplate> chat_template_;

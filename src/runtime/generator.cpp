@@ -31,7 +31,7 @@ Generator::Generator(const tokenizer::Tokenizer& tokenizer, const GenerationOpti
     return;
   }
   if (auto problem = prompt_problem()) {
-    fail(ErrorCode::invalid_request, std::move(*problem));
+    fail(problem->code, std::move(problem->message));
     return;
   }
   detokenizer_.emplace(tokenizer_, pending_);
@@ -84,18 +84,25 @@ bool Generator::prepare_row_options(const GenerationOptions& options) {
   return true;
 }
 
-std::optional<std::string> Generator::prompt_problem() const {
-  if (pending_.empty()) return "the prompt is empty: there is nothing to continue";
+std::optional<ErrorEvent> Generator::prompt_problem() const {
+  if (pending_.empty()) {
+    return ErrorEvent{ErrorCode::invalid_request,
+                      "the prompt is empty: there is nothing to continue"};
+  }
   const int32_t vocabulary = tokenizer_.vocab_size();
   for (size_t i = 0; i < pending_.size(); ++i) {
     if (pending_[i] < 0 || pending_[i] >= vocabulary) {
-      return "prompt token " + std::to_string(i) + " has id " + std::to_string(pending_[i]) +
-             ", outside the vocabulary of " + std::to_string(vocabulary) + " tokens";
+      return ErrorEvent{ErrorCode::invalid_request, "prompt token " + std::to_string(i) +
+                                                        " has id " + std::to_string(pending_[i]) +
+                                                        ", outside the vocabulary of " +
+                                                        std::to_string(vocabulary) + " tokens"};
     }
   }
   if (settings_.context_length != 0 && pending_.size() > settings_.context_length) {
-    return "the prompt has " + std::to_string(pending_.size()) +
-           " tokens but the context holds only " + std::to_string(settings_.context_length);
+    return ErrorEvent{ErrorCode::prompt_too_long, "the prompt has " +
+                                                      std::to_string(pending_.size()) +
+                                                      " tokens but the context holds only " +
+                                                      std::to_string(settings_.context_length)};
   }
   return std::nullopt;
 }

@@ -91,7 +91,7 @@ class Generator {
   using Clock = std::chrono::steady_clock;
 
   Clock::time_point now() const;
-  std::optional<std::string> prompt_problem() const;
+  std::optional<ErrorEvent> prompt_problem() const;
   // `shared` null: the sampler's own scratch.
   void sample_and_emit(std::span<const float> logits, SamplingScratch* shared);
   // Validates logit_bias and the logprob options; sets up the grammar. False: failed.

@@ -117,6 +117,7 @@ RequestRecord stream_blocks(GenerationStream& stream, const V2GenerationJob& job
 const char* v2_error_code(ErrorCode code) {
   switch (code) {
     case ErrorCode::invalid_request:
+    case ErrorCode::prompt_too_long:  // v2's code set is fixed
       return v2::code::invalid_request;
     case ErrorCode::backend_unavailable:
       return v2::code::backend_unavailable;

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "backend/native_backend.hpp"
 #include "support/reference_logits.hpp"
@@ -167,6 +168,31 @@ TEST(NativeBackendInfo, ParameterCountOfTheLlamaFixture) {
   const auto info = backend.model_info();
   EXPECT_EQ(info.parameter_count, 2 * vocab * embd + embd + layers * per_layer);
   EXPECT_EQ(info.context_length, 256u);
+}
+
+// LoadOptions::progress hears the whole load through the public interface: the file, the
+// weights, their repacking (Q4_0 is repacked on x86) counted up to every row, the tokenizer
+// and the engine, in that order, each step once.
+TEST(NativeBackendLoad, ProgressHearsEveryStepInOrder) {
+  std::vector<std::string> steps;
+  uint64_t last_done = 0, total = 0;
+  auto options = load_options(test::shared_path("fixtures/llama/llama-q4_0.gguf"));
+  options.progress = [&](const LoadProgress& progress) {
+    if (steps.empty() || steps.back() != progress.step) steps.emplace_back(progress.step);
+    if (progress.total > 0) {
+      EXPECT_GE(progress.done, last_done);
+      last_done = progress.done;
+      total = progress.total;
+    }
+  };
+  backend::NativeBackend backend;
+  backend.load(options);
+  std::vector<std::string> expected = {"mapping the file", "reading the weights"};
+  if (total > 0) expected.push_back("packing weights");
+  expected.insert(expected.end(), {"reading the tokenizer", "starting the engine"});
+  EXPECT_EQ(steps, expected);
+  EXPECT_EQ(last_done, total);
+  EXPECT_EQ(backend.model_info().architecture, "llama");
 }
 
 TEST(NativeBackendErrors, LoadWithoutAModelSaysWhatIsMissing) {

@@ -27,7 +27,7 @@ class CountingTokenizer : public testing::FakeTokenizer {
 };
 
 // At most 4 bytes per token, 10 tokens: 40 bytes.
-constexpr runtime::PromptByteLimit kFortyBytes{4, 10};
+constexpr runtime::PromptLimit kFortyBytes{4, 10};
 
 GenerationRequest request_of(std::string content, bool raw = false) {
   GenerationRequest request;
@@ -80,10 +80,10 @@ TEST(NativePromptLimit, NoLimitForAVocabularyThatMayDropInput) {
     WordPieceLike() : FakeTokenizer({"a"}, {}) {}
     std::string_view model_name() const override { return "bert"; }
   };
-  const auto limit = runtime::PromptByteLimit::for_context(WordPieceLike(), 10);
+  const auto limit = runtime::PromptLimit::for_context(WordPieceLike(), 10);
   EXPECT_EQ(limit.bytes_per_token, 0u);
   EXPECT_NO_THROW(limit.check(1u << 30));
-  EXPECT_NO_THROW(runtime::PromptByteLimit{}.check(1u << 30));
+  EXPECT_NO_THROW(runtime::PromptLimit{}.check(1u << 30));
 }
 
 // No prompt that fits is refused: with a real vocabulary (SmolLM2's byte-level BPE), texts as
@@ -93,7 +93,7 @@ TEST(NativePromptLimit, APromptThatFitsExactlyIsAccepted) {
   const auto tokenizer =
       tokenizer::tokenizer_from_metadata(tokenizer::hf_tokenizer_metadata_from_file(
           test::shared_path("models/smollm2-tokenizer/tokenizer.json")));
-  const size_t bound = runtime::PromptByteLimit::for_context(*tokenizer, 1).bytes_per_token;
+  const size_t bound = runtime::PromptLimit::for_context(*tokenizer, 1).bytes_per_token;
   std::string longest;
   for (tokenizer::TokenId id = 0; id < tokenizer->vocab_size(); ++id) {
     if (tokenizer->type(id) != tokenizer::TokenType::normal) continue;
@@ -109,12 +109,12 @@ TEST(NativePromptLimit, APromptThatFitsExactlyIsAccepted) {
         std::string(3000, '\n')}) {
     const auto request = request_of(text, true);
     const auto ids = plain.tokens(*tokenizer, request);
-    const auto exact = runtime::PromptByteLimit::for_context(*tokenizer, ids.size());
+    const auto exact = runtime::PromptLimit::for_context(*tokenizer, ids.size());
     EXPECT_NO_THROW((void)plain.tokens(*tokenizer, request, exact)) << text.size() << " bytes";
     EXPECT_LE(text.size(), bound * ids.size());
   }
   // And one byte past the limit of a small context is refused.
-  const auto small = runtime::PromptByteLimit::for_context(*tokenizer, 8);
+  const auto small = runtime::PromptLimit::for_context(*tokenizer, 8);
   const std::string too_long(bound * 8 + 1, 'x');
   EXPECT_THROW((void)plain.tokens(*tokenizer, request_of(too_long, true), small), Error);
 }
@@ -125,7 +125,7 @@ TEST(NativePromptLimit, APromptWithTooManyTokensIsRefusedFromACappedEncoding) {
   const auto tokenizer =
       tokenizer::tokenizer_from_metadata(tokenizer::hf_tokenizer_metadata_from_file(
           test::shared_path("models/smollm2-tokenizer/tokenizer.json")));
-  const auto limit = runtime::PromptByteLimit::for_context(*tokenizer, 64);
+  const auto limit = runtime::PromptLimit::for_context(*tokenizer, 64);
   std::string text;
   while (text.size() < 2000) text += "the cat sat on the mat. ";
   ASSERT_LE(text.size(), limit.bytes_per_token * 64);  // passes the byte bound
@@ -150,7 +150,7 @@ TEST(NativePromptLimit, APromptWithTooManyTokensIsRefusedFromACappedEncoding) {
   EXPECT_GT(count, 64u);
   EXPECT_EQ(plain
                 .tokens(*tokenizer, request_of(text),
-                        runtime::PromptByteLimit::for_context(*tokenizer, count))
+                        runtime::PromptLimit::for_context(*tokenizer, count))
                 .size(),
             count);
 }

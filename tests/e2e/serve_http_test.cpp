@@ -441,6 +441,23 @@ TEST(ServeHttp, NativeModelAndADisconnectMidStreamFreesTheKvPages) {
   auto show = json::parse(post_json(client, "/api/show", {{"model", "stories260K-f32"}})->body);
   EXPECT_EQ(show["model_info"]["general.architecture"], "llama");
 
+  // A prompt longer than the context: OpenAI's code for it, and Ollama's shape.
+  std::string long_text;
+  for (int i = 0; i < 200; ++i) long_text += "Once upon a time ";
+  json too_long = body;
+  too_long["messages"][0]["content"] = long_text;
+  auto refused = post_json(client, "/v1/chat/completions", too_long);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  auto refusal = json::parse(refused->body)["error"];
+  EXPECT_EQ(refusal["code"], "context_length_exceeded") << refused->body;
+  EXPECT_EQ(refusal["type"], "invalid_request_error");
+  EXPECT_NE(refusal["message"].get<std::string>().find("256"), std::string::npos) << refusal;
+  auto ollama_refused = post_json(
+      client, "/api/chat",
+      {{"model", "stories260K-f32"}, {"messages", too_long["messages"]}, {"stream", false}});
+  EXPECT_EQ(ollama_refused->status, 400) << ollama_refused->body;
+  EXPECT_TRUE(json::parse(ollama_refused->body)["error"].is_string());
+
   // A long stream, read until a few chunks came, then the connection is dropped.
   body["max_tokens"] = 200;
   body["stream"] = true;
