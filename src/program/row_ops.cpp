@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 
@@ -54,6 +55,27 @@ json distribution(std::span<const float> logits, float temperature, uint32_t k) 
     probs.push_back(entry.value);
   }
   return {{"ids", std::move(ids)}, {"probs", std::move(probs)}};
+}
+
+// The first highest logit that `mask` allows (NaN counts as -inf), read in place: the
+// sampling chain would copy the row (twice under a mask) to find the same token.
+int32_t greedy_token(std::span<const float> logits, const TokenMask* mask) {
+  if (logits.empty()) throw Error("sampler: no logits (the context is empty)");
+  const auto words = mask ? mask->words() : std::span<const uint64_t>();
+  const auto allowed = [&](size_t id) { return !mask || ((words[id >> 6] >> (id & 63)) & 1); };
+  if (mask && mask->none()) throw Error("sampler: the constraints allow no token here");
+  size_t best = logits.size();
+  float best_logit = -std::numeric_limits<float>::infinity();
+  for (size_t id = 0; id < logits.size(); ++id) {
+    if (logits[id] > best_logit && allowed(id)) {
+      best = id;
+      best_logit = logits[id];
+    }
+  }
+  if (best == logits.size()) {
+    throw Error(ErrorCode::internal, "sampler: every logit is -inf or NaN; nothing to sample");
+  }
+  return static_cast<int32_t>(best);
 }
 
 }  // namespace
@@ -129,6 +151,8 @@ ProbeSpec parse_probe(const json& spec) {
 
 std::vector<int32_t> sample_row(std::span<const float> logits, const SamplerSpec& spec,
                                 const TokenMask* mask, uint64_t seed) {
+  const bool mask_fits = !mask || mask->vocabulary_size() == static_cast<int64_t>(logits.size());
+  if (spec.kind == SamplerSpec::Kind::argmax && mask_fits) return {greedy_token(logits, mask)};
   Sampler sampler(chain_for(spec, seed));
   std::vector<int32_t> tokens;
   const uint32_t draws = spec.kind == SamplerSpec::Kind::multinomial ? spec.draws : 1;
