@@ -1,6 +1,7 @@
 #include "program/row_ops.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -57,21 +58,50 @@ json distribution(std::span<const float> logits, float temperature, uint32_t k) 
   return {{"ids", std::move(ids)}, {"probs", std::move(probs)}};
 }
 
+// The first id of the highest logit that `allowed` lets through (NaN and -inf never win;
+// logits.size() when nothing does). Independent lanes, so that the compare of one value does
+// not wait for the one before: a single running maximum makes this a chain as long as the
+// vocabulary.
+template <typename Allowed>
+size_t first_highest(std::span<const float> logits, Allowed allowed) {
+  constexpr size_t kLanes = 16;
+  std::array<float, kLanes> highest;
+  highest.fill(-std::numeric_limits<float>::infinity());
+  std::array<size_t, kLanes> first;
+  first.fill(logits.size());
+  size_t id = 0;
+  for (; id + kLanes <= logits.size(); id += kLanes) {
+    for (size_t lane = 0; lane < kLanes; ++lane) {
+      if (logits[id + lane] > highest[lane] && allowed(id + lane)) {
+        highest[lane] = logits[id + lane];
+        first[lane] = id + lane;
+      }
+    }
+  }
+  for (size_t lane = 0; id < logits.size(); ++id, ++lane) {
+    if (logits[id] > highest[lane] && allowed(id)) {
+      highest[lane] = logits[id];
+      first[lane] = id;
+    }
+  }
+  size_t best = 0;
+  for (size_t lane = 1; lane < kLanes; ++lane) {
+    const bool higher = highest[lane] > highest[best];
+    if (higher || (highest[lane] == highest[best] && first[lane] < first[best])) best = lane;
+  }
+  return first[best];
+}
+
 // The first highest logit that `mask` allows (NaN counts as -inf), read in place: the
 // sampling chain would copy the row (twice under a mask) to find the same token.
 int32_t greedy_token(std::span<const float> logits, const TokenMask* mask) {
   if (logits.empty()) throw Error("sampler: no logits (the context is empty)");
-  const auto words = mask ? mask->words() : std::span<const uint64_t>();
-  const auto allowed = [&](size_t id) { return !mask || ((words[id >> 6] >> (id & 63)) & 1); };
   if (mask && mask->none()) throw Error("sampler: the constraints allow no token here");
-  size_t best = logits.size();
-  float best_logit = -std::numeric_limits<float>::infinity();
-  for (size_t id = 0; id < logits.size(); ++id) {
-    if (logits[id] > best_logit && allowed(id)) {
-      best = id;
-      best_logit = logits[id];
-    }
-  }
+  const auto words = mask ? mask->words() : std::span<const uint64_t>();
+  const size_t best =
+      mask ? first_highest(logits,
+                           [&](size_t id) { return ((words[id >> 6] >> (id & 63)) & 1) != 0; })
+           : first_highest(logits, [](size_t) { return true; });
   if (best == logits.size()) {
     throw Error(ErrorCode::internal, "sampler: every logit is -inf or NaN; nothing to sample");
   }
