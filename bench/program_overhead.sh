@@ -19,6 +19,7 @@ builtin=()
 generator=()
 forward=()
 round_trip=()
+cold_round_trip=()
 for ((i = 0; i < reps; ++i)); do
   tps=$("$weft" bench "$model" -p 16 -n "$steps" -t "$threads" -r 1 --ctx "$ctx" --json |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["tg_tps"])')
@@ -28,15 +29,17 @@ for ((i = 0; i < reps; ++i)); do
   generator+=("$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['generator']['usPerStep'])" "$result")")
   forward+=("$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['forward']['usPerStep'])" "$result")")
   round_trip+=("$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['roundTrip']['usPerStep'])" "$result")")
+  cold_round_trip+=("$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['coldRoundTrip']['usPerStep'])" "$result")")
 done
-python3 - "$model" "$steps" "$threads" "${builtin[*]}" "${generator[*]}" "${forward[*]}" "${round_trip[*]}" <<'PY'
+python3 - "$model" "$steps" "$threads" "${builtin[*]}" "${generator[*]}" "${forward[*]}" "${round_trip[*]}" "${cold_round_trip[*]}" <<'PY'
 import statistics, sys
 model, steps, threads = sys.argv[1:4]
-builtin, generator, forward, round_trip = ([float(x) for x in arg.split()] for arg in sys.argv[4:8])
-b, g, f, r = (statistics.median(v) for v in (builtin, generator, forward, round_trip))
+builtin, generator, forward, round_trip, cold = ([float(x) for x in arg.split()] for arg in sys.argv[4:9])
+b, g, f, r, c = (statistics.median(v) for v in (builtin, generator, forward, round_trip, cold))
 print(f"model {model}, {steps} steps, {threads} threads, medians of {len(builtin)} alternated runs")
 print(f"  built-in generation (weft bench tg): {b:9.1f} us/step")
 print(f"  program, Generator loop:             {g:9.1f} us/step  overhead {g - b:+8.1f} us ({(g - b) / b:+.1%})")
 print(f"  program, raw Forward loop:           {f:9.1f} us/step  overhead {f - b:+8.1f} us ({(f - b) / b:+.1%})")
 print(f"  program, a pass with no model call:  {r:9.1f} us/step  ({r / b:.1%} of a built-in step)")
+print(f"    the same, its first 1,000 (cold JIT): {c:9.1f} us/step")
 PY

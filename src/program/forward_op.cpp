@@ -61,6 +61,17 @@ std::vector<ProbeAt> probes_of(const json& request, int64_t rows) {
   return probes;
 }
 
+// Whether a pass may wait: for its locks and for a model call (on a worker), or not at all
+// (on the async channel's reader, which answers such a pass without waking a worker).
+enum class Waiting { allowed, refused };
+
+// Locks `mutex`; false when waiting is refused and another pass holds it.
+bool lock(std::unique_lock<std::mutex>& held, Waiting waiting) {
+  if (waiting == Waiting::refused) return held.try_lock();
+  held.lock();
+  return true;
+}
+
 // The constraints' matchers, locked (ascending handles, so two passes never wait on each
 // other in a cycle).
 struct LockedMatchers {
@@ -68,7 +79,8 @@ struct LockedMatchers {
   std::vector<std::unique_lock<std::mutex>> locks;
 };
 
-LockedMatchers lock_matchers(State& state, const json& request) {
+// nullopt when waiting is refused and a matcher is in use.
+std::optional<LockedMatchers> lock_matchers(State& state, const json& request, Waiting waiting) {
   LockedMatchers matchers;
   const auto found = request.find("constraints");
   if (found == request.end() || found->is_null()) return matchers;
@@ -81,7 +93,10 @@ LockedMatchers lock_matchers(State& state, const json& request) {
   std::ranges::sort(handles);
   handles.erase(std::unique(handles.begin(), handles.end()), handles.end());
   for (int64_t handle : handles) matchers.held.push_back(matcher_slot(state, handle));
-  for (auto& matcher : matchers.held) matchers.locks.emplace_back(matcher->mutex);
+  for (auto& matcher : matchers.held) {
+    matchers.locks.emplace_back(matcher->mutex, std::defer_lock);
+    if (!lock(matchers.locks.back(), waiting)) return std::nullopt;
+  }
   return matchers;
 }
 
@@ -90,10 +105,13 @@ uint64_t next_seed(State& state) {
   return state.seeds();
 }
 
-json op_forward(State& state, const json& request) {
+// The pass's result; nullopt when waiting is refused and the pass would wait (for a model
+// call, or for a context or matcher that another pass holds).
+std::optional<json> forward_pass(State& state, const json& request, Waiting waiting) {
   auto slot = context_slot(state, request);
   const auto tokens = token_field(state, request, "tokens");
   const auto count = static_cast<int64_t>(tokens.size());
+  if (count > 0 && waiting == Waiting::refused) return std::nullopt;
   const int64_t rows = std::max<int64_t>(count, 1);
   auto samplers = samplers_of(request, rows);
   const auto probes = probes_of(request, rows);
@@ -106,8 +124,10 @@ json op_forward(State& state, const json& request) {
   if (request.contains("attention_mask")) {
     throw Error("per-token attention masks are not supported: weft's attention is causal");
   }
-  auto matchers = lock_matchers(state, request);
-  const std::lock_guard lock(slot->mutex);
+  auto matchers = lock_matchers(state, request, waiting);
+  if (!matchers) return std::nullopt;
+  std::unique_lock slot_lock(slot->mutex, std::defer_lock);
+  if (!lock(slot_lock, waiting)) return std::nullopt;
   auto& context = slot->context;
   if (request.contains("positions") && !request["positions"].is_null()) {
     const auto& positions = request["positions"];
@@ -130,10 +150,13 @@ json op_forward(State& state, const json& request) {
   for (const auto& probe : probes) wanted.push_back(probe.row);
   std::ranges::sort(wanted);
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  std::vector<float> row_logits;
+  // A pass without input reads the context's own logits in place (the slot stays locked).
+  std::vector<float> computed_logits;
+  std::span<const float> row_logits;
   if (count > 0) {
     check_page_limit(state, *slot, count);
-    row_logits = context.append_with_logits(tokens, wanted);
+    computed_logits = context.append_with_logits(tokens, wanted);
+    row_logits = computed_logits;
     slot->length = context.length();
   } else if (!wanted.empty()) {
     if (context.logits().empty()) {
@@ -141,19 +164,19 @@ json op_forward(State& state, const json& request) {
           "the context is empty: a pass without input tokens samples after the last "
           "token, and there is none");
     }
-    row_logits.assign(context.logits().begin(), context.logits().end());
+    row_logits = context.logits();
   }
   const auto logits_of = [&](int64_t row) {
     const auto at = static_cast<size_t>(std::ranges::lower_bound(wanted, row) - wanted.begin());
-    return std::span<const float>(row_logits)
-        .subspan(at * static_cast<size_t>(vocabulary), static_cast<size_t>(vocabulary));
+    return row_logits.subspan(at * static_cast<size_t>(vocabulary),
+                              static_cast<size_t>(vocabulary));
   };
   json samples = json::array();
   for (const auto& sampler : samplers) {
     json tokens_out = json::array();
     for (int64_t row : sampler.rows) {
       std::optional<TokenMask> mask = static_mask;
-      for (auto& matcher : matchers.held) {
+      for (auto& matcher : matchers->held) {
         auto allowed = matcher->value.mask();
         if (mask) {
           *mask &= allowed;
@@ -163,7 +186,7 @@ json op_forward(State& state, const json& request) {
       }
       const uint64_t seed = sampler.spec.seed ? *sampler.spec.seed : next_seed(state);
       const auto drawn = sample_row(logits_of(row), sampler.spec, mask ? &*mask : nullptr, seed);
-      for (auto& matcher : matchers.held) matcher->value.accept(drawn.front());
+      for (auto& matcher : matchers->held) matcher->value.accept(drawn.front());
       for (int32_t token : drawn) tokens_out.push_back(token);
     }
     samples.push_back(std::move(tokens_out));
@@ -171,15 +194,23 @@ json op_forward(State& state, const json& request) {
   json probe_results = json::array();
   for (const auto& probe : probes)
     probe_results.push_back(probe_row(logits_of(probe.row), probe.spec));
-  return {{"length", context.length()},
-          {"samples", std::move(samples)},
-          {"probes", std::move(probe_results)}};
+  return json{{"length", context.length()},
+              {"samples", std::move(samples)},
+              {"probes", std::move(probe_results)}};
+}
+
+json op_forward(State& state, const json& request) {
+  return *forward_pass(state, request, Waiting::allowed);
 }
 
 }  // namespace
 
 void add_forward_operation(OperationTable& table) {
   table["forward"] = op_forward;
+}
+
+std::optional<json> forward_without_waiting(State& state, const json& request) {
+  return forward_pass(state, request, Waiting::refused);
 }
 
 }  // namespace weft::program

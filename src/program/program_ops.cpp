@@ -138,6 +138,12 @@ json ProgramSession::State::run(const json& request) {
   return found->second(*this, request);
 }
 
+std::optional<json> ProgramSession::State::run_at_once(const json& request) {
+  const auto op = request.find("op");
+  if (op == request.end() || !op->is_string() || *op != "forward") return std::nullopt;
+  return forward_without_waiting(*this, request);
+}
+
 void ProgramSession::State::release_all() {
   std::map<int64_t, std::shared_ptr<ContextSlot>> held_contexts;
   std::set<int64_t> held_subscriptions;

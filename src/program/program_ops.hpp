@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,10 @@ void add_context_operations(OperationTable& table);
 void add_forward_operation(OperationTable& table);
 void add_matcher_operations(OperationTable& table);
 void add_message_operations(OperationTable& table);
+
+// A `forward` computed at once when it needs no model call (no input tokens) and no other
+// pass holds its context or matchers; nullopt when it would wait.
+std::optional<nlohmann::json> forward_without_waiting(State& state, const nlohmann::json& request);
 
 // A request's fields: weft::Error(invalid_request) naming the field when absent or mistyped.
 const nlohmann::json& required(const nlohmann::json& request, const char* name);

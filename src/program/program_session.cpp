@@ -3,6 +3,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -22,23 +24,44 @@ json error_response(const std::string& code, const std::string& message) {
   return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
 }
 
-// The response line to one request line (the id echoed when there is one).
-std::string respond(ProgramSession::State& state, const std::string& line, bool needs_id) {
-  json request;
+// One request line, parsed once (on the thread that read it).
+struct Request {
+  json body;
+  json id;                // null when absent
+  std::string malformed;  // the parse error; empty when `body` is the line's JSON
+};
+
+Request parse_request(const std::string& line) {
+  Request request;
+  try {
+    request.body = json::parse(line);
+  } catch (const json::exception& error) {
+    request.malformed = error.what();
+    return request;
+  }
+  if (request.body.is_object()) {
+    const auto id = request.body.find("id");
+    if (id != request.body.end()) request.id = *id;
+  }
+  return request;
+}
+
+// The response line to `request` (the id echoed when there is one), from `run`'s result;
+// nullopt when `run` declined the request (returned nullopt) and wrote nothing.
+template <typename Run>
+std::optional<std::string> respond(const Request& request, bool needs_id, Run&& run) {
+  if (!request.malformed.empty()) {
+    return error_response("invalid_request", "malformed JSON: " + request.malformed).dump();
+  }
   json response;
   try {
-    request = json::parse(line);
-  } catch (const json::exception& error) {
-    return error_response("invalid_request", std::string("malformed JSON: ") + error.what()).dump();
-  }
-  json id;
-  if (request.is_object() && request.contains("id")) id = request["id"];
-  try {
-    if (!request.is_object()) throw Error("a request must be a JSON object");
-    if (needs_id && !id.is_number_integer()) {
+    if (!request.body.is_object()) throw Error("a request must be a JSON object");
+    if (needs_id && !request.id.is_number_integer()) {
       throw Error("a request on the async channel needs an integer 'id'");
     }
-    response = {{"ok", true}, {"result", state.run(request)}};
+    std::optional<json> result = run(request.body);
+    if (!result) return std::nullopt;
+    response = {{"ok", true}, {"result", std::move(*result)}};
   } catch (const ProtocolError& error) {
     response = error_response(error.code, error.what());
   } catch (const Error& error) {
@@ -49,8 +72,14 @@ std::string respond(ProgramSession::State& state, const std::string& line, bool 
   } catch (const std::exception& error) {
     response = error_response("internal", error.what());
   }
-  if (!id.is_null()) response["id"] = id;
+  if (!request.id.is_null()) response["id"] = request.id;
   return response.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The response to a request that may wait as long as it needs.
+std::string respond_waiting(ProgramSession::State& state, const Request& request, bool needs_id) {
+  return *respond(request, needs_id,
+                  [&](const json& body) { return std::optional<json>(state.run(body)); });
 }
 
 // Runs async requests on workers that are reused, and added while every one is busy (a
@@ -61,14 +90,14 @@ class AsyncWorkers {
       : state_(state), channel_(channel) {}
   ~AsyncWorkers() { join(); }
 
-  void submit(std::string line) {
+  void submit(Request request) {
     std::unique_lock lock(mutex_);
     if (queued_.size() + busy_ >= kMaxInFlight) {
       lock.unlock();
-      channel_.write_line(respond_refused(line));
+      channel_.write_line(respond_refused(request));
       return;
     }
-    queued_.push_back(std::move(line));
+    queued_.push_back(std::move(request));
     if (idle_ == 0) workers_.emplace_back([this] { work(); });
     lock.unlock();
     wake_.notify_one();
@@ -85,17 +114,11 @@ class AsyncWorkers {
   }
 
  private:
-  std::string respond_refused(const std::string& line) {
-    json id;
-    try {
-      const auto request = json::parse(line);
-      if (request.is_object()) id = request.value("id", json());
-    } catch (const json::exception&) {
-    }
+  static std::string respond_refused(const Request& request) {
     auto response =
         error_response("resource_exhausted", "the program has " + std::to_string(kMaxInFlight) +
                                                  " async requests in flight already");
-    if (!id.is_null()) response["id"] = id;
+    if (!request.id.is_null()) response["id"] = request.id;
     return response.dump();
   }
 
@@ -106,11 +129,11 @@ class AsyncWorkers {
       wake_.wait(lock, [&] { return !queued_.empty() || closing_; });
       --idle_;
       if (queued_.empty()) return;
-      auto line = std::move(queued_.front());
+      auto request = std::move(queued_.front());
       queued_.pop_front();
       ++busy_;
       lock.unlock();
-      channel_.write_line(respond(state_, line, /*needs_id=*/true));
+      channel_.write_line(respond_waiting(state_, request, /*needs_id=*/true));
       lock.lock();
       --busy_;
     }
@@ -120,7 +143,7 @@ class AsyncWorkers {
   LineChannel& channel_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::string> queued_;
+  std::deque<Request> queued_;
   std::vector<std::thread> workers_;
   size_t idle_ = 0;
   size_t busy_ = 0;
@@ -148,7 +171,17 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
     AsyncWorkers workers(*state_, async);
     std::thread reader([&] {
       try {
-        while (auto line = async.read_line()) workers.submit(std::move(*line));
+        // A request that finishes without waiting is answered here: no worker wakes for it.
+        while (auto line = async.read_line()) {
+          auto request = parse_request(*line);
+          const auto answer = respond(request, /*needs_id=*/true,
+                                      [&](const json& body) { return state_->run_at_once(body); });
+          if (answer) {
+            async.write_line(*answer);
+          } else {
+            workers.submit(std::move(request));
+          }
+        }
       } catch (const std::exception&) {
         call.shutdown();  // a line past the limit ends the program
       }
@@ -157,7 +190,8 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
       while (!state_->stopping) {
         auto line = call.read_line();
         if (!line) break;
-        if (!call.write_line(respond(*state_, *line, /*needs_id=*/false))) break;
+        if (!call.write_line(respond_waiting(*state_, parse_request(*line), /*needs_id=*/false)))
+          break;
       }
     } catch (const std::exception& error) {
       channel_error = error.what();

@@ -9,8 +9,10 @@
 // Threads: serve() reads the call channel on the calling thread and the async channel on its
 // own; async requests run on a pool of workers that grows with the requests in flight (so a
 // pass and a wait for a message can be pending together), which is how the passes of several
-// branches awaited together reach the runtime at once and share a model call. deliver(),
-// end_input() and stop() may be called from any thread.
+// branches awaited together reach the runtime at once and share a model call. A pass that
+// needs no model call and finds its locks free is answered by the async channel's reader
+// itself (a program's step then wakes no worker). deliver(), end_input() and stop() may be
+// called from any thread.
 #pragma once
 
 #include <cstdint>

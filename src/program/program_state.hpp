@@ -56,6 +56,10 @@ struct ProgramSession::State {
 
   // Runs one request; throws weft::Error or ProtocolError for a refused one.
   nlohmann::json run(const nlohmann::json& request);
+  // Runs `request` when it can finish without waiting (a forward pass that needs no model
+  // call and whose context and matchers are free); nullopt: run() it where it may wait.
+  // Throws as run() does.
+  std::optional<nlohmann::json> run_at_once(const nlohmann::json& request);
   // Frees every context, matcher and subscription the program holds.
   void release_all();
 

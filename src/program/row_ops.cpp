@@ -1,7 +1,9 @@
 #include "program/row_ops.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 
@@ -54,6 +56,56 @@ json distribution(std::span<const float> logits, float temperature, uint32_t k) 
     probs.push_back(entry.value);
   }
   return {{"ids", std::move(ids)}, {"probs", std::move(probs)}};
+}
+
+// The first id of the highest logit that `allowed` lets through (NaN and -inf never win;
+// logits.size() when nothing does). Independent lanes, so that the compare of one value does
+// not wait for the one before: a single running maximum makes this a chain as long as the
+// vocabulary.
+template <typename Allowed>
+size_t first_highest(std::span<const float> logits, Allowed allowed) {
+  constexpr size_t kLanes = 16;
+  std::array<float, kLanes> highest;
+  highest.fill(-std::numeric_limits<float>::infinity());
+  std::array<size_t, kLanes> first;
+  first.fill(logits.size());
+  size_t id = 0;
+  for (; id + kLanes <= logits.size(); id += kLanes) {
+    for (size_t lane = 0; lane < kLanes; ++lane) {
+      if (logits[id + lane] > highest[lane] && allowed(id + lane)) {
+        highest[lane] = logits[id + lane];
+        first[lane] = id + lane;
+      }
+    }
+  }
+  for (size_t lane = 0; id < logits.size(); ++id, ++lane) {
+    if (logits[id] > highest[lane] && allowed(id)) {
+      highest[lane] = logits[id];
+      first[lane] = id;
+    }
+  }
+  size_t best = 0;
+  for (size_t lane = 1; lane < kLanes; ++lane) {
+    const bool higher = highest[lane] > highest[best];
+    if (higher || (highest[lane] == highest[best] && first[lane] < first[best])) best = lane;
+  }
+  return first[best];
+}
+
+// The first highest logit that `mask` allows (NaN counts as -inf), read in place: the
+// sampling chain would copy the row (twice under a mask) to find the same token.
+int32_t greedy_token(std::span<const float> logits, const TokenMask* mask) {
+  if (logits.empty()) throw Error("sampler: no logits (the context is empty)");
+  if (mask && mask->none()) throw Error("sampler: the constraints allow no token here");
+  const auto words = mask ? mask->words() : std::span<const uint64_t>();
+  const size_t best =
+      mask ? first_highest(logits,
+                           [&](size_t id) { return ((words[id >> 6] >> (id & 63)) & 1) != 0; })
+           : first_highest(logits, [](size_t) { return true; });
+  if (best == logits.size()) {
+    throw Error(ErrorCode::internal, "sampler: every logit is -inf or NaN; nothing to sample");
+  }
+  return static_cast<int32_t>(best);
 }
 
 }  // namespace
@@ -129,6 +181,8 @@ ProbeSpec parse_probe(const json& spec) {
 
 std::vector<int32_t> sample_row(std::span<const float> logits, const SamplerSpec& spec,
                                 const TokenMask* mask, uint64_t seed) {
+  const bool mask_fits = !mask || mask->vocabulary_size() == static_cast<int64_t>(logits.size());
+  if (spec.kind == SamplerSpec::Kind::argmax && mask_fits) return {greedy_token(logits, mask)};
   Sampler sampler(chain_for(spec, seed));
   std::vector<int32_t> tokens;
   const uint32_t draws = spec.kind == SamplerSpec::Kind::multinomial ? spec.draws : 1;

@@ -8,8 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -219,6 +222,44 @@ TEST_F(ProgramSessionTest, ForkedBranchesComputeWhatUnforkedContextsCompute) {
         floats_from_base64(results[index]["result"]["probes"][0]["logits"].get<std::string>());
     EXPECT_LT(test::compare_logits(logits, fresh.logits()).max_abs, 1e-5) << "branch " << index;
   }
+}
+
+TEST_F(ProgramSessionTest, PassesWithoutInputSampleTheLastLogitsBesideModelCalls) {
+  const auto prompt = fixture_tokens("tokens");
+  const int32_t greedy = fixture_tokens("exact.greedy").front();
+  const auto reference =
+      test::read_f32_file(test::shared_path("fixtures/llama/reference/llama-f32.logits.f32"));
+  const auto last = std::span<const float>(reference).subspan((prompt.size() - 1) * 512, 512);
+  // llama.cpp's best token once the greedy one is forbidden, clear of the next one.
+  std::vector<int32_t> order(512);
+  std::iota(order.begin(), order.end(), 0);
+  std::ranges::sort(order, [&](int32_t a, int32_t b) { return last[a] > last[b]; });
+  ASSERT_EQ(order[0], greedy);
+  ASSERT_GT(last[order[1]] - last[order[2]], 1e-2f);
+  TokenMask without_greedy(512, true);
+  without_greedy.set(greedy, false);
+
+  ProgramClient client(runtime_, hub_, setup_with());
+  const auto context = client.ok({{"op", "context_new"}})["context"];
+  client.async_ok({{"op", "context_append"}, {"context", context}, {"tokens", prompt}});
+  const auto other = client.ok({{"op", "context_new"}})["context"];
+  const json argmax = {{{"rows", {0}}, {"sampler", {{"kind", "argmax"}}}}};
+  const json argmax_last = {{{"rows", {prompt.size() - 1}}, {"sampler", {{"kind", "argmax"}}}}};
+  // Pipelined: passes answered at once around one that waits for a model call.
+  const auto responses = client.async(
+      {{{"op", "forward"}, {"context", context}, {"samplers", argmax}},
+       {{"op", "forward"}, {"context", other}, {"tokens", prompt}, {"samplers", argmax_last}},
+       {{"op", "forward"},
+        {"context", context},
+        {"mask", brle_from_mask(without_greedy)},
+        {"samplers", argmax}},
+       {{"op", "forward"}, {"context", context}, {"samplers", argmax}}});
+  for (const auto& response : responses) ASSERT_TRUE(response["ok"].get<bool>()) << response;
+  EXPECT_EQ(responses[0]["result"]["samples"][0][0], greedy);
+  EXPECT_EQ(responses[0]["result"]["length"], prompt.size());
+  EXPECT_EQ(responses[1]["result"]["samples"][0][0], greedy);
+  EXPECT_EQ(responses[2]["result"]["samples"][0][0], order[1]);
+  EXPECT_EQ(responses[3]["result"]["samples"][0][0], greedy);
 }
 
 TEST_F(ProgramSessionTest, MisuseGetsAnErrorAndTheSessionGoesOn) {

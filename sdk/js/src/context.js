@@ -39,6 +39,8 @@ function openedOrUndefined(op, model, name) {
   }
 }
 
+const flushed = Promise.resolve();
+
 function hostContext(handle, length) {
   const origin = {handle, length};
   fromHost.add(origin);
@@ -54,6 +56,7 @@ export class Context {
   #conversation = false;
   #cueEnd = undefined;  // the committed length right after the last cue
   #flushing = Promise.resolve();
+  #unsettledFlushes = 0;
 
   // A fresh, empty context on `model`.
   constructor(model, origin = undefined) {
@@ -205,10 +208,15 @@ export class Context {
 
   // Sends the buffered fills in order; resolves once the model has computed them.
   flush() {
+    // Nothing buffered and nothing in flight: a pass's per-step flush costs no promise chain.
+    if (this.#ops.length === 0 && this.#unsettledFlushes === 0) return flushed;
     const ops = this.#ops;
     this.#ops = [];
+    ++this.#unsettledFlushes;
     const run = this.#flushing.then(() => this.#send(ops));
-    this.#flushing = run.catch(() => {});
+    this.#flushing = run.catch(() => {}).then(() => {
+      --this.#unsettledFlushes;
+    });
     return run;
   }
 

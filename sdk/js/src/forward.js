@@ -37,14 +37,16 @@ function checkRow(row, what) {
   return row;
 }
 
+const noTokens = new Uint32Array();
+const noAliases = new Map();
+
 export class Output {
   #pass;
   #result;
   #aliases;
 
   constructor(
-      pass, result,
-      {tokens = new Uint32Array(), autoSampler = undefined, aliases = new Map()} = {}) {
+      pass, result, {tokens = noTokens, autoSampler = undefined, aliases = noAliases} = {}) {
     this.#pass = pass;
     this.#result = result;
     this.#aliases = aliases;
