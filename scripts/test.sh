@@ -34,7 +34,7 @@ cmake --build build-asan -j "$jobs"
   -E '^GrammarTokenMask\.(ByteLevelBpe|SchemaGrammar|LargeByteLevelVocabulary)')
 # The daemon's end-to-end tests against the sanitized `weft` binary.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -R "$DAEMON_TESTS")
-# libFuzzer targets, each for WEFT_FUZZ_SECONDS (default 15 s); docs/gguf.md shows a longer
+# libFuzzer targets, each for WEFT_FUZZ_SECONDS (default 10 s); docs/gguf.md shows a longer
 # local run.
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz)
 
