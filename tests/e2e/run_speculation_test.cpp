@@ -3,6 +3,9 @@
 // --stats, and clear refusals.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -74,9 +77,17 @@ TEST(RunSpeculation, ChatTemplatedPromptGivesThePlainAnswer) {
 }
 
 TEST(RunSpeculation, ADraftWithAnotherVocabularyIsRefusedNamingBoth) {
-  const auto draft = test::shared_path("fixtures/qwen2/qwen2-q8_0.gguf").string();
+  // Every fixture shares stories260K's vocabulary: the draft is a tiny random model with a
+  // generated placeholder vocabulary.
+  const auto draft = (std::filesystem::temp_directory_path() /
+                      ("weft-spec-draft-" + std::to_string(::getpid()) + ".gguf"))
+                         .string();
+  const auto made = test::run_weft({"mkmodel", "--arch", "llama", "--dim", "32", "--layers", "1",
+                                    "--heads", "2", "--ffn", "64", "--vocab", "300", draft});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
   const auto result =
       test::run_weft({"run", "Once upon a time", "-n", "8", "--draft", draft, "-t", "2"});
+  std::filesystem::remove(draft);
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("different vocabularies"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("draft model"), std::string::npos) << result.err;
