@@ -60,7 +60,7 @@ TEST(RunSpeculation, DraftAndLookupGiveLlamaCppsGreedyContinuationOfTheBundledMo
   }
 }
 
-TEST(RunSpeculation, ChatTemplatedPromptGivesThePlainAnswer) {
+TEST(RunSpeculation, AQuantisedDraftOnTheQwen2FixtureGivesThePlainAnswer) {
   const auto target = test::shared_path("fixtures/qwen2/qwen2-f32.gguf").string();
   const auto draft = test::shared_path("fixtures/qwen2/qwen2-q8_0.gguf").string();
   const std::vector<std::string> plain = {
