@@ -124,6 +124,13 @@ size_t NativeBackend::prompt_tokens(const GenerationRequest& request) const {
   }
 }
 
+std::vector<tokenizer::TokenId> NativeBackend::prompt_token_ids(
+    const GenerationRequest& request) const {
+  if (!prompt_format_ || !tokenizer_)
+    throw Error(ErrorCode::backend_unavailable, "the native backend has no model loaded");
+  return prompt_format_->tokens(*tokenizer_, request, prompt_limit_);
+}
+
 void NativeBackend::unload() {
   // Contexts keep the scheduler alive until their holders release them.
   contexts_.reset();

@@ -57,6 +57,10 @@ class NativeBackend : public Backend {
   // context counts as one token more than the context, after work bounded by it. Throws
   // weft::Error as generate() would report the request (no model, a template error).
   size_t prompt_tokens(const GenerationRequest& request) const;
+  // The token ids generate() would prompt the model with for `request`, for callers that
+  // generate on context_runtime() themselves. Throws weft::Error as generate() would report
+  // the request (no model, a template error, a prompt longer than the context).
+  std::vector<tokenizer::TokenId> prompt_token_ids(const GenerationRequest& request) const;
 
   // The running scheduler (pool accounting, sync), or nullptr before load.
   runtime::Scheduler* scheduler() { return scheduler_.get(); }

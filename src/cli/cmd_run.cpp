@@ -17,6 +17,7 @@
 #include "cli/load_progress.hpp"
 #include "cli/local_backend.hpp"
 #include "cli/run_arguments.hpp"
+#include "cli/speculative_answer.hpp"
 #include "protocol/runtime_dir.hpp"
 #include "weft/client.hpp"
 #include "weft/error.hpp"
@@ -39,6 +40,7 @@ struct RunOptions {
   LoadOptions load;
   GenerationOptions generation;
   ConstraintFlags constraints;
+  SpeculationFlags speculation;
 };
 
 // Streams the answer from a daemon (inferd protocol v1) instead of a local backend.
@@ -86,7 +88,48 @@ int run_as_chat(const RunOptions& options) {
   return run_chat(chat);
 }
 
+// --draft / --lookup: on the native backend's contexts instead of its scheduler's requests.
+int answer_with_speculation(const RunOptions& options, Backend& backend,
+                            const LocalBackendChoice& choice, const GenerationRequest& request,
+                            std::chrono::nanoseconds load_time) {
+  auto* native = dynamic_cast<backend::NativeBackend*>(&backend);
+  if (!native)
+    throw Error(ErrorCode::invalid_request, "--draft and --lookup need the native backend (" +
+                                                choice.selection.backend + " was chosen)");
+  const auto answer = answer_speculatively(*native, request, options.speculation,
+                                           options.load.threads, [](std::string_view text) {
+                                             std::fwrite(text.data(), 1, text.size(), stdout);
+                                             std::fflush(stdout);
+                                           });
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  AnswerReport report{answer.done, load_time, answer.streamed_tokens};
+  if (options.verbose) {
+    std::fprintf(stderr, "weft: %s\n", speed_line(report).c_str());
+    std::fprintf(stderr, "weft: %s\n", speculation_line(answer).c_str());
+  }
+  if (options.stats) {
+    auto stats = stats_json(report);
+    stats["speculation"] = speculation_json(answer);
+    std::fprintf(stderr, "%s\n", stats.dump().c_str());
+  }
+  return 0;
+}
+
+// --draft and --lookup apply to one prompt answered here.
+void refuse_speculation_elsewhere(const RunOptions& options) {
+  if (!options.speculation.wanted()) return;
+  if (options.chat)
+    throw Error(ErrorCode::invalid_request,
+                "--draft and --lookup need a prompt (a conversation does not speculate yet)");
+  if (!options.host.empty())
+    throw Error(ErrorCode::invalid_request,
+                "--draft and --lookup are not available with --host (weft serve does not "
+                "speculate yet)");
+}
+
 int run_prompt(const RunOptions& options) {
+  refuse_speculation_elsewhere(options);
   if (options.chat) {
     mention_running_daemon();
     return run_as_chat(options);
@@ -110,6 +153,8 @@ int run_prompt(const RunOptions& options) {
   request.raw_prompt = options.raw;
   request.messages.push_back({Role::user, options.prompt});
   request.options = options.generation;
+  if (options.speculation.wanted())
+    return answer_with_speculation(options, *backend, choice, request, load_time);
   auto stream = backend->generate(request);
   uint32_t tokens_seen = 0;
   while (auto event = stream.next()) {
@@ -188,6 +233,7 @@ Command add_run_command(CLI::App& app) {
       ->envname("WEFT_API_KEY");
   add_generation_options(*sub, options->generation, SeedShortFlag::yes);
   add_constraint_options(*sub, options->constraints);
+  add_speculation_options(*sub, options->speculation);
   sub->callback([options] { settle_model_and_prompt(*options); });
   return {sub, [options] {
             apply_constraint_options(options->constraints, options->generation);
