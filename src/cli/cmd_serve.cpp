@@ -184,6 +184,11 @@ Command add_serve_command(CLI::App& app) {
                   "Inference connections (Unix and TCP) served at once; one more gets a "
                   "queue_full error frame and is closed (default 1000) "
                   "(env WEFT_MAX_CONNECTIONS)");
+  sub->add_option("--max-queued-bytes", s.max_queued_bytes,
+                  "Bytes all connections together may hold queued (unwritten answers, unread "
+                  "input, requests waiting); past it the connections holding the most are "
+                  "closed, largest first (default 1073741824, 1 GiB) "
+                  "(env WEFT_MAX_QUEUED_BYTES)");
   sub->add_option("--write-timeout", s.write_timeout_seconds,
                   "Seconds a connection's unwritten output may make no progress (the client "
                   "does not read) before the connection is closed and its generation "

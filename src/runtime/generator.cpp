@@ -159,7 +159,11 @@ void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* 
     finished_ = true;  // the stream already ended with done(cancelled)
     return;
   }
-  if (!needs_logits()) {
+  // needs_logits() without its second look at the cancel flag: a client's cancel lands from
+  // another thread, and one between the two looks made a valid call look like a caller's
+  // mistake (an uncaught internal error on the scheduler thread, seen once in an 11-minute
+  // soak). A cancel from here on is seen by the next step.
+  if (finished_ || position_ == 0 || pending_offset_ != pending_.size()) {
     throw Error(ErrorCode::internal, "generator: logits given while input is still pending");
   }
   // A model's output matrix may be padded past the tokenizer's vocabulary; those entries

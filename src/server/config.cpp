@@ -212,6 +212,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.drain_timeout_seconds, higher.drain_timeout_seconds);
   override_field(merged.write_timeout_seconds, higher.write_timeout_seconds);
   override_field(merged.max_connections, higher.max_connections);
+  override_field(merged.max_queued_bytes, higher.max_queued_bytes);
   override_field(merged.log_level, higher.log_level);
   override_field(merged.prefix_cache, higher.prefix_cache);
   override_field(merged.inferd_compat, higher.inferd_compat);
@@ -291,6 +292,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.write_timeout_seconds = value.get<double>();
     } else if (key == "max_connections")
       settings.max_connections = json_integer<uint32_t>(value, origin, key);
+    else if (key == "max_queued_bytes")
+      settings.max_queued_bytes = json_integer<uint64_t>(value, origin, key);
     else if (key == "log_level")
       settings.log_level = json_string(value, origin, key);
     else if (key == "inferd_compat") {
@@ -375,6 +378,9 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_MAX_CONNECTIONS")) {
     settings.max_connections = parse_integer<uint32_t>(*v, "WEFT_MAX_CONNECTIONS");
   }
+  if (auto v = get("WEFT_MAX_QUEUED_BYTES")) {
+    settings.max_queued_bytes = parse_integer<uint64_t>(*v, "WEFT_MAX_QUEUED_BYTES");
+  }
   settings.log_level = get("WEFT_LOG_LEVEL");
   if (auto v = get("WEFT_INFERD_COMPAT")) {
     settings.inferd_compat = parse_bool(*v, "WEFT_INFERD_COMPAT");
@@ -458,6 +464,12 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   config.max_connections = settings.max_connections.value_or(config.max_connections);
   if (config.max_connections == 0) {
     throw Error(ErrorCode::invalid_request, "max_connections must be at least 1");
+  }
+  config.max_queued_bytes = settings.max_queued_bytes.value_or(config.max_queued_bytes);
+  if (config.max_queued_bytes < (1u << 20)) {
+    throw Error(ErrorCode::invalid_request,
+                "max_queued_bytes must be at least 1048576 (1 MiB), got " +
+                    std::to_string(config.max_queued_bytes));
   }
   config.log_level = settings.log_level.value_or("info");
   config.prefix_cache = settings.prefix_cache.value_or(true);

@@ -31,6 +31,7 @@ struct ServeSettings {
   std::optional<double> drain_timeout_seconds;
   std::optional<double> write_timeout_seconds;
   std::optional<uint32_t> max_connections;
+  std::optional<uint64_t> max_queued_bytes;
   std::optional<std::string> log_level;
   std::optional<bool> prefix_cache;
   std::optional<bool> inferd_compat;
@@ -78,6 +79,12 @@ struct ServeConfig {
   // queue_full error frame and closed. Below the usual 1024-descriptor limit, with room for
   // the model, the admin socket and HTTP.
   uint32_t max_connections = 1000;
+  // What all connections together may hold queued (unwritten output, unread input, parsed
+  // requests waiting); past it the connections holding the most are closed, largest first
+  // (docs/reliability.md#the-daemon-wide-budget). Each connection's own limits allow up to
+  // 4 MiB of output and a 64 MiB request line, so 1000 connections could otherwise hold
+  // tens of gigabytes.
+  uint64_t max_queued_bytes = 1ull << 30;
   std::string log_level = "info";
   bool prefix_cache = true;  // native backend: reuse the KV pages of common prompt prefixes
   std::string http;          // "" = no HTTP server, else HOST:PORT (docs/http.md)

@@ -11,6 +11,18 @@ bool output_fits(const Outbox& outbox, bool nothing_waiting, ServerContext& cont
   return false;
 }
 
+std::shared_ptr<BudgetAccount> open_budget_account(ServerContext& context,
+                                                   std::function<void()> close_now) {
+  return context.memory_budget().open([&context, close_now = std::move(close_now)](
+                                          size_t held, size_t total, size_t limit) {
+    context.log(LogLevel::warn, "closing the connection holding the most queued bytes (" +
+                                    std::to_string(held) + "): all connections held " +
+                                    std::to_string(total) + ", past the daemon-wide budget of " +
+                                    std::to_string(limit) + " (max_queued_bytes)");
+    close_now();
+  });
+}
+
 WriteDeadline::WriteDeadline(const asio::strand<asio::any_io_executor>& strand,
                              ServerContext& context, std::function<bool()> waiting,
                              std::function<void()> stalled)

@@ -1,6 +1,7 @@
 // What the output side of every daemon connection shares (the v1 inference socket, the inferd
-// v2 and embeddings sockets): one byte budget for everything queued, and a write deadline that
-// closes a connection whose peer stops reading (docs/reliability.md).
+// v2 and embeddings sockets): one byte budget for everything queued, an account in the
+// daemon-wide budget, and a write deadline that closes a connection whose peer stops reading
+// (docs/reliability.md).
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,12 @@ inline constexpr size_t kConnectionOutputBudget = 4u << 20;
 // still goes out), otherwise while the unwritten bytes stay within the budget. Logs a refusal;
 // the caller then closes the connection.
 bool output_fits(const Outbox& outbox, bool nothing_waiting, ServerContext& context);
+
+// The connection's account in the daemon-wide budget (server/memory_budget.hpp). When the
+// budget picks this connection to go, the choice is logged and `close_now` is called: from
+// any thread, so it must only post the close to the connection's strand.
+std::shared_ptr<BudgetAccount> open_budget_account(ServerContext& context,
+                                                   std::function<void()> close_now);
 
 // One timer per connection, not one per write: when it fires it looks at when the last byte
 // went out, and waits again for the rest of the timeout if that was recent. Used on the

@@ -28,6 +28,7 @@ ServerContext::ServerContext(asio::io_context& io, const ServeConfig& config, Lo
       max_connections_(config.max_connections),
       log_(std::move(log)),
       admission_(config.parallel, config.queue),
+      memory_budget_(config.max_queued_bytes),
       programs_(config.programs_dir.empty() ? nullptr : std::make_unique<ProgramHost>(config)) {}
 
 ServerContext::~ServerContext() = default;

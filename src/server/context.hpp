@@ -14,6 +14,7 @@
 
 #include "server/admission.hpp"
 #include "server/config.hpp"
+#include "server/memory_budget.hpp"
 #include "server/worker_set.hpp"
 #include "weft/backend.hpp"
 
@@ -39,6 +40,8 @@ class ServerContext {
   std::chrono::milliseconds write_timeout() const { return write_timeout_; }
   uint32_t max_connections() const { return max_connections_; }
   Admission& admission() { return admission_; }
+  // The daemon-wide bound on queued bytes; each connection opens an account in it.
+  MemoryBudget& memory_budget() { return memory_budget_; }
   WorkerSet& workers() { return workers_; }
   // nullptr unless the daemon serves programs (--programs DIR).
   ProgramHost* programs() { return programs_.get(); }
@@ -66,6 +69,7 @@ class ServerContext {
   const uint32_t max_connections_;
   LogFunction log_;
   Admission admission_;
+  MemoryBudget memory_budget_;
   // Before workers_, so that the program threads are joined before the host goes.
   std::unique_ptr<ProgramHost> programs_;
   WorkerSet workers_;

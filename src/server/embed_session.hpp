@@ -20,6 +20,7 @@ class EmbedSession : public StreamConnection {
   void on_bytes(std::string_view bytes) override;
   void on_peer_closed() override;
   void on_closing() override;
+  size_t buffered_input() const override { return reader_.buffered_bytes(); }
 
   void process();
   void submit(protocol::embed::Request request);

@@ -8,15 +8,33 @@
 
 namespace weft::server {
 
-void Outbox::add(size_t bytes) {
+void Outbox::set_account(std::shared_ptr<BudgetAccount> account) {
   std::lock_guard lock(mutex_);
-  pending_ += bytes;
+  account_ = std::move(account);
+}
+
+// The account is charged outside the lock: a charge past the daemon-wide budget evicts
+// connections, which must not wait on this outbox.
+void Outbox::add(size_t bytes) {
+  std::shared_ptr<BudgetAccount> account;
+  {
+    std::lock_guard lock(mutex_);
+    pending_ += bytes;
+    account = account_;
+  }
+  if (account) account->charge_output(bytes);
 }
 
 void Outbox::written(size_t bytes) {
-  std::lock_guard lock(mutex_);
-  pending_ -= std::min(bytes, pending_);
-  changed_.notify_all();
+  std::shared_ptr<BudgetAccount> account;
+  {
+    std::lock_guard lock(mutex_);
+    bytes = std::min(bytes, pending_);
+    pending_ -= bytes;
+    account = account_;
+    changed_.notify_all();
+  }
+  if (account) account->release_output(bytes);
 }
 
 size_t Outbox::pending() const {
@@ -31,9 +49,14 @@ bool Outbox::wait_for_room() {
 }
 
 void Outbox::close() {
-  std::lock_guard lock(mutex_);
-  closed_ = true;
-  changed_.notify_all();
+  std::shared_ptr<BudgetAccount> account;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    account = std::move(account_);
+    changed_.notify_all();
+  }
+  if (account) account->close();  // the queued frames are dropped with the connection
 }
 
 bool GenerationHandle::attach(GenerationStream* stream) {

@@ -10,16 +10,20 @@
 #include <string>
 
 #include "server/context.hpp"
+#include "server/memory_budget.hpp"
 #include "weft/backend.hpp"
 #include "weft/generation.hpp"
 
 namespace weft::server {
 
 // Bytes handed to one connection but not yet written. A worker waits while the reader is
-// too slow, so a slow reader holds back only its own generation.
+// too slow, so a slow reader holds back only its own generation. The bytes also count
+// against the daemon-wide budget through the connection's account, once it has one.
 class Outbox {
  public:
   static constexpr size_t kHighWater = 1u << 20;
+
+  void set_account(std::shared_ptr<BudgetAccount> account);
 
   void add(size_t bytes);
   void written(size_t bytes);
@@ -33,6 +37,7 @@ class Outbox {
   std::condition_variable changed_;
   size_t pending_ = 0;
   bool closed_ = false;
+  std::shared_ptr<BudgetAccount> account_;
 };
 
 // Lets the connection cancel a generation whose stream lives on the worker thread.

@@ -30,6 +30,10 @@ InferenceSession::InferenceSession(Socket socket, ServerContext& context, Transp
 
 void InferenceSession::start() {
   session_id_ = context_.add_session(weak_from_this());
+  budget_ = open_budget_account(context_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->close_now();
+  });
+  outbox_->set_account(budget_);
   asio::post(strand_, [self = shared_from_this()] {
     self->start_first_line_deadline();
     self->read_more();
@@ -166,6 +170,7 @@ void InferenceSession::handle_line(const std::string& line) {
     first_line_seen_ = true;
     first_line_deadline_.cancel();
   }
+  const size_t waiting_before = pending_.size();
   auto decoded = protocol::decode_request(line);
   if (!authenticated_) {
     // Wrong, missing or malformed auth: close without a frame, as the spec demands.
@@ -203,9 +208,22 @@ void InferenceSession::handle_line(const std::string& line) {
                                    std::get<protocol::UnparseableFrame>(decoded).message},
                         received});
   }
+  if (pending_.size() > waiting_before) pending_.back().line_bytes = line.size();
 }
 
 void InferenceSession::pump() {
+  serve_waiting();
+  count_input();
+}
+
+void InferenceSession::count_input() {
+  if (closed_) return;
+  size_t bytes = reader_.buffered_bytes();
+  for (const Pending& waiting : pending_) bytes += waiting.line_bytes;
+  budget_->set_input(bytes);
+}
+
+void InferenceSession::serve_waiting() {
   while (!closed_ && !busy_ && !close_after_flush_ && !pending_.empty()) {
     Pending next = std::move(pending_.front());
     pending_.pop_front();

@@ -2,7 +2,8 @@
 // through admission, writes frames on its strand, and cancels its generation at once
 // when the peer goes away. Its memory is bounded (docs/serve.md#limits): output beyond
 // kOutputBudget, output stalled past the write timeout, or a pre-auth line beyond
-// kMaxAuthLineBytes close it.
+// kMaxAuthLineBytes close it; so does the daemon-wide budget (server/memory_budget.hpp) when
+// all connections together hold too much and this one holds the most.
 #pragma once
 
 #include <chrono>
@@ -58,6 +59,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
     // A program request's handle from the moment it is read, so that messages the client
     // sends for it while it waits are kept for its session.receive.
     std::shared_ptr<ProgramHandle> program = {};
+    size_t line_bytes = 0;  // what the request line was: its share of the memory budget
   };
 
   void start_first_line_deadline();
@@ -69,6 +71,9 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   void extract_frames();
   void handle_line(const std::string& line);
   void pump();
+  void serve_waiting();
+  // Charges the unparsed input and the waiting requests to the daemon-wide budget.
+  void count_input();
   bool serve(Pending pending);
   void submit(protocol::DecodedRequest decoded, std::chrono::steady_clock::time_point received);
   void submit_program(protocol::ProgramRequest request, std::shared_ptr<ProgramHandle> handle,
@@ -90,6 +95,7 @@ class InferenceSession : public std::enable_shared_from_this<InferenceSession> {
   asio::strand<asio::any_io_executor> strand_;
   uint64_t session_id_ = 0;
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
+  std::shared_ptr<BudgetAccount> budget_;
 
   // Everything below is touched on the strand only.
   protocol::FrameReader reader_;

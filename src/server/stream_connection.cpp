@@ -10,6 +10,10 @@ StreamConnection::StreamConnection(Socket socket, ServerContext& context)
           strand_, context, [this] { return !closed_ && writing_; }, [this] { close(); }) {}
 
 void StreamConnection::start() {
+  budget_ = open_budget_account(context_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->close_now();
+  });
+  outbox_->set_account(budget_);
   post([this] { read_more(); });
 }
 
@@ -26,6 +30,7 @@ void StreamConnection::read_more() {
                             if (bytes > 0)
                               self->on_bytes(std::string_view(self->read_buffer_.data(), bytes));
                             if (self->closed_) return;
+                            self->budget_->set_input(self->buffered_input());
                             if (error) {
                               self->on_peer_closed();
                               return;

@@ -37,6 +37,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   virtual void on_peer_closed() = 0;
   // On the strand, once, when the connection closes: stop the work in flight.
   virtual void on_closing() = 0;
+  // On the strand: the bytes read but not yet handled, charged to the daemon-wide budget.
+  virtual size_t buffered_input() const = 0;
 
   // On the strand. `counted_by_worker`: a worker already added the bytes to the outbox.
   void write(std::string frame, bool counted_by_worker = false);
@@ -55,6 +57,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   std::shared_ptr<Outbox> outbox_ = std::make_shared<Outbox>();
 
  private:
+  std::shared_ptr<BudgetAccount> budget_;
   void read_more();
   void write_next();
   void on_written(std::error_code error, size_t bytes);

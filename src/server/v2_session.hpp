@@ -24,6 +24,7 @@ class V2Session : public StreamConnection {
   void on_bytes(std::string_view bytes) override;
   void on_peer_closed() override;
   void on_closing() override;
+  size_t buffered_input() const override { return decoder_.buffered_bytes(); }
 
   void process();
   void handle_frame(protocol::v2::Frame& frame);

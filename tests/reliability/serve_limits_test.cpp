@@ -3,8 +3,6 @@
 // measured on the daemon process (/proc/PID/status), with generous margins.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -24,14 +22,6 @@ using nlohmann::json;
 
 // Issue 19: 9 MB of `{}\n` grew the daemon by ~552 MB, because error frames were queued
 // without any limit. Now every frame counts against the 4 MiB output budget.
-// AddressSanitizer's quarantine keeps up to 256 MB of freed blocks resident, which a peak
-// measure would count; a small one leaves what the daemon holds (no effect without ASan).
-std::map<std::string, std::string> small_asan_quarantine() {
-  const char* current = std::getenv("ASAN_OPTIONS");
-  std::string options = current ? current : "";
-  if (!options.empty()) options += ":";
-  return {{"ASAN_OPTIONS", options + "quarantine_size_mb=8"}};
-}
 
 TEST(ServeLimits, AClientThatNeverReadsItsErrorsIsDisconnectedAtTheOutputBudget) {
   DaemonProcess daemon(stub_daemon({"--log-level", "warn"}, small_asan_quarantine()));

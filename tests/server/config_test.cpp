@@ -151,6 +151,26 @@ TEST(ServeConfig, TheConnectionCapComesFromEveryLayerAndIsChecked) {
   EXPECT_THROW(finalize(settings), Error);
 }
 
+TEST(ServeConfig, TheDaemonWideQueuedBytesBudgetComesFromEveryLayerAndIsChecked) {
+  EXPECT_EQ(finalize(ServeSettings{}).max_queued_bytes, uint64_t{1} << 30);  // 1 GiB
+  EXPECT_EQ(
+      settings_from_environment(lookup_in({{"WEFT_MAX_QUEUED_BYTES", "8388608"}})).max_queued_bytes,
+      8388608u);
+  EXPECT_EQ(settings_from_json_text(R"({"max_queued_bytes": 2097152})", "c").max_queued_bytes,
+            2097152u);
+  EXPECT_THROW(settings_from_json_text(R"({"max_queued_bytes": "lots"})", "c"), Error);
+  ServeSettings file;
+  file.max_queued_bytes = 2097152;
+  ServeSettings command_line;
+  command_line.max_queued_bytes = 3145728;
+  EXPECT_EQ(finalize(file.overridden_by(command_line)).max_queued_bytes, 3145728u);
+  ServeSettings settings;
+  settings.max_queued_bytes = 1048575;  // under 1 MiB: every connection would be cut off
+  EXPECT_THROW(finalize(settings), Error);
+  settings.max_queued_bytes = 1048576;
+  EXPECT_EQ(finalize(settings).max_queued_bytes, 1048576u);
+}
+
 TEST(ServeConfig, ProgramSettingsComeFromEveryLayerAndAreChecked) {
   const auto defaults = finalize(ServeSettings{});
   EXPECT_EQ(defaults.programs_dir, "");  // no programs unless asked
