@@ -1,7 +1,8 @@
 # Compile time. CI builds the project three times, cold, on two cores (scripts/test.sh); most
 # test files and many library files spend most of their compile time parsing the same large
-# headers (GoogleTest, nlohmann/json, the standard library), so those are precompiled once per
-# target.
+# headers (GoogleTest, nlohmann/json, the standard library), so in the clang builds (the two
+# sanitized ones) those are precompiled once per target. GCC does without: see
+# weft_precompile_library_headers below and weft_precompile_test_headers (tests/CMakeLists.txt).
 option(WEFT_PRECOMPILE_HEADERS "Precompile the large external headers once per target" ON)
 set(WEFT_PRECOMPILED_STD_HEADERS <algorithm> <chrono> <cmath> <cstdint> <cstdio> <cstring>
     <filesystem> <fstream> <functional> <map> <memory> <optional> <sstream> <string>
