@@ -43,7 +43,7 @@ void expect_refused_without_encoding(const backend::NativePromptFormat& format,
     (void)format.tokens(tokenizer, request, kFortyBytes);
     ADD_FAILURE() << what << ": accepted";
   } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::invalid_request) << what;
+    EXPECT_EQ(error.code(), ErrorCode::prompt_too_long) << what;
     EXPECT_NE(std::string(error.what()).find("more than 10 tokens, the context length"),
               std::string::npos)
         << what << ": " << error.what();
@@ -138,7 +138,7 @@ TEST(NativePromptLimit, APromptWithTooManyTokensIsRefusedFromACappedEncoding) {
       (void)format->tokens(*tokenizer, request_of(text), limit);
       ADD_FAILURE() << "accepted";
     } catch (const runtime::PromptTooLong& error) {
-      EXPECT_EQ(error.code(), ErrorCode::invalid_request);
+      EXPECT_EQ(error.code(), ErrorCode::prompt_too_long);
       EXPECT_NE(std::string(error.what())
                     .find("the prompt has more than 64 tokens but the context holds only 64"),
                 std::string::npos)
