@@ -89,7 +89,7 @@ ConversationFormat::ConversationFormat(std::optional<chat::ChatTemplate> chat_te
 // L+V+T), so a normalising vocabulary gets 4 times that. WordPiece drops whitespace and maps
 // whole words to [UNK]: no bound, no limit.
 PromptLimit PromptLimit::for_context(const tokenizer::Tokenizer& tokenizer,
-                                             int64_t context_length) {
+                                     int64_t context_length) {
   const std::string_view model = tokenizer.model_name();
   if (model != "llama" && model != "gpt2") return {0, context_length};
   size_t longest = 4;
