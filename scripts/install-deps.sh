@@ -21,12 +21,15 @@ if ! command -v node >/dev/null 2>&1; then
   $SUDO apt-get install -y --no-install-recommends nodejs npm
 fi
 # The npm packages pinned by tests/clients/package-lock.json, tests/ui/package-lock.json
-# (puppeteer-core, which drives the chromium above for the chat page tests) and
-# sdk/js/package-lock.json (TypeScript, for the SDK's type test), installed again only when a
+# (puppeteer-core, which drives the chromium above for the chat page tests),
+# tests/tokenizers/package-lock.json (Hugging Face's JS tokenizer and the Llama 3, Qwen3 and
+# Gemma 3 tokenizer files it checks weft against) and sdk/js/package-lock.json (TypeScript,
+# for the SDK's type test), installed again only when a
 # lock file changed since the last install. Offline, a failure here is a warning: those tests then fail and say to
 # run `npm ci` in their folder.
 repo_dir="$(cd "$(dirname "$0")/.." && pwd)"
-for npm_dir in "$repo_dir/tests/clients" "$repo_dir/tests/ui" "$repo_dir/sdk/js"; do
+for npm_dir in "$repo_dir/tests/clients" "$repo_dir/tests/ui" "$repo_dir/tests/tokenizers" \
+  "$repo_dir/sdk/js"; do
   if [ ! -f "$npm_dir/node_modules/.package-lock.json" ] ||
      [ "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules/.package-lock.json" ]; then
     if ! (cd "$npm_dir" && npm ci --no-audit --no-fund --prefer-offline); then

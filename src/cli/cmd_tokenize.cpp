@@ -3,6 +3,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "cli/commands.hpp"
@@ -24,6 +25,7 @@ struct TokenizeOptions {
   bool no_eos = false;
   bool parse_special = false;
   bool pieces = false;
+  bool jsonl = false;
   std::vector<TokenId> decode;
 };
 
@@ -67,19 +69,45 @@ std::string read_stdin() {
   return text;
 }
 
+tokenizer::EncodeOptions encode_options(const TokenizeOptions& options,
+                                        const tokenizer::Tokenizer& tokenizer) {
+  tokenizer::EncodeOptions encode;
+  encode.add_bos = tokenizer.add_bos_by_default() && !options.no_bos;
+  encode.add_eos = tokenizer.add_eos_by_default() && !options.no_eos;
+  encode.parse_special = options.parse_special;
+  return encode;
+}
+
+// One JSON string a line in, {"ids": [...], "decoded": "..."} a line out: many texts through
+// one loaded tokenizer (tests/tokenizers compares them with Hugging Face's).
+int tokenize_json_lines(const TokenizeOptions& options, const tokenizer::Tokenizer& tokenizer) {
+  const tokenizer::EncodeOptions encode = encode_options(options, tokenizer);
+  std::string line;
+  for (size_t number = 1; std::getline(std::cin, line); ++number) {
+    if (line.empty()) continue;
+    const auto text = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!text.is_string()) {
+      throw Error(ErrorCode::invalid_request,
+                  "stdin line " + std::to_string(number) + " is not a JSON string");
+    }
+    const auto ids = tokenizer.encode(text.get_ref<const std::string&>(), encode);
+    const nlohmann::json result{{"ids", ids}, {"decoded", tokenizer.decode(ids)}};
+    std::puts(result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  }
+  return 0;
+}
+
 int tokenize(const TokenizeOptions& options) {
   auto tokenizer = load_tokenizer(options.path);
+  if (options.jsonl) return tokenize_json_lines(options, *tokenizer);
   if (!options.decode.empty()) {
     std::string text = tokenizer->decode(options.decode);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
     return 0;
   }
-  tokenizer::EncodeOptions encode;
-  encode.add_bos = tokenizer->add_bos_by_default() && !options.no_bos;
-  encode.add_eos = tokenizer->add_eos_by_default() && !options.no_eos;
-  encode.parse_special = options.parse_special;
-  auto ids = tokenizer->encode(options.text ? *options.text : read_stdin(), encode);
+  auto ids = tokenizer->encode(options.text ? *options.text : read_stdin(),
+                               encode_options(options, *tokenizer));
   if (options.pieces) {
     for (TokenId id : ids) std::printf("%d\t%s\n", id, escape(tokenizer->piece(id)).c_str());
     return 0;
@@ -112,11 +140,17 @@ Command add_tokenize_command(CLI::App& app) {
   sub->add_flag("--parse-special", options->parse_special,
                 "Turn the text of control tokens (e.g. <|im_start|>) into those tokens");
   sub->add_flag("--pieces", options->pieces, "Print one token per line: id, tab, stored piece");
+  sub->add_flag("--jsonl", options->jsonl,
+                "Read one JSON string per stdin line; print {\"ids\": [...], \"decoded\": "
+                "\"...\"} per line");
   sub->add_option("--decode", options->decode, "Print the text of these ids instead")
       ->expected(1, -1);
   sub->callback([sub, options] {
     if (!options->decode.empty() && sub->count("text") > 0) {
       throw CLI::ValidationError("--decode", "give either TEXT or --decode IDS, not both");
+    }
+    if (options->jsonl && (sub->count("text") > 0 || !options->decode.empty())) {
+      throw CLI::ValidationError("--jsonl", "reads its texts from stdin: no TEXT or --decode");
     }
   });
   return {sub, [options] { return tokenize(*options); }};

@@ -10,7 +10,6 @@
 #include "tokenizer/byte_level.hpp"
 #include "tokenizer/pair_merging.hpp"
 #include "tokenizer/utf8.hpp"
-#include "weft/error.hpp"
 
 namespace weft::tokenizer {
 namespace {
@@ -34,26 +33,11 @@ struct BpeEncoder::Scratch {
   std::string byte_level_word;
 };
 
-BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre) : vocab_(vocab), pre_(std::move(pre)) {
+BpeEncoder::BpeEncoder(const Vocab& vocab, PreTokenizer pre)
+    : vocab_(vocab), pre_(std::move(pre)), merges_(build_merge_table(vocab)) {
   const ByteLevelMap& bytes = byte_level_map();
   for (int byte = 0; byte < 256; ++byte) {
     byte_tokens_[byte] = vocab.find(bytes.encode(static_cast<uint8_t>(byte))).value_or(-1);
-  }
-  merges_.reserve(vocab.merges.size());
-  for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
-    std::string_view line = vocab.merges[rank];
-    size_t space = line.size() > 1 ? line.find(' ', 1) : std::string_view::npos;
-    if (space == std::string_view::npos || space + 1 >= line.size()) {
-      throw Error("tokenizer metadata: tokenizer.ggml.merges[" + std::to_string(rank) + "] = '" +
-                  std::string(line) + "' is not two pieces separated by a space");
-    }
-    auto left = vocab.find(line.substr(0, space));
-    auto right = vocab.find(line.substr(space + 1));
-    if (!left || !right) continue;  // a merge of pieces the vocabulary lacks can never apply
-    std::string joined = std::string(line.substr(0, space)).append(line.substr(space + 1));
-    auto result = vocab.find(joined);
-    if (!result) continue;
-    merges_.insert_if_absent(*left, *right, Merge{static_cast<int32_t>(rank), *result});
   }
 }
 
@@ -92,7 +76,7 @@ void BpeEncoder::encode_word(std::string_view word, Scratch& scratch,
   merge_adjacent_pairs(
       symbols, scratch.heap,
       [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge<int32_t>> {
-        const Merge* merge = merges_.find(left.id, right.id);
+        const RankedMerge* merge = merges_.find(left.id, right.id);
         if (merge == nullptr) return std::nullopt;
         return PairMerge<int32_t>{-merge->rank, merge->result};
       });

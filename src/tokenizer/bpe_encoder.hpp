@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tokenizer/fragment_encoder.hpp"
-#include "tokenizer/id_pair_map.hpp"
+#include "tokenizer/merge_table.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
 #include "tokenizer/vocab.hpp"
 
@@ -22,17 +22,13 @@ class BpeEncoder final : public FragmentEncoder {
               size_t limit) const override;
 
  private:
-  struct Merge {
-    int32_t rank;
-    TokenId result;
-  };
   struct Scratch;
 
   void encode_word(std::string_view word, Scratch& scratch, std::vector<TokenId>& out) const;
 
   const Vocab& vocab_;
   PreTokenizer pre_;
-  IdPairMap<Merge> merges_;
+  IdPairMap<RankedMerge> merges_;
   std::array<TokenId, 256> byte_tokens_;  // the token of each byte's GPT-2 character, or -1
 };
 

@@ -1,9 +1,12 @@
 #include "tokenizer/hf_import.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "gguf/gguf_writer.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
@@ -55,6 +58,17 @@ gguf::MetadataEntry int_array_entry(std::string key, const std::vector<int32_t>&
   return {std::move(key), gguf::Value{gguf::ValueType::array, std::move(array)}};
 }
 
+gguf::MetadataEntry float_array_entry(std::string key, const std::vector<float>& values) {
+  gguf::ArrayValue array{gguf::ValueType::float32, {}};
+  // Filled in place: a braced temporary per element trips GCC 12's -Wmaybe-uninitialized.
+  array.elements.resize(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    array.elements[i].type = gguf::ValueType::float32;
+    array.elements[i].data = double{values[i]};
+  }
+  return {std::move(key), gguf::Value{gguf::ValueType::array, std::move(array)}};
+}
+
 bool is_byte_level(const json& step, bool want_regex) {
   return step.is_object() && step.value("type", "") == "ByteLevel" &&
          step.value("use_regex", true) == want_regex && !step.value("add_prefix_space", false);
@@ -92,6 +106,50 @@ std::string pre_tokenizer_name(const json& root) {
       "pre_tokenizer " + pre.dump().substr(0, 120) +
       " is not supported (supported: ByteLevel, Digits(individual)+ByteLevel, Split by "
       "the Llama 3 or Qwen2 pattern + ByteLevel)");
+}
+
+constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
+
+bool is_space_mark_replace(const json& step) {
+  return step.is_object() && step.value("type", "") == "Replace" && step.contains("pattern") &&
+         step.at("pattern").is_object() && step.at("pattern").value("String", "") == " " &&
+         step.value("content", "") == kSpaceMark;
+}
+
+bool is_space_mark_prepend(const json& step) {
+  return step.is_object() && step.value("type", "") == "Prepend" &&
+         step.value("prepend", "") == kSpaceMark;
+}
+
+// Whether a SentencePiece-style normalizer puts "▁" before the text (Llama 2's Prepend +
+// Replace) or only writes spaces as "▁" (Gemma 3's Replace).
+bool space_mark_prefix(const json& root) {
+  const json& normalizer = require(root, "normalizer", "");
+  if (is_space_mark_replace(normalizer)) return false;
+  if (normalizer.is_object() && normalizer.value("type", "") == "Sequence") {
+    const json& steps = require(normalizer, "normalizers", "normalizer");
+    if (steps.is_array() && steps.size() == 2 && is_space_mark_prepend(steps[0]) &&
+        is_space_mark_replace(steps[1])) {
+      return true;
+    }
+  }
+  throw import_error("normalizer " + normalizer.dump().substr(0, 120) +
+                     " is not supported with byte_fallback (supported: Replace(' ', '▁'), "
+                     "optionally after Prepend('▁'))");
+}
+
+// After the normalizer no space is left, so a split at " " (Gemma 3's pre-tokenizer) keeps
+// the text whole, as no pre-tokenizer does.
+void check_no_op_pre_tokenizer(const json& root) {
+  const json& pre = root.contains("pre_tokenizer") ? root.at("pre_tokenizer") : json();
+  if (pre.is_null()) return;
+  if (pre.is_object() && pre.value("type", "") == "Split" && !pre.value("invert", false) &&
+      pre.contains("pattern") && pre.at("pattern").is_object() &&
+      pre.at("pattern").value("String", "") == " ") {
+    return;
+  }
+  throw import_error("pre_tokenizer " + pre.dump().substr(0, 120) +
+                     " is not supported with byte_fallback (supported: none, or a Split at ' ')");
 }
 
 std::string merge_text(const json& merge, size_t index) {
@@ -169,6 +227,7 @@ void add_special_ids(const json& config, const std::string& config_name,
       throw Error(config_name + ": " + json_key + " = " + std::to_string(id) +
                   " is outside the vocabulary (" + std::to_string(vocab_size) + " tokens)");
     }
+    std::erase_if(out, [&](const gguf::MetadataEntry& entry) { return entry.key == gguf_key; });
     out.push_back(uint_entry(gguf_key, static_cast<uint32_t>(id)));
   }
 }
@@ -189,6 +248,131 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
+std::vector<std::string> read_merges(const json& model) {
+  const json& merges_json = require(model, "merges", "model");
+  std::vector<std::string> merges;
+  merges.reserve(merges_json.size());
+  for (size_t i = 0; i < merges_json.size(); ++i) merges.push_back(merge_text(merges_json[i], i));
+  return merges;
+}
+
+// The BOS the post-processor puts first (TemplateProcessing), or nullopt when it adds none.
+std::optional<int32_t> template_bos(const json& root) {
+  const json& post = root.contains("post_processor") ? root.at("post_processor") : json();
+  if (!post.is_object() || post.value("type", "") != "TemplateProcessing") return std::nullopt;
+  const json& single = require(post, "single", "post_processor");
+  if (!single.is_array() || single.empty() || !single[0].contains("SpecialToken")) {
+    return std::nullopt;
+  }
+  const auto name =
+      require(single[0].at("SpecialToken"), "id", "post_processor.single[0]").get<std::string>();
+  const json& special = require(post, "special_tokens", "post_processor");
+  const json& ids = require(require(special, name.c_str(), "post_processor.special_tokens"), "ids",
+                            "post_processor.special_tokens." + name);
+  if (!ids.is_array() || ids.size() != 1) {
+    throw import_error("post_processor.special_tokens." + name + ".ids is not one token id");
+  }
+  return token_id_value(ids[0], "post_processor.special_tokens." + name + ".ids[0]");
+}
+
+void add_template_bos(const json& root, std::vector<gguf::MetadataEntry>& out) {
+  const auto bos = template_bos(root);
+  out.push_back(bool_entry("tokenizer.ggml.add_bos_token", bos.has_value()));
+  out.push_back(bool_entry("tokenizer.ggml.add_eos_token", false));
+  // config.json, when there is one, names the ids again (add_special_ids replaces this).
+  if (bos) out.push_back(uint_entry("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(*bos)));
+}
+
+// "<0x0A>": Hugging Face's byte_fallback pieces.
+bool is_byte_piece(std::string_view piece) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
+  return piece.size() == 6 && piece.substr(0, 3) == "<0x" && hex(piece[3]) && hex(piece[4]) &&
+         piece[5] == '>';
+}
+
+// SentencePiece-style scores for consumers that merge by score (llama.cpp): a piece ranks
+// as the first merge that forms it; pieces no merge forms rank below all of them. weft
+// itself merges by the merges' ranks, which is exactly what Hugging Face does.
+std::vector<float> scores_from_merges(const TokenTable& tokens,
+                                      const std::vector<std::string>& merges) {
+  std::unordered_map<std::string_view, size_t> ids;
+  ids.reserve(tokens.pieces.size());
+  for (size_t id = 0; id < tokens.pieces.size(); ++id) ids.emplace(tokens.pieces[id], id);
+  std::vector<float> scores(tokens.pieces.size(), -static_cast<float>(merges.size()) - 1.0f);
+  std::vector<bool> scored(tokens.pieces.size(), false);
+  std::string joined;
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    joined = merges[rank];
+    const size_t space = joined.find(' ', 1);
+    if (space == std::string::npos) continue;
+    joined.erase(space, 1);
+    auto it = ids.find(joined);
+    if (it == ids.end() || scored[it->second]) continue;
+    scored[it->second] = true;
+    scores[it->second] = -static_cast<float>(rank);
+  }
+  return scores;
+}
+
+// A BPE with byte_fallback (Gemma 3, Llama 2): SentencePiece-style, so `llama` metadata,
+// with the merges kept so that weft merges in Hugging Face's order.
+std::vector<gguf::MetadataEntry> sentencepiece_bpe_metadata(const json& root, const json& model) {
+  if (model.value("ignore_merges", false)) {
+    throw import_error("model.ignore_merges is not supported with byte_fallback");
+  }
+  for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (model.contains(key) && !model.at(key).is_null() && model.at(key) != "") {
+      throw import_error(std::string("model.") + key + " is not supported with byte_fallback");
+    }
+  }
+  const bool add_prefix = space_mark_prefix(root);
+  check_no_op_pre_tokenizer(root);
+
+  TokenTable tokens = read_tokens(model, root);
+  for (size_t id = 0; id < tokens.pieces.size(); ++id) {
+    if (tokens.types[id] == static_cast<int32_t>(TokenType::normal) &&
+        is_byte_piece(tokens.pieces[id])) {
+      tokens.types[id] = static_cast<int32_t>(TokenType::byte);
+    }
+  }
+  std::vector<std::string> merges = read_merges(model);
+  std::vector<float> scores = scores_from_merges(tokens, merges);
+
+  std::vector<gguf::MetadataEntry> out;
+  out.push_back(string_entry("tokenizer.ggml.model", "llama"));
+  out.push_back(string_entry("tokenizer.ggml.pre", "default"));
+  if (model.contains("unk_token") && model.at("unk_token").is_string()) {
+    const auto unk = model.at("unk_token").get<std::string>();
+    auto it = std::find(tokens.pieces.begin(), tokens.pieces.end(), unk);
+    if (it == tokens.pieces.end()) {
+      throw import_error("model.unk_token '" + unk + "' is not in the vocabulary");
+    }
+    out.push_back(uint_entry("tokenizer.ggml.unknown_token_id",
+                             static_cast<uint32_t>(it - tokens.pieces.begin())));
+  }
+  out.push_back(string_array_entry("tokenizer.ggml.tokens", std::move(tokens.pieces)));
+  out.push_back(int_array_entry("tokenizer.ggml.token_type", tokens.types));
+  out.push_back(float_array_entry("tokenizer.ggml.scores", scores));
+  out.push_back(string_array_entry("tokenizer.ggml.merges", std::move(merges)));
+  out.push_back(bool_entry("tokenizer.ggml.add_space_prefix", add_prefix));
+  add_template_bos(root, out);
+  return out;
+}
+
+std::vector<gguf::MetadataEntry> byte_level_bpe_metadata(const json& root, const json& model) {
+  std::string pre = pre_tokenizer_name(root);
+  TokenTable tokens = read_tokens(model, root);
+  std::vector<gguf::MetadataEntry> out;
+  out.push_back(string_entry("tokenizer.ggml.model", "gpt2"));
+  out.push_back(string_entry("tokenizer.ggml.pre", pre));
+  out.push_back(string_array_entry("tokenizer.ggml.tokens", std::move(tokens.pieces)));
+  out.push_back(int_array_entry("tokenizer.ggml.token_type", tokens.types));
+  out.push_back(string_array_entry("tokenizer.ggml.merges", read_merges(model)));
+  // A byte-level tokenizer.json adds no BOS unless its post-processor says so.
+  add_template_bos(root, out);
+  return out;
+}
+
 std::vector<gguf::MetadataEntry> tokenizer_json_metadata(const json& root) {
   if (!root.is_object() || !root.contains("model")) {
     throw import_error("model is missing: not a Hugging Face tokenizer.json");
@@ -196,32 +380,10 @@ std::vector<gguf::MetadataEntry> tokenizer_json_metadata(const json& root) {
   const json& model = root.at("model");
   if (model.value("type", "") != "BPE") {
     throw import_error("model.type '" + model.value("type", std::string("?")) +
-                       "' is not supported (only byte-level BPE)");
+                       "' is not supported (only BPE: byte-level, or with byte_fallback)");
   }
-  if (model.value("byte_fallback", false))
-    throw import_error("model.byte_fallback is not supported");
-  std::string pre = pre_tokenizer_name(root);
-
-  TokenTable tokens = read_tokens(model, root);
-  const json& merges_json = require(model, "merges", "model");
-  std::vector<std::string> merges;
-  merges.reserve(merges_json.size());
-  for (size_t i = 0; i < merges_json.size(); ++i) merges.push_back(merge_text(merges_json[i], i));
-
-  std::vector<gguf::MetadataEntry> out;
-  out.push_back(string_entry("tokenizer.ggml.model", "gpt2"));
-  out.push_back(string_entry("tokenizer.ggml.pre", pre));
-  out.push_back(string_array_entry("tokenizer.ggml.tokens", std::move(tokens.pieces)));
-  out.push_back(int_array_entry("tokenizer.ggml.token_type", tokens.types));
-  out.push_back(string_array_entry("tokenizer.ggml.merges", std::move(merges)));
-  // A byte-level tokenizer.json adds no BOS unless its post-processor says so.
-  const json& post = root.contains("post_processor") ? root.at("post_processor") : json();
-  bool adds_bos = post.is_object() && post.value("type", "") == "TemplateProcessing" &&
-                  post.contains("single") && !post.at("single").empty() &&
-                  post.at("single")[0].contains("SpecialToken");
-  out.push_back(bool_entry("tokenizer.ggml.add_bos_token", adds_bos));
-  out.push_back(bool_entry("tokenizer.ggml.add_eos_token", false));
-  return out;
+  if (model.value("byte_fallback", false)) return sentencepiece_bpe_metadata(root, model);
+  return byte_level_bpe_metadata(root, model);
 }
 
 size_t token_count(const std::vector<gguf::MetadataEntry>& metadata) {

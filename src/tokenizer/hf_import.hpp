@@ -1,5 +1,6 @@
-// Hugging Face `tokenizer.json` (byte-level BPE) → GGUF `tokenizer.ggml.*` metadata, so that
-// a model shipped with a tokenizer.json gets the same tokenizer as a converted GGUF.
+// Hugging Face `tokenizer.json` (BPE: byte-level, or SentencePiece-style with byte_fallback)
+// → GGUF `tokenizer.ggml.*` metadata, so that a model shipped with a tokenizer.json gets the
+// same tokenizer as a converted GGUF.
 #pragma once
 
 #include <filesystem>

@@ -3,13 +3,15 @@
 #include <cstdio>
 #include <string>
 
-#include "tokenizer/pair_merging.hpp"
 #include "tokenizer/utf8.hpp"
+#include "weft/error.hpp"
 
 namespace weft::tokenizer {
 namespace {
 
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
+// Merge ranks become float priorities; above this, two ranks could share one float.
+constexpr size_t kMaxExactRanks = size_t{1} << 24;
 
 std::string escape_spaces(std::string_view text, bool add_prefix) {
   std::string out;
@@ -27,7 +29,12 @@ std::string escape_spaces(std::string_view text, bool add_prefix) {
 
 }  // namespace
 
-SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab) {
+SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab), by_rank_(!vocab.merges.empty()) {
+  if (vocab.merges.size() > kMaxExactRanks) {
+    throw Error("tokenizer metadata: tokenizer.ggml.merges has " +
+                std::to_string(vocab.merges.size()) + " entries, more than " +
+                std::to_string(kMaxExactRanks) + " (the most a SentencePiece-style BPE takes)");
+  }
   isolated_.fill(true);
   for (TokenId id = 0; id < vocab.size(); ++id) {
     const std::string& piece = vocab.pieces[id];
@@ -46,8 +53,17 @@ SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab) {
   }
 }
 
-// Every way to cut each piece in two pieces: merging is then a lookup by ids.
+// Merging by rank: the listed merges. By score: every way to cut each piece in two pieces.
+// Either way merging is then a lookup by ids.
 void SpmEncoder::build_pairs() {
+  space_mark_token_ = find_mergeable(kSpaceMark).value_or(-1);
+  for (int c = 0; c < 0x80; ++c) {
+    ascii_tokens_[c] = find_mergeable(std::string(1, static_cast<char>(c))).value_or(-1);
+  }
+  if (by_rank_) {
+    ranked_merges_ = build_merge_table(vocab_);
+    return;
+  }
   size_t cuts = 0;
   for (const auto& piece : vocab_.pieces) cuts += piece.size();
   pairs_.reserve(cuts);
@@ -61,10 +77,6 @@ void SpmEncoder::build_pairs() {
       auto right = find_mergeable(piece.substr(cut));
       if (left && right) pairs_.insert_if_absent(*left, *right, id);
     }
-  }
-  space_mark_token_ = find_mergeable(kSpaceMark).value_or(-1);
-  for (int c = 0; c < 0x80; ++c) {
-    ascii_tokens_[c] = find_mergeable(std::string(1, static_cast<char>(c))).value_or(-1);
   }
 }
 
@@ -121,36 +133,64 @@ void SpmEncoder::encode(std::string_view text, bool at_boundary, std::vector<Tok
   merge_segment(view.substr(segment_start), out);
 }
 
+// One symbol for the character; merging by rank, a character missing from the vocabulary
+// is its byte tokens instead (Hugging Face's byte_fallback), when all of them exist.
+void SpmEncoder::append_character(std::vector<MergeSymbol>& symbols, std::string_view text,
+                                  uint32_t start) const {
+  const TokenId id = character_token(text);
+  if (id < 0 && by_rank_) {
+    bool all_bytes = true;
+    for (char byte : text) all_bytes = all_bytes && byte_tokens_[static_cast<uint8_t>(byte)] >= 0;
+    if (all_bytes) {
+      for (uint32_t i = 0; i < text.size(); ++i) {
+        append_symbol(symbols, byte_tokens_[static_cast<uint8_t>(text[i])], start + i, 1);
+      }
+      return;
+    }
+  }
+  append_symbol(symbols, id, start, static_cast<uint32_t>(text.size()));
+}
+
+// What two adjacent symbols of `text` may become: the listed merge's rank, or the score of
+// the piece they form (which, for a character outside the vocabulary, only the text tells).
+std::optional<PairMerge<float>> SpmEncoder::find_merge(std::string_view text,
+                                                       const MergeSymbol& left,
+                                                       const MergeSymbol& right) const {
+  if (by_rank_) {
+    const RankedMerge* merge = ranked_merges_.find(left.id, right.id);
+    if (merge == nullptr) return std::nullopt;
+    return PairMerge<float>{-static_cast<float>(merge->rank), merge->result};
+  }
+  TokenId result = -1;
+  if (left.id >= 0 && right.id >= 0) {
+    const TokenId* merged = pairs_.find(left.id, right.id);
+    if (merged == nullptr) return std::nullopt;
+    result = *merged;
+  } else {
+    auto id = find_mergeable(text.substr(left.start, left.length + right.length));
+    if (!id) return std::nullopt;
+    result = *id;
+  }
+  float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
+  return PairMerge<float>{score, result};
+}
+
 void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out) const {
   if (view.empty()) return;
 
   std::vector<MergeSymbol> symbols;
   symbols.reserve(view.size());
   for (size_t pos = 0; pos < view.size();) {
-    uint32_t length = static_cast<uint32_t>(utf8_char_length(view, pos));
-    append_symbol(symbols, character_token(view.substr(pos, length)), static_cast<uint32_t>(pos),
-                  length);
+    const size_t length = utf8_char_length(view, pos);
+    append_character(symbols, view.substr(pos, length), static_cast<uint32_t>(pos));
     pos += length;
   }
 
   std::vector<MergeCandidate<float>> heap;
-  // The best score merges first, as SentencePiece does.
-  merge_adjacent_pairs(
-      symbols, heap,
-      [&](const MergeSymbol& left, const MergeSymbol& right) -> std::optional<PairMerge<float>> {
-        TokenId result = -1;
-        if (left.id >= 0 && right.id >= 0) {
-          const TokenId* merged = pairs_.find(left.id, right.id);
-          if (merged == nullptr) return std::nullopt;
-          result = *merged;
-        } else {  // a character outside the vocabulary: only the text can tell
-          auto id = find_mergeable(view.substr(left.start, left.length + right.length));
-          if (!id) return std::nullopt;
-          result = *id;
-        }
-        float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
-        return PairMerge<float>{score, result};
-      });
+  // The highest priority (best score, lowest rank) merges first, leftmost on ties.
+  merge_adjacent_pairs(symbols, heap, [&](const MergeSymbol& left, const MergeSymbol& right) {
+    return find_merge(view, left, right);
+  });
 
   for_each_merged_symbol(symbols, [&](const MergeSymbol& symbol) {
     if (symbol.id >= 0) {

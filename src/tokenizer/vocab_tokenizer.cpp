@@ -83,7 +83,9 @@ std::string VocabTokenizer::compute_token_bytes(TokenId id) const {
       if (auto byte = parse_byte_piece(text)) return std::string(1, *byte);
       return text;
     case TokenType::user_defined:
-      return text;
+      // SentencePiece-style added pieces spell spaces as "▁" too (Gemma 3's "▁▁"), and
+      // Hugging Face's decoder turns them back into spaces like any other piece's.
+      return vocab_.model == "llama" ? replace_space_marks(text) : text;
     case TokenType::normal:
     case TokenType::undefined:
       break;
