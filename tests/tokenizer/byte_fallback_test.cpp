@@ -185,14 +185,13 @@ class ByteFallbackGguf : public ::testing::Test {
     scores[kCA] = -4.0f;  // scores need no merge list: "ca" merges
 
     gguf::GgufWriter writer;
-    writer.set("tokenizer.ggml.model", gguf::Value{gguf::ValueType::string, std::string("llama")});
-    writer.set("tokenizer.ggml.tokens", strings(tokens));
-    writer.set("tokenizer.ggml.token_type", ints(types));
-    writer.set("tokenizer.ggml.scores", floats(scores));
-    writer.set("tokenizer.ggml.bos_token_id", gguf::Value{gguf::ValueType::uint32, uint64_t{1}});
-    writer.set("tokenizer.ggml.unknown_token_id",
-               gguf::Value{gguf::ValueType::uint32, uint64_t{0}});
-    writer.set("tokenizer.ggml.add_space_prefix", gguf::Value{gguf::ValueType::boolean, false});
+    writer.set_string("tokenizer.ggml.model", "llama");
+    writer.set_string_array("tokenizer.ggml.tokens", tokens);
+    writer.set_int32_array("tokenizer.ggml.token_type", types);
+    writer.set_float32_array("tokenizer.ggml.scores", scores);
+    writer.set_uint32("tokenizer.ggml.bos_token_id", 1);
+    writer.set_uint32("tokenizer.ggml.unknown_token_id", 0);
+    writer.set_bool("tokenizer.ggml.add_space_prefix", false);
     path_ = std::filesystem::temp_directory_path() /
             ("weft-byte-fallback-" + std::to_string(::getpid()) + ".gguf");
     writer.write(path_.string());
@@ -200,22 +199,6 @@ class ByteFallbackGguf : public ::testing::Test {
     tokenizer_ = Tokenizer::from_gguf(*file_);
   }
   void TearDown() override { std::filesystem::remove(path_); }
-
-  static gguf::Value strings(const std::vector<std::string>& values) {
-    gguf::ArrayValue array{gguf::ValueType::string, {}};
-    for (const auto& value : values) array.elements.push_back({gguf::ValueType::string, value});
-    return {gguf::ValueType::array, std::move(array)};
-  }
-  static gguf::Value ints(const std::vector<int32_t>& values) {
-    gguf::ArrayValue array{gguf::ValueType::int32, {}};
-    for (int32_t value : values) array.elements.push_back({gguf::ValueType::int32, int64_t{value}});
-    return {gguf::ValueType::array, std::move(array)};
-  }
-  static gguf::Value floats(const std::vector<float>& values) {
-    gguf::ArrayValue array{gguf::ValueType::float32, {}};
-    for (float value : values) array.elements.push_back({gguf::ValueType::float32, double{value}});
-    return {gguf::ValueType::array, std::move(array)};
-  }
 
   std::filesystem::path path_;
   std::shared_ptr<const gguf::GgufFile> file_;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "gguf/gguf_file.hpp"
@@ -124,6 +125,29 @@ TEST(CmdTokenize, AddsEosWhereTheVocabularyAsks) {
   EXPECT_EQ(no_eos.out, cls + " " + words + "\n");
   auto neither = run_weft({"tokenize", vectors.gguf.string(), text, "--no-eos", "--no-bos"});
   EXPECT_EQ(neither.out, words + "\n");
+}
+
+// --jsonl: one JSON string a line in, the same ids as llama2c's and their decoding out.
+TEST(CmdTokenize, JsonLinesGiveIdsAndDecodingPerText) {
+  const std::string prompt =
+      read_text_file(shared_path("models/stories260K/reference-llama2c/ref2.prompt.txt"));
+  const std::string input = nlohmann::json(prompt).dump() + "\n" + nlohmann::json("").dump() + "\n";
+  auto result = run_weft_with_input({"tokenize", stories(), "--jsonl"}, input);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::istringstream lines(result.out);
+  std::string line;
+  ASSERT_TRUE(std::getline(lines, line));
+  const auto first = nlohmann::json::parse(line);
+  EXPECT_EQ(ids_line(first.at("ids").get<std::vector<int32_t>>()), prompt_tokens_line(2));
+  EXPECT_EQ(first.at("decoded"), prompt);
+  ASSERT_TRUE(std::getline(lines, line));
+  EXPECT_EQ(nlohmann::json::parse(line).at("ids"), nlohmann::json::array({1}));  // BOS alone
+  EXPECT_FALSE(std::getline(lines, line));
+
+  auto not_a_string = run_weft_with_input({"tokenize", stories(), "--jsonl"}, "[1, 2]\n");
+  EXPECT_NE(not_a_string.exit_code, 0);
+  EXPECT_NE(not_a_string.err.find("line 1 is not a JSON string"), std::string::npos)
+      << not_a_string.err;
 }
 
 TEST(CmdTokenize, ReportsBadInputAsAnError) {
