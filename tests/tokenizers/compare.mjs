@@ -4,14 +4,15 @@
 // decoding of them Hugging Face's decoding. Fails with the first differing string and both
 // id lists.
 //
-//   WEFT_BINARY=build/weft node compare.mjs llama3|qwen3|gemma3 [--gguf]
+//   WEFT_BINARY=build/weft node compare.mjs llama3|qwen3|gemma3 [--gguf|--mkmodel]
 //
 // Both sides encode with the vocabulary's defaults: Hugging Face's encode(text) adds what
 // the post-processor adds (Gemma 3's <bos>) and splits every added token out of the text, as
 // `weft tokenize --parse-special` does. Decoding skips special tokens on both sides
 // (Hugging Face's skip_special_tokens, weft's control tokens) and does no clean-up.
 // --gguf runs weft on a tokenizer-only GGUF written as llama.cpp's converter would for that
-// model (sentencepiece_gguf.mjs; byte_fallback vocabularies only) instead of the JSON.
+// model (sentencepiece_gguf.mjs; byte_fallback vocabularies only) instead of the JSON;
+// --mkmodel on a tiny model GGUF that `weft mkmodel --tokenizer tokenizer.json` writes.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,8 +22,9 @@ import { corpus } from "./corpus.mjs";
 import { writeSentencePieceGguf } from "./sentencepiece_gguf.mjs";
 
 const [vocabulary, mode] = process.argv.slice(2);
-if (!["llama3", "qwen3", "gemma3"].includes(vocabulary) || (mode && mode !== "--gguf")) {
-  console.error("usage: node compare.mjs llama3|qwen3|gemma3 [--gguf]");
+const modes = [undefined, "--gguf", "--mkmodel"];
+if (!["llama3", "qwen3", "gemma3"].includes(vocabulary) || !modes.includes(mode)) {
+  console.error("usage: node compare.mjs llama3|qwen3|gemma3 [--gguf|--mkmodel]");
   process.exit(2);
 }
 const weft = process.env.WEFT_BINARY;
@@ -47,6 +49,17 @@ if (mode === "--gguf") {
   scratch = mkdtempSync(join(tmpdir(), "weft-tokenizers-"));
   weftInput = join(scratch, `${vocabulary}.gguf`);
   writeSentencePieceGguf(weftInput, tokenizerJson, config);
+} else if (mode === "--mkmodel") {
+  scratch = mkdtempSync(join(tmpdir(), "weft-tokenizers-"));
+  weftInput = join(scratch, `${vocabulary}.gguf`);
+  const shape = ["--dim", "32", "--layers", "1", "--heads", "2", "--ffn", "64", "--type", "f32"];
+  const made = spawnSync(weft, ["mkmodel", ...shape, "--tokenizer", jsonPath, weftInput], {
+    encoding: "utf8",
+  });
+  if (made.status !== 0) {
+    console.error(`weft mkmodel failed (${made.status ?? made.signal}):\n${made.stderr}`);
+    process.exit(1);
+  }
 }
 
 const texts = corpus(vocabulary);
@@ -67,7 +80,8 @@ if (results.length !== texts.length) {
 }
 
 const show = (ids) => `[${ids.join(", ")}]`;
-const label = `${vocabulary}${mode === "--gguf" ? " (GGUF)" : ""}`;
+const formNames = { "--gguf": " (GGUF)", "--mkmodel": " (weft mkmodel GGUF)" };
+const label = `${vocabulary}${formNames[mode] ?? ""}`;
 // In the GGUF, as llama.cpp's converter writes it, <unk> is SentencePiece's unknown token,
 // which decodes as " ⁇ " where Hugging Face skips it as special: no decoding to compare.
 const unknownId =
