@@ -162,7 +162,22 @@ const mixedSpecials = {
   gemma3: ["<start_of_turn>", "<end_of_turn>", "<bos>", "<unused3>"],
 };
 
+// Long texts: a paragraph of mixed scripts and code, as one string, so that merging runs over
+// thousands of symbols at once.
+const paragraph = [
+  "In 2024, the model's tokenizer split 12345 digits; don't worry — it's fine.",
+  "日本語の文章と中文的句子混在している。한국어도 조금.",
+  "def tokenize(text):\n    return [t for t in text.split() if t]\n",
+  "Ünïcödé, 𠀀, 🇫🇷 and 👨‍👩‍👧 in one line\t\twith tabs   and spaces.",
+].join(" ");
+const long = [paragraph.repeat(8), paragraph.repeat(8).replaceAll(" ", "  "), "x".repeat(3000)];
+
 // The corpus for one vocabulary name (llama3, qwen3, gemma3).
 export function corpus(vocabulary) {
-  return [...common, ...specials[vocabulary], ...mixes(mixedSpecials[vocabulary], 300, 12345)];
+  return [
+    ...common,
+    ...long,
+    ...specials[vocabulary],
+    ...mixes(mixedSpecials[vocabulary], 300, 12345),
+  ];
 }
