@@ -227,6 +227,48 @@ describe('Generator, Forward, samplers and probes', () => {
   });
 });
 
+describe('GenerateOptions, builders and grammar constructors', () => {
+  let r;
+  const stopToken = greedy[5];
+  const continuation = greedy.slice(0, 2);
+
+  it('runs the options program', async () => {
+    r = await programValue(
+        program('options_and_grammars.js'), {input: {prompt, stopToken, continuation}, seed: 21});
+  });
+
+  it('stops before a token of the stop option (llama2.c\'s greedy tokens up to it)', () => {
+    assert.ok(greedy.indexOf(stopToken) < 12);
+    assert.deepEqual(
+        r.stopOption, {tokens: greedy.slice(0, greedy.indexOf(stopToken)), stopReason: 'stop'});
+  });
+
+  it('ANDs the constraints added with g.constrain()', () => {
+    assert.match(r.constrainBuilder.text, /^[a-m]{2,5}!$/);
+    assert.equal(r.constrainBuilder.stopReason, 'stop');
+  });
+
+  it('builds grammars from a JSON Schema (object or text) and from EBNF', () => {
+    assert.deepEqual(r.grammarKinds, ['json_schema', 'json_schema', 'ebnf']);
+    assert.ok(
+        ['yes', 'no'].includes(JSON.parse(r.fromJsonSchemaObject.text)),
+        r.fromJsonSchemaObject.text);
+    assert.equal(
+        typeof JSON.parse(r.fromJsonSchemaString.text), 'boolean', r.fromJsonSchemaString.text);
+    assert.ok(['ab.', 'cd.'].includes(r.fromEbnf.text), r.fromEbnf.text);
+    for (const g of [r.fromJsonSchemaObject, r.fromJsonSchemaString, r.fromEbnf])
+      assert.equal(g.stopReason, 'stop');
+  });
+
+  it('runs inputAt at the derived positions as llama2.c does', () => {
+    assert.deepEqual(r.inputAt, {tokens: greedy.slice(1, 3), length: prompt.length + 2});
+  });
+
+  it('refuses speculator together with systemSpeculation', () => {
+    assert.match(r.bothSpeculators, /^TypeError: .*mutually exclusive/);
+  });
+});
+
 describe('Constraints', () => {
   const schema = {
     type: 'object',
@@ -427,6 +469,12 @@ describe('chat turns and helpers', () => {
     assert.deepEqual(s.beforeSeal, [...s.prompt, ...s.answer]);
     assert.deepEqual(s.afterSeal, [...s.prompt, ...s.answer, ...s.closing]);
     assert.deepEqual(s.afterSecondCue, [...s.secondTurn, s.second[0]]);
+  });
+
+  it('appends no cue with autoFlush: false', () => {
+    const n = r.noAutoFlush;
+    assert.equal(n.generated.length, 1);
+    assert.deepEqual(n.tokens, [...n.expectedPrefix, ...n.generated]);
   });
 
   it('gives the token helpers of the template', () => {

@@ -44,6 +44,21 @@ export async function main(input) {
   };
   ctx.release();
 
+  // autoFlush: false appends no cue: the generated token follows the user turn directly
+  // (stop: [] so that whatever the random weights pick is kept).
+  const plain = new Context(model);
+  plain.system('Be brief.').user('Plain.');
+  const noCue = await plain.generate(Sampler.argmax(), {maxTokens: 1, autoFlush: false, stop: []})
+                    .collectTokens();
+  await plain.flush();
+  r.noAutoFlush = {
+    tokens: Array.from(plain.info().tokens),
+    generated: Array.from(noCue),
+    expectedPrefix:
+        encode('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nPlain.<|im_end|>\n'),
+  };
+  plain.release();
+
   r.helpers = {
     system: Array.from(chat.system(model, 'S')),
     user: Array.from(chat.user(model, 'U')),
