@@ -260,6 +260,11 @@ describe('GenerateOptions, builders and grammar constructors', () => {
       assert.equal(g.stopReason, 'stop');
   });
 
+  it('reads a custom Constraint\'s empty mask as no restriction (llama2.c\'s greedy tokens)',
+     () => {
+       assert.deepEqual(r.emptyMask, {tokens: greedy.slice(0, 6), steps: 6});
+     });
+
   it('runs inputAt at the derived positions as llama2.c does', () => {
     assert.deepEqual(r.inputAt, {tokens: greedy.slice(1, 3), length: prompt.length + 2});
   });

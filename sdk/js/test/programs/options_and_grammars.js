@@ -1,7 +1,8 @@
 // The GenerateOptions, builders and grammar constructors that generation.js and
 // constraints.js leave out: the `stop` option, `g.constrain(...)` (twice: ANDed),
 // `Grammar.fromJsonSchema`, `Grammar.fromEbnf`, `Forward.inputAt` with the right positions,
-// and `speculator` with `systemSpeculation` (refused together), for sdk.test.mjs.
+// a custom Constraint's empty mask (no restriction), and `speculator` with
+// `systemSpeculation` (refused together), for sdk.test.mjs.
 import {Context, grammar, Grammar, GrammarConstraint, Model, NgramSpeculator, regex, Sampler} from 'inferlet';
 
 async function freshContext(model, prompt) {
@@ -51,6 +52,19 @@ export async function main(input) {
   r.fromJsonSchemaObject = await constrained(model, prompt, grammar(fromObject), 40);
   r.fromJsonSchemaString = await constrained(model, prompt, grammar(fromString), 40);
   r.fromEbnf = await constrained(model, prompt, GrammarConstraint.fromGrammar(fromEbnf, model), 20);
+
+  // A custom Constraint that returns an empty mask restricts nothing: greedy tokens.
+  ctx = await freshContext(model, prompt);
+  const free = {
+    steps: 0,
+    step() {
+      this.steps++;
+      return new Uint32Array();
+    }
+  };
+  const unrestricted = ctx.generate(Sampler.argmax(), {maxTokens: 6, constrain: free});
+  r.emptyMask = {tokens: Array.from(await unrestricted.collectTokens()), steps: free.steps};
+  ctx.release();
 
   // inputAt with the positions input() would derive: the same pass.
   ctx = await freshContext(model, prompt);
