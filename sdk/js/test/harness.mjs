@@ -61,7 +61,10 @@ export async function runProgram(
   // WEFT_TEST_NODE: the Node.js that runs the programs (default: weft's, node on PATH).
   // WEFT_TEST_SANDBOX: its --sandbox (default: auto).
   const node = process.env.WEFT_TEST_NODE ? ['--node', process.env.WEFT_TEST_NODE] : [];
-  if (process.env.WEFT_TEST_SANDBOX) node.push('--sandbox', process.env.WEFT_TEST_SANDBOX);
+  // A test that names its own --sandbox keeps it.
+  if (process.env.WEFT_TEST_SANDBOX && !args.includes('--sandbox')) {
+    node.push('--sandbox', process.env.WEFT_TEST_SANDBOX);
+  }
   const command = ['program', 'run', file, '--model', model, ...context, ...node, ...args];
   if (input !== undefined) command.push('--input', JSON.stringify(input));
   if (seed !== undefined) command.push('--seed', String(seed));

@@ -2,10 +2,13 @@
 // context, out-of-range ids, wrong positions, …), and a failing program fails the run with
 // its message.
 import assert from 'node:assert/strict';
+import {execFileSync} from 'node:child_process';
+import {existsSync} from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {describe, it} from 'node:test';
 
-import {programsDir, programValue, runProgram} from './harness.mjs';
+import {programsDir, programValue, repoDir, runProgram} from './harness.mjs';
 
 function refused(outcome, what, code = 'invalid_request') {
   assert.equal(outcome.ok, false, `${what} must fail`);
@@ -86,5 +89,45 @@ describe('misuse', () => {
     const result = await runProgram(path.join(programsDir, 'no_main.js'));
     assert.equal(result.status, 1);
     assert.match(result.stderr, /main\(input\)/);
+  });
+});
+
+function bubblewrapInstalled() {
+  try {
+    execFileSync('bwrap', ['--version'], {stdio: 'ignore'});
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// `--sandbox auto` (the default): Node's permission model, and bubblewrap where installed.
+describe('the sandbox', () => {
+  it('lets a program use its scratch directory and nothing else', async () => {
+    const server = net.createServer((socket) => socket.end());
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const writeTarget = path.join(repoDir, 'sandbox-escape.txt');
+    try {
+      const r = await programValue(path.join(programsDir, 'sandbox.js'), {
+        args: ['--sandbox', 'auto'],
+        input: {
+          outsideFile: path.join(repoDir, 'README.md'),
+          writeTarget,
+          port: server.address().port,
+        },
+      });
+      assert.deepEqual(r.scratch, {ok: true, value: 'kept'});
+      assert.equal(r.readOutside.ok, false, 'reads outside the program and the SDK');
+      assert.equal(r.readOutside.code, 'ERR_ACCESS_DENIED', r.readOutside.message);
+      assert.equal(r.writeOutside.ok, false, 'writes outside the scratch directory');
+      assert.equal(existsSync(writeTarget), false);
+      assert.equal(r.spawn.ok, false, 'starts a child process');
+      assert.equal(r.spawn.code, 'ERR_ACCESS_DENIED', r.spawn.message);
+      // Node's permission model does not stop the network; bubblewrap's empty network
+      // namespace does.
+      assert.equal(r.loopback.ok, !bubblewrapInstalled(), JSON.stringify(r.loopback));
+    } finally {
+      server.close();
+    }
   });
 });
