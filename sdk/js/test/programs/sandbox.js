@@ -31,7 +31,7 @@ export async function main(input) {
       writeFileSync(path.join(scratch, 'note.txt'), 'kept');
       return readFileSync(path.join(scratch, 'note.txt'), 'utf8');
     }),
-    readOutside: attempt(() => readFileSync(input.outsideFile, 'utf8')),
+    readOutside: attempt(() => readFileSync(input.outsideFile, 'utf8').length),
     writeOutside: attempt(() => writeFileSync(input.writeTarget, 'escaped')),
     spawn: attempt(() => execFileSync('/bin/echo', ['hi'], {encoding: 'utf8'})),
     loopback: await connect(input.port),
