@@ -349,9 +349,10 @@ export namespace tools {
 export namespace session {
   function send(message: unknown): void;
   function receive(): Promise<string>;
-  /** Not built: throw. */
-  function sendFile(data: Uint8Array): never;
-  function receiveFile(): never;
+  /** A binary blob for the client (`weft program run --files-out DIR`). */
+  function sendFile(data: Uint8Array): void;
+  /** The next inbound file (`weft program run --file PATH`); not_found after the last. */
+  function receiveFile(): Promise<Uint8Array>;
 }
 
 export class Subscription implements AsyncIterable<string>, Disposable {

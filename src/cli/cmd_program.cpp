@@ -7,11 +7,15 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "program/message_hub.hpp"
@@ -40,6 +44,8 @@ struct ProgramOptions {
   int64_t context_length = 0;
   int64_t kv_pages = 0;
   std::string chat_template;
+  std::vector<std::string> files;  // session.receiveFile's files, in order
+  std::string files_out;           // where session.sendFile's files go
   bool verbose = false;
 };
 
@@ -93,6 +99,29 @@ json parse_input(const std::string& text) {
   }
 }
 
+std::vector<std::string> read_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error("--file: cannot read '" + path + "'");
+    files.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return files;
+}
+
+// session.sendFile's files become DIR/file-1.bin, file-2.bin, … in the order sent.
+std::function<void(const std::string&)> file_writer(const std::string& dir) {
+  if (dir.empty()) return {};
+  if (!fs::is_directory(dir)) throw Error("--files-out: no directory '" + dir + "'");
+  auto count = std::make_shared<int>(0);
+  return [dir, count](const std::string& bytes) {
+    const auto path = fs::path(dir) / ("file-" + std::to_string(++*count) + ".bin");
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) throw Error("session.sendFile: cannot write " + path.string());
+  };
+}
+
 int run_program(const ProgramOptions& options) {
   if (!fs::is_regular_file(options.file)) throw Error("no program file '" + options.file + "'");
   if (options.timeout_seconds <= 0) throw Error("--timeout must be greater than 0");
@@ -107,6 +136,8 @@ int run_program(const ProgramOptions& options) {
   run_options.max_contexts = options.max_contexts;
   run_options.node = options.node;
   run_options.sandbox = program::parse_sandbox(options.sandbox);
+  run_options.files = read_files(options.files);
+  run_options.on_send_file = file_writer(options.files_out);
   program::ProgramLaunch probe;
   probe.node = run_options.node;
   probe.sandbox = run_options.sandbox;
@@ -193,6 +224,10 @@ Command add_program_command(CLI::App& app) {
                   "KV pool size in pages (default: four full contexts)");
   run->add_option("--chat-template", options->chat_template,
                   "A Jinja chat template file instead of the model's own");
+  run->add_option("--file", options->files,
+                  "A file for session.receiveFile (repeatable: received in this order)");
+  run->add_option("--files-out", options->files_out,
+                  "An existing directory for session.sendFile's files (file-1.bin, file-2.bin, …)");
   run->add_flag("-v,--verbose", options->verbose, "Say which sandbox layers are in use");
   return {program, [options] { return run_program(*options); }};
 }

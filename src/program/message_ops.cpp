@@ -1,6 +1,7 @@
 // Session messages, messaging between programs, and the program's outcome.
 #include "program/program_ops.hpp"
 
+#include "protocol/base64.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -25,6 +26,28 @@ json op_session_receive(State& state, const json&) {
   state.inbox.pop_front();
   state.inbox_bytes -= message.size();
   return {{"message", std::move(message)}};
+}
+
+json op_session_send_file(State& state, const json& request) {
+  const auto data = protocol::base64_decode(string_field(request, "data"));
+  if (!data) throw ProtocolError("invalid_request", "session_send_file: data is not base64");
+  if (!state.setup.on_send_file) {
+    throw ProtocolError("invalid_request",
+                        "session.sendFile: this host keeps no files (weft program run keeps them "
+                        "with --files-out DIR; weft serve does not yet)");
+  }
+  state.setup.on_send_file(*data);
+  return json::object();
+}
+
+json op_session_receive_file(State& state, const json&) {
+  const std::lock_guard lock(state.mutex);
+  if (state.files_received >= state.setup.files.size()) {
+    throw ProtocolError("not_found",
+                        "session.receiveFile: no more files (weft program run --file PATH gives "
+                        "them, in order)");
+  }
+  return {{"data", protocol::base64_encode(state.setup.files[state.files_received++])}};
 }
 
 json op_broadcast(State& state, const json& request) {
@@ -95,6 +118,8 @@ json op_fail(State& state, const json& request) {
 void add_message_operations(OperationTable& table) {
   table["session_send"] = op_session_send;
   table["session_receive"] = op_session_receive;
+  table["session_send_file"] = op_session_send_file;
+  table["session_receive_file"] = op_session_receive_file;
   table["broadcast"] = op_broadcast;
   table["subscribe"] = op_subscribe;
   table["subscription_next"] = op_subscription_next;

@@ -100,7 +100,9 @@ ProgramSetup session_setup(ProgramRunOptions& options) {
           .username = username(),
           .max_contexts = options.max_contexts,
           .max_pages = options.max_pages,
-          .on_send = options.on_send};
+          .on_send = options.on_send,
+          .on_send_file = options.on_send_file,
+          .files = options.files};
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "program/message_hub.hpp"
 #include "program/program_process.hpp"
@@ -40,6 +41,9 @@ struct ProgramRunOptions {
   std::optional<SandboxPlan> plan;
   // session.send, in the program's order, on a protocol thread.
   std::function<void(const std::string&)> on_send;
+  // session.sendFile and session.receiveFile (ProgramSetup's on_send_file and files).
+  std::function<void(const std::string&)> on_send_file;
+  std::vector<std::string> files;
 };
 
 struct ProgramRunResult {

@@ -20,6 +20,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "program/message_hub.hpp"
 #include "weft/context.hpp"
@@ -35,6 +36,11 @@ struct ProgramSetup {
   int64_t max_pages = 0;  // 0: as many as the pool has
   // session.send: called on a protocol thread, in the order the program sent them.
   std::function<void(const std::string&)> on_send;
+  // session.sendFile: the file's bytes, on a protocol thread, in the program's order. Unset:
+  // the host keeps no files (sendFile is invalid_request).
+  std::function<void(const std::string&)> on_send_file;
+  // What session.receiveFile returns, in order; after the last, receiveFile is not_found.
+  std::vector<std::string> files;
 };
 
 struct ProgramOutcome {

@@ -76,6 +76,7 @@ struct ProgramSession::State {
   std::deque<std::string> inbox;
   size_t inbox_bytes = 0;  // of the messages in `inbox`
   bool input_ended = false;
+  size_t files_received = 0;  // of setup.files
   std::condition_variable inbox_changed;
   std::optional<ProgramOutcome> outcome;
   std::atomic<bool> stopping{false};

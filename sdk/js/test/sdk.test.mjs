@@ -3,7 +3,7 @@
 // not produce (llama2.c's tokens for stories260K, the math of softmax/entropy on the logits
 // the program read, the grammars' own definitions).
 import assert from 'node:assert/strict';
-import {mkdtempSync, readFileSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {before, describe, it} from 'node:test';
@@ -405,7 +405,6 @@ describe('Decoders, session, messaging, not-built features', () => {
     assert.equal(r.afterUnsubscribe, undefined);
     assert.equal(r.disposedNext, undefined);
     assert.deepEqual(r.pulled, ['one', 'two']);
-    for (const what of ['sendFile', 'receiveFile']) assert.match(r[what], /not built/);
     for (const [what, message] of Object.entries(r.notBuilt))
       assert.match(message ?? '', /not built/, what);
   });
@@ -419,6 +418,39 @@ describe('session.receive', () => {
     assert.deepEqual(
         result.value,
         {received: ['first line', '{"second": 2}'], end: {protocol: true, code: 'not_found'}});
+  });
+});
+
+describe('session.sendFile and receiveFile', () => {
+  it('receives the files of --file in order; sendFile writes them into --files-out', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-files-'));
+    const out = mkdtempSync(path.join(os.tmpdir(), 'weft-files-out-'));
+    const every = Buffer.from(Array.from({length: 256}, (_, i) => i));  // every byte value
+    const text = Buffer.from('second file\n\u00e9');
+    writeFileSync(path.join(dir, 'a.bin'), every);
+    writeFileSync(path.join(dir, 'b.bin'), text);
+    const result = await runProgram(program('files.js'), {
+      args: [
+        '--file', path.join(dir, 'a.bin'), '--file', path.join(dir, 'b.bin'), '--files-out', out
+      ],
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(result.value.received, [256, text.length]);
+    assert.equal(result.value.isUint8Array, true);
+    assert.equal(result.value.afterLast.code, 'not_found', JSON.stringify(result.value.afterLast));
+    assert.equal(result.value.notBytes.name, 'TypeError');
+    assert.deepEqual(readdirSync(out).sort(), ['file-1.bin', 'file-2.bin', 'file-3.bin']);
+    assert.deepEqual(readFileSync(path.join(out, 'file-1.bin')), every);
+    assert.deepEqual(readFileSync(path.join(out, 'file-2.bin')), Buffer.from(text).reverse());
+    assert.deepEqual(readFileSync(path.join(out, 'file-3.bin')), every.subarray(250));
+  });
+
+  it('refuses sendFile without --files-out', async () => {
+    const result = await runProgram(
+        'import {session} from "inferlet";\n' +
+        'export async function main() { session.sendFile(new Uint8Array([1])); }\n');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /--files-out/);
   });
 });
 

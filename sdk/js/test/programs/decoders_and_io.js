@@ -61,8 +61,6 @@ export async function main(input) {
 
   session.send('plain message');
   session.send({structured: [1, 2]});
-  r.sendFile = errorOf(() => session.sendFile(new Uint8Array(1)));
-  r.receiveFile = errorOf(() => session.receiveFile());
 
   const sub = messaging.subscribe('news');
   r.subscriptionClass = sub instanceof Subscription;
