@@ -18,6 +18,7 @@ struct ChatOptions {
   bool stats = false;
   bool verbose = false;
   std::optional<int> gpu_layers;
+  std::string kv_type = "f16";  // --kv-type, for the native backend
   LoadOptions load;
   GenerationOptions generation;
   ConstraintFlags constraints;

@@ -1,5 +1,8 @@
 // `weft bench`: prompt-processing and generation speed of a GGUF model on this machine,
 // measured through the scheduler (so --parallel N is N streams sharing each model call).
+// With -d N every measured request starts from the same N tokens already in the context
+// (as llama-bench -d): they are computed once, untimed, and each request adopts their KV
+// pages from the prefix cache (shared, not copied or recomputed).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,7 +17,9 @@
 
 #include "backend/native_backend.hpp"
 #include "cli/commands.hpp"
+#include "cli/kv_type_option.hpp"
 #include "cli/number_checks.hpp"
+#include "kv/kv_type_name.hpp"
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
@@ -30,6 +35,7 @@ struct BenchOptions {
   std::string model;
   uint32_t prompt_tokens = 512;
   uint32_t generated_tokens = 128;
+  uint32_t depth = 0;  // -d: tokens already in the context when pp and tg are measured
   unsigned threads = 0;
   uint32_t reps = 3;
   uint32_t parallel = 1;
@@ -38,6 +44,7 @@ struct BenchOptions {
   bool prefix_cache = true;
   bool ttft_cached = false;  // --prefix-cached: time to first token, prompt cached or not
   bool json = false;
+  std::string kv_type = "f16";
 };
 
 struct Spread {
@@ -80,6 +87,15 @@ class Workload {
     return ids;
   }
 
+  // The depth's tokens (the same every time), then a fresh `length`-token prompt.
+  std::vector<int32_t> prompt_after(const std::vector<int32_t>& depth, uint32_t length,
+                                    uint64_t seed) const {
+    std::vector<int32_t> ids = depth;
+    const auto tail = prompt(length, seed);
+    ids.insert(ids.end(), tail.begin(), tail.end());
+    return ids;
+  }
+
   // Greedy, and the end-of-generation tokens suppressed, so every stream makes exactly
   // `tokens` tokens.
   runtime::SchedulerRequest request(std::vector<int32_t> prompt, uint32_t tokens) const {
@@ -104,12 +120,32 @@ DoneEvent wait_done(GenerationStream& stream) {
   throw Error(ErrorCode::internal, "the generation ended without a terminal event");
 }
 
+// A measured request must have started from the filled depth, not recomputed part of it
+// inside the timing (the prefix cache evicted its pages, say).
+void require_depth_reused(const DoneEvent& done, const std::vector<int32_t>& depth) {
+  if (done.usage.cached_prompt_tokens != depth.size()) {
+    throw Error(ErrorCode::internal, "bench: a measured request reused " +
+                                         std::to_string(done.usage.cached_prompt_tokens) +
+                                         " of the " + std::to_string(depth.size()) +
+                                         " depth tokens");
+  }
+}
+
+// Computes the depth's tokens once, untimed; their full pages stay in the prefix cache.
+void fill_depth(runtime::Scheduler& scheduler, const Workload& workload,
+                const std::vector<int32_t>& depth) {
+  if (depth.empty()) return;
+  auto stream = scheduler.submit(workload.request(depth, 1));
+  wait_done(stream);
+}
+
 // Prefill speed: one request with the whole prompt, timed by the generator from its first
 // model call to its first sampled token.
-double measure_prompt(runtime::Scheduler& scheduler, const Workload& workload, uint32_t tokens,
-                      uint64_t seed) {
-  auto stream = scheduler.submit(workload.request(workload.prompt(tokens, seed), 1));
+double measure_prompt(runtime::Scheduler& scheduler, const Workload& workload,
+                      const std::vector<int32_t>& depth, uint32_t tokens, uint64_t seed) {
+  auto stream = scheduler.submit(workload.request(workload.prompt_after(depth, tokens, seed), 1));
   const auto done = wait_done(stream);
+  require_depth_reused(done, depth);
   const double seconds = std::chrono::duration<double>(done.timings.prompt).count();
   return seconds > 0 ? tokens / seconds : 0;
 }
@@ -141,30 +177,57 @@ FirstTokenTimes measure_first_token(runtime::Scheduler& scheduler, const Workloa
 // Generation speed: `parallel` streams of one prompt token each, all submitted at once;
 // aggregate tokens over the wall time until the last one is done (the one-token prefill
 // step is included).
-double measure_generation(runtime::Scheduler& scheduler, const Workload& workload, uint32_t tokens,
-                          uint32_t parallel, uint64_t seed) {
+double measure_generation(runtime::Scheduler& scheduler, const Workload& workload,
+                          const std::vector<int32_t>& depth, uint32_t tokens, uint32_t parallel,
+                          uint64_t seed) {
   std::vector<GenerationStream> streams;
   const auto start = Clock::now();
   for (uint32_t i = 0; i < parallel; ++i) {
-    streams.push_back(scheduler.submit(workload.request(workload.prompt(1, seed + i), tokens)));
+    streams.push_back(
+        scheduler.submit(workload.request(workload.prompt_after(depth, 1, seed + i), tokens)));
   }
   uint64_t produced = 0;
-  for (auto& stream : streams) produced += wait_done(stream).usage.completion_tokens;
+  for (auto& stream : streams) {
+    const auto done = wait_done(stream);
+    require_depth_reused(done, depth);
+    produced += done.usage.completion_tokens;
+  }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return seconds > 0 ? static_cast<double>(produced) / seconds : 0;
+}
+
+void check_depth_options(const BenchOptions& options, int64_t page_tokens) {
+  if (options.depth == 0) return;
+  if (!options.prefix_cache) {
+    throw Error(
+        "-d/--depth reuses the filled depth through the prefix cache: drop "
+        "--no-prefix-cache");
+  }
+  if (options.ttft_cached) throw Error("--prefix-cached measures without a depth: drop -d");
+  if (options.depth % page_tokens != 0) {
+    throw Error("-d/--depth must be a multiple of the KV page size, " +
+                std::to_string(page_tokens) + " tokens, not " + std::to_string(options.depth));
+  }
 }
 
 int bench(const BenchOptions& options) {
   if (options.ttft_cached && options.prompt_tokens == 0) {
     throw Error("--prefix-cached needs a prompt: -p must be at least 1");
   }
+  runtime::EngineOptions engine_options;
+  engine_options.threads = options.threads;
+  engine_options.kv_type = kv::kv_type_from_name(options.kv_type);
+  check_depth_options(options, engine_options.page_tokens);
   model::ModelLoadOptions load;
   if (options.context_length) load.context_length = *options.context_length;
   auto model = model::Model::load(store::resolve_model_path(options.model), load);
   const auto& config = model->config();
-  const int64_t longest = std::max<int64_t>(options.prompt_tokens, options.generated_tokens) + 1;
+  const int64_t longest =
+      options.depth + std::max<int64_t>(options.prompt_tokens, options.generated_tokens) + 1;
   if (longest > config.context_length) {
-    throw Error("-p/-n need " + std::to_string(longest) + " positions but the context length is " +
+    throw Error("-d/-p/-n need " + std::to_string(longest) +
+                " positions (the depth, then the longer of the prompt and the generation, and "
+                "one more) but the context length is " +
                 std::to_string(config.context_length) + " (raise it with --ctx)");
   }
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
@@ -172,13 +235,16 @@ int bench(const BenchOptions& options) {
   const Workload workload(*tokenizer);
   const auto info = backend::describe_model(*model, options.model);
 
-  runtime::EngineOptions engine_options;
-  engine_options.threads = options.threads;
   const auto pages = [&](int64_t tokens) {
     return (tokens + engine_options.page_tokens - 1) / engine_options.page_tokens;
   };
-  engine_options.kv_pages = std::max(pages(options.prompt_tokens + 1),
-                                     options.parallel * pages(options.generated_tokens + 1));
+  // The depth's pages are shared by every request; the rest is each request's own, and one
+  // prompt's worth more lets the prefix cache keep the depth while it also holds the last
+  // measured prompt's pages.
+  engine_options.kv_pages = pages(options.depth) +
+                            std::max(pages(options.prompt_tokens + 1),
+                                     options.parallel * pages(options.generated_tokens + 1)) +
+                            (options.depth > 0 ? pages(options.prompt_tokens) : 0);
   auto engine = std::make_unique<runtime::Engine>(model, engine_options);
   const unsigned threads = engine->threads().size();
   runtime::SchedulerOptions scheduler_options;
@@ -188,8 +254,10 @@ int bench(const BenchOptions& options) {
   scheduler_options.prefix_cache = options.prefix_cache;
   runtime::Scheduler scheduler(std::move(engine), tokenizer, scheduler_options);
 
+  const auto depth = workload.prompt(options.depth, 500);
+  fill_depth(scheduler, workload, depth);
   // Warm-up: first touches of the weights and KV pages are not what is measured.
-  measure_generation(scheduler, workload, 2, 1, 0);
+  measure_generation(scheduler, workload, depth, 2, 1, 0);
   std::vector<double> pp, tg, ttft, ttft_cached;
   uint32_t cached_tokens = 0;
   for (uint32_t rep = 0; rep < options.reps; ++rep) {
@@ -201,10 +269,10 @@ int bench(const BenchOptions& options) {
       cached_tokens = times.cached_tokens;
     }
     if (options.prompt_tokens > 0) {
-      pp.push_back(measure_prompt(scheduler, workload, options.prompt_tokens, 1000 + rep));
+      pp.push_back(measure_prompt(scheduler, workload, depth, options.prompt_tokens, 1000 + rep));
     }
     if (options.generated_tokens > 0) {
-      tg.push_back(measure_generation(scheduler, workload, options.generated_tokens,
+      tg.push_back(measure_generation(scheduler, workload, depth, options.generated_tokens,
                                       options.parallel, 2000 + 100 * rep));
     }
   }
@@ -222,6 +290,8 @@ int bench(const BenchOptions& options) {
     out["threads"] = threads;
     out["reps"] = options.reps;
     out["parallel"] = options.parallel;
+    out["depth"] = options.depth;
+    out["kv_type"] = options.kv_type;
     out["pp_tokens"] = options.prompt_tokens;
     out["pp_tps"] = pp_spread.mean;
     out["pp_tps_stddev"] = pp_spread.stddev;
@@ -242,15 +312,18 @@ int bench(const BenchOptions& options) {
   std::printf("model: %s (%s, %s, %.1fM parameters)\n", options.model.c_str(),
               info.architecture.c_str(), info.quantization.c_str(),
               static_cast<double>(info.parameter_count) / 1e6);
-  std::printf("threads: %u, reps: %u, parallel streams: %u\n", threads, options.reps,
-              options.parallel);
+  std::printf("threads: %u, reps: %u, parallel streams: %u, kv cache: %s\n", threads, options.reps,
+              options.parallel, options.kv_type.c_str());
+  // As llama-bench names a test at depth: pp512 @ d4096.
+  const std::string at_depth =
+      options.depth > 0 ? " @ d" + std::to_string(options.depth) : std::string();
   if (options.prompt_tokens > 0) {
-    std::printf("pp%-5u %10.2f ± %.2f tokens/s\n", options.prompt_tokens, pp_spread.mean,
-                pp_spread.stddev);
+    std::printf("pp%-5u%s %10.2f ± %.2f tokens/s\n", options.prompt_tokens, at_depth.c_str(),
+                pp_spread.mean, pp_spread.stddev);
   }
   if (options.generated_tokens > 0) {
-    std::printf("tg%-5u %10.2f ± %.2f tokens/s%s\n", options.generated_tokens, tg_spread.mean,
-                tg_spread.stddev, options.parallel > 1 ? " (aggregate)" : "");
+    std::printf("tg%-5u%s %10.2f ± %.2f tokens/s%s\n", options.generated_tokens, at_depth.c_str(),
+                tg_spread.mean, tg_spread.stddev, options.parallel > 1 ? " (aggregate)" : "");
   }
   if (options.ttft_cached) {
     std::printf("ttft%-5u %8.1f ± %.1f ms, prompt cached (%u tokens reused): %.1f ± %.1f ms\n",
@@ -273,7 +346,12 @@ Command add_bench_command(CLI::App& app) {
                   "Prompt tokens to process (0: skip)");
   sub->add_option("-n,--gen-tokens", options->generated_tokens,
                   "Tokens to generate per stream (0: skip)");
+  sub->add_option("-d,--depth", options->depth,
+                  "Tokens already in the context when pp and tg are measured (as llama-bench "
+                  "-d; filled once, untimed, and shared by every measured request; a multiple "
+                  "of 16)");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
+  add_kv_type_option(*sub, options->kv_type);
   sub->add_option("-r,--reps", options->reps, "Repetitions (mean ± standard deviation)")
       ->check(whole_number_at_least(1));
   sub->add_option("--parallel", options->parallel,

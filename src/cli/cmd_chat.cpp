@@ -9,6 +9,7 @@
 #include <string>
 
 #include "backend/native_backend.hpp"
+#include "backend/native_kv_type.hpp"
 #include "chat/chat_session.hpp"
 #include "cli/answer_report.hpp"
 #include "cli/chat_command.hpp"
@@ -18,6 +19,7 @@
 #include "cli/generation_options.hpp"
 #include "cli/gpu_layers_option.hpp"
 #include "cli/interrupt_watcher.hpp"
+#include "cli/kv_type_option.hpp"
 #include "cli/line_editor.hpp"
 #include "cli/load_progress.hpp"
 #include "cli/local_backend.hpp"
@@ -72,6 +74,7 @@ int run_chat(const ChatOptions& options) {
   InterruptWatcher interrupts;
   report_gpu_layers_ignored(options.gpu_layers);
   auto registry = BackendRegistry::with_builtin_backends();
+  backend::use_kv_type_for_native(registry, options.kv_type);
   const std::string& model =
       options.positional_model.empty() ? options.model : options.positional_model;
   auto choice = choose_local_backend(registry, options.backend, model);
@@ -156,6 +159,7 @@ Command add_chat_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
   add_gpu_layers_option(*sub, options->gpu_layers);
+  add_kv_type_option(*sub, options->kv_type);
   add_generation_options(*sub, options->generation);
   add_constraint_options(*sub, options->constraints);
   sub->callback([options] {

@@ -14,7 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/kv_type_option.hpp"
 #include "cli/number_checks.hpp"
+#include "kv/kv_type_name.hpp"
 #include "model/model.hpp"
 #include "runtime/probes.hpp"
 #include "runtime/prompt_evaluation.hpp"
@@ -130,12 +132,6 @@ void write_float32_le(const std::string& path, const std::vector<float>& values)
   if (!out) throw Error("failed writing '" + path + "'");
 }
 
-tensor::ElementType parse_kv_type(const std::string& name) {
-  if (name == "f16") return tensor::ElementType::F16;
-  if (name == "f32") return tensor::ElementType::F32;
-  throw Error("--kv-type must be f16 or f32, not '" + name + "'");
-}
-
 int evaluate(const EvalOptions& options) {
   const auto ids = parse_token_ids(options.tokens, "--tokens");
   const auto probes = probe_plan(options);
@@ -152,7 +148,7 @@ int evaluate(const EvalOptions& options) {
   }
   runtime::EngineOptions engine_options;
   engine_options.threads = options.threads;
-  engine_options.kv_type = parse_kv_type(options.kv_type);
+  engine_options.kv_type = kv::kv_type_from_name(options.kv_type);
   engine_options.kernels = *tensor::parse_kernel_choice(options.kernels);
   runtime::Engine engine(model, engine_options);
   auto sequence = engine.new_sequence();
@@ -195,7 +191,7 @@ Command add_eval_command(CLI::App& app) {
   sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
   sub->add_option("--greedy", options->greedy, "Then print N greedy continuation ids on one line")
       ->check(whole_number_at_least(0));
-  sub->add_option("--kv-type", options->kv_type, "KV cache element type: f16 (default) or f32");
+  add_kv_type_option(*sub, options->kv_type);
   sub->add_option(
          "--kernels", options->kernels,
          "Kernels: fast (default), reference, or rounded-activations (rounds activations as "

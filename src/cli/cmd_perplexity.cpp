@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/kv_type_option.hpp"
 #include "cli/number_checks.hpp"
 #include "gguf/gguf_file.hpp"
+#include "kv/kv_type_name.hpp"
 #include "model/model.hpp"
 #include "runtime/perplexity.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -41,10 +43,6 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
-tensor::ElementType kv_type_of(const std::string& name) {
-  return name == "f32" ? tensor::ElementType::F32 : tensor::ElementType::F16;
-}
-
 int run_perplexity(const PerplexityCommandOptions& options) {
   const std::string text = read_text(options.text_file);
   auto model = model::Model::load(options.model, {.context_length = options.context});
@@ -65,7 +63,7 @@ int run_perplexity(const PerplexityCommandOptions& options) {
   const int64_t per_pass = std::max<int64_t>(1, options.batch / options.context);
   runtime::EngineOptions engine_options;
   engine_options.threads = options.threads;
-  engine_options.kv_type = kv_type_of(options.kv_type);
+  engine_options.kv_type = kv::kv_type_from_name(options.kv_type);
   engine_options.kernels = *tensor::parse_kernel_choice(options.kernels);
   engine_options.kv_pages =
       per_pass * ((options.context + engine_options.page_tokens - 1) / engine_options.page_tokens);
@@ -108,8 +106,7 @@ Command add_perplexity_command(CLI::App& app) {
   sub->add_option("--chunks", options->chunks, "Score at most N chunks (default: all)")
       ->check(whole_number_at_least(1));
   sub->add_option("-t,--threads", options->threads, "Threads (0 = hardware concurrency)");
-  sub->add_option("--kv-type", options->kv_type, "KV cache element type: f16 (default) or f32")
-      ->check(CLI::IsMember({"f16", "f32"}));
+  add_kv_type_option(*sub, options->kv_type);
   sub->add_option("--kernels", options->kernels,
                   "Kernels: fast (default), reference, or rounded-activations")
       ->check(CLI::IsMember({"fast", "reference", "rounded-activations"}));

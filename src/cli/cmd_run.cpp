@@ -8,12 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backend/native_kv_type.hpp"
 #include "cli/answer_report.hpp"
 #include "cli/chat_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/constraint_options.hpp"
 #include "cli/generation_options.hpp"
 #include "cli/gpu_layers_option.hpp"
+#include "cli/kv_type_option.hpp"
 #include "cli/load_progress.hpp"
 #include "cli/local_backend.hpp"
 #include "cli/run_arguments.hpp"
@@ -35,8 +37,9 @@ struct RunOptions {
   bool verbose = false;
   bool stats = false;
   std::optional<int> gpu_layers;
-  std::string host;     // a daemon's address: generate there instead of locally
-  std::string api_key;  // for a TCP daemon that requires one
+  std::string kv_type = "f16";  // --kv-type, for the native backend
+  std::string host;             // a daemon's address: generate there instead of locally
+  std::string api_key;          // for a TCP daemon that requires one
   LoadOptions load;
   GenerationOptions generation;
   ConstraintFlags constraints;
@@ -81,6 +84,7 @@ int run_as_chat(const RunOptions& options) {
   chat.backend = options.backend;
   chat.model = options.model;
   chat.gpu_layers = options.gpu_layers;
+  chat.kv_type = options.kv_type;
   chat.verbose = options.verbose;
   chat.stats = options.stats;
   chat.load = options.load;
@@ -139,6 +143,7 @@ int run_prompt(const RunOptions& options) {
   mention_running_daemon();
   const bool announce = options.verbose || isatty(STDERR_FILENO);
   auto registry = BackendRegistry::with_builtin_backends();
+  backend::use_kv_type_for_native(registry, options.kv_type);
   auto choice = choose_local_backend(registry, options.backend, options.model);
   if (announce) std::fprintf(stderr, "weft: %s\n", describe_choice(choice).c_str());
   auto backend = registry.create(choice.selection.backend);
@@ -226,6 +231,7 @@ Command add_run_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   sub->add_option("-t,--threads", options->load.threads, "Threads (0 = physical cores)");
   add_gpu_layers_option(*sub, options->gpu_layers);
+  add_kv_type_option(*sub, options->kv_type);
   sub->add_option("--host", options->host,
                   "Ask a running `weft serve` at ADDR instead (a socket path, unix:PATH or "
                   "HOST:PORT)");

@@ -154,6 +154,10 @@ Command add_serve_command(CLI::App& app) {
   sub->add_option("-t,--threads", s.threads, "Threads, 0 = physical cores (env WEFT_THREADS)");
   sub->add_option("--gpu-layers", s.gpu_layers,
                   "Layers to offload to an accelerator (env WEFT_GPU_LAYERS)");
+  sub->add_option("--kv-type", s.kv_type,
+                  "KV cache element type of the native backend: f16 (default), f32 or q8_0 "
+                  "(half the memory of f16; head sizes a multiple of 32) (env WEFT_KV_TYPE)")
+      ->check(CLI::IsMember({"f16", "f32", "q8_0"}));
   sub->add_option(
       "--runtime-dir", s.runtime_dir,
       "Directory of infer.sock, admin.sock and weft.lock; default $XDG_RUNTIME_DIR/weft, "

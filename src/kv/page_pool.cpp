@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "tensor/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 #include "weft/error.hpp"
 
@@ -17,15 +18,20 @@ constexpr uint64_t kSlabBytes = 2 << 20;
 }  // namespace
 
 PagePool::PagePool(const PagePoolConfig& config) : config_(config) {
-  if (config.type != tensor::ElementType::F16 && config.type != tensor::ElementType::F32) {
-    throw Error("KV cache type must be f16 or f32");
+  if (config.type != tensor::ElementType::F16 && config.type != tensor::ElementType::F32 &&
+      config.type != tensor::ElementType::Q8_0) {
+    throw Error("KV cache type must be f16, f32 or q8_0");
   }
   if (config.n_layers <= 0 || config.kv_dim <= 0 || config.page_tokens <= 0 ||
       config.max_pages <= 0 || config.max_pages > (int64_t{1} << 31)) {
     throw Error("KV page pool: layers, kv_dim, page_tokens and max_pages must be positive");
   }
-  const uint64_t element_bytes = config.type == tensor::ElementType::F16 ? 2 : 4;
-  slot_bytes_ = static_cast<uint64_t>(config.kv_dim) * element_bytes;
+  const auto slot_bytes = tensor::bytes_for(config.type, static_cast<uint64_t>(config.kv_dim));
+  if (!slot_bytes) {
+    throw Error("KV cache type q8_0 needs a kv dimension that is a multiple of 32, not " +
+                std::to_string(config.kv_dim));
+  }
+  slot_bytes_ = *slot_bytes;
   page_bytes_ = slot_bytes_ * static_cast<uint64_t>(config.page_tokens) * 2 *
                 static_cast<uint64_t>(config.n_layers);
   pages_per_slab_ =
@@ -162,7 +168,7 @@ void PagePool::store(PageId page, int64_t layer, int64_t slot, const float* key,
   if (config_.type == tensor::ElementType::F32) {
     std::memcpy(key_slot, key, slot_bytes_);
     std::memcpy(value_slot, value, slot_bytes_);
-  } else {
+  } else {  // F16, or Q8_0 (GGML's reference quantiser: d = max|x|/127, q = round(x/d))
     tensor::quantize_row(config_.type, key, key_slot, config_.kv_dim);
     tensor::quantize_row(config_.type, value, value_slot, config_.kv_dim);
   }
@@ -170,12 +176,29 @@ void PagePool::store(PageId page, int64_t layer, int64_t slot, const float* key,
 
 namespace {
 
+// Bytes before value `offset` of a slot; for Q8_0 the offset starts a block (callers read
+// whole heads, and the engine accepts q8_0 only for head sizes that are multiples of 32).
+int64_t offset_bytes(tensor::ElementType type, int64_t offset) {
+  switch (type) {
+    case tensor::ElementType::F32:
+      return offset * 4;
+    case tensor::ElementType::Q8_0:
+      if (offset % 32 != 0) {
+        throw Error(ErrorCode::internal,
+                    "q8_0 KV read at offset " + std::to_string(offset) + ", not a block start");
+      }
+      return offset / 32 * static_cast<int64_t>(sizeof(tensor::BlockQ8_0));
+    default:
+      return offset * 2;
+  }
+}
+
 void load_values(tensor::ElementType type, const std::byte* slot, int64_t offset, int64_t count,
                  float* out) {
   if (type == tensor::ElementType::F32) {
     std::memcpy(out, slot + offset * 4, static_cast<size_t>(count) * 4);
   } else {
-    tensor::dequantize_row(type, slot + offset * 2, out, count);
+    tensor::dequantize_row(type, slot + offset_bytes(type, offset), out, count);
   }
 }
 

@@ -5,7 +5,8 @@
 // the last holder releases it.
 //
 // Layout of one page: for each layer, the keys of all slots, then the values of all slots;
-// one slot is kv_dim values in the pool's element type (F16 by default, or F32).
+// one slot is kv_dim values in the pool's element type (F16 by default, F32, or Q8_0: blocks
+// of 32 values with one F16 scale, as GGUF's Q8_0 — 34 bytes per 32 values instead of 64).
 #pragma once
 
 #include <array>
@@ -51,14 +52,15 @@ struct PagePoolConfig {
   int64_t n_layers = 0;
   int64_t kv_dim = 0;  // n_head_kv · head_dim
   int64_t page_tokens = 16;
-  tensor::ElementType type = tensor::ElementType::F16;  // F16 or F32
+  tensor::ElementType type = tensor::ElementType::F16;  // F16, F32 or Q8_0
   int64_t max_pages = 0;
 };
 
 class PagePool {
  public:
-  // Throws weft::Error for a type other than F16/F32 or non-positive sizes. Page memory is
-  // allocated when a page is first used, so an idle large pool costs nothing.
+  // Throws weft::Error for a type other than F16/F32/Q8_0, a Q8_0 pool whose kv_dim is not
+  // a multiple of 32, or non-positive sizes. Page memory is allocated when a page is first
+  // used, so an idle large pool costs nothing.
   explicit PagePool(const PagePoolConfig& config);
   PagePool(const PagePool&) = delete;
   PagePool& operator=(const PagePool&) = delete;
@@ -102,9 +104,11 @@ class PagePool {
   uint64_t allocated_bytes() const;
 
   // Writes one slot's key and value for one layer (kv_dim floats each, converted to the
-  // pool's type). The page must be held by exactly one owner: shared pages are immutable.
+  // pool's type; quantised block by block for Q8_0). The page must be held by exactly one
+  // owner: shared pages are immutable.
   void store(PageId page, int64_t layer, int64_t slot, const float* key, const float* value);
   // Reads `count` values starting at `offset` within a slot's key (or value) as float32.
+  // For Q8_0, offset and count must be multiples of 32 (whole blocks).
   void load_key(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,
                 float* out) const;
   void load_value(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,

@@ -58,6 +58,12 @@ Engine::Engine(std::shared_ptr<const model::Model> model, const EngineOptions& o
       kernels_(&tensor::kernels_for(options.kernels)),
       threads_(std::make_unique<tensor::ThreadPool>(options.threads)) {
   if (options.page_tokens <= 0) throw Error("KV page size must be positive");
+  const int64_t head_dim = model_->config().head_dim;
+  if (options.kv_type == tensor::ElementType::Q8_0 && head_dim % 32 != 0) {
+    // Attention reads one head at a time, and a q8_0 block must not straddle two heads.
+    throw Error("KV cache type q8_0 needs a head size that is a multiple of 32; this model's is " +
+                std::to_string(head_dim) + " (use --kv-type f16)");
+  }
   pages_ = std::make_unique<kv::PagePool>(pool_config(model_->config(), options));
   pass_ = std::make_unique<ForwardPass>(*model_, *kernels_, *threads_);
 }

@@ -114,7 +114,10 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
     float* head_scores = scores.data() + g * count;
     if (shape.softcap > 0) kernels.soft_cap(head_scores, count, shape.softcap);
     kernels.softmax(head_scores, count);
-    kernels.round_activations(pool.type(), head_scores, count);
+    // A q8_0 cache's values are widened to float and weighed by float probabilities, as
+    // GGML's flash attention does for quantised V; F16 and F32 round as its products do.
+    if (pool.type() != tensor::ElementType::Q8_0)
+      kernels.round_activations(pool.type(), head_scores, count);
     std::fill_n(out_row + (kv_head * group + g) * dim, dim, 0.0f);
   }
   for (int64_t j = 0; j < count; ++j) {
@@ -134,6 +137,8 @@ void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
                      const AttentionShape& shape, int64_t layer, std::span<const AttentionRow> rows,
                      const float* q, float* out) {
   if (fast_paged_attention(kernels, pool, shape, layer, rows, q, out)) return;
+  if (rows.empty()) return;
+  const kv::PagePool& pages = rows.front().sequence->pool();
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto tasks = static_cast<int64_t>(rows.size()) * shape.n_head_kv;
   GgmlPass ggml;
@@ -150,7 +155,9 @@ void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
     for (int64_t task = begin; task < end; ++task) {
       const int64_t row = task / shape.n_head_kv;
       const int64_t kv_head = task % shape.n_head_kv;
-      if (ggml.lanes > 0) {
+      // GGML runs a quantised cache only through flash attention, which the non-flash
+      // emulation does not model: a q8_0 cache takes the plain path.
+      if (ggml.lanes > 0 && pages.type() != tensor::ElementType::Q8_0) {
         attend_group_ggml(kernels, ggml, shape, layer, rows[static_cast<size_t>(row)], kv_head,
                           q + row * q_dim, out + row * q_dim, scratch);
       } else {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "chat/chat_template.hpp"
+#include "kv/kv_type_name.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -197,6 +198,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.chat_template, higher.chat_template);
   override_field(merged.threads, higher.threads);
   override_field(merged.gpu_layers, higher.gpu_layers);
+  override_field(merged.kv_type, higher.kv_type);
   override_field(merged.runtime_dir, higher.runtime_dir);
   override_field(merged.tcp, higher.tcp);
   override_field(merged.allow_non_loopback, higher.allow_non_loopback);
@@ -266,6 +268,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.threads = json_integer<uint32_t>(value, origin, key);
     else if (key == "gpu_layers")
       settings.gpu_layers = json_integer<int32_t>(value, origin, key);
+    else if (key == "kv_type")
+      settings.kv_type = json_string(value, origin, key);
     else if (key == "runtime_dir")
       settings.runtime_dir = json_string(value, origin, key);
     else if (key == "tcp")
@@ -356,6 +360,7 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_THREADS")) settings.threads = parse_integer<uint32_t>(*v, "WEFT_THREADS");
   if (auto v = get("WEFT_GPU_LAYERS"))
     settings.gpu_layers = parse_integer<int32_t>(*v, "WEFT_GPU_LAYERS");
+  settings.kv_type = get("WEFT_KV_TYPE");
   settings.runtime_dir = get("WEFT_RUNTIME_DIR");
   settings.tcp = get("WEFT_TCP");
   if (auto v = get("WEFT_ALLOW_NON_LOOPBACK")) {
@@ -433,6 +438,8 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   if (!config.chat_template.empty()) (void)chat::ChatTemplate::from_file(config.chat_template);
   config.threads = settings.threads.value_or(0);
   config.gpu_layers = settings.gpu_layers.value_or(0);
+  config.kv_type = settings.kv_type.value_or("f16");
+  (void)kv::kv_type_from_name(config.kv_type, "kv_type");  // refused before any socket
   config.runtime_dir = settings.runtime_dir.value_or("");
   config.inferd_compat = settings.inferd_compat.value_or(false);
   if (config.runtime_dir.empty()) {

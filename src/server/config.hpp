@@ -20,6 +20,7 @@ struct ServeSettings {
   std::optional<std::string> chat_template;
   std::optional<uint32_t> threads;
   std::optional<int32_t> gpu_layers;
+  std::optional<std::string> kv_type;
   std::optional<std::string> runtime_dir;
   std::optional<std::string> tcp;
   std::optional<bool> allow_non_loopback;
@@ -60,7 +61,8 @@ struct ServeConfig {
   std::string chat_template;  // a Jinja file replacing the model's template; "" = the model's
   uint32_t threads = 0;
   int32_t gpu_layers = 0;
-  std::string runtime_dir;  // resolved
+  std::string kv_type = "f16";  // native backend: the KV cache's element type (f16, f32, q8_0)
+  std::string runtime_dir;      // resolved
   // inferd's directory, socket and lock names (docs/serve.md, "inferd compatibility").
   bool inferd_compat = false;
   std::string tcp;  // "" = no TCP listener

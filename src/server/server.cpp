@@ -13,6 +13,7 @@
 #include <future>
 #include <thread>
 
+#include "backend/native_kv_type.hpp"
 #include "http/http_server.hpp"
 #include "server/admin_bus.hpp"
 #include "server/daemon_stats.hpp"
@@ -257,7 +258,11 @@ class Daemon {
     context_.set_lifecycle(Lifecycle::loading_model);
     auto selection = select_backend(
         options_.registry, SelectionInputs::from_environment(config.backend, config.model));
-    std::shared_ptr<Backend> backend = options_.registry.create(selection.backend);
+    // The KV cache type is a setting of the native backend's construction, so a reload
+    // with another kv_type gets a backend made with it.
+    BackendRegistry registry = options_.registry;
+    if (config.kv_type != "f16") backend::use_kv_type_for_native(registry, config.kv_type);
+    std::shared_ptr<Backend> backend = registry.create(selection.backend);
     context_.log(LogLevel::info, "backend " + selection.backend + " (" + selection.rule + ")");
     if (selection.backend == "native") {
       store::ResolveOptions resolve;

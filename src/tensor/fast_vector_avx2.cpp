@@ -2,6 +2,8 @@
 // and the weighted sum of values). FastKernels calls them only on CPUs with AVX2 and FMA.
 #include "tensor/fast_vector_avx2.hpp"
 
+#include <cstring>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define WEFT_AVX2 __attribute__((target("avx2,fma")))
@@ -42,6 +44,22 @@ __attribute__((target("avx,f16c"))) void f16c_widen(const uint16_t* halves, floa
   for (; i < n; ++i) out[i] = _cvtsh_ss(halves[i]);
 }
 
+__attribute__((target("avx2,f16c"))) void avx2_widen_q8_0(const void* blocks, float* out,
+                                                          int64_t count) {
+  constexpr int64_t kBlockBytes = 34;
+  const auto* block = static_cast<const unsigned char*>(blocks);
+  for (int64_t b = 0; b < count; ++b, block += kBlockBytes, out += 32) {
+    uint16_t half_scale = 0;
+    std::memcpy(&half_scale, block, sizeof(half_scale));
+    const __m256 scale = _mm256_set1_ps(_cvtsh_ss(half_scale));
+    for (int part = 0; part < 4; ++part) {
+      const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + 8 * part));
+      const __m256 values = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes));
+      _mm256_storeu_ps(out + 8 * part, _mm256_mul_ps(values, scale));
+    }
+  }
+}
+
 }  // namespace weft::tensor
 
 #else
@@ -52,6 +70,7 @@ float avx2_dot(const float*, const float*, int64_t) {
 }
 void avx2_axpy(float, const float*, float*, int64_t) {}
 void f16c_widen(const uint16_t*, float*, int64_t) {}
+void avx2_widen_q8_0(const void*, float*, int64_t) {}
 }  // namespace weft::tensor
 
 #endif

@@ -62,6 +62,8 @@ void dequantize_row(ElementType type, const void* src, float* dst, int64_t n) {
     case ElementType::Q5_1:
       return dequantize_blocks<BlockQ5_1>(src, dst, blocks);
     case ElementType::Q8_0:
+      // A q8_0 KV cache's keys and values are widened here on every attention step.
+      if (cpu_features().avx2 && cpu_features().f16c) return avx2_widen_q8_0(src, dst, blocks);
       return dequantize_blocks<BlockQ8_0>(src, dst, blocks);
     case ElementType::Q8_1:
       return dequantize_blocks<BlockQ8_1>(src, dst, blocks);

@@ -70,6 +70,46 @@ TEST(BenchCommand, PrefixCachedTimesTheFirstTokenWithAndWithoutTheCache) {
   }
 }
 
+// -d: every measured request starts from the filled depth (the command fails rather than
+// report a request that recomputed part of it), and the output names the depth.
+TEST(BenchCommand, DepthIsReportedAndReusedForBothKvTypes) {
+  const auto model = test::shared_path("fixtures/llama/llama-f32.gguf").string();
+  for (const std::string kv_type : {"f16", "q8_0"}) {
+    const auto result = test::run_weft({"bench", model, "-d", "64", "-p", "32", "-n", "8", "-r",
+                                        "2", "-t", "1", "--kv-type", kv_type, "--json"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const auto json = nlohmann::json::parse(result.out);
+    EXPECT_EQ(json.at("depth"), 64);
+    EXPECT_EQ(json.at("kv_type"), kv_type);
+    EXPECT_GT(json.at("pp_tps").get<double>(), 0.0);
+    EXPECT_GT(json.at("tg_tps").get<double>(), 0.0);
+  }
+  const auto text =
+      test::run_weft({"bench", model, "-d", "64", "-p", "32", "-n", "8", "-r", "1", "-t", "1"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("pp32    @ d64"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("tg8     @ d64"), std::string::npos) << text.out;
+}
+
+// The fixture's context is 256: a depth of 240 leaves no room for a 32-token prompt; a depth
+// that is not whole pages, or a q8_0 cache for a head size of 8, is refused by name.
+TEST(BenchCommand, DepthOptionsAreChecked) {
+  const auto model = test::shared_path("fixtures/llama/llama-f32.gguf").string();
+  const auto too_deep = test::run_weft({"bench", model, "-d", "240", "-p", "32", "-n", "8"});
+  EXPECT_NE(too_deep.exit_code, 0);
+  EXPECT_NE(too_deep.err.find("-d/-p/-n need 273 positions"), std::string::npos) << too_deep.err;
+  const auto partial_page = test::run_weft({"bench", model, "-d", "10", "-p", "32", "-n", "8"});
+  EXPECT_NE(partial_page.exit_code, 0);
+  EXPECT_NE(partial_page.err.find("multiple of the KV page size"), std::string::npos)
+      << partial_page.err;
+  const auto stories = test::shared_path("models/stories260K/stories260K-f32.gguf").string();
+  const auto q8_heads =
+      test::run_weft({"bench", stories, "-p", "8", "-n", "4", "-r", "1", "--kv-type", "q8_0"});
+  EXPECT_NE(q8_heads.exit_code, 0);
+  EXPECT_NE(q8_heads.err.find("head size that is a multiple of 32"), std::string::npos)
+      << q8_heads.err;
+}
+
 TEST(BenchCommand, LengthsPastTheContextAreAClearError) {
   const auto model = test::shared_path("fixtures/llama/llama-f32.gguf").string();
   const auto result = test::run_weft({"bench", model, "-p", "1000", "-n", "4", "-r", "1"});

@@ -20,6 +20,19 @@ namespace {
 
 constexpr int64_t kHeads = 6, kKvHeads = 2, kDim = 64, kKvDim = kKvHeads * kDim;
 
+// What a Q8_0 cache holds for `x`, by GGML's reference formula (not tensor/'s code): per
+// block of 32, d = max|x| / 127, q = round(x · (1/d)), read back as q · d with d stored as F16.
+void round_to_q8_0(std::vector<float>& x) {
+  for (size_t start = 0; start < x.size(); start += 32) {
+    float amax = 0.0f;
+    for (size_t i = start; i < start + 32; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float d = amax / 127.0f;
+    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
+    const float stored_d = tensor::fp16_to_fp32(tensor::fp32_to_fp16(d));
+    for (size_t i = start; i < start + 32; ++i) x[i] = std::round(x[i] * inverse) * stored_d;
+  }
+}
+
 struct Fixture {
   kv::PagePool pool;
   std::vector<kv::KvSequence> sequences;
@@ -45,10 +58,13 @@ struct Fixture {
                    v.data() + slot * kKvDim);
       }
       sequence.set_length(length);
-      // What the cache holds: F16 rounds on store.
+      // What the cache holds: F16 rounds on store, Q8_0 quantises each block of 32.
       if (type == tensor::ElementType::F16) {
         for (auto& x : k) x = tensor::fp16_to_fp32(tensor::fp32_to_fp16(x));
         for (auto& x : v) x = tensor::fp16_to_fp32(tensor::fp32_to_fp16(x));
+      } else if (type == tensor::ElementType::Q8_0) {
+        round_to_q8_0(k);
+        round_to_q8_0(v);
       }
       keys.push_back(std::move(k));
       values.push_back(std::move(v));
@@ -162,9 +178,17 @@ TEST_P(FastAttention, DecodeBatchOfSeveralSequencesMatchesTheDirectComputation) 
 }
 
 INSTANTIATE_TEST_SUITE_P(Caches, FastAttention,
-                         ::testing::Values(tensor::ElementType::F16, tensor::ElementType::F32),
+                         ::testing::Values(tensor::ElementType::F16, tensor::ElementType::F32,
+                                           tensor::ElementType::Q8_0),
                          [](const auto& info) {
-                           return info.param == tensor::ElementType::F16 ? "F16" : "F32";
+                           switch (info.param) {
+                             case tensor::ElementType::F16:
+                               return "F16";
+                             case tensor::ElementType::F32:
+                               return "F32";
+                             default:
+                               return "Q8_0";
+                           }
                          });
 
 TEST(FastVectorKernels, SoftmaxAndSiluMatchDoublePrecision) {

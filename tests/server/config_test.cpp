@@ -238,6 +238,22 @@ TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_ALLOW_NON_LOOPBACK", "maybe"}})), Error);
 }
 
+TEST(ServeConfig, TheKvTypeComesFromEveryLayerAndIsChecked) {
+  const auto home = lookup_in({{"HOME", "/h"}});
+  EXPECT_EQ(finalize(ServeSettings{}, home).kv_type, "f16");
+  auto file = settings_from_json_text(R"({"kv_type": "f32"})", "test.json");
+  EXPECT_EQ(finalize(file, home).kv_type, "f32");
+  auto env = settings_from_environment(lookup_in({{"WEFT_KV_TYPE", "q8_0"}}));
+  EXPECT_EQ(finalize(file.overridden_by(env), home).kv_type, "q8_0");
+  try {
+    finalize(settings_from_json_text(R"({"kv_type": "q4_0"})", "test.json"), home);
+    FAIL() << "an unknown KV cache type was accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("kv_type must be f16, f32 or q8_0"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(ServeConfig, PrefixCacheIsOnUnlessTurnedOff) {
   EXPECT_TRUE(finalize({}, lookup_in({{"HOME", "/h"}})).prefix_cache);
   auto file = settings_from_json_text(R"({"prefix_cache": false})", "test.json");
