@@ -11,6 +11,11 @@ stage() { echo "== $(date -u +%H:%M:%S) $*"; }
 # The daemon's end-to-end tests, which also run under the sanitizers (ServeLimits is the
 # fault suite's per-connection part).
 DAEMON_TESTS='^(ServeRequests|ServeLifecycle|ServeTcp|ServeChatTemplate|ServeStats|ServeHttp|ServeGrammar|ServePrograms|ServeInferdV2|ServeLimits|CliDaemon)\.'
+# The files that hold them: the sanitized builds compile only these of tests/e2e and
+# tests/reliability (WEFT_END_TO_END_TESTS, tests/CMakeLists.txt).
+DAEMON_TEST_FILES="e2e/serve_requests;e2e/serve_lifecycle;e2e/serve_tcp;e2e/serve_chat_template"
+DAEMON_TEST_FILES+=";e2e/serve_stats;e2e/serve_http;e2e/serve_grammar;e2e/serve_programs"
+DAEMON_TEST_FILES+=";e2e/serve_inferd_v2;reliability/serve_limits;e2e/cli_daemon"
 
 stage release build
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON
@@ -31,7 +36,8 @@ stage fault suite
 stage asan build
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DWEFT_WERROR=ON -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF \
-  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program;engine;store"
+  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program;engine;store" \
+  -DWEFT_END_TO_END_TESTS="$DAEMON_TEST_FILES"
 cmake --build build-asan -j "$jobs"
 # The token-mask brute-force comparisons over the large vocabularies (about three minutes of
 # the sanitized run) stay in the Release run; the SentencePiece one, the grammar fuzzers and
@@ -57,7 +63,8 @@ if [ "${WEFT_TSAN:-1}" = "1" ]; then
   stage tsan build
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DWEFT_WERROR=ON -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF \
-    -DWEFT_UNIT_TEST_DIRS="runtime/scheduler;runtime/shared_contexts;runtime/context_batching;runtime/context_api;server;http;program;engine"
+    -DWEFT_UNIT_TEST_DIRS="runtime/scheduler;runtime/shared_contexts;runtime/context_batching;runtime/context_api;server;http;program;engine" \
+    -DWEFT_END_TO_END_TESTS="$DAEMON_TEST_FILES"
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests \
     weft_reliability_tests
   stage tsan unit tests
