@@ -227,7 +227,8 @@ void add_special_ids(const json& config, const std::string& config_name,
       throw Error(config_name + ": " + json_key + " = " + std::to_string(id) +
                   " is outside the vocabulary (" + std::to_string(vocab_size) + " tokens)");
     }
-    std::erase_if(out, [&](const gguf::MetadataEntry& entry) { return entry.key == gguf_key; });
+    std::erase_if(out,
+                  [key = gguf_key](const gguf::MetadataEntry& entry) { return entry.key == key; });
     out.push_back(uint_entry(gguf_key, static_cast<uint32_t>(id)));
   }
 }
