@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "kv/kv_type_name.hpp"
 #include "runtime/paged_attention.hpp"
 #include "support/pool_accounting.hpp"
 #include "tensor/cpu_features.hpp"
@@ -180,16 +181,7 @@ TEST_P(FastAttention, DecodeBatchOfSeveralSequencesMatchesTheDirectComputation) 
 INSTANTIATE_TEST_SUITE_P(Caches, FastAttention,
                          ::testing::Values(tensor::ElementType::F16, tensor::ElementType::F32,
                                            tensor::ElementType::Q8_0),
-                         [](const auto& info) {
-                           switch (info.param) {
-                             case tensor::ElementType::F16:
-                               return "F16";
-                             case tensor::ElementType::F32:
-                               return "F32";
-                             default:
-                               return "Q8_0";
-                           }
-                         });
+                         [](const auto& info) { return kv::kv_type_name(info.param); });
 
 TEST(FastVectorKernels, SoftmaxAndSiluMatchDoublePrecision) {
   if (!tensor::cpu_has_avx2_fma_f16c()) GTEST_SKIP() << "no AVX2";
