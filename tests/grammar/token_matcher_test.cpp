@@ -184,12 +184,14 @@ void check_against_brute_force(const std::string& gguf, std::string_view gbnf,
 
 const std::string kJsonText = R"({"name": "Ada", "tags": ["x", 12, -3.5e2, true], "n": null})";
 
-TEST(GrammarTokenMask, ByteLevelBpeMatchesBruteForce) {
+// The comparisons over the large byte-level vocabularies take minutes under the sanitizers;
+// scripts/test.sh runs this suite in the Release build only.
+TEST(GrammarTokenMaskLargeVocabulary, ByteLevelBpeMatchesBruteForce) {
   check_against_brute_force("models/vocab/ggml-vocab-gpt-2.gguf", kJson, kJsonText, 1000);
 }
 
 // A converted JSON Schema: bounded repetitions and literal keys give deep, varied stacks.
-TEST(GrammarTokenMask, SchemaGrammarMatchesBruteForceAtEveryStep) {
+TEST(GrammarTokenMaskLargeVocabulary, SchemaGrammarMatchesBruteForceAtEveryStep) {
   auto schema = nlohmann::ordered_json::parse(R"({"type": "object", "properties": {
       "name": {"type": "string", "maxLength": 12},
       "tags": {"type": "array", "items": {"type": "string"}},
@@ -200,7 +202,7 @@ TEST(GrammarTokenMask, SchemaGrammarMatchesBruteForceAtEveryStep) {
 }
 
 // The largest real vocabulary in ../shared (102,400 byte-level BPE tokens).
-TEST(GrammarTokenMask, LargeByteLevelVocabularyMatchesBruteForce) {
+TEST(GrammarTokenMaskLargeVocabulary, DeepseekVocabularyMatchesBruteForce) {
   check_against_brute_force("models/vocab/ggml-vocab-deepseek-llm.gguf", kJson, kJsonText, 4);
 }
 
