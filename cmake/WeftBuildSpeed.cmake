@@ -28,3 +28,19 @@ function(weft_precompile_library_headers target)
       ${WEFT_PRECOMPILED_STD_HEADERS})
   endif()
 endfunction()
+
+# weft_build_front_end_quickly(<target>): the command-line front end parses options, starts
+# work in the library and prints. Nearly all its files include CLI11, which is header-only in
+# Debian and costs about 4 s of parsing per file; in the clang builds CLI11, nlohmann/json
+# and the standard headers are precompiled once for the target (GCC's precompiled header
+# costs more to load, 4 s in every file, than it saves). As its own code does no heavy work,
+# the Release build compiles it at -O1 (after the build type's -O3): 40-50% less time per file.
+function(weft_build_front_end_quickly target)
+  if(WEFT_PRECOMPILE_HEADERS AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_precompile_headers(${target} PRIVATE <CLI/CLI.hpp> <nlohmann/json.hpp>
+      ${WEFT_PRECOMPILED_STD_HEADERS})
+  endif()
+  if(NOT WEFT_SANITIZED AND CMAKE_BUILD_TYPE STREQUAL "Release")
+    target_compile_options(${target} PRIVATE -O1)
+  endif()
+endfunction()
