@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/grammar.hpp"
+#include "protocol/base64.hpp"
 #include "protocol/json_fields.hpp"
 #include "weft/error.hpp"
 
@@ -150,6 +151,43 @@ bool is_program_name(const std::string& name) {
   return true;
 }
 
+// `files`: an array of base64 strings (canonical, padded), within the per-file and per-run
+// limits; every error names the entry.
+std::vector<std::string> decode_program_files(const json& files) {
+  if (!files.is_array()) {
+    throw FieldError{"'files' must be an array of base64 strings (one per file)"};
+  }
+  std::vector<std::string> decoded;
+  size_t total = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string field = "files[" + std::to_string(i) + "]";
+    if (!files[i].is_string()) throw FieldError{"'" + field + "' must be a base64 string"};
+    const auto& text = files[i].get_ref<const std::string&>();
+    // Checked before decoding: base64 of n bytes is 4·⌈n/3⌉ characters.
+    if (text.size() / 4 * 3 > kMaxProgramFileBytes + 2) {
+      throw FieldError{"'" + field + "' is larger than " + std::to_string(kMaxProgramFileBytes) +
+                       " bytes (the limit per file)"};
+    }
+    auto bytes = base64_decode(text);
+    if (!bytes) {
+      throw FieldError{"'" + field +
+                       "' is not base64 (the standard alphabet, padded with '=' to a multiple "
+                       "of 4 characters, no whitespace)"};
+    }
+    if (bytes->size() > kMaxProgramFileBytes) {
+      throw FieldError{"'" + field + "' is larger than " + std::to_string(kMaxProgramFileBytes) +
+                       " bytes (the limit per file): " + std::to_string(bytes->size())};
+    }
+    total += bytes->size();
+    if (total > kMaxProgramFilesBytes) {
+      throw FieldError{"'files' come to more than " + std::to_string(kMaxProgramFilesBytes) +
+                       " bytes (the limit per request) at '" + field + "'"};
+    }
+    decoded.push_back(std::move(*bytes));
+  }
+  return decoded;
+}
+
 // The name becomes a file name inside the programs directory, so anything that could leave
 // it ('/', "..", NUL) is refused here, where it enters.
 ProgramRequest decode_program(const json& object, const json& name) {
@@ -174,6 +212,7 @@ ProgramRequest decode_program(const json& object, const json& name) {
   if (const json* seed = find_field(object, "seed")) {
     program.seed = read_unsigned(*seed, "seed", std::numeric_limits<uint64_t>::max());
   }
+  if (const json* files = find_field(object, "files")) program.files = decode_program_files(*files);
   return program;
 }
 
