@@ -104,6 +104,29 @@ export async function main() {
   return { got, tooLarge };
 }
 )"},
+    // Forward.attentionMask in the daemon (its contexts run on the scheduler): the logits of
+    // a token that sees only itself, of the same token alone in a new context, and of the
+    // token seeing everything, as base64.
+    {"masks", R"(import { Context, Logits, Model } from 'inferlet';
+async function logitsOf(ctx, token, masks) {
+  const fwd = ctx.forward();
+  fwd.input([token]);
+  const probe = fwd.probe(0, Logits());
+  if (masks) fwd.attentionMask(masks);
+  const out = await fwd.execute();
+  return Buffer.from(out.logits(probe)).toString('base64');
+}
+export async function main(input) {
+  const model = Model.load('default');
+  const ctx = new Context(model);
+  ctx.appendText(input.text);
+  await ctx.flush();
+  const causal = await logitsOf(ctx.fork(), input.token, null);
+  const selfOnly = await logitsOf(ctx, input.token, [[ctx.seqLen, 1]]);
+  const alone = await logitsOf(new Context(model), input.token, null);
+  return { causal, selfOnly, alone };
+}
+)"},
     {"push", R"(import { messaging } from 'inferlet';
 export async function main(input) {
   messaging.push(input.topic, input.message);
@@ -317,6 +340,22 @@ TEST(ServePrograms, FilesThatAreNotBase64AreRefusedNamingTheEntry) {
       << error.dump();
   send_program(*connection, "after", "messages", {{"count", 0}, {"text", "hi"}});
   EXPECT_EQ(read_until_terminal(*connection, nullptr)["type"], "done");
+}
+
+// A token that sees only itself computes from its own embedding alone (its attention is its
+// own value, weight 1, in every layer), so it has the logits of that token alone in a new
+// context: through the daemon's scheduler, byte for byte.
+TEST(ServePrograms, AttentionMasksRunOnTheDaemonsScheduler) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  send_program(*connection, "m1", "masks", {{"text", "Once upon a time"}, {"token", 378}});
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+  const json result = json::parse(done["content"].get<std::string>());
+  EXPECT_EQ(result["selfOnly"], result["alone"]);
+  EXPECT_NE(result["selfOnly"], result["causal"]);
+  // Base64 of stories260K's 512 float32 logits: 4·⌈2048/3⌉ characters.
+  EXPECT_EQ(result["alone"].get<std::string>().size(), 2732u);
 }
 
 TEST(ServePrograms, MessagesThatCannotBeDeliveredAreRefusedAndTheProgramGoesOn) {
