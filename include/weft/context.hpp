@@ -157,6 +157,20 @@ class Context {
   // or as append() does.
   std::vector<float> append_with_logits(std::span<const int32_t> tokens,
                                         std::span<const int64_t> rows);
+  // Appends as append_with_logits() does, each token attending only to the positions its
+  // attention mask allows: token i, at position length() + i, sees position j when
+  // attention_masks[i][j] is true, instead of all of 0..length() + i. A mask has exactly
+  // length() + i + 1 entries (a token never sees later positions) and allows at least one;
+  // an empty mask is the causal one, and so is an empty `attention_masks`. A mask allowing
+  // every position gives the causal logits bit for bit. The context's pages then hold what
+  // the masked tokens computed, so from the first masked position on they are never put in
+  // the prefix cache (nor are its forks' or snapshots'), and cached prefixes are not adopted
+  // by a masked append. Throws weft::Error (the context unchanged) when there are masks but
+  // not one per token, for a mask of the wrong length or one that hides every position, or as
+  // append_with_logits() does.
+  std::vector<float> append_with_logits(std::span<const int32_t> tokens,
+                                        std::span<const int64_t> rows,
+                                        std::span<const std::vector<bool>> attention_masks);
   // Tokenises `text` with the model's tokenizer and appends it, as append() does. Each call is
   // tokenised on its own; on an empty context BOS comes first when the vocabulary asks for it.
   // parse_special: text of control tokens ("<|im_end|>") becomes those tokens; off, it stays

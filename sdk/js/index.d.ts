@@ -154,8 +154,12 @@ export class Forward {
   sample(indices: number|Iterable<number>, sampler: Sampler): SampleHandle;
   probe(idx: number, probe: Probe): ProbeHandle;
   execute(): Promise<Output>;
+  /**
+   * Per-input-token attention masks: one BRLE over the context's positions (first run hidden)
+   * or null (causal) per input token; a token never attends to a position after its own.
+   */
+  attentionMask(masks: Iterable<Brle|null|undefined>): this;
   /** Not built: throw. */
-  attentionMask(masks: unknown): never;
   adapter(a: Adapter): never;
   zoSeed(seed: number): never;
 }

@@ -1,5 +1,6 @@
 #include "program/brle.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "weft/error.hpp"
@@ -23,6 +24,34 @@ TokenMask mask_from_brle(const std::vector<int64_t>& runs, int64_t vocabulary_si
     }
   }
   return mask;
+}
+
+std::vector<bool> attention_from_brle(const std::vector<int64_t>& runs, int64_t position,
+                                      int64_t positions, const std::string& field) {
+  std::vector<bool> visible(static_cast<size_t>(position + 1), false);
+  int64_t at = 0;
+  bool allowed = false;
+  bool any = false;
+  for (size_t i = 0; i < runs.size(); ++i, allowed = !allowed) {
+    const int64_t run = runs[i];
+    if (run < 0 || run > positions - at) {
+      throw Error(field + ": run " + std::to_string(i) + " (" + std::to_string(run) +
+                  ") goes past the " + std::to_string(positions) +
+                  " positions the context has after this pass");
+    }
+    if (allowed && run > 0) {
+      if (at + run - 1 > position) {
+        throw Error(field + " allows position " + std::to_string(at + run - 1) +
+                    ", after the token's own position " + std::to_string(position) +
+                    " (a token attends only to itself and earlier positions)");
+      }
+      std::fill_n(visible.begin() + at, run, true);
+      any = true;
+    }
+    at += run;
+  }
+  if (!any) throw Error(field + " allows no position (a token must attend to at least one)");
+  return visible;
 }
 
 std::vector<int64_t> brle_from_mask(const TokenMask& mask) {

@@ -61,6 +61,37 @@ std::vector<ProbeAt> probes_of(const json& request, int64_t rows) {
   return probes;
 }
 
+// `attention_masks`: one BRLE (or null: causal) per input token, over the context's positions.
+std::vector<std::vector<bool>> attention_masks_of(const json& request, int64_t length,
+                                                  int64_t count) {
+  std::vector<std::vector<bool>> masks;
+  const auto found = request.find("attention_masks");
+  if (found == request.end() || found->is_null()) return masks;
+  if (!found->is_array() || static_cast<int64_t>(found->size()) != count) {
+    throw Error(
+        "'attention_masks' must be an array with one mask (a BRLE, or null) per input "
+        "token, " +
+        std::to_string(count) + " here");
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    const auto& item = (*found)[static_cast<size_t>(i)];
+    const std::string field = "attention_masks[" + std::to_string(i) + "]";
+    if (item.is_null()) {
+      masks.emplace_back();
+      continue;
+    }
+    if (!item.is_array()) throw Error(field + " must be a BRLE: an array of run lengths");
+    std::vector<int64_t> runs;
+    for (const auto& run : item) {
+      if (!run.is_number_integer())
+        throw Error(field + " must be a BRLE: run " + run.dump() + " is not an integer");
+      runs.push_back(run.get<int64_t>());
+    }
+    masks.push_back(attention_from_brle(runs, length + i, length + count, field));
+  }
+  return masks;
+}
+
 // Whether a pass may wait: for its locks and for a model call (on a worker), or not at all
 // (on the async channel's reader, which answers such a pass without waking a worker).
 enum class Waiting { allowed, refused };
@@ -121,9 +152,6 @@ std::optional<json> forward_pass(State& state, const json& request, Waiting wait
     if (!request["mask"].is_array()) throw Error("'mask' must be a BRLE array of run lengths");
     static_mask = mask_from_brle(request["mask"].get<std::vector<int64_t>>(), vocabulary);
   }
-  if (request.contains("attention_mask")) {
-    throw Error("per-token attention masks are not supported: weft's attention is causal");
-  }
   auto matchers = lock_matchers(state, request, waiting);
   if (!matchers) return std::nullopt;
   std::unique_lock slot_lock(slot->mutex, std::defer_lock);
@@ -143,6 +171,7 @@ std::optional<json> forward_pass(State& state, const json& request, Waiting wait
       }
     }
   }
+  const auto attention_masks = attention_masks_of(request, context.length(), count);
   // The rows whose logits are needed, and where each one's logits are.
   std::vector<int64_t> wanted;
   for (const auto& sampler : samplers)
@@ -155,7 +184,7 @@ std::optional<json> forward_pass(State& state, const json& request, Waiting wait
   std::span<const float> row_logits;
   if (count > 0) {
     check_page_limit(state, *slot, count);
-    computed_logits = context.append_with_logits(tokens, wanted);
+    computed_logits = context.append_with_logits(tokens, wanted, attention_masks);
     row_logits = computed_logits;
     slot->length = context.length();
   } else if (!wanted.empty()) {

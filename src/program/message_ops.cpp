@@ -34,7 +34,7 @@ json op_session_send_file(State& state, const json& request) {
   if (!state.setup.on_send_file) {
     throw ProtocolError("invalid_request",
                         "session.sendFile: this host keeps no files (weft program run keeps them "
-                        "with --files-out DIR; weft serve does not yet)");
+                        "with --files-out DIR)");
   }
   state.setup.on_send_file(*data);
   return json::object();
@@ -44,8 +44,8 @@ json op_session_receive_file(State& state, const json&) {
   const std::lock_guard lock(state.mutex);
   if (state.files_received >= state.setup.files.size()) {
     throw ProtocolError("not_found",
-                        "session.receiveFile: no more files (weft program run --file PATH gives "
-                        "them, in order)");
+                        "session.receiveFile: no more files (weft program run --file PATH, or the "
+                        "daemon request's 'files', give them, in order)");
   }
   return {{"data", protocol::base64_encode(state.setup.files[state.files_received++])}};
 }

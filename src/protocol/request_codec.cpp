@@ -1,10 +1,12 @@
 #include "protocol/request_codec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "grammar/grammar.hpp"
+#include "protocol/base64.hpp"
 #include "protocol/json_fields.hpp"
 #include "weft/error.hpp"
 
@@ -150,6 +152,50 @@ bool is_program_name(const std::string& name) {
   return true;
 }
 
+// The bytes base64 `text` stands for when it is valid: 3 per 4 characters, less the padding.
+size_t base64_size(std::string_view text) {
+  size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') {
+    ++padding;
+  }
+  return text.size() / 4 * 3 - std::min(padding, text.size() / 4 * 3);
+}
+
+// `files`: an array of base64 strings (canonical, padded), within the per-file and per-run
+// limits; every error names the entry. The sizes are checked from the text's length before
+// anything is decoded.
+std::vector<std::string> decode_program_files(const json& files) {
+  if (!files.is_array()) {
+    throw FieldError{"'files' must be an array of base64 strings (one per file)"};
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string field = "files[" + std::to_string(i) + "]";
+    if (!files[i].is_string()) throw FieldError{"'" + field + "' must be a base64 string"};
+    const size_t size = base64_size(files[i].get_ref<const std::string&>());
+    if (size > kMaxProgramFileBytes) {
+      throw FieldError{"'" + field + "' is larger than " + std::to_string(kMaxProgramFileBytes) +
+                       " bytes (the limit per file): " + std::to_string(size)};
+    }
+    total += size;
+    if (total > kMaxProgramFilesBytes) {
+      throw FieldError{"'files' come to more than " + std::to_string(kMaxProgramFilesBytes) +
+                       " bytes (the limit per request) at '" + field + "'"};
+    }
+  }
+  std::vector<std::string> decoded;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto bytes = base64_decode(files[i].get_ref<const std::string&>());
+    if (!bytes) {
+      throw FieldError{"'files[" + std::to_string(i) +
+                       "]' is not base64 (the standard alphabet, padded with '=' to a multiple "
+                       "of 4 characters, no whitespace)"};
+    }
+    decoded.push_back(std::move(*bytes));
+  }
+  return decoded;
+}
+
 // The name becomes a file name inside the programs directory, so anything that could leave
 // it ('/', "..", NUL) is refused here, where it enters.
 ProgramRequest decode_program(const json& object, const json& name) {
@@ -174,6 +220,7 @@ ProgramRequest decode_program(const json& object, const json& name) {
   if (const json* seed = find_field(object, "seed")) {
     program.seed = read_unsigned(*seed, "seed", std::numeric_limits<uint64_t>::max());
   }
+  if (const json* files = find_field(object, "files")) program.files = decode_program_files(*files);
   return program;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "weft/types.hpp"
 
@@ -43,14 +44,22 @@ struct AuthFrame {
   std::optional<std::string> request_id;
 };
 
-// *Extension* (docs/protocol.md, "Programs"): `{"id", "program": NAME, "input", "seed"}`
-// asks the daemon to run the program DIR/NAME.js of `weft serve --programs DIR`.
+// *Extension* (docs/protocol.md, "Programs"): `{"id", "program": NAME, "input", "seed",
+// "files"}` asks the daemon to run the program DIR/NAME.js of `weft serve --programs DIR`;
+// `files` (base64) are what its session.receiveFile() returns, in order.
 struct ProgramRequest {
   std::string id;
   std::string name;               // letters, digits, '_' and '-' only: never a path
   std::string input_json = "{}";  // main()'s argument, checked to be JSON
   std::optional<uint64_t> seed;
+  std::vector<std::string> files;  // decoded bytes, each at most kMaxProgramFileBytes
 };
+
+// Files between a client and a program of the daemon, in each direction: at most this many
+// bytes per file and in all per run (decoded; base64 on the wire is 4/3 of it, which keeps a
+// request with every input file under the 64 MiB line limit).
+inline constexpr size_t kMaxProgramFileBytes = size_t{16} << 20;
+inline constexpr size_t kMaxProgramFilesBytes = size_t{32} << 20;
 
 // *Extension* (docs/programs.md, "Messages to a program"): `{"type": "message", "id",
 // "content"}` for the session.receive of the program request `id` on the same connection, or

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/base64.hpp"
 #include "weft/error.hpp"
 
 namespace weft::protocol {
@@ -62,6 +63,14 @@ std::string encode_error(std::string_view id, ErrorCode code, std::string_view m
 
 std::string encode_program_message(std::string_view id, std::string_view message) {
   return to_line({{"id", id}, {"type", "message"}, {"content", message}});
+}
+
+std::string encode_program_file(std::string_view id, int64_t index, std::string_view bytes) {
+  return to_line({{"id", id},
+                  {"type", "file"},
+                  {"index", index},
+                  {"bytes", bytes.size()},
+                  {"data", base64_encode(bytes)}});
 }
 
 std::string encode_message_refused(std::string_view id, ErrorCode code, std::string_view message) {

@@ -1,6 +1,7 @@
 // Response frames of inferd protocol v1 (PROTOCOLS §1): token, done, error and status.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ std::string encode_error(std::string_view id, ErrorCode code, std::string_view m
 // *Extension* (docs/protocol.md, "Programs"): what a program sent with session.send, and its
 // end: a `done` whose content is the program's result as JSON text.
 std::string encode_program_message(std::string_view id, std::string_view message);
+// One session.sendFile of a program: `{"id", "type": "file", "index", "bytes", "data"}`, where
+// `index` counts the run's files from 1 and `data` is the bytes in base64.
+std::string encode_program_file(std::string_view id, int64_t index, std::string_view bytes);
 // Extension: a client message (request_codec.hpp's ProgramInput) that was not delivered.
 std::string encode_message_refused(std::string_view id, ErrorCode code, std::string_view message);
 std::string encode_program_done(std::string_view id, std::string_view result_json,

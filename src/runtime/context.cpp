@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -191,6 +192,7 @@ void ContextRuntimeState::forward(std::span<PendingPass* const> passes) {
       const bool logits = std::ranges::binary_search(wanted[p], static_cast<int64_t>(i));
       rows.push_back({pass->sequence, pass->tokens[i],
                       pass->first_position + static_cast<int64_t>(i), logits, false});
+      rows.back().attention_mask = runtime::row_attention_mask(*pass, i);
     }
   }
   if (hooks.before_forward) hooks.before_forward(rows);
@@ -224,10 +226,36 @@ struct Context::Impl {
   std::vector<float> logits;
   std::vector<Message> messages;  // the conversation of append_turn
   bool appending = false;  // guarded by state->mutex: catches one context used by two threads
+  // The first position whose keys and values an attention mask shaped (kCausal: none). The
+  // pages from there on are not what the tokens compute causally: never published.
+  static constexpr int64_t kCausal = std::numeric_limits<int64_t>::max();
+  int64_t masked_from = kCausal;
 
   // Appends `requested`; the logits after each token at `rows` (indices into `requested`)
   // come back, rows.size() × vocabulary, in that order.
-  std::vector<float> append(std::span<const int32_t> requested, std::span<const int64_t> rows = {});
+  std::vector<float> append(std::span<const int32_t> requested, std::span<const int64_t> rows = {},
+                            std::span<const std::vector<bool>> attention_masks = {});
+  // The masks as the forward rows take them (empty when every mask is causal); throws
+  // weft::Error for a mask that does not fit the tokens appended at `start`.
+  static std::vector<std::vector<uint8_t>> row_masks(std::span<const std::vector<bool>> masks,
+                                                     int64_t start, int64_t count);
+  // What may be published to the prefix cache: the tokens before the first masked position.
+  std::span<const int32_t> publishable_tokens() const {
+    return std::span<const int32_t>(tokens).first(
+        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(tokens.size()), masked_from)));
+  }
+  // Saved as snapshot `name` (under state->mutex): its masked positions go with it.
+  void remember_masks(const std::string& name) {
+    if (masked_from == kCausal) {
+      state->snapshot_masked_from.erase(name);
+    } else {
+      state->snapshot_masked_from[name] = masked_from;
+    }
+  }
+  // After a truncation to `length`: no masked position may be left.
+  void forget_masks_past(int64_t length) {
+    if (length <= masked_from) masked_from = kCausal;
+  }
   // Recomputes the last token's logits (a context rebuilt from a snapshot has none).
   void recompute_last_logits();
   // Appends what `rendered` (a conversation's tokens) has past the context's tokens, which it
@@ -251,8 +279,40 @@ void Context::Impl::append_extension(std::span<const int32_t> rendered) {
   append(rendered.subspan(tokens.size()));
 }
 
+std::vector<std::vector<uint8_t>> Context::Impl::row_masks(std::span<const std::vector<bool>> masks,
+                                                           int64_t start, int64_t count) {
+  std::vector<std::vector<uint8_t>> rows;
+  if (masks.empty()) return rows;
+  if (static_cast<int64_t>(masks.size()) != count) {
+    throw Error(std::to_string(masks.size()) + " attention masks for an append of " +
+                std::to_string(count) + " tokens (one per token, or none)");
+  }
+  bool any = false;
+  for (int64_t i = 0; i < count; ++i) {
+    const auto& mask = masks[static_cast<size_t>(i)];
+    if (mask.empty()) continue;
+    const int64_t position = start + i;
+    if (static_cast<int64_t>(mask.size()) != position + 1) {
+      throw Error("the attention mask of token " + std::to_string(i) + " (at position " +
+                  std::to_string(position) + ") has " + std::to_string(mask.size()) +
+                  " entries; it needs " + std::to_string(position + 1) +
+                  ", one per position up to its own");
+    }
+    if (std::ranges::find(mask, true) == mask.end()) {
+      throw Error("the attention mask of token " + std::to_string(i) +
+                  " hides every position (it must allow at least one)");
+    }
+    any = true;
+  }
+  if (!any) return rows;
+  rows.resize(static_cast<size_t>(count));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].assign(masks[i].begin(), masks[i].end());
+  return rows;
+}
+
 std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
-                                         std::span<const int64_t> rows) {
+                                         std::span<const int64_t> rows,
+                                         std::span<const std::vector<bool>> attention_masks) {
   if (requested.empty()) {
     if (!rows.empty()) throw Error("logits were asked of rows of an empty append");
     return {};
@@ -265,6 +325,9 @@ std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
   }
   // A copy: the caller may pass this context's own tokens(), which the append extends.
   const std::vector<int32_t> added(requested.begin(), requested.end());
+  // tokens.size() is the sequence's length: only this context's owner changes either.
+  const auto masks = row_masks(attention_masks, static_cast<int64_t>(tokens.size()),
+                               static_cast<int64_t>(added.size()));
   const auto& config = state->engine.config();
   // Checked here, before the pass can join a batch, so that a bad pass fails alone.
   for (size_t i = 0; i < added.size(); ++i) {
@@ -283,7 +346,8 @@ std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
                 std::to_string(config.context_length));
   }
   int64_t adopted = 0;
-  if (start == 0 && state->prefix) {
+  // A masked append computes every row itself: cached pages hold causal keys and values.
+  if (start == 0 && state->prefix && masks.empty()) {
     // Rows whose logits are asked for are computed, the last one always: their logits are
     // the point of the call.
     const int64_t first_wanted =
@@ -308,6 +372,7 @@ std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
   pass.tokens = std::span<const int32_t>(added).subspan(static_cast<size_t>(adopted));
   pass.first_position = start + adopted;
   pass.extra_rows = pass_rows;
+  pass.attention_masks = masks;
   appending = true;
   try {
     state->run(pass, lock);
@@ -319,9 +384,12 @@ std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
   appending = false;
   logits = std::move(pass.logits);
   tokens.insert(tokens.end(), added.begin(), added.end());
+  for (size_t i = 0; i < masks.size() && masked_from == kCausal; ++i) {
+    if (!masks[i].empty()) masked_from = start + static_cast<int64_t>(i);
+  }
   const int64_t page_tokens = state->engine.pages().page_tokens();
   if (state->prefix && start / page_tokens != sequence.length() / page_tokens) {
-    state->prefix->publish(sequence, tokens);
+    state->prefix->publish(sequence, publishable_tokens());
   }
   return std::move(pass.row_logits);
 }
@@ -384,6 +452,11 @@ Context context_from_snapshot(const std::shared_ptr<detail::ContextRuntimeState>
       impl->messages = messages->second;
       if (take) state->snapshot_messages.erase(messages);
     }
+    const auto masked = state->snapshot_masked_from.find(name);
+    if (masked != state->snapshot_masked_from.end()) {
+      impl->masked_from = masked->second;
+      if (take) state->snapshot_masked_from.erase(masked);
+    }
   }
   impl->recompute_last_logits();
   return Context(std::move(impl));
@@ -403,6 +476,7 @@ void ContextRuntime::remove_snapshot(const std::string& name) {
   const std::lock_guard lock(state_->mutex);
   state_->snapshots.remove(name);
   state_->snapshot_messages.erase(name);
+  state_->snapshot_masked_from.erase(name);
 }
 
 std::vector<std::string> ContextRuntime::snapshots() const {
@@ -552,6 +626,12 @@ std::vector<float> Context::append_with_logits(std::span<const int32_t> tokens,
   return impl_->append(tokens, rows);
 }
 
+std::vector<float> Context::append_with_logits(std::span<const int32_t> tokens,
+                                               std::span<const int64_t> rows,
+                                               std::span<const std::vector<bool>> attention_masks) {
+  return impl_->append(tokens, rows, attention_masks);
+}
+
 void Context::append_text(std::string_view text, bool parse_special) {
   const auto& support = impl_->state->text();
   impl_->append(
@@ -609,6 +689,7 @@ Context Context::fork() const {
   impl->tokens = impl_->tokens;
   impl->logits = impl_->logits;
   impl->messages = impl_->messages;
+  impl->masked_from = impl_->masked_from;
   return Context(std::move(impl));
 }
 
@@ -617,6 +698,7 @@ void Context::save(const std::string& name) const {
   impl_->state->check_growth(1);
   impl_->state->snapshots.save(name, impl_->sequence, impl_->tokens);
   if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
+  impl_->remember_masks(name);
 }
 
 std::string Context::snapshot() const {
@@ -624,6 +706,7 @@ std::string Context::snapshot() const {
   impl_->state->check_growth(1);
   auto name = impl_->state->snapshots.snapshot(impl_->sequence, impl_->tokens);
   if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
+  impl_->remember_masks(name);
   return name;
 }
 
@@ -638,6 +721,7 @@ void Context::truncate(int64_t length) {
     impl_->sequence.truncate(length);
   }
   impl_->tokens.resize(static_cast<size_t>(length));
+  impl_->forget_masks_past(length);
   impl_->messages.clear();
   impl_->recompute_last_logits();
 }
@@ -658,6 +742,7 @@ void Context::truncate(int64_t length, std::span<const float> last_logits) {
     impl_->sequence.truncate(length);
   }
   impl_->tokens.resize(static_cast<size_t>(length));
+  impl_->forget_masks_past(length);
   impl_->logits.assign(last_logits.begin(), last_logits.end());
 }
 

@@ -27,6 +27,9 @@ struct ContextPass {
   // Rows of `tokens` whose logits are wanted besides the last one's (any order, repeats
   // allowed); their logits come back in `row_logits`, in this order.
   std::span<const int64_t> extra_rows;
+  // Empty: every row causal. Else one per row of `tokens` (ForwardRow::attention_mask; an
+  // empty one is causal).
+  std::span<const std::vector<uint8_t>> attention_masks;
   // Notified (under the pool lock) when `done` is set; set by the submitter.
   std::condition_variable* finished = nullptr;
   // Written by whoever computes the pass before `done` is set under the pool lock; read by
@@ -36,6 +39,12 @@ struct ContextPass {
   std::exception_ptr error;
   bool done = false;
 };
+
+// The attention mask of the pass's row `row` (empty: causal).
+inline std::span<const uint8_t> row_attention_mask(const ContextPass& pass, size_t row) {
+  if (pass.attention_masks.empty()) return {};
+  return pass.attention_masks[row];
+}
 
 // The rows of a pass that return logits, ascending: the extra rows and the last one.
 std::vector<int64_t> rows_with_logits(const ContextPass& pass);

@@ -108,6 +108,9 @@ struct ContextRuntimeState {
   ContextRuntimeStats stats;
   // The conversation (append_turn) of each snapshot that has one, by snapshot name.
   std::map<std::string, std::vector<Message>> snapshot_messages;
+  // The first position computed under an attention mask (Context::Impl::masked_from) of
+  // each snapshot that has one, by snapshot name.
+  std::map<std::string, int64_t> snapshot_masked_from;
 
  private:
   void lead(std::unique_lock<std::mutex>& lock);

@@ -94,6 +94,16 @@ void Engine::forward(std::span<const ForwardRow> rows, ForwardOutputs& outputs) 
       throw Error(where() + "position " + std::to_string(row.position) +
                   " is past the context length " + std::to_string(config.context_length));
     }
+    if (!row.attention_mask.empty()) {
+      // Causal by construction: a mask covers exactly the slots up to the row's own.
+      if (static_cast<int64_t>(row.attention_mask.size()) != row.position + 1) {
+        throw Error(where() + "an attention mask of " + std::to_string(row.attention_mask.size()) +
+                    " slots for position " + std::to_string(row.position) + " (needs " +
+                    std::to_string(row.position + 1) + ")");
+      }
+      if (std::ranges::none_of(row.attention_mask, [](uint8_t seen) { return seen != 0; }))
+        throw Error(where() + "the attention mask hides every slot");
+    }
     if (has_probes(row)) {
       for (TokenId id : row.probes->token_ids) {
         if (id < 0 || id >= config.n_vocab) {

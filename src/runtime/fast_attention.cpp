@@ -125,7 +125,11 @@ void attend(const tensor::Kernels& kernels, const AttentionShape& shape, int64_t
   for (int64_t g = 0; g < group; ++g) {
     float* head_scores = scores + g * stride;
     if (shape.softcap > 0) kernels.soft_cap(head_scores, count, shape.softcap);
-    tensor::avx2_softmax(head_scores, count);
+    if (!row.visible.empty() && !hide_masked_slots(row, first, count, head_scores)) {
+      std::fill_n(head_scores, count, 0.0f);  // nothing visible: zero output
+    } else {
+      tensor::avx2_softmax(head_scores, count);
+    }
     tensor::avx2_weighted_values(head_scores, count, scratch.head.values() + column * dim, dim,
                                  out_row + (kv_head * group + g) * dim);
   }

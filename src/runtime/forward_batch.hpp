@@ -5,6 +5,10 @@
 // Every row is appended to its sequence's KV cache; outputs come back only for the rows
 // that ask for them, in batch order.
 //
+// A row may carry an attention mask: the slots of its sequence it attends to, instead of all
+// of 0..position (runtime/paged_attention.hpp). Its keys and values are then computed from
+// what it saw.
+//
 // A row may also carry a probe request (runtime/probes.hpp): top-k log-probabilities, the
 // log-probabilities of given tokens, the entropy or the full row, all of its next-token
 // logits. Probes need no want_logits; a row that asks only for probes gets no logits row.
@@ -33,6 +37,9 @@ struct ForwardRow {
   // Probes of this row's next-token logits. Owned by the caller (rows may share one request);
   // it must outlive the forward() call. Null or empty: none.
   const ProbeRequest* probes = nullptr;
+  // Empty: the row attends to slots 0..position (causal). Else position + 1 flags, one per
+  // slot, nonzero where the row attends; at least one set. Owned by the caller, as probes.
+  std::span<const uint8_t> attention_mask = {};
 };
 
 struct ForwardOutputs {

@@ -40,7 +40,8 @@ void ForwardPass::norm_rows(const float* in, const std::vector<float>& weight, i
 void ForwardPass::run(std::span<const ForwardRow> rows, ForwardOutputs& outputs) {
   const auto n_rows = static_cast<int64_t>(rows.size());
   attention_rows_.clear();
-  for (const auto& row : rows) attention_rows_.push_back({row.sequence, row.position});
+  for (const auto& row : rows)
+    attention_rows_.push_back({row.sequence, row.position, row.attention_mask});
   embed(rows);
   // Only the rows that ask for something go through the last feed-forward block, the output
   // norm and the vocabulary (as llama.cpp does): the others' last layer serves nobody once

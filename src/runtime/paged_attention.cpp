@@ -71,7 +71,12 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
     float* head_scores = scores.data() + g * cells;
     if (shape.softcap > 0)
       kernels.soft_cap(head_scores + first, row.position + 1 - first, shape.softcap);
-    tensor::ggml_cpu::softmax(head_scores, cells, pass.lanes);
+    if (!row.visible.empty() &&
+        !hide_masked_slots(row, first, row.position + 1 - first, head_scores + first)) {
+      std::fill_n(head_scores, cells, 0.0f);  // nothing visible: zero output
+    } else {
+      tensor::ggml_cpu::softmax(head_scores, cells, pass.lanes);
+    }
     kernels.round_activations(pool.type(), head_scores, cells);
     float* out = out_row + (kv_head * group + g) * dim;
     for (int64_t d = 0; d < dim; ++d) {
@@ -113,7 +118,11 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
   for (int64_t g = 0; g < group; ++g) {
     float* head_scores = scores.data() + g * count;
     if (shape.softcap > 0) kernels.soft_cap(head_scores, count, shape.softcap);
-    kernels.softmax(head_scores, count);
+    if (!row.visible.empty() && !hide_masked_slots(row, first, count, head_scores)) {
+      std::fill_n(head_scores, count, 0.0f);  // nothing visible: zero output
+    } else {
+      kernels.softmax(head_scores, count);
+    }
     // A q8_0 cache's values are widened to float and weighed by float probabilities, as
     // GGML's flash attention does for quantised V; F16 and F32 round as its products do.
     if (pool.type() != tensor::ElementType::Q8_0)
@@ -132,6 +141,18 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
 }
 
 }  // namespace
+
+bool hide_masked_slots(const AttentionRow& row, int64_t first, int64_t count, float* scores) {
+  bool any_visible = false;
+  for (int64_t j = 0; j < count; ++j) {
+    if (row.visible[static_cast<size_t>(first + j)] != 0) {
+      any_visible = true;
+    } else {
+      scores[j] = -INFINITY;
+    }
+  }
+  return any_visible;
+}
 
 void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
                      const AttentionShape& shape, int64_t layer, std::span<const AttentionRow> rows,

@@ -1,6 +1,8 @@
 // Causal attention of a batch of query rows over each row's own sequence in the paged KV
 // cache. A row at position p sees slots 0..p of its sequence (fewer in a sliding-window
-// layer); its result never depends on the other rows of the batch.
+// layer); its result never depends on the other rows of the batch. A row with an attention mask
+// sees only the slots its mask allows among those: the others weigh exactly zero, so a mask that
+// allows every slot gives the causal result bit for bit, on every path.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,15 @@ struct AttentionShape {
 struct AttentionRow {
   const kv::KvSequence* sequence = nullptr;
   int64_t position = 0;
+  // Empty: causal. Else position + 1 flags, nonzero where the row attends (ForwardRow).
+  std::span<const uint8_t> visible = {};
 };
+
+// Sets to −∞ the scores of the slots [first, first + count) that the row's mask hides; call
+// after any soft cap, so that they weigh exactly zero after the softmax. Returns false when
+// the mask hides all of them (a sliding window can leave a row nothing it may see): the
+// caller then gives the row's heads zero output instead of a softmax over nothing.
+bool hide_masked_slots(const AttentionRow& row, int64_t first, int64_t count, float* scores);
 
 // q: rows × (n_head·head_dim); out: the same shape.
 void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,

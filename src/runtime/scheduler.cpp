@@ -305,6 +305,7 @@ void Scheduler::add_context_rows(std::vector<ForwardRow>& rows, std::vector<Cont
       const bool logits = std::ranges::binary_search(rows_wanted, static_cast<int64_t>(i));
       rows.push_back({&sequence, pass->tokens[i], pass->first_position + static_cast<int64_t>(i),
                       logits, false});
+      rows.back().attention_mask = row_attention_mask(*pass, i);
     }
     passes.push_back(pass);
     wanted.push_back(std::move(rows_wanted));

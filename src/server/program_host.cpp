@@ -54,6 +54,27 @@ void deliver(const ProgramJob& job, std::string frame) {
   job.deliver(std::move(frame));
 }
 
+// session.sendFile in the daemon: each file becomes a `file` frame in the request's stream,
+// in the order of the program's sends (session.send's messages included). Past the limits the
+// program's sendFile fails (resource_exhausted) and the run goes on.
+std::function<void(const std::string&)> file_sender(const ProgramJob& job) {
+  return [&job, sent = int64_t{0}, sent_bytes = size_t{0}](const std::string& bytes) mutable {
+    if (bytes.size() > protocol::kMaxProgramFileBytes) {
+      throw Error(ErrorCode::queue_full,  // the program protocol calls it resource_exhausted
+                  "session.sendFile: " + std::to_string(bytes.size()) + " bytes, at most " +
+                      std::to_string(protocol::kMaxProgramFileBytes) + " per file");
+    }
+    if (sent_bytes + bytes.size() > protocol::kMaxProgramFilesBytes) {
+      throw Error(ErrorCode::queue_full, "session.sendFile: the run's files would pass " +
+                                             std::to_string(protocol::kMaxProgramFilesBytes) +
+                                             " bytes (the limit per run)");
+    }
+    if (!job.outbox->wait_for_room()) return;  // gone: the connection stops the program
+    sent_bytes += bytes.size();
+    deliver(job, protocol::encode_program_file(job.request.id, ++sent, bytes));
+  };
+}
+
 }  // namespace
 
 bool ProgramHandle::attach(program::ProgramRun* run) {
@@ -159,6 +180,8 @@ void ProgramHost::run(ServerContext& context, ProgramJob job) {
       if (!job.outbox->wait_for_room()) return;  // gone: the connection stops the program
       deliver(job, protocol::encode_program_message(job.request.id, message));
     };
+    options.files = std::move(job.request.files);
+    options.on_send_file = file_sender(job);
     program::ProgramRun run(runtime_for(context), hub_, std::move(options));
     if (!job.handle->attach(&run)) run.stop();
     // Detached before `run` goes, also when run() throws: a stop() from the connection must

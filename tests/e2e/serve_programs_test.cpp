@@ -87,6 +87,46 @@ export async function main() {
   }
 }
 )"},
+    // Receives the request's files in order; after each, a message, then the file reversed.
+    // Then a file past the limit per file.
+    {"files", R"(import { session } from 'inferlet';
+export async function main() {
+  const got = [];
+  while (true) {
+    let data;
+    try { data = await session.receiveFile(); } catch (error) { got.push(error.code); break; }
+    got.push(data.length);
+    session.send(`file of ${data.length}`);
+    session.sendFile(data.slice().reverse());
+  }
+  let tooLarge = 'sent';
+  try { session.sendFile(new Uint8Array(16 * 1024 * 1024 + 1)); } catch (error) { tooLarge = `${error.code}: ${error.message}`; }
+  return { got, tooLarge };
+}
+)"},
+    // Forward.attentionMask in the daemon (its contexts run on the scheduler): the logits of
+    // a token that sees only itself, of the same token alone in a new context, and of the
+    // token seeing everything, as base64.
+    {"masks", R"(import { Context, Logits, Model } from 'inferlet';
+async function logitsOf(ctx, token, masks) {
+  const fwd = ctx.forward();
+  fwd.input([token]);
+  const probe = fwd.probe(0, Logits());
+  if (masks) fwd.attentionMask(masks);
+  const out = await fwd.execute();
+  return Buffer.from(out.logits(probe)).toString('base64');
+}
+export async function main(input) {
+  const model = Model.load('default');
+  const ctx = new Context(model);
+  ctx.appendText(input.text);
+  await ctx.flush();
+  const causal = await logitsOf(ctx.fork(), input.token, null);
+  const selfOnly = await logitsOf(ctx, input.token, [[ctx.seqLen, 1]]);
+  const alone = await logitsOf(new Context(model), input.token, null);
+  return { causal, selfOnly, alone };
+}
+)"},
     {"push", R"(import { messaging } from 'inferlet';
 export async function main(input) {
   messaging.push(input.topic, input.message);
@@ -242,6 +282,80 @@ TEST(ServePrograms, ClientMessagesReachSessionReceiveUntilTheClientEndsItsInput)
   EXPECT_EQ(result["count"], 3);
   EXPECT_NE(result["ended"].get<std::string>().find("input ended"), std::string::npos)
       << result.dump();
+}
+
+// Base64 written out by hand (RFC 4648), not by weft's encoder: "AAEC/w==" is the bytes 0, 1,
+// 2, 255 and "/wIBAA==" the same reversed; "aGVsbG8=" is "hello", "b2xsZWg=" is "olleh".
+TEST(ServePrograms, FilesGoToSessionReceiveFileAndComeBackAsFileFramesInOrder) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  connection->write_all(json{{"id", "f1"},
+                             {"program", "files"},
+                             {"input", json::object()},
+                             {"files", {"AAEC/w==", "aGVsbG8="}}}
+                            .dump() +
+                        "\n");
+  std::vector<json> frames;
+  for (json frame = read_frame(*connection); frame.value("type", "") != "done";
+       frame = read_frame(*connection)) {
+    ASSERT_TRUE(frame.value("type", "") == "message" || frame.value("type", "") == "file")
+        << frame.dump() << daemon.daemon.log();
+    frames.push_back(frame);
+  }
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(frames[0], json({{"id", "f1"}, {"type", "message"}, {"content", "file of 4"}}));
+  EXPECT_EQ(
+      frames[1],
+      json({{"id", "f1"}, {"type", "file"}, {"index", 1}, {"bytes", 4}, {"data", "/wIBAA=="}}));
+  EXPECT_EQ(frames[2], json({{"id", "f1"}, {"type", "message"}, {"content", "file of 5"}}));
+  EXPECT_EQ(
+      frames[3],
+      json({{"id", "f1"}, {"type", "file"}, {"index", 2}, {"bytes", 5}, {"data", "b2xsZWg="}}));
+}
+
+TEST(ServePrograms, AFilePastTheLimitFailsTheProgramsSendFileAndTheRunGoesOn) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  send_program(*connection, "f2", "files", json::object());
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+  const json result = json::parse(done["content"].get<std::string>());
+  EXPECT_EQ(result["got"], json({"not_found"}));  // no files: receiveFile ends at once
+  EXPECT_EQ(result["tooLarge"].get<std::string>().rfind("resource_exhausted: ", 0), 0u)
+      << result.dump();
+  EXPECT_NE(result["tooLarge"].get<std::string>().find("16777216"), std::string::npos);
+}
+
+TEST(ServePrograms, FilesThatAreNotBase64AreRefusedNamingTheEntry) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  connection->write_all(
+      json{{"id", "f3"}, {"program", "files"}, {"files", {"aGVsbG8=", "not base64"}}}.dump() +
+      "\n");
+  json error = read_frame(*connection);
+  EXPECT_EQ(error["type"], "error") << error.dump();
+  EXPECT_EQ(error["id"], "f3");
+  EXPECT_EQ(error["code"], "invalid_request");
+  EXPECT_NE(error["message"].get<std::string>().find("'files[1]' is not base64"), std::string::npos)
+      << error.dump();
+  send_program(*connection, "after", "messages", {{"count", 0}, {"text", "hi"}});
+  EXPECT_EQ(read_until_terminal(*connection, nullptr)["type"], "done");
+}
+
+// A token that sees only itself computes from its own embedding alone (its attention is its
+// own value, weight 1, in every layer), so it has the logits of that token alone in a new
+// context: through the daemon's scheduler, byte for byte.
+TEST(ServePrograms, AttentionMasksRunOnTheDaemonsScheduler) {
+  ProgramDaemon daemon;
+  auto connection = daemon.connect();
+  send_program(*connection, "m1", "masks", {{"text", "Once upon a time"}, {"token", 378}});
+  json done = read_until_terminal(*connection, nullptr);
+  ASSERT_EQ(done["type"], "done") << done.dump() << daemon.daemon.log();
+  const json result = json::parse(done["content"].get<std::string>());
+  EXPECT_EQ(result["selfOnly"], result["alone"]);
+  EXPECT_NE(result["selfOnly"], result["causal"]);
+  // Base64 of stories260K's 512 float32 logits: 4·⌈2048/3⌉ characters.
+  EXPECT_EQ(result["alone"].get<std::string>().size(), 2732u);
 }
 
 TEST(ServePrograms, MessagesThatCannotBeDeliveredAreRefusedAndTheProgramGoesOn) {

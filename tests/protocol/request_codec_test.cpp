@@ -292,6 +292,50 @@ TEST(RequestCodec, AProgramRequestCarriesItsNameInputAndSeed) {
             json({1, 2}));
 }
 
+TEST(RequestCodec, AProgramRequestCarriesItsFilesDecodedInOrder) {
+  // Base64 by hand (RFC 4648): "aGVsbG8=" is "hello", "AAEC/w==" the bytes 0, 1, 2, 255.
+  auto program = decode_program_ok({{"program", "p"}, {"files", {"aGVsbG8=", "AAEC/w==", ""}}});
+  ASSERT_EQ(program.files.size(), 3u);
+  EXPECT_EQ(program.files[0], "hello");
+  EXPECT_EQ(program.files[1], std::string("\x00\x01\x02\xff", 4));
+  EXPECT_EQ(program.files[2], "");
+  EXPECT_TRUE(decode_program_ok({{"program", "p"}}).files.empty());
+}
+
+TEST(RequestCodec, ProgramFilesThatAreNotBase64OrTooLargeAreRefusedNamingTheEntry) {
+  const auto refusal = [](const json& files) {
+    return decode_invalid({{"id", "f"}, {"program", "p"}, {"files", files}}).message;
+  };
+  EXPECT_NE(refusal("aGVsbG8=").find("'files' must be an array"), std::string::npos);
+  EXPECT_NE(refusal({"aGVsbG8=", 3}).find("'files[1]' must be a base64 string"), std::string::npos);
+  for (const char* bad : {"aGVsbG8", "aGVs bG8=", "a===", "aGVsbG8*", "aGVsbG9="}) {
+    EXPECT_NE(refusal({"aGVsbG8=", bad}).find("'files[1]' is not base64"), std::string::npos)
+        << bad << " -> " << refusal({"aGVsbG8=", bad});
+  }
+  // One byte past the limit per file (base64 of n bytes is 4·ceil(n/3) characters).
+  const auto base64_of_zeros = [](size_t bytes) {
+    std::string text((bytes + 2) / 3 * 4, 'A');
+    if (bytes % 3 == 1) text.replace(text.size() - 2, 2, "==");
+    if (bytes % 3 == 2) text.back() = '=';
+    return text;
+  };
+  EXPECT_EQ(
+      decode_program_ok({{"program", "p"}, {"files", {base64_of_zeros(kMaxProgramFileBytes)}}})
+          .files[0]
+          .size(),
+      kMaxProgramFileBytes);
+  EXPECT_NE(refusal({"", base64_of_zeros(kMaxProgramFileBytes + 1)})
+                .find("'files[1]' is larger than 16777216 bytes"),
+            std::string::npos);
+  // Three files each within the limit, past the limit per request together.
+  const auto third = base64_of_zeros(kMaxProgramFilesBytes / 3 + 1);
+  EXPECT_NE(refusal({third, third, third})
+                .find("more than 33554432 bytes (the limit per request) at "
+                      "'files[2]'"),
+            std::string::npos)
+      << refusal({third, third, third});
+}
+
 TEST(RequestCodec, AProgramNameIsNeverAPath) {
   for (const json& name :
        {json("../x"), json("a/b"), json("/etc/passwd"), json(""), json("x.js"), json("p q"),

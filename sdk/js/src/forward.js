@@ -123,6 +123,7 @@ export class Forward {
   #positions = [];
   #explicitPositions = false;
   #mask = null;
+  #attentionMasks = null;
   #samplers = [];
   #probes = [];
   #constraints = [];
@@ -156,9 +157,15 @@ export class Forward {
     return this;
   }
 
-  attentionMask() {
-    throw notBuilt(
-        'Forward.attentionMask (per-token attention masks; weft\'s attention kernels are causal)');
+  // Per-input-token attention masks: one BRLE (or null, the causal mask) per input token,
+  // over the context's positions, the first run counting hidden ones. A token sees the
+  // positions its mask allows, never one after its own (the host refuses such a mask).
+  attentionMask(masks) {
+    if (masks == null || typeof masks[Symbol.iterator] !== 'function' || typeof masks === 'string')
+      throw new TypeError(
+          'inferlet: attentionMask takes an array with one BRLE (or null) per input token');
+    this.#attentionMasks = Array.from(masks, (mask) => (mask == null ? null : maskRuns(mask)));
+    return this;
   }
 
   adapter() { throw notBuilt('Forward.adapter (LoRA adapters)'); }
@@ -213,10 +220,15 @@ export class Forward {
     if (this.#sent)
       throw new Error(
           'inferlet: this Forward was already executed; make a new one with ctx.forward()');
+    if (this.#attentionMasks && this.#attentionMasks.length !== this.#tokens.length) {
+      throw new RangeError(`inferlet: attentionMask got ${this.#attentionMasks.length} masks for ${
+          this.#tokens.length} input tokens`);
+    }
     this.#sent = true;
     const args = {context: this.#ctx[I.handleOf](), tokens: this.#tokens};
     if (this.#explicitPositions) args.positions = this.#positions;
     if (this.#mask) args.mask = this.#mask;
+    if (this.#attentionMasks) args.attention_masks = this.#attentionMasks;
     if (this.#samplers.length > 0) args.samplers = this.#samplers;
     if (this.#probes.length > 0) args.probes = this.#probes;
     if (this.#constraints.length > 0) args.constraints = this.#constraints;

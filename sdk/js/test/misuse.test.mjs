@@ -46,14 +46,32 @@ describe('misuse', () => {
     assert.equal(r.rightPositions.ok, true, r.rightPositions.message);
   });
 
+  it('refuses attention masks that do not fit the pass, naming the mask', () => {
+    refused(r.attentionMaskFuture, 'attentionMaskFuture');
+    assert.match(
+        r.attentionMaskFuture.message,
+        /attention_masks\[0\] allows position 4, after the token's own position 3/);
+    refused(r.attentionMaskPastContext, 'attentionMaskPastContext');
+    assert.match(
+        r.attentionMaskPastContext.message,
+        /attention_masks\[1\]: run 1 \(6\) goes past the 5 positions/);
+    refused(r.attentionMaskHidesAll, 'attentionMaskHidesAll');
+    assert.match(r.attentionMaskHidesAll.message, /attention_masks\[1\] allows no position/);
+    assert.equal(r.attentionMaskNegativeRun.ok, false);
+    assert.match(r.attentionMaskNegativeRun.message, /BRLE run/);
+    assert.equal(r.attentionMaskCount.ok, false);
+    assert.match(r.attentionMaskCount.message, /1 masks for 2 input tokens/);
+    assert.equal(r.attentionMaskNotArray.ok, false);
+    assert.match(r.attentionMaskNotArray.message, /one BRLE \(or null\) per input token/);
+    assert.deepEqual(r.attentionMaskRight, {ok: true, value: 5});
+  });
+
   it('treats unknown snapshots, grammars and models as errors or undefined', () => {
     assert.deepEqual(r.openUnknown, {ok: true, value: true});
     assert.deepEqual(r.takeUnknown, {ok: true, value: true});
     refused(r.deleteUnknown, 'deleteUnknown', 'not_found');
     refused(r.badRegex, 'badRegex');
     assert.equal(r.unknownModel.ok, false);
-    assert.equal(r.attentionMask.ok, false);
-    assert.match(r.attentionMask.message, /not built/);
     assert.equal(r.liveStillWorks.ok, true, 'errors leave other contexts usable');
   });
 

@@ -421,6 +421,36 @@ describe('session.receive', () => {
   });
 });
 
+// Independent references for attention masks: a mask equal to the causal one is the pass
+// without masks; a token that sees only itself computes from its own embedding alone (a
+// softmax over one score; rotary positions touch only scores), so it has the logits of that
+// token alone in a new context. Both byte for byte.
+describe('Forward.attentionMask', () => {
+  let r;
+  const decode = (rows) => rows.map((text) => Buffer.from(text, 'base64'));
+
+  before(async () => {
+    r = await programValue(
+        program('attention_masks.js'), {input: {promptTokens: prompt, added: greedy.slice(0, 4)}});
+  });
+
+  it('gives the unmasked logits for masks equal to the causal ones', () => {
+    assert.equal(r.plainLogits.length, 4);
+    assert.deepEqual(decode(r.causalMaskLogits), decode(r.plainLogits));
+  });
+
+  it('gives a token that sees only itself the logits of that token alone', () => {
+    assert.equal(r.selfOnlyLogits.length, 4);
+    assert.deepEqual(decode(r.selfOnlyLogits), decode(r.aloneLogits));
+    assert.notDeepEqual(decode(r.selfOnlyLogits)[0], decode(r.plainLogits)[0]);
+  });
+
+  it('changes the logits of rows whose mask hides positions', () => {
+    for (let row = 0; row < 4; row++)
+      assert.notDeepEqual(decode(r.hiddenLogits)[row], decode(r.plainLogits)[row], `row ${row}`);
+  });
+});
+
 describe('session.sendFile and receiveFile', () => {
   it('receives the files of --file in order; sendFile writes them into --files-out', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-files-'));

@@ -99,7 +99,6 @@ export async function main(input) {
     generateZoSeed: errorOf(() => ctx.generate(Sampler.argmax(), {zoSeed: 1})),
     setBid: errorOf(() => ctx.setBid(1)),
     idle: errorOf(() => ctx.idle()),
-    attentionMask: errorOf(() => ctx.forward().attentionMask([])),
     forwardAdapter: errorOf(() => ctx.forward().adapter({})),
     forwardZoSeed: errorOf(() => ctx.forward().zoSeed(1)),
     generateAdapter: errorOf(() => ctx.generate(null, {adapter: {}})),

@@ -98,7 +98,20 @@ export async function main() {
   cases.badRegex =
       await outcome(() => new Matcher(Grammar.fromRegex('(unclosed'), model.tokenizer()));
   cases.unknownModel = await outcome(() => Model.load('no-such-model'));
-  cases.attentionMask = await outcome(() => live.forward().attentionMask([[1]]));
+  // attentionMask: one BRLE per input token over positions 0..own (live has 3 tokens).
+  const masked = (masks) => onFork(live, (ctx) => {
+    const fwd = ctx.forward();
+    fwd.input([261, 378]);
+    fwd.attentionMask(masks);
+    return fwd.execute().then((out) => out.raw.length);
+  });
+  cases.attentionMaskFuture = await outcome(() => masked([[0, 5], null]));
+  cases.attentionMaskPastContext = await outcome(() => masked([null, [0, 6]]));
+  cases.attentionMaskHidesAll = await outcome(() => masked([null, [5]]));
+  cases.attentionMaskNegativeRun = await outcome(() => masked([[-1, 2], null]));
+  cases.attentionMaskCount = await outcome(() => masked([null]));
+  cases.attentionMaskNotArray = await outcome(() => masked(7));
+  cases.attentionMaskRight = await outcome(() => masked([[2, 2], [0, 1, 3, 1]]));
   cases.liveStillWorks = await outcome(
       () => onFork(live, (ctx) => ctx.forward().execute().then((out) => out.raw.length)));
   live.release();

@@ -26,7 +26,7 @@ export async function main(input: {prompt: string}): Promise<{text: string; best
   {
     using branch = ctx.fork();
     const fwd = branch.forward();
-    fwd.input([1, 2]);
+    fwd.input([1, 2]).attentionMask([null, new Uint32Array([0, branch.seqLen + 2])]);
     const h = fwd.sample([1], Sampler.topKTopP(0.7, 20, 0.9));
     const p = fwd.probe(1, Distribution(1, 5));
     const l = fwd.probe(1, Logits());
