@@ -21,7 +21,7 @@ struct InspectOptions {
   bool json = false;
 };
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
+std::string bracketed_shape(const std::vector<uint64_t>& shape) {
   std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
   return text + "]";
@@ -49,7 +49,7 @@ void print_tensors(const gguf::GgufFile& file) {
     std::printf("  %5zu  %-*s  %-5s  %-22s  %12llu  %12llu\n", index++,
                 static_cast<int>(name_width), tensor.name.c_str(),
                 std::string(tensor::traits_of(tensor.type).name).c_str(),
-                shape_text(tensor.shape).c_str(),
+                bracketed_shape(tensor.shape).c_str(),
                 static_cast<unsigned long long>(file.data_offset() + tensor.offset),
                 static_cast<unsigned long long>(tensor.size_bytes));
   }

@@ -22,7 +22,7 @@ struct QuantizeCommandOptions {
   bool allow_requantize = false;
 };
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
+std::string shape_by_x(const std::vector<uint64_t>& shape) {
   std::string text;
   for (size_t i = 0; i < shape.size(); ++i) text += (i ? " x " : "") + std::to_string(shape[i]);
   return text;
@@ -38,7 +38,7 @@ void print_progress(const model::quantize::TensorProgress& progress) {
   const std::string to(tensor::traits_of(tensor.to).name);
   std::fprintf(stderr, "[%4zu/%4zu] %-36s [%s] %s -> %s, %.3f MiB -> %.3f MiB (%.2f s)\n",
                progress.index, progress.count, tensor.name.c_str(),
-               shape_text(progress.shape).c_str(), from.c_str(), to.c_str(),
+               shape_by_x(progress.shape).c_str(), from.c_str(), to.c_str(),
                mib(progress.bytes_before), mib(progress.bytes_after), progress.seconds);
 }
 

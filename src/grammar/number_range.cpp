@@ -10,7 +10,7 @@ namespace {
 
 using Expression = std::optional<std::string>;  // nullopt: no string at all
 
-constexpr size_t kMaxIntegerDigits = 19;
+constexpr size_t kMaxExactIntegerDigits = 19;
 constexpr size_t kMaxFractionDigits = 40;
 
 std::string alternatives(const std::vector<std::string>& options) {
@@ -203,7 +203,7 @@ std::optional<Decimal> decimal_from_json(const nlohmann::ordered_json& number) {
   }
   if (point < 0) point = static_cast<long long>(digits.size());
   if (pos < text.size()) point += std::stoll(text.substr(pos + 1));
-  if (point > static_cast<long long>(kMaxIntegerDigits) + 40 ||
+  if (point > static_cast<long long>(kMaxExactIntegerDigits) + 40 ||
       point < -static_cast<long long>(kMaxFractionDigits)) {
     return std::nullopt;
   }
@@ -219,7 +219,7 @@ std::optional<Decimal> decimal_from_json(const nlohmann::ordered_json& number) {
   integer.erase(0, integer.find_first_not_of('0'));
   if (integer.empty()) integer.assign(1, '0');
   fraction.erase(fraction.find_last_not_of('0') + 1);
-  if (integer.size() > kMaxIntegerDigits || fraction.size() > kMaxFractionDigits)
+  if (integer.size() > kMaxExactIntegerDigits || fraction.size() > kMaxFractionDigits)
     return std::nullopt;
   decimal.integer = integer;
   decimal.fraction = fraction;

@@ -64,7 +64,7 @@ Message parse_ollama_message(const json& message, size_t index) {
   return out;
 }
 
-std::string read_tools(const RequestFields& fields) {
+std::string read_ollama_tools(const RequestFields& fields) {
   const json* tools = fields.array("tools");
   if (!tools || tools->empty()) return "";
   for (const auto& tool : *tools) {
@@ -134,7 +134,7 @@ OllamaChatRequest parse_ollama_chat_request(const json& body) {
   request.stream = fields.boolean("stream").value_or(true);
   request.think = read_think(fields);
   request.format = read_ollama_format(body);
-  request.generation.tools_json = read_tools(fields);
+  request.generation.tools_json = read_ollama_tools(fields);
   request.has_tools = !request.generation.tools_json.empty();
   (void)fields.raw("keep_alive");
   return request;

@@ -82,7 +82,7 @@ ToolChoice read_tool_choice(const RequestFields& fields) {
   throw field_error("tool_choice", "must be auto, none, required or a named function");
 }
 
-std::string read_tools(const RequestFields& fields) {
+std::string read_openai_tools(const RequestFields& fields) {
   const json* tools = fields.array("tools");
   if (!tools || tools->empty()) return "";
   for (const auto& tool : *tools) {
@@ -182,7 +182,7 @@ ChatCompletionRequest parse_chat_completion_request(const json& body) {
   request.stream = fields.boolean("stream").value_or(false);
   request.include_usage = read_include_usage(fields);
   (void)fields.string("user");
-  request.generation.tools_json = read_tools(fields);
+  request.generation.tools_json = read_openai_tools(fields);
   request.has_tools = !request.generation.tools_json.empty();
   request.tool_choice = read_tool_choice(fields);
   if (request.tool_choice.kind == ToolChoice::Kind::none) request.generation.tools_json.clear();

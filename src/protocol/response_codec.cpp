@@ -8,18 +8,18 @@
 namespace weft::protocol {
 namespace {
 
-using json = nlohmann::ordered_json;
+using nlohmann::ordered_json;
 
-std::string to_line(const json& frame) {
-  return frame.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+std::string to_line(const ordered_json& frame) {
+  return frame.dump(-1, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
-std::string string_or_empty(const json& object, const char* key) {
+std::string string_or_empty(const ordered_json& object, const char* key) {
   auto found = object.find(key);
   return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
 }
 
-uint32_t u32_or_zero(const json& object, const char* key) {
+uint32_t u32_or_zero(const ordered_json& object, const char* key) {
   auto found = object.find(key);
   return found != object.end() && found->is_number_unsigned() ? found->get<uint32_t>() : 0;
 }
@@ -101,7 +101,7 @@ std::string encode_program_error(std::string_view id, ErrorCode code, std::strin
 }
 
 client::Frame decode_response(std::string_view line) {
-  json object = json::parse(line.begin(), line.end(), nullptr, false);
+  ordered_json object = ordered_json::parse(line.begin(), line.end(), nullptr, false);
   if (object.is_discarded() || !object.is_object()) {
     throw Error(ErrorCode::internal, "daemon sent a frame that is not a JSON object: " +
                                          std::string(line.substr(0, 200)));

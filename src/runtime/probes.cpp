@@ -11,7 +11,7 @@
 namespace weft::runtime {
 namespace {
 
-constexpr double kNegativeInfinity = -std::numeric_limits<double>::infinity();
+constexpr double kNegativeInfinityDouble = -std::numeric_limits<double>::infinity();
 
 void require_row(std::span<const float> logits) {
   if (logits.empty()) throw Error(ErrorCode::internal, "probes: the logits row is empty");
@@ -21,9 +21,9 @@ void require_row(std::span<const float> logits) {
 
 double log_sum_exp(std::span<const float> logits) {
   require_row(logits);
-  double max_logit = kNegativeInfinity;
+  double max_logit = kNegativeInfinityDouble;
   for (float logit : logits) max_logit = std::max(max_logit, static_cast<double>(logit));
-  if (max_logit == kNegativeInfinity) return kNegativeInfinity;
+  if (max_logit == kNegativeInfinityDouble) return kNegativeInfinityDouble;
   double sum = 0.0;
   for (float logit : logits) sum += std::exp(static_cast<double>(logit) - max_logit);
   return max_logit + std::log(sum);
@@ -66,7 +66,7 @@ double entropy(std::span<const float> logits) {
   // H = sum p (lse - x): every term is >= 0, so nothing cancels. Masked entries (p = 0) are
   // skipped so that 0 * inf never appears.
   double normalizer = log_sum_exp(logits);
-  if (normalizer == kNegativeInfinity) return 0.0;
+  if (normalizer == kNegativeInfinityDouble) return 0.0;
   double sum = 0.0;
   for (float logit : logits) {
     double surprise = normalizer - logit;

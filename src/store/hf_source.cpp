@@ -37,7 +37,7 @@ std::vector<std::string> auth_headers() {
   return {std::string("Authorization: Bearer ") + token};
 }
 
-std::string explain(long status, const std::string& what, const std::string& url) {
+std::string explain_hugging_face_status(long status, const std::string& what, const std::string& url) {
   const bool token = std::getenv("HF_TOKEN") && *std::getenv("HF_TOKEN");
   if (status == 401 || status == 403) {
     return "Hugging Face refused " + what + " (HTTP " + std::to_string(status) + " at " + url +
@@ -117,7 +117,7 @@ RemoteModel resolve_hf_model(const ModelName& name) {
   const auto reply = http_get(tree_url, headers);
   if (reply.status != 200)
     throw Error(ErrorCode::invalid_request,
-                explain(reply.status, "repository " + repository, tree_url));
+                explain_hugging_face_status(reply.status, "repository " + repository, tree_url));
   const HfFile file = pick_hf_file(name, parse_tree(reply.body, tree_url));
   if (file.sha256_hex.size() != 64) {
     throw Error(ErrorCode::invalid_request, repository + "/" + file.path +
@@ -133,7 +133,7 @@ RemoteModel resolve_hf_model(const ModelName& name) {
   remote.file = file.path;
   const std::string what = repository + "/" + file.path;
   const std::string url = remote.url;
-  remote.explain_status = [what, url](long status) { return explain(status, what, url); };
+  remote.explain_status = [what, url](long status) { return explain_hugging_face_status(status, what, url); };
   return remote;
 }
 

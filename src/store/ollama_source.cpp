@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kManifestMediaType = "application/vnd.docker.distribution.manifest.v2+json";
 constexpr const char* kModelLayer = "application/vnd.ollama.image.model";
 
-std::string explain(long status, const std::string& what, const std::string& url) {
+std::string explain_registry_status(long status, const std::string& what, const std::string& url) {
   if (status == 404) return what + " was not found (HTTP 404 at " + url + ")";
   if (status == 401 || status == 403) {
     return "the registry refused " + what + " (HTTP " + std::to_string(status) + " at " + url +
@@ -84,12 +84,12 @@ RemoteModel resolve_ollama_model(const ModelName& name, const std::string& regis
   const auto reply = http_get(manifest_url, headers);
   const std::string what = "model '" + name.display() + "'";
   if (reply.status != 200)
-    throw Error(ErrorCode::invalid_request, explain(reply.status, what, manifest_url));
+    throw Error(ErrorCode::invalid_request, explain_registry_status(reply.status, what, manifest_url));
   RemoteModel remote = model_layer_of(reply.body, manifest_url);
   remote.url = base + "/blobs/sha256:" + remote.sha256_hex;
   const std::string url = remote.url;
   remote.explain_status = [what, url](long status) {
-    return explain(status, what + "'s blob", url);
+    return explain_registry_status(status, what + "'s blob", url);
   };
   return remote;
 }

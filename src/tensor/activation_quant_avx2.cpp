@@ -44,20 +44,18 @@ void q8k_scaled_sums(const BlockQ8_K* blocks, int64_t n_superblocks, float* out)
 
 #include "tensor/avx2_reductions.hpp"
 
-#define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
-
 namespace weft::tensor {
 namespace {
 
 using avx2::horizontal_max;
 using avx2::horizontal_sum;
 
-WEFT_AVX2 inline __m256 absolute(__m256 v) {
+WEFT_AVX2_FMA_F16C inline __m256 absolute(__m256 v) {
   return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
 }
 
 // 32 int32 codes (each within int8 range) packed into 32 bytes in their original order.
-WEFT_AVX2 inline __m256i pack_codes(__m256i q0, __m256i q1, __m256i q2, __m256i q3) {
+WEFT_AVX2_FMA_F16C inline __m256i pack_codes(__m256i q0, __m256i q1, __m256i q2, __m256i q3) {
   const __m256i words = _mm256_packs_epi32(q0, q1);   // lanes interleave per 128 bits
   const __m256i words2 = _mm256_packs_epi32(q2, q3);  // ...
   const __m256i bytes = _mm256_packs_epi16(words, words2);
@@ -66,7 +64,8 @@ WEFT_AVX2 inline __m256i pack_codes(__m256i q0, __m256i q1, __m256i q2, __m256i 
 
 }  // namespace
 
-WEFT_AVX2 void avx2_quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n) {
+WEFT_AVX2_FMA_F16C void avx2_quantize_activation_q8(const float* x, ActivationQ8* blocks,
+                                                    int64_t n) {
   for (int64_t b = 0; b < n / kBlock32; ++b) {
     const float* v = x + b * kBlock32;
     __m256 values[4];
@@ -91,7 +90,7 @@ WEFT_AVX2 void avx2_quantize_activation_q8(const float* x, ActivationQ8* blocks,
 
 // ref::quantize(BlockQ8_K): the scale comes from the first value of largest magnitude
 // (with its sign), codes are nearest_even(-127/max · x) capped at 127, bsums per 16 codes.
-WEFT_AVX2 void avx2_quantize_q8_k(const float* x, BlockQ8_K* blocks, int64_t n) {
+WEFT_AVX2_FMA_F16C void avx2_quantize_q8_k(const float* x, BlockQ8_K* blocks, int64_t n) {
   for (int64_t b = 0; b < n / kSuperBlock; ++b) {
     const float* v = x + b * kSuperBlock;
     BlockQ8_K& block = blocks[b];

@@ -11,8 +11,6 @@
 
 #include "tensor/avx2_reductions.hpp"
 
-#define WEFT_AVX2 __attribute__((target("avx2,fma")))
-
 namespace weft::tensor {
 namespace {
 
@@ -21,7 +19,7 @@ using avx2::horizontal_sum;
 
 // exp(x) for x in [-87, 88] (clamped there): x = n·ln2 + r with |r| ≤ ln2/2, a degree-6
 // polynomial for exp(r) (Cephes' expf coefficients), and 2^n put in the exponent bits.
-WEFT_AVX2 inline __m256 exp_clamped(__m256 x) {
+WEFT_AVX2_FMA inline __m256 exp_clamped(__m256 x) {
   x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
   const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -40,8 +38,8 @@ WEFT_AVX2 inline __m256 exp_clamped(__m256 x) {
 }
 
 template <int Vectors>
-WEFT_AVX2 inline void score_block(const float* q, int64_t dim, const float* keys,
-                                  int64_t key_stride, float scale, float* out) {
+WEFT_AVX2_FMA inline void score_block(const float* q, int64_t dim, const float* keys,
+                                      int64_t key_stride, float scale, float* out) {
   __m256 acc[Vectors];
   for (int v = 0; v < Vectors; ++v) acc[v] = _mm256_setzero_ps();
   for (int64_t d = 0; d < dim; ++d) {
@@ -56,10 +54,10 @@ WEFT_AVX2 inline void score_block(const float* q, int64_t dim, const float* keys
 
 }  // namespace
 
-WEFT_AVX2 void avx2_attention_scores(const float* q, int64_t group, int64_t dim,
-                                     const float* keys_t, int64_t key_stride, int64_t first,
-                                     int64_t count, float scale, float* scores,
-                                     int64_t score_stride) {
+WEFT_AVX2_FMA void avx2_attention_scores(const float* q, int64_t group, int64_t dim,
+                                         const float* keys_t, int64_t key_stride, int64_t first,
+                                         int64_t count, float scale, float* scores,
+                                         int64_t score_stride) {
   const int64_t padded = round_up_to_lanes(count);
   // Slot blocks outside, query heads inside: a block of keys (head_dim × 32 floats) is read
   // from L2 once and reused from L1 by every head of the group.
@@ -76,7 +74,7 @@ WEFT_AVX2 void avx2_attention_scores(const float* q, int64_t group, int64_t dim,
   }
 }
 
-WEFT_AVX2 void avx2_softmax(float* x, int64_t n) {
+WEFT_AVX2_FMA void avx2_softmax(float* x, int64_t n) {
   const int64_t padded = round_up_to_lanes(n);
   for (int64_t i = n; i < padded; ++i) x[i] = -INFINITY;
   __m256 max = _mm256_set1_ps(-INFINITY);
@@ -96,8 +94,8 @@ WEFT_AVX2 void avx2_softmax(float* x, int64_t n) {
     _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inverse));
 }
 
-WEFT_AVX2 void avx2_weighted_values(const float* p, int64_t count, const float* values, int64_t dim,
-                                    float* out) {
+WEFT_AVX2_FMA void avx2_weighted_values(const float* p, int64_t count, const float* values,
+                                        int64_t dim, float* out) {
   for (int64_t d0 = 0; d0 < dim; d0 += 64) {
     const int vectors = static_cast<int>(std::min<int64_t>(64, dim - d0) / 8);
     __m256 acc[8];
@@ -121,7 +119,7 @@ WEFT_AVX2 void avx2_weighted_values(const float* p, int64_t count, const float* 
   }
 }
 
-WEFT_AVX2 void avx2_silu_mul(const float* gate, const float* up, int64_t n, float* out) {
+WEFT_AVX2_FMA void avx2_silu_mul(const float* gate, const float* up, int64_t n, float* out) {
   const __m256 one = _mm256_set1_ps(1.0f);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {

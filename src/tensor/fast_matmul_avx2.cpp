@@ -25,35 +25,27 @@
 
 #include "tensor/avx2_reductions.hpp"
 
-#define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
-
 namespace weft::tensor {
 namespace {
 
 using avx2::half_to_float;
 using avx2::horizontal_sum;
+using avx2::signed_dot_i32;
 
 constexpr int kMaxGroup = 4;  // activation rows sharing one read of a weight row
 constexpr int64_t kRowTile = 16;
 constexpr int64_t kMaxRowsStreamed = 16;  // activation rows up to which the split is contiguous
 constexpr int64_t kMinRowsForWeightTiles = 3;  // weight rows kept hot while a group walks over them
 
-// Σ a·b over 32 signed int8 pairs, as eight int32 partial sums. maddubs needs an unsigned
-// first operand, so the sign of `a` moves onto `b` (b is never -128, so negating is safe).
-WEFT_AVX2 inline __m256i signed_dot_i32(__m256i a, __m256i b) {
-  const __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-  return _mm256_madd_epi16(products, _mm256_set1_epi16(1));
-}
-
-WEFT_AVX2 inline __m256i unpack_q4_0(const uint8_t* qs) {
+WEFT_AVX2_FMA_F16C inline __m256i unpack_q4_0(const uint8_t* qs) {
   const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
   const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
   return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0f)), _mm256_set1_epi8(8));
 }
 
 template <typename WeightBlock, int Group>
-WEFT_AVX2 void dot_q8_family(const std::byte* weight_row, const std::byte* const* act_rows,
-                             int64_t cols, float* results) {
+WEFT_AVX2_FMA_F16C void dot_q8_family(const std::byte* weight_row, const std::byte* const* act_rows,
+                                      int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const WeightBlock*>(weight_row);
   const ActivationQ8* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const ActivationQ8*>(act_rows[k]);
@@ -77,8 +69,8 @@ WEFT_AVX2 void dot_q8_family(const std::byte* weight_row, const std::byte* const
 }
 
 template <int Group>
-WEFT_AVX2 void dot_q4_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
-                        float* results) {
+WEFT_AVX2_FMA_F16C void dot_q4_k(const std::byte* weight_row, const std::byte* const* act_rows,
+                                 int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const BlockQ4_K*>(weight_row);
   const BlockQ8_K* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
@@ -120,12 +112,12 @@ WEFT_AVX2 void dot_q4_k(const std::byte* weight_row, const std::byte* const* act
   for (int k = 0; k < Group; ++k) results[k] = horizontal_sum(acc[k]) - min_total[k];
 }
 
-WEFT_AVX2 inline __m256i two_scales(int8_t first, int8_t second) {
+WEFT_AVX2_FMA_F16C inline __m256i two_scales(int8_t first, int8_t second) {
   return _mm256_set_m128i(_mm_set1_epi16(second), _mm_set1_epi16(first));
 }
 
 // Bits shift, shift+1 of every byte of `hb`, moved to bits 4-5 (the top of a 6-bit code).
-WEFT_AVX2 inline __m256i q6_high_bits(__m256i hb, int shift) {
+WEFT_AVX2_FMA_F16C inline __m256i q6_high_bits(__m256i hb, int shift) {
   const __m256i moved = _mm256_srl_epi16(hb, _mm_cvtsi32_si128(shift));
   return _mm256_slli_epi16(_mm256_and_si256(moved, _mm256_set1_epi8(0x03)), 4);
 }
@@ -133,8 +125,8 @@ WEFT_AVX2 inline __m256i q6_high_bits(__m256i hb, int shift) {
 // Q6_K values are stored as unsigned 0..63 with an offset of 32: the products use the
 // unsigned codes and the offset is taken out through the activation's 16-value sums.
 template <int Group>
-WEFT_AVX2 void dot_q6_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
-                        float* results) {
+WEFT_AVX2_FMA_F16C void dot_q6_k(const std::byte* weight_row, const std::byte* const* act_rows,
+                                 int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const BlockQ6_K*>(weight_row);
   const BlockQ8_K* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
@@ -181,7 +173,7 @@ WEFT_AVX2 void dot_q6_k(const std::byte* weight_row, const std::byte* const* act
 }
 
 template <bool Half>
-WEFT_AVX2 inline __m256 load_weights(const void* row, int64_t i) {
+WEFT_AVX2_FMA_F16C inline __m256 load_weights(const void* row, int64_t i) {
   if constexpr (Half) {
     return _mm256_cvtph_ps(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(row) + i)));
@@ -192,8 +184,8 @@ WEFT_AVX2 inline __m256 load_weights(const void* row, int64_t i) {
 
 // F16 (widened with F16C) or F32 weights times float32 activations.
 template <bool Half, int Group>
-WEFT_AVX2 void dot_float(const std::byte* weight_row, const std::byte* const* act_rows,
-                         int64_t cols, float* results) {
+WEFT_AVX2_FMA_F16C void dot_float(const std::byte* weight_row, const std::byte* const* act_rows,
+                                  int64_t cols, float* results) {
   const float* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const float*>(act_rows[k]);
   __m256 acc[Group][2];

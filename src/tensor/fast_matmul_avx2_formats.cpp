@@ -19,14 +19,14 @@
 
 #include "tensor/avx2_reductions.hpp"
 
-#define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
-
 namespace weft::tensor {
 namespace {
 
 using avx2::half_to_float;
 using avx2::horizontal_max;
 using avx2::horizontal_sum;
+using avx2::signed_dot_i32;
+using avx2::unsigned_dot_i32;
 
 // A rounded activation block for the legacy formats: the same values as rounded-
 // activations' Q8 blocks (scale the half-precision-rounded amax/127, codes nearest-even of
@@ -40,22 +40,11 @@ struct ActivationQ8Sum {
 
 using Dots = std::array<FormatGroupDot, kFormatMaxGroup>;
 
-WEFT_AVX2 inline __m256i load256(const void* p) {
+WEFT_AVX2_FMA_F16C inline __m256i load256(const void* p) {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
 
-// Σ u·s over 32 (unsigned, signed) byte pairs as eight int32 partial sums; u·s pairs stay
-// far from int16 saturation for the code ranges used here (u ≤ 63).
-WEFT_AVX2 inline __m256i unsigned_dot_i32(__m256i u, __m256i s) {
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
-
-// Σ a·b over 32 signed byte pairs; the sign of `a` moves onto `b` (b is never -128).
-WEFT_AVX2 inline __m256i signed_dot_i32(__m256i a, __m256i b) {
-  return unsigned_dot_i32(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-}
-
-WEFT_AVX2 inline __m256i shift_right_16(__m256i v, int bits) {
+WEFT_AVX2_FMA_F16C inline __m256i shift_right_16(__m256i v, int bits) {
   return _mm256_srl_epi16(v, _mm_cvtsi32_si128(bits));
 }
 
@@ -63,7 +52,7 @@ WEFT_AVX2 inline __m256i shift_right_16(__m256i v, int bits) {
 
 // Vectorised but value for value rounded-activations' Q8 rounding: the same amax, the same
 // float products x·(127/amax), rounded to nearest even.
-WEFT_AVX2 void round_q8_sum_row(const float* x, std::byte* dst, int64_t cols) {
+WEFT_AVX2_FMA_F16C void round_q8_sum_row(const float* x, std::byte* dst, int64_t cols) {
   auto* blocks = reinterpret_cast<ActivationQ8Sum*>(dst);
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   const __m256i byte_order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -100,14 +89,14 @@ WEFT_AVX2 void round_q8_sum_row(const float* x, std::byte* dst, int64_t cols) {
 
 // The 32 nibbles of a legacy block as bytes 0..15 in value order (low nibbles are values
 // 0..15, high nibbles 16..31).
-WEFT_AVX2 inline __m256i unpack_nibbles(const uint8_t* qs) {
+WEFT_AVX2_FMA_F16C inline __m256i unpack_nibbles(const uint8_t* qs) {
   const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
   const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
 }
 
 // 0x10 in byte j where bit j of the little-endian word at `qh` is set: the fifth bit.
-WEFT_AVX2 inline __m256i fifth_bits(const uint8_t* qh) {
+WEFT_AVX2_FMA_F16C inline __m256i fifth_bits(const uint8_t* qh) {
   uint32_t bits;
   std::memcpy(&bits, qh, sizeof bits);
   const __m256i byte_of_word =
@@ -123,7 +112,7 @@ template <typename Block>
 inline constexpr bool kHasMinimum = !std::is_same_v<Block, BlockQ5_0>;
 
 template <typename Block>
-WEFT_AVX2 inline __m256i legacy_codes(const Block& block) {
+WEFT_AVX2_FMA_F16C inline __m256i legacy_codes(const Block& block) {
   if constexpr (std::is_same_v<Block, BlockQ4_1>) {
     return unpack_nibbles(block.qs);
   } else {
@@ -139,8 +128,8 @@ WEFT_AVX2 inline __m256i legacy_codes(const Block& block) {
 // Q5_0 codes are signed (offset 16 removed); Q4_1/Q5_1 codes stay unsigned and their
 // minimum m contributes m·Σx̃ = m·sum per block.
 template <typename Block, int Group>
-WEFT_AVX2 void dot_legacy(const std::byte* weight_row, const std::byte* const* act_rows,
-                          int64_t cols, float* results) {
+WEFT_AVX2_FMA_F16C void dot_legacy(const std::byte* weight_row, const std::byte* const* act_rows,
+                                   int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const Block*>(weight_row);
   const ActivationQ8Sum* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const ActivationQ8Sum*>(act_rows[k]);
@@ -173,14 +162,14 @@ WEFT_AVX2 void dot_legacy(const std::byte* weight_row, const std::byte* const* a
 // From 16 int8 scales present in both 128-bit lanes: scale[2·pair] in the low eight int16
 // lanes, scale[2·pair + 1] in the high eight (sign-extended), to multiply the maddubs
 // products of 32 values that span two sub-blocks of 16.
-WEFT_AVX2 inline __m256i pair_scales(__m256i scales_both_lanes, int pair) {
+WEFT_AVX2_FMA_F16C inline __m256i pair_scales(__m256i scales_both_lanes, int pair) {
   const auto low = static_cast<short>(((2 * pair) << 8) | 0x80);
   const auto high = static_cast<short>(((2 * pair + 1) << 8) | 0x80);
   const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(high), _mm_set1_epi16(low));
   return _mm256_srai_epi16(_mm256_shuffle_epi8(scales_both_lanes, pick), 8);
 }
 
-WEFT_AVX2 inline __m256i load_bsums(const BlockQ8_K& x) {
+WEFT_AVX2_FMA_F16C inline __m256i load_bsums(const BlockQ8_K& x) {
   return load256(x.bsums);
 }
 
@@ -188,8 +177,8 @@ WEFT_AVX2 inline __m256i load_bsums(const BlockQ8_K& x) {
 // of byte l is value 32·shift + l of the half, in sub-block 2·shift + l/16.
 // Q2_K: value = d·scale·code − dmin·min with 2-bit codes and 4-bit scale/min per 16 values.
 template <int Group>
-WEFT_AVX2 void dot_q2_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
-                        float* results) {
+WEFT_AVX2_FMA_F16C void dot_q2_k(const std::byte* weight_row, const std::byte* const* act_rows,
+                                 int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const BlockQ2_K*>(weight_row);
   const BlockQ8_K* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
@@ -231,7 +220,7 @@ WEFT_AVX2 void dot_q2_k(const std::byte* weight_row, const std::byte* const* act
 
 // The 16 signed scales of a Q3_K block (q3k_scales' values) as bytes: scale j has its low
 // four bits in nibble j/8 of byte j%8 and its top two bits in bit pair j/4 of byte 8 + j%4.
-WEFT_AVX2 inline __m128i q3_k_scales(const uint8_t* packed) {
+WEFT_AVX2_FMA_F16C inline __m128i q3_k_scales(const uint8_t* packed) {
   uint64_t low_bytes;
   uint32_t high_bytes;
   std::memcpy(&low_bytes, packed, sizeof low_bytes);
@@ -251,8 +240,8 @@ WEFT_AVX2 inline __m128i q3_k_scales(const uint8_t* packed) {
 // Q3_K: value = d·scale·(code − 4·(1 − hbit)), i.e. the unsigned 3-bit code low + 4·hbit
 // minus 4; the offset of 4 comes out exactly through 4·Σ scale·bsum.
 template <int Group>
-WEFT_AVX2 void dot_q3_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
-                        float* results) {
+WEFT_AVX2_FMA_F16C void dot_q3_k(const std::byte* weight_row, const std::byte* const* act_rows,
+                                 int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const BlockQ3_K*>(weight_row);
   const BlockQ8_K* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
@@ -318,8 +307,8 @@ inline SubBlockScales k_scales_and_mins(const uint8_t* packed) {
 // Q5_K: as Q4_K (8 sub-blocks of 32, 6-bit scale and min) with a fifth code bit in qh:
 // bit 2·pair of qh[l] for the low nibble of qs[32·pair + l], the next bit for the high one.
 template <int Group>
-WEFT_AVX2 void dot_q5_k(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
-                        float* results) {
+WEFT_AVX2_FMA_F16C void dot_q5_k(const std::byte* weight_row, const std::byte* const* act_rows,
+                                 int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const BlockQ5_K*>(weight_row);
   const BlockQ8_K* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
@@ -372,14 +361,14 @@ WEFT_AVX2 void dot_q5_k(const std::byte* weight_row, const std::byte* const* act
 // ---- BF16 -------------------------------------------------------------------------------
 
 // A bfloat16 is the top half of a float: widening is a 16-bit shift.
-WEFT_AVX2 inline __m256 load_bf16(const uint16_t* p) {
+WEFT_AVX2_FMA_F16C inline __m256 load_bf16(const uint16_t* p) {
   const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
 }
 
 template <int Group>
-WEFT_AVX2 void dot_bf16(const std::byte* weight_row, const std::byte* const* act_rows, int64_t cols,
-                        float* results) {
+WEFT_AVX2_FMA_F16C void dot_bf16(const std::byte* weight_row, const std::byte* const* act_rows,
+                                 int64_t cols, float* results) {
   const auto* w = reinterpret_cast<const uint16_t*>(weight_row);
   const float* x[Group];
   for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const float*>(act_rows[k]);

@@ -6,11 +6,11 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define WEFT_AVX2 __attribute__((target("avx2,fma")))
 
+#include "tensor/avx2_reductions.hpp"
 namespace weft::tensor {
 
-WEFT_AVX2 float avx2_dot(const float* a, const float* b, int64_t n) {
+WEFT_AVX2_FMA float avx2_dot(const float* a, const float* b, int64_t n) {
   __m256 acc0 = _mm256_setzero_ps();
   __m256 acc1 = _mm256_setzero_ps();
   int64_t i = 0;
@@ -27,7 +27,7 @@ WEFT_AVX2 float avx2_dot(const float* a, const float* b, int64_t n) {
   return total;
 }
 
-WEFT_AVX2 void avx2_axpy(float a, const float* x, float* y, int64_t n) {
+WEFT_AVX2_FMA void avx2_axpy(float a, const float* x, float* y, int64_t n) {
   const __m256 scale = _mm256_set1_ps(a);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)

@@ -7,18 +7,17 @@
 #include <type_traits>
 
 #include "tensor/activation_quant_avx2.hpp"
+#include "tensor/avx2_reductions.hpp"
 #include "tensor/quant_blocks.hpp"
 #include "tensor/weight_matrix.hpp"
-
-#define WEFT_AVX2 __attribute__((target("avx2,fma,f16c")))
 
 namespace weft::tensor {
 namespace {
 
 // Lane r of acc[j] to out[j·out_stride + r], for r < valid_rows.
 template <int N>
-WEFT_AVX2 inline void store_packed_results(const __m256 (&acc)[N], float* out, int64_t out_stride,
-                                           int valid_rows) {
+WEFT_AVX2_FMA_F16C inline void store_packed_results(const __m256 (&acc)[N], float* out,
+                                                    int64_t out_stride, int valid_rows) {
   for (int j = 0; j < N; ++j) {
     float* row_out = out + j * out_stride;
     if (valid_rows == kPackedRows) {
@@ -31,7 +30,7 @@ WEFT_AVX2 inline void store_packed_results(const __m256 (&acc)[N], float* out, i
   }
 }
 
-#define WEFT_PACKED_TARGET WEFT_AVX2
+#define WEFT_PACKED_TARGET WEFT_AVX2_FMA_F16C
 #define WEFT_PACKED_VNNI 0
 #define WEFT_PACKED_TILE avx2_packed_tile
 #include "tensor/packed_kernels.inc"
@@ -54,8 +53,9 @@ WEFT_AVX2 inline void store_packed_results(const __m256 (&acc)[N], float* out, i
 // pairs) and sums to int32. The minimums come in per super-block through the activation's
 // 32-value sums, also with madd. Float work is two FMAs per super-block and row.
 template <int N>
-WEFT_AVX2 void q4_k_tile(const std::byte* group, int64_t cols, const std::byte* acts,
-                         uint64_t act_stride, float* out, int64_t out_stride, int valid_rows) {
+WEFT_AVX2_FMA_F16C void q4_k_tile(const std::byte* group, int64_t cols, const std::byte* acts,
+                                  uint64_t act_stride, float* out, int64_t out_stride,
+                                  int valid_rows) {
   const BlockQ8_K* x[N];
   for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
   __m256 acc[N];
@@ -145,8 +145,9 @@ WEFT_AVX2 void q4_k_tile(const std::byte* group, int64_t cols, const std::byte* 
   _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 16 + 8 * (g))))
 
 template <int N>
-WEFT_AVX2 void q6_k_tile(const std::byte* group, int64_t cols, const std::byte* acts,
-                         uint64_t act_stride, float* out, int64_t out_stride, int valid_rows) {
+WEFT_AVX2_FMA_F16C void q6_k_tile(const std::byte* group, int64_t cols, const std::byte* acts,
+                                  uint64_t act_stride, float* out, int64_t out_stride,
+                                  int valid_rows) {
   const BlockQ8_K* x[N];
   for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
   __m256 acc[N];

@@ -10,6 +10,7 @@
 
 #include "gguf/gguf_writer.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
+#include "tokenizer/space_mark.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/error.hpp"
 
@@ -107,8 +108,6 @@ std::string pre_tokenizer_name(const json& root) {
       " is not supported (supported: ByteLevel, Digits(individual)+ByteLevel, Split by "
       "the Llama 3 or Qwen2 pattern + ByteLevel)");
 }
-
-constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
 
 bool is_space_mark_replace(const json& step) {
   return step.is_object() && step.value("type", "") == "Replace" && step.contains("pattern") &&

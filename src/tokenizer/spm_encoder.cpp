@@ -3,13 +3,13 @@
 #include <cstdio>
 #include <string>
 
+#include "tokenizer/space_mark.hpp"
 #include "tokenizer/utf8.hpp"
 #include "weft/error.hpp"
 
 namespace weft::tokenizer {
 namespace {
 
-constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
 // Merge ranks become float priorities; above this, two ranks could share one float.
 constexpr size_t kMaxExactRanks = size_t{1} << 24;
 

@@ -5,6 +5,7 @@
 #include "gguf/gguf_file.hpp"
 #include "tokenizer/bpe_encoder.hpp"
 #include "tokenizer/byte_level.hpp"
+#include "tokenizer/space_mark.hpp"
 #include "tokenizer/spm_encoder.hpp"
 #include "tokenizer/wordpiece_encoder.hpp"
 #include "weft/error.hpp"
@@ -12,7 +13,6 @@
 namespace weft::tokenizer {
 namespace {
 
-constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
 // SentencePiece renders an unknown piece as " ⁇ ".
 constexpr std::string_view kUnknownText = " \xE2\x81\x87 ";
 

@@ -6,13 +6,13 @@
 #include <memory>
 #include <string>
 
+#include "tokenizer/space_mark.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace weft::tokenizer {
 namespace {
 
-constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // "▁"
-constexpr size_t kMaxWordCharacters = 100;               // longer words become [UNK]
+constexpr size_t kMaxWordCharacters = 100;  // longer words become [UNK]
 
 bool is_cjk_ideograph(uint32_t cp) {
   return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||

@@ -19,10 +19,6 @@ using tensor::ElementType;
 
 constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION
 
-bool is_quantised(ElementType type) {
-  return tensor::traits_of(type).block_size > 1;
-}
-
 std::string type_name(ElementType type) {
   return std::string(tensor::traits_of(type).name);
 }

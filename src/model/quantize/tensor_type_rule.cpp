@@ -42,10 +42,6 @@ bool fits(ElementType type, uint64_t row_length) {
   return row_length % tensor::traits_of(type).block_size == 0;
 }
 
-bool is_quantised(ElementType type) {
-  return tensor::traits_of(type).block_size > 1;
-}
-
 // The output matrix (the token embedding when tied): Q6_K unless the file type is Q8_0,
 // Q8_0 when the base type's block does not divide its rows.
 ElementType output_type(ElementType base, uint64_t row_length) {
@@ -140,6 +136,10 @@ size_t dimensions(std::span<const uint64_t> shape) {
 }
 
 }  // namespace
+
+bool is_quantised(ElementType type) {
+  return tensor::traits_of(type).block_size > 1;
+}
 
 std::optional<FileType> parse_file_type(std::string_view name) {
   std::string wanted = upper(name);

@@ -46,6 +46,9 @@ TensorCategory category_of(std::string_view tensor_name);
 // ends in "weight", except norms and the small tables it keeps as they are.
 bool allows_quantization(std::string_view tensor_name, std::span<const uint64_t> shape);
 
+// Whether a type stores blocks of quantised values (not F32, F16 or BF16).
+bool is_quantised(tensor::ElementType type);
+
 struct ModelFacts {
   int32_t layers = 0;              // block_count
   int32_t value_matrices = 0;      // tensors of category attn_v
