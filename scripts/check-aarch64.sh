@@ -10,7 +10,7 @@ out=${1:-/tmp/weft-aarch64}
 gtest=/usr/src/googletest/googletest
 mkdir -p "$out"
 cxx="aarch64-linux-gnu-g++ -std=c++20 -O2 -Wall -Wextra -I$root/src -I$root/include -I$root/tests -I$gtest/include -I$gtest"
-for source in "$root"/src/tensor/*.cpp "$root"/src/backend/names.cpp \
+for source in "$root"/src/tensor/*.cpp "$root"/src/events/event_names.cpp \
               "$root"/tests/tensor/fast_kernels_test.cpp \
               "$gtest"/src/gtest-all.cc "$gtest"/src/gtest_main.cc; do
   object="$out/$(basename "$source").o"

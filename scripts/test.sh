@@ -40,7 +40,7 @@ stage fault suite
 stage asan build
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DWEFT_WERROR=ON -DWEFT_SANITIZE=ON -DWEFT_FUZZ=ON -DWEFT_BUILD_BENCH=OFF \
-  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;backend;server;http;program;engine;store" \
+  -DWEFT_UNIT_TEST_DIRS="gguf;tokenizer;grammar;protocol;chat;kv;events;backend;server;http;program;engine;store" \
   -DWEFT_END_TO_END_TESTS="$DAEMON_TEST_FILES"
 cmake --build build-asan -j "$jobs"
 # The sanitized builds run one ctest test per GoogleTest suite (cmake/WeftTestSuites.cmake).

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "weft/events.hpp"
+#include "weft/error_code.hpp"
 
 namespace weft {
 

@@ -9,23 +9,13 @@
 #include <variant>
 #include <vector>
 
+#include "weft/error_code.hpp"
+
 namespace weft {
 
 enum class StopReason { end, length, cancelled, error };
-enum class ErrorCode {
-  invalid_request,
-  backend_unavailable,
-  queue_full,
-  internal,
-  frame_too_large,
-  // The prompt (with the chat template, and room for nothing else) does not fit the
-  // model's context. A kind of invalid_request, kept apart so that a caller can shorten the
-  // conversation and retry; protocols with a fixed code set send it as invalid_request.
-  prompt_too_long
-};
 
 std::string_view to_string(StopReason reason);
-std::string_view to_string(ErrorCode code);
 
 struct Usage {
   uint32_t prompt_tokens = 0;

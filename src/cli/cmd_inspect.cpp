@@ -7,6 +7,7 @@
 #include "cli/inspect_json.hpp"
 #include "gguf/gguf_file.hpp"
 #include "gguf/value_format.hpp"
+#include "model/arch/architecture.hpp"
 #include "runtime/conversation_format.hpp"
 #include "store/model_resolver.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -91,6 +92,9 @@ int inspect(const InspectOptions& options) {
               static_cast<unsigned long long>(file->file_size()),
               static_cast<unsigned long long>(file->alignment()),
               static_cast<unsigned long long>(file->data_offset()));
+  if (auto architecture = file->get_string("general.architecture")) {
+    std::printf("architecture: %s\n", model::architecture_summary(*architecture).c_str());
+  }
   if (auto origin = chat_template_origin(*file); !origin.empty()) {
     std::printf("chat template: %s\n", origin.c_str());
   }

@@ -3,68 +3,13 @@
 #include <cmath>
 
 #include "gguf/gguf_file.hpp"
+#include "model/arch/hyperparameter_reader.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model {
 namespace {
 
-std::optional<Architecture> parse_architecture(std::string_view name) {
-  if (name == "llama") return Architecture::llama;
-  if (name == "qwen2") return Architecture::qwen2;
-  if (name == "qwen3") return Architecture::qwen3;
-  if (name == "phi3") return Architecture::phi3;
-  if (name == "gemma2") return Architecture::gemma2;
-  return std::nullopt;
-}
-
-class ConfigReader {
- public:
-  ConfigReader(const gguf::GgufFile& file, std::string prefix)
-      : file_(file), prefix_(std::move(prefix)) {}
-
-  int64_t required_count(std::string_view key, int64_t max = int64_t{1} << 31) const {
-    auto value = file_.get_uint(full(key));
-    if (!value) throw Error(where() + "missing metadata key '" + full(key) + "'");
-    return checked(key, *value, max);
-  }
-
-  int64_t optional_count(std::string_view key, int64_t fallback,
-                         int64_t max = int64_t{1} << 31) const {
-    auto value = file_.get_uint(full(key));
-    return value ? checked(key, *value, max) : fallback;
-  }
-
-  double optional_float(std::string_view key, double fallback) const {
-    auto value = file_.get_float(full(key));
-    if (value && !std::isfinite(*value)) {
-      throw Error(where() + "metadata key '" + full(key) + "' is not a finite number");
-    }
-    return value.value_or(fallback);
-  }
-
-  std::optional<std::string> optional_string(std::string_view key) const {
-    return file_.get_string(full(key));
-  }
-
-  std::string where() const { return "model '" + file_.path() + "': "; }
-  std::string full(std::string_view key) const { return prefix_ + "." + std::string(key); }
-
- private:
-  int64_t checked(std::string_view key, uint64_t value, int64_t max) const {
-    if (value == 0 || value > static_cast<uint64_t>(max)) {
-      throw Error(where() + "metadata key '" + full(key) + "' = " + std::to_string(value) +
-                  " is out of range (1.." + std::to_string(max) + ")");
-    }
-    return static_cast<int64_t>(value);
-  }
-
-  const gguf::GgufFile& file_;
-  std::string prefix_;
-};
-
-void read_rope(const ConfigReader& reader, ModelConfig& config) {
-  config.rope_mode = config.architecture == Architecture::llama ? tensor::RopeMode::normal
-                                                                : tensor::RopeMode::neox;
+void read_rope(const HyperparameterReader& reader, ModelConfig& config) {
   config.n_rot = reader.optional_count("rope.dimension_count", config.head_dim, config.head_dim);
   if (config.n_rot % 2 != 0) {
     throw Error(reader.where() + "metadata key '" + reader.full("rope.dimension_count") +
@@ -83,54 +28,23 @@ void read_rope(const ConfigReader& reader, ModelConfig& config) {
   }
 }
 
-void read_gemma2(const ConfigReader& reader, ModelConfig& config) {
-  config.embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(config.n_embd)));
-  config.attention_softcap =
-      static_cast<float>(reader.optional_float("attn_logit_softcapping", 0.0));
-  config.final_softcap = static_cast<float>(reader.optional_float("final_logit_softcapping", 0.0));
-  config.sliding_window = reader.optional_count("attention.sliding_window", 0, int64_t{1} << 40);
-  // Gemma 2 alternates: even layers use the sliding window, odd layers attend globally.
-  for (int64_t layer = 0; layer < config.n_layer; ++layer) {
-    config.layer_is_sliding[static_cast<size_t>(layer)] =
-        config.sliding_window > 0 && layer % 2 == 0;
-  }
-}
-
 }  // namespace
-
-std::string_view to_string(Architecture architecture) {
-  switch (architecture) {
-    case Architecture::llama:
-      return "llama";
-    case Architecture::qwen2:
-      return "qwen2";
-    case Architecture::qwen3:
-      return "qwen3";
-    case Architecture::phi3:
-      return "phi3";
-    case Architecture::gemma2:
-      return "gemma2";
-  }
-  return "?";
-}
-
-std::string_view supported_architectures() {
-  return "llama, qwen2, qwen3, phi3, gemma2";
-}
 
 ModelConfig read_model_config(const gguf::GgufFile& file, const ModelLoadOptions& options) {
   ModelConfig config;
   auto name = file.get_string("general.architecture");
   if (!name)
     throw Error("model '" + file.path() + "': missing metadata key 'general.architecture'");
-  auto architecture = parse_architecture(*name);
-  if (!architecture) {
+  const ArchitectureSpec* spec = find_architecture(*name);
+  if (spec == nullptr) {
     throw Error("model '" + file.path() + "': architecture '" + *name +
-                "' is not supported (supported: " + std::string(supported_architectures()) + ")");
+                "' is not supported (supported: " + supported_architectures() + ")");
   }
-  config.architecture = *architecture;
+  config.architecture = spec->architecture;
   config.architecture_name = *name;
-  const ConfigReader reader(file, *name);
+  config.rope_mode = spec->hooks.rope_mode;
+  config.activation = spec->hooks.activation;
+  const HyperparameterReader reader(file, *name);
 
   config.n_embd = reader.required_count("embedding_length");
   config.n_layer = reader.required_count("block_count", 4096);
@@ -161,7 +75,7 @@ ModelConfig read_model_config(const gguf::GgufFile& file, const ModelLoadOptions
       static_cast<float>(1.0 / std::sqrt(static_cast<double>(config.head_dim)));
   config.layer_is_sliding.assign(static_cast<size_t>(config.n_layer), false);
   read_rope(reader, config);
-  if (config.architecture == Architecture::gemma2) read_gemma2(reader, config);
+  if (spec->read_hyperparameters) spec->read_hyperparameters(reader, config);
   return config;
 }
 

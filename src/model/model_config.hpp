@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/arch/architecture.hpp"
 #include "tensor/kernels.hpp"
 #include "weft/types.hpp"
 
@@ -16,12 +17,6 @@ class GgufFile;
 }
 
 namespace weft::model {
-
-enum class Architecture { llama, qwen2, qwen3, phi3, gemma2 };
-
-std::string_view to_string(Architecture architecture);
-// The architectures this engine runs, for messages and docs.
-std::string_view supported_architectures();
 
 struct ModelConfig {
   Architecture architecture = Architecture::llama;
@@ -37,11 +32,14 @@ struct ModelConfig {
   int64_t context_length = 0;   // what this instance allows: the override, else trained
   float norm_eps = 1e-5f;
 
+  // The architecture's forward-pass hooks (ForwardHooks), resolved once at load.
   tensor::RopeMode rope_mode = tensor::RopeMode::normal;
+  GatedActivation activation = GatedActivation::silu;
   int64_t n_rot = 0;
   double rope_base = 10000.0;
   double rope_frequency_scale = 1.0;  // linear rope scaling: 1 / factor
 
+  // Set by the architecture's reader (arch/<name>.cpp) where it differs.
   float embedding_scale = 1.0f;        // gemma2: sqrt(n_embd)
   float attention_scale = 0.0f;        // multiplier of q·k
   float attention_softcap = 0.0f;      // 0: none

@@ -36,8 +36,10 @@ struct ModelWeights {
   std::vector<tensor::PackedWeights> packed;
 };
 
-// Sets config.n_vocab from the embedding. Throws weft::Error naming the tensor when one is
-// missing, has the wrong shape or an element type this build cannot compute on.
+// The embedding, output norm and output matrix, rope factors, and each layer through its
+// architecture's binder (arch/<name>.cpp). Sets config.n_vocab from the embedding. Throws
+// weft::Error naming the tensor when one is missing, has the wrong shape or an element type this
+// build cannot compute on.
 ModelWeights bind_model_weights(const gguf::GgufFile& file, ModelConfig& config);
 
 }  // namespace weft::model

@@ -136,7 +136,7 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   // Row by row: GGML's vectorised activations restart at each row, and kernels imitating it
   // need the same chunks.
   const int64_t width = w.gate.rows;
-  const bool gelu = config_.architecture == model::Architecture::gemma2;
+  const bool gelu = config_.activation == model::GatedActivation::gelu_tanh;
   const auto activate = [&](int64_t begin, int64_t end, unsigned) {
     for (int64_t row = begin; row < end; ++row) {
       const float* gate = row_of(gate_, row, width);

@@ -1,5 +1,8 @@
-// The transformer computation of one batch: embeddings, the layers of the model's
-// architecture, the output head. Engine validates the batch and reserves KV pages first.
+// The transformer computation of one batch: embeddings, the layers, the output head. One
+// generic graph for every architecture: what differs is asked of the model's config (the
+// architecture's ForwardHooks and hyperparameters, model/arch/) and of which optional weights
+// its binder bound (biases, q/k norms, post-norms). Engine validates the batch and reserves
+// KV pages first.
 #pragma once
 
 #include <span>

@@ -1,12 +1,29 @@
 #include "model/synthetic/model_shape.hpp"
 
-#include <algorithm>
 #include <array>
 
+#include "model/arch/architecture.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model::synthetic {
 namespace {
+
+// The tensors and keys of `architecture` beyond plain llama's, from its table row; an
+// architecture weft does not run keeps llama's (validate() then names it).
+void apply_layout(ModelShape& shape) {
+  const ArchitectureSpec* spec = find_architecture(shape.architecture);
+  const SyntheticLayout layout = spec ? spec->synthetic : SyntheticLayout{};
+  shape.tied_embeddings = layout.tied_embeddings;
+  shape.qkv_bias = layout.qkv_bias;
+  shape.qk_norm = layout.qk_norm;
+  shape.fused = layout.fused;
+  shape.post_norms = layout.post_norms;
+  shape.scaled_embeddings = layout.scaled_embeddings;
+  shape.soft_capping_keys = layout.soft_capping_keys;
+  shape.attention_softcap = layout.attention_softcap;
+  shape.final_softcap = layout.final_softcap;
+  shape.sliding_window = layout.sliding_window;
+}
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
                 uint32_t heads, uint32_t kv_heads, uint32_t feed_forward, uint32_t vocab,
@@ -23,17 +40,7 @@ ModelShape make(std::string name, std::string architecture, uint32_t embedding, 
   shape.context = context;
   shape.rope_base = rope_base;
   shape.rms_epsilon = rms_epsilon;
-  const std::string& arch = shape.architecture;
-  shape.qkv_bias = arch == "qwen2";
-  shape.qk_norm = arch == "qwen3";
-  shape.fused = arch == "phi3";
-  shape.tied_embeddings = arch != "phi3";  // llama.cpp requires phi3's output.weight
-  shape.post_norms = arch == "gemma2";
-  if (arch == "gemma2") {  // Gemma 2's config.json
-    shape.attention_softcap = 50.0f;
-    shape.final_softcap = 30.0f;
-    shape.sliding_window = 4096;
-  }
+  apply_layout(shape);
   return shape;
 }
 
@@ -80,24 +87,26 @@ std::vector<std::string> named_shape_names() {
 }
 
 std::vector<std::string> synthetic_architectures() {
-  return {"llama", "qwen2", "qwen3", "phi3", "gemma2"};
+  std::vector<std::string> names;
+  for (const ArchitectureSpec* spec : all_architectures()) names.emplace_back(spec->gguf_name);
+  return names;
 }
 
 ModelShape custom_shape(std::string_view architecture) {
-  const bool qwen = architecture == "qwen2" || architecture == "qwen3";
-  const float epsilon = qwen || architecture == "gemma2" ? 1e-6f : 1e-5f;
-  return make("custom", std::string(architecture), 0, 0, 0, 0, 0, 0, 2048,
-              qwen ? 1000000.0f : 10000.0f, epsilon);
+  const ArchitectureSpec* spec = find_architecture(architecture);
+  const SyntheticLayout layout = spec ? spec->synthetic : SyntheticLayout{};
+  return make("custom", std::string(architecture), 0, 0, 0, 0, 0, 0, 2048, layout.rope_base,
+              layout.rms_epsilon);
 }
 
 void validate(const ModelShape& shape) {
-  const auto known = synthetic_architectures();
-  std::string names;
-  for (const auto& name : known) names += (names.empty() ? "" : ", ") + name;
-  require(std::find(known.begin(), known.end(), shape.architecture) != known.end(),
-          "architecture '" + shape.architecture + "' is not supported (" + names + ")");
-  require(!(shape.fused && shape.tied_embeddings),
-          "phi3 needs a separate output.weight (llama.cpp requires it): it cannot be tied");
+  const ArchitectureSpec* spec = find_architecture(shape.architecture);
+  require(spec != nullptr, "architecture '" + shape.architecture + "' is not supported (" +
+                               supported_architectures() + ")");
+  // An architecture written untied is one whose llama.cpp loader requires output.weight.
+  require(spec->synthetic.tied_embeddings || !shape.tied_embeddings,
+          shape.architecture +
+              " needs a separate output.weight (llama.cpp requires it): it cannot be tied");
   require(shape.embedding > 0, "--dim must be positive");
   require(shape.layers > 0, "--layers must be positive");
   require(shape.heads > 0, "--heads must be positive");

@@ -12,22 +12,26 @@ namespace weft::model::synthetic {
 
 struct ModelShape {
   std::string name;          // the named shape, or "custom"
-  std::string architecture;  // GGUF general.architecture: llama, qwen2, qwen3, phi3, gemma2
+  std::string architecture;  // GGUF general.architecture (model/arch/architecture_list.hpp)
   uint32_t embedding = 0;    // hidden size
   uint32_t layers = 0;
   uint32_t heads = 0;
   uint32_t kv_heads = 0;
   uint32_t feed_forward = 0;
   uint32_t vocab = 0;
-  uint32_t context = 0;         // <arch>.context_length
-  bool tied_embeddings = true;  // no output.weight: the token embedding is the output matrix
-  bool qkv_bias = false;        // attn_q/k/v.bias (qwen2)
-  bool qk_norm = false;         // attn_q_norm/attn_k_norm over each head (qwen3)
-  bool fused = false;           // attn_qkv and a gate+up ffn_up, no ffn_gate (phi3)
-  bool post_norms = false;      // post_attention_norm, post_ffw_norm, GeGLU (gemma2)
+  uint32_t context = 0;  // <arch>.context_length
+  // From the architecture's table row (ArchitectureSpec::synthetic, model/arch/).
+  bool tied_embeddings = true;     // no output.weight: the token embedding is the output matrix
+  bool qkv_bias = false;           // attn_q/k/v.bias (qwen2)
+  bool qk_norm = false;            // attn_q_norm/attn_k_norm over each head (qwen3)
+  bool fused = false;              // attn_qkv and a gate+up ffn_up, no ffn_gate (phi3)
+  bool post_norms = false;         // post_attention_norm, post_ffw_norm (gemma2)
+  bool scaled_embeddings = false;  // the model multiplies its embedding by √dim (gemma2)
   float rope_base = 10000.0f;
   float rms_epsilon = 1e-5f;
-  // gemma2 only (0: key not written): Gemma-2's published values by default.
+  // Writes key/value lengths, the soft-caps and the sliding window (gemma2), with these
+  // values: the published models' by default.
+  bool soft_capping_keys = false;
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;

@@ -76,7 +76,7 @@ EmbeddingScales embedding_scales(const ModelShape& shape) {
   const double residual = std::sqrt(2.0 * shape.layers);
   const double element_size = std::min(kLogitDeviation, kEmbeddingShare * spread * residual) /
                               std::sqrt(dim);  // of the embedding as the residual sees it
-  const double stored = shape.post_norms ? element_size / std::sqrt(dim) : element_size;
+  const double stored = shape.scaled_embeddings ? element_size / std::sqrt(dim) : element_size;
   EmbeddingScales scales;
   scales.token_embedding = static_cast<float>(stored);
   scales.output = static_cast<float>(kLogitDeviation / std::sqrt(dim));
@@ -250,7 +250,7 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
   writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
   writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
   writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
-  if (shape.post_norms) {  // gemma2
+  if (shape.soft_capping_keys) {  // gemma2
     writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
     writer.set_uint32(arch + ".attention.value_length", shape.head_dim());
     writer.set_float32(arch + ".attn_logit_softcapping", shape.attention_softcap);

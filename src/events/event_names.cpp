@@ -1,3 +1,5 @@
+// The names of the public event and message values (weft/events.hpp, weft/types.hpp): below
+// every folder that reports them, tensor/ and gguf/ (through weft::Error) included.
 #include "weft/events.hpp"
 #include "weft/types.hpp"
 

@@ -1,6 +1,9 @@
+// The event channel of a generation (include/weft/generation.hpp). It sits below both of its
+// producers, runtime/ (the generator and the scheduler) and backend/ (every backend), so that
+// neither includes the other to emit events.
 #include "weft/generation.hpp"
 
-#include "backend/generation_state.hpp"
+#include "events/generation_state.hpp"
 
 namespace weft {
 

@@ -1,6 +1,6 @@
 // The generation channel and stream (include/weft/generation.hpp): exactly one terminal event
 // per generation, whatever order done, error and cancel come in and from whichever threads.
-// The queue is inspected directly (backend/generation_state.hpp), because the stream API
+// The queue is inspected directly (events/generation_state.hpp), because the stream API
 // stops at the first terminal event and would hide a second one.
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "backend/generation_state.hpp"
+#include "events/generation_state.hpp"
 #include "weft/generation.hpp"
 
 namespace weft {

@@ -1,0 +1,26 @@
+// The parts of a llama-style layer that the architectures share, for arch/<name>.cpp to
+// compose: each binds its part's tensors into LayerWeights in a fixed order, so that the
+// first missing tensor is the one an error names.
+#pragma once
+
+#include <cstdint>
+
+#include "model/arch/tensor_binder.hpp"
+#include "model/model_config.hpp"
+#include "model/model_weights.hpp"
+
+namespace weft::model {
+
+// attn_norm; attn_q, attn_k, attn_v (or a fused attn_qkv, bound as row slices); attn_output;
+// the attn_q/k/v biases where the file has them.
+void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                    LayerWeights& weights);
+// ffn_norm; ffn_gate, ffn_up, ffn_down.
+void bind_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                       LayerWeights& weights);
+// ffn_norm; one ffn_up whose first n_ff rows are the gate and the next n_ff the up
+// projection (bound as row slices, never copied); ffn_down.
+void bind_fused_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                             LayerWeights& weights);
+
+}  // namespace weft::model
