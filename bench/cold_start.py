@@ -92,7 +92,8 @@ def median_or_none(values):
 
 def summary_table(results, models, states):
     step_names = []
-    for result in results:
+    # The run with the most steps first, so that the columns keep the load's order.
+    for result in sorted(results, key=lambda r: -len(r["steps_ms"])):
         for name in result["steps_ms"]:
             if name not in step_names:
                 step_names.append(name)
