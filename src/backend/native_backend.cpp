@@ -79,6 +79,7 @@ void NativeBackend::load(const LoadOptions& options) {
   model::ModelLoadOptions model_options;
   if (options.context_length) model_options.context_length = *options.context_length;
   model_options.progress = options.progress;
+  model_options.packing_threads = options.threads;  // the threads the engine will compute on
   auto model = model::Model::load(options.model_path, model_options);
   if (options.progress) options.progress({"reading the tokenizer"});
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer =

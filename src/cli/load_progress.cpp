@@ -34,6 +34,7 @@ void LoadProgressDisplay::update(const LoadProgress& progress) {
   done_ = progress.done;
   total_ = progress.total;
   if (mode_ == Mode::lines && new_step) {
+    step_starts_.emplace_back(step_, std::chrono::steady_clock::now());
     std::fprintf(out_, "weft: loading: %s\n", step_.c_str());
     std::fflush(out_);
   }
@@ -44,6 +45,11 @@ void LoadProgressDisplay::finish() {
     std::lock_guard lock(mutex_);
     if (finished_) return;
     finished_ = true;
+    if (mode_ == Mode::lines && !step_starts_.empty()) {
+      std::fprintf(out_, "weft: loading: took %s\n",
+                   step_times_text(std::chrono::steady_clock::now()).c_str());
+      std::fflush(out_);
+    }
   }
   wake_.notify_all();
   if (redrawer_.joinable()) redrawer_.join();
@@ -51,6 +57,21 @@ void LoadProgressDisplay::finish() {
     std::fputs("\r\033[K", out_);
     std::fflush(out_);
   }
+}
+
+// "mapping the file 0.1 ms, reading the weights 2.0 ms, ..." up to `end`.
+std::string LoadProgressDisplay::step_times_text(std::chrono::steady_clock::time_point end) const {
+  std::string text;
+  for (size_t i = 0; i < step_starts_.size(); ++i) {
+    const auto step_end = i + 1 < step_starts_.size() ? step_starts_[i + 1].second : end;
+    const double ms =
+        std::chrono::duration<double, std::milli>(step_end - step_starts_[i].second).count();
+    char duration[32];
+    std::snprintf(duration, sizeof duration, " %.1f ms", ms);
+    if (!text.empty()) text += ", ";
+    text += step_starts_[i].first + duration;
+  }
+  return text;
 }
 
 std::string LoadProgressDisplay::line_text(char spinner) const {

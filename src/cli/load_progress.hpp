@@ -1,7 +1,9 @@
 // What `weft run` and `weft chat` show on stderr while a model loads. On a terminal: after
 // the load has taken a second, one line redrawn in place with a spinner, the step and, for a
 // step that counts its work (packing weights), a bar and its percentage; the line is cleared
-// when the load ends. Not on a terminal: nothing, or with --verbose one plain line per step.
+// when the load ends. Not on a terminal: nothing, or with --verbose one plain line per step and,
+// when the load ends, one line with the time each step took (what a cold-start profile reads:
+// bench/cold_start.py).
 #pragma once
 
 #include <chrono>
@@ -10,6 +12,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "weft/backend.hpp"
 
@@ -37,6 +41,7 @@ class LoadProgressDisplay {
  private:
   void redraw_loop();
   std::string line_text(char spinner) const;
+  std::string step_times_text(std::chrono::steady_clock::time_point end) const;
 
   Mode mode_;
   std::FILE* out_;
@@ -48,6 +53,8 @@ class LoadProgressDisplay {
   bool drawn_ = false;
   bool finished_ = false;
   std::thread redrawer_;
+  // When each step began, in order (the lines mode reports the durations at finish()).
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> step_starts_;
 };
 
 // backend.load(options), showing its progress in `mode` where the backend reports it (native).

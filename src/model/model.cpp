@@ -18,7 +18,8 @@ std::shared_ptr<const Model> Model::from_file(std::shared_ptr<const gguf::GgufFi
   if (options.progress) options.progress({"reading the weights"});
   ModelConfig config = read_model_config(*file, options);
   ModelWeights weights = bind_model_weights(*file, config);
-  if (options.pack_weights) pack_weights_for_this_cpu(*file, weights, options.progress);
+  if (options.pack_weights)
+    pack_weights_for_this_cpu(*file, weights, options.progress, options.packing_threads);
   return std::shared_ptr<const Model>(
       new Model(std::move(file), std::move(config), std::move(weights)));
 }

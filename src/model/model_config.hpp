@@ -61,6 +61,8 @@ struct ModelLoadOptions {
   // Repack the weights whose fast products read another layout (Q4_0 on x86); the kernels
   // that read weights as stored are unaffected either way.
   bool pack_weights = true;
+  // Threads that share the packing (0: the hardware concurrency).
+  unsigned packing_threads = 0;
   LoadProgressCallback progress{};
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tensor/packed_weights.hpp"
+#include "tensor/thread_pool.hpp"
 
 namespace weft::model {
 namespace {
@@ -34,7 +35,8 @@ class Packer {
       rows_to_pack_ += static_cast<uint64_t>(matrix.rows);
   }
 
-  void pack(tensor::WeightMatrix& matrix) {
+  // Packs on `pool`'s threads.
+  void pack(tensor::WeightMatrix& matrix, tensor::ThreadPool& pool) {
     if (!wanted(matrix)) return;
     // Matrices can share rows (a tied output is the token embedding's view): pack once.
     auto [done, inserted] = packed_by_data_.try_emplace(matrix.data, nullptr);
@@ -48,7 +50,7 @@ class Packer {
         released_until = page_start(end);
         report(rows_packed_ + static_cast<uint64_t>(rows_done));
       };
-      weights_.packed.push_back(tensor::pack_rows(matrix, release_packed_rows));
+      weights_.packed.push_back(tensor::pack_rows(matrix, release_packed_rows, &pool));
       rows_packed_ += static_cast<uint64_t>(matrix.rows);
       done->second = weights_.packed.back().data();
       ++count_;
@@ -57,6 +59,7 @@ class Packer {
   }
 
   int packed_count() const { return count_; }
+  uint64_t rows_to_pack() const { return rows_to_pack_; }
 
   void report(uint64_t rows_done) const {
     if (progress_ && rows_to_pack_ > 0)
@@ -77,7 +80,7 @@ class Packer {
 }  // namespace
 
 int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
-                              const LoadProgressCallback& progress) {
+                              const LoadProgressCallback& progress, unsigned threads) {
   std::vector<tensor::WeightMatrix*> matrices;
   for (auto& layer : weights.layers) {
     for (auto* matrix :
@@ -88,8 +91,11 @@ int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
   matrices.push_back(&weights.output);
   Packer packer(file, weights, progress);
   for (const auto* matrix : matrices) packer.count(*matrix);
+  if (packer.rows_to_pack() == 0) return 0;
+  // The pool lives for the load only: the engine starts its own threads afterwards.
+  tensor::ThreadPool pool(threads);
   packer.report(0);
-  for (auto* matrix : matrices) packer.pack(*matrix);
+  for (auto* matrix : matrices) packer.pack(*matrix, pool);
   return packer.packed_count();
 }
 

@@ -12,7 +12,9 @@ namespace weft::model {
 
 // Packs what this CPU has packed products for; returns the number of matrices packed.
 // `progress` (may be empty) hears "packing weights" with the rows packed of the rows to pack.
+// Each matrix is split between `threads` threads (0: the hardware concurrency); the packed
+// bytes are the same for any count.
 int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
-                              const LoadProgressCallback& progress = {});
+                              const LoadProgressCallback& progress = {}, unsigned threads = 0);
 
 }  // namespace weft::model

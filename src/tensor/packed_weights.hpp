@@ -35,6 +35,7 @@
 #include <memory>
 
 #include "tensor/mapped_memory.hpp"
+#include "tensor/thread_pool.hpp"
 #include "tensor/weight_matrix.hpp"
 
 namespace weft::tensor {
@@ -68,7 +69,9 @@ bool packing_pays_off(ElementType type);
 // resident whole).
 using PackProgress = std::function<void(int64_t rows_done)>;
 
-// The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K).
-PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress = {});
+// The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K), split between `pool`'s threads where one
+// is given (the same bytes either way). `progress` is called on the calling thread.
+PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress = {},
+                        ThreadPool* pool = nullptr);
 
 }  // namespace weft::tensor

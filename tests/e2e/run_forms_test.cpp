@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -149,6 +150,12 @@ TEST(RunForms, VerboseSaysWhoAnswersAndHowFast) {
     lines.push_back(all_lines[i]);
   }
   EXPECT_NE(result.err.find("weft: loading: mapping the file\n"), std::string::npos) << result.err;
+  // When the load ends, the time of each step in order (an F32 model packs nothing).
+  EXPECT_TRUE(std::regex_search(
+      result.err, std::regex("weft: loading: took mapping the file [0-9]+\\.[0-9] ms, reading the "
+                             "weights [0-9]+\\.[0-9] ms, reading the tokenizer [0-9]+\\.[0-9] ms, "
+                             "starting the engine [0-9]+\\.[0-9] ms\n")))
+      << result.err;
   ASSERT_EQ(lines.size(), 3u) << result.err;
   EXPECT_EQ(lines[0],
             "weft: native: stories260K-f32 (bundled default; no model given and no Ollama "
