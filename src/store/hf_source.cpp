@@ -37,7 +37,8 @@ std::vector<std::string> auth_headers() {
   return {std::string("Authorization: Bearer ") + token};
 }
 
-std::string explain_hugging_face_status(long status, const std::string& what, const std::string& url) {
+std::string explain_hugging_face_status(long status, const std::string& what,
+                                        const std::string& url) {
   const bool token = std::getenv("HF_TOKEN") && *std::getenv("HF_TOKEN");
   if (status == 401 || status == 403) {
     return "Hugging Face refused " + what + " (HTTP " + std::to_string(status) + " at " + url +
@@ -133,7 +134,9 @@ RemoteModel resolve_hf_model(const ModelName& name) {
   remote.file = file.path;
   const std::string what = repository + "/" + file.path;
   const std::string url = remote.url;
-  remote.explain_status = [what, url](long status) { return explain_hugging_face_status(status, what, url); };
+  remote.explain_status = [what, url](long status) {
+    return explain_hugging_face_status(status, what, url);
+  };
   return remote;
 }
 

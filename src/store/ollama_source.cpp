@@ -84,7 +84,8 @@ RemoteModel resolve_ollama_model(const ModelName& name, const std::string& regis
   const auto reply = http_get(manifest_url, headers);
   const std::string what = "model '" + name.display() + "'";
   if (reply.status != 200)
-    throw Error(ErrorCode::invalid_request, explain_registry_status(reply.status, what, manifest_url));
+    throw Error(ErrorCode::invalid_request,
+                explain_registry_status(reply.status, what, manifest_url));
   RemoteModel remote = model_layer_of(reply.body, manifest_url);
   remote.url = base + "/blobs/sha256:" + remote.sha256_hex;
   const std::string url = remote.url;
