@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "support/pool_accounting.hpp"
+#include "support/llama_context_runtimes.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
 #include "weft/context.hpp"
@@ -25,15 +25,6 @@ namespace {
 // The packed sequence's rotary embeddings are rounded at other positions than its reference's
 // (measured: 3e-6 on both kernels); the tolerance of the other exactness tests of contexts.
 constexpr double kPackedTolerance = 1e-5;
-
-ContextRuntimeOptions fixture_options(bool reference_kernels, bool prefix_cache) {
-  return {.model_path = test::shared_path("fixtures/llama/llama-f32.gguf").string(),
-          .threads = 2,
-          .kv_pages = 48,
-          .kv_f32 = true,
-          .reference_kernels = reference_kernels,
-          .prefix_cache = prefix_cache};
-}
 
 // Masks of `count` tokens appended at `start` allowing positions [from, own] to each.
 std::vector<std::vector<bool>> window_masks(int64_t start, int64_t count, int64_t from) {
@@ -52,30 +43,14 @@ std::vector<int64_t> all_rows(size_t count) {
   return rows;
 }
 
-class AttentionMask : public ::testing::TestWithParam<bool> {
+class AttentionMask : public ::testing::TestWithParam<bool>, public test::LlamaContextRuntimes {
  protected:
   void SetUp() override {
-    runtime_ = ContextRuntime::open(fixture_options(GetParam(), true));
-    recompute_ = ContextRuntime::open(fixture_options(GetParam(), false));
-    tokens_ = test::read_token_ids(
-        test::shared_path("fixtures/llama/reference/llama-f32.long.tokens.txt"));
+    open_runtimes(GetParam());
     ASSERT_GE(tokens_.size(), 100u);
   }
 
-  void TearDown() override {
-    for (const auto& name : runtime_->snapshots()) runtime_->remove_snapshot(name);
-    runtime_->clear_prefix_cache();
-    for (const auto* runtime : {runtime_.get(), recompute_.get()}) test::expect_pool_idle(*runtime);
-  }
-
-  std::vector<int32_t> slice(size_t begin, size_t end) const {
-    return {tokens_.begin() + static_cast<ptrdiff_t>(begin),
-            tokens_.begin() + static_cast<ptrdiff_t>(end)};
-  }
-
-  std::shared_ptr<ContextRuntime> runtime_;
-  std::shared_ptr<ContextRuntime> recompute_;
-  std::vector<int32_t> tokens_;
+  void TearDown() override { expect_runtimes_idle(); }
 };
 
 TEST_P(AttentionMask, AMaskAllowingEveryPositionIsTheCausalPassBitForBit) {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "support/pool_accounting.hpp"
+#include "support/llama_context_runtimes.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
@@ -18,35 +18,14 @@ namespace {
 
 constexpr double kTolerance = 1e-5;
 
-ContextRuntimeOptions fixture_options(bool prefix_cache) {
-  return {.model_path = test::shared_path("fixtures/llama/llama-f32.gguf").string(),
-          .threads = 2,
-          .kv_pages = 48,
-          .kv_f32 = true,
-          .reference_kernels = true,
-          .prefix_cache = prefix_cache};
-}
-
-class ContextApi : public ::testing::Test {
+class ContextApi : public ::testing::Test, public test::LlamaContextRuntimes {
  protected:
   void SetUp() override {
-    runtime_ = ContextRuntime::open(fixture_options(true));
-    recompute_ = ContextRuntime::open(fixture_options(false));
-    tokens_ = test::read_token_ids(
-        test::shared_path("fixtures/llama/reference/llama-f32.long.tokens.txt"));
+    open_runtimes(/*reference_kernels=*/true);
     ASSERT_GE(tokens_.size(), 150u);
   }
 
-  void TearDown() override {
-    for (const auto& name : runtime_->snapshots()) runtime_->remove_snapshot(name);
-    runtime_->clear_prefix_cache();
-    for (const auto* runtime : {runtime_.get(), recompute_.get()}) test::expect_pool_idle(*runtime);
-  }
-
-  std::vector<int32_t> slice(size_t begin, size_t end) const {
-    return {tokens_.begin() + static_cast<ptrdiff_t>(begin),
-            tokens_.begin() + static_cast<ptrdiff_t>(end)};
-  }
+  void TearDown() override { expect_runtimes_idle(); }
 
   void expect_recomputed(const Context& context) {
     auto fresh = recompute_->create();
@@ -54,10 +33,6 @@ class ContextApi : public ::testing::Test {
     const auto difference = test::compare_logits(context.logits(), fresh.logits());
     EXPECT_LE(difference.max_abs, kTolerance) << "after " << context.length() << " tokens";
   }
-
-  std::shared_ptr<ContextRuntime> runtime_;
-  std::shared_ptr<ContextRuntime> recompute_;
-  std::vector<int32_t> tokens_;
 };
 
 TEST_F(ContextApi, EveryPathGivesTheLogitsOfRecomputation) {
