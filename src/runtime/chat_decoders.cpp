@@ -9,7 +9,9 @@
 #include "weft/error.hpp"
 
 namespace weft {
-namespace {
+// Named, not anonymous: the decoders' Impl structs, which have external linkage, hold these
+// types as members.
+namespace chat_decoding {
 
 // Token bytes to text, holding back a UTF-8 character until its last byte has come.
 class TokenText {
@@ -50,6 +52,13 @@ class TemplateOutput {
   TokenText text_;
   chat::OutputDecoder decoder_;
 };
+
+}  // namespace chat_decoding
+
+using chat_decoding::TemplateOutput;
+using chat_decoding::TokenText;
+
+namespace {
 
 std::vector<int32_t> sorted(std::vector<int32_t> ids) {
   std::ranges::sort(ids);
