@@ -23,6 +23,8 @@ constexpr std::array kTraits = {
     TypeTraits{ElementType::Q5_K, "q5_K", 256, 176},
     TypeTraits{ElementType::Q6_K, "q6_K", 256, 210},
     TypeTraits{ElementType::Q8_K, "q8_K", 256, 292},
+    TypeTraits{ElementType::IQ4_NL, "iq4_nl", 32, 18},
+    TypeTraits{ElementType::IQ4_XS, "iq4_xs", 256, 136},
     TypeTraits{ElementType::BF16, "bf16", 1, 2},
 };
 

@@ -1,11 +1,12 @@
-// AVX2 dot products for Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K and BF16 weights.
+// AVX2 dot products for Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q5_K, IQ4_XS and BF16 weights.
 //
 // Activations are rounded as rounded-activations rounds them: Q8_0-style blocks of 32 for
 // the legacy formats (kept with their sum, which folds in Q4_1/Q5_1's per-block minimum),
 // Q8_K super-blocks for the K-quants. The weight codes are unpacked to unsigned bytes
 // and multiplied with maddubs; signed offsets and minimums are taken out through the
-// activation block sums, so the inner loops never widen beyond 16 bits. BF16 weights are
-// widened by a shift and multiplied with float32 activations, as F16 weights are.
+// activation block sums, so the inner loops never widen beyond 16 bits. The non-linear
+// formats' nibbles index their value table with a byte shuffle and multiply as signed bytes. BF16
+// weights are widened by a shift and multiplied with float32 activations, as F16 weights are.
 #include "tensor/fast_matmul_avx2_formats.hpp"
 
 #include <cstring>
@@ -85,7 +86,7 @@ WEFT_AVX2_FMA_F16C void round_q8_sum_row(const float* x, std::byte* dst, int64_t
   }
 }
 
-// ---- Q4_1, Q5_0, Q5_1 -----------------------------------------------------------------
+// ---- Q4_1, Q5_0, Q5_1, IQ4_NL ---------------------------------------------------------
 
 // The 32 nibbles of a legacy block as bytes 0..15 in value order (low nibbles are values
 // 0..15, high nibbles 16..31).
@@ -108,12 +109,25 @@ WEFT_AVX2_FMA_F16C inline __m256i fifth_bits(const uint8_t* qh) {
   return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
+// The IQ4 value table in both 128-bit lanes, for _mm256_shuffle_epi8.
+WEFT_AVX2_FMA_F16C inline __m256i iq4_table() {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4Values)));
+}
+
+// The 32 signed values (table entries) of an IQ4 sub-block, in value order.
+WEFT_AVX2_FMA_F16C inline __m256i iq4_codes(const uint8_t* qs) {
+  return _mm256_shuffle_epi8(iq4_table(), unpack_nibbles(qs));
+}
+
 template <typename Block>
-inline constexpr bool kHasMinimum = !std::is_same_v<Block, BlockQ5_0>;
+inline constexpr bool kHasMinimum =
+    !std::is_same_v<Block, BlockQ5_0> && !std::is_same_v<Block, BlockIQ4_NL>;
 
 template <typename Block>
 WEFT_AVX2_FMA_F16C inline __m256i legacy_codes(const Block& block) {
-  if constexpr (std::is_same_v<Block, BlockQ4_1>) {
+  if constexpr (std::is_same_v<Block, BlockIQ4_NL>) {
+    return iq4_codes(block.qs);
+  } else if constexpr (std::is_same_v<Block, BlockQ4_1>) {
     return unpack_nibbles(block.qs);
   } else {
     const __m256i codes = _mm256_or_si256(unpack_nibbles(block.qs), fifth_bits(block.qh));
@@ -125,8 +139,8 @@ WEFT_AVX2_FMA_F16C inline __m256i legacy_codes(const Block& block) {
   }
 }
 
-// Q5_0 codes are signed (offset 16 removed); Q4_1/Q5_1 codes stay unsigned and their
-// minimum m contributes m·Σx̃ = m·sum per block.
+// Q5_0 and IQ4_NL codes are signed (offset 16 removed; table values); Q4_1/Q5_1 codes stay unsigned
+// and their minimum m contributes m·Σx̃ = m·sum per block.
 template <typename Block, int Group>
 WEFT_AVX2_FMA_F16C void dot_legacy(const std::byte* weight_row, const std::byte* const* act_rows,
                                    int64_t cols, float* results) {
@@ -358,6 +372,41 @@ WEFT_AVX2_FMA_F16C void dot_q5_k(const std::byte* weight_row, const std::byte* c
     results[k] = horizontal_sum(acc[k]) - horizontal_sum(minimum_acc[k]);
 }
 
+// ---- IQ4_XS -----------------------------------------------------------------------------
+
+// value = d·(scale − 32)·table[nibble]: per sub-block of 32 the signed products summed in
+// four-value lanes, times the sub-block's scale, then d_w·d_x per super-block. Q8_K codes
+// stay within ±127, so moving the weights' sign onto them cannot overflow.
+template <int Group>
+WEFT_AVX2_FMA_F16C void dot_iq4_xs(const std::byte* weight_row, const std::byte* const* act_rows,
+                                   int64_t cols, float* results) {
+  const auto* w = reinterpret_cast<const BlockIQ4_XS*>(weight_row);
+  const BlockQ8_K* x[Group];
+  for (int k = 0; k < Group; ++k) x[k] = reinterpret_cast<const BlockQ8_K*>(act_rows[k]);
+  __m256 acc[Group];
+  for (int k = 0; k < Group; ++k) acc[k] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < cols / kSuperBlock; ++b) {
+    const BlockIQ4_XS& block = w[b];
+    __m256i sums[Group];
+    for (int k = 0; k < Group; ++k) sums[k] = _mm256_setzero_si256();
+    for (int sub = 0; sub < kSuperBlock / kBlock32; ++sub) {
+      const __m256i q = iq4_codes(block.qs + kBlock32 / 2 * sub);
+      const __m256i magnitude = _mm256_sign_epi8(q, q);
+      const __m256i scale = _mm256_set1_epi16(static_cast<short>(iq4_xs_scale(block, sub)));
+      for (int k = 0; k < Group; ++k) {
+        const __m256i y = _mm256_sign_epi8(load256(x[k][b].qs + kBlock32 * sub), q);
+        sums[k] =
+            _mm256_add_epi32(sums[k], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, y), scale));
+      }
+    }
+    const float d = half_to_float(block.d);
+    for (int k = 0; k < Group; ++k) {
+      acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * x[k][b].d), _mm256_cvtepi32_ps(sums[k]), acc[k]);
+    }
+  }
+  for (int k = 0; k < Group; ++k) results[k] = horizontal_sum(acc[k]);
+}
+
 // ---- BF16 -------------------------------------------------------------------------------
 
 // A bfloat16 is the top half of a float: widening is a 16-bit shift.
@@ -405,9 +454,11 @@ bool avx2_format_supports(ElementType type) {
     case ElementType::Q4_1:
     case ElementType::Q5_0:
     case ElementType::Q5_1:
+    case ElementType::IQ4_NL:
     case ElementType::Q2_K:
     case ElementType::Q3_K:
     case ElementType::Q5_K:
+    case ElementType::IQ4_XS:
     case ElementType::BF16:
       return true;
     default:
@@ -425,6 +476,8 @@ FormatKernel avx2_format_kernel(ElementType type, int64_t cols) {
       return {legacy_dots<BlockQ5_0>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::Q5_1:
       return {legacy_dots<BlockQ5_1>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
+    case ElementType::IQ4_NL:
+      return {legacy_dots<BlockIQ4_NL>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::Q2_K:
       return {
           {&dot_q2_k<1>, &dot_q2_k<2>, &dot_q2_k<3>, &dot_q2_k<4>}, q8k_bytes, ElementType::Q8_K};
@@ -434,6 +487,10 @@ FormatKernel avx2_format_kernel(ElementType type, int64_t cols) {
     case ElementType::Q5_K:
       return {
           {&dot_q5_k<1>, &dot_q5_k<2>, &dot_q5_k<3>, &dot_q5_k<4>}, q8k_bytes, ElementType::Q8_K};
+    case ElementType::IQ4_XS:
+      return {{&dot_iq4_xs<1>, &dot_iq4_xs<2>, &dot_iq4_xs<3>, &dot_iq4_xs<4>},
+              q8k_bytes,
+              ElementType::Q8_K};
     case ElementType::BF16:
       return {{&dot_bf16<1>, &dot_bf16<2>, &dot_bf16<3>, &dot_bf16<4>}, 0};
     default:

@@ -1,6 +1,6 @@
 // AVX2 dot products for the weight formats beyond fast_matmul_avx2.cpp's own (Q4_1, Q5_0,
-// Q5_1, Q2_K, Q3_K, Q5_K, BF16). avx2_matmul() drives them like its own kernels: it rounds
-// each activation row once (when act_row_bytes is not 0) with round_row, or with its own
+// Q5_1, IQ4_NL, Q2_K, Q3_K, Q5_K, IQ4_XS, BF16). avx2_matmul() drives them like its own kernels: it
+// rounds each activation row once (when act_row_bytes is not 0) with round_row, or with its own
 // Q8_K quantiser when round_row is null and partner is Q8_K, and calls dots[g - 1] for
 // groups of g activation rows sharing one read of a weight row.
 #pragma once

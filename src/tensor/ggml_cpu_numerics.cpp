@@ -127,6 +127,60 @@ float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const f
   return mins_a != nullptr ? sum + offsets : sum;
 }
 
+float q8_blocks_dot_alternating(const int8_t* qa, const float* da, const int8_t* qb,
+                                const float* db, int64_t n_blocks) {
+  constexpr int kLanes = 8;
+  float lanes[2][kLanes] = {};
+  const int64_t paired = n_blocks / 2 * 2;
+  for (int64_t block = 0; block < paired; ++block) {
+    float* lane = lanes[block % 2];
+    const float scale = db[block] * da[block];
+    const int8_t* x = qa + block * 32;
+    const int8_t* y = qb + block * 32;
+    for (int j = 0; j < kLanes; ++j) {
+      int32_t quad = 0;
+      for (int t = 0; t < 4; ++t) quad += int32_t{x[4 * j + t]} * int32_t{y[4 * j + t]};
+      lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
+    }
+  }
+  for (int j = 0; j < kLanes; ++j) lanes[0][j] += lanes[1][j];
+  float sum = halving_sum(lanes[0], kLanes);
+  for (int64_t block = paired; block < n_blocks; ++block) {
+    int32_t total = 0;
+    for (int t = 0; t < 32; ++t) total += int32_t{qa[block * 32 + t]} * int32_t{qb[block * 32 + t]};
+    // GCC contracts GGML's sumf += d·Σ into a fused multiply-add when FMA is on (it is, with AVX2).
+    sum = std::fma(db[block] * da[block], static_cast<float>(total), sum);
+  }
+  return sum;
+}
+
+float iq4_xs_dot(const void* weights, const void* activations, int64_t n_super) {
+  constexpr int kLanes = 8;
+  const auto* w = static_cast<const BlockIQ4_XS*>(weights);
+  const auto* x = static_cast<const BlockQ8_K*>(activations);
+  float lane[kLanes] = {};
+  for (int64_t b = 0; b < n_super; ++b) {
+    int32_t sums[kLanes] = {};
+    for (int sub = 0; sub < kSuperBlock / 32; ++sub) {
+      const int scale = iq4_xs_scale(w[b], sub);
+      const uint8_t* qs = w[b].qs + 16 * sub;
+      const int8_t* q8 = x[b].qs + 32 * sub;
+      for (int k = 0; k < kLanes; ++k) {
+        int32_t quad = 0;
+        for (int t = 0; t < 4; ++t) {
+          const int e = 4 * k + t;
+          const int nibble = e < 16 ? qs[e] & 0xf : qs[e - 16] >> 4;
+          quad += int32_t{kIq4Values[nibble]} * int32_t{q8[e]};
+        }
+        sums[k] += scale * quad;
+      }
+    }
+    const float d = fp16_to_fp32(w[b].d) * x[b].d;
+    for (int k = 0; k < kLanes; ++k) lane[k] = std::fma(d, static_cast<float>(sums[k]), lane[k]);
+  }
+  return halving_sum(lane, kLanes);
+}
+
 float q6_k_dot(const void* weights, const void* activations, int64_t n_super) {
   constexpr int kLanes = 8;
   const auto* w = static_cast<const BlockQ6_K*>(weights);

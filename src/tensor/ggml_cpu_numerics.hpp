@@ -46,6 +46,12 @@ float matrix_dot(Operands operands, const float* a, const float* b, int64_t k, i
 float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const float* db,
                     int64_t n_blocks, const float* mins_a = nullptr, const float* sums_b = nullptr);
 
+// ggml_vec_dot_iq4_nl_q8_0's order for one activation row: blocks alternate between two sets
+// of eight float lanes (even blocks, odd blocks), which are added lane by lane before the
+// pairwise sum; a last block without a partner is added in scalar, as d·Σ of its products.
+float q8_blocks_dot_alternating(const int8_t* qa, const float* da, const int8_t* qb,
+                                const float* db, int64_t n_blocks);
+
 // Dot product of a Q6_K weight row with Q8_K activations (`n_super` super-blocks of 256) as
 // GGML's AVX2 kernel sums it: eight integer lanes per super-block (lane k: the scaled
 // products of elements 4k..4k+3 of every 32, minus 32·the scaled activations of the k-th 32),
@@ -65,6 +71,10 @@ float q2_k_dot(const void* weights, const void* activations, int64_t n_super);
 // And for Q3_K (signed 3-bit values, 6-bit scales offset by 32): lane k the scaled products
 // of elements 4k..4k+3 of every 32, fused with d_x·d_w.
 float q3_k_dot(const void* weights, const void* activations, int64_t n_super);
+
+// And for IQ4_XS (table values, 6-bit scales offset by 32, sub-blocks of 32): lane k the
+// scaled products of elements 4k..4k+3 of every 32, fused with d_w·d_x.
+float iq4_xs_dot(const void* weights, const void* activations, int64_t n_super);
 
 // GGML's vectorised exp (ggml_v_expf) for one value: a polynomial, not libm's expf.
 float vector_expf(float x, int lanes);

@@ -12,8 +12,6 @@
 namespace weft::tensor::ref {
 namespace {
 
-constexpr float kGroupMaxEps = 1e-15f;
-
 int clamp(int value, int low, int high) {
   return std::max(low, std::min(high, value));
 }

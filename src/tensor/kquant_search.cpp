@@ -20,8 +20,6 @@
 namespace weft::tensor::ref {
 namespace {
 
-constexpr float kGroupMaxEps = 1e-15f;
-
 // Lane-major copy: out[i][lane] = in[lane·N + i].
 template <int Lanes, int N>
 void transpose(const float* in, float (&out)[N][Lanes]) {

@@ -12,6 +12,9 @@
 
 namespace weft::tensor::ref {
 
+// GGML's GROUP_MAX_EPS: a (sub-)block whose largest magnitude is below it is all zeros.
+inline constexpr float kGroupMaxEps = 1e-15f;
+
 // Round to nearest, ties to even, exact for |value| < 2^22: adding 1.5·2^23 makes float
 // addition do the rounding and leaves the integer in the low mantissa bits. Out of that
 // range (or for NaN) the result is garbage but defined, as in GGML, whose codes this must

@@ -105,6 +105,27 @@ struct BlockQ8_K {
   int16_t bsums[kSuperBlock / 16];
 };
 
+// The sixteen values of the non-linear 4-bit formats (IQ4_NL, IQ4_XS), indexed by the nibble:
+// denser near zero, where most weights are.
+inline constexpr int8_t kIq4Values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                          1,    13,   25,  38,  53,  69,  89,  113};
+
+// value[j] = kIq4Values[nibble]·d; low nibbles hold values 0..15, high nibbles 16..31.
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[kBlock32 / 2];
+};
+
+// 8 sub-blocks of 32 as IQ4_NL, each with a 6-bit signed scale (offset 32): its low four bits
+// in scales_l (sub-block 2i: low nibble of byte i, 2i + 1: high nibble), its top two in
+// scales_h (bits 2j, 2j + 1 for sub-block j); value = d·(scale − 32)·kIq4Values[nibble].
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kSuperBlock / 64];
+  uint8_t qs[kSuperBlock / 2];
+};
+
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_1) == 20);
 static_assert(sizeof(BlockQ5_0) == 22);
@@ -117,6 +138,15 @@ static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
+static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockIQ4_XS) == 136);
+
+// The signed scale (−32..31) of sub-block j (0..7) of an IQ4_XS block.
+inline int iq4_xs_scale(const BlockIQ4_XS& block, int j) {
+  const int low = (block.scales_l[j / 2] >> (4 * (j % 2))) & 0xf;
+  const int high = (block.scales_h >> (2 * j)) & 3;
+  return (low | (high << 4)) - 32;
+}
 
 // The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block.
 struct ScaleMin {

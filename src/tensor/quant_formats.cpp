@@ -79,6 +79,10 @@ void dequantize_row(ElementType type, const void* src, float* dst, int64_t n) {
       return dequantize_blocks<BlockQ6_K>(src, dst, blocks);
     case ElementType::Q8_K:
       return dequantize_blocks<BlockQ8_K>(src, dst, blocks);
+    case ElementType::IQ4_NL:
+      return dequantize_blocks<BlockIQ4_NL>(src, dst, blocks);
+    case ElementType::IQ4_XS:
+      return dequantize_blocks<BlockIQ4_XS>(src, dst, blocks);
   }
   throw Error(ErrorCode::invalid_request, "dequantize_row: unknown element type");
 }
@@ -123,6 +127,10 @@ void quantize_row(ElementType type, const float* src, void* dst, int64_t n) {
       return quantize_blocks<BlockQ6_K>(src, dst, blocks);
     case ElementType::Q8_K:
       return quantize_blocks<BlockQ8_K>(src, dst, blocks);
+    case ElementType::IQ4_NL:
+      return quantize_blocks<BlockIQ4_NL>(src, dst, blocks);
+    case ElementType::IQ4_XS:
+      return quantize_blocks<BlockIQ4_XS>(src, dst, blocks);
   }
   throw Error(ErrorCode::invalid_request, "quantize_row: unknown element type");
 }

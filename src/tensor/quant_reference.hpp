@@ -24,6 +24,8 @@ void dequantize(const BlockQ4_K* blocks, float* dst, int64_t count);
 void dequantize(const BlockQ5_K* blocks, float* dst, int64_t count);
 void dequantize(const BlockQ6_K* blocks, float* dst, int64_t count);
 void dequantize(const BlockQ8_K* blocks, float* dst, int64_t count);
+void dequantize(const BlockIQ4_NL* blocks, float* dst, int64_t count);
+void dequantize(const BlockIQ4_XS* blocks, float* dst, int64_t count);
 
 void quantize(const float* src, BlockQ4_0* blocks, int64_t count);
 void quantize(const float* src, BlockQ4_1* blocks, int64_t count);
@@ -37,5 +39,9 @@ void quantize(const float* src, BlockQ4_K* blocks, int64_t count);
 void quantize(const float* src, BlockQ5_K* blocks, int64_t count);
 void quantize(const float* src, BlockQ6_K* blocks, int64_t count);
 void quantize(const float* src, BlockQ8_K* blocks, int64_t count);
+// IQ4_NL and IQ4_XS as llama-quantize makes them (quantize_iq4_nl/_xs without importance
+// weights: a scale search over 15 candidates per sub-block).
+void quantize(const float* src, BlockIQ4_NL* blocks, int64_t count);
+void quantize(const float* src, BlockIQ4_XS* blocks, int64_t count);
 
 }  // namespace weft::tensor::ref

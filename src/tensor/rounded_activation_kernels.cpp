@@ -24,6 +24,7 @@ ElementType activation_partner(ElementType storage) {
     case ElementType::Q4_0:
     case ElementType::Q5_0:
     case ElementType::Q8_0:
+    case ElementType::IQ4_NL:
       return ElementType::Q8_0;
     case ElementType::Q4_1:
     case ElementType::Q5_1:
@@ -33,6 +34,7 @@ ElementType activation_partner(ElementType storage) {
     case ElementType::Q4_K:
     case ElementType::Q5_K:
     case ElementType::Q6_K:
+    case ElementType::IQ4_XS:
       return ElementType::Q8_K;
     default:
       return ElementType::F32;
@@ -129,6 +131,13 @@ void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks,
       const auto* block = block_at<BlockQ8_0>(row, b);
       scales[b] = fp16_to_fp32(block->d);
       std::memcpy(q, block->qs, kBlock32);
+    } else if (type == ElementType::IQ4_NL) {
+      const auto* block = block_at<BlockIQ4_NL>(row, b);
+      scales[b] = fp16_to_fp32(block->d);
+      for (int j = 0; j < kBlock32 / 2; ++j) {
+        q[j] = kIq4Values[block->qs[j] & 0x0f];
+        q[j + kBlock32 / 2] = kIq4Values[block->qs[j] >> 4];
+      }
     } else if (type == ElementType::Q4_0) {
       const auto* block = block_at<BlockQ4_0>(row, b);
       scales[b] = fp16_to_fp32(block->d);
@@ -153,7 +162,7 @@ void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks,
 
 bool has_integer_blocks(ElementType type) {
   return type == ElementType::Q4_0 || type == ElementType::Q5_0 || type == ElementType::Q8_0 ||
-         type == ElementType::Q4_1 || type == ElementType::Q5_1;
+         type == ElementType::Q4_1 || type == ElementType::Q5_1 || type == ElementType::IQ4_NL;
 }
 
 bool has_block_minima(ElementType type) {
@@ -195,14 +204,15 @@ void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* 
   });
 }
 
-// Q2_K, Q3_K, Q5_K and Q6_K weights: activations quantised to Q8_K, GGML's integer lanes per
-// super-block.
+// Q2_K, Q3_K, Q5_K, Q6_K and IQ4_XS weights: activations quantised to Q8_K, GGML's integer
+// lanes per super-block.
 void k_quant_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                     ThreadPool& pool) {
-  const auto dot = w.type == ElementType::Q6_K   ? ggml_cpu::q6_k_dot
-                   : w.type == ElementType::Q5_K ? ggml_cpu::q5_k_dot
-                   : w.type == ElementType::Q3_K ? ggml_cpu::q3_k_dot
-                                                 : ggml_cpu::q2_k_dot;
+  const auto dot = w.type == ElementType::Q6_K     ? ggml_cpu::q6_k_dot
+                   : w.type == ElementType::Q5_K   ? ggml_cpu::q5_k_dot
+                   : w.type == ElementType::Q3_K   ? ggml_cpu::q3_k_dot
+                   : w.type == ElementType::IQ4_XS ? ggml_cpu::iq4_xs_dot
+                                                   : ggml_cpu::q2_k_dot;
   const int64_t n_super = w.cols / kSuperBlock;
   const uint64_t row_bytes = *bytes_for(ElementType::Q8_K, static_cast<uint64_t>(w.cols));
   std::vector<std::byte> activations(row_bytes * static_cast<uint64_t>(n_rows));
@@ -220,8 +230,9 @@ void k_quant_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float
   });
 }
 
-// Q4_0/Q5_0/Q8_0 (Q4_1/Q5_1) weights: activations quantised to Q8_0 (Q8_1), integer
-// products per block.
+// Q4_0/Q5_0/Q8_0/IQ4_NL (Q4_1/Q5_1) weights: activations quantised to Q8_0 (Q8_1), integer
+// products per block. GGML sums one activation row of IQ4_NL in its own order (its
+// ggml_vec_dot; tinyBLAS takes batches of rows as for the others).
 void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                           ThreadPool& pool) {
   const int64_t n_blocks = w.cols / kBlock32;
@@ -244,6 +255,11 @@ void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows,
     for (int64_t r = begin; r < end; ++r) {
       weight_block_ints(w.type, w.row(r), n_blocks, w_ints.data(), w_scales.data(), w_mins.data());
       for (int64_t i = 0; i < n_rows; ++i) {
+        if (w.type == ElementType::IQ4_NL && n_rows == 1) {
+          out[r] = ggml_cpu::q8_blocks_dot_alternating(w_ints.data(), w_scales.data(),
+                                                       x_ints.data(), x_scales.data(), n_blocks);
+          continue;
+        }
         out[i * w.rows + r] = ggml_cpu::q8_blocks_dot(
             w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
             x_scales.data() + i * n_blocks, n_blocks, minima ? w_mins.data() : nullptr,
@@ -294,7 +310,7 @@ void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int
     return;
   }
   if (w.type == ElementType::Q2_K || w.type == ElementType::Q3_K || w.type == ElementType::Q5_K ||
-      w.type == ElementType::Q6_K) {
+      w.type == ElementType::Q6_K || w.type == ElementType::IQ4_XS) {
     k_quant_matmul(w, x, n_rows, out, pool);
     return;
   }

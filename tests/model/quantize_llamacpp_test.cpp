@@ -80,9 +80,9 @@ InputModel input_model(const std::string& name) {
   return input;
 }
 
-TEST(QuantizeLlamaCpp, TypeTablesCoverSixModelsAndElevenFileTypes) {
+TEST(QuantizeLlamaCpp, TypeTablesCoverSixModelsAndThirteenFileTypes) {
   const auto tables = llamacpp_tables();
-  EXPECT_EQ(tables.size(), 6u * 11u);
+  EXPECT_EQ(tables.size(), 6u * 13u);
 }
 
 TEST(QuantizeLlamaCpp, EveryTensorGetsLlamaQuantizesType) {

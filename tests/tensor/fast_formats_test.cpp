@@ -45,6 +45,10 @@ HalfFields half_fields(ElementType type) {
       return {sizeof(BlockQ3_K), {offsetof(BlockQ3_K, d)}};
     case ElementType::Q5_K:
       return {sizeof(BlockQ5_K), {offsetof(BlockQ5_K, d), offsetof(BlockQ5_K, dmin)}};
+    case ElementType::IQ4_NL:
+      return {sizeof(BlockIQ4_NL), {offsetof(BlockIQ4_NL, d)}};
+    case ElementType::IQ4_XS:
+      return {sizeof(BlockIQ4_XS), {offsetof(BlockIQ4_XS, d)}};
     default:  // BF16: every 2-byte value is a scale-like field
       return {2, {0}};
   }
@@ -115,6 +119,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{ElementType::Q4_1, 32 * 13}, Case{ElementType::Q5_0, 32 * 3},
                       Case{ElementType::Q5_1, 32 * 9}, Case{ElementType::Q2_K, 256 * 2},
                       Case{ElementType::Q3_K, 256 * 3}, Case{ElementType::Q5_K, 256 * 1},
+                      Case{ElementType::IQ4_NL, 32 * 7}, Case{ElementType::IQ4_XS, 256 * 3},
                       Case{ElementType::BF16, 16 * 7 + 5}),
     [](const auto& info) { return std::string(traits_of(info.param.type).name); });
 

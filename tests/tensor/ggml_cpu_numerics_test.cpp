@@ -7,8 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
+
+#include "tensor/half.hpp"
+#include "tensor/quant_blocks.hpp"
 
 namespace weft::tensor::ggml_cpu {
 namespace {
@@ -76,6 +80,61 @@ TEST(GgmlCpuNumericsShapes, PicksTinyBlasForBatchesOfWholeVectors) {
   EXPECT_EQ(padded_cells(1), 32);
   EXPECT_EQ(padded_cells(32), 32);
   EXPECT_EQ(padded_cells(33), 64);
+}
+
+// The integer block dots against the same products summed exactly: every order must land
+// within float rounding of it, including the unpaired last block of the alternating sum.
+TEST(GgmlCpuNumericsBlocks, AlternatingBlockDotAgreesWithTheExactSum) {
+  std::mt19937 random(11);
+  std::uniform_int_distribution<int> code(-127, 127);
+  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+  for (int64_t n_blocks : {1, 2, 3, 4, 7}) {
+    std::vector<int8_t> qa(static_cast<size_t>(32 * n_blocks)), qb(qa.size());
+    std::vector<float> da(static_cast<size_t>(n_blocks)), db(da.size());
+    double exact = 0, magnitude = 0;
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      da[b] = scale(random);
+      db[b] = scale(random);
+      for (int t = 0; t < 32; ++t) {
+        qa[b * 32 + t] = static_cast<int8_t>(code(random));
+        qb[b * 32 + t] = static_cast<int8_t>(code(random));
+        const double product = static_cast<double>(da[b]) * db[b] * qa[b * 32 + t] * qb[b * 32 + t];
+        exact += product;
+        magnitude += std::fabs(product);
+      }
+    }
+    EXPECT_NEAR(q8_blocks_dot_alternating(qa.data(), da.data(), qb.data(), db.data(), n_blocks),
+                exact, 1e-6 * magnitude)
+        << n_blocks;
+  }
+}
+
+TEST(GgmlCpuNumericsBlocks, Iq4XsDotAgreesWithTheExactSum) {
+  std::mt19937 random(12);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> code(-127, 127);
+  constexpr int kSuper = 3;
+  std::vector<BlockIQ4_XS> weights(kSuper);
+  std::vector<BlockQ8_K> activations(kSuper);
+  double exact = 0, magnitude = 0;
+  for (int b = 0; b < kSuper; ++b) {
+    auto* bytes = reinterpret_cast<unsigned char*>(&weights[b]);
+    for (size_t i = 0; i < sizeof(BlockIQ4_XS); ++i)
+      bytes[i] = static_cast<unsigned char>(byte(random));
+    weights[b].d = fp32_to_fp16(0.01f * static_cast<float>(b + 1));
+    activations[b].d = 0.02f / static_cast<float>(b + 1);
+    for (int e = 0; e < kSuperBlock; ++e) activations[b].qs[e] = static_cast<int8_t>(code(random));
+    for (int e = 0; e < kSuperBlock; ++e) {
+      const int sub = e / 32, j = e % 32;
+      const uint8_t packed = weights[b].qs[16 * sub + j % 16];
+      const int value = kIq4Values[j < 16 ? packed & 0xf : packed >> 4];
+      const double product = static_cast<double>(fp16_to_fp32(weights[b].d)) * activations[b].d *
+                             iq4_xs_scale(weights[b], sub) * value * activations[b].qs[e];
+      exact += product;
+      magnitude += std::fabs(product);
+    }
+  }
+  EXPECT_NEAR(iq4_xs_dot(weights.data(), activations.data(), kSuper), exact, 1e-6 * magnitude);
 }
 
 INSTANTIATE_TEST_SUITE_P(Widths, GgmlCpuNumerics, ::testing::Values(kAvx2Lanes, kAvx512Lanes),

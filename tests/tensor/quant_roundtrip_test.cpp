@@ -25,11 +25,12 @@ struct ErrorBound {
 };
 
 constexpr ErrorBound kBounds[] = {
-    {ElementType::F32, 0.0},    {ElementType::F16, 3e-4},   {ElementType::BF16, 3e-3},
-    {ElementType::Q8_0, 0.008}, {ElementType::Q8_1, 0.008}, {ElementType::Q8_K, 0.01},
-    {ElementType::Q6_K, 0.025}, {ElementType::Q5_0, 0.05},  {ElementType::Q5_1, 0.045},
-    {ElementType::Q5_K, 0.045}, {ElementType::Q4_0, 0.1},   {ElementType::Q4_1, 0.09},
-    {ElementType::Q4_K, 0.09},  {ElementType::Q3_K, 0.2},   {ElementType::Q2_K, 0.4},
+    {ElementType::F32, 0.0},     {ElementType::F16, 3e-4},    {ElementType::BF16, 3e-3},
+    {ElementType::Q8_0, 0.008},  {ElementType::Q8_1, 0.008},  {ElementType::Q8_K, 0.01},
+    {ElementType::Q6_K, 0.025},  {ElementType::Q5_0, 0.05},   {ElementType::Q5_1, 0.045},
+    {ElementType::Q5_K, 0.045},  {ElementType::Q4_0, 0.1},    {ElementType::Q4_1, 0.09},
+    {ElementType::Q4_K, 0.09},   {ElementType::Q3_K, 0.2},    {ElementType::Q2_K, 0.4},
+    {ElementType::IQ4_NL, 0.09}, {ElementType::IQ4_XS, 0.09},
 };
 
 std::vector<float> gaussian_row(int64_t n, uint32_t seed) {

@@ -12,15 +12,16 @@ using tensor::ElementType;
 
 // llama_ftype ids as llama.cpp writes them in general.file_type.
 const std::array kFileTypes = {
-    FileType{"F32", 0, ElementType::F32},      FileType{"F16", 1, ElementType::F16},
-    FileType{"BF16", 32, ElementType::BF16},   FileType{"Q4_0", 2, ElementType::Q4_0},
-    FileType{"Q4_1", 3, ElementType::Q4_1},    FileType{"Q5_0", 8, ElementType::Q5_0},
-    FileType{"Q5_1", 9, ElementType::Q5_1},    FileType{"Q8_0", 7, ElementType::Q8_0},
-    FileType{"Q2_K", 10, ElementType::Q2_K},   FileType{"Q3_K_S", 11, ElementType::Q3_K},
-    FileType{"Q3_K_M", 12, ElementType::Q3_K}, FileType{"Q3_K_L", 13, ElementType::Q3_K},
-    FileType{"Q4_K_S", 14, ElementType::Q4_K}, FileType{"Q4_K_M", 15, ElementType::Q4_K},
-    FileType{"Q5_K_S", 16, ElementType::Q5_K}, FileType{"Q5_K_M", 17, ElementType::Q5_K},
-    FileType{"Q6_K", 18, ElementType::Q6_K},
+    FileType{"F32", 0, ElementType::F32},        FileType{"F16", 1, ElementType::F16},
+    FileType{"BF16", 32, ElementType::BF16},     FileType{"Q4_0", 2, ElementType::Q4_0},
+    FileType{"Q4_1", 3, ElementType::Q4_1},      FileType{"Q5_0", 8, ElementType::Q5_0},
+    FileType{"Q5_1", 9, ElementType::Q5_1},      FileType{"Q8_0", 7, ElementType::Q8_0},
+    FileType{"Q2_K", 10, ElementType::Q2_K},     FileType{"Q3_K_S", 11, ElementType::Q3_K},
+    FileType{"Q3_K_M", 12, ElementType::Q3_K},   FileType{"Q3_K_L", 13, ElementType::Q3_K},
+    FileType{"Q4_K_S", 14, ElementType::Q4_K},   FileType{"Q4_K_M", 15, ElementType::Q4_K},
+    FileType{"Q5_K_S", 16, ElementType::Q5_K},   FileType{"Q5_K_M", 17, ElementType::Q5_K},
+    FileType{"Q6_K", 18, ElementType::Q6_K},     FileType{"IQ4_NL", 25, ElementType::IQ4_NL},
+    FileType{"IQ4_XS", 30, ElementType::IQ4_XS},
 };
 
 std::string upper(std::string_view text) {
@@ -36,6 +37,10 @@ bool contains(std::string_view text, std::string_view part) {
 
 bool is_file_type(const FileType& type, std::string_view name) {
   return type.name == name;
+}
+
+bool is_iq4(const FileType& type) {
+  return is_file_type(type, "IQ4_NL") || is_file_type(type, "IQ4_XS");
 }
 
 bool fits(ElementType type, uint64_t row_length) {
@@ -57,6 +62,7 @@ ElementType value_matrix_type(const FileType& file_type, ElementType base, int32
   if (name == "Q3_K_L") return ElementType::Q5_K;
   if ((name == "Q4_K_M" || name == "Q5_K_M") && uses_more_bits(index, model.value_matrices))
     return ElementType::Q6_K;
+  if (is_iq4(file_type) && model.heads_per_kv_head >= 4) return ElementType::Q5_K;
   if (name == "Q4_K_S" && index < 4) return ElementType::Q5_K;
   return base;
 }
@@ -69,6 +75,8 @@ ElementType ffn_down_type(const FileType& file_type, ElementType base, int32_t i
   if (name == "Q3_K_L") return ElementType::Q5_K;
   if ((name == "Q4_K_M" || name == "Q5_K_M") && uses_more_bits(index, layers))
     return ElementType::Q6_K;
+  // Without an importance matrix (weft never has one) the first eighth gets Q5_K.
+  if (is_iq4(file_type) && index < layers / 8) return ElementType::Q5_K;
   if (name == "Q4_K_S" && index < layers / 8) return ElementType::Q5_K;
   return base;
 }
@@ -115,6 +123,9 @@ ElementType fallback_for_row(ElementType type, uint64_t row_length) {
       break;
     case ElementType::Q6_K:
       smaller = ElementType::Q8_0;
+      break;
+    case ElementType::IQ4_XS:
+      smaller = ElementType::IQ4_NL;
       break;
     default:
       break;

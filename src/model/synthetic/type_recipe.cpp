@@ -26,6 +26,8 @@ const std::array kRecipes = {
     TypeRecipe{"q4_k", ElementType::Q4_K, false, 14},
     TypeRecipe{"q5_k", ElementType::Q5_K, false, 16},
     TypeRecipe{"q6_k", ElementType::Q6_K, false, 18},
+    TypeRecipe{"iq4_nl", ElementType::IQ4_NL, false, 25},
+    TypeRecipe{"iq4_xs", ElementType::IQ4_XS, false, 30},
     TypeRecipe{"q4_k_m", ElementType::Q4_K, true, 15},
     TypeRecipe{"q5_k_m", ElementType::Q5_K, true, 17},
 };

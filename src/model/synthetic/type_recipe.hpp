@@ -34,7 +34,7 @@ struct TypeRecipe {
   uint32_t file_type = 0;    // general.file_type (llama_ftype)
 };
 
-// f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q4_k_m q5_k_m
+// f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k iq4_nl iq4_xs q4_k_m q5_k_m
 // (case-insensitive); nullopt for anything else.
 std::optional<TypeRecipe> parse_type_recipe(std::string_view name);
 std::vector<std::string> type_recipe_names();
