@@ -21,7 +21,7 @@ struct MkmodelOptions {
   std::string output;
   unsigned threads = 0;
   std::string architecture;
-  std::optional<uint32_t> dim, layers, heads, kv_heads, ffn, vocab, context;
+  std::optional<uint32_t> dim, layers, heads, kv_heads, ffn, vocab, context, window;
   bool untied = false;
 };
 
@@ -64,6 +64,7 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   if (options.ffn) shape.feed_forward = *options.ffn;
   if (options.vocab) shape.vocab = *options.vocab;
   if (options.context) shape.context = *options.context;
+  if (options.window) shape.sliding_window = *options.window;
   if (options.untied) shape.tied_embeddings = false;
   return shape;
 }
@@ -135,6 +136,8 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--ffn", options->ffn, "Feed-forward size");
   sub->add_option("--vocab", options->vocab, "Vocabulary size");
   sub->add_option("--ctx", options->context, "context_length to record");
+  sub->add_option("--window", options->window,
+                  "attention.sliding_window to record (gemma2, gemma3; 0: none)");
   sub->add_flag("--untied", options->untied, "Write a separate output.weight");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = all hardware threads)");
   return {sub, [options] { return make_model(*options); }};

@@ -57,6 +57,9 @@ struct SyntheticLayout {
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;
+  // attention.key_length/value_length and attention.sliding_window (with `sliding_window`)
+  // without the soft-cap keys.
+  bool sliding_window_keys = false;
 };
 
 struct ArchitectureSpec {

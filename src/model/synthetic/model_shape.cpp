@@ -23,6 +23,7 @@ void apply_layout(ModelShape& shape) {
   shape.attention_softcap = layout.attention_softcap;
   shape.final_softcap = layout.final_softcap;
   shape.sliding_window = layout.sliding_window;
+  shape.sliding_window_keys = layout.sliding_window_keys;
 }
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
@@ -124,6 +125,10 @@ void validate(const ModelShape& shape) {
   require(shape.embedding % 32 == 0, "--dim must be a multiple of 32 (block size)");
   require(shape.feed_forward % 32 == 0, "--ffn must be a multiple of 32 (block size)");
   require(shape.context > 0, "context length must be positive");
+  require(shape.sliding_window == 0 || shape.soft_capping_keys || shape.sliding_window_keys,
+          shape.architecture + " has no sliding window (--window)");
+  require(shape.sliding_window > 0 || !shape.soft_capping_keys,
+          shape.architecture + " always records its sliding window: --window must be positive");
 }
 
 }  // namespace weft::model::synthetic

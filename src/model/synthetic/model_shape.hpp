@@ -35,6 +35,8 @@ struct ModelShape {
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;
+  // Writes key/value lengths and the sliding window without the soft-caps (gemma3).
+  bool sliding_window_keys = false;
 
   uint32_t head_dim() const { return embedding / heads; }
   uint64_t parameter_count() const;

@@ -256,6 +256,12 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
     writer.set_float32(arch + ".attn_logit_softcapping", shape.attention_softcap);
     writer.set_float32(arch + ".final_logit_softcapping", shape.final_softcap);
     writer.set_uint32(arch + ".attention.sliding_window", shape.sliding_window);
+  } else if (shape.sliding_window_keys) {  // gemma3
+    writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
+    writer.set_uint32(arch + ".attention.value_length", shape.head_dim());
+    if (shape.sliding_window > 0) {
+      writer.set_uint32(arch + ".attention.sliding_window", shape.sliding_window);
+    }
   }
 }
 

@@ -1,0 +1,207 @@
+// Gemma 3 against llama.cpp. The model is a small random-weight gemma3 file written by weft's
+// mkmodel code (6 layers, so that both layer kinds and the 5:1 pattern appear; a 16-token
+// sliding window, so that the 32- and 200-token sequences cross it); llama.cpp's logits for
+// that same file are stored in tests/data/gemma3/ with the commands that made them (README
+// there). The file (15 MB in F32) is not stored: it is regenerated here, and its SHA-256 must
+// equal the one the references were made from, so that a changed generator fails loudly
+// instead of comparing against references of another file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
+#include "model/model.hpp"
+#include "model/synthetic/synthetic_model.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/prompt_evaluation.hpp"
+#include "store/sha256.hpp"
+#include "support/reference_logits.hpp"
+
+namespace weft {
+namespace {
+
+constexpr uint32_t kSlidingWindow = 16;
+constexpr uint64_t kSeed = 3;
+
+struct Gemma3File {
+  const char* type;    // weft mkmodel --type
+  const char* sha256;  // of the file llama.cpp's references were computed on
+};
+
+const Gemma3File kF32{"f32", "60aa8f130402b4b16d0281431cd3cb55fdd5797d6d7ea6f1c0b46ca1023acb70"};
+const Gemma3File kQ8_0{"q8_0", "709e62c4a39cc766c6f662dcb699e2e70e9fbd4ac2b5b1c535bf33af54fc7149"};
+
+// One file with one kind of kernels, and how far from llama.cpp its logits may be (max abs
+// over the 32 prompt rows and the 32 decode rows, then over the 200 rows of the long
+// sequence, and the mean abs over each). The bounds are about twice what was measured
+// (tests/data/gemma3/README.md has the figures and the reasons).
+struct Gemma3Case {
+  const Gemma3File* file;
+  tensor::KernelChoice kernels;
+  const char* label;
+  double prompt_max;
+  double long_max;
+  double mean_max;
+};
+
+const Gemma3Case kCases[] = {
+    {&kF32, tensor::KernelChoice::reference, "reference", 6e-2, 8e-2, 1e-2},
+    {&kF32, tensor::KernelChoice::rounded_activations, "rounded", 1e-2, 1.5e-2, 2e-3},
+    {&kF32, tensor::KernelChoice::fast, "fast", 6e-2, 8e-2, 1e-2},
+    {&kQ8_0, tensor::KernelChoice::rounded_activations, "rounded", 2e-5, 1.0, 6e-2},
+    {&kQ8_0, tensor::KernelChoice::fast, "fast", 1.2, 2.0, 0.25},
+};
+
+std::filesystem::path data_file(const std::string& name) {
+  return std::filesystem::path(WEFT_SOURCE_DIR) / "tests/data/gemma3" / name;
+}
+
+std::filesystem::path reference(const Gemma3File& file, const std::string& kind) {
+  return data_file("gemma3-" + std::string(file.type) + "." + kind);
+}
+
+// What `weft mkmodel --arch gemma3 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512
+// --vocab 512 --window 16 --type TYPE --seed 3` writes.
+std::vector<std::byte> generate_gemma3(const Gemma3File& file) {
+  model::synthetic::SyntheticOptions options;
+  options.shape = model::synthetic::custom_shape("gemma3");
+  options.shape.embedding = 256;
+  options.shape.layers = 6;
+  options.shape.heads = 4;
+  options.shape.kv_heads = 2;
+  options.shape.feed_forward = 512;
+  options.shape.vocab = 512;
+  options.shape.sliding_window = kSlidingWindow;
+  options.recipe = *model::synthetic::parse_type_recipe(file.type);
+  options.seed = kSeed;
+  options.threads = 2;
+  return model::synthetic::SyntheticModel::generate(options).writer().to_bytes();
+}
+
+std::string sha256_of(const std::vector<std::byte>& bytes) {
+  store::Sha256 hasher;
+  hasher.update(bytes.data(), bytes.size());
+  return hasher.hex_digest();
+}
+
+std::shared_ptr<const model::Model> load_gemma3(const Gemma3File& file) {
+  const auto bytes = generate_gemma3(file);
+  EXPECT_EQ(sha256_of(bytes), file.sha256)
+      << "mkmodel no longer writes the file the references of tests/data/gemma3 were made from";
+  return model::Model::from_file(
+      gguf::GgufFile::from_buffer(bytes, "gemma3-" + std::string(file.type) + ".gguf"));
+}
+
+runtime::EngineOptions engine_options(tensor::KernelChoice kernels) {
+  runtime::EngineOptions options;
+  options.threads = 2;
+  options.kernels = kernels;
+  options.kv_type = tensor::ElementType::F32;
+  return options;
+}
+
+std::string test_name(const ::testing::TestParamInfo<Gemma3Case>& info) {
+  return std::string(info.param.file->type) + "_" + info.param.label;
+}
+
+class Gemma3 : public ::testing::TestWithParam<Gemma3Case> {};
+
+TEST_P(Gemma3, PromptLogitsAndGreedyMatchLlamaCpp) {
+  const Gemma3Case& check = GetParam();
+  const Gemma3File& file = *check.file;
+  const auto model = load_gemma3(file);
+  runtime::Engine engine(model, engine_options(check.kernels));
+  auto sequence = engine.new_sequence();
+  const auto prompt = test::read_token_ids(data_file("prompt.tokens.txt"));
+  const auto expected_greedy = test::read_token_ids(reference(file, "greedy.txt"));
+  ASSERT_EQ(prompt.size(), 32u);
+  ASSERT_EQ(expected_greedy.size(), 32u);
+  const auto result = runtime::evaluate_prompt(engine, sequence, prompt, 32);
+
+  const auto prompt_difference = test::compare_logits(
+      result.prompt_logits, test::read_f32_file(reference(file, "logits.f32")));
+  const auto decode_difference = test::compare_logits(
+      result.greedy_logits, test::read_f32_file(reference(file, "greedy.logits.f32")));
+  std::printf(
+      "[ measured ] gemma3-%s %s vs llama.cpp: prompt max abs %.3e (mean %.3e), decode max abs "
+      "%.3e (mean %.3e)\n",
+      file.type, check.label, prompt_difference.max_abs, prompt_difference.mean_abs,
+      decode_difference.max_abs, decode_difference.mean_abs);
+  EXPECT_LE(prompt_difference.max_abs, check.prompt_max)
+      << "worst at row " << prompt_difference.worst_index / 512;
+  EXPECT_LE(prompt_difference.mean_abs, check.mean_max);
+  EXPECT_LE(decode_difference.max_abs, check.prompt_max);
+  EXPECT_LE(decode_difference.mean_abs, check.mean_max);
+  EXPECT_EQ(result.greedy, expected_greedy);
+}
+
+// 200 tokens: every sliding layer's window (16) is crossed many times over.
+TEST_P(Gemma3, LongSequenceAcrossTheWindowMatchesLlamaCpp) {
+  const Gemma3Case& check = GetParam();
+  const Gemma3File& file = *check.file;
+  const auto model = load_gemma3(file);
+  runtime::Engine engine(model, engine_options(check.kernels));
+  auto sequence = engine.new_sequence();
+  const auto tokens = test::read_token_ids(data_file("long.tokens.txt"));
+  ASSERT_EQ(tokens.size(), 200u);
+  const auto result = runtime::evaluate_prompt(engine, sequence, tokens, 0);
+  const auto difference = test::compare_logits(
+      result.prompt_logits, test::read_f32_file(reference(file, "long.logits.f32")));
+  std::printf("[ measured ] gemma3-%s %s long vs llama.cpp: max abs %.3e, mean abs %.3e\n",
+              file.type, check.label, difference.max_abs, difference.mean_abs);
+  EXPECT_LE(difference.max_abs, check.long_max) << "worst at row " << difference.worst_index / 512;
+  EXPECT_LE(difference.mean_abs, check.mean_max);
+}
+
+INSTANTIATE_TEST_SUITE_P(MkmodelFiles, Gemma3, ::testing::ValuesIn(kCases), test_name);
+
+// What the reader makes of the keys, on the same file: the layer kinds llama.cpp's
+// set_swa_pattern(6) gives, the two rope bases, no soft-caps.
+TEST(Gemma3Hyperparameters, FiveLocalLayersToOneGlobalWithTheirOwnRopeBase) {
+  const auto model = load_gemma3(kF32);
+  const auto& config = model->config();
+  EXPECT_EQ(config.layer_is_sliding, (std::vector<bool>{true, true, true, true, true, false}));
+  EXPECT_EQ(config.sliding_window, kSlidingWindow);
+  EXPECT_EQ(config.rope_base, 1e6);
+  EXPECT_EQ(config.sliding_rope_base, 1e4);
+  EXPECT_EQ(config.attention_softcap, 0.0f);
+  EXPECT_EQ(config.final_softcap, 0.0f);
+  EXPECT_FLOAT_EQ(config.attention_scale, 1.0f / 8.0f);
+  EXPECT_FLOAT_EQ(config.embedding_scale, 16.0f);
+  const auto& weights = model->weights();
+  EXPECT_DOUBLE_EQ(weights.rope_frequencies(false)[1], std::pow(1e6, -2.0 / 64));
+  EXPECT_DOUBLE_EQ(weights.rope_frequencies(true)[1], std::pow(1e4, -2.0 / 64));
+}
+
+// The keys a converted Gemma 3 4B+ file or another pattern may carry: linear rope scaling
+// applies to the global layers only (llama.cpp's rope_freq_scale_train_swa stays 1), a
+// stored local base replaces 10000, a stored period moves the global layers, and a stored
+// attention soft-cap is ignored.
+TEST(Gemma3Hyperparameters, ScalingOnGlobalLayersOnlyAndStoredPatternAndLocalBase) {
+  const auto bytes = generate_gemma3(kF32);
+  const auto original = gguf::GgufFile::from_buffer(bytes, "gemma3.gguf");
+  auto writer = gguf::GgufWriter::copy_of(*original);
+  writer.set_string("gemma3.rope.scaling.type", "linear");
+  writer.set_float32("gemma3.rope.scaling.factor", 8.0f);
+  writer.set_float32("gemma3.rope.freq_base_swa", 5000.0f);
+  writer.set_uint32("gemma3.attention.sliding_window_pattern", 3);
+  writer.set_float32("gemma3.attn_logit_softcapping", 50.0f);
+  writer.set_float32("gemma3.final_logit_softcapping", 30.0f);
+  const auto patched_bytes = writer.to_bytes();
+  const auto model =
+      model::Model::from_file(gguf::GgufFile::from_buffer(patched_bytes, "gemma3-scaled.gguf"));
+  const auto& config = model->config();
+  EXPECT_EQ(config.layer_is_sliding, (std::vector<bool>{true, true, false, true, true, false}));
+  EXPECT_EQ(config.attention_softcap, 0.0f);
+  EXPECT_EQ(config.final_softcap, 30.0f);
+  const auto& weights = model->weights();
+  EXPECT_DOUBLE_EQ(weights.rope_frequencies(false)[1], std::pow(1e6, -2.0 / 64) / 8);
+  EXPECT_DOUBLE_EQ(weights.rope_frequencies(true)[1], std::pow(5000.0, -2.0 / 64));
+}
+
+}  // namespace
+}  // namespace weft
