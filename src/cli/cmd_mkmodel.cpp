@@ -21,7 +21,7 @@ struct MkmodelOptions {
   std::string output;
   unsigned threads = 0;
   std::string architecture;
-  std::optional<uint32_t> dim, layers, heads, kv_heads, ffn, vocab, context, window;
+  std::optional<uint32_t> dim, layers, heads, kv_heads, head_dim, ffn, vocab, context, window;
   bool untied = false;
 };
 
@@ -59,6 +59,7 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   if (options.dim) shape.embedding = *options.dim;
   if (options.layers) shape.layers = *options.layers;
   if (options.heads) shape.heads = *options.heads;
+  if (options.head_dim) shape.head_size = *options.head_dim;
   shape.kv_heads =
       options.kv_heads ? *options.kv_heads : (shape.kv_heads ? shape.kv_heads : shape.heads);
   if (options.ffn) shape.feed_forward = *options.ffn;
@@ -133,6 +134,8 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--layers", options->layers, "Number of layers");
   sub->add_option("--heads", options->heads, "Attention heads");
   sub->add_option("--kv-heads", options->kv_heads, "Key/value heads (default: --heads)");
+  sub->add_option("--head-dim", options->head_dim,
+                  "Key/value length per head (default: --dim / --heads)");
   sub->add_option("--ffn", options->ffn, "Feed-forward size");
   sub->add_option("--vocab", options->vocab, "Vocabulary size");
   sub->add_option("--ctx", options->context, "context_length to record");

@@ -119,6 +119,10 @@ TEST(MkmodelCommand, ExplainsBadRequests) {
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("llama has no sliding window (--window)"), std::string::npos)
       << result.err;
+  result = run_weft({"mkmodel", "--arch", "phi3", "--dim", "128", "--layers", "1", "--heads", "4",
+                     "--head-dim", "48", "--ffn", "256", "--vocab", "300", out});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("--head-dim"), std::string::npos) << result.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 

@@ -82,7 +82,8 @@ const ArchitectureSpec gemma3{
                   .post_norms = true,
                   .scaled_embeddings = true,
                   .sliding_window = 512,
-                  .sliding_window_keys = true},
+                  .sliding_window_keys = true,
+                  .free_head_size = true},
 };
 
 }  // namespace weft::model::arch
