@@ -231,5 +231,28 @@ TEST(Gemma3Hyperparameters, ScalingOnGlobalLayersOnlyAndStoredPatternAndLocalBas
   EXPECT_DOUBLE_EQ(weights.rope_frequencies(true)[1], std::pow(5000.0, -2.0 / 64));
 }
 
+// Gemma 3 27B (62 layers) scales q·k by 1/√(n_embd / n_head) = 1/√168, not by its heads'
+// 1/√128; GGUF files carry no key for it, so llama.cpp recognises the depth. Here heads of 16
+// in a 64-wide, 2-head model: 1/√32 at 62 layers, 1/√16 at 61.
+TEST(Gemma3Hyperparameters, SixtyTwoLayersScaleAttentionByEmbeddingPerHead) {
+  for (const uint32_t layers : {62u, 61u}) {
+    model::synthetic::SyntheticOptions options;
+    options.shape = model::synthetic::custom_shape("gemma3");
+    options.shape.embedding = 64;
+    options.shape.layers = layers;
+    options.shape.heads = 2;
+    options.shape.kv_heads = 1;
+    options.shape.head_size = 16;
+    options.shape.feed_forward = 64;
+    options.shape.vocab = 320;
+    options.recipe = *model::synthetic::parse_type_recipe("f32");
+    options.threads = 1;
+    const auto bytes = model::synthetic::SyntheticModel::generate(options).writer().to_bytes();
+    const auto model = model::Model::from_file(gguf::GgufFile::from_buffer(bytes, "deep.gguf"));
+    EXPECT_FLOAT_EQ(model->config().attention_scale, layers == 62 ? 1.0f / std::sqrt(32.0f) : 0.25f)
+        << layers << " layers";
+  }
+}
+
 }  // namespace
 }  // namespace weft
