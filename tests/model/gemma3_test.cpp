@@ -1,12 +1,13 @@
-// Gemma 3 against llama.cpp. The model is a small random-weight gemma3 file written by weft's
-// mkmodel code (6 layers, so that both layer kinds and the 5:1 pattern appear; a 16-token
-// sliding window, so that the 32- and 200-token sequences cross it); llama.cpp's logits for
-// that same file are stored in tests/data/gemma3/ with the commands that made them (README
-// there). The file (15 MB in F32) is not stored: it is regenerated here, and its SHA-256 must
-// equal the one the references were made from, so that a changed generator fails loudly
-// instead of comparing against references of another file.
+// Gemma 3 against llama.cpp. The models are small random-weight gemma3 files written by
+// weft's mkmodel code (6 layers, so that both layer kinds and the 5:1 pattern appear; a
+// 16-token sliding window, so that the 32- and 200-token sequences cross it); llama.cpp's
+// logits for those same files are stored in tests/data/gemma3/ with the commands that made
+// them (README there). The files (15, 3.9 and 14 MB) are not stored: each is regenerated
+// here, and its SHA-256 must equal the one the references were made from, so that a changed
+// generator fails loudly instead of comparing against references of another file.
 //
-// Each Gemma 3 part was broken once and every one of the ten llama.cpp comparisons failed,
+// Each Gemma 3 part was broken once and each of the ten llama.cpp comparisons of the F32 and
+// Q8_0 files failed,
 // the F32 `reference` prompt logits then off by (max abs): local layers roping with the
 // global base 13.4; global layers with the local base 3.4; the window one token wider
 // (distance `window` visible) 11.1; no q/k norms 12.6; the global layer first in each group
