@@ -21,7 +21,7 @@ struct MkmodelOptions {
   std::string output;
   unsigned threads = 0;
   std::string architecture;
-  std::optional<uint32_t> dim, layers, heads, kv_heads, ffn, vocab, context;
+  std::optional<uint32_t> dim, layers, heads, kv_heads, head_dim, ffn, vocab, context, window;
   bool untied = false;
 };
 
@@ -59,11 +59,13 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   if (options.dim) shape.embedding = *options.dim;
   if (options.layers) shape.layers = *options.layers;
   if (options.heads) shape.heads = *options.heads;
+  if (options.head_dim) shape.head_size = *options.head_dim;
   shape.kv_heads =
       options.kv_heads ? *options.kv_heads : (shape.kv_heads ? shape.kv_heads : shape.heads);
   if (options.ffn) shape.feed_forward = *options.ffn;
   if (options.vocab) shape.vocab = *options.vocab;
   if (options.context) shape.context = *options.context;
+  if (options.window) shape.sliding_window = *options.window;
   if (options.untied) shape.tied_embeddings = false;
   return shape;
 }
@@ -132,9 +134,13 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--layers", options->layers, "Number of layers");
   sub->add_option("--heads", options->heads, "Attention heads");
   sub->add_option("--kv-heads", options->kv_heads, "Key/value heads (default: --heads)");
+  sub->add_option("--head-dim", options->head_dim,
+                  "Key/value length per head (default: --dim / --heads)");
   sub->add_option("--ffn", options->ffn, "Feed-forward size");
   sub->add_option("--vocab", options->vocab, "Vocabulary size");
   sub->add_option("--ctx", options->context, "context_length to record");
+  sub->add_option("--window", options->window,
+                  "attention.sliding_window to record (gemma2, gemma3; 0: none)");
   sub->add_flag("--untied", options->untied, "Write a separate output.weight");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = all hardware threads)");
   return {sub, [options] { return make_model(*options); }};

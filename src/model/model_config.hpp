@@ -38,6 +38,9 @@ struct ModelConfig {
   int64_t n_rot = 0;
   double rope_base = 10000.0;
   double rope_frequency_scale = 1.0;  // linear rope scaling: 1 / factor
+  // The rope base of the layers inside the sliding window, which are never scaled (gemma3:
+  // rope.freq_base_swa, else 10000); 0: they rope as the other layers.
+  double sliding_rope_base = 0.0;
 
   // Set by the architecture's reader (arch/<name>.cpp) where it differs.
   float embedding_scale = 1.0f;        // gemma2: sqrt(n_embd)

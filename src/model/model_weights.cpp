@@ -10,15 +10,16 @@
 namespace weft::model {
 namespace {
 
-std::vector<double> rope_inverse_frequencies(const TensorBinder& binder,
-                                             const ModelConfig& config) {
+// `base` and `frequency_scale`: the config's, or the sliding-window layers' own.
+std::vector<double> rope_inverse_frequencies(const TensorBinder& binder, const ModelConfig& config,
+                                             double base, double frequency_scale) {
   const int64_t half = config.n_rot / 2;
   std::vector<double> inverse(static_cast<size_t>(half));
   std::vector<float> factors = binder.optional_vector("rope_freqs.weight", half);
   for (int64_t i = 0; i < half; ++i) {
-    double value = std::pow(config.rope_base,
-                            -2.0 * static_cast<double>(i) / static_cast<double>(config.n_rot));
-    value *= config.rope_frequency_scale;
+    double value =
+        std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(config.n_rot));
+    value *= frequency_scale;
     if (!factors.empty()) {
       const float factor = factors[static_cast<size_t>(i)];
       if (!(factor > 0) || !std::isfinite(factor)) {
@@ -57,7 +58,12 @@ ModelWeights bind_model_weights(const gguf::GgufFile& file, ModelConfig& config)
     weights.output = weights.token_embedding;
     weights.tied_output = true;
   }
-  weights.rope_inverse_frequencies = rope_inverse_frequencies(binder, config);
+  weights.rope_inverse_frequencies =
+      rope_inverse_frequencies(binder, config, config.rope_base, config.rope_frequency_scale);
+  if (config.sliding_rope_base > 0) {
+    weights.sliding_rope_inverse_frequencies =
+        rope_inverse_frequencies(binder, config, config.sliding_rope_base, 1.0);
+  }
   return weights;
 }
 

@@ -32,8 +32,16 @@ struct ModelWeights {
   bool tied_output = false;
   // n_rot/2 rope inverse frequencies, with rope_freqs factors and linear scaling folded in.
   std::vector<double> rope_inverse_frequencies;
+  // The same for the sliding-window layers when config.sliding_rope_base is set; else empty.
+  std::vector<double> sliding_rope_inverse_frequencies;
   // Repacked copies the matrices' `packed` pointers point into (weight_packing.hpp).
   std::vector<tensor::PackedWeights> packed;
+
+  // The rope inverse frequencies of a layer inside (`sliding`) or outside the window.
+  const std::vector<double>& rope_frequencies(bool sliding) const {
+    return sliding && !sliding_rope_inverse_frequencies.empty() ? sliding_rope_inverse_frequencies
+                                                                : rope_inverse_frequencies;
+  }
 };
 
 // The embedding, output norm and output matrix, rope factors, and each layer through its

@@ -96,7 +96,9 @@ void ForwardPass::attention_block(std::span<const ForwardRow> rows, int64_t laye
     norm_rows(q_.data(), w.q_norm, n_rows * config_.n_head, head_dim, q_.data());
     norm_rows(k_.data(), w.k_norm, n_rows * config_.n_head_kv, head_dim, k_.data());
   }
-  const double* frequencies = model_.weights().rope_inverse_frequencies.data();
+  // Sliding-window layers may rope with their own base (gemma3).
+  const bool sliding = config_.layer_is_sliding[static_cast<size_t>(layer)];
+  const double* frequencies = model_.weights().rope_frequencies(sliding).data();
   const tensor::RopeShape q_rope{config_.n_head, head_dim, config_.n_rot, config_.rope_mode,
                                  frequencies};
   const tensor::RopeShape k_rope{config_.n_head_kv, head_dim, config_.n_rot, config_.rope_mode,

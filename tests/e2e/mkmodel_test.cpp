@@ -77,7 +77,7 @@ size_t longest_run(const std::vector<int32_t>& ids) {
 // architecture's file loads in `weft eval` and continues varied.
 TEST(MkmodelCommand, SmallShapesWithALargeVocabularyGenerateVariedTokens) {
   const auto tokenizer = test::shared_path("models/smollm2-tokenizer/tokenizer.json").string();
-  for (const std::string arch : {"llama", "qwen2", "qwen3", "phi3", "gemma2"}) {
+  for (const std::string arch : {"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"}) {
     SCOPED_TRACE(arch);
     const std::string out = temp_path(arch + ".gguf");
     const auto made =
@@ -111,9 +111,18 @@ TEST(MkmodelCommand, ExplainsBadRequests) {
                      "--ffn", "256", "--vocab", "300", out});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("architecture 'mamba' is not supported (llama, qwen2, qwen3, phi3, "
-                            "gemma2)"),
+                            "gemma2, gemma3)"),
             std::string::npos)
       << result.err;
+  result = run_weft({"mkmodel", "--arch", "llama", "--dim", "128", "--layers", "1", "--heads", "4",
+                     "--ffn", "256", "--vocab", "300", "--window", "16", out});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("llama has no sliding window (--window)"), std::string::npos)
+      << result.err;
+  result = run_weft({"mkmodel", "--arch", "phi3", "--dim", "128", "--layers", "1", "--heads", "4",
+                     "--head-dim", "48", "--ffn", "256", "--vocab", "300", out});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("--head-dim"), std::string::npos) << result.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 

@@ -40,11 +40,11 @@ TEST(ArchitectureTable, EveryRowIsFoundByItsEnumValueAndItsGgufName) {
 
 TEST(ArchitectureTable, SupportedListAndInspectLineComeFromTheTable) {
   // The order of the table rows (architecture_list.hpp), as docs/engine.md quotes it.
-  EXPECT_EQ(supported_architectures(), "llama, qwen2, qwen3, phi3, gemma2");
+  EXPECT_EQ(supported_architectures(), "llama, qwen2, qwen3, phi3, gemma2, gemma3");
   EXPECT_EQ(synthetic::synthetic_architectures(),
-            (std::vector<std::string>{"llama", "qwen2", "qwen3", "phi3", "gemma2"}));
+            (std::vector<std::string>{"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"}));
   EXPECT_EQ(architecture_summary("mamba"),
-            "mamba: not supported (supported: llama, qwen2, qwen3, phi3, gemma2)");
+            "mamba: not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3)");
   EXPECT_EQ(architecture_summary("qwen2"),
             "qwen2: runs natively (rope neox); attn_q/k/v.bias added after the projections "
             "(required)");

@@ -57,6 +57,12 @@ struct SyntheticLayout {
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;
+  // attention.key_length/value_length and attention.sliding_window (with `sliding_window`)
+  // without the soft-cap keys.
+  bool sliding_window_keys = false;
+  // llama.cpp's loader sizes attn_q and attn_output by attention.key_length × heads, so
+  // `weft mkmodel --head-dim` may differ from dim / heads (qwen2's and phi3's use n_embd).
+  bool free_head_size = false;
 };
 
 struct ArchitectureSpec {

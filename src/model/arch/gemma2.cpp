@@ -54,7 +54,8 @@ const ArchitectureSpec gemma2{
                   .soft_capping_keys = true,
                   .attention_softcap = 50.0f,
                   .final_softcap = 30.0f,
-                  .sliding_window = 4096},
+                  .sliding_window = 4096,
+                  .free_head_size = true},
 };
 
 }  // namespace weft::model::arch

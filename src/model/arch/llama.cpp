@@ -24,7 +24,7 @@ const ArchitectureSpec llama{
     .hooks = {.rope_mode = tensor::RopeMode::normal, .activation = GatedActivation::silu},
     .read_hyperparameters = nullptr,
     .bind_layer = bind_llama_layer,
-    .synthetic = {.rope_base = 10000.0f, .rms_epsilon = 1e-5f},
+    .synthetic = {.rope_base = 10000.0f, .rms_epsilon = 1e-5f, .free_head_size = true},
 };
 
 }  // namespace weft::model::arch

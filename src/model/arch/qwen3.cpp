@@ -25,7 +25,10 @@ const ArchitectureSpec qwen3{
     .hooks = {.rope_mode = tensor::RopeMode::neox, .activation = GatedActivation::silu},
     .read_hyperparameters = nullptr,
     .bind_layer = bind_qwen3_layer,
-    .synthetic = {.rope_base = 1000000.0f, .rms_epsilon = 1e-6f, .qk_norm = true},
+    .synthetic = {.rope_base = 1000000.0f,
+                  .rms_epsilon = 1e-6f,
+                  .qk_norm = true,
+                  .free_head_size = true},
 };
 
 }  // namespace weft::model::arch

@@ -23,6 +23,8 @@ void apply_layout(ModelShape& shape) {
   shape.attention_softcap = layout.attention_softcap;
   shape.final_softcap = layout.final_softcap;
   shape.sliding_window = layout.sliding_window;
+  shape.sliding_window_keys = layout.sliding_window_keys;
+  shape.free_head_size = layout.free_head_size;
 }
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
@@ -62,10 +64,11 @@ void require(bool condition, const std::string& message) {
 uint64_t ModelShape::parameter_count() const {
   const uint64_t e = embedding;
   const uint64_t kv = static_cast<uint64_t>(kv_heads) * head_dim();
+  const uint64_t q = q_dim();
   uint64_t per_layer = 2 * e                     // attention and ffn norms
-                       + e * e * 2 + e * kv * 2  // q, output; k, v
+                       + e * q * 2 + e * kv * 2  // q, output; k, v
                        + 3 * e * feed_forward;   // gate, up, down
-  if (qkv_bias) per_layer += e + 2 * kv;
+  if (qkv_bias) per_layer += q + 2 * kv;
   if (qk_norm) per_layer += 2 * head_dim();
   if (post_norms) per_layer += 2 * e;
   uint64_t total = per_layer * layers + static_cast<uint64_t>(vocab) * e + e;
@@ -113,17 +116,26 @@ void validate(const ModelShape& shape) {
   require(shape.kv_heads > 0, "--kv-heads must be positive");
   require(shape.feed_forward > 0, "--ffn must be positive");
   require(shape.vocab > 0, "--vocab must be positive");
-  require(shape.embedding % shape.heads == 0, "--dim " + std::to_string(shape.embedding) +
-                                                  " is not a multiple of --heads " +
-                                                  std::to_string(shape.heads));
+  require(shape.head_size != 0 || shape.embedding % shape.heads == 0,
+          "--dim " + std::to_string(shape.embedding) + " is not a multiple of --heads " +
+              std::to_string(shape.heads) + " (or give --head-dim)");
+  require(!shape.explicit_head_size() || shape.free_head_size,
+          "--head-dim: llama.cpp sizes " + shape.architecture +
+              "'s attention by --dim, so its head size is --dim / --heads");
   require(shape.heads % shape.kv_heads == 0, "--heads " + std::to_string(shape.heads) +
                                                  " is not a multiple of --kv-heads " +
                                                  std::to_string(shape.kv_heads));
   require(shape.head_dim() % 2 == 0,
           "head size " + std::to_string(shape.head_dim()) + " must be even for rotary embeddings");
   require(shape.embedding % 32 == 0, "--dim must be a multiple of 32 (block size)");
+  require(shape.q_dim() % 32 == 0, "--heads × head size " + std::to_string(shape.q_dim()) +
+                                       " must be a multiple of 32 (block size)");
   require(shape.feed_forward % 32 == 0, "--ffn must be a multiple of 32 (block size)");
   require(shape.context > 0, "context length must be positive");
+  require(shape.sliding_window == 0 || shape.soft_capping_keys || shape.sliding_window_keys,
+          shape.architecture + " has no sliding window (--window)");
+  require(shape.sliding_window > 0 || !shape.soft_capping_keys,
+          shape.architecture + " always records its sliding window: --window must be positive");
 }
 
 }  // namespace weft::model::synthetic

@@ -20,6 +20,9 @@ struct ModelShape {
   uint32_t feed_forward = 0;
   uint32_t vocab = 0;
   uint32_t context = 0;  // <arch>.context_length
+  // Key/value length per head; 0: embedding / heads. Gemma 3's differ (1B: 1152 / 4 = 288,
+  // heads of 256), so that q, k and v are narrower than the embedding.
+  uint32_t head_size = 0;
   // From the architecture's table row (ArchitectureSpec::synthetic, model/arch/).
   bool tied_embeddings = true;     // no output.weight: the token embedding is the output matrix
   bool qkv_bias = false;           // attn_q/k/v.bias (qwen2)
@@ -35,8 +38,14 @@ struct ModelShape {
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;
+  // Writes key/value lengths and the sliding window without the soft-caps (gemma3).
+  bool sliding_window_keys = false;
+  bool free_head_size = false;  // --head-dim may differ from embedding / heads
 
-  uint32_t head_dim() const { return embedding / heads; }
+  uint32_t head_dim() const { return head_size != 0 ? head_size : embedding / heads; }
+  uint32_t q_dim() const { return heads * head_dim(); }
+  // attention.key_length/value_length must be written: they differ from embedding / heads.
+  bool explicit_head_size() const { return head_size != 0 && head_size * heads != embedding; }
   uint64_t parameter_count() const;
 };
 

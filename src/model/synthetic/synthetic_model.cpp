@@ -90,8 +90,10 @@ EmbeddingScales embedding_scales(const ModelShape& shape) {
 std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recipe, uint64_t seed) {
   const uint64_t dim = shape.embedding;
   const uint64_t kv_dim = static_cast<uint64_t>(shape.kv_heads) * shape.head_dim();
+  const uint64_t q_dim = shape.q_dim();  // dim unless --head-dim says otherwise
   const uint64_t ffn = shape.feed_forward;
   const float input_scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  const float attention_output_scale = 1.0f / std::sqrt(static_cast<float>(q_dim));
   const EmbeddingScales embedding = embedding_scales(shape);
   // Random models drift into repeating one token when attention averages the whole prefix
   // and the tied embedding favours the current token. Sharper attention (q and k twice
@@ -125,7 +127,7 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
       qkv.second_scale_row = dim + kv_dim;
       qkv.second_scale = input_scale;
     } else {
-      add(name("attn_q.weight"), TensorRole::attn_q, layer, {dim, dim}, Init::normal,
+      add(name("attn_q.weight"), TensorRole::attn_q, layer, {dim, q_dim}, Init::normal,
           query_key_scale);
       add(name("attn_k.weight"), TensorRole::attn_k, layer, {dim, kv_dim}, Init::normal,
           query_key_scale);
@@ -133,7 +135,7 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
           input_scale);
     }
     if (shape.qkv_bias) {
-      add(name("attn_q.bias"), TensorRole::bias, layer, {dim}, Init::normal, 0.1f);
+      add(name("attn_q.bias"), TensorRole::bias, layer, {q_dim}, Init::normal, 0.1f);
       add(name("attn_k.bias"), TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
       add(name("attn_v.bias"), TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
     }
@@ -142,8 +144,8 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
       add_norm(name("attn_q_norm.weight"), layer, shape.head_dim()).gain = 2.0f;
       add_norm(name("attn_k_norm.weight"), layer, shape.head_dim()).gain = 2.0f;
     }
-    add(name("attn_output.weight"), TensorRole::attn_output, layer, {dim, dim}, Init::normal,
-        input_scale);
+    add(name("attn_output.weight"), TensorRole::attn_output, layer, {q_dim, dim}, Init::normal,
+        attention_output_scale);
     if (shape.post_norms) add_norm(name("post_attention_norm.weight"), layer, dim);
     add_norm(name("ffn_norm.weight"), layer, dim);
     if (shape.fused) {
@@ -250,12 +252,22 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
   writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
   writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
   writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
+  if (shape.explicit_head_size() && !shape.soft_capping_keys && !shape.sliding_window_keys) {
+    writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
+    writer.set_uint32(arch + ".attention.value_length", shape.head_dim());
+  }
   if (shape.soft_capping_keys) {  // gemma2
     writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
     writer.set_uint32(arch + ".attention.value_length", shape.head_dim());
     writer.set_float32(arch + ".attn_logit_softcapping", shape.attention_softcap);
     writer.set_float32(arch + ".final_logit_softcapping", shape.final_softcap);
     writer.set_uint32(arch + ".attention.sliding_window", shape.sliding_window);
+  } else if (shape.sliding_window_keys) {  // gemma3
+    writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
+    writer.set_uint32(arch + ".attention.value_length", shape.head_dim());
+    if (shape.sliding_window > 0) {
+      writer.set_uint32(arch + ".attention.sliding_window", shape.sliding_window);
+    }
   }
 }
 
