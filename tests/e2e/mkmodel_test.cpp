@@ -111,7 +111,7 @@ TEST(MkmodelCommand, ExplainsBadRequests) {
                      "--ffn", "256", "--vocab", "300", out});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("architecture 'mamba' is not supported (llama, qwen2, qwen3, phi3, "
-                            "gemma2)"),
+                            "gemma2, qwen3moe)"),
             std::string::npos)
       << result.err;
   EXPECT_FALSE(std::filesystem::exists(out));

@@ -57,6 +57,12 @@ struct SyntheticLayout {
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;
+  // A mixture of experts in place of the dense feed-forward block: the router ffn_gate_inp,
+  // the 3-D ffn_{gate,up,down}_exps, the keys expert_count, expert_used_count and
+  // expert_feed_forward_length; these counts unless mkmodel's flags say otherwise.
+  bool experts = false;
+  uint32_t expert_count = 0;
+  uint32_t experts_used = 0;
 };
 
 struct ArchitectureSpec {

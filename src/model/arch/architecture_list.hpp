@@ -11,4 +11,5 @@
   X(qwen2)                          \
   X(qwen3)                          \
   X(phi3)                           \
-  X(gemma2)
+  X(gemma2)                         \
+  X(qwen3moe)

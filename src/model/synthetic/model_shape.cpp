@@ -23,6 +23,8 @@ void apply_layout(ModelShape& shape) {
   shape.attention_softcap = layout.attention_softcap;
   shape.final_softcap = layout.final_softcap;
   shape.sliding_window = layout.sliding_window;
+  shape.experts = layout.experts ? layout.expert_count : 0;
+  shape.experts_used = layout.experts ? layout.experts_used : 0;
 }
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
@@ -65,6 +67,10 @@ uint64_t ModelShape::parameter_count() const {
   uint64_t per_layer = 2 * e                     // attention and ffn norms
                        + e * e * 2 + e * kv * 2  // q, output; k, v
                        + 3 * e * feed_forward;   // gate, up, down
+  if (experts > 0) {  // the router and the experts instead of the dense block
+    per_layer -= 3 * e * feed_forward;
+    per_layer += e * experts + 3 * e * uint64_t{expert_ffn()} * experts;
+  }
   if (qkv_bias) per_layer += e + 2 * kv;
   if (qk_norm) per_layer += 2 * head_dim();
   if (post_norms) per_layer += 2 * e;
@@ -124,6 +130,14 @@ void validate(const ModelShape& shape) {
   require(shape.embedding % 32 == 0, "--dim must be a multiple of 32 (block size)");
   require(shape.feed_forward % 32 == 0, "--ffn must be a multiple of 32 (block size)");
   require(shape.context > 0, "context length must be positive");
+  if (!spec->synthetic.experts) {
+    require(shape.experts == 0, shape.architecture + " has no experts (--experts)");
+    return;
+  }
+  require(shape.experts > 0, "--experts must be positive");
+  require(shape.experts_used > 0 && shape.experts_used <= shape.experts,
+          "--experts-used must be between 1 and --experts " + std::to_string(shape.experts));
+  require(shape.expert_ffn() % 32 == 0, "--expert-ffn must be a multiple of 32 (block size)");
 }
 
 }  // namespace weft::model::synthetic

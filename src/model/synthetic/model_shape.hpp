@@ -35,8 +35,14 @@ struct ModelShape {
   float attention_softcap = 0.0f;
   float final_softcap = 0.0f;
   uint32_t sliding_window = 0;
+  // Mixture of experts (qwen3moe): `experts` experts of which `experts_used` run per token,
+  // each `expert_feed_forward` wide (0: feed_forward); 0 experts: a dense feed-forward block.
+  uint32_t experts = 0;
+  uint32_t experts_used = 0;
+  uint32_t expert_feed_forward = 0;
 
   uint32_t head_dim() const { return embedding / heads; }
+  uint32_t expert_ffn() const { return expert_feed_forward ? expert_feed_forward : feed_forward; }
   uint64_t parameter_count() const;
 };
 

@@ -90,7 +90,8 @@ quantize::TensorCategory category_of_role(TensorRole role) {
 
 ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t layer, uint32_t layers,
                         bool tied_embeddings, uint64_t row_length) {
-  if (role == TensorRole::norm || role == TensorRole::bias) return ElementType::F32;
+  if (role == TensorRole::norm || role == TensorRole::bias || role == TensorRole::router)
+    return ElementType::F32;
   // A synthetic model has one value matrix and one ffn_down a layer, so llama-quantize's
   // running indices over them are the layer number.
   const quantize::TensorPlace place{category_of_role(role), static_cast<int32_t>(layer),

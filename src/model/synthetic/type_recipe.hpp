@@ -23,6 +23,7 @@ enum class TensorRole {
   ffn_gate,
   ffn_up,
   ffn_down,
+  router,  // ffn_gate_inp: kept F32, as llama-quantize keeps it
   norm,
   bias
 };

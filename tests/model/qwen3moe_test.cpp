@@ -1,0 +1,257 @@
+// Qwen3-MoE (mixture of experts) against llama.cpp: a small random-weight qwen3moe model that
+// `weft mkmodel` writes (regenerated here and checked against the sha256 of the file the
+// references were made from), its prompt logits, greedy continuation and a 200-token
+// sequence against llama.cpp's outputs in tests/data/qwen3moe (README there: the commands).
+// Also: a batch gives the logits one-row passes give, and only the chosen experts are read.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf_file.hpp"
+#include "model/model.hpp"
+#include "model/synthetic/synthetic_model.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/prompt_evaluation.hpp"
+#include "store/sha256.hpp"
+#include "support/reference_logits.hpp"
+#include "support/shared_files.hpp"
+#include "weft/error.hpp"
+
+namespace weft {
+namespace {
+
+namespace synthetic = model::synthetic;
+
+// The model of tests/data/qwen3moe/README.md: `weft mkmodel --arch qwen3moe --dim 256
+// --layers 2 --heads 4 --kv-heads 2 --ffn 512 --vocab 512 --ctx 256 --experts 8
+// --experts-used 2 --expert-ffn 128 --seed 42 --type TYPE`.
+struct MoeVariant {
+  std::string type;    // mkmodel --type
+  std::string sha256;  // of the file llama_reference read
+};
+
+const MoeVariant kF32{"f32", "93a84a5da05d9caa104d0e141b498aff4ef8f751e2ddc229ee423cc80234254d"};
+const MoeVariant kQ8_0{"q8_0", "c97d3f404a38674652edf9e22b0d39fc859c078bb448e9659892deed508a1f26"};
+
+std::filesystem::path data_path(const std::string& file) {
+  return std::filesystem::path(WEFT_SOURCE_DIR) / "tests/data/qwen3moe" / file;
+}
+
+std::vector<std::byte> generate_bytes(const std::string& type) {
+  synthetic::SyntheticOptions options;
+  options.shape = synthetic::custom_shape("qwen3moe");
+  options.shape.embedding = 256;
+  options.shape.layers = 2;
+  options.shape.heads = 4;
+  options.shape.kv_heads = 2;
+  options.shape.feed_forward = 512;
+  options.shape.vocab = 512;
+  options.shape.context = 256;
+  options.shape.experts = 8;
+  options.shape.experts_used = 2;
+  options.shape.expert_feed_forward = 128;
+  options.recipe = *synthetic::parse_type_recipe(type);
+  options.seed = 42;
+  options.threads = 2;
+  return synthetic::SyntheticModel::generate(options).writer().to_bytes();
+}
+
+std::string sha256_of(const std::vector<std::byte>& bytes) {
+  store::Sha256 hasher;
+  hasher.update(bytes.data(), bytes.size());
+  return hasher.hex_digest();
+}
+
+std::shared_ptr<const model::Model> load(const std::vector<std::byte>& bytes,
+                                         const std::string& name, bool pack_weights = true) {
+  return model::Model::from_file(gguf::GgufFile::from_buffer(bytes, name),
+                                 {.context_length = 256, .pack_weights = pack_weights});
+}
+
+// The model the references were made from: the same bytes, or the test stops.
+std::shared_ptr<const model::Model> regenerate(const MoeVariant& variant,
+                                               bool pack_weights = true) {
+  const auto bytes = generate_bytes(variant.type);
+  EXPECT_EQ(sha256_of(bytes), variant.sha256)
+      << "mkmodel no longer writes the file the references were made from";
+  return load(bytes, "qwen3moe-" + variant.type, pack_weights);
+}
+
+runtime::EngineOptions engine_options(tensor::KernelChoice kernels) {
+  runtime::EngineOptions options;
+  options.threads = 2;
+  options.kernels = kernels;
+  options.kv_type = tensor::ElementType::F32;
+  return options;
+}
+
+runtime::PromptEvaluation evaluate(const std::shared_ptr<const model::Model>& model,
+                                   tensor::KernelChoice kernels, const std::vector<int32_t>& tokens,
+                                   int64_t greedy) {
+  runtime::Engine engine(model, engine_options(kernels));
+  auto sequence = engine.new_sequence();
+  return runtime::evaluate_prompt(engine, sequence, tokens, greedy);
+}
+
+std::vector<int32_t> prompt_tokens() {
+  return test::read_token_ids(test::shared_path("fixtures/qwen3/reference/qwen3-f32.tokens.txt"));
+}
+
+std::vector<int32_t> long_tokens() {
+  return test::read_token_ids(
+      test::shared_path("fixtures/qwen3/reference/qwen3-f32.long.tokens.txt"));
+}
+
+struct Measured {
+  double prompt = 0;
+  double decode = 0;
+};
+
+// Prompt logits, the greedy continuation and its decode logits against llama.cpp's.
+Measured compare_with_llamacpp(const runtime::PromptEvaluation& result, const std::string& prefix,
+                               const char* label) {
+  const auto prompt = test::compare_logits(result.prompt_logits,
+                                           test::read_f32_file(data_path(prefix + ".logits.f32")));
+  const auto decode = test::compare_logits(
+      result.greedy_logits, test::read_f32_file(data_path(prefix + ".greedy.logits.f32")));
+  std::printf("[ measured ] %s %s: prompt max abs %.3e (mean %.3e), decode max abs %.3e\n",
+              prefix.c_str(), label, prompt.max_abs, prompt.mean_abs, decode.max_abs);
+  EXPECT_EQ(result.greedy, test::read_token_ids(data_path(prefix + ".greedy.txt")));
+  return {prompt.max_abs, decode.max_abs};
+}
+
+// The reference kernels sum in float32 in another order than GGML's vectorised dot products:
+// qwen3's F32 fixture shows ≤ 1e-4 against llama.cpp, and this model has the same size of
+// logits (standard deviation ≈ 3).
+constexpr double kFloat32Tolerance = 1e-4;
+
+TEST(Qwen3Moe, ReferenceKernelsMatchLlamaCpp) {
+  const auto model = regenerate(kF32);
+  EXPECT_EQ(model->config().n_expert, 8);
+  EXPECT_EQ(model->config().n_expert_used, 2);
+  EXPECT_EQ(model->config().n_ff_expert, 128);
+  const auto result = evaluate(model, tensor::KernelChoice::reference, prompt_tokens(), 32);
+  const auto measured = compare_with_llamacpp(result, "qwen3moe-f32", "reference kernels");
+  EXPECT_LE(measured.prompt, kFloat32Tolerance);
+  EXPECT_LE(measured.decode, kFloat32Tolerance);
+}
+
+TEST(Qwen3Moe, LongSequenceInOneBatchMatchesLlamaCpp) {
+  const auto model = regenerate(kF32);
+  const auto tokens = long_tokens();
+  ASSERT_EQ(tokens.size(), 200u);
+  const auto result = evaluate(model, tensor::KernelChoice::reference, tokens, 0);
+  const auto difference = test::compare_logits(
+      result.prompt_logits, test::read_f32_file(data_path("qwen3moe-f32.long.logits.f32")));
+  std::printf("[ measured ] qwen3moe-f32 long (200 rows in one batch): max abs %.3e, mean %.3e\n",
+              difference.max_abs, difference.mean_abs);
+  // The fixtures' 200-token sequences hold 5e-4 (errors grow along the sequence).
+  EXPECT_LE(difference.max_abs, 5e-4);
+}
+
+TEST(Qwen3Moe, FastKernelsMatchLlamaCpp) {
+  const auto model = regenerate(kF32);
+  const auto result = evaluate(model, tensor::KernelChoice::fast, prompt_tokens(), 32);
+  const auto measured = compare_with_llamacpp(result, "qwen3moe-f32", "fast kernels");
+  // F32 weights: the fast kernels keep float32 activations too, summing in yet another order.
+  EXPECT_LE(measured.prompt, kFloat32Tolerance);
+  EXPECT_LE(measured.decode, kFloat32Tolerance);
+}
+
+TEST(Qwen3Moe, Q8_0MatchesLlamaCpp) {
+  // Stacked Q8_0 experts are packed for the fast kernels; each expert's view finds its rows.
+  const auto model = regenerate(kQ8_0);
+  const auto rounded =
+      evaluate(model, tensor::KernelChoice::rounded_activations, prompt_tokens(), 32);
+  const auto exact = compare_with_llamacpp(rounded, "qwen3moe-q8_0", "rounded activations");
+  // llama.cpp's own arithmetic (activations rounded to Q8_0, integer dots): the fixtures'
+  // Q8_0 files agree bit for bit; float32 sums of the expert outputs leave ~1e-6.
+  EXPECT_LE(exact.prompt, 1e-4);
+  EXPECT_LE(exact.decode, 1e-4);
+  const auto fast = evaluate(model, tensor::KernelChoice::fast, prompt_tokens(), 32);
+  const auto measured = compare_with_llamacpp(fast, "qwen3moe-q8_0", "fast kernels");
+  EXPECT_LE(measured.prompt, 1e-3);
+  EXPECT_LE(measured.decode, 1e-3);
+}
+
+TEST(Qwen3Moe, BatchedRowsGiveTheLogitsOfOneRowPasses) {
+  const auto model = regenerate(kF32);
+  const auto tokens = long_tokens();
+  const std::vector<int32_t> prefix(tokens.begin(), tokens.begin() + 64);
+  runtime::Engine engine(model, engine_options(tensor::KernelChoice::reference));
+  auto batched_sequence = engine.new_sequence();
+  const auto batched = runtime::evaluate_prompt(engine, batched_sequence, prefix, 0);
+  // The same tokens one per pass: each row then meets only its own experts.
+  auto single_sequence = engine.new_sequence();
+  std::vector<float> single;
+  for (int32_t token : prefix) {
+    const auto row = runtime::evaluate_prompt(engine, single_sequence, std::vector{token}, 0);
+    single.insert(single.end(), row.prompt_logits.begin(), row.prompt_logits.end());
+  }
+  const auto difference = test::compare_logits(batched.prompt_logits, single);
+  std::printf("[ measured ] qwen3moe-f32 64 rows batched vs one by one: max abs %.3e\n",
+              difference.max_abs);
+  // The reference kernels compute each row the same whatever the batch: equal bit for bit.
+  EXPECT_EQ(difference.max_abs, 0.0);
+}
+
+// For one token, each layer picks n_expert_used experts. Filling one expert's gate, up and
+// down slices with NaN changes the logits exactly when that expert is picked: a forward pass
+// that read (or multiplied by a zero weight) any other expert would turn them NaN too.
+TEST(Qwen3Moe, OnlyTheChosenExpertsAreRead) {
+  const auto bytes = generate_bytes("f32");
+  const auto model = load(bytes, "qwen3moe-f32");
+  const std::vector<int32_t> token{prompt_tokens().front()};
+  const auto clean = evaluate(model, tensor::KernelChoice::reference, token, 0).prompt_logits;
+  const auto file = gguf::GgufFile::from_buffer(bytes);
+  for (int layer = 0; layer < 2; ++layer) {
+    int read = 0;
+    for (uint64_t expert = 0; expert < 8; ++expert) {
+      auto poisoned = bytes;
+      for (const char* role : {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"}) {
+        const auto* view =
+            file->find_tensor("blk." + std::to_string(layer) + "." + role + ".weight");
+        ASSERT_NE(view, nullptr);
+        const uint64_t slice_bytes = view->size_bytes / 8;
+        auto* values = reinterpret_cast<float*>(poisoned.data() + file->data_offset() +
+                                                view->offset + expert * slice_bytes);
+        for (uint64_t i = 0; i < slice_bytes / sizeof(float); ++i)
+          values[i] = std::numeric_limits<float>::quiet_NaN();
+      }
+      const auto logits =
+          evaluate(load(poisoned, "poisoned"), tensor::KernelChoice::reference, token, 0)
+              .prompt_logits;
+      if (logits == clean) continue;
+      ++read;
+      EXPECT_TRUE(std::isnan(logits.front())) << "layer " << layer << " expert " << expert;
+    }
+    EXPECT_EQ(read, 2) << "layer " << layer << ": experts whose slices the pass read";
+  }
+}
+
+TEST(Qwen3Moe, MkmodelRefusesImpossibleExperts) {
+  synthetic::SyntheticOptions options;
+  options.shape = synthetic::custom_shape("qwen3moe");
+  options.shape.embedding = 64;
+  options.shape.layers = 1;
+  options.shape.heads = 2;
+  options.shape.kv_heads = 2;
+  options.shape.feed_forward = 64;
+  options.shape.vocab = 300;
+  options.shape.experts = 4;
+  options.shape.experts_used = 2;
+  options.recipe = *synthetic::parse_type_recipe("f32");
+  options.shape.experts_used = 5;
+  EXPECT_THROW(synthetic::SyntheticModel::generate(options), Error);  // more used than there are
+  options.shape.experts_used = 2;
+  options.shape.expert_feed_forward = 48;
+  EXPECT_THROW(synthetic::SyntheticModel::generate(options), Error);  // not whole blocks
+}
+
+}  // namespace
+}  // namespace weft
