@@ -9,13 +9,18 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <span>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gguf/gguf_file.hpp"
 #include "model/model.hpp"
+#include "model/quantize/model_quantizer.hpp"
 #include "model/synthetic/synthetic_model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
@@ -46,23 +51,35 @@ std::filesystem::path data_path(const std::string& file) {
   return std::filesystem::path(WEFT_SOURCE_DIR) / "tests/data/qwen3moe" / file;
 }
 
-std::vector<std::byte> generate_bytes(const std::string& type) {
+synthetic::ModelShape moe_shape(uint32_t layers, uint32_t experts, uint32_t expert_ffn) {
+  synthetic::ModelShape shape = synthetic::custom_shape("qwen3moe");
+  shape.embedding = 256;
+  shape.layers = layers;
+  shape.heads = 4;
+  shape.kv_heads = 2;
+  shape.feed_forward = 512;
+  shape.vocab = 512;
+  shape.experts = experts;
+  shape.experts_used = 2;
+  shape.expert_feed_forward = expert_ffn;
+  return shape;
+}
+
+std::vector<std::byte> generate_bytes(synthetic::ModelShape shape, const std::string& type,
+                                      uint64_t seed) {
   synthetic::SyntheticOptions options;
-  options.shape = synthetic::custom_shape("qwen3moe");
-  options.shape.embedding = 256;
-  options.shape.layers = 2;
-  options.shape.heads = 4;
-  options.shape.kv_heads = 2;
-  options.shape.feed_forward = 512;
-  options.shape.vocab = 512;
-  options.shape.context = 256;
-  options.shape.experts = 8;
-  options.shape.experts_used = 2;
-  options.shape.expert_feed_forward = 128;
+  options.shape = std::move(shape);
   options.recipe = *synthetic::parse_type_recipe(type);
-  options.seed = 42;
+  options.seed = seed;
   options.threads = 2;
   return synthetic::SyntheticModel::generate(options).writer().to_bytes();
+}
+
+// The model of the llama.cpp references.
+std::vector<std::byte> generate_bytes(const std::string& type) {
+  auto shape = moe_shape(2, 8, 128);
+  shape.context = 256;
+  return generate_bytes(shape, type, 42);
 }
 
 std::string sha256_of(const std::vector<std::byte>& bytes) {
@@ -288,6 +305,46 @@ TEST(Qwen3Moe, OnlyTheChosenExpertsAreRead) {
       EXPECT_TRUE(std::isnan(logits.front())) << "layer " << layer << " expert " << expert;
     }
     EXPECT_EQ(read, 2) << "layer " << layer << ": experts whose slices the pass read";
+  }
+}
+
+// llama-quantize's type for every tensor of two qwen3moe models and eleven file types
+// (tests/data/qwen3moe/llamacpp-types.tsv; README there): with 8 experts its own rule (attn_k
+// and attn_v Q8_0, attn_output Q5_K for the small K mixtures), with 4 the dense one; the 3-D
+// experts as ffn_gate/up/down, the router kept F32.
+TEST(Qwen3Moe, QuantisationTypesAreLlamaQuantizes) {
+  std::ifstream in(data_path("llamacpp-types.tsv"));
+  std::string line;
+  std::getline(in, line);  // header
+  std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::string, std::string>>>
+      tables;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string model_name, file_type, tensor_name, type;
+    std::getline(fields, model_name, '\t');
+    std::getline(fields, file_type, '\t');
+    std::getline(fields, tensor_name, '\t');
+    std::getline(fields, type, '\t');
+    tables[{model_name, file_type}].emplace_back(tensor_name, type);
+  }
+  ASSERT_EQ(tables.size(), 2u * 11u);
+  const auto eight = generate_bytes("f32");
+  const auto four = generate_bytes(moe_shape(8, 4, 256), "f32", 1);
+  const auto eight_file = gguf::GgufFile::from_buffer(eight, "e8x2");
+  const auto four_file = gguf::GgufFile::from_buffer(four, "e4x8");
+  EXPECT_EQ(sha256_of(four), "ed725108ac2e20635417e16ef921ca9f9acb29a4601fd61e8b32c0c2e4d49798");
+  for (const auto& [key, table] : tables) {
+    const auto& [model_name, file_type_name] = key;
+    SCOPED_TRACE(model_name + " " + file_type_name);
+    const auto file_type = model::quantize::parse_file_type(file_type_name);
+    ASSERT_TRUE(file_type);
+    const auto plan = model::quantize::plan_file_types(
+        model_name == "e8x2" ? *eight_file : *four_file, *file_type, false);
+    ASSERT_EQ(plan.size(), table.size());
+    for (size_t i = 0; i < plan.size(); ++i) {
+      EXPECT_EQ(plan[i].name, table[i].first) << "position " << i;
+      EXPECT_EQ(tensor::traits_of(plan[i].to).name, table[i].second) << plan[i].name;
+    }
   }
 }
 
