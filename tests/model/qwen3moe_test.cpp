@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <span>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "gguf/gguf_file.hpp"
+#include "gguf/gguf_writer.hpp"
 #include "model/model.hpp"
 #include "model/quantize/model_quantizer.hpp"
 #include "model/synthetic/synthetic_model.hpp"
@@ -346,6 +348,48 @@ TEST(Qwen3Moe, QuantisationTypesAreLlamaQuantizes) {
       EXPECT_EQ(tensor::traits_of(plan[i].to).name, table[i].second) << plan[i].name;
     }
   }
+}
+
+// What the forward pass does not compute, or a file whose keys and tensors disagree, is
+// refused at load with the key or tensor named.
+TEST(Qwen3Moe, LoadRefusesSharedExpertsAndDisagreeingCounts) {
+  const auto bytes = generate_bytes("f32");
+  const auto file = gguf::GgufFile::from_buffer(bytes);
+  const auto load_error = [&](const std::function<void(gguf::GgufWriter&)>& edit) {
+    auto writer = gguf::GgufWriter::copy_of(*file);
+    edit(writer);
+    const auto edited = writer.to_bytes();
+    try {
+      model::Model::from_file(gguf::GgufFile::from_buffer(edited, "edited"));
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("loaded");
+  };
+  const std::vector<float> shared(256 * 128, 0.5f);
+  EXPECT_NE(load_error([&](gguf::GgufWriter& writer) {
+              writer.add_tensor({"blk.1.ffn_up_shexp.weight",
+                                 tensor::ElementType::F32,
+                                 {256, 128},
+                                 std::as_bytes(std::span(shared))});
+            }).find("'blk.1.ffn_up_shexp.weight': shared experts are not supported"),
+            std::string::npos);
+  EXPECT_NE(load_error([](gguf::GgufWriter& writer) {
+              writer.set_uint32("qwen3moe.expert_count", 4);
+            }).find("'blk.0.ffn_gate_inp.weight' has shape [256, 8], expected [256, 4]"),
+            std::string::npos);
+  EXPECT_NE(load_error([](gguf::GgufWriter& writer) {
+              writer.set_uint32("qwen3moe.expert_used_count", 9);
+            }).find("'qwen3moe.expert_used_count' = 9 is out of range (1..8)"),
+            std::string::npos);
+  EXPECT_NE(load_error([](gguf::GgufWriter& writer) {
+              writer.set_uint32("qwen3moe.expert_feed_forward_length", 256);
+            }).find("'blk.0.ffn_gate_exps.weight' has shape [256, 128, 8], expected [256, 256, 8]"),
+            std::string::npos);
+  EXPECT_NE(load_error([](gguf::GgufWriter& writer) {
+              writer.remove("qwen3moe.expert_count");
+            }).find("missing metadata key 'qwen3moe.expert_count'"),
+            std::string::npos);
 }
 
 TEST(Qwen3Moe, MkmodelRefusesImpossibleExperts) {
