@@ -1,6 +1,8 @@
 #include "runtime/expert_feed_forward.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "tensor/ggml_cpu_numerics.hpp"
 
@@ -58,11 +60,17 @@ void ExpertFeedForward::route(const model::LayerWeights& weights, const float* n
     }
     for (int32_t e = 0; e < static_cast<int32_t>(n_expert); ++e) order_[static_cast<size_t>(e)] = e;
     // Most probable first; llama.cpp's argsort (std::sort) leaves the order of equal
-    // probabilities unspecified, here the lower expert id comes first.
-    std::partial_sort(
-        order_.begin(), order_.begin() + used, order_.end(), [probability](int32_t a, int32_t b) {
-          return probability[a] > probability[b] || (probability[a] == probability[b] && a < b);
-        });
+    // probabilities unspecified, here the lower expert id comes first. A NaN (from NaN
+    // weights) ranks last, so that the order stays a strict weak one.
+    const auto rank = [probability](int32_t e) {
+      return std::isnan(probability[e]) ? -std::numeric_limits<float>::infinity() : probability[e];
+    };
+    std::partial_sort(order_.begin(), order_.begin() + used, order_.end(),
+                      [&rank](int32_t a, int32_t b) {
+                        const float rank_a = rank(a);
+                        const float rank_b = rank(b);
+                        return rank_a > rank_b || (rank_a == rank_b && a < b);
+                      });
     int32_t* chosen = chosen_.data() + row * used;
     float* weight = chosen_weights_.data() + row * used;
     double sum = 0;

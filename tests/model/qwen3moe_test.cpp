@@ -91,18 +91,16 @@ std::string sha256_of(const std::vector<std::byte>& bytes) {
 }
 
 std::shared_ptr<const model::Model> load(const std::vector<std::byte>& bytes,
-                                         const std::string& name, bool pack_weights = true) {
-  return model::Model::from_file(gguf::GgufFile::from_buffer(bytes, name),
-                                 {.context_length = 256, .pack_weights = pack_weights});
+                                         const std::string& name) {
+  return model::Model::from_file(gguf::GgufFile::from_buffer(bytes, name), {.context_length = 256});
 }
 
-// The model the references were made from: the same bytes, or the test stops.
-std::shared_ptr<const model::Model> regenerate(const MoeVariant& variant,
-                                               bool pack_weights = true) {
+// The model the references were made from: the same bytes, or the test fails.
+std::shared_ptr<const model::Model> regenerate(const MoeVariant& variant) {
   const auto bytes = generate_bytes(variant.type);
   EXPECT_EQ(sha256_of(bytes), variant.sha256)
       << "mkmodel no longer writes the file the references were made from";
-  return load(bytes, "qwen3moe-" + variant.type, pack_weights);
+  return load(bytes, "qwen3moe-" + variant.type);
 }
 
 runtime::EngineOptions engine_options(tensor::KernelChoice kernels) {
