@@ -22,7 +22,7 @@ struct MkmodelOptions {
   unsigned threads = 0;
   std::string architecture;
   std::optional<uint32_t> dim, layers, heads, kv_heads, ffn, vocab, context;
-  std::optional<uint32_t> experts, experts_used, expert_ffn;
+  std::optional<uint32_t> experts, experts_used, expert_ffn, head_dim;
   bool untied = false;
 };
 
@@ -66,6 +66,7 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   if (options.vocab) shape.vocab = *options.vocab;
   if (options.context) shape.context = *options.context;
   if (options.untied) shape.tied_embeddings = false;
+  if (options.head_dim) shape.head_size = *options.head_dim;
   if (options.experts) shape.experts = *options.experts;
   if (options.experts_used) shape.experts_used = *options.experts_used;
   if (options.expert_ffn) shape.expert_feed_forward = *options.expert_ffn;
@@ -136,6 +137,8 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--layers", options->layers, "Number of layers");
   sub->add_option("--heads", options->heads, "Attention heads");
   sub->add_option("--kv-heads", options->kv_heads, "Key/value heads (default: --heads)");
+  sub->add_option("--head-dim", options->head_dim,
+                  "Size of each attention head (default: --dim / --heads)");
   sub->add_option("--ffn", options->ffn, "Feed-forward size");
   sub->add_option("--vocab", options->vocab, "Vocabulary size");
   sub->add_option("--ctx", options->context, "context_length to record");

@@ -162,6 +162,26 @@ TEST(Qwen3Moe, ReferenceKernelsMatchLlamaCpp) {
   EXPECT_LE(measured.decode, kFloat32Tolerance);
 }
 
+// Qwen 3's heads are 128 wide whatever the residual's width: queries 512 wide on a 256-wide
+// residual here (mkmodel --head-dim 128, the attention.key_length key).
+TEST(Qwen3Moe, AnExplicitHeadSizeMatchesLlamaCpp) {
+  auto shape = moe_shape(2, 8, 128);
+  shape.context = 256;
+  shape.head_size = 128;
+  const auto bytes = generate_bytes(shape, "f32", 43);
+  EXPECT_EQ(sha256_of(bytes), "bfbb428bf07d564124b2c372d97203a5decd20d9540ec72613ad255f8216402a");
+  const auto model = load(bytes, "qwen3moe-f32-head128");
+  EXPECT_EQ(model->config().head_dim, 128);
+  EXPECT_EQ(model->config().q_dim(), 512);
+  const auto result = evaluate(model, tensor::KernelChoice::reference, prompt_tokens(), 8);
+  const auto difference = test::compare_logits(
+      result.prompt_logits, test::read_f32_file(data_path("qwen3moe-f32-head128.logits.f32")));
+  std::printf("[ measured ] qwen3moe-f32-head128 reference kernels: prompt max abs %.3e\n",
+              difference.max_abs);
+  EXPECT_LE(difference.max_abs, kFloat32Tolerance);
+  EXPECT_EQ(result.greedy, test::read_token_ids(data_path("qwen3moe-f32-head128.greedy.txt")));
+}
+
 TEST(Qwen3Moe, LongSequenceInOneBatchMatchesLlamaCpp) {
   const auto model = regenerate(kF32);
   const auto tokens = long_tokens();

@@ -64,14 +64,14 @@ void require(bool condition, const std::string& message) {
 uint64_t ModelShape::parameter_count() const {
   const uint64_t e = embedding;
   const uint64_t kv = static_cast<uint64_t>(kv_heads) * head_dim();
-  uint64_t per_layer = 2 * e                     // attention and ffn norms
-                       + e * e * 2 + e * kv * 2  // q, output; k, v
-                       + 3 * e * feed_forward;   // gate, up, down
+  uint64_t per_layer = 2 * e                           // attention and ffn norms
+                       + e * q_dim() * 2 + e * kv * 2  // q, output; k, v
+                       + 3 * e * feed_forward;         // gate, up, down
   if (experts > 0) {  // the router and the experts instead of the dense block
     per_layer -= 3 * e * feed_forward;
     per_layer += e * experts + 3 * e * uint64_t{expert_ffn()} * experts;
   }
-  if (qkv_bias) per_layer += e + 2 * kv;
+  if (qkv_bias) per_layer += q_dim() + 2 * kv;
   if (qk_norm) per_layer += 2 * head_dim();
   if (post_norms) per_layer += 2 * e;
   uint64_t total = per_layer * layers + static_cast<uint64_t>(vocab) * e + e;
@@ -119,15 +119,16 @@ void validate(const ModelShape& shape) {
   require(shape.kv_heads > 0, "--kv-heads must be positive");
   require(shape.feed_forward > 0, "--ffn must be positive");
   require(shape.vocab > 0, "--vocab must be positive");
-  require(shape.embedding % shape.heads == 0, "--dim " + std::to_string(shape.embedding) +
-                                                  " is not a multiple of --heads " +
-                                                  std::to_string(shape.heads));
+  require(shape.head_size > 0 || shape.embedding % shape.heads == 0,
+          "--dim " + std::to_string(shape.embedding) + " is not a multiple of --heads " +
+              std::to_string(shape.heads) + " (or give --head-dim)");
   require(shape.heads % shape.kv_heads == 0, "--heads " + std::to_string(shape.heads) +
                                                  " is not a multiple of --kv-heads " +
                                                  std::to_string(shape.kv_heads));
   require(shape.head_dim() % 2 == 0,
           "head size " + std::to_string(shape.head_dim()) + " must be even for rotary embeddings");
   require(shape.embedding % 32 == 0, "--dim must be a multiple of 32 (block size)");
+  require(shape.q_dim() % 32 == 0, "--heads × --head-dim must be a multiple of 32 (block size)");
   require(shape.feed_forward % 32 == 0, "--ffn must be a multiple of 32 (block size)");
   require(shape.context > 0, "context length must be positive");
   if (!spec->synthetic.experts) {

@@ -41,7 +41,13 @@ struct ModelShape {
   uint32_t experts_used = 0;
   uint32_t expert_feed_forward = 0;
 
-  uint32_t head_dim() const { return embedding / heads; }
+  // The size of each attention head; 0: embedding / heads. Qwen 3's are 128 whatever the width
+  // (Qwen3-30B-A3B: 32 heads of 128 on a 2048-wide residual).
+  uint32_t head_size = 0;
+
+  uint32_t head_dim() const { return head_size ? head_size : embedding / heads; }
+  // The width of the queries and of the attention output: heads × head size.
+  uint64_t q_dim() const { return uint64_t{heads} * head_dim(); }
   uint32_t expert_ffn() const { return expert_feed_forward ? expert_feed_forward : feed_forward; }
   uint64_t parameter_count() const;
 };

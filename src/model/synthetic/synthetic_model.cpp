@@ -90,6 +90,7 @@ EmbeddingScales embedding_scales(const ModelShape& shape) {
 std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recipe, uint64_t seed) {
   const uint64_t dim = shape.embedding;
   const uint64_t kv_dim = static_cast<uint64_t>(shape.kv_heads) * shape.head_dim();
+  const uint64_t q_dim = shape.q_dim();
   const uint64_t ffn = shape.feed_forward;
   const float input_scale = 1.0f / std::sqrt(static_cast<float>(dim));
   const EmbeddingScales embedding = embedding_scales(shape);
@@ -121,12 +122,12 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
     add_norm(name("attn_norm.weight"), layer, dim);
     if (shape.fused) {
       // q and k rows, then v rows, each at its own scale.
-      auto& qkv = add(name("attn_qkv.weight"), TensorRole::attn_qkv, layer, {dim, dim + 2 * kv_dim},
-                      Init::normal, query_key_scale);
-      qkv.second_scale_row = dim + kv_dim;
+      auto& qkv = add(name("attn_qkv.weight"), TensorRole::attn_qkv, layer,
+                      {dim, q_dim + 2 * kv_dim}, Init::normal, query_key_scale);
+      qkv.second_scale_row = q_dim + kv_dim;
       qkv.second_scale = input_scale;
     } else {
-      add(name("attn_q.weight"), TensorRole::attn_q, layer, {dim, dim}, Init::normal,
+      add(name("attn_q.weight"), TensorRole::attn_q, layer, {dim, q_dim}, Init::normal,
           query_key_scale);
       add(name("attn_k.weight"), TensorRole::attn_k, layer, {dim, kv_dim}, Init::normal,
           query_key_scale);
@@ -134,7 +135,7 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
           input_scale);
     }
     if (shape.qkv_bias) {
-      add(name("attn_q.bias"), TensorRole::bias, layer, {dim}, Init::normal, 0.1f);
+      add(name("attn_q.bias"), TensorRole::bias, layer, {q_dim}, Init::normal, 0.1f);
       add(name("attn_k.bias"), TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
       add(name("attn_v.bias"), TensorRole::bias, layer, {kv_dim}, Init::normal, 0.1f);
     }
@@ -143,8 +144,9 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
       add_norm(name("attn_q_norm.weight"), layer, shape.head_dim()).gain = 2.0f;
       add_norm(name("attn_k_norm.weight"), layer, shape.head_dim()).gain = 2.0f;
     }
-    add(name("attn_output.weight"), TensorRole::attn_output, layer, {dim, dim}, Init::normal,
-        input_scale);
+    // Its rows are q_dim long: unit-size outputs from unit-size attention values.
+    add(name("attn_output.weight"), TensorRole::attn_output, layer, {q_dim, dim}, Init::normal,
+        1.0f / std::sqrt(static_cast<float>(q_dim)));
     if (shape.post_norms) add_norm(name("post_attention_norm.weight"), layer, dim);
     add_norm(name("ffn_norm.weight"), layer, dim);
     if (shape.experts > 0) {
@@ -272,9 +274,11 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
     writer.set_uint32(arch + ".expert_used_count", shape.experts_used);
     writer.set_uint32(arch + ".expert_feed_forward_length", shape.expert_ffn());
   }
-  if (shape.soft_capping_keys) {  // gemma2
+  if (shape.soft_capping_keys || shape.head_size > 0) {  // gemma2, or an explicit head size
     writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
     writer.set_uint32(arch + ".attention.value_length", shape.head_dim());
+  }
+  if (shape.soft_capping_keys) {  // gemma2
     writer.set_float32(arch + ".attn_logit_softcapping", shape.attention_softcap);
     writer.set_float32(arch + ".final_logit_softcapping", shape.final_softcap);
     writer.set_uint32(arch + ".attention.sliding_window", shape.sliding_window);
