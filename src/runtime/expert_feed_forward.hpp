@@ -27,10 +27,6 @@ class ExpertFeedForward {
   // config says so.
   void run(const model::LayerWeights& weights, const float* normed, int64_t n_rows, float* out);
 
-  // The experts chosen for each row of the last run, n_expert_used per row, most probable
-  // first (tests, probes).
-  const std::vector<int32_t>& chosen_experts() const { return chosen_; }
-
  private:
   // Fills chosen_ and chosen_weights_.
   void route(const model::LayerWeights& weights, const float* normed, int64_t n_rows);
