@@ -22,6 +22,7 @@ struct MkmodelOptions {
   unsigned threads = 0;
   std::string architecture;
   std::optional<uint32_t> dim, layers, heads, kv_heads, head_dim, ffn, vocab, context, window;
+  std::optional<uint32_t> experts, experts_used, expert_ffn;
   bool untied = false;
 };
 
@@ -67,6 +68,9 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   if (options.context) shape.context = *options.context;
   if (options.window) shape.sliding_window = *options.window;
   if (options.untied) shape.tied_embeddings = false;
+  if (options.experts) shape.experts = *options.experts;
+  if (options.experts_used) shape.experts_used = *options.experts_used;
+  if (options.expert_ffn) shape.expert_feed_forward = *options.expert_ffn;
   return shape;
 }
 
@@ -135,13 +139,18 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--heads", options->heads, "Attention heads");
   sub->add_option("--kv-heads", options->kv_heads, "Key/value heads (default: --heads)");
   sub->add_option("--head-dim", options->head_dim,
-                  "Key/value length per head (default: --dim / --heads)");
+                  "Size of each attention head: key/value length (default: --dim / --heads)");
   sub->add_option("--ffn", options->ffn, "Feed-forward size");
   sub->add_option("--vocab", options->vocab, "Vocabulary size");
   sub->add_option("--ctx", options->context, "context_length to record");
   sub->add_option("--window", options->window,
                   "attention.sliding_window to record (gemma2, gemma3; 0: none)");
   sub->add_flag("--untied", options->untied, "Write a separate output.weight");
+  sub->add_option("--experts", options->experts,
+                  "Experts per layer (architectures with experts: qwen3moe; default 128)");
+  sub->add_option("--experts-used", options->experts_used, "Experts run per token (default 8)");
+  sub->add_option("--expert-ffn", options->expert_ffn,
+                  "Feed-forward size of each expert (default: --ffn)");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = all hardware threads)");
   return {sub, [options] { return make_model(*options); }};
 }

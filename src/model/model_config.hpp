@@ -50,6 +50,15 @@ struct ModelConfig {
   int64_t sliding_window = 0;          // 0: none
   std::vector<bool> layer_is_sliding;  // per layer, true where the window applies
 
+  // Mixture of experts (qwen3moe), set by the architecture's reader; 0 experts: every layer
+  // has a dense feed-forward block. The router's softmax picks n_expert_used of n_expert
+  // experts per token, each a gated feed-forward block n_ff_expert wide.
+  int64_t n_expert = 0;
+  int64_t n_expert_used = 0;
+  int64_t n_ff_expert = 0;
+  // The chosen experts' router probabilities rescaled to sum to 1 (qwen3moe: always).
+  bool normalize_expert_weights = false;
+
   int64_t kv_dim() const { return n_head_kv * head_dim; }
   int64_t q_dim() const { return n_head * head_dim; }
 };

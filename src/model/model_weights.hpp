@@ -22,7 +22,20 @@ struct LayerWeights {
   tensor::WeightMatrix gate, up;  // phi3: row slices of the fused ffn_up
   tensor::WeightMatrix down;
   std::vector<float> post_ffn_norm;  // gemma2; empty otherwise
+  // Mixture of experts (qwen3moe; empty otherwise, and then gate, up and down are): the
+  // router's n_expert rows score the experts, and each expert's gate, up and down matrices
+  // are one block of rows of a 3-D tensor stacking all experts (expert_matrix).
+  tensor::WeightMatrix router;
+  tensor::WeightMatrix expert_gate, expert_up, expert_down;
 };
+
+// Expert `expert`'s matrix of the `n_expert` stacked in `stacked`: a view of its block of
+// rows (with its packed rows when the block starts on a packed group), never a copy.
+inline tensor::WeightMatrix expert_matrix(const tensor::WeightMatrix& stacked, int64_t n_expert,
+                                          int64_t expert) {
+  const int64_t rows = stacked.rows / n_expert;
+  return stacked.slice_rows(expert * rows, rows);
+}
 
 struct ModelWeights {
   tensor::WeightMatrix token_embedding;  // n_vocab rows of n_embd

@@ -83,8 +83,11 @@ int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
                               const LoadProgressCallback& progress, unsigned threads) {
   std::vector<tensor::WeightMatrix*> matrices;
   for (auto& layer : weights.layers) {
+    // Stacked experts pack as one matrix: each expert's block of rows starts on a packed group
+    // when its row count is a multiple of kPackedRows, and its view then finds its packed rows.
     for (auto* matrix :
-         {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.gate, &layer.up, &layer.down}) {
+         {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.gate, &layer.up, &layer.down,
+          &layer.router, &layer.expert_gate, &layer.expert_up, &layer.expert_down}) {
       matrices.push_back(matrix);
     }
   }

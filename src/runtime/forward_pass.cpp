@@ -132,6 +132,18 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   const auto& w = model_.weights().layers[static_cast<size_t>(layer)];
   const int64_t d = config_.n_embd;
   norm_rows(residual_.data(), w.ffn_norm, n_rows, d, normed_.data());
+  if (w.router.empty()) {
+    gated_feed_forward(w, n_rows);
+  } else {
+    projected_.resize(static_cast<size_t>(n_rows * d));
+    experts_.run(w, normed_.data(), n_rows, projected_.data());
+  }
+  if (!w.post_ffn_norm.empty())
+    norm_rows(projected_.data(), w.post_ffn_norm, n_rows, d, projected_.data());
+  kernels_.add(residual_.data(), projected_.data(), n_rows * d);
+}
+
+void ForwardPass::gated_feed_forward(const model::LayerWeights& w, int64_t n_rows) {
   matmul(w.gate, normed_.data(), n_rows, gate_);
   matmul(w.up, normed_.data(), n_rows, up_);
   activated_.resize(gate_.size());
@@ -159,9 +171,6 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
     activate(0, n_rows, 0);
   }
   matmul(w.down, activated_.data(), n_rows, projected_);
-  if (!w.post_ffn_norm.empty())
-    norm_rows(projected_.data(), w.post_ffn_norm, n_rows, d, projected_.data());
-  kernels_.add(residual_.data(), projected_.data(), n_rows * d);
 }
 
 void ForwardPass::output_head(std::span<const ForwardRow> rows, std::span<const int64_t> selected,

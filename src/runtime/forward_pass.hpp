@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/model.hpp"
+#include "runtime/expert_feed_forward.hpp"
 #include "runtime/forward_batch.hpp"
 #include "runtime/paged_attention.hpp"
 #include "tensor/kernels.hpp"
@@ -19,7 +20,11 @@ namespace weft::runtime {
 class ForwardPass {
  public:
   ForwardPass(const model::Model& model, const tensor::Kernels& kernels, tensor::ThreadPool& pool)
-      : model_(model), config_(model.config()), kernels_(kernels), pool_(pool) {}
+      : model_(model),
+        config_(model.config()),
+        kernels_(kernels),
+        pool_(pool),
+        experts_(config_, kernels_, pool_) {}
 
   // Rows are valid and their sequences have pages reserved for every row's slot.
   void run(std::span<const ForwardRow> rows, ForwardOutputs& outputs);
@@ -28,6 +33,8 @@ class ForwardPass {
   void embed(std::span<const ForwardRow> rows);
   void attention_block(std::span<const ForwardRow> rows, int64_t layer);
   void feed_forward_block(int64_t n_rows, int64_t layer);
+  // The dense gated block: projected_ = down(act(gate·normed_) · up·normed_).
+  void gated_feed_forward(const model::LayerWeights& w, int64_t n_rows);
   // `selected`: the rows wanting logits or the hidden state, whose residuals the last layer
   // has compacted to the front of residual_.
   void output_head(std::span<const ForwardRow> rows, std::span<const int64_t> selected,
@@ -41,6 +48,8 @@ class ForwardPass {
   const model::ModelConfig& config_;
   const tensor::Kernels& kernels_;
   tensor::ThreadPool& pool_;
+  // The layers whose binder bound a router (mixture of experts) go through it instead.
+  ExpertFeedForward experts_;
 
   // Scratch reused between passes, sized to the largest batch seen.
   std::vector<float> residual_, normed_, q_, k_, v_, attention_, projected_, gate_, up_, activated_;

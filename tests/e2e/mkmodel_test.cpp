@@ -55,6 +55,41 @@ TEST(MkmodelCommand, WritesExplicitSizesDeterministically) {
   std::filesystem::remove(second);
 }
 
+// qwen3moe: the router and the 3-D expert tensors in llama.cpp's layout (row length first,
+// the expert last), the expert keys from the flags, and the router kept F32 in a Q8_0 file.
+TEST(MkmodelCommand, WritesStackedExpertsForQwen3Moe) {
+  const std::string out = temp_path("moe.gguf");
+  const auto result = run_weft(
+      {"mkmodel", "--arch",       "qwen3moe", "--dim",   "128",  "--layers",  "1", "--heads",
+       "4",       "--ffn",        "256",      "--vocab", "300",  "--experts", "4", "--experts-used",
+       "2",       "--expert-ffn", "64",       "--type",  "q8_0", "-t",        "2", out});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto file = gguf::GgufFile::open(out);
+  EXPECT_EQ(file->get_uint("qwen3moe.expert_count"), 4u);
+  EXPECT_EQ(file->get_uint("qwen3moe.expert_used_count"), 2u);
+  EXPECT_EQ(file->get_uint("qwen3moe.expert_feed_forward_length"), 64u);
+  const auto* router = file->find_tensor("blk.0.ffn_gate_inp.weight");
+  ASSERT_NE(router, nullptr);
+  EXPECT_EQ(router->shape, (std::vector<uint64_t>{128, 4}));
+  EXPECT_EQ(router->type, tensor::ElementType::F32);
+  for (const char* role : {"ffn_gate_exps", "ffn_up_exps"}) {
+    const auto* experts = file->find_tensor(std::string("blk.0.") + role + ".weight");
+    ASSERT_NE(experts, nullptr) << role;
+    EXPECT_EQ(experts->shape, (std::vector<uint64_t>{128, 64, 4})) << role;
+    EXPECT_EQ(experts->type, tensor::ElementType::Q8_0) << role;
+  }
+  EXPECT_EQ(file->find_tensor("blk.0.ffn_down_exps.weight")->shape,
+            (std::vector<uint64_t>{64, 128, 4}));
+  EXPECT_EQ(file->find_tensor("blk.0.ffn_gate.weight"), nullptr);
+  std::filesystem::remove(out);
+
+  const auto refused =
+      run_weft({"mkmodel", "--arch", "llama", "--dim", "128", "--layers", "1", "--heads", "4",
+                "--ffn", "256", "--vocab", "300", "--experts", "4", out});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("llama has no experts"), std::string::npos) << refused.err;
+}
+
 std::vector<int32_t> parse_ids(const std::string& line) {
   std::vector<int32_t> ids;
   std::istringstream in(line);
@@ -111,7 +146,7 @@ TEST(MkmodelCommand, ExplainsBadRequests) {
                      "--ffn", "256", "--vocab", "300", out});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("architecture 'mamba' is not supported (llama, qwen2, qwen3, phi3, "
-                            "gemma2, gemma3)"),
+                            "gemma2, gemma3, qwen3moe)"),
             std::string::npos)
       << result.err;
   result = run_weft({"mkmodel", "--arch", "llama", "--dim", "128", "--layers", "1", "--heads", "4",

@@ -40,11 +40,13 @@ TEST(ArchitectureTable, EveryRowIsFoundByItsEnumValueAndItsGgufName) {
 
 TEST(ArchitectureTable, SupportedListAndInspectLineComeFromTheTable) {
   // The order of the table rows (architecture_list.hpp), as docs/engine.md quotes it.
-  EXPECT_EQ(supported_architectures(), "llama, qwen2, qwen3, phi3, gemma2, gemma3");
+  EXPECT_EQ(supported_architectures(), "llama, qwen2, qwen3, phi3, gemma2, gemma3, qwen3moe");
   EXPECT_EQ(synthetic::synthetic_architectures(),
-            (std::vector<std::string>{"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"}));
+            (std::vector<std::string>{"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3",
+                                      "qwen3moe"}));
   EXPECT_EQ(architecture_summary("mamba"),
-            "mamba: not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3)");
+            "mamba: not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3, "
+            "qwen3moe)");
   EXPECT_EQ(architecture_summary("qwen2"),
             "qwen2: runs natively (rope neox); attn_q/k/v.bias added after the projections "
             "(required)");
@@ -90,6 +92,9 @@ TEST(ArchitectureTable, EachMkmodelLayoutLoadsWithItsHooks) {
     EXPECT_EQ(!layer.bq.empty(), spec->synthetic.qkv_bias);
     EXPECT_EQ(!layer.q_norm.empty(), spec->synthetic.qk_norm);
     EXPECT_EQ(!layer.post_ffn_norm.empty(), spec->synthetic.post_norms);
+    EXPECT_EQ(!layer.router.empty(), spec->synthetic.experts);
+    EXPECT_EQ(layer.gate.empty(), spec->synthetic.experts);
+    EXPECT_EQ(config.n_expert, static_cast<int64_t>(spec->synthetic.expert_count));
     EXPECT_EQ(config.attention_softcap, spec->synthetic.attention_softcap);
     EXPECT_EQ(config.final_softcap, spec->synthetic.final_softcap);
     EXPECT_EQ(config.sliding_window, static_cast<int64_t>(spec->synthetic.sliding_window));

@@ -61,6 +61,12 @@ ModelShape audit_shape(const std::string& architecture) {
   shape.kv_heads = 4;
   shape.feed_forward = 256;
   shape.vocab = 512;
+  // qwen3moe: 8 experts of which 2 run (its default 128 would make the file 16 times larger
+  // without routing differently).
+  if (shape.experts > 0) {
+    shape.experts = 8;
+    shape.experts_used = 2;
+  }
   return shape;
 }
 

@@ -63,6 +63,12 @@ struct SyntheticLayout {
   // llama.cpp's loader sizes attn_q and attn_output by attention.key_length × heads, so
   // `weft mkmodel --head-dim` may differ from dim / heads (qwen2's and phi3's use n_embd).
   bool free_head_size = false;
+  // A mixture of experts in place of the dense feed-forward block: the router ffn_gate_inp,
+  // the 3-D ffn_{gate,up,down}_exps, the keys expert_count, expert_used_count and
+  // expert_feed_forward_length; these counts unless mkmodel's flags say otherwise.
+  bool experts = false;
+  uint32_t expert_count = 0;
+  uint32_t experts_used = 0;
 };
 
 struct ArchitectureSpec {

@@ -12,4 +12,5 @@
   X(qwen3)                          \
   X(phi3)                           \
   X(gemma2)                         \
-  X(gemma3)
+  X(gemma3)                         \
+  X(qwen3moe)

@@ -1,6 +1,7 @@
 #include "model/arch/layer_binding.hpp"
 
 #include "gguf/gguf_file.hpp"
+#include "weft/error.hpp"
 
 namespace weft::model {
 
@@ -41,6 +42,28 @@ void bind_fused_feed_forward(const TensorBinder& binder, const ModelConfig& conf
   weights.gate = fused.slice_rows(0, config.n_ff);
   weights.up = fused.slice_rows(config.n_ff, config.n_ff);
   weights.down = binder.matrix(layer_tensor(layer, "ffn_down"), config.n_ff, d);
+}
+
+void bind_expert_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                              LayerWeights& weights) {
+  const int64_t d = config.n_embd;
+  const int64_t n_ff = config.n_ff_expert;
+  const int64_t n_expert = config.n_expert;
+  weights.ffn_norm = binder.vector(layer_tensor(layer, "ffn_norm"), d);
+  weights.router = binder.matrix(layer_tensor(layer, "ffn_gate_inp"), d, n_expert);
+  weights.expert_gate =
+      binder.stacked_matrices(layer_tensor(layer, "ffn_gate_exps"), d, n_ff, n_expert);
+  weights.expert_up =
+      binder.stacked_matrices(layer_tensor(layer, "ffn_up_exps"), d, n_ff, n_expert);
+  weights.expert_down =
+      binder.stacked_matrices(layer_tensor(layer, "ffn_down_exps"), n_ff, d, n_expert);
+  for (const char* role :
+       {"ffn_gate_shexp", "ffn_up_shexp", "ffn_down_shexp", "ffn_gate_inp_shexp"}) {
+    if (binder.find(layer_tensor(layer, role))) {
+      throw Error(binder.where() + "tensor '" + layer_tensor(layer, role) +
+                  "': shared experts are not supported");
+    }
+  }
 }
 
 }  // namespace weft::model

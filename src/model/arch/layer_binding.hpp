@@ -23,4 +23,10 @@ void bind_feed_forward(const TensorBinder& binder, const ModelConfig& config, in
 void bind_fused_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
                              LayerWeights& weights);
 
+// ffn_norm; the router ffn_gate_inp; the stacked experts ffn_gate_exps, ffn_up_exps,
+// ffn_down_exps (3-D, bound as one matrix each). Refuses shared experts (ffn_*_shexp), which
+// the forward pass does not compute.
+void bind_expert_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                              LayerWeights& weights);
+
 }  // namespace weft::model

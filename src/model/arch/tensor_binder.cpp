@@ -38,6 +38,19 @@ tensor::WeightMatrix TensorBinder::matrix(const std::string& name, int64_t cols,
 tensor::WeightMatrix TensorBinder::to_matrix(const gguf::TensorView& view, int64_t cols,
                                              int64_t rows) const {
   expect_shape(view, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)});
+  return rows_of(view, cols, rows);
+}
+
+tensor::WeightMatrix TensorBinder::stacked_matrices(const std::string& name, int64_t cols,
+                                                    int64_t rows, int64_t count) const {
+  const auto& view = require(name);
+  expect_shape(view, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows),
+                      static_cast<uint64_t>(count)});
+  return rows_of(view, cols, rows * count);
+}
+
+tensor::WeightMatrix TensorBinder::rows_of(const gguf::TensorView& view, int64_t cols,
+                                           int64_t rows) const {
   const auto traits = tensor::traits_of(view.type);
   if (cols % traits.block_size != 0) {
     throw Error(where() + "tensor '" + view.name + "' rows of " + std::to_string(cols) +

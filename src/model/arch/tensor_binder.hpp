@@ -28,6 +28,10 @@ class TensorBinder {
   // A [cols, rows] matrix (GGUF order: row length first) whose rows are whole blocks.
   tensor::WeightMatrix matrix(const std::string& name, int64_t cols, int64_t rows) const;
   tensor::WeightMatrix to_matrix(const gguf::TensorView& view, int64_t cols, int64_t rows) const;
+  // A 3-D [cols, rows, count] tensor (`count` matrices of `rows` rows, e.g. the experts of a
+  // layer) as one matrix of rows·count rows: matrix i is rows [i·rows, (i + 1)·rows).
+  tensor::WeightMatrix stacked_matrices(const std::string& name, int64_t cols, int64_t rows,
+                                        int64_t count) const;
   // A 1-D tensor of `length` values as float32.
   std::vector<float> vector(const std::string& name, int64_t length) const;
   // Empty when the file has no tensor of that name.
@@ -39,6 +43,8 @@ class TensorBinder {
  private:
   std::vector<float> to_vector(const gguf::TensorView& view, int64_t length) const;
   void expect_shape(const gguf::TensorView& view, const std::vector<uint64_t>& expected) const;
+  // The view's rows as a matrix; its shape is already checked.
+  tensor::WeightMatrix rows_of(const gguf::TensorView& view, int64_t cols, int64_t rows) const;
 
   const gguf::GgufFile& file_;
 };

@@ -80,6 +80,8 @@ ModelFacts model_facts(const gguf::GgufFile& file) {
     const auto kv_heads = file.get_uint(*architecture + ".attention.head_count_kv");
     if (heads && kv_heads && *kv_heads > 0)
       facts.heads_per_kv_head = static_cast<uint32_t>(*heads / *kv_heads);
+    if (const auto experts = file.get_uint(*architecture + ".expert_count"))
+      facts.experts = static_cast<uint32_t>(*experts);
   }
   return facts;
 }

@@ -88,9 +88,32 @@ ElementType attn_output_type(const FileType& file_type, ElementType base) {
   return base;
 }
 
+// llama-quantize's rule for models of exactly 8 experts (Mixtral's count, and any other):
+// attn_k and attn_v in Q8_0 ("trades just ~128MB"), attn_output Q5_K for the small
+// K-quant and IQ4 mixtures; other expert counts follow the dense rule.
+constexpr uint32_t kExpertCountWithOwnRule = 8;
+
+ElementType attn_output_type_with_eight_experts(const FileType& file_type, ElementType base) {
+  for (const char* name : {"Q2_K", "Q3_K_S", "Q3_K_M", "Q4_K_S", "Q4_K_M", "IQ4_NL", "IQ4_XS"}) {
+    if (is_file_type(file_type, name)) return ElementType::Q5_K;
+  }
+  return base;
+}
+
 ElementType mixture_rule(const FileType& file_type, const TensorPlace& place,
                          const ModelFacts& model) {
   const ElementType base = file_type.base;
+  if (model.experts == kExpertCountWithOwnRule) {
+    switch (place.category) {
+      case TensorCategory::attn_k:
+      case TensorCategory::attn_v:
+        return ElementType::Q8_0;
+      case TensorCategory::attn_output:
+        return attn_output_type_with_eight_experts(file_type, base);
+      default:
+        break;
+    }
+  }
   switch (place.category) {
     case TensorCategory::output:
       return output_type(base, place.row_length);

@@ -54,6 +54,7 @@ struct ModelFacts {
   int32_t value_matrices = 0;      // tensors of category attn_v
   uint32_t heads_per_kv_head = 1;  // head_count / head_count_kv
   bool tied_embeddings = true;     // no output.weight
+  uint32_t experts = 0;            // <arch>.expert_count (0: no mixture of experts)
 };
 
 // The tensor's place in llama-quantize's walk over the model: its index among the attn_v

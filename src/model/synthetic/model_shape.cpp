@@ -25,6 +25,8 @@ void apply_layout(ModelShape& shape) {
   shape.sliding_window = layout.sliding_window;
   shape.sliding_window_keys = layout.sliding_window_keys;
   shape.free_head_size = layout.free_head_size;
+  shape.experts = layout.experts ? layout.expert_count : 0;
+  shape.experts_used = layout.experts ? layout.experts_used : 0;
 }
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
@@ -64,11 +66,14 @@ void require(bool condition, const std::string& message) {
 uint64_t ModelShape::parameter_count() const {
   const uint64_t e = embedding;
   const uint64_t kv = static_cast<uint64_t>(kv_heads) * head_dim();
-  const uint64_t q = q_dim();
-  uint64_t per_layer = 2 * e                     // attention and ffn norms
-                       + e * q * 2 + e * kv * 2  // q, output; k, v
-                       + 3 * e * feed_forward;   // gate, up, down
-  if (qkv_bias) per_layer += q + 2 * kv;
+  uint64_t per_layer = 2 * e                           // attention and ffn norms
+                       + e * q_dim() * 2 + e * kv * 2  // q, output; k, v
+                       + 3 * e * feed_forward;         // gate, up, down
+  if (experts > 0) {  // the router and the experts instead of the dense block
+    per_layer -= 3 * e * feed_forward;
+    per_layer += e * experts + 3 * e * uint64_t{expert_ffn()} * experts;
+  }
+  if (qkv_bias) per_layer += q_dim() + 2 * kv;
   if (qk_norm) per_layer += 2 * head_dim();
   if (post_norms) per_layer += 2 * e;
   uint64_t total = per_layer * layers + static_cast<uint64_t>(vocab) * e + e;
@@ -136,6 +141,14 @@ void validate(const ModelShape& shape) {
           shape.architecture + " has no sliding window (--window)");
   require(shape.sliding_window > 0 || !shape.soft_capping_keys,
           shape.architecture + " always records its sliding window: --window must be positive");
+  if (!spec->synthetic.experts) {
+    require(shape.experts == 0, shape.architecture + " has no experts (--experts)");
+    return;
+  }
+  require(shape.experts > 0, "--experts must be positive");
+  require(shape.experts_used > 0 && shape.experts_used <= shape.experts,
+          "--experts-used must be between 1 and --experts " + std::to_string(shape.experts));
+  require(shape.expert_ffn() % 32 == 0, "--expert-ffn must be a multiple of 32 (block size)");
 }
 
 }  // namespace weft::model::synthetic

@@ -20,8 +20,8 @@ struct ModelShape {
   uint32_t feed_forward = 0;
   uint32_t vocab = 0;
   uint32_t context = 0;  // <arch>.context_length
-  // Key/value length per head; 0: embedding / heads. Gemma 3's differ (1B: 1152 / 4 = 288,
-  // heads of 256), so that q, k and v are narrower than the embedding.
+  // Key/value length per head; 0: embedding / heads. Gemma 3's and Qwen 3's differ (Gemma 3 1B:
+  // 1152 / 4 = 288, heads of 256), so that q, k and v are narrower than the embedding.
   uint32_t head_size = 0;
   // From the architecture's table row (ArchitectureSpec::synthetic, model/arch/).
   bool tied_embeddings = true;     // no output.weight: the token embedding is the output matrix
@@ -41,11 +41,18 @@ struct ModelShape {
   // Writes key/value lengths and the sliding window without the soft-caps (gemma3).
   bool sliding_window_keys = false;
   bool free_head_size = false;  // --head-dim may differ from embedding / heads
+  // Mixture of experts (qwen3moe): `experts` experts of which `experts_used` run per token,
+  // each `expert_feed_forward` wide (0: feed_forward); 0 experts: a dense feed-forward block.
+  uint32_t experts = 0;
+  uint32_t experts_used = 0;
+  uint32_t expert_feed_forward = 0;
 
   uint32_t head_dim() const { return head_size != 0 ? head_size : embedding / heads; }
+  // The width of the queries and of the attention output: heads × head size.
   uint32_t q_dim() const { return heads * head_dim(); }
   // attention.key_length/value_length must be written: they differ from embedding / heads.
   bool explicit_head_size() const { return head_size != 0 && head_size * heads != embedding; }
+  uint32_t expert_ffn() const { return expert_feed_forward ? expert_feed_forward : feed_forward; }
   uint64_t parameter_count() const;
 };
 

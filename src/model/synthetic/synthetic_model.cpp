@@ -105,9 +105,10 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
   std::vector<PlannedTensor> tensors;
   auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
                  Init init, float scale) -> PlannedTensor& {
-    const ElementType type = dims.size() == 1 ? ElementType::F32
-                                              : choose_type(recipe, role, layer, shape.layers,
-                                                            shape.tied_embeddings, dims[0]);
+    const ElementType type = dims.size() == 1
+                                 ? ElementType::F32
+                                 : choose_type(recipe, role, layer, shape.layers,
+                                               shape.tied_embeddings, dims[0], shape.experts);
     const uint64_t stream = synthetic_stream(seed, name);
     return tensors.emplace_back(
         PlannedTensor{std::move(name), role, layer, std::move(dims), type, init, scale, stream});
@@ -122,9 +123,9 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
     add_norm(name("attn_norm.weight"), layer, dim);
     if (shape.fused) {
       // q and k rows, then v rows, each at its own scale.
-      auto& qkv = add(name("attn_qkv.weight"), TensorRole::attn_qkv, layer, {dim, dim + 2 * kv_dim},
-                      Init::normal, query_key_scale);
-      qkv.second_scale_row = dim + kv_dim;
+      auto& qkv = add(name("attn_qkv.weight"), TensorRole::attn_qkv, layer,
+                      {dim, q_dim + 2 * kv_dim}, Init::normal, query_key_scale);
+      qkv.second_scale_row = q_dim + kv_dim;
       qkv.second_scale = input_scale;
     } else {
       add(name("attn_q.weight"), TensorRole::attn_q, layer, {dim, q_dim}, Init::normal,
@@ -148,7 +149,20 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
         attention_output_scale);
     if (shape.post_norms) add_norm(name("post_attention_norm.weight"), layer, dim);
     add_norm(name("ffn_norm.weight"), layer, dim);
-    if (shape.fused) {
+    if (shape.experts > 0) {
+      // The router, then each projection of all experts stacked in one 3-D tensor: expert
+      // e's rows are the e-th block of rows, as llama.cpp's converter writes them.
+      const uint64_t experts = shape.experts;
+      const uint64_t expert_ffn = shape.expert_ffn();
+      add(name("ffn_gate_inp.weight"), TensorRole::router, layer, {dim, experts}, Init::normal,
+          input_scale);
+      add(name("ffn_gate_exps.weight"), TensorRole::ffn_gate, layer, {dim, expert_ffn, experts},
+          Init::normal, input_scale);
+      add(name("ffn_up_exps.weight"), TensorRole::ffn_up, layer, {dim, expert_ffn, experts},
+          Init::normal, input_scale);
+      add(name("ffn_down_exps.weight"), TensorRole::ffn_down, layer, {expert_ffn, dim, experts},
+          Init::normal, 2.0f / std::sqrt(static_cast<float>(expert_ffn)));
+    } else if (shape.fused) {
       // The gate's rows, then the up rows, in one ffn_up.
       add(name("ffn_up.weight"), TensorRole::ffn_up, layer, {dim, 2 * ffn}, Init::normal,
           input_scale);
@@ -157,7 +171,10 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
           input_scale);
       add(name("ffn_up.weight"), TensorRole::ffn_up, layer, {dim, ffn}, Init::normal, input_scale);
     }
-    add(name("ffn_down.weight"), TensorRole::ffn_down, layer, {ffn, dim}, Init::normal, down_scale);
+    if (shape.experts == 0) {
+      add(name("ffn_down.weight"), TensorRole::ffn_down, layer, {ffn, dim}, Init::normal,
+          down_scale);
+    }
     if (shape.post_norms) add_norm(name("post_ffw_norm.weight"), layer, dim);
   }
   add_norm("output_norm.weight", 0, dim).gain = embedding.output_norm_gain;
@@ -252,6 +269,11 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
   writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
   writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
   writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
+  if (shape.experts > 0) {
+    writer.set_uint32(arch + ".expert_count", shape.experts);
+    writer.set_uint32(arch + ".expert_used_count", shape.experts_used);
+    writer.set_uint32(arch + ".expert_feed_forward_length", shape.expert_ffn());
+  }
   if (shape.explicit_head_size() && !shape.soft_capping_keys && !shape.sliding_window_keys) {
     writer.set_uint32(arch + ".attention.key_length", shape.head_dim());
     writer.set_uint32(arch + ".attention.value_length", shape.head_dim());

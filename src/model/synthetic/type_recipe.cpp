@@ -91,8 +91,9 @@ quantize::TensorCategory category_of_role(TensorRole role) {
 }  // namespace
 
 ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t layer, uint32_t layers,
-                        bool tied_embeddings, uint64_t row_length) {
-  if (role == TensorRole::norm || role == TensorRole::bias) return ElementType::F32;
+                        bool tied_embeddings, uint64_t row_length, uint32_t experts) {
+  if (role == TensorRole::norm || role == TensorRole::bias || role == TensorRole::router)
+    return ElementType::F32;
   // A synthetic model has one value matrix and one ffn_down a layer, so llama-quantize's
   // running indices over them are the layer number.
   const quantize::TensorPlace place{category_of_role(role), static_cast<int32_t>(layer),
@@ -101,6 +102,7 @@ ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t laye
   model.layers = static_cast<int32_t>(layers);
   model.value_matrices = static_cast<int32_t>(layers);
   model.tied_embeddings = tied_embeddings;
+  model.experts = experts;
   return quantize::mixture_type(*quantize::file_type_of_id(recipe.file_type), !recipe.mixture,
                                 place, model);
 }

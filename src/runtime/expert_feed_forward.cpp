@@ -1,0 +1,145 @@
+#include "runtime/expert_feed_forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "tensor/ggml_cpu_numerics.hpp"
+
+namespace weft::runtime {
+namespace {
+
+// llama.cpp clamps the sum of the chosen weights to the smallest normal F16 before dividing.
+constexpr float kMinimumWeightSum = 6.103515625e-5f;
+
+// Rows of the activation are worth splitting between the threads from this many on.
+constexpr int64_t kMinRowsToSplitActivation = 4;
+
+}  // namespace
+
+void ExpertFeedForward::run(const model::LayerWeights& weights, const float* normed, int64_t n_rows,
+                            float* out) {
+  const int64_t d = config_.n_embd;
+  const int64_t used = config_.n_expert_used;
+  route(weights, normed, n_rows);
+  routed_.resize(static_cast<size_t>(config_.n_expert));
+  for (auto& rows : routed_) rows.clear();
+  for (int64_t entry = 0; entry < n_rows * used; ++entry)
+    routed_[static_cast<size_t>(chosen_[static_cast<size_t>(entry)])].push_back(entry);
+  slot_outputs_.resize(static_cast<size_t>(n_rows * used * d));
+  for (int64_t expert = 0; expert < config_.n_expert; ++expert) {
+    if (!routed_[static_cast<size_t>(expert)].empty()) run_expert(weights, expert, normed);
+  }
+  // As llama.cpp sums: the most probable expert's output, then each next one added to it.
+  for (int64_t row = 0; row < n_rows; ++row) {
+    float* sum = out + row * d;
+    const float* slots = slot_outputs_.data() + row * used * d;
+    std::copy_n(slots, d, sum);
+    for (int64_t slot = 1; slot < used; ++slot) kernels_.add(sum, slots + slot * d, d);
+  }
+}
+
+void ExpertFeedForward::route(const model::LayerWeights& weights, const float* normed,
+                              int64_t n_rows) {
+  const int64_t n_expert = config_.n_expert;
+  const int64_t used = config_.n_expert_used;
+  probabilities_.resize(static_cast<size_t>(n_rows * n_expert));
+  kernels_.matmul(weights.router, normed, n_rows, probabilities_.data(), pool_);
+  chosen_.resize(static_cast<size_t>(n_rows * used));
+  chosen_weights_.resize(static_cast<size_t>(n_rows * used));
+  order_.resize(static_cast<size_t>(n_expert));
+  for (int64_t row = 0; row < n_rows; ++row) {
+    float* probability = probabilities_.data() + row * n_expert;
+    // Softmax over all experts first, then the top k of the probabilities (llama.cpp's order).
+    if (kernels_.ggml_lanes() > 0) {
+      // Kernels imitating GGML take its vectorised exp too: a probability one ulp off can
+      // change a weight, and llama.cpp's rounding of the next activations with it.
+      tensor::ggml_cpu::softmax(probability, n_expert, kernels_.ggml_lanes());
+    } else {
+      kernels_.softmax(probability, n_expert);
+    }
+    for (int32_t e = 0; e < static_cast<int32_t>(n_expert); ++e) order_[static_cast<size_t>(e)] = e;
+    // Most probable first; llama.cpp's argsort (std::sort) leaves the order of equal
+    // probabilities unspecified, here the lower expert id comes first. A NaN (from NaN
+    // weights) ranks last, so that the order stays a strict weak one.
+    const auto rank = [probability](int32_t e) {
+      return std::isnan(probability[e]) ? -std::numeric_limits<float>::infinity() : probability[e];
+    };
+    std::partial_sort(order_.begin(), order_.begin() + used, order_.end(),
+                      [&rank](int32_t a, int32_t b) {
+                        const float rank_a = rank(a);
+                        const float rank_b = rank(b);
+                        return rank_a > rank_b || (rank_a == rank_b && a < b);
+                      });
+    int32_t* chosen = chosen_.data() + row * used;
+    float* weight = chosen_weights_.data() + row * used;
+    double sum = 0;
+    for (int64_t slot = 0; slot < used; ++slot) {
+      chosen[slot] = order_[static_cast<size_t>(slot)];
+      weight[slot] = probability[chosen[slot]];
+      sum += weight[slot];
+    }
+    if (config_.normalize_expert_weights) {
+      const float divisor = std::max(static_cast<float>(sum), kMinimumWeightSum);
+      for (int64_t slot = 0; slot < used; ++slot) weight[slot] /= divisor;
+    }
+  }
+}
+
+void ExpertFeedForward::run_expert(const model::LayerWeights& weights, int64_t expert,
+                                   const float* normed) {
+  const int64_t d = config_.n_embd;
+  const int64_t n_expert = config_.n_expert;
+  const int64_t used = config_.n_expert_used;
+  const auto& entries = routed_[static_cast<size_t>(expert)];
+  const auto count = static_cast<int64_t>(entries.size());
+  // Gather the rows that chose this expert into one matrix.
+  gathered_.resize(static_cast<size_t>(count * d));
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t row = entries[static_cast<size_t>(i)] / used;
+    std::copy_n(normed + row * d, d, gathered_.data() + i * d);
+  }
+  const auto gate = model::expert_matrix(weights.expert_gate, n_expert, expert);
+  const auto up = model::expert_matrix(weights.expert_up, n_expert, expert);
+  const auto down = model::expert_matrix(weights.expert_down, n_expert, expert);
+  gate_.resize(static_cast<size_t>(count * gate.rows));
+  up_.resize(static_cast<size_t>(count * up.rows));
+  kernels_.matmul(gate, gathered_.data(), count, gate_.data(), pool_);
+  kernels_.matmul(up, gathered_.data(), count, up_.data(), pool_);
+  activate(count, gate.rows);
+  expert_out_.resize(static_cast<size_t>(count * d));
+  kernels_.matmul(down, activated_.data(), count, expert_out_.data(), pool_);
+  // Scatter: each result times its row's weight for this expert, into its (row, slot).
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t entry = entries[static_cast<size_t>(i)];
+    const float weight = chosen_weights_[static_cast<size_t>(entry)];
+    const float* result = expert_out_.data() + i * d;
+    float* slot = slot_outputs_.data() + entry * d;
+    for (int64_t c = 0; c < d; ++c) slot[c] = result[c] * weight;
+  }
+}
+
+void ExpertFeedForward::activate(int64_t n_rows, int64_t width) {
+  activated_.resize(static_cast<size_t>(n_rows * width));
+  const bool gelu = config_.activation == model::GatedActivation::gelu_tanh;
+  // Row by row, as the dense block does: kernels imitating GGML restart at each row.
+  const auto activate_rows = [&](int64_t begin, int64_t end, unsigned) {
+    for (int64_t row = begin; row < end; ++row) {
+      const float* gate = gate_.data() + row * width;
+      const float* up = up_.data() + row * width;
+      float* out = activated_.data() + row * width;
+      if (gelu) {
+        kernels_.gelu_tanh_mul(gate, up, width, out);
+      } else {
+        kernels_.silu_mul(gate, up, width, out);
+      }
+    }
+  };
+  if (n_rows >= kMinRowsToSplitActivation) {
+    pool_.parallel_for(n_rows, activate_rows);
+  } else {
+    activate_rows(0, n_rows, 0);
+  }
+}
+
+}  // namespace weft::runtime

@@ -1,0 +1,52 @@
+// The mixture-of-experts feed-forward block (qwen3moe): a router scores the experts per
+// token, the most probable few run, and their outputs are summed with the router's weights.
+// Only the chosen experts' matrices are read, and the rows of a batch are grouped by expert:
+// one matrix product per expert over the rows that chose it, then each result is added back
+// to its row. Computes what llama.cpp's MoE graph computes, in its order (see run()).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/model_config.hpp"
+#include "model/model_weights.hpp"
+#include "tensor/kernels.hpp"
+#include "tensor/thread_pool.hpp"
+
+namespace weft::runtime {
+
+class ExpertFeedForward {
+ public:
+  ExpertFeedForward(const model::ModelConfig& config, const tensor::Kernels& kernels,
+                    tensor::ThreadPool& pool)
+      : config_(config), kernels_(kernels), pool_(pool) {}
+
+  // out (n_rows × n_embd) = Σ over each row's chosen experts e, most probable first, of
+  // weight_e · down_e(act(gate_e·x) · up_e·x), x the row of `normed`. The weights are the
+  // router's softmax probabilities of the chosen experts, rescaled to sum to 1 where the
+  // config says so.
+  void run(const model::LayerWeights& weights, const float* normed, int64_t n_rows, float* out);
+
+ private:
+  // Fills chosen_ and chosen_weights_.
+  void route(const model::LayerWeights& weights, const float* normed, int64_t n_rows);
+  // Runs expert `expert` over the rows that chose it, writing each result times its weight
+  // into slot_outputs_ at (row, slot).
+  void run_expert(const model::LayerWeights& weights, int64_t expert, const float* normed);
+  void activate(int64_t n_rows, int64_t width);
+
+  const model::ModelConfig& config_;
+  const tensor::Kernels& kernels_;
+  tensor::ThreadPool& pool_;
+
+  // Scratch reused between passes.
+  std::vector<float> probabilities_;          // n_rows × n_expert
+  std::vector<int32_t> chosen_;               // n_rows × n_expert_used expert ids
+  std::vector<float> chosen_weights_;         // n_rows × n_expert_used
+  std::vector<int32_t> order_;                // expert ids, for the top-k
+  std::vector<std::vector<int64_t>> routed_;  // per expert: row · n_expert_used + slot
+  std::vector<float> gathered_, gate_, up_, activated_, expert_out_;
+  std::vector<float> slot_outputs_;  // n_rows × n_expert_used × n_embd
+};
+
+}  // namespace weft::runtime
