@@ -27,8 +27,9 @@
 #include "model/synthetic/synthetic_model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
-#include "store/sha256.hpp"
+#include "support/fixture_evaluation.hpp"
 #include "support/reference_logits.hpp"
+#include "support/sha256_digest.hpp"
 
 namespace weft {
 namespace {
@@ -43,10 +44,10 @@ struct Gemma3File {
   const char* sha256;  // of the file llama.cpp's references were computed on
 };
 
-const Gemma3File kF32{"gemma3-f32", "f32", 0, 3,
-                      "60aa8f130402b4b16d0281431cd3cb55fdd5797d6d7ea6f1c0b46ca1023acb70"};
-const Gemma3File kQ8_0{"gemma3-q8_0", "q8_0", 0, 3,
-                       "709e62c4a39cc766c6f662dcb699e2e70e9fbd4ac2b5b1c535bf33af54fc7149"};
+const Gemma3File kGemma3F32{"gemma3-f32", "f32", 0, 3,
+                            "60aa8f130402b4b16d0281431cd3cb55fdd5797d6d7ea6f1c0b46ca1023acb70"};
+const Gemma3File kGemma3Q8_0{"gemma3-q8_0", "q8_0", 0, 3,
+                             "709e62c4a39cc766c6f662dcb699e2e70e9fbd4ac2b5b1c535bf33af54fc7149"};
 // Heads of 48 with a 256-wide embedding, so that q (192) and k, v (96) are narrower than the
 // embedding, as in every published Gemma 3 (1B: 4 heads of 256 in 1152). Seed 6: with seed 3
 // llama.cpp's greedy step 23 is a near tie (its best two logits 0.0017 apart), which weft's
@@ -67,14 +68,14 @@ struct Gemma3Case {
   double mean_max;
 };
 
-const Gemma3Case kCases[] = {
-    {&kF32, tensor::KernelChoice::reference, "reference", 6e-2, 8e-2, 1e-2},
-    {&kF32, tensor::KernelChoice::rounded_activations, "rounded", 1e-2, 1.5e-2, 2e-3},
-    {&kF32, tensor::KernelChoice::fast, "fast", 6e-2, 8e-2, 1e-2},
+const Gemma3Case kGemma3Cases[] = {
+    {&kGemma3F32, tensor::KernelChoice::reference, "reference", 6e-2, 8e-2, 1e-2},
+    {&kGemma3F32, tensor::KernelChoice::rounded_activations, "rounded", 1e-2, 1.5e-2, 2e-3},
+    {&kGemma3F32, tensor::KernelChoice::fast, "fast", 6e-2, 8e-2, 1e-2},
     {&kF32Head48, tensor::KernelChoice::reference, "reference", 6e-2, 8e-2, 1e-2},
     {&kF32Head48, tensor::KernelChoice::fast, "fast", 6e-2, 8e-2, 1e-2},
-    {&kQ8_0, tensor::KernelChoice::rounded_activations, "rounded", 2e-5, 1.0, 6e-2},
-    {&kQ8_0, tensor::KernelChoice::fast, "fast", 1.2, 2.0, 0.25},
+    {&kGemma3Q8_0, tensor::KernelChoice::rounded_activations, "rounded", 2e-5, 1.0, 6e-2},
+    {&kGemma3Q8_0, tensor::KernelChoice::fast, "fast", 1.2, 2.0, 0.25},
 };
 
 std::filesystem::path data_file(const std::string& name) {
@@ -104,26 +105,12 @@ std::vector<std::byte> generate_gemma3(const Gemma3File& file) {
   return model::synthetic::SyntheticModel::generate(options).writer().to_bytes();
 }
 
-std::string sha256_of(const std::vector<std::byte>& bytes) {
-  store::Sha256 hasher;
-  hasher.update(bytes.data(), bytes.size());
-  return hasher.hex_digest();
-}
-
 std::shared_ptr<const model::Model> load_gemma3(const Gemma3File& file) {
   const auto bytes = generate_gemma3(file);
-  EXPECT_EQ(sha256_of(bytes), file.sha256)
+  EXPECT_EQ(test::sha256_hex(bytes), file.sha256)
       << "mkmodel no longer writes the file the references of tests/data/gemma3 were made from";
   return model::Model::from_file(
       gguf::GgufFile::from_buffer(bytes, std::string(file.name) + ".gguf"));
-}
-
-runtime::EngineOptions engine_options(tensor::KernelChoice kernels) {
-  runtime::EngineOptions options;
-  options.threads = 2;
-  options.kernels = kernels;
-  options.kv_type = tensor::ElementType::F32;
-  return options;
 }
 
 // For gtest messages.
@@ -143,7 +130,7 @@ TEST_P(Gemma3, PromptLogitsAndGreedyMatchLlamaCpp) {
   const Gemma3Case& check = GetParam();
   const Gemma3File& file = *check.file;
   const auto model = load_gemma3(file);
-  runtime::Engine engine(model, engine_options(check.kernels));
+  runtime::Engine engine(model, test::reference_comparison_options(check.kernels));
   auto sequence = engine.new_sequence();
   const auto prompt = test::read_token_ids(data_file("prompt.tokens.txt"));
   const auto expected_greedy = test::read_token_ids(reference(file, "greedy.txt"));
@@ -173,7 +160,7 @@ TEST_P(Gemma3, LongSequenceAcrossTheWindowMatchesLlamaCpp) {
   const Gemma3Case& check = GetParam();
   const Gemma3File& file = *check.file;
   const auto model = load_gemma3(file);
-  runtime::Engine engine(model, engine_options(check.kernels));
+  runtime::Engine engine(model, test::reference_comparison_options(check.kernels));
   auto sequence = engine.new_sequence();
   const auto tokens = test::read_token_ids(data_file("long.tokens.txt"));
   ASSERT_EQ(tokens.size(), 200u);
@@ -186,12 +173,12 @@ TEST_P(Gemma3, LongSequenceAcrossTheWindowMatchesLlamaCpp) {
   EXPECT_LE(difference.mean_abs, check.mean_max);
 }
 
-INSTANTIATE_TEST_SUITE_P(MkmodelFiles, Gemma3, ::testing::ValuesIn(kCases), test_name);
+INSTANTIATE_TEST_SUITE_P(MkmodelFiles, Gemma3, ::testing::ValuesIn(kGemma3Cases), test_name);
 
 // What the reader makes of the keys, on the same file: the layer kinds llama.cpp's
 // set_swa_pattern(6) gives, the two rope bases, no soft-caps.
 TEST(Gemma3Hyperparameters, FiveLocalLayersToOneGlobalWithTheirOwnRopeBase) {
-  const auto model = load_gemma3(kF32);
+  const auto model = load_gemma3(kGemma3F32);
   const auto& config = model->config();
   EXPECT_EQ(config.layer_is_sliding, (std::vector<bool>{true, true, true, true, true, false}));
   EXPECT_EQ(config.sliding_window, kSlidingWindow);
@@ -211,7 +198,7 @@ TEST(Gemma3Hyperparameters, FiveLocalLayersToOneGlobalWithTheirOwnRopeBase) {
 // stored local base replaces 10000, a stored period moves the global layers, and a stored
 // attention soft-cap is ignored.
 TEST(Gemma3Hyperparameters, ScalingOnGlobalLayersOnlyAndStoredPatternAndLocalBase) {
-  const auto bytes = generate_gemma3(kF32);
+  const auto bytes = generate_gemma3(kGemma3F32);
   const auto original = gguf::GgufFile::from_buffer(bytes, "gemma3.gguf");
   auto writer = gguf::GgufWriter::copy_of(*original);
   writer.set_string("gemma3.rope.scaling.type", "linear");

@@ -17,8 +17,9 @@
 #include "model/quantize/model_quantizer.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
-#include "store/sha256.hpp"
+#include "support/fixture_evaluation.hpp"
 #include "support/reference_logits.hpp"
+#include "support/sha256_digest.hpp"
 #include "support/shared_files.hpp"
 #include "tensor/cpu_features.hpp"
 
@@ -50,12 +51,6 @@ std::vector<std::byte> quantize_llama_fixture(const std::string& type, bool pure
   return bytes;
 }
 
-std::string sha256_of(const std::vector<std::byte>& bytes) {
-  store::Sha256 hasher;
-  hasher.update(bytes.data(), bytes.size());
-  return hasher.hex_digest();
-}
-
 struct Iq4File {
   std::string name;  // as in SHA256SUMS and the reference files: llama-iq4_nl, …
   std::string type;  // llama-quantize's file type
@@ -73,7 +68,7 @@ TEST_P(Iq4LlamaCpp, QuantizeWritesLlamaQuantizesFile) {
   const auto& file = GetParam();
   const auto digests = llamacpp_digests();
   ASSERT_EQ(digests.count(file.name + ".gguf"), 1u);
-  EXPECT_EQ(sha256_of(quantize_llama_fixture(file.type, file.pure)),
+  EXPECT_EQ(test::sha256_hex(quantize_llama_fixture(file.type, file.pure)),
             digests.at(file.name + ".gguf"));
 }
 
@@ -106,11 +101,7 @@ TEST_P(Iq4LlamaCpp, EveryKernelSetComputesLlamaCppsLogits) {
   const auto expected = test::read_f32_file((data_dir() / (file.name + ".logits.f32")).string());
   for (auto kernels : {tensor::KernelChoice::reference, tensor::KernelChoice::rounded_activations,
                        tensor::KernelChoice::fast}) {
-    runtime::EngineOptions options;
-    options.threads = 2;
-    options.kernels = kernels;
-    options.kv_type = tensor::ElementType::F32;
-    runtime::Engine engine(model, options);
+    runtime::Engine engine(model, test::reference_comparison_options(kernels));
     auto sequence = engine.new_sequence();
     const auto result = runtime::evaluate_prompt(engine, sequence, prompt, 0);
     const auto difference = test::compare_logits(result.prompt_logits, expected);

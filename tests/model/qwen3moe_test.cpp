@@ -26,8 +26,9 @@
 #include "model/synthetic/synthetic_model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
-#include "store/sha256.hpp"
+#include "support/fixture_evaluation.hpp"
 #include "support/reference_logits.hpp"
+#include "support/sha256_digest.hpp"
 #include "support/shared_files.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/thread_pool.hpp"
@@ -46,8 +47,9 @@ struct MoeVariant {
   std::string sha256;  // of the file llama_reference read
 };
 
-const MoeVariant kF32{"f32", "93a84a5da05d9caa104d0e141b498aff4ef8f751e2ddc229ee423cc80234254d"};
-const MoeVariant kQ8_0{"q8_0", "c97d3f404a38674652edf9e22b0d39fc859c078bb448e9659892deed508a1f26"};
+const MoeVariant kMoeF32{"f32", "93a84a5da05d9caa104d0e141b498aff4ef8f751e2ddc229ee423cc80234254d"};
+const MoeVariant kMoeQ8_0{"q8_0",
+                          "c97d3f404a38674652edf9e22b0d39fc859c078bb448e9659892deed508a1f26"};
 
 std::filesystem::path data_path(const std::string& file) {
   return std::filesystem::path(WEFT_SOURCE_DIR) / "tests/data/qwen3moe" / file;
@@ -84,42 +86,28 @@ std::vector<std::byte> generate_bytes(const std::string& type) {
   return generate_bytes(shape, type, 42);
 }
 
-std::string sha256_of(const std::vector<std::byte>& bytes) {
-  store::Sha256 hasher;
-  hasher.update(bytes.data(), bytes.size());
-  return hasher.hex_digest();
-}
-
-std::shared_ptr<const model::Model> load(const std::vector<std::byte>& bytes,
-                                         const std::string& name) {
+std::shared_ptr<const model::Model> load_moe(const std::vector<std::byte>& bytes,
+                                             const std::string& name) {
   return model::Model::from_file(gguf::GgufFile::from_buffer(bytes, name), {.context_length = 256});
 }
 
 // The model the references were made from: the same bytes, or the test fails.
 std::shared_ptr<const model::Model> regenerate(const MoeVariant& variant) {
   const auto bytes = generate_bytes(variant.type);
-  EXPECT_EQ(sha256_of(bytes), variant.sha256)
+  EXPECT_EQ(test::sha256_hex(bytes), variant.sha256)
       << "mkmodel no longer writes the file the references were made from";
-  return load(bytes, "qwen3moe-" + variant.type);
-}
-
-runtime::EngineOptions engine_options(tensor::KernelChoice kernels) {
-  runtime::EngineOptions options;
-  options.threads = 2;
-  options.kernels = kernels;
-  options.kv_type = tensor::ElementType::F32;
-  return options;
+  return load_moe(bytes, "qwen3moe-" + variant.type);
 }
 
 runtime::PromptEvaluation evaluate(const std::shared_ptr<const model::Model>& model,
                                    tensor::KernelChoice kernels, const std::vector<int32_t>& tokens,
                                    int64_t greedy) {
-  runtime::Engine engine(model, engine_options(kernels));
+  runtime::Engine engine(model, test::reference_comparison_options(kernels));
   auto sequence = engine.new_sequence();
   return runtime::evaluate_prompt(engine, sequence, tokens, greedy);
 }
 
-std::vector<int32_t> prompt_tokens() {
+std::vector<int32_t> moe_prompt_tokens() {
   return test::read_token_ids(test::shared_path("fixtures/qwen3/reference/qwen3-f32.tokens.txt"));
 }
 
@@ -128,14 +116,14 @@ std::vector<int32_t> long_tokens() {
       test::shared_path("fixtures/qwen3/reference/qwen3-f32.long.tokens.txt"));
 }
 
-struct Measured {
+struct MoeMeasured {
   double prompt = 0;
   double decode = 0;
 };
 
 // Prompt logits, the greedy continuation and its decode logits against llama.cpp's.
-Measured compare_with_llamacpp(const runtime::PromptEvaluation& result, const std::string& prefix,
-                               const char* label) {
+MoeMeasured compare_with_llamacpp(const runtime::PromptEvaluation& result,
+                                  const std::string& prefix, const char* label) {
   const auto prompt = test::compare_logits(result.prompt_logits,
                                            test::read_f32_file(data_path(prefix + ".logits.f32")));
   const auto decode = test::compare_logits(
@@ -152,11 +140,11 @@ Measured compare_with_llamacpp(const runtime::PromptEvaluation& result, const st
 constexpr double kFloat32Tolerance = 2e-4;
 
 TEST(Qwen3Moe, ReferenceKernelsMatchLlamaCpp) {
-  const auto model = regenerate(kF32);
+  const auto model = regenerate(kMoeF32);
   EXPECT_EQ(model->config().n_expert, 8);
   EXPECT_EQ(model->config().n_expert_used, 2);
   EXPECT_EQ(model->config().n_ff_expert, 128);
-  const auto result = evaluate(model, tensor::KernelChoice::reference, prompt_tokens(), 32);
+  const auto result = evaluate(model, tensor::KernelChoice::reference, moe_prompt_tokens(), 32);
   const auto measured = compare_with_llamacpp(result, "qwen3moe-f32", "reference kernels");
   EXPECT_LE(measured.prompt, kFloat32Tolerance);
   EXPECT_LE(measured.decode, kFloat32Tolerance);
@@ -169,11 +157,12 @@ TEST(Qwen3Moe, AnExplicitHeadSizeMatchesLlamaCpp) {
   shape.context = 256;
   shape.head_size = 128;
   const auto bytes = generate_bytes(shape, "f32", 43);
-  EXPECT_EQ(sha256_of(bytes), "bfbb428bf07d564124b2c372d97203a5decd20d9540ec72613ad255f8216402a");
-  const auto model = load(bytes, "qwen3moe-f32-head128");
+  EXPECT_EQ(test::sha256_hex(bytes),
+            "bfbb428bf07d564124b2c372d97203a5decd20d9540ec72613ad255f8216402a");
+  const auto model = load_moe(bytes, "qwen3moe-f32-head128");
   EXPECT_EQ(model->config().head_dim, 128);
   EXPECT_EQ(model->config().q_dim(), 512);
-  const auto result = evaluate(model, tensor::KernelChoice::reference, prompt_tokens(), 8);
+  const auto result = evaluate(model, tensor::KernelChoice::reference, moe_prompt_tokens(), 8);
   const auto difference = test::compare_logits(
       result.prompt_logits, test::read_f32_file(data_path("qwen3moe-f32-head128.logits.f32")));
   std::printf("[ measured ] qwen3moe-f32-head128 reference kernels: prompt max abs %.3e\n",
@@ -183,7 +172,7 @@ TEST(Qwen3Moe, AnExplicitHeadSizeMatchesLlamaCpp) {
 }
 
 TEST(Qwen3Moe, LongSequenceInOneBatchMatchesLlamaCpp) {
-  const auto model = regenerate(kF32);
+  const auto model = regenerate(kMoeF32);
   const auto tokens = long_tokens();
   ASSERT_EQ(tokens.size(), 200u);
   const auto result = evaluate(model, tensor::KernelChoice::reference, tokens, 0);
@@ -196,8 +185,8 @@ TEST(Qwen3Moe, LongSequenceInOneBatchMatchesLlamaCpp) {
 }
 
 TEST(Qwen3Moe, FastKernelsMatchLlamaCpp) {
-  const auto model = regenerate(kF32);
-  const auto result = evaluate(model, tensor::KernelChoice::fast, prompt_tokens(), 32);
+  const auto model = regenerate(kMoeF32);
+  const auto result = evaluate(model, tensor::KernelChoice::fast, moe_prompt_tokens(), 32);
   const auto measured = compare_with_llamacpp(result, "qwen3moe-f32", "fast kernels");
   // F32 weights: the fast kernels keep float32 activations too, summing in yet another order.
   EXPECT_LE(measured.prompt, kFloat32Tolerance);
@@ -207,9 +196,9 @@ TEST(Qwen3Moe, FastKernelsMatchLlamaCpp) {
 TEST(Qwen3Moe, Q8_0WithLlamaCppsArithmeticMatchesItBitForBit) {
   // llama.cpp's own arithmetic (activations rounded to Q8_0, integer dots, its vectorised exp
   // in the router's softmax): the same logits and the same greedy continuation.
-  const auto model = regenerate(kQ8_0);
+  const auto model = regenerate(kMoeQ8_0);
   const auto result =
-      evaluate(model, tensor::KernelChoice::rounded_activations, prompt_tokens(), 32);
+      evaluate(model, tensor::KernelChoice::rounded_activations, moe_prompt_tokens(), 32);
   const auto measured = compare_with_llamacpp(result, "qwen3moe-q8_0", "rounded activations");
   EXPECT_EQ(measured.prompt, 0.0);
   EXPECT_EQ(measured.decode, 0.0);
@@ -222,8 +211,8 @@ TEST(Qwen3Moe, Q8_0WithLlamaCppsArithmeticMatchesItBitForBit) {
 // So the fast kernels are held to most rows agreeing closely and none far; their greedy
 // continuation may part from llama.cpp's after such a row.
 TEST(Qwen3Moe, Q8_0WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
-  const auto model = regenerate(kQ8_0);
-  const auto result = evaluate(model, tensor::KernelChoice::fast, prompt_tokens(), 0);
+  const auto model = regenerate(kMoeQ8_0);
+  const auto result = evaluate(model, tensor::KernelChoice::fast, moe_prompt_tokens(), 0);
   const auto expected = test::read_f32_file(data_path("qwen3moe-q8_0.logits.f32"));
   ASSERT_EQ(result.prompt_logits.size(), expected.size());
   const size_t n_vocab = 512;
@@ -247,7 +236,7 @@ TEST(Qwen3Moe, Q8_0WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
 // product over the view with its packed rows equals the one over the same rows as stored
 // (the packed tiles sum in another order: ~1e-5 here; another expert's rows would be O(1)).
 TEST(Qwen3Moe, PackedExpertViewsFindTheirOwnRows) {
-  const auto model = regenerate(kQ8_0);
+  const auto model = regenerate(kMoeQ8_0);
   const auto& layer = model->weights().layers[1];
   if (layer.expert_up.packed == nullptr) GTEST_SKIP() << "this CPU packs no Q8_0";
   const auto& kernels = tensor::kernels_for(tensor::KernelChoice::fast);
@@ -279,10 +268,10 @@ TEST(Qwen3Moe, PackedExpertViewsFindTheirOwnRows) {
 TEST(Qwen3Moe, BatchedRowsGiveTheLogitsOfOneRowPasses) {
   const auto tokens = long_tokens();
   const std::vector<int32_t> prefix(tokens.begin(), tokens.begin() + 64);
-  for (const auto* variant : {&kF32, &kQ8_0}) {
+  for (const auto* variant : {&kMoeF32, &kMoeQ8_0}) {
     const auto model = regenerate(*variant);
     for (const auto kernels : {tensor::KernelChoice::reference, tensor::KernelChoice::fast}) {
-      runtime::Engine engine(model, engine_options(kernels));
+      runtime::Engine engine(model, test::reference_comparison_options(kernels));
       auto batched_sequence = engine.new_sequence();
       const auto batched = runtime::evaluate_prompt(engine, batched_sequence, prefix, 0);
       auto single_sequence = engine.new_sequence();
@@ -305,8 +294,8 @@ TEST(Qwen3Moe, BatchedRowsGiveTheLogitsOfOneRowPasses) {
 // that read (or multiplied by a zero weight) any other expert would turn them NaN too.
 TEST(Qwen3Moe, OnlyTheChosenExpertsAreRead) {
   const auto bytes = generate_bytes("f32");
-  const auto model = load(bytes, "qwen3moe-f32");
-  const std::vector<int32_t> token{prompt_tokens().front()};
+  const auto model = load_moe(bytes, "qwen3moe-f32");
+  const std::vector<int32_t> token{moe_prompt_tokens().front()};
   const auto clean = evaluate(model, tensor::KernelChoice::reference, token, 0).prompt_logits;
   const auto file = gguf::GgufFile::from_buffer(bytes);
   for (int layer = 0; layer < 2; ++layer) {
@@ -324,7 +313,7 @@ TEST(Qwen3Moe, OnlyTheChosenExpertsAreRead) {
           values[i] = std::numeric_limits<float>::quiet_NaN();
       }
       const auto logits =
-          evaluate(load(poisoned, "poisoned"), tensor::KernelChoice::reference, token, 0)
+          evaluate(load_moe(poisoned, "poisoned"), tensor::KernelChoice::reference, token, 0)
               .prompt_logits;
       if (logits == clean) continue;
       ++read;
@@ -336,8 +325,8 @@ TEST(Qwen3Moe, OnlyTheChosenExpertsAreRead) {
 
 // llama-quantize's type for every tensor of two qwen3moe models and thirteen file types
 // (tests/data/qwen3moe/llamacpp-types.tsv; README there): with 8 experts its own rule (attn_k
-// and attn_v Q8_0, attn_output Q5_K for the small K and IQ4 mixtures), with 4 the dense one; the 3-D
-// experts as ffn_gate/up/down, the router kept F32.
+// and attn_v Q8_0, attn_output Q5_K for the small K and IQ4 mixtures), with 4 the dense one; the
+// 3-D experts as ffn_gate/up/down, the router kept F32.
 TEST(Qwen3Moe, QuantisationTypesAreLlamaQuantizes) {
   std::ifstream in(data_path("llamacpp-types.tsv"));
   std::string line;
@@ -358,7 +347,8 @@ TEST(Qwen3Moe, QuantisationTypesAreLlamaQuantizes) {
   const auto four = generate_bytes(moe_shape(8, 4, 256), "f32", 1);
   const auto eight_file = gguf::GgufFile::from_buffer(eight, "e8x2");
   const auto four_file = gguf::GgufFile::from_buffer(four, "e4x8");
-  EXPECT_EQ(sha256_of(four), "ed725108ac2e20635417e16ef921ca9f9acb29a4601fd61e8b32c0c2e4d49798");
+  EXPECT_EQ(test::sha256_hex(four),
+            "ed725108ac2e20635417e16ef921ca9f9acb29a4601fd61e8b32c0c2e4d49798");
   for (const auto& [key, table] : tables) {
     const auto& [model_name, file_type_name] = key;
     SCOPED_TRACE(model_name + " " + file_type_name);

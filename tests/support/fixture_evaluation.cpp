@@ -22,6 +22,14 @@ runtime::PromptEvaluation evaluate_fixture_prompt(const FixtureModel& fixture,
                                   greedy_tokens);
 }
 
+runtime::EngineOptions reference_comparison_options(tensor::KernelChoice kernels) {
+  runtime::EngineOptions options;
+  options.threads = 2;
+  options.kernels = kernels;
+  options.kv_type = tensor::ElementType::F32;
+  return options;
+}
+
 std::string fixture_test_name(const ::testing::TestParamInfo<FixtureModel>& info) {
   std::string name = info.param.name();
   for (char& c : name) {

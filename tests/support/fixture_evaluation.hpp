@@ -20,6 +20,9 @@ runtime::PromptEvaluation evaluate_fixture_prompt(const FixtureModel& fixture,
                                                   tensor::ElementType kv_type,
                                                   int64_t greedy_tokens);
 
+// Two threads, `kernels`, and an F32 KV cache (llama.cpp's references were made with one).
+runtime::EngineOptions reference_comparison_options(tensor::KernelChoice kernels);
+
 // A gtest parameter name: the fixture's name with '_' for every character gtest refuses.
 std::string fixture_test_name(const ::testing::TestParamInfo<FixtureModel>& info);
 
