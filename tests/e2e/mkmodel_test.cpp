@@ -18,15 +18,15 @@ namespace {
 
 using test::run_weft;
 
-std::string mkmodel_output_path(const std::string& name) {
+std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
           ("weft-mkmodel-" + std::to_string(::getpid()) + "-" + name))
       .string();
 }
 
 TEST(MkmodelCommand, WritesExplicitSizesDeterministically) {
-  const std::string first = mkmodel_output_path("a.gguf");
-  const std::string second = mkmodel_output_path("b.gguf");
+  const std::string first = temp_path("a.gguf");
+  const std::string second = temp_path("b.gguf");
   const std::vector<std::string> sizes = {
       "--arch",     "qwen2", "--dim", "128", "--layers", "3",   "--heads", "4",
       "--kv-heads", "2",     "--ffn", "256", "--vocab",  "300", "--type",  "q5_k_m"};
@@ -79,7 +79,7 @@ TEST(MkmodelCommand, SmallShapesWithALargeVocabularyGenerateVariedTokens) {
   const auto tokenizer = test::shared_path("models/smollm2-tokenizer/tokenizer.json").string();
   for (const std::string arch : {"llama", "qwen2", "qwen3", "phi3", "gemma2"}) {
     SCOPED_TRACE(arch);
-    const std::string out = mkmodel_output_path(arch + ".gguf");
+    const std::string out = temp_path(arch + ".gguf");
     const auto made =
         run_weft({"mkmodel", "--arch", arch, "--dim", "128", "--layers", "2", "--heads", "4",
                   "--ffn", "256", "--tokenizer", tokenizer, "--seed", "6", "-t", "2", out});
@@ -96,7 +96,7 @@ TEST(MkmodelCommand, SmallShapesWithALargeVocabularyGenerateVariedTokens) {
 }
 
 TEST(MkmodelCommand, ExplainsBadRequests) {
-  const std::string out = mkmodel_output_path("bad.gguf");
+  const std::string out = temp_path("bad.gguf");
   auto result = run_weft({"mkmodel", "--shape", "gpt-9", out});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("smollm2-135m"), std::string::npos) << result.err;
