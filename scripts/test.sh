@@ -17,10 +17,10 @@ DAEMON_TEST_FILES="e2e/serve_requests;e2e/serve_lifecycle;e2e/serve_tcp;e2e/serv
 DAEMON_TEST_FILES+=";e2e/serve_stats;e2e/serve_http;e2e/serve_grammar;e2e/serve_programs"
 DAEMON_TEST_FILES+=";e2e/serve_inferd_v2;reliability/serve_limits;e2e/cli_daemon"
 
-# The Release build compiles the library and the command line in unity batches of eight files
-# (CMAKE_UNITY_BUILD): on CI's two cores that halves their compile time, most of which is
-# parsing the same headers. The sanitized builds below compile every file on its own, so
-# each file is still checked to compile by itself.
+# The Release build compiles the library, the command line and the tests in unity batches of
+# eight files (CMAKE_UNITY_BUILD): on CI's two cores that halves their compile time, most of
+# which is parsing the same headers. The sanitized builds below compile every file they build
+# on its own, so those files are still checked to compile by themselves.
 stage release build
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_WERROR=ON -DCMAKE_UNITY_BUILD=ON
 cmake --build build -j "$jobs"

@@ -12,18 +12,12 @@
 #include "backend/native_backend.hpp"
 #include "support/reference_logits.hpp"
 #include "support/shared_files.hpp"
+#include "support/text_pieces.hpp"
 #include "weft/error.hpp"
 #include "weft/registry.hpp"
 
 namespace weft {
 namespace {
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 LoadOptions load_options(const std::filesystem::path& path) {
   LoadOptions options;
@@ -32,21 +26,16 @@ LoadOptions load_options(const std::filesystem::path& path) {
   return options;
 }
 
-std::string without_trailing_newlines(std::string text) {
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
-struct LlamacppCase {
+struct NativeBackendCase {
   std::string variant;
   std::string prompt;
 };
 
-void PrintTo(const LlamacppCase& c, std::ostream* out) {
+void PrintTo(const NativeBackendCase& c, std::ostream* out) {
   *out << c.variant << " " << c.prompt;
 }
 
-class NativeStories260k : public ::testing::TestWithParam<LlamacppCase> {};
+class NativeStories260k : public ::testing::TestWithParam<NativeBackendCase> {};
 
 TEST(NativeBackendRegistry, IsBuiltInAndChosenForAModelFile) {
   auto registry = BackendRegistry::with_builtin_backends();
@@ -64,8 +53,8 @@ TEST_P(NativeStories260k, GreedyContinuationEqualsLlamaCpp) {
   const auto dir = test::shared_path("models/stories260K");
   std::string file_prompt = prompt;
   for (char& c : file_prompt) c = c == ' ' ? '_' : c;
-  const auto expected = without_trailing_newlines(
-      read_text(dir / "reference-llamacpp" / ("llamacpp-" + variant + "-" + file_prompt + ".txt")));
+  const auto expected = test::without_trailing_newlines(test::read_text_file(
+      dir / "reference-llamacpp" / ("llamacpp-" + variant + "-" + file_prompt + ".txt")));
   ASSERT_FALSE(expected.empty());
 
   // The kernels that round activations as llama.cpp does (docs/engine.md): with the plain
@@ -89,15 +78,15 @@ TEST_P(NativeStories260k, GreedyContinuationEqualsLlamaCpp) {
   auto* done = std::get_if<DoneEvent>(&result.terminal);
   ASSERT_NE(done, nullptr);
   EXPECT_EQ(done->backend, "native");
-  EXPECT_EQ(without_trailing_newlines(result.text), expected);
+  EXPECT_EQ(test::without_trailing_newlines(result.text), expected);
   backend->scheduler()->sync();
   EXPECT_EQ(backend->scheduler()->stats().pages_in_use, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(ReferenceLlamacpp, NativeStories260k,
-                         ::testing::Values(LlamacppCase{"f32", "Once upon a time"},
-                                           LlamacppCase{"f32", "Lily went to the park"},
-                                           LlamacppCase{"f16", "Once upon a time"}),
+                         ::testing::Values(NativeBackendCase{"f32", "Once upon a time"},
+                                           NativeBackendCase{"f32", "Lily went to the park"},
+                                           NativeBackendCase{"f16", "Once upon a time"}),
                          [](const auto& info) {
                            std::string name = info.param.variant + "_" + info.param.prompt;
                            for (char& c : name)

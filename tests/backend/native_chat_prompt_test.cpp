@@ -20,21 +20,14 @@
 namespace weft {
 namespace {
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 class NativeChatPrompt : public ::testing::Test {
  protected:
   void SetUp() override {
     tokenizer_ = tokenizer::tokenizer_from_metadata(tokenizer::hf_tokenizer_metadata_from_file(
         test::shared_path("models/smollm2-tokenizer/tokenizer.json")));
-    source_ = read_text(
+    source_ = test::read_text_file(
         test::shared_path("models/chat-templates/HuggingFaceTB-SmolLM2-135M-Instruct.jinja"));
-    cases_ = nlohmann::json::parse(read_text(test::shared_path(
+    cases_ = nlohmann::json::parse(test::read_text_file(test::shared_path(
         "models/chat-templates/expected/HuggingFaceTB-SmolLM2-135M-Instruct.expected.json")));
   }
 

@@ -15,6 +15,7 @@
 #include "support/fixture_evaluation.hpp"
 #include "support/hidden_states.hpp"
 #include "support/reference_logits.hpp"
+#include "support/vector_differences.hpp"
 
 namespace weft {
 namespace {
@@ -53,10 +54,6 @@ double max_abs(std::span<const float> a, std::span<const double> b) {
   return worst;
 }
 
-std::vector<double> as_double(std::span<const float> values) {
-  return {values.begin(), values.end()};
-}
-
 class LlamacppEmbeddings : public ::testing::TestWithParam<test::FixtureModel> {};
 
 // llama.cpp pools a file without the key by "none" and hands back the last row's state; the
@@ -66,9 +63,9 @@ TEST_P(LlamacppEmbeddings, EveryPoolingOfTheHiddenRowsMatches) {
   const auto rows = test::fixture_hidden_rows(fixture);
   const std::vector<std::pair<std::string, std::vector<double>>> ours = {
       {"mean", test::float64_mean(rows)},
-      {"cls", as_double(rows.row(0))},
-      {"last", as_double(rows.row(rows.n_rows - 1))},
-      {"none", as_double(rows.row(rows.n_rows - 1))}};
+      {"cls", test::as_double(rows.row(0))},
+      {"last", test::as_double(rows.row(rows.n_rows - 1))},
+      {"none", test::as_double(rows.row(rows.n_rows - 1))}};
   for (const auto& [pooling, vector] : ours) {
     const auto theirs = llamacpp_vector(fixture, pooling);
     ASSERT_EQ(theirs.size(), vector.size()) << pooling;
@@ -106,7 +103,7 @@ TEST(LlamacppEmbeddingsEndToEnd, DefaultBackendMatchesForEveryPooling) {
          .normalize = false});
     ASSERT_EQ(result.vectors.size(), 1u);
     const auto theirs = llamacpp_vector(fixture, pooling);
-    const double similarity = cosine(result.vectors[0], as_double(theirs));
+    const double similarity = cosine(result.vectors[0], test::as_double(theirs));
     std::printf("[ measured ] llama-f32 %s, default backend vs llama.cpp: cosine 1 - %.2e\n",
                 pooling.c_str(), 1 - similarity);
     EXPECT_GE(similarity, kMinCosine) << pooling;

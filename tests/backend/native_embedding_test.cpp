@@ -13,6 +13,7 @@
 #include "backend/stub_backend.hpp"
 #include "support/hidden_states.hpp"
 #include "support/reference_logits.hpp"
+#include "support/vector_differences.hpp"
 #include "weft/error.hpp"
 
 namespace weft {
@@ -23,26 +24,13 @@ constexpr const char* kPromptText =
     "Once upon a time, there was a little robot who wanted to learn how to paint.";
 
 // Float rounding of float64 means and norms of values below ~4 in magnitude.
-constexpr double kTolerance = 1e-6;
-
-double max_abs_difference(const std::vector<float>& actual, const std::vector<double>& expected) {
-  EXPECT_EQ(actual.size(), expected.size());
-  double worst = 0;
-  for (size_t i = 0; i < std::min(actual.size(), expected.size()); ++i) {
-    worst = std::max(worst, std::abs(actual[i] - expected[i]));
-  }
-  return worst;
-}
+constexpr double kEmbeddingTolerance = 1e-6;
 
 std::vector<double> unit(std::vector<double> vector) {
   double squares = 0;
   for (double value : vector) squares += value * value;
   for (double& value : vector) value /= std::sqrt(squares);
   return vector;
-}
-
-std::vector<double> as_double(std::span<const float> values) {
-  return {values.begin(), values.end()};
 }
 
 test::FixtureModel fixture_named(const std::string& arch) {
@@ -92,16 +80,16 @@ TEST_P(NativeEmbedding, TheReferencePromptEmbedsToTheMeanOfItsCheckedRows) {
   ASSERT_EQ(raw.vectors.size(), 1u);
   EXPECT_EQ(raw.prompt_tokens, 32u);
   const auto mean = test::float64_mean(rows);
-  EXPECT_LE(max_abs_difference(raw.vectors[0], mean), kTolerance);
+  EXPECT_LE(test::max_abs_difference(raw.vectors[0], mean), kEmbeddingTolerance);
 
   const auto normalized = native->embed({.inputs = {"Once upon a time", kPromptText}});
   ASSERT_EQ(normalized.vectors.size(), 2u);
   EXPECT_EQ(normalized.prompt_tokens, 32u + 5u);  // <s> ▁Once ▁upon ▁a ▁time
-  EXPECT_LE(max_abs_difference(normalized.vectors[1], unit(mean)), kTolerance);
+  EXPECT_LE(test::max_abs_difference(normalized.vectors[1], unit(mean)), kEmbeddingTolerance);
   double squares = 0;
   for (float value : normalized.vectors[0]) squares += static_cast<double>(value) * value;
-  EXPECT_NEAR(std::sqrt(squares), 1.0, kTolerance);
-  EXPECT_GT(max_abs_difference(normalized.vectors[0], unit(mean)), 1e-3);  // a different text
+  EXPECT_NEAR(std::sqrt(squares), 1.0, kEmbeddingTolerance);
+  EXPECT_GT(test::max_abs_difference(normalized.vectors[0], unit(mean)), 1e-3);  // a different text
 }
 
 INSTANTIATE_TEST_SUITE_P(Float32Fixtures, NativeEmbedding,
@@ -113,11 +101,13 @@ TEST(NativeEmbeddingPooling, FollowsThePoolingTypeOfTheFile) {
   const EmbeddingRequest request{.inputs = {kPromptText}, .normalize = true};
   const test::PoolingTypeCopy last_file(fixture, 3), cls_file(fixture, 2), rank_file(fixture, 4);
   auto last = loaded(last_file.path(), 256);
-  EXPECT_LE(max_abs_difference(last->embed(request).vectors[0], unit(as_double(rows.row(31)))),
-            kTolerance);
+  EXPECT_LE(test::max_abs_difference(last->embed(request).vectors[0],
+                                     unit(test::as_double(rows.row(31)))),
+            kEmbeddingTolerance);
   auto cls = loaded(cls_file.path(), 256);
-  EXPECT_LE(max_abs_difference(cls->embed(request).vectors[0], unit(as_double(rows.row(0)))),
-            kTolerance);
+  EXPECT_LE(
+      test::max_abs_difference(cls->embed(request).vectors[0], unit(test::as_double(rows.row(0)))),
+      kEmbeddingTolerance);
   auto rank = loaded(rank_file.path(), 256);
   EXPECT_NE(
       embed_error(*rank, request, ErrorCode::invalid_request).find("pooling_type is 4 (rank)"),

@@ -14,6 +14,7 @@
 #include "support/fake_http_server.hpp"
 #include "support/scoped_environment.hpp"
 #include "support/stream_helpers.hpp"
+#include "support/text_pieces.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
@@ -48,20 +49,8 @@ json final_line(const std::string& reason, uint64_t prompt_count, uint64_t eval_
           {"eval_duration", 500000000}};
 }
 
-// Cuts `body` at each offset (ascending) into pieces the server sends one by one.
-std::vector<std::string> cut_at(const std::string& body, std::vector<size_t> offsets) {
-  std::vector<std::string> pieces;
-  size_t start = 0;
-  for (size_t offset : offsets) {
-    pieces.push_back(body.substr(start, offset - start));
-    start = offset;
-  }
-  pieces.push_back(body.substr(start));
-  return pieces;
-}
-
 // What the fake server saw of the last request.
-struct Seen {
+struct SeenOllamaRequest {
   std::mutex mutex;
   std::string path;
   std::string body;
@@ -95,7 +84,7 @@ class OllamaBackendTest : public ::testing::Test {
   }
 
   // Members the handlers use are declared before the server, so they outlive it.
-  Seen seen;
+  SeenOllamaRequest seen;
   test::Gate client_gone;
   test::FakeHttpServer server;
 };
@@ -107,12 +96,13 @@ TEST_F(OllamaBackendTest, StreamsTokensCutMidLineAndMidCharacter) {
   body += line(final_line("stop", 26, 4));
   size_t umlaut = body.find("\xC3\xB6");
   size_t emoji = body.find("\xF0\x9F\x99\x82");
-  server.routes().Post("/api/chat", [&](const httplib::Request& request,
-                                        httplib::Response& response) {
-    seen.record(request);
-    test::respond_in_pieces(response, kNdjson,
-                            cut_at(body, {7, umlaut + 1, emoji + 2, emoji + 3, body.size() - 5}));
-  });
+  server.routes().Post(
+      "/api/chat", [&](const httplib::Request& request, httplib::Response& response) {
+        seen.record(request);
+        test::respond_in_pieces(
+            response, kNdjson,
+            test::cut_at(body, {7, umlaut + 1, emoji + 2, emoji + 3, body.size() - 5}));
+      });
   server.start();
 
   OllamaBackend backend(config());

@@ -10,6 +10,7 @@
 #include "support/fake_http_server.hpp"
 #include "support/scoped_environment.hpp"
 #include "support/stream_helpers.hpp"
+#include "support/text_pieces.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
@@ -54,18 +55,7 @@ json error_body(const std::string& message, const std::string& type, const std::
   return {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}};
 }
 
-std::vector<std::string> cut_at(const std::string& body, std::vector<size_t> offsets) {
-  std::vector<std::string> pieces;
-  size_t start = 0;
-  for (size_t offset : offsets) {
-    pieces.push_back(body.substr(start, offset - start));
-    start = offset;
-  }
-  pieces.push_back(body.substr(start));
-  return pieces;
-}
-
-struct Seen {
+struct SeenOpenAiRequest {
   std::mutex mutex;
   std::string path;
   std::string body;
@@ -123,7 +113,7 @@ class OpenAiBackendTest : public ::testing::Test {
     return test::collect_events(stream);
   }
 
-  Seen seen;
+  SeenOpenAiRequest seen;
   test::Gate client_gone;
   test::FakeHttpServer server;
 };
@@ -136,7 +126,7 @@ TEST_F(OpenAiBackendTest, StreamsTokensCutMidLineAndMidCharacterAndReportsUsage)
   size_t accent = body.find("\xC3\xA8");
   size_t globe = body.find("\xF0\x9F\x8C\x8D");
   size_t done = body.find(kDone);
-  answer_chat_with(cut_at(body, {3, 9, accent + 1, globe + 1, globe + 3, done + 8}));
+  answer_chat_with(test::cut_at(body, {3, 9, accent + 1, globe + 1, globe + 3, done + 8}));
   server.start();
 
   auto events = run(config(), chat());

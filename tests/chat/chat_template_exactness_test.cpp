@@ -12,6 +12,7 @@
 
 #include "chat/chat_template.hpp"
 #include "chat/jinja/error.hpp"
+#include "support/shared_files.hpp"
 
 namespace {
 
@@ -19,13 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 
 const fs::path kTemplateDir = fs::path(WEFT_SHARED_DIR) / "models" / "chat-templates";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // The reference time the expected files were rendered with (models/README.md).
 std::tm reference_time() {
@@ -92,11 +86,11 @@ TEST(ChatTemplateExactness, EveryReferenceCaseRendersExactly) {
     SCOPED_TRACE(name);
     fs::path expected_path = kTemplateDir / "expected" / (name + ".expected.json");
     ASSERT_TRUE(fs::exists(expected_path)) << expected_path;
-    auto cases = ordered_json::parse(read_file(expected_path));
+    auto cases = ordered_json::parse(weft::test::read_text_file(expected_path));
     ASSERT_TRUE(cases.is_array());
     ASSERT_FALSE(cases.empty());
 
-    weft::chat::ChatTemplate chat_template(read_file(file));
+    weft::chat::ChatTemplate chat_template(weft::test::read_text_file(file));
     size_t passed = 0;
     for (const auto& test_case : cases) {
       std::string case_name = test_case.at("case").get<std::string>();

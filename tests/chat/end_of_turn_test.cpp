@@ -19,13 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // What each shared template writes at the end of a turn, read off the template files. An
 // empty marker: the template ends turns with eos_token, which is EOS.
 const std::map<std::string, std::vector<std::string>> kTurnEnds = {
@@ -66,7 +59,7 @@ TEST(EndOfTurn, EveryMarkerASharedTemplateEndsTurnsWithEndsGeneration) {
   EXPECT_EQ(names, listed);
   for (const auto& [name, markers] : kTurnEnds) {
     SCOPED_TRACE(name);
-    const std::string source = read_text(directory / (name + ".jinja"));
+    const std::string source = weft::test::read_text_file(directory / (name + ".jinja"));
     for (const auto& marker : markers) {
       EXPECT_NE(source.find(marker), std::string::npos) << marker;
       EXPECT_TRUE(weft::tokenizer::is_end_of_turn_text(marker)) << marker;
@@ -82,7 +75,7 @@ TEST(EndOfTurn, EveryMarkerASharedTemplateEndsTurnsWithEndsGeneration) {
 TEST(EndOfTurn, SmolLm2TokenizerJsonStopsAtImEnd) {
   const fs::path path = weft::test::shared_path("models/smollm2-tokenizer/tokenizer.json");
   // The ids as tokenizer.json itself gives them.
-  const auto root = nlohmann::json::parse(read_text(path));
+  const auto root = nlohmann::json::parse(weft::test::read_text_file(path));
   std::map<std::string, int> added;
   for (const auto& token : root.at("added_tokens"))
     added[token.at("content").get<std::string>()] = token.at("id").get<int>();

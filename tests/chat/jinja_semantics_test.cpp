@@ -27,7 +27,7 @@ ordered_json load_cases() {
   return ordered_json::parse(buffer.str());
 }
 
-RenderOptions reference_options() {
+RenderOptions reference_render_options() {
   RenderOptions options;
   options.now.tm_year = 2026 - 1900;
   options.now.tm_mon = 10;
@@ -55,7 +55,7 @@ TEST(JinjaSemantics, MatchesPythonJinja2OnEverySnippet) {
     std::string source = test_case.at("template").get<std::string>();
     SCOPED_TRACE(source);
     try {
-      std::string rendered = render(source, variables, reference_options());
+      std::string rendered = render(source, variables, reference_render_options());
       EXPECT_EQ(rendered, test_case.at("expected").get<std::string>());
       if (rendered == test_case.at("expected").get<std::string>()) ++passed;
     } catch (const std::exception& error) {

@@ -7,8 +7,8 @@ namespace {
 
 using weft::chat::MultilineMessage;
 
-std::vector<std::optional<std::string>> feed_all(MultilineMessage& assembler,
-                                                 const std::vector<std::string>& lines) {
+std::vector<std::optional<std::string>> feed_all_lines(MultilineMessage& assembler,
+                                                       const std::vector<std::string>& lines) {
   std::vector<std::optional<std::string>> results;
   for (const auto& line : lines) results.push_back(assembler.feed(line));
   return results;
@@ -22,7 +22,7 @@ TEST(MultilineMessage, APlainLineIsAMessage) {
 
 TEST(MultilineMessage, ABlockJoinsItsLinesWithNewlines) {
   MultilineMessage assembler;
-  auto results = feed_all(assembler, {"\"\"\"", "first line", "", "  third", "\"\"\""});
+  auto results = feed_all_lines(assembler, {"\"\"\"", "first line", "", "  third", "\"\"\""});
   for (size_t i = 0; i + 1 < results.size(); ++i) EXPECT_FALSE(results[i].has_value()) << i;
   EXPECT_EQ(results.back(), "first line\n\n  third");
   EXPECT_FALSE(assembler.in_block());
@@ -30,7 +30,7 @@ TEST(MultilineMessage, ABlockJoinsItsLinesWithNewlines) {
 
 TEST(MultilineMessage, TextBesideTheQuotesBelongsToTheMessage) {
   MultilineMessage assembler;
-  auto results = feed_all(assembler, {"\"\"\"Write a poem", "about the sea.\"\"\""});
+  auto results = feed_all_lines(assembler, {"\"\"\"Write a poem", "about the sea.\"\"\""});
   EXPECT_FALSE(results[0].has_value());
   EXPECT_TRUE(assembler.in_block() == false);
   EXPECT_EQ(results[1], "Write a poem\nabout the sea.");

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "chat/output_decoder.hpp"
+#include "support/chat_template_cases.hpp"
 
 namespace weft::chat {
 // Readable failure messages.
@@ -25,17 +26,6 @@ using weft::chat::DecodedOutput;
 using weft::chat::DecoderConfig;
 using weft::chat::OutputDecoder;
 using weft::chat::ToolCallFormat;
-
-ordered_json reference_case(const std::string& name, const std::string& case_name) {
-  std::ifstream in(std::string(WEFT_SHARED_DIR) + "/models/chat-templates/expected/" + name +
-                   ".expected.json");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  for (const auto& c : ordered_json::parse(buffer.str())) {
-    if (c.at("case") == case_name) return c;
-  }
-  throw std::runtime_error("no reference case " + name + "/" + case_name);
-}
 
 DecodedOutput decode_whole(const DecoderConfig& config, const std::string& text) {
   OutputDecoder decoder(config);
@@ -109,7 +99,7 @@ TEST(OutputDecoder, DecodesToolCallsRenderedByTheReferenceTemplates) {
   };
   for (const auto& turn : turns) {
     SCOPED_TRACE(turn.template_name);
-    auto reference = reference_case(turn.template_name, turn.case_name);
+    auto reference = weft::test::chat_template_case(turn.template_name, turn.case_name);
     std::string output =
         between(reference.at("expected").get<std::string>(), turn.turn_begin, turn.turn_end);
     ordered_json expected_call;

@@ -13,38 +13,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/chat_template_cases.hpp"
 #include "support/run_weft_input.hpp"
 #include "support/shared_files.hpp"
+#include "support/text_pieces.hpp"
 
 namespace {
 
 using nlohmann::ordered_json;
 using weft::test::run_weft_with_input;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 std::string template_path(const std::string& name) {
   return weft::test::shared_path("models/chat-templates/" + name + ".jinja").string();
 }
 
-ordered_json reference_case(const std::string& name, const std::string& case_name) {
-  auto cases = ordered_json::parse(
-      read_text(weft::test::shared_path("models/chat-templates/expected/" + name + ".expected.json")
-                    .string()));
-  for (const auto& c : cases) {
-    if (c.at("case") == case_name) return c;
-  }
-  throw std::runtime_error("no case " + case_name);
-}
-
 TEST(TemplateRenderCli, PrintsTheReferenceRenderingOfARequest) {
   const std::string name = "Qwen-Qwen2.5-7B-Instruct";
-  auto c = reference_case(name, "tools_call_and_result");
+  auto c = weft::test::chat_template_case(name, "tools_call_and_result");
   ordered_json request = {{"messages", c["messages"]},
                           {"tools", c["tools"]},
                           {"add_generation_prompt", c["add_generation_prompt"]},
@@ -58,7 +43,7 @@ TEST(TemplateRenderCli, PrintsTheReferenceRenderingOfARequest) {
 
 TEST(TemplateRenderCli, ATemplateErrorIsPrintedAndFails) {
   const std::string name = "google-gemma-2-2b-it";
-  auto c = reference_case(name, "system_user_gen");
+  auto c = weft::test::chat_template_case(name, "system_user_gen");
   ordered_json request = {{"messages", c["messages"]}, {"bos_token", c["bos_token"]}};
   auto result = run_weft_with_input({"template", "render", "--template", template_path(name)},
                                     request.dump());
@@ -69,8 +54,8 @@ TEST(TemplateRenderCli, ATemplateErrorIsPrintedAndFails) {
 
 TEST(TemplateRenderCli, UsesTheModelsTemplateAndTokensByDefault) {
   // Rendered by Python's Jinja2 from the template and BOS/EOS strings stored in the GGUF.
-  auto reference = ordered_json::parse(
-      read_text(std::string(WEFT_SOURCE_DIR) + "/tests/chat/data/model_render_case.json"));
+  auto reference = ordered_json::parse(weft::test::read_text_file(
+      std::string(WEFT_SOURCE_DIR) + "/tests/chat/data/model_render_case.json"));
   std::string model = weft::test::shared_path(reference["model"].get<std::string>()).string();
   auto result = run_weft_with_input({"template", "render", model}, reference["request"].dump());
   EXPECT_EQ(result.exit_code, 0) << result.err;
@@ -97,12 +82,6 @@ TEST(TemplateRenderCli, RejectsBadRequests) {
 
 const std::vector<std::pair<std::string, std::string>> kFastStub = {{"WEFT_STUB_DELAY_MS", "0"}};
 
-size_t count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
 // The prompt-token counts that --stats reports, in order (the stub counts the words of all
 // messages it receives, so they show what history the backend was sent).
 std::vector<unsigned> prompt_tokens(const std::string& err) {
@@ -120,7 +99,7 @@ TEST(ChatCli, KeepsHistoryAcrossTurnsAndResets) {
   auto result = run_weft_with_input({"chat", "--backend", "stub", "--stats"},
                                     "hello\nsecond turn\n/reset\nthird\n", kFastStub);
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(count(result.out, "stub backend"), 3u) << result.out;
+  EXPECT_EQ(weft::test::count_occurrences(result.out, "stub backend"), 3u) << result.out;
   auto counts = prompt_tokens(result.err);
   ASSERT_EQ(counts.size(), 3u) << result.err;
   EXPECT_GT(counts[1], counts[0] + 2);  // the first question and answer went along
@@ -141,7 +120,7 @@ TEST(ChatCli, EndOfInputAndQuitLeave) {
   EXPECT_EQ(at_end.exit_code, 0);
   auto quit = run_weft_with_input({"chat", "--backend", "stub"}, "/quit\nnot asked\n", kFastStub);
   EXPECT_EQ(quit.exit_code, 0);
-  EXPECT_EQ(count(quit.out, "stub backend"), 0u);
+  EXPECT_EQ(weft::test::count_occurrences(quit.out, "stub backend"), 0u);
 }
 
 // `weft chat MODEL` is `weft chat --model MODEL`: the same answers from the same file, and a

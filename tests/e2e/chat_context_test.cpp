@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "support/run_weft_input.hpp"
+#include "support/text_pieces.hpp"
 
 namespace {
 
@@ -31,12 +32,6 @@ std::vector<TurnStats> turn_stats(const std::string& err, const std::string& bac
       turns.push_back(turn);
   }
   return turns;
-}
-
-size_t count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 struct BackendCase {
@@ -65,8 +60,8 @@ TEST_P(ChatContext, OldestTurnsAreDroppedInsteadOfFailing) {
        "0", "--stats"},
       input, {{"WEFT_BACKEND", ""}, {"WEFT_ENGINE_BIN", GetParam().engine_bin}});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(count(result.err, "weft: error"), 0u) << result.err;
-  EXPECT_EQ(count(result.err, "outgrew the context"), 1u) << result.err;
+  EXPECT_EQ(weft::test::count_occurrences(result.err, "weft: error"), 0u) << result.err;
+  EXPECT_EQ(weft::test::count_occurrences(result.err, "outgrew the context"), 1u) << result.err;
 
   const auto stats = turn_stats(result.err, GetParam().name);
   ASSERT_EQ(stats.size(), turns.size()) << result.err;

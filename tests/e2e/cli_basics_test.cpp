@@ -10,6 +10,7 @@
 
 #include "support/fake_http_server.hpp"
 #include "support/run_weft_input.hpp"
+#include "support/text_pieces.hpp"
 
 namespace weft {
 namespace {
@@ -18,7 +19,7 @@ using test::run_weft_with_input;
 using test::WeftResult;
 
 // Nothing chosen by the environment, and no Ollama answering.
-std::vector<std::pair<std::string, std::string>> quiet_environment() {
+std::vector<std::pair<std::string, std::string>> no_backend_environment() {
   return {
       {"WEFT_BACKEND", ""},
       {"WEFT_ENGINE_BIN", ""},
@@ -27,15 +28,8 @@ std::vector<std::pair<std::string, std::string>> quiet_environment() {
       {"WEFT_OPENAI_BASE_URL", "http://127.0.0.1:" + std::to_string(test::unused_local_port())}};
 }
 
-WeftResult weft(const std::vector<std::string>& arguments) {
-  return run_weft_with_input(arguments, "", quiet_environment());
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
+WeftResult run_cli(const std::vector<std::string>& arguments) {
+  return run_weft_with_input(arguments, "", no_backend_environment());
 }
 
 // Every subcommand path, as README's command table lists them.
@@ -44,7 +38,7 @@ const std::vector<std::vector<std::string>> kCommands = {
     {"tokenize"}, {"eval"},     {"serve"},     {"status"},  {"template"}, {"template", "render"},
     {"help"},     {"quantize"}, {"perplexity"}};
 
-std::string joined(const std::vector<std::string>& words) {
+std::string joined_words(const std::vector<std::string>& words) {
   std::string text;
   for (const auto& word : words) text += (text.empty() ? "" : " ") + word;
   return text;
@@ -54,24 +48,24 @@ TEST(CliBasics, EverySubcommandHasHelpBothWays) {
   for (const auto& command : kCommands) {
     auto arguments = command;
     arguments.push_back("--help");
-    auto flag = weft(arguments);
-    EXPECT_EQ(flag.exit_code, 0) << joined(command) << ": " << flag.err;
-    EXPECT_TRUE(flag.err.empty()) << joined(command) << ": " << flag.err;
-    EXPECT_NE(flag.out.find("weft " + joined(command)), std::string::npos)
-        << joined(command) << ": " << flag.out;
+    auto flag = run_cli(arguments);
+    EXPECT_EQ(flag.exit_code, 0) << joined_words(command) << ": " << flag.err;
+    EXPECT_TRUE(flag.err.empty()) << joined_words(command) << ": " << flag.err;
+    EXPECT_NE(flag.out.find("weft " + joined_words(command)), std::string::npos)
+        << joined_words(command) << ": " << flag.out;
 
     std::vector<std::string> help_arguments = {"help"};
     help_arguments.insert(help_arguments.end(), command.begin(), command.end());
-    auto help = weft(help_arguments);
-    EXPECT_EQ(help.exit_code, 0) << joined(help_arguments) << ": " << help.err;
-    EXPECT_EQ(help.out, flag.out) << joined(help_arguments);
+    auto help = run_cli(help_arguments);
+    EXPECT_EQ(help.exit_code, 0) << joined_words(help_arguments) << ": " << help.err;
+    EXPECT_EQ(help.out, flag.out) << joined_words(help_arguments);
   }
-  auto top = weft({"help"});
+  auto top = run_cli({"help"});
   EXPECT_EQ(top.exit_code, 0) << top.err;
   for (const auto& command : kCommands) {
     EXPECT_NE(top.out.find(command.front()), std::string::npos) << command.front();
   }
-  EXPECT_EQ(weft({"--help"}).out, top.out);
+  EXPECT_EQ(run_cli({"--help"}).out, top.out);
 }
 
 TEST(CliBasics, VersionIsTheProjectVersion) {
@@ -81,7 +75,7 @@ TEST(CliBasics, VersionIsTheProjectVersion) {
   std::smatch match;
   const std::string source = text.str();
   ASSERT_TRUE(std::regex_search(source, match, std::regex(R"(project\(weft VERSION ([0-9.]+))")));
-  auto result = weft({"--version"});
+  auto result = run_cli({"--version"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::smatch line;
   ASSERT_TRUE(std::regex_match(
@@ -109,7 +103,7 @@ TEST(CliBasics, VersionNamesTheCpuFeaturesInUse) {
     }
   }
   ASSERT_FALSE(flags_line.empty()) << "no flags line in /proc/cpuinfo";
-  auto result = weft({"--version"});
+  auto result = run_cli({"--version"});
   std::smatch match;
   ASSERT_TRUE(std::regex_search(result.out, match, std::regex(R"(CPU features in use: ([^)]+)\))")))
       << result.out;
@@ -120,7 +114,7 @@ TEST(CliBasics, VersionNamesTheCpuFeaturesInUse) {
     const std::string flag = feature == "avx512vnni" ? "avx512_vnni" : feature;
     EXPECT_NE(flags_line.find(" " + flag + " "), std::string::npos) << feature;
   }
-  auto environment = quiet_environment();
+  auto environment = no_backend_environment();
   environment.emplace_back("WEFT_CPU_LEVEL", "scalar");
   auto scalar = run_weft_with_input({"--version"}, "", environment);
   EXPECT_NE(scalar.out.find("CPU features in use: none (scalar kernels))"), std::string::npos)
@@ -128,9 +122,9 @@ TEST(CliBasics, VersionNamesTheCpuFeaturesInUse) {
 }
 
 TEST(CliBasics, BackendsSaysWhichCanServeAndWhyNot) {
-  auto result = weft({"backends"});
+  auto result = run_cli({"backends"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  auto lines = lines_of(result.out);
+  auto lines = test::lines_of(result.out);
   for (const std::string name : {"stub", "native", "ollama", "openai"}) {
     auto line = std::find_if(lines.begin(), lines.end(),
                              [&](const std::string& l) { return l.rfind(name + " ", 0) == 0; });
@@ -154,7 +148,7 @@ TEST(CliBasics, BackendsSaysWhichCanServeAndWhyNot) {
 // The first line of stderr, checked to be the only one and of the documented shape.
 void expect_one_error_line(const WeftResult& result, const std::string& what) {
   EXPECT_NE(result.exit_code, 0) << what;
-  auto lines = lines_of(result.err);
+  auto lines = test::lines_of(result.err);
   ASSERT_EQ(lines.size(), 1u) << what << ":\n" << result.err;
   EXPECT_EQ(lines[0].rfind("weft: error: ", 0), 0u) << what << ": " << lines[0];
   EXPECT_LT(lines[0].size(), 300u) << what << ": " << lines[0];
@@ -185,27 +179,27 @@ TEST(CliBasics, CommandLineErrorsAreOneLineAndExitTwo) {
       {{"chat", model, "--model", model}, "--model", "(see weft chat --help)"},
   };
   for (const auto& c : cases) {
-    auto result = weft(c.arguments);
-    expect_one_error_line(result, joined(c.arguments));
-    EXPECT_EQ(result.exit_code, 2) << joined(c.arguments) << ": " << result.err;
+    auto result = run_cli(c.arguments);
+    expect_one_error_line(result, joined_words(c.arguments));
+    EXPECT_EQ(result.exit_code, 2) << joined_words(c.arguments) << ": " << result.err;
     EXPECT_NE(result.err.find(c.mentions), std::string::npos) << result.err;
     EXPECT_NE(result.err.find(c.see + "\n"), std::string::npos) << result.err;
-    EXPECT_TRUE(result.out.empty()) << joined(c.arguments) << ": " << result.out;
+    EXPECT_TRUE(result.out.empty()) << joined_words(c.arguments) << ": " << result.out;
   }
 }
 
 TEST(CliBasics, ErrorsWhileRunningAreOneLine) {
-  auto unknown = weft({"run", "--backend", "nope", "hi"});
+  auto unknown = run_cli({"run", "--backend", "nope", "hi"});
   expect_one_error_line(unknown, "unknown backend");
   EXPECT_NE(unknown.err.find("unknown backend 'nope'"), std::string::npos) << unknown.err;
   EXPECT_NE(unknown.err.find("stub"), std::string::npos) << unknown.err;  // what is available
 
   const std::string missing = "/nonexistent/weft-test-model.gguf";
-  auto no_file = weft({"run", "--model", missing, "hi"});
+  auto no_file = run_cli({"run", "--model", missing, "hi"});
   expect_one_error_line(no_file, "missing model file");
   EXPECT_NE(no_file.err.find(missing), std::string::npos) << no_file.err;
 
-  auto no_ollama = weft({"run", "--backend", "ollama", "hi"});
+  auto no_ollama = run_cli({"run", "--backend", "ollama", "hi"});
   expect_one_error_line(no_ollama, "unavailable backend");
 }
 

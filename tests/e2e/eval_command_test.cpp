@@ -16,14 +16,14 @@
 namespace weft {
 namespace {
 
-struct CommandResult {
+struct EvalResult {
   int status = -1;
   std::string output;  // stdout and stderr
 };
 
-CommandResult run_weft_eval(const std::string& arguments) {
+EvalResult run_weft_eval(const std::string& arguments) {
   const std::string command = std::string(WEFT_BINARY) + " eval " + arguments + " 2>&1";
-  CommandResult result;
+  EvalResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buffer{};

@@ -7,23 +7,29 @@
 #include <regex>
 
 #include "grammar/grammar.hpp"
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 
 namespace weft::testing {
 namespace {
 
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
-
-std::string write_file(const TempDir& dir, const std::string& name, const std::string& text) {
-  std::string path = dir.path() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
 CommandResult constrained_run(std::vector<std::string> constraint, const std::string& seed) {
-  std::vector<std::string> args = {
-      "run", "--backend", "native", "--model", kModelFile,      "--ctx", "512",    "-t",
-      "1",   "--raw",     "-n",     "500",     "--temperature", "1",     "--seed", seed};
+  std::vector<std::string> args = {"run",
+                                   "--backend",
+                                   "native",
+                                   "--model",
+                                   test::bundled_model_file(),
+                                   "--ctx",
+                                   "512",
+                                   "-t",
+                                   "1",
+                                   "--raw",
+                                   "-n",
+                                   "500",
+                                   "--temperature",
+                                   "1",
+                                   "--seed",
+                                   seed};
   args.insert(args.end(), constraint.begin(), constraint.end());
   args.push_back("Once upon a time");
   return run_weft(args);
@@ -36,7 +42,7 @@ std::string without_final_newline(std::string text) {
 
 TEST(GrammarCli, CheckReportsValidGrammars) {
   TempDir dir;
-  auto path = write_file(dir, "ok.gbnf", "root ::= \"yes\" | \"no\"\n");
+  auto path = dir.write_file("ok.gbnf", "root ::= \"yes\" | \"no\"\n");
   auto result = run_weft({"grammar", "check", path});
   EXPECT_EQ(result.status, 0) << result.errors;
   EXPECT_NE(result.output.find("valid GBNF"), std::string::npos) << result.output;
@@ -44,7 +50,7 @@ TEST(GrammarCli, CheckReportsValidGrammars) {
 
 TEST(GrammarCli, CheckPrintsTheErrorWithLineAndColumn) {
   TempDir dir;
-  auto path = write_file(dir, "bad.gbnf", "root ::= item+\n\nitem ::= \"a\" | undefined-rule\n");
+  auto path = dir.write_file("bad.gbnf", "root ::= item+\n\nitem ::= \"a\" | undefined-rule\n");
   auto result = run_weft({"grammar", "check", path});
   EXPECT_EQ(result.status, 1);
   EXPECT_EQ(result.errors, path + ":3:16: undefined rule 'undefined-rule'\n");
@@ -53,7 +59,7 @@ TEST(GrammarCli, CheckPrintsTheErrorWithLineAndColumn) {
 TEST(GrammarCli, RunWithAGrammarFileFollowsIt) {
   TempDir dir;
   const std::string gbnf = "root ::= [A-Z] [a-z]{2,8} (\", \" [a-z]{1,8}){1,3} \".\"\n";
-  auto path = write_file(dir, "list.gbnf", gbnf);
+  auto path = dir.write_file("list.gbnf", gbnf);
   auto grammar = grammar::parse_gbnf(gbnf);
   for (const char* seed : {"1", "2", "3"}) {
     auto result = constrained_run({"--grammar", path}, seed);
@@ -65,7 +71,7 @@ TEST(GrammarCli, RunWithAGrammarFileFollowsIt) {
 
 TEST(GrammarCli, RunWithABadGrammarFailsBeforeLoading) {
   TempDir dir;
-  auto path = write_file(dir, "bad.gbnf", "root ::= (\"a\"\n");
+  auto path = dir.write_file("bad.gbnf", "root ::= (\"a\"\n");
   auto result = constrained_run({"--grammar", path}, "1");
   EXPECT_EQ(result.status, 1);
   EXPECT_EQ(result.errors,

@@ -16,11 +16,11 @@
 namespace weft {
 namespace {
 
-using json = nlohmann::ordered_json;
+using nlohmann::ordered_json;
 using test::run_weft;
 using test::shared_path;
 
-const std::string kStories = shared_path("models/stories260K/stories260K-f32.gguf").string();
+const std::string kStoriesF32File = shared_path("models/stories260K/stories260K-f32.gguf").string();
 
 // Pieces of tok512.bin (llama2.c's tokenizer export): int32 max length, then per token a
 // float32 score, an int32 length and the bytes.
@@ -43,16 +43,16 @@ std::vector<int32_t> checkpoint_header() {
   return header;
 }
 
-json inspect_json(const std::string& path, bool full) {
+ordered_json inspect_json(const std::string& path, bool full) {
   std::vector<std::string> arguments = {"inspect", "--json", path};
   if (full) arguments.push_back("--full");
   auto result = run_weft(arguments);
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  return json::parse(result.out);
+  return ordered_json::parse(result.out);
 }
 
 TEST(InspectCommand, JsonAgreesWithTheLlama2cOriginals) {
-  auto out = inspect_json(kStories, true);
+  auto out = inspect_json(kStoriesF32File, true);
   auto header = checkpoint_header();  // dim, hidden, layers, heads, kv heads, vocab, seq_len
   const auto& metadata = out["metadata"];
   EXPECT_EQ(metadata["llama.embedding_length"]["value"], header[0]);
@@ -72,13 +72,13 @@ TEST(InspectCommand, JsonAgreesWithTheLlama2cOriginals) {
   EXPECT_EQ(tokens["value"][pieces.size() - 1], pieces.back());
 
   // The token embedding sits at file_offset and holds the checkpoint's first weights.
-  auto file_bytes = test::read_file_bytes(kStories);
+  auto file_bytes = test::read_file_bytes(kStoriesF32File);
   auto checkpoint = test::read_file_bytes(shared_path("models/stories260K/stories260K.bin"));
   bool found = false;
   for (const auto& tensor : out["tensors"]) {
     if (tensor["name"] != "token_embd.weight") continue;
     found = true;
-    EXPECT_EQ(tensor["shape"], json::array({header[0], header[5]}));
+    EXPECT_EQ(tensor["shape"], ordered_json::array({header[0], header[5]}));
     size_t bytes = tensor["bytes"], at = tensor["file_offset"];
     ASSERT_EQ(bytes, size_t(header[0]) * header[5] * sizeof(float));
     EXPECT_EQ(std::memcmp(file_bytes.data() + at, checkpoint.data() + 28, bytes), 0);
@@ -142,7 +142,7 @@ TEST(InspectCommand, TensorTypesMatchFixtureSummary) {
 
 TEST(InspectCommand, TextSummarisesLongArraysAndFullShowsThem) {
   auto pieces = tok512_pieces();
-  auto brief = run_weft({"inspect", kStories});
+  auto brief = run_weft({"inspect", kStoriesF32File});
   ASSERT_EQ(brief.exit_code, 0) << brief.err;
   EXPECT_NE(brief.out.find("[string \xc3\x97 " + std::to_string(pieces.size()) + "] \"" +
                            pieces[0] + "\", "),
@@ -150,11 +150,11 @@ TEST(InspectCommand, TextSummarisesLongArraysAndFullShowsThem) {
       << brief.out;
   const std::string last = "\"" + pieces.back() + "\"";
   EXPECT_EQ(brief.out.find(last), std::string::npos);
-  auto full = run_weft({"inspect", "--full", kStories});
+  auto full = run_weft({"inspect", "--full", kStoriesF32File});
   ASSERT_EQ(full.exit_code, 0);
   EXPECT_NE(full.out.find(last), std::string::npos);
 
-  auto file = gguf::GgufFile::open(kStories);
+  auto file = gguf::GgufFile::open(kStoriesF32File);
   EXPECT_NE(brief.out.find("tensors: " + std::to_string(file->tensors().size())),
             std::string::npos);
   for (const auto& tensor : file->tensors()) {

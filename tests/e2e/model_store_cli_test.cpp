@@ -16,7 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kStories =
+const fs::path kStoriesF32 =
     fs::path(WEFT_SHARED_DIR) / "models" / "stories260K" / "stories260K-f32.gguf";
 const fs::path kStoriesF16 =
     fs::path(WEFT_SHARED_DIR) / "models" / "stories260K" / "stories260K-f16.gguf";
@@ -26,7 +26,7 @@ class ModelStoreCli : public ::testing::Test {
  protected:
   ModelStoreCli()
       : sources_("test-org", "stories-GGUF",
-                 {{"stories260K-F32.gguf", kStories}, {"stories260K-F16.gguf", kStoriesF16}}) {}
+                 {{"stories260K-F32.gguf", kStoriesF32}, {"stories260K-F16.gguf", kStoriesF16}}) {}
 
   testing::CommandResult weft(const std::vector<std::string>& args) {
     return testing::run_weft(args, {{"WEFT_MODELS", store_.path()},
@@ -44,7 +44,7 @@ class ModelStoreCli : public ::testing::Test {
 TEST_F(ModelStoreCli, PullListShowRemove) {
   const auto pulled = weft({"pull", kName});
   ASSERT_EQ(pulled.status, 0) << pulled.errors;
-  const std::string digest = test::sha256sum(kStories);
+  const std::string digest = test::sha256sum(kStoriesF32);
   const std::string blob = store_.path() + "/blobs/sha256-" + digest;
   EXPECT_NE(pulled.output.find(kName), std::string::npos) << pulled.output;
   EXPECT_NE(pulled.output.find(blob), std::string::npos) << pulled.output;
@@ -80,7 +80,7 @@ TEST_F(ModelStoreCli, RunPullsOnFirstUseAndAnswersAsTheFileDoes) {
   const std::vector<std::string> generation = {"Once upon a time", "-n", "24", "--temp", "0"};
   std::vector<std::string> by_name = {"run", kName};
   by_name.insert(by_name.end(), generation.begin(), generation.end());
-  std::vector<std::string> by_path = {"run", kStories.string()};
+  std::vector<std::string> by_path = {"run", kStoriesF32.string()};
   by_path.insert(by_path.end(), generation.begin(), generation.end());
 
   const auto first = weft(by_name);
@@ -124,7 +124,7 @@ TEST_F(ModelStoreCli, OllamaNamesAndPlainFilesWorkInInspect) {
   const auto pulled = weft({"pull", "stories260K-F32"});
   ASSERT_EQ(pulled.status, 0) << pulled.errors;
   EXPECT_NE(pulled.output.find("stories260K-F32:latest"), std::string::npos) << pulled.output;
-  fs::copy_file(kStories, store_.path() + "/dropped.gguf");
+  fs::copy_file(kStoriesF32, store_.path() + "/dropped.gguf");
   const auto listed = weft({"list"});
   EXPECT_NE(listed.output.find("dropped"), std::string::npos) << listed.output;
   for (const char* name : {"stories260K-F32", "dropped"}) {

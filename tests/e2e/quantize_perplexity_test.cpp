@@ -15,14 +15,14 @@ namespace {
 
 using test::run_weft;
 
-std::string temp_path(const std::string& name) {
+std::string quantized_output_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() /
           ("weft-quantize-" + std::to_string(::getpid()) + "-" + name))
       .string();
 }
 
 TEST(QuantizeCommand, WritesLlamaQuantizesFileAndItGenerates) {
-  const std::string output = temp_path("q6_k.gguf");
+  const std::string output = quantized_output_path("q6_k.gguf");
   const auto stories = test::shared_path("models/stories260K/stories260K-f32.gguf").string();
   const auto result = run_weft({"quantize", stories, output, "Q6_K", "-t", "2"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -40,7 +40,7 @@ TEST(QuantizeCommand, WritesLlamaQuantizesFileAndItGenerates) {
 
 TEST(QuantizeCommand, RefusesAnUnknownTypeNamingTheKnownOnes) {
   const auto stories = test::shared_path("models/stories260K/stories260K-f32.gguf").string();
-  const auto result = run_weft({"quantize", stories, temp_path("x.gguf"), "Q7_K"});
+  const auto result = run_weft({"quantize", stories, quantized_output_path("x.gguf"), "Q7_K"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("unknown type 'Q7_K'"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("Q4_K_M"), std::string::npos) << result.err;

@@ -12,27 +12,16 @@
 #include <sstream>
 
 #include "support/fake_http_server.hpp"
+#include "support/run_weft.hpp"
+#include "support/shared_files.hpp"
 
 namespace weft {
 namespace {
 
 using nlohmann::json;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs the weft binary with `environment` ("NAME=value ...") and `arguments` (already quoted).
-CommandResult run_weft(const std::string& environment, const std::string& arguments) {
+test::WeftResult run_weft_command(const std::string& environment, const std::string& arguments) {
   auto dir = std::filesystem::temp_directory_path() /
              ("weft-cli-" + std::to_string(::getpid()) + "-" +
               ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -41,10 +30,10 @@ CommandResult run_weft(const std::string& environment, const std::string& argume
                         WEFT_BINARY + "' " + arguments + " >'" + (dir / "out").string() + "' 2>'" +
                         (dir / "err").string() + "'";
   int status = std::system(command.c_str());
-  CommandResult result;
+  test::WeftResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = read_file(dir / "out");
-  result.err = read_file(dir / "err");
+  result.out = test::read_text_file(dir / "out");
+  result.err = test::read_text_file(dir / "err");
   std::filesystem::remove_all(dir);
   return result;
 }
@@ -59,7 +48,7 @@ std::string nobody_listening() {
 
 TEST(RemoteBackendCli, OllamaWithNothingListeningIsOneErrorLine) {
   std::string url = nobody_listening();
-  auto result = run_weft("OLLAMA_HOST=" + url, "run --backend ollama hi");
+  auto result = run_weft_command("OLLAMA_HOST=" + url, "run --backend ollama hi");
   EXPECT_NE(result.exit_code, 0);
   EXPECT_EQ(count_lines(result.err), 1u) << result.err;
   EXPECT_EQ(result.err.rfind("weft: error: ", 0), 0u) << result.err;
@@ -70,7 +59,7 @@ TEST(RemoteBackendCli, OllamaWithNothingListeningIsOneErrorLine) {
 
 TEST(RemoteBackendCli, OpenAiWithNothingListeningIsOneErrorLine) {
   std::string url = nobody_listening();
-  auto result = run_weft("WEFT_OPENAI_BASE_URL=" + url, "run --backend openai hi");
+  auto result = run_weft_command("WEFT_OPENAI_BASE_URL=" + url, "run --backend openai hi");
   EXPECT_NE(result.exit_code, 0);
   EXPECT_EQ(count_lines(result.err), 1u) << result.err;
   EXPECT_EQ(result.err.rfind("weft: error: ", 0), 0u) << result.err;
@@ -99,7 +88,7 @@ TEST(RemoteBackendCli, OllamaAnswerIsStreamedToStdout) {
     test::respond_in_pieces(response, "application/x-ndjson", lines);
   });
   server.start();
-  auto result = run_weft("OLLAMA_HOST=" + server.base_url(), "run --backend ollama hi");
+  auto result = run_weft_command("OLLAMA_HOST=" + server.base_url(), "run --backend ollama hi");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   std::string expected;
   for (const auto& token : tokens) expected += token;
@@ -120,8 +109,8 @@ TEST(RemoteBackendCli, OpenAiErrorFromTheServerIsOneLineWithItsMessage) {
         "application/json");
   });
   server.start();
-  auto result =
-      run_weft("WEFT_OPENAI_BASE_URL=" + server.base_url(), "run --backend openai --model nope hi");
+  auto result = run_weft_command("WEFT_OPENAI_BASE_URL=" + server.base_url(),
+                                 "run --backend openai --model nope hi");
   EXPECT_NE(result.exit_code, 0);
   EXPECT_EQ(count_lines(result.err), 1u) << result.err;
   EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
@@ -179,7 +168,7 @@ const std::string kQuotedOllamaModel = json(kOllamaModel).dump();
 // WEFT_BACKEND=ollama without --model: the server's own model, never the bundled file's path.
 TEST(RemoteBackendCli, OllamaChosenByEnvironmentGetsTheServersModelName) {
   RecordingOllama ollama;
-  auto result = run_weft("WEFT_BACKEND=ollama OLLAMA_HOST=" + ollama.url(), "run hello");
+  auto result = run_weft_command("WEFT_BACKEND=ollama OLLAMA_HOST=" + ollama.url(), "run hello");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, std::string(kOllamaAnswer) + "\n");
   EXPECT_EQ(ollama.requested_models(),
@@ -188,7 +177,8 @@ TEST(RemoteBackendCli, OllamaChosenByEnvironmentGetsTheServersModelName) {
 
 TEST(RemoteBackendCli, ChatWithOllamaChosenByEnvironmentGetsTheServersModelName) {
   RecordingOllama ollama;
-  auto result = run_weft("WEFT_BACKEND=ollama OLLAMA_HOST=" + ollama.url(), "chat </dev/null");
+  auto result =
+      run_weft_command("WEFT_BACKEND=ollama OLLAMA_HOST=" + ollama.url(), "chat </dev/null");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   ASSERT_FALSE(ollama.requested_models().empty());
   EXPECT_EQ(ollama.requested_models().front(), kQuotedOllamaModel);
@@ -197,13 +187,13 @@ TEST(RemoteBackendCli, ChatWithOllamaChosenByEnvironmentGetsTheServersModelName)
 // Without --backend and --model a reachable Ollama comes before the bundled model.
 TEST(RemoteBackendCli, PlainRunGoesToAReachableOllama) {
   RecordingOllama ollama;
-  auto result = run_weft("OLLAMA_HOST=" + ollama.url(), "run hello");
+  auto result = run_weft_command("OLLAMA_HOST=" + ollama.url(), "run hello");
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, std::string(kOllamaAnswer) + "\n");
   EXPECT_EQ(ollama.requested_models(),
             (std::vector<std::string>{kQuotedOllamaModel, kQuotedOllamaModel}));
 
-  auto listing = run_weft("OLLAMA_HOST=" + ollama.url(), "backends");
+  auto listing = run_weft_command("OLLAMA_HOST=" + ollama.url(), "backends");
   EXPECT_EQ(listing.exit_code, 0) << listing.err;
   EXPECT_NE(listing.out.find("uses: ollama"), std::string::npos) << listing.out;
 }
@@ -214,15 +204,15 @@ TEST(RemoteBackendCli, PlainRunWithoutOllamaRunsTheBundledModel) {
   const std::string model = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
   const std::string generation = "-n 12 --temperature 0 -t 1 'Once upon a time'";
   const std::string no_ollama = "OLLAMA_HOST=" + nobody_listening();
-  auto plain = run_weft(no_ollama, "run " + generation);
-  auto explicit_run =
-      run_weft(no_ollama, "run --backend native --model '" + model + "' --ctx 512 " + generation);
+  auto plain = run_weft_command(no_ollama, "run " + generation);
+  auto explicit_run = run_weft_command(
+      no_ollama, "run --backend native --model '" + model + "' --ctx 512 " + generation);
   ASSERT_EQ(explicit_run.exit_code, 0) << explicit_run.err;
   EXPECT_EQ(plain.exit_code, 0) << plain.err;
   EXPECT_EQ(plain.out, explicit_run.out);
   EXPECT_GT(plain.out.size(), 1u);
 
-  auto listing = run_weft(no_ollama, "backends");
+  auto listing = run_weft_command(no_ollama, "backends");
   EXPECT_EQ(listing.exit_code, 0) << listing.err;
   EXPECT_NE(listing.out.find("uses: native"), std::string::npos) << listing.out;
   EXPECT_NE(listing.out.find("stories260K-f32.gguf"), std::string::npos) << listing.out;
@@ -232,9 +222,9 @@ TEST(RemoteBackendCli, PlainRunWithoutOllamaRunsTheBundledModel) {
 // `--backend stub` stays the stub.
 TEST(RemoteBackendCli, NativeWithoutAModelRunsTheBundledModelAndStubStaysAvailable) {
   const std::string no_ollama = "OLLAMA_HOST=" + nobody_listening();
-  auto native = run_weft("WEFT_BACKEND=native " + no_ollama, "run -n 4 --temperature 0 hi");
+  auto native = run_weft_command("WEFT_BACKEND=native " + no_ollama, "run -n 4 --temperature 0 hi");
   EXPECT_EQ(native.exit_code, 0) << native.err;
-  auto stub = run_weft("WEFT_STUB_DELAY_MS=0 " + no_ollama, "run --backend stub -n 50 hi");
+  auto stub = run_weft_command("WEFT_STUB_DELAY_MS=0 " + no_ollama, "run --backend stub -n 50 hi");
   EXPECT_EQ(stub.exit_code, 0) << stub.err;
   EXPECT_NE(stub.out.find("stub"), std::string::npos) << stub.out;
   EXPECT_EQ(native.out.find("stub"), std::string::npos) << native.out;

@@ -11,14 +11,10 @@
 
 #include "support/run_weft.hpp"
 #include "support/shared_files.hpp"
+#include "support/text_pieces.hpp"
 
 namespace weft {
 namespace {
-
-std::string without_trailing_newlines(std::string text) {
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
 
 // The bundled file is the shared stories260K-f32.gguf; llama-cli's greedy continuation of it
 // (reference-llamacpp/README.txt: -c 512, BOS, temperature 0, 200 tokens) is what a user sees.
@@ -31,7 +27,8 @@ TEST(RunCommand, BundledModelContinuesLikeLlamaCpp) {
   const auto result =
       test::run_weft({"run", "Once upon a time", "-n", "200", "--temperature", "0", "-t", "2"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(without_trailing_newlines(result.out), without_trailing_newlines(expected.str()));
+  EXPECT_EQ(test::without_trailing_newlines(result.out),
+            test::without_trailing_newlines(expected.str()));
 }
 
 TEST(BenchCommand, JsonHasTheDocumentedFields) {

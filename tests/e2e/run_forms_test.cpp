@@ -10,9 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/bundled_model.hpp"
 #include "support/fake_http_server.hpp"
 #include "support/run_weft_input.hpp"
 #include "support/shared_files.hpp"
+#include "support/text_pieces.hpp"
 
 namespace weft {
 namespace {
@@ -22,25 +24,16 @@ using test::WeftResult;
 
 const std::string kPrompt = "Once upon a time";
 
-std::string bundled_model() {
-  return std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
-}
-
 // Nothing chosen by the environment, and no Ollama answering.
-std::vector<std::pair<std::string, std::string>> quiet_environment() {
+std::vector<std::pair<std::string, std::string>> no_ollama_environment() {
   return {{"WEFT_BACKEND", ""},
           {"WEFT_ENGINE_BIN", ""},
           {"OLLAMA_HOST", "http://127.0.0.1:" + std::to_string(test::unused_local_port())}};
 }
 
-WeftResult weft(std::vector<std::string> arguments, const std::string& input = "") {
+WeftResult run_greedy(std::vector<std::string> arguments, const std::string& input = "") {
   for (const std::string word : {"--temperature", "0", "-t", "1"}) arguments.push_back(word);
-  return run_weft_with_input(arguments, input, quiet_environment());
-}
-
-std::string without_trailing_newlines(std::string text) {
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
+  return run_weft_with_input(arguments, input, no_ollama_environment());
 }
 
 // llama-cli's greedy continuation of kPrompt on stories260K (200 tokens); a shorter answer is a
@@ -51,25 +44,18 @@ std::string llama_cpp_continuation() {
       std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
-  return without_trailing_newlines(text.str());
+  return test::without_trailing_newlines(text.str());
 }
 
 void expect_greedy_continuation(const WeftResult& result, const std::string& form) {
   ASSERT_EQ(result.exit_code, 0) << form << ": " << result.err;
-  const std::string answer = without_trailing_newlines(result.out);
+  const std::string answer = test::without_trailing_newlines(result.out);
   EXPECT_GT(answer.size(), 10u) << form;
   EXPECT_EQ(llama_cpp_continuation().rfind(answer, 0), 0u) << form << ": " << answer;
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 TEST(RunForms, ModelAndPromptAsArgumentsOptionsOrStdin) {
-  const std::string model = bundled_model();
+  const std::string model = test::bundled_model_file();
   struct Form {
     std::vector<std::string> arguments;
     std::string input;
@@ -86,27 +72,28 @@ TEST(RunForms, ModelAndPromptAsArgumentsOptionsOrStdin) {
   for (const auto& form : forms) {
     std::string description;
     for (const auto& word : form.arguments) description += word + " ";
-    expect_greedy_continuation(weft(form.arguments, form.input), description + "< " + form.input);
+    expect_greedy_continuation(run_greedy(form.arguments, form.input),
+                               description + "< " + form.input);
   }
 }
 
 TEST(RunForms, LlamaCppShortFlags) {
-  const std::string model = bundled_model();
-  // As typed for llama-cli, without the --temperature and -t that weft() adds.
+  const std::string model = test::bundled_model_file();
+  // As typed for llama-cli, without the --temperature and -t that run_greedy() adds.
   auto result = run_weft_with_input({"run", "-m", model, "-p", kPrompt, "-n", "12", "-c", "256",
                                      "-t", "1", "-s", "7", "--temp", "0", "-ngl", "99"},
-                                    "", quiet_environment());
+                                    "", no_ollama_environment());
   expect_greedy_continuation(result, "llama.cpp flags");
-  EXPECT_EQ(lines_of(result.err),
+  EXPECT_EQ(test::lines_of(result.err),
             std::vector<std::string>{"weft: no GPU backend in this build; -ngl ignored"});
 
-  auto long_form = weft({"run", model, kPrompt, "-n", "12", "--n-gpu-layers", "33"});
+  auto long_form = run_greedy({"run", model, kPrompt, "-n", "12", "--n-gpu-layers", "33"});
   expect_greedy_continuation(long_form, "--n-gpu-layers");
   EXPECT_NE(long_form.err.find("-ngl ignored"), std::string::npos) << long_form.err;
 }
 
 TEST(RunForms, ArgumentMistakesAreUsageErrors) {
-  const std::string model = bundled_model();
+  const std::string model = test::bundled_model_file();
   const std::vector<std::vector<std::string>> mistakes = {
       {"run", model, kPrompt, "extra"},
       {"run", "-m", model, model, kPrompt},
@@ -115,7 +102,7 @@ TEST(RunForms, ArgumentMistakesAreUsageErrors) {
       {"run", model},  // a model and nothing on stdin
   };
   for (const auto& arguments : mistakes) {
-    auto result = weft(arguments);
+    auto result = run_greedy(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments.back() << ": " << result.err;
     EXPECT_EQ(result.err.rfind("weft: error: ", 0), 0u) << result.err;
     EXPECT_TRUE(result.out.empty()) << result.out;
@@ -124,23 +111,23 @@ TEST(RunForms, ArgumentMistakesAreUsageErrors) {
 
 TEST(RunForms, OneArgumentEndingInGgufIsTheModel) {
   const std::string missing = "/nonexistent/weft-notes.gguf";
-  auto result = weft({"run", missing}, kPrompt);
+  auto result = run_greedy({"run", missing}, kPrompt);
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find(missing), std::string::npos) << result.err;
 }
 
 TEST(RunForms, QuietOnAPipeUnlessVerbose) {
-  auto quiet = weft({"run", kPrompt, "-n", "4"});
+  auto quiet = run_greedy({"run", kPrompt, "-n", "4"});
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_EQ(quiet.err, "");
 }
 
 TEST(RunForms, VerboseSaysWhoAnswersAndHowFast) {
-  auto result = weft({"run", kPrompt, "-n", "16", "--verbose"});
+  auto result = run_greedy({"run", kPrompt, "-n", "16", "--verbose"});
   expect_greedy_continuation(result, "--verbose");
   // The load's steps, one line each off a terminal (docs/chat.md#loading-progress), come
   // between the choice and the load time.
-  auto all_lines = lines_of(result.err);
+  auto all_lines = test::lines_of(result.err);
   std::vector<std::string> lines;
   for (size_t i = 0; i < all_lines.size(); ++i) {
     if (all_lines[i].rfind("weft: loading: ", 0) == 0) {
@@ -164,16 +151,16 @@ TEST(RunForms, VerboseSaysWhoAnswersAndHowFast) {
   EXPECT_NE(lines[2].find("generation: 16 tokens, "), std::string::npos) << lines[2];
   EXPECT_NE(lines[2].find("tokens/s"), std::string::npos) << lines[2];
 
-  auto explicit_model = weft({"run", bundled_model(), kPrompt, "-n", "2", "-v"});
+  auto explicit_model = run_greedy({"run", test::bundled_model_file(), kPrompt, "-n", "2", "-v"});
   ASSERT_EQ(explicit_model.exit_code, 0) << explicit_model.err;
-  EXPECT_EQ(lines_of(explicit_model.err).at(0),
-            "weft: native: " + bundled_model() + " (a model file was given)");
+  EXPECT_EQ(test::lines_of(explicit_model.err).at(0),
+            "weft: native: " + test::bundled_model_file() + " (a model file was given)");
 }
 
 TEST(RunForms, StatsIsOneJsonLineWhoseCountsMatchTheAnswer) {
-  auto result = weft({"run", kPrompt, "-n", "16", "--stats"});
+  auto result = run_greedy({"run", kPrompt, "-n", "16", "--stats"});
   expect_greedy_continuation(result, "--stats");
-  auto lines = lines_of(result.err);
+  auto lines = test::lines_of(result.err);
   ASSERT_EQ(lines.size(), 1u) << result.err;
   const auto stats = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(stats.at("backend"), "native");

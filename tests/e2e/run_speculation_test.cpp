@@ -15,14 +15,10 @@
 
 #include "support/run_weft.hpp"
 #include "support/shared_files.hpp"
+#include "support/text_pieces.hpp"
 
 namespace weft {
 namespace {
-
-std::string without_trailing_newlines(std::string text) {
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
 
 std::vector<std::string> with(std::vector<std::string> arguments,
                               const std::vector<std::string>& more) {
@@ -32,7 +28,7 @@ std::vector<std::string> with(std::vector<std::string> arguments,
 
 // The last line of stderr: --stats prints its JSON there after the answer.
 nlohmann::json stats_of(const std::string& err) {
-  auto text = without_trailing_newlines(err);
+  auto text = test::without_trailing_newlines(err);
   return nlohmann::json::parse(text.substr(text.rfind('\n') + 1));
 }
 
@@ -52,7 +48,8 @@ TEST(RunSpeculation, DraftAndLookupGiveLlamaCppsGreedyContinuationOfTheBundledMo
                                              {"--lookup=2", "--draft-tokens", "6", "--stats"}}) {
     const auto result = test::run_weft(with(plain, extra));
     ASSERT_EQ(result.exit_code, 0) << result.err;
-    EXPECT_EQ(without_trailing_newlines(result.out), without_trailing_newlines(expected.str()))
+    EXPECT_EQ(test::without_trailing_newlines(result.out),
+              test::without_trailing_newlines(expected.str()))
         << extra[0];
     const auto speculation = stats_of(result.err).at("speculation");
     EXPECT_GT(speculation.at("accepted").get<int>(), 0) << result.err;

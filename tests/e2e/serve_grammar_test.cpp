@@ -7,6 +7,7 @@
 
 #include "client/connection.hpp"
 #include "grammar/grammar.hpp"
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
 
@@ -15,11 +16,10 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 constexpr const char* kGrammar =
     R"(root ::= "{\"hero\": \"" [A-Z] [a-z]{1,10} "\", \"age\": " [1-9] [0-9]? "}")";
 
-json read_frame(client::Connection& connection) {
+json read_generation_frame(client::Connection& connection) {
   auto line = connection.read_line(std::chrono::milliseconds(kPatience));
   if (!line) {
     ADD_FAILURE() << "no frame";
@@ -36,7 +36,8 @@ json request_with_grammar(const std::string& id, const std::string& grammar) {
 
 TEST(ServeGrammar, NativeAnswersMatchTheGrammar) {
   DaemonProcess::Options options;
-  options.args = {"--backend", "native", "--model", kModelFile, "--ctx", "512", "--threads", "1"};
+  options.args = {"--backend", "native", "--model",   test::bundled_model_file(),
+                  "--ctx",     "512",    "--threads", "1"};
   DaemonProcess daemon(options);
   auto client = daemon.connect();
   auto grammar = grammar::parse_gbnf(kGrammar);
@@ -57,7 +58,7 @@ TEST(ServeGrammar, BadGrammarIsRefusedOnArrival) {
   daemon.connect().close();
   auto connection = client::Connection::open(daemon.infer_address());
   connection->write_all(request_with_grammar("bad", "root ::= \"a\"\nx ::= [b-").dump() + "\n");
-  json frame = read_frame(*connection);
+  json frame = read_generation_frame(*connection);
   EXPECT_EQ(frame["type"], "error");
   EXPECT_EQ(frame["id"], "bad");
   EXPECT_EQ(frame["code"], "invalid_request");
@@ -70,7 +71,7 @@ TEST(ServeGrammar, StubBackendRefusesAGrammar) {
   daemon.connect().close();
   auto connection = client::Connection::open(daemon.infer_address());
   connection->write_all(request_with_grammar("stub", "root ::= \"yes\"").dump() + "\n");
-  json frame = read_frame(*connection);
+  json frame = read_generation_frame(*connection);
   EXPECT_EQ(frame["type"], "error");
   EXPECT_EQ(frame["code"], "invalid_request");
   EXPECT_EQ(frame["message"],

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 
 namespace weft::testing {
@@ -17,7 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 // The stub backend's canned answer, word by word (src/backend/stub_backend.hpp).
 const std::string kStubFirstFour = "This is weft's stub";
 
@@ -423,7 +423,7 @@ TEST(ServeHttp, ADisconnectMidStreamCancelsTheGenerationAtOnce) {
 
 TEST(ServeHttp, NativeModelAndADisconnectMidStreamFreesTheKvPages) {
   HttpDaemon http({"--ctx", "256", "--threads", "1"}, {},
-                  {"--backend", "native", "--model", kModelFile});
+                  {"--backend", "native", "--model", test::bundled_model_file()});
   ASSERT_TRUE(http.wait_for_health(200)) << http.daemon.log();
   auto client = http.client();
   json body = {{"model", "stories260K-f32"},
@@ -479,9 +479,9 @@ TEST(ServeHttp, NativeModelAndADisconnectMidStreamFreesTheKvPages) {
 
 TEST(ServeHttp, ARequestForAnotherListedModelLoadsIt) {
   TempDir models;
-  std::filesystem::create_symlink(kModelFile, models.path() + "/other.gguf");
+  std::filesystem::create_symlink(test::bundled_model_file(), models.path() + "/other.gguf");
   HttpDaemon http({"--models-dir", models.path(), "--ctx", "256", "--threads", "1"}, {},
-                  {"--backend", "native", "--model", kModelFile});
+                  {"--backend", "native", "--model", test::bundled_model_file()});
   ASSERT_TRUE(http.wait_for_health(200)) << http.daemon.log();
   auto client = http.client();
   auto tags = json::parse(client.Get("/api/tags")->body);

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 
 namespace weft::testing {
@@ -26,7 +27,6 @@ namespace {
 const std::string kClient = std::string(WEFT_SOURCE_DIR) + "/tests/e2e/inferd_v2_client.py";
 const std::string kVectors =
     std::string(WEFT_SOURCE_DIR) + "/tests/protocol/data/inferd_v2_vectors.json";
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 const std::string kLlama31Template =
     std::string(WEFT_SHARED_DIR) + "/models/chat-templates/meta-llama-Llama-3.1-8B-Instruct.jinja";
 
@@ -72,7 +72,8 @@ DaemonProcess::Options compat_stub(int delay_ms, std::vector<std::string> extra 
 DaemonProcess::Options compat_native(std::vector<std::string> extra = {}) {
   DaemonProcess::Options options;
   // stories260K stores a context of 128; Llama 3.1's template with a tool needs ~830.
-  options.args = {"--backend", "native", "--model", kModelFile, "--ctx", "2048", "--inferd-compat"};
+  options.args = {"--backend", "native", "--model",        test::bundled_model_file(),
+                  "--ctx",     "2048",   "--inferd-compat"};
   options.args.insert(options.args.end(), extra.begin(), extra.end());
   return options;
 }

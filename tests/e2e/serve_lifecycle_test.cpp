@@ -11,14 +11,13 @@
 #include <fstream>
 #include <thread>
 
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
 #include "weft/error.hpp"
 
 namespace weft::testing {
 namespace {
-
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 
 // Reads admin events until one with `status` arrives; returns everything read except the
 // `stats` frames (counters, not states; serve_stats_test covers them).
@@ -98,7 +97,7 @@ TEST(ServeLifecycle, DialAndWaitReadyFailsAtOnceOnPermanentErrors) {
 
 TEST(ServeLifecycle, AdminPublishesPhasesCapabilitiesAndReadyInOrder) {
   DaemonProcess::Options options;
-  options.args = {"--backend", "stub", "--model", kModelFile, "--ctx", "128"};
+  options.args = {"--backend", "stub", "--model", test::bundled_model_file(), "--ctx", "128"};
   options.env["WEFT_STUB_LOAD_DELAY_MS"] = "1500";
   DaemonProcess daemon(options);
   auto admin = daemon.admin();
@@ -114,7 +113,7 @@ TEST(ServeLifecycle, AdminPublishesPhasesCapabilitiesAndReadyInOrder) {
   EXPECT_EQ(seen, std::vector<std::string>(join, full.end()));
   for (const auto& event : events) {
     if (event.phase == "mmap" || event.phase == "checking_local") {
-      EXPECT_EQ(event.path, kModelFile);
+      EXPECT_EQ(event.path, test::bundled_model_file());
     }
     if (event.phase == "kv_cache") {
       EXPECT_EQ(event.n_ctx, 128u);

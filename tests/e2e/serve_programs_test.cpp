@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "client/connection.hpp"
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 
 namespace weft::testing {
@@ -20,8 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 
 const std::string kSdkDir = std::string(WEFT_SOURCE_DIR) + "/sdk/js";
 
@@ -147,8 +146,8 @@ struct ProgramDaemon {
 
   explicit ProgramDaemon(std::vector<std::string> extra = {},
                          std::vector<std::string> backend = {"--backend", "native", "--model",
-                                                             kModelFile, "--ctx", "512",
-                                                             "--threads", "1"},
+                                                             test::bundled_model_file(), "--ctx",
+                                                             "512", "--threads", "1"},
                          std::map<std::string, std::string> env = {})
       : daemon([&] {
           write_programs(programs.path());
@@ -179,7 +178,7 @@ void send_program(client::Connection& connection, const std::string& id, const s
   connection.write_all(json{{"id", id}, {"program", name}, {"input", input}}.dump() + "\n");
 }
 
-json read_frame(client::Connection& connection) {
+json read_program_frame(client::Connection& connection) {
   auto line = connection.read_line(std::chrono::milliseconds(kPatience));
   if (!line) {
     ADD_FAILURE() << "no frame (connection " << (connection.timed_out() ? "timed out" : "closed")
@@ -192,7 +191,7 @@ json read_frame(client::Connection& connection) {
 // Reads up to the terminal frame; the message frames' contents in `messages`.
 json read_until_terminal(client::Connection& connection, std::vector<std::string>* messages) {
   while (true) {
-    json frame = read_frame(connection);
+    json frame = read_program_frame(connection);
     if (frame.value("type", "") != "message") return frame;
     if (messages) messages->push_back(frame["content"].get<std::string>());
   }
@@ -250,7 +249,8 @@ TEST(ServePrograms, StreamsTheMessagesInOrderThenTheResult) {
   const json result = json::parse(done["content"].get<std::string>());
   EXPECT_EQ(result["echo"], input);
   // The model's tokenizer, reached through the daemon: `weft tokenize` on the same file.
-  auto reference = run_weft({"tokenize", kModelFile, "--no-bos", "Once upon a time"});
+  auto reference =
+      run_weft({"tokenize", test::bundled_model_file(), "--no-bos", "Once upon a time"});
   ASSERT_EQ(reference.status, 0) << reference.errors;
   EXPECT_EQ(result["tokens"].get<std::vector<int>>(), token_ids(reference.output));
 }
@@ -265,14 +265,14 @@ TEST(ServePrograms, ClientMessagesReachSessionReceiveUntilTheClientEndsItsInput)
   // Two messages in the same write as the request: they wait for the program to start.
   connection->write_all(json{{"id", "e1"}, {"program", "echo"}, {"input", json::object()}}.dump() +
                         "\n" + client_message("e1", "one") + client_message("e1", {{"n", 2}}));
-  json frame = read_frame(*connection);
+  json frame = read_program_frame(*connection);
   EXPECT_EQ(frame["type"], "message") << frame.dump() << daemon.daemon.log();
   EXPECT_EQ(frame["content"], "got: one");
-  frame = read_frame(*connection);
+  frame = read_program_frame(*connection);
   EXPECT_EQ(frame["content"], R"(got: {"n":2})");
   // One more while it runs, then the end of the input.
   connection->write_all(client_message("e1", "three"));
-  frame = read_frame(*connection);
+  frame = read_program_frame(*connection);
   EXPECT_EQ(frame["content"], "got: three");
   connection->write_all(json{{"type", "message"}, {"id", "e1"}, {"end", true}}.dump() + "\n");
   json done = read_until_terminal(*connection, nullptr);
@@ -296,8 +296,8 @@ TEST(ServePrograms, FilesGoToSessionReceiveFileAndComeBackAsFileFramesInOrder) {
                             .dump() +
                         "\n");
   std::vector<json> frames;
-  for (json frame = read_frame(*connection); frame.value("type", "") != "done";
-       frame = read_frame(*connection)) {
+  for (json frame = read_program_frame(*connection); frame.value("type", "") != "done";
+       frame = read_program_frame(*connection)) {
     ASSERT_TRUE(frame.value("type", "") == "message" || frame.value("type", "") == "file")
         << frame.dump() << daemon.daemon.log();
     frames.push_back(frame);
@@ -332,7 +332,7 @@ TEST(ServePrograms, FilesThatAreNotBase64AreRefusedNamingTheEntry) {
   connection->write_all(
       json{{"id", "f3"}, {"program", "files"}, {"files", {"aGVsbG8=", "not base64"}}}.dump() +
       "\n");
-  json error = read_frame(*connection);
+  json error = read_program_frame(*connection);
   EXPECT_EQ(error["type"], "error") << error.dump();
   EXPECT_EQ(error["id"], "f3");
   EXPECT_EQ(error["code"], "invalid_request");
@@ -363,16 +363,16 @@ TEST(ServePrograms, MessagesThatCannotBeDeliveredAreRefusedAndTheProgramGoesOn) 
   auto connection = daemon.connect();
   send_program(*connection, "e2", "echo", json::object());
   connection->write_all(client_message("someone-else", "lost"));
-  json frame = read_frame(*connection);
+  json frame = read_program_frame(*connection);
   EXPECT_EQ(frame["type"], "message_refused") << frame.dump();
   EXPECT_EQ(frame["id"], "someone-else");
   EXPECT_EQ(frame["code"], "invalid_request");
   connection->write_all(json{{"type", "message"}, {"id", "e2"}}.dump() + "\n");
-  frame = read_frame(*connection);
+  frame = read_program_frame(*connection);
   EXPECT_EQ(frame["type"], "message_refused") << frame.dump();
   EXPECT_NE(frame["message"].get<std::string>().find("'content'"), std::string::npos);
   connection->write_all(client_message("e2", "still here"));
-  frame = read_frame(*connection);
+  frame = read_program_frame(*connection);
   EXPECT_EQ(frame["content"], "got: still here") << frame.dump();
   connection->write_all(json{{"type", "message"}, {"id", "e2"}, {"end", true}}.dump() + "\n");
   json done = read_until_terminal(*connection, nullptr);
@@ -380,7 +380,7 @@ TEST(ServePrograms, MessagesThatCannotBeDeliveredAreRefusedAndTheProgramGoesOn) 
   EXPECT_EQ(json::parse(done["content"].get<std::string>())["count"], 1);
   // After the end, the id names no program: refused, and the connection serves on.
   connection->write_all(client_message("e2", "late"));
-  frame = read_frame(*connection);
+  frame = read_program_frame(*connection);
   EXPECT_EQ(frame["type"], "message_refused") << frame.dump();
 }
 
@@ -388,7 +388,7 @@ TEST(ServePrograms, UnknownAndMalformedNamesAreInvalidRequestsAndTheConnectionGo
   ProgramDaemon daemon;
   auto connection = daemon.connect();
   send_program(*connection, "unknown", "no_such_program", json::object());
-  json unknown = read_frame(*connection);
+  json unknown = read_program_frame(*connection);
   EXPECT_EQ(unknown["type"], "error");
   EXPECT_EQ(unknown["id"], "unknown");
   EXPECT_EQ(unknown["code"], "invalid_request");
@@ -399,7 +399,7 @@ TEST(ServePrograms, UnknownAndMalformedNamesAreInvalidRequestsAndTheConnectionGo
   // Names that are not plain names: a path out of the directory, a file name, nothing.
   for (const std::string name : {"../x", "a/b", "", "x.js", "messages\n"}) {
     send_program(*connection, "bad", name, json::object());
-    json bad = read_frame(*connection);
+    json bad = read_program_frame(*connection);
     EXPECT_EQ(bad["type"], "error") << name;
     EXPECT_EQ(bad["code"], "invalid_request") << name;
     EXPECT_NE(bad["message"].get<std::string>().find("'program' must be a name"), std::string::npos)
@@ -409,7 +409,7 @@ TEST(ServePrograms, UnknownAndMalformedNamesAreInvalidRequestsAndTheConnectionGo
   connection->write_all(
       R"({"id":"both","program":"messages","messages":[{"role":"user","content":"hi"}]})"
       "\n");
-  EXPECT_EQ(read_frame(*connection)["code"], "invalid_request");
+  EXPECT_EQ(read_program_frame(*connection)["code"], "invalid_request");
 
   send_program(*connection, "after", "messages", {{"count", 0}, {"text", "hi"}});
   json done = read_until_terminal(*connection, nullptr);
@@ -452,7 +452,7 @@ TEST(ServePrograms, ClosingTheConnectionKillsTheProgramAndReleasesItsContexts) {
                  "Once upon a time there was a little girl named Lily. She loved to play "
                  "outside in the sun with her friends."},
                 {"topic", "nobody-pushes-this"}});
-  json pid_frame = read_frame(*connection);
+  json pid_frame = read_program_frame(*connection);
   ASSERT_EQ(pid_frame["type"], "message") << pid_frame.dump() << daemon.daemon.log();
   const pid_t pid = std::stoi(pid_frame["content"].get<std::string>());
   EXPECT_FALSE(process_ended(pid));
@@ -506,10 +506,10 @@ TEST(ServePrograms, OneProgramPastMaxProgramsIsRefusedWithQueueFull) {
   ProgramDaemon daemon({"--max-programs", "1"});
   auto first = daemon.connect();
   send_program(*first, "first", "holds", {{"text", "Once upon a time"}, {"topic", "never"}});
-  ASSERT_EQ(read_frame(*first)["type"], "message") << daemon.daemon.log();
+  ASSERT_EQ(read_program_frame(*first)["type"], "message") << daemon.daemon.log();
   auto second = daemon.connect();
   send_program(*second, "second", "messages", {{"count", 0}, {"text", "hi"}});
-  json refused = read_frame(*second);
+  json refused = read_program_frame(*second);
   EXPECT_EQ(refused["type"], "error");
   EXPECT_EQ(refused["code"], "queue_full") << refused.dump();
   // Generations do not count against the programs' cap.
@@ -517,7 +517,7 @@ TEST(ServePrograms, OneProgramPastMaxProgramsIsRefusedWithQueueFull) {
                     "\n");
   json frame;
   do {
-    frame = read_frame(*second);
+    frame = read_program_frame(*second);
   } while (frame.value("type", "") == "token");
   EXPECT_EQ(frame["type"], "done") << frame.dump();
 }
@@ -526,7 +526,7 @@ TEST(ServePrograms, SigtermStopsRunningProgramsWithAnErrorFrame) {
   ProgramDaemon daemon;
   auto connection = daemon.connect();
   send_program(*connection, "drained", "holds", {{"text", "Once upon a time"}, {"topic", "never"}});
-  json pid_frame = read_frame(*connection);
+  json pid_frame = read_program_frame(*connection);
   ASSERT_EQ(pid_frame["type"], "message") << pid_frame.dump() << daemon.daemon.log();
   const pid_t pid = std::stoi(pid_frame["content"].get<std::string>());
   daemon.daemon.send_signal(SIGTERM);
@@ -547,7 +547,7 @@ TEST(ServePrograms, SighupStopsRunningProgramsAndTheNextRunsOnTheReloadedModel) 
   auto connection = daemon.connect();
   send_program(*connection, "reloaded", "holds",
                {{"text", "Once upon a time"}, {"topic", "never"}});
-  json pid_frame = read_frame(*connection);
+  json pid_frame = read_program_frame(*connection);
   ASSERT_EQ(pid_frame["type"], "message") << pid_frame.dump() << daemon.daemon.log();
   const pid_t pid = std::stoi(pid_frame["content"].get<std::string>());
   daemon.daemon.send_signal(SIGHUP);
@@ -579,15 +579,16 @@ TEST(ServePrograms, ProgramsNeedTheNativeBackendAndTheProgramsOption) {
   DaemonProcess plain;  // no --programs
   auto raw = (plain.connect().close(), client::Connection::open(plain.infer_address()));
   send_program(*raw, "none", "messages", json::object());
-  json refused = read_frame(*raw);
+  json refused = read_program_frame(*raw);
   EXPECT_EQ(refused["code"], "invalid_request");
   EXPECT_NE(refused["message"].get<std::string>().find("--programs"), std::string::npos)
       << refused.dump();
 }
 
 TEST(ServePrograms, ProgramsDoNotSeeTheDaemonsKeys) {
-  ProgramDaemon daemon({}, {"--backend", "native", "--model", kModelFile, "--ctx", "512"},
-                       {{"OPENAI_API_KEY", "sk-secret"}, {"WEFT_TEST_VISIBLE", "yes"}});
+  ProgramDaemon daemon(
+      {}, {"--backend", "native", "--model", test::bundled_model_file(), "--ctx", "512"},
+      {{"OPENAI_API_KEY", "sk-secret"}, {"WEFT_TEST_VISIBLE", "yes"}});
   auto connection = daemon.connect();
   send_program(*connection, "env", "environment", json::object());
   json done = read_until_terminal(*connection, nullptr);

@@ -23,7 +23,7 @@ DaemonProcess::Options stub_daemon(std::vector<std::string> extra_args, int toke
   return options;
 }
 
-json minimal_request(const std::string& id) {
+json minimal_request_frame(const std::string& id) {
   return {{"id", id}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
 }
 
@@ -109,7 +109,7 @@ TEST(ServeRequests, EveryValidationErrorKeepsTheConnectionOpen) {
       {"temperature", "warm"},
   };
   for (size_t i = 0; i < bad.size(); ++i) {
-    json request = minimal_request(std::string("bad") + std::to_string(i));
+    json request = minimal_request_frame(std::string("bad") + std::to_string(i));
     request[bad[i].first] = bad[i].second;
     connection->write_all(request.dump() + "\n");
     json frame = read_json_line(*connection);
@@ -121,7 +121,7 @@ TEST(ServeRequests, EveryValidationErrorKeepsTheConnectionOpen) {
   connection->write_all(missing.dump() + "\n");
   EXPECT_EQ(read_json_line(*connection)["code"], "invalid_request");
   // Still open and serving.
-  json good = minimal_request("good");
+  json good = minimal_request_frame("good");
   good["max_tokens"] = 2;
   connection->write_all(good.dump() + "\n");
   json frame;
@@ -134,7 +134,7 @@ TEST(ServeRequests, EveryValidationErrorKeepsTheConnectionOpen) {
 TEST(ServeRequests, GrammarIsRefusedByTheStubNeverIgnored) {
   DaemonProcess daemon(stub_daemon({}, 0));
   auto connection = raw_connection(daemon);
-  json request = minimal_request("g");
+  json request = minimal_request_frame("g");
   request["grammar"] = "root ::= \"yes\"";
   connection->write_all(request.dump() + "\n");
   json frame = read_json_line(*connection);
@@ -160,7 +160,7 @@ TEST(ServeRequests, OversizeFrameGetsFrameTooLargeThenClose) {
   DaemonProcess daemon(stub_daemon({}, 0));
   auto connection = raw_connection(daemon);
   // A valid request first: it is answered before the oversize line is reported.
-  json first = minimal_request("before");
+  json first = minimal_request_frame("before");
   first["max_tokens"] = 1;
   std::string payload = first.dump() + "\n" + std::string(64u * 1024u * 1024u + 1u, 'x');
   std::thread writer([&] {
@@ -185,7 +185,7 @@ TEST(ServeRequests, OversizeFrameGetsFrameTooLargeThenClose) {
 TEST(ServeRequests, LastLineWithoutNewlineIsServedAfterHalfClose) {
   DaemonProcess daemon(stub_daemon({}, 0));
   auto connection = raw_connection(daemon);
-  json request = minimal_request("tail");
+  json request = minimal_request_frame("tail");
   request["max_tokens"] = 2;
   connection->write_all(request.dump());  // no newline
   // Shut down only our writing side: the daemon sees EOF but can still answer.
@@ -277,7 +277,7 @@ TEST(ServeRequests, PipelinedRequestsOnOneConnectionAreServedInOrder) {
   for (int i = 0; i < 5; ++i) {
     requests.push_back(
         user_request(std::string("p") + std::to_string(i), "hi", static_cast<uint32_t>(5 - i)));
-    auto encoded = json(minimal_request(requests.back().id));
+    auto encoded = json(minimal_request_frame(requests.back().id));
     encoded["max_tokens"] = 5 - i;
     lines += encoded.dump() + "\n";
   }

@@ -4,13 +4,12 @@
 
 #include <filesystem>
 
+#include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
 
 namespace weft::testing {
 namespace {
-
-const std::string kModelFile = std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 
 // Several pages (16 tokens each) of prompt, so a repeat can adopt whole cached pages.
 std::string long_prompt() {
@@ -37,7 +36,8 @@ void run_to_done(client::Client& client, const std::string& id) {
 
 TEST(ServeStats, ARepeatedPromptIsServedFromThePrefixCache) {
   DaemonProcess::Options options;
-  options.args = {"--backend", "native", "--model", kModelFile, "--ctx", "512", "--threads", "1"};
+  options.args = {"--backend", "native", "--model",   test::bundled_model_file(),
+                  "--ctx",     "512",    "--threads", "1"};
   DaemonProcess daemon(options);
   auto client = daemon.connect();
   auto admin = daemon.admin();

@@ -26,7 +26,8 @@ std::string greedy_run(const std::string& prompt, int max_tokens) {
   return result.out;
 }
 
-std::string generate_line(const std::string& id, const std::string& prompt, int max_tokens) {
+std::string generate_request_line(const std::string& id, const std::string& prompt,
+                                  int max_tokens) {
   return json({{"v", 1},
                {"type", "generate"},
                {"id", id},
@@ -53,8 +54,8 @@ std::vector<json> protocol_lines(const std::string& out) {
 
 TEST(WeftEngine, AnswersAConversationOnStdinWithWeftRunsGreedyText) {
   const std::string input = json({{"v", 1}, {"type", "load"}, {"model", kModel}}).dump() + "\n" +
-                            generate_line("first", "Once upon a time", 30) +
-                            generate_line("second", "The little dog", 30) + "garbage\n";
+                            generate_request_line("first", "Once upon a time", 30) +
+                            generate_request_line("second", "The little dog", 30) + "garbage\n";
   // WEFT_MODEL empty: the engine starts without a model and waits for `load`.
   auto result = run_weft_with_input({"engine", "--stdio"}, input, {{"WEFT_MODEL", ""}});
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -79,7 +80,7 @@ TEST(WeftEngine, LoadsTheModelOfTheEnvironmentAndResolvesNames) {
   std::filesystem::copy_file(kModel, dir / "tiny.gguf",
                              std::filesystem::copy_options::overwrite_existing);
   auto result = run_weft_with_input(
-      {"engine", "--stdio"}, generate_line("g", "Once upon a time", 12),
+      {"engine", "--stdio"}, generate_request_line("g", "Once upon a time", 12),
       {{"WEFT_MODEL", ""}, {"INFERNET_ENGINE_MODEL", "tiny"}, {"WEFT_MODELS_DIR", dir.string()}});
   std::filesystem::remove_all(dir);
   ASSERT_EQ(result.exit_code, 0) << result.err;

@@ -88,7 +88,7 @@ std::string some_file() {
   return std::string(WEFT_SOURCE_DIR) + "/assets/stories260K-f32.gguf";
 }
 
-std::string generate_line(const std::string& id, const std::string& extra = "") {
+std::string generate_frame_line(const std::string& id, const std::string& extra = "") {
   return R"({"v":1,"type":"generate","id":")" + id +
          R"(","messages":[{"role":"user","content":"hello"}])" + extra + "}";
 }
@@ -108,7 +108,7 @@ TEST(EngineServer, StreamsMetaTokensAndDoneWithTheWholeText) {
   Lines lines;
   EngineServer server(stub(), {}, lines.writer());
   server.start(some_file());
-  server.handle_line(generate_line("g"));
+  server.handle_line(generate_frame_line("g"));
   lines.wait_for(terminal_of("g"));
   auto events = lines.of("g");
   ASSERT_GE(events.size(), 3u);
@@ -129,7 +129,7 @@ TEST(EngineServer, MaxTokensEndsWithLength) {
   Lines lines;
   EngineServer server(stub(), {}, lines.writer());
   server.start(some_file());
-  server.handle_line(generate_line("g", R"(,"max_tokens":2)"));
+  server.handle_line(generate_frame_line("g", R"(,"max_tokens":2)"));
   const json done = lines.wait_for(terminal_of("g"));
   EXPECT_EQ(done["reason"], "length");
   EXPECT_EQ(done["text"], "one two");
@@ -139,7 +139,7 @@ TEST(EngineServer, CancelEndsOneGenerationAndLeavesTheOther) {
   Lines lines;
   EngineServer server(stub(std::chrono::milliseconds(50)), {}, lines.writer());
   server.start(some_file());
-  server.handle_line(generate_line("keep"));
+  server.handle_line(generate_frame_line("keep"));
   server.handle_line(
       R"({"v":1,"type":"generate","id":7,"messages":[{"role":"user","content":"x"}]})");
   server.handle_line(R"({"v":1,"type":"cancel","id":7})");
@@ -154,7 +154,7 @@ TEST(EngineServer, AnswersBadLinesWithErrorsAndKeepsServing) {
   Lines lines;
   EngineServer server(stub(), {}, lines.writer());
   server.start("");
-  server.handle_line(generate_line("early"));
+  server.handle_line(generate_frame_line("early"));
   EXPECT_NE(lines.wait_for(terminal_of("early"))["message"].get<std::string>().find("no model"),
             std::string::npos);
   server.handle_line("{{{");
@@ -169,7 +169,7 @@ TEST(EngineServer, AnswersBadLinesWithErrorsAndKeepsServing) {
                 .size(),
             0u);
   EXPECT_TRUE(server.handle_line(R"({"v":1,"type":"load","model":")" + some_file() + R"("})"));
-  server.handle_line(generate_line("later"));
+  server.handle_line(generate_frame_line("later"));
   EXPECT_EQ(lines.wait_for(terminal_of("later"))["type"], "done");
   EXPECT_FALSE(server.handle_line(R"({"v":1,"type":"shutdown"})"));
 }
@@ -178,8 +178,8 @@ TEST(EngineServer, RefusesADuplicateIdInFlight) {
   Lines lines;
   EngineServer server(stub(std::chrono::milliseconds(50)), {}, lines.writer());
   server.start(some_file());
-  server.handle_line(generate_line("twice"));
-  server.handle_line(generate_line("twice"));
+  server.handle_line(generate_frame_line("twice"));
+  server.handle_line(generate_frame_line("twice"));
   const json refusal = lines.wait_for(of_type("error"));
   EXPECT_EQ(refusal["id"], "twice");
   EXPECT_NE(refusal["message"].get<std::string>().find("already in flight"), std::string::npos);

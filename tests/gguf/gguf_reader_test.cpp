@@ -71,7 +71,7 @@ std::string with_spaces(const std::string& piece) {
   return result;
 }
 
-const TensorView& tensor(const GgufFile& file, const std::string& name) {
+const TensorView& tensor_named(const GgufFile& file, const std::string& name) {
   const TensorView* found = file.find_tensor(name);
   if (found == nullptr) throw std::runtime_error("missing tensor " + name);
   return *found;
@@ -94,7 +94,7 @@ TEST(GgufReader, Stories260KMatchesTheLlama2cCheckpoint) {
     auto all = checkpoint.next(floats_each * layers);
     for (size_t layer = 0; layer < layers; ++layer) {
       auto expected = all.subspan(layer * floats_each * sizeof(float), floats_each * sizeof(float));
-      const auto& view = tensor(*file, "blk." + std::to_string(layer) + "." + suffix);
+      const auto& view = tensor_named(*file, "blk." + std::to_string(layer) + "." + suffix);
       SCOPED_TRACE(view.name);
       ASSERT_EQ(view.type, tensor::ElementType::F32);
       ASSERT_EQ(view.element_count(), floats_each);
@@ -106,7 +106,7 @@ TEST(GgufReader, Stories260KMatchesTheLlama2cCheckpoint) {
       }
     }
   };
-  EXPECT_TRUE(same_bytes(bytes_of(tensor(*file, "token_embd.weight")),
+  EXPECT_TRUE(same_bytes(bytes_of(tensor_named(*file, "token_embd.weight")),
                          checkpoint.next(size_t(checkpoint.vocab_size) * dim)));
   per_layer(dim, "attn_norm.weight", false);
   per_layer(dim * dim, "attn_q.weight", true);
@@ -117,8 +117,10 @@ TEST(GgufReader, Stories260KMatchesTheLlama2cCheckpoint) {
   per_layer(dim * hidden, "ffn_gate.weight", false);
   per_layer(hidden * dim, "ffn_down.weight", false);
   per_layer(dim * hidden, "ffn_up.weight", false);
-  EXPECT_TRUE(same_bytes(bytes_of(tensor(*file, "output_norm.weight")), checkpoint.next(dim)));
-  EXPECT_EQ(tensor(*file, "blk.0.ffn_down.weight").shape, (std::vector<uint64_t>{hidden, dim}));
+  EXPECT_TRUE(
+      same_bytes(bytes_of(tensor_named(*file, "output_norm.weight")), checkpoint.next(dim)));
+  EXPECT_EQ(tensor_named(*file, "blk.0.ffn_down.weight").shape,
+            (std::vector<uint64_t>{hidden, dim}));
 }
 
 TEST(GgufReader, Stories260KVocabularyMatchesTok512) {

@@ -302,3 +302,4 @@ TEST(GgufValidation, RejectsEmptyNames) {
 
 }  // namespace
 }  // namespace weft::gguf
+#undef EXPECT_CONTAINS

@@ -147,7 +147,7 @@ TEST(ConstraintApi, RollbackRestoresTheMaskOfTheEarlierPosition) {
 }
 
 template <typename Call>
-std::string error_of(Call&& call) {
+std::string constraint_error_of(Call&& call) {
   try {
     call();
   } catch (const Error& error) {
@@ -160,25 +160,31 @@ std::string error_of(Call&& call) {
 
 TEST(ConstraintApi, MisuseGetsAClearError) {
   auto runtime = open_runtime("models/stories260K/stories260K-f32.gguf");
-  EXPECT_NE(error_of([&] { Constraint::gbnf(*runtime, "root ::= (\"a\""); }).find("grammar:1:"),
+  EXPECT_NE(constraint_error_of([&] {
+              Constraint::gbnf(*runtime, "root ::= (\"a\"");
+            }).find("grammar:1:"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { Constraint::json_schema(*runtime, "{"); }).find("not valid JSON"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(
+      constraint_error_of([&] { Constraint::json_schema(*runtime, "{"); }).find("not valid JSON"),
+      std::string::npos);
+  EXPECT_NE(constraint_error_of([&] {
               Constraint::json_schema(*runtime, R"({"type":"string","contentEncoding":"x"})");
             }).find("contentEncoding"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { ConstraintSet().mask(); }).find("no constraint"), std::string::npos);
+  EXPECT_NE(constraint_error_of([&] { ConstraintSet().mask(); }).find("no constraint"),
+            std::string::npos);
   TokenMask small(10);
   TokenMask large(20);
-  EXPECT_NE(error_of([&] { small &= large; }).find("10"), std::string::npos);
+  EXPECT_NE(constraint_error_of([&] { small &= large; }).find("10"), std::string::npos);
   std::vector<float> logits(11, 0.0f);
-  EXPECT_NE(error_of([&] { small.apply(logits); }).find("11 logits"), std::string::npos);
-  EXPECT_NE(error_of([&] { Sampler().sample(logits, TokenMask(11, false)); }).find("no token"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { small.set(10, true); }).find("outside"), std::string::npos);
+  EXPECT_NE(constraint_error_of([&] { small.apply(logits); }).find("11 logits"), std::string::npos);
+  EXPECT_NE(
+      constraint_error_of([&] { Sampler().sample(logits, TokenMask(11, false)); }).find("no token"),
+      std::string::npos);
+  EXPECT_NE(constraint_error_of([&] { small.set(10, true); }).find("outside"), std::string::npos);
   const int32_t outside[] = {static_cast<int32_t>(runtime->vocabulary_size())};
-  EXPECT_NE(error_of([&] { (void)runtime->decode(outside); }).find("outside"), std::string::npos);
+  EXPECT_NE(constraint_error_of([&] { (void)runtime->decode(outside); }).find("outside"),
+            std::string::npos);
 }
 
 TEST(ConstraintApi, TokenMaskKeepsBitsPastTheVocabularyClear) {

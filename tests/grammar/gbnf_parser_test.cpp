@@ -15,7 +15,7 @@ struct Verdicts {
   std::vector<std::string> rejected;
 };
 
-void expect_verdicts(std::string_view gbnf, const Verdicts& verdicts) {
+void expect_gbnf_verdicts(std::string_view gbnf, const Verdicts& verdicts) {
   auto grammar = parse_gbnf(gbnf);
   for (const auto& text : verdicts.accepted) {
     EXPECT_TRUE(matches(*grammar, text)) << "grammar:\n" << gbnf << "\nshould accept: " << text;
@@ -37,62 +37,64 @@ std::string parse_error(std::string_view gbnf, const Limits& limits = {}) {
 }
 
 TEST(GrammarParse, LiteralsAndAlternation) {
-  expect_verdicts(R"(root ::= "yes" | "no")", {{"yes", "no"}, {"", "y", "yesno", "No", "yes "}});
-  expect_verdicts(R"(root ::= "a" "b" | "c")", {{"ab", "c"}, {"a", "ac", "abc"}});
-  expect_verdicts(R"(root ::= "" | "x")", {{"", "x"}, {"xx"}});
+  expect_gbnf_verdicts(R"(root ::= "yes" | "no")",
+                       {{"yes", "no"}, {"", "y", "yesno", "No", "yes "}});
+  expect_gbnf_verdicts(R"(root ::= "a" "b" | "c")", {{"ab", "c"}, {"a", "ac", "abc"}});
+  expect_gbnf_verdicts(R"(root ::= "" | "x")", {{"", "x"}, {"xx"}});
 }
 
 TEST(GrammarParse, GroupingAndRuleReferences) {
-  expect_verdicts(
+  expect_gbnf_verdicts(
       "root ::= greeting (\" \" name)?\ngreeting ::= \"hi\" | \"hello\"\n"
       "name ::= \"bob\"",
       {{"hi", "hello", "hi bob", "hello bob"}, {"hi ", "bob", "hello  bob"}});
-  expect_verdicts(R"(root ::= ("a" ("b" | "c")) "d")", {{"abd", "acd"}, {"ad", "abcd"}});
+  expect_gbnf_verdicts(R"(root ::= ("a" ("b" | "c")) "d")", {{"abd", "acd"}, {"ad", "abcd"}});
 }
 
 TEST(GrammarParse, RepetitionOperators) {
-  expect_verdicts(R"(root ::= "a"*)", {{"", "a", "aaaa"}, {"b", "ab"}});
-  expect_verdicts(R"(root ::= "a"+)", {{"a", "aaa"}, {"", "ba"}});
-  expect_verdicts(R"(root ::= "a"? "b")", {{"b", "ab"}, {"aab", "a"}});
+  expect_gbnf_verdicts(R"(root ::= "a"*)", {{"", "a", "aaaa"}, {"b", "ab"}});
+  expect_gbnf_verdicts(R"(root ::= "a"+)", {{"a", "aaa"}, {"", "ba"}});
+  expect_gbnf_verdicts(R"(root ::= "a"? "b")", {{"b", "ab"}, {"aab", "a"}});
   // A repeated literal repeats as a whole.
-  expect_verdicts(R"(root ::= "ab"*)", {{"", "ab", "abab"}, {"a", "abb", "aba"}});
-  expect_verdicts(R"(root ::= "ab"+ "c")", {{"abc", "ababc"}, {"c", "abac"}});
+  expect_gbnf_verdicts(R"(root ::= "ab"*)", {{"", "ab", "abab"}, {"a", "abb", "aba"}});
+  expect_gbnf_verdicts(R"(root ::= "ab"+ "c")", {{"abc", "ababc"}, {"c", "abac"}});
 }
 
 TEST(GrammarParse, CountedRepetition) {
-  expect_verdicts(R"(root ::= [0-9]{3})", {{"123", "000"}, {"12", "1234", ""}});
-  expect_verdicts(R"(root ::= [0-9]{2,})", {{"12", "12345"}, {"1", ""}});
-  expect_verdicts(R"(root ::= [0-9]{1,3})", {{"1", "12", "123"}, {"", "1234"}});
-  expect_verdicts(R"(root ::= "x"{0,2})", {{"", "x", "xx"}, {"xxx"}});
-  expect_verdicts(R"(root ::= "x"{0})", {{""}, {"x"}});
-  expect_verdicts(R"(root ::= ("ab" | "c"){ 2 , 3 })",
-                  {{"abab", "abc", "cc", "ccab", "abcab"}, {"ab", "c", "cccc", "abcabc"}});
+  expect_gbnf_verdicts(R"(root ::= [0-9]{3})", {{"123", "000"}, {"12", "1234", ""}});
+  expect_gbnf_verdicts(R"(root ::= [0-9]{2,})", {{"12", "12345"}, {"1", ""}});
+  expect_gbnf_verdicts(R"(root ::= [0-9]{1,3})", {{"1", "12", "123"}, {"", "1234"}});
+  expect_gbnf_verdicts(R"(root ::= "x"{0,2})", {{"", "x", "xx"}, {"xxx"}});
+  expect_gbnf_verdicts(R"(root ::= "x"{0})", {{""}, {"x"}});
+  expect_gbnf_verdicts(R"(root ::= ("ab" | "c"){ 2 , 3 })",
+                       {{"abab", "abc", "cc", "ccab", "abcab"}, {"ab", "c", "cccc", "abcabc"}});
 }
 
 TEST(GrammarParse, StringEscapes) {
-  expect_verdicts(R"(root ::= "\n\r\t\\\"")", {{"\n\r\t\\\""}, {"nrt", "\n\r\t\\"}});
-  expect_verdicts(R"(root ::= "\x41\u00e9\U0001F600")", {{"A\xC3\xA9\xF0\x9F\x98\x80"}, {"Ae"}});
-  expect_verdicts(R"(root ::= "\[\]\-")", {{"[]-"}, {}});
-  expect_verdicts("root ::= \"日本\"", {{"日本"}, {"日", "本日"}});
+  expect_gbnf_verdicts(R"(root ::= "\n\r\t\\\"")", {{"\n\r\t\\\""}, {"nrt", "\n\r\t\\"}});
+  expect_gbnf_verdicts(R"(root ::= "\x41\u00e9\U0001F600")",
+                       {{"A\xC3\xA9\xF0\x9F\x98\x80"}, {"Ae"}});
+  expect_gbnf_verdicts(R"(root ::= "\[\]\-")", {{"[]-"}, {}});
+  expect_gbnf_verdicts("root ::= \"日本\"", {{"日本"}, {"日", "本日"}});
 }
 
 TEST(GrammarParse, CharacterClasses) {
-  expect_verdicts(R"(root ::= [a-cx])", {{"a", "b", "c", "x"}, {"d", "w", "ab", ""}});
-  expect_verdicts(R"(root ::= [^a-c\n]+)", {{"d", "xyz", "é", "日本"}, {"a", "xa", "\n", ""}});
-  expect_verdicts(R"(root ::= [\]\[\-\\])", {{"]", "[", "-", "\\"}, {"a"}});
-  expect_verdicts(R"(root ::= [a-])", {{"a", "-"}, {"b"}});  // '-' before ']' is literal
-  expect_verdicts(R"(root ::= [\x30-\x39\u0660-\u0669])", {{"5", "\xD9\xA3"}, {"a"}});
-  expect_verdicts(R"(root ::= [ぁ-ゖ]+)", {{"ひらがな"}, {"カタカナ", "kana"}});
-  expect_verdicts(R"(root ::= [])", {{}, {"", "a"}});
+  expect_gbnf_verdicts(R"(root ::= [a-cx])", {{"a", "b", "c", "x"}, {"d", "w", "ab", ""}});
+  expect_gbnf_verdicts(R"(root ::= [^a-c\n]+)", {{"d", "xyz", "é", "日本"}, {"a", "xa", "\n", ""}});
+  expect_gbnf_verdicts(R"(root ::= [\]\[\-\\])", {{"]", "[", "-", "\\"}, {"a"}});
+  expect_gbnf_verdicts(R"(root ::= [a-])", {{"a", "-"}, {"b"}});  // '-' before ']' is literal
+  expect_gbnf_verdicts(R"(root ::= [\x30-\x39\u0660-\u0669])", {{"5", "\xD9\xA3"}, {"a"}});
+  expect_gbnf_verdicts(R"(root ::= [ぁ-ゖ]+)", {{"ひらがな"}, {"カタカナ", "kana"}});
+  expect_gbnf_verdicts(R"(root ::= [])", {{}, {"", "a"}});
 }
 
 TEST(GrammarParse, AnyCharacter) {
-  expect_verdicts(R"(root ::= "<" . ">")",
-                  {{"<a>", "<\n>", "<é>", "<\xF0\x9F\x98\x80>"}, {"<>", "<ab>"}});
+  expect_gbnf_verdicts(R"(root ::= "<" . ">")",
+                       {{"<a>", "<\n>", "<é>", "<\xF0\x9F\x98\x80>"}, {"<>", "<ab>"}});
 }
 
 TEST(GrammarParse, CommentsAndNewlines) {
-  expect_verdicts(R"(# a comment before the rules
+  expect_gbnf_verdicts(R"(# a comment before the rules
 
 root ::= (   # groups may span lines
     "a"
@@ -102,12 +104,12 @@ tail ::=
   "!" |
   "?"
 )",
-                  {{"a!", "b?"}, {"a", "c!"}});
-  expect_verdicts("root ::= \"a\"\r\nx ::= \"b\"\r\n", {{"a"}, {"b"}});
+                       {{"a!", "b?"}, {"a", "c!"}});
+  expect_gbnf_verdicts("root ::= \"a\"\r\nx ::= \"b\"\r\n", {{"a"}, {"b"}});
 }
 
 TEST(GrammarParse, RulesMayBeUsedBeforeDefinition) {
-  expect_verdicts("root ::= later later\nlater ::= [0-9]", {{"12"}, {"1"}});
+  expect_gbnf_verdicts("root ::= later later\nlater ::= [0-9]", {{"12"}, {"1"}});
 }
 
 TEST(GrammarParse, ErrorsNameLineAndColumn) {

@@ -10,8 +10,8 @@
 namespace weft::grammar {
 namespace {
 
-void expect_verdicts(std::string_view gbnf, const std::vector<std::string>& accepted,
-                     const std::vector<std::string>& rejected) {
+void expect_matcher_verdicts(std::string_view gbnf, const std::vector<std::string>& accepted,
+                             const std::vector<std::string>& rejected) {
   auto grammar = parse_gbnf(gbnf);
   for (const auto& text : accepted) EXPECT_TRUE(matches(*grammar, text)) << "accept: " << text;
   for (const auto& text : rejected) EXPECT_FALSE(matches(*grammar, text)) << "reject: " << text;
@@ -26,12 +26,12 @@ number ::= [0-9]+ ("." [0-9]+)?
 )g";
 
 TEST(GrammarRealistic, Arithmetic) {
-  expect_verdicts(kArithmetic, {"1", "1+2*3", "(1+2)*3", "-(4.5/2)-1", "((((7))))", "2*-3"},
-                  {"", "1+", "(1+2", "1..2", "1 + 2", "()", "+1", "1)"});
+  expect_matcher_verdicts(kArithmetic, {"1", "1+2*3", "(1+2)*3", "-(4.5/2)-1", "((((7))))", "2*-3"},
+                          {"", "1+", "(1+2", "1..2", "1 + 2", "()", "+1", "1)"});
 }
 
 // A JSON grammar written for weft (whitespace limited to keep the language simple).
-constexpr std::string_view kJson = R"(
+constexpr std::string_view kJsonGbnf = R"(
 root   ::= ws value ws
 value  ::= object | array | string | number | "true" | "false" | "null"
 object ::= "{" ws ( member ( ws "," ws member )* )? ws "}"
@@ -43,8 +43,8 @@ ws     ::= [ \t\n]*
 )";
 
 TEST(GrammarRealistic, Json) {
-  expect_verdicts(
-      kJson,
+  expect_matcher_verdicts(
+      kJsonGbnf,
       {"{}", "[]", "0", "-0.5e+10", "\"\"", "\"a\\u00e9\\n\"", "true",
        R"({"a": [1, 2, {"b": null}], "c": "日本"})", " [ true ,false ] ", "{\n  \"k\": -12.5E3\n}"},
       {"", "{", "[1,]", "{\"a\"}", "01", "1.", "\"\\x\"", "\"a\nb\"", "tru", "{\"a\":1,}", "[1 2]",
@@ -52,9 +52,9 @@ TEST(GrammarRealistic, Json) {
 }
 
 TEST(GrammarRealistic, CommaSeparatedList) {
-  expect_verdicts(R"(root ::= item ("," " "? item)*
+  expect_matcher_verdicts(R"(root ::= item ("," " "? item)*
 item ::= [a-z]+)",
-                  {"a", "apple,pear", "a, b,c"}, {"", ",a", "a,", "a,,b", "a,  b", "A"});
+                          {"a", "apple,pear", "a, b,c"}, {"", ",a", "a,", "a,,b", "a,  b", "A"});
 }
 
 TEST(GrammarRealistic, ChessMoves) {
@@ -65,14 +65,15 @@ pawn   ::= ([a-h] "x")? [a-h] [1-8] ("=" [NBRQ])?
 nonpawn ::= [NBKQR] [a-h]? [1-8]? "x"? [a-h] [1-8]
 castle ::= "O-O" "-O"?
 )";
-  expect_verdicts(kChess,
-                  {"1. e4 e5\n", "1. e4 e5\n2. Nf3 Nc6\n", "1. d4 O-O-O+\n12. exd8=Q# Kxd8\n"},
-                  {"1. e4\n", "1. e9 e5\n", "1. e4 e5", "1. Zf3 e5\n", "1. e4 e5\n0. d4 d5\n"});
+  expect_matcher_verdicts(
+      kChess, {"1. e4 e5\n", "1. e4 e5\n2. Nf3 Nc6\n", "1. d4 O-O-O+\n12. exd8=Q# Kxd8\n"},
+      {"1. e4\n", "1. e9 e5\n", "1. e4 e5", "1. Zf3 e5\n", "1. e4 e5\n0. d4 d5\n"});
 }
 
 TEST(GrammarRealistic, CIdentifiers) {
-  expect_verdicts(R"(root ::= [a-zA-Z_] [a-zA-Z0-9_]*)", {"x", "_tmp", "camelCase9", "__a__"},
-                  {"", "9lives", "has-dash", "a b", "é"});
+  expect_matcher_verdicts(R"(root ::= [a-zA-Z_] [a-zA-Z0-9_]*)",
+                          {"x", "_tmp", "camelCase9", "__a__"},
+                          {"", "9lives", "has-dash", "a b", "é"});
 }
 
 TEST(GrammarRealistic, JapaneseAndUnicodeClasses) {
@@ -80,9 +81,9 @@ TEST(GrammarRealistic, JapaneseAndUnicodeClasses) {
 root ::= word ("、" word)* "。"
 word ::= ([ぁ-ゖ] | [ァ-ヺー] | [一-龯])+
 )";
-  expect_verdicts(kJapanese, {"ねこ。", "東京、カタカナ、ひらがな。", "ラーメン。"},
-                  {"ねこ", "。", "neko。", "ねこ、。", "ねこ.", "😀。"});
-  expect_verdicts(R"(root ::= [\U0001F600-\U0001F64F]+)", {"😀", "😀🙏"}, {"✨", "😀a"});
+  expect_matcher_verdicts(kJapanese, {"ねこ。", "東京、カタカナ、ひらがな。", "ラーメン。"},
+                          {"ねこ", "。", "neko。", "ねこ、。", "ねこ.", "😀。"});
+  expect_matcher_verdicts(R"(root ::= [\U0001F600-\U0001F64F]+)", {"😀", "😀🙏"}, {"✨", "😀a"});
 }
 
 TEST(GrammarMatcher, UTF8SplitAcrossFeeds) {

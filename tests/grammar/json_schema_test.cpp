@@ -22,8 +22,8 @@ std::shared_ptr<const Grammar> schema_grammar(const std::string& schema) {
   return parse_gbnf(json_schema_to_gbnf(ordered_json::parse(schema)));
 }
 
-void expect_verdicts(const std::string& schema, const std::vector<std::string>& accepted,
-                     const std::vector<std::string>& rejected) {
+void expect_schema_verdicts(const std::string& schema, const std::vector<std::string>& accepted,
+                            const std::vector<std::string>& rejected) {
   SCOPED_TRACE(schema);
   std::string gbnf = json_schema_to_gbnf(ordered_json::parse(schema));
   auto grammar = parse_gbnf(gbnf);
@@ -44,50 +44,50 @@ void expect_refused(const std::string& schema, const std::string& message) {
 }
 
 TEST(GrammarJsonSchema, Types) {
-  expect_verdicts(R"({"type":"null"})", {"null"}, {"0", "\"null\"", "nul", "false"});
-  expect_verdicts(R"({"type":"boolean"})", {"true", "false"}, {"0", "null", "\"true\""});
-  expect_verdicts(R"({"type":"integer"})", {"0", "-7", "12345678901234567890"},
-                  {"1.5", "01", "+1", "1e3", "\"1\"", "-", "123456789012345678901"});
-  expect_verdicts(R"({"type":"number"})", {"0", "-0.5", "1e10", "2.5E-3", "12"},
-                  {".5", "1.", "01", "1e", "NaN", "\"1\""});
-  expect_verdicts(R"({"type":"string"})",
-                  {R"("")", R"("a b")", R"("\"\\\/\b\f\n\r\t\u00e9")", "\"é😀\""},
-                  {R"("a)", R"("\x")", "\"a\nb\"", "a", "null"});
-  expect_verdicts(R"({"type":"array"})", {"[]", "[1,\"a\",[null]]", "[ 1 , 2 ]"},
-                  {"[1,]", "[,1]", "{}", "["});
-  expect_verdicts(R"({"type":"object"})", {"{}", R"({"a":1,"b":{"c":[]}})"},
-                  {"[]", R"({"a"})", R"({1:2})"});
-  expect_verdicts(R"({"type":["string","null"]})", {"null", "\"x\""}, {"1", "true", "{}"});
-  expect_verdicts(R"({"type":["integer","number"]})", {"1", "1.5"}, {"\"1\""});
-  expect_verdicts(R"({})", {"1", "\"x\"", "null", "[{}]"}, {"", "nul"});
-  expect_verdicts("true", {"1", "{}"}, {""});
+  expect_schema_verdicts(R"({"type":"null"})", {"null"}, {"0", "\"null\"", "nul", "false"});
+  expect_schema_verdicts(R"({"type":"boolean"})", {"true", "false"}, {"0", "null", "\"true\""});
+  expect_schema_verdicts(R"({"type":"integer"})", {"0", "-7", "12345678901234567890"},
+                         {"1.5", "01", "+1", "1e3", "\"1\"", "-", "123456789012345678901"});
+  expect_schema_verdicts(R"({"type":"number"})", {"0", "-0.5", "1e10", "2.5E-3", "12"},
+                         {".5", "1.", "01", "1e", "NaN", "\"1\""});
+  expect_schema_verdicts(R"({"type":"string"})",
+                         {R"("")", R"("a b")", R"("\"\\\/\b\f\n\r\t\u00e9")", "\"é😀\""},
+                         {R"("a)", R"("\x")", "\"a\nb\"", "a", "null"});
+  expect_schema_verdicts(R"({"type":"array"})", {"[]", "[1,\"a\",[null]]", "[ 1 , 2 ]"},
+                         {"[1,]", "[,1]", "{}", "["});
+  expect_schema_verdicts(R"({"type":"object"})", {"{}", R"({"a":1,"b":{"c":[]}})"},
+                         {"[]", R"({"a"})", R"({1:2})"});
+  expect_schema_verdicts(R"({"type":["string","null"]})", {"null", "\"x\""}, {"1", "true", "{}"});
+  expect_schema_verdicts(R"({"type":["integer","number"]})", {"1", "1.5"}, {"\"1\""});
+  expect_schema_verdicts(R"({})", {"1", "\"x\"", "null", "[{}]"}, {"", "nul"});
+  expect_schema_verdicts("true", {"1", "{}"}, {""});
 }
 
 TEST(GrammarJsonSchema, KeywordsOfOneTypeLeaveTheOtherTypesFree) {
-  expect_verdicts(R"({"maxLength":1})", {"\"a\"", "12", "[1,2]"}, {"\"ab\""});
-  expect_verdicts(R"({"required":["a"]})", {R"({"a":0})", "\"no object\"", "3"}, {"{}"});
+  expect_schema_verdicts(R"({"maxLength":1})", {"\"a\"", "12", "[1,2]"}, {"\"ab\""});
+  expect_schema_verdicts(R"({"required":["a"]})", {R"({"a":0})", "\"no object\"", "3"}, {"{}"});
 }
 
 TEST(GrammarJsonSchema, PropertiesRequiredAndAdditionalProperties) {
   std::string schema =
       R"({"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},
                            "required":["name"],"additionalProperties":false})";
-  expect_verdicts(
+  expect_schema_verdicts(
       schema, {R"({"name":"x"})", R"({"name":"x","age":3})", R"({ "name" : "x" , "age" : 3 })"},
       {"{}", R"({"age":3})", R"({"name":1})", R"({"name":"x","extra":1})", R"({"name":"x",})"});
   // Additional properties by schema, and never under a declared name.
-  expect_verdicts(
+  expect_schema_verdicts(
       R"({"properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"boolean"}})",
       {"{}", R"({"a":1})", R"({"a":1,"b":true})", R"({"b":false,"ab":true})", R"({"":true})"},
       {R"({"b":1})", R"({"a":1,"a":2})", R"({"a":1,"a":true})"});
   // Absent additionalProperties allows any other member.
-  expect_verdicts(R"({"properties":{"a":{"type":"integer"}}})",
-                  {R"({"a":1,"z":[null]})", R"({"z":{}})"}, {R"({"a":"x"})"});
+  expect_schema_verdicts(R"({"properties":{"a":{"type":"integer"}}})",
+                         {R"({"a":1,"z":[null]})", R"({"z":{}})"}, {R"({"a":"x"})"});
   // A required name outside `properties` takes the additionalProperties schema.
-  expect_verdicts(R"({"required":["k"],"additionalProperties":{"type":"null"}})", {R"({"k":null})"},
-                  {R"({"k":1})", "{}"});
-  expect_verdicts(R"({"properties":{"a":false},"required":["b"]})", {R"({"b":1})"},
-                  {R"({"b":1,"a":1})"});
+  expect_schema_verdicts(R"({"required":["k"],"additionalProperties":{"type":"null"}})",
+                         {R"({"k":null})"}, {R"({"k":1})", "{}"});
+  expect_schema_verdicts(R"({"properties":{"a":false},"required":["b"]})", {R"({"b":1})"},
+                         {R"({"b":1,"a":1})"});
 }
 
 TEST(GrammarJsonSchema, MembersFollowTheSchemaOrder) {
@@ -105,31 +105,33 @@ TEST(GrammarJsonSchema, MembersFollowTheSchemaOrder) {
 }
 
 TEST(GrammarJsonSchema, EnumAndConst) {
-  expect_verdicts(
+  expect_schema_verdicts(
       R"({"enum":["red",1,null,[1,"a"],{"k":true}]})",
       {"\"red\"", "1", "null", "[1,\"a\"]", "[ 1, \"a\" ]", R"({"k":true})", "{\n  \"k\": true\n}"},
       {"\"blue\"", "2", "[1]", R"({"k":false})", "\"Red\""});
-  expect_verdicts(R"({"type":"string","enum":["a",1]})", {"\"a\""}, {"1"});
-  expect_verdicts(R"({"const":"x\"y"})", {R"("x\"y")"}, {"\"x\"", "\"xy\""});
-  expect_verdicts(R"({"const":{}})", {"{}", "{ }"}, {"[]"});
+  expect_schema_verdicts(R"({"type":"string","enum":["a",1]})", {"\"a\""}, {"1"});
+  expect_schema_verdicts(R"({"const":"x\"y"})", {R"("x\"y")"}, {"\"x\"", "\"xy\""});
+  expect_schema_verdicts(R"({"const":{}})", {"{}", "{ }"}, {"[]"});
 }
 
 TEST(GrammarJsonSchema, AnyOfOneOfAllOf) {
-  expect_verdicts(R"({"anyOf":[{"type":"integer"},{"type":"string","maxLength":1}]})",
-                  {"1", "\"a\""}, {"\"ab\"", "null"});
-  expect_verdicts(R"({"oneOf":[{"type":"boolean"},{"type":"null"}]})", {"true", "null"}, {"0"});
+  expect_schema_verdicts(R"({"anyOf":[{"type":"integer"},{"type":"string","maxLength":1}]})",
+                         {"1", "\"a\""}, {"\"ab\"", "null"});
+  expect_schema_verdicts(R"({"oneOf":[{"type":"boolean"},{"type":"null"}]})", {"true", "null"},
+                         {"0"});
   // Keywords next to anyOf apply to every branch.
-  expect_verdicts(
+  expect_schema_verdicts(
       R"({"type":"object","properties":{"a":{"type":"integer"}},"anyOf":[{"required":["a"]},{"required":["b"]}]})",
       {R"({"a":1})", R"({"b":null})"}, {"{}", R"({"a":"x"})"});
-  expect_verdicts(R"({"allOf":[{"properties":{"a":{"type":"integer"}},"required":["a"]},
+  expect_schema_verdicts(R"({"allOf":[{"properties":{"a":{"type":"integer"}},"required":["a"]},
                                 {"properties":{"b":{"type":"string"}},"required":["b"]}]})",
-                  {R"({"a":1,"b":"x"})"}, {R"({"a":1})", R"({"b":"x"})", R"({"a":"1","b":"x"})"});
-  expect_verdicts(
+                         {R"({"a":1,"b":"x"})"},
+                         {R"({"a":1})", R"({"b":"x"})", R"({"a":"1","b":"x"})"});
+  expect_schema_verdicts(
       R"({"allOf":[{"properties":{"a":{"type":"number"}}},{"properties":{"a":{"type":"integer"}}}]})",
       {R"({"a":1})"}, {R"({"a":1.5})"});
-  expect_verdicts(R"({"allOf":[{"type":["string","integer"]},{"type":["integer","null"]}]})", {"3"},
-                  {"\"x\"", "null"});
+  expect_schema_verdicts(R"({"allOf":[{"type":["string","integer"]},{"type":["integer","null"]}]})",
+                         {"3"}, {"\"x\"", "null"});
   expect_refused(
       R"({"allOf":[{"properties":{"a":{}},"additionalProperties":false},{"properties":{"b":{}}}]})",
       "cannot merge 'additionalProperties'");
@@ -138,19 +140,20 @@ TEST(GrammarJsonSchema, AnyOfOneOfAllOf) {
 }
 
 TEST(GrammarJsonSchema, LocalReferencesIncludingRecursion) {
-  expect_verdicts(
+  expect_schema_verdicts(
       R"({"$defs":{"id":{"type":"integer"}},"properties":{"a":{"$ref":"#/$defs/id"}},"required":["a"]})",
       {R"({"a":1})"}, {R"({"a":"1"})"});
-  expect_verdicts(R"({"definitions":{"id":{"type":"string"}},"items":{"$ref":"#/definitions/id"}})",
-                  {R"(["a","b"])"}, {"[1]"});
+  expect_schema_verdicts(
+      R"({"definitions":{"id":{"type":"string"}},"items":{"$ref":"#/definitions/id"}})",
+      {R"(["a","b"])"}, {"[1]"});
   std::string tree = R"({"$defs":{"node":{"type":"object","properties":{"value":{"type":"integer"},
                          "children":{"type":"array","items":{"$ref":"#/$defs/node"}}},"required":["value"],
                          "additionalProperties":false}},"$ref":"#/$defs/node"})";
-  expect_verdicts(
+  expect_schema_verdicts(
       tree, {R"({"value":1})", R"({"value":1,"children":[{"value":2,"children":[{"value":3}]}]})"},
       {R"({"value":1,"children":[{"value":"x"}]})", R"({"children":[]})"});
-  expect_verdicts(R"({"type":["array","integer"],"items":{"$ref":"#"}})", {"1", "[1,[2,[]]]"},
-                  {"[\"a\"]"});
+  expect_schema_verdicts(R"({"type":["array","integer"],"items":{"$ref":"#"}})",
+                         {"1", "[1,[2,[]]]"}, {"[\"a\"]"});
   for (const char* cycle :
        {R"({"$ref":"#"})", R"({"anyOf":[{"$ref":"#"},{"type":"null"}]})",
         R"({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"})"}) {
@@ -163,35 +166,37 @@ TEST(GrammarJsonSchema, LocalReferencesIncludingRecursion) {
 }
 
 TEST(GrammarJsonSchema, ArraysItemsPrefixItemsAndCounts) {
-  expect_verdicts(R"({"items":{"type":"integer"},"minItems":1,"maxItems":3})", {"[1]", "[1,2,3]"},
-                  {"[]", "[1,2,3,4]", "[\"a\"]"});
-  expect_verdicts(R"({"prefixItems":[{"type":"string"},{"type":"integer"}],"items":false})",
-                  {"[]", "[\"a\"]", "[\"a\",1]"}, {"[1]", "[\"a\",1,2]"});
-  expect_verdicts(R"({"prefixItems":[{"type":"string"}],"items":{"type":"null"},"minItems":2})",
-                  {"[\"a\",null]", "[\"a\",null,null]"}, {"[\"a\"]", "[\"a\",1]"});
+  expect_schema_verdicts(R"({"items":{"type":"integer"},"minItems":1,"maxItems":3})",
+                         {"[1]", "[1,2,3]"}, {"[]", "[1,2,3,4]", "[\"a\"]"});
+  expect_schema_verdicts(R"({"prefixItems":[{"type":"string"},{"type":"integer"}],"items":false})",
+                         {"[]", "[\"a\"]", "[\"a\",1]"}, {"[1]", "[\"a\",1,2]"});
+  expect_schema_verdicts(
+      R"({"prefixItems":[{"type":"string"}],"items":{"type":"null"},"minItems":2})",
+      {"[\"a\",null]", "[\"a\",null,null]"}, {"[\"a\"]", "[\"a\",1]"});
   // Draft 7: items as an array, then additionalItems.
-  expect_verdicts(R"({"items":[{"type":"integer"}],"additionalItems":{"type":"string"}})",
-                  {"[1]", "[1,\"a\",\"b\"]"}, {"[\"a\"]", "[1,2]"});
-  expect_verdicts(R"({"maxItems":0})", {"[]", "[ ]"}, {"[1]"});
+  expect_schema_verdicts(R"({"items":[{"type":"integer"}],"additionalItems":{"type":"string"}})",
+                         {"[1]", "[1,\"a\",\"b\"]"}, {"[\"a\"]", "[1,2]"});
+  expect_schema_verdicts(R"({"maxItems":0})", {"[]", "[ ]"}, {"[1]"});
 }
 
 TEST(GrammarJsonSchema, StringLengthsCountCodePoints) {
-  expect_verdicts(R"({"type":"string","minLength":2,"maxLength":3})",
-                  {"\"ab\"", "\"abc\"", "\"é😀\"", R"("\n\u0041")"}, {"\"a\"", "\"abcd\"", "\"😀\""});
+  expect_schema_verdicts(R"({"type":"string","minLength":2,"maxLength":3})",
+                         {"\"ab\"", "\"abc\"", "\"é😀\"", R"("\n\u0041")"},
+                         {"\"a\"", "\"abcd\"", "\"😀\""});
 }
 
 TEST(GrammarJsonSchema, Formats) {
-  expect_verdicts(
+  expect_schema_verdicts(
       R"({"type":"string","format":"date"})",
       {"\"2024-02-29\"", "\"1999-12-31\"", "\"2020-04-30\""},
       {"\"2024-13-01\"", "\"2024-04-31\"", "\"2024-02-30\"", "\"24-01-01\"", "\"2024-1-01\""});
-  expect_verdicts(R"({"type":"string","format":"time"})",
-                  {"\"23:59:59Z\"", "\"08:30:06.283185+05:30\"", "\"00:00:00z\""},
-                  {"\"24:00:00Z\"", "\"12:00:00\"", "\"12:60:00Z\"", "\"12:00:00+24:00\""});
-  expect_verdicts(R"({"type":"string","format":"date-time"})",
-                  {"\"2024-01-02T03:04:05Z\"", "\"2024-01-02t03:04:05.1-01:00\""},
-                  {"\"2024-01-02 03:04:05Z\"", "\"2024-01-02T03:04Z\""});
-  expect_verdicts(
+  expect_schema_verdicts(R"({"type":"string","format":"time"})",
+                         {"\"23:59:59Z\"", "\"08:30:06.283185+05:30\"", "\"00:00:00z\""},
+                         {"\"24:00:00Z\"", "\"12:00:00\"", "\"12:60:00Z\"", "\"12:00:00+24:00\""});
+  expect_schema_verdicts(R"({"type":"string","format":"date-time"})",
+                         {"\"2024-01-02T03:04:05Z\"", "\"2024-01-02t03:04:05.1-01:00\""},
+                         {"\"2024-01-02 03:04:05Z\"", "\"2024-01-02T03:04Z\""});
+  expect_schema_verdicts(
       R"({"type":"string","format":"uuid"})", {"\"123e4567-e89b-12d3-a456-426614174000\""},
       {"\"123e4567e89b12d3a456426614174000\"", "\"123e4567-e89b-12d3-a456-42661417400g\""});
   expect_refused(R"({"type":"string","format":"email"})", "unsupported keyword 'format' at /");

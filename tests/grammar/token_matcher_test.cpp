@@ -16,7 +16,7 @@
 namespace weft::grammar {
 namespace {
 
-using testing::FakeTokenizer;
+using weft::testing::FakeTokenizer;
 
 std::shared_ptr<TokenGrammar> compile(std::string_view gbnf, const tokenizer::Tokenizer& tok) {
   return std::make_shared<TokenGrammar>(parse_gbnf(gbnf),
@@ -115,7 +115,7 @@ TEST(GrammarTokenMask, DeadEndAllowsNothing) {
 
 // --- real vocabularies against the brute-force reference ---
 
-constexpr std::string_view kJson = R"g(
+constexpr std::string_view kJsonGrammar = R"g(
 root   ::= ws value ws
 value  ::= object | array | string | number | "true" | "false" | "null"
 object ::= "{" ws ( member ( ws "," ws member )* )? ws "}"
@@ -187,7 +187,7 @@ const std::string kJsonText = R"({"name": "Ada", "tags": ["x", 12, -3.5e2, true]
 // The comparisons over the large byte-level vocabularies take minutes under the sanitizers;
 // scripts/test.sh runs this suite in the Release build only.
 TEST(GrammarTokenMaskLargeVocabulary, ByteLevelBpeMatchesBruteForce) {
-  check_against_brute_force("models/vocab/ggml-vocab-gpt-2.gguf", kJson, kJsonText, 1000);
+  check_against_brute_force("models/vocab/ggml-vocab-gpt-2.gguf", kJsonGrammar, kJsonText, 1000);
 }
 
 // A converted JSON Schema: bounded repetitions and literal keys give deep, varied stacks.
@@ -203,16 +203,17 @@ TEST(GrammarTokenMaskLargeVocabulary, SchemaGrammarMatchesBruteForceAtEveryStep)
 
 // The largest real vocabulary in ../shared (102,400 byte-level BPE tokens).
 TEST(GrammarTokenMaskLargeVocabulary, DeepseekVocabularyMatchesBruteForce) {
-  check_against_brute_force("models/vocab/ggml-vocab-deepseek-llm.gguf", kJson, kJsonText, 4);
+  check_against_brute_force("models/vocab/ggml-vocab-deepseek-llm.gguf", kJsonGrammar, kJsonText,
+                            4);
 }
 
 // The qwen2 fixture model's own (small) vocabulary.
 TEST(GrammarTokenMask, Qwen2FixtureVocabularyMatchesBruteForce) {
-  check_against_brute_force("fixtures/qwen2/qwen2-f32.gguf", kJson, kJsonText, 12);
+  check_against_brute_force("fixtures/qwen2/qwen2-f32.gguf", kJsonGrammar, kJsonText, 12);
 }
 
 TEST(GrammarTokenMask, SentencePieceMatchesBruteForce) {
-  check_against_brute_force("models/vocab/ggml-vocab-llama-spm.gguf", kJson, kJsonText, 8);
+  check_against_brute_force("models/vocab/ggml-vocab-llama-spm.gguf", kJsonGrammar, kJsonText, 8);
   check_against_brute_force("models/vocab/ggml-vocab-llama-spm.gguf",
                             R"(root ::= " "? [ぁ-ゖ一-龯ァ-ヺー]+ "。")", "東京のラーメン。", 8);
 }

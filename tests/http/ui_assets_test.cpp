@@ -2,6 +2,7 @@
 // of src/http/ui/ byte for byte, with the Content-Type of its extension and an ETag that
 // changes with its content.
 #include "http/ui_assets.hpp"
+#include "support/shared_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,13 +17,6 @@ namespace {
 
 const std::filesystem::path kUiDir = std::filesystem::path(WEFT_SOURCE_DIR) / "src/http/ui";
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 TEST(UiAssets, EveryFileIsEmbeddedByteForByteWithItsContentType) {
   const std::map<std::string, std::string> types = {
       {".html", "text/html; charset=utf-8"},
@@ -36,7 +30,7 @@ TEST(UiAssets, EveryFileIsEmbeddedByteForByteWithItsContentType) {
     on_disk.insert(name);
     const UiAsset* asset = find_ui_asset(name);
     ASSERT_NE(asset, nullptr) << name << " is not embedded";
-    EXPECT_EQ(asset->body, read_file(entry.path())) << name;
+    EXPECT_EQ(asset->body, test::read_text_file(entry.path())) << name;
     EXPECT_EQ(asset->content_type, types.at(entry.path().extension().string())) << name;
   }
   std::set<std::string> embedded;

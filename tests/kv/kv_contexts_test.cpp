@@ -21,8 +21,8 @@
 namespace weft {
 namespace {
 
-constexpr double kTolerance = 1e-5;
-constexpr int64_t kPageTokens = 16;
+constexpr double kKvContextsTolerance = 1e-5;
+constexpr int64_t kContextPageTokens = 16;
 
 class KvContexts : public ::testing::TestWithParam<std::string> {
  protected:
@@ -41,7 +41,7 @@ class KvContexts : public ::testing::TestWithParam<std::string> {
     options.threads = 2;
     options.kernels = tensor::KernelChoice::reference;
     options.kv_type = tensor::ElementType::F32;
-    options.page_tokens = kPageTokens;
+    options.page_tokens = kContextPageTokens;
     options.kv_pages = pages;
     engine_ = std::make_unique<runtime::Engine>(model_, options);
   }
@@ -79,7 +79,7 @@ class KvContexts : public ::testing::TestWithParam<std::string> {
 
   static void expect_close(const std::vector<float>& actual, const std::vector<float>& expected) {
     const auto difference = test::compare_logits(actual, expected);
-    EXPECT_LE(difference.max_abs, kTolerance)
+    EXPECT_LE(difference.max_abs, kKvContextsTolerance)
         << "worst at vocabulary index " << difference.worst_index;
   }
 
@@ -98,7 +98,7 @@ TEST_P(KvContexts, ForkSharesFullPagesAndContinuesIndependently) {
 
   auto forked = original.fork();
   // Only the tail's slots are copied: 37 % 16, never the bytes of a full page.
-  EXPECT_EQ(pool.copied_slots() - copied_before, 37 % kPageTokens);
+  EXPECT_EQ(pool.copied_slots() - copied_before, 37 % kContextPageTokens);
   EXPECT_EQ(forked.length(), original.length());
   ASSERT_EQ(forked.pages().size(), 3u);
   for (size_t i = 0; i < 2; ++i) {
@@ -119,7 +119,7 @@ TEST_P(KvContexts, ForkSharesFullPagesAndContinuesIndependently) {
 TEST_P(KvContexts, ForkAtAPageBoundaryTakesNoPage) {
   auto& pool = engine_->pages();
   auto original = engine_->new_sequence();
-  append(original, slice(0, 2 * kPageTokens));
+  append(original, slice(0, 2 * kContextPageTokens));
   const int64_t pages_before = pool.pages_in_use();
   const int64_t copied_before = pool.copied_slots();
   auto forked = original.fork();
@@ -206,9 +206,10 @@ TEST_P(KvContexts, PrefixReuseGivesTheLogitsOfRecomputation) {
   auto sequence = engine_->new_sequence();
   const std::span<const int32_t> all_but_last(second_prompt.data(), second_prompt.size() - 1);
   const int64_t copied_before = pool.copied_slots();
-  EXPECT_EQ(index.adopt_prefix(sequence, all_but_last), 2 * kPageTokens);
+  EXPECT_EQ(index.adopt_prefix(sequence, all_but_last), 2 * kContextPageTokens);
   EXPECT_EQ(pool.copied_slots(), copied_before) << "adopting cached pages copied KV slots";
-  const std::vector<int32_t> rest(second_prompt.begin() + 2 * kPageTokens, second_prompt.end());
+  const std::vector<int32_t> rest(second_prompt.begin() + 2 * kContextPageTokens,
+                                  second_prompt.end());
   expect_close(append(sequence, rest), from_scratch(second_prompt));
 
   // A prompt differing inside the first page matches nothing.

@@ -20,12 +20,12 @@ namespace {
 
 constexpr int64_t kLayers = 2;
 constexpr int64_t kDim = 6;
-constexpr int64_t kPageTokens = 4;
+constexpr int64_t kSharedPageTokens = 4;
 
 PagePool make_pool(int64_t pages) {
   return PagePool({.n_layers = kLayers,
                    .kv_dim = kDim,
-                   .page_tokens = kPageTokens,
+                   .page_tokens = kSharedPageTokens,
                    .type = tensor::ElementType::F32,
                    .max_pages = pages});
 }
@@ -49,7 +49,7 @@ TEST(PageSharing, ForkCopiesTheTailSlotsOfEveryLayer) {
   sequence.set_length(6);
   EXPECT_EQ(pool.copied_slots(), 0);
   auto forked = sequence.fork();
-  EXPECT_EQ(pool.copied_slots(), 6 % kPageTokens) << "fork copied more than the tail's slots";
+  EXPECT_EQ(pool.copied_slots(), 6 % kSharedPageTokens) << "fork copied more than the tail's slots";
   EXPECT_EQ(forked.pages()[0], sequence.pages()[0]);
   EXPECT_NE(forked.pages()[1], sequence.pages()[1]);
   for (int64_t layer = 0; layer < kLayers; ++layer) {
@@ -170,11 +170,11 @@ TEST(PageSharing, APrefixHashCollisionIsAMissNotAWrongPage) {
     EXPECT_EQ(index.publish(b, second), 1u);
 
     const auto matched = index.match(second);
-    EXPECT_EQ(matched.length, kPageTokens) << "the collision was taken for b's second page";
+    EXPECT_EQ(matched.length, kSharedPageTokens) << "the collision was taken for b's second page";
     ASSERT_EQ(matched.pages.size(), 1u);
     EXPECT_EQ(matched.pages[0], b.pages()[0]);
     const auto whole = index.match(first);
-    EXPECT_EQ(whole.length, 2 * kPageTokens);
+    EXPECT_EQ(whole.length, 2 * kSharedPageTokens);
     EXPECT_TRUE(std::ranges::equal(whole.pages, a.pages()));
   }
   // The parent evicted and a colliding page (other tokens, same key) cached in its place: the
@@ -203,7 +203,7 @@ TEST(PageSharing, APrefixHashCollisionIsAMissNotAWrongPage) {
     // after 1 2 3 4) under its key, with a parent that is gone: a miss, and not cached.
     EXPECT_EQ(index.publish(c, impostor), 1u);
     const auto matched = index.match(impostor);
-    EXPECT_EQ(matched.length, kPageTokens);
+    EXPECT_EQ(matched.length, kSharedPageTokens);
     ASSERT_EQ(matched.pages.size(), 1u);
     EXPECT_EQ(matched.pages[0], c.pages()[0]);
   }

@@ -11,17 +11,10 @@
 #include "model/arch/architecture.hpp"
 #include "model/model.hpp"
 #include "model/synthetic/synthetic_model.hpp"
+#include "support/shared_files.hpp"
 
 namespace weft::model {
 namespace {
-
-std::string read_text(const std::string& relative) {
-  std::ifstream in(std::string(WEFT_SOURCE_DIR) + "/" + relative);
-  EXPECT_TRUE(in) << relative;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 TEST(ArchitectureTable, EveryRowIsFoundByItsEnumValueAndItsGgufName) {
   std::set<std::string_view> names;
@@ -56,8 +49,9 @@ TEST(ArchitectureTable, SupportedListAndInspectLineComeFromTheTable) {
 // A row without its documentation is a row nobody can find: docs/engine.md's architecture
 // table and docs/mkmodel.md's --arch table have a line for each.
 TEST(ArchitectureTable, EveryRowIsDocumented) {
-  const std::string engine = read_text("docs/engine.md");
-  const std::string mkmodel = read_text("docs/mkmodel.md");
+  const std::string engine = test::read_text_file(std::string(WEFT_SOURCE_DIR) + "/docs/engine.md");
+  const std::string mkmodel =
+      test::read_text_file(std::string(WEFT_SOURCE_DIR) + "/docs/mkmodel.md");
   for (const ArchitectureSpec* spec : all_architectures()) {
     const std::string row = "| `" + std::string(spec->gguf_name) + "`";
     EXPECT_NE(engine.find(row), std::string::npos) << spec->gguf_name << " in docs/engine.md";

@@ -14,7 +14,7 @@ namespace {
 
 using test::FixtureModel;
 
-runtime::EngineOptions reference_options() {
+runtime::EngineOptions reference_engine_options() {
   runtime::EngineOptions options;
   options.threads = 2;
   options.kernels = tensor::KernelChoice::reference;
@@ -24,7 +24,7 @@ runtime::EngineOptions reference_options() {
 
 // README §6 suggests 1e-4 against the float64 reference for F32 files and 1e-3 for the
 // others; every file here lands below 1e-5, so 1e-4 holds them all to the sharper bound.
-constexpr double kExactTolerance = 1e-4;
+constexpr double kExactLogitsTolerance = 1e-4;
 
 // Comparisons with llama.cpp (README §6): it rounds activations to F16/BF16 before products
 // with such weights, and its GELU goes through a half-precision table (gemma2).
@@ -41,7 +41,7 @@ TEST_P(FixtureExactness, PromptLogitsAndGreedyMatchTheFloat64Reference) {
   const auto& fixture = GetParam();
   auto model =
       model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-  runtime::Engine engine(model, reference_options());
+  runtime::Engine engine(model, reference_engine_options());
   auto sequence = engine.new_sequence();
   const auto prompt = test::read_token_ids(fixture.reference("tokens.txt"));
   const auto expected_greedy = test::read_token_ids(fixture.reference("exact.greedy.txt"));
@@ -54,8 +54,9 @@ TEST_P(FixtureExactness, PromptLogitsAndGreedyMatchTheFloat64Reference) {
   const auto difference = test::compare_logits(result.prompt_logits, exact);
   std::printf("[ measured ] %s prompt vs exact: max abs %.3e, mean abs %.3e\n",
               fixture.name().c_str(), difference.max_abs, difference.mean_abs);
-  EXPECT_LE(difference.max_abs, kExactTolerance) << "worst at row " << difference.worst_index / 512
-                                                 << " token " << difference.worst_index % 512;
+  EXPECT_LE(difference.max_abs, kExactLogitsTolerance)
+      << "worst at row " << difference.worst_index / 512 << " token "
+      << difference.worst_index % 512;
   EXPECT_EQ(result.greedy, expected_greedy);
 
   // llama.cpp's one-token decode logits exist for the float files only.
@@ -81,7 +82,7 @@ TEST_P(FixtureLongSequence, MatchesLlamaCpp) {
     GTEST_SKIP() << "only F32 files have a 200-token sequence";
   auto model =
       model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-  runtime::Engine engine(model, reference_options());
+  runtime::Engine engine(model, reference_engine_options());
   auto sequence = engine.new_sequence();
   const auto tokens = test::read_token_ids(tokens_path);
   ASSERT_EQ(tokens.size(), 200u);

@@ -18,7 +18,7 @@ using test::FixtureModel;
 // The tolerances of FixtureExactness (model/fixture_exactness_test.cpp) for the same
 // references: every file lands below 1e-5 against the float64 logits; llama.cpp's gemma2
 // GELU goes through a half-precision table (README §6).
-constexpr double kExactTolerance = 1e-4;
+constexpr double kExactHiddenStateTolerance = 1e-4;
 
 double llamacpp_tolerance(const FixtureModel& fixture) {
   return fixture.arch == "gemma2" ? 5e-3 : 1e-4;
@@ -42,7 +42,7 @@ TEST_P(FixtureHiddenStates, TimesTheOutputMatrixGiveTheReferenceLogits) {
   const auto exact = compare(logits, test::read_f32_file(fixture.reference("exact.logits.f32")));
   std::printf("[ measured ] %s W_output·hidden vs exact: max abs %.3e, mean abs %.3e\n",
               fixture.name().c_str(), exact.max_abs, exact.mean_abs);
-  EXPECT_LE(exact.max_abs, kExactTolerance)
+  EXPECT_LE(exact.max_abs, kExactHiddenStateTolerance)
       << "worst at row " << exact.worst_index / 512 << " token " << exact.worst_index % 512;
   if (fixture.is_float32()) {
     const auto llamacpp = compare(logits, test::read_f32_file(fixture.reference("logits.f32")));
@@ -63,7 +63,7 @@ TEST_P(FastKernelHiddenStates, TimesTheOutputMatrixGiveTheReferenceLogits) {
   const auto exact = compare(logits, test::read_f32_file(fixture.reference("exact.logits.f32")));
   std::printf("[ measured ] %s fast kernels W_output·hidden vs exact: max abs %.3e\n",
               fixture.name().c_str(), exact.max_abs);
-  EXPECT_LE(exact.max_abs, kExactTolerance);
+  EXPECT_LE(exact.max_abs, kExactHiddenStateTolerance);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllFixtures, FixtureHiddenStates,

@@ -34,7 +34,7 @@ namespace {
 constexpr int64_t kWindow = 4;
 constexpr size_t kPromptLength = 12;
 
-using Vector = std::vector<double>;
+using ReferenceVector = std::vector<double>;
 
 // The gemma2 fixture's F32 weights and hyper-parameters, read straight from the file.
 class Gemma2Reference {
@@ -53,10 +53,10 @@ class Gemma2Reference {
 
   // Logits of every position, with keys further than `window` positions back hidden from the
   // even layers (window 0: none hidden).
-  std::vector<Vector> forward(std::span<const int32_t> tokens, int64_t window) const {
+  std::vector<ReferenceVector> forward(std::span<const int32_t> tokens, int64_t window) const {
     const size_t n = tokens.size();
     const auto embedding = weights("token_embd.weight");
-    std::vector<Vector> x(n, Vector(dim_));
+    std::vector<ReferenceVector> x(n, ReferenceVector(dim_));
     for (size_t t = 0; t < n; ++t) {
       for (size_t c = 0; c < dim_; ++c)
         x[t][c] = embedding[static_cast<size_t>(tokens[t]) * dim_ + c] * std::sqrt(double(dim_));
@@ -64,7 +64,7 @@ class Gemma2Reference {
     for (size_t layer = 0; layer < layers_; ++layer) {
       const std::string prefix = "blk." + std::to_string(layer) + ".";
       const bool sliding = window > 0 && layer % 2 == 0;
-      std::vector<Vector> q(n), k(n), v(n);
+      std::vector<ReferenceVector> q(n), k(n), v(n);
       for (size_t t = 0; t < n; ++t) {
         const auto h = rms_norm(x[t], prefix + "attn_norm.weight");
         q[t] = rope(product(prefix + "attn_q.weight", h), t);
@@ -72,10 +72,10 @@ class Gemma2Reference {
         v[t] = product(prefix + "attn_v.weight", h);
       }
       for (size_t t = 0; t < n; ++t) {
-        Vector attended(heads_ * head_dim_, 0.0);
+        ReferenceVector attended(heads_ * head_dim_, 0.0);
         for (size_t head = 0; head < heads_; ++head) {
           const size_t kv = head / (heads_ / kv_heads_);
-          Vector scores;
+          ReferenceVector scores;
           double max_score = -INFINITY;
           for (size_t j = 0; j <= t; ++j) {
             double s = 0;
@@ -108,7 +108,7 @@ class Gemma2Reference {
                rms_norm(product(prefix + "ffn_down.weight", up), prefix + "post_ffw_norm.weight"));
       }
     }
-    std::vector<Vector> logits(n);
+    std::vector<ReferenceVector> logits(n);
     for (size_t t = 0; t < n; ++t) {
       logits[t] = product("token_embd.weight", rms_norm(x[t], "output_norm.weight"));
       for (double& l : logits[t]) l = final_cap_ * std::tanh(l / final_cap_);
@@ -127,27 +127,27 @@ class Gemma2Reference {
   }
 
   // out[r] = sum_c W[r][c] x[c]; GGUF stores W with rows of x.size() values.
-  Vector product(const std::string& name, const Vector& x) const {
+  ReferenceVector product(const std::string& name, const ReferenceVector& x) const {
     const auto w = weights(name);
-    Vector out(w.size() / x.size(), 0.0);
+    ReferenceVector out(w.size() / x.size(), 0.0);
     for (size_t r = 0; r < out.size(); ++r) {
       for (size_t c = 0; c < x.size(); ++c) out[r] += double(w[r * x.size() + c]) * x[c];
     }
     return out;
   }
 
-  Vector rms_norm(const Vector& x, const std::string& weight_name) const {
+  ReferenceVector rms_norm(const ReferenceVector& x, const std::string& weight_name) const {
     const auto w = weights(weight_name);
     double mean_square = 0;
     for (double value : x) mean_square += value * value;
     const double scale = 1 / std::sqrt(mean_square / double(x.size()) + eps_);
-    Vector out(x.size());
+    ReferenceVector out(x.size());
     for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] * scale * w[i];
     return out;
   }
 
   // NeoX rotation of each head: pairs (i, i + head_dim/2), angle pos * base^(-2i/head_dim).
-  Vector rope(Vector x, size_t position) const {
+  ReferenceVector rope(ReferenceVector x, size_t position) const {
     const size_t half = head_dim_ / 2;
     for (size_t head = 0; head < x.size() / head_dim_; ++head) {
       for (size_t i = 0; i < half; ++i) {
@@ -163,7 +163,7 @@ class Gemma2Reference {
     return x;
   }
 
-  static void add_to(Vector& x, const Vector& delta) {
+  static void add_to(ReferenceVector& x, const ReferenceVector& delta) {
     for (size_t i = 0; i < x.size(); ++i) x[i] += delta[i];
   }
 
@@ -185,7 +185,7 @@ std::vector<float> engine_logits(std::shared_ptr<const gguf::GgufFile> file,
 }
 
 template <typename Value>
-double max_abs_difference(std::span<const Value> actual, const Vector& expected) {
+double max_abs_error(std::span<const Value> actual, const ReferenceVector& expected) {
   double worst = 0;
   for (size_t i = 0; i < expected.size(); ++i)
     worst = std::max(worst, std::abs(double(actual[i]) - expected[i]));
@@ -212,12 +212,12 @@ TEST(Gemma2SlidingWindow, HidesOnlyKeysOutsideTheWindowInTheEvenLayers) {
   const auto exact =
       test::read_f32_file(path.parent_path() / "reference/gemma2-f32.exact.logits.f32");
   for (size_t row = 0; row < kPromptLength; ++row) {
-    EXPECT_LE(max_abs_difference(std::span<const float>(exact).subspan(row * n_vocab, n_vocab),
-                                 full[row]),
-              1e-5)
+    EXPECT_LE(
+        max_abs_error(std::span<const float>(exact).subspan(row * n_vocab, n_vocab), full[row]),
+        1e-5)
         << "the float64 pass here disagrees with the fixture's at row " << row;
     // In float64 the window changes exactly the rows that have keys outside it.
-    const double change = max_abs_difference(std::span<const double>(full[row]), windowed[row]);
+    const double change = max_abs_error(std::span<const double>(full[row]), windowed[row]);
     if (static_cast<int64_t>(row) < kWindow) {
       EXPECT_EQ(change, 0.0) << "row " << row;
     } else {
@@ -235,7 +235,7 @@ TEST(Gemma2SlidingWindow, HidesOnlyKeysOutsideTheWindowInTheEvenLayers) {
     for (size_t row = 0; row < kPromptLength; ++row) {
       const std::span<const float> with_window(patched_logits.data() + row * n_vocab, n_vocab);
       const std::span<const float> without(unpatched_logits.data() + row * n_vocab, n_vocab);
-      const double vs_reference = max_abs_difference(with_window, windowed[row]);
+      const double vs_reference = max_abs_error(with_window, windowed[row]);
       const double vs_unpatched = test::compare_logits(with_window, without).max_abs;
       std::printf("[ measured ] %s row %zu: window vs float64 window %.2e, vs no window %.2e\n",
                   fast ? "fast" : "reference", row, vs_reference, vs_unpatched);
@@ -245,7 +245,7 @@ TEST(Gemma2SlidingWindow, HidesOnlyKeysOutsideTheWindowInTheEvenLayers) {
       } else {
         EXPECT_GT(vs_unpatched, 0.0) << "row " << row;
         // Closer to the windowed float64 logits than to the unwindowed ones by far.
-        EXPECT_LT(100 * vs_reference, max_abs_difference(with_window, full[row])) << "row " << row;
+        EXPECT_LT(100 * vs_reference, max_abs_error(with_window, full[row])) << "row " << row;
       }
     }
   }

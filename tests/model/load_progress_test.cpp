@@ -17,7 +17,7 @@
 namespace weft::model {
 namespace {
 
-struct Seen {
+struct SeenProgress {
   std::string step;
   uint64_t done = 0;
   uint64_t total = 0;
@@ -58,7 +58,7 @@ TEST(LoadProgress, StepsComeInOrderAndPackingCountsEveryRow) {
                                .string();
   synthetic::SyntheticModel::generate(options).write(path);
 
-  std::vector<Seen> seen;
+  std::vector<SeenProgress> seen;
   ModelLoadOptions load;
   load.progress = [&](const LoadProgress& progress) {
     seen.push_back({std::string(progress.step), progress.done, progress.total});
@@ -70,7 +70,7 @@ TEST(LoadProgress, StepsComeInOrderAndPackingCountsEveryRow) {
   ASSERT_GE(seen.size(), 2u);
   EXPECT_EQ(seen[0].step, "mapping the file");
   EXPECT_EQ(seen[1].step, "reading the weights");
-  std::vector<Seen> packing(seen.begin() + 2, seen.end());
+  std::vector<SeenProgress> packing(seen.begin() + 2, seen.end());
   if (expected_rows == 0) {
     EXPECT_TRUE(packing.empty()) << "this CPU packs no Q8_0 weights, yet packing was reported";
     return;

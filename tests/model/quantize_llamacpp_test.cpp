@@ -113,7 +113,7 @@ std::vector<std::byte> quantized_bytes(const gguf::GgufFile& input, const std::s
   return bytes;
 }
 
-struct FixtureCase {
+struct QuantizeFixtureCase {
   std::string input;     // under ../shared
   std::string expected;  // llama-quantize's file for it
   std::string type;
@@ -121,8 +121,8 @@ struct FixtureCase {
 };
 
 // The fixtures' llama-quantize commands (../shared/fixtures/README.md §3).
-std::vector<FixtureCase> fixture_cases() {
-  std::vector<FixtureCase> cases;
+std::vector<QuantizeFixtureCase> fixture_cases() {
+  std::vector<QuantizeFixtureCase> cases;
   const std::string llama = "fixtures/llama/llama-";
   for (const auto& [variant, type, pure] :
        std::vector<std::tuple<std::string, std::string, bool>>{{"f16", "F16", false},

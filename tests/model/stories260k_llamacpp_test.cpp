@@ -16,19 +16,20 @@
 #include "runtime/prompt_evaluation.hpp"
 #include "support/pool_accounting.hpp"
 #include "support/shared_files.hpp"
+#include "support/text_pieces.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace weft {
 namespace {
 
-struct LlamacppCase {
+struct Stories260kCase {
   std::string variant;
   std::string prompt;
   // False where our emulation of llama.cpp's numbers is known to part from it.
   bool whole_continuation = true;
 };
 
-void PrintTo(const LlamacppCase& c, std::ostream* out) {
+void PrintTo(const Stories260kCase& c, std::ostream* out) {
   *out << c.variant << " \"" << c.prompt << "\"";
 }
 
@@ -39,28 +40,15 @@ void PrintTo(const LlamacppCase& c, std::ostream* out) {
 // llama.cpp's token was at least a near-tie under our numbers (within kNearTie of our best).
 constexpr float kNearTie = 0.1f;
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// llama-cli ends its output with newlines of its own.
-std::string without_trailing_newlines(std::string text) {
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
-class Stories260kLlamacpp : public ::testing::TestWithParam<LlamacppCase> {};
+class Stories260kLlamacpp : public ::testing::TestWithParam<Stories260kCase> {};
 
 TEST_P(Stories260kLlamacpp, GreedyContinuationMatchesLlamaCli) {
   const auto& [variant, prompt, whole_continuation] = GetParam();
   const auto dir = test::shared_path("models/stories260K");
   std::string file_prompt = prompt;
   for (char& c : file_prompt) c = c == ' ' ? '_' : c;
-  const auto expected =
-      read_text(dir / "reference-llamacpp" / ("llamacpp-" + variant + "-" + file_prompt + ".txt"));
+  const auto expected = test::read_text_file(dir / "reference-llamacpp" /
+                                             ("llamacpp-" + variant + "-" + file_prompt + ".txt"));
   ASSERT_FALSE(expected.empty());
 
   auto file = gguf::GgufFile::open((dir / ("stories260K-" + variant + ".gguf")).string());
@@ -80,7 +68,7 @@ TEST_P(Stories260kLlamacpp, GreedyContinuationMatchesLlamaCli) {
 
   // Walk the continuation along llama-cli's text. Where the two part, llama.cpp's token must
   // have been a near-tie under our numbers: within kNearTie of our best logit.
-  const std::string reference = without_trailing_newlines(expected);
+  const std::string reference = test::without_trailing_newlines(expected);
   const auto n_vocab = static_cast<size_t>(result.n_vocab);
   size_t offset = 0;
   for (size_t k = 0; k < result.greedy.size(); ++k) {
@@ -109,22 +97,21 @@ TEST_P(Stories260kLlamacpp, GreedyContinuationMatchesLlamaCli) {
   EXPECT_GE(offset, reference.size() - 1);
 }
 
-INSTANTIATE_TEST_SUITE_P(Variants, Stories260kLlamacpp,
-                         ::testing::Values(LlamacppCase{"f32", "Once upon a time"},
-                                           LlamacppCase{"f32", "Lily went to the park"},
-                                           LlamacppCase{"f16", "Once upon a time"},
-                                           LlamacppCase{"f16", "Lily went to the park"},
-                                           LlamacppCase{"q6_k-fallback", "Once upon a time"},
-                                           LlamacppCase{"q6_k-fallback", "Lily went to the park"},
-                                           LlamacppCase{"q4_k_m-fallback", "Once upon a time"},
-                                           LlamacppCase{"q4_k_m-fallback",
-                                                        "Lily went to the park"}),
-                         [](const auto& info) {
-                           std::string name = info.param.variant + "_" + info.param.prompt;
-                           for (char& c : name)
-                             c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Variants, Stories260kLlamacpp,
+    ::testing::Values(Stories260kCase{"f32", "Once upon a time"},
+                      Stories260kCase{"f32", "Lily went to the park"},
+                      Stories260kCase{"f16", "Once upon a time"},
+                      Stories260kCase{"f16", "Lily went to the park"},
+                      Stories260kCase{"q6_k-fallback", "Once upon a time"},
+                      Stories260kCase{"q6_k-fallback", "Lily went to the park"},
+                      Stories260kCase{"q4_k_m-fallback", "Once upon a time"},
+                      Stories260kCase{"q4_k_m-fallback", "Lily went to the park"}),
+    [](const auto& info) {
+      std::string name = info.param.variant + "_" + info.param.prompt;
+      for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      return name;
+    });
 
 }  // namespace
 }  // namespace weft

@@ -40,7 +40,7 @@ struct ReadBack {
   std::shared_ptr<const gguf::GgufFile> file;
 };
 
-ReadBack generate(const SyntheticOptions& options) {
+ReadBack generate_and_read_back(const SyntheticOptions& options) {
   ReadBack result;
   result.bytes = SyntheticModel::generate(options).writer().to_bytes();
   result.file = gguf::GgufFile::from_buffer(result.bytes, "synthetic");
@@ -99,7 +99,7 @@ TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfEveryLlamaFixture) {
     SCOPED_TRACE(variant);
     ModelShape shape = small_shape("llama");
     shape.tied_embeddings = false;  // the llama fixture has output.weight
-    const auto ours = generate(options_for(shape, type));
+    const auto ours = generate_and_read_back(options_for(shape, type));
     expect_same_layout(*ours.file, *fixture("llama", variant), "llama");
   }
 }
@@ -107,7 +107,7 @@ TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfEveryLlamaFixture) {
 TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfQwen2Fixtures) {
   for (const std::string variant : {"f32", "q8_0", "q4_0", "q4_k_m"}) {
     SCOPED_TRACE(variant);
-    const auto ours = generate(options_for(small_shape("qwen2"), variant));
+    const auto ours = generate_and_read_back(options_for(small_shape("qwen2"), variant));
     expect_same_layout(*ours.file, *fixture("qwen2", variant), "qwen2");
   }
 }
@@ -126,7 +126,7 @@ TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfQwen3Phi3AndGemma2Fixtures) {
         shape.attention_softcap = 20.0f;
         shape.final_softcap = 10.0f;
       }
-      const auto ours = generate(options_for(shape, variant));
+      const auto ours = generate_and_read_back(options_for(shape, variant));
       expect_same_layout(*ours.file, *fixture(arch, variant), arch);
     }
   }
@@ -135,12 +135,12 @@ TEST(SyntheticModel, MatchesLlamaQuantizeLayoutOfQwen3Phi3AndGemma2Fixtures) {
 TEST(SyntheticModel, BytesAreDeterministicAndIndependentOfThreads) {
   auto options = options_for(small_shape("llama"), "q4_k_m", 42);
   options.threads = 1;
-  const auto first = generate(options);
+  const auto first = generate_and_read_back(options);
   options.threads = 3;
-  const auto second = generate(options);
+  const auto second = generate_and_read_back(options);
   EXPECT_TRUE(first.bytes == second.bytes);
   options.seed = 43;
-  const auto other = generate(options);
+  const auto other = generate_and_read_back(options);
   ASSERT_EQ(other.bytes.size(), first.bytes.size());
   const auto* a = first.file->find_tensor("blk.0.attn_q.weight");
   const auto* b = other.file->find_tensor("blk.0.attn_q.weight");
@@ -193,7 +193,7 @@ TEST(SyntheticModel, WeightScalesAreAsDocumented) {
   const double dim = 256;
   const double embedding = 0.07 * std::sqrt(2 * std::log(512.0)) * std::sqrt(4.0) / std::sqrt(dim);
   const double gain = 3 / (embedding * std::sqrt(dim));
-  expect_scales(generate(options_for(small_shape("qwen2"), "f32")),
+  expect_scales(generate_and_read_back(options_for(small_shape("qwen2"), "f32")),
                 {
                     {"blk.0.attn_q.weight", 0, 2 / std::sqrt(dim)},
                     {"blk.0.attn_v.weight", 0, 1 / std::sqrt(dim)},
@@ -204,7 +204,7 @@ TEST(SyntheticModel, WeightScalesAreAsDocumented) {
                     {"blk.0.attn_k.bias", 0, 0.1},
                 });
   // Untied: output.weight carries the logit scale, the output norm is plain.
-  expect_scales(generate(options_for(small_shape("phi3"), "f32")),
+  expect_scales(generate_and_read_back(options_for(small_shape("phi3"), "f32")),
                 {
                     {"token_embd.weight", 0, embedding},
                     {"output.weight", 0, 3 / std::sqrt(dim)},
@@ -215,7 +215,7 @@ TEST(SyntheticModel, WeightScalesAreAsDocumented) {
                     {"blk.1.ffn_up.weight", 0, 1 / std::sqrt(dim)},
                 });
   // Gemma 2 multiplies the embedding by √dim on input: its stored values are that much smaller.
-  expect_scales(generate(options_for(small_shape("gemma2"), "f32")),
+  expect_scales(generate_and_read_back(options_for(small_shape("gemma2"), "f32")),
                 {
                     {"token_embd.weight", 0, embedding / std::sqrt(dim)},
                     {"output_norm.weight", gain * std::sqrt(dim), 0.1 * gain * std::sqrt(dim)},
@@ -229,7 +229,7 @@ TEST(SyntheticModel, CopiesTheTokenizerOfAGguf) {
   auto options = options_for(small_shape("llama"), "q8_0");
   options.shape.vocab = 1000;  // follows the tokenizer instead
   options.tokenizer = tokenizer_metadata_of(*source);
-  const auto model = generate(options);
+  const auto model = generate_and_read_back(options);
   const auto tokens = source->get_string_array("tokenizer.ggml.tokens");
   ASSERT_TRUE(tokens);
   EXPECT_EQ(model.file->get_string_array("tokenizer.ggml.tokens"), tokens);
@@ -250,7 +250,7 @@ TEST(SyntheticModel, TakesATokenizerImportedFromTokenizerJson) {
       test::shared_path("models/smollm2-tokenizer/tokenizer.json"));
   auto options = options_for(small_shape("llama"), "q8_0");
   options.tokenizer = imported;
-  const auto model = generate(options);
+  const auto model = generate_and_read_back(options);
   for (const auto& entry : imported) {
     ASSERT_TRUE(model.file->has(entry.key)) << entry.key;
     EXPECT_EQ(gguf::format_value(*model.file->find(entry.key), gguf::FormatLimits::none()),
@@ -265,7 +265,7 @@ TEST(SyntheticModel, TakesATokenizerImportedFromTokenizerJson) {
 TEST(SyntheticModel, PlaceholderVocabularyIsCompleteAndUnique) {
   auto shape = small_shape("llama");
   shape.vocab = 5000;
-  const auto model = generate(options_for(shape, "q8_0"));
+  const auto model = generate_and_read_back(options_for(shape, "q8_0"));
   const auto tokens = model.file->get_string_array("tokenizer.ggml.tokens");
   const auto types = model.file->get_int_array("tokenizer.ggml.token_type");
   const auto scores = model.file->get_float_array("tokenizer.ggml.scores");

@@ -28,7 +28,7 @@ namespace {
 
 using nlohmann::json;
 
-ContextRuntimeOptions fixture_options() {
+ContextRuntimeOptions program_fixture_options() {
   return {.model_path = test::shared_path("fixtures/llama/llama-f32.gguf").string(),
           .threads = 2,
           .kv_pages = 64,
@@ -129,7 +129,7 @@ ProgramSetup setup_with(nlohmann::json input = json::object(), uint64_t seed = 0
 
 class ProgramSessionTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { runtime_ = ContextRuntime::open(fixture_options()); }
+  static void SetUpTestSuite() { runtime_ = ContextRuntime::open(program_fixture_options()); }
   static void TearDownTestSuite() { runtime_.reset(); }
 
   std::vector<int32_t> fixture_tokens(const std::string& kind) const {

@@ -8,19 +8,19 @@
 namespace weft::protocol {
 namespace {
 
-struct Vector {
+struct Base64Vector {
   const char* bytes;
   const char* text;
 };
 
 // RFC 4648, section 10.
-constexpr Vector kRfc4648[] = {{"", ""},
-                               {"f", "Zg=="},
-                               {"fo", "Zm8="},
-                               {"foo", "Zm9v"},
-                               {"foob", "Zm9vYg=="},
-                               {"fooba", "Zm9vYmE="},
-                               {"foobar", "Zm9vYmFy"}};
+constexpr Base64Vector kRfc4648[] = {{"", ""},
+                                     {"f", "Zg=="},
+                                     {"fo", "Zm8="},
+                                     {"foo", "Zm9v"},
+                                     {"foob", "Zm9vYg=="},
+                                     {"fooba", "Zm9vYmE="},
+                                     {"foobar", "Zm9vYmFy"}};
 
 TEST(Base64, EncodesAndDecodesTheRfc4648Vectors) {
   for (const auto& vector : kRfc4648) {

@@ -11,11 +11,11 @@ namespace {
 
 using nlohmann::json;
 
-json minimal_request() {
+json minimal_codec_request() {
   return {{"id", "r1"}, {"messages", {{{"role", "user"}, {"content", "hello"}}}}};
 }
 
-DecodedRequest decode_ok(const json& request) {
+DecodedRequest decode_request_ok(const json& request) {
   auto decoded = decode_request(request.dump());
   auto* ok = std::get_if<DecodedRequest>(&decoded);
   if (!ok) {
@@ -39,7 +39,7 @@ InvalidRequest decode_invalid(const json& request) {
 
 TEST(RequestCodec, AppliesEveryDefaultOfTheSpecTable) {
   auto fields = testing::inferd_request_fields();
-  auto request = decode_ok({{"messages", {{{"role", "user"}, {"content", "hi"}}}}});
+  auto request = decode_request_ok({{"messages", {{{"role", "user"}, {"content", "hi"}}}}});
   EXPECT_EQ(request.request.id, json::parse(fields.at("id").default_value).get<std::string>());
   const auto& options = request.request.options;
   EXPECT_FLOAT_EQ(*options.temperature, std::stof(fields.at("temperature").default_value));
@@ -56,7 +56,7 @@ TEST(RequestCodec, AppliesEveryDefaultOfTheSpecTable) {
 }
 
 TEST(RequestCodec, KeepsGivenValuesAndIgnoresUnknownFields) {
-  json request = minimal_request();
+  json request = minimal_codec_request();
   request["temperature"] = 0;
   request["top_p"] = 0.5;
   request["top_k"] = 0;
@@ -64,7 +64,7 @@ TEST(RequestCodec, KeepsGivenValuesAndIgnoresUnknownFields) {
   request["stream"] = false;
   request["grammar"] = "";
   request["something_new"] = {{"nested", true}};
-  auto decoded = decode_ok(request);
+  auto decoded = decode_request_ok(request);
   EXPECT_EQ(decoded.request.id, "r1");
   EXPECT_FLOAT_EQ(*decoded.request.options.temperature, 0.0f);
   EXPECT_FLOAT_EQ(*decoded.request.options.top_p, 0.5f);
@@ -78,23 +78,23 @@ TEST(RequestCodec, KeepsGivenValuesAndIgnoresUnknownFields) {
 // The spec's range for max_tokens starts at 0 (a request that generates nothing, e.g. to
 // count or warm a prompt): 0 is kept, not refused and not replaced by the default.
 TEST(RequestCodec, KeepsAMaxTokensOfZero) {
-  json request = minimal_request();
+  json request = minimal_codec_request();
   request["max_tokens"] = 0;
-  EXPECT_EQ(decode_ok(request).request.options.max_tokens, 0u);
+  EXPECT_EQ(decode_request_ok(request).request.options.max_tokens, 0u);
 }
 
 TEST(RequestCodec, AcceptsEveryRoleOfTheSpecAndEveryImageTokenBudget) {
   for (const char* role : {"system", "user", "assistant"}) {
-    json request = minimal_request();
+    json request = minimal_codec_request();
     request["messages"][0]["role"] = role;
-    EXPECT_EQ(to_string(decode_ok(request).request.messages[0].role), role);
+    EXPECT_EQ(to_string(decode_request_ok(request).request.messages[0].role), role);
   }
   auto budgets = testing::image_token_budgets();
   ASSERT_FALSE(budgets.empty());
   for (unsigned budget : budgets) {
-    json request = minimal_request();
+    json request = minimal_codec_request();
     request["image_token_budget"] = budget;
-    EXPECT_EQ(decode_ok(request).image_token_budget, budget);
+    EXPECT_EQ(decode_request_ok(request).image_token_budget, budget);
   }
 }
 
@@ -136,7 +136,7 @@ TEST(RequestCodec, RefusesEachInvalidFieldWithItsIdAndName) {
       {"frequency_penalty", json::array()},
   };
   for (const auto& c : cases) {
-    json request = minimal_request();
+    json request = minimal_codec_request();
     request[c.field] = c.value;
     auto invalid = decode_invalid(request);
     EXPECT_EQ(invalid.id, "r1") << c.field;
@@ -148,25 +148,25 @@ TEST(RequestCodec, RefusesEachInvalidFieldWithItsIdAndName) {
 }
 
 TEST(RequestCodec, ReadsAGrammarAndChecksItAtEntry) {
-  json request = minimal_request();
+  json request = minimal_codec_request();
   request["grammar"] = "root ::= \"yes\" | \"no\"";
-  EXPECT_EQ(decode_ok(request).request.options.grammar, "root ::= \"yes\" | \"no\"");
+  EXPECT_EQ(decode_request_ok(request).request.options.grammar, "root ::= \"yes\" | \"no\"");
   request["grammar"] = "root ::= \"yes\"\nother ::= missing";
   EXPECT_EQ(decode_invalid(request).message,
             "'grammar' is not valid GBNF: grammar:2:11: undefined rule 'missing'");
   request["grammar"] = "";
-  EXPECT_EQ(decode_ok(request).request.options.grammar, "");
+  EXPECT_EQ(decode_request_ok(request).request.options.grammar, "");
 }
 
 TEST(RequestCodec, ReadsTheExtensions) {
-  json request = minimal_request();
+  json request = minimal_codec_request();
   request["stop"] = {"END", "\n\n"};
   request["seed"] = 18446744073709551615ull;
   request["min_p"] = 0.05;
   request["repeat_penalty"] = 1.1;
   request["presence_penalty"] = -0.5;
   request["frequency_penalty"] = 0.25;
-  auto options = decode_ok(request).request.options;
+  auto options = decode_request_ok(request).request.options;
   EXPECT_EQ(options.stop, (std::vector<std::string>{"END", "\n\n"}));
   EXPECT_EQ(*options.seed, 18446744073709551615ull);
   EXPECT_FLOAT_EQ(*options.min_p, 0.05f);
@@ -176,7 +176,7 @@ TEST(RequestCodec, ReadsTheExtensions) {
 }
 
 TEST(RequestCodec, NonStringIdIsRefusedWithAnEmptyId) {
-  json request = minimal_request();
+  json request = minimal_codec_request();
   request["id"] = 42;
   auto invalid = decode_invalid(request);
   EXPECT_EQ(invalid.id, "");
@@ -222,7 +222,7 @@ TEST(RequestCodec, EncodeThenDecodeKeepsTheRequest) {
   std::string line = encode_request(request);
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
-  auto decoded = decode_ok(json::parse(line));
+  auto decoded = decode_request_ok(json::parse(line));
   EXPECT_EQ(decoded.request.id, request.id);
   ASSERT_EQ(decoded.request.messages.size(), 2u);
   EXPECT_EQ(decoded.request.messages[1].content, "hi\nthere");
@@ -359,9 +359,9 @@ TEST(RequestCodec, AProgramRequestIsCheckedLikeAnyOther) {
   EXPECT_NE(decode_invalid({{"program", "p"}, {"seed", -1}}).message.find("'seed'"),
             std::string::npos);
   // Without `program` (or with a null one) a line is a generation request, as before.
-  EXPECT_EQ(decode_ok({{"id", "g"},
-                       {"program", nullptr},
-                       {"messages", {{{"role", "user"}, {"content", "hi"}}}}})
+  EXPECT_EQ(decode_request_ok({{"id", "g"},
+                               {"program", nullptr},
+                               {"messages", {{{"role", "user"}, {"content", "hi"}}}}})
                 .request.id,
             "g");
 }

@@ -2,6 +2,7 @@
 // inferd_v2_vectors.json says where they come from): encoding, streaming decode in any split,
 // and every malformed input reported as an error, never a crash.
 #include "protocol/wire_v2_framing.hpp"
+#include "support/inferd_v2_vectors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +11,6 @@
 
 namespace weft::protocol::v2 {
 namespace {
-
-nlohmann::json vectors() {
-  std::ifstream in(std::string(WEFT_SOURCE_DIR) + "/tests/protocol/data/inferd_v2_vectors.json");
-  return nlohmann::json::parse(in);
-}
 
 std::string from_hex(const std::string& hex) {
   std::string bytes;
@@ -25,7 +21,8 @@ std::string from_hex(const std::string& hex) {
 }
 
 TEST(WireV2Framing, UvarintMatchesTheSpecVectors) {
-  const auto all = vectors();  // named: a range over a temporary's member would dangle
+  const auto all =
+      test::inferd_v2_vectors();  // named: a range over a temporary's member would dangle
   for (const auto& vector : all["uvarint"]) {
     std::string out;
     append_uvarint(out, vector["value"].get<uint64_t>());
@@ -34,7 +31,7 @@ TEST(WireV2Framing, UvarintMatchesTheSpecVectors) {
 }
 
 TEST(WireV2Framing, WorkedExampleHeaderCountsThePayloadOnly) {
-  const auto example = vectors()["worked_example"];
+  const auto example = test::inferd_v2_vectors()["worked_example"];
   const std::string payload = example["request_payload"];
   const std::string frame = encode_frame(FrameType::json, payload);
   const std::string header = from_hex(example["request_header_hex"]);
@@ -43,7 +40,7 @@ TEST(WireV2Framing, WorkedExampleHeaderCountsThePayloadOnly) {
 }
 
 TEST(WireV2Framing, DecodesFramesSplitAtEveryByte) {
-  const auto example = vectors()["worked_example"];
+  const auto example = test::inferd_v2_vectors()["worked_example"];
   std::string stream = encode_frame(FrameType::json, example["request_payload"].get<std::string>());
   stream += encode_frame(FrameType::blob, std::string("\x00\x01\x02", 3));
   stream += encode_frame(FrameType::json, "");

@@ -7,18 +7,14 @@
 #include <fstream>
 
 #include "protocol/wire_v2_framing.hpp"
+#include "support/inferd_v2_vectors.hpp"
 
 namespace weft::protocol::v2 {
 namespace {
 
 using nlohmann::json;
 
-json vectors() {
-  std::ifstream in(std::string(WEFT_SOURCE_DIR) + "/tests/protocol/data/inferd_v2_vectors.json");
-  return json::parse(in);
-}
-
-Request decode_ok(const json& body) {
+Request decode_message_ok(const json& body) {
   auto decoded = decode_request(body.dump());
   if (auto* failure = std::get_if<Failure>(&decoded)) {
     ADD_FAILURE() << failure->code << ": " << failure->message;
@@ -47,8 +43,8 @@ json payload_of(const std::string& frame) {
 }
 
 TEST(WireV2Messages, WorkedExampleRequestDecodes) {
-  Request request =
-      decode_ok(json::parse(vectors()["worked_example"]["request_payload"].get<std::string>()));
+  Request request = decode_message_ok(json::parse(
+      test::inferd_v2_vectors()["worked_example"]["request_payload"].get<std::string>()));
   EXPECT_EQ(request.generation.id, "r1");
   ASSERT_EQ(request.generation.messages.size(), 1u);
   EXPECT_EQ(request.generation.messages[0].role, Role::user);
@@ -59,7 +55,7 @@ TEST(WireV2Messages, WorkedExampleRequestDecodes) {
 }
 
 TEST(WireV2Messages, ResponsesEncodeAsTheWorkedExample) {
-  const auto expected = vectors()["worked_example"]["responses"];
+  const auto expected = test::inferd_v2_vectors()["worked_example"]["responses"];
   auto raw = [](const std::string& frame) {
     FrameDecoder decoder;
     decoder.append(frame);
@@ -73,7 +69,8 @@ TEST(WireV2Messages, ResponsesEncodeAsTheWorkedExample) {
 }
 
 TEST(WireV2Messages, AWireVersionOtherThanOneIsRefusedAndCloses) {
-  const auto all = vectors();  // named: a range over a temporary's member would dangle
+  const auto all =
+      test::inferd_v2_vectors();  // named: a range over a temporary's member would dangle
   for (const auto& body : all["wire_version_mismatch"]["requests"]) {
     Failure failure = decode_failure(body.dump());
     EXPECT_EQ(failure.code, "wire_version_unsupported") << body.dump();
@@ -85,7 +82,8 @@ TEST(WireV2Messages, AWireVersionOtherThanOneIsRefusedAndCloses) {
 }
 
 TEST(WireV2Messages, InvalidRequestsKeepTheConnection) {
-  const auto all = vectors();  // named: a range over a temporary's member would dangle
+  const auto all =
+      test::inferd_v2_vectors();  // named: a range over a temporary's member would dangle
   for (const auto& body : all["invalid_requests"]["requests"]) {
     Failure failure = decode_failure(body.dump());
     EXPECT_EQ(failure.code, "invalid_request") << body.dump();
@@ -99,7 +97,8 @@ TEST(WireV2Messages, InvalidRequestsKeepTheConnection) {
 }
 
 TEST(WireV2Messages, UnknownFieldsAndBlockTypesAreIgnored) {
-  Request request = decode_ok(vectors()["forward_compatible_request"]["request"]);
+  Request request =
+      decode_message_ok(test::inferd_v2_vectors()["forward_compatible_request"]["request"]);
   ASSERT_EQ(request.generation.messages.size(), 1u);
   EXPECT_EQ(request.generation.messages[0].content, "hi");
 }
@@ -126,7 +125,7 @@ TEST(WireV2Messages, ToolTurnsBecomeTemplateMessages) {
           {{{"type", "tool_result"},
             {"tool_call_id", "c1"},
             {"content", {{{"type", "text"}, {"text", "sunny"}}}}}}}}}}};
-  Request request = decode_ok(body);
+  Request request = decode_message_ok(body);
   EXPECT_TRUE(request.has_tools);
   const auto tools = json::parse(request.generation.tools_json);
   ASSERT_EQ(tools.size(), 1u);
@@ -145,21 +144,22 @@ TEST(WireV2Messages, ToolTurnsBecomeTemplateMessages) {
 }
 
 TEST(WireV2Messages, ResponseFormatBecomesAGrammar) {
-  json body = json::parse(vectors()["worked_example"]["request_payload"].get<std::string>());
+  json body = json::parse(
+      test::inferd_v2_vectors()["worked_example"]["request_payload"].get<std::string>());
   body["response_format"] = {
       {"type", "json_schema"},
       {"schema",
        {{"type", "object"}, {"properties", {{"n", {{"type", "integer"}}}}}, {"required", {"n"}}}}};
-  EXPECT_FALSE(decode_ok(body).generation.options.grammar.empty());
+  EXPECT_FALSE(decode_message_ok(body).generation.options.grammar.empty());
   body["response_format"] = {{"type", "some_future_format"}};
-  EXPECT_TRUE(decode_ok(body).generation.options.grammar.empty());
+  EXPECT_TRUE(decode_message_ok(body).generation.options.grammar.empty());
   body["response_format"] = {{"type", "json_schema"}, {"schema", "not a schema"}};
   EXPECT_EQ(decode_failure(body.dump()).code, "invalid_request");
 }
 
 TEST(WireV2Messages, AttachmentTablesAreBoundedAndChecked) {
-  json request = vectors()["multimodal_request"]["request"];
-  Request decoded = decode_ok(request);
+  json request = test::inferd_v2_vectors()["multimodal_request"]["request"];
+  Request decoded = decode_message_ok(request);
   ASSERT_EQ(decoded.attachments.size(), 1u);
   EXPECT_EQ(decoded.attachments[0].kind, "image");
   EXPECT_TRUE(decoded.attachments[0].carries_bytes());
@@ -189,7 +189,7 @@ TEST(WireV2Messages, AttachmentTablesAreBoundedAndChecked) {
   EXPECT_TRUE(too_large.close);
   json empty = request;
   empty["attachments"][0]["width"] = 0;
-  EXPECT_FALSE(decode_ok(empty).attachments[0].carries_bytes());  // clients send no BLOB
+  EXPECT_FALSE(decode_message_ok(empty).attachments[0].carries_bytes());  // clients send no BLOB
 
   json duplicate = request;
   duplicate["attachments"].push_back(request["attachments"][0]);
@@ -197,7 +197,8 @@ TEST(WireV2Messages, AttachmentTablesAreBoundedAndChecked) {
 }
 
 TEST(WireV2Messages, BlobDescriptorsAreValidated) {
-  auto descriptor = decode_blob_descriptor(vectors()["multimodal_request"]["descriptor"].dump());
+  auto descriptor =
+      decode_blob_descriptor(test::inferd_v2_vectors()["multimodal_request"]["descriptor"].dump());
   ASSERT_TRUE(std::holds_alternative<BlobDescriptor>(descriptor));
   EXPECT_EQ(std::get<BlobDescriptor>(descriptor).attachment_id, "img");
   EXPECT_EQ(std::get<BlobDescriptor>(descriptor).len, 12u);

@@ -5,12 +5,23 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 namespace weft::testing {
+
+// The id of request `request` on connection `connection`: "c3-r1".
+inline std::string swarm_request_id(size_t connection, int request) {
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
+  std::string id = "c";
+  id += std::to_string(connection);
+  id += "-r";
+  id += std::to_string(request);
+  return id;
+}
 
 class ConnectionSwarm {
  public:

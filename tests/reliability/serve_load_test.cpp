@@ -20,15 +20,6 @@ using nlohmann::json;
 constexpr size_t kConnections = 500;
 constexpr int kRequestsEach = 4;
 
-std::string request_id(size_t connection, int request) {
-  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
-  std::string id = "c";
-  id += std::to_string(connection);
-  id += "-r";
-  id += std::to_string(request);
-  return id;
-}
-
 uint32_t max_tokens_of(size_t connection, int request) {
   return 1 + static_cast<uint32_t>((connection * kRequestsEach + request) % 23);
 }
@@ -37,7 +28,7 @@ uint32_t max_tokens_of(size_t connection, int request) {
 std::string check_connection(size_t c, const ConnectionSwarm::Connection& connection,
                              const std::map<uint32_t, std::string>& answers) {
   std::map<std::string, uint32_t> mine;  // id → max_tokens
-  for (int r = 0; r < kRequestsEach; ++r) mine[request_id(c, r)] = max_tokens_of(c, r);
+  for (int r = 0; r < kRequestsEach; ++r) mine[swarm_request_id(c, r)] = max_tokens_of(c, r);
   std::map<std::string, std::string> streamed;
   std::set<std::string> terminated;
   if (!connection.malformed.empty()) return "a malformed line: " + connection.malformed[0];
@@ -79,7 +70,7 @@ TEST(ServeLoad, FiveHundredConnectionsOfFourRequestsEachGetTheirOwnAnswersOnce) 
   for (size_t c = 0; c < kConnections; ++c) {
     std::string lines;
     for (int r = 0; r < kRequestsEach; ++r) {
-      lines += request_line(request_id(c, r), "hi", max_tokens_of(c, r));
+      lines += request_line(swarm_request_id(c, r), "hi", max_tokens_of(c, r));
     }
     swarm.queue(c, lines);
   }

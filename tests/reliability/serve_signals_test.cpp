@@ -20,7 +20,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kRequestsEach = 4;
+constexpr int kSignalledRequestsEach = 4;
 
 struct Tally {
   int done = 0;
@@ -29,31 +29,22 @@ struct Tally {
   std::map<std::string, int> error_codes;
 };
 
-std::string request_id(size_t connection, int request) {
-  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
-  std::string id = "c";
-  id += std::to_string(connection);
-  id += "-r";
-  id += std::to_string(request);
-  return id;
-}
-
-uint32_t max_tokens_of(size_t connection, int request) {
-  return 5 + static_cast<uint32_t>((connection * kRequestsEach + request) % 19);
+uint32_t signalled_max_tokens_of(size_t connection, int request) {
+  return 5 + static_cast<uint32_t>((connection * kSignalledRequestsEach + request) % 19);
 }
 
 void queue_requests(ConnectionSwarm& swarm, size_t connections) {
   for (size_t c = 0; c < connections; ++c) {
     std::string lines;
-    for (int r = 0; r < kRequestsEach; ++r) {
-      lines += request_line(request_id(c, r), "hi", max_tokens_of(c, r));
+    for (int r = 0; r < kSignalledRequestsEach; ++r) {
+      lines += request_line(swarm_request_id(c, r), "hi", signalled_max_tokens_of(c, r));
     }
     swarm.queue(c, lines);
   }
 }
 
 bool all_answered(const ConnectionSwarm::Connection& connection) {
-  return connection.terminal_frames() == static_cast<size_t>(kRequestsEach);
+  return connection.terminal_frames() == static_cast<size_t>(kSignalledRequestsEach);
 }
 
 // Checks the invariant of this file's comment, counting outcomes.
@@ -66,7 +57,7 @@ Tally check_exactly_once(const ConnectionSwarm& swarm) {
         << "connection " << c << ": " << connection.malformed.front();
     std::map<std::string, int> terminals;
     std::map<std::string, std::string> streamed;
-    for (int r = 0; r < kRequestsEach; ++r) terminals[request_id(c, r)] = 0;
+    for (int r = 0; r < kSignalledRequestsEach; ++r) terminals[swarm_request_id(c, r)] = 0;
     for (const auto& frame : connection.frames) {
       const std::string id = frame.value("id", "");
       const std::string type = frame.value("type", "");
@@ -83,7 +74,7 @@ Tally check_exactly_once(const ConnectionSwarm& swarm) {
       if (type == "done") {
         ++tally.done;
         const int r = std::stoi(id.substr(id.find("-r") + 2));
-        const uint32_t asked = max_tokens_of(c, r);
+        const uint32_t asked = signalled_max_tokens_of(c, r);
         if (!answers.count(asked)) answers[asked] = stub_answer(user_request("x", "hi", asked));
         EXPECT_EQ(frame.value("content", ""), answers[asked]) << frame.dump();
         EXPECT_EQ(streamed[id], answers[asked]) << id;
@@ -103,7 +94,7 @@ Tally check_exactly_once(const ConnectionSwarm& swarm) {
   return tally;
 }
 
-std::string describe(const Tally& tally) {
+std::string describe_tally(const Tally& tally) {
   std::string text =
       std::to_string(tally.done) + " done, " + std::to_string(tally.errors) + " errors (";
   for (const auto& [code, count] : tally.error_codes) {
@@ -143,15 +134,15 @@ TEST(ServeSignals, ASighupUnderLoadAnswersEveryRequestExactlyOnce) {
   ASSERT_TRUE(reloaded);
   EXPECT_TRUE(finished);
   Tally tally = check_exactly_once(swarm);
-  RecordProperty("outcome", describe(tally));
+  RecordProperty("outcome", describe_tally(tally));
   // A reload closes no connection, not even those still in the listen backlog: what it does
   // not serve it refuses, one frame each.
-  EXPECT_EQ(tally.unanswered, 0) << describe(tally);
-  EXPECT_EQ(tally.done + tally.errors, static_cast<int>(kConnections) * kRequestsEach);
+  EXPECT_EQ(tally.unanswered, 0) << describe_tally(tally);
+  EXPECT_EQ(tally.done + tally.errors, static_cast<int>(kConnections) * kSignalledRequestsEach);
   for (const auto& [code, count] : tally.error_codes) {
-    EXPECT_EQ(code, "backend_unavailable") << describe(tally);
+    EXPECT_EQ(code, "backend_unavailable") << describe_tally(tally);
   }
-  EXPECT_GT(tally.done, 0) << describe(tally);
+  EXPECT_GT(tally.done, 0) << describe_tally(tally);
   // The reloaded daemon serves.
   auto client = daemon.connect();
   auto request = user_request("after", "hi", 3);
@@ -175,13 +166,13 @@ TEST(ServeSignals, ASighupWithConnectionsStillInTheBacklogAnswersThemAll) {
   daemon.send_signal(SIGCONT);
   EXPECT_TRUE(swarm.run(all_answered, std::chrono::milliseconds(kPatience) * 2));
   Tally tally = check_exactly_once(swarm);
-  RecordProperty("outcome", describe(tally));
-  EXPECT_EQ(tally.unanswered, 0) << describe(tally);
+  RecordProperty("outcome", describe_tally(tally));
+  EXPECT_EQ(tally.unanswered, 0) << describe_tally(tally);
   for (const auto& connection : swarm.connections()) {
-    EXPECT_FALSE(connection.closed_by_daemon) << describe(tally);
+    EXPECT_FALSE(connection.closed_by_daemon) << describe_tally(tally);
   }
   for (const auto& [code, count] : tally.error_codes) {
-    EXPECT_EQ(code, "backend_unavailable") << describe(tally);
+    EXPECT_EQ(code, "backend_unavailable") << describe_tally(tally);
   }
 }
 
@@ -200,11 +191,12 @@ TEST(ServeSignals, ASigtermUnderLoadEndsEveryRequestOnceAndExitsCleanly) {
   EXPECT_TRUE(swarm.run(all_answered, std::chrono::milliseconds(kPatience) * 2, sigterm));
   EXPECT_EQ(daemon.wait_exit(), 0) << daemon.log().substr(0, 4000);
   Tally tally = check_exactly_once(swarm);
-  RecordProperty("outcome", describe(tally));
-  EXPECT_GT(tally.done, 0) << describe(tally);
-  EXPECT_LT(tally.done, static_cast<int>(kConnections) * kRequestsEach) << describe(tally);
+  RecordProperty("outcome", describe_tally(tally));
+  EXPECT_GT(tally.done, 0) << describe_tally(tally);
+  EXPECT_LT(tally.done, static_cast<int>(kConnections) * kSignalledRequestsEach)
+      << describe_tally(tally);
   for (const auto& [code, count] : tally.error_codes) {
-    EXPECT_TRUE(code == "backend_unavailable" || code == "cancelled") << describe(tally);
+    EXPECT_TRUE(code == "backend_unavailable" || code == "cancelled") << describe_tally(tally);
   }
 }
 

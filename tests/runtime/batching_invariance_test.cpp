@@ -19,13 +19,13 @@ namespace {
 // others, so a row's logits are bit-identical whatever the batch.
 constexpr double kBatchingTolerance = 0.0;
 
-struct Fixture {
+struct InvarianceFixture {
   std::string arch;
   std::string variant;
   tensor::KernelChoice kernels;
 };
 
-class BatchingInvariance : public ::testing::TestWithParam<Fixture> {
+class BatchingInvariance : public ::testing::TestWithParam<InvarianceFixture> {
  protected:
   void SetUp() override {
     const auto& [arch, variant, kernels] = GetParam();
@@ -127,13 +127,13 @@ TEST_P(BatchingInvariance, InterleavingAnotherSequenceGivesTheSameLogits) {
   EXPECT_EQ(engine_->pages().pages_in_use(), 0);
 }
 
-std::vector<Fixture> fixtures_with_both_kernels() {
+std::vector<InvarianceFixture> fixtures_with_both_kernels() {
   const std::pair<std::string, std::string> models[] = {{"llama", "f32"},
                                                         {"qwen2", "q4_k_m"},
                                                         {"gemma2", "q8_0"},
                                                         {"phi3", "f32"},
                                                         {"llama", "q4_0"}};
-  std::vector<Fixture> fixtures;
+  std::vector<InvarianceFixture> fixtures;
   for (auto kernels : {tensor::KernelChoice::reference, tensor::KernelChoice::fast}) {
     for (const auto& [arch, variant] : models) fixtures.push_back({arch, variant, kernels});
   }

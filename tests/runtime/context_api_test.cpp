@@ -16,7 +16,7 @@
 namespace weft {
 namespace {
 
-constexpr double kTolerance = 1e-5;
+constexpr double kContextApiTolerance = 1e-5;
 
 class ContextApi : public ::testing::Test, public test::LlamaContextRuntimes {
  protected:
@@ -31,7 +31,8 @@ class ContextApi : public ::testing::Test, public test::LlamaContextRuntimes {
     auto fresh = recompute_->create();
     fresh.append(context.tokens());
     const auto difference = test::compare_logits(context.logits(), fresh.logits());
-    EXPECT_LE(difference.max_abs, kTolerance) << "after " << context.length() << " tokens";
+    EXPECT_LE(difference.max_abs, kContextApiTolerance)
+        << "after " << context.length() << " tokens";
   }
 };
 

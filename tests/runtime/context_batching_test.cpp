@@ -25,10 +25,10 @@
 namespace weft {
 namespace {
 
-constexpr double kTolerance = 1e-5;
+constexpr double kContextBatchingTolerance = 1e-5;
 constexpr size_t kThreads = 4;
 
-ContextRuntimeOptions fixture_options(int64_t kv_pages = 48) {
+ContextRuntimeOptions batching_fixture_options(int64_t kv_pages = 48) {
   return {.model_path = test::shared_path("fixtures/llama/llama-f32.gguf").string(),
           .threads = 2,
           .kv_pages = kv_pages,
@@ -65,7 +65,7 @@ class ContextBatching : public ::testing::Test {
   }
 
   static std::vector<float> alone(const std::vector<int32_t>& tokens) {
-    auto runtime = ContextRuntime::open(fixture_options());
+    auto runtime = ContextRuntime::open(batching_fixture_options());
     auto context = runtime->create();
     context.append(tokens);
     return {context.logits().begin(), context.logits().end()};
@@ -75,7 +75,7 @@ class ContextBatching : public ::testing::Test {
 };
 
 TEST_F(ContextBatching, ConcurrentAppendsShareOneModelCallAndMatchAppendsAlone) {
-  auto runtime = ContextRuntime::open(fixture_options());
+  auto runtime = ContextRuntime::open(batching_fixture_options());
   auto& state = detail::ContextRuntimeAccess::state(*runtime);
   {
     std::vector<Context> contexts;
@@ -119,11 +119,11 @@ TEST_F(ContextBatching, ConcurrentAppendsShareOneModelCallAndMatchAppendsAlone) 
 
     for (size_t i = 0; i < kThreads; ++i) {
       auto tokens = prompt(i);
-      EXPECT_LE(test::compare_logits(prefill[i], alone(tokens)).max_abs, kTolerance)
+      EXPECT_LE(test::compare_logits(prefill[i], alone(tokens)).max_abs, kContextBatchingTolerance)
           << "context " << i << " after its prompt";
       tokens.push_back(next_token);
       EXPECT_EQ(contexts[i].tokens(), tokens);
-      EXPECT_LE(test::compare_logits(decode[i], alone(tokens)).max_abs, kTolerance)
+      EXPECT_LE(test::compare_logits(decode[i], alone(tokens)).max_abs, kContextBatchingTolerance)
           << "context " << i << " after a decode step";
     }
   }
@@ -131,7 +131,7 @@ TEST_F(ContextBatching, ConcurrentAppendsShareOneModelCallAndMatchAppendsAlone) 
 }
 
 TEST_F(ContextBatching, APassThatBreaksTheCombinedCallFailsAlone) {
-  auto runtime = ContextRuntime::open(fixture_options());
+  auto runtime = ContextRuntime::open(batching_fixture_options());
   auto& state = detail::ContextRuntimeAccess::state(*runtime);
   // Stands for a pass that passes validation yet makes the model call throw.
   const auto poison = static_cast<int32_t>(runtime->vocabulary_size() - 1);
@@ -179,14 +179,16 @@ TEST_F(ContextBatching, APassThatBreaksTheCombinedCallFailsAlone) {
       auto tokens = prompt(i);
       tokens.insert(tokens.end(), tokens_.begin() + 100, tokens_.begin() + 103);
       EXPECT_EQ(contexts[i].tokens(), tokens);
-      EXPECT_LE(test::compare_logits(contexts[i].logits(), alone(tokens)).max_abs, kTolerance)
+      EXPECT_LE(test::compare_logits(contexts[i].logits(), alone(tokens)).max_abs,
+                kContextBatchingTolerance)
           << "context " << i;
     }
     // The failed context carries on.
     contexts[0].append(std::vector<int32_t>{tokens_[100]});
     auto tokens = prompt(0);
     tokens.push_back(tokens_[100]);
-    EXPECT_LE(test::compare_logits(contexts[0].logits(), alone(tokens)).max_abs, kTolerance);
+    EXPECT_LE(test::compare_logits(contexts[0].logits(), alone(tokens)).max_abs,
+              kContextBatchingTolerance);
   }
   test::expect_pool_idle(*runtime);
 }
@@ -195,7 +197,7 @@ TEST_F(ContextBatching, APassThePoolCannotHoldFailsAloneAndGivesItsPagesBack) {
   // Six 16-token pages: the short passes need two each, the long one seven (more than the
   // pool has), so it fails whatever order the batch takes them in; had it kept the pages it
   // got before failing, the short passes would fail too.
-  auto runtime = ContextRuntime::open(fixture_options(6));
+  auto runtime = ContextRuntime::open(batching_fixture_options(6));
   auto& state = detail::ContextRuntimeAccess::state(*runtime);
   {
     std::vector<Context> contexts;
@@ -220,7 +222,8 @@ TEST_F(ContextBatching, APassThePoolCannotHoldFailsAloneAndGivesItsPagesBack) {
     EXPECT_EQ(failures, (std::vector<int>{1, 0, 0}));
     EXPECT_EQ(contexts[0].length(), 0);
     for (size_t i = 1; i < 3; ++i) {
-      EXPECT_LE(test::compare_logits(contexts[i].logits(), alone(prompt(i))).max_abs, kTolerance);
+      EXPECT_LE(test::compare_logits(contexts[i].logits(), alone(prompt(i))).max_abs,
+                kContextBatchingTolerance);
     }
     EXPECT_EQ(runtime->stats().forward_calls, 1);
   }
@@ -228,7 +231,7 @@ TEST_F(ContextBatching, APassThePoolCannotHoldFailsAloneAndGivesItsPagesBack) {
 }
 
 TEST_F(ContextBatching, AContextAppendingOnOneThreadRefusesASecondAppend) {
-  auto runtime = ContextRuntime::open(fixture_options());
+  auto runtime = ContextRuntime::open(batching_fixture_options());
   auto& state = detail::ContextRuntimeAccess::state(*runtime);
   {
     auto context = runtime->create();
@@ -252,7 +255,8 @@ TEST_F(ContextBatching, AContextAppendingOnOneThreadRefusesASecondAppend) {
     release.set_value();
     first.join();
     EXPECT_EQ(context.tokens(), prompt(0));
-    EXPECT_LE(test::compare_logits(context.logits(), alone(prompt(0))).max_abs, kTolerance);
+    EXPECT_LE(test::compare_logits(context.logits(), alone(prompt(0))).max_abs,
+              kContextBatchingTolerance);
   }
   test::expect_pool_idle(*runtime);
 }
@@ -260,7 +264,7 @@ TEST_F(ContextBatching, AContextAppendingOnOneThreadRefusesASecondAppend) {
 TEST_F(ContextBatching, BookkeepingOnOtherContextsRunsBesideAppends) {
   // Forks, snapshots and releases on one thread while others append: the pool's accounting
   // stays exact (and the sanitizer build sees no race).
-  auto runtime = ContextRuntime::open(fixture_options());
+  auto runtime = ContextRuntime::open(batching_fixture_options());
   {
     auto base = runtime->create();
     base.append(prompt(0));
@@ -288,7 +292,8 @@ TEST_F(ContextBatching, BookkeepingOnOtherContextsRunsBesideAppends) {
     });
     for (auto& thread : threads) thread.join();
     for (size_t i = 0; i < 2; ++i) {
-      EXPECT_LE(test::compare_logits(logits[i], alone(prompt(i + 1))).max_abs, kTolerance);
+      EXPECT_LE(test::compare_logits(logits[i], alone(prompt(i + 1))).max_abs,
+                kContextBatchingTolerance);
     }
     EXPECT_TRUE(runtime->snapshots().empty());
   }

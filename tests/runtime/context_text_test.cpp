@@ -18,7 +18,8 @@
 namespace weft {
 namespace {
 
-const std::string kTemplate = "models/chat-templates/HuggingFaceTB-SmolLM2-135M-Instruct.jinja";
+const std::string kSmolLm2Template =
+    "models/chat-templates/HuggingFaceTB-SmolLM2-135M-Instruct.jinja";
 
 ContextRuntimeOptions stories_options(std::string chat_template_path = "") {
   return {.model_path = test::shared_path("models/stories260K/stories260K-f32.gguf").string(),
@@ -100,7 +101,8 @@ TEST_F(ContextText, AppendTextTokenisesWithTheModelsTokenizer) {
 }
 
 TEST_F(ContextText, TurnsAppendTheTemplatesRenderingOfTheConversation) {
-  auto runtime = ContextRuntime::open(stories_options(test::shared_path(kTemplate).string()));
+  auto runtime =
+      ContextRuntime::open(stories_options(test::shared_path(kSmolLm2Template).string()));
   {
     const auto item = expected_case("multi_turn_gen");
     const auto messages = messages_of(item);
@@ -146,7 +148,8 @@ TEST_F(ContextText, TurnsAppendTheTemplatesRenderingOfTheConversation) {
 }
 
 TEST_F(ContextText, TheExpectedRenderingsOfWholeConversationsAreAppendedTurnByTurn) {
-  auto runtime = ContextRuntime::open(stories_options(test::shared_path(kTemplate).string()));
+  auto runtime =
+      ContextRuntime::open(stories_options(test::shared_path(kSmolLm2Template).string()));
   for (const std::string name : {"system_user_gen", "user_only_gen", "multi_turn_no_gen"}) {
     const auto item = expected_case(name);
     const auto messages = messages_of(item);

@@ -41,8 +41,8 @@ struct Generated {
   SpeculationStats speculation;
 };
 
-Generated generate(ContextRuntime& runtime, std::span<const int32_t> prompt,
-                   GeneratorOptions options) {
+Generated generate_with(ContextRuntime& runtime, std::span<const int32_t> prompt,
+                        GeneratorOptions options) {
   auto context = runtime.create();
   context.append(prompt);
   Generator generator(runtime, context, options);
@@ -51,7 +51,7 @@ Generated generate(ContextRuntime& runtime, std::span<const int32_t> prompt,
   return {generator.tokens(), generator.speculation()};
 }
 
-GeneratorOptions greedy(uint32_t max_tokens, Speculator* speculator) {
+GeneratorOptions greedy_generator_options(uint32_t max_tokens, Speculator* speculator) {
   GeneratorOptions options;
   options.sampling.temperature = 0.0f;
   options.sampling.max_tokens = max_tokens;
@@ -93,13 +93,14 @@ TEST_P(DraftModelGreedy, GivesTheIndependentContinuationWithAQuantisedOrTheSameD
   ASSERT_TRUE(std::filesystem::exists(quantised)) << quantised;
   DraftModelSpeculator q8_drafts(*target, open_draft(quantised, fixture.context_length()),
                                  {.draft_tokens = 4});
-  const auto with_q8 = generate(*target, prompt, greedy(length, &q8_drafts));
+  const auto with_q8 = generate_with(*target, prompt, greedy_generator_options(length, &q8_drafts));
   EXPECT_EQ(with_q8.tokens, expected) << quantised.filename();
   EXPECT_GT(with_q8.speculation.drafted, 0u);
 
   DraftModelSpeculator same_drafts(*target, open_draft(fixture.gguf, fixture.context_length()),
                                    {.draft_tokens = 5});
-  const auto with_same = generate(*target, prompt, greedy(length, &same_drafts));
+  const auto with_same =
+      generate_with(*target, prompt, greedy_generator_options(length, &same_drafts));
   EXPECT_EQ(with_same.tokens, expected) << "the file as its own draft";
   // The same weights propose the target's own tokens (up to kernel rounding): most drafts
   // are kept, and the continuation takes far fewer target passes than tokens.
@@ -120,8 +121,8 @@ TEST_P(DraftModelGreedy, NgramLookupGivesTheIndependentContinuation) {
   const auto expected =
       until_stop(test::read_token_ids(fixture.reference("exact.greedy.txt")), *target);
   NgramSpeculator lookup(3, 4);
-  const auto run =
-      generate(*target, prompt, greedy(static_cast<uint32_t>(expected.size()), &lookup));
+  const auto run = generate_with(
+      *target, prompt, greedy_generator_options(static_cast<uint32_t>(expected.size()), &lookup));
   EXPECT_EQ(run.tokens, expected);
 }
 

@@ -34,12 +34,12 @@ void round_to_q8_0(std::vector<float>& x) {
   }
 }
 
-struct Fixture {
+struct AttentionFixture {
   kv::PagePool pool;
   std::vector<kv::KvSequence> sequences;
   std::vector<std::vector<float>> keys, values;  // per sequence: slots × kKvDim, as stored
 
-  Fixture(tensor::ElementType type, std::vector<int64_t> lengths)
+  AttentionFixture(tensor::ElementType type, std::vector<int64_t> lengths)
       : pool({.n_layers = 2, .kv_dim = kKvDim, .page_tokens = 16, .type = type, .max_pages = 64}) {
     std::mt19937 rng(5);
     std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -71,17 +71,17 @@ struct Fixture {
       values.push_back(std::move(v));
     }
   }
-  Fixture(const Fixture&) = delete;
-  Fixture& operator=(const Fixture&) = delete;
+  AttentionFixture(const AttentionFixture&) = delete;
+  AttentionFixture& operator=(const AttentionFixture&) = delete;
   // Attention only reads the cache: once the sequences let go, every page is back.
-  ~Fixture() {
+  ~AttentionFixture() {
     for (auto& sequence : sequences) sequence.release();
     test::expect_pool_idle(pool);
   }
 };
 
-std::vector<double> expected_attention(const Fixture& f, size_t s, const float* q, int64_t position,
-                                       const AttentionShape& shape) {
+std::vector<double> expected_attention(const AttentionFixture& f, size_t s, const float* q,
+                                       int64_t position, const AttentionShape& shape) {
   std::vector<double> out(kHeads * kDim, 0.0);
   for (int64_t h = 0; h < kHeads; ++h) {
     const int64_t kv = h / (kHeads / kKvHeads);
@@ -132,7 +132,7 @@ const std::vector<AttentionShape>& shapes() {
 }
 
 TEST_P(FastAttention, PromptBatchMatchesTheDirectComputationAndEachRowAlone) {
-  Fixture f(GetParam(), {75});
+  AttentionFixture f(GetParam(), {75});
   std::vector<AttentionRow> rows;
   for (int64_t p = 0; p < 75; ++p) rows.push_back({&f.sequences[0], p});
   const auto q = random_queries(rows.size(), 9);
@@ -159,7 +159,7 @@ TEST_P(FastAttention, PromptBatchMatchesTheDirectComputationAndEachRowAlone) {
 }
 
 TEST_P(FastAttention, DecodeBatchOfSeveralSequencesMatchesTheDirectComputation) {
-  Fixture f(GetParam(), {40, 9, 33});
+  AttentionFixture f(GetParam(), {40, 9, 33});
   const std::vector<AttentionRow> rows = {
       {&f.sequences[0], 39}, {&f.sequences[1], 8}, {&f.sequences[2], 32}, {&f.sequences[0], 12}};
   const auto q = random_queries(rows.size(), 10);

@@ -17,13 +17,6 @@
 namespace weft::runtime {
 namespace {
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 struct Request {
   std::string prompt;
   std::string reference_file;
@@ -113,7 +106,8 @@ TEST(GeneratorEngine, BatchedRequestsEachStreamLlamaCppsContinuation) {
   }
 
   for (size_t i = 0; i < requests.size(); ++i) {
-    std::string expected = read_text(dir / "reference-llamacpp" / requests[i].reference_file);
+    std::string expected =
+        test::read_text_file(dir / "reference-llamacpp" / requests[i].reference_file);
     while (!expected.empty() && expected.back() == '\n') expected.pop_back();  // llama-cli's
     auto result = collect(live[i].stream);
     EXPECT_EQ(result.text, expected) << requests[i].prompt;

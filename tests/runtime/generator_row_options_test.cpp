@@ -12,10 +12,10 @@
 namespace weft::runtime {
 namespace {
 
-using testing::FakeTokenizer;
+using weft::testing::FakeTokenizer;
 using namespace std::chrono_literals;
 
-struct Outcome {
+struct RowOutcome {
   std::vector<TokenEvent> tokens;
   std::optional<DoneEvent> done;
   std::optional<ErrorEvent> error;
@@ -27,8 +27,8 @@ struct Outcome {
 };
 
 // Feeds rows[i] at the i-th step (the last one from then on), up to `steps` rows.
-Outcome run_rows(const FakeTokenizer& tokenizer, const GenerationOptions& options,
-                 const std::vector<std::vector<float>>& rows, size_t steps = 20) {
+RowOutcome run_rows(const FakeTokenizer& tokenizer, const GenerationOptions& options,
+                    const std::vector<std::vector<float>>& rows, size_t steps = 20) {
   GenerationChannel channel{"test"};
   GenerationStream stream{channel.state()};
   Generator generator(tokenizer, options, {1}, channel);
@@ -39,7 +39,7 @@ Outcome run_rows(const FakeTokenizer& tokenizer, const GenerationOptions& option
       ++step;
     }
   }
-  Outcome outcome;
+  RowOutcome outcome;
   while (auto event = stream.next_for(1s)) {
     if (auto* token = std::get_if<TokenEvent>(&*event)) outcome.tokens.push_back(*token);
     if (auto* done = std::get_if<DoneEvent>(&*event)) outcome.done = *done;
@@ -49,8 +49,8 @@ Outcome run_rows(const FakeTokenizer& tokenizer, const GenerationOptions& option
 }
 
 // Feeds `row` every time the generator asks, up to `steps` rows.
-Outcome run(const FakeTokenizer& tokenizer, const GenerationOptions& options,
-            const std::vector<float>& row, size_t steps = 20) {
+RowOutcome run_generation(const FakeTokenizer& tokenizer, const GenerationOptions& options,
+                          const std::vector<float>& row, size_t steps = 20) {
   return run_rows(tokenizer, options, {row}, steps);
 }
 
@@ -59,7 +59,7 @@ FakeTokenizer tokens() {
   return FakeTokenizer({"<eos>", "a", "b", "ab", "c"}, {0});
 }
 
-GenerationOptions greedy() {
+GenerationOptions greedy_generation() {
   GenerationOptions options;
   options.temperature = 0.0f;
   options.max_tokens = 50;
@@ -68,11 +68,11 @@ GenerationOptions greedy() {
 
 TEST(GeneratorGrammar, ForbiddenTokensAreNeverChosen) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "ab" "c")";
   // "c" is always the model's favourite; the rest tie, so the lowest allowed id wins.
   std::vector<float> row = {-5, -5, -5, -5, 5};
-  auto outcome = run(tokenizer, options, row);
+  auto outcome = run_generation(tokenizer, options, row);
   ASSERT_TRUE(outcome.done) << (outcome.error ? outcome.error->message : "");
   EXPECT_EQ(outcome.text(), "abc");  // "a" (id 1 before "ab"), then "b", then "c"
   EXPECT_EQ(outcome.done->reason, StopReason::end);
@@ -81,10 +81,10 @@ TEST(GeneratorGrammar, ForbiddenTokensAreNeverChosen) {
 
 TEST(GeneratorGrammar, EndTokenOnlyOnceTheGrammarIsComplete) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "a"+)";
   std::vector<float> row = {5, -5, -5, -5, -5};  // the model wants to stop at once
-  auto outcome = run(tokenizer, options, row);
+  auto outcome = run_generation(tokenizer, options, row);
   ASSERT_TRUE(outcome.done);
   EXPECT_EQ(outcome.text(), "a");
   EXPECT_EQ(outcome.done->usage.completion_tokens, 2u);  // "a", then the end token
@@ -92,9 +92,9 @@ TEST(GeneratorGrammar, EndTokenOnlyOnceTheGrammarIsComplete) {
 
 TEST(GeneratorGrammar, BadGrammarIsTheRequestsError) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = "root ::= [a-";
-  auto outcome = run(tokenizer, options, {0, 0, 0, 0, 0});
+  auto outcome = run_generation(tokenizer, options, {0, 0, 0, 0, 0});
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
   EXPECT_EQ(outcome.error->message, "grammar:1:10: unterminated character class");
@@ -102,9 +102,9 @@ TEST(GeneratorGrammar, BadGrammarIsTheRequestsError) {
 
 TEST(GeneratorGrammar, NoTokenCanContinue) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "z")";
-  auto outcome = run(tokenizer, options, {0, 0, 0, 0, 0});
+  auto outcome = run_generation(tokenizer, options, {0, 0, 0, 0, 0});
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
 }
@@ -123,7 +123,7 @@ std::vector<float> favouring(int favourite) {
 
 TEST(GeneratorGrammarTrigger, TextBeforeTheTriggerIsFreeAndTheGrammarHoldsAfterIt) {
   auto tokenizer = call_tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "<call>{" "x" "}")";
   options.grammar_trigger = "<call>";
   // The model wants "hi " twice, then "<call>", then "hi " forever: after the trigger only
@@ -137,7 +137,7 @@ TEST(GeneratorGrammarTrigger, TextBeforeTheTriggerIsFreeAndTheGrammarHoldsAfterI
 
 TEST(GeneratorGrammarTrigger, ATriggerSplitAcrossTokensStartsTheGrammarMidToken) {
   auto tokenizer = call_tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "<call>{" "x" "}")";
   options.grammar_trigger = "<call>";
   // "<ca" + "ll>{": the grammar starts at '<' and has read "<call>{" after the second token.
@@ -148,7 +148,7 @@ TEST(GeneratorGrammarTrigger, ATriggerSplitAcrossTokensStartsTheGrammarMidToken)
 
 TEST(GeneratorGrammarTrigger, WithoutTheTriggerNothingIsConstrained) {
   auto tokenizer = call_tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "<call>{" "x" "}")";
   options.grammar_trigger = "<call>";
   auto outcome = run_rows(tokenizer, options, {favouring(6), favouring(7), favouring(0)});
@@ -159,7 +159,7 @@ TEST(GeneratorGrammarTrigger, WithoutTheTriggerNothingIsConstrained) {
 
 TEST(GeneratorGrammarTrigger, TextAfterTheTriggerThatCannotFitIsAnError) {
   auto tokenizer = call_tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar = R"(root ::= "<call>[" "x" "]")";
   options.grammar_trigger = "<call>";
   // "ll>{" completes "<call>{", which the grammar refuses at '{'.
@@ -171,28 +171,28 @@ TEST(GeneratorGrammarTrigger, TextAfterTheTriggerThatCannotFitIsAnError) {
 
 TEST(GeneratorGrammarTrigger, ATriggerWithoutAGrammarIsRefused) {
   auto tokenizer = call_tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.grammar_trigger = "<call>";
-  auto outcome = run(tokenizer, options, favouring(1));
+  auto outcome = run_generation(tokenizer, options, favouring(1));
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
 }
 
 TEST(GeneratorLogitBias, ShiftsTheChoice) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.max_tokens = 1;
   options.logit_bias = {{2, 20.0f}};
-  auto outcome = run(tokenizer, options, {-5, 5, -5, -5, -5});
+  auto outcome = run_generation(tokenizer, options, {-5, 5, -5, -5, -5});
   ASSERT_TRUE(outcome.done);
   EXPECT_EQ(outcome.text(), "b");
 }
 
 TEST(GeneratorLogitBias, IdOutsideTheVocabularyIsRefused) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.logit_bias = {{5, 1.0f}};
-  auto outcome = run(tokenizer, options, {0, 0, 0, 0, 0});
+  auto outcome = run_generation(tokenizer, options, {0, 0, 0, 0, 0});
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
   EXPECT_NE(outcome.error->message.find("token id 5"), std::string::npos);
@@ -200,7 +200,7 @@ TEST(GeneratorLogitBias, IdOutsideTheVocabularyIsRefused) {
 
 TEST(GeneratorLogprobs, NaturalLogSoftmaxOfTheAdjustedRow) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.max_tokens = 1;
   options.temperature = 0.5f;  // reported at temperature 1 whatever the sampling temperature
   options.seed = 3;
@@ -209,7 +209,7 @@ TEST(GeneratorLogprobs, NaturalLogSoftmaxOfTheAdjustedRow) {
   options.top_logprobs = 2;
   options.logit_bias = {{2, 1.0f}};
   const std::vector<float> row = {0.0f, 2.0f, 1.0f, -1.0f, 0.5f};
-  auto outcome = run(tokenizer, options, row);
+  auto outcome = run_generation(tokenizer, options, row);
   ASSERT_TRUE(outcome.done) << (outcome.error ? outcome.error->message : "");
   ASSERT_EQ(outcome.tokens.size(), 1u);
   // After the bias the logits are {0, 2, 2, -1, 0.5}: ids 1 and 2 tie at the top.
@@ -227,11 +227,11 @@ TEST(GeneratorLogprobs, NaturalLogSoftmaxOfTheAdjustedRow) {
 
 TEST(GeneratorLogprobs, MaskedTokensAreNoAlternatives) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.max_tokens = 1;
   options.grammar = R"(root ::= "c")";
   options.top_logprobs = 5;
-  auto outcome = run(tokenizer, options, {0, 1, 2, 3, -1});
+  auto outcome = run_generation(tokenizer, options, {0, 1, 2, 3, -1});
   ASSERT_TRUE(outcome.done);
   ASSERT_EQ(outcome.tokens.size(), 1u);
   ASSERT_EQ(outcome.tokens[0].top_logprobs.size(), 1u);  // only "c" is allowed
@@ -241,9 +241,9 @@ TEST(GeneratorLogprobs, MaskedTokensAreNoAlternatives) {
 
 TEST(GeneratorLogprobs, AtMostTwentyAlternatives) {
   auto tokenizer = tokens();
-  auto options = greedy();
+  auto options = greedy_generation();
   options.top_logprobs = 21;
-  auto outcome = run(tokenizer, options, {0, 0, 0, 0, 0});
+  auto outcome = run_generation(tokenizer, options, {0, 0, 0, 0, 0});
   ASSERT_TRUE(outcome.error);
   EXPECT_EQ(outcome.error->code, ErrorCode::invalid_request);
 }

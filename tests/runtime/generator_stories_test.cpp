@@ -15,13 +15,6 @@ namespace {
 
 constexpr size_t kGenerated = 200;  // llama.cpp's reference ran with -n 200
 
-std::string read_text(const std::string& relative) {
-  std::ifstream in(test::shared_path(relative), std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The ids after `label` on its line of ref2.tokens.txt.
 std::vector<TokenId> ids_after(const std::string& tokens_file, const std::string& label) {
   size_t at = tokens_file.find(label);
@@ -37,7 +30,8 @@ struct Stories {
   std::shared_ptr<const gguf::GgufFile> file =
       gguf::GgufFile::open(test::shared_path("models/stories260K/stories260K-f32.gguf").string());
   std::unique_ptr<tokenizer::Tokenizer> tokenizer = tokenizer::Tokenizer::from_gguf(*file);
-  std::string tokens_file = read_text("models/stories260K/reference-llama2c/ref2.tokens.txt");
+  std::string tokens_file = test::read_text_file(
+      test::shared_path("models/stories260K/reference-llama2c/ref2.tokens.txt"));
   std::vector<TokenId> prompt = ids_after(tokens_file, "prompt_tokens");
   std::vector<TokenId> continuation = [&] {
     // The sequence starts with the prompt's tokens after BOS, then the greedy picks.
@@ -79,7 +73,7 @@ Replay replay(const Stories& stories, GenerationOptions options) {
   return result;
 }
 
-GenerationOptions greedy(uint32_t max_tokens) {
+GenerationOptions greedy_story_options(uint32_t max_tokens) {
   GenerationOptions options;
   options.temperature = 0.0f;
   options.max_tokens = max_tokens;
@@ -89,18 +83,20 @@ GenerationOptions greedy(uint32_t max_tokens) {
 TEST(GeneratorStories, StreamsTheReferenceTextOfTheGreedyContinuation) {
   Stories stories;
   ASSERT_GE(stories.continuation.size(), kGenerated);
-  auto result = replay(stories, greedy(kGenerated));
+  auto result = replay(stories, greedy_story_options(kGenerated));
 
   // llama-cli prints the continuation and then its own line breaks at the end.
-  std::string llamacpp =
-      read_text("models/stories260K/reference-llamacpp/llamacpp-f32-Once_upon_a_time.txt");
+  std::string llamacpp = test::read_text_file(
+      test::shared_path("models/stories260K/reference-llamacpp/llamacpp-f32-Once_upon_a_time.txt"));
   while (!llamacpp.empty() && llamacpp.back() == '\n') llamacpp.pop_back();
   EXPECT_EQ(result.text, llamacpp);
 
   // llama2.c printed the prompt, then 256 steps' text: ours is the start of its continuation.
-  std::string prompt = read_text("models/stories260K/reference-llama2c/ref2.prompt.txt");
+  std::string prompt = test::read_text_file(
+      test::shared_path("models/stories260K/reference-llama2c/ref2.prompt.txt"));
   while (!prompt.empty() && prompt.back() == '\n') prompt.pop_back();
-  std::string llama2c = read_text("models/stories260K/reference-llama2c/ref2.text.txt");
+  std::string llama2c =
+      test::read_text_file(test::shared_path("models/stories260K/reference-llama2c/ref2.text.txt"));
   ASSERT_EQ(llama2c.rfind(prompt, 0), 0u);
   EXPECT_EQ(llama2c.substr(prompt.size(), result.text.size()), result.text);
 
@@ -113,10 +109,10 @@ TEST(GeneratorStories, StreamsTheReferenceTextOfTheGreedyContinuation) {
 
 TEST(GeneratorStories, AStopStringEndsTheTextRightBeforeIt) {
   Stories stories;
-  std::string full = replay(stories, greedy(kGenerated)).text;
+  std::string full = replay(stories, greedy_story_options(kGenerated)).text;
   const std::string stop = "big, red ball";
   ASSERT_NE(full.find(stop), std::string::npos);
-  auto options = greedy(kGenerated);
+  auto options = greedy_story_options(kGenerated);
   options.stop = {stop};
   auto result = replay(stories, options);
   EXPECT_EQ(result.text, full.substr(0, full.find(stop)));

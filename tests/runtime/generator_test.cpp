@@ -11,7 +11,7 @@
 namespace weft::runtime {
 namespace {
 
-using testing::FakeTokenizer;
+using weft::testing::FakeTokenizer;
 using namespace std::chrono_literals;
 
 // "\xC3" and "\xA9" are the two bytes of U+00E9 (é), as byte-fallback tokens.
@@ -76,7 +76,7 @@ size_t drive(Generator& generator, const FakeTokenizer& tokenizer,
   return rows;
 }
 
-struct Fixture {
+struct GeneratorFixture {
   FakeTokenizer tokenizer = make_tokenizer();
   GenerationChannel channel{"test"};
   GenerationStream stream{channel.state()};
@@ -84,7 +84,7 @@ struct Fixture {
 };
 
 TEST(Generator, StopStringSplitAcrossTokensIsNeverEmitted) {
-  Fixture f;
+  GeneratorFixture f;
   auto options = greedy_options();
   options.stop = {"</stop>"};
   Generator generator(f.tokenizer, options, f.prompt, f.channel);
@@ -100,7 +100,7 @@ TEST(Generator, StopStringSplitAcrossTokensIsNeverEmitted) {
 }
 
 TEST(Generator, StopStringInsideOneTokenKeepsOnlyTheTextBeforeIt) {
-  Fixture f;
+  GeneratorFixture f;
   auto options = greedy_options();
   options.stop = {"</stop>"};
   Generator generator(f.tokenizer, options, f.prompt, f.channel);
@@ -123,7 +123,7 @@ TEST(Generator, FirstGeneratedWordKeepsItsSpaceAfterAPrompt) {
 }
 
 TEST(Generator, PaddedLogitRowsAreSampledOnlyOverTheVocabulary) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(1), f.prompt, f.channel);
   generator.consume_input(2);
   auto row = row_for(f.tokenizer, f.tokenizer.id_of("lo"));
@@ -133,7 +133,7 @@ TEST(Generator, PaddedLogitRowsAreSampledOnlyOverTheVocabulary) {
 }
 
 TEST(Generator, HeldBackTextIsReleasedWhenTheStopDoesNotComplete) {
-  Fixture f;
+  GeneratorFixture f;
   auto options = greedy_options(3);
   options.stop = {"</stop>"};
   Generator generator(f.tokenizer, options, f.prompt, f.channel);
@@ -144,7 +144,7 @@ TEST(Generator, HeldBackTextIsReleasedWhenTheStopDoesNotComplete) {
 }
 
 TEST(Generator, HeldBackTextIsFlushedAtTheEnd) {
-  Fixture f;
+  GeneratorFixture f;
   auto options = greedy_options(2);
   options.stop = {"</stop>"};
   Generator generator(f.tokenizer, options, f.prompt, f.channel);
@@ -156,7 +156,7 @@ TEST(Generator, HeldBackTextIsFlushedAtTheEnd) {
 }
 
 TEST(Generator, EndOfGenerationTokenEndsWithoutText) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
   size_t rows = drive(generator, f.tokenizer, {"Hel", "lo", "<eos>", "!"});
   EXPECT_EQ(rows, 3u);
@@ -169,7 +169,7 @@ TEST(Generator, EndOfGenerationTokenEndsWithoutText) {
 }
 
 TEST(Generator, MaxTokensEndsWithLength) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(3), f.prompt, f.channel);
   size_t rows = drive(generator, f.tokenizer, {"Hel", "lo", " wor", "ld", "!"});
   EXPECT_EQ(rows, 3u);
@@ -184,7 +184,7 @@ TEST(Generator, MaxTokensEndsWithLength) {
 }
 
 TEST(Generator, ZeroMaxTokensEndsAtOnce) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(0), f.prompt, f.channel);
   EXPECT_TRUE(generator.finished());
   auto collected = drain(f.stream);
@@ -193,7 +193,7 @@ TEST(Generator, ZeroMaxTokensEndsAtOnce) {
 }
 
 TEST(Generator, CancelMidwayStopsProducing) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
   drive(generator, f.tokenizer, {"Hel", "lo"});
   EXPECT_FALSE(generator.finished());
@@ -208,7 +208,7 @@ TEST(Generator, CancelMidwayStopsProducing) {
 }
 
 TEST(Generator, CancelBetweenFeedingAndLogitsEmitsNothingMore) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
   generator.consume_input(generator.pending_input().size());
   ASSERT_TRUE(generator.needs_logits());
@@ -221,7 +221,7 @@ TEST(Generator, CancelBetweenFeedingAndLogitsEmitsNothingMore) {
 }
 
 TEST(Generator, Utf8SplitAcrossByteTokensIsEmittedWhole) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(4), f.prompt, f.channel);
   drive(generator, f.tokenizer, {"Hel", "\xC3", "\xA9", "!"});
   auto collected = drain(f.stream);
@@ -232,7 +232,7 @@ TEST(Generator, Utf8SplitAcrossByteTokensIsEmittedWhole) {
 }
 
 TEST(Generator, PromptFedInChunksAsksForLogitsOnlyAfterTheLastChunk) {
-  Fixture f;
+  GeneratorFixture f;
   std::vector<TokenId> prompt = {1, 2, 3, 4, 10};
   Generator generator(f.tokenizer, greedy_options(2), prompt, f.channel);
   EXPECT_FALSE(generator.needs_logits());
@@ -252,7 +252,7 @@ TEST(Generator, PromptFedInChunksAsksForLogitsOnlyAfterTheLastChunk) {
 }
 
 TEST(Generator, ContextLengthEndsWithLength) {
-  Fixture f;
+  GeneratorFixture f;
   std::vector<TokenId> prompt = {1, 2, 3, 4};
   GeneratorSettings settings;
   settings.context_length = 6;
@@ -265,7 +265,7 @@ TEST(Generator, ContextLengthEndsWithLength) {
   EXPECT_EQ(collected.done().usage.completion_tokens, 3u);
 }
 
-void expect_error(Fixture& f, ErrorCode code) {
+void expect_error(GeneratorFixture& f, ErrorCode code) {
   auto collected = drain(f.stream);
   ASSERT_TRUE(std::holds_alternative<ErrorEvent>(collected.terminals.at(0)));
   EXPECT_EQ(std::get<ErrorEvent>(collected.terminals[0]).code, code);
@@ -273,7 +273,7 @@ void expect_error(Fixture& f, ErrorCode code) {
 
 TEST(Generator, BadRequestsEndWithAnErrorEvent) {
   {
-    Fixture f;
+    GeneratorFixture f;
     GeneratorSettings settings;
     settings.context_length = 1;
     Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel, settings);
@@ -281,18 +281,18 @@ TEST(Generator, BadRequestsEndWithAnErrorEvent) {
     expect_error(f, ErrorCode::prompt_too_long);  // told apart, so a caller can shorten it
   }
   {
-    Fixture f;
+    GeneratorFixture f;
     Generator generator(f.tokenizer, greedy_options(), {}, f.channel);
     EXPECT_TRUE(generator.finished());
     expect_error(f, ErrorCode::invalid_request);
   }
   {
-    Fixture f;
+    GeneratorFixture f;
     Generator generator(f.tokenizer, greedy_options(), {1, 99}, f.channel);
     expect_error(f, ErrorCode::invalid_request);
   }
   {
-    Fixture f;
+    GeneratorFixture f;
     auto options = greedy_options();
     options.top_p = 2.0f;
     Generator generator(f.tokenizer, options, f.prompt, f.channel);
@@ -302,7 +302,7 @@ TEST(Generator, BadRequestsEndWithAnErrorEvent) {
 
 TEST(Generator, ShortOrAllMaskedRowIsAnInternalError) {
   {
-    Fixture f;
+    GeneratorFixture f;
     Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
     generator.consume_input(2);
     generator.on_logits(std::vector<float>(3, 0.0f));
@@ -310,7 +310,7 @@ TEST(Generator, ShortOrAllMaskedRowIsAnInternalError) {
     expect_error(f, ErrorCode::internal);
   }
   {
-    Fixture f;
+    GeneratorFixture f;
     Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
     generator.consume_input(2);
     std::vector<float> masked(static_cast<size_t>(f.tokenizer.vocab_size()),
@@ -321,7 +321,7 @@ TEST(Generator, ShortOrAllMaskedRowIsAnInternalError) {
 }
 
 TEST(Generator, TimingsFollowTheDriversCalls) {
-  Fixture f;
+  GeneratorFixture f;
   auto now = std::chrono::steady_clock::time_point{};
   GeneratorSettings settings;
   settings.clock = [&] { return now; };
@@ -342,7 +342,7 @@ TEST(Generator, TimingsFollowTheDriversCalls) {
 
 TEST(Generator, SeededSamplingReproducesAGeneration) {
   auto run = [](uint64_t seed) {
-    Fixture f;
+    GeneratorFixture f;
     GenerationOptions options;
     options.seed = seed;
     options.temperature = 1.0f;
@@ -368,7 +368,7 @@ namespace weft::runtime {
 namespace {
 
 TEST(Generator, DriverFailureEndsWithOneErrorEvent) {
-  Fixture f;
+  GeneratorFixture f;
   Generator generator(f.tokenizer, greedy_options(), f.prompt, f.channel);
   generator.consume_input(2);
   generator.fail(ErrorCode::internal, "the KV page pool ran out");

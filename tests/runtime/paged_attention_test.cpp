@@ -13,25 +13,27 @@
 namespace weft::runtime {
 namespace {
 
-constexpr int64_t kHeads = 4, kKvHeads = 2, kDim = 8, kKvDim = kKvHeads * kDim;
+constexpr int64_t kPagedHeads = 4, kPagedKvHeads = 2, kPagedDim = 8,
+                  kPagedKvDim = kPagedKvHeads * kPagedDim;
 
 struct Cache {
-  std::vector<float> keys, values;  // slots × kKvDim
+  std::vector<float> keys, values;  // slots × kPagedKvDim
 };
 
 // What attention means, written out: softmax over visible slots of capped scaled scores.
-std::vector<double> expected_attention(const Cache& cache, const float* q, int64_t position,
-                                       const AttentionShape& shape) {
-  std::vector<double> out(kHeads * kDim, 0.0);
-  for (int64_t h = 0; h < kHeads; ++h) {
-    const int64_t kv = h / (kHeads / kKvHeads);
+std::vector<double> expected_paged_attention(const Cache& cache, const float* q, int64_t position,
+                                             const AttentionShape& shape) {
+  std::vector<double> out(kPagedHeads * kPagedDim, 0.0);
+  for (int64_t h = 0; h < kPagedHeads; ++h) {
+    const int64_t kv = h / (kPagedHeads / kPagedKvHeads);
     std::vector<double> scores;
     std::vector<int64_t> slots;
     for (int64_t j = 0; j <= position; ++j) {
       if (shape.window > 0 && position - j >= shape.window) continue;
       double s = 0;
-      for (int64_t d = 0; d < kDim; ++d)
-        s += static_cast<double>(q[h * kDim + d]) * cache.keys[j * kKvDim + kv * kDim + d];
+      for (int64_t d = 0; d < kPagedDim; ++d)
+        s += static_cast<double>(q[h * kPagedDim + d]) *
+             cache.keys[j * kPagedKvDim + kv * kPagedDim + d];
       s *= shape.scale;
       if (shape.softcap > 0) s = shape.softcap * std::tanh(s / shape.softcap);
       scores.push_back(s);
@@ -42,8 +44,9 @@ std::vector<double> expected_attention(const Cache& cache, const float* q, int64
     double sum = 0;
     for (double& s : scores) sum += (s = std::exp(s - max));
     for (size_t i = 0; i < scores.size(); ++i) {
-      for (int64_t d = 0; d < kDim; ++d) {
-        out[h * kDim + d] += scores[i] / sum * cache.values[slots[i] * kKvDim + kv * kDim + d];
+      for (int64_t d = 0; d < kPagedDim; ++d) {
+        out[h * kPagedDim + d] +=
+            scores[i] / sum * cache.values[slots[i] * kPagedKvDim + kv * kPagedDim + d];
       }
     }
   }
@@ -52,7 +55,7 @@ std::vector<double> expected_attention(const Cache& cache, const float* q, int64
 
 TEST(PagedAttention, MatchesTheDirectComputation) {
   kv::PagePool pool({.n_layers = 2,
-                     .kv_dim = kKvDim,
+                     .kv_dim = kPagedKvDim,
                      .page_tokens = 4,
                      .type = tensor::ElementType::F32,
                      .max_pages = 16});
@@ -63,37 +66,39 @@ TEST(PagedAttention, MatchesTheDirectComputation) {
   Cache caches[2];
   for (int s = 0; s < 2; ++s) {
     sequences[s].reserve(lengths[s]);
-    caches[s].keys.resize(static_cast<size_t>(lengths[s] * kKvDim));
+    caches[s].keys.resize(static_cast<size_t>(lengths[s] * kPagedKvDim));
     caches[s].values.resize(caches[s].keys.size());
     for (auto& v : caches[s].keys) v = normal(rng);
     for (auto& v : caches[s].values) v = normal(rng);
     for (int64_t slot = 0; slot < lengths[s]; ++slot) {
       // Layer 1 holds the data; layer 0 holds other values that must not be read.
-      std::vector<float> junk(kKvDim, 100.0f);
+      std::vector<float> junk(kPagedKvDim, 100.0f);
       pool.store(sequences[s].page_of(slot), 0, sequences[s].slot_in_page(slot), junk.data(),
                  junk.data());
       pool.store(sequences[s].page_of(slot), 1, sequences[s].slot_in_page(slot),
-                 caches[s].keys.data() + slot * kKvDim, caches[s].values.data() + slot * kKvDim);
+                 caches[s].keys.data() + slot * kPagedKvDim,
+                 caches[s].values.data() + slot * kPagedKvDim);
     }
     sequences[s].set_length(lengths[s]);
   }
   const std::vector<AttentionRow> rows = {
       {&sequences[0], 10}, {&sequences[1], 4}, {&sequences[0], 6}};
-  std::vector<float> q(rows.size() * kHeads * kDim);
+  std::vector<float> q(rows.size() * kPagedHeads * kPagedDim);
   for (auto& v : q) v = normal(rng);
 
   tensor::ThreadPool threads(2);
-  for (const AttentionShape shape : {AttentionShape{kHeads, kKvHeads, kDim, 0.35f, 0.0f, 0},
-                                     AttentionShape{kHeads, kKvHeads, kDim, 0.35f, 3.0f, 0},
-                                     AttentionShape{kHeads, kKvHeads, kDim, 0.35f, 0.0f, 3}}) {
+  for (const AttentionShape shape :
+       {AttentionShape{kPagedHeads, kPagedKvHeads, kPagedDim, 0.35f, 0.0f, 0},
+        AttentionShape{kPagedHeads, kPagedKvHeads, kPagedDim, 0.35f, 3.0f, 0},
+        AttentionShape{kPagedHeads, kPagedKvHeads, kPagedDim, 0.35f, 0.0f, 3}}) {
     std::vector<float> out(q.size(), NAN);
     paged_attention(tensor::reference_kernels(), threads, shape, 1, rows, q.data(), out.data());
     for (size_t r = 0; r < rows.size(); ++r) {
       const int s = rows[r].sequence == &sequences[0] ? 0 : 1;
-      const auto expected =
-          expected_attention(caches[s], q.data() + r * kHeads * kDim, rows[r].position, shape);
+      const auto expected = expected_paged_attention(
+          caches[s], q.data() + r * kPagedHeads * kPagedDim, rows[r].position, shape);
       for (size_t i = 0; i < expected.size(); ++i) {
-        EXPECT_NEAR(out[r * kHeads * kDim + i], expected[i], 1e-5)
+        EXPECT_NEAR(out[r * kPagedHeads * kPagedDim + i], expected[i], 1e-5)
             << "row " << r << " softcap " << shape.softcap << " window " << shape.window;
       }
     }

@@ -12,9 +12,9 @@
 namespace weft::runtime {
 namespace {
 
-constexpr float kMasked = -std::numeric_limits<float>::infinity();
+constexpr float kMaskedLogit = -std::numeric_limits<float>::infinity();
 
-std::vector<float> random_logits(size_t count, uint64_t seed, float offset) {
+std::vector<float> random_offset_logits(size_t count, uint64_t seed, float offset) {
   std::mt19937_64 engine(seed);
   std::uniform_real_distribution<float> uniform(-8.0f, 8.0f);
   std::vector<float> logits(count);
@@ -33,7 +33,7 @@ std::vector<long double> direct_logprobs(const std::vector<float>& logits) {
 
 TEST(Probes, LogSumExpMatchesTheDirectFormula) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
-    auto logits = random_logits(1000, seed, 0.0f);
+    auto logits = random_offset_logits(1000, seed, 0.0f);
     long double sum = 0.0L;
     for (float x : logits) sum += std::exp(static_cast<long double>(x));
     EXPECT_NEAR(log_sum_exp(logits), static_cast<double>(std::log(sum)), 1e-9);
@@ -42,14 +42,14 @@ TEST(Probes, LogSumExpMatchesTheDirectFormula) {
 
 TEST(Probes, LogSumExpIsStableForLargeLogits) {
   // exp(1000) overflows double; shifting by hand gives the exact answer: 1000 + log(3).
-  std::vector<float> logits = {1000.0f, 1000.0f, 1000.0f, kMasked};
+  std::vector<float> logits = {1000.0f, 1000.0f, 1000.0f, kMaskedLogit};
   EXPECT_NEAR(log_sum_exp(logits), 1000.0 + std::log(3.0), 1e-9);
-  std::vector<float> masked(3, kMasked);
+  std::vector<float> masked(3, kMaskedLogit);
   EXPECT_EQ(log_sum_exp(masked), -std::numeric_limits<double>::infinity());
 }
 
 TEST(Probes, TokenLogprobsMatchTheDirectFormula) {
-  auto logits = random_logits(500, 11, 0.0f);
+  auto logits = random_offset_logits(500, 11, 0.0f);
   auto direct = direct_logprobs(logits);
   std::vector<TokenId> ids = {0, 499, 17, 17, 250};
   auto got = token_logprobs(logits, ids);
@@ -60,8 +60,8 @@ TEST(Probes, TokenLogprobsMatchTheDirectFormula) {
 }
 
 TEST(Probes, ShiftingEveryLogitChangesNoLogprob) {
-  auto logits = random_logits(300, 3, 0.0f);
-  auto shifted = random_logits(300, 3, 500.0f);
+  auto logits = random_offset_logits(300, 3, 0.0f);
+  auto shifted = random_offset_logits(300, 3, 500.0f);
   std::vector<TokenId> ids = {0, 1, 2, 299};
   auto a = token_logprobs(logits, ids);
   auto b = token_logprobs(shifted, ids);
@@ -77,7 +77,7 @@ TEST(Probes, TokenLogprobsRejectIdsOutsideTheVocabulary) {
 }
 
 TEST(Probes, TopLogprobsAreTheKMostLikelyInOrder) {
-  auto logits = random_logits(400, 21, 0.0f);
+  auto logits = random_offset_logits(400, 21, 0.0f);
   logits[10] = logits[20] = 9.5f;  // a tie at the top: the lower id comes first
   auto direct = direct_logprobs(logits);
   std::vector<TokenId> order(logits.size());
@@ -96,7 +96,7 @@ TEST(Probes, TopLogprobsAreTheKMostLikelyInOrder) {
 }
 
 TEST(Probes, EntropyMatchesTheDirectFormula) {
-  auto logits = random_logits(800, 8, 0.0f);
+  auto logits = random_offset_logits(800, 8, 0.0f);
   auto direct = direct_logprobs(logits);
   long double h = 0.0L;
   for (long double lp : direct) h -= std::exp(lp) * lp;
@@ -106,13 +106,13 @@ TEST(Probes, EntropyMatchesTheDirectFormula) {
 TEST(Probes, EntropyOfUniformAndOneHotRows) {
   std::vector<float> uniform(64, 3.0f);
   EXPECT_NEAR(entropy(uniform), std::log(64.0), 1e-12);
-  std::vector<float> one_hot(64, kMasked);
+  std::vector<float> one_hot(64, kMaskedLogit);
   one_hot[5] = 2.0f;
   EXPECT_EQ(entropy(one_hot), 0.0);
 }
 
 TEST(Probes, RunProbesAnswersOnlyWhatWasAsked) {
-  auto logits = random_logits(50, 2, 0.0f);
+  auto logits = random_offset_logits(50, 2, 0.0f);
   ProbeRequest request;
   request.top_k = 3;
   request.entropy = true;

@@ -15,7 +15,7 @@ namespace {
 
 constexpr float kMasked = -std::numeric_limits<float>::infinity();
 
-std::vector<float> random_logits(size_t count, uint64_t seed, float spread) {
+std::vector<float> random_spread_logits(size_t count, uint64_t seed, float spread) {
   std::mt19937_64 engine(seed);
   std::vector<float> logits(count);
   // Test inputs only: any spread of values will do, so a platform's distribution is fine.
@@ -126,7 +126,7 @@ TEST(Sampler, FiltersKeepExactlyTheSetsTheirDefinitionsGive) {
       {1, 1.0f, 1.0f, 0.0f}, {0, 1.0f, 0.0f, 0.0f},   {200, 1.0f, 1.0f, 0.0f},
   };
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    auto logits = random_logits(100, seed, 2.0f);
+    auto logits = random_spread_logits(100, seed, 2.0f);
     for (const auto& c : cases) {
       SamplerConfig config = plain_config();
       config.top_k = c.top_k;
@@ -141,7 +141,7 @@ TEST(Sampler, FiltersKeepExactlyTheSetsTheirDefinitionsGive) {
 TEST(Sampler, FiltersOverALargeFlatVocabularyKeepTheRightSets) {
   // A flat row needs thousands of tokens to reach the top-p mass (the histogram path), and
   // a large k takes the selection path rather than the small-k heap.
-  auto logits = random_logits(5000, 99, 0.1f);
+  auto logits = random_spread_logits(5000, 99, 0.1f);
   for (uint32_t k : {0u, 300u, 2000u}) {
     for (float p : {0.3f, 0.9f, 0.999f, 1.0f}) {
       SamplerConfig config = plain_config();
@@ -199,7 +199,7 @@ void expect_draws_follow(Sampler& sampler, const std::vector<float>& logits,
 }
 
 TEST(Sampler, DrawsFollowTheFilteredSoftmax) {
-  auto logits = random_logits(30, 7, 1.5f);
+  auto logits = random_spread_logits(30, 7, 1.5f);
   const SamplerConfig configs[] = {
       [] {
         auto c = plain_config();
@@ -305,7 +305,7 @@ std::vector<TokenId> sample_run(uint64_t seed, int length) {
   config.seed = seed;
   config.repeat_penalty = 1.1f;
   Sampler sampler(config);
-  auto logits = random_logits(1000, 5, 1.0f);
+  auto logits = random_spread_logits(1000, 5, 1.0f);
   std::vector<TokenId> run;
   for (int i = 0; i < length; ++i) {
     run.push_back(sampler.sample(logits));

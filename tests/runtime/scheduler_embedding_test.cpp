@@ -26,7 +26,8 @@ using runtime::SchedulerOptions;
 // Float rounding of a float64 mean of 32 rows of values below ~4 in magnitude.
 constexpr double kPoolingTolerance = 1e-6;
 
-double max_abs_difference(const std::vector<float>& actual, std::span<const float> expected) {
+double max_abs_difference_in_floats(const std::vector<float>& actual,
+                                    std::span<const float> expected) {
   EXPECT_EQ(actual.size(), expected.size());
   double worst = 0;
   for (size_t i = 0; i < std::min(actual.size(), expected.size()); ++i) {
@@ -35,13 +36,14 @@ double max_abs_difference(const std::vector<float>& actual, std::span<const floa
   return worst;
 }
 
-double max_abs_difference(const std::vector<float>& actual, const std::vector<double>& expected) {
+double max_abs_difference_in_floats(const std::vector<float>& actual,
+                                    const std::vector<double>& expected) {
   const std::vector<float> rounded(expected.begin(), expected.end());
-  return max_abs_difference(actual, std::span<const float>(rounded));
+  return max_abs_difference_in_floats(actual, std::span<const float>(rounded));
 }
 
 // The error a failed embedding's future holds.
-Error error_of(std::future<std::vector<float>> future) {
+Error embedding_error_of(std::future<std::vector<float>> future) {
   try {
     future.get();
   } catch (const Error& error) {
@@ -102,9 +104,9 @@ TEST_F(SchedulerEmbedding, PoolsTheCheckedHiddenRows) {
   auto mean = scheduler_->embed(prompt_, Pooling::mean).get();
   auto last = scheduler_->embed(prompt_, Pooling::last).get();
   auto cls = scheduler_->embed(prompt_, Pooling::cls).get();
-  EXPECT_LE(max_abs_difference(mean, test::float64_mean(rows)), kPoolingTolerance);
-  EXPECT_LE(max_abs_difference(last, rows.row(31)), kPoolingTolerance);
-  EXPECT_LE(max_abs_difference(cls, rows.row(0)), kPoolingTolerance);
+  EXPECT_LE(max_abs_difference_in_floats(mean, test::float64_mean(rows)), kPoolingTolerance);
+  EXPECT_LE(max_abs_difference_in_floats(last, rows.row(31)), kPoolingTolerance);
+  EXPECT_LE(max_abs_difference_in_floats(cls, rows.row(0)), kPoolingTolerance);
   // The pages of a finished embedding are back in the pool, not in the prefix cache.
   scheduler_->sync();
   EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
@@ -129,10 +131,10 @@ TEST_F(SchedulerEmbedding, RunsInTheSameModelCallsAsAGeneration) {
             std::vector<int32_t>(expected_greedy.begin(), expected_greedy.begin() + 8));
   const auto mean = test::float64_mean(rows);
   for (auto& embedding : embeddings) {
-    EXPECT_LE(max_abs_difference(embedding.get(), mean), kPoolingTolerance);
+    EXPECT_LE(max_abs_difference_in_floats(embedding.get(), mean), kPoolingTolerance);
   }
   // With causal attention, row 6 of the shorter input is row 6 of the full prompt.
-  EXPECT_LE(max_abs_difference(short_last.get(), rows.row(6)), kPoolingTolerance);
+  EXPECT_LE(max_abs_difference_in_floats(short_last.get(), rows.row(6)), kPoolingTolerance);
   // Alone, each 32-token prompt takes 7 calls in chunks of 5, the 7-token one 2 and the 7
   // decodes 7: 37 calls. Sharing calls of 8 rows, they take fewer.
   scheduler_->sync();
@@ -152,36 +154,38 @@ TEST_F(SchedulerEmbedding, WaitsForRoomInThePoolLikeAPrompt) {
   scheduler_->hold(false);
   const auto generated = test::collect_ids(stream);
   EXPECT_TRUE(std::holds_alternative<DoneEvent>(generated.terminal));
-  EXPECT_LE(max_abs_difference(embedding.get(), test::float64_mean(rows)), kPoolingTolerance);
+  EXPECT_LE(max_abs_difference_in_floats(embedding.get(), test::float64_mean(rows)),
+            kPoolingTolerance);
   scheduler_->sync();
   EXPECT_EQ(scheduler_->stats().deferred, 1u);
 }
 
 TEST_F(SchedulerEmbedding, RejectsInputsItCannotRun) {
   start(1);  // a pool of one page: 16 token slots
-  const auto empty = error_of(scheduler_->embed({}, Pooling::mean));
+  const auto empty = embedding_error_of(scheduler_->embed({}, Pooling::mean));
   EXPECT_EQ(empty.code(), ErrorCode::invalid_request);
   EXPECT_NE(std::string(empty.what()).find("at least one token"), std::string::npos);
 
-  const auto outside = error_of(scheduler_->embed({1, 512}, Pooling::mean));
+  const auto outside = embedding_error_of(scheduler_->embed({1, 512}, Pooling::mean));
   EXPECT_EQ(outside.code(), ErrorCode::invalid_request);
   EXPECT_NE(std::string(outside.what()).find("token id 512 is outside the vocabulary"),
             std::string::npos);
 
   const std::vector<int32_t> too_long(257, 3);
-  const auto past_context = error_of(scheduler_->embed(too_long, Pooling::mean));
+  const auto past_context = embedding_error_of(scheduler_->embed(too_long, Pooling::mean));
   EXPECT_NE(
       std::string(past_context.what()).find("257 tokens, more than the context length of 256"),
       std::string::npos);
 
-  const auto past_pool = error_of(scheduler_->embed(prompt_, Pooling::mean));
+  const auto past_pool = embedding_error_of(scheduler_->embed(prompt_, Pooling::mean));
   EXPECT_EQ(past_pool.code(), ErrorCode::invalid_request);
   EXPECT_NE(std::string(past_pool.what()).find("holds only 1"), std::string::npos);
 
   // CLS reads the first row only, so it feeds the first token alone and fits.
   const auto rows = test::fixture_hidden_rows(fixture_);
-  EXPECT_LE(max_abs_difference(scheduler_->embed(prompt_, Pooling::cls).get(), rows.row(0)),
-            kPoolingTolerance);
+  EXPECT_LE(
+      max_abs_difference_in_floats(scheduler_->embed(prompt_, Pooling::cls).get(), rows.row(0)),
+      kPoolingTolerance);
 }
 
 TEST_F(SchedulerEmbedding, AnEmbeddingStillWaitingWhenTheSchedulerStopsFails) {
@@ -189,7 +193,7 @@ TEST_F(SchedulerEmbedding, AnEmbeddingStillWaitingWhenTheSchedulerStopsFails) {
   scheduler_->hold(true);
   auto pending = scheduler_->embed(prompt_, Pooling::mean);
   scheduler_.reset();
-  const auto error = error_of(std::move(pending));
+  const auto error = embedding_error_of(std::move(pending));
   EXPECT_EQ(error.code(), ErrorCode::backend_unavailable);
 }
 

@@ -26,14 +26,14 @@ using runtime::SchedulerRequest;
 using test::collect_ids;
 using test::greedy_request;
 
-constexpr int64_t kPageTokens = 16;  // EngineOptions' default page size
+constexpr int64_t kEnginePageTokens = 16;  // EngineOptions' default page size
 
-struct Outcome {
+struct PrefixOutcome {
   std::vector<int32_t> ids;
   Usage usage;
 };
 
-std::vector<int32_t> joined(std::vector<int32_t> head, std::span<const int32_t> tail) {
+std::vector<int32_t> concatenated(std::vector<int32_t> head, std::span<const int32_t> tail) {
   head.insert(head.end(), tail.begin(), tail.end());
   return head;
 }
@@ -41,7 +41,7 @@ std::vector<int32_t> joined(std::vector<int32_t> head, std::span<const int32_t> 
 // Tokens a prompt of `length` can adopt when its first `shared` tokens are cached in full
 // pages: whole pages only, and never the prompt's last token.
 int64_t reusable(int64_t shared, int64_t length) {
-  return std::min(shared, length - 1) / kPageTokens * kPageTokens;
+  return std::min(shared, length - 1) / kEnginePageTokens * kEnginePageTokens;
 }
 
 class SchedulerPrefixCache : public ::testing::Test {
@@ -85,21 +85,21 @@ class SchedulerPrefixCache : public ::testing::Test {
     engine_options.kernels = tensor::KernelChoice::reference;
     engine_options.kv_type = tensor::ElementType::F32;
     engine_options.kv_pages = kv_pages;
-    engine_options.page_tokens = kPageTokens;
+    engine_options.page_tokens = kEnginePageTokens;
     options.prefix_cache = prefix_cache;
     schedulers_.push_back(std::make_unique<Scheduler>(
         std::make_unique<runtime::Engine>(model_, engine_options), tokenizer_, options));
     return *schedulers_.back();
   }
 
-  static Outcome finish(GenerationStream& stream) {
+  static PrefixOutcome finish(GenerationStream& stream) {
     auto result = collect_ids(stream);
     const auto* done = std::get_if<DoneEvent>(&result.terminal);
     EXPECT_NE(done, nullptr) << "the generation failed";
     return {std::move(result.ids), done ? done->usage : Usage{}};
   }
 
-  static Outcome run(Scheduler& scheduler, SchedulerRequest request) {
+  static PrefixOutcome run(Scheduler& scheduler, SchedulerRequest request) {
     auto stream = scheduler.submit(std::move(request));
     return finish(stream);
   }
@@ -166,7 +166,7 @@ TEST_F(SchedulerPrefixCache, RepeatedLongPromptIsComputedOnceAndContinuesIdentic
   const auto stats = cached.stats();
   EXPECT_EQ(stats.prompt_tokens_cached, 2 * static_cast<uint64_t>(reusable(200, 200)));
   EXPECT_EQ(stats.prompt_tokens_computed, 3 * 200 - stats.prompt_tokens_cached);
-  EXPECT_EQ(stats.pages_cached, 200 / kPageTokens);
+  EXPECT_EQ(stats.pages_cached, 200 / kEnginePageTokens);
 }
 
 // Prompts that share a prefix ending inside a page: only the whole pages before it are
@@ -180,12 +180,12 @@ TEST_F(SchedulerPrefixCache, PromptsSharingPartOfAPageReuseOnlyItsFullPages) {
     size_t long_prefix;          // the prompt is long[0, n) (0: it is not), for llama.cpp's token
   };
   const std::vector<Case> cases = {
-      {head(40), 0, 40},                        // publishes pages 0 and 1 (tokens 0–31)
-      {joined(head(37), suffix(0, 3)), 32, 0},  // shares 37 tokens: two full pages
-      {joined(head(20), suffix(3, 5)), 16, 0},  // shares 20: one page and a part
-      {joined(head(10), suffix(8, 5)), 0, 0},   // shares less than a page
-      {head(32), 32, 32},                       // all cached, but the last token is computed
-      {head(48), 32, 48},                       // page 2 (tokens 32–47) was never full before
+      {head(40), 0, 40},                              // publishes pages 0 and 1 (tokens 0–31)
+      {concatenated(head(37), suffix(0, 3)), 32, 0},  // shares 37 tokens: two full pages
+      {concatenated(head(20), suffix(3, 5)), 16, 0},  // shares 20: one page and a part
+      {concatenated(head(10), suffix(8, 5)), 0, 0},   // shares less than a page
+      {head(32), 32, 32},                             // all cached, but the last token is computed
+      {head(48), 32, 48},  // page 2 (tokens 32–47) was never full before
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE("case " + std::to_string(i));
@@ -207,7 +207,8 @@ TEST_F(SchedulerPrefixCache, PromptsSharingPartOfAPageReuseOnlyItsFullPages) {
 // instead of the request waiting or failing.
 TEST_F(SchedulerPrefixCache, PoolTooSmallEvictsCachedPagesInsteadOfFailing) {
   constexpr uint32_t kTokens = 24;
-  const int64_t whole_request = (200 + kTokens + kPageTokens - 1) / kPageTokens;  // 14 pages
+  const int64_t whole_request =
+      (200 + kTokens + kEnginePageTokens - 1) / kEnginePageTokens;  // 14 pages
   auto& cached = start(true, whole_request);
   auto& plain = start(false, whole_request);
   const auto first_prompt = head(200);
@@ -215,7 +216,7 @@ TEST_F(SchedulerPrefixCache, PoolTooSmallEvictsCachedPagesInsteadOfFailing) {
 
   const auto first = run(cached, greedy_request(first_prompt, kTokens));
   cached.sync();
-  EXPECT_EQ(cached.stats().pages_cached, 200 / kPageTokens);
+  EXPECT_EQ(cached.stats().pages_cached, 200 / kEnginePageTokens);
 
   // Exactly kTokens tokens (no early end), so that it fills all 14 pages.
   auto other_request = greedy_request(other_prompt, kTokens);
@@ -252,15 +253,16 @@ TEST_F(SchedulerPrefixCache, ConcurrentRequestsShareTheCachedPrefix) {
   SchedulerOptions options;
   options.prefill_chunk = 3;  // cut the prefills so they mix with each other's decodes
   options.max_batch_tokens = 6;
-  auto& cached = start(true, kSystem / kPageTokens + 4 * own_pages, options);
+  auto& cached = start(true, kSystem / kEnginePageTokens + 4 * own_pages, options);
   auto& plain = start(false);
   std::vector<std::vector<int32_t>> prompts;
-  for (size_t i = 0; i < 4; ++i) prompts.push_back(joined(head(kSystem), suffix(2 * i, 8)));
+  for (size_t i = 0; i < 4; ++i) prompts.push_back(concatenated(head(kSystem), suffix(2 * i, 8)));
 
-  std::vector<Outcome> alone;
+  std::vector<PrefixOutcome> alone;
   for (const auto& prompt : prompts) alone.push_back(run(plain, greedy_request(prompt, kTokens)));
 
-  const auto warm = run(cached, greedy_request(joined(head(kSystem), suffix(20, 8)), kTokens));
+  const auto warm =
+      run(cached, greedy_request(concatenated(head(kSystem), suffix(20, 8)), kTokens));
   EXPECT_EQ(warm.usage.cached_prompt_tokens, 0u);
 
   std::vector<GenerationStream> streams;
@@ -269,7 +271,8 @@ TEST_F(SchedulerPrefixCache, ConcurrentRequestsShareTheCachedPrefix) {
   cached.sync();
   const auto stats = cached.stats();
   EXPECT_EQ(stats.live, 4u);
-  EXPECT_EQ(stats.pages_committed, static_cast<int64_t>(kSystem / kPageTokens + 4 * own_pages));
+  EXPECT_EQ(stats.pages_committed,
+            static_cast<int64_t>(kSystem / kEnginePageTokens + 4 * own_pages));
   for (size_t i = 0; i < streams.size(); ++i) {
     SCOPED_TRACE("request " + std::to_string(i));
     const auto together = finish(streams[i]);
@@ -288,7 +291,7 @@ TEST_F(SchedulerPrefixCache, ConcurrentRequestsWithAColdCacheStillAgree) {
   auto& cached = start(true, 0, options);
   auto& plain = start(false);
   std::vector<std::vector<int32_t>> prompts;
-  for (size_t i = 0; i < 3; ++i) prompts.push_back(joined(head(50), suffix(3 * i, 6)));
+  for (size_t i = 0; i < 3; ++i) prompts.push_back(concatenated(head(50), suffix(3 * i, 6)));
   std::vector<GenerationStream> streams;
   for (const auto& prompt : prompts)
     streams.push_back(cached.submit(greedy_request(prompt, kTokens)));

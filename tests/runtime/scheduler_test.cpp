@@ -23,10 +23,7 @@ using runtime::SchedulerOptions;
 using runtime::SchedulerRequest;
 
 using test::collect_ids;
-
-SchedulerRequest greedy(std::vector<int32_t> prompt, uint32_t max_tokens) {
-  return test::greedy_request(std::move(prompt), max_tokens);
-}
+using test::greedy_request;
 
 // The reference continuation up to (and without) the first end-of-generation token, where
 // the generator stops; the fixture references never stop at EOS.
@@ -136,7 +133,7 @@ TEST_P(SchedulerFixtures, ConcurrentGreedyGenerationsEqualEachAloneAndTheReferen
   scheduler_->sync();
   const auto before = scheduler_->stats().steps;
   for (const auto& p : prompts) {
-    auto stream = scheduler_->submit(greedy(p, kTokens));
+    auto stream = scheduler_->submit(greedy_request(p, kTokens));
     auto result = collect_ids(stream);
     ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
     alone.push_back(result.ids);
@@ -149,7 +146,7 @@ TEST_P(SchedulerFixtures, ConcurrentGreedyGenerationsEqualEachAloneAndTheReferen
   const auto alone_steps = scheduler_->stats().steps - before;
 
   std::vector<GenerationStream> streams;
-  for (const auto& p : prompts) streams.push_back(scheduler_->submit(greedy(p, kTokens)));
+  for (const auto& p : prompts) streams.push_back(scheduler_->submit(greedy_request(p, kTokens)));
   for (size_t i = 0; i < streams.size(); ++i) {
     auto together = collect_ids(streams[i]);
     ASSERT_TRUE(std::holds_alternative<DoneEvent>(together.terminal)) << "request " << i;
@@ -177,9 +174,9 @@ TEST_F(SchedulerTest, ChunkedPrefillKeepsTheRunningDecodeFlowing) {
   const auto long_prompt = test::read_token_ids(fixture_.reference("long.tokens.txt"));
   ASSERT_EQ(long_prompt.size(), 200u);
   const uint64_t chunks = (long_prompt.size() + 15) / 16;  // 13
-  auto decoding_request = greedy(prompt(), 200);
+  auto decoding_request = greedy_request(prompt(), 200);
   decoding_request.suppressed_tokens = end_tokens(*tokenizer_);
-  const auto long_request = greedy(long_prompt, 1);
+  const auto long_request = greedy_request(long_prompt, 1);
 
   const auto [decoding_alone, decoding_steps] = run_alone(decoding_request);
   const auto [long_alone, long_steps] = run_alone(long_request);
@@ -240,7 +237,7 @@ TEST_F(SchedulerTest, DecodesLeaveARowForAWaitingPrefill) {
   std::vector<SchedulerRequest> requests;
   std::vector<std::vector<int32_t>> alone;
   for (const auto& p : prompts) {
-    requests.push_back(greedy(p, kTokens));
+    requests.push_back(greedy_request(p, kTokens));
     requests.back().suppressed_tokens = suppressed;
     alone.push_back(run_alone(requests.back()).first.ids);
     ASSERT_EQ(alone.back().size(), kTokens);
@@ -270,7 +267,7 @@ TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) 
   constexpr uint32_t kTokens = 24;
   const int64_t one_request = pages_for(32 + kTokens);  // the 32-token fixture prompt
   start_llama(one_request);
-  auto alone_stream = scheduler_->submit(greedy(prompt(), kTokens));
+  auto alone_stream = scheduler_->submit(greedy_request(prompt(), kTokens));
   const auto alone = collect_ids(alone_stream);
 
   scheduler_->sync();
@@ -278,7 +275,8 @@ TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) 
   std::vector<GenerationStream> streams;
   // Held, so that the three arrive in one turn whatever the speed of this thread.
   scheduler_->hold(true);
-  for (int i = 0; i < 3; ++i) streams.push_back(scheduler_->submit(greedy(prompt(), kTokens)));
+  for (int i = 0; i < 3; ++i)
+    streams.push_back(scheduler_->submit(greedy_request(prompt(), kTokens)));
   scheduler_->hold(false);
   scheduler_->sync();
   // The pool holds one request: at most one runs, the other two had to wait (how far the first
@@ -296,9 +294,9 @@ TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) 
 }
 
 TEST_F(SchedulerTest, RequestThatCanNeverFitErrorsAtOnceAndOthersCarryOn) {
-  start_llama(4);                                           // 64 slots
-  auto running = scheduler_->submit(greedy(prompt(), 16));  // 48 slots: fits
-  auto too_big = scheduler_->submit(greedy(prompt(), 64));  // 96 slots: never fits
+  start_llama(4);                                                   // 64 slots
+  auto running = scheduler_->submit(greedy_request(prompt(), 16));  // 48 slots: fits
+  auto too_big = scheduler_->submit(greedy_request(prompt(), 64));  // 96 slots: never fits
   auto first = too_big.next();
   ASSERT_TRUE(first.has_value());
   auto* error = std::get_if<ErrorEvent>(&*first);
@@ -315,7 +313,7 @@ TEST_F(SchedulerTest, RequestThatCanNeverFitErrorsAtOnceAndOthersCarryOn) {
 
 TEST_F(SchedulerTest, CancellingMidGenerationFreesThePagesAtOnce) {
   start_llama(0);
-  auto stream = scheduler_->submit(greedy(prompt(), 200));
+  auto stream = scheduler_->submit(greedy_request(prompt(), 200));
   for (int i = 0; i < 3; ++i) {
     auto event = stream.next();
     ASSERT_TRUE(event && std::holds_alternative<TokenEvent>(*event));
@@ -336,7 +334,7 @@ TEST_F(SchedulerTest, CancellingMidGenerationFreesThePagesAtOnce) {
 TEST_F(SchedulerTest, DroppedStreamFreesItsPages) {
   start_llama(0);
   {
-    auto stream = scheduler_->submit(greedy(prompt(), 200));
+    auto stream = scheduler_->submit(greedy_request(prompt(), 200));
     ASSERT_TRUE(stream.next().has_value());
   }
   scheduler_->sync();
@@ -347,8 +345,8 @@ TEST_F(SchedulerTest, DroppedStreamFreesItsPages) {
 // A consumer that reads nothing does not hold up another stream.
 TEST_F(SchedulerTest, UnreadStreamDoesNotStallOthers) {
   start_llama(0);
-  auto unread = scheduler_->submit(greedy(prompt(), 100));
-  auto read = scheduler_->submit(greedy(prompt(), 32));
+  auto unread = scheduler_->submit(greedy_request(prompt(), 100));
+  auto read = scheduler_->submit(greedy_request(prompt(), 32));
   const auto result = collect_ids(read);
   ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal));
   const auto expected = expected_greedy();
@@ -370,9 +368,9 @@ TEST_F(SchedulerTest, AdmissionIsFirstComeFirstServed) {
   // this thread (submitted one by one, small1 could finish before small2 arrives, and an
   // admission that skips a head that does not fit would go unnoticed).
   scheduler_->hold(true);
-  auto small1 = scheduler_->submit(greedy(prompt(), 16));
-  auto big = scheduler_->submit(greedy(prompt(), 64));
-  auto small2 = scheduler_->submit(greedy(prompt(), 16));
+  auto small1 = scheduler_->submit(greedy_request(prompt(), 16));
+  auto big = scheduler_->submit(greedy_request(prompt(), 64));
+  auto small2 = scheduler_->submit(greedy_request(prompt(), 16));
   scheduler_->hold(false);
   // small2 would fit beside small1 but waits behind big, which needs every page: so it is
   // admitted only when big has finished, and its first token comes after big's. (How far
@@ -403,9 +401,9 @@ TEST_F(SchedulerTest, BigRequestIsServedWhileSmallOnesKeepArriving) {
   // running one, is looked at while the big one waits, whatever the speed of this thread.
   std::vector<GenerationStream> later;
   scheduler_->hold(true);
-  auto running = scheduler_->submit(greedy(full, 16));  // 3 pages
-  auto big = scheduler_->submit(greedy(full, 64));
-  later.push_back(scheduler_->submit(greedy(small_prompt, 8)));
+  auto running = scheduler_->submit(greedy_request(full, 16));  // 3 pages
+  auto big = scheduler_->submit(greedy_request(full, 64));
+  later.push_back(scheduler_->submit(greedy_request(small_prompt, 8)));
   scheduler_->hold(false);
   ASSERT_TRUE(running.next().has_value());
 
@@ -413,7 +411,7 @@ TEST_F(SchedulerTest, BigRequestIsServedWhileSmallOnesKeepArriving) {
   bool big_started = false;
   constexpr size_t kMostArrivals = 100;
   while (!big_started && later.size() < kMostArrivals) {
-    later.push_back(scheduler_->submit(greedy(small_prompt, 8)));
+    later.push_back(scheduler_->submit(greedy_request(small_prompt, 8)));
     if (auto event = big.next_for(std::chrono::milliseconds(2))) {
       auto* token = std::get_if<TokenEvent>(&*event);
       ASSERT_NE(token, nullptr) << "the big request ended without a token";
@@ -456,14 +454,14 @@ TEST_F(SchedulerTest, SuppressedTokensAreNeverSampled) {
   start_llama(0);
   const auto expected = expected_greedy();
   ASSERT_FALSE(expected.empty());
-  auto request = greedy(prompt(), 1);
+  auto request = greedy_request(prompt(), 1);
   request.suppressed_tokens = {expected[0]};
   auto stream = scheduler_->submit(request);
   const auto result = collect_ids(stream);
   ASSERT_EQ(result.ids.size(), 1u);
   EXPECT_NE(result.ids[0], expected[0]);
 
-  auto bad = greedy(prompt(), 1);
+  auto bad = greedy_request(prompt(), 1);
   bad.suppressed_tokens = {tokenizer_->vocab_size()};
   auto bad_stream = scheduler_->submit(bad);
   const auto bad_result = collect_ids(bad_stream);
@@ -474,8 +472,8 @@ TEST_F(SchedulerTest, SuppressedTokensAreNeverSampled) {
 
 TEST_F(SchedulerTest, StoppingEndsRunningAndWaitingGenerationsWithAnError) {
   start_llama(pages_for(32 + 100));
-  auto running = scheduler_->submit(greedy(prompt(), 100));
-  auto waiting = scheduler_->submit(greedy(prompt(), 100));
+  auto running = scheduler_->submit(greedy_request(prompt(), 100));
+  auto waiting = scheduler_->submit(greedy_request(prompt(), 100));
   ASSERT_TRUE(running.next().has_value());
   // Before the stop (TearDown has no scheduler left to look at): one runs, holding its pages,
   // the other waits for them.

@@ -5,7 +5,8 @@
 namespace weft::runtime {
 namespace {
 
-std::string feed_all(StopMatcher& matcher, const std::vector<std::string>& pieces, bool* stopped) {
+std::string feed_all_pieces(StopMatcher& matcher, const std::vector<std::string>& pieces,
+                            bool* stopped) {
   std::string out;
   *stopped = false;
   for (const auto& piece : pieces) {
@@ -22,7 +23,7 @@ std::string feed_all(StopMatcher& matcher, const std::vector<std::string>& piece
 TEST(StopMatcher, FindsAStopStringSplitAcrossPieces) {
   StopMatcher matcher({"</end>"});
   bool stopped = false;
-  EXPECT_EQ(feed_all(matcher, {"hello </", "en", "d> more"}, &stopped), "hello ");
+  EXPECT_EQ(feed_all_pieces(matcher, {"hello </", "en", "d> more"}, &stopped), "hello ");
   EXPECT_TRUE(stopped);
 }
 
@@ -38,14 +39,14 @@ TEST(StopMatcher, ReleasesAHeldPrefixThatDidNotBecomeAStop) {
 TEST(StopMatcher, EarliestOfSeveralStopsWins) {
   StopMatcher matcher({"world", "lo w"});
   bool stopped = false;
-  EXPECT_EQ(feed_all(matcher, {"hello world"}, &stopped), "hel");
+  EXPECT_EQ(feed_all_pieces(matcher, {"hello world"}, &stopped), "hel");
   EXPECT_TRUE(stopped);
 }
 
 TEST(StopMatcher, WithoutStopsEverythingPassesThrough) {
   StopMatcher matcher({});
   bool stopped = false;
-  EXPECT_EQ(feed_all(matcher, {"a", "b"}, &stopped), "ab");
+  EXPECT_EQ(feed_all_pieces(matcher, {"a", "b"}, &stopped), "ab");
   EXPECT_FALSE(stopped);
 }
 

@@ -8,27 +8,22 @@
 #include <fstream>
 #include <map>
 
+#include "support/environment_lookup.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
 namespace {
 
-protocol::EnvironmentLookup lookup_in(std::map<std::string, std::string> values) {
-  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(values));
-  return [shared](const char* name) -> const char* {
-    auto found = shared->find(name);
-    return found == shared->end() ? nullptr : found->second.c_str();
-  };
-}
-
 TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   auto file = settings_from_json_text(
       R"({"parallel": 2, "queue": 5, "tcp": "127.0.0.1:1", "log_level": "warn", "model": "f.gguf"})",
       "test.json");
-  auto env = settings_from_environment(lookup_in({{"WEFT_PARALLEL", "3"}, {"WEFT_QUEUE", "6"}}));
+  auto env =
+      settings_from_environment(test::lookup_in({{"WEFT_PARALLEL", "3"}, {"WEFT_QUEUE", "6"}}));
   ServeSettings flags;
   flags.parallel = 4;
-  auto config = finalize(file.overridden_by(env).overridden_by(flags), lookup_in({{"HOME", "/h"}}));
+  auto config =
+      finalize(file.overridden_by(env).overridden_by(flags), test::lookup_in({{"HOME", "/h"}}));
   EXPECT_EQ(config.parallel, 4u);                 // flag
   EXPECT_EQ(config.queue, 6u);                    // environment
   EXPECT_EQ(config.tcp, "127.0.0.1:1");           // file
@@ -46,19 +41,20 @@ TEST(ServeConfig, TheApiKeyAndItsFileFollowTheLayerOrderTogether) {
   ::close(fd);
   const std::string key_file = path_template;
   std::ofstream(key_file) << "from-the-file\n";
-  const auto home = lookup_in({{"HOME", "/h"}});
+  const auto home = test::lookup_in({{"HOME", "/h"}});
 
   auto file_with_key = settings_from_json_text(R"({"api_key": "from-config"})", "test.json");
   ServeSettings flags_with_file;
   flags_with_file.api_key_file = key_file;
   EXPECT_EQ(finalize(file_with_key.overridden_by(flags_with_file), home).api_key, "from-the-file");
 
-  auto env_with_file = settings_from_environment(lookup_in({{"WEFT_API_KEY_FILE", key_file}}));
+  auto env_with_file =
+      settings_from_environment(test::lookup_in({{"WEFT_API_KEY_FILE", key_file}}));
   EXPECT_EQ(finalize(file_with_key.overridden_by(env_with_file), home).api_key, "from-the-file");
 
   auto file_with_file =
       settings_from_json_text(R"({"api_key_file": ")" + key_file + R"("})", "test.json");
-  auto env_with_key = settings_from_environment(lookup_in({{"WEFT_API_KEY", "from-env"}}));
+  auto env_with_key = settings_from_environment(test::lookup_in({{"WEFT_API_KEY", "from-env"}}));
   EXPECT_EQ(finalize(file_with_file.overridden_by(env_with_key), home).api_key, "from-env");
   ServeSettings flags_with_key;
   flags_with_key.api_key = "from-flag";
@@ -79,7 +75,7 @@ TEST(ServeConfig, TheApiKeyAndItsFileFollowTheLayerOrderTogether) {
 // An empty key used to turn TCP authentication off without a word, even over a key file
 // named in the config file.
 TEST(ServeConfig, AnEmptyApiKeyOrKeyFileIsAnError) {
-  const auto home = lookup_in({{"HOME", "/h"}});
+  const auto home = test::lookup_in({{"HOME", "/h"}});
   ServeSettings flags;
   flags.api_key = "";
   EXPECT_THROW(finalize(flags, home), Error);
@@ -126,9 +122,9 @@ TEST(ServeConfig, AKeyGivenInTwoLayersIsWarnedAboutNamingTheWinner) {
 
 TEST(ServeConfig, TheWriteTimeoutComesFromEveryLayerAndIsChecked) {
   EXPECT_EQ(finalize(ServeSettings{}).write_timeout, std::chrono::seconds(30));  // the default
-  EXPECT_EQ(
-      settings_from_environment(lookup_in({{"WEFT_WRITE_TIMEOUT", "2.5"}})).write_timeout_seconds,
-      2.5);
+  EXPECT_EQ(settings_from_environment(test::lookup_in({{"WEFT_WRITE_TIMEOUT", "2.5"}}))
+                .write_timeout_seconds,
+            2.5);
   EXPECT_EQ(settings_from_json_text(R"({"write_timeout": 3})", "c").write_timeout_seconds, 3.0);
   EXPECT_THROW(settings_from_json_text(R"({"write_timeout": "soon"})", "c"), Error);
   ServeSettings settings;
@@ -142,8 +138,9 @@ TEST(ServeConfig, TheWriteTimeoutComesFromEveryLayerAndIsChecked) {
 
 TEST(ServeConfig, TheConnectionCapComesFromEveryLayerAndIsChecked) {
   EXPECT_EQ(finalize(ServeSettings{}).max_connections, 1000u);  // the default
-  EXPECT_EQ(settings_from_environment(lookup_in({{"WEFT_MAX_CONNECTIONS", "12"}})).max_connections,
-            12u);
+  EXPECT_EQ(
+      settings_from_environment(test::lookup_in({{"WEFT_MAX_CONNECTIONS", "12"}})).max_connections,
+      12u);
   EXPECT_EQ(settings_from_json_text(R"({"max_connections": 7})", "c").max_connections, 7u);
   EXPECT_THROW(settings_from_json_text(R"({"max_connections": -1})", "c"), Error);
   ServeSettings settings;
@@ -153,9 +150,9 @@ TEST(ServeConfig, TheConnectionCapComesFromEveryLayerAndIsChecked) {
 
 TEST(ServeConfig, TheDaemonWideQueuedBytesBudgetComesFromEveryLayerAndIsChecked) {
   EXPECT_EQ(finalize(ServeSettings{}).max_queued_bytes, uint64_t{1} << 30);  // 1 GiB
-  EXPECT_EQ(
-      settings_from_environment(lookup_in({{"WEFT_MAX_QUEUED_BYTES", "8388608"}})).max_queued_bytes,
-      8388608u);
+  EXPECT_EQ(settings_from_environment(test::lookup_in({{"WEFT_MAX_QUEUED_BYTES", "8388608"}}))
+                .max_queued_bytes,
+            8388608u);
   EXPECT_EQ(settings_from_json_text(R"({"max_queued_bytes": 2097152})", "c").max_queued_bytes,
             2097152u);
   EXPECT_THROW(settings_from_json_text(R"({"max_queued_bytes": "lots"})", "c"), Error);
@@ -194,9 +191,9 @@ TEST(ServeConfig, ProgramSettingsComeFromEveryLayerAndAreChecked) {
   EXPECT_EQ(config.max_programs, 2u);
   EXPECT_EQ(config.program_sandbox, "node");
 
-  auto env = settings_from_environment(lookup_in({{"WEFT_PROGRAM_TIMEOUT", "7"},
-                                                  {"WEFT_MAX_PROGRAMS", "9"},
-                                                  {"WEFT_PROGRAM_MAX_CONTEXTS", "5"}}));
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_PROGRAM_TIMEOUT", "7"},
+                                                        {"WEFT_MAX_PROGRAMS", "9"},
+                                                        {"WEFT_PROGRAM_MAX_CONTEXTS", "5"}}));
   auto layered = finalize(file.overridden_by(env));
   EXPECT_EQ(layered.program_timeout, std::chrono::seconds(7));
   EXPECT_EQ(layered.max_programs, 9u);
@@ -234,16 +231,17 @@ TEST(ServeConfig, UnknownKeysAndWrongTypesNameTheKey) {
   EXPECT_THROW(settings_from_json_text(R"({"queue": -1})", "c"), Error);
   EXPECT_THROW(settings_from_json_text("[1]", "c"), Error);
   EXPECT_THROW(settings_from_json_text("{", "c"), Error);
-  EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_QUEUE", "lots"}})), Error);
-  EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_ALLOW_NON_LOOPBACK", "maybe"}})), Error);
+  EXPECT_THROW(settings_from_environment(test::lookup_in({{"WEFT_QUEUE", "lots"}})), Error);
+  EXPECT_THROW(settings_from_environment(test::lookup_in({{"WEFT_ALLOW_NON_LOOPBACK", "maybe"}})),
+               Error);
 }
 
 TEST(ServeConfig, TheKvTypeComesFromEveryLayerAndIsChecked) {
-  const auto home = lookup_in({{"HOME", "/h"}});
+  const auto home = test::lookup_in({{"HOME", "/h"}});
   EXPECT_EQ(finalize(ServeSettings{}, home).kv_type, "f16");
   auto file = settings_from_json_text(R"({"kv_type": "f32"})", "test.json");
   EXPECT_EQ(finalize(file, home).kv_type, "f32");
-  auto env = settings_from_environment(lookup_in({{"WEFT_KV_TYPE", "q8_0"}}));
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_KV_TYPE", "q8_0"}}));
   EXPECT_EQ(finalize(file.overridden_by(env), home).kv_type, "q8_0");
   try {
     finalize(settings_from_json_text(R"({"kv_type": "q4_0"})", "test.json"), home);
@@ -255,17 +253,17 @@ TEST(ServeConfig, TheKvTypeComesFromEveryLayerAndIsChecked) {
 }
 
 TEST(ServeConfig, PrefixCacheIsOnUnlessTurnedOff) {
-  EXPECT_TRUE(finalize({}, lookup_in({{"HOME", "/h"}})).prefix_cache);
+  EXPECT_TRUE(finalize({}, test::lookup_in({{"HOME", "/h"}})).prefix_cache);
   auto file = settings_from_json_text(R"({"prefix_cache": false})", "test.json");
-  EXPECT_FALSE(finalize(file, lookup_in({{"HOME", "/h"}})).prefix_cache);
-  auto env = settings_from_environment(lookup_in({{"WEFT_PREFIX_CACHE", "1"}}));
-  EXPECT_TRUE(finalize(file.overridden_by(env), lookup_in({{"HOME", "/h"}})).prefix_cache);
+  EXPECT_FALSE(finalize(file, test::lookup_in({{"HOME", "/h"}})).prefix_cache);
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_PREFIX_CACHE", "1"}}));
+  EXPECT_TRUE(finalize(file.overridden_by(env), test::lookup_in({{"HOME", "/h"}})).prefix_cache);
   EXPECT_THROW(settings_from_json_text(R"({"prefix_cache": "no"})", "c"), Error);
-  EXPECT_THROW(settings_from_environment(lookup_in({{"WEFT_PREFIX_CACHE", "maybe"}})), Error);
+  EXPECT_THROW(settings_from_environment(test::lookup_in({{"WEFT_PREFIX_CACHE", "maybe"}})), Error);
 }
 
 TEST(ServeConfig, InferdCompatMovesTheRuntimeDirectoryToInferds) {
-  const auto env = lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}});
+  const auto env = test::lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}});
   auto plain = finalize({}, env);
   EXPECT_FALSE(plain.inferd_compat);
   EXPECT_EQ(plain.runtime_dir, "/run/user/7/weft");
@@ -276,13 +274,13 @@ TEST(ServeConfig, InferdCompatMovesTheRuntimeDirectoryToInferds) {
   // An explicit directory still wins.
   file.runtime_dir = "/srv/mine";
   EXPECT_EQ(finalize(file, env).runtime_dir, "/srv/mine");
-  auto from_env = settings_from_environment(lookup_in({{"WEFT_INFERD_COMPAT", "1"}}));
+  auto from_env = settings_from_environment(test::lookup_in({{"WEFT_INFERD_COMPAT", "1"}}));
   EXPECT_TRUE(finalize(from_env, env).inferd_compat);
   EXPECT_THROW(settings_from_json_text(R"({"inferd_compat": "yes"})", "c"), Error);
 }
 
 TEST(ServeConfig, HttpIsOffUnlessAskedAndABareOneMeansTheDefaultAddress) {
-  const auto home = lookup_in({{"HOME", "/h"}});
+  const auto home = test::lookup_in({{"HOME", "/h"}});
   auto off = finalize({}, home);
   EXPECT_EQ(off.http, "");
   EXPECT_EQ(off.http_body_limit, 8u << 20);
@@ -301,9 +299,9 @@ TEST(ServeConfig, HttpIsOffUnlessAskedAndABareOneMeansTheDefaultAddress) {
   EXPECT_EQ(config.models_dir, "/models");
   EXPECT_EQ(finalize(settings_from_json_text(R"({"http": true})", "t"), home).http,
             "127.0.0.1:11435");
-  auto env = settings_from_environment(lookup_in({{"WEFT_HTTP", "0"}}));
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_HTTP", "0"}}));
   EXPECT_EQ(finalize(file.overridden_by(env), home).http, "") << "the environment turns it off";
-  auto xdg = lookup_in({{"HOME", "/h"}, {"XDG_DATA_HOME", "/data"}});
+  auto xdg = test::lookup_in({{"HOME", "/h"}, {"XDG_DATA_HOME", "/data"}});
   EXPECT_EQ(finalize({}, xdg).models_dir, "/data/weft/models");
   EXPECT_THROW(settings_from_json_text(R"({"http": 1})", "c"), Error);
   EXPECT_THROW(finalize(settings_from_json_text(R"({"http_body_limit": 10})", "c"), home), Error);
@@ -328,9 +326,9 @@ TEST(ServeConfig, ChecksRanges) {
   }
   settings.auth_timeout_seconds = 0.25;
   EXPECT_EQ(finalize(settings).auth_timeout, std::chrono::milliseconds(250));
-  EXPECT_EQ(
-      settings_from_environment(lookup_in({{"WEFT_AUTH_TIMEOUT", "2.5"}})).auth_timeout_seconds,
-      2.5);
+  EXPECT_EQ(settings_from_environment(test::lookup_in({{"WEFT_AUTH_TIMEOUT", "2.5"}}))
+                .auth_timeout_seconds,
+            2.5);
   EXPECT_EQ(settings_from_json_text(R"({"auth_timeout": 3})", "c").auth_timeout_seconds, 3.0);
   EXPECT_THROW(settings_from_json_text(R"({"auth_timeout": "soon"})", "c"), Error);
 }
@@ -345,7 +343,7 @@ TEST(ServeConfig, TheChatTemplateFileMustReadAndCompile) {
   std::ofstream(broken) << "{% for m in messages %}{{ m.content }}";
 
   auto file = settings_from_json_text(R"({"chat_template": "/elsewhere/t.jinja"})", "c");
-  auto env = settings_from_environment(lookup_in({{"WEFT_CHAT_TEMPLATE", good}}));
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_CHAT_TEMPLATE", good}}));
   EXPECT_EQ(finalize(file.overridden_by(env)).chat_template, good);  // environment over file
   EXPECT_EQ(finalize(ServeSettings{}).chat_template, "");
 

@@ -82,6 +82,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+std::string TempDir::write_file(const std::string& name, const std::string& text) const {
+  std::string file = path_ + "/" + name;
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + file);
+  return file;
+}
+
 uint16_t free_tcp_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

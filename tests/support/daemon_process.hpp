@@ -24,6 +24,8 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   const std::string& path() const { return path_; }
+  // Writes `text` to the file `name` in the directory; returns the file's path.
+  std::string write_file(const std::string& name, const std::string& text) const;
 
  private:
   std::string path_;

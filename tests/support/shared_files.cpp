@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace weft::test {
@@ -35,6 +36,14 @@ std::vector<std::byte> read_file_bytes(const std::filesystem::path& path) {
   std::transform(chars.begin(), chars.end(), bytes.begin(),
                  [](char c) { return static_cast<std::byte>(c); });
   return bytes;
+}
+
+std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace weft::test

@@ -1,4 +1,5 @@
-// Paths and raw reads of the reference data in ../shared, for tests.
+// Paths of the reference data in ../shared, and raw reads of files (there or in the tree),
+// for tests.
 #pragma once
 
 #include <cstddef>
@@ -15,5 +16,8 @@ std::filesystem::path shared_path(const std::string& relative);
 std::vector<std::filesystem::path> shared_gguf_files(bool include_invalid = false);
 
 std::vector<std::byte> read_file_bytes(const std::filesystem::path& path);
+
+// The whole file as text; throws std::runtime_error when it cannot be opened.
+std::string read_text_file(const std::filesystem::path& path);
 
 }  // namespace weft::test

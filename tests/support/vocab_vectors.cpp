@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "gguf/gguf_file.hpp"
 #include "support/shared_files.hpp"
 
 namespace weft::test {
@@ -58,14 +59,6 @@ std::vector<std::string> names_where(Select select) {
 
 }  // namespace
 
-std::string read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::vector<std::string> vocab_names_with_vectors() {
   return names_where(Select::with_gguf_and_vectors);
 }
@@ -113,6 +106,11 @@ VocabVectors load_vocab_vectors(const std::string& name) {
                              std::to_string(vectors.expected.size()) + " expected lines");
   }
   return vectors;
+}
+
+std::unique_ptr<tokenizer::Tokenizer> load_vocab_tokenizer(const std::string& name) {
+  auto file = gguf::GgufFile::open(vocab_gguf_path(name).string());
+  return tokenizer::Tokenizer::from_gguf(*file);
 }
 
 }  // namespace weft::test

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "support/shared_files.hpp"  // read_text_file, which the tests of vectors use too
 #include "tokenizer/tokenizer.hpp"
 
 namespace weft::test {
@@ -15,8 +17,6 @@ struct VocabVectors {
   std::vector<std::string> inputs;                        // the test strings
   std::vector<std::vector<tokenizer::TokenId>> expected;  // ids per string
 };
-
-std::string read_text_file(const std::filesystem::path& path);
 
 // Vocabulary names that have a GGUF and .inp/.out vectors, sorted.
 std::vector<std::string> vocab_names_with_vectors();
@@ -32,5 +32,7 @@ std::filesystem::path vocab_gguf_path(const std::string& name);
 VocabVectors load_vocab_vectors(const std::string& name);
 // Just the test strings of one vocabulary's .inp file.
 std::vector<std::string> load_vocab_inputs(const std::string& name);
+// The tokenizer of ggml-vocab-NAME.gguf.
+std::unique_ptr<tokenizer::Tokenizer> load_vocab_tokenizer(const std::string& name);
 
 }  // namespace weft::test

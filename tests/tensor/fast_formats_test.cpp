@@ -19,7 +19,7 @@
 namespace weft::tensor {
 namespace {
 
-struct Case {
+struct FastFormatCase {
   ElementType type;
   int64_t cols;
 };
@@ -70,10 +70,10 @@ std::vector<std::byte> random_blocks(ElementType type, uint64_t bytes, std::mt19
   return stored;
 }
 
-class FastFormats : public ::testing::TestWithParam<Case> {};
+class FastFormats : public ::testing::TestWithParam<FastFormatCase> {};
 
 TEST_P(FastFormats, MatchesRoundedActivationsOnRandomBlockBits) {
-  const Case c = GetParam();
+  const FastFormatCase c = GetParam();
   const int64_t rows = 19;
   const uint64_t row_bytes = *bytes_for(c.type, static_cast<uint64_t>(c.cols));
   std::mt19937 rng(static_cast<uint32_t>(c.cols) * 7919u + static_cast<uint32_t>(c.type));
@@ -114,14 +114,19 @@ TEST_P(FastFormats, MatchesRoundedActivationsOnRandomBlockBits) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Types, FastFormats,
-    ::testing::Values(Case{ElementType::Q4_1, 32 * 13}, Case{ElementType::Q5_0, 32 * 3},
-                      Case{ElementType::Q5_1, 32 * 9}, Case{ElementType::Q2_K, 256 * 2},
-                      Case{ElementType::Q3_K, 256 * 3}, Case{ElementType::Q5_K, 256 * 1},
-                      Case{ElementType::IQ4_NL, 32 * 7}, Case{ElementType::IQ4_XS, 256 * 3},
-                      Case{ElementType::BF16, 16 * 7 + 5}),
-    [](const auto& info) { return std::string(traits_of(info.param.type).name); });
+INSTANTIATE_TEST_SUITE_P(Types, FastFormats,
+                         ::testing::Values(FastFormatCase{ElementType::Q4_1, 32 * 13},
+                                           FastFormatCase{ElementType::Q5_0, 32 * 3},
+                                           FastFormatCase{ElementType::Q5_1, 32 * 9},
+                                           FastFormatCase{ElementType::Q2_K, 256 * 2},
+                                           FastFormatCase{ElementType::Q3_K, 256 * 3},
+                                           FastFormatCase{ElementType::Q5_K, 256 * 1},
+                                           FastFormatCase{ElementType::IQ4_NL, 32 * 7},
+                                           FastFormatCase{ElementType::IQ4_XS, 256 * 3},
+                                           FastFormatCase{ElementType::BF16, 16 * 7 + 5}),
+                         [](const auto& info) {
+                           return std::string(traits_of(info.param.type).name);
+                         });
 
 }  // namespace
 }  // namespace weft::tensor

@@ -20,7 +20,7 @@ namespace {
 
 using test::random_values;
 
-struct Case {
+struct MatmulCase {
   ElementType type;
   int64_t cols;
 };
@@ -33,7 +33,7 @@ struct Problem {
   std::vector<float> dequantized;  // rows × cols
 };
 
-Problem make_problem(const Case& c, int64_t rows, int64_t n_rows, uint32_t seed) {
+Problem make_problem(const MatmulCase& c, int64_t rows, int64_t n_rows, uint32_t seed) {
   Problem p;
   p.rows = rows;
   const uint64_t row_bytes = *bytes_for(c.type, static_cast<uint64_t>(c.cols));
@@ -50,7 +50,8 @@ Problem make_problem(const Case& c, int64_t rows, int64_t n_rows, uint32_t seed)
   return p;
 }
 
-std::vector<float> run(KernelChoice choice, const Problem& p, int64_t n_rows, unsigned threads) {
+std::vector<float> run_matmul(KernelChoice choice, const Problem& p, int64_t n_rows,
+                              unsigned threads) {
   ThreadPool pool(threads);
   std::vector<float> out(static_cast<size_t>(n_rows * p.rows));
   kernels_for(choice).matmul(p.w, p.x.data(), n_rows, out.data(), pool);
@@ -60,7 +61,7 @@ std::vector<float> run(KernelChoice choice, const Problem& p, int64_t n_rows, un
 // What the fast kernels round activations like: rounded-activations for the types they
 // multiply with integer dot products on this CPU; otherwise (float weights, or no SIMD
 // product for the type here: the reference kernels run) the reference.
-KernelChoice yardstick(ElementType type) {
+KernelChoice yardstick_kernel(ElementType type) {
   const bool simd_product =
       (cpu_has_avx2_fma_f16c() && avx2_matmul_supports(type)) || neon_matmul_supports(type);
   if (!simd_product) return KernelChoice::reference;
@@ -81,22 +82,22 @@ KernelChoice yardstick(ElementType type) {
   }
 }
 
-class FastMatmul : public ::testing::TestWithParam<Case> {};
+class FastMatmul : public ::testing::TestWithParam<MatmulCase> {};
 
 // With the activations rounded the same way, only float32 summation order differs: the
 // difference stays below a few ulps of Σ|w·x|.
 TEST_P(FastMatmul, MatchesItsYardstickToSummationOrder) {
-  const Case c = GetParam();
+  const MatmulCase c = GetParam();
   const int64_t rows = 37;
   for (int64_t n_rows : {1, 2, 3, 5, 7, 9}) {
     const Problem p = make_problem(c, rows, n_rows, 11);
     const auto threads = static_cast<unsigned>(1 + n_rows % 3);
-    const auto fast = run(KernelChoice::fast, p, n_rows, threads);
-    const auto rounded = run(yardstick(c.type), p, n_rows, 2);
+    const auto fast = run_matmul(KernelChoice::fast, p, n_rows, threads);
+    const auto rounded = run_matmul(yardstick_kernel(c.type), p, n_rows, 2);
     // The rounded activations themselves, for the magnitude Σ|w|·|x̃|.
     std::vector<float> x_rounded = p.x;
     for (int64_t i = 0; i < n_rows; ++i)
-      kernels_for(yardstick(c.type))
+      kernels_for(yardstick_kernel(c.type))
           .round_activations(c.type, x_rounded.data() + i * c.cols, c.cols);
     for (int64_t i = 0; i < n_rows; ++i) {
       for (int64_t r = 0; r < rows; ++r) {
@@ -114,15 +115,16 @@ TEST_P(FastMatmul, MatchesItsYardstickToSummationOrder) {
 // Against float32 activations the difference is bounded by what rounding the activations
 // moved: Σ|w|·|x - x̃| (plus summation slack).
 TEST_P(FastMatmul, StaysWithinTheActivationRoundingBoundOfTheReference) {
-  const Case c = GetParam();
+  const MatmulCase c = GetParam();
   const int64_t rows = 29;
   const int64_t n_rows = 6;
   const Problem p = make_problem(c, rows, n_rows, 21);
-  const auto fast = run(KernelChoice::fast, p, n_rows, 2);
-  const auto reference = run(KernelChoice::reference, p, n_rows, 2);
+  const auto fast = run_matmul(KernelChoice::fast, p, n_rows, 2);
+  const auto reference = run_matmul(KernelChoice::reference, p, n_rows, 2);
   std::vector<float> x_rounded = p.x;
   for (int64_t i = 0; i < n_rows; ++i)
-    kernels_for(yardstick(c.type)).round_activations(c.type, x_rounded.data() + i * c.cols, c.cols);
+    kernels_for(yardstick_kernel(c.type))
+        .round_activations(c.type, x_rounded.data() + i * c.cols, c.cols);
   for (int64_t i = 0; i < n_rows; ++i) {
     for (int64_t r = 0; r < rows; ++r) {
       double bound = 0;
@@ -142,18 +144,18 @@ TEST_P(FastMatmul, StaysWithinTheActivationRoundingBoundOfTheReference) {
 // A row's output never depends on the batch around it or on the thread count (the
 // Kernels contract): bit-identical.
 TEST_P(FastMatmul, RowResultsIndependentOfBatchAndThreads) {
-  const Case c = GetParam();
+  const MatmulCase c = GetParam();
   const int64_t rows = 23;
   const int64_t n_rows = 7;
   const Problem p = make_problem(c, rows, n_rows, 31);
-  const auto batched = run(KernelChoice::fast, p, n_rows, 2);
-  const auto one_thread = run(KernelChoice::fast, p, n_rows, 1);
+  const auto batched = run_matmul(KernelChoice::fast, p, n_rows, 2);
+  const auto one_thread = run_matmul(KernelChoice::fast, p, n_rows, 1);
   EXPECT_EQ(batched, one_thread);
   for (int64_t i = 0; i < n_rows; ++i) {
     Problem single = p;
     single.w.data = single.stored.data();
     single.x.assign(p.x.begin() + i * c.cols, p.x.begin() + (i + 1) * c.cols);
-    const auto alone = run(KernelChoice::fast, single, 1, 2);
+    const auto alone = run_matmul(KernelChoice::fast, single, 1, 2);
     for (int64_t r = 0; r < rows; ++r)
       EXPECT_EQ(alone[static_cast<size_t>(r)], batched[static_cast<size_t>(i * rows + r)])
           << "batch row " << i << " weight row " << r;
@@ -181,13 +183,13 @@ TEST(FastVectorOps, DotAndAxpyMatchDoublePrecisionOnAwkwardLengths) {
 
 INSTANTIATE_TEST_SUITE_P(
     Types, FastMatmul,
-    ::testing::Values(Case{ElementType::Q8_0, 32 * 7}, Case{ElementType::Q4_0, 32 * 9},
-                      Case{ElementType::Q4_K, 256 * 3}, Case{ElementType::Q6_K, 256 * 3},
-                      Case{ElementType::F16, 67}, Case{ElementType::F32, 131},
-                      Case{ElementType::Q5_K, 256 * 2}, Case{ElementType::Q4_1, 32 * 5},
-                      Case{ElementType::Q5_0, 32 * 11}, Case{ElementType::Q5_1, 32 * 7},
-                      Case{ElementType::Q2_K, 256 * 3}, Case{ElementType::Q3_K, 256 * 5},
-                      Case{ElementType::BF16, 137}),
+    ::testing::Values(MatmulCase{ElementType::Q8_0, 32 * 7}, MatmulCase{ElementType::Q4_0, 32 * 9},
+                      MatmulCase{ElementType::Q4_K, 256 * 3},
+                      MatmulCase{ElementType::Q6_K, 256 * 3}, MatmulCase{ElementType::F16, 67},
+                      MatmulCase{ElementType::F32, 131}, MatmulCase{ElementType::Q5_K, 256 * 2},
+                      MatmulCase{ElementType::Q4_1, 32 * 5}, MatmulCase{ElementType::Q5_0, 32 * 11},
+                      MatmulCase{ElementType::Q5_1, 32 * 7}, MatmulCase{ElementType::Q2_K, 256 * 3},
+                      MatmulCase{ElementType::Q3_K, 256 * 5}, MatmulCase{ElementType::BF16, 137}),
     [](const auto& info) { return std::string(traits_of(info.param.type).name); });
 
 }  // namespace

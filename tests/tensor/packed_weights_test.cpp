@@ -122,7 +122,8 @@ std::vector<float> product(const WeightMatrix& w, const std::vector<float>& x, i
   return out;
 }
 
-std::vector<float> yardstick(const WeightMatrix& w, const std::vector<float>& x, int64_t n_rows) {
+std::vector<float> yardstick_product(const WeightMatrix& w, const std::vector<float>& x,
+                                     int64_t n_rows) {
   ThreadPool pool(1);
   std::vector<float> out(static_cast<size_t>(n_rows * w.rows));
   kernels_for(KernelChoice::rounded_activations).matmul(w, x.data(), n_rows, out.data(), pool);
@@ -168,7 +169,7 @@ TEST_P(PackedProducts, MatchTheRoundedActivationKernels) {
       w.packed = packed.data();
       for (int64_t n_rows : {1, 2, 3, 4, 5, 7, 9, 17}) {
         const auto x = random_activations(n_rows * cols, static_cast<uint32_t>(n_rows));
-        const auto expected = yardstick(m.w, x, n_rows);
+        const auto expected = yardstick_product(m.w, x, n_rows);
         const auto bound = magnitudes(m.w, x, n_rows);
         for (MatmulPath path : paths_this_cpu_runs()) {
           const auto got = product(w, x, n_rows, 1 + static_cast<unsigned>(n_rows % 2), path);

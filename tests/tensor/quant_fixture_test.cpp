@@ -17,7 +17,7 @@
 namespace weft::tensor {
 namespace {
 
-struct FixtureCase {
+struct QuantFixtureCase {
   std::string variant;  // file name part
   ElementType type;     // type of every 2-D tensor in that file
   // Bound on RMS(error)/RMS(weights) per tensor. The fixture weights are Gaussian, so these
@@ -25,7 +25,7 @@ struct FixtureCase {
   double relative_rms;
 };
 
-const FixtureCase kCases[] = {
+const QuantFixtureCase kCases[] = {
     {"f16", ElementType::F16, 3e-4},    {"bf16", ElementType::BF16, 3e-3},
     {"q8_0", ElementType::Q8_0, 0.008}, {"q6_k", ElementType::Q6_K, 0.025},
     {"q5_0", ElementType::Q5_0, 0.05},  {"q5_1", ElementType::Q5_1, 0.045},
@@ -45,7 +45,7 @@ std::vector<float> as_floats(const gguf::TensorView& tensor) {
   return values;
 }
 
-class QuantFixture : public ::testing::TestWithParam<FixtureCase> {
+class QuantFixture : public ::testing::TestWithParam<QuantFixtureCase> {
  protected:
   void SetUp() override {
     reference_ = open_fixture("f32");

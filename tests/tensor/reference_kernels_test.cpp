@@ -6,20 +6,13 @@
 #include <random>
 #include <vector>
 
+#include "support/random_values.hpp"
 #include "tensor/element_type.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::tensor {
 namespace {
-
-std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> values(n);
-  for (float& v : values) v = normal(rng);
-  return values;
-}
 
 const Kernels& kernels() {
   return reference_kernels();
@@ -34,7 +27,7 @@ TEST_P(MatmulPerType, EveryOutputIsTheDotOfAStoredRowWithAnActivationRow) {
   const auto traits = traits_of(type);
   const uint64_t row_bytes = *bytes_for(type, cols);
   std::vector<std::byte> stored(row_bytes * rows);
-  const auto source = random_values(static_cast<size_t>(rows * cols), 1, 0.5f);
+  const auto source = test::random_values(static_cast<size_t>(rows * cols), 1, 0.5f);
   for (int64_t r = 0; r < rows; ++r)
     quantize_row(type, source.data() + r * cols, stored.data() + r * row_bytes, cols);
   const WeightMatrix w{type, rows, cols, row_bytes, stored.data()};
@@ -43,8 +36,8 @@ TEST_P(MatmulPerType, EveryOutputIsTheDotOfAStoredRowWithAnActivationRow) {
   for (unsigned threads : {1u, 2u, 3u}) {
     ThreadPool pool(threads);
     for (int64_t n_rows : {1, 3, 8}) {
-      const auto x =
-          random_values(static_cast<size_t>(n_rows * cols), 2 + static_cast<uint32_t>(n_rows));
+      const auto x = test::random_values(static_cast<size_t>(n_rows * cols),
+                                         2 + static_cast<uint32_t>(n_rows), 1.0f);
       std::vector<float> out(static_cast<size_t>(n_rows * rows), NAN);
       kernels().matmul(w, x.data(), n_rows, out.data(), pool);
       for (int64_t i = 0; i < n_rows; ++i) {
@@ -68,8 +61,8 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulPerType,
                          [](const auto& info) { return std::string(traits_of(info.param).name); });
 
 TEST(ReferenceKernels, RmsNormMatchesTheFormula) {
-  const auto x = random_values(67, 3);
-  const auto w = random_values(67, 4);
+  const auto x = test::random_values(67, 3, 1.0f);
+  const auto w = test::random_values(67, 4, 1.0f);
   std::vector<float> out(67);
   kernels().rms_norm(x.data(), w.data(), 67, 1e-5f, out.data());
   double sum = 0;
@@ -82,7 +75,7 @@ TEST(ReferenceKernels, RopeRotatesTheDocumentedPairs) {
   const int64_t head_dim = 8;
   const int64_t n_rot = 6;  // the last two dimensions of each head stay as they are
   const std::vector<double> inverse{1.0, 0.1, 0.01};
-  const auto x = random_values(2 * head_dim, 5);
+  const auto x = test::random_values(2 * head_dim, 5, 1.0f);
   for (RopeMode mode : {RopeMode::normal, RopeMode::neox}) {
     auto rotated = x;
     kernels().rope(rotated.data(), {2, head_dim, n_rot, mode, inverse.data()}, 7);
@@ -103,7 +96,7 @@ TEST(ReferenceKernels, RopeRotatesTheDocumentedPairs) {
 }
 
 TEST(ReferenceKernels, SoftmaxSumsToOneAndKeepsRatios) {
-  auto x = random_values(33, 6, 10.0f);
+  auto x = test::random_values(33, 6, 10.0f);
   const auto original = x;
   kernels().softmax(x.data(), 33);
   double sum = 0;
@@ -113,8 +106,8 @@ TEST(ReferenceKernels, SoftmaxSumsToOneAndKeepsRatios) {
 }
 
 TEST(ReferenceKernels, ActivationsMatchTheirFormulas) {
-  const auto gate = random_values(41, 7, 3.0f);
-  const auto up = random_values(41, 8);
+  const auto gate = test::random_values(41, 7, 3.0f);
+  const auto up = test::random_values(41, 8, 1.0f);
   std::vector<float> silu(41), gelu(41);
   kernels().silu_mul(gate.data(), up.data(), 41, silu.data());
   kernels().gelu_tanh_mul(gate.data(), up.data(), 41, gelu.data());
@@ -128,11 +121,11 @@ TEST(ReferenceKernels, ActivationsMatchTheirFormulas) {
 }
 
 TEST(ReferenceKernels, SoftCapAddAxpyAndDot) {
-  auto x = random_values(19, 9, 50.0f);
+  auto x = test::random_values(19, 9, 50.0f);
   const auto original = x;
   kernels().soft_cap(x.data(), 19, 20.0f);
   for (size_t i = 0; i < 19; ++i) EXPECT_NEAR(x[i], 20 * std::tanh(original[i] / 20.0), 1e-4);
-  auto y = random_values(19, 10);
+  auto y = test::random_values(19, 10, 1.0f);
   const auto y0 = y;
   kernels().axpy(0.5f, original.data(), y.data(), 19);
   for (size_t i = 0; i < 19; ++i) EXPECT_NEAR(y[i], y0[i] + 0.5 * original[i], 1e-4);

@@ -12,17 +12,12 @@
 namespace weft::tokenizer {
 namespace {
 
-std::unique_ptr<Tokenizer> load(const std::string& name) {
-  auto file = gguf::GgufFile::open(test::vocab_gguf_path(name).string());
-  return Tokenizer::from_gguf(*file);
-}
-
 class StreamingTest : public ::testing::TestWithParam<std::string> {};
 
 // llama-spm spells emoji and Khmer with <0xNN> byte tokens; gpt-2 splits characters across
 // byte-level tokens; both must stream whole characters only.
 TEST_P(StreamingTest, StreamsEveryTestStringAsWholeCharacters) {
-  auto tokenizer = load(GetParam());
+  auto tokenizer = test::load_vocab_tokenizer(GetParam());
   for (const auto& input : test::load_vocab_inputs(GetParam())) {
     auto ids = tokenizer->encode(input, {.add_bos = tokenizer->add_bos_by_default()});
     StreamingDetokenizer stream(*tokenizer);
@@ -47,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(Vocabs, StreamingTest, ::testing::Values("llama-spm", "
                          });
 
 TEST(StreamingDetokenizer, HoldsAnIncompleteSequenceUntilItCompletes) {
-  auto tokenizer = load("llama-spm");
+  auto tokenizer = test::load_vocab_tokenizer("llama-spm");
   StreamingDetokenizer stream(*tokenizer);
   // U+20AC (€) is E2 82 AC.
   EXPECT_EQ(stream.push(*tokenizer->find_piece("<0xE2>")), "");
@@ -57,7 +52,7 @@ TEST(StreamingDetokenizer, HoldsAnIncompleteSequenceUntilItCompletes) {
 }
 
 TEST(StreamingDetokenizer, ReplacesBrokenSequencesWithOneReplacementCharacterEach) {
-  auto tokenizer = load("llama-spm");
+  auto tokenizer = test::load_vocab_tokenizer("llama-spm");
   StreamingDetokenizer stream(*tokenizer);
   EXPECT_EQ(stream.push(*tokenizer->find_piece("<0xF0>")), "");
   // 'A' cannot continue F0: the maximal subpart F0 becomes one U+FFFD.
@@ -70,7 +65,7 @@ TEST(StreamingDetokenizer, ReplacesBrokenSequencesWithOneReplacementCharacterEac
 }
 
 TEST(StreamingDetokenizer, DropsOnlyTheEncodersLeadingSpace) {
-  auto tokenizer = load("llama-spm");
+  auto tokenizer = test::load_vocab_tokenizer("llama-spm");
   auto ids = tokenizer->encode("  two spaces", {.add_bos = true});
   StreamingDetokenizer stream(*tokenizer);
   std::string text;
@@ -80,7 +75,7 @@ TEST(StreamingDetokenizer, DropsOnlyTheEncodersLeadingSpace) {
 
 // Streaming only the generated tokens after a prompt keeps the first word's space.
 TEST(StreamingDetokenizer, KeepsTheSpaceOfTheFirstTokenAfterAPrompt) {
-  auto tokenizer = load("llama-spm");
+  auto tokenizer = test::load_vocab_tokenizer("llama-spm");
   auto all = tokenizer->encode("Once upon a time", {.add_bos = true});
   auto prompt = tokenizer->encode("Once upon a", {.add_bos = true});
   ASSERT_TRUE(std::equal(prompt.begin(), prompt.end(), all.begin()));
@@ -97,7 +92,7 @@ TEST(StreamingDetokenizer, KeepsTheSpaceOfTheFirstTokenAfterAPrompt) {
 }
 
 TEST(Decode, ControlTokensAreSilentUnlessRendered) {
-  auto tokenizer = load("llama-spm");
+  auto tokenizer = test::load_vocab_tokenizer("llama-spm");
   auto ids = tokenizer->encode("Hello", {.add_bos = true});
   ASSERT_EQ(ids.front(), *tokenizer->bos());
   EXPECT_EQ(tokenizer->decode(ids), "Hello");
@@ -106,7 +101,7 @@ TEST(Decode, ControlTokensAreSilentUnlessRendered) {
 }
 
 TEST(Decode, RejectsIdsOutsideTheVocabulary) {
-  auto tokenizer = load("gpt-2");
+  auto tokenizer = test::load_vocab_tokenizer("gpt-2");
   std::vector<TokenId> ids{tokenizer->vocab_size()};
   EXPECT_THROW(tokenizer->decode(ids), Error);
   std::vector<TokenId> negative{-1};

@@ -12,10 +12,6 @@
 namespace weft::tokenizer {
 namespace {
 
-std::unique_ptr<Tokenizer> load(const std::string& name) {
-  return Tokenizer::from_gguf(*gguf::GgufFile::open(test::vocab_gguf_path(name).string()));
-}
-
 std::string random_bytes(std::mt19937& random, size_t length) {
   std::uniform_int_distribution<int> byte(0, 255);
   std::string text(length, '\0');
@@ -44,7 +40,7 @@ bool covers_every_byte(const Tokenizer& tokenizer) {
 class RobustnessTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RobustnessTest, RandomBytesRoundTrip) {
-  auto tokenizer = load(GetParam());
+  auto tokenizer = test::load_vocab_tokenizer(GetParam());
   bool lossless = covers_every_byte(*tokenizer);
   std::printf("%s: %s\n", GetParam().c_str(),
               lossless ? "every byte has a token" : "some bytes lack a token");
@@ -58,7 +54,7 @@ TEST_P(RobustnessTest, RandomBytesRoundTrip) {
 }
 
 TEST_P(RobustnessTest, LongRunsRoundTrip) {
-  auto tokenizer = load(GetParam());
+  auto tokenizer = test::load_vocab_tokenizer(GetParam());
   for (std::string unit : {" ", "a", "3", "\n", "!", "\xE4\xB8\xAD", "\xF0\x9F\xA6\x99"}) {
     std::string text;
     while (text.size() < 200000) text += unit;

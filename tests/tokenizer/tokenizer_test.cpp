@@ -154,7 +154,7 @@ std::vector<gguf::MetadataEntry> without(std::vector<gguf::MetadataEntry> metada
   return metadata;
 }
 
-std::string error_of(const std::vector<gguf::MetadataEntry>& metadata) {
+std::string metadata_error_of(const std::vector<gguf::MetadataEntry>& metadata) {
   try {
     tokenizer_from_metadata(metadata);
   } catch (const Error& error) {
@@ -166,7 +166,7 @@ std::string error_of(const std::vector<gguf::MetadataEntry>& metadata) {
 TEST(Tokenizer, RejectsUnknownPreTokenizerByName) {
   auto file = open_vocab("gpt-2");
   gguf::Value pre{gguf::ValueType::string, std::string("no-such-pre")};
-  std::string message = error_of(with_value(file->metadata(), "tokenizer.ggml.pre", pre));
+  std::string message = metadata_error_of(with_value(file->metadata(), "tokenizer.ggml.pre", pre));
   EXPECT_NE(message.find("'no-such-pre'"), std::string::npos) << message;
   EXPECT_NE(message.find("tokenizer.ggml.pre"), std::string::npos) << message;
 }
@@ -194,24 +194,27 @@ TEST(Tokenizer, UnknownPreTokenizerErrorNamesTheFile) {
 TEST(Tokenizer, RejectsMalformedMetadataNamingTheKey) {
   auto file = open_vocab("llama-spm");
   const auto& metadata = file->metadata();
-  EXPECT_NE(error_of(without(metadata, "tokenizer.ggml.model")).find("tokenizer.ggml.model"),
-            std::string::npos);
-  EXPECT_NE(error_of(without(metadata, "tokenizer.ggml.tokens")).find("tokenizer.ggml.tokens"),
-            std::string::npos);
+  EXPECT_NE(
+      metadata_error_of(without(metadata, "tokenizer.ggml.model")).find("tokenizer.ggml.model"),
+      std::string::npos);
+  EXPECT_NE(
+      metadata_error_of(without(metadata, "tokenizer.ggml.tokens")).find("tokenizer.ggml.tokens"),
+      std::string::npos);
   gguf::Value model{gguf::ValueType::string, std::string("rwkv")};
-  EXPECT_NE(error_of(with_value(metadata, "tokenizer.ggml.model", model)).find("rwkv"),
+  EXPECT_NE(metadata_error_of(with_value(metadata, "tokenizer.ggml.model", model)).find("rwkv"),
             std::string::npos);
   gguf::Value bos{gguf::ValueType::uint32, uint64_t{40000}};
-  EXPECT_NE(error_of(with_value(metadata, "tokenizer.ggml.bos_token_id", bos)).find("bos_token_id"),
+  EXPECT_NE(metadata_error_of(with_value(metadata, "tokenizer.ggml.bos_token_id", bos))
+                .find("bos_token_id"),
             std::string::npos);
   gguf::Value scores{gguf::ValueType::array, gguf::ArrayValue{gguf::ValueType::float32, {}}};
   std::get<gguf::ArrayValue>(scores.data).elements.push_back({gguf::ValueType::float32, 0.5});
-  EXPECT_NE(
-      error_of(with_value(metadata, "tokenizer.ggml.scores", scores)).find("tokenizer.ggml.scores"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(without(open_vocab("gpt-2")->metadata(), "tokenizer.ggml.merges")).find("merges"),
-      std::string::npos);
+  EXPECT_NE(metadata_error_of(with_value(metadata, "tokenizer.ggml.scores", scores))
+                .find("tokenizer.ggml.scores"),
+            std::string::npos);
+  EXPECT_NE(metadata_error_of(without(open_vocab("gpt-2")->metadata(), "tokenizer.ggml.merges"))
+                .find("merges"),
+            std::string::npos);
 }
 
 std::vector<gguf::MetadataEntry> with_bool(std::vector<gguf::MetadataEntry> metadata,
@@ -278,7 +281,7 @@ TEST(Tokenizer, UnknownAndPaddingTokensComeFromMetadata) {
   EXPECT_EQ(*stories->get_uint("tokenizer.ggml.padding_token_id"), 4294967295u);
   EXPECT_EQ(Tokenizer::from_gguf(*stories)->pad(), std::nullopt);
   for (std::string key : {"tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"}) {
-    std::string message = error_of(with_id(llama_file->metadata(), key, 32000));
+    std::string message = metadata_error_of(with_id(llama_file->metadata(), key, 32000));
     EXPECT_NE(message.find(key + " = 32000 is outside the vocabulary"), std::string::npos)
         << message;
   }
