@@ -31,6 +31,16 @@ float avx2_reduce(const float* lane) {
   return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
+// One block of 32 int8 products into eight float lanes, as GGML's AVX2 block kernels add it:
+// lane j += scale × (the integer sum of products 4j..4j+3).
+void fuse_block_into_lanes(const int8_t* x, const int8_t* y, float scale, float* lane) {
+  for (int j = 0; j < 8; ++j) {
+    int32_t quad = 0;
+    for (int t = 0; t < 4; ++t) quad += int32_t{x[4 * j + t]} * int32_t{y[4 * j + t]};
+    lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
+  }
+}
+
 }  // namespace
 
 bool uses_sgemm(int64_t m, int64_t n, int64_t k, int lanes) {
@@ -114,14 +124,7 @@ float q8_blocks_dot(const int8_t* qa, const float* da, const int8_t* qb, const f
   float offsets = 0;
   for (int64_t block = 0; block < n_blocks; ++block) {
     if (mins_a != nullptr) offsets = std::fma(mins_a[block], sums_b[block], offsets);
-    const float scale = da[block] * db[block];
-    const int8_t* x = qa + block * 32;
-    const int8_t* y = qb + block * 32;
-    for (int j = 0; j < kLanes; ++j) {
-      int32_t quad = 0;
-      for (int t = 0; t < 4; ++t) quad += int32_t{x[4 * j + t]} * int32_t{y[4 * j + t]};
-      lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
-    }
+    fuse_block_into_lanes(qa + block * 32, qb + block * 32, da[block] * db[block], lane);
   }
   const float sum = halving_sum(lane, kLanes);
   return mins_a != nullptr ? sum + offsets : sum;
@@ -133,15 +136,8 @@ float q8_blocks_dot_alternating(const int8_t* qa, const float* da, const int8_t*
   float lanes[2][kLanes] = {};
   const int64_t paired = n_blocks / 2 * 2;
   for (int64_t block = 0; block < paired; ++block) {
-    float* lane = lanes[block % 2];
-    const float scale = db[block] * da[block];
-    const int8_t* x = qa + block * 32;
-    const int8_t* y = qb + block * 32;
-    for (int j = 0; j < kLanes; ++j) {
-      int32_t quad = 0;
-      for (int t = 0; t < 4; ++t) quad += int32_t{x[4 * j + t]} * int32_t{y[4 * j + t]};
-      lane[j] = std::fma(scale, static_cast<float>(quad), lane[j]);
-    }
+    fuse_block_into_lanes(qa + block * 32, qb + block * 32, db[block] * da[block],
+                          lanes[block % 2]);
   }
   for (int j = 0; j < kLanes; ++j) lanes[0][j] += lanes[1][j];
   float sum = halving_sum(lanes[0], kLanes);

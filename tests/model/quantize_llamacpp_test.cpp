@@ -5,10 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -20,30 +18,17 @@
 #include "model/synthetic/synthetic_model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
+#include "support/quantize_type_tables.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model::quantize {
 namespace {
 
-using TypeTable = std::vector<std::pair<std::string, std::string>>;  // tensor → type, in order
-
 // (model, file type) → llama-quantize's table.
-std::map<std::pair<std::string, std::string>, TypeTable> llamacpp_tables() {
-  std::ifstream in(std::string(WEFT_SOURCE_DIR) + "/tests/data/quantize/llamacpp-types.tsv");
-  std::string line;
-  std::getline(in, line);  // header
-  std::map<std::pair<std::string, std::string>, TypeTable> tables;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string model, file_type, tensor, type;
-    std::getline(fields, model, '\t');
-    std::getline(fields, file_type, '\t');
-    std::getline(fields, tensor, '\t');
-    std::getline(fields, type, '\t');
-    tables[{model, file_type}].emplace_back(tensor, type);
-  }
-  return tables;
+std::map<std::pair<std::string, std::string>, test::QuantizeTypeTable> llamacpp_tables() {
+  return test::read_quantize_type_tables(std::string(WEFT_SOURCE_DIR) +
+                                         "/tests/data/quantize/llamacpp-types.tsv");
 }
 
 struct InputModel {

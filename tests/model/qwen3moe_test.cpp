@@ -9,12 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <span>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +25,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
 #include "support/fixture_evaluation.hpp"
+#include "support/quantize_type_tables.hpp"
 #include "support/reference_logits.hpp"
 #include "support/sha256_digest.hpp"
 #include "support/shared_files.hpp"
@@ -328,20 +327,7 @@ TEST(Qwen3Moe, OnlyTheChosenExpertsAreRead) {
 // and attn_v Q8_0, attn_output Q5_K for the small K and IQ4 mixtures), with 4 the dense one; the
 // 3-D experts as ffn_gate/up/down, the router kept F32.
 TEST(Qwen3Moe, QuantisationTypesAreLlamaQuantizes) {
-  std::ifstream in(data_path("llamacpp-types.tsv"));
-  std::string line;
-  std::getline(in, line);  // header
-  std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::string, std::string>>>
-      tables;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string model_name, file_type, tensor_name, type;
-    std::getline(fields, model_name, '\t');
-    std::getline(fields, file_type, '\t');
-    std::getline(fields, tensor_name, '\t');
-    std::getline(fields, type, '\t');
-    tables[{model_name, file_type}].emplace_back(tensor_name, type);
-  }
+  const auto tables = test::read_quantize_type_tables(data_path("llamacpp-types.tsv"));
   ASSERT_EQ(tables.size(), 2u * 13u);
   const auto eight = generate_bytes("f32");
   const auto four = generate_bytes(moe_shape(8, 4, 256), "f32", 1);
