@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "runtime/gated_activation.hpp"
 #include "tensor/ggml_cpu_numerics.hpp"
 
 namespace weft::runtime {
@@ -11,9 +12,6 @@ namespace {
 
 // llama.cpp clamps the sum of the chosen weights to the smallest normal F16 before dividing.
 constexpr float kMinimumWeightSum = 6.103515625e-5f;
-
-// Rows of the activation are worth splitting between the threads from this many on.
-constexpr int64_t kMinRowsToSplitActivation = 4;
 
 }  // namespace
 
@@ -106,7 +104,9 @@ void ExpertFeedForward::run_expert(const model::LayerWeights& weights, int64_t e
   up_.resize(static_cast<size_t>(count * up.rows));
   kernels_.matmul(gate, gathered_.data(), count, gate_.data(), pool_);
   kernels_.matmul(up, gathered_.data(), count, up_.data(), pool_);
-  activate(count, gate.rows);
+  activated_.resize(static_cast<size_t>(count * gate.rows));
+  activate_gated_rows(kernels_, pool_, config_.activation, gate_.data(), up_.data(), count,
+                      gate.rows, activated_.data());
   expert_out_.resize(static_cast<size_t>(count * d));
   kernels_.matmul(down, activated_.data(), count, expert_out_.data(), pool_);
   // Scatter: each result times its row's weight for this expert, into its (row, slot).
@@ -116,29 +116,6 @@ void ExpertFeedForward::run_expert(const model::LayerWeights& weights, int64_t e
     const float* result = expert_out_.data() + i * d;
     float* slot = slot_outputs_.data() + entry * d;
     for (int64_t c = 0; c < d; ++c) slot[c] = result[c] * weight;
-  }
-}
-
-void ExpertFeedForward::activate(int64_t n_rows, int64_t width) {
-  activated_.resize(static_cast<size_t>(n_rows * width));
-  const bool gelu = config_.activation == model::GatedActivation::gelu_tanh;
-  // Row by row, as the dense block does: kernels imitating GGML restart at each row.
-  const auto activate_rows = [&](int64_t begin, int64_t end, unsigned) {
-    for (int64_t row = begin; row < end; ++row) {
-      const float* gate = gate_.data() + row * width;
-      const float* up = up_.data() + row * width;
-      float* out = activated_.data() + row * width;
-      if (gelu) {
-        kernels_.gelu_tanh_mul(gate, up, width, out);
-      } else {
-        kernels_.silu_mul(gate, up, width, out);
-      }
-    }
-  };
-  if (n_rows >= kMinRowsToSplitActivation) {
-    pool_.parallel_for(n_rows, activate_rows);
-  } else {
-    activate_rows(0, n_rows, 0);
   }
 }
 

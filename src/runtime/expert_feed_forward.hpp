@@ -33,7 +33,6 @@ class ExpertFeedForward {
   // Runs expert `expert` over the rows that chose it, writing each result times its weight
   // into slot_outputs_ at (row, slot).
   void run_expert(const model::LayerWeights& weights, int64_t expert, const float* normed);
-  void activate(int64_t n_rows, int64_t width);
 
   const model::ModelConfig& config_;
   const tensor::Kernels& kernels_;

@@ -3,12 +3,11 @@
 #include <algorithm>
 
 #include "kv/kv_sequence.hpp"
+#include "runtime/gated_activation.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::runtime {
 namespace {
-
-constexpr int64_t kMinRowsToSplitActivation = 4;
 
 float* row_of(std::vector<float>& matrix, int64_t row, int64_t width) {
   return matrix.data() + row * width;
@@ -147,29 +146,8 @@ void ForwardPass::gated_feed_forward(const model::LayerWeights& w, int64_t n_row
   matmul(w.gate, normed_.data(), n_rows, gate_);
   matmul(w.up, normed_.data(), n_rows, up_);
   activated_.resize(gate_.size());
-  // Row by row: GGML's vectorised activations restart at each row, and kernels imitating it
-  // need the same chunks.
-  const int64_t width = w.gate.rows;
-  const bool gelu = config_.activation == model::GatedActivation::gelu_tanh;
-  const auto activate = [&](int64_t begin, int64_t end, unsigned) {
-    for (int64_t row = begin; row < end; ++row) {
-      const float* gate = row_of(gate_, row, width);
-      const float* up = row_of(up_, row, width);
-      float* out = row_of(activated_, row, width);
-      if (gelu) {
-        kernels_.gelu_tanh_mul(gate, up, width, out);
-      } else {
-        kernels_.silu_mul(gate, up, width, out);
-      }
-    }
-  };
-  // A prompt's gate is rows × n_ff transcendental calls, worth splitting between the threads
-  // by rows; a decode step's single row is not worth a thread hand-off.
-  if (n_rows >= kMinRowsToSplitActivation) {
-    pool_.parallel_for(n_rows, activate);
-  } else {
-    activate(0, n_rows, 0);
-  }
+  activate_gated_rows(kernels_, pool_, config_.activation, gate_.data(), up_.data(), n_rows,
+                      w.gate.rows, activated_.data());
   matmul(w.down, activated_.data(), n_rows, projected_);
 }
 
