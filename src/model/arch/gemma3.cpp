@@ -54,8 +54,7 @@ LayerWeights bind_gemma3_layer(const TensorBinder& binder, const ModelConfig& co
                                int64_t layer) {
   LayerWeights weights;
   bind_attention(binder, config, layer, weights);
-  weights.q_norm = binder.vector(layer_tensor(layer, "attn_q_norm"), config.head_dim);
-  weights.k_norm = binder.vector(layer_tensor(layer, "attn_k_norm"), config.head_dim);
+  bind_head_norms(binder, config, layer, weights);
   weights.post_attention_norm =
       binder.vector(layer_tensor(layer, "post_attention_norm"), config.n_embd);
   bind_feed_forward(binder, config, layer, weights);

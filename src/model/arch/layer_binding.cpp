@@ -25,6 +25,12 @@ void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64
   weights.bv = binder.optional_vector(layer_bias(layer, "attn_v"), config.kv_dim());
 }
 
+void bind_head_norms(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                     LayerWeights& weights) {
+  weights.q_norm = binder.vector(layer_tensor(layer, "attn_q_norm"), config.head_dim);
+  weights.k_norm = binder.vector(layer_tensor(layer, "attn_k_norm"), config.head_dim);
+}
+
 void bind_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
                        LayerWeights& weights) {
   const int64_t d = config.n_embd;

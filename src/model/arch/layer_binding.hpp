@@ -15,6 +15,9 @@ namespace weft::model {
 // the attn_q/k/v biases where the file has them.
 void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
                     LayerWeights& weights);
+// attn_q_norm, attn_k_norm: RMS norm weights over each head's q and k (one head wide).
+void bind_head_norms(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                     LayerWeights& weights);
 // ffn_norm; ffn_gate, ffn_up, ffn_down.
 void bind_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
                        LayerWeights& weights);
