@@ -5,17 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "weft/export.hpp"
 #include "weft/generation.hpp"
 #include "weft/types.hpp"
 
 namespace weft {
 
-struct Availability {
+struct WEFT_EXPORT Availability {
   bool available = false;
   std::string reason;  // why not, when unavailable
 };
 
-class Backend {
+class WEFT_EXPORT Backend {
  public:
   virtual ~Backend() = default;
 

@@ -22,10 +22,11 @@
 #include <vector>
 
 #include "weft/context.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
-struct ChatEvent {
+struct WEFT_EXPORT ChatEvent {
   enum class Kind {
     idle,       // nothing visible yet
     delta,      // `text`: visible text since the last event
@@ -37,7 +38,7 @@ struct ChatEvent {
   int32_t token = -1;
 };
 
-class ChatDecoder {
+class WEFT_EXPORT ChatDecoder {
  public:
   explicit ChatDecoder(const ContextRuntime& runtime);
   ~ChatDecoder();
@@ -54,7 +55,7 @@ class ChatDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-struct ReasoningEvent {
+struct WEFT_EXPORT ReasoningEvent {
   enum class Kind {
     idle,   // outside a reasoning block
     start,  // a block opened; `text`: its first reasoning text, if any came with it
@@ -68,7 +69,7 @@ struct ReasoningEvent {
 // The reasoning markers are those of the model's template (<think>…</think> by default);
 // for templates whose generation prompt opens the block (DeepSeek R1), the output starts
 // inside it.
-class ReasoningDecoder {
+class WEFT_EXPORT ReasoningDecoder {
  public:
   explicit ReasoningDecoder(const ContextRuntime& runtime);
   ~ReasoningDecoder();
@@ -83,7 +84,7 @@ class ReasoningDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-struct ToolCallEvent {
+struct WEFT_EXPORT ToolCallEvent {
   struct Call {
     std::string name;
     std::string arguments;  // JSON text, as the model wrote the arguments
@@ -100,7 +101,7 @@ struct ToolCallEvent {
 
 // The call format is the template's (Hermes <tool_call>, Llama 3 JSON, Mistral [TOOL_CALLS]),
 // Hermes when the template names none.
-class ToolCallDecoder {
+class WEFT_EXPORT ToolCallDecoder {
  public:
   explicit ToolCallDecoder(const ContextRuntime& runtime);
   ~ToolCallDecoder();
@@ -117,10 +118,11 @@ class ToolCallDecoder {
 
 // Token ids of the model's chat template for building a conversation by hand:
 // a message rendered alone (with what the template puts before a first message, e.g. BOS),
-std::vector<int32_t> chat_message_tokens(const ContextRuntime& runtime, const Message& message);
+WEFT_EXPORT std::vector<int32_t> chat_message_tokens(const ContextRuntime& runtime,
+                                                     const Message& message);
 // the generation prompt that cues the assistant's answer ("<|im_start|>assistant\n"),
-std::vector<int32_t> chat_cue_tokens(const ContextRuntime& runtime);
+WEFT_EXPORT std::vector<int32_t> chat_cue_tokens(const ContextRuntime& runtime);
 // and what seals an assistant message after its text (e.g. "<|im_end|>\n").
-std::vector<int32_t> chat_seal_tokens(const ContextRuntime& runtime);
+WEFT_EXPORT std::vector<int32_t> chat_seal_tokens(const ContextRuntime& runtime);
 
 }  // namespace weft

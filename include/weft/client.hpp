@@ -11,13 +11,14 @@
 #include <string_view>
 
 #include "weft/events.hpp"
+#include "weft/export.hpp"
 #include "weft/types.hpp"
 
 namespace weft::client {
 
 // Where a daemon listens. Text forms: "/path/infer.sock" or "unix:/path" (Unix socket),
 // "tcp://host:port" or "host:port" (TCP).
-struct Address {
+struct WEFT_EXPORT Address {
   enum class Kind { unix_socket, tcp };
   Kind kind = Kind::unix_socket;
   std::string path;  // unix_socket
@@ -32,12 +33,12 @@ struct Address {
 };
 
 // The runtime directory and the default socket paths (resolved from the environment).
-std::string default_runtime_dir();
-Address default_inference_address();
-std::string default_admin_socket_path();
+WEFT_EXPORT std::string default_runtime_dir();
+WEFT_EXPORT Address default_inference_address();
+WEFT_EXPORT std::string default_admin_socket_path();
 
 // One frame from the daemon. Fields that a frame type does not carry stay empty.
-struct Frame {
+struct WEFT_EXPORT Frame {
   enum class Type { token, done, error, status, unknown };
   Type type = Type::unknown;
   std::string type_name;
@@ -57,7 +58,7 @@ struct Frame {
 class Connection;
 
 // A generation's frames, read in order until its terminal `done` or `error`.
-class FrameStream {
+class WEFT_EXPORT FrameStream {
  public:
   explicit FrameStream(std::shared_ptr<Connection> connection);
   // Blocks for the next frame; nullopt after the terminal frame. Throws weft::Error if
@@ -73,10 +74,11 @@ class FrameStream {
 };
 
 class Client;
-Client dial_and_wait_ready(const struct Address& address, std::chrono::milliseconds timeout,
-                           const std::string& api_key);
+WEFT_EXPORT Client dial_and_wait_ready(const struct Address& address,
+                                       std::chrono::milliseconds timeout,
+                                       const std::string& api_key);
 
-class Client {
+class WEFT_EXPORT Client {
  public:
   // Connects once. A TCP connection with a key sends the auth line first. Throws
   // weft::Error(backend_unavailable) when nobody listens, naming the address and errno.
@@ -99,18 +101,18 @@ class Client {
 // Whether a failed connect is worth retrying (PROTOCOLS §1): refused, not found, timed
 // out and address not available are; everything else (permission denied, malformed
 // address…) fails at once.
-bool is_transient_connect_error(int errno_value);
+WEFT_EXPORT bool is_transient_connect_error(int errno_value);
 
 // Retries the connect with backoff 100 ms, doubling, capped at 5 s, until `timeout` has
 // passed; throws weft::Error(backend_unavailable) then, or at once on a permanent error.
-Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
-                           const std::string& api_key);
+WEFT_EXPORT Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout,
+                                       const std::string& api_key);
 inline Client dial_and_wait_ready(const Address& address, std::chrono::milliseconds timeout) {
   return dial_and_wait_ready(address, timeout, std::string());
 }
 
 // Admin socket events (docs/protocol.md §2). Unknown states and phases keep their text.
-struct AdminEvent {
+struct WEFT_EXPORT AdminEvent {
   std::string status;  // "capabilities", "starting", "loading_model", "ready", …
   std::string phase;   // loading_model: "checking_local", "mmap", "kv_cache", …
   std::optional<std::string> path;
@@ -135,7 +137,7 @@ struct AdminEvent {
   bool is_stats() const { return status == "stats"; }
 };
 
-class AdminClient {
+class WEFT_EXPORT AdminClient {
  public:
   // Throws weft::Error(backend_unavailable) when no daemon is there.
   static AdminClient connect(const std::string& socket_path = default_admin_socket_path());

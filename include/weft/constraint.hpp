@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "weft/export.hpp"
 #include "weft/types.hpp"
 
 namespace weft {
@@ -38,7 +39,7 @@ namespace weft {
 class ContextRuntime;
 
 // One bit per vocabulary id (the model's logit rows): whether the token is allowed next.
-class TokenMask {
+class WEFT_EXPORT TokenMask {
  public:
   TokenMask() = default;
   // Every token allowed, or none.
@@ -71,7 +72,7 @@ class TokenMask {
 // A grammar and where the text accepted so far has reached in it. The end-of-generation
 // tokens are allowed exactly when the text so far is complete; after one is accepted,
 // nothing is.
-class Constraint {
+class WEFT_EXPORT Constraint {
  public:
   static Constraint gbnf(ContextRuntime& runtime, std::string_view grammar);
   static Constraint json_schema(ContextRuntime& runtime, std::string_view schema);
@@ -99,7 +100,7 @@ class Constraint {
 
 // Several constraints that must all hold: the mask is the AND of theirs, and a token is
 // accepted by all of them or by none.
-class ConstraintSet {
+class WEFT_EXPORT ConstraintSet {
  public:
   void add(Constraint constraint);
   size_t size() const { return constraints_.size(); }

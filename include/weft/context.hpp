@@ -28,11 +28,12 @@
 #include <string_view>
 #include <vector>
 
+#include "weft/export.hpp"
 #include "weft/types.hpp"
 
 namespace weft {
 
-struct ContextRuntimeOptions {
+struct WEFT_EXPORT ContextRuntimeOptions {
   std::string model_path;
   int64_t context_length = 0;  // 0: the model's own
   unsigned threads = 0;        // 0: hardware concurrency
@@ -48,7 +49,7 @@ struct ContextRuntimeOptions {
 
 // Where the KV pool's pages are: references by holder kind (a shared page counts once per
 // holder), and the distinct pages in use.
-struct ContextPoolUsage {
+struct WEFT_EXPORT ContextPoolUsage {
   int64_t pages_in_use = 0;
   int64_t capacity = 0;
   int64_t page_tokens = 0;
@@ -58,7 +59,7 @@ struct ContextPoolUsage {
 };
 
 // How appends were computed: `forward_calls` < `passes` means some appends shared a model call.
-struct ContextRuntimeStats {
+struct WEFT_EXPORT ContextRuntimeStats {
   // Model calls (Engine::forward), retries of a failed batch included; for contexts on a
   // backend's scheduler, the scheduler's calls that passes joined (one per pass).
   int64_t forward_calls = 0;
@@ -76,7 +77,7 @@ struct ContextRuntimeAccess;
 
 class Context;
 
-class ContextRuntime {
+class WEFT_EXPORT ContextRuntime {
  public:
   // Loads the model; throws weft::Error for a bad file or options.
   static std::shared_ptr<ContextRuntime> open(const ContextRuntimeOptions& options);
@@ -136,7 +137,7 @@ class ContextRuntime {
   std::shared_ptr<detail::ContextRuntimeState> state_;
 };
 
-class Context {
+class WEFT_EXPORT Context {
  public:
   friend struct detail::ContextRuntimeAccess;
   struct Impl;

@@ -27,11 +27,12 @@
 #include <vector>
 
 #include "weft/context.hpp"
+#include "weft/export.hpp"
 #include "weft/speculator.hpp"
 
 namespace weft {
 
-struct DraftModelOptions {
+struct WEFT_EXPORT DraftModelOptions {
   // Tokens proposed per round (1..64): more saves more target passes when the draft model
   // agrees with the target, and costs more draft passes when it does not.
   size_t draft_tokens = 4;
@@ -40,7 +41,7 @@ struct DraftModelOptions {
   float min_probability = 0.0f;
 };
 
-class DraftModelSpeculator final : public Speculator {
+class WEFT_EXPORT DraftModelSpeculator final : public Speculator {
  public:
   // `target` is only read here (for its vocabulary); `draft` is kept.
   DraftModelSpeculator(const ContextRuntime& target, std::shared_ptr<ContextRuntime> draft,

@@ -5,10 +5,11 @@
 #include <string>
 
 #include "weft/error_code.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
-class Error : public std::runtime_error {
+class WEFT_EXPORT Error : public std::runtime_error {
  public:
   Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   explicit Error(const std::string& message) : Error(ErrorCode::invalid_request, message) {}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string_view>
+#include <weft/export.hpp>
 
 namespace weft {
 
@@ -19,6 +20,6 @@ enum class ErrorCode {
   prompt_too_long
 };
 
-std::string_view to_string(ErrorCode code);
+WEFT_EXPORT std::string_view to_string(ErrorCode code);
 
 }  // namespace weft

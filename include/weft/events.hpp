@@ -10,14 +10,15 @@
 #include <vector>
 
 #include "weft/error_code.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
 enum class StopReason { end, length, cancelled, error };
 
-std::string_view to_string(StopReason reason);
+WEFT_EXPORT std::string_view to_string(StopReason reason);
 
-struct Usage {
+struct WEFT_EXPORT Usage {
   uint32_t prompt_tokens = 0;
   uint32_t completion_tokens = 0;
   // Of prompt_tokens, those whose KV cache came from the prefix cache instead of being
@@ -25,7 +26,7 @@ struct Usage {
   uint32_t cached_prompt_tokens = 0;
 };
 
-struct Timings {
+struct WEFT_EXPORT Timings {
   std::chrono::nanoseconds load{0};
   std::chrono::nanoseconds prompt{0};      // prompt processing (prefill)
   std::chrono::nanoseconds generation{0};  // from the first to the last generated token
@@ -34,13 +35,13 @@ struct Timings {
 };
 
 // A token and its log-probability under the sampling distribution's plain softmax.
-struct TokenLogprob {
+struct WEFT_EXPORT TokenLogprob {
   int32_t id = 0;
   std::string bytes;  // what the token contributes to the text (may be part of a UTF-8 char)
   float logprob = 0.0f;
 };
 
-struct TokenEvent {
+struct WEFT_EXPORT TokenEvent {
   std::string text;                 // incremental text; may be empty while UTF-8 is pending
   std::optional<int32_t> token_id;  // where the backend knows it
   // When GenerationOptions::logprobs asked for them (native backend).
@@ -48,14 +49,14 @@ struct TokenEvent {
   std::vector<TokenLogprob> top_logprobs{};
 };
 
-struct DoneEvent {
+struct WEFT_EXPORT DoneEvent {
   StopReason reason = StopReason::end;
   Usage usage;
   Timings timings;
   std::string backend;  // the backend that served the generation
 };
 
-struct ErrorEvent {
+struct WEFT_EXPORT ErrorEvent {
   ErrorCode code = ErrorCode::internal;
   std::string message;
 };

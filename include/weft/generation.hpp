@@ -8,6 +8,7 @@
 #include <string>
 
 #include "weft/events.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
@@ -17,7 +18,7 @@ struct GenerationState;
 
 // Producer side, held by a backend. Thread-safe. After the first terminal event every
 // further call is ignored, so a generation ends with exactly one done or error.
-class GenerationChannel {
+class WEFT_EXPORT GenerationChannel {
  public:
   explicit GenerationChannel(std::string backend_name);
 
@@ -41,7 +42,7 @@ class GenerationChannel {
 };
 
 // Consumer side, returned by Backend::generate. Dropping it cancels the generation.
-class GenerationStream {
+class WEFT_EXPORT GenerationStream {
  public:
   explicit GenerationStream(std::shared_ptr<detail::GenerationState> state);
   GenerationStream(GenerationStream&&) noexcept;
@@ -63,10 +64,10 @@ class GenerationStream {
 };
 
 // Collects a whole stream: the concatenated text and the terminal event.
-struct GenerationResult {
+struct WEFT_EXPORT GenerationResult {
   std::string text;
   Event terminal;
 };
-GenerationResult collect(GenerationStream& stream);
+WEFT_EXPORT GenerationResult collect(GenerationStream& stream);
 
 }  // namespace weft

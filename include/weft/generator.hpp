@@ -27,13 +27,14 @@
 
 #include "weft/constraint.hpp"
 #include "weft/context.hpp"
+#include "weft/export.hpp"
 #include "weft/sampler.hpp"
 #include "weft/speculator.hpp"
 #include "weft/types.hpp"
 
 namespace weft {
 
-struct GeneratorOptions {
+struct WEFT_EXPORT GeneratorOptions {
   // temperature, top_k, top_p, min_p, penalties, seed and max_tokens (the other fields are
   // not used: stop strings and grammars belong to backends' generations).
   GenerationOptions sampling = {};
@@ -46,7 +47,7 @@ struct GeneratorOptions {
 };
 
 // What speculation did: drafted tokens proposed and kept, and the model passes run.
-struct SpeculationStats {
+struct WEFT_EXPORT SpeculationStats {
   size_t drafted = 0;
   size_t accepted = 0;
   size_t passes = 0;
@@ -54,7 +55,7 @@ struct SpeculationStats {
 
 enum class GeneratorStop { none, stop_token, max_tokens, context_length, constraint };
 
-class Generator {
+class WEFT_EXPORT Generator {
  public:
   // `context` (and `constraints`, when given) must outlive the generator. The context must
   // hold at least one token (its logits are where the first token is sampled from).

@@ -8,24 +8,27 @@
 #include <span>
 #include <vector>
 
+#include "weft/export.hpp"
+
 namespace weft::probes {
 
-struct TokenProbability {
+struct WEFT_EXPORT TokenProbability {
   int32_t token = 0;
   float value = 0.0f;  // a log-probability or a probability, as the function says
 };
 
 // The k most likely tokens with their log-probabilities, most likely first (ties: lower id
 // first); k is capped at the row's length.
-std::vector<TokenProbability> top_logprobs(std::span<const float> logits, uint32_t k);
+WEFT_EXPORT std::vector<TokenProbability> top_logprobs(std::span<const float> logits, uint32_t k);
 // The log-probability of each token, in the order given. Throws weft::Error(invalid_request)
 // for a token outside the row.
-std::vector<float> logprobs(std::span<const float> logits, std::span<const int32_t> tokens);
+WEFT_EXPORT std::vector<float> logprobs(std::span<const float> logits,
+                                        std::span<const int32_t> tokens);
 // Probabilities of softmax(logits / temperature) of the k most likely tokens (k = 0: all),
 // most likely first. Throws weft::Error(invalid_request) for a temperature that is not > 0.
-std::vector<TokenProbability> distribution(std::span<const float> logits, float temperature,
-                                           uint32_t k);
+WEFT_EXPORT std::vector<TokenProbability> distribution(std::span<const float> logits,
+                                                       float temperature, uint32_t k);
 // Shannon entropy of the softmax, in nats.
-double entropy(std::span<const float> logits);
+WEFT_EXPORT double entropy(std::span<const float> logits);
 
 }  // namespace weft::probes

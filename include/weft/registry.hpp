@@ -9,12 +9,13 @@
 #include <vector>
 
 #include "weft/backend.hpp"
+#include "weft/export.hpp"
 
 namespace weft {
 
 using BackendFactory = std::function<std::unique_ptr<Backend>()>;
 
-class BackendRegistry {
+class WEFT_EXPORT BackendRegistry {
  public:
   // A registry holding every backend built into libweft.
   static BackendRegistry with_builtin_backends();
@@ -31,7 +32,7 @@ class BackendRegistry {
 
 // The inputs of auto-selection; `from_environment` reads WEFT_BACKEND, WEFT_ENGINE_BIN and
 // OLLAMA_HOST so that the rule itself stays testable without touching the environment.
-struct SelectionInputs {
+struct WEFT_EXPORT SelectionInputs {
   std::string explicit_choice;             // --backend
   std::string env_backend;                 // WEFT_BACKEND
   std::string env_engine_bin;              // WEFT_ENGINE_BIN
@@ -41,7 +42,7 @@ struct SelectionInputs {
   static SelectionInputs from_environment(std::string explicit_choice, std::string model_path);
 };
 
-struct Selection {
+struct WEFT_EXPORT Selection {
   std::string backend;
   std::string rule;  // which rule chose it, for `weft backends` and logs
 };
@@ -49,6 +50,7 @@ struct Selection {
 // explicit → WEFT_BACKEND → WEFT_ENGINE_BIN (process) → native (model file given) →
 // reachable Ollama → stub. An explicit choice (or WEFT_BACKEND) that is unknown or
 // unavailable throws weft::Error listing the available backends; it never falls back.
-Selection select_backend(const BackendRegistry& registry, const SelectionInputs& inputs);
+WEFT_EXPORT Selection select_backend(const BackendRegistry& registry,
+                                     const SelectionInputs& inputs);
 
 }  // namespace weft

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "weft/constraint.hpp"
+#include "weft/export.hpp"
 #include "weft/types.hpp"
 
 namespace weft {
@@ -18,7 +19,7 @@ namespace weft {
 // (docs/sampling.md) under GenerationOptions' temperature, top_k, top_p, min_p, penalties
 // and seed (the other fields are not used). One Sampler per sequence: it keeps the tokens
 // it has seen for the penalties, and its own seeded random stream.
-class Sampler {
+class WEFT_EXPORT Sampler {
  public:
   explicit Sampler(const GenerationOptions& options = {});
   Sampler(Sampler&&) noexcept;

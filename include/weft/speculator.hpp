@@ -13,10 +13,11 @@
 #include <cstdint>
 #include <span>
 #include <vector>
+#include <weft/export.hpp>
 
 namespace weft {
 
-class Speculator {
+class WEFT_EXPORT Speculator {
  public:
   virtual ~Speculator() = default;
   // Tokens to follow the sequence so far (everything accept() was given); empty: no guess.
@@ -33,7 +34,7 @@ class Speculator {
 // Prompt-lookup drafting: finds the latest earlier occurrence of the sequence's last n - 1
 // tokens (then shorter suffixes, down to one token) and proposes up to max_draft tokens
 // that followed it. Good on answers that repeat or quote their input.
-class NgramSpeculator final : public Speculator {
+class WEFT_EXPORT NgramSpeculator final : public Speculator {
  public:
   // Throws weft::Error for n < 2 or max_draft < 1.
   explicit NgramSpeculator(size_t n = 3, size_t max_draft = 4);

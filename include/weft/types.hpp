@@ -8,23 +8,24 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include <weft/export.hpp>
 
 namespace weft {
 
 enum class Role { system, user, assistant, tool };
 
-std::string_view to_string(Role role);
+WEFT_EXPORT std::string_view to_string(Role role);
 // Parses a lowercase role name; returns nullopt for anything else.
-std::optional<Role> parse_role(std::string_view name);
+WEFT_EXPORT std::optional<Role> parse_role(std::string_view name);
 
 // A tool call an assistant turn made, as a chat template renders it back to the model.
-struct MessageToolCall {
+struct WEFT_EXPORT MessageToolCall {
   std::string id;
   std::string name;
   std::string arguments_json;  // the arguments object as JSON text
 };
 
-struct Message {
+struct WEFT_EXPORT Message {
   Role role = Role::user;
   std::string content;
   std::string name{};                         // tool results: the tool's name (optional)
@@ -34,7 +35,7 @@ struct Message {
 
 // Sampling and stopping controls for one generation. Unset optionals mean "the backend's
 // default", so that a remote backend can leave the choice to its server.
-struct GenerationOptions {
+struct WEFT_EXPORT GenerationOptions {
   uint32_t max_tokens = 256;
   std::optional<float> temperature{};
   std::optional<uint32_t> top_k{};
@@ -58,7 +59,7 @@ struct GenerationOptions {
   uint32_t top_logprobs = 0;
 };
 
-struct GenerationRequest {
+struct WEFT_EXPORT GenerationRequest {
   std::string id;                 // caller's id, echoed in logs; may be empty
   std::vector<Message> messages;  // chat turns; a completion is one user message
   bool raw_prompt = false;        // true: messages[0].content is the prompt, no chat format
@@ -68,12 +69,12 @@ struct GenerationRequest {
 };
 
 // Texts to embed, each on its own (no chat format): one vector per input.
-struct EmbeddingRequest {
+struct WEFT_EXPORT EmbeddingRequest {
   std::vector<std::string> inputs{};
   bool normalize = true;  // L2-normalise each vector (OpenAI and Ollama return unit vectors)
 };
 
-struct EmbeddingResult {
+struct WEFT_EXPORT EmbeddingResult {
   std::vector<std::vector<float>> vectors{};
   uint32_t prompt_tokens = 0;  // over all inputs
 };
@@ -81,7 +82,7 @@ struct EmbeddingResult {
 // How far a model load has got, for a progress display: the step under way ("mapping the
 // file", "packing weights", …) and, where the step counts its work, `done` of `total` (total
 // 0: not counted). `step` is valid only during the call.
-struct LoadProgress {
+struct WEFT_EXPORT LoadProgress {
   std::string_view step;
   uint64_t done = 0;
   uint64_t total = 0;
@@ -90,7 +91,7 @@ struct LoadProgress {
 // not call back into the backend that is loading.
 using LoadProgressCallback = std::function<void(const LoadProgress&)>;
 
-struct LoadOptions {
+struct WEFT_EXPORT LoadOptions {
   std::string model_path;                  // a GGUF file (native) or a model name (remote)
   std::optional<uint32_t> context_length;  // override the model's stored context length
   std::string chat_template_path;          // native: a Jinja file replacing the model's template
@@ -100,7 +101,7 @@ struct LoadOptions {
   LoadProgressCallback progress;           // native: hears the load's steps; empty: none
 };
 
-struct ModelInfo {
+struct WEFT_EXPORT ModelInfo {
   std::string name;
   std::string architecture;
   uint64_t parameter_count = 0;
