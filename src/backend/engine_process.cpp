@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "backend/line_splitter.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 extern char** environ;
@@ -157,11 +158,12 @@ EngineProcess::~EngineProcess() {
   if (reader_.joinable()) {
     write_line(engine::encode_shutdown(), std::chrono::milliseconds(100));
     {
-      std::lock_guard lock(write_mutex_);
+      sync::MutexLock lock(write_mutex_);
       close_fd(stdin_fd_);  // end of input: an engine that ignored shutdown still sees it
     }
-    std::unique_lock lock(mutex_);
-    if (!changed_.wait_for(lock, options_.shutdown_timeout, [&] { return reaped_; })) {
+    sync::MutexLock lock(mutex_);
+    if (!lock.wait_for(changed_, options_.shutdown_timeout,
+                       [&]() WEFT_REQUIRES(mutex_) { return reaped_; })) {
       lock.unlock();
       log("warn", "the engine did not exit within " +
                       std::to_string(options_.shutdown_timeout.count()) +
@@ -169,7 +171,7 @@ EngineProcess::~EngineProcess() {
                       "sending SIGTERM");
       signal_child(SIGTERM);
       lock.lock();
-      if (!changed_.wait_for(lock, kExitGrace, [&] { return reaped_; })) {
+      if (!lock.wait_for(changed_, kExitGrace, [&]() WEFT_REQUIRES(mutex_) { return reaped_; })) {
         lock.unlock();
         signal_child(SIGKILL);
       }
@@ -186,7 +188,7 @@ void EngineProcess::log(std::string_view level, std::string_view message) const 
 }
 
 void EngineProcess::signal_child(int signal) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   // The whole group: also what a wrapper script started. Never after reaping, when the id
   // could belong to another process.
   if (!reaped_ && pid_ > 0) ::kill(-pid_, signal);
@@ -245,7 +247,7 @@ void EngineProcess::reap() {
   }
   std::string description;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
@@ -261,7 +263,7 @@ void EngineProcess::reap() {
 void EngineProcess::fail_all(const std::string& message) {
   std::map<std::string, Inflight> failed;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     failed.swap(inflight_);
   }
   for (auto& [id, generation] : failed) {
@@ -286,7 +288,7 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
   }
   if (event.type == Type::ready || (event.type == Type::error && event.id.empty())) {
     {
-      std::lock_guard lock(mutex_);
+      sync::MutexLock lock(mutex_);
       if (event.type == Type::ready) {
         readies_.push_back(event.model);
       } else {
@@ -298,7 +300,7 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
     return;
   }
   if (event.type == Type::meta) {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (auto found = inflight_.find(event.id); found != inflight_.end()) {
       found->second.last_heard = Clock::now();
     }
@@ -307,7 +309,7 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
   if (event.type == Type::token) {
     std::optional<GenerationChannel> channel;
     {
-      std::lock_guard lock(mutex_);
+      sync::MutexLock lock(mutex_);
       auto found = inflight_.find(event.id);
       if (found == inflight_.end()) return;  // cancelled, or an id the engine made up
       found->second.streamed += event.text;
@@ -324,7 +326,7 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
 void EngineProcess::finish_generation(const std::string& id, const engine::EngineEvent& event) {
   std::optional<Inflight> generation;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     auto found = inflight_.find(id);
     if (found == inflight_.end()) return;
     generation = std::move(found->second);
@@ -355,7 +357,7 @@ void EngineProcess::send_load(const std::string& model) {
 }
 
 std::pair<size_t, size_t> EngineProcess::seen() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return {readies_.size(), engine_errors_.size()};
 }
 
@@ -363,7 +365,7 @@ std::optional<std::string> EngineProcess::wait_ready(const std::optional<std::st
                                                      size_t since, size_t since_errors,
                                                      std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  std::unique_lock lock(mutex_);
+  sync::MutexLock lock(mutex_);
   while (true) {
     for (size_t i = since; i < readies_.size(); ++i) {
       if (!model || readies_[i] == model) return readies_[i];
@@ -378,7 +380,7 @@ std::optional<std::string> EngineProcess::wait_ready(const std::optional<std::st
                                                       describe_status(wait_status_) +
                                                       " before it was ready");
     }
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout &&
+    if (lock.wait_until(changed_, deadline) == std::cv_status::timeout &&
         Clock::now() >= deadline) {
       throw Error(ErrorCode::backend_unavailable,
                   "the engine '" + options_.binary + "' was not ready within " +
@@ -391,7 +393,7 @@ std::optional<std::string> EngineProcess::wait_ready(const std::optional<std::st
 void EngineProcess::start_generation(const GenerationRequest& request, GenerationChannel channel) {
   std::string id;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (closed_) {
       const std::string description = describe_status(wait_status_);
       channel.error(ErrorCode::backend_unavailable,
@@ -406,7 +408,7 @@ void EngineProcess::start_generation(const GenerationRequest& request, Generatio
   });
   if (!write_line(engine::encode_generate(id, request), options_.write_timeout)) {
     {
-      std::lock_guard lock(mutex_);
+      sync::MutexLock lock(mutex_);
       inflight_.erase(id);
     }
     channel.error(ErrorCode::backend_unavailable,
@@ -418,7 +420,7 @@ void EngineProcess::start_generation(const GenerationRequest& request, Generatio
 void EngineProcess::expire_stalled() {
   std::vector<std::pair<std::string, GenerationChannel>> stalled;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     const auto now = Clock::now();
     for (auto it = inflight_.begin(); it != inflight_.end();) {
       if (now - it->second.last_heard < options_.stall_timeout) {
@@ -439,7 +441,7 @@ void EngineProcess::expire_stalled() {
 
 void EngineProcess::cancel(const std::string& id) {
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (inflight_.erase(id) == 0) return;  // ended already
   }
   // A hung engine must not hold up the caller's cancel: the stream has ended already.
@@ -447,7 +449,7 @@ void EngineProcess::cancel(const std::string& id) {
 }
 
 bool EngineProcess::write_line(const std::string& line, std::chrono::milliseconds start_timeout) {
-  std::lock_guard lock(write_mutex_);
+  sync::MutexLock lock(write_mutex_);
   if (stdin_fd_ < 0) return false;
   size_t written = 0;
   const auto start_deadline = Clock::now() + start_timeout;
@@ -477,17 +479,17 @@ bool EngineProcess::write_line(const std::string& line, std::chrono::millisecond
 }
 
 bool EngineProcess::alive() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return !closed_;
 }
 
 std::string EngineProcess::exit_description() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return reaped_ ? describe_status(wait_status_) : "is running";
 }
 
 size_t EngineProcess::generations_in_flight() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return inflight_.size();
 }
 

@@ -18,7 +18,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "engine/engine_protocol.hpp"
+#include "sync/mutex.hpp"
 #include "weft/generation.hpp"
 #include "weft/types.hpp"
 
@@ -104,17 +104,17 @@ class EngineProcess : public std::enable_shared_from_this<EngineProcess> {
   int stdin_fd_ = -1;   // our end of the engine's stdin (a socket: writes never raise SIGPIPE)
   int stdout_fd_ = -1;  // our end of the engine's stdout
 
-  mutable std::mutex mutex_;
+  mutable sync::Mutex mutex_;
   std::condition_variable changed_;
-  std::map<std::string, Inflight> inflight_;
-  std::vector<std::optional<std::string>> readies_;
-  std::vector<std::string> engine_errors_;
-  bool reaped_ = false;
-  bool closed_ = false;  // stdout ended: no more events will come
-  int wait_status_ = 0;
-  uint64_t next_id_ = 0;
+  std::map<std::string, Inflight> inflight_ WEFT_GUARDED_BY(mutex_);
+  std::vector<std::optional<std::string>> readies_ WEFT_GUARDED_BY(mutex_);
+  std::vector<std::string> engine_errors_ WEFT_GUARDED_BY(mutex_);
+  bool reaped_ WEFT_GUARDED_BY(mutex_) = false;
+  bool closed_ WEFT_GUARDED_BY(mutex_) = false;  // stdout ended: no more events will come
+  int wait_status_ WEFT_GUARDED_BY(mutex_) = 0;
+  uint64_t next_id_ WEFT_GUARDED_BY(mutex_) = 0;
 
-  std::mutex write_mutex_;
+  sync::Mutex write_mutex_;
   std::atomic<size_t> completed_{0};
   std::thread reader_;
 };

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "backend/option_support.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
@@ -90,7 +91,7 @@ void ProcessBackend::load(const LoadOptions& options) {
   info.name = model.value_or(options.model_path.empty() ? config_.engine.binary : *model);
   info.architecture = "engine";
   info.has_chat_template = true;  // the engine formats the conversation itself
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   engine_ = std::move(engine);
   loaded_ = true;
   model_ = options.model_path;
@@ -102,7 +103,7 @@ void ProcessBackend::load(const LoadOptions& options) {
 void ProcessBackend::unload() {
   std::shared_ptr<EngineProcess> engine;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     engine = std::move(engine_);
     loaded_ = false;
   }
@@ -110,25 +111,25 @@ void ProcessBackend::unload() {
 }
 
 ModelInfo ProcessBackend::model_info() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return info_;
 }
 
 std::vector<std::string> ProcessBackend::list_models() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   if (!loaded_) return {};
   return {info_.name};
 }
 
 pid_t ProcessBackend::engine_pid() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return engine_ && engine_->alive() ? engine_->pid() : -1;
 }
 
 std::shared_ptr<EngineProcess> ProcessBackend::engine_for_request(std::string& model,
                                                                   std::string& why_not) {
   std::shared_ptr<EngineProcess> dead;  // destroyed after the lock is released
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   if (!loaded_) {
     why_not = "the process backend has no engine running: load a model first";
     return nullptr;

@@ -12,11 +12,11 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "backend/engine_process.hpp"
+#include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 
 namespace weft::backend {
@@ -55,13 +55,13 @@ class ProcessBackend : public Backend {
   std::shared_ptr<EngineProcess> engine_for_request(std::string& model, std::string& why_not);
 
   ProcessConfig config_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<EngineProcess> engine_;
-  bool loaded_ = false;
+  mutable sync::Mutex mutex_;
+  std::shared_ptr<EngineProcess> engine_ WEFT_GUARDED_BY(mutex_);
+  bool loaded_ WEFT_GUARDED_BY(mutex_) = false;
   std::string model_;  // as given to load ("" = the engine's own)
-  ModelInfo info_;
-  uint32_t crashes_in_a_row_ = 0;
-  std::chrono::steady_clock::time_point last_start_{};
+  ModelInfo info_ WEFT_GUARDED_BY(mutex_);
+  uint32_t crashes_in_a_row_ WEFT_GUARDED_BY(mutex_) = 0;
+  std::chrono::steady_clock::time_point last_start_ WEFT_GUARDED_BY(mutex_){};
 };
 
 }  // namespace weft::backend

@@ -6,11 +6,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sync/mutex.hpp"
 #include "weft/events.hpp"
 #include "weft/generation.hpp"
 
@@ -117,10 +117,10 @@ class StreamingTransfers {
  private:
   struct Transfer;
   // Joins the threads that have finished.
-  void reap(std::unique_lock<std::mutex>& lock);
+  void reap(sync::MutexLock& lock) WEFT_REQUIRES(mutex_);
 
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Transfer>> transfers_;
+  sync::Mutex mutex_;
+  std::vector<std::unique_ptr<Transfer>> transfers_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace weft::backend

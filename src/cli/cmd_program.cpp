@@ -11,7 +11,6 @@
 #include <functional>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -21,6 +20,7 @@
 #include "program/message_hub.hpp"
 #include "program/program_run.hpp"
 #include "store/model_resolver.hpp"
+#include "sync/mutex.hpp"
 #include "weft/context.hpp"
 #include "weft/error.hpp"
 
@@ -148,9 +148,9 @@ int run_program(const ProgramOptions& options) {
                  plan.node_permissions ? "on" : "off", plan.bubblewrap ? "on" : "off");
     for (const auto& note : plan.notes) std::fprintf(stderr, "weft: sandbox: %s\n", note.c_str());
   }
-  std::mutex output_mutex;
+  sync::Mutex output_mutex;
   run_options.on_send = [&](const std::string& message) {
-    const std::lock_guard lock(output_mutex);
+    const sync::MutexLock lock(output_mutex);
     std::fprintf(stderr, "%s\n", message.c_str());
     std::fflush(stderr);
   };

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <system_error>
 
+#include "sync/mutex.hpp"
+
 namespace weft::cli {
 
 InterruptWatcher::InterruptWatcher() {
@@ -29,7 +31,7 @@ InterruptWatcher::~InterruptWatcher() {
 }
 
 void InterruptWatcher::set_stream(GenerationStream* stream) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   stream_ = stream;
 }
 
@@ -48,7 +50,7 @@ void InterruptWatcher::run() {
   const timespec poll_interval{0, 100'000'000};
   while (!stop_) {
     if (sigtimedwait(&interrupt, nullptr, &poll_interval) != SIGINT) continue;
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (stream_) {
       stream_->cancel();
     } else {

@@ -7,9 +7,9 @@
 #include <signal.h>
 
 #include <atomic>
-#include <mutex>
 #include <thread>
 
+#include "sync/mutex.hpp"
 #include "weft/generation.hpp"
 
 namespace weft::cli {
@@ -31,11 +31,11 @@ class InterruptWatcher {
  private:
   void run();
 
-  std::mutex mutex_;
-  GenerationStream* stream_ = nullptr;
+  sync::Mutex mutex_;
+  GenerationStream* stream_ WEFT_GUARDED_BY(mutex_) = nullptr;
   int pipe_[2] = {-1, -1};
   std::atomic<bool> stop_{false};
-  sigset_t previous_mask_{};
+  sigset_t previous_mask_ WEFT_GUARDED_BY(mutex_){};
   std::thread thread_;
 };
 

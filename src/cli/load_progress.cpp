@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "sync/mutex.hpp"
+
 namespace weft::cli {
 namespace {
 
@@ -27,7 +29,7 @@ LoadProgressDisplay::~LoadProgressDisplay() {
 }
 
 void LoadProgressDisplay::update(const LoadProgress& progress) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   if (finished_) return;
   const bool new_step = progress.step != step_;
   step_ = progress.step;
@@ -42,7 +44,7 @@ void LoadProgressDisplay::update(const LoadProgress& progress) {
 
 void LoadProgressDisplay::finish() {
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (finished_) return;
     finished_ = true;
     if (mode_ == Mode::lines && !step_starts_.empty()) {
@@ -53,6 +55,7 @@ void LoadProgressDisplay::finish() {
   }
   wake_.notify_all();
   if (redrawer_.joinable()) redrawer_.join();
+  const sync::MutexLock lock(mutex_);
   if (drawn_) {
     std::fputs("\r\033[K", out_);
     std::fflush(out_);
@@ -88,14 +91,15 @@ std::string LoadProgressDisplay::line_text(char spinner) const {
 }
 
 void LoadProgressDisplay::redraw_loop() {
-  std::unique_lock lock(mutex_);
+  sync::MutexLock lock(mutex_);
   const auto quiet_until = std::chrono::steady_clock::now() + kQuietStart;
-  if (wake_.wait_until(lock, quiet_until, [this] { return finished_; })) return;
+  if (lock.wait_until(wake_, quiet_until, [this]() WEFT_REQUIRES(mutex_) { return finished_; }))
+    return;
   for (size_t turn = 0; !finished_; ++turn) {
     std::fputs(line_text(kSpinner[turn % sizeof kSpinner]).c_str(), out_);
     std::fflush(out_);
     drawn_ = true;
-    wake_.wait_for(lock, kRedrawInterval, [this] { return finished_; });
+    lock.wait_for(wake_, kRedrawInterval, [this]() WEFT_REQUIRES(mutex_) { return finished_; });
   }
 }
 

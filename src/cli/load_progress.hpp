@@ -9,12 +9,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 
 namespace weft::cli {
@@ -40,21 +40,23 @@ class LoadProgressDisplay {
 
  private:
   void redraw_loop();
-  std::string line_text(char spinner) const;
-  std::string step_times_text(std::chrono::steady_clock::time_point end) const;
+  std::string line_text(char spinner) const WEFT_REQUIRES(mutex_);
+  std::string step_times_text(std::chrono::steady_clock::time_point end) const
+      WEFT_REQUIRES(mutex_);
 
   Mode mode_;
   std::FILE* out_;
-  std::mutex mutex_;
+  sync::Mutex mutex_;
   std::condition_variable wake_;
-  std::string step_;
-  uint64_t done_ = 0;
-  uint64_t total_ = 0;
-  bool drawn_ = false;
-  bool finished_ = false;
+  std::string step_ WEFT_GUARDED_BY(mutex_);
+  uint64_t done_ WEFT_GUARDED_BY(mutex_) = 0;
+  uint64_t total_ WEFT_GUARDED_BY(mutex_) = 0;
+  bool drawn_ WEFT_GUARDED_BY(mutex_) = false;
+  bool finished_ WEFT_GUARDED_BY(mutex_) = false;
   std::thread redrawer_;
   // When each step began, in order (the lines mode reports the durations at finish()).
-  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> step_starts_;
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> step_starts_
+      WEFT_GUARDED_BY(mutex_);
 };
 
 // backend.load(options), showing its progress in `mode` where the backend reports it (native).

@@ -6,6 +6,7 @@
 
 #include "store/model_resolver.hpp"
 #include "store/model_store.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::engine {
@@ -62,7 +63,7 @@ EngineServer::~EngineServer() {
 
 bool EngineServer::send(const std::string& line) {
   {
-    std::lock_guard lock(write_mutex_);
+    sync::MutexLock lock(write_mutex_);
     if (!host_gone_ && writer_(line)) return true;
   }
   // Nobody reads the answers any more: generating them would only hold the model.
@@ -75,7 +76,7 @@ void EngineServer::report_error(std::string_view message) {
 }
 
 size_t EngineServer::generations_in_flight() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return generations_.size();
 }
 
@@ -162,7 +163,7 @@ void EngineServer::generate(GenerateCommand command) {
   send(encode_meta(command.id, *model_, utc_timestamp_now()));
   command.request.id = command.id.is_string() ? command.id.get<std::string>() : key;
   auto generation = std::make_shared<Generation>(command.id, backend_->generate(command.request));
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   // Started under the lock, which the thread's last step needs: it cannot end before it is
   // registered. A thread that cannot start throws before anything is registered.
   std::thread thread([this, generation] { pump(generation); });
@@ -172,7 +173,7 @@ void EngineServer::generate(GenerateCommand command) {
 
 std::optional<std::pair<ErrorCode, std::string>> EngineServer::refusal_for(
     const std::string& key) const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   if (generations_.count(key)) {
     return std::pair{ErrorCode::invalid_request, "generation " + key + " is already in flight"};
   }
@@ -201,7 +202,7 @@ void EngineServer::pump(std::shared_ptr<Generation> generation) {
     }
   }
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     auto found = generations_.find(id_key(generation->id));
     if (found != generations_.end() && found->second == generation) generations_.erase(found);
   }
@@ -211,7 +212,7 @@ void EngineServer::pump(std::shared_ptr<Generation> generation) {
 void EngineServer::cancel(const nlohmann::json& id) {
   std::shared_ptr<Generation> generation;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     auto found = generations_.find(id_key(id));
     if (found == generations_.end()) return;  // finished already: its done is on its way
     generation = found->second;
@@ -222,7 +223,7 @@ void EngineServer::cancel(const nlohmann::json& id) {
 void EngineServer::reap_finished_threads() {
   std::list<std::pair<std::shared_ptr<Generation>, std::thread>> finished;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     for (auto it = threads_.begin(); it != threads_.end();) {
       auto next = std::next(it);
       if (it->first->finished) finished.splice(finished.end(), threads_, it);
@@ -235,7 +236,7 @@ void EngineServer::reap_finished_threads() {
 void EngineServer::cancel_all() {
   std::vector<std::shared_ptr<Generation>> running;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     for (auto& [key, generation] : generations_) running.push_back(generation);
   }
   for (auto& generation : running) generation->stream.cancel();
@@ -244,7 +245,7 @@ void EngineServer::cancel_all() {
 void EngineServer::join_all() {
   std::list<std::pair<std::shared_ptr<Generation>, std::thread>> running;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     running.swap(threads_);
   }
   for (auto& [generation, thread] : running) thread.join();

@@ -13,7 +13,6 @@
 #include <list>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "engine/engine_protocol.hpp"
+#include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 
 namespace weft::engine {
@@ -78,16 +78,18 @@ class EngineServer {
 
   std::unique_ptr<Backend> backend_;
   EngineServerOptions options_;
-  LineWriter writer_;
-  std::mutex write_mutex_;
+  sync::Mutex write_mutex_;  // one line at a time, from the reader and every generation
+  LineWriter writer_ WEFT_GUARDED_BY(write_mutex_);
   std::atomic<bool> host_gone_{false};
+  // The reader thread's own (load and generate run on it).
   std::optional<std::string> model_;  // as the host named it
   std::string model_path_;            // the file it resolved to
   std::string warned_model_;          // the last other model a generate named (warned once)
 
-  mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Generation>> generations_;  // by id's JSON text
-  std::list<std::pair<std::shared_ptr<Generation>, std::thread>> threads_;
+  mutable sync::Mutex mutex_;
+  std::map<std::string, std::shared_ptr<Generation>> generations_
+      WEFT_GUARDED_BY(mutex_);  // by id's JSON text
+  std::list<std::pair<std::shared_ptr<Generation>, std::thread>> threads_ WEFT_GUARDED_BY(mutex_);
 };
 
 // A model the host named: an existing file as it is, else a name of the store in

@@ -1,6 +1,7 @@
 // The event channel of a generation (include/weft/generation.hpp). It sits below both of its
 // producers, runtime/ (the generator and the scheduler) and backend/ (every backend), so that
 // neither includes the other to emit events.
+#include "sync/mutex.hpp"
 #include "weft/generation.hpp"
 
 #include "events/generation_state.hpp"
@@ -13,12 +14,12 @@ GenerationChannel::GenerationChannel(std::string backend_name)
 }
 
 void GenerationChannel::set_prompt_tokens(uint32_t count) {
-  std::lock_guard lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   state_->usage.prompt_tokens = count;
 }
 
 bool GenerationChannel::token(TokenEvent event) {
-  std::lock_guard lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   if (state_->cancelled) return false;
   if (!state_->push_locked(std::move(event))) return false;
   ++state_->usage.completion_tokens;
@@ -26,13 +27,13 @@ bool GenerationChannel::token(TokenEvent event) {
 }
 
 void GenerationChannel::done(DoneEvent event) {
-  std::lock_guard lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   if (event.backend.empty()) event.backend = state_->backend;
   state_->push_locked(std::move(event));
 }
 
 void GenerationChannel::error(ErrorCode code, std::string message) {
-  std::lock_guard lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   state_->push_locked(ErrorEvent{code, std::move(message)});
 }
 
@@ -42,7 +43,7 @@ bool GenerationChannel::cancelled() const {
 
 void GenerationChannel::on_cancel(std::function<void()> hook) {
   {
-    std::lock_guard lock(state_->mutex);
+    sync::MutexLock lock(state_->mutex);
     if (!state_->cancelled) {
       state_->cancel_hooks.push_back(std::move(hook));
       return;
@@ -66,9 +67,9 @@ GenerationStream::~GenerationStream() {
 }
 
 std::optional<Event> GenerationStream::next() {
-  std::unique_lock lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   if (state_->terminal_returned) return std::nullopt;
-  state_->ready.wait(lock, [&] { return !state_->queue.empty(); });
+  while (state_->queue.empty()) lock.wait(state_->ready);
   Event event = std::move(state_->queue.front());
   state_->queue.pop_front();
   if (is_terminal(event)) state_->terminal_returned = true;
@@ -76,9 +77,10 @@ std::optional<Event> GenerationStream::next() {
 }
 
 std::optional<Event> GenerationStream::next_for(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   if (state_->terminal_returned) return std::nullopt;
-  if (!state_->ready.wait_for(lock, timeout, [&] { return !state_->queue.empty(); })) {
+  if (!lock.wait_for(state_->ready, timeout,
+                     [&]() WEFT_REQUIRES(state_->mutex) { return !state_->queue.empty(); })) {
     return std::nullopt;
   }
   Event event = std::move(state_->queue.front());
@@ -88,7 +90,7 @@ std::optional<Event> GenerationStream::next_for(std::chrono::milliseconds timeou
 }
 
 bool GenerationStream::finished() const {
-  std::lock_guard lock(state_->mutex);
+  sync::MutexLock lock(state_->mutex);
   return state_->terminal_returned;
 }
 

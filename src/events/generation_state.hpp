@@ -8,28 +8,28 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "sync/mutex.hpp"
 #include "weft/events.hpp"
 
 namespace weft::detail {
 
 struct GenerationState {
   std::string backend;
-  std::mutex mutex;
+  sync::Mutex mutex;
   std::condition_variable ready;
-  std::deque<Event> queue;
-  bool terminal_queued = false;
-  bool terminal_returned = false;
+  std::deque<Event> queue WEFT_GUARDED_BY(mutex);
+  bool terminal_queued WEFT_GUARDED_BY(mutex) = false;
+  bool terminal_returned WEFT_GUARDED_BY(mutex) = false;
   std::atomic<bool> cancelled{false};
-  std::vector<std::function<void()>> cancel_hooks;
-  Usage usage;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::vector<std::function<void()>> cancel_hooks WEFT_GUARDED_BY(mutex);
+  Usage usage WEFT_GUARDED_BY(mutex);
+  std::chrono::steady_clock::time_point started WEFT_GUARDED_BY(mutex) =
+      std::chrono::steady_clock::now();
 
-  // Caller holds the mutex.
-  bool push_locked(Event event) {
+  bool push_locked(Event event) WEFT_REQUIRES(mutex) {
     if (terminal_queued) return false;
     if (is_terminal(event)) terminal_queued = true;
     queue.push_back(std::move(event));
@@ -40,7 +40,7 @@ struct GenerationState {
   void cancel() {
     std::vector<std::function<void()>> hooks;
     {
-      std::lock_guard lock(mutex);
+      sync::MutexLock lock(mutex);
       if (cancelled.exchange(true)) return;
       DoneEvent done;
       done.reason = StopReason::cancelled;

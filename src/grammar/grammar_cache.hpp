@@ -5,12 +5,12 @@
 
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "grammar/token_grammar.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::grammar {
 
@@ -27,9 +27,10 @@ class GrammarCache {
  private:
   const tokenizer::Tokenizer& tokenizer_;
   size_t capacity_;
-  std::mutex mutex_;
-  std::shared_ptr<const TokenVocabulary> vocabulary_;
-  std::list<std::pair<std::string, std::shared_ptr<TokenGrammar>>> recent_;  // most recent first
+  sync::Mutex mutex_;
+  std::shared_ptr<const TokenVocabulary> vocabulary_ WEFT_GUARDED_BY(mutex_);
+  std::list<std::pair<std::string, std::shared_ptr<TokenGrammar>>> recent_
+      WEFT_GUARDED_BY(mutex_);  // most recent first
 };
 
 }  // namespace weft::grammar

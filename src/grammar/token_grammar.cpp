@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sync/mutex.hpp"
+
 namespace weft::grammar {
 namespace {
 
@@ -59,16 +61,17 @@ size_t ParseStateHash::operator()(const ParseState& state) const {
 TokenGrammar::TokenGrammar(std::shared_ptr<const Grammar> grammar,
                            std::shared_ptr<const TokenVocabulary> vocabulary)
     : grammar_(std::move(grammar)), vocabulary_(std::move(vocabulary)) {
+  const sync::MutexLock lock(mutex_);
   reset_if_large();
 }
 
 size_t TokenGrammar::cached_states() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return entries_.size();
 }
 
 uint64_t TokenGrammar::nodes_walked() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return nodes_walked_;
 }
 
@@ -197,7 +200,7 @@ std::shared_ptr<TokenMask> TokenGrammar::compute_mask(uint32_t state, bool strip
 
 std::shared_ptr<const TokenMask> TokenGrammar::mask(const ParseState& state,
                                                     bool strip_leading_space) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   reset_if_large();
   uint32_t id = intern(state);
   if (strip_leading_space) return compute_mask(id, true);  // once per generation: not kept
@@ -209,7 +212,7 @@ std::shared_ptr<const TokenMask> TokenGrammar::mask(const ParseState& state,
 }
 
 ParseState TokenGrammar::advance(const ParseState& state, std::string_view bytes) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   reset_if_large();
   uint32_t id = intern(state);
   for (char c : bytes) {

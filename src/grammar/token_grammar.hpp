@@ -8,13 +8,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "grammar/parse_state.hpp"
 #include "grammar/token_vocabulary.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::grammar {
 
@@ -79,26 +79,29 @@ class TokenGrammar {
     bool left_top_frames = false;            // some stack's top is kSetAside
   };
 
-  void reset_if_large();
-  uint32_t intern(const ParseState& state);
-  uint32_t step(uint32_t state, uint8_t byte);
+  // The caches below are shared by every matcher of this grammar: all of it under mutex_.
+  void reset_if_large() WEFT_REQUIRES(mutex_);
+  uint32_t intern(const ParseState& state) WEFT_REQUIRES(mutex_);
+  uint32_t step(uint32_t state, uint8_t byte) WEFT_REQUIRES(mutex_);
   // Allows every token in trie nodes [begin, end) whose bytes (from the forest's roots on)
   // keep `start` alive. With `local`, a node where the state leaves its top frames is
   // recorded there instead of walked into.
   void walk(uint32_t begin, uint32_t end, uint32_t start, std::vector<uint64_t>& bits,
-            LocalMask* local = nullptr);
-  std::shared_ptr<TokenMask> compute_mask(uint32_t state, bool strip_leading_space);
-  std::shared_ptr<const LocalMask> local_mask(uint32_t top_frames);
+            LocalMask* local = nullptr) WEFT_REQUIRES(mutex_);
+  std::shared_ptr<TokenMask> compute_mask(uint32_t state, bool strip_leading_space)
+      WEFT_REQUIRES(mutex_);
+  std::shared_ptr<const LocalMask> local_mask(uint32_t top_frames) WEFT_REQUIRES(mutex_);
 
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const TokenVocabulary> vocabulary_;
-  mutable std::mutex mutex_;
-  std::vector<Entry> entries_;
-  std::unordered_map<ParseState, uint32_t, ParseStateHash> ids_;
-  size_t masks_kept_ = 0;
-  uint64_t nodes_walked_ = 0;
-  std::vector<uint32_t> walk_states_;  // per trie depth, reused between walks
-  std::string walk_path_;              // the bytes from the root to the current node
+  mutable sync::Mutex mutex_;
+  std::vector<Entry> entries_ WEFT_GUARDED_BY(mutex_);
+  std::unordered_map<ParseState, uint32_t, ParseStateHash> ids_ WEFT_GUARDED_BY(mutex_);
+  size_t masks_kept_ WEFT_GUARDED_BY(mutex_) = 0;
+  uint64_t nodes_walked_ WEFT_GUARDED_BY(mutex_) = 0;
+  std::vector<uint32_t> walk_states_
+      WEFT_GUARDED_BY(mutex_);                     // per trie depth, reused between walks
+  std::string walk_path_ WEFT_GUARDED_BY(mutex_);  // the bytes from the root to the current node
 };
 
 }  // namespace weft::grammar

@@ -1,6 +1,7 @@
 #include "http/admission_slot.hpp"
 
 #include "http/api_error.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::http {
 
@@ -8,7 +9,7 @@ AdmissionSlot::AdmissionSlot(server::Admission& admission, server::Admission::Ti
     : admission_(admission), ticket_(ticket) {
   // Runs on whichever thread frees a slot: it only records the grant.
   auto outcome = admission_.submit(ticket_, [grant = grant_] {
-    std::lock_guard lock(grant->mutex);
+    sync::MutexLock lock(grant->mutex);
     grant->started = true;
     grant->granted.notify_all();
   });
@@ -24,17 +25,19 @@ AdmissionSlot::AdmissionSlot(server::Admission& admission, server::Admission::Ti
 AdmissionSlot::~AdmissionSlot() {
   if (admission_.withdraw(ticket_)) return;  // still waiting: nothing was granted
   // Granted, or being granted right now by another thread's finish(): wait for the record.
-  std::unique_lock lock(grant_->mutex);
-  grant_->granted.wait(lock, [&] { return grant_->started; });
+  sync::MutexLock lock(grant_->mutex);
+  while (!grant_->started) lock.wait(grant_->granted);
   lock.unlock();
   admission_.finish();
 }
 
 bool AdmissionSlot::wait(const std::function<bool()>& keep_waiting,
                          std::chrono::milliseconds poll) {
-  std::unique_lock lock(grant_->mutex);
+  sync::MutexLock lock(grant_->mutex);
   while (!grant_->started) {
-    if (grant_->granted.wait_for(lock, poll, [&] { return grant_->started; })) break;
+    if (lock.wait_for(grant_->granted, poll,
+                      [&]() WEFT_REQUIRES(grant_->mutex) { return grant_->started; }))
+      break;
     lock.unlock();
     bool go_on = keep_waiting();
     lock.lock();

@@ -8,9 +8,9 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 #include "server/admission.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::http {
 
@@ -29,9 +29,9 @@ class AdmissionSlot {
 
  private:
   struct Grant {
-    std::mutex mutex;
+    sync::Mutex mutex;
     std::condition_variable granted;
-    bool started = false;
+    bool started WEFT_GUARDED_BY(mutex) = false;
   };
 
   server::Admission& admission_;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "sync/mutex.hpp"
+
 namespace weft::http {
 namespace {
 
@@ -50,28 +52,28 @@ HttpMetrics::HttpMetrics()
       inter_token_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}) {}
 
 void HttpMetrics::count_request(const std::string& route, int status) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   ++requests_[{route, status}];
 }
 
 void HttpMetrics::count_tokens(uint64_t prompt, uint64_t completion) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   prompt_tokens_ += prompt;
   completion_tokens_ += completion;
 }
 
 void HttpMetrics::observe_time_to_first_token(double seconds) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   time_to_first_token_.observe(seconds);
 }
 
 void HttpMetrics::observe_inter_token(double seconds) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   inter_token_.observe(seconds);
 }
 
 std::string HttpMetrics::render(const MetricsGauges& gauges) const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   std::string out =
       header("weft_http_requests_total", "counter", "HTTP requests answered, by route and status.");
   for (const auto& [key, count] : requests_) {

@@ -5,10 +5,11 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::http {
 
@@ -50,12 +51,12 @@ class HttpMetrics {
   std::string render(const MetricsGauges& gauges) const;
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  uint64_t prompt_tokens_ = 0;
-  uint64_t completion_tokens_ = 0;
-  Histogram time_to_first_token_;
-  Histogram inter_token_;
+  mutable sync::Mutex mutex_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_ WEFT_GUARDED_BY(mutex_);
+  uint64_t prompt_tokens_ WEFT_GUARDED_BY(mutex_) = 0;
+  uint64_t completion_tokens_ WEFT_GUARDED_BY(mutex_) = 0;
+  Histogram time_to_first_token_ WEFT_GUARDED_BY(mutex_);
+  Histogram inter_token_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace weft::http

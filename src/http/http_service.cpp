@@ -2,6 +2,7 @@
 
 #include "backend/native_backend.hpp"
 #include "http/api_error.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::http {
@@ -81,7 +82,7 @@ std::string HttpService::resolve_model(const std::string& requested) {
                         .param = "model",
                         .code = "model_not_loaded"});
   }
-  std::lock_guard lock(switch_mutex_);
+  sync::MutexLock lock(switch_mutex_);
   if (context_.model_path() != found->path && !options_.switch_model(found->path)) {
     throw ApiException({.status = 500,
                         .message = "model '" + requested +
@@ -137,7 +138,7 @@ void HttpService::generate(const GenerationRequest& request, Exchange& exchange,
   record.backend = backend->name();
   auto handle = std::make_shared<server::GenerationHandle>();
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (refusing_) {
       throw ApiException({.status = 503,
                           .message = "the server is shutting down",
@@ -187,12 +188,12 @@ void HttpService::generate(const GenerationRequest& request, Exchange& exchange,
     }
   }
   handle->detach();
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   running_.erase(handle);
 }
 
 void HttpService::cancel_all() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   refusing_ = true;
   for (const auto& handle : running_) handle->cancel();
 }

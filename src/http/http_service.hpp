@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "server/context.hpp"
 #include "server/generation_job.hpp"
 #include "server/request_log.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::http {
 
@@ -102,11 +102,12 @@ class HttpService {
  private:
   server::ServerContext& context_;
   HttpServerOptions options_;
-  std::mutex switch_mutex_;  // one model switch at a time
-  HttpMetrics metrics_;
-  std::mutex mutex_;
-  std::set<std::shared_ptr<server::GenerationHandle>> running_;
-  bool refusing_ = false;  // after cancel_all: what still waits for a slot is refused
+  sync::Mutex switch_mutex_;  // one model switch at a time
+  HttpMetrics metrics_;       // thread-safe itself
+  sync::Mutex mutex_;
+  std::set<std::shared_ptr<server::GenerationHandle>> running_ WEFT_GUARDED_BY(mutex_);
+  bool refusing_ WEFT_GUARDED_BY(mutex_) =
+      false;  // after cancel_all: what still waits for a slot is refused
 };
 
 }  // namespace weft::http

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -11,17 +12,17 @@ namespace {
 using nlohmann::json;
 
 json add_context(State& state, Context context) {
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   if (static_cast<int64_t>(state.contexts.size()) >= state.setup.max_contexts) {
     throw ProtocolError("resource_exhausted",
                         "the program holds " + std::to_string(state.contexts.size()) +
                             " contexts, its limit (--max-contexts; --program-max-contexts in a "
                             "daemon); release some first");
   }
+  const int64_t length = context.length();
   auto slot = std::make_shared<ContextSlot>(std::move(context));
-  slot->length = slot->context.length();
+  slot->length = length;
   const int64_t handle = new_handle(state);
-  const int64_t length = slot->length;
   state.contexts.emplace(handle, std::move(slot));
   return {{"context", handle}, {"length", length}};
 }
@@ -58,7 +59,7 @@ json op_context_delete(State& state, const json& request) {
 
 json op_context_fork(State& state, const json& request) {
   auto slot = context_slot(state, request);
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   return add_context(state, slot->context.fork());
 }
 
@@ -66,24 +67,24 @@ json op_context_save(State& state, const json& request) {
   auto slot = context_slot(state, request);
   const auto name = string_field(request, "name");
   if (name.empty()) throw Error("a snapshot name must not be empty");
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   slot->context.save(name);
   return json::object();
 }
 
 json op_context_snapshot(State& state, const json& request) {
   auto slot = context_slot(state, request);
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   return {{"name", slot->context.snapshot()}};
 }
 
 json op_context_release(State& state, const json& request) {
   auto slot = context_slot(state, request);
   {
-    const std::lock_guard lock(state.mutex);
+    const sync::MutexLock lock(state.mutex);
     state.contexts.erase(integer_field(request, "context"));
   }
-  const std::lock_guard lock(slot->mutex);  // after an operation still in flight
+  const sync::MutexLock lock(slot->mutex);  // after an operation still in flight
   slot->context.release();
   slot->length = 0;
   return json::object();
@@ -92,7 +93,7 @@ json op_context_release(State& state, const json& request) {
 json op_context_truncate(State& state, const json& request) {
   auto slot = context_slot(state, request);
   const int64_t length = integer_field(request, "length");
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   slot->context.truncate(length);
   slot->length = slot->context.length();
   return {{"length", slot->length.load()}};
@@ -100,7 +101,7 @@ json op_context_truncate(State& state, const json& request) {
 
 json op_context_info(State& state, const json& request) {
   auto slot = context_slot(state, request);
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   const int64_t length = slot->context.length();
   return {{"length", length},
           {"tokens", slot->context.tokens()},
@@ -112,7 +113,7 @@ json op_context_info(State& state, const json& request) {
 json op_context_append(State& state, const json& request) {
   auto slot = context_slot(state, request);
   const auto tokens = token_field(state, request, "tokens");
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   check_page_limit(state, *slot, static_cast<int64_t>(tokens.size()));
   slot->context.append(tokens);
   slot->length = slot->context.length();
@@ -121,10 +122,10 @@ json op_context_append(State& state, const json& request) {
 
 // Chat turns may append any number of tokens: the page limit is checked after the fact and
 // the turn undone when it went past.
-json after_turn(State& state, ContextSlot& slot, int64_t before) {
+json after_turn(State& state, ContextSlot& slot, int64_t before) WEFT_REQUIRES(slot.mutex) {
   slot.length = slot.context.length();
   if (state.setup.max_pages > 0) {
-    const std::lock_guard lock(state.mutex);
+    const sync::MutexLock lock(state.mutex);
     if (pages_held(state) > state.setup.max_pages) {
       slot.context.truncate(before);
       slot.length = before;
@@ -140,7 +141,7 @@ json after_turn(State& state, ContextSlot& slot, int64_t before) {
 json op_context_turn(State& state, const json& request) {
   auto slot = context_slot(state, request);
   const auto message = message_from(request);
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   const int64_t before = slot->context.length();
   slot->context.append_turn(message, bool_field(request, "generation_prompt"));
   return after_turn(state, *slot, before);
@@ -148,7 +149,7 @@ json op_context_turn(State& state, const json& request) {
 
 json op_context_cue(State& state, const json& request) {
   auto slot = context_slot(state, request);
-  const std::lock_guard lock(slot->mutex);
+  const sync::MutexLock lock(slot->mutex);
   const int64_t before = slot->context.length();
   slot->context.append_generation_prompt();
   return after_turn(state, *slot, before);

@@ -6,6 +6,7 @@
 
 #include "program/brle.hpp"
 #include "program/row_ops.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -97,7 +98,7 @@ std::vector<std::vector<bool>> attention_masks_of(const json& request, int64_t l
 enum class Waiting { allowed, refused };
 
 // Locks `mutex`; false when waiting is refused and another pass holds it.
-bool lock(std::unique_lock<std::mutex>& held, Waiting waiting) {
+bool lock(std::unique_lock<sync::Mutex>& held, Waiting waiting) {
   if (waiting == Waiting::refused) return held.try_lock();
   held.lock();
   return true;
@@ -107,7 +108,7 @@ bool lock(std::unique_lock<std::mutex>& held, Waiting waiting) {
 // other in a cycle).
 struct LockedMatchers {
   std::vector<std::shared_ptr<Guarded<Constraint>>> held;
-  std::vector<std::unique_lock<std::mutex>> locks;
+  std::vector<std::unique_lock<sync::Mutex>> locks;
 };
 
 // nullopt when waiting is refused and a matcher is in use.
@@ -132,13 +133,15 @@ std::optional<LockedMatchers> lock_matchers(State& state, const json& request, W
 }
 
 uint64_t next_seed(State& state) {
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   return state.seeds();
 }
 
 // The pass's result; nullopt when waiting is refused and the pass would wait (for a model
-// call, or for a context or matcher that another pass holds).
-std::optional<json> forward_pass(State& state, const json& request, Waiting waiting) {
+// call, or for a context or matcher that another pass holds). Its locks may be refused and
+// the matchers' are a set chosen at run time (std::unique_lock): the analysis cannot follow.
+std::optional<json> forward_pass(State& state, const json& request,
+                                 Waiting waiting) WEFT_NO_THREAD_SAFETY_ANALYSIS {
   auto slot = context_slot(state, request);
   const auto tokens = token_field(state, request, "tokens");
   const auto count = static_cast<int64_t>(tokens.size());
@@ -154,7 +157,7 @@ std::optional<json> forward_pass(State& state, const json& request, Waiting wait
   }
   auto matchers = lock_matchers(state, request, waiting);
   if (!matchers) return std::nullopt;
-  std::unique_lock slot_lock(slot->mutex, std::defer_lock);
+  std::unique_lock<sync::Mutex> slot_lock(slot->mutex, std::defer_lock);
   if (!lock(slot_lock, waiting)) return std::nullopt;
   auto& context = slot->context;
   if (request.contains("positions") && !request["positions"].is_null()) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -44,7 +45,7 @@ std::optional<std::string> LineChannel::read_line() {
 }
 
 bool LineChannel::write_line(std::string_view line) {
-  const std::lock_guard lock(write_mutex_);
+  const sync::MutexLock lock(write_mutex_);
   std::string framed(line);
   framed.push_back('\n');
   size_t written = 0;

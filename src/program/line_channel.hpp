@@ -3,10 +3,11 @@
 #pragma once
 
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "sync/mutex.hpp"
 
 namespace weft::program {
 
@@ -32,7 +33,7 @@ class LineChannel {
   int fd_;
   std::string buffer_;
   size_t scanned_ = 0;  // bytes of buffer_ known to hold no '\n'
-  std::mutex write_mutex_;
+  sync::Mutex write_mutex_;
 };
 
 }  // namespace weft::program

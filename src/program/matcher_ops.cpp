@@ -2,6 +2,7 @@
 #include "program/program_ops.hpp"
 
 #include "program/brle.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -21,7 +22,7 @@ json op_matcher_new(State& state, const json& request) {
     throw Error("matcher: unknown kind '" + kind + "' (json_schema, regex, ebnf, any_json)");
   };
   auto matcher = std::make_shared<Guarded<Constraint>>(make());
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   const int64_t handle = new_handle(state);
   state.matchers.emplace(handle, std::move(matcher));
   return {{"matcher", handle}};
@@ -30,7 +31,7 @@ json op_matcher_new(State& state, const json& request) {
 json op_matcher_accept(State& state, const json& request) {
   auto matcher = matcher_slot(state, integer_field(request, "matcher"));
   const auto tokens = token_field(state, request, "tokens");
-  const std::lock_guard lock(matcher->mutex);
+  const sync::MutexLock lock(matcher->mutex);
   size_t accepted = 0;
   while (accepted < tokens.size() && matcher->value.accept(tokens[accepted])) ++accepted;
   return {{"accepted", accepted}};
@@ -38,13 +39,13 @@ json op_matcher_accept(State& state, const json& request) {
 
 json op_matcher_mask(State& state, const json& request) {
   auto matcher = matcher_slot(state, integer_field(request, "matcher"));
-  const std::lock_guard lock(matcher->mutex);
+  const sync::MutexLock lock(matcher->mutex);
   return {{"mask", brle_from_mask(matcher->value.mask())}};
 }
 
 json op_matcher_state(State& state, const json& request) {
   auto matcher = matcher_slot(state, integer_field(request, "matcher"));
-  const std::lock_guard lock(matcher->mutex);
+  const sync::MutexLock lock(matcher->mutex);
   return {{"terminated", matcher->value.ended()},
           {"can_end", matcher->value.can_end()},
           {"accepted_tokens", matcher->value.accepted_tokens()}};
@@ -54,14 +55,14 @@ json op_matcher_rollback(State& state, const json& request) {
   auto matcher = matcher_slot(state, integer_field(request, "matcher"));
   const int64_t tokens = integer_field(request, "tokens");
   if (tokens < 0) throw Error("'tokens' must not be negative");
-  const std::lock_guard lock(matcher->mutex);
+  const sync::MutexLock lock(matcher->mutex);
   matcher->value.rollback(static_cast<size_t>(tokens));
   return json::object();
 }
 
 json op_matcher_reset(State& state, const json& request) {
   auto matcher = matcher_slot(state, integer_field(request, "matcher"));
-  const std::lock_guard lock(matcher->mutex);
+  const sync::MutexLock lock(matcher->mutex);
   matcher->value.rollback(matcher->value.accepted_tokens());
   return json::object();
 }
@@ -69,7 +70,7 @@ json op_matcher_reset(State& state, const json& request) {
 json op_matcher_free(State& state, const json& request) {
   const int64_t handle = integer_field(request, "matcher");
   matcher_slot(state, handle);  // throws for an unknown handle
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   state.matchers.erase(handle);
   return json::object();
 }

@@ -1,12 +1,13 @@
 #include "program/message_hub.hpp"
 
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
 
 void MessageHub::broadcast(const std::string& topic, const std::string& message) {
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     for (auto& [id, subscription] : subscriptions_) {
       if (subscription.topic != topic) continue;
       if (subscription.queued.size() == kMaxQueued) subscription.queued.pop_front();
@@ -17,7 +18,7 @@ void MessageHub::broadcast(const std::string& topic, const std::string& message)
 }
 
 int64_t MessageHub::subscribe(const std::string& topic) {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   const int64_t id = next_subscription_++;
   subscriptions_[id].topic = topic;
   return id;
@@ -25,14 +26,14 @@ int64_t MessageHub::subscribe(const std::string& topic) {
 
 void MessageHub::unsubscribe(int64_t subscription) {
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     subscriptions_.erase(subscription);
   }
   changed_.notify_all();
 }
 
 std::optional<std::string> MessageHub::next(int64_t subscription, const std::atomic<bool>& stop) {
-  std::unique_lock lock(mutex_);
+  sync::MutexLock lock(mutex_);
   while (true) {
     const auto found = subscriptions_.find(subscription);
     if (found == subscriptions_.end() || stop) return std::nullopt;
@@ -41,13 +42,13 @@ std::optional<std::string> MessageHub::next(int64_t subscription, const std::ato
       found->second.queued.pop_front();
       return message;
     }
-    changed_.wait(lock);
+    lock.wait(changed_);
   }
 }
 
 void MessageHub::push(const std::string& topic, const std::string& message) {
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     auto& queue = queues_[topic];
     if (queue.size() == kMaxQueued) {
       throw Error("messaging: the queue of topic '" + topic + "' holds " +
@@ -60,7 +61,7 @@ void MessageHub::push(const std::string& topic, const std::string& message) {
 
 std::optional<std::string> MessageHub::pull(const std::string& topic,
                                             const std::atomic<bool>& stop) {
-  std::unique_lock lock(mutex_);
+  sync::MutexLock lock(mutex_);
   while (true) {
     if (stop) return std::nullopt;
     auto found = queues_.find(topic);
@@ -70,12 +71,12 @@ std::optional<std::string> MessageHub::pull(const std::string& topic,
       if (found->second.empty()) queues_.erase(found);
       return message;
     }
-    changed_.wait(lock);
+    lock.wait(changed_);
   }
 }
 
 void MessageHub::wake() {
-  { const std::lock_guard lock(mutex_); }
+  { const sync::MutexLock lock(mutex_); }
   changed_.notify_all();
 }
 

@@ -9,9 +9,10 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
+
+#include "sync/mutex.hpp"
 
 namespace weft::program {
 
@@ -38,11 +39,11 @@ class MessageHub {
     std::string topic;
     std::deque<std::string> queued;
   };
-  std::mutex mutex_;
+  sync::Mutex mutex_;
   std::condition_variable changed_;
-  std::map<int64_t, Subscription> subscriptions_;
-  std::map<std::string, std::deque<std::string>> queues_;
-  int64_t next_subscription_ = 1;
+  std::map<int64_t, Subscription> subscriptions_ WEFT_GUARDED_BY(mutex_);
+  std::map<std::string, std::deque<std::string>> queues_ WEFT_GUARDED_BY(mutex_);
+  int64_t next_subscription_ WEFT_GUARDED_BY(mutex_) = 1;
 };
 
 }  // namespace weft::program

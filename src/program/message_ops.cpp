@@ -2,6 +2,7 @@
 #include "program/program_ops.hpp"
 
 #include "protocol/base64.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -16,9 +17,10 @@ json op_session_send(State& state, const json& request) {
 }
 
 json op_session_receive(State& state, const json&) {
-  std::unique_lock lock(state.mutex);
-  state.inbox_changed.wait(
-      lock, [&] { return !state.inbox.empty() || state.input_ended || state.stopping; });
+  sync::MutexLock lock(state.mutex);
+  while (state.inbox.empty() && !state.input_ended && !state.stopping) {
+    lock.wait(state.inbox_changed);
+  }
   if (state.inbox.empty()) {
     throw ProtocolError("not_found", "the client sends no more messages (its input ended)");
   }
@@ -41,7 +43,7 @@ json op_session_send_file(State& state, const json& request) {
 }
 
 json op_session_receive_file(State& state, const json&) {
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   if (state.files_received >= state.setup.files.size()) {
     throw ProtocolError("not_found",
                         "session.receiveFile: no more files (weft program run --file PATH, or the "
@@ -57,14 +59,14 @@ json op_broadcast(State& state, const json& request) {
 
 json op_subscribe(State& state, const json& request) {
   const int64_t subscription = state.hub.subscribe(string_field(request, "topic"));
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   state.subscriptions.insert(subscription);
   return {{"subscription", subscription}};
 }
 
 int64_t own_subscription(State& state, const json& request) {
   const int64_t subscription = integer_field(request, "subscription");
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   if (!state.subscriptions.contains(subscription)) {
     throw Error("subscription " + std::to_string(subscription) + " is not open");
   }
@@ -80,7 +82,7 @@ json op_subscription_next(State& state, const json& request) {
 json op_unsubscribe(State& state, const json& request) {
   const int64_t subscription = own_subscription(state, request);
   state.hub.unsubscribe(subscription);
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   state.subscriptions.erase(subscription);
   return json::object();
 }
@@ -97,7 +99,7 @@ json op_pull(State& state, const json& request) {
 }
 
 json op_return(State& state, const json& request) {
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   if (state.outcome) throw Error("the program has already returned or failed");
   state.outcome = ProgramOutcome{
       .kind = ProgramOutcome::Kind::returned, .value = request.value("value", json()), .error = {}};
@@ -106,7 +108,7 @@ json op_return(State& state, const json& request) {
 
 json op_fail(State& state, const json& request) {
   const auto message = string_field(request, "message");
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   if (state.outcome) throw Error("the program has already returned or failed");
   state.outcome =
       ProgramOutcome{.kind = ProgramOutcome::Kind::failed, .value = {}, .error = message};

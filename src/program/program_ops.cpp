@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -59,7 +60,7 @@ int64_t new_handle(State& state) {
 
 std::shared_ptr<ContextSlot> context_slot(State& state, const json& request) {
   const int64_t handle = integer_field(request, "context");
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   const auto found = state.contexts.find(handle);
   if (found == state.contexts.end()) {
     throw Error("context " + std::to_string(handle) +
@@ -69,7 +70,7 @@ std::shared_ptr<ContextSlot> context_slot(State& state, const json& request) {
 }
 
 std::shared_ptr<Guarded<Constraint>> matcher_slot(State& state, int64_t handle) {
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   const auto found = state.matchers.find(handle);
   if (found == state.matchers.end()) {
     throw Error("matcher " + std::to_string(handle) +
@@ -84,7 +85,7 @@ int64_t pages_for(int64_t length, int64_t page_tokens) {
 
 void check_page_limit(State& state, const ContextSlot& slot, int64_t added) {
   if (state.setup.max_pages <= 0 || added <= 0) return;
-  const std::lock_guard lock(state.mutex);
+  const sync::MutexLock lock(state.mutex);
   const int64_t page_tokens = state.runtime->page_tokens();
   const int64_t more =
       pages_for(slot.length + added, page_tokens) - pages_for(slot.length, page_tokens);
@@ -148,14 +149,14 @@ void ProgramSession::State::release_all() {
   std::map<int64_t, std::shared_ptr<ContextSlot>> held_contexts;
   std::set<int64_t> held_subscriptions;
   {
-    const std::lock_guard lock(mutex);
+    const sync::MutexLock lock(mutex);
     held_contexts.swap(contexts);
     held_subscriptions.swap(subscriptions);
     matchers.clear();
   }
   for (int64_t subscription : held_subscriptions) hub.unsubscribe(subscription);
   for (auto& [handle, slot] : held_contexts) {
-    const std::lock_guard lock(slot->mutex);
+    const sync::MutexLock lock(slot->mutex);
     slot->context.release();
   }
 }

@@ -44,12 +44,11 @@ Message message_from(const nlohmann::json& item);
 // The program's handles; weft::Error naming the handle when it is not open.
 std::shared_ptr<ContextSlot> context_slot(State& state, const nlohmann::json& request);
 std::shared_ptr<Guarded<Constraint>> matcher_slot(State& state, int64_t handle);
-int64_t new_handle(State& state);  // under state.mutex
+int64_t new_handle(State& state) WEFT_REQUIRES(state.mutex);
 
 int64_t pages_for(int64_t length, int64_t page_tokens);
-// Distinct pages the program's contexts hold (a page its forks share counts once). Call
-// under state.mutex.
-int64_t pages_held(State& state);
+// Distinct pages the program's contexts hold (a page its forks share counts once).
+int64_t pages_held(State& state) WEFT_REQUIRES(state.mutex);
 // Throws ProtocolError(resource_exhausted) when `added` more tokens in `slot` would take the
 // program past --max-pages.
 void check_page_limit(State& state, const ContextSlot& slot, int64_t added);

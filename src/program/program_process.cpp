@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string_view>
 
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 extern char** environ;
@@ -222,13 +223,13 @@ ProgramProcess::~ProgramProcess() {
 }
 
 void ProgramProcess::kill() {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   if (pid_ > 0 && !status_) ::kill(pid_, SIGKILL);
 }
 
 int ProgramProcess::wait() {
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     if (status_) return *status_;
   }
   // Waits without reaping first: until the reap below (under the lock kill() takes) the pid
@@ -236,7 +237,7 @@ int ProgramProcess::wait() {
   siginfo_t info{};
   while (::waitid(P_PID, pid_, &info, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
   }
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   while (!status_) {
     int status = 0;
     if (::waitpid(pid_, &status, 0) == pid_) {

@@ -6,10 +6,11 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::program {
 
@@ -56,8 +57,8 @@ class ProgramProcess {
 
  private:
   pid_t pid_ = -1;
-  std::mutex mutex_;
-  std::optional<int> status_;  // under mutex_
+  sync::Mutex mutex_;
+  std::optional<int> status_ WEFT_GUARDED_BY(mutex_);  // under mutex_
 };
 
 // "exited with status 3", "was killed by signal 9".

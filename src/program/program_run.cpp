@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -46,8 +47,8 @@ class Watchdog {
  public:
   Watchdog(std::function<void()> expire, std::chrono::duration<double> limit)
       : thread_([this, expire = std::move(expire), limit] {
-          std::unique_lock lock(mutex_);
-          if (!changed_.wait_for(lock, limit, [&] { return disarmed_; })) {
+          sync::MutexLock lock(mutex_);
+          if (!lock.wait_for(changed_, limit, [&]() WEFT_REQUIRES(mutex_) { return disarmed_; })) {
             fired_ = true;
             lock.unlock();
             expire();
@@ -59,21 +60,21 @@ class Watchdog {
   }
   void disarm() {
     {
-      const std::lock_guard lock(mutex_);
+      const sync::MutexLock lock(mutex_);
       disarmed_ = true;
     }
     changed_.notify_all();
   }
   bool fired() const {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     return fired_;
   }
 
  private:
-  mutable std::mutex mutex_;
+  mutable sync::Mutex mutex_;
   std::condition_variable changed_;
-  bool disarmed_ = false;
-  bool fired_ = false;
+  bool disarmed_ WEFT_GUARDED_BY(mutex_) = false;
+  bool fired_ WEFT_GUARDED_BY(mutex_) = false;
   std::thread thread_;
 };
 
@@ -146,7 +147,7 @@ ProgramRunResult ProgramRun::run() {
   SocketPair async;
   std::unique_ptr<ProgramProcess> process;
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     if (stopped_) {
       ProgramRunResult stopped;
       stopped.kind = ProgramRunResult::Kind::stopped;
@@ -170,7 +171,7 @@ ProgramRunResult ProgramRun::run() {
     timed_out = watchdog.fired();
   }
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     process_ = nullptr;
   }
   return finish(outcome, status, timed_out);
@@ -193,20 +194,20 @@ ProgramRunResult ProgramRun::finish(const ProgramOutcome& outcome, int status, b
       break;
   }
   // A kill explains the failure better than what the dying channels said.
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   if (timed_out) result.kind = ProgramRunResult::Kind::timed_out;
   if (stopped_) result.kind = ProgramRunResult::Kind::stopped;
   return result;
 }
 
 void ProgramRun::kill_process() {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   if (process_) process_->kill();
 }
 
 void ProgramRun::stop() {
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     stopped_ = true;
     if (process_) process_->kill();
   }

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -22,6 +21,7 @@
 #include "program/message_hub.hpp"
 #include "program/program_process.hpp"
 #include "program/program_session.hpp"
+#include "sync/mutex.hpp"
 #include "weft/context.hpp"
 
 namespace weft::program {
@@ -96,9 +96,9 @@ class ProgramRun {
 
   ProgramRunOptions options_;
   ProgramSession session_;
-  std::mutex mutex_;
-  bool stopped_ = false;
-  ProgramProcess* process_ = nullptr;  // while it runs, under mutex_
+  sync::Mutex mutex_;
+  bool stopped_ WEFT_GUARDED_BY(mutex_) = false;
+  ProgramProcess* process_ WEFT_GUARDED_BY(mutex_) = nullptr;  // while it runs, under mutex_
 };
 
 // What a result means in one sentence, for error messages ("the program failed: …").

@@ -2,7 +2,6 @@
 
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -10,6 +9,7 @@
 
 #include "program/line_channel.hpp"
 #include "program/program_state.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::program {
@@ -91,7 +91,7 @@ class AsyncWorkers {
   ~AsyncWorkers() { join(); }
 
   void submit(Request request) {
-    std::unique_lock lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (queued_.size() + busy_ >= kMaxInFlight) {
       lock.unlock();
       channel_.write_line(respond_refused(request));
@@ -105,7 +105,7 @@ class AsyncWorkers {
 
   void join() {
     {
-      const std::lock_guard lock(mutex_);
+      const sync::MutexLock lock(mutex_);
       closing_ = true;
     }
     wake_.notify_all();
@@ -123,10 +123,10 @@ class AsyncWorkers {
   }
 
   void work() {
-    std::unique_lock lock(mutex_);
+    sync::MutexLock lock(mutex_);
     while (true) {
       ++idle_;
-      wake_.wait(lock, [&] { return !queued_.empty() || closing_; });
+      while (queued_.empty() && !closing_) lock.wait(wake_);
       --idle_;
       if (queued_.empty()) return;
       auto request = std::move(queued_.front());
@@ -141,13 +141,13 @@ class AsyncWorkers {
 
   ProgramSession::State& state_;
   LineChannel& channel_;
-  std::mutex mutex_;
+  sync::Mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Request> queued_;
+  std::deque<Request> queued_ WEFT_GUARDED_BY(mutex_);
   std::vector<std::thread> workers_;
-  size_t idle_ = 0;
-  size_t busy_ = 0;
-  bool closing_ = false;
+  size_t idle_ WEFT_GUARDED_BY(mutex_) = 0;
+  size_t busy_ WEFT_GUARDED_BY(mutex_) = 0;
+  bool closing_ WEFT_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace
@@ -162,7 +162,7 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
   LineChannel call(call_fd);
   LineChannel async(async_fd);
   {
-    const std::lock_guard lock(state_->mutex);
+    const sync::MutexLock lock(state_->mutex);
     state_->call_channel = &call;
     state_->async_channel = &async;
   }
@@ -201,12 +201,12 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
     workers.join();
   }
   {
-    const std::lock_guard lock(state_->mutex);
+    const sync::MutexLock lock(state_->mutex);
     state_->call_channel = nullptr;
     state_->async_channel = nullptr;
   }
   state_->release_all();
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   if (state_->outcome) return *state_->outcome;
   ProgramOutcome outcome;
   if (!channel_error.empty()) {
@@ -218,7 +218,7 @@ ProgramOutcome ProgramSession::serve(int call_fd, int async_fd) {
 
 bool ProgramSession::deliver(std::string message) {
   {
-    const std::lock_guard lock(state_->mutex);
+    const sync::MutexLock lock(state_->mutex);
     if (state_->inbox_bytes + message.size() > kMaxInboxBytes) return false;
     state_->inbox_bytes += message.size();
     state_->inbox.push_back(std::move(message));
@@ -229,7 +229,7 @@ bool ProgramSession::deliver(std::string message) {
 
 void ProgramSession::end_input() {
   {
-    const std::lock_guard lock(state_->mutex);
+    const sync::MutexLock lock(state_->mutex);
     state_->input_ended = true;
   }
   state_->inbox_changed.notify_all();
@@ -238,7 +238,7 @@ void ProgramSession::end_input() {
 void ProgramSession::stop() {
   state_->stopping = true;
   {
-    const std::lock_guard lock(state_->mutex);
+    const sync::MutexLock lock(state_->mutex);
     if (state_->call_channel) state_->call_channel->shutdown();
     if (state_->async_channel) state_->async_channel->shutdown();
   }

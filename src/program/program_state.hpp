@@ -8,7 +8,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -19,6 +18,7 @@
 #include "program/line_channel.hpp"
 #include "program/message_hub.hpp"
 #include "program/program_session.hpp"
+#include "sync/mutex.hpp"
 #include "weft/constraint.hpp"
 #include "weft/context.hpp"
 
@@ -36,14 +36,14 @@ struct ProtocolError : std::runtime_error {
 template <typename T>
 struct Guarded {
   explicit Guarded(T held) : value(std::move(held)) {}
-  std::mutex mutex;
-  T value;
+  sync::Mutex mutex;
+  T value WEFT_GUARDED_BY(mutex);
 };
 
 struct ContextSlot {
   explicit ContextSlot(Context held) : context(std::move(held)) {}
-  std::mutex mutex;
-  Context context;
+  sync::Mutex mutex;
+  Context context WEFT_GUARDED_BY(mutex);
   std::atomic<int64_t> length{0};  // for the page limit, read without the mutex
 };
 
@@ -67,22 +67,22 @@ struct ProgramSession::State {
   MessageHub& hub;
   ProgramSetup setup;
 
-  std::mutex mutex;  // the maps, the seed stream, the inbox and the outcome
-  std::map<int64_t, std::shared_ptr<ContextSlot>> contexts;
-  std::map<int64_t, std::shared_ptr<Guarded<Constraint>>> matchers;
-  std::set<int64_t> subscriptions;
-  int64_t next_handle = 1;
-  std::mt19937_64 seeds;
-  std::deque<std::string> inbox;
-  size_t inbox_bytes = 0;  // of the messages in `inbox`
-  bool input_ended = false;
-  size_t files_received = 0;  // of setup.files
+  sync::Mutex mutex;  // the maps, the seed stream, the inbox and the outcome
+  std::map<int64_t, std::shared_ptr<ContextSlot>> contexts WEFT_GUARDED_BY(mutex);
+  std::map<int64_t, std::shared_ptr<Guarded<Constraint>>> matchers WEFT_GUARDED_BY(mutex);
+  std::set<int64_t> subscriptions WEFT_GUARDED_BY(mutex);
+  int64_t next_handle WEFT_GUARDED_BY(mutex) = 1;
+  std::mt19937_64 seeds WEFT_GUARDED_BY(mutex);
+  std::deque<std::string> inbox WEFT_GUARDED_BY(mutex);
+  size_t inbox_bytes WEFT_GUARDED_BY(mutex) = 0;  // of the messages in `inbox`
+  bool input_ended WEFT_GUARDED_BY(mutex) = false;
+  size_t files_received WEFT_GUARDED_BY(mutex) = 0;  // of setup.files
   std::condition_variable inbox_changed;
-  std::optional<ProgramOutcome> outcome;
+  std::optional<ProgramOutcome> outcome WEFT_GUARDED_BY(mutex);
   std::atomic<bool> stopping{false};
   // The channels while serve() runs, so that stop() can shut them.
-  LineChannel* call_channel = nullptr;
-  LineChannel* async_channel = nullptr;
+  LineChannel* call_channel WEFT_GUARDED_BY(mutex) = nullptr;
+  LineChannel* async_channel WEFT_GUARDED_BY(mutex) = nullptr;
 };
 
 }  // namespace weft::program

@@ -12,6 +12,7 @@
 #include "model/model.hpp"
 #include "runtime/context_state.hpp"
 #include "runtime/shared_contexts.hpp"
+#include "sync/mutex.hpp"
 #include "tokenizer/pre_tokenizer.hpp"
 #include "weft/error.hpp"
 
@@ -75,7 +76,8 @@ ContextRuntimeState::ContextRuntimeState(std::shared_ptr<runtime::Scheduler> on_
       prefix(scheduler->prefix_index()),
       chat_template_path(template_path) {}
 
-void ContextRuntimeState::check_growth(int64_t more) const {
+// `mutex` is a reference to pool.mutex, an alias the analysis cannot see through.
+void ContextRuntimeState::check_growth(int64_t more) const WEFT_NO_THREAD_SAFETY_ANALYSIS {
   if (scheduler) pool.check_growth(engine.pages(), more);
 }
 
@@ -93,11 +95,13 @@ const ContextRuntimeState::TextSupport& ContextRuntimeState::text() {
 }
 
 size_t ContextRuntimeState::queued_passes() const {
-  const std::lock_guard lock(mutex);
+  const sync::MutexLock lock(mutex);
   return queue.size();
 }
 
-void ContextRuntimeState::run(PendingPass& pass, std::unique_lock<std::mutex>& lock) {
+// The lock comes by reference (see lead()).
+void ContextRuntimeState::run(PendingPass& pass,
+                              sync::MutexLock& lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
   if (scheduler) {
     scheduler->run_context_pass(pass, lock);
     ++stats.passes;
@@ -109,7 +113,7 @@ void ContextRuntimeState::run(PendingPass& pass, std::unique_lock<std::mutex>& l
   queue.push_back(&pass);
   while (!pass.done) {
     if (batch_in_flight) {
-      batch_finished.wait(lock);
+      lock.wait(batch_finished);
     } else {
       lead(lock);  // this pass is still queued, so the batch holds it
     }
@@ -117,7 +121,9 @@ void ContextRuntimeState::run(PendingPass& pass, std::unique_lock<std::mutex>& l
   if (pass.error) std::rethrow_exception(pass.error);
 }
 
-void ContextRuntimeState::lead(std::unique_lock<std::mutex>& lock) {
+// The caller's lock comes by reference and is released around the model call; the analysis
+// cannot follow a lock through a reference, so it checks the callers (WEFT_REQUIRES) only.
+void ContextRuntimeState::lead(sync::MutexLock& lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
   batch_in_flight = true;
   if (hooks.before_batch) {
     lock.unlock();
@@ -213,7 +219,7 @@ struct Context::Impl {
   explicit Impl(std::shared_ptr<detail::ContextRuntimeState> owner, kv::KvSequence kv)
       : state(std::move(owner)), sequence(std::move(kv)) {}
   ~Impl() {
-    const std::lock_guard lock(state->mutex);  // the pool is shared with other threads
+    const sync::MutexLock lock(state->mutex);  // the pool is shared with other threads
     sequence.release();
   }
   Impl(const Impl&) = delete;
@@ -336,7 +342,7 @@ std::vector<float> Context::Impl::append(std::span<const int32_t> requested,
                   " is outside the vocabulary (0.." + std::to_string(config.n_vocab - 1) + ")");
     }
   }
-  std::unique_lock lock(state->mutex);
+  sync::MutexLock lock(state->mutex);
   if (appending) throw Error("this context is already appending on another thread");
   const int64_t start = sequence.length();
   const auto count = static_cast<int64_t>(added.size());
@@ -400,7 +406,7 @@ void Context::Impl::recompute_last_logits() {
   const int32_t last = tokens.back();
   tokens.pop_back();
   {
-    const std::lock_guard lock(state->mutex);
+    const sync::MutexLock lock(state->mutex);
     sequence.truncate(sequence.length() - 1);
   }
   append(std::span<const int32_t>(&last, 1));
@@ -441,7 +447,7 @@ Context context_from_snapshot(const std::shared_ptr<detail::ContextRuntimeState>
                               const std::string& name, bool take) {
   std::unique_ptr<Context::Impl> impl;
   {
-    const std::lock_guard lock(state->mutex);
+    const sync::MutexLock lock(state->mutex);
     auto tokens = state->snapshots.tokens(name);
     if (!take) state->check_growth(1);  // opening copies at most the partly filled last page
     impl = std::make_unique<Context::Impl>(
@@ -473,31 +479,31 @@ Context ContextRuntime::take_snapshot(const std::string& name) {
 }
 
 void ContextRuntime::remove_snapshot(const std::string& name) {
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   state_->snapshots.remove(name);
   state_->snapshot_messages.erase(name);
   state_->snapshot_masked_from.erase(name);
 }
 
 std::vector<std::string> ContextRuntime::snapshots() const {
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   return state_->snapshots.names();
 }
 
 void ContextRuntime::clear_prefix_cache() {
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   if (state_->prefix) state_->prefix->clear();
 }
 
 ContextRuntimeStats ContextRuntime::stats() const {
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   auto stats = state_->stats;
   stats.copied_kv_slots = state_->engine.pages().copied_slots();
   return stats;
 }
 
 ContextPoolUsage ContextRuntime::usage() const {
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   const auto& pool = state_->engine.pages();
   const auto usage = pool.usage();
   return {.pages_in_use = usage.pages_in_use,
@@ -588,7 +594,7 @@ std::vector<std::string> ContextRuntime::split_patterns() const {
 }
 
 int64_t ContextRuntime::distinct_pages(std::span<const Context* const> contexts) const {
-  const std::lock_guard lock(state_->mutex);
+  const sync::MutexLock lock(state_->mutex);
   std::vector<kv::PageId> pages;
   for (const auto* context : contexts) {
     const auto held = detail::ContextRuntimeAccess::sequence(*context).pages();
@@ -666,12 +672,12 @@ int64_t Context::length() const {
 }
 
 int64_t Context::pages() const {
-  const std::lock_guard lock(impl_->state->mutex);
+  const sync::MutexLock lock(impl_->state->mutex);
   return static_cast<int64_t>(impl_->sequence.pages().size());
 }
 
 int64_t Context::shared_pages() const {
-  const std::lock_guard lock(impl_->state->mutex);
+  const sync::MutexLock lock(impl_->state->mutex);
   const auto& pool = impl_->state->engine.pages();
   return std::ranges::count_if(impl_->sequence.pages(),
                                [&](kv::PageId page) { return pool.ref_count(page) > 1; });
@@ -682,7 +688,7 @@ const kv::KvSequence& detail::ContextRuntimeAccess::sequence(const Context& cont
 }
 
 Context Context::fork() const {
-  std::unique_lock lock(impl_->state->mutex);
+  sync::MutexLock lock(impl_->state->mutex);
   impl_->state->check_growth(1);  // at most the partly filled last page is copied
   auto impl = std::make_unique<Impl>(impl_->state, impl_->sequence.fork(kv::Holder::context));
   lock.unlock();
@@ -694,7 +700,7 @@ Context Context::fork() const {
 }
 
 void Context::save(const std::string& name) const {
-  const std::lock_guard lock(impl_->state->mutex);
+  const sync::MutexLock lock(impl_->state->mutex);
   impl_->state->check_growth(1);
   impl_->state->snapshots.save(name, impl_->sequence, impl_->tokens);
   if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
@@ -702,7 +708,7 @@ void Context::save(const std::string& name) const {
 }
 
 std::string Context::snapshot() const {
-  const std::lock_guard lock(impl_->state->mutex);
+  const sync::MutexLock lock(impl_->state->mutex);
   impl_->state->check_growth(1);
   auto name = impl_->state->snapshots.snapshot(impl_->sequence, impl_->tokens);
   if (!impl_->messages.empty()) impl_->state->snapshot_messages[name] = impl_->messages;
@@ -717,7 +723,7 @@ void Context::truncate(int64_t length) {
   }
   if (length == this->length()) return;
   {
-    const std::lock_guard lock(impl_->state->mutex);
+    const sync::MutexLock lock(impl_->state->mutex);
     impl_->sequence.truncate(length);
   }
   impl_->tokens.resize(static_cast<size_t>(length));
@@ -738,7 +744,7 @@ void Context::truncate(int64_t length, std::span<const float> last_logits) {
                 " floats, not " + std::to_string(last_logits.size()));
   }
   if (length < this->length()) {
-    const std::lock_guard lock(impl_->state->mutex);
+    const sync::MutexLock lock(impl_->state->mutex);
     impl_->sequence.truncate(length);
   }
   impl_->tokens.resize(static_cast<size_t>(length));
@@ -748,7 +754,7 @@ void Context::truncate(int64_t length, std::span<const float> last_logits) {
 
 void Context::release() {
   {
-    const std::lock_guard lock(impl_->state->mutex);
+    const sync::MutexLock lock(impl_->state->mutex);
     impl_->sequence.release();
   }
   impl_->tokens.clear();

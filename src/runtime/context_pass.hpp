@@ -8,9 +8,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
-#include <mutex>
 #include <span>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::kv {
 class KvSequence;
@@ -69,14 +70,14 @@ void take_pass_logits(ContextPass& pass, const std::vector<int64_t>& wanted, siz
 // snapshots) when a scheduler and contexts share the pool, and what the scheduler has
 // promised its admitted requests.
 struct SharedPool {
-  std::mutex mutex;
+  sync::Mutex mutex;
   // Pages admitted requests may still need (their worst case) plus the cached pages they
   // adopted. Written by the scheduler under `mutex`.
-  int64_t promised_pages = 0;
+  int64_t promised_pages WEFT_GUARDED_BY(mutex) = 0;
 
   // Throws weft::Error(queue_full) when contexts and snapshots taking `more` pages would
-  // leave fewer than the pages promised to admitted requests. Call under `mutex`.
-  void check_growth(const kv::PagePool& pool, int64_t more) const;
+  // leave fewer than the pages promised to admitted requests.
+  void check_growth(const kv::PagePool& pool, int64_t more) const WEFT_REQUIRES(mutex);
 };
 
 }  // namespace weft::runtime

@@ -43,6 +43,7 @@
 #include "runtime/engine.hpp"
 #include "runtime/forward_batch.hpp"
 #include "runtime/scheduler.hpp"
+#include "sync/mutex.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/context.hpp"
 
@@ -74,7 +75,7 @@ struct ContextRuntimeState {
 
   // Queues the pass and returns when it is done (computed by this thread or another);
   // rethrows the pass's error. `lock` holds `mutex` on entry and on return.
-  void run(PendingPass& pass, std::unique_lock<std::mutex>& lock);
+  void run(PendingPass& pass, sync::MutexLock& lock) WEFT_REQUIRES(mutex);
   // Passes queued and not yet taken by a leader.
   size_t queued_passes() const;
 
@@ -89,8 +90,8 @@ struct ContextRuntimeState {
   const TextSupport& text();
 
   // Contexts on a scheduler need room for `more` outside pages (fork, snapshots, growth);
-  // nothing to check with an engine of their own. Call under `mutex`.
-  void check_growth(int64_t more) const;
+  // nothing to check with an engine of their own.
+  void check_growth(int64_t more) const WEFT_REQUIRES(mutex);
 
   // Declared first: destroyed last, after every page went back to the pool.
   std::shared_ptr<runtime::Scheduler> scheduler;  // null with an engine of its own
@@ -100,7 +101,7 @@ struct ContextRuntimeState {
   runtime::SharedPool& pool;
   // Guards the pool (through every sequence, snapshot and the prefix index), the queue and
   // the statistics: the scheduler's pool lock when on a scheduler.
-  std::mutex& mutex;
+  sync::Mutex& mutex;
   kv::SnapshotStore snapshots;
   std::unique_ptr<kv::PrefixIndex> own_prefix;
   kv::PrefixIndex* prefix = nullptr;  // null when the prefix cache is off
@@ -113,7 +114,7 @@ struct ContextRuntimeState {
   std::map<std::string, int64_t> snapshot_masked_from;
 
  private:
-  void lead(std::unique_lock<std::mutex>& lock);
+  void lead(sync::MutexLock& lock) WEFT_REQUIRES(mutex);
   // Runs the batch with the mutex released; sets each pass's logits or error. Returns the
   // number of model calls made.
   int64_t compute(std::span<PendingPass* const> batch) noexcept;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,27 +10,29 @@
 #include "runtime/embedding_job.hpp"
 #include "runtime/generator.hpp"
 #include "runtime/sampler.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::runtime {
 
 struct Scheduler::Shared {
-  std::mutex mutex;
+  sync::Mutex mutex;
   std::condition_variable wake;
   std::condition_variable synced;
-  std::deque<std::unique_ptr<Entry>> arrivals;
-  std::vector<ContextPass*> context_passes;  // submitted, not yet taken by a turn
-  bool stopping = false;
-  bool wake_pending = false;
-  bool held = false;
-  bool clear_prefix_cache = false;
-  uint64_t turns_started = 0;
-  uint64_t turns_finished = 0;
-  SchedulerStats stats;
+  std::deque<std::unique_ptr<Entry>> arrivals WEFT_GUARDED_BY(mutex);
+  std::vector<ContextPass*> context_passes
+      WEFT_GUARDED_BY(mutex);  // submitted, not yet taken by a turn
+  bool stopping WEFT_GUARDED_BY(mutex) = false;
+  bool wake_pending WEFT_GUARDED_BY(mutex) = false;
+  bool held WEFT_GUARDED_BY(mutex) = false;
+  bool clear_prefix_cache WEFT_GUARDED_BY(mutex) = false;
+  uint64_t turns_started WEFT_GUARDED_BY(mutex) = 0;
+  uint64_t turns_finished WEFT_GUARDED_BY(mutex) = 0;
+  SchedulerStats stats WEFT_GUARDED_BY(mutex);
 
   void poke() {
     {
-      std::lock_guard lock(mutex);
+      sync::MutexLock lock(mutex);
       wake_pending = true;
     }
     wake.notify_all();
@@ -106,7 +107,7 @@ Scheduler::Scheduler(std::unique_ptr<Engine> engine,
 
 Scheduler::~Scheduler() {
   {
-    std::lock_guard lock(shared_->mutex);
+    sync::MutexLock lock(shared_->mutex);
     shared_->stopping = true;
   }
   shared_->wake.notify_all();
@@ -194,7 +195,7 @@ std::future<std::vector<float>> Scheduler::embed(std::vector<tokenizer::TokenId>
 
 void Scheduler::enqueue(std::unique_ptr<Entry> entry) {
   {
-    std::lock_guard lock(shared_->mutex);
+    sync::MutexLock lock(shared_->mutex);
     if (shared_->stopping) {
       entry->fail(ErrorCode::backend_unavailable, "the scheduler is shutting down");
       return;
@@ -205,23 +206,23 @@ void Scheduler::enqueue(std::unique_ptr<Entry> entry) {
 }
 
 SchedulerStats Scheduler::stats() const {
-  std::lock_guard lock(shared_->mutex);
+  sync::MutexLock lock(shared_->mutex);
   return shared_->stats;
 }
 
 void Scheduler::sync() {
-  std::unique_lock lock(shared_->mutex);
+  sync::MutexLock lock(shared_->mutex);
   const uint64_t target = shared_->turns_started + 1;
   shared_->wake_pending = true;
   shared_->wake.notify_all();
-  shared_->synced.wait(lock, [&] {
-    return shared_->turns_finished >= target || shared_->stopping || shared_->held;
-  });
+  while (shared_->turns_finished < target && !shared_->stopping && !shared_->held) {
+    lock.wait(shared_->synced);
+  }
 }
 
 void Scheduler::hold(bool held) {
   {
-    std::lock_guard lock(shared_->mutex);
+    sync::MutexLock lock(shared_->mutex);
     shared_->held = held;
   }
   shared_->wake.notify_all();
@@ -230,7 +231,7 @@ void Scheduler::hold(bool held) {
 
 void Scheduler::clear_prefix_cache() {
   {
-    std::lock_guard lock(shared_->mutex);
+    sync::MutexLock lock(shared_->mutex);
     shared_->clear_prefix_cache = true;
   }
   sync();
@@ -239,7 +240,7 @@ void Scheduler::clear_prefix_cache() {
 void Scheduler::run() {
   while (begin_turn()) {
     {
-      std::unique_lock pool_lock(pool_.mutex);
+      sync::MutexLock pool_lock(pool_.mutex);
       if (std::exchange(clear_prefix_cache_, false) && prefix_) prefix_->clear();
       drop_finished();
       admit();
@@ -253,7 +254,7 @@ void Scheduler::run() {
     }
     end_turn();
   }
-  const std::lock_guard pool_lock(pool_.mutex);
+  const sync::MutexLock pool_lock(pool_.mutex);
   finish_all("the scheduler stopped before this generation finished");
 }
 
@@ -261,10 +262,12 @@ void Scheduler::publish_promise() {
   pool_.promised_pages = committed_pages_ + static_cast<int64_t>(pinned_.size());
 }
 
-void Scheduler::run_context_pass(ContextPass& pass, std::unique_lock<std::mutex>& pool_lock) {
+// The lock comes by reference, which the analysis cannot follow (see step()).
+void Scheduler::run_context_pass(ContextPass& pass,
+                                 sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
   pass.finished = &context_pass_done_;
   {
-    const std::lock_guard lock(shared_->mutex);
+    const sync::MutexLock lock(shared_->mutex);
     if (shared_->stopping) {
       pass.error = std::make_exception_ptr(
           Error(ErrorCode::backend_unavailable, "the scheduler is shutting down"));
@@ -273,11 +276,11 @@ void Scheduler::run_context_pass(ContextPass& pass, std::unique_lock<std::mutex>
     shared_->context_passes.push_back(&pass);
   }
   shared_->wake.notify_all();
-  context_pass_done_.wait(pool_lock, [&] { return pass.done; });
+  while (!pass.done) pool_lock.wait(context_pass_done_);
 }
 
 size_t Scheduler::submitted_context_passes() const {
-  const std::lock_guard lock(shared_->mutex);
+  const sync::MutexLock lock(shared_->mutex);
   return shared_->context_passes.size();
 }
 
@@ -319,14 +322,15 @@ void Scheduler::finish_context_passes(std::span<ContextPass* const> passes) {
 }
 
 bool Scheduler::begin_turn() {
-  std::unique_lock lock(shared_->mutex);
-  shared_->wake.wait(lock, [&] {
-    // Waiting requests count too: the last step may have just freed room for them.
+  sync::MutexLock lock(shared_->mutex);
+  // Waiting requests count too: the last step may have just freed room for them.
+  const auto has_work = [&]() WEFT_REQUIRES(shared_->mutex) {
     if (shared_->stopping) return true;
     if (shared_->held) return false;
     return shared_->wake_pending || !shared_->arrivals.empty() ||
            !shared_->context_passes.empty() || !live_.empty() || !waiting_.empty();
-  });
+  };
+  while (!has_work()) lock.wait(shared_->wake);
   if (shared_->stopping) return false;
   shared_->wake_pending = false;
   ++shared_->turns_started;
@@ -341,7 +345,7 @@ bool Scheduler::begin_turn() {
 
 void Scheduler::end_turn() {
   {
-    std::lock_guard lock(shared_->mutex);
+    sync::MutexLock lock(shared_->mutex);
     auto& stats = shared_->stats;
     stats.pages_in_use = pages_in_use_;
     stats.pages_committed = committed_pages_ + static_cast<int64_t>(pinned_.size());
@@ -436,7 +440,9 @@ void Scheduler::publish_prompt_pages(Entry& entry) {
   entry.published_pages = known / page_tokens;
 }
 
-void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
+// The caller's lock comes by reference and is released around the model call; the analysis
+// cannot follow a lock through a reference, so it checks the callers (WEFT_REQUIRES) only.
+void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
   std::vector<ForwardRow> rows;
   std::vector<Entry*> in_batch;
   std::vector<Entry*> logit_owners;
@@ -572,7 +578,7 @@ void Scheduler::step(std::unique_lock<std::mutex>& pool_lock) {
 
 void Scheduler::finish_all(const std::string& message) {
   {
-    std::lock_guard lock(shared_->mutex);
+    sync::MutexLock lock(shared_->mutex);
     for (auto& entry : shared_->arrivals) waiting_.push_back(std::move(entry));
     shared_->arrivals.clear();
     context_passes_.insert(context_passes_.end(), shared_->context_passes.begin(),
@@ -592,7 +598,7 @@ void Scheduler::finish_all(const std::string& message) {
   pinned_.clear();
   publish_promise();
   if (prefix_) prefix_->clear();
-  std::lock_guard lock(shared_->mutex);
+  sync::MutexLock lock(shared_->mutex);
   shared_->stats.pages_in_use = engine_->pages().pages_in_use();
   shared_->stats.pages_committed = 0;
   shared_->stats.pages_cached = 0;

@@ -55,6 +55,7 @@
 #include "runtime/embedding_pooling.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/sampler.hpp"
+#include "sync/mutex.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/generation.hpp"
 #include "weft/types.hpp"
@@ -146,7 +147,7 @@ class Scheduler {
   // Runs the pass in the next model call and returns when it is done (its logits or its error
   // set). `pool_lock` holds shared_pool().mutex on entry and on return (released while
   // waiting). After the scheduler has stopped, the pass fails with backend_unavailable.
-  void run_context_pass(ContextPass& pass, std::unique_lock<std::mutex>& pool_lock);
+  void run_context_pass(ContextPass& pass, sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
   // Context passes submitted and not yet taken by a turn (for tests, with hold()).
   size_t submitted_context_passes() const;
 
@@ -169,14 +170,14 @@ class Scheduler {
   // Forgets an entry's adopted pages (it is about to be destroyed).
   void unpin(const Entry& entry);
   // `pool_lock` is released for the model call only.
-  void step(std::unique_lock<std::mutex>& pool_lock);
+  void step(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
   // Reserves the pages of the queued context passes and adds their rows to `rows` (logits
   // wanted for each pass's rows_with_logits); a pass that does not fit fails alone.
   void add_context_rows(std::vector<ForwardRow>& rows, std::vector<ContextPass*>& passes,
-                        std::vector<std::vector<int64_t>>& wanted);
+                        std::vector<std::vector<int64_t>>& wanted) WEFT_REQUIRES(pool_.mutex);
   void finish_context_passes(std::span<ContextPass* const> passes);
-  void publish_promise();
-  void finish_all(const std::string& message);
+  void publish_promise() WEFT_REQUIRES(pool_.mutex);
+  void finish_all(const std::string& message) WEFT_REQUIRES(pool_.mutex);
 
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;

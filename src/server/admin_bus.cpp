@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "sync/mutex.hpp"
+
 namespace weft::server {
 
 std::string admin_status_frame(const std::string& state, const nlohmann::json& detail) {
@@ -27,7 +29,7 @@ void AdminBus::broadcast_locked(const SharedFrame& frame) {
 
 void AdminBus::publish_state(const std::string& state, nlohmann::json detail) {
   auto frame = std::make_shared<const std::string>(admin_status_frame(state, detail));
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   state_ = frame;
   broadcast_locked(frame);
 }
@@ -35,20 +37,20 @@ void AdminBus::publish_state(const std::string& state, nlohmann::json detail) {
 void AdminBus::publish_capabilities(const nlohmann::json& capabilities) {
   auto frame =
       std::make_shared<const std::string>(admin_status_frame("capabilities", capabilities));
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   capabilities_ = frame;
   broadcast_locked(frame);
 }
 
 void AdminBus::publish_stats(const nlohmann::json& stats) {
   auto frame = std::make_shared<const std::string>(admin_status_frame("stats", stats));
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   stats_ = frame;
   broadcast_locked(frame);
 }
 
 void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   bool keeping_up = true;
   if (capabilities_) keeping_up = subscriber->deliver(capabilities_);
   if (keeping_up && state_) keeping_up = subscriber->deliver(state_);
@@ -63,7 +65,7 @@ void AdminBus::subscribe(const std::shared_ptr<AdminSubscriber>& subscriber) {
 void AdminBus::finish_all(std::chrono::milliseconds patience) {
   std::vector<std::weak_ptr<AdminSubscriber>> subscribers;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     subscribers.swap(subscribers_);
   }
   for (auto& weak : subscribers) {
@@ -81,7 +83,7 @@ void AdminBus::finish_all(std::chrono::milliseconds patience) {
 }
 
 size_t AdminBus::subscriber_count() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return subscribers_.size();
 }
 

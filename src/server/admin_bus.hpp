@@ -4,11 +4,12 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::server {
 
@@ -49,13 +50,13 @@ class AdminBus {
   size_t subscriber_count() const;
 
  private:
-  void broadcast_locked(const SharedFrame& frame);
+  void broadcast_locked(const SharedFrame& frame) WEFT_REQUIRES(mutex_);
 
-  mutable std::mutex mutex_;
-  SharedFrame capabilities_;
-  SharedFrame state_;
-  SharedFrame stats_;
-  std::vector<std::weak_ptr<AdminSubscriber>> subscribers_;
+  mutable sync::Mutex mutex_;
+  SharedFrame capabilities_ WEFT_GUARDED_BY(mutex_);
+  SharedFrame state_ WEFT_GUARDED_BY(mutex_);
+  SharedFrame stats_ WEFT_GUARDED_BY(mutex_);
+  std::vector<std::weak_ptr<AdminSubscriber>> subscribers_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace weft::server

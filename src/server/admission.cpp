@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sync/mutex.hpp"
+
 namespace weft::server {
 
 Admission::Admission(size_t max_active, size_t max_queued)
@@ -9,7 +11,7 @@ Admission::Admission(size_t max_active, size_t max_queued)
 
 Admission::Outcome Admission::submit(Ticket ticket, std::function<void()> start) {
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (active_ >= max_active_) {
       if (waiting_.size() >= max_queued_) return Outcome::rejected;
       waiting_.push_back({ticket, std::move(start)});
@@ -22,7 +24,7 @@ Admission::Outcome Admission::submit(Ticket ticket, std::function<void()> start)
 }
 
 bool Admission::withdraw(Ticket ticket) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   auto found = std::find_if(waiting_.begin(), waiting_.end(),
                             [&](const Waiting& waiting) { return waiting.ticket == ticket; });
   if (found == waiting_.end()) return false;
@@ -33,7 +35,7 @@ bool Admission::withdraw(Ticket ticket) {
 void Admission::finish() {
   std::function<void()> next;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (waiting_.empty()) {
       --active_;
       return;
@@ -46,12 +48,12 @@ void Admission::finish() {
 }
 
 size_t Admission::active() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return active_;
 }
 
 size_t Admission::queued() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return waiting_.size();
 }
 

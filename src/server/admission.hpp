@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
+
+#include "sync/mutex.hpp"
 
 namespace weft::server {
 
@@ -35,9 +36,9 @@ class Admission {
 
   const size_t max_active_;
   const size_t max_queued_;
-  mutable std::mutex mutex_;
-  size_t active_ = 0;
-  std::deque<Waiting> waiting_;
+  mutable sync::Mutex mutex_;
+  size_t active_ WEFT_GUARDED_BY(mutex_) = 0;
+  std::deque<Waiting> waiting_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace weft::server

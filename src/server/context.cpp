@@ -1,6 +1,7 @@
 #include "server/context.hpp"
 
 #include "server/program_host.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::server {
 
@@ -38,41 +39,41 @@ void ServerContext::log(LogLevel level, const std::string& line) const {
 }
 
 std::shared_ptr<Backend> ServerContext::backend() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return backend_;
 }
 
 void ServerContext::set_backend(std::shared_ptr<Backend> backend, std::string model_path) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   backend_ = std::move(backend);
   model_path_ = std::move(model_path);
 }
 
 std::string ServerContext::model_path() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return model_path_;
 }
 
 uint64_t ServerContext::add_session(std::weak_ptr<InferenceSession> session) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   uint64_t id = next_session_++;
   sessions_[id] = std::move(session);
   return id;
 }
 
 void ServerContext::remove_session(uint64_t id) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   sessions_.erase(id);
 }
 
 size_t ServerContext::session_count() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return sessions_.size();
 }
 
 std::vector<std::shared_ptr<InferenceSession>> ServerContext::sessions() const {
   std::vector<std::shared_ptr<InferenceSession>> live;
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   for (const auto& [id, weak] : sessions_) {
     if (auto session = weak.lock()) live.push_back(std::move(session));
   }

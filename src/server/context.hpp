@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 #include "server/asio.hpp"
@@ -16,6 +15,7 @@
 #include "server/config.hpp"
 #include "server/memory_budget.hpp"
 #include "server/worker_set.hpp"
+#include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 
 namespace weft::server {
@@ -74,11 +74,11 @@ class ServerContext {
   std::unique_ptr<ProgramHost> programs_;
   WorkerSet workers_;
   std::atomic<Lifecycle> lifecycle_{Lifecycle::starting};
-  mutable std::mutex mutex_;
-  std::shared_ptr<Backend> backend_;
-  std::string model_path_;
-  uint64_t next_session_ = 0;
-  std::map<uint64_t, std::weak_ptr<InferenceSession>> sessions_;
+  mutable sync::Mutex mutex_;
+  std::shared_ptr<Backend> backend_ WEFT_GUARDED_BY(mutex_);
+  std::string model_path_ WEFT_GUARDED_BY(mutex_);
+  uint64_t next_session_ WEFT_GUARDED_BY(mutex_) = 0;
+  std::map<uint64_t, std::weak_ptr<InferenceSession>> sessions_ WEFT_GUARDED_BY(mutex_);
   std::atomic<uint64_t> next_ticket_{1};
 };
 

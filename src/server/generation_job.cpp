@@ -4,12 +4,13 @@
 
 #include "protocol/response_codec.hpp"
 #include "server/request_log.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
 
 void Outbox::set_account(std::shared_ptr<BudgetAccount> account) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   account_ = std::move(account);
 }
 
@@ -18,7 +19,7 @@ void Outbox::set_account(std::shared_ptr<BudgetAccount> account) {
 void Outbox::add(size_t bytes) {
   std::shared_ptr<BudgetAccount> account;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     pending_ += bytes;
     account = account_;
   }
@@ -28,7 +29,7 @@ void Outbox::add(size_t bytes) {
 void Outbox::written(size_t bytes) {
   std::shared_ptr<BudgetAccount> account;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     bytes = std::min(bytes, pending_);
     pending_ -= bytes;
     account = account_;
@@ -38,20 +39,20 @@ void Outbox::written(size_t bytes) {
 }
 
 size_t Outbox::pending() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return pending_;
 }
 
 bool Outbox::wait_for_room() {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return closed_ || pending_ <= kHighWater; });
+  sync::MutexLock lock(mutex_);
+  while (!closed_ && pending_ > kHighWater) lock.wait(changed_);
   return !closed_;
 }
 
 void Outbox::close() {
   std::shared_ptr<BudgetAccount> account;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     closed_ = true;
     account = std::move(account_);
     changed_.notify_all();
@@ -60,25 +61,25 @@ void Outbox::close() {
 }
 
 bool GenerationHandle::attach(GenerationStream* stream) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   stream_ = stream;
   return !cancelled_;
 }
 
 void GenerationHandle::detach() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   stream_ = nullptr;
 }
 
 void GenerationHandle::cancel() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   cancelled_ = true;
   // GenerationStream::cancel is safe concurrently with next() on the worker thread.
   if (stream_) stream_->cancel();
 }
 
 bool GenerationHandle::cancelled() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return cancelled_;
 }
 

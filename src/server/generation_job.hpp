@@ -6,11 +6,11 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "server/context.hpp"
 #include "server/memory_budget.hpp"
+#include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 #include "weft/generation.hpp"
 
@@ -33,11 +33,11 @@ class Outbox {
   void close();
 
  private:
-  mutable std::mutex mutex_;
+  mutable sync::Mutex mutex_;
   std::condition_variable changed_;
-  size_t pending_ = 0;
-  bool closed_ = false;
-  std::shared_ptr<BudgetAccount> account_;
+  size_t pending_ WEFT_GUARDED_BY(mutex_) = 0;
+  bool closed_ WEFT_GUARDED_BY(mutex_) = false;
+  std::shared_ptr<BudgetAccount> account_ WEFT_GUARDED_BY(mutex_);
 };
 
 // Lets the connection cancel a generation whose stream lives on the worker thread.
@@ -50,9 +50,9 @@ class GenerationHandle {
   bool cancelled() const;
 
  private:
-  mutable std::mutex mutex_;
-  GenerationStream* stream_ = nullptr;
-  bool cancelled_ = false;
+  mutable sync::Mutex mutex_;
+  GenerationStream* stream_ WEFT_GUARDED_BY(mutex_) = nullptr;
+  bool cancelled_ WEFT_GUARDED_BY(mutex_) = false;
 };
 
 struct GenerationJob {

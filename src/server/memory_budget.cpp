@@ -3,16 +3,18 @@
 #include <algorithm>
 #include <utility>
 
+#include "sync/mutex.hpp"
+
 namespace weft::server {
 namespace budget_detail {
 
 void Ledger::add(BudgetAccount* account) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   accounts_.push_back(account);
 }
 
 void Ledger::remove(BudgetAccount* account) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   std::erase(accounts_, account);
 }
 
@@ -24,7 +26,7 @@ void Ledger::enforce() {
   };
   std::vector<Victim> victims;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     while (over()) {
       BudgetAccount* largest = nullptr;
       size_t most = 0;
@@ -62,7 +64,7 @@ BudgetAccount::~BudgetAccount() {
 
 void BudgetAccount::charge_output(size_t bytes) {
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (closed_) return;
     output_ += bytes;
     ledger_->grow(bytes);
@@ -71,7 +73,7 @@ void BudgetAccount::charge_output(size_t bytes) {
 }
 
 void BudgetAccount::release_output(size_t bytes) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   if (closed_) return;
   bytes = std::min(bytes, output_);
   output_ -= bytes;
@@ -80,7 +82,7 @@ void BudgetAccount::release_output(size_t bytes) {
 
 void BudgetAccount::set_input(size_t bytes) {
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     if (closed_ || bytes == input_) return;
     if (bytes > input_) {
       ledger_->grow(bytes - input_);
@@ -93,12 +95,12 @@ void BudgetAccount::set_input(size_t bytes) {
 }
 
 size_t BudgetAccount::held() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return output_ + input_;
 }
 
 void BudgetAccount::close() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   if (closed_) return;
   closed_ = true;
   ledger_->shrink(output_ + input_);

@@ -11,8 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::server {
 
@@ -47,8 +48,8 @@ class Ledger {
   const size_t limit_;
   std::atomic<size_t> total_{0};
   std::atomic<uint64_t> evictions_{0};
-  std::mutex mutex_;  // guards accounts_; taken before any account's own lock
-  std::vector<BudgetAccount*> accounts_;
+  sync::Mutex mutex_;  // guards accounts_; taken before any account's own lock
+  std::vector<BudgetAccount*> accounts_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace budget_detail
@@ -76,10 +77,10 @@ class BudgetAccount {
 
   std::shared_ptr<budget_detail::Ledger> ledger_;
   const BudgetEviction evict_;
-  mutable std::mutex mutex_;
-  size_t output_ = 0;
-  size_t input_ = 0;
-  bool closed_ = false;
+  mutable sync::Mutex mutex_;
+  size_t output_ WEFT_GUARDED_BY(mutex_) = 0;
+  size_t input_ WEFT_GUARDED_BY(mutex_) = 0;
+  bool closed_ WEFT_GUARDED_BY(mutex_) = false;
 };
 
 class MemoryBudget {

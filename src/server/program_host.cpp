@@ -6,6 +6,7 @@
 #include "server/context.hpp"
 #include "server/program_runtime.hpp"
 #include "server/request_log.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -78,7 +79,7 @@ std::function<void(const std::string&)> file_sender(const ProgramJob& job) {
 }  // namespace
 
 bool ProgramHandle::attach(program::ProgramRun* run) {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   run_ = run;
   // Fits: the early messages were held to the same bound.
   for (auto& message : early_) run->deliver(std::move(message));
@@ -89,13 +90,13 @@ bool ProgramHandle::attach(program::ProgramRun* run) {
 }
 
 void ProgramHandle::detach() {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   run_ = nullptr;
   finished_ = true;
 }
 
 bool ProgramHandle::deliver(std::string message) {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   if (finished_ || input_ended_) return false;
   if (run_) return run_->deliver(std::move(message));
   if (early_bytes_ + message.size() > program::kMaxInboxBytes) return false;
@@ -105,20 +106,20 @@ bool ProgramHandle::deliver(std::string message) {
 }
 
 void ProgramHandle::end_input() {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   input_ended_ = true;
   if (run_) run_->end_input();
 }
 
 void ProgramHandle::stop(Stop why) {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   if (stopped_ == Stop::none) stopped_ = why;
   // ProgramRun::stop is safe from any thread while run() is under way.
   if (run_) run_->stop();
 }
 
 ProgramHandle::Stop ProgramHandle::stopped() const {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   return stopped_;
 }
 
@@ -142,7 +143,7 @@ std::optional<ProgramHost::Refusal> ProgramHost::admit(
     return Refusal{ErrorCode::invalid_request,
                    "no program '" + request.name + "' in the daemon's programs directory"};
   }
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   if (!accepting_) {
     return Refusal{ErrorCode::backend_unavailable,
                    "the daemon is not taking programs; retry later"};
@@ -207,7 +208,7 @@ void ProgramHost::run(ServerContext& context, ProgramJob job) {
   job.handle->detach();
   deliver(job, std::move(frame));
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     running_.erase(job.handle);
   }
   record.total = std::chrono::steady_clock::now() - job.received;
@@ -243,7 +244,7 @@ std::string ProgramHost::terminal_frame(const ProgramJob& job,
 void ProgramHost::stop_all(ProgramHandle::Stop why) {
   std::set<std::shared_ptr<ProgramHandle>> running;
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     accepting_ = false;
     running = running_;
     runtime_.reset();  // running programs keep theirs; the next one opens a fresh one
@@ -252,12 +253,12 @@ void ProgramHost::stop_all(ProgramHandle::Stop why) {
 }
 
 void ProgramHost::accept() {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   accepting_ = true;
 }
 
 size_t ProgramHost::running() const {
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   return running_.size();
 }
 
@@ -265,7 +266,7 @@ json ProgramHost::stats() const {
   std::shared_ptr<ContextRuntime> runtime;
   size_t running = 0;
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     runtime = runtime_;
     running = running_.size();
   }
@@ -278,14 +279,14 @@ json ProgramHost::stats() const {
 std::shared_ptr<ContextRuntime> ProgramHost::runtime_for(ServerContext& context) {
   auto backend = context.backend();
   if (!backend) throw Error(ErrorCode::backend_unavailable, "no backend is loaded");
-  const std::lock_guard opening(open_mutex_);
+  const sync::MutexLock opening(open_mutex_);
   {
-    const std::lock_guard lock(mutex_);
+    const sync::MutexLock lock(mutex_);
     if (runtime_ && runtime_backend_.lock() == backend) return runtime_;
   }
   // Outside mutex_: stats() and admit() on the event loop must never wait for it.
   auto runtime = program_runtime(*backend);
-  const std::lock_guard lock(mutex_);
+  const sync::MutexLock lock(mutex_);
   runtime_ = runtime;
   runtime_backend_ = backend;
   return runtime;

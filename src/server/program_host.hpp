@@ -9,7 +9,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -21,6 +20,7 @@
 #include "protocol/request_codec.hpp"
 #include "server/config.hpp"
 #include "server/generation_job.hpp"
+#include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 #include "weft/context.hpp"
 
@@ -48,13 +48,14 @@ class ProgramHandle {
   void end_input();
 
  private:
-  mutable std::mutex mutex_;
-  program::ProgramRun* run_ = nullptr;
-  Stop stopped_ = Stop::none;
-  bool finished_ = false;          // detached after its run: messages have nowhere to go
-  std::deque<std::string> early_;  // sent before attach
-  size_t early_bytes_ = 0;
-  bool input_ended_ = false;
+  mutable sync::Mutex mutex_;
+  program::ProgramRun* run_ WEFT_GUARDED_BY(mutex_) = nullptr;
+  Stop stopped_ WEFT_GUARDED_BY(mutex_) = Stop::none;
+  bool finished_ WEFT_GUARDED_BY(mutex_) =
+      false;  // detached after its run: messages have nowhere to go
+  std::deque<std::string> early_ WEFT_GUARDED_BY(mutex_);  // sent before attach
+  size_t early_bytes_ WEFT_GUARDED_BY(mutex_) = 0;
+  bool input_ended_ WEFT_GUARDED_BY(mutex_) = false;
 };
 
 struct ProgramJob {
@@ -102,13 +103,14 @@ class ProgramHost {
   const program::SandboxPlan plan_;
   program::MessageHub hub_;
 
-  mutable std::mutex mutex_;
-  bool accepting_ = true;
-  std::set<std::shared_ptr<ProgramHandle>> running_;
-  std::shared_ptr<ContextRuntime> runtime_;
-  std::weak_ptr<Backend> runtime_backend_;  // the backend runtime_ was opened for
+  mutable sync::Mutex mutex_;
+  bool accepting_ WEFT_GUARDED_BY(mutex_) = true;
+  std::set<std::shared_ptr<ProgramHandle>> running_ WEFT_GUARDED_BY(mutex_);
+  std::shared_ptr<ContextRuntime> runtime_ WEFT_GUARDED_BY(mutex_);
+  std::weak_ptr<Backend> runtime_backend_
+      WEFT_GUARDED_BY(mutex_);  // the backend runtime_ was opened for
 
-  std::mutex open_mutex_;  // one runtime asked for at a time
+  sync::Mutex open_mutex_;  // one runtime asked for at a time
 };
 
 }  // namespace weft::server

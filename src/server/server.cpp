@@ -23,6 +23,7 @@
 #include "server/program_host.hpp"
 #include "server/runtime_files.hpp"
 #include "store/model_resolver.hpp"
+#include "sync/mutex.hpp"
 #include "weft/error.hpp"
 
 namespace weft::server {
@@ -49,13 +50,13 @@ struct ModelSwitch {
 class CommandQueue {
  public:
   void push(Command command) {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     commands_.push_back(command);
     changed_.notify_all();
   }
   Command pop() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return !commands_.empty(); });
+    sync::MutexLock lock(mutex_);
+    while (commands_.empty()) lock.wait(changed_);
     Command command = commands_.front();
     commands_.pop_front();
     // A drain wins over reloads that were still waiting.
@@ -68,14 +69,14 @@ class CommandQueue {
   // Whether a drain is waiting, without taking it: a load cannot be interrupted, so the
   // lifecycle looks before and after one and skips `ready` when a drain came meanwhile.
   bool drain_pending() {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     return std::find(commands_.begin(), commands_.end(), Command::drain) != commands_.end();
   }
 
  private:
-  std::mutex mutex_;
+  sync::Mutex mutex_;
   std::condition_variable changed_;
-  std::deque<Command> commands_;
+  std::deque<Command> commands_ WEFT_GUARDED_BY(mutex_);
 };
 
 // Runs `work` on the event loop's thread and waits, so acceptors are only touched there.
@@ -170,7 +171,7 @@ class Daemon {
     request->path = path;
     auto loaded = request->loaded.get_future();
     {
-      std::lock_guard lock(switch_mutex_);
+      sync::MutexLock lock(switch_mutex_);
       if (model_switch_) return false;  // another switch is under way: the caller retries
       model_switch_ = request;
     }
@@ -184,7 +185,7 @@ class Daemon {
   }
 
   std::shared_ptr<ModelSwitch> take_model_switch() {
-    std::lock_guard lock(switch_mutex_);
+    sync::MutexLock lock(switch_mutex_);
     return std::exchange(model_switch_, nullptr);
   }
 
@@ -436,10 +437,12 @@ class Daemon {
   CommandQueue commands_;
   asio::steady_timer stats_timer_;
   json last_stats_;  // event loop only
-  std::mutex switch_mutex_;
-  std::shared_ptr<ModelSwitch> model_switch_;  // a switch waiting for the next reload
-  // Declared last: stopped (its handlers joined) before the context it uses goes away.
-  std::unique_ptr<http::HttpServer> http_;
+  sync::Mutex switch_mutex_;
+  // A switch waiting for the next reload.
+  std::shared_ptr<ModelSwitch> model_switch_ WEFT_GUARDED_BY(switch_mutex_);
+  // Declared last: stopped (its handlers joined) before the context it uses goes away. Set
+  // once, in the constructor.
+  const std::unique_ptr<http::HttpServer> http_;
 };
 
 }  // namespace

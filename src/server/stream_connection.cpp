@@ -1,5 +1,7 @@
 #include "server/stream_connection.hpp"
 
+#include "sync/mutex.hpp"
+
 namespace weft::server {
 
 StreamConnection::StreamConnection(Socket socket, ServerContext& context)
@@ -110,19 +112,19 @@ void StreamConnection::close() {
 }
 
 void ConnectionSet::add(const std::shared_ptr<StreamConnection>& connection) {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   forget_closed();
   connections_.push_back(connection);
 }
 
 size_t ConnectionSet::size() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   forget_closed();
   return connections_.size();
 }
 
 void ConnectionSet::close_all() {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   for (auto& weak : connections_) {
     if (auto connection = weak.lock()) connection->close_now();
   }

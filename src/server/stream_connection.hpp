@@ -8,7 +8,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "server/connection_output.hpp"
 #include "server/context.hpp"
 #include "server/generation_job.hpp"
+#include "sync/mutex.hpp"
 
 namespace weft::server {
 
@@ -81,10 +81,10 @@ class ConnectionSet {
   void close_all();
 
  private:
-  void forget_closed();
+  void forget_closed() WEFT_REQUIRES(mutex_);
 
-  std::mutex mutex_;
-  std::vector<std::weak_ptr<StreamConnection>> connections_;
+  sync::Mutex mutex_;
+  std::vector<std::weak_ptr<StreamConnection>> connections_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace weft::server

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 
+#include "sync/mutex.hpp"
+
 namespace weft::server {
 
 void WorkerSet::reap_finished() {
   std::vector<std::thread> done;
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     for (uint64_t id : finished_) {
       auto found = threads_.find(id);
       if (found == threads_.end()) continue;
@@ -25,11 +27,11 @@ void WorkerSet::reap_finished() {
 
 void WorkerSet::spawn(std::function<void()> work) {
   reap_finished();
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   uint64_t id = next_id_++;
   threads_[id] = std::thread([this, id, work = std::move(work)] {
     work();
-    std::lock_guard finished_lock(mutex_);
+    sync::MutexLock finished_lock(mutex_);
     finished_.push_back(id);
   });
 }
@@ -38,7 +40,7 @@ void WorkerSet::join_all() {
   while (true) {
     std::map<uint64_t, std::thread> threads;
     {
-      std::lock_guard lock(mutex_);
+      sync::MutexLock lock(mutex_);
       if (threads_.empty()) return;
       threads.swap(threads_);
       finished_.clear();
@@ -48,7 +50,7 @@ void WorkerSet::join_all() {
 }
 
 size_t WorkerSet::running() const {
-  std::lock_guard lock(mutex_);
+  sync::MutexLock lock(mutex_);
   return threads_.size() - finished_.size();
 }
 

@@ -5,9 +5,10 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::server {
 
@@ -25,10 +26,10 @@ class WorkerSet {
  private:
   void reap_finished();
 
-  mutable std::mutex mutex_;
-  uint64_t next_id_ = 0;
+  mutable sync::Mutex mutex_;
+  uint64_t next_id_ WEFT_GUARDED_BY(mutex_) = 0;
   std::map<uint64_t, std::thread> threads_;
-  std::vector<uint64_t> finished_;
+  std::vector<uint64_t> finished_ WEFT_GUARDED_BY(mutex_);
 };
 
 }  // namespace weft::server

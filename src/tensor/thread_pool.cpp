@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sync/mutex.hpp"
+
 namespace weft::tensor {
 namespace {
 
@@ -29,7 +31,7 @@ ThreadPool::ThreadPool(unsigned threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     stopping_.store(true);
   }
   work_ready_.notify_all();
@@ -54,7 +56,7 @@ void ThreadPool::parallel_for(int64_t count, const RangeBody& body) {
   pending_.store(static_cast<unsigned>(workers_.size()), std::memory_order_relaxed);
   {
     // Under the lock so that a worker about to sleep cannot miss the new generation.
-    std::lock_guard lock(mutex_);
+    sync::MutexLock lock(mutex_);
     generation_.fetch_add(1, std::memory_order_release);
   }
   work_ready_.notify_all();  // no system call when every worker is spinning
@@ -63,8 +65,8 @@ void ThreadPool::parallel_for(int64_t count, const RangeBody& body) {
     if (pending_.load(std::memory_order_acquire) == 0) return;
     cpu_relax();
   }
-  std::unique_lock lock(mutex_);
-  work_done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+  sync::MutexLock lock(mutex_);
+  while (pending_.load(std::memory_order_acquire) != 0) lock.wait(work_done_);
 }
 
 bool ThreadPool::wait_for_work(uint64_t seen) {
@@ -73,10 +75,10 @@ bool ThreadPool::wait_for_work(uint64_t seen) {
     if (generation_.load(std::memory_order_acquire) != seen) return true;
     cpu_relax();
   }
-  std::unique_lock lock(mutex_);
-  work_ready_.wait(lock, [&] {
-    return stopping_.load() || generation_.load(std::memory_order_acquire) != seen;
-  });
+  sync::MutexLock lock(mutex_);
+  while (!stopping_.load() && generation_.load(std::memory_order_acquire) == seen) {
+    lock.wait(work_ready_);
+  }
   return !stopping_.load();
 }
 
@@ -87,7 +89,7 @@ void ThreadPool::worker_loop(unsigned worker) {
     seen = generation_.load(std::memory_order_acquire);
     run_share(worker);
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock(mutex_);
+      sync::MutexLock lock(mutex_);
       work_done_.notify_one();
     }
   }

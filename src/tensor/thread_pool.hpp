@@ -10,11 +10,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "sync/mutex.hpp"
 
 namespace weft::tensor {
 
@@ -61,9 +62,10 @@ class ThreadPool {
   bool wait_for_work(uint64_t seen);
 
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
+  sync::Mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable work_done_;
+  // The job: written by parallel_for, published to the workers by generation_'s release.
   const RangeBody* body_ = nullptr;
   int64_t count_ = 0;
   std::atomic<uint64_t> generation_{0};

@@ -4,10 +4,10 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
-#include <mutex>
 #include <thread>
 
 #include "model/synthetic/placeholder_vocab.hpp"
+#include "sync/mutex.hpp"
 #include "tensor/quant_formats.hpp"
 #include "weft/error.hpp"
 
@@ -228,7 +228,7 @@ void generate_all(const std::vector<PlannedTensor>& tensors,
   const std::vector<Chunk> chunks = chunks_of(tensors);
   std::atomic<size_t> next{0};
   std::exception_ptr failure;
-  std::mutex failure_mutex;
+  sync::Mutex failure_mutex;
   auto work = [&] {
     std::vector<float> values;
     try {
@@ -236,7 +236,7 @@ void generate_all(const std::vector<PlannedTensor>& tensors,
         fill_chunk(tensors[chunks[c].tensor], chunks[c], values, buffers[chunks[c].tensor].data());
       }
     } catch (...) {
-      std::lock_guard lock(failure_mutex);
+      sync::MutexLock lock(failure_mutex);
       if (!failure) failure = std::current_exception();
       next = chunks.size();
     }
