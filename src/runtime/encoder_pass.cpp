@@ -153,8 +153,13 @@ void EncoderPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   matmul(w.up, hidden_.data(), n_rows, up_);
   add_bias(kernels_, up_, w.up_bias, n_rows);
   activated_.resize(up_.size());
-  if (w.gate.empty()) {  // bert: GELU of up alone
-    std::transform(up_.begin(), up_.end(), activated_.begin(), ggml_table_gelu);
+  if (w.gate.empty()) {  // bert: the activation of up alone
+    if (config_.activation == model::GatedActivation::gelu_tanh) {
+      std::transform(up_.begin(), up_.end(), activated_.begin(), ggml_table_gelu);
+    } else {
+      std::transform(up_.begin(), up_.end(), activated_.begin(),
+                     [](float x) { return x / (1.0f + std::exp(-x)); });
+    }
   } else {
     matmul(w.gate, hidden_.data(), n_rows, gate_);
     activate_gated_rows(kernels_, pool_, config_.activation, gate_.data(), up_.data(), n_rows,
