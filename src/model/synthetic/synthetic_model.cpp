@@ -100,12 +100,12 @@ std::vector<PlannedTensor> plan_encoder(const ModelShape& shape, const TypeRecip
   const float input_scale = 1.0f / std::sqrt(static_cast<float>(dim));
   std::vector<PlannedTensor> tensors;
   auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
-                 Init init, float scale) {
+                 Init init, float scale) -> PlannedTensor& {
     const ElementType type = dims.size() == 1
                                  ? ElementType::F32
                                  : choose_type(recipe, role, layer, shape.layers, true, dims[0], 0);
     const uint64_t stream = synthetic_stream(seed, name);
-    tensors.emplace_back(
+    return tensors.emplace_back(
         PlannedTensor{std::move(name), role, layer, std::move(dims), type, init, scale, stream});
   };
   // A LayerNorm: its weight (gain 1 + 0.1·N) and its bias.
@@ -117,10 +117,14 @@ std::vector<PlannedTensor> plan_encoder(const ModelShape& shape, const TypeRecip
     if (shape.qkv_bias) add(name + ".bias", TensorRole::bias, layer, {length}, Init::normal, 0.1f);
   };
   add("token_embd.weight", TensorRole::token_embedding, 0, {dim, shape.vocab}, Init::normal, 1.0f);
-  add("token_types.weight", TensorRole::token_embedding, 0, {dim, 2}, Init::normal, 0.5f);
+  // F32 in every type, as llama-quantize keeps them: llama.cpp adds the token-type row to the
+  // embeddings with a plain add, which takes no quantised or F16 operand.
+  add("token_types.weight", TensorRole::token_embedding, 0, {dim, 2}, Init::normal, 0.5f).type =
+      ElementType::F32;
   if (shape.position_embeddings) {
     add("position_embd.weight", TensorRole::token_embedding, 0, {dim, shape.context}, Init::normal,
-        0.5f);
+        0.5f)
+        .type = ElementType::F32;
   }
   add_layer_norm("token_embd_norm", 0);
   const float down_scale = 1.0f / std::sqrt(static_cast<float>(ffn));
