@@ -45,6 +45,12 @@ TEST(ArchitectureTable, SupportedListAndInspectLineComeFromTheTable) {
             "qwen2: runs natively (rope neox); attn_q/k/v.bias added after the projections "
             "(required)");
   EXPECT_EQ(architecture_summary("llama").rfind("llama: runs natively (rope normal); ", 0), 0u);
+  EXPECT_EQ(architecture_summary("bert").rfind(
+                "bert: runs natively (embeddings only, absolute positions); ", 0),
+            0u);
+  EXPECT_EQ(architecture_summary("nomic-bert")
+                .rfind("nomic-bert: runs natively (embeddings only, rope neox); ", 0),
+            0u);
 }
 
 // A row without its documentation is a row nobody can find: docs/engine.md's architecture
