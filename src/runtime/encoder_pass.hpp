@@ -45,12 +45,7 @@ class EncoderPass {
   tensor::ThreadPool& pool_;
 
   // Scratch reused between inputs.
-  std::vector<float> hidden_, q_, k_, v_, attention_, projected_, up_, gate_, activated_;
+  std::vector<float> hidden_, q_, k_, v_, attention_, projected_, up_, gate_, activated_, ones_;
 };
-
-// GELU (tanh form) as GGML's CPU backend computes it on float32: the input rounded to half
-// precision, the result looked up in a table of half-precision values (so rounded to half
-// too), and inputs beyond ±10 taken as 0 or themselves.
-float ggml_table_gelu(float x);
 
 }  // namespace weft::runtime
