@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "gguf/gguf_file.hpp"
 #include "model/model.hpp"
 #include "model/synthetic/synthetic_model.hpp"
+#include "runtime/engine.hpp"
 #include "support/sha256_digest.hpp"
 #include "support/shared_files.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -214,6 +216,43 @@ TEST(EncoderGeneration, IsRefusedWithAPointerToEmbeddings) {
   EXPECT_NE(error->message.find("bert is an embedding model: use weft embed / /v1/embeddings"),
             std::string::npos)
       << error->message;
+}
+
+// Engine::encode checks what it is given: an input longer than bert's position table, a token
+// outside the vocabulary, no tokens; Engine::forward (every decoder path) refuses the model.
+TEST(EncoderEngine, ChecksItsInputAndRefusesTheDecoderPass) {
+  const auto bytes = generate_encoder_file(kEncoderFiles[0]);
+  const auto model = model::Model::from_file(gguf::GgufFile::from_buffer(bytes, "bert.gguf"));
+  ASSERT_TRUE(model->config().encoder);
+  runtime::Engine engine(model);
+  const auto message_of = [&](const std::vector<int32_t>& tokens) {
+    try {
+      engine.encode(tokens);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::invalid_request);
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(engine.encode(std::vector<int32_t>{101, 7592, 102}).size(), 3u * 64u);
+  EXPECT_NE(message_of(std::vector<int32_t>(65, 7592))
+                .find("65 tokens, more than the context "
+                      "length of 64"),
+            std::string::npos);
+  EXPECT_NE(message_of({101, 30522, 102}).find("token id 30522 is outside the vocabulary"),
+            std::string::npos);
+  EXPECT_NE(message_of({}).find("no tokens"), std::string::npos);
+  auto sequence = engine.new_sequence();
+  const runtime::ForwardRow row{&sequence, 101, 0, true};
+  runtime::ForwardOutputs outputs;
+  try {
+    engine.forward(std::span<const runtime::ForwardRow>(&row, 1), outputs);
+    ADD_FAILURE() << "the decoder pass ran an encoder";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("bert is an embedding model"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(sequence.length(), 0);
 }
 
 }  // namespace
