@@ -161,6 +161,9 @@ GenerationStream NativeBackend::generate(const GenerationRequest& request) {
     return stream;
   }
   runtime::SchedulerRequest scheduled;
+  // Before the prompt format, whose own complaints (an encoder has no chat template) would
+  // hide the reason; the scheduler refuses the same way.
+  if (model_->config().encoder) return scheduler_->submit(std::move(scheduled));
   try {
     scheduled.prompt = prompt_format_->tokens(*tokenizer_, request, prompt_limit_);
   } catch (const Error& error) {

@@ -24,6 +24,7 @@ struct MkmodelOptions {
   std::optional<uint32_t> dim, layers, heads, kv_heads, head_dim, ffn, vocab, context, window;
   std::optional<uint32_t> experts, experts_used, expert_ffn;
   bool untied = false;
+  std::string pooling;  // encoders: mean or cls
 };
 
 std::string joined(const std::vector<std::string>& names) {
@@ -71,6 +72,14 @@ synthetic::ModelShape resolve_shape(const MkmodelOptions& options) {
   if (options.experts) shape.experts = *options.experts;
   if (options.experts_used) shape.experts_used = *options.experts_used;
   if (options.expert_ffn) shape.expert_feed_forward = *options.expert_ffn;
+  if (options.pooling == "cls") {
+    shape.pooling = 2;
+  } else if (!options.pooling.empty() && options.pooling != "mean") {
+    throw Error(ErrorCode::invalid_request,
+                "unknown --pooling '" + options.pooling + "' (known: mean, cls)");
+  } else if (!options.pooling.empty() && !shape.encoder) {
+    throw Error(ErrorCode::invalid_request, shape.architecture + " is not an embedding model");
+  }
   return shape;
 }
 
@@ -151,6 +160,8 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--experts-used", options->experts_used, "Experts run per token (default 8)");
   sub->add_option("--expert-ffn", options->expert_ffn,
                   "Feed-forward size of each expert (default: --ffn)");
+  sub->add_option("--pooling", options->pooling,
+                  "pooling_type to record (encoders: bert, nomic-bert): mean (default) or cls");
   sub->add_option("-t,--threads", options->threads, "Threads (0 = all hardware threads)");
   return {sub, [options] { return make_model(*options); }};
 }

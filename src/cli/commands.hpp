@@ -35,6 +35,7 @@ Command add_list_command(CLI::App& app);
 Command add_show_command(CLI::App& app);
 Command add_rm_command(CLI::App& app);
 Command add_ps_command(CLI::App& app);
+Command add_embed_command(CLI::App& app);
 
 // The bundled default model (stories260K), from the source tree or the install prefix.
 std::string default_model_path();

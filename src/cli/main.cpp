@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
       weft::cli::add_perplexity_command(app), weft::cli::add_quantize_command(app),
       weft::cli::add_pull_command(app),       weft::cli::add_list_command(app),
       weft::cli::add_show_command(app),       weft::cli::add_rm_command(app),
-      weft::cli::add_ps_command(app),
+      weft::cli::add_ps_command(app),         weft::cli::add_embed_command(app),
   };
 
   std::vector<std::string> arguments(argv + 1, argv + argc);

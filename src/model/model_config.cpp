@@ -44,6 +44,7 @@ ModelConfig read_model_config(const gguf::GgufFile& file, const ModelLoadOptions
   config.architecture_name = *name;
   config.rope_mode = spec->hooks.rope_mode;
   config.activation = spec->hooks.activation;
+  config.encoder = spec->hooks.encoder;
   const HyperparameterReader reader(file, *name);
 
   config.n_embd = reader.required_count("embedding_length");

@@ -35,6 +35,7 @@ struct ModelConfig {
   // The architecture's forward-pass hooks (ForwardHooks), resolved once at load.
   tensor::RopeMode rope_mode = tensor::RopeMode::normal;
   GatedActivation activation = GatedActivation::silu;
+  bool encoder = false;  // bert, nomic-bert: runtime/encoder_pass.cpp, embeddings only
   int64_t n_rot = 0;
   double rope_base = 10000.0;
   double rope_frequency_scale = 1.0;  // linear rope scaling: 1 / factor

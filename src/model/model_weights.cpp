@@ -5,6 +5,7 @@
 
 #include "gguf/gguf_file.hpp"
 #include "model/arch/tensor_binder.hpp"
+#include "tensor/quant_formats.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model {
@@ -33,6 +34,43 @@ std::vector<double> rope_inverse_frequencies(const TensorBinder& binder, const M
   return inverse;
 }
 
+// The output norm and the output matrix: output.weight, or the token embedding when tied.
+void bind_output_head(const TensorBinder& binder, const ModelConfig& config,
+                      ModelWeights& weights) {
+  weights.output_norm = binder.vector("output_norm.weight", config.n_embd);
+  if (const auto* output = binder.find("output.weight")) {
+    weights.output = binder.to_matrix(*output, config.n_embd, config.n_vocab);
+  } else {
+    weights.output = weights.token_embedding;
+    weights.tied_output = true;
+  }
+}
+
+// An encoder's inputs beyond the token embedding, and no output head (its final hidden states
+// are what embeddings pool). The output is left the token embedding, as for a tied model, so
+// that the code that packs or describes matrices finds one; nothing computes with it.
+void bind_encoder_inputs(const TensorBinder& binder, const ModelConfig& config,
+                         ModelWeights& weights) {
+  const int64_t d = config.n_embd;
+  weights.embedding_norm = binder.vector("token_embd_norm.weight", d);
+  weights.embedding_norm_bias = binder.vector("token_embd_norm.bias", d);
+  if (const auto* types = binder.find("token_types.weight")) {
+    if (types->shape.size() != 2 || types->shape[1] == 0 || types->shape[1] > 1024) {
+      throw Error(binder.where() + "tensor 'token_types.weight' has shape " +
+                  shape_text(types->shape) + ", expected [" + std::to_string(d) + ", n_types]");
+    }
+    const auto matrix = binder.to_matrix(*types, d, static_cast<int64_t>(types->shape[1]));
+    // Every token is of type 0 (one sentence), as llama.cpp feeds them.
+    weights.token_type_embedding.resize(static_cast<size_t>(d));
+    tensor::dequantize_row(matrix.type, matrix.row(0), weights.token_type_embedding.data(), d);
+  }
+  if (const auto* positions = binder.find("position_embd.weight")) {
+    weights.position_embedding = binder.to_matrix(*positions, d, config.trained_context);
+  }
+  weights.output = weights.token_embedding;
+  weights.tied_output = true;
+}
+
 }  // namespace
 
 ModelWeights bind_model_weights(const gguf::GgufFile& file, ModelConfig& config) {
@@ -51,12 +89,10 @@ ModelWeights bind_model_weights(const gguf::GgufFile& file, ModelConfig& config)
   weights.layers.reserve(static_cast<size_t>(config.n_layer));
   for (int64_t layer = 0; layer < config.n_layer; ++layer)
     weights.layers.push_back(bind_layer(binder, config, layer));
-  weights.output_norm = binder.vector("output_norm.weight", config.n_embd);
-  if (const auto* output = binder.find("output.weight")) {
-    weights.output = binder.to_matrix(*output, config.n_embd, config.n_vocab);
+  if (config.encoder) {
+    bind_encoder_inputs(binder, config, weights);
   } else {
-    weights.output = weights.token_embedding;
-    weights.tied_output = true;
+    bind_output_head(binder, config, weights);
   }
   weights.rope_inverse_frequencies =
       rope_inverse_frequencies(binder, config, config.rope_base, config.rope_frequency_scale);

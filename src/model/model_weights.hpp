@@ -27,6 +27,11 @@ struct LayerWeights {
   // are one block of rows of a 3-D tensor stacking all experts (expert_matrix).
   tensor::WeightMatrix router;
   tensor::WeightMatrix expert_gate, expert_up, expert_down;
+  // Encoders (bert, nomic-bert; empty otherwise): the biases of attn_output, ffn_up and
+  // ffn_down, and of the LayerNorms after the attention (attn_output_norm, whose weight is
+  // post_attention_norm) and after the feed-forward block (layer_output_norm: post_ffn_norm).
+  std::vector<float> bo, up_bias, down_bias;
+  std::vector<float> post_attention_norm_bias, post_ffn_norm_bias;
 };
 
 // Expert `expert`'s matrix of the `n_expert` stacked in `stacked`: a view of its block of
@@ -47,6 +52,12 @@ struct ModelWeights {
   std::vector<double> rope_inverse_frequencies;
   // The same for the sliding-window layers when config.sliding_rope_base is set; else empty.
   std::vector<double> sliding_rope_inverse_frequencies;
+  // Encoders only (empty otherwise): the LayerNorm of the summed input embeddings
+  // (token_embd_norm), the token-type embedding of type 0 added to every token, and the
+  // absolute position embeddings (bert: one row per position; nomic-bert ropes instead).
+  std::vector<float> embedding_norm, embedding_norm_bias;
+  std::vector<float> token_type_embedding;
+  tensor::WeightMatrix position_embedding;
   // Repacked copies the matrices' `packed` pointers point into (weight_packing.hpp).
   std::vector<tensor::PackedWeights> packed;
 

@@ -8,10 +8,12 @@
 
 namespace weft::runtime {
 
-EmbeddingJob::EmbeddingJob(std::vector<int32_t> tokens, Pooling pooling, int64_t width)
+EmbeddingJob::EmbeddingJob(std::vector<int32_t> tokens, Pooling pooling, int64_t width,
+                           bool bidirectional)
     : tokens_(std::move(tokens)),
       pooling_(pooling),
-      to_feed_(pooling == Pooling::cls ? std::min<size_t>(1, tokens_.size()) : tokens_.size()),
+      to_feed_(pooling == Pooling::cls && !bidirectional ? std::min<size_t>(1, tokens_.size())
+                                                         : tokens_.size()),
       pooled_(pooling, static_cast<int64_t>(tokens_.size()), width) {}
 
 std::span<const int32_t> EmbeddingJob::pending_input() const {

@@ -17,8 +17,11 @@ namespace weft::runtime {
 
 class EmbeddingJob {
  public:
-  // `tokens` must not be empty; `width` is the model's hidden size.
-  EmbeddingJob(std::vector<int32_t> tokens, Pooling pooling, int64_t width);
+  // `tokens` must not be empty; `width` is the model's hidden size. `bidirectional`: an
+  // encoder's input, every row depending on every other, so all of it is fed whatever the
+  // pooling.
+  EmbeddingJob(std::vector<int32_t> tokens, Pooling pooling, int64_t width,
+               bool bidirectional = false);
 
   // The pooled, not normalised, vector; or the weft::Error the job failed with.
   std::future<std::vector<float>> future() { return promise_.get_future(); }

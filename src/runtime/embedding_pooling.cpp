@@ -4,6 +4,7 @@
 #include <string>
 
 #include "gguf/gguf_file.hpp"
+#include "model/arch/architecture.hpp"
 #include "weft/error.hpp"
 
 namespace weft::runtime {
@@ -23,11 +24,14 @@ std::string_view to_string(Pooling pooling) {
 Pooling pooling_of(const gguf::GgufFile& file, std::string_view architecture) {
   const std::string prefix(architecture);
   const std::string causal_key = prefix + ".attention.causal";
-  if (file.get_bool(causal_key) == false) {
+  const model::ArchitectureSpec* spec = model::find_architecture(architecture);
+  const bool encoder = spec != nullptr && spec->hooks.encoder;
+  if (file.get_bool(causal_key) == false && !encoder) {
     throw Error(ErrorCode::invalid_request,
                 file.path() + ": " + causal_key +
-                    " is false (bidirectional attention), but this engine attends causally only; "
-                    "it cannot compute this model's embeddings");
+                    " is false (bidirectional attention), but this engine computes that only "
+                    "for the encoder architectures (bert, nomic-bert); it cannot compute this "
+                    "model's embeddings");
   }
   const std::string key = prefix + ".pooling_type";
   const auto value = file.get_uint(key);

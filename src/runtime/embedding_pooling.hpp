@@ -23,8 +23,9 @@ std::string_view to_string(Pooling pooling);
 
 // The pooling `<architecture>.pooling_type` asks for: mean when the key is absent or 0.
 // Throws weft::Error(invalid_request) naming the key for rank (4), an unknown value, or a
-// model whose `<architecture>.attention.causal` is false (this engine attends causally only,
-// so such a model's vectors would be wrong).
+// decoder whose `<architecture>.attention.causal` is false (the decoder pass attends causally
+// only, so such a model's vectors would be wrong; the encoders, bert and nomic-bert, attend
+// bidirectionally).
 Pooling pooling_of(const gguf::GgufFile& file, std::string_view architecture);
 
 // Which rows of an input of `n_rows` tokens the pooling reads.

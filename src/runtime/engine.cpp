@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/encoder_pass.hpp"
 #include "runtime/forward_pass.hpp"
 #include "weft/error.hpp"
 
@@ -66,12 +67,46 @@ Engine::Engine(std::shared_ptr<const model::Model> model, const EngineOptions& o
   }
   pages_ = std::make_unique<kv::PagePool>(pool_config(model_->config(), options));
   pass_ = std::make_unique<ForwardPass>(*model_, *kernels_, *threads_);
+  if (model_->config().encoder)
+    encoder_ = std::make_unique<EncoderPass>(*model_, *kernels_, *threads_);
+}
+
+std::vector<float> Engine::encode(std::span<const int32_t> tokens) {
+  const auto& config = model_->config();
+  if (!encoder_) {
+    throw Error(ErrorCode::invalid_request,
+                config.architecture_name +
+                    " is not an encoder: its embeddings pool the rows of "
+                    "forward()");
+  }
+  if (tokens.empty()) throw Error(ErrorCode::invalid_request, "an input to encode has no tokens");
+  // Position embeddings have a row per trained position only.
+  const int64_t limit = std::min(config.context_length, config.trained_context);
+  if (static_cast<int64_t>(tokens.size()) > limit) {
+    throw Error(ErrorCode::invalid_request, "the input has " + std::to_string(tokens.size()) +
+                                                " tokens, more than the context length of " +
+                                                std::to_string(limit));
+  }
+  for (int32_t token : tokens) {
+    if (token < 0 || token >= config.n_vocab) {
+      throw Error(ErrorCode::invalid_request, "token id " + std::to_string(token) +
+                                                  " is outside the vocabulary (0.." +
+                                                  std::to_string(config.n_vocab - 1) + ")");
+    }
+  }
+  return encoder_->run(tokens);
 }
 
 Engine::~Engine() = default;
 
 void Engine::forward(std::span<const ForwardRow> rows, ForwardOutputs& outputs) {
   const auto& config = model_->config();
+  if (config.encoder) {
+    throw Error(ErrorCode::invalid_request,
+                config.architecture_name +
+                    " is an embedding model: use weft embed / /v1/embeddings (it has no "
+                    "next-token logits to generate from)");
+  }
   // The next position each sequence expects, advanced as its rows are checked.
   std::unordered_map<kv::KvSequence*, int64_t> next_position;
   for (size_t i = 0; i < rows.size(); ++i) {

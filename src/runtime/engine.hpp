@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "kv/kv_sequence.hpp"
 #include "kv/page_pool.hpp"
@@ -36,6 +37,7 @@ struct EngineOptions {
 };
 
 class ForwardPass;
+class EncoderPass;
 
 class Engine {
  public:
@@ -57,7 +59,15 @@ class Engine {
   // ask). Throws weft::Error (before touching any cache) for a token or a probed token id out of
   // the vocabulary, a position that does not continue its sequence, or a sequence that would
   // pass the context length; throws when the page pool runs out.
+  // Throws weft::Error(invalid_request) for an encoder model (ModelConfig::encoder), which
+  // has no next-token logits.
   void forward(std::span<const ForwardRow> rows, ForwardOutputs& outputs);
+
+  // An encoder model's last-layer states of one whole input (tokens.size() × n_embd), every
+  // token attending to every other; no KV page is used. Throws weft::Error(invalid_request)
+  // for a decoder model, no tokens, a token id out of the vocabulary, or more tokens than the
+  // context length.
+  std::vector<float> encode(std::span<const int32_t> tokens);
 
  private:
   std::shared_ptr<const model::Model> model_;
@@ -65,6 +75,7 @@ class Engine {
   std::unique_ptr<tensor::ThreadPool> threads_;
   std::unique_ptr<kv::PagePool> pages_;
   std::unique_ptr<ForwardPass> pass_;
+  std::unique_ptr<EncoderPass> encoder_;  // encoder models only
 };
 
 }  // namespace weft::runtime

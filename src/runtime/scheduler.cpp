@@ -123,6 +123,15 @@ GenerationStream Scheduler::submit(SchedulerRequest request) {
     if (auto shared = weak.lock()) shared->poke();
   });
 
+  if (config_.encoder) {
+    GenerationChannel failed(options_.backend_name);
+    GenerationStream failed_stream(failed.state());
+    failed.error(ErrorCode::invalid_request,
+                 config_.architecture_name +
+                     " is an embedding model: use weft embed / /v1/embeddings (it cannot "
+                     "generate text)");
+    return failed_stream;
+  }
   auto entry = std::make_unique<Entry>();
   const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
   const int64_t max_tokens = request.options.max_tokens;
@@ -178,8 +187,13 @@ std::future<std::vector<float>> Scheduler::embed(std::vector<tokenizer::TokenId>
     }
   }
   auto entry = std::make_unique<Entry>();
-  entry->embedding = std::make_unique<EmbeddingJob>(std::move(tokens), pooling, config_.n_embd);
+  entry->embedding =
+      std::make_unique<EmbeddingJob>(std::move(tokens), pooling, config_.n_embd, config_.encoder);
   auto result = entry->embedding->future();
+  if (config_.encoder) {  // runs whole, without KV pages (encode_embeddings)
+    enqueue(std::move(entry));
+    return result;
+  }
   const int64_t page_tokens = engine_->pages().page_tokens();
   const auto fed = static_cast<int64_t>(entry->embedding->pending_input().size());
   entry->pages_needed = (fed + page_tokens - 1) / page_tokens;
@@ -440,9 +454,43 @@ void Scheduler::publish_prompt_pages(Entry& entry) {
   entry.published_pages = known / page_tokens;
 }
 
+// The lock comes by reference, which the analysis cannot follow (see step()).
+void Scheduler::encode_embeddings(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+  for (auto& entry : live_) {
+    if (!entry->embedding || entry->finished()) continue;
+    const auto input = entry->pending_input();
+    std::vector<float> states;
+    pool_lock.unlock();  // the encoder touches no page
+    try {
+      states = engine_->encode(input);
+    } catch (const Error& error) {
+      pool_lock.lock();
+      entry->fail(error.code(), error.what());
+      continue;
+    } catch (const std::exception& error) {
+      pool_lock.lock();
+      entry->fail(ErrorCode::internal, std::string("the encoder failed: ") + error.what());
+      continue;
+    }
+    pool_lock.lock();
+    const int64_t d = config_.n_embd;
+    const auto n_rows = static_cast<int64_t>(input.size());
+    entry->consume_input(input.size());
+    ++steps_;
+    rows_ += static_cast<uint64_t>(n_rows);
+    prompt_tokens_computed_ += static_cast<uint64_t>(n_rows);
+    for (int64_t row = 0; row < n_rows; ++row) {
+      if (!entry->embedding->wants_hidden(row)) continue;
+      entry->embedding->on_hidden(row, std::span<const float>(states).subspan(
+                                           static_cast<size_t>(row * d), static_cast<size_t>(d)));
+    }
+  }
+}
+
 // The caller's lock comes by reference and is released around the model call; the analysis
 // cannot follow a lock through a reference, so it checks the callers (WEFT_REQUIRES) only.
 void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+  if (config_.encoder) encode_embeddings(pool_lock);
   std::vector<ForwardRow> rows;
   std::vector<Entry*> in_batch;
   std::vector<Entry*> logit_owners;

@@ -26,6 +26,9 @@
 // hidden states asked for (no output matrix), pooled, and dropped at the end of the turn its
 // last row ran in, which frees its pages. It neither adopts nor publishes cached prefixes:
 // mean pooling needs the hidden state of every row, which a cached page does not keep.
+// An encoder model's (bert, nomic-bert) input is not chunked: each turn runs the admitted
+// inputs whole through Engine::encode, one at a time, with no KV pages at all; such a model
+// cannot generate, so submit() fails at once.
 //
 // Streams are unbounded queues, so a consumer that reads slowly (or not at all) never blocks
 // this thread; a cancelled or dropped stream frees its sequence's pages at the next step, and
@@ -171,6 +174,8 @@ class Scheduler {
   void unpin(const Entry& entry);
   // `pool_lock` is released for the model call only.
   void step(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
+  // An encoder model's admitted embedding inputs, each whole through Engine::encode.
+  void encode_embeddings(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
   // Reserves the pages of the queued context passes and adds their rows to `rows` (logits
   // wanted for each pass's rows_with_logits); a pass that does not fit fails alone.
   void add_context_rows(std::vector<ForwardRow>& rows, std::vector<ContextPass*>& passes,

@@ -405,4 +405,16 @@ int64_t padded_cells(int64_t used) {
   return std::max(kPad, (used + kPad - 1) / kPad * kPad);
 }
 
+float table_gelu(float x) {
+  constexpr float kTableLimit = 10.0f;
+  if (x <= -kTableLimit) return 0.0f;
+  if (x >= kTableLimit) return x;
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  constexpr float kCubicCoefficient = 0.044715f;
+  const float h = fp16_to_fp32(fp32_to_fp16(x));
+  const float gelu =
+      0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kCubicCoefficient * h * h)));
+  return fp16_to_fp32(fp32_to_fp16(gelu));
+}
+
 }  // namespace weft::tensor::ggml_cpu

@@ -84,6 +84,11 @@ float vector_expf(float x, int lanes);
 // Values past `n` up to the padded row GGML sees are masked (−inf) and contribute nothing.
 void softmax(float* x, int64_t n, int lanes);
 
+// GELU (tanh form) as GGML's CPU backend computes it on float32: the input rounded to half
+// precision and looked up in a table of half-precision results (so the result is rounded to
+// half too); at or beyond ±10, 0 or the input itself.
+float table_gelu(float x);
+
 // The number of cache cells GGML's attention spans when `used` cells hold tokens: llama.cpp
 // pads the view to a multiple of 32 (without flash attention) and the masked cells take
 // part in the sums as zeros.

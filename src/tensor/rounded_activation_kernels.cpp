@@ -276,23 +276,10 @@ void RoundedActivationKernels::round_activations(ElementType partner_storage, fl
   round_to_partner(partner_storage, x, n);
 }
 
-// GGML evaluates GELU through a half-precision table: the input is rounded to F16 and the
-// table holds F16 results; outside ±10 it is 0 or the identity.
+// GGML evaluates GELU through a half-precision table (ggml_cpu::table_gelu).
 void RoundedActivationKernels::gelu_tanh_mul(const float* gate, const float* up, int64_t n,
                                              float* out) const {
-  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
-  for (int64_t i = 0; i < n; ++i) {
-    float gelu = gate[i];
-    if (gate[i] <= -10.0f) {
-      gelu = 0.0f;
-    } else if (gate[i] < 10.0f) {
-      const float x = fp16_to_fp32(fp32_to_fp16(gate[i]));
-      const float exact =
-          0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + 0.044715f * x * x)));
-      gelu = fp16_to_fp32(fp32_to_fp16(exact));
-    }
-    out[i] = gelu * up[i];
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = ggml_cpu::table_gelu(gate[i]) * up[i];
 }
 
 void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int64_t n_rows,

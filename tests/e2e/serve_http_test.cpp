@@ -4,14 +4,20 @@
 // client that disconnects mid-stream cancelling its generation and freeing its KV pages.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
+#include "support/run_weft.hpp"
+#include "support/shared_files.hpp"
 
 namespace weft::testing {
 namespace {
@@ -505,6 +511,96 @@ TEST(ServeHttp, ARequestForAnotherListedModelLoadsIt) {
   EXPECT_EQ(json::parse(client.Get("/api/ps")->body)["models"][0]["name"], "other:latest");
   EXPECT_EQ(json::parse(client.Get("/v1/models")->body)["data"][0]["id"], "other");
   EXPECT_TRUE(http.daemon.wait_for_log_line({"loading model", "other.gguf"}));
+}
+
+// tests/data/bert/<name>: its non-empty lines.
+std::vector<std::string> bert_http_lines(const std::string& name) {
+  std::ifstream in(std::filesystem::path(WEFT_SOURCE_DIR) / "tests/data/bert" / name);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+double bert_http_cosine(const std::vector<double>& a, const std::string& reference_line) {
+  std::istringstream in(reference_line);
+  std::vector<double> b;
+  for (double value; in >> value;) b.push_back(value);
+  EXPECT_EQ(a.size(), b.size());
+  double dot = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    dot += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return dot / std::sqrt(aa * bb);
+}
+
+// An encoder (bert, mean pooling; the file and the llama-embedding references of
+// tests/data/bert) served natively: both embedding routes return llama.cpp's vectors, as unit
+// vectors, and a chat request is refused with a pointer to the embeddings.
+TEST(ServeHttp, EncoderModelServesEmbeddingsOnBothRoutes) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("weft-http-bert-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string model = (dir / "bert-mean.gguf").string();
+  const auto made =
+      test::run_weft({"mkmodel",
+                      "--arch",
+                      "bert",
+                      "--tokenizer",
+                      test::shared_path("models/vocab/ggml-vocab-bert-bge.gguf").string(),
+                      "--dim",
+                      "64",
+                      "--layers",
+                      "2",
+                      "--heads",
+                      "4",
+                      "--ffn",
+                      "128",
+                      "--ctx",
+                      "64",
+                      "--type",
+                      "f32",
+                      "--seed",
+                      "11",
+                      "--pooling",
+                      "mean",
+                      model});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  HttpDaemon http({"--threads", "2"}, {}, {"--backend", "native", "--model", model});
+  ASSERT_TRUE(http.wait_for_health(200)) << http.daemon.log();
+  auto client = http.client();
+  const auto inputs = bert_http_lines("inputs.txt");
+  const auto references = bert_http_lines("bert-mean.embeddings.txt");
+  ASSERT_EQ(inputs.size(), references.size());
+
+  auto openai = post_json(client, "/v1/embeddings", {{"model", "bert-mean"}, {"input", inputs}});
+  ASSERT_EQ(openai->status, 200) << openai->body;
+  const auto data = json::parse(openai->body)["data"];
+  ASSERT_EQ(data.size(), inputs.size());
+  auto ollama = post_json(client, "/api/embed", {{"model", "bert-mean"}, {"input", inputs}});
+  ASSERT_EQ(ollama->status, 200) << ollama->body;
+  const auto embeddings = json::parse(ollama->body)["embeddings"];
+  ASSERT_EQ(embeddings.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto from_openai = data[i]["embedding"].get<std::vector<double>>();
+    const auto from_ollama = embeddings[i].get<std::vector<double>>();
+    EXPECT_GE(bert_http_cosine(from_openai, references[i]), 0.9999) << inputs[i];
+    EXPECT_GE(bert_http_cosine(from_ollama, references[i]), 0.9999) << inputs[i];
+    double squares = 0;
+    for (double value : from_openai) squares += value * value;
+    EXPECT_NEAR(squares, 1.0, 1e-5) << "unit vectors";
+  }
+
+  json chat = {{"model", "bert-mean"},
+               {"messages", json::array({{{"role", "user"}, {"content", "hi"}}})},
+               {"max_tokens", 4}};
+  auto refused = post_json(client, "/v1/chat/completions", chat);
+  EXPECT_NE(refused->status, 200);
+  EXPECT_NE(refused->body.find("bert is an embedding model"), std::string::npos) << refused->body;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

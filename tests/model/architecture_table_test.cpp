@@ -33,17 +33,24 @@ TEST(ArchitectureTable, EveryRowIsFoundByItsEnumValueAndItsGgufName) {
 
 TEST(ArchitectureTable, SupportedListAndInspectLineComeFromTheTable) {
   // The order of the table rows (architecture_list.hpp), as docs/engine.md quotes it.
-  EXPECT_EQ(supported_architectures(), "llama, qwen2, qwen3, phi3, gemma2, gemma3, qwen3moe");
+  EXPECT_EQ(supported_architectures(),
+            "llama, qwen2, qwen3, phi3, gemma2, gemma3, qwen3moe, bert, nomic-bert");
   EXPECT_EQ(synthetic::synthetic_architectures(),
             (std::vector<std::string>{"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3",
-                                      "qwen3moe"}));
+                                      "qwen3moe", "bert", "nomic-bert"}));
   EXPECT_EQ(architecture_summary("mamba"),
             "mamba: not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3, "
-            "qwen3moe)");
+            "qwen3moe, bert, nomic-bert)");
   EXPECT_EQ(architecture_summary("qwen2"),
             "qwen2: runs natively (rope neox); attn_q/k/v.bias added after the projections "
             "(required)");
   EXPECT_EQ(architecture_summary("llama").rfind("llama: runs natively (rope normal); ", 0), 0u);
+  EXPECT_EQ(architecture_summary("bert").rfind(
+                "bert: runs natively (embeddings only, absolute positions); ", 0),
+            0u);
+  EXPECT_EQ(architecture_summary("nomic-bert")
+                .rfind("nomic-bert: runs natively (embeddings only, rope neox); ", 0),
+            0u);
 }
 
 // A row without its documentation is a row nobody can find: docs/engine.md's architecture
@@ -85,9 +92,12 @@ TEST(ArchitectureTable, EachMkmodelLayoutLoadsWithItsHooks) {
     const LayerWeights& layer = model->weights().layers.at(1);
     EXPECT_EQ(!layer.bq.empty(), spec->synthetic.qkv_bias);
     EXPECT_EQ(!layer.q_norm.empty(), spec->synthetic.qk_norm);
-    EXPECT_EQ(!layer.post_ffn_norm.empty(), spec->synthetic.post_norms);
+    // Encoders' LayerNorms after each block are bound as the post-norms.
+    EXPECT_EQ(!layer.post_ffn_norm.empty(), spec->synthetic.post_norms || spec->synthetic.encoder);
+    EXPECT_EQ(!layer.post_ffn_norm_bias.empty(), spec->synthetic.encoder);
+    EXPECT_EQ(config.encoder, spec->hooks.encoder);
     EXPECT_EQ(!layer.router.empty(), spec->synthetic.experts);
-    EXPECT_EQ(layer.gate.empty(), spec->synthetic.experts);
+    EXPECT_EQ(layer.gate.empty(), spec->synthetic.experts || !spec->synthetic.gated_feed_forward);
     EXPECT_EQ(config.n_expert, static_cast<int64_t>(spec->synthetic.expert_count));
     EXPECT_EQ(config.attention_softcap, spec->synthetic.attention_softcap);
     EXPECT_EQ(config.final_softcap, spec->synthetic.final_softcap);

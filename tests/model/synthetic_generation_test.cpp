@@ -70,6 +70,16 @@ ModelShape audit_shape(const std::string& architecture) {
   return shape;
 }
 
+// The architectures mkmodel writes that generate text: not the encoders (bert, nomic-bert),
+// which have no next-token logits.
+std::vector<std::string> generating_architectures() {
+  std::vector<std::string> names;
+  for (const auto& name : synthetic_architectures()) {
+    if (!find_architecture(name)->hooks.encoder) names.push_back(name);
+  }
+  return names;
+}
+
 class SyntheticGeneration : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(SyntheticGeneration, GreedyTextDoesNotCollapseWithALargeVocabulary) {
@@ -113,7 +123,7 @@ TEST_P(SyntheticGeneration, GreedyTextDoesNotCollapseWithASmallVocabulary) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, SyntheticGeneration,
-                         ::testing::ValuesIn(synthetic_architectures()),
+                         ::testing::ValuesIn(generating_architectures()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -52,9 +52,12 @@ std::string architecture_summary(std::string_view gguf_name) {
     return std::string(gguf_name) + ": not supported (supported: " + supported_architectures() +
            ")";
   }
-  const char* rope =
-      spec->hooks.rope_mode == tensor::RopeMode::normal ? "rope normal" : "rope neox";
-  return std::string(gguf_name) + ": runs natively (" + rope + "); " +
+  // bert's positions are a table of its own (position_embd, which its layout always has).
+  const char* positions = spec->synthetic.position_embeddings                 ? "absolute positions"
+                          : spec->hooks.rope_mode == tensor::RopeMode::normal ? "rope normal"
+                                                                              : "rope neox";
+  const char* kind = spec->hooks.encoder ? "embeddings only, " : "";
+  return std::string(gguf_name) + ": runs natively (" + kind + positions + "); " +
          std::string(spec->differences);
 }
 

@@ -36,7 +36,12 @@ enum class GatedActivation {
 // tensors (biases, q/k norms, post-norms) are applied where the binder bound them.
 struct ForwardHooks {
   tensor::RopeMode rope_mode = tensor::RopeMode::normal;
+  // With a bound ffn_gate: act(gate) · up; without (bert): act(up) alone.
   GatedActivation activation = GatedActivation::silu;
+  // A BERT-style encoder: every token of one input attends to every other, LayerNorms with
+  // biases after each block's residual, and no output head. Computed by
+  // runtime/encoder_pass.cpp for embeddings only; the decoder pass refuses such a model.
+  bool encoder = false;
 };
 
 // What `weft mkmodel --arch NAME` writes: the defaults of the published models of the
@@ -69,6 +74,16 @@ struct SyntheticLayout {
   bool experts = false;
   uint32_t expert_count = 0;
   uint32_t experts_used = 0;
+  // A BERT-style encoder (bert, nomic-bert): token_types, token_embd_norm (weight and bias),
+  // attn_output_norm and layer_output_norm (LayerNorms with biases) in place of the RMS norms,
+  // no output_norm or output; the keys attention.layer_norm_epsilon, attention.causal =
+  // false, pooling_type and tokenizer.ggml.token_type_count.
+  bool encoder = false;
+  // Absolute position_embd, one row per position of the context (bert); else rope.
+  bool position_embeddings = false;
+  // false: act(ffn_up) alone, no ffn_gate (bert). With `encoder`, `qkv_bias` also biases
+  // attn_output, ffn_up and ffn_down, and `fused` writes attn_qkv only (the gate stays apart).
+  bool gated_feed_forward = true;
 };
 
 struct ArchitectureSpec {

@@ -13,4 +13,6 @@
   X(phi3)                           \
   X(gemma2)                         \
   X(gemma3)                         \
-  X(qwen3moe)
+  X(qwen3moe)                       \
+  X(bert)                           \
+  X(nomic_bert)

@@ -27,6 +27,12 @@ double HyperparameterReader::optional_float(std::string_view key, double fallbac
   return value.value_or(fallback);
 }
 
+double HyperparameterReader::required_float(std::string_view key) const {
+  if (!file_.get_float(full(key)))
+    throw Error(where() + "missing metadata key '" + full(key) + "'");
+  return optional_float(key, 0.0);
+}
+
 std::optional<std::string> HyperparameterReader::optional_string(std::string_view key) const {
   return file_.get_string(full(key));
 }

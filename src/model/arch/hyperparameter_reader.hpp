@@ -26,6 +26,8 @@ class HyperparameterReader {
                          int64_t max = int64_t{1} << 31) const;
   // `fallback` when absent; throws when present and not finite.
   double optional_float(std::string_view key, double fallback) const;
+  // Throws when absent or not finite.
+  double required_float(std::string_view key) const;
   std::optional<std::string> optional_string(std::string_view key) const;
 
   // "model 'PATH': ", the start of every message.

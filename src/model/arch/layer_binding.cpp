@@ -5,10 +5,13 @@
 
 namespace weft::model {
 
-void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
-                    LayerWeights& weights) {
+namespace {
+
+// attn_q, attn_k, attn_v (or a fused attn_qkv, bound as row slices), their biases where the
+// file has them, and attn_output.
+void bind_projections(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                      LayerWeights& weights) {
   const int64_t d = config.n_embd;
-  weights.attn_norm = binder.vector(layer_tensor(layer, "attn_norm"), d);
   if (const auto* fused = binder.find(layer_tensor(layer, "attn_qkv"))) {
     const auto qkv = binder.to_matrix(*fused, d, config.q_dim() + 2 * config.kv_dim());
     weights.wq = qkv.slice_rows(0, config.q_dim());
@@ -23,6 +26,31 @@ void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64
   weights.bq = binder.optional_vector(layer_bias(layer, "attn_q"), config.q_dim());
   weights.bk = binder.optional_vector(layer_bias(layer, "attn_k"), config.kv_dim());
   weights.bv = binder.optional_vector(layer_bias(layer, "attn_v"), config.kv_dim());
+}
+
+}  // namespace
+
+void bind_attention(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                    LayerWeights& weights) {
+  weights.attn_norm = binder.vector(layer_tensor(layer, "attn_norm"), config.n_embd);
+  bind_projections(binder, config, layer, weights);
+}
+
+void bind_encoder_layer(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                        LayerWeights& weights) {
+  const int64_t d = config.n_embd;
+  bind_projections(binder, config, layer, weights);
+  weights.bo = binder.optional_vector(layer_bias(layer, "attn_output"), d);
+  weights.post_attention_norm = binder.vector(layer_tensor(layer, "attn_output_norm"), d);
+  weights.post_attention_norm_bias = binder.vector(layer_bias(layer, "attn_output_norm"), d);
+  weights.up = binder.matrix(layer_tensor(layer, "ffn_up"), d, config.n_ff);
+  weights.up_bias = binder.optional_vector(layer_bias(layer, "ffn_up"), config.n_ff);
+  if (binder.find(layer_tensor(layer, "ffn_gate")) != nullptr)
+    weights.gate = binder.matrix(layer_tensor(layer, "ffn_gate"), d, config.n_ff);
+  weights.down = binder.matrix(layer_tensor(layer, "ffn_down"), config.n_ff, d);
+  weights.down_bias = binder.optional_vector(layer_bias(layer, "ffn_down"), d);
+  weights.post_ffn_norm = binder.vector(layer_tensor(layer, "layer_output_norm"), d);
+  weights.post_ffn_norm_bias = binder.vector(layer_bias(layer, "layer_output_norm"), d);
 }
 
 void bind_head_norms(const TensorBinder& binder, const ModelConfig& config, int64_t layer,

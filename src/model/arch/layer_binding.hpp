@@ -32,4 +32,12 @@ void bind_fused_feed_forward(const TensorBinder& binder, const ModelConfig& conf
 void bind_expert_feed_forward(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
                               LayerWeights& weights);
 
+// An encoder layer (bert, nomic-bert), whose LayerNorms come after each residual: attn_q,
+// attn_k, attn_v or a fused attn_qkv, their biases where present; attn_output (+ bias);
+// attn_output_norm (weight and bias, bound as post_attention_norm); ffn_up (+ bias), ffn_gate
+// where present (then act(gate) · up), ffn_down (+ bias); layer_output_norm (weight and bias,
+// bound as post_ffn_norm).
+void bind_encoder_layer(const TensorBinder& binder, const ModelConfig& config, int64_t layer,
+                        LayerWeights& weights);
+
 }  // namespace weft::model

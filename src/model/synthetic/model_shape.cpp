@@ -27,6 +27,9 @@ void apply_layout(ModelShape& shape) {
   shape.free_head_size = layout.free_head_size;
   shape.experts = layout.experts ? layout.expert_count : 0;
   shape.experts_used = layout.experts ? layout.experts_used : 0;
+  shape.encoder = layout.encoder;
+  shape.position_embeddings = layout.position_embeddings;
+  shape.gated_feed_forward = layout.gated_feed_forward;
 }
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
@@ -141,6 +144,9 @@ void validate(const ModelShape& shape) {
           shape.architecture + " has no sliding window (--window)");
   require(shape.sliding_window > 0 || !shape.soft_capping_keys,
           shape.architecture + " always records its sliding window: --window must be positive");
+  require(shape.encoder || shape.pooling == 1,
+          shape.architecture + " is not an embedding model (--pooling)");
+  require(shape.pooling == 1 || shape.pooling == 2, "--pooling must be mean or cls");
   if (!spec->synthetic.experts) {
     require(shape.experts == 0, shape.architecture + " has no experts (--experts)");
     return;

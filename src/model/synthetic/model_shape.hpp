@@ -46,6 +46,12 @@ struct ModelShape {
   uint32_t experts = 0;
   uint32_t experts_used = 0;
   uint32_t expert_feed_forward = 0;
+  // An encoder (bert, nomic-bert; SyntheticLayout::encoder has what it writes), and its
+  // <arch>.pooling_type: 1 mean, 2 cls.
+  bool encoder = false;
+  bool position_embeddings = false;
+  bool gated_feed_forward = true;
+  uint32_t pooling = 1;
 
   uint32_t head_dim() const { return head_size != 0 ? head_size : embedding / heads; }
   // The width of the queries and of the attention output: heads × head size.

@@ -87,7 +87,82 @@ EmbeddingScales embedding_scales(const ModelShape& shape) {
   return scales;
 }
 
+// An encoder's tensors (bert, nomic-bert), in the order llama.cpp's converter writes them.
+// Every sum is LayerNorm-ed, so the input embeddings may have unit size; q and k at twice the
+// unit scale, as for decoders, so that attention is far from uniform and a token's state
+// depends on the tokens on both sides of it.
+std::vector<PlannedTensor> plan_encoder(const ModelShape& shape, const TypeRecipe& recipe,
+                                        uint64_t seed) {
+  const uint64_t dim = shape.embedding;
+  const uint64_t kv_dim = static_cast<uint64_t>(shape.kv_heads) * shape.head_dim();
+  const uint64_t q_dim = shape.q_dim();
+  const uint64_t ffn = shape.feed_forward;
+  const float input_scale = 1.0f / std::sqrt(static_cast<float>(dim));
+  std::vector<PlannedTensor> tensors;
+  auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
+                 Init init, float scale) -> PlannedTensor& {
+    const ElementType type = dims.size() == 1
+                                 ? ElementType::F32
+                                 : choose_type(recipe, role, layer, shape.layers, true, dims[0], 0);
+    const uint64_t stream = synthetic_stream(seed, name);
+    return tensors.emplace_back(
+        PlannedTensor{std::move(name), role, layer, std::move(dims), type, init, scale, stream});
+  };
+  // A LayerNorm: its weight (gain 1 + 0.1·N) and its bias.
+  auto add_layer_norm = [&](const std::string& name, uint32_t layer) {
+    add(name + ".weight", TensorRole::norm, layer, {dim}, Init::norm_weight, 0.1f);
+    add(name + ".bias", TensorRole::bias, layer, {dim}, Init::normal, 0.1f);
+  };
+  auto add_bias = [&](const std::string& name, uint32_t layer, uint64_t length) {
+    if (shape.qkv_bias) add(name + ".bias", TensorRole::bias, layer, {length}, Init::normal, 0.1f);
+  };
+  add("token_embd.weight", TensorRole::token_embedding, 0, {dim, shape.vocab}, Init::normal, 1.0f);
+  // F32 in every type, as llama-quantize keeps them: llama.cpp adds the token-type row to the
+  // embeddings with a plain add, which takes no quantised or F16 operand.
+  add("token_types.weight", TensorRole::token_embedding, 0, {dim, 2}, Init::normal, 0.5f).type =
+      ElementType::F32;
+  if (shape.position_embeddings) {
+    add("position_embd.weight", TensorRole::token_embedding, 0, {dim, shape.context}, Init::normal,
+        0.5f)
+        .type = ElementType::F32;
+  }
+  add_layer_norm("token_embd_norm", 0);
+  const float down_scale = 1.0f / std::sqrt(static_cast<float>(ffn));
+  for (uint32_t layer = 0; layer < shape.layers; ++layer) {
+    auto name = [layer](const char* role) { return layer_name(layer, role); };
+    if (shape.fused) {
+      add(name("attn_qkv.weight"), TensorRole::attn_qkv, layer, {dim, q_dim + 2 * kv_dim},
+          Init::normal, 2.0f * input_scale);
+    } else {
+      add(name("attn_q.weight"), TensorRole::attn_q, layer, {dim, q_dim}, Init::normal,
+          2.0f * input_scale);
+      add_bias(name("attn_q"), layer, q_dim);
+      add(name("attn_k.weight"), TensorRole::attn_k, layer, {dim, kv_dim}, Init::normal,
+          2.0f * input_scale);
+      add_bias(name("attn_k"), layer, kv_dim);
+      add(name("attn_v.weight"), TensorRole::attn_v, layer, {dim, kv_dim}, Init::normal,
+          input_scale);
+      add_bias(name("attn_v"), layer, kv_dim);
+    }
+    add(name("attn_output.weight"), TensorRole::attn_output, layer, {q_dim, dim}, Init::normal,
+        1.0f / std::sqrt(static_cast<float>(q_dim)));
+    add_bias(name("attn_output"), layer, dim);
+    add_layer_norm(name("attn_output_norm"), layer);
+    add(name("ffn_up.weight"), TensorRole::ffn_up, layer, {dim, ffn}, Init::normal, input_scale);
+    add_bias(name("ffn_up"), layer, ffn);
+    if (shape.gated_feed_forward) {
+      add(name("ffn_gate.weight"), TensorRole::ffn_gate, layer, {dim, ffn}, Init::normal,
+          input_scale);
+    }
+    add(name("ffn_down.weight"), TensorRole::ffn_down, layer, {ffn, dim}, Init::normal, down_scale);
+    add_bias(name("ffn_down"), layer, dim);
+    add_layer_norm(name("layer_output_norm"), layer);
+  }
+  return tensors;
+}
+
 std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recipe, uint64_t seed) {
+  if (shape.encoder) return plan_encoder(shape, recipe, seed);
   const uint64_t dim = shape.embedding;
   const uint64_t kv_dim = static_cast<uint64_t>(shape.kv_heads) * shape.head_dim();
   const uint64_t q_dim = shape.q_dim();  // dim unless --head-dim says otherwise
@@ -266,9 +341,17 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
   writer.set_uint32(arch + ".feed_forward_length", shape.feed_forward);
   writer.set_uint32(arch + ".attention.head_count", shape.heads);
   writer.set_uint32(arch + ".attention.head_count_kv", shape.kv_heads);
-  writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
-  writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
-  writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
+  if (!shape.position_embeddings) {
+    writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
+    writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
+  }
+  if (shape.encoder) {
+    writer.set_float32(arch + ".attention.layer_norm_epsilon", shape.rms_epsilon);
+    writer.set_bool(arch + ".attention.causal", false);
+    writer.set_uint32(arch + ".pooling_type", shape.pooling);
+  } else {
+    writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
+  }
   if (shape.experts > 0) {
     writer.set_uint32(arch + ".expert_count", shape.experts);
     writer.set_uint32(arch + ".expert_used_count", shape.experts_used);
@@ -345,6 +428,8 @@ SyntheticModel SyntheticModel::generate(const SyntheticOptions& options) {
   } else {
     add_placeholder_vocab(model.writer_, model.shape_.vocab);
   }
+  // llama.cpp's encoders need the number of token types (BERT's sentences A and B).
+  if (model.shape_.encoder) model.writer_.set_uint32("tokenizer.ggml.token_type_count", 2);
 
   const std::vector<PlannedTensor> tensors = plan(model.shape_, options.recipe, options.seed);
   model.buffers_.reserve(tensors.size());
