@@ -156,7 +156,7 @@ void EngineProcess::start_child() {
 
 EngineProcess::~EngineProcess() {
   if (reader_.joinable()) {
-    write_line(engine::encode_shutdown(), std::chrono::milliseconds(100));
+    write_line(protocol::engine::encode_shutdown(), std::chrono::milliseconds(100));
     {
       sync::MutexLock lock(write_mutex_);
       close_fd(stdin_fd_);  // end of input: an engine that ignored shutdown still sees it
@@ -272,16 +272,16 @@ void EngineProcess::fail_all(const std::string& message) {
 }
 
 void EngineProcess::handle_line(std::string_view line) {
-  auto decoded = engine::decode_event(line);
-  if (auto* bad = std::get_if<engine::BadEvent>(&decoded)) {
+  auto decoded = protocol::engine::decode_event(line);
+  if (auto* bad = std::get_if<protocol::engine::BadEvent>(&decoded)) {
     log("warn", "the engine wrote a line that is not protocol (" + bad->message + "); ignored");
-  } else if (auto* event = std::get_if<engine::EngineEvent>(&decoded)) {
+  } else if (auto* event = std::get_if<protocol::engine::EngineEvent>(&decoded)) {
     dispatch(std::move(*event));
   }
 }
 
-void EngineProcess::dispatch(engine::EngineEvent event) {
-  using Type = engine::EngineEvent::Type;
+void EngineProcess::dispatch(protocol::engine::EngineEvent event) {
+  using Type = protocol::engine::EngineEvent::Type;
   if (event.type == Type::log) {
     log(event.level, event.message);
     return;
@@ -323,7 +323,8 @@ void EngineProcess::dispatch(engine::EngineEvent event) {
   finish_generation(event.id, event);
 }
 
-void EngineProcess::finish_generation(const std::string& id, const engine::EngineEvent& event) {
+void EngineProcess::finish_generation(const std::string& id,
+                                      const protocol::engine::EngineEvent& event) {
   std::optional<Inflight> generation;
   {
     sync::MutexLock lock(mutex_);
@@ -332,7 +333,7 @@ void EngineProcess::finish_generation(const std::string& id, const engine::Engin
     generation = std::move(found->second);
     inflight_.erase(found);
   }
-  if (event.type == engine::EngineEvent::Type::error) {
+  if (event.type == protocol::engine::EngineEvent::Type::error) {
     generation->channel.error(event.code.value_or(ErrorCode::internal), "engine: " + event.message);
     return;
   }
@@ -351,7 +352,7 @@ void EngineProcess::finish_generation(const std::string& id, const engine::Engin
 }
 
 void EngineProcess::send_load(const std::string& model) {
-  if (!write_line(engine::encode_load(model), options_.write_timeout)) {
+  if (!write_line(protocol::engine::encode_load(model), options_.write_timeout)) {
     log("warn", "cannot send load to the engine");
   }
 }
@@ -406,7 +407,7 @@ void EngineProcess::start_generation(const GenerationRequest& request, Generatio
   channel.on_cancel([weak = weak_from_this(), id] {
     if (auto self = weak.lock()) self->cancel(id);
   });
-  if (!write_line(engine::encode_generate(id, request), options_.write_timeout)) {
+  if (!write_line(protocol::engine::encode_generate(id, request), options_.write_timeout)) {
     {
       sync::MutexLock lock(mutex_);
       inflight_.erase(id);
@@ -435,7 +436,7 @@ void EngineProcess::expire_stalled() {
     channel.error(ErrorCode::backend_unavailable,
                   "the engine '" + options_.binary + "' sent nothing for this generation in " +
                       std::to_string(options_.stall_timeout.count()) + " ms");
-    write_line(engine::encode_cancel(id), std::chrono::milliseconds(100));
+    write_line(protocol::engine::encode_cancel(id), std::chrono::milliseconds(100));
   }
 }
 
@@ -445,7 +446,7 @@ void EngineProcess::cancel(const std::string& id) {
     if (inflight_.erase(id) == 0) return;  // ended already
   }
   // A hung engine must not hold up the caller's cancel: the stream has ended already.
-  write_line(engine::encode_cancel(id), std::chrono::milliseconds(100));
+  write_line(protocol::engine::encode_cancel(id), std::chrono::milliseconds(100));
 }
 
 bool EngineProcess::write_line(const std::string& line, std::chrono::milliseconds start_timeout) {

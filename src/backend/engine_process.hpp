@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/engine_protocol.hpp"
+#include "protocol/engine_protocol.hpp"
 #include "sync/mutex.hpp"
 #include "weft/generation.hpp"
 #include "weft/types.hpp"
@@ -85,8 +85,8 @@ class EngineProcess : public std::enable_shared_from_this<EngineProcess> {
   void start_child();
   void read_loop();
   void handle_line(std::string_view line);
-  void dispatch(engine::EngineEvent event);
-  void finish_generation(const std::string& id, const engine::EngineEvent& event);
+  void dispatch(protocol::engine::EngineEvent event);
+  void finish_generation(const std::string& id, const protocol::engine::EngineEvent& event);
   void cancel(const std::string& id);
   void expire_stalled();
   // Writes a whole line. Gives up without writing when the engine takes no byte within

@@ -10,6 +10,10 @@
 #include "weft/error.hpp"
 
 namespace weft::engine {
+
+// The codec of the protocol this server speaks (docs/engine-protocol.md).
+namespace wire = protocol::engine;
+
 namespace {
 
 std::string env_or_empty(const char* name) {
@@ -72,7 +76,7 @@ bool EngineServer::send(const std::string& line) {
 }
 
 void EngineServer::report_error(std::string_view message) {
-  send(encode_error(std::nullopt, message));
+  send(wire::encode_error(std::nullopt, message));
 }
 
 size_t EngineServer::generations_in_flight() const {
@@ -82,7 +86,7 @@ size_t EngineServer::generations_in_flight() const {
 
 void EngineServer::start(const std::string& model) {
   if (model.empty()) {
-    send(encode_ready(std::nullopt));
+    send(wire::encode_ready(std::nullopt));
     return;
   }
   load(model);
@@ -90,28 +94,30 @@ void EngineServer::start(const std::string& model) {
 
 bool EngineServer::handle_line(std::string_view line) {
   reap_finished_threads();
-  Command command = decode_command(line);
+  wire::Command command = wire::decode_command(line);
   std::optional<nlohmann::json> id;
-  if (auto* generate_command = std::get_if<GenerateCommand>(&command)) id = generate_command->id;
+  if (auto* generate_command = std::get_if<wire::GenerateCommand>(&command))
+    id = generate_command->id;
   try {
     return serve(std::move(command));
   } catch (const std::exception& error) {
     // E.g. no thread to be had: the engine reports it and goes on with the next line.
-    send(encode_error(id, std::string("internal error: ") + error.what(), ErrorCode::internal));
+    send(wire::encode_error(id, std::string("internal error: ") + error.what(),
+                            ErrorCode::internal));
     return true;
   }
 }
 
-bool EngineServer::serve(Command command) {
-  if (auto* bad = std::get_if<BadCommand>(&command)) {
-    send(encode_error(bad->id, bad->message, ErrorCode::invalid_request));
-  } else if (auto* load_command = std::get_if<LoadCommand>(&command)) {
+bool EngineServer::serve(wire::Command command) {
+  if (auto* bad = std::get_if<wire::BadCommand>(&command)) {
+    send(wire::encode_error(bad->id, bad->message, ErrorCode::invalid_request));
+  } else if (auto* load_command = std::get_if<wire::LoadCommand>(&command)) {
     load(load_command->model);
-  } else if (auto* generate_command = std::get_if<GenerateCommand>(&command)) {
+  } else if (auto* generate_command = std::get_if<wire::GenerateCommand>(&command)) {
     generate(std::move(*generate_command));
-  } else if (auto* cancel_command = std::get_if<CancelCommand>(&command)) {
+  } else if (auto* cancel_command = std::get_if<wire::CancelCommand>(&command)) {
     cancel(cancel_command->id);
-  } else if (std::holds_alternative<ShutdownCommand>(command)) {
+  } else if (std::holds_alternative<wire::ShutdownCommand>(command)) {
     return false;
   }
   return true;
@@ -129,38 +135,40 @@ void EngineServer::load(const std::string& requested) {
       const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - started);
       const ModelInfo info = backend_->model_info();
-      send(encode_log("info", "loaded " + path + " (" + info.architecture + ", context " +
-                                  std::to_string(info.context_length) + ") in " +
-                                  std::to_string(took.count()) + " ms"));
+      send(wire::encode_log("info", "loaded " + path + " (" + info.architecture + ", context " +
+                                        std::to_string(info.context_length) + ") in " +
+                                        std::to_string(took.count()) + " ms"));
       model_path_ = path;
     }
     model_ = requested;
-    send(encode_ready(model_));
+    send(wire::encode_ready(model_));
   } catch (const std::exception& error) {
-    send(encode_error(std::nullopt, "cannot load model '" + requested + "': " + error.what(),
-                      ErrorCode::invalid_request));
+    send(wire::encode_error(std::nullopt, "cannot load model '" + requested + "': " + error.what(),
+                            ErrorCode::invalid_request));
   }
 }
 
-void EngineServer::generate(GenerateCommand command) {
+void EngineServer::generate(wire::GenerateCommand command) {
   const std::string key = id_key(command.id);
   if (!model_ && !command.model.empty()) load(command.model);
   if (!model_) {
-    send(encode_error(command.id, "no model is loaded: send load {model} first, or set WEFT_MODEL",
-                      ErrorCode::backend_unavailable));
+    send(wire::encode_error(command.id,
+                            "no model is loaded: send load {model} first, or set WEFT_MODEL",
+                            ErrorCode::backend_unavailable));
     return;
   }
   if (!command.model.empty() && command.model != *model_ && command.model != warned_model_) {
     warned_model_ = command.model;
-    send(encode_log("warn", "generate names model '" + command.model + "' but '" + *model_ +
-                                "' is loaded; it serves the generation (send load to switch)"));
+    send(wire::encode_log("warn",
+                          "generate names model '" + command.model + "' but '" + *model_ +
+                              "' is loaded; it serves the generation (send load to switch)"));
   }
   if (auto refusal = refusal_for(key)) {
-    send(encode_error(command.id, refusal->second, refusal->first));
+    send(wire::encode_error(command.id, refusal->second, refusal->first));
     return;
   }
   // meta goes out before the generation's thread can send its first token.
-  send(encode_meta(command.id, *model_, utc_timestamp_now()));
+  send(wire::encode_meta(command.id, *model_, wire::utc_timestamp_now()));
   command.request.id = command.id.is_string() ? command.id.get<std::string>() : key;
   auto generation = std::make_shared<Generation>(command.id, backend_->generate(command.request));
   sync::MutexLock lock(mutex_);
@@ -190,15 +198,15 @@ void EngineServer::pump(std::shared_ptr<Generation> generation) {
     if (auto* token = std::get_if<TokenEvent>(&*event)) {
       if (token->text.empty()) continue;
       text += token->text;
-      send(encode_token(generation->id, token->text));
+      send(wire::encode_token(generation->id, token->text));
     } else if (auto* done = std::get_if<DoneEvent>(&*event)) {
       if (done->reason == StopReason::error) {
-        send(encode_error(generation->id, "the generation failed", ErrorCode::internal));
+        send(wire::encode_error(generation->id, "the generation failed", ErrorCode::internal));
       } else {
-        send(encode_done(generation->id, done->reason, text, done->usage));
+        send(wire::encode_done(generation->id, done->reason, text, done->usage));
       }
     } else if (auto* error = std::get_if<ErrorEvent>(&*event)) {
-      send(encode_error(generation->id, error->message, error->code));
+      send(wire::encode_error(generation->id, error->message, error->code));
     }
   }
   {

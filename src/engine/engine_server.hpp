@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/engine_protocol.hpp"
+#include "protocol/engine_protocol.hpp"
 #include "sync/mutex.hpp"
 #include "weft/backend.hpp"
 
@@ -64,9 +64,9 @@ class EngineServer {
  private:
   struct Generation;
 
-  bool serve(Command command);
+  bool serve(protocol::engine::Command command);
   void load(const std::string& requested);
-  void generate(GenerateCommand command);
+  void generate(protocol::engine::GenerateCommand command);
   void cancel(const nlohmann::json& id);
   // Why a generate with this id cannot start now, if it cannot.
   std::optional<std::pair<ErrorCode, std::string>> refusal_for(const std::string& key) const;

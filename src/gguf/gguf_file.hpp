@@ -22,6 +22,11 @@
 
 namespace weft::gguf {
 
+// The format's limits that the reader checks and the writer keeps: tensor data is aligned to
+// general.alignment, 32 bytes when the file does not say; a tensor has 1 to 4 dimensions.
+inline constexpr uint64_t kDefaultAlignment = 32;
+inline constexpr size_t kMaxTensorDims = 4;
+
 class ByteStorage;
 
 struct TensorView {

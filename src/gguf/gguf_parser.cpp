@@ -14,8 +14,6 @@ namespace weft::gguf {
 namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF" read as a little-endian uint32
-constexpr uint32_t kMaxDims = 4;
-constexpr uint64_t kDefaultAlignment = 32;
 // Smallest encodings, used to reject counts the remaining bytes cannot hold before
 // allocating anything for them.
 constexpr uint64_t kMinMetadataEntryBytes = 8 + 4 + 1;           // key length, type, 1-byte value
@@ -255,9 +253,9 @@ class Parser {
     const std::string where = "tensor '" + tensor.name + "'";
     uint64_t dims_at = cursor_.offset();
     auto n_dims = cursor_.read<uint32_t>(where + " dimension count");
-    if (n_dims == 0 || n_dims > kMaxDims) {
+    if (n_dims == 0 || n_dims > kMaxTensorDims) {
       cursor_.fail(where + " has " + std::to_string(n_dims) + " dimensions (1 to " +
-                       std::to_string(kMaxDims) + " allowed)",
+                       std::to_string(kMaxTensorDims) + " allowed)",
                    dims_at);
     }
     uint64_t elements = 1;

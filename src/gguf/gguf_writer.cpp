@@ -12,8 +12,6 @@ namespace weft::gguf {
 namespace {
 
 constexpr uint32_t kVersion = 3;
-constexpr uint64_t kDefaultAlignment = 32;
-constexpr size_t kMaxDims = 4;
 
 [[noreturn]] void fail(const std::string& message) {
   throw Error(ErrorCode::invalid_request, "GGUF writer: " + message);
@@ -189,7 +187,7 @@ void GgufWriter::add_tensor(TensorInput tensor) {
   for (const auto& existing : tensors_) {
     if (existing.name == tensor.name) fail("duplicate " + where);
   }
-  if (tensor.shape.empty() || tensor.shape.size() > kMaxDims) {
+  if (tensor.shape.empty() || tensor.shape.size() > kMaxTensorDims) {
     fail(where + " must have 1 to 4 dimensions");
   }
   auto traits = tensor::traits_of(static_cast<uint32_t>(tensor.type));

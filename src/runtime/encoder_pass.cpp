@@ -3,22 +3,11 @@
 #include <cmath>
 
 #include "runtime/gated_activation.hpp"
+#include "runtime/row_bias.hpp"
 #include "tensor/ggml_cpu_numerics.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::runtime {
-namespace {
-
-void add_bias(const tensor::Kernels& kernels, std::vector<float>& matrix,
-              const std::vector<float>& bias, int64_t n_rows) {
-  if (bias.empty()) return;
-  const auto width = static_cast<int64_t>(bias.size());
-  for (int64_t row = 0; row < n_rows; ++row)
-    kernels.add(matrix.data() + row * width, bias.data(), width);
-}
-
-}  // namespace
-
 void EncoderPass::matmul(const tensor::WeightMatrix& w, const float* x, int64_t n_rows,
                          std::vector<float>& out) {
   out.resize(static_cast<size_t>(n_rows * w.rows));
@@ -83,9 +72,9 @@ void EncoderPass::attention_block(int64_t n_rows, int64_t layer) {
   matmul(w.wq, hidden_.data(), n_rows, q_);
   matmul(w.wk, hidden_.data(), n_rows, k_);
   matmul(w.wv, hidden_.data(), n_rows, v_);
-  add_bias(kernels_, q_, w.bq, n_rows);
-  add_bias(kernels_, k_, w.bk, n_rows);
-  add_bias(kernels_, v_, w.bv, n_rows);
+  add_bias_to_rows(kernels_, q_, w.bq, n_rows);
+  add_bias_to_rows(kernels_, k_, w.bk, n_rows);
+  add_bias_to_rows(kernels_, v_, w.bv, n_rows);
   if (weights.position_embedding.empty()) {  // nomic-bert: positions by rope
     const double* frequencies = weights.rope_frequencies(false).data();
     const tensor::RopeShape q_rope{config_.n_head, config_.head_dim, config_.n_rot,
@@ -99,7 +88,7 @@ void EncoderPass::attention_block(int64_t n_rows, int64_t layer) {
   }
   attend(n_rows);
   matmul(w.wo, attention_.data(), n_rows, projected_);
-  add_bias(kernels_, projected_, w.bo, n_rows);
+  add_bias_to_rows(kernels_, projected_, w.bo, n_rows);
   kernels_.add(hidden_.data(), projected_.data(), n_rows * d);
   layer_norm_rows(hidden_.data(), w.post_attention_norm, w.post_attention_norm_bias, n_rows);
 }
@@ -137,7 +126,7 @@ void EncoderPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   const auto& w = model_.weights().layers[static_cast<size_t>(layer)];
   const int64_t d = config_.n_embd;
   matmul(w.up, hidden_.data(), n_rows, up_);
-  add_bias(kernels_, up_, w.up_bias, n_rows);
+  add_bias_to_rows(kernels_, up_, w.up_bias, n_rows);
   activated_.resize(up_.size());
   if (w.gate.empty()) {  // bert: the activation of up alone
     if (config_.activation == model::GatedActivation::gelu_tanh) {
@@ -159,7 +148,7 @@ void EncoderPass::feed_forward_block(int64_t n_rows, int64_t layer) {
                         w.up.rows, activated_.data());
   }
   matmul(w.down, activated_.data(), n_rows, projected_);
-  add_bias(kernels_, projected_, w.down_bias, n_rows);
+  add_bias_to_rows(kernels_, projected_, w.down_bias, n_rows);
   kernels_.add(hidden_.data(), projected_.data(), n_rows * d);
   layer_norm_rows(hidden_.data(), w.post_ffn_norm, w.post_ffn_norm_bias, n_rows);
 }

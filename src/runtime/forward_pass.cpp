@@ -4,6 +4,7 @@
 
 #include "kv/kv_sequence.hpp"
 #include "runtime/gated_activation.hpp"
+#include "runtime/row_bias.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::runtime {
@@ -11,14 +12,6 @@ namespace {
 
 float* row_of(std::vector<float>& matrix, int64_t row, int64_t width) {
   return matrix.data() + row * width;
-}
-
-void add_bias(const tensor::Kernels& kernels, std::vector<float>& matrix,
-              const std::vector<float>& bias, int64_t n_rows) {
-  if (bias.empty()) return;
-  const auto width = static_cast<int64_t>(bias.size());
-  for (int64_t row = 0; row < n_rows; ++row)
-    kernels.add(row_of(matrix, row, width), bias.data(), width);
 }
 
 }  // namespace
@@ -88,9 +81,9 @@ void ForwardPass::attention_block(std::span<const ForwardRow> rows, int64_t laye
   matmul(w.wq, normed_.data(), n_rows, q_);
   matmul(w.wk, normed_.data(), n_rows, k_);
   matmul(w.wv, normed_.data(), n_rows, v_);
-  add_bias(kernels_, q_, w.bq, n_rows);
-  add_bias(kernels_, k_, w.bk, n_rows);
-  add_bias(kernels_, v_, w.bv, n_rows);
+  add_bias_to_rows(kernels_, q_, w.bq, n_rows);
+  add_bias_to_rows(kernels_, k_, w.bk, n_rows);
+  add_bias_to_rows(kernels_, v_, w.bv, n_rows);
   if (!w.q_norm.empty()) {
     norm_rows(q_.data(), w.q_norm, n_rows * config_.n_head, head_dim, q_.data());
     norm_rows(k_.data(), w.k_norm, n_rows * config_.n_head_kv, head_dim, k_.data());

@@ -1,10 +1,10 @@
 // The engine protocol's codec: commands validated where they enter, events read back.
 // Expected lines are compared as parsed JSON, written out here by hand from the protocol.
-#include "engine/engine_protocol.hpp"
+#include "protocol/engine_protocol.hpp"
 
 #include <gtest/gtest.h>
 
-namespace weft::engine {
+namespace weft::protocol::engine {
 namespace {
 
 using nlohmann::json;
@@ -145,4 +145,4 @@ TEST(EngineProtocol, EncodedCommandsDecodeToTheSameRequest) {
 }
 
 }  // namespace
-}  // namespace weft::engine
+}  // namespace weft::protocol::engine

@@ -24,7 +24,7 @@
 #include "weft/events.hpp"
 #include "weft/types.hpp"
 
-namespace weft::engine {
+namespace weft::protocol::engine {
 
 inline constexpr int kProtocolVersion = 1;
 
@@ -108,4 +108,4 @@ using DecodedEvent = std::variant<BlankLine, EngineEvent, BadEvent>;
 
 DecodedEvent decode_event(std::string_view line);
 
-}  // namespace weft::engine
+}  // namespace weft::protocol::engine

@@ -1,4 +1,4 @@
-#include "engine/engine_protocol.hpp"
+#include "protocol/engine_protocol.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "protocol/json_fields.hpp"
 
-namespace weft::engine {
+namespace weft::protocol::engine {
 namespace {
 
 using nlohmann::json;
@@ -403,4 +403,4 @@ DecodedEvent decode_event(std::string_view line) {
   }
 }
 
-}  // namespace weft::engine
+}  // namespace weft::protocol::engine
