@@ -17,6 +17,10 @@ struct LayerWeights {
   std::vector<float> bq, bk, bv;      // qwen2; empty otherwise
   std::vector<float> q_norm, k_norm;  // qwen3: per-head RMS norm weights; empty otherwise
   tensor::WeightMatrix wo;
+  std::vector<float> bo;  // attn_output.bias (gpt-oss); empty otherwise
+  // attn_sinks (gpt-oss): per query head, a logit in the softmax's denominator that takes
+  // its share of the probability and gives no value; empty otherwise.
+  std::vector<float> attention_sinks;
   std::vector<float> post_attention_norm;  // gemma2; empty otherwise
   std::vector<float> ffn_norm;
   tensor::WeightMatrix gate, up;  // phi3: row slices of the fused ffn_up
@@ -27,6 +31,10 @@ struct LayerWeights {
   // are one block of rows of a 3-D tensor stacking all experts (expert_matrix).
   tensor::WeightMatrix router;
   tensor::WeightMatrix expert_gate, expert_up, expert_down;
+  // Biases (gpt-oss; empty otherwise): the router's per expert, and the experts' gate, up
+  // and down outputs, n_expert blocks of one output row each, in the experts' order.
+  std::vector<float> router_bias;
+  std::vector<float> expert_gate_bias, expert_up_bias, expert_down_bias;
 };
 
 // Expert `expert`'s matrix of the `n_expert` stacked in `stacked`: a view of its block of

@@ -385,8 +385,9 @@ float vector_expf(float x, int lanes) {
   return std::fma(s2, j, s2) * s1;
 }
 
-void softmax(float* x, int64_t n, int lanes) {
-  const float max = *std::max_element(x, x + n);
+void softmax(float* x, int64_t n, int lanes, const float* sink) {
+  float max = *std::max_element(x, x + n);
+  if (sink != nullptr) max = std::max(max, *sink);
   double sum = 0;
   for (int64_t chunk = 0; chunk < n; chunk += lanes) {
     float lane[kAvx512Lanes] = {};
@@ -396,6 +397,7 @@ void softmax(float* x, int64_t n, int lanes) {
     }
     sum += halving_sum(lane, lanes);
   }
+  if (sink != nullptr) sum += static_cast<double>(std::exp(*sink - max));
   const auto inverse = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
 }

@@ -82,7 +82,9 @@ float vector_expf(float x, int lanes);
 // GGML's soft_max over a row already scaled and masked: exp(x − max) by vector_expf in chunks
 // of `lanes` from index 0, chunk sums added in double, then multiplied by float(1/sum).
 // Values past `n` up to the padded row GGML sees are masked (−inf) and contribute nothing.
-void softmax(float* x, int64_t n, int lanes);
+// With a `sink` (attention sinks), the maximum includes it and libm's exp(sink − max) joins
+// the sum.
+void softmax(float* x, int64_t n, int lanes, const float* sink = nullptr);
 
 // The number of cache cells GGML's attention spans when `used` cells hold tokens: llama.cpp
 // pads the view to a multiple of 32 (without flash attention) and the masked cells take

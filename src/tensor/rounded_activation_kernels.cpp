@@ -352,8 +352,17 @@ void RoundedActivationKernels::rope(float* x, const RopeShape& shape, int64_t po
   }
   auto theta = static_cast<float>(position);
   for (int64_t i = 0; i < half; ++i, theta *= step) {
-    const float c = std::cos(theta);
-    const float s = std::sin(theta);
+    float angle = theta;
+    float magnitude = 1.0f;
+    if (shape.yarn != nullptr) {
+      // GGML's order: the interpolated angle, mixed with the extrapolated one by the ramp.
+      const float interpolated = shape.yarn->frequency_scale * theta;
+      const float ramp = shape.yarn->ramp[i];
+      angle = interpolated * (1 - ramp) + theta * ramp;
+      magnitude = shape.yarn->magnitude;
+    }
+    const float c = std::cos(angle) * magnitude;
+    const float s = std::sin(angle) * magnitude;
     const int64_t first = shape.mode == RopeMode::normal ? 2 * i : i;
     const int64_t second = shape.mode == RopeMode::normal ? 2 * i + 1 : i + half;
     for (int64_t head = 0; head < shape.n_heads; ++head) {

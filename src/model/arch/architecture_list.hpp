@@ -13,4 +13,5 @@
   X(phi3)                           \
   X(gemma2)                         \
   X(gemma3)                         \
-  X(qwen3moe)
+  X(qwen3moe)                       \
+  X(gpt_oss)
