@@ -43,6 +43,23 @@ WEATHER_TOOLS = [
                                       "parameters": {"type": "object", "properties": {}}}},
 ]
 
+RICH_TOOLS = [
+    {"type": "function", "function": {
+        "name": "plan_trip",
+        "description": "Plans a trip",
+        "parameters": {"type": "object", "properties": {
+            "stops": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+            "budget": {"type": "number", "description": "In euros", "default": 100},
+            "mode": {"type": "string", "enum": ["car", "train"], "default": "train"},
+            "legs": {"type": "array", "items": {"type": "integer"}},
+            "flags": {"type": "array", "items": {"type": "boolean"}},
+            "notes": {"oneOf": [{"type": "string"}, {"type": "null"}]},
+            "when": {"type": ["string", "null"]}},
+            "required": ["stops"]}}},
+    {"type": "function", "function": {"name": "noop", "description": "Nothing",
+                                      "parameters": {"type": "object", "properties": {}}}},
+]
+
 CASES = [
     {"case": "user_only", "messages": [{"role": "user", "content": "Hello!"}], "add_generation_prompt": True},
     {"case": "user_only_no_generation_prompt", "messages": [{"role": "user", "content": "Hello!"}], "add_generation_prompt": False},
@@ -66,6 +83,26 @@ CASES = [
         {"role": "tool", "content": "{\"temperature\": 21}"}], "add_generation_prompt": True},
     {"case": "builtin_tools", "messages": [{"role": "user", "content": "Search it."}],
      "add_generation_prompt": True, "extra_context": {"builtin_tools": ["browser", "python"]}},
+    {"case": "tool_types_and_defaults", "tools": RICH_TOOLS, "messages": [{"role": "user", "content": "Plan."}],
+     "add_generation_prompt": True},
+    {"case": "content_before_tool_call_is_analysis", "tools": WEATHER_TOOLS, "messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": "I will look it up.", "tool_calls": [
+            {"function": {"name": "now", "arguments": {}}}]},
+        {"role": "tool", "content": "09:30"},
+        {"role": "assistant", "content": "It is 09:30."}], "add_generation_prompt": False},
+    {"case": "error_channel_tags_in_content", "messages": [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "<|channel|>final<|message|>Hello"},
+        {"role": "user", "content": "Again"}], "add_generation_prompt": True},
+    {"case": "error_content_and_thinking_with_tool_call", "tools": WEATHER_TOOLS, "messages": [
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "content": "Looking.", "thinking": "Call it.", "tool_calls": [
+            {"function": {"name": "now", "arguments": {}}}]}], "add_generation_prompt": True},
+    {"case": "error_tool_without_description", "tools": [{"type": "function", "function": {"name": "bare"}}],
+     "messages": [{"role": "user", "content": "Hi"}], "add_generation_prompt": True},
+    {"case": "error_tool_without_call", "messages": [
+        {"role": "user", "content": "Hi"}, {"role": "tool", "content": "x"}], "add_generation_prompt": True},
 ]
 
 results = []
