@@ -164,12 +164,13 @@ TEST(GptOss, LongSequenceInOneBatchMatchesLlamaCpp) {
 }
 
 // llama.cpp's own arithmetic (activations rounded to Q8_0, integer dots, its vectorised exp
-// in the attention's and the chosen experts' softmax, libm's exp for the sinks): the prompt's
-// logits bit for bit and the same greedy continuation. Of the 32 one-row decode steps, 26
-// are bit for bit and 6 (steps 19–22, 26, 28) differ by up to 0.12: a router near-tie picks
-// another expert, after a float32 difference in a one-row step that rounding to Q8_0 hides
-// everywhere else (not found yet; the prompt's 32-row pass has none). With a 128-token
-// window (nothing slides) one step of 32 differs, so it is not the window's cache cells.
+// over whole vectors and libm's past them — the softmax over the two chosen experts is all
+// tail —, libm's exp for the sinks): the prompt's logits bit for bit and the same greedy
+// continuation. Of the 32 one-row decode steps, 26 are bit for bit and 6 (steps 19–22, 26,
+// 28) differ by up to 0.12: a router near-tie picks another expert after a float32
+// difference that rounding to Q8_0 hides everywhere else. Its source is not found: the same
+// model with a 128-token window (nothing slides) gives all 32 decode steps bit for bit, so
+// it lies in the sliding layer's one-row steps.
 TEST(GptOss, Q8_0WithLlamaCppsArithmeticMatchesItsPromptBitForBit) {
   const auto model = regenerate_gpt_oss(kGptOssQ8_0);
   const auto result = evaluate_gpt_oss(model, tensor::KernelChoice::rounded_activations,
