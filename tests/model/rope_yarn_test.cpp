@@ -33,7 +33,7 @@ std::vector<std::byte> yarn_model_bytes(const YarnCase& yarn) {
   options.shape.heads = 2;
   options.shape.kv_heads = 1;
   options.shape.feed_forward = 32;
-  options.shape.vocab = 32;
+  options.shape.vocab = 260;
   options.shape.experts = 2;
   options.shape.experts_used = 1;
   options.shape.sliding_window = 8;
