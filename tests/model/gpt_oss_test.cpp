@@ -194,6 +194,33 @@ TEST(GptOss, Q8_0WithLlamaCppsArithmeticMatchesItsPromptBitForBit) {
   EXPECT_LE(measured.decode, 0.15);
 }
 
+// The fast kernels round activations to Q8_0 as llama.cpp does but sum, exponentiate and rope
+// in their own orders: where a rounding lands one step apart, the router's four experts
+// (two chosen, biased logits) see another margin and a row may take another expert, moving
+// its logits by ~0.1 (measured: 15 of 32 rows within 1e-6 of llama.cpp, the others
+// 0.02–0.22, greedy equal). Held, as qwen3moe's, to many rows close and none far.
+TEST(GptOss, Q8_0WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
+  const auto model = regenerate_gpt_oss(kGptOssQ8_0);
+  const auto result =
+      evaluate_gpt_oss(model, tensor::KernelChoice::fast, gpt_oss_prompt_tokens(), 0);
+  const auto expected = test::read_f32_file(gpt_oss_data_path("gpt-oss-q8_0.logits.f32"));
+  ASSERT_EQ(result.prompt_logits.size(), expected.size());
+  const size_t n_vocab = 512;
+  int close_rows = 0;
+  double max_abs = 0;
+  for (size_t row = 0; row < expected.size() / n_vocab; ++row) {
+    const auto difference =
+        test::compare_logits(std::span(result.prompt_logits).subspan(row * n_vocab, n_vocab),
+                             std::span(expected).subspan(row * n_vocab, n_vocab));
+    close_rows += difference.max_abs <= 1e-4;
+    max_abs = std::max(max_abs, difference.max_abs);
+  }
+  std::printf("[ measured ] gpt-oss-q8_0 fast kernels: %d of 32 rows within 1e-4, max abs %.3e\n",
+              close_rows, max_abs);
+  EXPECT_GE(close_rows, 12);
+  EXPECT_LE(max_abs, 0.35);
+}
+
 // The rows of a batch give the logits one-row passes give, bit for bit (reference and fast
 // kernels compute a row the same whatever the batch; sinks and windows included).
 TEST(GptOss, BatchedRowsGiveTheLogitsOfOneRowPasses) {
