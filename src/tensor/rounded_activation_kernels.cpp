@@ -355,10 +355,13 @@ void RoundedActivationKernels::rope(float* x, const RopeShape& shape, int64_t po
     float angle = theta;
     float magnitude = 1.0f;
     if (shape.yarn != nullptr) {
-      // GGML's order: the interpolated angle, mixed with the extrapolated one by the ramp.
+      // GGML's order: the interpolated angle, mixed with the extrapolated one by the ramp;
+      // GCC contracts GGML's interpolated·(1 − ramp) + extrapolated·ramp into this fused
+      // multiply-add (found against llama.cpp's decode steps: the other pairing, or none,
+      // moves a few angles by an ulp).
       const float interpolated = shape.yarn->frequency_scale * theta;
       const float ramp = shape.yarn->ramp[i];
-      angle = interpolated * (1 - ramp) + theta * ramp;
+      angle = std::fma(theta, ramp, interpolated * (1 - ramp));
       magnitude = shape.yarn->magnitude;
     }
     const float c = std::cos(angle) * magnitude;
