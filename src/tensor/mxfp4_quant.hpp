@@ -3,9 +3,9 @@
 // quantiser (llama-quantize's bytes: tests/tensor/mxfp4_test.cpp), and the product with
 // activations rounded to Q8_0 in the order of GGML's AVX2 ggml_vec_dot_mxfp4_q8_0.
 //
-// Not yet an ElementType (a new id rebuilds every file that includes element_type.hpp): the
-// GGUF reader, dequantize_row/quantize_row, the kernels and `weft quantize MXFP4_MOE` do not
-// know it yet; docs/formats.md says what remains.
+// ElementType::MXFP4 (id 39) computes through these: dequantize_row/quantize_row, the
+// rounded-activations matmul (quant_formats.cpp, rounded_activation_kernels.cpp); the fast
+// kernels have no MXFP4 product yet and take the reference one.
 #pragma once
 
 #include <cstdint>

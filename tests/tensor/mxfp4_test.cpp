@@ -2,7 +2,8 @@
 // definition: the quantiser writes what llama-quantize's MXFP4_MOE wrote for two expert
 // tensors of the gpt-oss test model (tests/data/gpt-oss/README.md), the dequantiser gives the
 // E2M1 values times 2^(e − 127), and the product with Q8_0 activations is the exact sum
-// within float rounding.
+// within float rounding. (The whole MXFP4_MOE file and llama.cpp's logits on it:
+// tests/model/gpt_oss_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cmath>
