@@ -3,9 +3,9 @@
 // quantiser (llama-quantize's bytes: tests/tensor/mxfp4_test.cpp), and the product with
 // activations rounded to Q8_0 in the order of GGML's AVX2 ggml_vec_dot_mxfp4_q8_0.
 //
-// ElementType::MXFP4 (id 39) computes through these: dequantize_row/quantize_row, the
+// ElementType::MXFP4 (id 39) computes through these: dequantize_row/quantize_row and the
 // rounded-activations matmul (quant_formats.cpp, rounded_activation_kernels.cpp); the fast
-// kernels have no MXFP4 product yet and take the reference one.
+// kernels' AVX2 product is in fast_matmul_avx2_formats.cpp.
 #pragma once
 
 #include <cstdint>
