@@ -105,10 +105,10 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
   std::vector<PlannedTensor> tensors;
   auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
                  Init init, float scale) -> PlannedTensor& {
-    const ElementType type = dims.size() == 1
-                                 ? ElementType::F32
-                                 : choose_type(recipe, role, layer, shape.layers,
-                                               shape.tied_embeddings, dims[0], shape.experts);
+    const ElementType type =
+        dims.size() == 1 ? ElementType::F32
+                         : choose_type(recipe, role, layer, shape.layers, shape.tied_embeddings,
+                                       dims[0], shape.experts, dims.size() > 2 && dims[2] > 1);
     const uint64_t stream = synthetic_stream(seed, name);
     return tensors.emplace_back(
         PlannedTensor{std::move(name), role, layer, std::move(dims), type, init, scale, stream});
