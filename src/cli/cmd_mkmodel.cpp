@@ -153,11 +153,13 @@ Command add_mkmodel_command(CLI::App& app) {
   sub->add_option("--vocab", options->vocab, "Vocabulary size");
   sub->add_option("--ctx", options->context, "context_length to record");
   sub->add_option("--window", options->window,
-                  "attention.sliding_window to record (gemma2, gemma3; 0: none)");
+                  "attention.sliding_window to record (gemma2, gemma3, gpt-oss; 0: none)");
   sub->add_flag("--untied", options->untied, "Write a separate output.weight");
   sub->add_option("--experts", options->experts,
-                  "Experts per layer (architectures with experts: qwen3moe; default 128)");
-  sub->add_option("--experts-used", options->experts_used, "Experts run per token (default 8)");
+                  "Experts per layer (architectures with experts: qwen3moe, default 128; gpt-oss, "
+                  "default 32)");
+  sub->add_option("--experts-used", options->experts_used,
+                  "Experts run per token (default 8; gpt-oss: 4)");
   sub->add_option("--expert-ffn", options->expert_ffn,
                   "Feed-forward size of each expert (default: --ffn)");
   sub->add_option("--pooling", options->pooling,

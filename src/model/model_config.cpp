@@ -1,5 +1,6 @@
 #include "model/model_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "gguf/gguf_file.hpp"
@@ -8,6 +9,56 @@
 
 namespace weft::model {
 namespace {
+
+// llama.cpp's defaults for YaRN, which no converter writes: the full extrapolation of the
+// dimensions turning at least beta_fast times over the original context, the full
+// interpolation of those turning at most beta_slow times.
+constexpr float kYarnBetaFast = 32.0f;
+constexpr float kYarnBetaSlow = 1.0f;
+
+// The dimension (of n_rot) whose pair turns `turns` times over `original_context` positions.
+float yarn_correction_dimension(int64_t n_rot, int64_t original_context, float turns, float base) {
+  constexpr auto kTwoPi = static_cast<float>(2.0 * 3.14159265358979323846);
+  return static_cast<float>(n_rot) *
+         std::log(static_cast<float>(original_context) / (turns * kTwoPi)) / (2 * std::log(base));
+}
+
+// YaRN (arXiv 2309.00071) as llama.cpp applies it: each rotated pair's ramp from full
+// extrapolation below the fast correction dimension to full interpolation above the slow one,
+// and the magnitude 0.1·ln(factor) + 1 of the attention temperature, which llama.cpp cancels
+// for the rope and restores once: the product is computed in float as it does.
+void read_yarn(const HyperparameterReader& reader, ModelConfig& config) {
+  const double factor_value = reader.optional_float("rope.scaling.factor", 1.0);
+  if (factor_value <= 0) throw Error(reader.where() + "rope.scaling.factor must be positive");
+  const int64_t original_context = reader.optional_count("rope.scaling.original_context_length",
+                                                         config.trained_context, int64_t{1} << 24);
+  if (reader.optional_float("rope.scaling.yarn_log_multiplier", 0.0) != 0.0) {
+    throw Error(reader.where() + "metadata key '" +
+                reader.full("rope.scaling.yarn_log_multiplier") + "' is not supported");
+  }
+  const float frequency_scale = 1.0f / static_cast<float>(factor_value);
+  const float factor = 1.0f / frequency_scale;
+  const auto attention_factor =
+      static_cast<float>(reader.optional_float("rope.scaling.attn_factor", 1.0));
+  float magnitude = factor <= 1.0f ? 1.0f : 0.1f * std::log(factor) + 1.0f;
+  magnitude *= 1.0f / (1.0f + 0.1f * std::log(factor));
+  magnitude *= attention_factor;
+  magnitude *= 1.0f + 0.1f * std::log(1.0f / frequency_scale);
+  config.rope_yarn_frequency_scale = frequency_scale;
+  config.rope_yarn_magnitude = magnitude;
+
+  const auto base = static_cast<float>(config.rope_base);
+  const float low = std::max(0.0f, std::floor(yarn_correction_dimension(
+                                       config.n_rot, original_context, kYarnBetaFast, base)));
+  const float high = std::min(
+      static_cast<float>(config.n_rot - 1),
+      std::ceil(yarn_correction_dimension(config.n_rot, original_context, kYarnBetaSlow, base)));
+  config.rope_yarn_ramp.resize(static_cast<size_t>(config.n_rot / 2));
+  for (int64_t i = 0; i < config.n_rot / 2; ++i) {
+    const float position = (static_cast<float>(i) - low) / std::max(0.001f, high - low);
+    config.rope_yarn_ramp[static_cast<size_t>(i)] = 1 - std::min(1.0f, std::max(0.0f, position));
+  }
+}
 
 void read_rope(const HyperparameterReader& reader, ModelConfig& config) {
   config.n_rot = reader.optional_count("rope.dimension_count", config.head_dim, config.head_dim);
@@ -22,9 +73,12 @@ void read_rope(const HyperparameterReader& reader, ModelConfig& config) {
     const double factor = reader.optional_float("rope.scaling.factor", 1.0);
     if (factor <= 0) throw Error(reader.where() + "rope.scaling.factor must be positive");
     config.rope_frequency_scale = 1.0 / factor;
+  } else if (scaling == "yarn") {
+    read_yarn(reader, config);
   } else if (scaling != "none") {
     throw Error(reader.where() + "rope scaling '" + scaling + "' (" +
-                reader.full("rope.scaling.type") + ") is not supported; supported: none, linear");
+                reader.full("rope.scaling.type") +
+                ") is not supported; supported: none, linear, yarn");
   }
 }
 

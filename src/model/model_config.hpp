@@ -39,6 +39,12 @@ struct ModelConfig {
   int64_t n_rot = 0;
   double rope_base = 10000.0;
   double rope_frequency_scale = 1.0;  // linear rope scaling: 1 / factor
+  // YaRN rope scaling (rope.scaling.type yarn; tensor::RopeYarn): the interpolation's scale
+  // (1 / rope.scaling.factor), the cos/sin magnitude and each rotated pair's ramp between
+  // interpolation (0) and extrapolation (1); an empty ramp: no YaRN.
+  float rope_yarn_frequency_scale = 1.0f;
+  float rope_yarn_magnitude = 1.0f;
+  std::vector<float> rope_yarn_ramp;
   // The rope base of the layers inside the sliding window, which are never scaled (gemma3:
   // rope.freq_base_swa, else 10000); 0: they rope as the other layers.
   double sliding_rope_base = 0.0;
@@ -59,6 +65,9 @@ struct ModelConfig {
   int64_t n_ff_expert = 0;
   // The chosen experts' router probabilities rescaled to sum to 1 (qwen3moe: always).
   bool normalize_expert_weights = false;
+  // gpt-oss: the experts with the highest router logits are chosen first, and their weights
+  // are the softmax over the chosen logits only; false: the softmax over all experts first.
+  bool softmax_over_chosen_experts = false;
 
   int64_t kv_dim() const { return n_head_kv * head_dim; }
   int64_t q_dim() const { return n_head * head_dim; }

@@ -17,6 +17,10 @@ struct LayerWeights {
   std::vector<float> bq, bk, bv;      // qwen2; empty otherwise
   std::vector<float> q_norm, k_norm;  // qwen3: per-head RMS norm weights; empty otherwise
   tensor::WeightMatrix wo;
+  std::vector<float> bo;  // attn_output.bias (gpt-oss, bert); empty otherwise
+  // attn_sinks (gpt-oss): per query head, a logit in the softmax's denominator that takes
+  // its share of the probability and gives no value; empty otherwise.
+  std::vector<float> attention_sinks;
   std::vector<float> post_attention_norm;  // gemma2; empty otherwise
   std::vector<float> ffn_norm;
   tensor::WeightMatrix gate, up;  // phi3: row slices of the fused ffn_up
@@ -27,10 +31,14 @@ struct LayerWeights {
   // are one block of rows of a 3-D tensor stacking all experts (expert_matrix).
   tensor::WeightMatrix router;
   tensor::WeightMatrix expert_gate, expert_up, expert_down;
-  // Encoders (bert, nomic-bert; empty otherwise): the biases of attn_output, ffn_up and
-  // ffn_down, and of the LayerNorms after the attention (attn_output_norm, whose weight is
+  // Biases (gpt-oss; empty otherwise): the router's per expert, and the experts' gate, up
+  // and down outputs, n_expert blocks of one output row each, in the experts' order.
+  std::vector<float> router_bias;
+  std::vector<float> expert_gate_bias, expert_up_bias, expert_down_bias;
+  // Encoders (bert, nomic-bert; empty otherwise): the biases of ffn_up and ffn_down, and of
+  // the LayerNorms after the attention (attn_output_norm, whose weight is
   // post_attention_norm) and after the feed-forward block (layer_output_norm: post_ffn_norm).
-  std::vector<float> bo, up_bias, down_bias;
+  std::vector<float> up_bias, down_bias;
   std::vector<float> post_attention_norm_bias, post_ffn_norm_bias;
 };
 

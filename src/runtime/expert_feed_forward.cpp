@@ -15,6 +15,13 @@ constexpr float kMinimumWeightSum = 6.103515625e-5f;
 
 }  // namespace
 
+void ExpertFeedForward::add_expert_bias(const std::vector<float>& biases, int64_t expert,
+                                        int64_t width, int64_t count, float* rows) const {
+  if (biases.empty()) return;
+  const float* bias = biases.data() + expert * width;
+  for (int64_t i = 0; i < count; ++i) kernels_.add(rows + i * width, bias, width);
+}
+
 void ExpertFeedForward::run(const model::LayerWeights& weights, const float* normed, int64_t n_rows,
                             float* out) {
   const int64_t d = config_.n_embd;
@@ -48,14 +55,11 @@ void ExpertFeedForward::route(const model::LayerWeights& weights, const float* n
   order_.resize(static_cast<size_t>(n_expert));
   for (int64_t row = 0; row < n_rows; ++row) {
     float* probability = probabilities_.data() + row * n_expert;
-    // Softmax over all experts first, then the top k of the probabilities (llama.cpp's order).
-    if (kernels_.ggml_lanes() > 0) {
-      // Kernels imitating GGML take its vectorised exp too: a probability one ulp off can
-      // change a weight, and llama.cpp's rounding of the next activations with it.
-      tensor::ggml_cpu::softmax(probability, n_expert, kernels_.ggml_lanes());
-    } else {
-      kernels_.softmax(probability, n_expert);
-    }
+    if (!weights.router_bias.empty())
+      kernels_.add(probability, weights.router_bias.data(), n_expert);
+    // Softmax over all experts first, then the top k of the probabilities (llama.cpp's
+    // order); or (softmax_over_chosen_experts) the top k of the logits, softmax after.
+    if (!config_.softmax_over_chosen_experts) softmax(probability, n_expert);
     for (int32_t e = 0; e < static_cast<int32_t>(n_expert); ++e) order_[static_cast<size_t>(e)] = e;
     // Most probable first; llama.cpp's argsort (std::sort) leaves the order of equal
     // probabilities unspecified, here the lower expert id comes first. A NaN (from NaN
@@ -77,10 +81,21 @@ void ExpertFeedForward::route(const model::LayerWeights& weights, const float* n
       weight[slot] = probability[chosen[slot]];
       sum += weight[slot];
     }
+    if (config_.softmax_over_chosen_experts) softmax(weight, used);
     if (config_.normalize_expert_weights) {
       const float divisor = std::max(static_cast<float>(sum), kMinimumWeightSum);
       for (int64_t slot = 0; slot < used; ++slot) weight[slot] /= divisor;
     }
+  }
+}
+
+void ExpertFeedForward::softmax(float* values, int64_t n) const {
+  if (kernels_.ggml_lanes() > 0) {
+    // Kernels imitating GGML take its vectorised exp too: a probability one ulp off can
+    // change a weight, and llama.cpp's rounding of the next activations with it.
+    tensor::ggml_cpu::softmax(values, n, kernels_.ggml_lanes());
+  } else {
+    kernels_.softmax(values, n);
   }
 }
 
@@ -104,11 +119,14 @@ void ExpertFeedForward::run_expert(const model::LayerWeights& weights, int64_t e
   up_.resize(static_cast<size_t>(count * up.rows));
   kernels_.matmul(gate, gathered_.data(), count, gate_.data(), pool_);
   kernels_.matmul(up, gathered_.data(), count, up_.data(), pool_);
+  add_expert_bias(weights.expert_gate_bias, expert, gate.rows, count, gate_.data());
+  add_expert_bias(weights.expert_up_bias, expert, up.rows, count, up_.data());
   activated_.resize(static_cast<size_t>(count * gate.rows));
   activate_gated_rows(kernels_, pool_, config_.activation, gate_.data(), up_.data(), count,
                       gate.rows, activated_.data());
   expert_out_.resize(static_cast<size_t>(count * d));
   kernels_.matmul(down, activated_.data(), count, expert_out_.data(), pool_);
+  add_expert_bias(weights.expert_down_bias, expert, d, count, expert_out_.data());
   // Scatter: each result times its row's weight for this expert, into its (row, slot).
   for (int64_t i = 0; i < count; ++i) {
     const int64_t entry = entries[static_cast<size_t>(i)];

@@ -24,7 +24,8 @@ class ExpertFeedForward {
   // out (n_rows × n_embd) = Σ over each row's chosen experts e, most probable first, of
   // weight_e · down_e(act(gate_e·x) · up_e·x), x the row of `normed`. The weights are the
   // router's softmax probabilities of the chosen experts, rescaled to sum to 1 where the
-  // config says so.
+  // config says so (or the softmax over the chosen logits: softmax_over_chosen_experts);
+  // router and expert biases are added where bound.
   void run(const model::LayerWeights& weights, const float* normed, int64_t n_rows, float* out);
 
  private:
@@ -33,6 +34,12 @@ class ExpertFeedForward {
   // Runs expert `expert` over the rows that chose it, writing each result times its weight
   // into slot_outputs_ at (row, slot).
   void run_expert(const model::LayerWeights& weights, int64_t expert, const float* normed);
+  // In place over n values, with GGML's exp where the kernels imitate GGML.
+  void softmax(float* values, int64_t n) const;
+  // Adds expert `expert`'s bias (its block of `width` in `biases`; none when empty) to each
+  // of `count` rows.
+  void add_expert_bias(const std::vector<float>& biases, int64_t expert, int64_t width,
+                       int64_t count, float* rows) const;
 
   const model::ModelConfig& config_;
   const tensor::Kernels& kernels_;

@@ -127,6 +127,8 @@ void attend(const tensor::Kernels& kernels, const AttentionShape& shape, int64_t
     if (shape.softcap > 0) kernels.soft_cap(head_scores, count, shape.softcap);
     if (!row.visible.empty() && !hide_masked_slots(row, first, count, head_scores)) {
       std::fill_n(head_scores, count, 0.0f);  // nothing visible: zero output
+    } else if (shape.sinks != nullptr) {
+      softmax_with_sink(head_scores, count, shape.sinks[kv_head * group + g]);
     } else {
       tensor::avx2_softmax(head_scores, count);
     }

@@ -91,10 +91,15 @@ void ForwardPass::attention_block(std::span<const ForwardRow> rows, int64_t laye
   // Sliding-window layers may rope with their own base (gemma3).
   const bool sliding = config_.layer_is_sliding[static_cast<size_t>(layer)];
   const double* frequencies = model_.weights().rope_frequencies(sliding).data();
-  const tensor::RopeShape q_rope{config_.n_head, head_dim, config_.n_rot, config_.rope_mode,
-                                 frequencies};
-  const tensor::RopeShape k_rope{config_.n_head_kv, head_dim, config_.n_rot, config_.rope_mode,
-                                 frequencies};
+  // YaRN scales every layer that ropes with the model's base (a sliding base is unscaled).
+  const tensor::RopeYarn yarn{config_.rope_yarn_frequency_scale, config_.rope_yarn_magnitude,
+                              config_.rope_yarn_ramp.data()};
+  const bool own_base = sliding && config_.sliding_rope_base > 0;
+  const tensor::RopeYarn* scaling = config_.rope_yarn_ramp.empty() || own_base ? nullptr : &yarn;
+  const tensor::RopeShape q_rope{config_.n_head,    head_dim,    config_.n_rot,
+                                 config_.rope_mode, frequencies, scaling};
+  const tensor::RopeShape k_rope{config_.n_head_kv, head_dim,    config_.n_rot,
+                                 config_.rope_mode, frequencies, scaling};
   for (int64_t i = 0; i < n_rows; ++i) {
     const auto& row = rows[static_cast<size_t>(i)];
     kernels_.rope(row_of(q_, i, config_.q_dim()), q_rope, row.position);
@@ -111,10 +116,12 @@ void ForwardPass::attention_block(std::span<const ForwardRow> rows, int64_t laye
       head_dim,
       config_.attention_scale,
       config_.attention_softcap,
-      config_.layer_is_sliding[static_cast<size_t>(layer)] ? config_.sliding_window : 0};
+      config_.layer_is_sliding[static_cast<size_t>(layer)] ? config_.sliding_window : 0,
+      w.attention_sinks.empty() ? nullptr : w.attention_sinks.data()};
   attention_.resize(static_cast<size_t>(n_rows * config_.q_dim()));
   paged_attention(kernels_, pool_, shape, layer, attention_rows_, q_.data(), attention_.data());
   matmul(w.wo, attention_.data(), n_rows, projected_);
+  add_bias_to_rows(kernels_, projected_, w.bo, n_rows);
   if (!w.post_attention_norm.empty())
     norm_rows(projected_.data(), w.post_attention_norm, n_rows, d, projected_.data());
   kernels_.add(residual_.data(), projected_.data(), n_rows * d);

@@ -75,7 +75,8 @@ void attend_group_ggml(const tensor::Kernels& kernels, const GgmlPass& pass,
         !hide_masked_slots(row, first, row.position + 1 - first, head_scores + first)) {
       std::fill_n(head_scores, cells, 0.0f);  // nothing visible: zero output
     } else {
-      tensor::ggml_cpu::softmax(head_scores, cells, pass.lanes);
+      const float* sink = shape.sinks ? shape.sinks + kv_head * group + g : nullptr;
+      tensor::ggml_cpu::softmax(head_scores, cells, pass.lanes, sink);
     }
     kernels.round_activations(pool.type(), head_scores, cells);
     float* out = out_row + (kv_head * group + g) * dim;
@@ -120,6 +121,8 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
     if (shape.softcap > 0) kernels.soft_cap(head_scores, count, shape.softcap);
     if (!row.visible.empty() && !hide_masked_slots(row, first, count, head_scores)) {
       std::fill_n(head_scores, count, 0.0f);  // nothing visible: zero output
+    } else if (shape.sinks != nullptr) {
+      softmax_with_sink(head_scores, count, shape.sinks[kv_head * group + g]);
     } else {
       kernels.softmax(head_scores, count);
     }
@@ -141,6 +144,17 @@ void attend_group(const tensor::Kernels& kernels, const AttentionShape& shape, i
 }
 
 }  // namespace
+
+void softmax_with_sink(float* scores, int64_t n, float sink) {
+  const float max = std::max(*std::max_element(scores, scores + n), sink);
+  double sum = std::exp(static_cast<double>(sink - max));
+  for (int64_t i = 0; i < n; ++i) {
+    scores[i] = std::exp(scores[i] - max);
+    sum += scores[i];
+  }
+  const auto inverse = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) scores[i] *= inverse;
+}
 
 bool hide_masked_slots(const AttentionRow& row, int64_t first, int64_t count, float* scores) {
   bool any_visible = false;

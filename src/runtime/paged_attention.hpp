@@ -21,6 +21,9 @@ struct AttentionShape {
   float scale = 1.0f;    // multiplies q·k
   float softcap = 0.0f;  // 0: none; else s = softcap·tanh(s/softcap)
   int64_t window = 0;    // 0: none; else slot j is seen from position p only when p − j < window
+  // n_head logits (gpt-oss's attn_sinks), each in its head's softmax denominator beside the
+  // scores, giving no value; nullptr: none.
+  const float* sinks = nullptr;
 };
 
 struct AttentionRow {
@@ -35,6 +38,10 @@ struct AttentionRow {
 // the mask hides all of them (a sliding window can leave a row nothing it may see): the
 // caller then gives the row's heads zero output instead of a softmax over nothing.
 bool hide_masked_slots(const AttentionRow& row, int64_t first, int64_t count, float* scores);
+
+// Softmax over n scores with a sink: exp(s − m) / (Σ exp(s − m) + exp(sink − m)), m the
+// maximum of the scores and the sink (masked scores are −∞ and weigh 0).
+void softmax_with_sink(float* scores, int64_t n, float sink);
 
 // q: rows × (n_head·head_dim); out: the same shape.
 void paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,

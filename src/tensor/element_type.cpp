@@ -25,6 +25,7 @@ constexpr std::array kTraits = {
     TypeTraits{ElementType::Q8_K, "q8_K", 256, 292},
     TypeTraits{ElementType::IQ4_NL, "iq4_nl", 32, 18},
     TypeTraits{ElementType::IQ4_XS, "iq4_xs", 256, 136},
+    TypeTraits{ElementType::MXFP4, "mxfp4", 32, 17},
     TypeTraits{ElementType::BF16, "bf16", 1, 2},
 };
 

@@ -25,6 +25,7 @@ enum class ElementType : uint32_t {
   Q8_K = 15,
   IQ4_NL = 20,
   IQ4_XS = 23,
+  MXFP4 = 39,  // gpt-oss's experts (tensor/mxfp4_quant.hpp)
   BF16 = 30,
 };
 

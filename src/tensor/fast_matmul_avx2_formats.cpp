@@ -1,4 +1,4 @@
-// AVX2 dot products for Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q5_K, IQ4_XS and BF16 weights.
+// AVX2 dot products for Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4, Q2_K, Q3_K, Q5_K, IQ4_XS and BF16 weights.
 //
 // Activations are rounded as rounded-activations rounds them: Q8_0-style blocks of 32 for
 // the legacy formats (kept with their sum, which folds in Q4_1/Q5_1's per-block minimum),
@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "tensor/half.hpp"
+#include "tensor/mxfp4_quant.hpp"
 #include "tensor/quant_blocks.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -86,7 +87,7 @@ WEFT_AVX2_FMA_F16C void round_q8_sum_row(const float* x, std::byte* dst, int64_t
   }
 }
 
-// ---- Q4_1, Q5_0, Q5_1, IQ4_NL ---------------------------------------------------------
+// ---- Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 -----------------------------------------------------
 
 // The 32 nibbles of a legacy block as bytes 0..15 in value order (low nibbles are values
 // 0..15, high nibbles 16..31).
@@ -119,14 +120,34 @@ WEFT_AVX2_FMA_F16C inline __m256i iq4_codes(const uint8_t* qs) {
   return _mm256_shuffle_epi8(iq4_table(), unpack_nibbles(qs));
 }
 
+// MXFP4's doubled E2M1 values in both 128-bit lanes, for _mm256_shuffle_epi8.
+WEFT_AVX2_FMA_F16C inline __m256i mxfp4_table() {
+  return _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4DoubledValues)));
+}
+
 template <typename Block>
 inline constexpr bool kHasMinimum =
-    !std::is_same_v<Block, BlockQ5_0> && !std::is_same_v<Block, BlockIQ4_NL>;
+    !std::is_same_v<Block, BlockQ5_0> && !std::is_same_v<Block, BlockIQ4_NL> &&
+    !std::is_same_v<Block, BlockMXFP4>;
+
+// The block's scale: its half-precision d, or MXFP4's power of two (halved, to match its
+// doubled values).
+template <typename Block>
+WEFT_AVX2_FMA_F16C inline float legacy_scale(const Block& block) {
+  if constexpr (std::is_same_v<Block, BlockMXFP4>) {
+    return mxfp4_half_scale(block.e);
+  } else {
+    return half_to_float(block.d);
+  }
+}
 
 template <typename Block>
 WEFT_AVX2_FMA_F16C inline __m256i legacy_codes(const Block& block) {
   if constexpr (std::is_same_v<Block, BlockIQ4_NL>) {
     return iq4_codes(block.qs);
+  } else if constexpr (std::is_same_v<Block, BlockMXFP4>) {
+    return _mm256_shuffle_epi8(mxfp4_table(), unpack_nibbles(block.qs));
   } else if constexpr (std::is_same_v<Block, BlockQ4_1>) {
     return unpack_nibbles(block.qs);
   } else {
@@ -152,7 +173,7 @@ WEFT_AVX2_FMA_F16C void dot_legacy(const std::byte* weight_row, const std::byte*
   for (int k = 0; k < Group; ++k) acc[k] = _mm256_setzero_ps();
   for (int64_t b = 0; b < cols / kBlock32; ++b) {
     const __m256i q = legacy_codes(w[b]);
-    const float dw = half_to_float(w[b].d);
+    const float dw = legacy_scale(w[b]);
     for (int k = 0; k < Group; ++k) {
       const __m256i y = load256(x[k][b].qs);
       __m256i dot;
@@ -455,6 +476,7 @@ bool avx2_format_supports(ElementType type) {
     case ElementType::Q5_0:
     case ElementType::Q5_1:
     case ElementType::IQ4_NL:
+    case ElementType::MXFP4:
     case ElementType::Q2_K:
     case ElementType::Q3_K:
     case ElementType::Q5_K:
@@ -478,6 +500,8 @@ FormatKernel avx2_format_kernel(ElementType type, int64_t cols) {
       return {legacy_dots<BlockQ5_1>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::IQ4_NL:
       return {legacy_dots<BlockIQ4_NL>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
+    case ElementType::MXFP4:
+      return {legacy_dots<BlockMXFP4>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
     case ElementType::Q2_K:
       return {
           {&dot_q2_k<1>, &dot_q2_k<2>, &dot_q2_k<3>, &dot_q2_k<4>}, q8k_bytes, ElementType::Q8_K};

@@ -385,17 +385,26 @@ float vector_expf(float x, int lanes) {
   return std::fma(s2, j, s2) * s1;
 }
 
-void softmax(float* x, int64_t n, int lanes) {
-  const float max = *std::max_element(x, x + n);
+void softmax(float* x, int64_t n, int lanes, const float* sink) {
+  float max = *std::max_element(x, x + n);
+  if (sink != nullptr) max = std::max(max, *sink);
   double sum = 0;
-  for (int64_t chunk = 0; chunk < n; chunk += lanes) {
+  const int64_t whole = n / lanes * lanes;
+  for (int64_t chunk = 0; chunk < whole; chunk += lanes) {
     float lane[kAvx512Lanes] = {};
-    for (int j = 0; j < lanes && chunk + j < n; ++j) {
+    for (int j = 0; j < lanes; ++j) {
       x[chunk + j] = vector_expf(x[chunk + j] - max, lanes);
       lane[j] = x[chunk + j];
     }
     sum += halving_sum(lane, lanes);
   }
+  // Past the whole vectors GGML takes libm's expf, adding each value in double (a router of
+  // fewer experts than lanes, gpt-oss's softmax over the chosen few).
+  for (int64_t i = whole; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += static_cast<double>(x[i]);
+  }
+  if (sink != nullptr) sum += static_cast<double>(std::exp(*sink - max));
   const auto inverse = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inverse;
 }

@@ -79,10 +79,13 @@ float iq4_xs_dot(const void* weights, const void* activations, int64_t n_super);
 // GGML's vectorised exp (ggml_v_expf) for one value: a polynomial, not libm's expf.
 float vector_expf(float x, int lanes);
 
-// GGML's soft_max over a row already scaled and masked: exp(x − max) by vector_expf in chunks
-// of `lanes` from index 0, chunk sums added in double, then multiplied by float(1/sum).
-// Values past `n` up to the padded row GGML sees are masked (−inf) and contribute nothing.
-void softmax(float* x, int64_t n, int lanes);
+// GGML's soft_max over a row already scaled and masked: exp(x − max) by vector_expf in whole
+// chunks of `lanes` from index 0, chunk sums added in double, the values past the last whole
+// chunk by libm's expf, each added in double; then multiplied by float(1/sum). Attention
+// passes the padded row GGML sees (masked values −inf contribute nothing).
+// With a `sink` (attention sinks), the maximum includes it and libm's exp(sink − max) joins
+// the sum.
+void softmax(float* x, int64_t n, int lanes, const float* sink = nullptr);
 
 // GELU (tanh form) as GGML's CPU backend computes it on float32: the input rounded to half
 // precision and looked up in a table of half-precision results (so the result is rounded to

@@ -20,14 +20,25 @@ enum class RopeMode {
   neox,    // rotates pairs (i, i + n_rot/2) (qwen, phi3, gemma)
 };
 
+// YaRN context extension (rope.scaling.type yarn): dimension i turns by the angle
+// interpolated (times frequency_scale) where ramp[i] is 0, extrapolated (unscaled) where it is
+// 1 and a mix between, and its cos and sin are multiplied by `magnitude`.
+struct RopeYarn {
+  float frequency_scale = 1.0f;  // 1 / rope.scaling.factor
+  float magnitude = 1.0f;
+  const float* ramp = nullptr;  // n_rot/2 values in [0, 1]
+};
+
 // Rotary embedding of one row of heads. `inverse_frequencies` has n_rot/2 entries, already
-// divided by any per-dimension factor and frequency scale; dimensions past n_rot are kept.
+// divided by any per-dimension factor and linear frequency scale (never by YaRN's, which
+// `yarn` carries); dimensions past n_rot are kept.
 struct RopeShape {
   int64_t n_heads = 0;
   int64_t head_dim = 0;
   int64_t n_rot = 0;
   RopeMode mode = RopeMode::normal;
   const double* inverse_frequencies = nullptr;
+  const RopeYarn* yarn = nullptr;  // nullptr: no YaRN
 };
 
 class Kernels {

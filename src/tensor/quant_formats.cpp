@@ -7,6 +7,7 @@
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_vector_avx2.hpp"
 #include "tensor/half.hpp"
+#include "tensor/mxfp4_quant.hpp"
 #include "tensor/quant_reference.hpp"
 #include "weft/error.hpp"
 
@@ -83,6 +84,8 @@ void dequantize_row(ElementType type, const void* src, float* dst, int64_t n) {
       return dequantize_blocks<BlockIQ4_NL>(src, dst, blocks);
     case ElementType::IQ4_XS:
       return dequantize_blocks<BlockIQ4_XS>(src, dst, blocks);
+    case ElementType::MXFP4:
+      return dequantize_mxfp4(static_cast<const BlockMXFP4*>(src), dst, blocks * kMxfp4BlockSize);
   }
   throw Error(ErrorCode::invalid_request, "dequantize_row: unknown element type");
 }
@@ -131,6 +134,8 @@ void quantize_row(ElementType type, const float* src, void* dst, int64_t n) {
       return quantize_blocks<BlockIQ4_NL>(src, dst, blocks);
     case ElementType::IQ4_XS:
       return quantize_blocks<BlockIQ4_XS>(src, dst, blocks);
+    case ElementType::MXFP4:
+      return quantize_mxfp4(src, static_cast<BlockMXFP4*>(dst), blocks * kMxfp4BlockSize);
   }
   throw Error(ErrorCode::invalid_request, "quantize_row: unknown element type");
 }

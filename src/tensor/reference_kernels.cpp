@@ -54,9 +54,15 @@ void ReferenceKernels::rms_norm(const float* x, const float* weight, int64_t n, 
 void ReferenceKernels::rope(float* x, const RopeShape& shape, int64_t position) const {
   const int64_t half = shape.n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const double angle = static_cast<double>(position) * shape.inverse_frequencies[i];
-    const float c = static_cast<float>(std::cos(angle));
-    const float s = static_cast<float>(std::sin(angle));
+    double angle = static_cast<double>(position) * shape.inverse_frequencies[i];
+    double magnitude = 1.0;
+    if (shape.yarn != nullptr) {
+      const double ramp = shape.yarn->ramp[i];
+      angle = angle * shape.yarn->frequency_scale * (1.0 - ramp) + angle * ramp;
+      magnitude = shape.yarn->magnitude;
+    }
+    const auto c = static_cast<float>(std::cos(angle) * magnitude);
+    const auto s = static_cast<float>(std::sin(angle) * magnitude);
     const int64_t first = shape.mode == RopeMode::normal ? 2 * i : i;
     const int64_t second = shape.mode == RopeMode::normal ? 2 * i + 1 : i + half;
     for (int64_t head = 0; head < shape.n_heads; ++head) {

@@ -10,6 +10,7 @@
 
 #include "tensor/ggml_cpu_numerics.hpp"
 #include "tensor/half.hpp"
+#include "tensor/mxfp4_quant.hpp"
 #include "tensor/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 #include "tensor/reference_kernels.hpp"
@@ -25,6 +26,7 @@ ElementType activation_partner(ElementType storage) {
     case ElementType::Q5_0:
     case ElementType::Q8_0:
     case ElementType::IQ4_NL:
+    case ElementType::MXFP4:
       return ElementType::Q8_0;
     case ElementType::Q4_1:
     case ElementType::Q5_1:
@@ -131,6 +133,13 @@ void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks,
       const auto* block = block_at<BlockQ8_0>(row, b);
       scales[b] = fp16_to_fp32(block->d);
       std::memcpy(q, block->qs, kBlock32);
+    } else if (type == ElementType::MXFP4) {
+      const auto* block = block_at<BlockMXFP4>(row, b);
+      scales[b] = mxfp4_half_scale(block->e);
+      for (int j = 0; j < kBlock32 / 2; ++j) {
+        q[j] = kMxfp4DoubledValues[block->qs[j] & 0x0f];
+        q[j + kBlock32 / 2] = kMxfp4DoubledValues[block->qs[j] >> 4];
+      }
     } else if (type == ElementType::IQ4_NL) {
       const auto* block = block_at<BlockIQ4_NL>(row, b);
       scales[b] = fp16_to_fp32(block->d);
@@ -162,7 +171,8 @@ void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks,
 
 bool has_integer_blocks(ElementType type) {
   return type == ElementType::Q4_0 || type == ElementType::Q5_0 || type == ElementType::Q8_0 ||
-         type == ElementType::Q4_1 || type == ElementType::Q5_1 || type == ElementType::IQ4_NL;
+         type == ElementType::Q4_1 || type == ElementType::Q5_1 || type == ElementType::IQ4_NL ||
+         type == ElementType::MXFP4;
 }
 
 bool has_block_minima(ElementType type) {
@@ -260,6 +270,13 @@ void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows,
                                                        x_ints.data(), x_scales.data(), n_blocks);
           continue;
         }
+        // MXFP4 has no tinyBLAS kernel: every row takes ggml_vec_dot_mxfp4_q8_0's order.
+        if (w.type == ElementType::MXFP4) {
+          out[i * w.rows + r] = ggml_cpu::q8_blocks_dot_alternating(
+              w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
+              x_scales.data() + i * n_blocks, n_blocks);
+          continue;
+        }
         out[i * w.rows + r] = ggml_cpu::q8_blocks_dot(
             w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
             x_scales.data() + i * n_blocks, n_blocks, minima ? w_mins.data() : nullptr,
@@ -339,8 +356,20 @@ void RoundedActivationKernels::rope(float* x, const RopeShape& shape, int64_t po
   }
   auto theta = static_cast<float>(position);
   for (int64_t i = 0; i < half; ++i, theta *= step) {
-    const float c = std::cos(theta);
-    const float s = std::sin(theta);
+    float angle = theta;
+    float magnitude = 1.0f;
+    if (shape.yarn != nullptr) {
+      // GGML's order: the interpolated angle, mixed with the extrapolated one by the ramp;
+      // GCC contracts GGML's interpolated·(1 − ramp) + extrapolated·ramp into this fused
+      // multiply-add (found against llama.cpp's decode steps: the other pairing, or none,
+      // moves a few angles by an ulp).
+      const float interpolated = shape.yarn->frequency_scale * theta;
+      const float ramp = shape.yarn->ramp[i];
+      angle = std::fma(theta, ramp, interpolated * (1 - ramp));
+      magnitude = shape.yarn->magnitude;
+    }
+    const float c = std::cos(angle) * magnitude;
+    const float s = std::sin(angle) * magnitude;
     const int64_t first = shape.mode == RopeMode::normal ? 2 * i : i;
     const int64_t second = shape.mode == RopeMode::normal ? 2 * i + 1 : i + half;
     for (int64_t head = 0; head < shape.n_heads; ++head) {

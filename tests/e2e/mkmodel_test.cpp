@@ -146,7 +146,7 @@ TEST(MkmodelCommand, ExplainsBadRequests) {
                      "--ffn", "256", "--vocab", "300", out});
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.err.find("architecture 'mamba' is not supported (llama, qwen2, qwen3, phi3, "
-                            "gemma2, gemma3, qwen3moe, bert, nomic-bert)"),
+                            "gemma2, gemma3, qwen3moe, gpt-oss, bert, nomic-bert)"),
             std::string::npos)
       << result.err;
   result = run_weft({"mkmodel", "--arch", "llama", "--dim", "128", "--layers", "1", "--heads", "4",

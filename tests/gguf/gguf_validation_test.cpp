@@ -249,7 +249,7 @@ TEST(GgufValidation, NamesElementTypesWeftDoesNotSupport) {
   const std::pair<uint32_t, std::string> types[] = {
       {4, "q4_2"},        {5, "q4_3"},   {16, "iq2_xxs"}, {21, "iq3_s"},    {22, "iq2_s"},
       {24, "i8"},         {28, "f64"},   {29, "iq1_m"},   {31, "q4_0_4x4"}, {35, "tq2_0"},
-      {38, "iq4_nl_8x8"}, {39, "mxfp4"}, {41, "q1_0"}};
+      {38, "iq4_nl_8x8"}, {40, "nvfp4"}, {41, "q1_0"}};
   for (const auto& [id, name] : types) {
     GgufBytes file;
     file.header(3, 1, 0).str("w").u32(1).u64(256);

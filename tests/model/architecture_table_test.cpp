@@ -34,13 +34,13 @@ TEST(ArchitectureTable, EveryRowIsFoundByItsEnumValueAndItsGgufName) {
 TEST(ArchitectureTable, SupportedListAndInspectLineComeFromTheTable) {
   // The order of the table rows (architecture_list.hpp), as docs/engine.md quotes it.
   EXPECT_EQ(supported_architectures(),
-            "llama, qwen2, qwen3, phi3, gemma2, gemma3, qwen3moe, bert, nomic-bert");
+            "llama, qwen2, qwen3, phi3, gemma2, gemma3, qwen3moe, gpt-oss, bert, nomic-bert");
   EXPECT_EQ(synthetic::synthetic_architectures(),
             (std::vector<std::string>{"llama", "qwen2", "qwen3", "phi3", "gemma2", "gemma3",
-                                      "qwen3moe", "bert", "nomic-bert"}));
+                                      "qwen3moe", "gpt-oss", "bert", "nomic-bert"}));
   EXPECT_EQ(architecture_summary("mamba"),
             "mamba: not supported (supported: llama, qwen2, qwen3, phi3, gemma2, gemma3, "
-            "qwen3moe, bert, nomic-bert)");
+            "qwen3moe, gpt-oss, bert, nomic-bert)");
   EXPECT_EQ(architecture_summary("qwen2"),
             "qwen2: runs natively (rope neox); attn_q/k/v.bias added after the projections "
             "(required)");
@@ -102,6 +102,10 @@ TEST(ArchitectureTable, EachMkmodelLayoutLoadsWithItsHooks) {
     EXPECT_EQ(config.attention_softcap, spec->synthetic.attention_softcap);
     EXPECT_EQ(config.final_softcap, spec->synthetic.final_softcap);
     EXPECT_EQ(config.sliding_window, static_cast<int64_t>(spec->synthetic.sliding_window));
+    EXPECT_EQ(!layer.bo.empty(), spec->synthetic.attention_output_bias);
+    EXPECT_EQ(!layer.attention_sinks.empty(), spec->synthetic.attention_sinks);
+    EXPECT_EQ(!layer.router_bias.empty(), spec->synthetic.expert_biases);
+    EXPECT_EQ(config.rope_yarn_ramp.empty(), spec->synthetic.yarn_factor == 0);
   }
 }
 

@@ -127,9 +127,10 @@ TEST(ModelLoad, FoldsLlama3RopeFactorsAndLinearScalingIntoTheFrequencies) {
     EXPECT_NEAR(frequencies[i], expected, 1e-12 * expected) << i;
   }
 
-  writer.set_string("llama.rope.scaling.type", "yarn");
+  // YaRN is supported (tests/model/rope_yarn_test.cpp); LongRoPE is not.
+  writer.set_string("llama.rope.scaling.type", "longrope");
   const auto message = load_error(writer.to_bytes());
-  EXPECT_NE(message.find("rope scaling 'yarn'"), std::string::npos) << message;
+  EXPECT_NE(message.find("rope scaling 'longrope'"), std::string::npos) << message;
 }
 
 }  // namespace

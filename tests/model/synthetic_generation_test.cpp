@@ -123,8 +123,12 @@ TEST_P(SyntheticGeneration, GreedyTextDoesNotCollapseWithASmallVocabulary) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, SyntheticGeneration,
-                         ::testing::ValuesIn(generating_architectures()),
-                         [](const auto& info) { return info.param; });
+                         ::testing::ValuesIn(generating_architectures()), [](const auto& info) {
+                           // gtest names take letters, digits and '_' only (gpt-oss).
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace weft::model::synthetic

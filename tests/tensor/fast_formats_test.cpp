@@ -13,6 +13,7 @@
 #include "tensor/element_type.hpp"
 #include "tensor/half.hpp"
 #include "tensor/kernels.hpp"
+#include "tensor/mxfp4_quant.hpp"
 #include "tensor/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 
@@ -49,6 +50,8 @@ HalfFields half_fields(ElementType type) {
       return {sizeof(BlockIQ4_NL), {offsetof(BlockIQ4_NL, d)}};
     case ElementType::IQ4_XS:
       return {sizeof(BlockIQ4_XS), {offsetof(BlockIQ4_XS, d)}};
+    case ElementType::MXFP4:  // a power-of-two byte, set by random_blocks
+      return {sizeof(BlockMXFP4), {}};
     default:  // BF16: every 2-byte value is a scale-like field
       return {2, {0}};
   }
@@ -66,6 +69,9 @@ std::vector<std::byte> random_blocks(ElementType type, uint64_t bytes, std::mt19
           type == ElementType::BF16 ? fp32_to_bf16(scale(rng)) : fp32_to_fp16(scale(rng));
       std::memcpy(stored.data() + block + offset, &bits, sizeof bits);
     }
+    // MXFP4's E8M0 exponent: scales 2^−9 … 2^0, as model weights have (any byte would
+    // overflow).
+    if (type == ElementType::MXFP4) stored[block] = static_cast<std::byte>(118 + byte(rng) % 10);
   }
   return stored;
 }
@@ -114,19 +120,15 @@ TEST_P(FastFormats, MatchesRoundedActivationsOnRandomBlockBits) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, FastFormats,
-                         ::testing::Values(FastFormatCase{ElementType::Q4_1, 32 * 13},
-                                           FastFormatCase{ElementType::Q5_0, 32 * 3},
-                                           FastFormatCase{ElementType::Q5_1, 32 * 9},
-                                           FastFormatCase{ElementType::Q2_K, 256 * 2},
-                                           FastFormatCase{ElementType::Q3_K, 256 * 3},
-                                           FastFormatCase{ElementType::Q5_K, 256 * 1},
-                                           FastFormatCase{ElementType::IQ4_NL, 32 * 7},
-                                           FastFormatCase{ElementType::IQ4_XS, 256 * 3},
-                                           FastFormatCase{ElementType::BF16, 16 * 7 + 5}),
-                         [](const auto& info) {
-                           return std::string(traits_of(info.param.type).name);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Types, FastFormats,
+    ::testing::Values(
+        FastFormatCase{ElementType::Q4_1, 32 * 13}, FastFormatCase{ElementType::Q5_0, 32 * 3},
+        FastFormatCase{ElementType::Q5_1, 32 * 9}, FastFormatCase{ElementType::Q2_K, 256 * 2},
+        FastFormatCase{ElementType::Q3_K, 256 * 3}, FastFormatCase{ElementType::Q5_K, 256 * 1},
+        FastFormatCase{ElementType::IQ4_NL, 32 * 7}, FastFormatCase{ElementType::IQ4_XS, 256 * 3},
+        FastFormatCase{ElementType::MXFP4, 32 * 9}, FastFormatCase{ElementType::BF16, 16 * 7 + 5}),
+    [](const auto& info) { return std::string(traits_of(info.param.type).name); });
 
 }  // namespace
 }  // namespace weft::tensor

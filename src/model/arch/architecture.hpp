@@ -28,6 +28,8 @@ enum class Architecture { WEFT_MODEL_ARCHITECTURES(WEFT_ARCHITECTURE_ENUM_VALUE)
 enum class GatedActivation {
   silu,       // SwiGLU
   gelu_tanh,  // GeGLU with the tanh approximation of GELU
+  // gpt-oss's SwiGLU: g = min(gate, 7), u = clamp(up, −7, 7), g·σ(1.702·g)·(u + 1).
+  swiglu_oai,
 };
 
 // What the generic forward pass asks the architecture, resolved once when the model loads
@@ -84,6 +86,15 @@ struct SyntheticLayout {
   // false: act(ffn_up) alone, no ffn_gate (bert). With `encoder`, `qkv_bias` also biases
   // attn_output, ffn_up and ffn_down, and `fused` writes attn_qkv only (the gate stays apart).
   bool gated_feed_forward = true;
+  // gpt-oss: attn_output.bias, attn_sinks, the router's and the experts' biases
+  // (ffn_gate_inp.bias, ffn_{gate,up,down}_exps.bias), the norm before the feed-forward
+  // block under this name, and rope.scaling keys for YaRN (factor 0: none).
+  bool attention_output_bias = false;
+  bool attention_sinks = false;
+  bool expert_biases = false;
+  std::string_view ffn_norm_name = "ffn_norm";
+  float yarn_factor = 0.0f;
+  uint32_t yarn_original_context = 0;
 };
 
 struct ArchitectureSpec {

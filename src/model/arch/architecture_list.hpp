@@ -14,5 +14,6 @@
   X(gemma2)                         \
   X(gemma3)                         \
   X(qwen3moe)                       \
+  X(gpt_oss)                        \
   X(bert)                           \
   X(nomic_bert)

@@ -73,6 +73,21 @@ std::string TensorBinder::where() const {
   return "model '" + file_.path() + "': ";
 }
 
+std::vector<float> TensorBinder::stacked_vectors(const std::string& name, int64_t length,
+                                                 int64_t count) const {
+  const auto& view = require(name);
+  expect_shape(view, {static_cast<uint64_t>(length), static_cast<uint64_t>(count)});
+  const auto total = static_cast<uint64_t>(length * count);
+  if (!tensor::bytes_for(view.type, total) ||
+      !tensor::bytes_for(view.type, static_cast<uint64_t>(length))) {
+    throw Error(where() + "tensor '" + view.name + "' has rows of " + std::to_string(length) +
+                " values, not whole blocks of " + std::string(tensor::traits_of(view.type).name));
+  }
+  std::vector<float> values(static_cast<size_t>(total));
+  tensor::dequantize_row(view.type, view.data, values.data(), length * count);
+  return values;
+}
+
 std::vector<float> TensorBinder::to_vector(const gguf::TensorView& view, int64_t length) const {
   expect_shape(view, {static_cast<uint64_t>(length)});
   if (!tensor::bytes_for(view.type, static_cast<uint64_t>(length))) {

@@ -36,6 +36,9 @@ class TensorBinder {
   std::vector<float> vector(const std::string& name, int64_t length) const;
   // Empty when the file has no tensor of that name.
   std::vector<float> optional_vector(const std::string& name, int64_t length) const;
+  // A 2-D [length, count] tensor (`count` vectors, e.g. one bias per expert) as float32,
+  // vector i at [i·length, (i + 1)·length).
+  std::vector<float> stacked_vectors(const std::string& name, int64_t length, int64_t count) const;
 
   // "model 'PATH': ", the start of every message.
   std::string where() const;

@@ -21,7 +21,7 @@ const std::array kFileTypes = {
     FileType{"Q4_K_S", 14, ElementType::Q4_K},   FileType{"Q4_K_M", 15, ElementType::Q4_K},
     FileType{"Q5_K_S", 16, ElementType::Q5_K},   FileType{"Q5_K_M", 17, ElementType::Q5_K},
     FileType{"Q6_K", 18, ElementType::Q6_K},     FileType{"IQ4_NL", 25, ElementType::IQ4_NL},
-    FileType{"IQ4_XS", 30, ElementType::IQ4_XS},
+    FileType{"IQ4_XS", 30, ElementType::IQ4_XS}, FileType{"MXFP4_MOE", 38, ElementType::MXFP4},
 };
 
 std::string upper(std::string_view text) {
@@ -103,6 +103,8 @@ ElementType attn_output_type_with_eight_experts(const FileType& file_type, Eleme
 ElementType mixture_rule(const FileType& file_type, const TensorPlace& place,
                          const ModelFacts& model) {
   const ElementType base = file_type.base;
+  // MXFP4_MOE: the stacked experts MXFP4, every other matrix (output included) Q8_0.
+  if (base == ElementType::MXFP4) return place.stacked ? ElementType::MXFP4 : ElementType::Q8_0;
   if (model.experts == kExpertCountWithOwnRule) {
     switch (place.category) {
       case TensorCategory::attn_k:
@@ -263,6 +265,7 @@ std::vector<PlannedType> plan_types(std::vector<TensorDescription> tensors,
     if (allows_quantization(tensor.name, tensor.shape)) {
       place.category = category_of(tensor.name);
       place.row_length = tensor.shape[0];
+      place.stacked = tensor.shape.size() > 2 && tensor.shape[2] > 1;
       type = mixture_type(file_type, pure, place, model);
       // The counters advance only where llama-quantize consults its mixture rule.
       if (!pure && is_quantised(file_type.base)) {

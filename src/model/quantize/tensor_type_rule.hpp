@@ -64,6 +64,7 @@ struct TensorPlace {
   int32_t value_index = 0;
   int32_t ffn_down_index = 0;
   uint64_t row_length = 0;
+  bool stacked = false;  // a 3-D tensor of several matrices (ne[2] > 1): the experts
 };
 
 // The type of a tensor that allows_quantization: the file type's base type adjusted by the

@@ -30,6 +30,12 @@ void apply_layout(ModelShape& shape) {
   shape.encoder = layout.encoder;
   shape.position_embeddings = layout.position_embeddings;
   shape.gated_feed_forward = layout.gated_feed_forward;
+  shape.attention_output_bias = layout.attention_output_bias;
+  shape.attention_sinks = layout.attention_sinks;
+  shape.expert_biases = layout.expert_biases;
+  shape.ffn_norm_name = std::string(layout.ffn_norm_name);
+  shape.yarn_factor = layout.yarn_factor;
+  shape.yarn_original_context = layout.yarn_original_context;
 }
 
 ModelShape make(std::string name, std::string architecture, uint32_t embedding, uint32_t layers,
@@ -77,6 +83,9 @@ uint64_t ModelShape::parameter_count() const {
     per_layer += e * experts + 3 * e * uint64_t{expert_ffn()} * experts;
   }
   if (qkv_bias) per_layer += q_dim() + 2 * kv;
+  if (attention_output_bias) per_layer += e;
+  if (attention_sinks) per_layer += heads;
+  if (expert_biases) per_layer += experts * (1 + 2 * uint64_t{expert_ffn()} + e);
   if (qk_norm) per_layer += 2 * head_dim();
   if (post_norms) per_layer += 2 * e;
   uint64_t total = per_layer * layers + static_cast<uint64_t>(vocab) * e + e;
@@ -142,7 +151,8 @@ void validate(const ModelShape& shape) {
   require(shape.context > 0, "context length must be positive");
   require(shape.sliding_window == 0 || shape.soft_capping_keys || shape.sliding_window_keys,
           shape.architecture + " has no sliding window (--window)");
-  require(shape.sliding_window > 0 || !shape.soft_capping_keys,
+  // llama.cpp's gemma2 and gpt-oss loaders require the window (gpt-oss: the one with sinks).
+  require(shape.sliding_window > 0 || !(shape.soft_capping_keys || shape.attention_sinks),
           shape.architecture + " always records its sliding window: --window must be positive");
   require(shape.encoder || shape.pooling == 1,
           shape.architecture + " is not an embedding model (--pooling)");

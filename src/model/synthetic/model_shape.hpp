@@ -46,6 +46,13 @@ struct ModelShape {
   uint32_t experts = 0;
   uint32_t experts_used = 0;
   uint32_t expert_feed_forward = 0;
+  // gpt-oss (SyntheticLayout's fields of the same names).
+  bool attention_output_bias = false;
+  bool attention_sinks = false;
+  bool expert_biases = false;
+  std::string ffn_norm_name = "ffn_norm";
+  float yarn_factor = 0.0f;  // 0: no rope.scaling keys
+  uint32_t yarn_original_context = 0;
   // An encoder (bert, nomic-bert; SyntheticLayout::encoder has what it writes), and its
   // <arch>.pooling_type: 1 mean, 2 cls.
   bool encoder = false;

@@ -180,10 +180,10 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
   std::vector<PlannedTensor> tensors;
   auto add = [&](std::string name, TensorRole role, uint32_t layer, std::vector<uint64_t> dims,
                  Init init, float scale) -> PlannedTensor& {
-    const ElementType type = dims.size() == 1
-                                 ? ElementType::F32
-                                 : choose_type(recipe, role, layer, shape.layers,
-                                               shape.tied_embeddings, dims[0], shape.experts);
+    const ElementType type =
+        dims.size() == 1 ? ElementType::F32
+                         : choose_type(recipe, role, layer, shape.layers, shape.tied_embeddings,
+                                       dims[0], shape.experts, dims.size() > 2 && dims[2] > 1);
     const uint64_t stream = synthetic_stream(seed, name);
     return tensors.emplace_back(
         PlannedTensor{std::move(name), role, layer, std::move(dims), type, init, scale, stream});
@@ -222,8 +222,13 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
     }
     add(name("attn_output.weight"), TensorRole::attn_output, layer, {q_dim, dim}, Init::normal,
         attention_output_scale);
+    if (shape.attention_output_bias)
+      add(name("attn_output.bias"), TensorRole::bias, layer, {dim}, Init::normal, 0.1f);
+    // Sink logits about as large as the scores, so that they take a visible share.
+    if (shape.attention_sinks)
+      add(name("attn_sinks.weight"), TensorRole::bias, layer, {shape.heads}, Init::normal, 1.0f);
     if (shape.post_norms) add_norm(name("post_attention_norm.weight"), layer, dim);
-    add_norm(name("ffn_norm.weight"), layer, dim);
+    add_norm(name((shape.ffn_norm_name + ".weight").c_str()), layer, dim);
     if (shape.experts > 0) {
       // The router, then each projection of all experts stacked in one 3-D tensor: expert
       // e's rows are the e-th block of rows, as llama.cpp's converter writes them.
@@ -237,6 +242,16 @@ std::vector<PlannedTensor> plan(const ModelShape& shape, const TypeRecipe& recip
           Init::normal, input_scale);
       add(name("ffn_down_exps.weight"), TensorRole::ffn_down, layer, {expert_ffn, dim, experts},
           Init::normal, 2.0f / std::sqrt(static_cast<float>(expert_ffn)));
+      if (shape.expert_biases) {
+        // The router's bias as large as its logits, so that it changes which experts run.
+        add(name("ffn_gate_inp.bias"), TensorRole::bias, layer, {experts}, Init::normal, 1.0f);
+        add(name("ffn_gate_exps.bias"), TensorRole::bias, layer, {expert_ffn, experts},
+            Init::normal, 0.1f);
+        add(name("ffn_up_exps.bias"), TensorRole::bias, layer, {expert_ffn, experts}, Init::normal,
+            0.1f);
+        add(name("ffn_down_exps.bias"), TensorRole::bias, layer, {dim, experts}, Init::normal,
+            0.1f);
+      }
     } else if (shape.fused) {
       // The gate's rows, then the up rows, in one ffn_up.
       add(name("ffn_up.weight"), TensorRole::ffn_up, layer, {dim, 2 * ffn}, Init::normal,
@@ -344,6 +359,11 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
   if (!shape.position_embeddings) {
     writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
     writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
+  }
+  if (shape.yarn_factor > 0) {
+    writer.set_string(arch + ".rope.scaling.type", "yarn");
+    writer.set_float32(arch + ".rope.scaling.factor", shape.yarn_factor);
+    writer.set_uint32(arch + ".rope.scaling.original_context_length", shape.yarn_original_context);
   }
   if (shape.encoder) {
     writer.set_float32(arch + ".attention.layer_norm_epsilon", shape.rms_epsilon);

@@ -30,6 +30,7 @@ const std::array kRecipes = {
     TypeRecipe{"iq4_xs", ElementType::IQ4_XS, false, 30},
     TypeRecipe{"q4_k_m", ElementType::Q4_K, true, 15},
     TypeRecipe{"q5_k_m", ElementType::Q5_K, true, 17},
+    TypeRecipe{"mxfp4_moe", ElementType::MXFP4, true, 38},
 };
 
 std::string lower(std::string_view text) {
@@ -91,13 +92,13 @@ quantize::TensorCategory category_of_role(TensorRole role) {
 }  // namespace
 
 ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t layer, uint32_t layers,
-                        bool tied_embeddings, uint64_t row_length, uint32_t experts) {
+                        bool tied_embeddings, uint64_t row_length, uint32_t experts, bool stacked) {
   if (role == TensorRole::norm || role == TensorRole::bias || role == TensorRole::router)
     return ElementType::F32;
   // A synthetic model has one value matrix and one ffn_down a layer, so llama-quantize's
   // running indices over them are the layer number.
   const quantize::TensorPlace place{category_of_role(role), static_cast<int32_t>(layer),
-                                    static_cast<int32_t>(layer), row_length};
+                                    static_cast<int32_t>(layer), row_length, stacked};
   quantize::ModelFacts model;
   model.layers = static_cast<int32_t>(layers);
   model.value_matrices = static_cast<int32_t>(layers);

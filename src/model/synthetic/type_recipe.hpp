@@ -47,10 +47,11 @@ std::vector<std::string> type_recipe_names();
 // layers); everything else is the base type. A type whose block does not divide the row
 // length falls back (mixtures: output matrix→Q8_0; otherwise Q2_K/Q3_K→Q4_0, Q4_K→Q5_0,
 // Q5_K→Q5_1, Q6_K→Q8_0, then F16). `experts`: the expert count of a mixture-of-experts model,
-// for llama-quantize's rule for 8 experts (quantize::mixture_type).
+// for llama-quantize's rule for 8 experts (quantize::mixture_type); `stacked`: a 3-D tensor
+// of the experts' matrices (mxfp4_moe makes those MXFP4, every other matrix Q8_0).
 tensor::ElementType choose_type(const TypeRecipe& recipe, TensorRole role, uint32_t layer,
                                 uint32_t layers, bool tied_embeddings, uint64_t row_length,
-                                uint32_t experts = 0);
+                                uint32_t experts = 0, bool stacked = false);
 
 // llama.cpp's "use more bits" layers: the first and last eighth, and every third between.
 bool more_bits(uint32_t layer, uint32_t layers);
