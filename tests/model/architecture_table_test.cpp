@@ -102,7 +102,9 @@ TEST(ArchitectureTable, EachMkmodelLayoutLoadsWithItsHooks) {
     EXPECT_EQ(config.attention_softcap, spec->synthetic.attention_softcap);
     EXPECT_EQ(config.final_softcap, spec->synthetic.final_softcap);
     EXPECT_EQ(config.sliding_window, static_cast<int64_t>(spec->synthetic.sliding_window));
-    EXPECT_EQ(!layer.bo.empty(), spec->synthetic.attention_output_bias);
+    // bert's biases include attn_output's (SyntheticLayout::gated_feed_forward says so).
+    EXPECT_EQ(!layer.bo.empty(), spec->synthetic.attention_output_bias ||
+                                     (spec->synthetic.encoder && spec->synthetic.qkv_bias));
     EXPECT_EQ(!layer.attention_sinks.empty(), spec->synthetic.attention_sinks);
     EXPECT_EQ(!layer.router_bias.empty(), spec->synthetic.expert_biases);
     EXPECT_EQ(config.rope_yarn_ramp.empty(), spec->synthetic.yarn_factor == 0);

@@ -360,17 +360,17 @@ void add_model_metadata(gguf::GgufWriter& writer, const ModelShape& shape, const
     writer.set_uint32(arch + ".rope.dimension_count", shape.head_dim());
     writer.set_float32(arch + ".rope.freq_base", shape.rope_base);
   }
-  if (shape.yarn_factor > 0) {
-    writer.set_string(arch + ".rope.scaling.type", "yarn");
-    writer.set_float32(arch + ".rope.scaling.factor", shape.yarn_factor);
-    writer.set_uint32(arch + ".rope.scaling.original_context_length", shape.yarn_original_context);
-  }
   if (shape.encoder) {
     writer.set_float32(arch + ".attention.layer_norm_epsilon", shape.rms_epsilon);
     writer.set_bool(arch + ".attention.causal", false);
     writer.set_uint32(arch + ".pooling_type", shape.pooling);
   } else {
     writer.set_float32(arch + ".attention.layer_norm_rms_epsilon", shape.rms_epsilon);
+  }
+  if (shape.yarn_factor > 0) {
+    writer.set_string(arch + ".rope.scaling.type", "yarn");
+    writer.set_float32(arch + ".rope.scaling.factor", shape.yarn_factor);
+    writer.set_uint32(arch + ".rope.scaling.original_context_length", shape.yarn_original_context);
   }
   if (shape.experts > 0) {
     writer.set_uint32(arch + ".expert_count", shape.experts);
