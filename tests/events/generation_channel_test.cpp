@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "events/generation_state.hpp"
+#include "sync/mutex.hpp"
 #include "weft/generation.hpp"
 
 namespace weft {
@@ -22,7 +23,7 @@ using namespace std::chrono_literals;
 // The events queued and not yet read, in order.
 std::vector<Event> queued(const GenerationChannel& channel) {
   auto state = channel.state();
-  std::lock_guard lock(state->mutex);
+  const sync::MutexLock lock(state->mutex);
   return {state->queue.begin(), state->queue.end()};
 }
 
