@@ -214,16 +214,8 @@ TEST(Qwen3Moe, Q8_0WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
   const auto result = evaluate(model, tensor::KernelChoice::fast, moe_prompt_tokens(), 0);
   const auto expected = test::read_f32_file(data_path("qwen3moe-q8_0.logits.f32"));
   ASSERT_EQ(result.prompt_logits.size(), expected.size());
-  const size_t n_vocab = 512;
-  int close_rows = 0;
-  double max_abs = 0;
-  for (size_t row = 0; row < expected.size() / n_vocab; ++row) {
-    const auto difference =
-        test::compare_logits(std::span(result.prompt_logits).subspan(row * n_vocab, n_vocab),
-                             std::span(expected).subspan(row * n_vocab, n_vocab));
-    close_rows += difference.max_abs <= 1e-4;
-    max_abs = std::max(max_abs, difference.max_abs);
-  }
+  const auto [close_rows, max_abs] =
+      test::compare_logit_rows(result.prompt_logits, expected, /*width=*/512, /*close=*/1e-4);
   std::printf("[ measured ] qwen3moe-q8_0 fast kernels: %d of 32 rows within 1e-4, max abs %.3e\n",
               close_rows, max_abs);
   EXPECT_GE(close_rows, 24);

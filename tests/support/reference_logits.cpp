@@ -53,6 +53,18 @@ LogitDifference compare_logits(std::span<const float> actual, std::span<const fl
   return difference;
 }
 
+RowAgreement compare_logit_rows(std::span<const float> actual, std::span<const float> expected,
+                                size_t width, double close) {
+  RowAgreement agreement;
+  for (size_t row = 0; row < expected.size() / width; ++row) {
+    const auto difference =
+        compare_logits(actual.subspan(row * width, width), expected.subspan(row * width, width));
+    agreement.close_rows += difference.max_abs <= close;
+    agreement.max_abs = std::max(agreement.max_abs, difference.max_abs);
+  }
+  return agreement;
+}
+
 std::filesystem::path FixtureModel::reference(const std::string& kind) const {
   return gguf.parent_path() / "reference" / (name() + "." + kind);
 }

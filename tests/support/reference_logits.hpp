@@ -23,6 +23,16 @@ struct LogitDifference {
 };
 LogitDifference compare_logits(std::span<const float> actual, std::span<const float> expected);
 
+// Row by row (`width` logits each): how many rows lie within `close` of the reference, and the
+// largest difference of any row. For mixtures of experts, whose rows are either close or,
+// where a near-tie routes a token to another expert, visibly apart.
+struct RowAgreement {
+  int close_rows = 0;
+  double max_abs = 0;
+};
+RowAgreement compare_logit_rows(std::span<const float> actual, std::span<const float> expected,
+                                size_t width, double close);
+
 // One fixture model file and where its references are.
 struct FixtureModel {
   std::string arch;     // folder: llama, qwen2, …
