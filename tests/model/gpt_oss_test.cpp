@@ -21,10 +21,10 @@
 #include "model/model.hpp"
 #include "model/quantize/model_quantizer.hpp"
 #include "model/quantize/tensor_type_rule.hpp"
-#include "model/synthetic/synthetic_model.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/prompt_evaluation.hpp"
 #include "support/fixture_evaluation.hpp"
+#include "support/gpt_oss_model.hpp"
 #include "support/reference_logits.hpp"
 #include "support/sha256_digest.hpp"
 #include "support/shared_files.hpp"
@@ -32,8 +32,6 @@
 
 namespace weft {
 namespace {
-
-namespace synthetic = model::synthetic;
 
 // The model of tests/data/gpt-oss/README.md: `weft mkmodel --arch gpt-oss --dim 256
 // --layers 2 --heads 4 --kv-heads 2 --ffn 512 --vocab 512 --ctx 256 --window 16 --experts 4
@@ -52,29 +50,9 @@ std::filesystem::path gpt_oss_data_path(const std::string& file) {
   return std::filesystem::path(WEFT_SOURCE_DIR) / "tests/data/gpt-oss" / file;
 }
 
-std::vector<std::byte> gpt_oss_bytes(const std::string& type) {
-  synthetic::SyntheticOptions options;
-  options.shape = synthetic::custom_shape("gpt-oss");
-  options.shape.embedding = 256;
-  options.shape.layers = 2;
-  options.shape.heads = 4;
-  options.shape.kv_heads = 2;
-  options.shape.feed_forward = 512;
-  options.shape.vocab = 512;
-  options.shape.context = 256;
-  options.shape.sliding_window = 16;
-  options.shape.experts = 4;
-  options.shape.experts_used = 2;
-  options.shape.expert_feed_forward = 128;
-  options.recipe = *synthetic::parse_type_recipe(type);
-  options.seed = 42;
-  options.threads = 2;
-  return synthetic::SyntheticModel::generate(options).writer().to_bytes();
-}
-
 // The model the references were made from: the same bytes, or the test fails.
 std::shared_ptr<const model::Model> regenerate_gpt_oss(const GptOssVariant& variant) {
-  const auto bytes = gpt_oss_bytes(variant.type);
+  const auto bytes = test::gpt_oss_test_model(variant.type);
   EXPECT_EQ(test::sha256_hex(bytes), variant.sha256)
       << "mkmodel no longer writes the file the references were made from";
   return model::Model::from_file(gguf::GgufFile::from_buffer(bytes, "gpt-oss-" + variant.type),
@@ -208,7 +186,7 @@ TEST(GptOss, Q8_0WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
 // (AVX-512) and rounded-activations (AVX2 lanes) add in different orders
 // (tests/data/gpt-oss/README.md).
 TEST(GptOss, Mxfp4MoeIsLlamaQuantizesFileAndMatchesLlamaCpp) {
-  const auto f32 = gpt_oss_bytes("f32");
+  const auto f32 = test::gpt_oss_test_model("f32");
   const auto input = gguf::GgufFile::from_buffer(f32, "gpt-oss-f32");
   const auto path = std::filesystem::temp_directory_path() /
                     ("weft-gpt-oss-mxfp4-moe-" + std::to_string(::getpid()) + ".gguf");
@@ -247,7 +225,7 @@ TEST(GptOss, Mxfp4MoeIsLlamaQuantizesFileAndMatchesLlamaCpp) {
 // closely until a router near-tie picks another expert (measured: 12 of 32 rows within 1e-4,
 // max 0.15, greedy equal; the reference product with float activations it replaces: 0.43).
 TEST(GptOss, Mxfp4WithTheFastKernelsAgreesWithLlamaCppBeyondRoutingFlips) {
-  const auto f32 = gpt_oss_bytes("f32");
+  const auto f32 = test::gpt_oss_test_model("f32");
   const auto input = gguf::GgufFile::from_buffer(f32, "gpt-oss-f32");
   const auto path = std::filesystem::temp_directory_path() /
                     ("weft-gpt-oss-mxfp4-fast-" + std::to_string(::getpid()) + ".gguf");

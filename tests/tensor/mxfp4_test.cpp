@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "gguf/gguf_file.hpp"
-#include "model/synthetic/synthetic_model.hpp"
+#include "support/gpt_oss_model.hpp"
 #include "support/sha256_digest.hpp"
 #include "tensor/half.hpp"
 #include "tensor/mxfp4_quant.hpp"
@@ -34,29 +34,9 @@ std::vector<std::byte> read_mxfp4_reference(const std::string& file) {
   return result;
 }
 
-// gpt-oss-f32.gguf of tests/data/gpt-oss/README.md, which llama-quantize read.
-std::vector<std::byte> mxfp4_source_model() {
-  model::synthetic::SyntheticOptions options;
-  options.shape = model::synthetic::custom_shape("gpt-oss");
-  options.shape.embedding = 256;
-  options.shape.layers = 2;
-  options.shape.heads = 4;
-  options.shape.kv_heads = 2;
-  options.shape.feed_forward = 512;
-  options.shape.vocab = 512;
-  options.shape.context = 256;
-  options.shape.sliding_window = 16;
-  options.shape.experts = 4;
-  options.shape.experts_used = 2;
-  options.shape.expert_feed_forward = 128;
-  options.recipe = *model::synthetic::parse_type_recipe("f32");
-  options.seed = 42;
-  options.threads = 2;
-  return model::synthetic::SyntheticModel::generate(options).writer().to_bytes();
-}
-
 TEST(Mxfp4, QuantiseWritesLlamaQuantizesBytes) {
-  const auto bytes = mxfp4_source_model();
+  // gpt-oss-f32.gguf of tests/data/gpt-oss/README.md, which llama-quantize read.
+  const auto bytes = test::gpt_oss_test_model("f32");
   ASSERT_EQ(test::sha256_hex(bytes),
             "f471adefb4acaed6812e7da49c867f5c0f39f8c6ad05998c435b424c33cf04f0");
   const auto file = gguf::GgufFile::from_buffer(bytes, "gpt-oss-f32");
