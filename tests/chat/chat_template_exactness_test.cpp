@@ -12,6 +12,7 @@
 
 #include "chat/chat_template.hpp"
 #include "chat/jinja/error.hpp"
+#include "support/chat_template_cases.hpp"
 #include "support/shared_files.hpp"
 
 namespace {
@@ -21,19 +22,6 @@ using nlohmann::ordered_json;
 
 const fs::path kTemplateDir = fs::path(WEFT_SHARED_DIR) / "models" / "chat-templates";
 
-// The reference time the expected files were rendered with (models/README.md).
-std::tm reference_time() {
-  std::tm time{};
-  time.tm_year = 2026 - 1900;
-  time.tm_mon = 10;
-  time.tm_mday = 22;
-  time.tm_hour = 9;
-  time.tm_min = 30;
-  time.tm_wday = 0;  // a Sunday
-  time.tm_yday = 325;
-  return time;
-}
-
 weft::chat::ChatRenderInput input_for(const ordered_json& test_case) {
   weft::chat::ChatRenderInput input;
   input.messages = test_case.at("messages");
@@ -41,7 +29,7 @@ weft::chat::ChatRenderInput input_for(const ordered_json& test_case) {
   input.add_generation_prompt = test_case.at("add_generation_prompt").get<bool>();
   input.bos_token = test_case.at("bos_token").get<std::string>();
   input.eos_token = test_case.at("eos_token").get<std::string>();
-  input.now = reference_time();
+  input.now = weft::test::chat_template_reference_time();
   return input;
 }
 

@@ -14,6 +14,7 @@
 
 #include "chat/chat_template.hpp"
 #include "chat/jinja/error.hpp"
+#include "support/chat_template_cases.hpp"
 #include "support/shared_files.hpp"
 
 namespace {
@@ -23,19 +24,6 @@ using nlohmann::ordered_json;
 std::string harmony_data(const std::string& file) {
   return weft::test::read_text_file(std::string(WEFT_SOURCE_DIR) + "/tests/chat/data/gpt-oss/" +
                                     file);
-}
-
-// make_harmony_cases.py's strftime_now: 2026-11-22 09:30, a Sunday.
-std::tm harmony_reference_time() {
-  std::tm time{};
-  time.tm_year = 2026 - 1900;
-  time.tm_mon = 10;
-  time.tm_mday = 22;
-  time.tm_hour = 9;
-  time.tm_min = 30;
-  time.tm_wday = 0;
-  time.tm_yday = 325;
-  return time;
 }
 
 constexpr size_t kHarmonyCaseCount = 14;
@@ -53,7 +41,7 @@ TEST(HarmonyTemplate, RendersEveryCaseAsJinja2Does) {
     input.add_generation_prompt = test_case.at("add_generation_prompt").get<bool>();
     input.bos_token = test_case.at("bos_token").get<std::string>();
     input.eos_token = test_case.at("eos_token").get<std::string>();
-    input.now = harmony_reference_time();
+    input.now = weft::test::chat_template_reference_time();
     if (test_case.contains("error")) {
       // The template's raise_exception messages, and Jinja2's for an undefined attribute
       // (weft's message may add the position before it).

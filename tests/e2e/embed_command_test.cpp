@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/encoder_model.hpp"
 #include "support/run_weft.hpp"
 #include "support/run_weft_input.hpp"
 #include "support/shared_files.hpp"
@@ -48,29 +49,7 @@ TEST(EmbedCommand, PrintsLlamaEmbeddingsVectorsOfEachStdinLine) {
   const std::string model = (std::filesystem::temp_directory_path() /
                              ("weft-embed-" + std::to_string(::getpid()) + ".gguf"))
                                 .string();
-  const auto made =
-      test::run_weft({"mkmodel",
-                      "--arch",
-                      "nomic-bert",
-                      "--tokenizer",
-                      test::shared_path("models/vocab/ggml-vocab-bert-bge.gguf").string(),
-                      "--dim",
-                      "64",
-                      "--layers",
-                      "2",
-                      "--heads",
-                      "4",
-                      "--ffn",
-                      "128",
-                      "--ctx",
-                      "64",
-                      "--type",
-                      "f32",
-                      "--seed",
-                      "11",
-                      "--pooling",
-                      "cls",
-                      model});
+  const auto made = test::make_encoder_test_model("nomic-bert", "cls", model);
   ASSERT_EQ(made.exit_code, 0) << made.err;
   std::ifstream reference_file(data / "nomic-bert-cls.embeddings.txt");
   std::stringstream reference_text;

@@ -16,6 +16,7 @@
 
 #include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
+#include "support/encoder_model.hpp"
 #include "support/run_weft.hpp"
 #include "support/shared_files.hpp"
 
@@ -545,29 +546,7 @@ TEST(ServeHttp, EncoderModelServesEmbeddingsOnBothRoutes) {
       std::filesystem::temp_directory_path() / ("weft-http-bert-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string model = (dir / "bert-mean.gguf").string();
-  const auto made =
-      test::run_weft({"mkmodel",
-                      "--arch",
-                      "bert",
-                      "--tokenizer",
-                      test::shared_path("models/vocab/ggml-vocab-bert-bge.gguf").string(),
-                      "--dim",
-                      "64",
-                      "--layers",
-                      "2",
-                      "--heads",
-                      "4",
-                      "--ffn",
-                      "128",
-                      "--ctx",
-                      "64",
-                      "--type",
-                      "f32",
-                      "--seed",
-                      "11",
-                      "--pooling",
-                      "mean",
-                      model});
+  const auto made = test::make_encoder_test_model("bert", "mean", model);
   ASSERT_EQ(made.exit_code, 0) << made.err;
   HttpDaemon http({"--threads", "2"}, {}, {"--backend", "native", "--model", model});
   ASSERT_TRUE(http.wait_for_health(200)) << http.daemon.log();
