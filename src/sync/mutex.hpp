@@ -19,14 +19,10 @@
 #define WEFT_CAPABILITY(name) WEFT_THREAD_ANNOTATION(capability(name))
 #define WEFT_SCOPED_CAPABILITY WEFT_THREAD_ANNOTATION(scoped_lockable)
 #define WEFT_GUARDED_BY(mutex) WEFT_THREAD_ANNOTATION(guarded_by(mutex))
-#define WEFT_PT_GUARDED_BY(mutex) WEFT_THREAD_ANNOTATION(pt_guarded_by(mutex))
-#define WEFT_ACQUIRED_BEFORE(...) WEFT_THREAD_ANNOTATION(acquired_before(__VA_ARGS__))
 #define WEFT_REQUIRES(...) WEFT_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
-#define WEFT_EXCLUDES(...) WEFT_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define WEFT_ACQUIRE(...) WEFT_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define WEFT_RELEASE(...) WEFT_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define WEFT_TRY_ACQUIRE(...) WEFT_THREAD_ANNOTATION(try_acquire_capability(__VA_ARGS__))
-#define WEFT_RETURN_CAPABILITY(mutex) WEFT_THREAD_ANNOTATION(lock_returned(mutex))
 // For the few places the analysis cannot follow (a lock set chosen at run time); say why
 // beside each use.
 #define WEFT_NO_THREAD_SAFETY_ANALYSIS WEFT_THREAD_ANNOTATION(no_thread_safety_analysis)
@@ -56,9 +52,6 @@ class WEFT_CAPABILITY("mutex") Mutex {
 class WEFT_SCOPED_CAPABILITY MutexLock {
  public:
   explicit MutexLock(Mutex& mutex) WEFT_ACQUIRE(mutex) : lock_(mutex.mutex_) {}
-  // Does not wait: owns_lock() says whether it got the mutex.
-  MutexLock(Mutex& mutex, std::try_to_lock_t) WEFT_TRY_ACQUIRE(true, mutex)
-      : lock_(mutex.mutex_, std::try_to_lock) {}
   ~MutexLock() WEFT_RELEASE() {}
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
@@ -68,11 +61,6 @@ class WEFT_SCOPED_CAPABILITY MutexLock {
   bool owns_lock() const { return lock_.owns_lock(); }
 
   void wait(std::condition_variable& condition) { condition.wait(lock_); }
-  template <class Rep, class Period>
-  std::cv_status wait_for(std::condition_variable& condition,
-                          std::chrono::duration<Rep, Period> timeout) {
-    return condition.wait_for(lock_, timeout);
-  }
   template <class Clock, class Duration>
   std::cv_status wait_until(std::condition_variable& condition,
                             std::chrono::time_point<Clock, Duration> deadline) {
