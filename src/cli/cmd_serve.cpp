@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "http/http_server.hpp"
 #include "server/config.hpp"
 #include "server/server.hpp"
 #include "weft/error.hpp"
@@ -118,6 +119,7 @@ int serve(const ServeFlags& flags) {
   options.log = make_log(options.config.log_level);
   for (const auto& warning : resolved.warnings) options.log(server::LogLevel::warn, warning);
   options.registry = BackendRegistry::with_builtin_backends();
+  options.http = &http::http_frontend;
   return server::run_server(std::move(options));
 }
 

@@ -175,13 +175,14 @@ HttpServer::~HttpServer() {
   stop();
 }
 
-void HttpServer::start() {
+std::string HttpServer::start() {
   const auto& options = impl_->service.options();
   if (!impl_->server.bind_to_port(options.host, options.port)) {
     throw Error(ErrorCode::invalid_request,
                 "cannot listen for HTTP on " + address() + " (is the port in use?)");
   }
   impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  return "http on " + address() + " (chat page: http://" + address() + "/ui)";
 }
 
 void HttpServer::cancel_generations() {
@@ -198,6 +199,23 @@ std::string HttpServer::address() const {
   const auto& options = impl_->service.options();
   const bool v6 = options.host.find(':') != std::string::npos;
   return (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
+}
+
+std::unique_ptr<server::Frontend> http_frontend(server::ServerContext& context,
+                                                const server::ServeConfig& config,
+                                                server::FrontendHooks hooks) {
+  if (config.http.empty()) return nullptr;
+  HttpServerOptions options;
+  parse_http_address(config.http, config.allow_non_loopback, options);
+  options.api_key = config.api_key;
+  options.cors_origins = config.http_cors_origins;
+  options.body_limit = config.http_body_limit;
+  options.write_timeout = config.write_timeout;
+  // Every queued or running stream holds a connection thread, plus room for the rest.
+  options.threads = config.parallel + config.queue + 16;
+  options.models_dir = config.models_dir;
+  options.switch_model = std::move(hooks.switch_model);
+  return std::make_unique<HttpServer>(context, std::move(options));
 }
 
 }  // namespace weft::http

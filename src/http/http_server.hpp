@@ -10,6 +10,7 @@
 
 #include "http/http_service.hpp"
 #include "server/config.hpp"
+#include "server/frontend.hpp"
 
 namespace weft::http {
 
@@ -18,24 +19,28 @@ namespace weft::http {
 void parse_http_address(const std::string& text, bool allow_non_loopback,
                         HttpServerOptions& options);
 
-class HttpServer {
+class HttpServer final : public server::Frontend {
  public:
   HttpServer(server::ServerContext& context, HttpServerOptions options);
-  ~HttpServer();
+  ~HttpServer() override;
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds (throws weft::Error when the address cannot be bound) and serves on a thread.
-  void start();
-  // Drain, after its timeout: cancels the generations still running.
-  void cancel_generations();
-  // Stops accepting and waits for the requests in progress to finish.
-  void stop();
+  std::string start() override;
+  void cancel_generations() override;
+  void stop() override;
   std::string address() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// `weft serve`'s HTTP frontend (server::ServerOptions::http): the server `config.http` asks
+// for, or nullptr when it is empty.
+std::unique_ptr<server::Frontend> http_frontend(server::ServerContext& context,
+                                                const server::ServeConfig& config,
+                                                server::FrontendHooks hooks);
 
 }  // namespace weft::http

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "backend/native_kv_type.hpp"
-#include "http/http_server.hpp"
 #include "server/admin_bus.hpp"
 #include "server/daemon_stats.hpp"
 #include "server/inferd_surfaces.hpp"
@@ -125,12 +124,7 @@ class Daemon {
     listeners_.check_inference_paths();
     inferd_.check_paths();
     // Listening from the start, so that /health answers 503 while the model loads.
-    if (http_) {
-      http_->start();
-      const std::string address = http_->address();
-      context_.log(LogLevel::info,
-                   "http on " + address + " (chat page: http://" + address + "/ui)");
-    }
+    if (http_) context_.log(LogLevel::info, http_->start());
     listeners_.open_admin();
     bus_.publish_state("starting", {{"pid", ::getpid()}});
     wait_for_signals();
@@ -189,20 +183,11 @@ class Daemon {
     return std::exchange(model_switch_, nullptr);
   }
 
-  std::unique_ptr<http::HttpServer> make_http_server() {
-    const auto& config = options_.config;
-    if (config.http.empty()) return nullptr;
-    http::HttpServerOptions http;
-    http::parse_http_address(config.http, config.allow_non_loopback, http);
-    http.api_key = config.api_key;
-    http.cors_origins = config.http_cors_origins;
-    http.body_limit = config.http_body_limit;
-    http.write_timeout = config.write_timeout;
-    // Every queued or running stream holds a connection thread, plus room for the rest.
-    http.threads = config.parallel + config.queue + 16;
-    http.models_dir = config.models_dir;
-    http.switch_model = [this](const std::string& path) { return switch_model(path); };
-    return std::make_unique<http::HttpServer>(context_, std::move(http));
+  std::unique_ptr<Frontend> make_http_server() {
+    if (!options_.http) return nullptr;
+    FrontendHooks hooks;
+    hooks.switch_model = [this](const std::string& path) { return switch_model(path); };
+    return options_.http(context_, options_.config, std::move(hooks));
   }
 
   void wait_for_signals() {
@@ -442,7 +427,7 @@ class Daemon {
   std::shared_ptr<ModelSwitch> model_switch_ WEFT_GUARDED_BY(switch_mutex_);
   // Declared last: stopped (its handlers joined) before the context it uses goes away. Set
   // once, in the constructor.
-  const std::unique_ptr<http::HttpServer> http_;
+  const std::unique_ptr<Frontend> http_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "server/config.hpp"
 #include "server/context.hpp"
+#include "server/frontend.hpp"
 #include "weft/registry.hpp"
 
 namespace weft::server {
@@ -17,6 +18,8 @@ struct ServerOptions {
   std::function<ServeConfig()> reload_config;
   LogFunction log;
   BackendRegistry registry;
+  // The HTTP APIs (`http::http_frontend`); empty: none, whatever `config.http` says.
+  FrontendFactory http;
 };
 
 // Runs until drained. Returns the exit status; throws weft::Error when it cannot start
