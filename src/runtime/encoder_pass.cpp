@@ -33,9 +33,16 @@ void EncoderPass::layer_norm_rows(float* rows, const std::vector<float>& weight,
   }
 }
 
-std::vector<float> EncoderPass::run(std::span<const int32_t> tokens) {
-  const auto n_rows = static_cast<int64_t>(tokens.size());
-  embed(tokens);
+std::vector<float> EncoderPass::run(std::span<const std::span<const int32_t>> inputs) {
+  segments_.clear();
+  positions_.clear();
+  for (const auto& input : inputs) {
+    const auto length = static_cast<int64_t>(input.size());
+    segments_.push_back({static_cast<int64_t>(positions_.size()), length});
+    for (int64_t position = 0; position < length; ++position) positions_.push_back(position);
+  }
+  const auto n_rows = static_cast<int64_t>(positions_.size());
+  embed(inputs);
   for (int64_t layer = 0; layer < config_.n_layer; ++layer) {
     attention_block(n_rows, layer);
     feed_forward_block(n_rows, layer);
@@ -43,26 +50,29 @@ std::vector<float> EncoderPass::run(std::span<const int32_t> tokens) {
   return hidden_;
 }
 
-void EncoderPass::embed(std::span<const int32_t> tokens) {
+void EncoderPass::embed(std::span<const std::span<const int32_t>> inputs) {
   const auto& weights = model_.weights();
   const int64_t d = config_.n_embd;
-  hidden_.resize(tokens.size() * static_cast<size_t>(d));
+  hidden_.resize(positions_.size() * static_cast<size_t>(d));
   std::vector<float> position(static_cast<size_t>(d));
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    float* x = hidden_.data() + i * static_cast<size_t>(d);
-    tensor::dequantize_row(weights.token_embedding.type, weights.token_embedding.row(tokens[i]), x,
-                           d);
-    if (!weights.token_type_embedding.empty())
-      kernels_.add(x, weights.token_type_embedding.data(), d);
-    if (!weights.position_embedding.empty()) {
-      tensor::dequantize_row(weights.position_embedding.type,
-                             weights.position_embedding.row(static_cast<int64_t>(i)),
-                             position.data(), d);
-      kernels_.add(x, position.data(), d);
+  size_t row = 0;
+  for (const auto& input : inputs) {
+    for (size_t i = 0; i < input.size(); ++i, ++row) {
+      float* x = hidden_.data() + row * static_cast<size_t>(d);
+      tensor::dequantize_row(weights.token_embedding.type, weights.token_embedding.row(input[i]), x,
+                             d);
+      if (!weights.token_type_embedding.empty())
+        kernels_.add(x, weights.token_type_embedding.data(), d);
+      if (!weights.position_embedding.empty()) {
+        tensor::dequantize_row(weights.position_embedding.type,
+                               weights.position_embedding.row(static_cast<int64_t>(i)),
+                               position.data(), d);
+        kernels_.add(x, position.data(), d);
+      }
     }
   }
   layer_norm_rows(hidden_.data(), weights.embedding_norm, weights.embedding_norm_bias,
-                  static_cast<int64_t>(tokens.size()));
+                  static_cast<int64_t>(row));
 }
 
 void EncoderPass::attention_block(int64_t n_rows, int64_t layer) {
@@ -82,8 +92,9 @@ void EncoderPass::attention_block(int64_t n_rows, int64_t layer) {
     const tensor::RopeShape k_rope{config_.n_head_kv, config_.head_dim, config_.n_rot,
                                    config_.rope_mode, frequencies};
     for (int64_t i = 0; i < n_rows; ++i) {
-      kernels_.rope(q_.data() + i * config_.q_dim(), q_rope, i);
-      kernels_.rope(k_.data() + i * config_.kv_dim(), k_rope, i);
+      const int64_t position = positions_[static_cast<size_t>(i)];
+      kernels_.rope(q_.data() + i * config_.q_dim(), q_rope, position);
+      kernels_.rope(k_.data() + i * config_.kv_dim(), k_rope, position);
     }
   }
   attend(n_rows);
@@ -99,25 +110,31 @@ void EncoderPass::attend(int64_t n_rows) {
   const int64_t q_dim = config_.q_dim();
   const int64_t kv_dim = config_.kv_dim();
   attention_.assign(static_cast<size_t>(n_rows * q_dim), 0.0f);
-  // One task per (row, head): its scores over every row of the input, none hidden.
+  std::vector<size_t> segment_of(static_cast<size_t>(n_rows));
+  for (size_t s = 0; s < segments_.size(); ++s) {
+    for (int64_t i = 0; i < segments_[s].length; ++i)
+      segment_of[static_cast<size_t>(segments_[s].begin + i)] = s;
+  }
+  // One task per (row, head): its scores over every row of its input, none hidden.
   pool_.parallel_for(n_rows * config_.n_head, [&](int64_t begin, int64_t end, unsigned) {
-    std::vector<float> scores(static_cast<size_t>(n_rows));
+    std::vector<float> scores;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t row = task / config_.n_head;
       const int64_t head = task % config_.n_head;
       const int64_t kv_head = head / group;
+      const Segment& input = segments_[segment_of[static_cast<size_t>(row)]];
+      scores.resize(static_cast<size_t>(input.length));
       const float* query = q_.data() + row * q_dim + head * head_dim;
-      for (int64_t j = 0; j < n_rows; ++j) {
+      const float* keys = k_.data() + input.begin * kv_dim + kv_head * head_dim;
+      const float* values = v_.data() + input.begin * kv_dim + kv_head * head_dim;
+      for (int64_t j = 0; j < input.length; ++j) {
         scores[static_cast<size_t>(j)] =
-            kernels_.dot(query, k_.data() + j * kv_dim + kv_head * head_dim, head_dim) *
-            config_.attention_scale;
+            kernels_.dot(query, keys + j * kv_dim, head_dim) * config_.attention_scale;
       }
-      kernels_.softmax(scores.data(), n_rows);
+      kernels_.softmax(scores.data(), input.length);
       float* out = attention_.data() + row * q_dim + head * head_dim;
-      for (int64_t j = 0; j < n_rows; ++j) {
-        kernels_.axpy(scores[static_cast<size_t>(j)], v_.data() + j * kv_dim + kv_head * head_dim,
-                      out, head_dim);
-      }
+      for (int64_t j = 0; j < input.length; ++j)
+        kernels_.axpy(scores[static_cast<size_t>(j)], values + j * kv_dim, out, head_dim);
     }
   });
 }

@@ -4,8 +4,10 @@
 // each block LayerNorms after its residual instead of RMS-norming before it, every token
 // attends to every token of the input (later ones too), and there is no output head — while
 // the paged KV cache, the prefix cache, chunked prefill and the logits that the decoder pass
-// is built around have no use here: one input is one batch, its keys and values live only
-// during the call, so nothing can be published to the prefix cache as causal state.
+// is built around have no use here: one input runs whole in one call, its keys and values
+// live only during the call, so nothing can be published to the prefix cache as causal state.
+// Several inputs may share a call: their rows go through every product together (each weight
+// read once for all of them), and each row attends to the rows of its own input only.
 #pragma once
 
 #include <cstdint>
@@ -23,14 +25,21 @@ class EncoderPass {
   EncoderPass(const model::Model& model, const tensor::Kernels& kernels, tensor::ThreadPool& pool)
       : model_(model), config_(model.config()), kernels_(kernels), pool_(pool) {}
 
-  // The last layer's states of every token of one input, tokens.size() × n_embd. The tokens
-  // are valid ids, at most the trained context many (Engine::encode checks).
-  std::vector<float> run(std::span<const int32_t> tokens);
+  // The last layer's states of every token of every input, one input after another:
+  // (total tokens) × n_embd. Each input's tokens are valid ids, at most the trained context
+  // many (Engine::encode checks).
+  std::vector<float> run(std::span<const std::span<const int32_t>> inputs);
 
  private:
-  void embed(std::span<const int32_t> tokens);
+  // The rows of one input: [begin, begin + length).
+  struct Segment {
+    int64_t begin = 0;
+    int64_t length = 0;
+  };
+
+  void embed(std::span<const std::span<const int32_t>> inputs);
   void attention_block(int64_t n_rows, int64_t layer);
-  // q·k over every pair of rows, softmax, weighted values: q_ is replaced by the result.
+  // q·k over every pair of rows of one input, softmax, weighted values, into attention_.
   void attend(int64_t n_rows);
   void feed_forward_block(int64_t n_rows, int64_t layer);
   // rows = LayerNorm(rows) · weight + bias, in place.
@@ -44,7 +53,9 @@ class EncoderPass {
   const tensor::Kernels& kernels_;
   tensor::ThreadPool& pool_;
 
-  // Scratch reused between inputs.
+  std::vector<Segment> segments_;
+  std::vector<int64_t> positions_;  // each row's position within its input
+  // Scratch reused between calls.
   std::vector<float> hidden_, q_, k_, v_, attention_, projected_, up_, gate_, activated_, ones_;
 };
 

@@ -71,7 +71,7 @@ Engine::Engine(std::shared_ptr<const model::Model> model, const EngineOptions& o
     encoder_ = std::make_unique<EncoderPass>(*model_, *kernels_, *threads_);
 }
 
-std::vector<float> Engine::encode(std::span<const int32_t> tokens) {
+void Engine::check_encoder_input(std::span<const int32_t> tokens) const {
   const auto& config = model_->config();
   if (!encoder_) {
     throw Error(ErrorCode::invalid_request,
@@ -94,7 +94,16 @@ std::vector<float> Engine::encode(std::span<const int32_t> tokens) {
                                                   std::to_string(config.n_vocab - 1) + ")");
     }
   }
-  return encoder_->run(tokens);
+}
+
+std::vector<float> Engine::encode(std::span<const int32_t> tokens) {
+  return encode(std::span<const std::span<const int32_t>>(&tokens, 1));
+}
+
+std::vector<float> Engine::encode(std::span<const std::span<const int32_t>> inputs) {
+  if (inputs.empty()) throw Error(ErrorCode::invalid_request, "no input to encode");
+  for (const auto& tokens : inputs) check_encoder_input(tokens);
+  return encoder_->run(inputs);
 }
 
 Engine::~Engine() = default;

@@ -68,6 +68,12 @@ class Engine {
   // for a decoder model, no tokens, a token id out of the vocabulary, or more tokens than the
   // context length.
   std::vector<float> encode(std::span<const int32_t> tokens);
+  // Several whole inputs in one call (their rows share every weight product; each attends
+  // within itself): their states one input after another, as encode() gives each. Checks
+  // every input as encode() does before computing any.
+  std::vector<float> encode(std::span<const std::span<const int32_t>> inputs);
+  // Throws what encode() would for this input, without computing it.
+  void check_encoder_input(std::span<const int32_t> tokens) const;
 
  private:
   std::shared_ptr<const model::Model> model_;

@@ -456,34 +456,56 @@ void Scheduler::publish_prompt_pages(Entry& entry) {
 
 // The lock comes by reference, which the analysis cannot follow (see step()).
 void Scheduler::encode_embeddings(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS {
+  std::vector<Entry*> batch;
+  std::vector<std::span<const int32_t>> inputs;
+  int64_t batch_rows = 0;
   for (auto& entry : live_) {
     if (!entry->embedding || entry->finished()) continue;
     const auto input = entry->pending_input();
-    std::vector<float> states;
-    pool_lock.unlock();  // the encoder touches no page
     try {
-      states = engine_->encode(input);
+      engine_->check_encoder_input(input);  // a bad input fails alone, not its batch
     } catch (const Error& error) {
-      pool_lock.lock();
       entry->fail(error.code(), error.what());
       continue;
-    } catch (const std::exception& error) {
-      pool_lock.lock();
-      entry->fail(ErrorCode::internal, std::string("the encoder failed: ") + error.what());
-      continue;
     }
-    pool_lock.lock();
-    const int64_t d = config_.n_embd;
     const auto n_rows = static_cast<int64_t>(input.size());
-    entry->consume_input(input.size());
-    ++steps_;
-    rows_ += static_cast<uint64_t>(n_rows);
-    prompt_tokens_computed_ += static_cast<uint64_t>(n_rows);
-    for (int64_t row = 0; row < n_rows; ++row) {
-      if (!entry->embedding->wants_hidden(row)) continue;
-      entry->embedding->on_hidden(row, std::span<const float>(states).subspan(
-                                           static_cast<size_t>(row * d), static_cast<size_t>(d)));
+    if (!batch.empty() && batch_rows + n_rows > options_.max_batch_tokens) break;  // next turn
+    batch.push_back(entry.get());
+    inputs.push_back(input);
+    batch_rows += n_rows;
+  }
+  if (batch.empty()) return;
+  std::vector<float> states;
+  pool_lock.unlock();  // the encoder touches no page
+  try {
+    states = engine_->encode(inputs);
+  } catch (const std::exception& error) {
+    pool_lock.lock();
+    const auto* known = dynamic_cast<const Error*>(&error);
+    for (auto* entry : batch) {
+      if (known)
+        entry->fail(known->code(), known->what());
+      else
+        entry->fail(ErrorCode::internal, std::string("the encoder failed: ") + error.what());
     }
+    return;
+  }
+  pool_lock.lock();
+  ++steps_;
+  rows_ += static_cast<uint64_t>(batch_rows);
+  prompt_tokens_computed_ += static_cast<uint64_t>(batch_rows);
+  const auto d = static_cast<size_t>(config_.n_embd);
+  size_t first_row = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto& entry = *batch[i];
+    const auto n_rows = static_cast<int64_t>(inputs[i].size());
+    entry.consume_input(inputs[i].size());
+    for (int64_t row = 0; row < n_rows; ++row) {
+      if (!entry.embedding->wants_hidden(row)) continue;
+      entry.embedding->on_hidden(row, std::span<const float>(states).subspan(
+                                          (first_row + static_cast<size_t>(row)) * d, d));
+    }
+    first_row += inputs[i].size();
   }
 }
 

@@ -174,7 +174,8 @@ class Scheduler {
   void unpin(const Entry& entry);
   // `pool_lock` is released for the model call only.
   void step(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
-  // An encoder model's admitted embedding inputs, each whole through Engine::encode.
+  // An encoder model's admitted embedding inputs: as many whole inputs as fit in
+  // max_batch_tokens rows (always one) through one Engine::encode call; the rest next turn.
   void encode_embeddings(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
   // Reserves the pages of the queued context passes and adds their rows to `rows` (logits
   // wanted for each pass's rows_with_logits); a pass that does not fit fails alone.

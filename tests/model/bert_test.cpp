@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -182,6 +183,51 @@ INSTANTIATE_TEST_SUITE_P(MkmodelFiles, EncoderEmbeddings, ::testing::ValuesIn(kE
                            for (char& c : name) c = c == '-' ? '_' : c;
                            return name;
                          });
+
+// Several inputs in one Engine::encode call (as the scheduler batches the inputs of a turn)
+// share every weight product but attend only within themselves: mean-pooled, each is
+// llama-embedding's vector for that input alone, and with the reference kernels each input's
+// states are bit for bit those of encoding it alone.
+TEST(EncoderEngine, InputsEncodedTogetherAttendOnlyWithinThemselves) {
+  const auto tokens = bert_data_numbers("inputs.tokens.txt");
+  std::vector<std::vector<int32_t>> inputs;
+  for (const auto& line : tokens) inputs.emplace_back(line.begin(), line.end());
+  ASSERT_EQ(inputs.size(), 4u);
+  const std::vector<std::span<const int32_t>> spans(inputs.begin(), inputs.end());
+  for (const auto& file : kEncoderFiles) {
+    if (std::string(file.pooling) != "mean") continue;
+    const auto theirs = bert_data_numbers(std::string(file.name) + ".embeddings.txt");
+    const auto model =
+        model::Model::from_file(gguf::GgufFile::from_buffer(generate_encoder_file(file), "e.gguf"));
+    const auto d = static_cast<size_t>(model->config().n_embd);
+    for (const auto kernels : {tensor::KernelChoice::reference, tensor::KernelChoice::fast,
+                               tensor::KernelChoice::rounded_activations}) {
+      runtime::Engine engine(model, {.threads = 2, .kernels = kernels});
+      const auto together = engine.encode(spans);
+      size_t first_row = 0;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const auto alone = engine.encode(inputs[i]);
+        ASSERT_GE(together.size(), (first_row + inputs[i].size()) * d);
+        const std::span<const float> mine(together.data() + first_row * d, inputs[i].size() * d);
+        if (kernels == tensor::KernelChoice::reference) {
+          EXPECT_TRUE(std::equal(mine.begin(), mine.end(), alone.begin()))
+              << file.name << " input " << i;
+        }
+        std::vector<float> mean(d, 0.0f);
+        for (size_t row = 0; row < inputs[i].size(); ++row) {
+          for (size_t c = 0; c < d; ++c)
+            mean[c] += mine[row * d + c] / static_cast<float>(inputs[i].size());
+        }
+        const double similarity = encoder_cosine(mean, theirs[i]);
+        std::printf("[ measured ] %s %s input %zu encoded with the others: cosine 1 - %.2e\n",
+                    file.name, std::string(tensor::to_string(kernels)).c_str(), i, 1 - similarity);
+        EXPECT_GE(similarity, kMinEncoderCosine) << file.name << " input " << i;
+        first_row += inputs[i].size();
+      }
+      EXPECT_EQ(together.size(), first_row * d);
+    }
+  }
+}
 
 // The token ids llama-tokenize gives for the inputs ([CLS] … [SEP]) are what weft feeds.
 TEST(EncoderTokens, WordPieceWithClsAndSepAsLlamaCpp) {
