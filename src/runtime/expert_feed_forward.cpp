@@ -1,6 +1,7 @@
 #include "runtime/expert_feed_forward.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -14,6 +15,13 @@ namespace {
 constexpr float kMinimumWeightSum = 6.103515625e-5f;
 
 }  // namespace
+
+ExpertFeedForward::ExpertFeedForward(const model::ModelConfig& config,
+                                     const tensor::Kernels& kernels, tensor::ThreadPool& pool)
+    : config_(config), kernels_(kernels), pool_(pool), scratch_(pool.size()) {
+  for (unsigned i = 0; i < pool.size(); ++i)
+    inline_pools_.push_back(std::make_unique<tensor::ThreadPool>(1));
+}
 
 void ExpertFeedForward::add_expert_bias(const std::vector<float>& biases, int64_t expert,
                                         int64_t width, int64_t count, float* rows) const {
@@ -32,8 +40,16 @@ void ExpertFeedForward::run(const model::LayerWeights& weights, const float* nor
   for (int64_t entry = 0; entry < n_rows * used; ++entry)
     routed_[static_cast<size_t>(chosen_[static_cast<size_t>(entry)])].push_back(entry);
   slot_outputs_.resize(static_cast<size_t>(n_rows * used * d));
+  active_.clear();
   for (int64_t expert = 0; expert < config_.n_expert; ++expert) {
-    if (!routed_[static_cast<size_t>(expert)].empty()) run_expert(weights, expert, normed);
+    if (!routed_[static_cast<size_t>(expert)].empty()) active_.push_back(expert);
+  }
+  // Enough experts to keep every thread busy with whole ones (two each, so that one slow
+  // thread is made up for by the others); otherwise each product is split between threads.
+  if (pool_.size() > 1 && active_.size() >= 2 * static_cast<size_t>(pool_.size())) {
+    run_experts_in_parallel(weights, normed);
+  } else {
+    for (const int64_t expert : active_) run_expert(weights, expert, normed, scratch_[0], pool_);
   }
   // As llama.cpp sums: the most probable expert's output, then each next one added to it.
   for (int64_t row = 0; row < n_rows; ++row) {
@@ -99,39 +115,53 @@ void ExpertFeedForward::softmax(float* values, int64_t n) const {
   }
 }
 
+void ExpertFeedForward::run_experts_in_parallel(const model::LayerWeights& weights,
+                                                const float* normed) {
+  // Threads take the next expert from a shared counter: one descheduled for a while on a
+  // busy machine leaves its experts to the others.
+  std::atomic<size_t> next{0};
+  pool_.parallel_for(pool_.size(), [&](int64_t, int64_t, unsigned worker) {
+    for (size_t i = next.fetch_add(1, std::memory_order_relaxed); i < active_.size();
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      run_expert(weights, active_[i], normed, scratch_[worker], *inline_pools_[worker]);
+    }
+  });
+}
+
 void ExpertFeedForward::run_expert(const model::LayerWeights& weights, int64_t expert,
-                                   const float* normed) {
+                                   const float* normed, ExpertScratch& scratch,
+                                   tensor::ThreadPool& pool) {
   const int64_t d = config_.n_embd;
   const int64_t n_expert = config_.n_expert;
   const int64_t used = config_.n_expert_used;
   const auto& entries = routed_[static_cast<size_t>(expert)];
   const auto count = static_cast<int64_t>(entries.size());
   // Gather the rows that chose this expert into one matrix.
-  gathered_.resize(static_cast<size_t>(count * d));
+  scratch.gathered.resize(static_cast<size_t>(count * d));
   for (int64_t i = 0; i < count; ++i) {
     const int64_t row = entries[static_cast<size_t>(i)] / used;
-    std::copy_n(normed + row * d, d, gathered_.data() + i * d);
+    std::copy_n(normed + row * d, d, scratch.gathered.data() + i * d);
   }
   const auto gate = model::expert_matrix(weights.expert_gate, n_expert, expert);
   const auto up = model::expert_matrix(weights.expert_up, n_expert, expert);
   const auto down = model::expert_matrix(weights.expert_down, n_expert, expert);
-  gate_.resize(static_cast<size_t>(count * gate.rows));
-  up_.resize(static_cast<size_t>(count * up.rows));
-  kernels_.matmul(gate, gathered_.data(), count, gate_.data(), pool_);
-  kernels_.matmul(up, gathered_.data(), count, up_.data(), pool_);
-  add_expert_bias(weights.expert_gate_bias, expert, gate.rows, count, gate_.data());
-  add_expert_bias(weights.expert_up_bias, expert, up.rows, count, up_.data());
-  activated_.resize(static_cast<size_t>(count * gate.rows));
-  activate_gated_rows(kernels_, pool_, config_.activation, gate_.data(), up_.data(), count,
-                      gate.rows, activated_.data());
-  expert_out_.resize(static_cast<size_t>(count * d));
-  kernels_.matmul(down, activated_.data(), count, expert_out_.data(), pool_);
-  add_expert_bias(weights.expert_down_bias, expert, d, count, expert_out_.data());
+  scratch.gate.resize(static_cast<size_t>(count * gate.rows));
+  scratch.up.resize(static_cast<size_t>(count * up.rows));
+  kernels_.matmul(gate, scratch.gathered.data(), count, scratch.gate.data(), pool);
+  kernels_.matmul(up, scratch.gathered.data(), count, scratch.up.data(), pool);
+  add_expert_bias(weights.expert_gate_bias, expert, gate.rows, count, scratch.gate.data());
+  add_expert_bias(weights.expert_up_bias, expert, up.rows, count, scratch.up.data());
+  scratch.activated.resize(static_cast<size_t>(count * gate.rows));
+  activate_gated_rows(kernels_, pool, config_.activation, scratch.gate.data(), scratch.up.data(),
+                      count, gate.rows, scratch.activated.data());
+  scratch.out.resize(static_cast<size_t>(count * d));
+  kernels_.matmul(down, scratch.activated.data(), count, scratch.out.data(), pool);
+  add_expert_bias(weights.expert_down_bias, expert, d, count, scratch.out.data());
   // Scatter: each result times its row's weight for this expert, into its (row, slot).
   for (int64_t i = 0; i < count; ++i) {
     const int64_t entry = entries[static_cast<size_t>(i)];
     const float weight = chosen_weights_[static_cast<size_t>(entry)];
-    const float* result = expert_out_.data() + i * d;
+    const float* result = scratch.out.data() + i * d;
     float* slot = slot_outputs_.data() + entry * d;
     for (int64_t c = 0; c < d; ++c) slot[c] = result[c] * weight;
   }

@@ -280,6 +280,39 @@ TEST(Qwen3Moe, BatchedRowsGiveTheLogitsOfOneRowPasses) {
   }
 }
 
+// With at least two chosen experts per thread (here 4 of 8 for each token, 2 threads), the
+// experts of a step are shared out between the threads, each running its experts' products
+// alone (expert_feed_forward.hpp); with one thread each product runs on the whole pool. Both
+// must give the same logits, bit for bit, in every kernel set, for a batch (every expert
+// chosen) and for one row at a time (four).
+TEST(Qwen3Moe, ExpertsSharedOutBetweenThreadsGiveTheLogitsOfOneThread) {
+  auto shape = moe_shape(2, 8, 128);
+  shape.experts_used = 4;
+  shape.context = 256;
+  const auto model = load_moe(generate_bytes(shape, "q8_0", 7), "qwen3moe-4-of-8");
+  const auto tokens = moe_prompt_tokens();
+  const std::vector<int32_t> prompt(tokens.begin(), tokens.begin() + 8);
+  for (const auto kernels : {tensor::KernelChoice::reference, tensor::KernelChoice::fast,
+                             tensor::KernelChoice::rounded_activations}) {
+    std::vector<float> logits[2];
+    for (const unsigned threads : {1u, 2u}) {
+      auto options = test::reference_comparison_options(kernels);
+      options.threads = threads;
+      runtime::Engine engine(model, options);
+      auto sequence = engine.new_sequence();
+      auto& out = logits[threads - 1];
+      out = runtime::evaluate_prompt(engine, sequence, prompt, 0).prompt_logits;
+      for (int32_t token : prompt) {
+        const auto row = runtime::evaluate_prompt(engine, sequence, std::vector{token}, 0);
+        out.insert(out.end(), row.prompt_logits.begin(), row.prompt_logits.end());
+      }
+    }
+    ASSERT_EQ(logits[0].size(), logits[1].size());
+    EXPECT_EQ(test::compare_logits(logits[1], logits[0]).max_abs, 0.0)
+        << tensor::to_string(kernels);
+  }
+}
+
 // For one token, each layer picks n_expert_used experts. Filling one expert's gate, up and
 // down slices with NaN changes the logits exactly when that expert is picked: a forward pass
 // that read (or multiplied by a zero weight) any other expert would turn them NaN too.
