@@ -574,6 +574,7 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   for (auto& entry : live_) {
     if (budget == 0) break;
     if (entry->decoding()) continue;
+    if (config_.encoder && entry->embedding) continue;  // encode_embeddings' next turn
     const size_t pending = entry->pending_input().size();
     const size_t chunk = std::min<size_t>({pending, options_.prefill_chunk, budget});
     if (chunk == 0 || !add_rows(*entry, chunk)) continue;

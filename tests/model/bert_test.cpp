@@ -229,6 +229,27 @@ TEST(EncoderEngine, InputsEncodedTogetherAttendOnlyWithinThemselves) {
   }
 }
 
+// More inputs than one scheduler turn's batch (512 rows) takes: the four sentences twelve
+// times (about 700 rows) run over several turns, and every vector is still llama-embedding's
+// for its sentence.
+TEST(EncoderEmbeddingsOverSeveralTurns, EveryInputStillMatchesLlamaEmbedding) {
+  const EncoderFile& file = kEncoderFiles[0];
+  const EncoderModelFile model_file(file);
+  const auto sentences = bert_data_lines("inputs.txt");
+  const auto theirs = bert_data_numbers(std::string(file.name) + ".embeddings.txt");
+  ASSERT_EQ(theirs.size(), sentences.size());
+  std::vector<std::string> inputs;
+  for (int copy = 0; copy < 12; ++copy)
+    inputs.insert(inputs.end(), sentences.begin(), sentences.end());
+  const auto native = load_encoder(model_file, tensor::KernelChoice::fast);
+  const auto result = native->embed({.inputs = inputs, .normalize = false});
+  ASSERT_EQ(result.vectors.size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_GE(encoder_cosine(result.vectors[i], theirs[i % sentences.size()]), kMinEncoderCosine)
+        << "input " << i;
+  }
+}
+
 // The token ids llama-tokenize gives for the inputs ([CLS] … [SEP]) are what weft feeds.
 TEST(EncoderTokens, WordPieceWithClsAndSepAsLlamaCpp) {
   const auto vocab =
