@@ -37,6 +37,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 STEPS_PREFIX = "weft: loading: took "
@@ -74,13 +75,18 @@ def parse_stats(stderr_text):
 def time_first_byte(command):
     """(first byte on stdout, exit) in ms from the start, and the process's stderr."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # stderr goes to a file, not a pipe: llama-simple logs more than a pipe holds before its
+    # first token, and would block on it while this waits for stdout.
+    stderr_file = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr_file)
     process.stdout.read(1)
     first_byte = time.perf_counter()
     process.stdout.read()
-    stderr_text = process.stderr.read().decode(errors="replace")
     process.wait()
     end = time.perf_counter()
+    stderr_file.seek(0)
+    stderr_text = stderr_file.read().decode(errors="replace")
+    stderr_file.close()
     if process.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n{stderr_text}")
     return (first_byte - start) * 1000, (end - start) * 1000, stderr_text
