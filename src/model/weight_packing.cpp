@@ -1,6 +1,5 @@
 #include "model/weight_packing.hpp"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,25 +18,6 @@ namespace {
 const std::byte* page_start(const std::byte* at) {
   static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   return reinterpret_cast<const std::byte*>(reinterpret_cast<uintptr_t>(at) / page * page);
-}
-
-// Rows ahead of the packing that are mapped in one call (the packing reports every 1024 rows).
-constexpr int64_t kRowsMappedAhead = 1024;
-
-// Maps the stored rows [from, to) of the file in one call (MADV_POPULATE_READ, Linux 5.14+)
-// instead of one page fault per few pages as the packing first reads them: on a virtual machine
-// each fault is a trap, ~11% of a Q8_0 qwen2.5-0.5b load (perf, docs/performance.md#cold-start).
-// Only a hint: where the kernel lacks it, the packing's reads fault the pages in as before.
-void map_rows_in(const std::byte* from, const std::byte* to) {
-#if defined(MADV_POPULATE_READ)
-  const std::byte* start = page_start(from);
-  if (to > start) {
-    madvise(const_cast<std::byte*>(start), static_cast<size_t>(to - start), MADV_POPULATE_READ);
-  }
-#else
-  (void)from;
-  (void)to;
-#endif
 }
 
 class Packer {
@@ -64,15 +44,10 @@ class Packer {
       // The stored rows leave the resident set as they are packed (whole pages only; the
       // embedding lookup of a tied output reads a few rows as stored, and those come back).
       const std::byte* released_until = matrix.data;
-      const auto rows_ahead = [&](int64_t rows_done) {
-        return matrix.row(std::min(matrix.rows, rows_done + kRowsMappedAhead));
-      };
-      map_rows_in(matrix.data, rows_ahead(0));
       const auto release_packed_rows = [&](int64_t rows_done) {
         const std::byte* end = matrix.row(rows_done);
         file_.release_resident(released_until, static_cast<uint64_t>(end - released_until));
         released_until = page_start(end);
-        if (rows_done < matrix.rows) map_rows_in(end, rows_ahead(rows_done));
         report(rows_packed_ + static_cast<uint64_t>(rows_done));
       };
       weights_.packed.push_back(tensor::pack_rows(matrix, release_packed_rows, &pool));

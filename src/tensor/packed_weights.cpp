@@ -6,11 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <type_traits>
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#endif
 
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_gemm_tiles.hpp"
@@ -56,42 +51,6 @@ void pack_q6_k_block(const BlockQ6_K& source, int64_t lane, std::byte* packed) {
     std::memcpy(packed + 1168 + 32 * chunk + 4 * lane, source.qh + 4 * chunk, 4);
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-// Q8_0, a whole group of eight rows: per block, the eight rows' 32 codes are an 8 × 8 matrix
-// of 4-byte groups, and the layout is its transpose (chunk c = group c of rows 0..7); done in
-// registers it writes each 32-byte chunk once, where the per-row loop wrote 4 bytes at a time
-// (the packing loop was ~20% of a Q8_0 load: docs/performance.md#cold-start). Same bytes.
-__attribute__((target("avx2"))) void pack_q8_0_full_group(const WeightMatrix& w, int64_t first_row,
-                                                          int64_t blocks, std::byte* group) {
-  const BlockQ8_0* rows[kPackedRows];
-  for (int64_t lane = 0; lane < kPackedRows; ++lane)
-    rows[lane] = reinterpret_cast<const BlockQ8_0*>(w.row(first_row + lane));
-  for (int64_t b = 0; b < blocks; ++b) {
-    std::byte* out = group + static_cast<uint64_t>(b) * kPackedQ8_0BlockBytes;
-    __m256i v[kPackedRows];
-    for (int64_t lane = 0; lane < kPackedRows; ++lane) {
-      std::memcpy(out + 2 * lane, &rows[lane][b].d, 2);
-      v[lane] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[lane][b].qs));
-    }
-    // Pairs of rows, then quads: u holds groups c and c + 4 of four rows in its two halves.
-    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
-    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
-    const __m256i low[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
-                            _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
-    const __m256i high[4] = {_mm256_unpacklo_epi64(t4, t6), _mm256_unpackhi_epi64(t4, t6),
-                             _mm256_unpacklo_epi64(t5, t7), _mm256_unpackhi_epi64(t5, t7)};
-    for (int c = 0; c < 4; ++c) {
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16 + 32 * c),
-                          _mm256_permute2x128_si256(low[c], high[c], 0x20));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16 + 32 * (c + 4)),
-                          _mm256_permute2x128_si256(low[c], high[c], 0x31));
-    }
-  }
-}
-#endif
-
 constexpr int64_t kRowsPerProgress = 1024;
 
 // Asks for transparent huge pages where the kernel grants them on request
@@ -119,15 +78,6 @@ void pack_groups(const WeightMatrix& w, uint64_t block_bytes, int64_t first_grou
     std::byte* group = packed.data() + static_cast<uint64_t>(g) * group_bytes;
     const int64_t first_row = g * kPackedRows;
     const int64_t lanes = std::min<int64_t>(kPackedRows, w.rows - first_row);
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    // Packing runs only where the packed products do, which need AVX2.
-    if constexpr (std::is_same_v<Block, BlockQ8_0>) {
-      if (lanes == kPackedRows) {
-        pack_q8_0_full_group(w, first_row, blocks, group);
-        continue;
-      }
-    }
-#endif
     for (int64_t lane = 0; lane < lanes; ++lane) {
       const auto* source = reinterpret_cast<const Block*>(w.row(first_row + lane));
       for (int64_t b = 0; b < blocks; ++b)

@@ -88,9 +88,8 @@ TEST(PackedWeights, Q4_0HoldsTheStoredScalesAndCodesOfEachRow) {
   }
 }
 
-// Q8_0's full groups are packed eight rows at a time in registers, a partial group row by
-// row: both must give the layout the header describes. Two full groups and a partial one, in
-// one and in two threads.
+// Q8_0: two full groups and a partial one, packed in one and in two threads, hold the layout
+// the header describes.
 TEST(PackedWeights, Q8_0HoldsTheStoredScalesAndCodesOfEachRow) {
   if (!packed_products_available(ElementType::Q8_0)) GTEST_SKIP() << "no AVX2 on this CPU";
   const Q4Matrix m = random_rows(ElementType::Q8_0, 21, 5 * 32, 7);
