@@ -9,6 +9,7 @@ namespace weft::tokenizer {
 IdPairMap<RankedMerge> build_merge_table(const Vocab& vocab) {
   IdPairMap<RankedMerge> merges;
   merges.reserve(vocab.merges.size());
+  std::string joined;  // reused: one allocation for all the merges, not one each
   for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
     std::string_view line = vocab.merges[rank];
     size_t space = line.size() > 1 ? line.find(' ', 1) : std::string_view::npos;
@@ -19,7 +20,7 @@ IdPairMap<RankedMerge> build_merge_table(const Vocab& vocab) {
     auto left = vocab.find(line.substr(0, space));
     auto right = vocab.find(line.substr(space + 1));
     if (!left || !right) continue;
-    std::string joined = std::string(line.substr(0, space)).append(line.substr(space + 1));
+    joined.assign(line.substr(0, space)).append(line.substr(space + 1));
     auto result = vocab.find(joined);
     if (!result) continue;
     merges.insert_if_absent(*left, *right, RankedMerge{static_cast<int32_t>(rank), *result});

@@ -43,7 +43,7 @@ SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab), by_rank_(!vocab.merg
       if (static_cast<uint8_t>(c) < 0x80) isolated_[static_cast<uint8_t>(c)] = false;
     }
   }
-  build_pairs();
+  build_lookups();
   byte_tokens_.fill(-1);
   for (int byte = 0; byte < 256; ++byte) {
     char name[8];
@@ -53,31 +53,17 @@ SpmEncoder::SpmEncoder(const Vocab& vocab) : vocab_(vocab), by_rank_(!vocab.merg
   }
 }
 
-// Merging by rank: the listed merges. By score: every way to cut each piece in two pieces.
-// Either way merging is then a lookup by ids.
-void SpmEncoder::build_pairs() {
+// Merging by rank: the listed merges, a lookup by ids. By score there is no table: two
+// adjacent symbols are the text they cover, and the piece they form is that text's id in the
+// vocabulary index. (A table of every cut of every piece, looked up by id pairs, gave the same
+// merges but took ~0.3 s and 32+ MB to build for a 152k vocabulary at every load, and its
+// lookups missed the cache as often as the index's: docs/performance.md#cold-start.)
+void SpmEncoder::build_lookups() {
   space_mark_token_ = find_mergeable(kSpaceMark).value_or(-1);
   for (int c = 0; c < 0x80; ++c) {
     ascii_tokens_[c] = find_mergeable(std::string(1, static_cast<char>(c))).value_or(-1);
   }
-  if (by_rank_) {
-    ranked_merges_ = build_merge_table(vocab_);
-    return;
-  }
-  size_t cuts = 0;
-  for (const auto& piece : vocab_.pieces) cuts += piece.size();
-  pairs_.reserve(cuts);
-  for (TokenId id = 0; id < vocab_.size(); ++id) {
-    std::string_view piece = vocab_.pieces[id];
-    auto canonical = find_mergeable(piece);
-    if (!canonical || *canonical != id) continue;
-    for (size_t cut = utf8_char_length(piece, 0); cut < piece.size();
-         cut += utf8_char_length(piece, cut)) {
-      auto left = find_mergeable(piece.substr(0, cut));
-      auto right = find_mergeable(piece.substr(cut));
-      if (left && right) pairs_.insert_if_absent(*left, *right, id);
-    }
-  }
+  if (by_rank_) ranked_merges_ = build_merge_table(vocab_);
 }
 
 TokenId SpmEncoder::character_token(std::string_view character) const {
@@ -161,18 +147,11 @@ std::optional<PairMerge<float>> SpmEncoder::find_merge(std::string_view text,
     if (merge == nullptr) return std::nullopt;
     return PairMerge<float>{-static_cast<float>(merge->rank), merge->result};
   }
-  TokenId result = -1;
-  if (left.id >= 0 && right.id >= 0) {
-    const TokenId* merged = pairs_.find(left.id, right.id);
-    if (merged == nullptr) return std::nullopt;
-    result = *merged;
-  } else {
-    auto id = find_mergeable(text.substr(left.start, left.length + right.length));
-    if (!id) return std::nullopt;
-    result = *id;
-  }
-  float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[result];
-  return PairMerge<float>{score, result};
+  // Adjacent symbols cover adjacent text, so the merged piece is the text from left's start.
+  const auto merged = find_mergeable(text.substr(left.start, left.length + right.length));
+  if (!merged) return std::nullopt;
+  const float score = vocab_.scores.empty() ? 0.0f : vocab_.scores[*merged];
+  return PairMerge<float>{score, *merged};
 }
 
 void SpmEncoder::merge_segment(std::string_view view, std::vector<TokenId>& out) const {

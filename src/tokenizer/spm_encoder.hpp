@@ -27,7 +27,7 @@ class SpmEncoder final : public FragmentEncoder {
               size_t limit) const override;
 
  private:
-  void build_pairs();
+  void build_lookups();  // the single-character ids; the ranked merges when merging by rank
   std::optional<TokenId> find_mergeable(std::string_view piece) const;
   TokenId character_token(std::string_view character) const;
   void emit_piece(std::string_view piece, std::vector<TokenId>& out) const;
@@ -42,7 +42,6 @@ class SpmEncoder final : public FragmentEncoder {
   // ASCII bytes no longer piece contains (typically '\n'): merges never cross them, so the
   // text is merged segment by segment between them, which keeps the queue small.
   std::array<bool, 128> isolated_{};
-  IdPairMap<TokenId> pairs_;  // (left, right) → the piece they form (merging by score)
   IdPairMap<RankedMerge> ranked_merges_;  // from tokenizer.ggml.merges (merging by rank)
   bool by_rank_ = false;
   std::array<TokenId, 128> ascii_tokens_{};

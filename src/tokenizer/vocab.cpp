@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "weft/error.hpp"
 
@@ -207,9 +208,7 @@ bool is_end_of_turn_text(std::string_view piece) {
 }
 
 std::optional<TokenId> Vocab::find(std::string_view piece) const {
-  auto it = index.find(piece);
-  if (it == index.end()) return std::nullopt;
-  return it->second;
+  return index.find(piece, pieces);
 }
 
 Vocab load_vocab(std::span<const gguf::MetadataEntry> metadata) {
@@ -235,10 +234,7 @@ Vocab load_vocab(std::span<const gguf::MetadataEntry> metadata) {
   if (vocab.model == "gpt2" && vocab.merges.empty()) {
     throw Error("tokenizer metadata: tokenizer.ggml.merges is missing (required by model gpt2)");
   }
-  vocab.index.reserve(vocab.pieces.size());
-  for (size_t id = 0; id < vocab.pieces.size(); ++id) {
-    vocab.index.emplace(vocab.pieces[id], static_cast<TokenId>(id));
-  }
+  vocab.index.build(vocab.pieces);
   read_special_ids(view, vocab);
   read_flags(view, vocab);
   return vocab;

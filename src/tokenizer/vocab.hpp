@@ -5,20 +5,13 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "gguf/gguf_value.hpp"
+#include "tokenizer/piece_index.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace weft::tokenizer {
-
-struct TransparentStringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-};
-
-using PieceIndex = std::unordered_map<std::string, TokenId, TransparentStringHash, std::equal_to<>>;
 
 struct Vocab {
   std::string model;  // tokenizer.ggml.model: "llama", "gpt2", "bert"

@@ -1,4 +1,4 @@
-// Packed Q4_0 (tensor/packed_weights.hpp): the layout holds exactly the stored codes and scales,
+// Packed weights (tensor/packed_weights.hpp): the layout holds exactly the stored codes and scales,
 // and both builds of the packed product (VNNI and AVX2) agree with the rounded-activations
 // kernels to float32 summation order, on awkward row counts (partial groups, row slices),
 // every batch size from 1 to 9 and 1 or 2 threads; a row's result does not depend on its batch.
@@ -84,6 +84,33 @@ TEST(PackedWeights, Q4_0HoldsTheStoredScalesAndCodesOfEachRow) {
       if (row < m.w.rows)
         std::memcpy(&expected, m.w.row(row) + b * sizeof(BlockQ4_0), sizeof expected);
       EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0) << row << " " << b;
+    }
+  }
+}
+
+// Q8_0: two full groups and a partial one, packed in one and in two threads, hold the layout
+// the header describes.
+TEST(PackedWeights, Q8_0HoldsTheStoredScalesAndCodesOfEachRow) {
+  if (!packed_products_available(ElementType::Q8_0)) GTEST_SKIP() << "no AVX2 on this CPU";
+  const Q4Matrix m = random_rows(ElementType::Q8_0, 21, 5 * 32, 7);
+  ThreadPool pool(2);
+  for (ThreadPool* threads : {static_cast<ThreadPool*>(nullptr), &pool}) {
+    const PackedWeights packed = pack_rows(m.w, {}, threads);
+    const uint64_t group_bytes = packed_group_bytes(m.w.type, m.w.cols);
+    ASSERT_EQ(packed.size(), 3 * group_bytes);
+    for (int64_t row = 0; row < 24; ++row) {
+      const std::byte* group = packed.data() + (row / 8) * group_bytes;
+      for (int64_t b = 0; b < 5; ++b) {
+        const std::byte* block = group + b * kPackedQ8_0BlockBytes;
+        BlockQ8_0 unpacked{};
+        std::memcpy(&unpacked.d, block + 2 * (row % 8), 2);
+        for (int c = 0; c < 8; ++c)
+          std::memcpy(unpacked.qs + 4 * c, block + 16 + 32 * c + 4 * (row % 8), 4);
+        BlockQ8_0 expected{};  // rows past the end are zero blocks
+        if (row < m.w.rows)
+          std::memcpy(&expected, m.w.row(row) + b * sizeof(BlockQ8_0), sizeof expected);
+        EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0) << row << " " << b;
+      }
     }
   }
 }
