@@ -10,6 +10,7 @@
 #include "tensor/fast_gemm_tiles.hpp"
 
 #include "tensor/cpu_features.hpp"
+#include "tensor/cpu_format_traits.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -299,31 +300,16 @@ struct Q6KTile {
   }
 };
 
-constexpr TileKernels kQ8_0Tiles = tiles_of<Q8FamilyTile<BlockQ8_0>::Kernel, 4, 4>();
-constexpr TileKernels kQ4_0Tiles = tiles_of<Q8FamilyTile<BlockQ4_0>::Kernel, 4, 4>();
-constexpr TileKernels kQ4KTiles = with_scaled_sums(tiles_of<Q4KTile, 1, 8>());
-constexpr TileKernels kQ6KTiles = tiles_of<Q6KTile, 1, 8>();
-
 }  // namespace
+
+constexpr TileKernels kVnniTilesQ8_0 = tiles_of<Q8FamilyTile<BlockQ8_0>::Kernel, 4, 4>();
+constexpr TileKernels kVnniTilesQ4_0 = tiles_of<Q8FamilyTile<BlockQ4_0>::Kernel, 4, 4>();
+constexpr TileKernels kVnniTilesQ4_K = with_scaled_sums(tiles_of<Q4KTile, 1, 8>());
+constexpr TileKernels kVnniTilesQ6_K = tiles_of<Q6KTile, 1, 8>();
 
 bool cpu_runs_vnni_tiles() {
   const CpuFeatures& f = cpu_features();
   return cpu_has_avx2_fma_f16c() && f.avx512f && f.avx512vl && f.avx512bw && f.avx512vnni;
-}
-
-const TileKernels* vnni_tiles_for(ElementType type) {
-  switch (type) {
-    case ElementType::Q8_0:
-      return &kQ8_0Tiles;
-    case ElementType::Q4_0:
-      return &kQ4_0Tiles;
-    case ElementType::Q4_K:
-      return &kQ4KTiles;
-    case ElementType::Q6_K:
-      return &kQ6KTiles;
-    default:
-      return nullptr;
-  }
 }
 
 }  // namespace weft::tensor
@@ -334,9 +320,14 @@ namespace weft::tensor {
 bool cpu_runs_vnni_tiles() {
   return false;
 }
-const TileKernels* vnni_tiles_for(ElementType) {
-  return nullptr;
-}
 }  // namespace weft::tensor
 
 #endif
+
+namespace weft::tensor {
+
+const TileKernels* vnni_tiles_for(ElementType type) {
+  return cpu_format_traits(type).vnni_tiles;
+}
+
+}  // namespace weft::tensor

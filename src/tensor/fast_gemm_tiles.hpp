@@ -36,7 +36,14 @@ struct TileKernels {
 
 // True when this CPU runs the tiles (AVX-512 F/VL/BW/VNNI, plus AVX2/FMA/F16C).
 bool cpu_runs_vnni_tiles();
-// The tiles for `type` (Q8_0, Q4_0, Q4_K, Q6_K), or nullptr for types without tiles.
+// The tiles for `type` (its cpu_format_traits row: Q8_0, Q4_0, Q4_K, Q6_K), or nullptr for
+// types without tiles.
 const TileKernels* vnni_tiles_for(ElementType type);
+
+// Each format's tiles, registered in tensor/cpu_format_traits.cpp (x86-64 only).
+extern const TileKernels kVnniTilesQ8_0;
+extern const TileKernels kVnniTilesQ4_0;
+extern const TileKernels kVnniTilesQ4_K;
+extern const TileKernels kVnniTilesQ6_K;
 
 }  // namespace weft::tensor

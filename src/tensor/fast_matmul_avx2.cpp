@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/activation_quant_avx2.hpp"
+#include "tensor/cpu_format_traits.hpp"
 #include "tensor/fast_gemm_tiles.hpp"
 #include "tensor/fast_matmul_avx2_formats.hpp"
 #include "tensor/half.hpp"
@@ -210,15 +211,21 @@ WEFT_AVX2_FMA_F16C void dot_float(const std::byte* weight_row, const std::byte* 
   }
 }
 
-using GroupDot = void (*)(const std::byte*, const std::byte* const*, int64_t, float*);
+using GroupDot = FormatGroupDot;
+static_assert(kMaxGroup == kFormatMaxGroup);
 
+// A format's kernel, and its register-blocked tiles where it has them.
 struct Plan {
-  std::array<GroupDot, kMaxGroup> dots{};  // dots[g - 1] handles g activation rows
-  uint64_t act_row_bytes = 0;              // 0: activations are used as float32 in place
-  ElementType partner = ElementType::F32;
-  const TileKernels* tiles = nullptr;     // register-blocked tiles where the CPU runs them
-  ActivationRounder round_row = nullptr;  // set by the formats of fast_matmul_avx2_formats
+  FormatKernel kernel;
+  const TileKernels* tiles = nullptr;
 };
+
+uint64_t q8_row_bytes(int64_t cols) {
+  return static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8);
+}
+uint64_t q8_k_row_bytes(int64_t cols) {
+  return static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
+}
 
 template <template <int> class Dot>
 constexpr std::array<GroupDot, kMaxGroup> dots_of() {
@@ -254,36 +261,6 @@ struct FloatFamily {
     }
   };
 };
-
-Plan plan_for(ElementType type, int64_t cols) {
-  const auto q8_bytes = static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8);
-  const auto q8k_bytes = static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
-  const auto q4k_sums_bytes = static_cast<uint64_t>(cols / kSuperBlock) * 8 * sizeof(float);
-  switch (type) {
-    case ElementType::Q8_0:
-      return {dots_of<Q8Family<BlockQ8_0>::Dot>(), q8_bytes, ElementType::Q8_0,
-              vnni_tiles_for(type)};
-    case ElementType::Q4_0:
-      return {dots_of<Q8Family<BlockQ4_0>::Dot>(), q8_bytes, ElementType::Q8_0,
-              vnni_tiles_for(type)};
-    case ElementType::Q4_K:
-      return {dots_of<Q4KDot>(), q8k_bytes + q4k_sums_bytes, ElementType::Q8_K,
-              vnni_tiles_for(type)};
-    case ElementType::Q6_K:
-      return {dots_of<Q6KDot>(), q8k_bytes, ElementType::Q8_K, vnni_tiles_for(type)};
-    case ElementType::F16:
-      return {dots_of<FloatFamily<true>::Dot>(), 0, ElementType::F32};
-    default:
-      if (avx2_format_supports(type)) {
-        const FormatKernel kernel = avx2_format_kernel(type, cols);
-        return {.dots = kernel.dots,
-                .act_row_bytes = kernel.act_row_bytes,
-                .partner = kernel.partner,
-                .round_row = kernel.round_row};
-      }
-      return {dots_of<FloatFamily<false>::Dot>(), 0, ElementType::F32};
-  }
-}
 
 // Rounded activations live for one product; a per-thread buffer that only ever grows keeps
 // allocation off the decode path.
@@ -370,7 +347,7 @@ void run_groups(const Plan& plan, const WeightMatrix& w, const std::byte* activa
         const int group = static_cast<int>(std::min<int64_t>(kMaxGroup, n_rows - first));
         for (int k = 0; k < group; ++k)
           group_rows[k] = activations + static_cast<uint64_t>(first + k) * act_stride;
-        const GroupDot dot = plan.dots[static_cast<size_t>(group - 1)];
+        const GroupDot dot = plan.kernel.dots[static_cast<size_t>(group - 1)];
         for (int64_t r = tile; r < tile_end; ++r) {
           dot(w.row(r), group_rows, w.cols, results);
           for (int k = 0; k < group; ++k) out[(first + k) * w.rows + r] = results[k];
@@ -382,37 +359,46 @@ void run_groups(const Plan& plan, const WeightMatrix& w, const std::byte* activa
 
 }  // namespace
 
-bool avx2_matmul_supports(ElementType type) {
-  switch (type) {
-    case ElementType::Q8_0:
-    case ElementType::Q4_0:
-    case ElementType::Q4_K:
-    case ElementType::Q6_K:
-    case ElementType::F16:
-    case ElementType::F32:
-      return true;
-    default:
-      return avx2_format_supports(type);
-  }
+FormatKernel avx2_f32_kernel(int64_t) {
+  return {dots_of<FloatFamily<false>::Dot>(), 0, ElementType::F32};
+}
+FormatKernel avx2_f16_kernel(int64_t) {
+  return {dots_of<FloatFamily<true>::Dot>(), 0, ElementType::F32};
+}
+FormatKernel avx2_q8_0_kernel(int64_t cols) {
+  return {dots_of<Q8Family<BlockQ8_0>::Dot>(), q8_row_bytes(cols), ElementType::Q8_0};
+}
+FormatKernel avx2_q4_0_kernel(int64_t cols) {
+  return {dots_of<Q8Family<BlockQ4_0>::Dot>(), q8_row_bytes(cols), ElementType::Q8_0};
+}
+// Q4_K's activation rows carry q8k_scaled_sums() after their blocks for its tiles.
+FormatKernel avx2_q4_k_kernel(int64_t cols) {
+  const auto q4k_sums_bytes = static_cast<uint64_t>(cols / kSuperBlock) * 8 * sizeof(float);
+  return {dots_of<Q4KDot>(), q8_k_row_bytes(cols) + q4k_sums_bytes, ElementType::Q8_K};
+}
+FormatKernel avx2_q6_k_kernel(int64_t cols) {
+  return {dots_of<Q6KDot>(), q8_k_row_bytes(cols), ElementType::Q8_K};
 }
 
 void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                  ThreadPool& pool, MatmulPath path) {
-  const Plan plan = plan_for(w.type, w.cols);
+  // The format's entries, looked up once per product.
+  const CpuFormatTraits& format = cpu_format_traits(w.type);
+  const Plan plan{format.avx2_kernel(w.cols), format.vnni_tiles};
   const std::byte* activations = reinterpret_cast<const std::byte*>(x);
   uint64_t act_stride = static_cast<uint64_t>(w.cols) * sizeof(float);
-  if (plan.act_row_bytes != 0) {
+  if (plan.kernel.act_row_bytes != 0) {
     auto& buffer = activation_buffer();
-    act_stride = plan.act_row_bytes;
+    act_stride = plan.kernel.act_row_bytes;
     if (buffer.size() < act_stride * static_cast<uint64_t>(n_rows))
       buffer.resize(act_stride * static_cast<uint64_t>(n_rows));
     std::byte* rounded = buffer.data();
     const auto round_rows = [&](int64_t begin, int64_t end, unsigned) {
       for (int64_t i = begin; i < end; ++i) {
         std::byte* dst = rounded + static_cast<uint64_t>(i) * act_stride;
-        if (plan.round_row != nullptr) {
-          plan.round_row(x + i * w.cols, dst, w.cols);
-        } else if (plan.partner == ElementType::Q8_0) {
+        if (plan.kernel.round_row != nullptr) {
+          plan.kernel.round_row(x + i * w.cols, dst, w.cols);
+        } else if (plan.kernel.partner == ElementType::Q8_0) {
           avx2_quantize_activation_q8(x + i * w.cols, reinterpret_cast<ActivationQ8*>(dst), w.cols);
         } else {
           auto* blocks = reinterpret_cast<BlockQ8_K*>(dst);
@@ -448,10 +434,15 @@ void avx2_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
 #else  // not x86-64 with GCC/Clang: FastKernels never calls these
 
 namespace weft::tensor {
-bool avx2_matmul_supports(ElementType) {
-  return false;
-}
 void avx2_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&, MatmulPath) {}
 }  // namespace weft::tensor
 
 #endif
+
+namespace weft::tensor {
+
+bool avx2_matmul_supports(ElementType type) {
+  return cpu_format_traits(type).avx2_kernel != nullptr;
+}
+
+}  // namespace weft::tensor

@@ -470,69 +470,62 @@ constexpr Dots legacy_dots() {
 
 }  // namespace
 
-bool avx2_format_supports(ElementType type) {
-  switch (type) {
-    case ElementType::Q4_1:
-    case ElementType::Q5_0:
-    case ElementType::Q5_1:
-    case ElementType::IQ4_NL:
-    case ElementType::MXFP4:
-    case ElementType::Q2_K:
-    case ElementType::Q3_K:
-    case ElementType::Q5_K:
-    case ElementType::IQ4_XS:
-    case ElementType::BF16:
-      return true;
-    default:
-      return false;
-  }
+namespace {
+
+uint64_t q8_sum_row_bytes(int64_t cols) {
+  return static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8Sum);
+}
+uint64_t q8_k_super_bytes(int64_t cols) {
+  return static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
 }
 
-FormatKernel avx2_format_kernel(ElementType type, int64_t cols) {
-  const auto q8_bytes = static_cast<uint64_t>(cols / kBlock32) * sizeof(ActivationQ8Sum);
-  const auto q8k_bytes = static_cast<uint64_t>(cols / kSuperBlock) * sizeof(BlockQ8_K);
-  switch (type) {
-    case ElementType::Q4_1:
-      return {legacy_dots<BlockQ4_1>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
-    case ElementType::Q5_0:
-      return {legacy_dots<BlockQ5_0>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
-    case ElementType::Q5_1:
-      return {legacy_dots<BlockQ5_1>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
-    case ElementType::IQ4_NL:
-      return {legacy_dots<BlockIQ4_NL>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
-    case ElementType::MXFP4:
-      return {legacy_dots<BlockMXFP4>(), q8_bytes, ElementType::Q8_1, &round_q8_sum_row};
-    case ElementType::Q2_K:
-      return {
-          {&dot_q2_k<1>, &dot_q2_k<2>, &dot_q2_k<3>, &dot_q2_k<4>}, q8k_bytes, ElementType::Q8_K};
-    case ElementType::Q3_K:
-      return {
-          {&dot_q3_k<1>, &dot_q3_k<2>, &dot_q3_k<3>, &dot_q3_k<4>}, q8k_bytes, ElementType::Q8_K};
-    case ElementType::Q5_K:
-      return {
-          {&dot_q5_k<1>, &dot_q5_k<2>, &dot_q5_k<3>, &dot_q5_k<4>}, q8k_bytes, ElementType::Q8_K};
-    case ElementType::IQ4_XS:
-      return {{&dot_iq4_xs<1>, &dot_iq4_xs<2>, &dot_iq4_xs<3>, &dot_iq4_xs<4>},
-              q8k_bytes,
-              ElementType::Q8_K};
-    case ElementType::BF16:
-      return {{&dot_bf16<1>, &dot_bf16<2>, &dot_bf16<3>, &dot_bf16<4>}, 0};
-    default:
-      return {};
-  }
+// A legacy 32-value format: activations as Q8 blocks with their sums.
+template <typename Block>
+FormatKernel legacy_format_kernel(int64_t cols) {
+  return {legacy_dots<Block>(), q8_sum_row_bytes(cols), ElementType::Q8_1, &round_q8_sum_row};
 }
 
-}  // namespace weft::tensor
+}  // namespace
 
-#else  // not x86-64 with GCC/Clang: FastKernels never calls these
+FormatKernel avx2_q4_1_kernel(int64_t cols) {
+  return legacy_format_kernel<BlockQ4_1>(cols);
+}
+FormatKernel avx2_q5_0_kernel(int64_t cols) {
+  return legacy_format_kernel<BlockQ5_0>(cols);
+}
+FormatKernel avx2_q5_1_kernel(int64_t cols) {
+  return legacy_format_kernel<BlockQ5_1>(cols);
+}
+FormatKernel avx2_iq4_nl_kernel(int64_t cols) {
+  return legacy_format_kernel<BlockIQ4_NL>(cols);
+}
+FormatKernel avx2_mxfp4_kernel(int64_t cols) {
+  return legacy_format_kernel<BlockMXFP4>(cols);
+}
+FormatKernel avx2_q2_k_kernel(int64_t cols) {
+  return {{&dot_q2_k<1>, &dot_q2_k<2>, &dot_q2_k<3>, &dot_q2_k<4>},
+          q8_k_super_bytes(cols),
+          ElementType::Q8_K};
+}
+FormatKernel avx2_q3_k_kernel(int64_t cols) {
+  return {{&dot_q3_k<1>, &dot_q3_k<2>, &dot_q3_k<3>, &dot_q3_k<4>},
+          q8_k_super_bytes(cols),
+          ElementType::Q8_K};
+}
+FormatKernel avx2_q5_k_kernel(int64_t cols) {
+  return {{&dot_q5_k<1>, &dot_q5_k<2>, &dot_q5_k<3>, &dot_q5_k<4>},
+          q8_k_super_bytes(cols),
+          ElementType::Q8_K};
+}
+FormatKernel avx2_iq4_xs_kernel(int64_t cols) {
+  return {{&dot_iq4_xs<1>, &dot_iq4_xs<2>, &dot_iq4_xs<3>, &dot_iq4_xs<4>},
+          q8_k_super_bytes(cols),
+          ElementType::Q8_K};
+}
+FormatKernel avx2_bf16_kernel(int64_t) {
+  return {{&dot_bf16<1>, &dot_bf16<2>, &dot_bf16<3>, &dot_bf16<4>}, 0};
+}
 
-namespace weft::tensor {
-bool avx2_format_supports(ElementType) {
-  return false;
-}
-FormatKernel avx2_format_kernel(ElementType, int64_t) {
-  return {};
-}
 }  // namespace weft::tensor
 
 #endif

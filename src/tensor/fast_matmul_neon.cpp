@@ -1,5 +1,7 @@
 #include "tensor/fast_matmul_neon.hpp"
 
+#include "tensor/cpu_format_traits.hpp"
+
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
@@ -87,11 +89,6 @@ std::vector<ActivationQ8>& activation_buffer() {
 
 }  // namespace
 
-bool neon_matmul_supports(ElementType type) {
-  return type == ElementType::Q8_0 || type == ElementType::Q4_0 || type == ElementType::F32 ||
-         type == ElementType::F16;
-}
-
 void neon_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                  ThreadPool& pool) {
   if (w.type == ElementType::F32 || w.type == ElementType::F16) {
@@ -133,10 +130,15 @@ void neon_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* o
 #else  // not aarch64: FastKernels never calls these
 
 namespace weft::tensor {
-bool neon_matmul_supports(ElementType) {
-  return false;
-}
 void neon_matmul(const WeightMatrix&, const float*, int64_t, float*, ThreadPool&) {}
 }  // namespace weft::tensor
 
 #endif
+
+namespace weft::tensor {
+
+bool neon_matmul_supports(ElementType type) {
+  return cpu_format_traits(type).neon_product != nullptr;
+}
+
+}  // namespace weft::tensor

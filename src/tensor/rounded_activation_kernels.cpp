@@ -8,40 +8,16 @@
 #include <cstring>
 #include <vector>
 
+#include "tensor/cpu_format_traits.hpp"
 #include "tensor/ggml_cpu_numerics.hpp"
 #include "tensor/half.hpp"
 #include "tensor/mxfp4_quant.hpp"
 #include "tensor/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 #include "tensor/reference_kernels.hpp"
+#include "tensor/rounded_activation_products.hpp"
 
 namespace weft::tensor {
-
-ElementType activation_partner(ElementType storage) {
-  switch (storage) {
-    case ElementType::F16:
-    case ElementType::BF16:
-      return storage;
-    case ElementType::Q4_0:
-    case ElementType::Q5_0:
-    case ElementType::Q8_0:
-    case ElementType::IQ4_NL:
-    case ElementType::MXFP4:
-      return ElementType::Q8_0;
-    case ElementType::Q4_1:
-    case ElementType::Q5_1:
-      return ElementType::Q8_1;
-    case ElementType::Q2_K:
-    case ElementType::Q3_K:
-    case ElementType::Q4_K:
-    case ElementType::Q5_K:
-    case ElementType::Q6_K:
-    case ElementType::IQ4_XS:
-      return ElementType::Q8_K;
-    default:
-      return ElementType::F32;
-  }
-}
 
 namespace {
 
@@ -97,132 +73,108 @@ void round_to_partner(ElementType storage, float* x, int64_t n) {
   dequantize_row(partner, rounded.data(), x, n);
 }
 
-// The integers (and scales) of a weight row of Q4_0, Q5_0 or Q8_0: what GGML's integer dot
-// products multiply with the activation blocks.
 template <typename Block>
 const Block* block_at(const std::byte* row, int64_t index) {
   return reinterpret_cast<const Block*>(row) + index;
 }
 
-// Q4_1/Q5_1 also give their block minima in `mins`: the values are nibble·d + m.
-void weight_block_ints(ElementType type, const std::byte* row, int64_t n_blocks, int8_t* ints,
-                       float* scales, float* mins) {
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    int8_t* q = ints + b * kBlock32;
-    if (type == ElementType::Q4_1) {
-      const auto* block = block_at<BlockQ4_1>(row, b);
-      scales[b] = fp16_to_fp32(block->d);
-      mins[b] = fp16_to_fp32(block->m);
-      for (int j = 0; j < kBlock32 / 2; ++j) {
-        q[j] = static_cast<int8_t>(block->qs[j] & 0x0f);
-        q[j + kBlock32 / 2] = static_cast<int8_t>(block->qs[j] >> 4);
-      }
-    } else if (type == ElementType::Q5_1) {
-      const auto* block = block_at<BlockQ5_1>(row, b);
-      scales[b] = fp16_to_fp32(block->d);
-      mins[b] = fp16_to_fp32(block->m);
-      uint32_t high = 0;
-      std::memcpy(&high, block->qh, sizeof high);
-      for (int j = 0; j < kBlock32 / 2; ++j) {
-        const auto low_bit = static_cast<int>((high >> j) & 1u) << 4;
-        const auto high_bit = static_cast<int>((high >> (j + kBlock32 / 2)) & 1u) << 4;
-        q[j] = static_cast<int8_t>((block->qs[j] & 0x0f) | low_bit);
-        q[j + kBlock32 / 2] = static_cast<int8_t>((block->qs[j] >> 4) | high_bit);
-      }
-    } else if (type == ElementType::Q8_0) {
-      const auto* block = block_at<BlockQ8_0>(row, b);
-      scales[b] = fp16_to_fp32(block->d);
-      std::memcpy(q, block->qs, kBlock32);
-    } else if (type == ElementType::MXFP4) {
-      const auto* block = block_at<BlockMXFP4>(row, b);
-      scales[b] = mxfp4_half_scale(block->e);
-      for (int j = 0; j < kBlock32 / 2; ++j) {
-        q[j] = kMxfp4DoubledValues[block->qs[j] & 0x0f];
-        q[j + kBlock32 / 2] = kMxfp4DoubledValues[block->qs[j] >> 4];
-      }
-    } else if (type == ElementType::IQ4_NL) {
-      const auto* block = block_at<BlockIQ4_NL>(row, b);
-      scales[b] = fp16_to_fp32(block->d);
-      for (int j = 0; j < kBlock32 / 2; ++j) {
-        q[j] = kIq4Values[block->qs[j] & 0x0f];
-        q[j + kBlock32 / 2] = kIq4Values[block->qs[j] >> 4];
-      }
-    } else if (type == ElementType::Q4_0) {
-      const auto* block = block_at<BlockQ4_0>(row, b);
-      scales[b] = fp16_to_fp32(block->d);
-      for (int j = 0; j < kBlock32 / 2; ++j) {
-        q[j] = static_cast<int8_t>((block->qs[j] & 0x0f) - 8);
-        q[j + kBlock32 / 2] = static_cast<int8_t>((block->qs[j] >> 4) - 8);
-      }
-    } else {
-      const auto* block = block_at<BlockQ5_0>(row, b);
-      scales[b] = fp16_to_fp32(block->d);
-      uint32_t high = 0;
-      std::memcpy(&high, block->qh, sizeof high);
-      for (int j = 0; j < kBlock32 / 2; ++j) {
-        const auto low_bit = static_cast<int>((high >> j) & 1u) << 4;
-        const auto high_bit = static_cast<int>((high >> (j + kBlock32 / 2)) & 1u) << 4;
-        q[j] = static_cast<int8_t>(((block->qs[j] & 0x0f) | low_bit) - 16);
-        q[j + kBlock32 / 2] = static_cast<int8_t>(((block->qs[j] >> 4) | high_bit) - 16);
-      }
-    }
+// The integers and scale of one weight block (Q4_1/Q5_1 also their minimum: the values are
+// nibble·d + m): what GGML's integer dot products multiply with the activation blocks.
+void unpack_block(const BlockQ4_1& block, int8_t* q, float& scale, float& min) {
+  scale = fp16_to_fp32(block.d);
+  min = fp16_to_fp32(block.m);
+  for (int j = 0; j < kBlock32 / 2; ++j) {
+    q[j] = static_cast<int8_t>(block.qs[j] & 0x0f);
+    q[j + kBlock32 / 2] = static_cast<int8_t>(block.qs[j] >> 4);
   }
 }
 
-bool has_integer_blocks(ElementType type) {
-  return type == ElementType::Q4_0 || type == ElementType::Q5_0 || type == ElementType::Q8_0 ||
-         type == ElementType::Q4_1 || type == ElementType::Q5_1 || type == ElementType::IQ4_NL ||
-         type == ElementType::MXFP4;
+void unpack_block(const BlockQ5_1& block, int8_t* q, float& scale, float& min) {
+  scale = fp16_to_fp32(block.d);
+  min = fp16_to_fp32(block.m);
+  uint32_t high = 0;
+  std::memcpy(&high, block.qh, sizeof high);
+  for (int j = 0; j < kBlock32 / 2; ++j) {
+    const auto low_bit = static_cast<int>((high >> j) & 1u) << 4;
+    const auto high_bit = static_cast<int>((high >> (j + kBlock32 / 2)) & 1u) << 4;
+    q[j] = static_cast<int8_t>((block.qs[j] & 0x0f) | low_bit);
+    q[j + kBlock32 / 2] = static_cast<int8_t>((block.qs[j] >> 4) | high_bit);
+  }
 }
 
-bool has_block_minima(ElementType type) {
-  return type == ElementType::Q4_1 || type == ElementType::Q5_1;
+void unpack_block(const BlockQ8_0& block, int8_t* q, float& scale, float& /*min*/) {
+  scale = fp16_to_fp32(block.d);
+  std::memcpy(q, block.qs, kBlock32);
+}
+
+void unpack_block(const BlockMXFP4& block, int8_t* q, float& scale, float& /*min*/) {
+  scale = mxfp4_half_scale(block.e);
+  for (int j = 0; j < kBlock32 / 2; ++j) {
+    q[j] = kMxfp4DoubledValues[block.qs[j] & 0x0f];
+    q[j + kBlock32 / 2] = kMxfp4DoubledValues[block.qs[j] >> 4];
+  }
+}
+
+void unpack_block(const BlockIQ4_NL& block, int8_t* q, float& scale, float& /*min*/) {
+  scale = fp16_to_fp32(block.d);
+  for (int j = 0; j < kBlock32 / 2; ++j) {
+    q[j] = kIq4Values[block.qs[j] & 0x0f];
+    q[j + kBlock32 / 2] = kIq4Values[block.qs[j] >> 4];
+  }
+}
+
+void unpack_block(const BlockQ4_0& block, int8_t* q, float& scale, float& /*min*/) {
+  scale = fp16_to_fp32(block.d);
+  for (int j = 0; j < kBlock32 / 2; ++j) {
+    q[j] = static_cast<int8_t>((block.qs[j] & 0x0f) - 8);
+    q[j + kBlock32 / 2] = static_cast<int8_t>((block.qs[j] >> 4) - 8);
+  }
+}
+
+void unpack_block(const BlockQ5_0& block, int8_t* q, float& scale, float& /*min*/) {
+  scale = fp16_to_fp32(block.d);
+  uint32_t high = 0;
+  std::memcpy(&high, block.qh, sizeof high);
+  for (int j = 0; j < kBlock32 / 2; ++j) {
+    const auto low_bit = static_cast<int>((high >> j) & 1u) << 4;
+    const auto high_bit = static_cast<int>((high >> (j + kBlock32 / 2)) & 1u) << 4;
+    q[j] = static_cast<int8_t>(((block.qs[j] & 0x0f) | low_bit) - 16);
+    q[j + kBlock32 / 2] = static_cast<int8_t>(((block.qs[j] >> 4) | high_bit) - 16);
+  }
+}
+
+template <typename Block>
+void weight_block_ints(const std::byte* row, int64_t n_blocks, int8_t* ints, float* scales,
+                       float* mins) {
+  for (int64_t b = 0; b < n_blocks; ++b)
+    unpack_block(*block_at<Block>(row, b), ints + b * kBlock32, scales[b], mins[b]);
 }
 
 // F16 and BF16 weights: activations rounded to the same type, products summed as tinyBLAS or
 // ggml_vec_dot_f16/_bf16 sum them.
-void half_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                 ThreadPool& pool, int lanes) {
+template <ggml_cpu::Operands Operands>
+void half_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int lanes) {
   std::vector<float> rounded(x, x + n_rows * w.cols);
   for (int64_t i = 0; i < n_rows; ++i)
     round_to_partner(w.type, rounded.data() + i * w.cols, w.cols);
-  const auto operands =
-      w.type == ElementType::F16 ? ggml_cpu::Operands::f16 : ggml_cpu::Operands::bf16;
   pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
     std::vector<float> row(static_cast<size_t>(w.cols));
     for (int64_t r = begin; r < end; ++r) {
       dequantize_row(w.type, w.row(r), row.data(), w.cols);
       for (int64_t i = 0; i < n_rows; ++i) {
         out[i * w.rows + r] = ggml_cpu::matrix_dot(
-            operands, row.data(), rounded.data() + i * w.cols, w.cols, w.rows, n_rows, lanes);
+            Operands, row.data(), rounded.data() + i * w.cols, w.cols, w.rows, n_rows, lanes);
       }
     }
   });
 }
 
-// F32 weights: float32 products fused into tinyBLAS's or ggml_vec_dot_f32's accumulators.
-void float_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                  ThreadPool& pool, int lanes) {
-  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
-    for (int64_t r = begin; r < end; ++r) {
-      const auto* row = reinterpret_cast<const float*>(w.row(r));
-      for (int64_t i = 0; i < n_rows; ++i) {
-        out[i * w.rows + r] = ggml_cpu::matrix_dot(ggml_cpu::Operands::f32, row, x + i * w.cols,
-                                                   w.cols, w.rows, n_rows, lanes);
-      }
-    }
-  });
-}
-
-// Q2_K, Q3_K, Q5_K, Q6_K and IQ4_XS weights: activations quantised to Q8_K, GGML's integer
-// lanes per super-block.
-void k_quant_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                    ThreadPool& pool) {
-  const auto dot = w.type == ElementType::Q6_K     ? ggml_cpu::q6_k_dot
-                   : w.type == ElementType::Q5_K   ? ggml_cpu::q5_k_dot
-                   : w.type == ElementType::Q3_K   ? ggml_cpu::q3_k_dot
-                   : w.type == ElementType::IQ4_XS ? ggml_cpu::iq4_xs_dot
-                                                   : ggml_cpu::q2_k_dot;
+// Super-block formats with their own GGML lanes (Q2_K, Q3_K, Q5_K, Q6_K, IQ4_XS): activations
+// quantised to Q8_K, `Dot` per row (ggml_cpu_numerics.hpp).
+template <float (*Dot)(const void* weights, const void* activations, int64_t n_super)>
+void super_block_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                         ThreadPool& pool) {
   const int64_t n_super = w.cols / kSuperBlock;
   const uint64_t row_bytes = *bytes_for(ElementType::Q8_K, static_cast<uint64_t>(w.cols));
   std::vector<std::byte> activations(row_bytes * static_cast<uint64_t>(n_rows));
@@ -234,44 +186,48 @@ void k_quant_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t i = 0; i < n_rows; ++i) {
         out[i * w.rows + r] =
-            dot(w.row(r), activations.data() + row_bytes * static_cast<uint64_t>(i), n_super);
+            Dot(w.row(r), activations.data() + row_bytes * static_cast<uint64_t>(i), n_super);
       }
     }
   });
 }
 
-// Q4_0/Q5_0/Q8_0/IQ4_NL (Q4_1/Q5_1) weights: activations quantised to Q8_0 (Q8_1), integer
-// products per block. GGML sums one activation row of IQ4_NL in its own order (its
-// ggml_vec_dot; tinyBLAS takes batches of rows as for the others).
-void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
-                          ThreadPool& pool) {
+// In which order GGML sums the block products of a format with Q8_0 activations.
+enum class BlockOrder {
+  tinyblas,  // as tinyBLAS (and ggml_vec_dot for one row) sum them: ggml_cpu::q8_blocks_dot
+  // IQ4_NL: one activation row through ggml_vec_dot's two alternating accumulators, batches
+  // of rows as tinyBLAS.
+  alternating_for_one_row,
+  alternating,  // MXFP4 has no tinyBLAS kernel: every row takes ggml_vec_dot_mxfp4_q8_0's order
+};
+
+// 32-value block formats: activations quantised to Q8_0 (Q8_1 with the block sums where the
+// format has block minima), integer products per block.
+template <typename Block, bool Minima, BlockOrder Order>
+void integer_block_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                           ThreadPool& pool) {
   const int64_t n_blocks = w.cols / kBlock32;
-  const bool minima = has_block_minima(w.type);
   std::vector<int8_t> x_ints(static_cast<size_t>(n_rows * w.cols));
   std::vector<float> x_scales(static_cast<size_t>(n_rows * n_blocks));
-  std::vector<float> x_sums(minima ? x_scales.size() : 0);
+  std::vector<float> x_sums(Minima ? x_scales.size() : 0);
   for (int64_t i = 0; i < n_rows; ++i) {
     quantize_q8_blocks(x + i * w.cols, w.cols, x_ints.data() + i * w.cols,
                        x_scales.data() + i * n_blocks);
-    if (minima) {
+    if (Minima) {
       quantize_q8_1_sums(x + i * w.cols, w.cols, x_ints.data() + i * w.cols,
                          x_sums.data() + i * n_blocks);
     }
   }
+  const bool alternating = Order == BlockOrder::alternating ||
+                           (Order == BlockOrder::alternating_for_one_row && n_rows == 1);
   pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
     std::vector<int8_t> w_ints(static_cast<size_t>(w.cols));
     std::vector<float> w_scales(static_cast<size_t>(n_blocks));
     std::vector<float> w_mins(static_cast<size_t>(n_blocks));
     for (int64_t r = begin; r < end; ++r) {
-      weight_block_ints(w.type, w.row(r), n_blocks, w_ints.data(), w_scales.data(), w_mins.data());
+      weight_block_ints<Block>(w.row(r), n_blocks, w_ints.data(), w_scales.data(), w_mins.data());
       for (int64_t i = 0; i < n_rows; ++i) {
-        if (w.type == ElementType::IQ4_NL && n_rows == 1) {
-          out[r] = ggml_cpu::q8_blocks_dot_alternating(w_ints.data(), w_scales.data(),
-                                                       x_ints.data(), x_scales.data(), n_blocks);
-          continue;
-        }
-        // MXFP4 has no tinyBLAS kernel: every row takes ggml_vec_dot_mxfp4_q8_0's order.
-        if (w.type == ElementType::MXFP4) {
+        if (alternating) {
           out[i * w.rows + r] = ggml_cpu::q8_blocks_dot_alternating(
               w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
               x_scales.data() + i * n_blocks, n_blocks);
@@ -279,14 +235,94 @@ void integer_block_matmul(const WeightMatrix& w, const float* x, int64_t n_rows,
         }
         out[i * w.rows + r] = ggml_cpu::q8_blocks_dot(
             w_ints.data(), w_scales.data(), x_ints.data() + i * w.cols,
-            x_scales.data() + i * n_blocks, n_blocks, minima ? w_mins.data() : nullptr,
-            minima ? x_sums.data() + i * n_blocks : nullptr);
+            x_scales.data() + i * n_blocks, n_blocks, Minima ? w_mins.data() : nullptr,
+            Minima ? x_sums.data() + i * n_blocks : nullptr);
       }
     }
   });
 }
 
 }  // namespace
+
+// The products of tensor/rounded_activation_products.hpp, registered per format in
+// tensor/cpu_format_traits.cpp.
+namespace rounded_activation {
+
+// F32 weights: float32 products fused into tinyBLAS's or ggml_vec_dot_f32's accumulators.
+void f32_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                 ThreadPool& pool, int lanes) {
+  pool.parallel_for(w.rows, [&](int64_t begin, int64_t end, unsigned) {
+    for (int64_t r = begin; r < end; ++r) {
+      const auto* row = reinterpret_cast<const float*>(w.row(r));
+      for (int64_t i = 0; i < n_rows; ++i) {
+        out[i * w.rows + r] = ggml_cpu::matrix_dot(ggml_cpu::Operands::f32, row, x + i * w.cols,
+                                                   w.cols, w.rows, n_rows, lanes);
+      }
+    }
+  });
+}
+
+void f16_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                 ThreadPool& pool, int lanes) {
+  half_product<ggml_cpu::Operands::f16>(w, x, n_rows, out, pool, lanes);
+}
+void bf16_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int lanes) {
+  half_product<ggml_cpu::Operands::bf16>(w, x, n_rows, out, pool, lanes);
+}
+
+void q4_0_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  integer_block_product<BlockQ4_0, false, BlockOrder::tinyblas>(w, x, n_rows, out, pool);
+}
+void q4_1_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  integer_block_product<BlockQ4_1, true, BlockOrder::tinyblas>(w, x, n_rows, out, pool);
+}
+void q5_0_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  integer_block_product<BlockQ5_0, false, BlockOrder::tinyblas>(w, x, n_rows, out, pool);
+}
+void q5_1_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  integer_block_product<BlockQ5_1, true, BlockOrder::tinyblas>(w, x, n_rows, out, pool);
+}
+void q8_0_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  integer_block_product<BlockQ8_0, false, BlockOrder::tinyblas>(w, x, n_rows, out, pool);
+}
+void iq4_nl_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                    ThreadPool& pool, int) {
+  integer_block_product<BlockIQ4_NL, false, BlockOrder::alternating_for_one_row>(w, x, n_rows, out,
+                                                                                 pool);
+}
+void mxfp4_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                   ThreadPool& pool, int) {
+  integer_block_product<BlockMXFP4, false, BlockOrder::alternating>(w, x, n_rows, out, pool);
+}
+
+void q2_k_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  super_block_product<ggml_cpu::q2_k_dot>(w, x, n_rows, out, pool);
+}
+void q3_k_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  super_block_product<ggml_cpu::q3_k_dot>(w, x, n_rows, out, pool);
+}
+void q5_k_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  super_block_product<ggml_cpu::q5_k_dot>(w, x, n_rows, out, pool);
+}
+void q6_k_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                  ThreadPool& pool, int) {
+  super_block_product<ggml_cpu::q6_k_dot>(w, x, n_rows, out, pool);
+}
+void iq4_xs_product(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
+                    ThreadPool& pool, int) {
+  super_block_product<ggml_cpu::iq4_xs_dot>(w, x, n_rows, out, pool);
+}
+
+}  // namespace rounded_activation
 
 void RoundedActivationKernels::round_activations(ElementType partner_storage, float* x,
                                                  int64_t n) const {
@@ -299,27 +335,18 @@ void RoundedActivationKernels::gelu_tanh_mul(const float* gate, const float* up,
   for (int64_t i = 0; i < n; ++i) out[i] = ggml_cpu::table_gelu(gate[i]) * up[i];
 }
 
+// The format's own product where it has one (cpu_format_traits); otherwise the reference
+// product on activations rounded to the partner type (Q4_K: Q8_K), or on float32
+// activations where the partner is F32.
 void RoundedActivationKernels::matmul(const WeightMatrix& w, const float* x, int64_t n_rows,
                                       float* out, ThreadPool& pool) const {
-  if (w.type == ElementType::F32) {
-    float_matmul(w, x, n_rows, out, pool, lanes_);
+  const CpuFormatTraits& format = cpu_format_traits(w.type);
+  if (format.rounded_product != nullptr) {
+    format.rounded_product(w, x, n_rows, out, pool, lanes_);
     return;
   }
-  if (activation_partner(w.type) == ElementType::F32) {
+  if (format.vec_dot_type == ElementType::F32) {
     ReferenceKernels::matmul(w, x, n_rows, out, pool);
-    return;
-  }
-  if (w.type == ElementType::F16 || w.type == ElementType::BF16) {
-    half_matmul(w, x, n_rows, out, pool, lanes_);
-    return;
-  }
-  if (w.type == ElementType::Q2_K || w.type == ElementType::Q3_K || w.type == ElementType::Q5_K ||
-      w.type == ElementType::Q6_K || w.type == ElementType::IQ4_XS) {
-    k_quant_matmul(w, x, n_rows, out, pool);
-    return;
-  }
-  if (has_integer_blocks(w.type)) {
-    integer_block_matmul(w, x, n_rows, out, pool);
     return;
   }
   std::vector<float> rounded(x, x + n_rows * w.cols);
