@@ -5,15 +5,15 @@
 #include <array>
 #include <string>
 
+#include "tensor/arm/fast_matmul_neon.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_gemm_tiles.hpp"
-#include "tensor/fast_matmul_avx2_formats.hpp"
-#include "tensor/fast_matmul_neon.hpp"
-#include "tensor/fast_vector_avx2.hpp"
-#include "tensor/half.hpp"
+#include "tensor/formats/half.hpp"
+#include "tensor/formats/quant_reference.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/quant_reference.hpp"
-#include "tensor/rounded_activation_products.hpp"
+#include "tensor/reference/rounded_activation_products.hpp"
+#include "tensor/x86/fast_gemm_tiles.hpp"
+#include "tensor/x86/fast_matmul_avx2_formats.hpp"
+#include "tensor/x86/fast_vector_avx2.hpp"
 #include "weft/error.hpp"
 
 // Entries of an instruction set this build does not target are null (their definitions are

@@ -2,24 +2,24 @@
 // the partner type activations are rounded to, the best row dequantiser, and the entry
 // point of each kernel set or instruction set that has a product for the format (nullptr
 // where it has none, and for instruction sets this build does not target). The format's
-// own facts (name, blocks, reference conversions) are tensor/format_traits.hpp.
+// own facts (name, blocks, reference conversions) are tensor/formats/format_traits.hpp.
 //
 // Kernels look a format up once per matrix product (or row conversion), never per block.
 #pragma once
 
 #include <cstdint>
 
-#include "tensor/format_traits.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/formats/format_traits.hpp"
+#include "tensor/threads/thread_pool.hpp"
 #include "tensor/weight_matrix.hpp"
 
 namespace weft::tensor {
 
-struct FormatKernel;  // tensor/fast_matmul_avx2_formats.hpp
-struct TileKernels;   // tensor/fast_gemm_tiles.hpp
+struct FormatKernel;  // tensor/x86/fast_matmul_avx2_formats.hpp
+struct TileKernels;   // tensor/x86/fast_gemm_tiles.hpp
 
 // out[i·w.rows + r] = weight row r · activation row i, with `lanes` float lanes imitated
-// (rounded-activation kernels: tensor/rounded_activation_products.hpp).
+// (rounded-activation kernels: tensor/reference/rounded_activation_products.hpp).
 using RoundedProduct = void (*)(const WeightMatrix& w, const float* x, int64_t n_rows, float* out,
                                 ThreadPool& pool, int lanes);
 // The AVX2 group dots of the format for rows of `cols` values (fast_matmul_avx2_formats.hpp).

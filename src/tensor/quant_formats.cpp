@@ -5,7 +5,7 @@
 #include <string>
 
 #include "tensor/cpu_format_traits.hpp"
-#include "tensor/format_traits.hpp"
+#include "tensor/formats/format_traits.hpp"
 #include "weft/error.hpp"
 
 namespace weft::tensor {

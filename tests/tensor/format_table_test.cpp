@@ -1,4 +1,4 @@
-// The format tables (tensor/format_traits.hpp, tensor/cpu_format_traits.hpp): every row is
+// The format tables (tensor/formats/format_traits.hpp, tensor/cpu_format_traits.hpp): every row is
 // found by its id and name, carries its conversions, and agrees with GGML's own tables
 // (ggml.c's type_traits for block shapes, ggml-cpu.c's type_traits_cpu for vec_dot_type).
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "tensor/cpu_format_traits.hpp"
-#include "tensor/format_traits.hpp"
+#include "tensor/formats/format_traits.hpp"
 #include "tensor/kernels.hpp"
 #include "weft/error.hpp"
 
