@@ -7,12 +7,12 @@
 #include <random>
 #include <vector>
 
-#include "tensor/activation_quant_avx2.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/formats/quant_reference.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
-#include "tensor/quant_reference.hpp"
+#include "tensor/x86/activation_quant_avx2.hpp"
+#include "tensor/x86/fast_matmul_avx2.hpp"
 
 namespace {
 

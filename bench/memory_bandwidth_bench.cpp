@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_vector_avx2.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
+#include "tensor/x86/fast_vector_avx2.hpp"
 
 int main(int argc, char** argv) {
   const unsigned threads = argc > 1 ? static_cast<unsigned>(std::atoi(argv[1])) : 2;

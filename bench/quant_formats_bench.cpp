@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace {

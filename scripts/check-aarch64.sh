@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the tensor layer and its kernel tests for aarch64 with Debian's cross compiler and
-# runs them under qemu, so the NEON products (src/tensor/fast_matmul_neon.cpp) are checked on
+# runs them under qemu, so the NEON products (src/tensor/arm/fast_matmul_neon.cpp) are checked on
 # an x86 machine. Not part of the build or CI (it needs g++-aarch64-linux-gnu, qemu-user and
 # GoogleTest's sources: apt-get install -y g++-aarch64-linux-gnu qemu-user googletest).
 # Usage: scripts/check-aarch64.sh [BUILD_DIR]   (default /tmp/weft-aarch64)
@@ -10,7 +10,7 @@ out=${1:-/tmp/weft-aarch64}
 gtest=/usr/src/googletest/googletest
 mkdir -p "$out"
 cxx="aarch64-linux-gnu-g++ -std=c++20 -O2 -Wall -Wextra -I$root/src -I$root/include -I$root/tests -I$gtest/include -I$gtest"
-for source in "$root"/src/tensor/*.cpp "$root"/src/events/event_names.cpp \
+for source in $(find "$root"/src/tensor -name "*.cpp") "$root"/src/events/event_names.cpp \
               "$root"/tests/tensor/fast_kernels_test.cpp \
               "$gtest"/src/gtest-all.cc "$gtest"/src/gtest_main.cc; do
   object="$out/$(basename "$source").o"

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "gguf/gguf_value.hpp"
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 
 namespace weft::gguf {
 

@@ -14,7 +14,7 @@
 
 #include "gguf/gguf_file.hpp"
 #include "gguf/gguf_value.hpp"
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 
 namespace weft::gguf {
 

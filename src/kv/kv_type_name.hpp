@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 
 namespace weft::kv {
 

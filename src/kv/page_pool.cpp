@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "tensor/quant_blocks.hpp"
+#include "tensor/formats/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 #include "weft/error.hpp"
 

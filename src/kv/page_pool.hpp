@@ -17,7 +17,7 @@
 #include <span>
 #include <vector>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 #include "tensor/mapped_memory.hpp"
 
 namespace weft::kv {

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "model/model_config.hpp"
-#include "tensor/packed_weights.hpp"
 #include "tensor/weight_matrix.hpp"
+#include "tensor/x86/packed_weights.hpp"
 
 namespace weft::model {
 

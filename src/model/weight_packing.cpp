@@ -8,8 +8,8 @@
 #include <set>
 #include <vector>
 
-#include "tensor/packed_weights.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
+#include "tensor/x86/packed_weights.hpp"
 
 namespace weft::model {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "runtime/gated_activation.hpp"
 #include "runtime/row_bias.hpp"
-#include "tensor/ggml_cpu_numerics.hpp"
 #include "tensor/quant_formats.hpp"
+#include "tensor/reference/ggml_cpu_numerics.hpp"
 
 namespace weft::runtime {
 void EncoderPass::matmul(const tensor::WeightMatrix& w, const float* x, int64_t n_rows,

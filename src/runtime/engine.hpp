@@ -23,7 +23,7 @@
 #include "model/model.hpp"
 #include "runtime/forward_batch.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 
 namespace weft::runtime {
 

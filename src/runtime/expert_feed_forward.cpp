@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "runtime/gated_activation.hpp"
-#include "tensor/ggml_cpu_numerics.hpp"
+#include "tensor/reference/ggml_cpu_numerics.hpp"
 
 namespace weft::runtime {
 namespace {

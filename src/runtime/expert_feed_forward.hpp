@@ -18,7 +18,7 @@
 #include "model/model_config.hpp"
 #include "model/model_weights.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 
 namespace weft::runtime {
 

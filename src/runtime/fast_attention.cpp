@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_attention_avx2.hpp"
 #include "tensor/fast_kernels.hpp"
+#include "tensor/x86/fast_attention_avx2.hpp"
 
 namespace weft::runtime {
 namespace {

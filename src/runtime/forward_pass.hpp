@@ -13,7 +13,7 @@
 #include "runtime/forward_batch.hpp"
 #include "runtime/paged_attention.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 
 namespace weft::runtime {
 

@@ -5,7 +5,7 @@
 
 #include "model/arch/architecture.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 
 namespace weft::runtime {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "runtime/fast_attention.hpp"
-#include "tensor/ggml_cpu_numerics.hpp"
+#include "tensor/reference/ggml_cpu_numerics.hpp"
 
 namespace weft::runtime {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "kv/kv_sequence.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 
 namespace weft::runtime {
 

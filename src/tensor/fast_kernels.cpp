@@ -2,10 +2,10 @@
 
 #include "tensor/cpu_features.hpp"
 
-#include "tensor/fast_attention_avx2.hpp"
-#include "tensor/fast_matmul_avx2.hpp"
-#include "tensor/fast_matmul_neon.hpp"
-#include "tensor/fast_vector_avx2.hpp"
+#include "tensor/arm/fast_matmul_neon.hpp"
+#include "tensor/x86/fast_attention_avx2.hpp"
+#include "tensor/x86/fast_matmul_avx2.hpp"
+#include "tensor/x86/fast_vector_avx2.hpp"
 
 namespace weft::tensor {
 

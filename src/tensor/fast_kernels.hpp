@@ -11,7 +11,7 @@
 #pragma once
 
 #include "tensor/cpu_features.hpp"
-#include "tensor/reference_kernels.hpp"
+#include "tensor/reference/reference_kernels.hpp"
 
 namespace weft::tensor {
 

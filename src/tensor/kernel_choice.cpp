@@ -1,6 +1,6 @@
 #include "tensor/fast_kernels.hpp"
-#include "tensor/ggml_cpu_numerics.hpp"
-#include "tensor/reference_kernels.hpp"
+#include "tensor/reference/ggml_cpu_numerics.hpp"
+#include "tensor/reference/reference_kernels.hpp"
 
 namespace weft::tensor {
 

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 #include "tensor/weight_matrix.hpp"
 
 namespace weft::tensor {
@@ -79,7 +79,7 @@ class Kernels {
   virtual void round_activations(ElementType partner_storage, float* x, int64_t n) const = 0;
 
   // Kernels that imitate GGML's CPU backend return the float lanes of the vector width they
-  // imitate (tensor/ggml_cpu_numerics.hpp), and the attention code then sums its products
+  // imitate (tensor/reference/ggml_cpu_numerics.hpp), and the attention code then sums its products
   // with an F16 cache in GGML's order; 0 (the default): plain float32 sums.
   virtual int ggml_lanes() const { return 0; }
 };

@@ -3,12 +3,13 @@
 //
 // CONTRACT (implementation: issue 3, src/tensor/): `n` is a whole number of blocks of the
 // type (callers check with bytes_for; otherwise these throw weft::Error); layouts are
-// bit-exact with GGML's. Block structs: tensor/quant_blocks.hpp; fp16/bf16: tensor/half.hpp.
+// bit-exact with GGML's. Block structs: tensor/formats/quant_blocks.hpp; fp16/bf16:
+// tensor/formats/half.hpp.
 #pragma once
 
 #include <cstdint>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 
 namespace weft::tensor {
 

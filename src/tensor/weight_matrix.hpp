@@ -5,12 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 
 namespace weft::tensor {
 
 // Q4_0, Q8_0, Q4_K and Q6_K rows may also come repacked eight at a time
-// (tensor/packed_weights.hpp): groups of kPackedRows rows, packed_group_bytes(type, cols) each.
+// (tensor/x86/packed_weights.hpp): groups of kPackedRows rows, packed_group_bytes(type, cols) each.
 inline constexpr int64_t kPackedRows = 8;
 inline constexpr uint64_t kPackedQ4_0BlockBytes = 144;   // 32 values of eight rows
 inline constexpr uint64_t kPackedQ8_0BlockBytes = 272;   // 32 values of eight rows

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kv/page_pool.hpp"
-#include "tensor/half.hpp"
+#include "tensor/formats/half.hpp"
 #include "weft/error.hpp"
 
 namespace weft::kv {

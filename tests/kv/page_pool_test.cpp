@@ -7,7 +7,7 @@
 
 #include "kv/kv_sequence.hpp"
 #include "support/pool_accounting.hpp"
-#include "tensor/half.hpp"
+#include "tensor/formats/half.hpp"
 #include "weft/error.hpp"
 
 namespace weft::kv {

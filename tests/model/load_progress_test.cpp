@@ -12,7 +12,7 @@
 #include "gguf/gguf_file.hpp"
 #include "model/model.hpp"
 #include "model/synthetic/synthetic_model.hpp"
-#include "tensor/packed_weights.hpp"
+#include "tensor/x86/packed_weights.hpp"
 
 namespace weft::model {
 namespace {

@@ -30,7 +30,7 @@
 #include "support/sha256_digest.hpp"
 #include "support/shared_files.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 #include "weft/error.hpp"
 
 namespace weft {

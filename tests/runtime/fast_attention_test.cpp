@@ -13,8 +13,8 @@
 #include "runtime/paged_attention.hpp"
 #include "support/pool_accounting.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_attention_avx2.hpp"
-#include "tensor/half.hpp"
+#include "tensor/formats/half.hpp"
+#include "tensor/x86/fast_attention_avx2.hpp"
 
 namespace weft::runtime {
 namespace {

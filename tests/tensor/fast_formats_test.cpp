@@ -10,11 +10,11 @@
 #include <random>
 #include <vector>
 
-#include "tensor/element_type.hpp"
-#include "tensor/half.hpp"
+#include "tensor/formats/element_type.hpp"
+#include "tensor/formats/half.hpp"
+#include "tensor/formats/mxfp4_quant.hpp"
+#include "tensor/formats/quant_blocks.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/mxfp4_quant.hpp"
-#include "tensor/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::tensor {

@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "support/random_values.hpp"
+#include "tensor/arm/fast_matmul_neon.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/element_type.hpp"
-#include "tensor/fast_matmul_avx2.hpp"
-#include "tensor/fast_matmul_neon.hpp"
+#include "tensor/formats/element_type.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
+#include "tensor/x86/fast_matmul_avx2.hpp"
 
 namespace weft::tensor {
 namespace {

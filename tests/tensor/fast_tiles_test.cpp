@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "support/random_values.hpp"
-#include "tensor/activation_quant_avx2.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_gemm_tiles.hpp"
-#include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/formats/quant_reference.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
-#include "tensor/quant_reference.hpp"
+#include "tensor/x86/activation_quant_avx2.hpp"
+#include "tensor/x86/fast_gemm_tiles.hpp"
+#include "tensor/x86/fast_matmul_avx2.hpp"
 
 namespace weft::tensor {
 namespace {

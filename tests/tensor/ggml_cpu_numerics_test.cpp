@@ -1,8 +1,8 @@
-// GGML's summation orders and approximations (tensor/ggml_cpu_numerics.hpp) against libm and
-// exact sums: they must be accurate to float32 rounding whatever their order. That they are
+// GGML's summation orders and approximations (tensor/reference/ggml_cpu_numerics.hpp) against libm
+// and exact sums: they must be accurate to float32 rounding whatever their order. That they are
 // GGML's own orders is what the fixture and stories260K tests check against llama.cpp's
 // outputs, bit for bit.
-#include "tensor/ggml_cpu_numerics.hpp"
+#include "tensor/reference/ggml_cpu_numerics.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include <random>
 #include <vector>
 
-#include "tensor/half.hpp"
-#include "tensor/quant_blocks.hpp"
+#include "tensor/formats/half.hpp"
+#include "tensor/formats/quant_blocks.hpp"
 
 namespace weft::tensor::ggml_cpu {
 namespace {

@@ -1,6 +1,6 @@
 // fp16/bf16 conversions against independent references: the compiler's _Float16 (libgcc's
 // IEEE conversion routines) and a nearest-value search in double precision.
-#include "tensor/half.hpp"
+#include "tensor/formats/half.hpp"
 
 #include <gtest/gtest.h>
 

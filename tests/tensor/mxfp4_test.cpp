@@ -1,4 +1,4 @@
-// MXFP4 (src/tensor/mxfp4_quant.hpp) against llama-quantize's bytes and the format's
+// MXFP4 (src/tensor/formats/mxfp4_quant.hpp) against llama-quantize's bytes and the format's
 // definition: the quantiser writes what llama-quantize's MXFP4_MOE wrote for two expert
 // tensors of the gpt-oss test model (tests/data/gpt-oss/README.md), the dequantiser gives the
 // E2M1 values times 2^(e − 127), and the product with Q8_0 activations is the exact sum
@@ -17,9 +17,9 @@
 #include "gguf/gguf_file.hpp"
 #include "support/gpt_oss_model.hpp"
 #include "support/sha256_digest.hpp"
-#include "tensor/half.hpp"
-#include "tensor/mxfp4_quant.hpp"
-#include "tensor/quant_blocks.hpp"
+#include "tensor/formats/half.hpp"
+#include "tensor/formats/mxfp4_quant.hpp"
+#include "tensor/formats/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::tensor {

@@ -1,8 +1,8 @@
-// Packed weights (tensor/packed_weights.hpp): the layout holds exactly the stored codes and scales,
-// and both builds of the packed product (VNNI and AVX2) agree with the rounded-activations
+// Packed weights (tensor/x86/packed_weights.hpp): the layout holds exactly the stored codes and
+// scales, and both builds of the packed product (VNNI and AVX2) agree with the rounded-activations
 // kernels to float32 summation order, on awkward row counts (partial groups, row slices),
 // every batch size from 1 to 9 and 1 or 2 threads; a row's result does not depend on its batch.
-#include "tensor/packed_weights.hpp"
+#include "tensor/x86/packed_weights.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,11 +14,11 @@
 
 #include "support/random_values.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/fast_gemm_tiles.hpp"
-#include "tensor/fast_matmul_avx2.hpp"
+#include "tensor/formats/quant_blocks.hpp"
 #include "tensor/kernels.hpp"
-#include "tensor/quant_blocks.hpp"
 #include "tensor/quant_formats.hpp"
+#include "tensor/x86/fast_gemm_tiles.hpp"
+#include "tensor/x86/fast_matmul_avx2.hpp"
 
 namespace weft::tensor {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "gguf/gguf_file.hpp"
 #include "support/shared_files.hpp"
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 #include "tensor/quant_formats.hpp"
 
 namespace weft::tensor {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 #include "tensor/quant_formats.hpp"
 #include "weft/error.hpp"
 

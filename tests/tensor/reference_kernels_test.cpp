@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "support/random_values.hpp"
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
 

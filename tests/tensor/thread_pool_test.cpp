@@ -1,4 +1,4 @@
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 
 #include "gguf/gguf_writer.hpp"
 #include "tensor/quant_formats.hpp"
-#include "tensor/thread_pool.hpp"
+#include "tensor/threads/thread_pool.hpp"
 #include "weft/error.hpp"
 
 namespace weft::model::quantize {

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tensor/element_type.hpp"
+#include "tensor/formats/element_type.hpp"
 
 namespace weft::model::synthetic {
 

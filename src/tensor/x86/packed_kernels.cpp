@@ -1,0 +1,258 @@
+#include "tensor/x86/packed_kernels.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#include <cstring>
+#include <type_traits>
+
+#include "tensor/formats/quant_blocks.hpp"
+#include "tensor/weight_matrix.hpp"
+#include "tensor/x86/activation_quant_avx2.hpp"
+#include "tensor/x86/avx2_reductions.hpp"
+
+namespace weft::tensor {
+namespace {
+
+// Lane r of acc[j] to out[j·out_stride + r], for r < valid_rows.
+template <int N>
+WEFT_AVX2_FMA_F16C inline void store_packed_results(const __m256 (&acc)[N], float* out,
+                                                    int64_t out_stride, int valid_rows) {
+  for (int j = 0; j < N; ++j) {
+    float* row_out = out + j * out_stride;
+    if (valid_rows == kPackedRows) {
+      _mm256_storeu_ps(row_out, acc[j]);
+    } else {
+      float lanes[kPackedRows];
+      _mm256_storeu_ps(lanes, acc[j]);
+      std::memcpy(row_out, lanes, sizeof(float) * static_cast<size_t>(valid_rows));
+    }
+  }
+}
+
+#define WEFT_PACKED_TARGET WEFT_AVX2_FMA_F16C
+#define WEFT_PACKED_VNNI 0
+#define WEFT_PACKED_TILE avx2_packed_tile
+#include "tensor/x86/packed_kernels.inc"
+#undef WEFT_PACKED_TARGET
+#undef WEFT_PACKED_VNNI
+#undef WEFT_PACKED_TILE
+
+#define WEFT_PACKED_TARGET \
+  __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
+#define WEFT_PACKED_VNNI 1
+#define WEFT_PACKED_TILE vnni_packed_tile
+#include "tensor/x86/packed_kernels.inc"
+#undef WEFT_PACKED_TARGET
+#undef WEFT_PACKED_VNNI
+#undef WEFT_PACKED_TILE
+
+// Q4_K with Q8_K activations: per sub-block of 32 values, eight maddubs of the rows' codes
+// with broadcast 4-byte groups of the activation are summed in int16 (below 8 · 2 · 15 · 128
+// = 30720: no saturation), then one madd multiplies by the rows' sub-block scales (as int16
+// pairs) and sums to int32. The minimums come in per super-block through the activation's
+// 32-value sums, also with madd. Float work is two FMAs per super-block and row.
+template <int N>
+WEFT_AVX2_FMA_F16C void q4_k_tile(const std::byte* group, int64_t cols, const std::byte* acts,
+                                  uint64_t act_stride, float* out, int64_t out_stride,
+                                  int valid_rows) {
+  const BlockQ8_K* x[N];
+  for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
+  __m256 acc[N];
+  __m256 acc_min[N];
+  for (int j = 0; j < N; ++j) acc[j] = acc_min[j] = _mm256_setzero_ps();
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+  const int64_t superblocks = cols / 256;
+  for (int64_t b = 0; b < superblocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kPackedQ4_KBlockBytes;
+    const __m256 row_d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+    const __m256 row_dmin =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16)));
+    // Per lane (row): the scale of sub-block s as an int16 pair (scale, scale), and the
+    // minimums of sub-blocks 2q, 2q+1 as an int16 pair.
+    __m256i scale_pairs[8];
+    for (int s = 0; s < 8; ++s) {
+      const __m256i scale = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 32 + 8 * s)));
+      scale_pairs[s] = _mm256_or_si256(scale, _mm256_slli_epi32(scale, 16));
+    }
+    __m256i min_pairs[4];
+    for (int q = 0; q < 4; ++q) {
+      const __m256i first = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 96 + 16 * q)));
+      const __m256i second = _mm256_cvtepu8_epi32(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 96 + 16 * q + 8)));
+      min_pairs[q] = _mm256_or_si256(first, _mm256_slli_epi32(second, 16));
+    }
+    __m256i sums[N];
+    for (int j = 0; j < N; ++j) sums[j] = _mm256_setzero_si256();
+    for (int pair = 0; pair < 4; ++pair) {
+      const std::byte* codes_at = block + 160 + 256 * pair;
+      __m256i low[8];
+      __m256i high[8];
+      for (int c = 0; c < 8; ++c) {
+        const __m256i packed =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes_at + 32 * c));
+        low[c] = _mm256_and_si256(packed, low_nibbles);
+        high[c] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibbles);
+      }
+      for (int j = 0; j < N; ++j) {
+        int32_t groups[16];  // values 64·pair .. +63 of the activation, four at a time
+        std::memcpy(groups, x[j][b].qs + 64 * pair, sizeof groups);
+        __m256i low_sum = _mm256_maddubs_epi16(low[0], _mm256_set1_epi32(groups[0]));
+        __m256i high_sum = _mm256_maddubs_epi16(high[0], _mm256_set1_epi32(groups[8]));
+        for (int c = 1; c < 8; ++c) {
+          low_sum =
+              _mm256_add_epi16(low_sum, _mm256_maddubs_epi16(low[c], _mm256_set1_epi32(groups[c])));
+          high_sum = _mm256_add_epi16(
+              high_sum, _mm256_maddubs_epi16(high[c], _mm256_set1_epi32(groups[8 + c])));
+        }
+        sums[j] = _mm256_add_epi32(
+            sums[j], _mm256_add_epi32(_mm256_madd_epi16(low_sum, scale_pairs[2 * pair]),
+                                      _mm256_madd_epi16(high_sum, scale_pairs[2 * pair + 1])));
+      }
+    }
+    for (int j = 0; j < N; ++j) {
+      const BlockQ8_K& a = x[j][b];
+      __m256i mins = _mm256_setzero_si256();
+      for (int q = 0; q < 4; ++q) {
+        // 32-value sums of sub-blocks 2q and 2q+1 (|sum| ≤ 4096 fits int16).
+        const int first = a.bsums[4 * q] + a.bsums[4 * q + 1];
+        const int second = a.bsums[4 * q + 2] + a.bsums[4 * q + 3];
+        const __m256i sum_pair = _mm256_set1_epi32(static_cast<int32_t>(
+            (static_cast<uint32_t>(second) << 16) | (static_cast<uint32_t>(first) & 0xffffu)));
+        mins = _mm256_add_epi32(mins, _mm256_madd_epi16(min_pairs[q], sum_pair));
+      }
+      const __m256 dx = _mm256_set1_ps(a.d);
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[j]), _mm256_mul_ps(row_d, dx), acc[j]);
+      acc_min[j] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(row_dmin, dx), acc_min[j]);
+    }
+  }
+  for (int j = 0; j < N; ++j) acc[j] = _mm256_sub_ps(acc[j], acc_min[j]);
+  store_packed_results<N>(acc, out, out_stride, valid_rows);
+}
+
+// Q6_K with Q8_K activations. Half h (128 values) and chunk c (0..7) give, from ql chunks
+// A = 16h + c and B = 16h + 8 + c and qh chunk H = 8h + c, the codes of values 128h + 4c + 32k
+// for k = 0..3: (A & 15 | (H & 3) << 4), (B & 15 | (H >> 2 & 3) << 4), (A >> 4 | (H >> 4 & 3)
+// << 4), (B >> 4 | (H >> 6) << 4). A scale covers 16 values: chunks c = 4·part .. 4·part + 3
+// of one k. Codes are unsigned (0..63): two maddubs fit int16 (2 · 2 · 63 · 128 = 32256); the
+// offset 32 comes out through the activation's 16-value sums.
+// Scale g of the eight rows of `block`, as int32 lanes (a macro: a lambda would not inherit
+// the function's target attribute).
+#define WEFT_Q6K_SCALE(g) \
+  _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 16 + 8 * (g))))
+
+template <int N>
+WEFT_AVX2_FMA_F16C void q6_k_tile(const std::byte* group, int64_t cols, const std::byte* acts,
+                                  uint64_t act_stride, float* out, int64_t out_stride,
+                                  int valid_rows) {
+  const BlockQ8_K* x[N];
+  for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
+  __m256 acc[N];
+  for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+  const __m256i two_bits = _mm256_set1_epi8(0x03);
+  const __m256i low_words = _mm256_set1_epi32(0xffff);
+  const int64_t superblocks = cols / 256;
+  for (int64_t b = 0; b < superblocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kPackedQ6_KBlockBytes;
+    const auto* ql = reinterpret_cast<const __m256i*>(block + 144);
+    const auto* qh = reinterpret_cast<const __m256i*>(block + 1168);
+    const __m256 row_d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+    __m256i sums[N];
+    for (int j = 0; j < N; ++j) sums[j] = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      for (int part = 0; part < 2; ++part) {
+        for (int k = 0; k < 4; ++k) {
+          const __m256i scale = WEFT_Q6K_SCALE(8 * h + 2 * k + part);
+          const __m256i scale_pair =
+              _mm256_or_si256(_mm256_and_si256(scale, low_words), _mm256_slli_epi32(scale, 16));
+          __m256i codes[4];
+          for (int i = 0; i < 4; ++i) {
+            const int c = 4 * part + i;
+            const __m256i low_source = _mm256_loadu_si256(ql + 16 * h + (k % 2 == 0 ? 0 : 8) + c);
+            const __m256i low = k < 2 ? low_source : _mm256_srli_epi16(low_source, 4);
+            const __m256i high = _mm256_and_si256(
+                _mm256_srli_epi16(_mm256_loadu_si256(qh + 8 * h + c), 2 * k), two_bits);
+            codes[i] =
+                _mm256_or_si256(_mm256_and_si256(low, low_nibbles), _mm256_slli_epi16(high, 4));
+          }
+          for (int j = 0; j < N; ++j) {
+            int32_t groups[4];  // values 128h + 32k + 16·part .. +15
+            std::memcpy(groups, x[j][b].qs + 128 * h + 32 * k + 16 * part, sizeof groups);
+            const __m256i first =
+                _mm256_add_epi16(_mm256_maddubs_epi16(codes[0], _mm256_set1_epi32(groups[0])),
+                                 _mm256_maddubs_epi16(codes[1], _mm256_set1_epi32(groups[1])));
+            const __m256i second =
+                _mm256_add_epi16(_mm256_maddubs_epi16(codes[2], _mm256_set1_epi32(groups[2])),
+                                 _mm256_maddubs_epi16(codes[3], _mm256_set1_epi32(groups[3])));
+            sums[j] =
+                _mm256_add_epi32(sums[j], _mm256_add_epi32(_mm256_madd_epi16(first, scale_pair),
+                                                           _mm256_madd_epi16(second, scale_pair)));
+          }
+        }
+      }
+    }
+    // Σ_g scale_g · (16-value sum g), taken out 32 times: the codes' offset.
+    __m256i scale_pairs[8];
+    for (int t = 0; t < 8; ++t) {
+      scale_pairs[t] = _mm256_or_si256(_mm256_and_si256(WEFT_Q6K_SCALE(2 * t), low_words),
+                                       _mm256_slli_epi32(WEFT_Q6K_SCALE(2 * t + 1), 16));
+    }
+    for (int j = 0; j < N; ++j) {
+      const BlockQ8_K& a = x[j][b];
+      __m256i offset = _mm256_setzero_si256();
+      for (int t = 0; t < 8; ++t) {
+        const __m256i sum_pair = _mm256_set1_epi32(static_cast<int32_t>(
+            (static_cast<uint32_t>(static_cast<uint16_t>(a.bsums[2 * t + 1])) << 16) |
+            static_cast<uint16_t>(a.bsums[2 * t])));
+        offset = _mm256_add_epi32(offset, _mm256_madd_epi16(scale_pairs[t], sum_pair));
+      }
+      const __m256i exact = _mm256_sub_epi32(sums[j], _mm256_slli_epi32(offset, 5));
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(exact), _mm256_mul_ps(row_d, _mm256_set1_ps(a.d)),
+                               acc[j]);
+    }
+  }
+  store_packed_results<N>(acc, out, out_stride, valid_rows);
+}
+#undef WEFT_Q6K_SCALE
+
+template <typename Block>
+constexpr PackedTiles kAvx2Tiles{4,
+                                 {&avx2_packed_tile<Block, 1>, &avx2_packed_tile<Block, 2>,
+                                  &avx2_packed_tile<Block, 3>, &avx2_packed_tile<Block, 4>}};
+template <typename Block>
+constexpr PackedTiles kVnniTiles{
+    8,
+    {&vnni_packed_tile<Block, 1>, &vnni_packed_tile<Block, 2>, &vnni_packed_tile<Block, 3>,
+     &vnni_packed_tile<Block, 4>, &vnni_packed_tile<Block, 5>, &vnni_packed_tile<Block, 6>,
+     &vnni_packed_tile<Block, 7>, &vnni_packed_tile<Block, 8>}};
+
+// The K-quant products gain nothing from VNNI's vpdpwssd (one chained instruction per
+// sub-block was slower than madd + add), so every AVX2 CPU runs these.
+constexpr PackedTiles kQ4KTiles{4, {&q4_k_tile<1>, &q4_k_tile<2>, &q4_k_tile<3>, &q4_k_tile<4>}};
+constexpr PackedTiles kQ6KTiles{4, {&q6_k_tile<1>, &q6_k_tile<2>, &q6_k_tile<3>, &q6_k_tile<4>}};
+
+}  // namespace
+
+const PackedTiles& packed_tiles(ElementType type, bool vnni) {
+  if (type == ElementType::Q4_K) return kQ4KTiles;
+  if (type == ElementType::Q6_K) return kQ6KTiles;
+  if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Tiles<BlockQ8_0>;
+  return vnni ? kVnniTiles<BlockQ4_0> : kAvx2Tiles<BlockQ4_0>;
+}
+
+}  // namespace weft::tensor
+
+#else  // no x86-64: packed_products_available() is false and nothing packs
+
+namespace weft::tensor {
+const PackedTiles& packed_tiles(ElementType, bool) {
+  static const PackedTiles none;
+  return none;
+}
+}  // namespace weft::tensor
+
+#endif

@@ -1,0 +1,32 @@
+// Matrix products over packed weights (packed_weights.hpp): Q4_0 and Q8_0 with Q8_0-style
+// rounded activations (ActivationQ8), Q4_K and Q6_K with Q8_K ones. One call multiplies a
+// group of eight weight rows with n ≤ max_n activation rows. Q4_0/Q8_0 have two builds of one
+// body: AVX-512 VNNI (vpdpbusd on 256-bit vectors, up to 8 activation rows) and plain AVX2
+// (maddubs/madd, up to 4), chosen by the caller from cpu_runs_vnni_tiles(); the K-quant
+// products are AVX2 on every CPU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/formats/element_type.hpp"
+
+namespace weft::tensor {
+
+inline constexpr int kPackedMaxActivationRows = 8;
+
+// out[j·out_stride + r] = weight row r of `group` · activation row j, for r < valid_rows
+// (≤ 8) and j < n; activation rows are `act_stride` bytes apart.
+using PackedTile = void (*)(const std::byte* group, int64_t cols, const std::byte* acts,
+                            uint64_t act_stride, float* out, int64_t out_stride, int valid_rows);
+
+struct PackedTiles {
+  int max_n = 0;  // activation rows per call: 8 with VNNI's 32 vector registers, else 4
+  PackedTile tiles[kPackedMaxActivationRows] = {};  // tiles[n - 1] takes n activation rows
+};
+
+// For Q4_0, Q4_K or Q6_K. The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one
+// cpu_has_avx2_fma_f16c().
+const PackedTiles& packed_tiles(ElementType type, bool vnni);
+
+}  // namespace weft::tensor
