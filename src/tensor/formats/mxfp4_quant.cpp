@@ -27,13 +27,6 @@ uint8_t nearest_mxfp4_code(float x, float half_scale) {
 
 }  // namespace
 
-float mxfp4_half_scale(uint8_t e) {
-  // 2^(e − 128) as float bits: subnormal 2^−128 and 2^−127 for e = 0 and 1, else exponent
-  // field e − 1 with a zero mantissa.
-  const uint32_t bits = e < 2 ? uint32_t{0x00200000} << e : static_cast<uint32_t>(e - 1) << 23;
-  return std::bit_cast<float>(bits);
-}
-
 void dequantize_mxfp4(const BlockMXFP4* blocks, float* dst, int64_t count) {
   for (int64_t b = 0; b < count / kMxfp4BlockSize; ++b) {
     const float half_scale = mxfp4_half_scale(blocks[b].e);

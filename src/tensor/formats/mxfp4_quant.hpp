@@ -8,6 +8,7 @@
 // kernels' AVX2 product is in fast_matmul_avx2_formats.cpp.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 
 namespace weft::tensor {
@@ -26,7 +27,13 @@ inline constexpr int8_t kMxfp4DoubledValues[16] = {0, 1,  2,  3,  4,  6,  8,  12
                                                    0, -1, -2, -3, -4, -6, -8, -12};
 
 // 2^(e − 128): half the block's scale, exactly (subnormal for e < 2).
-float mxfp4_half_scale(uint8_t e);
+// Inline: the AVX2 product calls it once per block of 32 values.
+inline float mxfp4_half_scale(uint8_t e) {
+  // 2^(e − 128) as float bits: subnormal 2^−128 and 2^−127 for e = 0 and 1, else exponent
+  // field e − 1 with a zero mantissa.
+  const uint32_t bits = e < 2 ? uint32_t{0x00200000} << e : static_cast<uint32_t>(e - 1) << 23;
+  return std::bit_cast<float>(bits);
+}
 
 void dequantize_mxfp4(const BlockMXFP4* blocks, float* dst, int64_t count);
 // As llama-quantize makes them: the exponent floor(log2(max |x|)) − 2 (0 for a block of

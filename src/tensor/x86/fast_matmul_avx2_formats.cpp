@@ -171,7 +171,30 @@ WEFT_AVX2_FMA_F16C void dot_legacy(const std::byte* weight_row, const std::byte*
   __m256 acc[Group];
   float minimum_total[Group] = {};
   for (int k = 0; k < Group; ++k) acc[k] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < cols / kBlock32; ++b) {
+  int64_t b = 0;
+  if constexpr (!kHasMinimum<Block>) {
+    // Two blocks a step into two sums, so that consecutive blocks do not wait for each
+    // other's multiply-add (one activation row, decoding, is otherwise bound by that chain).
+    // Every group size sums in this order: a row's result does not depend on its group.
+    __m256 odd[Group];
+    for (int k = 0; k < Group; ++k) odd[k] = _mm256_setzero_ps();
+    for (; b + 1 < cols / kBlock32; b += 2) {
+      const __m256i q_even = legacy_codes(w[b]);
+      const __m256i q_odd = legacy_codes(w[b + 1]);
+      const float d_even = legacy_scale(w[b]);
+      const float d_odd = legacy_scale(w[b + 1]);
+      for (int k = 0; k < Group; ++k) {
+        const __m256i even_dot = signed_dot_i32(q_even, load256(x[k][b].qs));
+        const __m256i odd_dot = signed_dot_i32(q_odd, load256(x[k][b + 1].qs));
+        acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d_even * x[k][b].d), _mm256_cvtepi32_ps(even_dot),
+                                 acc[k]);
+        odd[k] = _mm256_fmadd_ps(_mm256_set1_ps(d_odd * x[k][b + 1].d), _mm256_cvtepi32_ps(odd_dot),
+                                 odd[k]);
+      }
+    }
+    for (int k = 0; k < Group; ++k) acc[k] = _mm256_add_ps(acc[k], odd[k]);
+  }
+  for (; b < cols / kBlock32; ++b) {
     const __m256i q = legacy_codes(w[b]);
     const float dw = legacy_scale(w[b]);
     for (int k = 0; k < Group; ++k) {
