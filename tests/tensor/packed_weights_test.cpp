@@ -68,6 +68,26 @@ std::vector<float> random_activations(int64_t n, uint32_t seed) {
   return test::random_values(static_cast<size_t>(n), seed, 1.0f);
 }
 
+// Block `b` of `row` read back from its packed group of eight rows (Q4_0, Q8_0: the eight
+// scales, then the codes in 4-byte chunks, one chunk of each row in turn).
+template <typename Block>
+Block unpacked_block(const std::byte* group, int64_t b, uint64_t block_bytes, int64_t row) {
+  const std::byte* block = group + b * block_bytes;
+  Block unpacked{};
+  std::memcpy(&unpacked.d, block + 2 * (row % 8), 2);
+  for (size_t c = 0; c < sizeof(unpacked.qs) / 4; ++c)
+    std::memcpy(unpacked.qs + 4 * c, block + 16 + 32 * c + 4 * (row % 8), 4);
+  return unpacked;
+}
+
+// Block `b` of `row` as stored; a zero block for rows past the end.
+template <typename Block>
+Block stored_block(const WeightMatrix& w, int64_t row, int64_t b) {
+  Block expected{};
+  if (row < w.rows) std::memcpy(&expected, w.row(row) + b * sizeof(Block), sizeof expected);
+  return expected;
+}
+
 TEST(PackedWeights, Q4_0HoldsTheStoredScalesAndCodesOfEachRow) {
   const Q4Matrix m = random_rows(ElementType::Q4_0, 11, 3 * 32, 5);  // a full and a partial group
   const PackedWeights packed = pack_rows(m.w);
@@ -75,14 +95,8 @@ TEST(PackedWeights, Q4_0HoldsTheStoredScalesAndCodesOfEachRow) {
   for (int64_t row = 0; row < 16; ++row) {
     const std::byte* group = packed.data() + (row / 8) * packed_group_bytes(m.w.type, m.w.cols);
     for (int64_t b = 0; b < 3; ++b) {
-      const std::byte* block = group + b * kPackedQ4_0BlockBytes;
-      BlockQ4_0 unpacked{};
-      std::memcpy(&unpacked.d, block + 2 * (row % 8), 2);
-      for (int c = 0; c < 4; ++c)
-        std::memcpy(unpacked.qs + 4 * c, block + 16 + 32 * c + 4 * (row % 8), 4);
-      BlockQ4_0 expected{};  // rows past the end are zero blocks
-      if (row < m.w.rows)
-        std::memcpy(&expected, m.w.row(row) + b * sizeof(BlockQ4_0), sizeof expected);
+      const auto unpacked = unpacked_block<BlockQ4_0>(group, b, kPackedQ4_0BlockBytes, row);
+      const auto expected = stored_block<BlockQ4_0>(m.w, row, b);
       EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0) << row << " " << b;
     }
   }
@@ -101,14 +115,8 @@ TEST(PackedWeights, Q8_0HoldsTheStoredScalesAndCodesOfEachRow) {
     for (int64_t row = 0; row < 24; ++row) {
       const std::byte* group = packed.data() + (row / 8) * group_bytes;
       for (int64_t b = 0; b < 5; ++b) {
-        const std::byte* block = group + b * kPackedQ8_0BlockBytes;
-        BlockQ8_0 unpacked{};
-        std::memcpy(&unpacked.d, block + 2 * (row % 8), 2);
-        for (int c = 0; c < 8; ++c)
-          std::memcpy(unpacked.qs + 4 * c, block + 16 + 32 * c + 4 * (row % 8), 4);
-        BlockQ8_0 expected{};  // rows past the end are zero blocks
-        if (row < m.w.rows)
-          std::memcpy(&expected, m.w.row(row) + b * sizeof(BlockQ8_0), sizeof expected);
+        const auto unpacked = unpacked_block<BlockQ8_0>(group, b, kPackedQ8_0BlockBytes, row);
+        const auto expected = stored_block<BlockQ8_0>(m.w, row, b);
         EXPECT_EQ(std::memcmp(&unpacked, &expected, sizeof expected), 0) << row << " " << b;
       }
     }
