@@ -35,13 +35,13 @@ void EncoderPass::layer_norm_rows(float* rows, const std::vector<float>& weight,
 
 std::vector<float> EncoderPass::run(std::span<const std::span<const int32_t>> inputs) {
   segments_.clear();
-  positions_.clear();
+  row_segments_.clear();
   for (const auto& input : inputs) {
     const auto length = static_cast<int64_t>(input.size());
-    segments_.push_back({static_cast<int64_t>(positions_.size()), length});
-    for (int64_t position = 0; position < length; ++position) positions_.push_back(position);
+    segments_.push_back({static_cast<int64_t>(row_segments_.size()), length});
+    row_segments_.insert(row_segments_.end(), static_cast<size_t>(length), segments_.size() - 1);
   }
-  const auto n_rows = static_cast<int64_t>(positions_.size());
+  const auto n_rows = static_cast<int64_t>(row_segments_.size());
   embed(inputs);
   for (int64_t layer = 0; layer < config_.n_layer; ++layer) {
     attention_block(n_rows, layer);
@@ -53,7 +53,7 @@ std::vector<float> EncoderPass::run(std::span<const std::span<const int32_t>> in
 void EncoderPass::embed(std::span<const std::span<const int32_t>> inputs) {
   const auto& weights = model_.weights();
   const int64_t d = config_.n_embd;
-  hidden_.resize(positions_.size() * static_cast<size_t>(d));
+  hidden_.resize(row_segments_.size() * static_cast<size_t>(d));
   std::vector<float> position(static_cast<size_t>(d));
   size_t row = 0;
   for (const auto& input : inputs) {
@@ -92,7 +92,7 @@ void EncoderPass::attention_block(int64_t n_rows, int64_t layer) {
     const tensor::RopeShape k_rope{config_.n_head_kv, config_.head_dim, config_.n_rot,
                                    config_.rope_mode, frequencies};
     for (int64_t i = 0; i < n_rows; ++i) {
-      const int64_t position = positions_[static_cast<size_t>(i)];
+      const int64_t position = i - segments_[row_segments_[static_cast<size_t>(i)]].begin;
       kernels_.rope(q_.data() + i * config_.q_dim(), q_rope, position);
       kernels_.rope(k_.data() + i * config_.kv_dim(), k_rope, position);
     }
@@ -110,11 +110,6 @@ void EncoderPass::attend(int64_t n_rows) {
   const int64_t q_dim = config_.q_dim();
   const int64_t kv_dim = config_.kv_dim();
   attention_.assign(static_cast<size_t>(n_rows * q_dim), 0.0f);
-  std::vector<size_t> segment_of(static_cast<size_t>(n_rows));
-  for (size_t s = 0; s < segments_.size(); ++s) {
-    for (int64_t i = 0; i < segments_[s].length; ++i)
-      segment_of[static_cast<size_t>(segments_[s].begin + i)] = s;
-  }
   // One task per (row, head): its scores over every row of its input, none hidden.
   pool_.parallel_for(n_rows * config_.n_head, [&](int64_t begin, int64_t end, unsigned) {
     std::vector<float> scores;
@@ -122,7 +117,7 @@ void EncoderPass::attend(int64_t n_rows) {
       const int64_t row = task / config_.n_head;
       const int64_t head = task % config_.n_head;
       const int64_t kv_head = head / group;
-      const Segment& input = segments_[segment_of[static_cast<size_t>(row)]];
+      const Segment& input = segments_[row_segments_[static_cast<size_t>(row)]];
       scores.resize(static_cast<size_t>(input.length));
       const float* query = q_.data() + row * q_dim + head * head_dim;
       const float* keys = k_.data() + input.begin * kv_dim + kv_head * head_dim;

@@ -54,7 +54,7 @@ class EncoderPass {
   tensor::ThreadPool& pool_;
 
   std::vector<Segment> segments_;
-  std::vector<int64_t> positions_;  // each row's position within its input
+  std::vector<size_t> row_segments_;  // each row's input: an index into segments_
   // Scratch reused between calls.
   std::vector<float> hidden_, q_, k_, v_, attention_, projected_, up_, gate_, activated_, ones_;
 };
