@@ -8,6 +8,8 @@ find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 find_package(spdlog REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+# The checksum of the packed-weight cache files (model/packed_weight_cache.cpp).
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 # The line editor of `weft chat` (only the weft executable links it).
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
@@ -23,6 +25,7 @@ target_link_libraries(weft_deps_public INTERFACE Threads::Threads)
 add_library(weft_deps_private INTERFACE)
 target_link_libraries(weft_deps_private INTERFACE
   nlohmann_json::nlohmann_json CLI11::CLI11 CURL::libcurl OpenSSL::Crypto PkgConfig::PCRE2 PkgConfig::UTF8PROC
+  PkgConfig::XXHASH
   ${HTTPLIB_LINK_LIBRARIES} Threads::Threads)
 target_include_directories(weft_deps_private INTERFACE ${ASIO_INCLUDE_DIR} ${HTTPLIB_INCLUDE_DIR})
 target_compile_definitions(weft_deps_private INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)

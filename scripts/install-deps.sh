@@ -10,7 +10,7 @@ $SUDO apt-get install -y --no-install-recommends \
   build-essential cmake ninja-build pkg-config ccache git ca-certificates \
   nlohmann-json3-dev libcli11-dev libasio-dev libcpp-httplib-dev libcurl4-openssl-dev \
   libssl-dev \
-  libpcre2-dev libutf8proc-dev libspdlog-dev libfmt-dev libedit-dev \
+  libpcre2-dev libutf8proc-dev libxxhash-dev libspdlog-dev libfmt-dev libedit-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   clang libclang-rt-14-dev lld clang-format python3 json-schema-test-suite bubblewrap \
   chromium

@@ -13,6 +13,7 @@
 #include "backend/native_prompt.hpp"
 #include "gguf/gguf_file.hpp"
 #include "model/model.hpp"
+#include "model/packed_weight_cache.hpp"
 #include "runtime/embedding_pooling.hpp"
 #include "weft/error.hpp"
 
@@ -80,6 +81,7 @@ void NativeBackend::load(const LoadOptions& options) {
   if (options.context_length) model_options.context_length = *options.context_length;
   model_options.progress = options.progress;
   model_options.packing_threads = options.threads;  // the threads the engine will compute on
+  model_options.packed_cache_directory = model::default_packed_cache_directory();
   auto model = model::Model::load(options.model_path, model_options);
   if (options.progress) options.progress({"reading the tokenizer"});
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer =

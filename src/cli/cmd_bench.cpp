@@ -21,6 +21,7 @@
 #include "cli/number_checks.hpp"
 #include "kv/kv_type_name.hpp"
 #include "model/model.hpp"
+#include "model/packed_weight_cache.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/scheduler.hpp"
 #include "store/model_resolver.hpp"
@@ -220,6 +221,7 @@ int bench(const BenchOptions& options) {
   check_depth_options(options, engine_options.page_tokens);
   model::ModelLoadOptions load;
   if (options.context_length) load.context_length = *options.context_length;
+  load.packed_cache_directory = model::default_packed_cache_directory();
   auto model = model::Model::load(store::resolve_model_path(options.model), load);
   const auto& config = model->config();
   const int64_t longest =

@@ -56,6 +56,9 @@ class GgufFile {
   uint64_t alignment() const { return alignment_; }
   uint64_t file_size() const { return size_; }
   uint64_t data_offset() const { return data_offset_; }
+  // The bytes before the tensor data (header, metadata, tensor table); where they start is
+  // where the file starts, from which offsets into it count.
+  std::span<const std::byte> header_bytes() const { return {mapping_, data_offset_}; }
 
   const std::vector<MetadataEntry>& metadata() const { return metadata_; }  // file order
   const Value* find(std::string_view key) const;

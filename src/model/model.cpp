@@ -19,7 +19,11 @@ std::shared_ptr<const Model> Model::from_file(std::shared_ptr<const gguf::GgufFi
   ModelConfig config = read_model_config(*file, options);
   ModelWeights weights = bind_model_weights(*file, config);
   if (options.pack_weights)
-    pack_weights_for_this_cpu(*file, weights, options.progress, options.packing_threads);
+    pack_weights_for_this_cpu(*file, weights,
+                              {.progress = options.progress,
+                               .threads = options.packing_threads,
+                               .cache_directory = options.packed_cache_directory,
+                               .cache_min_bytes = options.packed_cache_min_bytes});
   return std::shared_ptr<const Model>(
       new Model(std::move(file), std::move(config), std::move(weights)));
 }

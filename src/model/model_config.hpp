@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -85,6 +86,11 @@ struct ModelLoadOptions {
   bool pack_weights = true;
   // Threads that share the packing (0: the hardware concurrency).
   unsigned packing_threads = 0;
+  // Where packed weights are kept between loads (packed_weight_cache.hpp; the CLI and the
+  // native backend pass default_packed_cache_directory()); empty: packed at every load.
+  std::filesystem::path packed_cache_directory{};
+  // Packed weights smaller than this are not cached (packing them takes milliseconds).
+  uint64_t packed_cache_min_bytes = 64ULL << 20;
   LoadProgressCallback progress{};
 };
 

@@ -3,8 +3,10 @@
 // biases) are copied out as float32.
 #pragma once
 
+#include <memory>
 #include <vector>
 
+#include "gguf/byte_storage.hpp"
 #include "model/model_config.hpp"
 #include "tensor/weight_matrix.hpp"
 #include "tensor/x86/packed_weights.hpp"
@@ -68,6 +70,8 @@ struct ModelWeights {
   tensor::WeightMatrix position_embedding;
   // Repacked copies the matrices' `packed` pointers point into (weight_packing.hpp).
   std::vector<tensor::PackedWeights> packed;
+  // Or the mapped cache file they point into (packed_weight_cache.hpp); null when packed here.
+  std::shared_ptr<const gguf::ByteStorage> packed_cache;
 
   // The rope inverse frequencies of a layer inside (`sliding`) or outside the window.
   const std::vector<double>& rope_frequencies(bool sliding) const {

@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "model/packed_weight_cache.hpp"
 #include "tensor/threads/thread_pool.hpp"
 #include "tensor/x86/packed_weights.hpp"
 
@@ -77,10 +81,8 @@ class Packer {
   int count_ = 0;
 };
 
-}  // namespace
-
-int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
-                              const LoadProgressCallback& progress, unsigned threads) {
+// The matrices a model may pack, in a fixed order (the cache's entries follow it).
+std::vector<tensor::WeightMatrix*> packable_matrices(ModelWeights& weights) {
   std::vector<tensor::WeightMatrix*> matrices;
   for (auto& layer : weights.layers) {
     // Stacked experts pack as one matrix: each expert's block of rows starts on a packed group
@@ -92,13 +94,89 @@ int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
     }
   }
   matrices.push_back(&weights.output);
+  return matrices;
+}
+
+// Each distinct packed matrix once (shared rows, such as a tied output, are packed once).
+std::vector<const tensor::WeightMatrix*> distinct_packed(
+    std::span<tensor::WeightMatrix* const> matrices) {
+  std::vector<const tensor::WeightMatrix*> distinct;
+  std::set<const std::byte*> seen;
+  for (const auto* matrix : matrices) {
+    if (Packer::wanted(*matrix) && seen.insert(matrix->data).second) distinct.push_back(matrix);
+  }
+  return distinct;
+}
+
+std::vector<PackedMatrixEntry> cache_entries(const gguf::GgufFile& file,
+                                             std::span<const tensor::WeightMatrix* const> packed) {
+  const std::byte* file_start = file.header_bytes().data();
+  std::vector<PackedMatrixEntry> entries;
+  for (const auto* matrix : packed) {
+    const int64_t groups = (matrix->rows + tensor::kPackedRows - 1) / tensor::kPackedRows;
+    entries.push_back(
+        {static_cast<uint64_t>(matrix->data - file_start), static_cast<uint32_t>(matrix->type),
+         matrix->rows, matrix->cols,
+         static_cast<uint64_t>(groups) * tensor::packed_group_bytes(matrix->type, matrix->cols)});
+  }
+  return entries;
+}
+
+uint64_t total_bytes(std::span<const PackedMatrixEntry> entries) {
+  uint64_t total = 0;
+  for (const auto& entry : entries) total += entry.packed_bytes;
+  return total;
+}
+
+// Points every packed matrix at its rows in the cache file; false when there is no usable file.
+bool adopt_cached(const PackedWeightCache& cache, std::span<const PackedMatrixEntry> entries,
+                  std::span<const tensor::WeightMatrix* const> distinct,
+                  std::span<tensor::WeightMatrix* const> matrices, ModelWeights& weights) {
+  std::string why_not;
+  auto mapped = cache.read(entries, why_not);
+  if (!mapped) return false;
+  std::map<const std::byte*, const std::byte*> packed_by_data;
+  for (size_t i = 0; i < distinct.size(); ++i)
+    packed_by_data[distinct[i]->data] = mapped->packed[i];
+  for (auto* matrix : matrices) {
+    if (Packer::wanted(*matrix)) matrix->packed = packed_by_data.at(matrix->data);
+  }
+  weights.packed_cache = std::move(mapped->storage);
+  return true;
+}
+
+}  // namespace
+
+int pack_weights_for_this_cpu(const gguf::GgufFile& file, ModelWeights& weights,
+                              const PackingOptions& options) {
+  const auto matrices = packable_matrices(weights);
+  const auto distinct = distinct_packed(matrices);
+  if (distinct.empty()) return 0;
+  const auto entries = cache_entries(file, distinct);
+  std::optional<PackedWeightCache> cache;
+  if (!options.cache_directory.empty() && total_bytes(entries) >= options.cache_min_bytes)
+    cache.emplace(options.cache_directory, file);
+  const auto& progress = options.progress;
+  if (cache) {
+    if (progress) progress({"reading packed weights"});
+    if (adopt_cached(*cache, entries, distinct, matrices, weights))
+      return static_cast<int>(distinct.size());
+  }
+
   Packer packer(file, weights, progress);
   for (const auto* matrix : matrices) packer.count(*matrix);
-  if (packer.rows_to_pack() == 0) return 0;
   // The pool lives for the load only: the engine starts its own threads afterwards.
-  tensor::ThreadPool pool(threads);
+  tensor::ThreadPool pool(options.threads);
   packer.report(0);
   for (auto* matrix : matrices) packer.pack(*matrix, pool);
+  if (cache) {
+    if (progress) progress({"writing packed weights"});
+    std::vector<const std::byte*> packed;
+    for (const auto* matrix : distinct) packed.push_back(matrix->packed);
+    std::string why_not;
+    if (!cache->write(entries, packed, why_not) && progress)
+      progress({"packed weights not cached: " + why_not});
+  }
   return packer.packed_count();
 }
 

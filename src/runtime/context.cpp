@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "model/model.hpp"
+#include "model/packed_weight_cache.hpp"
 #include "runtime/context_state.hpp"
 #include "runtime/shared_contexts.hpp"
 #include "sync/mutex.hpp"
@@ -41,6 +42,7 @@ model::ModelLoadOptions load_options(const ContextRuntimeOptions& options) {
   model::ModelLoadOptions load;
   if (options.context_length < 0) throw Error("context length must not be negative");
   if (options.context_length > 0) load.context_length = options.context_length;
+  load.packed_cache_directory = model::default_packed_cache_directory();
   return load;
 }
 
