@@ -562,9 +562,10 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   uint32_t decode_budget = budget;
   if (prefill_waiting) decode_budget = budget > 1 ? budget - 1 : static_cast<uint32_t>(steps_ % 2);
   const size_t n_live = live_.size();
+  const size_t first_decode = decode_cursor_;  // the loop moves the cursor as it adds rows
   uint32_t decode_rows = 0;
   for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
-    const size_t index = (decode_cursor_ + k) % n_live;
+    const size_t index = (first_decode + k) % n_live;
     auto& entry = *live_[index];
     if (!entry.decoding() || !add_rows(entry, 1)) continue;
     ++decode_rows;

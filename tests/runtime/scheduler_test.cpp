@@ -263,6 +263,46 @@ TEST_F(SchedulerTest, DecodesLeaveARowForAWaitingPrefill) {
             last_submitted + done.back().timings.first_token);
 }
 
+// Eight streams that start together decode together: each model call carries one row of every
+// stream, so eight streams of N tokens take N calls (one prefill, N - 1 decodes), as one stream
+// alone does. (The decode loop once moved its own starting point as it went: one stream was
+// left out of every call and ran on alone at the end, 2N calls for the eight.)
+TEST_F(SchedulerTest, EveryDecodingStreamJoinsEveryModelCall) {
+  constexpr uint32_t kStreams = 8;
+  constexpr uint32_t kTokens = 24;
+  SchedulerOptions options;
+  options.prefix_cache = false;
+  start_llama(kStreams * pages_for(1 + kTokens), options);
+  const auto suppressed = end_tokens(*tokenizer_);
+  const auto full = prompt();
+  std::vector<SchedulerRequest> requests;
+  std::vector<std::vector<int32_t>> alone;
+  for (uint32_t i = 0; i < kStreams; ++i) {
+    requests.push_back(greedy_request({full[i]}, kTokens));
+    requests.back().suppressed_tokens = suppressed;
+    const auto [result, steps] = run_alone(requests.back());
+    ASSERT_EQ(result.ids.size(), kTokens);
+    EXPECT_EQ(steps, kTokens);
+    alone.push_back(result.ids);
+  }
+
+  scheduler_->sync();
+  const auto before = scheduler_->stats();
+  scheduler_->hold(true);  // all eight arrive in one turn
+  std::vector<GenerationStream> streams;
+  for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
+  scheduler_->hold(false);
+  for (uint32_t i = 0; i < kStreams; ++i) {
+    const auto result = collect_ids(streams[i]);
+    ASSERT_TRUE(std::holds_alternative<DoneEvent>(result.terminal)) << "stream " << i;
+    EXPECT_EQ(result.ids, alone[i]) << "stream " << i;
+  }
+  scheduler_->sync();
+  const auto after = scheduler_->stats();
+  EXPECT_EQ(after.steps - before.steps, kTokens);
+  EXPECT_EQ(after.rows - before.rows, uint64_t{kStreams} * kTokens);
+}
+
 TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) {
   constexpr uint32_t kTokens = 24;
   const int64_t one_request = pages_for(32 + kTokens);  // the 32-token fixture prompt
