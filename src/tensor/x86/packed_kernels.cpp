@@ -30,6 +30,14 @@ WEFT_AVX2_FMA_F16C inline void store_packed_results(const __m256 (&acc)[N], floa
   }
 }
 
+// 4-byte group k of an activation block's codes in every lane, loaded as a broadcast straight
+// from memory (a load, or an operand of vpdpbusd itself). Through a general register, as a
+// copy of the codes into an int32 array compiled, each group cost a register move and a
+// cross-domain broadcast: the most frequent instructions of the tiles' inner loop.
+WEFT_AVX2_FMA_F16C inline __m256i broadcast_group(const int8_t* codes, int k) {
+  return _mm256_castps_si256(_mm256_broadcast_ss(reinterpret_cast<const float*>(codes) + k));
+}
+
 #define WEFT_PACKED_TARGET WEFT_AVX2_FMA_F16C
 #define WEFT_PACKED_VNNI 0
 #define WEFT_PACKED_TILE avx2_packed_tile
