@@ -105,15 +105,14 @@ WEFT_AVX2_FMA_F16C void q4_k_tile(const std::byte* group, int64_t cols, const st
         high[c] = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low_nibbles);
       }
       for (int j = 0; j < N; ++j) {
-        int32_t groups[16];  // values 64·pair .. +63 of the activation, four at a time
-        std::memcpy(groups, x[j][b].qs + 64 * pair, sizeof groups);
-        __m256i low_sum = _mm256_maddubs_epi16(low[0], _mm256_set1_epi32(groups[0]));
-        __m256i high_sum = _mm256_maddubs_epi16(high[0], _mm256_set1_epi32(groups[8]));
+        const int8_t* groups = x[j][b].qs + 64 * pair;  // values 64·pair .. +63, four at a time
+        __m256i low_sum = _mm256_maddubs_epi16(low[0], broadcast_group(groups, 0));
+        __m256i high_sum = _mm256_maddubs_epi16(high[0], broadcast_group(groups, 8));
         for (int c = 1; c < 8; ++c) {
           low_sum =
-              _mm256_add_epi16(low_sum, _mm256_maddubs_epi16(low[c], _mm256_set1_epi32(groups[c])));
+              _mm256_add_epi16(low_sum, _mm256_maddubs_epi16(low[c], broadcast_group(groups, c)));
           high_sum = _mm256_add_epi16(
-              high_sum, _mm256_maddubs_epi16(high[c], _mm256_set1_epi32(groups[8 + c])));
+              high_sum, _mm256_maddubs_epi16(high[c], broadcast_group(groups, 8 + c)));
         }
         sums[j] = _mm256_add_epi32(
             sums[j], _mm256_add_epi32(_mm256_madd_epi16(low_sum, scale_pairs[2 * pair]),
@@ -188,14 +187,13 @@ WEFT_AVX2_FMA_F16C void q6_k_tile(const std::byte* group, int64_t cols, const st
                 _mm256_or_si256(_mm256_and_si256(low, low_nibbles), _mm256_slli_epi16(high, 4));
           }
           for (int j = 0; j < N; ++j) {
-            int32_t groups[4];  // values 128h + 32k + 16·part .. +15
-            std::memcpy(groups, x[j][b].qs + 128 * h + 32 * k + 16 * part, sizeof groups);
+            const int8_t* groups = x[j][b].qs + 128 * h + 32 * k + 16 * part;  // 16 values
             const __m256i first =
-                _mm256_add_epi16(_mm256_maddubs_epi16(codes[0], _mm256_set1_epi32(groups[0])),
-                                 _mm256_maddubs_epi16(codes[1], _mm256_set1_epi32(groups[1])));
+                _mm256_add_epi16(_mm256_maddubs_epi16(codes[0], broadcast_group(groups, 0)),
+                                 _mm256_maddubs_epi16(codes[1], broadcast_group(groups, 1)));
             const __m256i second =
-                _mm256_add_epi16(_mm256_maddubs_epi16(codes[2], _mm256_set1_epi32(groups[2])),
-                                 _mm256_maddubs_epi16(codes[3], _mm256_set1_epi32(groups[3])));
+                _mm256_add_epi16(_mm256_maddubs_epi16(codes[2], broadcast_group(groups, 2)),
+                                 _mm256_maddubs_epi16(codes[3], broadcast_group(groups, 3)));
             sums[j] =
                 _mm256_add_epi32(sums[j], _mm256_add_epi32(_mm256_madd_epi16(first, scale_pair),
                                                            _mm256_madd_epi16(second, scale_pair)));
