@@ -57,8 +57,9 @@ bool same_matrix(const FileEntry& stored, const PackedMatrixEntry& wanted) {
          stored.packed_bytes == wanted.packed_bytes;
 }
 
-// The cache file's name: the model's name (for people looking into the directory) and a
-// hash of its absolute path (two models of one name in different folders do not collide).
+// The cache file's name: the model's file name, links resolved (for people looking into the
+// directory), and a hash of its absolute path (two models of one name in different folders do not
+// collide).
 std::string cache_file_name(const std::filesystem::path& model_path) {
   std::error_code error;
   auto absolute = std::filesystem::weakly_canonical(model_path, error);
@@ -67,7 +68,7 @@ std::string cache_file_name(const std::filesystem::path& model_path) {
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx",
                 static_cast<unsigned long long>(checksum(text.data(), text.size())));
-  return model_path.stem().string() + "-" + hash + ".packed";
+  return absolute.stem().string() + "-" + hash + ".packed";
 }
 
 std::string errno_text(int error) {
