@@ -1,5 +1,6 @@
 // Matrix products of every weight type on one thread, `reference` against `fast` (and
-// `rounded-activations`), for one activation row (decode) and 32 rows (prefill). The calling
+// `rounded-activations`, and `packed`: `fast` over the copy packed at load, for the types this
+// CPU packs), for one activation row (decode) and 32 rows (prefill). The calling
 // thread runs the whole product, so the CPU time reported is the kernels' own cost: the
 // ratio that survives a machine loaded by other work (kernels_bench measures 2 threads, wall
 // time).
@@ -11,13 +12,15 @@
 
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
+#include "tensor/x86/packed_weights.hpp"
 
 namespace {
 
 using weft::tensor::ElementType;
 using weft::tensor::KernelChoice;
 
-void matmul_one_thread(benchmark::State& state, ElementType type, KernelChoice choice) {
+void matmul_one_thread(benchmark::State& state, ElementType type, KernelChoice choice,
+                       bool packed) {
   const int64_t cols = 768;  // whole K-quant super-blocks
   const int64_t rows = 1536;
   const int64_t n_rows = state.range(0);
@@ -30,7 +33,12 @@ void matmul_one_thread(benchmark::State& state, ElementType type, KernelChoice c
     for (auto& v : source) v = normal(rng);
     weft::tensor::quantize_row(type, source.data(), stored.data() + r * row_bytes, cols);
   }
-  const weft::tensor::WeightMatrix w{type, rows, cols, row_bytes, stored.data()};
+  weft::tensor::WeightMatrix w{type, rows, cols, row_bytes, stored.data()};
+  weft::tensor::PackedWeights packed_copy;
+  if (packed) {
+    packed_copy = weft::tensor::pack_rows(w);
+    w.packed = packed_copy.data();
+  }
   std::vector<float> x(static_cast<size_t>(n_rows * cols));
   for (auto& v : x) v = normal(rng);
   std::vector<float> out(static_cast<size_t>(n_rows * rows));
@@ -53,7 +61,16 @@ void register_all() {
          {KernelChoice::reference, KernelChoice::rounded_activations, KernelChoice::fast}) {
       const std::string name = "matmul_1t/" + std::string(weft::tensor::traits_of(type).name) +
                                "/" + std::string(weft::tensor::to_string(choice));
-      benchmark::RegisterBenchmark(name.c_str(), matmul_one_thread, type, choice)->Arg(1)->Arg(32);
+      benchmark::RegisterBenchmark(name.c_str(), matmul_one_thread, type, choice, false)
+          ->Arg(1)
+          ->Arg(32);
+    }
+    if (weft::tensor::packed_products_available(type)) {
+      const std::string name =
+          "matmul_1t/" + std::string(weft::tensor::traits_of(type).name) + "/packed";
+      benchmark::RegisterBenchmark(name.c_str(), matmul_one_thread, type, KernelChoice::fast, true)
+          ->Arg(1)
+          ->Arg(32);
     }
   }
 }

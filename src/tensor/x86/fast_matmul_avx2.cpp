@@ -326,7 +326,18 @@ void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte
     for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.max_n) {
       const auto n = static_cast<int>(std::min<int64_t>(tiles.max_n, n_rows - first_act));
       const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
-      for (int64_t row = first_row; row < end_row; row += kPackedRows) {
+      int64_t row = first_row;
+      // Two groups at a time where there is a pair tile and the second group has rows here.
+      if (const PackedPairTile pair = tiles.pair_tiles[n - 1]; pair != nullptr) {
+        for (; row + kPackedRows < end_row; row += 2 * kPackedRows) {
+          const std::byte* group =
+              w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
+          const auto valid = static_cast<int>(std::min<int64_t>(2 * kPackedRows, end_row - row));
+          pair(group, group_bytes, w.cols, acts, act_stride, out + first_act * w.rows + row, w.rows,
+               valid);
+        }
+      }
+      for (; row < end_row; row += kPackedRows) {
         const std::byte* group = w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
         const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
         tiles.tiles[n - 1](group, w.cols, acts, act_stride, out + first_act * w.rows + row, w.rows,

@@ -55,6 +55,80 @@ WEFT_AVX2_FMA_F16C inline __m256i broadcast_group(const int8_t* codes, int k) {
 #undef WEFT_PACKED_VNNI
 #undef WEFT_PACKED_TILE
 
+// GCC 12's AVX-512 intrinsics pass an `_mm512_undefined_*()` operand (a self-initialised
+// variable) to their masked builtins, which -Wmaybe-uninitialized reports once inlined here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define WEFT_VNNI_512 __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
+
+WEFT_VNNI_512 inline __m512i broadcast_group_512(const int8_t* codes, int k) {
+  return _mm512_castps_si512(
+      _mm512_broadcastss_ps(_mm_load_ss(reinterpret_cast<const float*>(codes) + k)));
+}
+
+// Bytes [offset, offset + 32) of a group (low half) and of the next group (high half).
+WEFT_VNNI_512 inline __m512i pair_chunk(const std::byte* group, uint64_t group_bytes,
+                                        uint64_t offset) {
+  const auto* first = reinterpret_cast<const __m256i*>(group + offset);
+  const auto* second = reinterpret_cast<const __m256i*>(group + group_bytes + offset);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(first)),
+                            _mm256_loadu_si256(second), 1);
+}
+
+// vnni_packed_tile over two groups: the lanes of one 512-bit vector are the sixteen rows, the
+// instructions per lane are vnni_packed_tile's (the same integers, then the same cvt, mul and
+// fma per block), so a row gets the same bits from either.
+template <typename Block, int N>
+WEFT_VNNI_512 void vnni_packed_pair_tile(const std::byte* group, uint64_t group_bytes, int64_t cols,
+                                         const std::byte* acts, uint64_t act_stride, float* out,
+                                         int64_t out_stride, int valid_rows) {
+  const ActivationQ8* x[N];
+  for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const ActivationQ8*>(acts + j * act_stride);
+  __m512 acc[N];
+  for (int j = 0; j < N; ++j) acc[j] = _mm512_setzero_ps();
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
+  constexpr bool kQ8 = std::is_same_v<Block, BlockQ8_0>;
+  constexpr uint64_t kBlockBytes = kQ8 ? kPackedQ8_0BlockBytes : kPackedQ4_0BlockBytes;
+  const int64_t blocks = cols / 32;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kBlockBytes;
+    const __m256i half_scales = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))),
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + group_bytes)), 1);
+    const __m512 row_scales = _mm512_cvtph_ps(half_scales);
+    __m512i codes[8];
+    if constexpr (kQ8) {
+      for (int k = 0; k < 8; ++k)
+        codes[k] = _mm512_xor_si512(pair_chunk(block, group_bytes, 16 + 32 * k),
+                                    _mm512_set1_epi8(static_cast<char>(0x80)));
+    } else {
+      for (int c = 0; c < 4; ++c) {
+        const __m512i packed = pair_chunk(block, group_bytes, 16 + 32 * c);
+        codes[c] = _mm512_and_si512(packed, low_nibbles);
+        codes[4 + c] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+      }
+    }
+    for (int j = 0; j < N; ++j) {
+      const ActivationQ8& a = x[j][b];
+      const __m512i offset = _mm512_slli_epi32(_mm512_set1_epi32(a.sum), kQ8 ? 7 : 3);
+      __m512i even =
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[0], broadcast_group_512(a.qs, 0));
+      __m512i odd =
+          _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[1], broadcast_group_512(a.qs, 1));
+      for (int k = 2; k < 8; k += 2) {
+        even = _mm512_dpbusd_epi32(even, codes[k], broadcast_group_512(a.qs, k));
+        odd = _mm512_dpbusd_epi32(odd, codes[k + 1], broadcast_group_512(a.qs, k + 1));
+      }
+      const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(even, odd), offset);
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
+                               _mm512_mul_ps(row_scales, _mm512_set1_ps(a.d)), acc[j]);
+    }
+  }
+  const auto lanes = static_cast<__mmask16>((1u << valid_rows) - 1);
+  for (int j = 0; j < N; ++j) _mm512_mask_storeu_ps(out + j * out_stride, lanes, acc[j]);
+}
+#pragma GCC diagnostic pop
+
 // Q4_K with Q8_K activations: per sub-block of 32 values, eight maddubs of the rows' codes
 // with broadcast 4-byte groups of the activation are summed in int16 (below 8 · 2 · 15 · 128
 // = 30720: no saturation), then one madd multiplies by the rows' sub-block scales (as int16
@@ -234,7 +308,11 @@ constexpr PackedTiles kVnniTiles{
     8,
     {&vnni_packed_tile<Block, 1>, &vnni_packed_tile<Block, 2>, &vnni_packed_tile<Block, 3>,
      &vnni_packed_tile<Block, 4>, &vnni_packed_tile<Block, 5>, &vnni_packed_tile<Block, 6>,
-     &vnni_packed_tile<Block, 7>, &vnni_packed_tile<Block, 8>}};
+     &vnni_packed_tile<Block, 7>, &vnni_packed_tile<Block, 8>},
+    {&vnni_packed_pair_tile<Block, 1>, &vnni_packed_pair_tile<Block, 2>,
+     &vnni_packed_pair_tile<Block, 3>, &vnni_packed_pair_tile<Block, 4>,
+     &vnni_packed_pair_tile<Block, 5>, &vnni_packed_pair_tile<Block, 6>,
+     &vnni_packed_pair_tile<Block, 7>, &vnni_packed_pair_tile<Block, 8>}};
 
 // The K-quant products gain nothing from VNNI's vpdpwssd (one chained instruction per
 // sub-block was slower than madd + add), so every AVX2 CPU runs these.
