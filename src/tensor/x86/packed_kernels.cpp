@@ -57,8 +57,10 @@ WEFT_AVX2_FMA_F16C inline __m256i broadcast_group(const int8_t* codes, int k) {
 
 // GCC 12's AVX-512 intrinsics pass an `_mm512_undefined_*()` operand (a self-initialised
 // variable) to their masked builtins, which -Wmaybe-uninitialized reports once inlined here.
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #define WEFT_VNNI_512 __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 
 WEFT_VNNI_512 inline __m512i broadcast_group_512(const int8_t* codes, int k) {
@@ -127,7 +129,9 @@ WEFT_VNNI_512 void vnni_packed_pair_tile(const std::byte* group, uint64_t group_
   const auto lanes = static_cast<__mmask16>((1u << valid_rows) - 1);
   for (int j = 0; j < N; ++j) _mm512_mask_storeu_ps(out + j * out_stride, lanes, acc[j]);
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 // Q4_K with Q8_K activations: per sub-block of 32 values, eight maddubs of the rows' codes
 // with broadcast 4-byte groups of the activation are summed in int16 (below 8 · 2 · 15 · 128
