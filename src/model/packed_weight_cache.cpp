@@ -93,8 +93,7 @@ bool write_at(int fd, const void* bytes, uint64_t size, uint64_t offset) {
 
 }  // namespace
 
-PackedWeightCache::PackedWeightCache(std::filesystem::path directory, const gguf::GgufFile& model)
-    : model_(model) {
+PackedWeightCache::PackedWeightCache(std::filesystem::path directory, const gguf::GgufFile& model) {
   struct stat info {};
   if (::stat(model.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode)) return;
   identity_.size = static_cast<uint64_t>(info.st_size);

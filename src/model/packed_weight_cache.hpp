@@ -67,7 +67,6 @@ class PackedWeightCache {
     bool known = false;  // false: the model was not opened from a file
   };
 
-  const gguf::GgufFile& model_;
   ModelIdentity identity_;
   std::filesystem::path path_;
 };
