@@ -129,6 +129,98 @@ WEFT_VNNI_512 void vnni_packed_pair_tile(const std::byte* group, uint64_t group_
   const auto lanes = static_cast<__mmask16>((1u << valid_rows) - 1);
   for (int j = 0; j < N; ++j) _mm512_mask_storeu_ps(out + j * out_stride, lanes, acc[j]);
 }
+
+// Eight bytes at `offset` of a group and of the next group, widened to the sixteen int32 lanes.
+WEFT_VNNI_512 inline __m512i pair_bytes_to_int32(const std::byte* group, uint64_t group_bytes,
+                                                 uint64_t offset) {
+  const __m128i both = _mm_unpacklo_epi64(
+      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + offset)),
+      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + group_bytes + offset)));
+  return _mm512_cvtepu8_epi32(both);
+}
+
+// Sixteen fp16 values at `offset` of a group and of the next group, as floats.
+WEFT_VNNI_512 inline __m512 pair_halves(const std::byte* group, uint64_t group_bytes,
+                                        uint64_t offset) {
+  const __m256i both = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + offset))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(group + group_bytes + offset)), 1);
+  return _mm512_cvtph_ps(both);
+}
+
+// q4_k_tile over two groups with vpdpbusd: each sub-block's codes · activation sum to int32 in
+// eight vpdpbusd, times the sub-block's scale (vpmulld), then the minimums as q4_k_tile forms
+// them. The integers are exact either way, and the float steps per lane are q4_k_tile's, so a
+// row gets the same bits from both.
+template <int N>
+WEFT_VNNI_512 void vnni_q4_k_pair_tile(const std::byte* group, uint64_t group_bytes, int64_t cols,
+                                       const std::byte* acts, uint64_t act_stride, float* out,
+                                       int64_t out_stride, int valid_rows) {
+  const BlockQ8_K* x[N];
+  for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
+  __m512 acc[N];
+  __m512 acc_min[N];
+  for (int j = 0; j < N; ++j) acc[j] = acc_min[j] = _mm512_setzero_ps();
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
+  const int64_t superblocks = cols / 256;
+  for (int64_t b = 0; b < superblocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kPackedQ4_KBlockBytes;
+    const __m512 row_d = pair_halves(block, group_bytes, 0);
+    const __m512 row_dmin = pair_halves(block, group_bytes, 16);
+    __m512i sums[N];
+    for (int j = 0; j < N; ++j) sums[j] = _mm512_setzero_si512();
+    for (int pair = 0; pair < 4; ++pair) {
+      const uint64_t codes_at = 160 + 256 * static_cast<uint64_t>(pair);
+      __m512i low[8];
+      __m512i high[8];
+      for (int c = 0; c < 8; ++c) {
+        const __m512i packed = pair_chunk(block, group_bytes, codes_at + 32 * c);
+        low[c] = _mm512_and_si512(packed, low_nibbles);
+        high[c] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
+      }
+      const __m512i scale_low = pair_bytes_to_int32(block, group_bytes, 32 + 16 * pair);
+      const __m512i scale_high = pair_bytes_to_int32(block, group_bytes, 32 + 16 * pair + 8);
+      for (int j = 0; j < N; ++j) {
+        const int8_t* values = x[j][b].qs + 64 * pair;
+        __m512i low_dot =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), low[0], broadcast_group_512(values, 0));
+        __m512i high_dot =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), high[0], broadcast_group_512(values, 8));
+        for (int c = 1; c < 8; ++c) {
+          low_dot = _mm512_dpbusd_epi32(low_dot, low[c], broadcast_group_512(values, c));
+          high_dot = _mm512_dpbusd_epi32(high_dot, high[c], broadcast_group_512(values, 8 + c));
+        }
+        sums[j] =
+            _mm512_add_epi32(sums[j], _mm512_add_epi32(_mm512_mullo_epi32(low_dot, scale_low),
+                                                       _mm512_mullo_epi32(high_dot, scale_high)));
+      }
+    }
+    __m512i min_pairs[4];  // the minimums of sub-blocks 2q, 2q+1 as an int16 pair per lane
+    for (int q = 0; q < 4; ++q) {
+      const __m512i first = pair_bytes_to_int32(block, group_bytes, 96 + 16 * q);
+      const __m512i second = pair_bytes_to_int32(block, group_bytes, 96 + 16 * q + 8);
+      min_pairs[q] = _mm512_or_si512(first, _mm512_slli_epi32(second, 16));
+    }
+    for (int j = 0; j < N; ++j) {
+      const BlockQ8_K& a = x[j][b];
+      __m512i mins = _mm512_setzero_si512();
+      for (int q = 0; q < 4; ++q) {
+        const int first = a.bsums[4 * q] + a.bsums[4 * q + 1];
+        const int second = a.bsums[4 * q + 2] + a.bsums[4 * q + 3];
+        const __m512i sum_pair = _mm512_set1_epi32(static_cast<int32_t>(
+            (static_cast<uint32_t>(second) << 16) | (static_cast<uint32_t>(first) & 0xffffu)));
+        mins = _mm512_add_epi32(mins, _mm512_madd_epi16(min_pairs[q], sum_pair));
+      }
+      const __m512 dx = _mm512_set1_ps(a.d);
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[j]), _mm512_mul_ps(row_d, dx), acc[j]);
+      acc_min[j] =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(row_dmin, dx), acc_min[j]);
+    }
+  }
+  const auto lanes = static_cast<__mmask16>((1u << valid_rows) - 1);
+  for (int j = 0; j < N; ++j)
+    _mm512_mask_storeu_ps(out + j * out_stride, lanes, _mm512_sub_ps(acc[j], acc_min[j]));
+}
 #if !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -321,12 +413,16 @@ constexpr PackedTiles kVnniTiles{
 // The K-quant products gain nothing from VNNI's vpdpwssd (one chained instruction per
 // sub-block was slower than madd + add), so every AVX2 CPU runs these.
 constexpr PackedTiles kQ4KTiles{4, {&q4_k_tile<1>, &q4_k_tile<2>, &q4_k_tile<3>, &q4_k_tile<4>}};
+constexpr PackedTiles kQ4KVnniTiles{4,
+                                    {&q4_k_tile<1>, &q4_k_tile<2>, &q4_k_tile<3>, &q4_k_tile<4>},
+                                    {&vnni_q4_k_pair_tile<1>, &vnni_q4_k_pair_tile<2>,
+                                     &vnni_q4_k_pair_tile<3>, &vnni_q4_k_pair_tile<4>}};
 constexpr PackedTiles kQ6KTiles{4, {&q6_k_tile<1>, &q6_k_tile<2>, &q6_k_tile<3>, &q6_k_tile<4>}};
 
 }  // namespace
 
 const PackedTiles& packed_tiles(ElementType type, bool vnni) {
-  if (type == ElementType::Q4_K) return kQ4KTiles;
+  if (type == ElementType::Q4_K) return vnni ? kQ4KVnniTiles : kQ4KTiles;
   if (type == ElementType::Q6_K) return kQ6KTiles;
   if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Tiles<BlockQ8_0>;
   return vnni ? kVnniTiles<BlockQ4_0> : kAvx2Tiles<BlockQ4_0>;
