@@ -221,9 +221,6 @@ WEFT_VNNI_512 void vnni_q4_k_pair_tile(const std::byte* group, uint64_t group_by
   for (int j = 0; j < N; ++j)
     _mm512_mask_storeu_ps(out + j * out_stride, lanes, _mm512_sub_ps(acc[j], acc_min[j]));
 }
-#if !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 // Q4_K with Q8_K activations: per sub-block of 32 values, eight maddubs of the rows' codes
 // with broadcast 4-byte groups of the activation are summed in int16 (below 8 · 2 · 15 · 128
@@ -395,6 +392,95 @@ WEFT_AVX2_FMA_F16C void q6_k_tile(const std::byte* group, int64_t cols, const st
 }
 #undef WEFT_Q6K_SCALE
 
+// Eight signed bytes at `offset` of a group and of the next group, as sixteen int32 lanes.
+WEFT_VNNI_512 inline __m512i pair_signed_bytes_to_int32(const std::byte* group,
+                                                        uint64_t group_bytes, uint64_t offset) {
+  const __m128i both = _mm_unpacklo_epi64(
+      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + offset)),
+      _mm_loadl_epi64(reinterpret_cast<const __m128i*>(group + group_bytes + offset)));
+  return _mm512_cvtepi8_epi32(both);
+}
+
+// q6_k_tile over two groups with vpdpbusd: each 16-value scale group's codes · activation sum
+// to int32 in four vpdpbusd, times the scale (vpmulld); the offset 32 as q6_k_tile takes it
+// out. The same integers and float steps per lane as q6_k_tile, so the same bits.
+template <int N>
+WEFT_VNNI_512 void vnni_q6_k_pair_tile(const std::byte* group, uint64_t group_bytes, int64_t cols,
+                                       const std::byte* acts, uint64_t act_stride, float* out,
+                                       int64_t out_stride, int valid_rows) {
+  const BlockQ8_K* x[N];
+  for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const BlockQ8_K*>(acts + j * act_stride);
+  __m512 acc[N];
+  for (int j = 0; j < N; ++j) acc[j] = _mm512_setzero_ps();
+  const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
+  const __m512i two_bits = _mm512_set1_epi8(0x03);
+  const __m512i low_words = _mm512_set1_epi32(0xffff);
+  const int64_t superblocks = cols / 256;
+  for (int64_t b = 0; b < superblocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kPackedQ6_KBlockBytes;
+    const __m512 row_d = pair_halves(block, group_bytes, 0);
+    __m512i sums[N];
+    for (int j = 0; j < N; ++j) sums[j] = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+      for (int part = 0; part < 2; ++part) {
+        for (int k = 0; k < 4; ++k) {
+          const __m512i scale = pair_signed_bytes_to_int32(
+              block, group_bytes, 16 + 8 * static_cast<uint64_t>(8 * h + 2 * k + part));
+          __m512i codes[4];
+          for (int i = 0; i < 4; ++i) {
+            const int c = 4 * part + i;
+            const uint64_t low_at =
+                144 + 32 * static_cast<uint64_t>(16 * h + (k % 2 == 0 ? 0 : 8) + c);
+            const __m512i low_source = pair_chunk(block, group_bytes, low_at);
+            const __m512i low = k < 2 ? low_source : _mm512_srli_epi16(low_source, 4);
+            const uint64_t high_at = 1168 + 32 * static_cast<uint64_t>(8 * h + c);
+            const __m512i high = _mm512_and_si512(
+                _mm512_srli_epi16(pair_chunk(block, group_bytes, high_at), 2 * k), two_bits);
+            codes[i] =
+                _mm512_or_si512(_mm512_and_si512(low, low_nibbles), _mm512_slli_epi16(high, 4));
+          }
+          for (int j = 0; j < N; ++j) {
+            const int8_t* values = x[j][b].qs + 128 * h + 32 * k + 16 * part;
+            __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[0],
+                                              broadcast_group_512(values, 0));
+            for (int i = 1; i < 4; ++i)
+              dot = _mm512_dpbusd_epi32(dot, codes[i], broadcast_group_512(values, i));
+            sums[j] = _mm512_add_epi32(sums[j], _mm512_mullo_epi32(dot, scale));
+          }
+        }
+      }
+    }
+    __m512i scale_pairs[8];
+    for (int t = 0; t < 8; ++t) {
+      scale_pairs[t] = _mm512_or_si512(
+          _mm512_and_si512(
+              pair_signed_bytes_to_int32(block, group_bytes, 16 + 8 * static_cast<uint64_t>(2 * t)),
+              low_words),
+          _mm512_slli_epi32(pair_signed_bytes_to_int32(block, group_bytes,
+                                                       16 + 8 * static_cast<uint64_t>(2 * t + 1)),
+                            16));
+    }
+    for (int j = 0; j < N; ++j) {
+      const BlockQ8_K& a = x[j][b];
+      __m512i offset = _mm512_setzero_si512();
+      for (int t = 0; t < 8; ++t) {
+        const __m512i sum_pair = _mm512_set1_epi32(static_cast<int32_t>(
+            (static_cast<uint32_t>(static_cast<uint16_t>(a.bsums[2 * t + 1])) << 16) |
+            static_cast<uint16_t>(a.bsums[2 * t])));
+        offset = _mm512_add_epi32(offset, _mm512_madd_epi16(scale_pairs[t], sum_pair));
+      }
+      const __m512i exact = _mm512_sub_epi32(sums[j], _mm512_slli_epi32(offset, 5));
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), _mm512_mul_ps(row_d, _mm512_set1_ps(a.d)),
+                               acc[j]);
+    }
+  }
+  const auto lanes = static_cast<__mmask16>((1u << valid_rows) - 1);
+  for (int j = 0; j < N; ++j) _mm512_mask_storeu_ps(out + j * out_stride, lanes, acc[j]);
+}
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 template <typename Block>
 constexpr PackedTiles kAvx2Tiles{4,
                                  {&avx2_packed_tile<Block, 1>, &avx2_packed_tile<Block, 2>,
@@ -418,12 +504,16 @@ constexpr PackedTiles kQ4KVnniTiles{4,
                                     {&vnni_q4_k_pair_tile<1>, &vnni_q4_k_pair_tile<2>,
                                      &vnni_q4_k_pair_tile<3>, &vnni_q4_k_pair_tile<4>}};
 constexpr PackedTiles kQ6KTiles{4, {&q6_k_tile<1>, &q6_k_tile<2>, &q6_k_tile<3>, &q6_k_tile<4>}};
+constexpr PackedTiles kQ6KVnniTiles{4,
+                                    {&q6_k_tile<1>, &q6_k_tile<2>, &q6_k_tile<3>, &q6_k_tile<4>},
+                                    {&vnni_q6_k_pair_tile<1>, &vnni_q6_k_pair_tile<2>,
+                                     &vnni_q6_k_pair_tile<3>, &vnni_q6_k_pair_tile<4>}};
 
 }  // namespace
 
 const PackedTiles& packed_tiles(ElementType type, bool vnni) {
   if (type == ElementType::Q4_K) return vnni ? kQ4KVnniTiles : kQ4KTiles;
-  if (type == ElementType::Q6_K) return kQ6KTiles;
+  if (type == ElementType::Q6_K) return vnni ? kQ6KVnniTiles : kQ6KTiles;
   if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Tiles<BlockQ8_0>;
   return vnni ? kVnniTiles<BlockQ4_0> : kAvx2Tiles<BlockQ4_0>;
 }

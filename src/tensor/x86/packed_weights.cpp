@@ -120,10 +120,7 @@ bool packed_products_available(ElementType type) {
 }
 
 bool packing_pays_off(ElementType type) {
-  if (!packed_products_available(type)) return false;
-  // Q6_K only without the VNNI tiles (fast_gemm_tiles.hpp), which prefill it faster there than
-  // the packed AVX2 product; Q4_K has 512-bit VNNI products over the packed layout.
-  return type != ElementType::Q6_K || !cpu_runs_vnni_tiles();
+  return packed_products_available(type);
 }
 
 PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress, ThreadPool* pool) {

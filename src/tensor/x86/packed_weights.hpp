@@ -58,11 +58,10 @@ class PackedWeights {
 // ones).
 bool packed_products_available(ElementType type);
 
-// True when this CPU's fastest products for `type` are the packed ones: Q4_0, Q8_0 and Q4_K on
-// every AVX2 CPU (with VNNI, their 512-bit products over two packed groups: one thread, 32
-// rows of 768 × 1536, Q4_K 177 µs packed vs 619 µs with the stored-layout VNNI tiles);
-// Q6_K only without the VNNI tiles (fast_gemm_tiles.hpp), which prefill it faster than its
-// packed AVX2 product.
+// True when this CPU's fastest products for `type` are the packed ones: every packed type on
+// every AVX2 CPU. With VNNI their 512-bit products over two packed groups beat the
+// stored-layout VNNI tiles (fast_gemm_tiles.hpp); one thread, 32 rows of 768 × 1536: Q4_K
+// 177 µs packed vs 619 µs, Q6_K 366 vs 634 µs (bench/format_kernels_bench).
 bool packing_pays_off(ElementType type);
 
 // Called with the number of rows packed so far, every 1024 rows and at the end: lets the
