@@ -592,8 +592,11 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
       std::ranges::count_if(live_, [](const auto& entry) { return entry->decoding(); }));
   uint32_t draft_rows = decode_budget - std::min(decode_budget, decodes);
   uint32_t decode_rows = 0;
+  // From where the last step's decodes stopped (decode_cursor_ moves on below, for the next
+  // step only: taking it as the start inside the loop skipped every other sequence).
+  const size_t first = decode_cursor_;
   for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
-    const size_t index = (decode_cursor_ + k) % n_live;
+    const size_t index = (first + k) % n_live;
     auto& entry = *live_[index];
     if (!entry.decoding()) continue;
     entry.generator->limit_drafts(draft_rows);

@@ -263,6 +263,36 @@ TEST_F(SchedulerTest, DecodesLeaveARowForAWaitingPrefill) {
             last_submitted + done.back().timings.first_token);
 }
 
+// Four streams started in one turn: one call prefills them all, and every later call carries
+// a decode of each of them (the rotation once skipped every other stream, so that two of four
+// streams, or one of two, decoded per call).
+TEST_F(SchedulerTest, EveryLiveDecodeGetsARowInEveryCall) {
+  SchedulerOptions options;
+  options.prefix_cache = false;  // every prompt token computed, so the row count is exact
+  start_llama(64, options);
+  const auto full = prompt();
+  const std::vector<std::vector<int32_t>> prompts = {
+      full, {full.begin(), full.begin() + 7}, {full.begin(), full.begin() + 19}, {full[0]}};
+  constexpr uint32_t kTokens = 40;
+  scheduler_->sync();
+  const auto before = scheduler_->stats();
+  scheduler_->hold(true);
+  std::vector<GenerationStream> streams;
+  uint64_t prompt_rows = 0;
+  for (const auto& p : prompts) {
+    auto request = greedy_request(p, kTokens);
+    request.suppressed_tokens = end_tokens(*tokenizer_);
+    streams.push_back(scheduler_->submit(request));
+    prompt_rows += p.size();
+  }
+  scheduler_->hold(false);
+  for (auto& stream : streams) ASSERT_EQ(collect_ids(stream).ids.size(), kTokens);
+  scheduler_->sync();
+  const auto after = scheduler_->stats();
+  EXPECT_EQ(after.steps - before.steps, kTokens);
+  EXPECT_EQ(after.rows - before.rows, prompt_rows + prompts.size() * (kTokens - 1));
+}
+
 TEST_F(SchedulerTest, PoolTooSmallForTheLoadMakesRequestsWaitThenServesThemAll) {
   constexpr uint32_t kTokens = 24;
   const int64_t one_request = pages_for(32 + kTokens);  // the 32-token fixture prompt
