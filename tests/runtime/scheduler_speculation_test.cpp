@@ -293,6 +293,33 @@ TEST_F(SchedulerSpeculation, MaxTokensAndStopStringsEndInsideDraftsExactly) {
   for (const auto& result : compared.speculative) EXPECT_LT(result.text.size(), text.size());
 }
 
+// This model seldom ends a story by itself (its stories are separated by BOS): greedy requests
+// with a growing bias on the end-of-generation token end at it somewhere in the middle, perhaps
+// inside a run of accepted drafts, exactly where they end without drafts.
+TEST_F(SchedulerSpeculation, RequestsEndingAtTheEndTokenEndThereWithDrafts) {
+  start_stories();
+  const auto end = end_tokens();
+  ASSERT_FALSE(end.empty());
+  std::vector<SchedulerRequest> requests;
+  for (float bias : {14.0f, 16.0f, 18.0f, 20.0f, 22.0f, 24.0f, 26.0f}) {
+    auto request = request_for(story_prompt(), 200);
+    request.options.logit_bias = {{end[0], bias}};
+    requests.push_back(request);
+  }
+  const auto compared = expect_same_with_lookup(requests);
+  const auto ended = std::ranges::count_if(compared.speculative, [](const Collected& result) {
+    return stop_of(result) == StopReason::end && result.ids.size() > 1;
+  });
+  std::string summary;
+  for (const auto& result : compared.speculative) {
+    summary +=
+        std::to_string(result.ids.size()) + ":" + std::string(to_string(stop_of(result))) + " ";
+  }
+  EXPECT_GT(ended, 0) << "no request reached the end-of-generation token after its first: "
+                      << summary << " end id " << end[0];
+  EXPECT_GT(speculation_since(compared.before).second, 0u);
+}
+
 // A pool with exactly the pages of one request's worst case (prompt + max_tokens), and one
 // with exactly the context: drafts never need a slot past either, so the requests run to the
 // end, as without drafts, and the page accounting holds (TearDown).
