@@ -175,6 +175,7 @@ GenerationStream NativeBackend::generate(const GenerationRequest& request) {
     return stream;
   }
   scheduled.options = request.options;
+  scheduled.speculation = config_.speculation;
   return scheduler_->submit(std::move(scheduled));
 }
 

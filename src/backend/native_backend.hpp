@@ -31,6 +31,8 @@ struct NativeConfig {
   // The KV pool holds this many full contexts' worth of pages (allocated only when used), so
   // that several requests can run at once; a request is admitted when its worst case fits.
   uint32_t kv_contexts = 4;
+  // Prompt-lookup speculative decoding for every generation (`weft serve --lookup`).
+  runtime::LookupSpeculation speculation;
 };
 
 class NativeBackend : public Backend {

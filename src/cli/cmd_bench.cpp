@@ -2,7 +2,9 @@
 // measured through the scheduler (so --parallel N is N streams sharing each model call).
 // With -d N every measured request starts from the same N tokens already in the context
 // (as llama-bench -d): they are computed once, untimed, and each request adopts their KV
-// pages from the prefix cache (shared, not copied or recomputed).
+// pages from the prefix cache (shared, not copied or recomputed). With --lookup every
+// generation stream speculates by prompt lookup (its drafts in the same model calls), and
+// --tg-prompt FILE gives the streams a text to start from (and to look drafts up in).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +19,7 @@
 
 #include "backend/native_backend.hpp"
 #include "cli/commands.hpp"
+#include "cli/constraint_options.hpp"
 #include "cli/kv_type_option.hpp"
 #include "cli/number_checks.hpp"
 #include "kv/kv_type_name.hpp"
@@ -46,6 +49,9 @@ struct BenchOptions {
   bool ttft_cached = false;  // --prefix-cached: time to first token, prompt cached or not
   bool json = false;
   std::string kv_type = "f16";
+  uint32_t lookup = 0;  // --lookup[=N]: n-gram length (0: no speculation)
+  uint32_t draft_tokens = 4;
+  std::string tg_prompt_file;  // --tg-prompt: the generation streams' prompt text
 };
 
 struct Spread {
@@ -108,9 +114,28 @@ class Workload {
     return request;
   }
 
+  // A generation stream's request: after the depth, one random token (so that no stream
+  // reuses another's prompt pages) and the --tg-prompt text when given; speculating when asked.
+  runtime::SchedulerRequest generation_request(const std::vector<int32_t>& depth, uint32_t tokens,
+                                               uint64_t seed) const {
+    auto prompt = prompt_after(depth, 1, seed);
+    prompt.insert(prompt.end(), text_prompt_.begin(), text_prompt_.end());
+    auto generation = request(std::move(prompt), tokens);
+    generation.speculation = speculation_;
+    return generation;
+  }
+
+  void set_generation(std::vector<int32_t> text_prompt, runtime::LookupSpeculation speculation) {
+    text_prompt_ = std::move(text_prompt);
+    speculation_ = speculation;
+  }
+  size_t generation_prompt_tokens() const { return 1 + text_prompt_.size(); }
+
  private:
   std::vector<int32_t> ordinary_;
   std::vector<int32_t> end_tokens_;
+  std::vector<int32_t> text_prompt_;
+  runtime::LookupSpeculation speculation_;
 };
 
 DoneEvent wait_done(GenerationStream& stream) {
@@ -175,17 +200,16 @@ FirstTokenTimes measure_first_token(runtime::Scheduler& scheduler, const Workloa
   return times;
 }
 
-// Generation speed: `parallel` streams of one prompt token each, all submitted at once;
-// aggregate tokens over the wall time until the last one is done (the one-token prefill
-// step is included).
+// Generation speed: `parallel` streams of one prompt token (or the --tg-prompt text) each,
+// all submitted at once; aggregate tokens over the wall time until the last one is done (the
+// prefill step is included).
 double measure_generation(runtime::Scheduler& scheduler, const Workload& workload,
                           const std::vector<int32_t>& depth, uint32_t tokens, uint32_t parallel,
                           uint64_t seed) {
   std::vector<GenerationStream> streams;
   const auto start = Clock::now();
   for (uint32_t i = 0; i < parallel; ++i) {
-    streams.push_back(
-        scheduler.submit(workload.request(workload.prompt_after(depth, 1, seed + i), tokens)));
+    streams.push_back(scheduler.submit(workload.generation_request(depth, tokens, seed + i)));
   }
   uint64_t produced = 0;
   for (auto& stream : streams) {
@@ -211,6 +235,24 @@ void check_depth_options(const BenchOptions& options, int64_t page_tokens) {
   }
 }
 
+// The --tg-prompt text as the model's tokens (it follows a token, so no BOS).
+std::vector<int32_t> text_prompt(const BenchOptions& options,
+                                 const tokenizer::Tokenizer& tokenizer) {
+  if (options.tg_prompt_file.empty()) return {};
+  const auto text = read_text_file_or_throw(options.tg_prompt_file, "--tg-prompt file");
+  auto ids = tokenizer.encode(text);
+  if (ids.empty()) throw Error("--tg-prompt: " + options.tg_prompt_file + " has no tokens");
+  return ids;
+}
+
+// Speculation over the measured generations, from the scheduler's counters.
+struct SpeculationFigures {
+  uint64_t drafted = 0;
+  uint64_t accepted = 0;
+  uint64_t steps = 0;
+  double acceptance() const { return drafted ? static_cast<double>(accepted) / drafted : 0.0; }
+};
+
 int bench(const BenchOptions& options) {
   if (options.ttft_cached && options.prompt_tokens == 0) {
     throw Error("--prefix-cached needs a prompt: -p must be at least 1");
@@ -234,8 +276,15 @@ int bench(const BenchOptions& options) {
   }
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer =
       tokenizer::Tokenizer::from_gguf(model->file());
-  const Workload workload(*tokenizer);
+  Workload workload(*tokenizer);
   const auto info = backend::describe_model(*model, options.model);
+  workload.set_generation(text_prompt(options, *tokenizer),
+                          {.ngram = options.lookup, .draft_tokens = options.draft_tokens});
+  if (options.depth + workload.generation_prompt_tokens() + options.generated_tokens >
+      static_cast<size_t>(config.context_length)) {
+    throw Error("-d, --tg-prompt and -n need more positions than the context length of " +
+                std::to_string(config.context_length) + " (raise it with --ctx)");
+  }
 
   const auto pages = [&](int64_t tokens) {
     return (tokens + engine_options.page_tokens - 1) / engine_options.page_tokens;
@@ -243,10 +292,13 @@ int bench(const BenchOptions& options) {
   // The depth's pages are shared by every request; the rest is each request's own, and one
   // prompt's worth more lets the prefix cache keep the depth while it also holds the last
   // measured prompt's pages.
-  engine_options.kv_pages = pages(options.depth) +
-                            std::max(pages(options.prompt_tokens + 1),
-                                     options.parallel * pages(options.generated_tokens + 1)) +
-                            (options.depth > 0 ? pages(options.prompt_tokens) : 0);
+  engine_options.kv_pages =
+      pages(options.depth) +
+      std::max<int64_t>(
+          pages(options.prompt_tokens + 1),
+          options.parallel * pages(static_cast<int64_t>(workload.generation_prompt_tokens()) +
+                                   options.generated_tokens)) +
+      (options.depth > 0 ? pages(options.prompt_tokens) : 0);
   auto engine = std::make_unique<runtime::Engine>(model, engine_options);
   const unsigned threads = engine->threads().size();
   runtime::SchedulerOptions scheduler_options;
@@ -262,6 +314,7 @@ int bench(const BenchOptions& options) {
   measure_generation(scheduler, workload, depth, 2, 1, 0);
   std::vector<double> pp, tg, ttft, ttft_cached;
   uint32_t cached_tokens = 0;
+  SpeculationFigures speculation;
   for (uint32_t rep = 0; rep < options.reps; ++rep) {
     if (options.ttft_cached) {
       const auto times =
@@ -274,8 +327,15 @@ int bench(const BenchOptions& options) {
       pp.push_back(measure_prompt(scheduler, workload, depth, options.prompt_tokens, 1000 + rep));
     }
     if (options.generated_tokens > 0) {
+      scheduler.sync();
+      const auto before = scheduler.stats();
       tg.push_back(measure_generation(scheduler, workload, depth, options.generated_tokens,
                                       options.parallel, 2000 + 100 * rep));
+      scheduler.sync();
+      const auto after = scheduler.stats();
+      speculation.drafted += after.drafted - before.drafted;
+      speculation.accepted += after.accepted - before.accepted;
+      speculation.steps += after.steps - before.steps;
     }
   }
   const auto pp_spread = spread_of(pp);
@@ -301,6 +361,15 @@ int bench(const BenchOptions& options) {
     out["tg_tps"] = tg_spread.mean;
     out["tg_tps_stddev"] = tg_spread.stddev;
     out["prefix_cache"] = options.prefix_cache;
+    out["tg_prompt_tokens"] = workload.generation_prompt_tokens();
+    out["tg_model_calls"] = speculation.steps;
+    if (options.lookup != 0) {
+      out["lookup"] = options.lookup;
+      out["draft_tokens"] = options.draft_tokens;
+      out["drafted"] = speculation.drafted;
+      out["accepted"] = speculation.accepted;
+      out["acceptance"] = speculation.acceptance();
+    }
     if (options.ttft_cached) {
       out["ttft_ms"] = ttft_spread.mean;
       out["ttft_ms_stddev"] = ttft_spread.stddev;
@@ -326,6 +395,16 @@ int bench(const BenchOptions& options) {
   if (options.generated_tokens > 0) {
     std::printf("tg%-5u%s %10.2f ± %.2f tokens/s%s\n", options.generated_tokens, at_depth.c_str(),
                 tg_spread.mean, tg_spread.stddev, options.parallel > 1 ? " (aggregate)" : "");
+  }
+  if (options.lookup != 0 && options.generated_tokens > 0) {
+    std::printf(
+        "lookup n=%u, %u drafts: %llu drafted, %llu accepted (%.1f%%), %llu model calls "
+        "for %llu tokens\n",
+        options.lookup, options.draft_tokens, static_cast<unsigned long long>(speculation.drafted),
+        static_cast<unsigned long long>(speculation.accepted), 100.0 * speculation.acceptance(),
+        static_cast<unsigned long long>(speculation.steps),
+        static_cast<unsigned long long>(options.reps) * options.parallel *
+            options.generated_tokens);
   }
   if (options.ttft_cached) {
     std::printf("ttft%-5u %8.1f ± %.1f ms, prompt cached (%u tokens reused): %.1f ± %.1f ms\n",
@@ -368,6 +447,18 @@ Command add_bench_command(CLI::App& app) {
   sub->add_flag_callback(
       "--no-prefix-cache", [options] { options->prefix_cache = false; },
       "Do not reuse the KV pages of earlier prompts (the scheduler's prefix cache)");
+  sub->add_flag("--lookup{3}", options->lookup,
+                "Generation streams speculate by prompt lookup with N-grams (--lookup=N, "
+                "default 3): drafts verified in the same model calls; acceptance is reported")
+      ->check(CLI::Range(2, 16))
+      ->option_text("[=N]");
+  sub->add_option("--draft-tokens", options->draft_tokens,
+                  "With --lookup: most tokens drafted per decode (default 4)")
+      ->check(CLI::Range(1, 64));
+  sub->add_option("--tg-prompt", options->tg_prompt_file,
+                  "Text file the generation streams start from (after -d's tokens), instead of "
+                  "one random token: a passage to repeat makes lookup drafts come true")
+      ->check(CLI::ExistingFile);
   sub->add_flag("--json", options->json, "Print one JSON object");
   return {sub, [options] { return bench(*options); }};
 }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "backend/native_backend.hpp"
-#include "backend/native_kv_type.hpp"
+#include "backend/native_settings.hpp"
 #include "chat/chat_session.hpp"
 #include "cli/answer_report.hpp"
 #include "cli/chat_command.hpp"
@@ -74,7 +74,7 @@ int run_chat(const ChatOptions& options) {
   InterruptWatcher interrupts;
   report_gpu_layers_ignored(options.gpu_layers);
   auto registry = BackendRegistry::with_builtin_backends();
-  backend::use_kv_type_for_native(registry, options.kv_type);
+  backend::use_native_settings(registry, options.kv_type);
   const std::string& model =
       options.positional_model.empty() ? options.model : options.positional_model;
   auto choice = choose_local_backend(registry, options.backend, model);

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backend/native_kv_type.hpp"
+#include "backend/native_settings.hpp"
 #include "cli/answer_report.hpp"
 #include "cli/chat_command.hpp"
 #include "cli/commands.hpp"
@@ -143,7 +143,7 @@ int run_prompt(const RunOptions& options) {
   mention_running_daemon();
   const bool announce = options.verbose || isatty(STDERR_FILENO);
   auto registry = BackendRegistry::with_builtin_backends();
-  backend::use_kv_type_for_native(registry, options.kv_type);
+  backend::use_native_settings(registry, options.kv_type);
   auto choice = choose_local_backend(registry, options.backend, options.model);
   if (announce) std::fprintf(stderr, "weft: %s\n", describe_choice(choice).c_str());
   auto backend = registry.create(choice.selection.backend);

@@ -1,6 +1,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -19,6 +20,14 @@ namespace {
 struct ServeFlags {
   std::string config_file;
   server::ServeSettings settings;
+  uint32_t lookup = 0;  // --lookup[=N], a flag with an optional value (0: not given)
+
+  // The command line's layer of settings.
+  server::ServeSettings command_line() const {
+    server::ServeSettings given = settings;
+    if (lookup != 0) given.lookup = lookup;
+    return given;
+  }
 };
 
 struct Resolved {
@@ -35,10 +44,11 @@ Resolved resolve_with_warnings(const ServeFlags& flags) {
   if (!config_file.empty()) file = server::settings_from_file(config_file);
   auto environment = server::settings_from_environment();
   Resolved resolved;
-  resolved.config = server::finalize(file.overridden_by(environment).overridden_by(flags.settings));
+  const auto command_line = flags.command_line();
+  resolved.config = server::finalize(file.overridden_by(environment).overridden_by(command_line));
   if (auto warning = server::api_key_precedence_warning({{"the config file " + config_file, &file},
                                                          {"the environment", &environment},
-                                                         {"the command line", &flags.settings}})) {
+                                                         {"the command line", &command_line}})) {
     resolved.warnings.push_back(*warning);
   }
   return resolved;
@@ -208,6 +218,17 @@ Command add_serve_command(CLI::App& app) {
       "--no-prefix-cache", [&s] { s.prefix_cache = false; },
       "Native backend: do not reuse the KV cache of common prompt prefixes (env "
       "WEFT_PREFIX_CACHE=0)");
+  sub->add_flag("--lookup{3}", flags->lookup,
+                "Native backend: speculative decoding by prompt lookup for every generation: "
+                "the tokens after the latest earlier occurrence of the last N-1 tokens "
+                "(--lookup=N, default 3) are drafted and verified in the same model call as "
+                "the other streams; the output is the same as without it (env WEFT_LOOKUP)")
+      ->check(CLI::Range(2, 16))
+      ->option_text("[=N]");
+  sub->add_option("--draft-tokens,--draft-max", s.draft_tokens,
+                  "With --lookup: most tokens drafted per decode (default 4) "
+                  "(env WEFT_DRAFT_TOKENS)")
+      ->check(CLI::Range(1, 64));
   sub->add_option("--http", s.http,
                   "Also serve the OpenAI- and Ollama-compatible HTTP APIs on HOST:PORT; bare "
                   "--http = " +

@@ -11,7 +11,7 @@ namespace weft::cli {
 
 // Adds the option, checked against the known names, to `app`; `name` keeps its default
 // ("f16") unless given. kv::kv_type_from_name() turns it into the element type.
-// backend/native_kv_type.hpp gives it to the native backend of `run` and `chat`.
+// backend/native_settings.hpp gives it to the native backend of `run` and `chat`.
 CLI::Option* add_kv_type_option(CLI::App& app, std::string& name);
 
 }  // namespace weft::cli

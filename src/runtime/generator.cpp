@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "runtime/draft_fit.hpp"
 #include "runtime/probes.hpp"
 #include "weft/error.hpp"
 
@@ -169,22 +170,43 @@ void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* 
   // A model's output matrix may be padded past the tokenizer's vocabulary; those entries
   // are no tokens and are never sampled.
   const auto vocabulary = static_cast<size_t>(tokenizer_.vocab_size());
-  if (logits.size() < vocabulary) {
-    fail(ErrorCode::internal, "generator: the logits row has " + std::to_string(logits.size()) +
-                                  " entries but the vocabulary has " + std::to_string(vocabulary));
+  const size_t rows = logit_rows();
+  if (logits.size() % rows != 0 || logits.size() / rows < vocabulary) {
+    fail(ErrorCode::internal, "generator: " + std::to_string(logits.size()) + " logits for " +
+                                  std::to_string(rows) + " rows, but the vocabulary has " +
+                                  std::to_string(vocabulary) + " tokens");
     return;
   }
-  logits = logits.first(vocabulary);
+  const size_t width = logits.size() / rows;
+  const std::vector<TokenId> drafts(pending_.end() - static_cast<std::ptrdiff_t>(drafts_),
+                                    pending_.end());
+  speculation_.drafted += drafts.size();
+  const uint32_t first_position = position_ - static_cast<uint32_t>(rows);
+  // Row i is sampled with the context as a plain decode would hold it there: the tokens up to
+  // row i's own. Its token is kept when it is the draft fed in the next row.
+  for (size_t row = 0;; ++row) {
+    position_ = first_position + static_cast<uint32_t>(row) + 1;
+    if (!sample_row(logits.subspan(row * width, vocabulary), shared)) return;
+    const TokenId token = generated_.back();
+    if (row == drafts.size() || token != drafts[row]) {
+      queue_next(token, drafts.size() - row);
+      return;
+    }
+    ++speculation_.accepted;
+  }
+}
+
+bool Generator::sample_row(std::span<const float> logits, SamplingScratch* shared) {
   TokenId token;
   std::span<const float> row;
   try {
     bool proceed = true;
     row = adjusted_row(logits, proceed);
-    if (!proceed) return;
+    if (!proceed) return false;
     token = shared ? sampler_.sample(row, *shared) : sampler_.sample(row);
   } catch (const Error& error) {
     fail(error.code(), error.what());
-    return;
+    return false;
   }
   if (grammar_) {
     const bool was_active = grammar_->active();
@@ -196,10 +218,58 @@ void Generator::sample_and_emit(std::span<const float> logits, SamplingScratch* 
         fail(ErrorCode::invalid_request,
              "grammar: the output from the grammar's trigger on does not fit the grammar");
       }
-      return;
+      return false;
     }
   }
-  handle_token(token, row);
+  return handle_token(token, row);
+}
+
+void Generator::queue_next(TokenId token, size_t refused) {
+  pending_.assign(1, token);
+  pending_offset_ = 0;
+  drafts_ = 0;
+  if (!speculator_) return;
+  if (refused > 0) speculator_->rollback(refused);
+  speculator_->accept(std::span<const TokenId>(generated_).subspan(told_speculator_));
+  told_speculator_ = generated_.size();
+  draft_after_pending();
+}
+
+void Generator::draft_after_pending() {
+  auto drafts = speculator_->draft();
+  // The pending token goes to slot position_, its drafts after it; the last token generated
+  // is never fed, so a draft that could only be the max_tokens-th token is no use either.
+  int64_t room = static_cast<int64_t>(max_tokens_) - static_cast<int64_t>(generated_.size()) - 1;
+  if (settings_.context_length != 0) {
+    room = std::min<int64_t>(room, static_cast<int64_t>(settings_.context_length) - position_ - 1);
+  }
+  const auto vocabulary = static_cast<int64_t>(tokenizer_.vocab_size());
+  if (const auto bad = fit_drafts(drafts, room, vocabulary)) {
+    fail(ErrorCode::internal, draft_outside_vocabulary(*bad, vocabulary));
+    return;
+  }
+  pending_.insert(pending_.end(), drafts.begin(), drafts.end());
+  drafts_ = drafts.size();
+}
+
+void Generator::speculate_with(std::unique_ptr<Speculator> speculator) {
+  if (position_ != 0 || pending_offset_ != 0) {
+    throw Error(ErrorCode::internal, "generator: speculate_with() after input was consumed");
+  }
+  speculator_ = std::move(speculator);
+  if (!speculator_) return;
+  speculator_->reset();
+  speculator_->accept(pending_);  // the prompt
+}
+
+bool Generator::decoding() const {
+  return !finished() && !generated_.empty() && pending_offset_ == 0;
+}
+
+void Generator::limit_drafts(size_t keep) {
+  if (pending_offset_ != 0 || keep >= drafts_) return;
+  pending_.resize(pending_.size() - (drafts_ - keep));
+  drafts_ = keep;
 }
 
 std::span<const float> Generator::adjusted_row(std::span<const float> logits, bool& proceed) {
@@ -243,7 +313,7 @@ std::span<const float> Generator::adjusted_row(std::span<const float> logits, bo
   return adjusted_;
 }
 
-void Generator::handle_token(TokenId token, std::span<const float> row) {
+bool Generator::handle_token(TokenId token, std::span<const float> row) {
   last_token_ = now();
   if (!first_token_) first_token_ = last_token_;
   generated_.push_back(token);
@@ -251,7 +321,7 @@ void Generator::handle_token(TokenId token, std::span<const float> row) {
 
   if (tokenizer_.is_end_of_generation(token)) {
     finish(StopReason::end, true);
-    return;
+    return false;
   }
   TokenEvent event{detokenizer_->push(token), token};
   if (logprobs_) {
@@ -269,18 +339,17 @@ void Generator::handle_token(TokenId token, std::span<const float> row) {
       }
     }
   }
-  if (!emit_text(std::move(event))) return;
+  if (!emit_text(std::move(event))) return false;
   if (generated_.size() >= max_tokens_) {
     finish(StopReason::length, true);
-    return;
+    return false;
   }
   // The sampled token is emitted either way; feeding it needs one more slot in the context.
   if (settings_.context_length != 0 && position_ + 1 > settings_.context_length) {
     finish(StopReason::length, true);
-    return;
+    return false;
   }
-  pending_.assign(1, token);
-  pending_offset_ = 0;
+  return true;
 }
 
 bool Generator::emit_text(TokenEvent event) {

@@ -12,6 +12,11 @@
 //     if (g.needs_logits()) g.on_logits(row);  // samples, checks stops, emits events
 //   }
 //
+// With a speculator (speculate_with), each decode's pending input is the sampled token followed
+// by drafted tokens; the driver feeds them all in one model call and hands on_logits() the
+// logits of every one of those rows, and afterwards cuts the sequence's KV cache back to
+// position(): the rows after the first refused draft are not part of the sequence.
+//
 // Events go to the GenerationChannel: a TokenEvent per sampled token (carrying its id; text
 // may be empty while UTF-8 or a possible stop string is held back, and a last event without
 // an id may carry the held-back text at the end), then exactly one DoneEvent or ErrorEvent.
@@ -21,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -32,6 +38,7 @@
 #include "runtime/stop_matcher.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "weft/generation.hpp"
+#include "weft/speculator.hpp"
 #include "weft/types.hpp"
 
 namespace weft::runtime {
@@ -63,14 +70,30 @@ class Generator {
   // prefix cache): they are not fed, and the usage reports them as cached. Only before any
   // input was consumed, and never the whole prompt (the last token's logits are needed).
   void skip_cached_prefix(size_t count);
-  // Tokens in the context so far: the position of the next token fed.
+  // Tokens in the context so far: the position of the next token fed. After a decode with
+  // drafts, the tokens to keep: rows past it held refused drafts.
   uint32_t position() const { return position_; }
 
-  // True when every pending token has been consumed and the logits row of the last one is
-  // what this sequence needs next.
+  // Speculative decoding: from the next sampled token on, each decode also feeds the tokens
+  // `speculator` drafts after it (cut to the room max_tokens and the context leave). The
+  // tokens generated are those of the same generation without it: each row is sampled with
+  // the same sampler draws, in the same order, and a draft is kept only when the token sampled
+  // before it is that draft. Only before any input was consumed.
+  void speculate_with(std::unique_ptr<Speculator> speculator);
+  // A decode is pending: the last sampled token (and its drafts), none of it consumed yet.
+  bool decoding() const;
+  // Drops all but the first `keep` drafts of a pending decode (its model call has no more
+  // room). Ignored once some of the decode was consumed.
+  void limit_drafts(size_t keep);
+
+  // True when every pending token has been consumed and the logits row of the last one (and
+  // of each draft) is what this sequence needs next.
   bool needs_logits() const;
-  // Samples from the row, runs the stop checks, emits events. Only valid while needs_logits().
-  // Entries past the tokenizer's vocabulary (a padded output matrix) are ignored.
+  // The logits rows on_logits() takes: the decode's token's row, then one per draft.
+  size_t logit_rows() const { return 1 + drafts_; }
+  // Samples from the rows in order, runs the stop checks, emits events. Only valid while
+  // needs_logits(). `logits` is logit_rows() rows of equal length one after another; entries
+  // past the tokenizer's vocabulary (a padded output matrix) are ignored.
   void on_logits(std::span<const float> logits);
   // As above, with working memory shared between the sequences of a batch (the overload
   // without it uses the sampler's own, which then lives as long as this sequence).
@@ -87,6 +110,13 @@ class Generator {
   std::span<const TokenId> generated() const { return generated_; }
   const Sampler& sampler() const { return sampler_; }
 
+  // Drafted tokens fed to the model, and those of them kept as generated tokens.
+  struct Speculation {
+    uint64_t drafted = 0;
+    uint64_t accepted = 0;
+  };
+  const Speculation& speculation() const { return speculation_; }
+
  private:
   using Clock = std::chrono::steady_clock;
 
@@ -94,12 +124,20 @@ class Generator {
   std::optional<ErrorEvent> prompt_problem() const;
   // `shared` null: the sampler's own scratch.
   void sample_and_emit(std::span<const float> logits, SamplingScratch* shared);
+  // Samples the next token from one row and emits it; false when the generation ended.
+  bool sample_row(std::span<const float> logits, SamplingScratch* shared);
+  // After a row whose sampled `token` continues the generation (not one of the fed drafts):
+  // it is the next input, followed by new drafts. `refused`: drafts of the last decode not kept.
+  void queue_next(TokenId token, size_t refused);
+  // Appends the speculator's drafts, fitted to the room left, to the pending token.
+  void draft_after_pending();
   // Validates logit_bias and the logprob options; sets up the grammar. False: failed.
   bool prepare_row_options(const GenerationOptions& options);
   // The row the sampler sees: logit_bias added, tokens the grammar forbids at -inf. Returns
   // `logits` itself when nothing applies. False in `proceed`: the generation ended here.
   std::span<const float> adjusted_row(std::span<const float> logits, bool& proceed);
-  void handle_token(TokenId token, std::span<const float> row);
+  // False when the token ended the generation.
+  bool handle_token(TokenId token, std::span<const float> row);
   // Emits text through the stop matcher; returns false when the generation must stop.
   bool emit_text(TokenEvent event);
   void finish(StopReason reason, bool flush_held_text);
@@ -120,6 +158,10 @@ class Generator {
 
   std::vector<TokenId> pending_;
   size_t pending_offset_ = 0;
+  size_t drafts_ = 0;  // the last drafts_ pending tokens are drafts
+  std::unique_ptr<Speculator> speculator_;
+  size_t told_speculator_ = 0;  // generated tokens the speculator has been given
+  Speculation speculation_;
   std::vector<TokenId> generated_;
   uint32_t prompt_tokens_ = 0;
   uint32_t cached_prompt_tokens_ = 0;

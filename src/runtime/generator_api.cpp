@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "runtime/draft_fit.hpp"
 #include "weft/error.hpp"
 
 namespace weft {
@@ -78,17 +79,11 @@ std::vector<int32_t> Generator::draft_after(int32_t first) {
   // Room for `first` and the drafts: past max_tokens or the context they could not be kept.
   const auto room = std::min<int64_t>(static_cast<int64_t>(max_tokens_ - tokens_.size()) - 1,
                                       context_length_ - context_.length() - 1);
-  if (static_cast<int64_t>(drafts.size()) > std::max<int64_t>(room, 0)) {
-    drafts.resize(static_cast<size_t>(std::max<int64_t>(room, 0)));
-  }
-  const auto bad = std::ranges::find_if(
-      drafts, [this](int32_t token) { return token < 0 || token >= vocabulary_size_; });
-  if (bad != drafts.end()) {
+  if (const auto bad = runtime::fit_drafts(drafts, room, vocabulary_size_)) {
     // The generator's own token is kept, so the generation can go on without the speculator.
     context_.append(std::span<const int32_t>(&first, 1));
     record(first, context_.length());
-    throw Error("the speculator drafted token id " + std::to_string(*bad) +
-                ", outside the vocabulary (0.." + std::to_string(vocabulary_size_ - 1) + ")");
+    throw Error(runtime::draft_outside_vocabulary(*bad, vocabulary_size_));
   }
   speculation_.drafted += drafts.size();
   return drafts;

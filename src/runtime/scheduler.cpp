@@ -12,6 +12,7 @@
 #include "runtime/sampler.hpp"
 #include "sync/mutex.hpp"
 #include "weft/error.hpp"
+#include "weft/speculator.hpp"
 
 namespace weft::runtime {
 
@@ -45,7 +46,7 @@ struct Scheduler::Entry {
   std::unique_ptr<EmbeddingJob> embedding;
   std::optional<kv::KvSequence> sequence;  // created at admission
   std::vector<tokenizer::TokenId> suppressed;
-  std::vector<float> masked_row;           // the logits row with `suppressed` at −∞
+  std::vector<float> masked_rows;          // the logits rows with `suppressed` at −∞
   std::vector<tokenizer::TokenId> prompt;  // kept for the prefix cache (empty when it is off)
   std::vector<kv::PageId> adopted;         // cached pages this request started with
   int64_t published_pages = 0;             // prompt pages already offered to the cache
@@ -53,10 +54,8 @@ struct Scheduler::Entry {
   int64_t pages_committed = 0;  // pages it may acquire itself, once admitted
   bool deferred = false;        // already counted in SchedulerStats::deferred
 
-  // Prefill is done and the one pending token is the last sampled one.
-  bool decoding() const {
-    return generator && !generator->generated().empty() && generator->pending_input().size() == 1;
-  }
+  // Prefill is done and the pending input is the last sampled token (and its drafts).
+  bool decoding() const { return generator && generator->decoding(); }
   bool finished() const { return generator ? generator->finished() : embedding->finished(); }
   std::span<const tokenizer::TokenId> pending_input() const {
     return generator ? generator->pending_input() : embedding->pending_input();
@@ -79,6 +78,17 @@ struct Scheduler::Entry {
 };
 
 namespace {
+
+// A lookup speculator for the generator when the request asks for one; bad settings fail it.
+void start_speculation(Generator& generator, const LookupSpeculation& speculation) {
+  if (!speculation.enabled()) return;
+  try {
+    generator.speculate_with(
+        std::make_unique<NgramSpeculator>(speculation.ngram, speculation.draft_tokens));
+  } catch (const Error& error) {
+    generator.fail(ErrorCode::invalid_request, error.what());
+  }
+}
 
 std::future<std::vector<float>> failed_embedding(const std::string& message) {
   std::promise<std::vector<float>> failed;
@@ -141,6 +151,7 @@ GenerationStream Scheduler::submit(SchedulerRequest request) {
   settings.grammars = grammars_;
   entry->generator = std::make_unique<Generator>(*tokenizer_, request.options,
                                                  std::move(request.prompt), channel, settings);
+  start_speculation(*entry->generator, request.speculation);
   entry->suppressed = std::move(request.suppressed_tokens);
   for (auto token : entry->suppressed) {
     if (token < 0 || token >= tokenizer_->vocab_size()) {
@@ -371,6 +382,8 @@ void Scheduler::end_turn() {
     stats.deferred = deferred_;
     stats.steps = steps_;
     stats.rows = rows_;
+    stats.drafted = drafted_;
+    stats.accepted = accepted_;
     ++shared_->turns_finished;
   }
   shared_->synced.notify_all();
@@ -515,7 +528,13 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   if (config_.encoder) encode_embeddings(pool_lock);
   std::vector<ForwardRow> rows;
   std::vector<Entry*> in_batch;
-  std::vector<Entry*> logit_owners;
+  // An entry whose logits rows are outputs [first, first + rows).
+  struct LogitOwner {
+    Entry* entry;
+    size_t first;
+    size_t rows;
+  };
+  std::vector<LogitOwner> logit_owners;
   std::vector<Entry*> hidden_owners;  // in batch order, as outputs.hidden_rows
   // Context passes first, whole: their logits rows come first in the outputs.
   std::vector<ContextPass*> passes;
@@ -526,6 +545,7 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   uint32_t budget =
       options_.max_batch_tokens -
       std::min<uint32_t>(options_.max_batch_tokens, static_cast<uint32_t>(rows.size()));
+  size_t logit_outputs = context_logit_rows;
 
   // False when the entry has no longer `count` tokens of input: a client's cancel, from its
   // own thread, finishes a generator at any moment, and its pending input is empty from then
@@ -543,32 +563,47 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
     }
     entry.consume_input(count);
     if (entry.generator && entry.generator->needs_logits()) {
-      rows.back().want_logits = true;
-      logit_owners.push_back(&entry);
+      // The last row's, and each draft's before it.
+      const size_t wanted = entry.generator->logit_rows();
+      for (size_t i = rows.size() - wanted; i < rows.size(); ++i) rows[i].want_logits = true;
+      logit_owners.push_back({&entry, logit_outputs, wanted});
+      logit_outputs += wanted;
     }
     in_batch.push_back(&entry);
     budget -= static_cast<uint32_t>(count);
     return true;
   };
 
-  // Decodes first (one row each), starting where the last step's decodes stopped, so that
-  // with a budget smaller than the number of decodes every sequence gets its turn. While a
-  // prompt waits for its prefill, one row of the budget is kept for it: otherwise decodes
-  // filling the budget would hold a newly admitted request back until they all ended. With a
-  // budget of one row, that row alternates between the decodes and the prefills.
+  // Decodes first (one row each, and a row per draft as far as the budget goes), starting
+  // where the last step's decodes stopped, so that with a budget smaller than the number of
+  // decodes every sequence gets its turn. While a prompt waits for its prefill, one row of the
+  // budget is kept for it: otherwise decodes filling the budget would hold a newly admitted
+  // request back until they all ended. With a budget of one row, that row alternates between
+  // the decodes and the prefills.
   const bool prefill_waiting = std::ranges::any_of(live_, [](const auto& entry) {
     return !entry->decoding() && !entry->pending_input().empty();
   });
   uint32_t decode_budget = budget;
   if (prefill_waiting) decode_budget = budget > 1 ? budget - 1 : static_cast<uint32_t>(steps_ % 2);
   const size_t n_live = live_.size();
-  const size_t first_decode = decode_cursor_;  // the loop moves the cursor as it adds rows
+  // Drafts only take the rows every decode's own token leaves: speculation never holds a
+  // plain decode back.
+  const auto decodes = static_cast<uint32_t>(
+      std::ranges::count_if(live_, [](const auto& entry) { return entry->decoding(); }));
+  uint32_t draft_rows = decode_budget - std::min(decode_budget, decodes);
   uint32_t decode_rows = 0;
+  // From where the last step's decodes stopped (decode_cursor_ moves on below, for the next
+  // step only: taking it as the start inside the loop skipped every other sequence).
+  const size_t first = decode_cursor_;
   for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
-    const size_t index = (first_decode + k) % n_live;
+    const size_t index = (first + k) % n_live;
     auto& entry = *live_[index];
-    if (!entry.decoding() || !add_rows(entry, 1)) continue;
-    ++decode_rows;
+    if (!entry.decoding()) continue;
+    entry.generator->limit_drafts(draft_rows);
+    const auto count = static_cast<uint32_t>(entry.pending_input().size());
+    if (count == 0 || !add_rows(entry, count)) continue;
+    decode_rows += count;
+    draft_rows -= count - 1;
     decode_cursor_ = (index + 1) % n_live;
   }
   // Then prefill chunks, oldest request first.
@@ -624,18 +659,11 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   }
   finish_context_passes(passes);
 
-  SamplingScratch& scratch = scratch_;
-  for (size_t i = 0; i < logit_owners.size(); ++i) {
-    auto& entry = *logit_owners[i];
-    auto row = outputs.logits_at(context_logit_rows + i);
-    if (!entry.suppressed.empty()) {
-      entry.masked_row.assign(row.begin(), row.end());
-      for (auto token : entry.suppressed) {
-        entry.masked_row[static_cast<size_t>(token)] = -std::numeric_limits<float>::infinity();
-      }
-      row = entry.masked_row;
-    }
-    entry.generator->on_logits(row, scratch);
+  const auto width = static_cast<size_t>(outputs.n_vocab);
+  for (const auto& owner : logit_owners) {
+    const auto logits =
+        std::span<const float>(outputs.logits).subspan(owner.first * width, owner.rows * width);
+    take_logits(*owner.entry, logits, owner.rows, width);
   }
   for (size_t i = 0; i < hidden_owners.size(); ++i) {
     const auto& row = rows[static_cast<size_t>(outputs.hidden_rows[i])];
@@ -646,6 +674,28 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
       if (entry->generator) publish_prompt_pages(*entry);
     }
   }
+}
+
+void Scheduler::take_logits(Entry& entry, std::span<const float> logits, size_t rows,
+                            size_t width) {
+  if (!entry.suppressed.empty()) {
+    entry.masked_rows.assign(logits.begin(), logits.end());
+    for (size_t row = 0; row < rows; ++row) {
+      for (auto token : entry.suppressed) {
+        entry.masked_rows[row * width + static_cast<size_t>(token)] =
+            -std::numeric_limits<float>::infinity();
+      }
+    }
+    logits = entry.masked_rows;
+  }
+  auto& generator = *entry.generator;
+  const auto before = generator.speculation();
+  generator.on_logits(logits, scratch_);
+  drafted_ += generator.speculation().drafted - before.drafted;
+  accepted_ += generator.speculation().accepted - before.accepted;
+  // Refused drafts' rows; the pages they alone filled go back to the pool at once.
+  if (entry.sequence->length() > generator.position())
+    entry.sequence->truncate(generator.position());
 }
 
 void Scheduler::finish_all(const std::string& message) {

@@ -13,6 +13,13 @@
 // A request that does not fit waits (FIFO: a large request is never overtaken forever); one
 // that could not fit even in an empty pool ends at once with an invalid_request error.
 //
+// Speculative decoding (SchedulerRequest::speculation): a speculating request's decode puts its
+// next token and the tokens drafted after it as consecutive rows of the same model call as the
+// other streams' rows, with logits at each; its generator samples them in order and keeps the
+// drafts it agrees with, and the rows past them are truncated out of its KV cache at once.
+// Drafts are cut to the room max_tokens and the context leave, so a request never needs more
+// slots than admission counted (prompt + max_tokens), and to the call's row budget.
+//
 // Prefix sharing (SchedulerOptions::prefix_cache, on by default): an admitted request adopts
 // the longest run of cached full KV pages its prompt starts with (never its last token, whose
 // logits are needed) and prefills only the rest; the full pages of every prompt are published
@@ -57,6 +64,7 @@
 #include "runtime/context_pass.hpp"
 #include "runtime/embedding_pooling.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/lookup_speculation.hpp"
 #include "runtime/sampler.hpp"
 #include "sync/mutex.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -87,6 +95,9 @@ struct SchedulerRequest {
   // Tokens never sampled (their logits are set to −∞), e.g. end-of-generation tokens for a
   // benchmark that must produce exactly max_tokens tokens.
   std::vector<tokenizer::TokenId> suppressed_tokens;
+  // Speculative decoding by prompt lookup: each decode of this request also verifies drafted
+  // tokens as rows of the same model call (the tokens are the same as without it).
+  LookupSpeculation speculation;
 };
 
 // A consistent picture taken by the scheduler thread after its latest step.
@@ -105,6 +116,9 @@ struct SchedulerStats {
   uint64_t deferred = 0;
   uint64_t steps = 0;  // model calls so far
   uint64_t rows = 0;   // rows (tokens) over all model calls
+  // Speculative decoding over all requests: drafted tokens verified, and those kept.
+  uint64_t drafted = 0;
+  uint64_t accepted = 0;
 };
 
 class Scheduler {
@@ -174,6 +188,10 @@ class Scheduler {
   void unpin(const Entry& entry);
   // `pool_lock` is released for the model call only.
   void step(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
+  // Hands an entry its logits rows (`rows` of `width`, one after another) and cuts refused
+  // drafts out of its KV cache.
+  void take_logits(Entry& entry, std::span<const float> logits, size_t rows, size_t width)
+      WEFT_REQUIRES(pool_.mutex);
   // An encoder model's admitted embedding inputs: as many whole inputs as fit in
   // max_batch_tokens rows (always one) through one Engine::encode call; the rest next turn.
   void encode_embeddings(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
@@ -219,6 +237,8 @@ class Scheduler {
   size_t decode_cursor_ = 0;  // rotates which decodes go first when the budget is short
   uint64_t steps_ = 0;
   uint64_t rows_ = 0;
+  uint64_t drafted_ = 0;
+  uint64_t accepted_ = 0;
 
   std::thread thread_;
 };

@@ -156,6 +156,21 @@ void finalize_http(const ServeSettings& settings, const protocol::EnvironmentLoo
   }
 }
 
+// Prompt-lookup speculation (native backend): the limits of `weft run --lookup`.
+void finalize_speculation(const ServeSettings& settings, ServeConfig& config) {
+  config.lookup = settings.lookup.value_or(0);
+  if (config.lookup == 1 || config.lookup > 16) {
+    throw Error(ErrorCode::invalid_request,
+                "lookup must be 0 (off) or an n-gram length from 2 to 16, got " +
+                    std::to_string(config.lookup));
+  }
+  config.draft_tokens = settings.draft_tokens.value_or(4);
+  if (config.draft_tokens == 0 || config.draft_tokens > 64) {
+    throw Error(ErrorCode::invalid_request,
+                "draft_tokens must be from 1 to 64, got " + std::to_string(config.draft_tokens));
+  }
+}
+
 // The programs directory must exist when the daemon starts, so that a typo fails at once
 // rather than at the first request.
 void finalize_programs(const ServeSettings& settings, ServeConfig& config) {
@@ -217,6 +232,8 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.max_queued_bytes, higher.max_queued_bytes);
   override_field(merged.log_level, higher.log_level);
   override_field(merged.prefix_cache, higher.prefix_cache);
+  override_field(merged.lookup, higher.lookup);
+  override_field(merged.draft_tokens, higher.draft_tokens);
   override_field(merged.inferd_compat, higher.inferd_compat);
   override_field(merged.http, higher.http);
   override_field(merged.http_cors, higher.http_cors);
@@ -286,6 +303,10 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.auth_timeout_seconds = value.get<double>();
     } else if (key == "parallel")
       settings.parallel = json_integer<uint32_t>(value, origin, key);
+    else if (key == "lookup")
+      settings.lookup = json_integer<uint32_t>(value, origin, key);
+    else if (key == "draft_tokens")
+      settings.draft_tokens = json_integer<uint32_t>(value, origin, key);
     else if (key == "queue")
       settings.queue = json_integer<uint32_t>(value, origin, key);
     else if (key == "drain_timeout") {
@@ -393,6 +414,10 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_PREFIX_CACHE")) {
     settings.prefix_cache = parse_bool(*v, "WEFT_PREFIX_CACHE");
   }
+  if (auto v = get("WEFT_LOOKUP")) settings.lookup = parse_integer<uint32_t>(*v, "WEFT_LOOKUP");
+  if (auto v = get("WEFT_DRAFT_TOKENS")) {
+    settings.draft_tokens = parse_integer<uint32_t>(*v, "WEFT_DRAFT_TOKENS");
+  }
   if (auto v = get("WEFT_HTTP")) {
     if (*v == "1" || *v == "true" || *v == "on" || *v == "yes") {
       settings.http = "";
@@ -480,6 +505,7 @@ ServeConfig finalize(const ServeSettings& settings, const protocol::EnvironmentL
   }
   config.log_level = settings.log_level.value_or("info");
   config.prefix_cache = settings.prefix_cache.value_or(true);
+  finalize_speculation(settings, config);
   finalize_http(settings, lookup, config);
   finalize_programs(settings, config);
   for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {

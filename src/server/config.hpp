@@ -35,6 +35,8 @@ struct ServeSettings {
   std::optional<uint64_t> max_queued_bytes;
   std::optional<std::string> log_level;
   std::optional<bool> prefix_cache;
+  std::optional<uint32_t> lookup;  // 0 = off
+  std::optional<uint32_t> draft_tokens;
   std::optional<bool> inferd_compat;
   // The HTTP server: "" = the default address, "off" = none (a lower layer's may be unset).
   std::optional<std::string> http;
@@ -89,7 +91,11 @@ struct ServeConfig {
   uint64_t max_queued_bytes = 1ull << 30;
   std::string log_level = "info";
   bool prefix_cache = true;  // native backend: reuse the KV pages of common prompt prefixes
-  std::string http;          // "" = no HTTP server, else HOST:PORT (docs/http.md)
+  // Native backend: prompt-lookup speculative decoding for every generation, with n-grams of
+  // `lookup` tokens (0 = off, else 2..16) and at most `draft_tokens` drafts per decode (1..64).
+  uint32_t lookup = 0;
+  uint32_t draft_tokens = 4;
+  std::string http;  // "" = no HTTP server, else HOST:PORT (docs/http.md)
   std::vector<std::string> http_cors_origins;
   uint64_t http_body_limit = 8u << 20;  // bytes
   std::string models_dir;               // resolved: GGUF files the HTTP APIs list

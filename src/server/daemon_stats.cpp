@@ -22,7 +22,11 @@ nlohmann::json daemon_stats(ServerContext& context) {
        {{"active", context.admission().active()}, {"queued", context.admission().queued()}}}};
   auto loaded = context.backend();
   if (auto* native = dynamic_cast<backend::NativeBackend*>(loaded.get())) {
-    if (auto* scheduler = native->scheduler()) detail["kv"] = kv_stats_json(scheduler->stats());
+    if (auto* scheduler = native->scheduler()) {
+      const auto stats = scheduler->stats();
+      detail["kv"] = kv_stats_json(stats);
+      detail["speculation"] = {{"drafted", stats.drafted}, {"accepted", stats.accepted}};
+    }
   }
   if (auto* programs = context.programs()) detail["programs"] = programs->stats();
   return detail;

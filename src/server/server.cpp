@@ -13,7 +13,7 @@
 #include <future>
 #include <thread>
 
-#include "backend/native_kv_type.hpp"
+#include "backend/native_settings.hpp"
 #include "server/admin_bus.hpp"
 #include "server/daemon_stats.hpp"
 #include "server/inferd_surfaces.hpp"
@@ -244,10 +244,13 @@ class Daemon {
     context_.set_lifecycle(Lifecycle::loading_model);
     auto selection = select_backend(
         options_.registry, SelectionInputs::from_environment(config.backend, config.model));
-    // The KV cache type is a setting of the native backend's construction, so a reload
-    // with another kv_type gets a backend made with it.
+    // The KV cache type and lookup speculation are settings of the native backend's
+    // construction, so a reload with others gets a backend made with them.
     BackendRegistry registry = options_.registry;
-    if (config.kv_type != "f16") backend::use_kv_type_for_native(registry, config.kv_type);
+    if (config.kv_type != "f16" || config.lookup != 0) {
+      backend::use_native_settings(registry, config.kv_type,
+                                   {.ngram = config.lookup, .draft_tokens = config.draft_tokens});
+    }
     std::shared_ptr<Backend> backend = registry.create(selection.backend);
     context_.log(LogLevel::info, "backend " + selection.backend + " (" + selection.rule + ")");
     if (selection.backend == "native") {

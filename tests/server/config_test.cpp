@@ -262,6 +262,24 @@ TEST(ServeConfig, PrefixCacheIsOnUnlessTurnedOff) {
   EXPECT_THROW(settings_from_environment(test::lookup_in({{"WEFT_PREFIX_CACHE", "maybe"}})), Error);
 }
 
+TEST(ServeConfig, LookupSpeculationIsOffUnlessAskedAndChecked) {
+  const auto home = test::lookup_in({{"HOME", "/h"}});
+  const auto off = finalize({}, home);
+  EXPECT_EQ(off.lookup, 0u);
+  EXPECT_EQ(off.draft_tokens, 4u);
+  auto file = settings_from_json_text(R"({"lookup": 3, "draft_tokens": 6})", "test.json");
+  const auto on = finalize(file, home);
+  EXPECT_EQ(on.lookup, 3u);
+  EXPECT_EQ(on.draft_tokens, 6u);
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_LOOKUP", "4"}}));
+  EXPECT_EQ(finalize(file.overridden_by(env), home).lookup, 4u);
+  EXPECT_THROW(finalize(settings_from_json_text(R"({"lookup": 1})", "c"), home), Error);
+  EXPECT_THROW(finalize(settings_from_json_text(R"({"lookup": 17})", "c"), home), Error);
+  EXPECT_THROW(finalize(settings_from_json_text(R"({"draft_tokens": 0})", "c"), home), Error);
+  EXPECT_THROW(settings_from_json_text(R"({"lookup": "yes"})", "c"), Error);
+  EXPECT_THROW(settings_from_environment(test::lookup_in({{"WEFT_DRAFT_TOKENS", "x"}})), Error);
+}
+
 TEST(ServeConfig, InferdCompatMovesTheRuntimeDirectoryToInferds) {
   const auto env = test::lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}});
   auto plain = finalize({}, env);

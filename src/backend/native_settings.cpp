@@ -1,0 +1,18 @@
+#include "backend/native_settings.hpp"
+
+#include <memory>
+
+#include "backend/native_backend.hpp"
+#include "kv/kv_type_name.hpp"
+
+namespace weft::backend {
+
+void use_native_settings(BackendRegistry& registry, const std::string& kv_type,
+                         runtime::LookupSpeculation speculation) {
+  NativeConfig config;
+  config.kv_type = kv::kv_type_from_name(kv_type, "kv_type");
+  config.speculation = speculation;
+  registry.add("native", [config] { return std::make_unique<NativeBackend>(config); });
+}
+
+}  // namespace weft::backend
