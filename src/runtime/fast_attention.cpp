@@ -18,9 +18,10 @@ constexpr int64_t kLanes = 8;
 // a head's widened keys and values (2 × 32 × head_dim floats) stay in L1.
 constexpr int64_t kRunSlots = 32;
 // Rows of one sequence that share each widened run (a prompt's consecutive positions): each
-// block reads the cache pages once, and F16 pages read again and again miss the caches (a
-// layer's keys of one page are 4 KiB apart from the next page's, 196,608 bytes, so they
-// crowd into few cache sets); 64 rows is a whole chunk of a 512-token prompt on two threads.
+// block reads the cache pages once. F16 pages read again block after block seem to miss the
+// caches (a layer's keys of one page are a 4 KiB-aligned block, 196,608 bytes from the next
+// page's, so they crowd into few cache sets); 64 rows is a whole chunk of a 512-token prompt
+// on two threads.
 constexpr int64_t kQueryBlock = 64;
 
 struct WorkerScratch {
