@@ -113,6 +113,16 @@ class PagePool {
                 float* out) const;
   void load_value(PageId page, int64_t layer, int64_t slot, int64_t offset, int64_t count,
                   float* out) const;
+  // Where one slot's stored key (or value) of one layer starts, in the pool's element type;
+  // the slots of a page follow each other slot_bytes() apart. For kernels that read the cache
+  // in place rather than through load_key/load_value.
+  const std::byte* stored_key(PageId page, int64_t layer, int64_t slot) const {
+    return slot_data(page, layer, false, slot);
+  }
+  const std::byte* stored_value(PageId page, int64_t layer, int64_t slot) const {
+    return slot_data(page, layer, true, slot);
+  }
+  uint64_t slot_bytes() const { return slot_bytes_; }
 
  private:
   const std::byte* slot_data(PageId page, int64_t layer, bool value, int64_t slot) const;

@@ -2,100 +2,47 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <vector>
 
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_kernels.hpp"
-#include "tensor/x86/fast_attention_avx2.hpp"
+#include "tensor/x86/cached_slots_x86.hpp"
+#include "tensor/x86/online_attention_avx2.hpp"
 
 namespace weft::runtime {
 namespace {
 
-// One kv head's keys (transposed: head_dim rows of `capacity` slots) and values (slot-major)
-// of one sequence and layer, widened to float32, for slots [base, base + loaded).
-class WidenedHead {
- public:
-  static constexpr int64_t kLinePadding = 16;  // floats: one 64-byte line
-
-  void forget() { sequence_ = nullptr; }
-
-  // Makes slots [first, last] available; returns the column of slot `first`.
-  int64_t cover(const kv::KvSequence& sequence, int64_t layer, int64_t kv_head, int64_t dim,
-                int64_t first, int64_t last) {
-    if (sequence_ != &sequence || layer_ != layer || kv_head_ != kv_head || first < base_) {
-      sequence_ = &sequence;
-      layer_ = layer;
-      kv_head_ = kv_head;
-      dim_ = dim;
-      base_ = first;
-      loaded_ = 0;
-      reserve(last + 1 - first);
-    }
-    const int64_t needed = last + 1 - base_;
-    if (needed > loaded_) {
-      reserve(needed);
-      load(needed);
-    }
-    return first - base_;
-  }
-
-  const float* keys_t() const { return keys_t_.data(); }
-  int64_t key_stride() const { return capacity_; }
-  const float* values() const { return values_.data(); }
-
- private:
-  // Room for `columns` slots plus a vector of padding (the score kernel reads whole vectors).
-  void reserve(int64_t columns) {
-    const int64_t wanted = tensor::round_up_to_lanes(columns) + tensor::kAttentionLanes;
-    // Padding columns may hold another head's (finite) values: their lanes are ignored.
-    if (wanted <= capacity_ && keys_t_.size() >= static_cast<size_t>(dim_ * capacity_) &&
-        values_.size() >= static_cast<size_t>(dim_ * capacity_))
-      return;
-    // Rows a power of two of floats apart would share L1 sets (the score kernel walks all
-    // head_dim rows at once), so the stride is kept one cache line off a round number.
-    const int64_t capacity = std::max(wanted, 2 * (capacity_ - kLinePadding)) + kLinePadding;
-    std::vector<float> keys(static_cast<size_t>(dim_ * capacity), 0.0f);
-    for (int64_t d = 0; d < dim_ && loaded_ > 0; ++d)
-      std::copy_n(keys_t_.begin() + d * capacity_, loaded_, keys.begin() + d * capacity);
-    keys_t_.swap(keys);
-    values_.resize(std::max(values_.size(), static_cast<size_t>(dim_ * capacity)));
-    capacity_ = capacity;
-  }
-
-  void load(int64_t needed) {
-    const kv::PagePool& pool = sequence_->pool();
-    slot_.resize(static_cast<size_t>(dim_));
-    for (int64_t column = loaded_; column < needed; ++column) {
-      const int64_t slot = base_ + column;
-      const auto page = sequence_->page_of(slot);
-      const int64_t in_page = sequence_->slot_in_page(slot);
-      pool.load_key(page, layer_, in_page, kv_head_ * dim_, dim_, slot_.data());
-      for (int64_t d = 0; d < dim_; ++d)
-        keys_t_[static_cast<size_t>(d * capacity_ + column)] = slot_[static_cast<size_t>(d)];
-      pool.load_value(page, layer_, in_page, kv_head_ * dim_, dim_, values_.data() + column * dim_);
-    }
-    loaded_ = needed;
-  }
-
-  const kv::KvSequence* sequence_ = nullptr;
-  int64_t layer_ = -1;
-  int64_t kv_head_ = -1;
-  int64_t dim_ = 0;
-  int64_t base_ = 0;
-  int64_t loaded_ = 0;
-  int64_t capacity_ = 0;
-  std::vector<float> keys_t_;
-  std::vector<float> values_;
-  std::vector<float> slot_;
-};
+constexpr int64_t kLanes = 8;
+// Slots widened at once: a whole 16-token page, or 32-slot pieces of a larger page, so that
+// a head's widened keys and values (2 × 32 × head_dim floats) stay in L1.
+constexpr int64_t kRunSlots = 32;
+// Rows of one sequence that share each widened run (a prompt's consecutive positions): each
+// block reads the cache pages once. F16 pages read again block after block seem to miss the
+// caches (a layer's keys of one page are a 4 KiB-aligned block, 196,608 bytes from the next
+// page's, so they crowd into few cache sets); 64 rows is a whole chunk of a 512-token prompt
+// on two threads.
+constexpr int64_t kQueryBlock = 64;
 
 struct WorkerScratch {
-  WidenedHead head;
-  std::vector<float> scores;
+  // One widened run, kLanes rows longer: the score kernel reads whole blocks of eight rows
+  // from a piece's start, and the rows past the run hold zeros or an earlier run's (finite)
+  // values, whose scores are ignored.
+  std::vector<float> keys, values;
+  std::vector<float> scores;    // group × kRunSlots: one piece's scores, then weights
+  std::vector<float> max, sum;  // kQueryBlock × group: each head's online softmax
+
+  void prepare(int64_t group, int64_t dim) {
+    const auto tile = static_cast<size_t>((kRunSlots + kLanes) * dim);
+    if (keys.size() < tile) keys.resize(tile, 0.0f);
+    if (values.size() < tile) values.resize(tile, 0.0f);
+    scores.resize(static_cast<size_t>(group * kRunSlots));
+    max.resize(static_cast<size_t>(kQueryBlock * group));
+    sum.resize(max.size());
+  }
 };
 
-// Reused between calls so prompt and decode steps allocate nothing once warm; each call
-// starts by forgetting what it cached (the cache contents change between calls).
+// Reused between calls so prompt and decode steps allocate nothing once warm.
 WorkerScratch& worker_scratch() {
   thread_local WorkerScratch scratch;
   return scratch;
@@ -105,35 +52,153 @@ int64_t first_visible(const AttentionShape& shape, int64_t position) {
   return shape.window > 0 ? std::max<int64_t>(0, position - shape.window + 1) : 0;
 }
 
-// The row's query heads that share `kv_head`, attended over its visible slots.
-void attend(const tensor::Kernels& kernels, const AttentionShape& shape, int64_t layer,
-            const AttentionRow& row, int64_t kv_head, const float* q_row, float* out_row,
-            WorkerScratch& scratch) {
+// Where the run starting at `slot` ends: at its page's end or the next multiple of
+// kRunSlots, whichever is first (never past `limit`). The boundaries are absolute, so a row
+// is folded in the same pieces whatever the other rows of its block.
+int64_t run_end(int64_t slot, int64_t page_tokens, int64_t limit) {
+  const int64_t page_end = (slot / page_tokens + 1) * page_tokens;
+  const int64_t piece_end = (slot / kRunSlots + 1) * kRunSlots;
+  return std::min({page_end, piece_end, limit});
+}
+
+// One block of rows of one sequence against one kv head: the query heads of the group that
+// shares it, their outputs, and what the cache holds for it.
+struct HeadGroupTask {
+  const tensor::Kernels& kernels;
+  const AttentionShape& shape;
+  int64_t layer;
+  int64_t kv_head;
+  std::span<const AttentionRow> rows;  // same sequence, at most kQueryBlock
+  const float* q;                      // the first row's queries of this group
+  float* out;                          // the first row's outputs of this group
+  int64_t row_stride;                  // floats from one row's q (or out) to the next
+  tensor::CachedSlotsWidener widen;    // this CPU's level
+};
+
+// Widens the kv head's keys and values of slots [begin, end) (one page) into the scratch.
+void widen_run(const HeadGroupTask& task, int64_t begin, int64_t end, WorkerScratch& scratch) {
+  const kv::KvSequence& sequence = *task.rows.front().sequence;
+  const kv::PagePool& pool = sequence.pool();
+  const int64_t dim = task.shape.head_dim;
+  const auto head_bytes = static_cast<int64_t>(*tensor::bytes_for(pool.type(), task.kv_head * dim));
+  const auto stride = static_cast<int64_t>(pool.slot_bytes());
+  const kv::PageId page = sequence.page_of(begin);
+  const int64_t slot = sequence.slot_in_page(begin);
+  task.widen(pool.type(), pool.stored_key(page, task.layer, slot) + head_bytes, stride, end - begin,
+             dim, scratch.keys.data());
+  task.widen(pool.type(), pool.stored_value(page, task.layer, slot) + head_bytes, stride,
+             end - begin, dim, scratch.values.data());
+}
+
+// Folds slots [begin, end) of the widened run that starts at `run_begin` into row r's heads;
+// returns whether the row's mask lets it see any of them.
+bool fold_piece(const HeadGroupTask& task, size_t r, int64_t begin, int64_t end, int64_t run_begin,
+                WorkerScratch& scratch) {
+  const AttentionShape& shape = task.shape;
+  const AttentionRow& row = task.rows[r];
   const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t dim = shape.head_dim;
-  const int64_t first = first_visible(shape, row.position);
-  const int64_t count = row.position + 1 - first;
-  const int64_t column =
-      scratch.head.cover(*row.sequence, layer, kv_head, dim, first, row.position);
-  const int64_t stride = tensor::round_up_to_lanes(count);
-  if (scratch.scores.size() < static_cast<size_t>(group * stride))
-    scratch.scores.resize(static_cast<size_t>(group * stride));
+  const int64_t count = end - begin;
+  const int64_t offset = (begin - run_begin) * dim;
+  const auto row_offset = static_cast<int64_t>(r) * task.row_stride;
   float* scores = scratch.scores.data();
-  tensor::avx2_attention_scores(q_row + kv_head * group * dim, group, dim, scratch.head.keys_t(),
-                                scratch.head.key_stride(), column, count, shape.scale, scores,
-                                stride);
+  tensor::avx2_tile_scores(task.q + row_offset, group, dim, scratch.keys.data() + offset, count,
+                           shape.scale, scores, kRunSlots);
+  bool visible = true;
   for (int64_t g = 0; g < group; ++g) {
-    float* head_scores = scores + g * stride;
-    if (shape.softcap > 0) kernels.soft_cap(head_scores, count, shape.softcap);
-    if (!row.visible.empty() && !hide_masked_slots(row, first, count, head_scores)) {
-      std::fill_n(head_scores, count, 0.0f);  // nothing visible: zero output
-    } else if (shape.sinks != nullptr) {
-      softmax_with_sink(head_scores, count, shape.sinks[kv_head * group + g]);
-    } else {
-      tensor::avx2_softmax(head_scores, count);
+    float* head_scores = scores + g * kRunSlots;
+    if (shape.softcap > 0) task.kernels.soft_cap(head_scores, count, shape.softcap);
+    if (!row.visible.empty()) visible = hide_masked_slots(row, begin, count, head_scores);
+  }
+  if (!visible) return false;  // every score −∞: the fold would change nothing
+  const auto state = static_cast<size_t>(static_cast<int64_t>(r) * group);
+  tensor::avx2_online_softmax_fold(scores, kRunSlots, group, count, scratch.values.data() + offset,
+                                   dim, scratch.max.data() + state, scratch.sum.data() + state,
+                                   task.out + row_offset);
+  return true;
+}
+
+// Each head starts with nothing seen (or with its sink: a logit with weight e^0 and no value).
+void start_heads(const HeadGroupTask& task, WorkerScratch& scratch) {
+  const int64_t group = task.shape.n_head / task.shape.n_head_kv;
+  for (size_t r = 0; r < task.rows.size(); ++r) {
+    for (int64_t g = 0; g < group; ++g) {
+      const auto i = r * static_cast<size_t>(group) + static_cast<size_t>(g);
+      const float* sinks = task.shape.sinks;
+      scratch.max[i] = sinks != nullptr ? sinks[task.kv_head * group + g] : -INFINITY;
+      scratch.sum[i] = sinks != nullptr ? 1.0f : 0.0f;
     }
-    tensor::avx2_weighted_values(head_scores, count, scratch.head.values() + column * dim, dim,
-                                 out_row + (kv_head * group + g) * dim);
+    std::fill_n(task.out + static_cast<int64_t>(r) * task.row_stride, group * task.shape.head_dim,
+                0.0f);
+  }
+}
+
+// out / sum for each head; zero for a row that could see nothing (a sliding window and a
+// mask can leave it no slot).
+void finish_heads(const HeadGroupTask& task, const bool* any_visible,
+                  const WorkerScratch& scratch) {
+  const int64_t group = task.shape.n_head / task.shape.n_head_kv;
+  const int64_t dim = task.shape.head_dim;
+  for (size_t r = 0; r < task.rows.size(); ++r) {
+    for (int64_t g = 0; g < group; ++g) {
+      float* out = task.out + static_cast<int64_t>(r) * task.row_stride + g * dim;
+      const float inverse =
+          any_visible[r]
+              ? 1.0f / scratch.sum[r * static_cast<size_t>(group) + static_cast<size_t>(g)]
+              : 0.0f;
+      for (int64_t d = 0; d < dim; ++d) out[d] *= inverse;
+    }
+  }
+}
+
+// One pass over the runs of slots that any row of the block sees.
+void attend_block(const HeadGroupTask& task, WorkerScratch& scratch) {
+  int64_t begin = task.rows.front().position, end = 0;
+  for (const AttentionRow& row : task.rows) {
+    begin = std::min(begin, first_visible(task.shape, row.position));
+    end = std::max(end, row.position + 1);
+  }
+  start_heads(task, scratch);
+  bool any_visible[kQueryBlock] = {};
+  const int64_t page_tokens = task.rows.front().sequence->pool().page_tokens();
+  for (int64_t run = begin, next = 0; run < end; run = next) {
+    next = run_end(run, page_tokens, end);
+    bool widened = false;
+    for (size_t r = 0; r < task.rows.size(); ++r) {
+      const int64_t piece_begin = std::max(run, first_visible(task.shape, task.rows[r].position));
+      const int64_t piece_end = std::min(next, task.rows[r].position + 1);
+      if (piece_begin >= piece_end) continue;
+      if (!widened) widen_run(task, run, next, scratch);
+      widened = true;
+      any_visible[r] = fold_piece(task, r, piece_begin, piece_end, run, scratch) || any_visible[r];
+    }
+  }
+  finish_heads(task, any_visible, scratch);
+}
+
+// The end of the query block that starts at row `first`: the rows after it of the same
+// sequence, at most kQueryBlock in all, none at or past `end`.
+int64_t block_end(std::span<const AttentionRow> rows, int64_t first, int64_t end) {
+  int64_t last = first + 1;
+  while (last < end && last - first < kQueryBlock &&
+         rows[static_cast<size_t>(last)].sequence == rows[static_cast<size_t>(first)].sequence)
+    ++last;
+  return last;
+}
+
+bool applies(const tensor::Kernels& kernels, const AttentionShape& shape,
+             tensor::ElementType cache_type) {
+  if (dynamic_cast<const tensor::FastKernels*>(&kernels) == nullptr ||
+      !tensor::cpu_has_avx2_fma_f16c())
+    return false;
+  switch (cache_type) {
+    case tensor::ElementType::F16:
+    case tensor::ElementType::F32:
+      return shape.head_dim % kLanes == 0;
+    case tensor::ElementType::Q8_0:
+      return shape.head_dim % 32 == 0;
+    default:
+      return false;
   }
 }
 
@@ -142,29 +207,44 @@ void attend(const tensor::Kernels& kernels, const AttentionShape& shape, int64_t
 bool fast_paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& pool,
                           const AttentionShape& shape, int64_t layer,
                           std::span<const AttentionRow> rows, const float* q, float* out) {
-  if (dynamic_cast<const tensor::FastKernels*>(&kernels) == nullptr ||
-      !tensor::cpu_has_avx2_fma_f16c() || shape.head_dim % tensor::kAttentionLanes != 0)
-    return false;
+  const auto cache_type =
+      rows.empty() ? tensor::ElementType::F16 : rows.front().sequence->pool().type();
+  if (!applies(kernels, shape, cache_type)) return false;
+  if (rows.empty()) return true;
+  const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto n_rows = static_cast<int64_t>(rows.size());
   // Work is handed out in chunks of consecutive rows of one kv head, kv head by kv head, from
-  // a shared counter: a thread's next chunk usually extends the keys it has widened, and a
-  // thread the machine deschedules for a while leaves the remaining chunks to the others.
+  // a shared counter: a thread the machine deschedules for a while leaves the remaining
+  // chunks to the others.
   const int64_t chunk_rows = std::max<int64_t>(1, n_rows / (4 * static_cast<int64_t>(pool.size())));
   const int64_t chunks_per_head = (n_rows + chunk_rows - 1) / chunk_rows;
   const int64_t chunks = chunks_per_head * shape.n_head_kv;
+  const tensor::CachedSlotsWidener widen = tensor::cached_slots_widener(tensor::cpu_features());
   std::atomic<int64_t> next_chunk{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
     WorkerScratch& scratch = worker_scratch();
-    scratch.head.forget();
+    scratch.prepare(group, shape.head_dim);
     for (int64_t chunk = next_chunk.fetch_add(1, std::memory_order_relaxed); chunk < chunks;
          chunk = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
       const int64_t kv_head = chunk / chunks_per_head;
-      const int64_t first_row = chunk % chunks_per_head * chunk_rows;
-      const int64_t end_row = std::min(n_rows, first_row + chunk_rows);
-      for (int64_t row = first_row; row < end_row; ++row) {
-        attend(kernels, shape, layer, rows[static_cast<size_t>(row)], kv_head, q + row * q_dim,
-               out + row * q_dim, scratch);
+      const int64_t end_row = std::min(n_rows, chunk % chunks_per_head * chunk_rows + chunk_rows);
+      // Blocks of consecutive rows of one sequence share each widened run.
+      for (int64_t first = chunk % chunks_per_head * chunk_rows, last = first; first < end_row;
+           first = last) {
+        last = block_end(rows, first, end_row);
+        const int64_t head_offset = kv_head * group * shape.head_dim;
+        const HeadGroupTask task{
+            kernels,
+            shape,
+            layer,
+            kv_head,
+            rows.subspan(static_cast<size_t>(first), static_cast<size_t>(last - first)),
+            q + first * q_dim + head_offset,
+            out + first * q_dim + head_offset,
+            q_dim,
+            widen};
+        attend_block(task, scratch);
       }
     }
   });

@@ -1,4 +1,4 @@
-// The fast kernels' attention (widened cache, transposed keys, cost-balanced threads)
+// The fast kernels' attention (a tiled online softmax over the cache, cost-balanced threads)
 // against a direct double-precision computation, on a prompt-like batch (every position of
 // a sequence spanning many pages) and a decode-like batch (rows of several sequences), with
 // F16 and F32 caches, GQA groups, soft-capping and a sliding window; and each row's output

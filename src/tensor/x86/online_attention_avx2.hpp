@@ -1,0 +1,31 @@
+// AVX2 pieces of attention as a tiled online softmax: the scores of a group of query heads
+// (those sharing one kv head) against a small tile of widened keys, and the fold of those
+// scores and the tile's values into each head's running maximum, running sum and unnormalised
+// output. One pass over the keys and values, no score row as long as the sequence. Only for
+// CPUs with AVX2/FMA (cpu_has_avx2_fma_f16c()).
+//
+// Each output is computed by the same operations in the same order whatever the tiles of
+// other rows, so a row's attention never depends on the batch around it.
+#pragma once
+
+#include <cstdint>
+
+namespace weft::tensor {
+
+// scores[g·score_stride + j] = scale · Σ_d q[g·dim + d] · keys[j·dim + d] for g < group and
+// j < count rounded up to a multiple of 8: keys must hold that many finite rows (the rows past
+// count give scores the caller ignores). dim is a multiple of 8.
+void avx2_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys, int64_t count,
+                      float scale, float* scores, int64_t score_stride);
+
+// Folds slots [0, count) into the online softmax of each head g < group: with s its scores
+// (row g of `scores`, −∞ for slots it may not see) and m = max(max[g], s), sets
+// out[g·dim + d] = out[g·dim + d]·e^(max[g] − m) + Σ_j e^(s_j − m)·values[j·dim + d],
+// sum[g] = sum[g]·e^(max[g] − m) + Σ_j e^(s_j − m), and max[g] = m. A head whose maximum stays
+// −∞ (it has seen nothing yet) is left as it is. Start a head at max −∞, sum 0 and out 0 (or
+// at a sink logit with sum 1); its attention is out / sum at the end. `scores` rows need room
+// for count rounded up to a multiple of 8 (they are overwritten); dim is a multiple of 8.
+void avx2_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
+                              const float* values, int64_t dim, float* max, float* sum, float* out);
+
+}  // namespace weft::tensor
