@@ -167,12 +167,12 @@ ExpectedHead expected_head(const Sequence& s, const float* q, const AttentionRow
   return head;
 }
 
-struct Cache {
+struct CacheLayout {
   tensor::ElementType type;
   int64_t page_tokens;
 };
 
-class LongAttention : public ::testing::TestWithParam<Cache> {
+class LongAttention : public ::testing::TestWithParam<CacheLayout> {
  protected:
   void SetUp() override {
     if (!tensor::cpu_has_avx2_fma_f16c()) GTEST_SKIP() << "the fast attention needs AVX2";
@@ -213,7 +213,7 @@ std::vector<std::vector<uint8_t>> random_masks(const std::vector<AttentionRow>& 
 }
 
 TEST_P(LongAttention, MatchesDoublePrecisionWithinTheFormatsRounding) {
-  const Cache cache = GetParam();
+  const CacheLayout cache = GetParam();
   LongFixture f(cache.type, cache.page_tokens, {1100, 1030});
   // A query block of five consecutive rows, a row of the other sequence between two rows of
   // the first, and early rows.
@@ -267,11 +267,11 @@ TEST_P(LongAttention, MatchesDoublePrecisionWithinTheFormatsRounding) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Caches, LongAttention,
-                         ::testing::Values(Cache{tensor::ElementType::F16, 16},
-                                           Cache{tensor::ElementType::Q8_0, 16},
-                                           Cache{tensor::ElementType::F32, 16},
-                                           Cache{tensor::ElementType::F16, 48},
-                                           Cache{tensor::ElementType::Q8_0, 48}),
+                         ::testing::Values(CacheLayout{tensor::ElementType::F16, 16},
+                                           CacheLayout{tensor::ElementType::Q8_0, 16},
+                                           CacheLayout{tensor::ElementType::F32, 16},
+                                           CacheLayout{tensor::ElementType::F16, 48},
+                                           CacheLayout{tensor::ElementType::Q8_0, 48}),
                          [](const auto& info) {
                            return kv::kv_type_name(info.param.type) + "_pages_of_" +
                                   std::to_string(info.param.page_tokens);
