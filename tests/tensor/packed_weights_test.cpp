@@ -226,7 +226,9 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
   const PackedWeights packed = pack_rows(m.w);
   WeightMatrix w = m.w;
   w.packed = packed.data();
-  const int64_t batch = 9;
+  // More rows than the products stream (kMaxRowsStreamed): the whole batch runs the 512-bit
+  // pair tiles where the CPU has them, each row alone the one-group tiles.
+  const int64_t batch = 17;
   const auto x = random_activations(batch * w.cols, 3);
   for (MatmulPath path : paths_this_cpu_runs()) {
     const auto whole = product(w, x, batch, 2, path);

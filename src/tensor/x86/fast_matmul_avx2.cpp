@@ -328,9 +328,11 @@ void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte
       const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
       int64_t row = first_row;
       // Two groups at a time where there is a pair tile and the second group has rows here;
-      // not for one activation row (decoding), where the wider unpacking per block measured
-      // slower than one group at a time (llama-3.2-1b Q4_K_M decode ~0.65x).
-      const PackedPairTile pair = n_rows > 1 ? tiles.pair_tiles[n - 1] : nullptr;
+      // only for prompts (more rows than kMaxRowsStreamed, whose weights are reused from the
+      // cache): where the weights stream from memory (decoding, a few streams) two groups at
+      // a time measured slower than one (qwen2.5-0.5b Q8_0, 8 streams: 0.6-0.8x; llama-3.2-1b
+      // Q4_K_M decode ~0.65x).
+      const PackedPairTile pair = n_rows > kMaxRowsStreamed ? tiles.pair_tiles[n - 1] : nullptr;
       if (pair != nullptr) {
         for (; row + kPackedRows < end_row; row += 2 * kPackedRows) {
           const std::byte* group =
