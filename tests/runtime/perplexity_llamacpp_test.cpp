@@ -96,8 +96,11 @@ bool is_f32_model(const Reference& row) {
 // "Equal to 4 significant digits": within one part in 10^4 (measured: at most 6.7e-5).
 constexpr double kF32Tolerance = 1e-4;
 // The running estimate after the first few chunks averages fewer tokens, so one token's
-// difference weighs more: measured up to 1.3e-4 (stories260K, chunk 1).
-constexpr double kF32ChunkTolerance = 2e-4;
+// difference weighs more: measured up to 2.3e-4 (stories260K, chunk 2: 4.5215 against
+// llama.cpp's 4.5225). weft's reference kernels give the same 4.5214 as the fast ones
+// (`weft perplexity … --kernels reference`), so the gap is on llama.cpp's side: with an F16
+// cache its attention products round the queries and the weights to F16.
+constexpr double kF32ChunkTolerance = 3e-4;
 // Quantised weights: llama.cpp's CPU backend rounds the activations to 8 bits before each
 // quantised product and weft's fast kernels round them differently; measured up to 0.25%
 // (llama-q4_k_m), 0.045% with --kernels rounded-activations.
