@@ -30,7 +30,7 @@ class Packer {
       : file_(file), weights_(weights), progress_(progress) {}
 
   static bool wanted(const tensor::WeightMatrix& matrix) {
-    return !matrix.empty() && tensor::packing_pays_off(matrix.type);
+    return !matrix.empty() && tensor::packed_products_available(matrix.type);
   }
 
   // The rows pack() will pack, for the progress total (shared rows once).
@@ -113,11 +113,9 @@ std::vector<PackedMatrixEntry> cache_entries(const gguf::GgufFile& file,
   const std::byte* file_start = file.header_bytes().data();
   std::vector<PackedMatrixEntry> entries;
   for (const auto* matrix : packed) {
-    const int64_t groups = (matrix->rows + tensor::kPackedRows - 1) / tensor::kPackedRows;
-    entries.push_back(
-        {static_cast<uint64_t>(matrix->data - file_start), static_cast<uint32_t>(matrix->type),
-         matrix->rows, matrix->cols,
-         static_cast<uint64_t>(groups) * tensor::packed_group_bytes(matrix->type, matrix->cols)});
+    entries.push_back({static_cast<uint64_t>(matrix->data - file_start),
+                       static_cast<uint32_t>(matrix->type), matrix->rows, matrix->cols,
+                       tensor::packed_matrix_bytes(*matrix)});
   }
   return entries;
 }

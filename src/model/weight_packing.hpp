@@ -1,8 +1,8 @@
 // Repacks the weights whose fast products read another layout (Q4_0, Q8_0, Q4_K, Q6_K on x86:
-// packed_weights.hpp, packing_pays_off) once at load. The matrices keep their view of the file for
-// the kernels that read it as stored; the file pages of a packed matrix leave the resident set, so
-// memory stays about the file size. With a cache directory, the packed copy is written to a file
-// once and mapped from it at later loads.
+// packed_weights.hpp, packed_products_available) once at load. The matrices keep their view of the
+// file for the kernels that read it as stored; the file pages of a packed matrix leave the resident
+// set, so memory stays about the file size. With a cache directory, the packed copy is written to a
+// file once and mapped from it at later loads.
 #pragma once
 
 #include <filesystem>

@@ -35,7 +35,7 @@ uint64_t rows_to_pack(const gguf::GgufFile& file) {
   for (const auto& tensor : file.tensors()) {
     const bool output = tensor.name == (untied ? "output.weight" : "token_embd.weight");
     if ((output || std::regex_match(tensor.name, projection)) &&
-        tensor::packing_pays_off(tensor.type))
+        tensor::packed_products_available(tensor.type))
       rows += tensor.rows();
   }
   return rows;

@@ -33,7 +33,7 @@ namespace fs = std::filesystem;
 class PackedWeightCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!tensor::packing_pays_off(tensor::ElementType::Q8_0))
+    if (!tensor::packed_products_available(tensor::ElementType::Q8_0))
       GTEST_SKIP() << "this CPU packs no Q8_0 weights (no AVX2)";
     directory_ = fs::temp_directory_path() /
                  ("weft-packed-cache-" + std::to_string(::getpid()) + "-" +
@@ -87,10 +87,7 @@ std::vector<std::vector<std::byte>> packed_copies(const Model& model) {
   std::vector<std::vector<std::byte>> copies;
   const auto add = [&](const tensor::WeightMatrix& matrix) {
     if (matrix.packed == nullptr) return;
-    const int64_t groups = (matrix.rows + tensor::kPackedRows - 1) / tensor::kPackedRows;
-    const auto bytes =
-        static_cast<size_t>(groups) * tensor::packed_group_bytes(matrix.type, matrix.cols);
-    copies.emplace_back(matrix.packed, matrix.packed + bytes);
+    copies.emplace_back(matrix.packed, matrix.packed + tensor::packed_matrix_bytes(matrix));
   };
   for (const auto& layer : model.weights().layers)
     for (const auto* matrix :

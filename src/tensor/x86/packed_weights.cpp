@@ -119,13 +119,13 @@ bool packed_products_available(ElementType type) {
 #endif
 }
 
-bool packing_pays_off(ElementType type) {
-  return packed_products_available(type);
+uint64_t packed_matrix_bytes(const WeightMatrix& w) {
+  const int64_t groups = (w.rows + kPackedRows - 1) / kPackedRows;
+  return static_cast<uint64_t>(groups) * packed_group_bytes(w.type, w.cols);
 }
 
 PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress, ThreadPool* pool) {
-  const int64_t groups = (w.rows + kPackedRows - 1) / kPackedRows;
-  PackedWeights packed(static_cast<uint64_t>(groups) * packed_group_bytes(w.type, w.cols));
+  PackedWeights packed(packed_matrix_bytes(w));
   advise_huge_pages(packed);
   // Rows past the end stay zero scales and codes: a fresh anonymous mapping reads as zeros, so
   // no memset (which would write, and fault in, every page a second time).

@@ -54,15 +54,12 @@ class PackedWeights {
   MappedMemory storage_;
 };
 
-// True when this CPU has products for packed `type` weights (Q4_0, Q8_0, Q4_K, Q6_K: the AVX2
-// ones).
+// True when this CPU has products for packed `type` weights (Q4_0, Q8_0, Q4_K, Q6_K: every
+// AVX2 CPU), and then they are its fastest: model loading packs exactly these. With VNNI the
+// 512-bit products over two packed groups beat the stored-layout VNNI tiles
+// (fast_gemm_tiles.hpp); one thread, 32 rows of 768 × 1536: Q4_K 185 µs packed vs 559 µs, Q6_K
+// 276 vs 586 µs (bench/format_kernels_bench).
 bool packed_products_available(ElementType type);
-
-// True when this CPU's fastest products for `type` are the packed ones: every packed type on
-// every AVX2 CPU. With VNNI their 512-bit products over two packed groups beat the
-// stored-layout VNNI tiles (fast_gemm_tiles.hpp); one thread, 32 rows of 768 × 1536: Q4_K
-// 177 µs packed vs 619 µs, Q6_K 366 vs 634 µs (bench/format_kernels_bench).
-bool packing_pays_off(ElementType type);
 
 // Called with the number of rows packed so far, every 1024 rows and at the end: lets the
 // caller release the stored rows as they are done (a large matrix then never has both copies
@@ -71,6 +68,9 @@ using PackProgress = std::function<void(int64_t rows_done)>;
 
 // The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K), split between `pool`'s threads where one
 // is given (the same bytes either way). `progress` is called on the calling thread.
+// Bytes of the packed copy of `w`: whole groups of kPackedRows rows.
+uint64_t packed_matrix_bytes(const WeightMatrix& w);
+
 PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress = {},
                         ThreadPool* pool = nullptr);
 
