@@ -1,6 +1,7 @@
 // Matrix products of every weight type on one thread, `reference` against `fast` (and
 // `rounded-activations`, and `packed`: `fast` over the copy packed at load, for the types this
-// CPU packs), for one activation row (decode) and 32 rows (prefill). The calling
+// CPU packs), for one activation row (decode) and 32 rows (prefill); `packed` also for 8 and 16
+// rows (decoding streams, the twin tiles on VNNI CPUs). The calling
 // thread runs the whole product, so the CPU time reported is the kernels' own cost: the
 // ratio that survives a machine loaded by other work (kernels_bench measures 2 threads, wall
 // time).
@@ -70,6 +71,8 @@ void register_all() {
           "matmul_1t/" + std::string(weft::tensor::traits_of(type).name) + "/packed";
       benchmark::RegisterBenchmark(name.c_str(), matmul_one_thread, type, KernelChoice::fast, true)
           ->Arg(1)
+          ->Arg(8)
+          ->Arg(16)
           ->Arg(32);
     }
   }

@@ -4,8 +4,10 @@
 // can be shared by any number of contexts (fork, prefix reuse) and returns to the pool when
 // the last holder releases it.
 //
-// Layout of one page: for each layer, the keys of all slots, then the values of all slots;
-// one slot is kv_dim values in the pool's element type (F16 by default, F32, or Q8_0: blocks
+// Layout: a page is, for each layer, the keys of all its slots and then the values of all its
+// slots; pages are kept layer-major in slabs of several pages (a layer's keys of every page of
+// a slab, then its values, then the next layer's), in huge pages where the kernel grants them.
+// One slot is kv_dim values in the pool's element type (F16 by default, F32, or Q8_0: blocks
 // of 32 values with one F16 scale, as GGUF's Q8_0 — 34 bytes per 32 values instead of 64).
 #pragma once
 
@@ -130,6 +132,7 @@ class PagePool {
 
   PagePoolConfig config_;
   uint64_t slot_bytes_ = 0;
+  uint64_t slot_run_bytes_ = 0;  // one layer's keys (or values) of one page
   uint64_t page_bytes_ = 0;
   // Pages live in slabs of about kSlabBytes, each mapped when its first page is taken and
   // given back whole with the pool (tensor/mapped_memory.hpp), so that a reloaded model's

@@ -9,20 +9,37 @@
 namespace weft::tensor {
 namespace {
 
-uint64_t whole_pages(uint64_t bytes) {
-  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  return (bytes == 0 ? 1 : (bytes + page - 1) / page) * page;
+constexpr uint64_t kHugePageBytes = uint64_t{2} << 20;
+
+uint64_t round_up(uint64_t bytes, uint64_t unit) {
+  return (bytes == 0 ? 1 : (bytes + unit - 1) / unit) * unit;
 }
 
 }  // namespace
 
-MappedMemory::MappedMemory(uint64_t bytes) : bytes_(bytes), mapped_bytes_(whole_pages(bytes)) {
+MappedMemory::MappedMemory(uint64_t bytes, PageBacking backing) : bytes_(bytes) {
+  const bool huge = backing == PageBacking::huge && bytes >= kHugePageBytes;
+  // A huge page must start on a 2 MiB boundary, which mmap does not promise: map one more
+  // and start there (the slack is address space only).
+  mapped_bytes_ =
+      round_up(bytes, static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))) + (huge ? kHugePageBytes : 0);
   // MAP_NORESERVE: a KV pool reserves room for every page it may ever hold, most of which a
   // light load never touches.
-  void* memory = ::mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (memory == MAP_FAILED) throw std::bad_alloc();
-  data_ = static_cast<std::byte*>(memory);
+  mapping_ = ::mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapping_ == MAP_FAILED) {
+    mapping_ = nullptr;
+    throw std::bad_alloc();
+  }
+  auto start = reinterpret_cast<uintptr_t>(mapping_);
+  if (huge) {
+    start = round_up(start, kHugePageBytes);
+    // Whole huge pages only: a partly used one at the end would be resident whole. Declined
+    // (THP off, an old kernel), the memory is still there in system pages.
+    ::madvise(reinterpret_cast<void*>(start), bytes / kHugePageBytes * kHugePageBytes,
+              MADV_HUGEPAGE);
+  }
+  data_ = reinterpret_cast<std::byte*>(start);
 }
 
 MappedMemory::~MappedMemory() {
@@ -32,6 +49,7 @@ MappedMemory::~MappedMemory() {
 MappedMemory::MappedMemory(MappedMemory&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       bytes_(std::exchange(other.bytes_, 0)),
+      mapping_(std::exchange(other.mapping_, nullptr)),
       mapped_bytes_(std::exchange(other.mapped_bytes_, 0)) {}
 
 MappedMemory& MappedMemory::operator=(MappedMemory&& other) noexcept {
@@ -39,14 +57,16 @@ MappedMemory& MappedMemory::operator=(MappedMemory&& other) noexcept {
     release();
     data_ = std::exchange(other.data_, nullptr);
     bytes_ = std::exchange(other.bytes_, 0);
+    mapping_ = std::exchange(other.mapping_, nullptr);
     mapped_bytes_ = std::exchange(other.mapped_bytes_, 0);
   }
   return *this;
 }
 
 void MappedMemory::release() noexcept {
-  if (data_ != nullptr) ::munmap(data_, mapped_bytes_);
+  if (mapping_ != nullptr) ::munmap(mapping_, mapped_bytes_);
   data_ = nullptr;
+  mapping_ = nullptr;
   bytes_ = 0;
   mapped_bytes_ = 0;
 }

@@ -74,6 +74,53 @@ TEST(PagePool, StoresAndLoadsSlotsPerLayer) {
   }
 }
 
+// Pages are laid out layer-major in multi-page slabs: every (page, layer, slot, key/value)
+// must still be its own memory, across slabs too, and one layer's keys of a slab's
+// consecutive pages one run (what lets attention over a long sequence stream them).
+TEST(PagePool, EverySlotOfEveryPageAndLayerIsItsOwnAcrossSlabs) {
+  // 4 MiB pages (kv_dim 4096 F32, 64 slots, 2 layers): two to a slab, three slabs.
+  const PagePoolConfig config{.n_layers = 2,
+                              .kv_dim = 4096,
+                              .page_tokens = 64,
+                              .type = tensor::ElementType::F32,
+                              .max_pages = 6};
+  PagePool pool(config);
+  std::vector<PageId> pages;
+  for (int i = 0; i < 6; ++i) pages.push_back(pool.acquire());
+  const auto mark = [](PageId page, int64_t layer, int64_t slot, bool value) {
+    return static_cast<float>(((page * 2 + layer) * 64 + slot) * 2 + (value ? 1 : 0));
+  };
+  std::vector<float> key(4096), value(4096);
+  for (PageId page : pages) {
+    for (int64_t layer = 0; layer < 2; ++layer) {
+      for (int64_t slot = 0; slot < 64; ++slot) {
+        std::fill(key.begin(), key.end(), mark(page, layer, slot, false));
+        std::fill(value.begin(), value.end(), mark(page, layer, slot, true));
+        pool.store(page, layer, slot, key.data(), value.data());
+      }
+    }
+  }
+  for (PageId page : pages) {
+    for (int64_t layer = 0; layer < 2; ++layer) {
+      for (int64_t slot = 0; slot < 64; ++slot) {
+        pool.load_key(page, layer, slot, 0, 4096, key.data());
+        pool.load_value(page, layer, slot, 0, 4096, value.data());
+        for (size_t i : {size_t{0}, size_t{4095}}) {
+          ASSERT_EQ(key[i], mark(page, layer, slot, false)) << page << " " << layer << " " << slot;
+          ASSERT_EQ(value[i], mark(page, layer, slot, true)) << page << " " << layer << " " << slot;
+        }
+      }
+    }
+  }
+  const uint64_t run = pool.slot_bytes() * 64;
+  for (int64_t layer = 0; layer < 2; ++layer) {
+    EXPECT_EQ(pool.stored_key(pages[0], layer, 0) + run, pool.stored_key(pages[1], layer, 0));
+    EXPECT_EQ(pool.stored_value(pages[0], layer, 0) + run, pool.stored_value(pages[1], layer, 0));
+  }
+  for (PageId page : pages) pool.release(page);
+  test::expect_pool_idle(pool);
+}
+
 TEST(PagePool, SharedPagesAreImmutable) {
   PagePool pool(small_pool());
   const PageId page = pool.acquire();

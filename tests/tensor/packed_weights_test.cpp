@@ -202,7 +202,7 @@ TEST_P(PackedProducts, MatchTheRoundedActivationKernels) {
       const PackedWeights packed = pack_rows(m.w);
       WeightMatrix w = m.w;
       w.packed = packed.data();
-      for (int64_t n_rows : {1, 2, 3, 4, 5, 7, 9, 17}) {
+      for (int64_t n_rows : {1, 2, 3, 4, 5, 7, 9, 16, 17}) {
         const auto x = random_activations(n_rows * cols, static_cast<uint32_t>(n_rows));
         const auto expected = yardstick_product(m.w, x, n_rows);
         const auto bound = magnitudes(m.w, x, n_rows);
@@ -226,26 +226,35 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
   const PackedWeights packed = pack_rows(m.w);
   WeightMatrix w = m.w;
   w.packed = packed.data();
-  // More rows than the products stream (kMaxRowsStreamed): the whole batch runs the 512-bit
-  // pair tiles where the CPU has them, each row alone the one-group tiles.
+  // Each row alone runs the one-group tiles; batches of 2 to 16 rows (decoding streams, up to
+  // kMaxRowsStreamed) the twin tiles over activation pairs where the CPU has them, an odd
+  // count pairing its last row with itself; 17 rows (a prompt) the 512-bit pair tiles.
   const int64_t batch = 17;
   const auto x = random_activations(batch * w.cols, 3);
   for (MatmulPath path : paths_this_cpu_runs()) {
-    const auto whole = product(w, x, batch, 2, path);
+    std::vector<std::vector<float>> alone;
     for (int64_t i = 0; i < batch; ++i) {
       const std::vector<float> one(x.begin() + i * w.cols, x.begin() + (i + 1) * w.cols);
-      const auto alone = product(w, one, 1, 1, path);
-      for (int64_t r = 0; r < w.rows; ++r)
-        ASSERT_EQ(alone[r], whole[static_cast<size_t>(i * w.rows + r)]) << "row " << r;
+      alone.push_back(product(w, one, 1, 1, path));
+    }
+    for (int64_t rows : {2, 5, 16, 17}) {
+      const auto together = product(w, x, rows, 2, path);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t r = 0; r < w.rows; ++r)
+          ASSERT_EQ(alone[static_cast<size_t>(i)][static_cast<size_t>(r)],
+                    together[static_cast<size_t>(i * w.rows + r)])
+              << "batch " << rows << " activation row " << i << " output " << r;
     }
     // A slice that starts on a group keeps its packed rows (phi3's fused q/k/v are slices).
     const WeightMatrix slice = w.slice_rows(16, 21);
     ASSERT_NE(slice.packed, nullptr);
-    const auto sliced = product(slice, x, batch, 2, path);
-    for (int64_t i = 0; i < batch; ++i)
-      for (int64_t r = 0; r < slice.rows; ++r)
-        ASSERT_EQ(sliced[static_cast<size_t>(i * slice.rows + r)],
-                  whole[static_cast<size_t>(i * w.rows + 16 + r)]);
+    for (int64_t rows : {int64_t{5}, batch}) {
+      const auto sliced = product(slice, x, rows, 2, path);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t r = 0; r < slice.rows; ++r)
+          ASSERT_EQ(sliced[static_cast<size_t>(i * slice.rows + r)],
+                    alone[static_cast<size_t>(i)][static_cast<size_t>(16 + r)]);
+    }
     EXPECT_EQ(w.slice_rows(3, 8).packed, nullptr);  // off a group: read as stored
   }
 }

@@ -28,6 +28,22 @@ void quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n) {
   }
 }
 
+void interleave_activation_pair(const ActivationQ8* first, const ActivationQ8* second,
+                                int64_t blocks, ActivationQ8Pair* pair) {
+  constexpr int kGroupBytes = 4;
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int k = 0; k < kBlock32 / kGroupBytes; ++k) {
+      std::memcpy(pair[b].qs + 2 * kGroupBytes * k, first[b].qs + kGroupBytes * k, kGroupBytes);
+      std::memcpy(pair[b].qs + 2 * kGroupBytes * k + kGroupBytes, second[b].qs + kGroupBytes * k,
+                  kGroupBytes);
+    }
+    pair[b].sum[0] = first[b].sum;
+    pair[b].sum[1] = second[b].sum;
+    pair[b].d[0] = first[b].d;
+    pair[b].d[1] = second[b].d;
+  }
+}
+
 void q8k_scaled_sums(const BlockQ8_K* blocks, int64_t n_superblocks, float* out) {
   for (int64_t b = 0; b < n_superblocks; ++b) {
     for (int k = 0; k < 8; ++k) {

@@ -19,6 +19,19 @@ struct ActivationQ8 {
   int8_t qs[kBlock32];
 };
 
+// Two rows' ActivationQ8 blocks interleaved for the packed twin tiles (packed_kernels.hpp):
+// qs holds 4-byte group k of the first row, then of the second, for k = 0..7, so that one
+// 64-bit broadcast gives every lane pair both rows' group k.
+struct alignas(8) ActivationQ8Pair {
+  int8_t qs[2 * kBlock32];
+  int32_t sum[2];
+  float d[2];
+};
+
+// Two rows of `blocks` blocks each interleaved to `blocks` consecutive pairs.
+void interleave_activation_pair(const ActivationQ8* first, const ActivationQ8* second,
+                                int64_t blocks, ActivationQ8Pair* pair);
+
 // Scalar versions: the definition of the rounding, used where AVX2 is missing.
 void quantize_activation_q8(const float* x, ActivationQ8* blocks, int64_t n);
 

@@ -318,21 +318,94 @@ void run_tiles(const TileKernels& tiles, const WeightMatrix& w, const std::byte*
   });
 }
 
-// Packed weights: the same blocks, in groups of eight rows.
+// A thread's buffer of interleaved activation pairs, grown only, like activation_buffer().
+std::vector<ActivationQ8Pair>& activation_pair_buffer() {
+  thread_local std::vector<ActivationQ8Pair> buffer;
+  return buffer;
+}
+
+// Two activation rows per 512-bit vector (Q4_0 and Q8_0 with VNNI): up to 16 rows at a time
+// pass over each group of the block. Decoding streams read the weights from memory once per
+// step this way, with the arithmetic of 512-bit vpdpbusd; prompts take 16 rows at a time.
+void run_packed_twins(const PackedTiles& tiles, const WeightMatrix& w, const std::byte* activations,
+                      uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
+  const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
+  const int64_t blocks = w.cols / 32;
+  const int64_t n_pairs = (n_rows + 1) / 2;
+  auto& pairs = activation_pair_buffer();
+  if (pairs.size() < static_cast<size_t>(n_pairs * blocks))
+    pairs.resize(static_cast<size_t>(n_pairs * blocks));
+  // An odd last row is paired with itself (its second results are not stored).
+  const auto interleave = [&](int64_t begin, int64_t end, unsigned) {
+    for (int64_t p = begin; p < end; ++p) {
+      const auto row = [&](int64_t i) {
+        return reinterpret_cast<const ActivationQ8*>(activations +
+                                                     static_cast<uint64_t>(i) * act_stride);
+      };
+      interleave_activation_pair(row(2 * p), row(std::min(2 * p + 1, n_rows - 1)), blocks,
+                                 pairs.data() + p * blocks);
+    }
+  };
+  if (n_rows > kMaxRowsStreamed) {
+    pool.parallel_for(n_pairs, interleave);
+  } else {
+    interleave(0, n_pairs, 0);
+  }
+  constexpr int64_t kRowsPerCall = 2 * kPackedMaxActivationPairs;
+  for_each_row_block(w.rows, n_rows, pool, [&](int64_t first_row, int64_t end_row) {
+    for (int64_t first_act = 0; first_act < n_rows; first_act += kRowsPerCall) {
+      const auto n = static_cast<int>(std::min(kRowsPerCall, n_rows - first_act));
+      const PackedTwinTile twin = tiles.twin_tiles[(n + 1) / 2 - 1];
+      const ActivationQ8Pair* first_pair = pairs.data() + first_act / 2 * blocks;
+      for (int64_t row = first_row; row < end_row; row += kPackedRows) {
+        const std::byte* group = w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
+        const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
+        twin(group, w.cols, first_pair, n, out + first_act * w.rows + row, w.rows, valid);
+      }
+    }
+  });
+}
+
+// Few activation rows (decoding streams) without twin tiles: the weights stream from memory,
+// so each group is read once for all rows.
+void run_packed_streamed(const PackedTiles& tiles, const WeightMatrix& w,
+                         const std::byte* activations, uint64_t act_stride, int64_t n_rows,
+                         float* out, ThreadPool& pool) {
+  const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
+  for_each_row_block(w.rows, n_rows, pool, [&](int64_t first_row, int64_t end_row) {
+    for (int64_t row = first_row; row < end_row; row += kPackedRows) {
+      const std::byte* group = w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
+      const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
+      for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.max_n) {
+        const auto n = static_cast<int>(std::min<int64_t>(tiles.max_n, n_rows - first_act));
+        tiles.tiles[n - 1](group, w.cols,
+                           activations + static_cast<uint64_t>(first_act) * act_stride, act_stride,
+                           out + first_act * w.rows + row, w.rows, valid);
+      }
+    }
+  });
+}
+
+// Packed weights: the same blocks, in groups of eight rows. Prompts (more rows than
+// kMaxRowsStreamed) reuse a block of weight rows from the cache for every tile of activation
+// rows, two groups at a time where there is a pair tile.
 void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte* activations,
                 uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
+  if (n_rows > 1 && tiles.twin_tiles[0] != nullptr) {
+    run_packed_twins(tiles, w, activations, act_stride, n_rows, out, pool);
+    return;
+  }
+  if (n_rows <= kMaxRowsStreamed) {
+    run_packed_streamed(tiles, w, activations, act_stride, n_rows, out, pool);
+    return;
+  }
   const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
   for_each_row_block(w.rows, n_rows, pool, [&](int64_t first_row, int64_t end_row) {
     for (int64_t first_act = 0; first_act < n_rows; first_act += tiles.max_n) {
       const auto n = static_cast<int>(std::min<int64_t>(tiles.max_n, n_rows - first_act));
       const std::byte* acts = activations + static_cast<uint64_t>(first_act) * act_stride;
       int64_t row = first_row;
-      // Two groups at a time where there is a pair tile and the second group has rows here;
-      // only for prompts (more rows than kMaxRowsStreamed, whose weights are reused from the
-      // cache): where the weights stream from memory (decoding, a few streams) two groups at
-      // a time measured slower than one (qwen2.5-0.5b Q8_0, 8 streams: 0.6-0.8x; llama-3.2-1b
-      // Q4_K_M decode ~0.65x).
-      const PackedPairTile pair = n_rows > kMaxRowsStreamed ? tiles.pair_tiles[n - 1] : nullptr;
+      const PackedPairTile pair = tiles.pair_tiles[n - 1];
       if (pair != nullptr) {
         for (; row + kPackedRows < end_row; row += 2 * kPackedRows) {
           const std::byte* group =

@@ -1,16 +1,17 @@
 // Matrix products over packed weights (packed_weights.hpp): Q4_0 and Q8_0 with Q8_0-style
 // rounded activations (ActivationQ8), Q4_K and Q6_K with Q8_K ones. One call multiplies a
 // group of eight weight rows with n ≤ max_n activation rows. Q4_0/Q8_0 have two builds of one
-// body: AVX-512 VNNI (vpdpbusd on 256-bit vectors, up to 8 activation rows, and on 512-bit
-// vectors over two groups) and plain AVX2
-// (maddubs/madd, up to 4), chosen by the caller from cpu_runs_vnni_tiles(); the K-quant
-// products are AVX2 on every CPU.
+// body, chosen by the caller from cpu_runs_vnni_tiles(): AVX-512 VNNI (vpdpbusd on 256-bit
+// vectors for one activation row, on 512-bit vectors over activation pairs for more) and
+// plain AVX2 (maddubs/madd, up to 4 rows). The K-quant products are AVX2 on every CPU, with
+// 512-bit pair tiles for prompts where there is VNNI.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "tensor/formats/element_type.hpp"
+#include "tensor/x86/activation_quant_avx2.hpp"
 
 namespace weft::tensor {
 
@@ -28,13 +29,25 @@ using PackedPairTile = void (*)(const std::byte* group, uint64_t group_bytes, in
                                 const std::byte* acts, uint64_t act_stride, float* out,
                                 int64_t out_stride, int valid_rows);
 
+// One group times n ≤ 2·kPackedMaxActivationPairs activation rows given as interleaved pairs
+// (ActivationQ8Pair, activation_quant_avx2.hpp; pair p at pairs + p·blocks): the lanes of a
+// 512-bit vector are the eight rows twice, each lane pair one weight row times both rows of
+// an activation pair, so the 512-bit vpdpbusd runs over one stream of weights. Each output is
+// the bits the one-group tile gives it.
+using PackedTwinTile = void (*)(const std::byte* group, int64_t cols, const ActivationQ8Pair* pairs,
+                                int n, float* out, int64_t out_stride, int valid_rows);
+inline constexpr int kPackedMaxActivationPairs = 8;
+
 struct PackedTiles {
-  int max_n = 0;  // activation rows per call: 8 with VNNI's 32 vector registers, else 4
+  int max_n = 0;                                    // activation rows per call (of `tiles`)
   PackedTile tiles[kPackedMaxActivationRows] = {};  // tiles[n - 1] takes n activation rows
-  // Q4_0 and Q8_0 with VNNI: 512-bit vectors over two groups, which vpdpbusd runs at about
+  // Q4_K and Q6_K with VNNI: 512-bit vectors over two groups, which vpdpbusd runs at about
   // twice the multiply-adds per second of 256-bit ones (a Zen 4 core: 2.3 G/s of either);
   // empty elsewhere.
   PackedPairTile pair_tiles[kPackedMaxActivationRows] = {};
+  // Q4_0 and Q8_0 with VNNI: twin_tiles[p - 1] takes p activation pairs (two or more rows:
+  // one row runs tiles[0]); empty elsewhere.
+  PackedTwinTile twin_tiles[kPackedMaxActivationPairs] = {};
 };
 
 // For Q4_0, Q4_K or Q6_K. The VNNI build needs cpu_runs_vnni_tiles(), the AVX2 one

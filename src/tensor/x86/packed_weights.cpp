@@ -1,7 +1,5 @@
 #include "tensor/x86/packed_weights.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -52,20 +50,6 @@ void pack_q6_k_block(const BlockQ6_K& source, int64_t lane, std::byte* packed) {
 }
 
 constexpr int64_t kRowsPerProgress = 1024;
-
-// Asks for transparent huge pages where the kernel grants them on request
-// (/sys/kernel/mm/transparent_hugepage/enabled "madvise", a common default). Packing writes every
-// byte once, and with 4 KiB pages each first write is a page fault: on a virtual machine those
-// faults (the kernel clearing the page, the trap itself) took about 70% of a Q8_0
-// qwen2.5-0.5b load, the packing itself under 5% (perf, docs/performance.md#cold-start).
-// A 2 MiB page faults once for 512 small ones. Only a hint: a refusal changes nothing.
-void advise_huge_pages(PackedWeights& packed) {
-#if defined(MADV_HUGEPAGE)
-  madvise(packed.data(), packed.size(), MADV_HUGEPAGE);
-#else
-  (void)packed;
-#endif
-}
 
 // Packs groups [first_group, end_group): each group's eight rows one after another, as the
 // layout interleaves them (rows past the matrix's end are left as they are: zero).
@@ -126,7 +110,6 @@ uint64_t packed_matrix_bytes(const WeightMatrix& w) {
 
 PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress, ThreadPool* pool) {
   PackedWeights packed(packed_matrix_bytes(w));
-  advise_huge_pages(packed);
   // Rows past the end stay zero scales and codes: a fresh anonymous mapping reads as zeros, so
   // no memset (which would write, and fault in, every page a second time).
   if (w.type == ElementType::Q4_0 && w.cols % kBlock32 == 0) {

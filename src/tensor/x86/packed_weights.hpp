@@ -45,7 +45,11 @@ namespace weft::tensor {
 class PackedWeights {
  public:
   PackedWeights() = default;
-  explicit PackedWeights(uint64_t bytes) : storage_(bytes) {}
+  // In huge pages where the kernel grants them (mapped_memory.hpp): packing writes every byte
+  // once, and with 4 KiB pages each first write is a page fault; on a virtual machine those
+  // faults took about 70% of a Q8_0 qwen2.5-0.5b load, the packing itself under 5%
+  // (docs/performance.md#cold-start).
+  explicit PackedWeights(uint64_t bytes) : storage_(bytes, PageBacking::huge) {}
   std::byte* data() { return storage_.data(); }
   const std::byte* data() const { return storage_.data(); }
   uint64_t size() const { return storage_.size(); }
