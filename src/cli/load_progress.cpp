@@ -16,8 +16,10 @@ constexpr char kSpinner[] = {'|', '/', '-', '\\'};
 }  // namespace
 
 LoadProgressDisplay::Mode LoadProgressDisplay::mode_for_stderr(bool verbose) {
-  if (isatty(STDERR_FILENO)) return Mode::redrawn;
-  return verbose ? Mode::lines : Mode::none;
+  // --verbose keeps every step on its own line, on a terminal too: a step such as why the
+  // packed-weight cache was not used would flash by on a redrawn line.
+  if (verbose) return Mode::lines;
+  return isatty(STDERR_FILENO) ? Mode::redrawn : Mode::none;
 }
 
 LoadProgressDisplay::LoadProgressDisplay(Mode mode, std::FILE* out) : mode_(mode), out_(out) {

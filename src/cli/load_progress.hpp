@@ -1,9 +1,10 @@
-// What `weft run` and `weft chat` show on stderr while a model loads. On a terminal: after
-// the load has taken a second, one line redrawn in place with a spinner, the step and, for a
-// step that counts its work (packing weights), a bar and its percentage; the line is cleared
-// when the load ends. Not on a terminal: nothing, or with --verbose one plain line per step and,
-// when the load ends, one line with the time each step took (what a cold-start profile reads:
-// bench/cold_start.py).
+// What `weft run` and `weft chat` show on stderr while a model loads. With --verbose, on a
+// terminal or not: one plain line per step (why the packed-weight cache was not used among
+// them) and, when the load ends, one line with the time each step took (what a cold-start
+// profile reads: bench/cold_start.py). Else on a terminal: after the load has taken a second,
+// one line redrawn in place with a spinner, the step and, for a step that counts its work
+// (packing weights), a bar and its percentage; the line is cleared when the load ends. Else
+// nothing.
 #pragma once
 
 #include <chrono>
@@ -22,7 +23,7 @@ namespace weft::cli {
 class LoadProgressDisplay {
  public:
   enum class Mode { none, lines, redrawn };
-  // The mode for stderr: redrawn on a terminal, lines with `verbose`, else none.
+  // The mode for stderr: lines with `verbose`, else redrawn on a terminal, else none.
   static Mode mode_for_stderr(bool verbose);
 
   explicit LoadProgressDisplay(Mode mode, std::FILE* out = stderr);

@@ -43,6 +43,37 @@ struct FileEntry {
   uint64_t checksum = 0;
 };
 
+// The header of a cache file of the model `identity` describes (PackedWeightCache::ModelIdentity),
+// its entry count and size left to fill.
+template <typename ModelIdentity>
+FileHeader header_of(const ModelIdentity& identity) {
+  FileHeader header;
+  header.magic = kMagic;
+  header.model_size = identity.size;
+  header.model_modified_ns = identity.modified_ns;
+  header.model_device = identity.device;
+  header.model_inode = identity.inode;
+  header.model_header_checksum = identity.header_checksum;
+  return header;
+}
+
+// What of the model's identity `stored` records otherwise than `current` ("size and
+// modification time"); empty when they describe the same file as it is now.
+std::string identity_differences(const FileHeader& stored, const FileHeader& current) {
+  std::string differences;
+  const auto add = [&](bool differs, const char* what) {
+    if (!differs) return;
+    if (!differences.empty()) differences += " and ";
+    differences += what;
+  };
+  add(stored.model_size != current.model_size, "size");
+  add(stored.model_modified_ns != current.model_modified_ns, "modification time");
+  add(stored.model_device != current.model_device || stored.model_inode != current.model_inode,
+      "device or inode");
+  add(stored.model_header_checksum != current.model_header_checksum, "header checksum");
+  return differences;
+}
+
 uint64_t round_up(uint64_t value, uint64_t to) {
   return (value + to - 1) / to * to;
 }
@@ -117,7 +148,7 @@ std::optional<PackedWeightCache::Mapped> PackedWeightCache::read(
   }
   std::error_code error;
   if (!std::filesystem::is_regular_file(path_, error)) {
-    why_not = "no cache file yet";
+    why_not = "no such file yet";
     return std::nullopt;
   }
   std::shared_ptr<const gguf::ByteStorage> storage;
@@ -129,9 +160,8 @@ std::optional<PackedWeightCache::Mapped> PackedWeightCache::read(
   }
   const auto bytes = storage->bytes();
   FileHeader header;
-  const uint64_t table_bytes = sizeof header + entries.size() * sizeof(FileEntry);
-  if (bytes.size() < table_bytes) {
-    why_not = "the file is too short";
+  if (bytes.size() < sizeof header) {
+    why_not = "truncated: " + std::to_string(bytes.size()) + " bytes, shorter than its header";
     return std::nullopt;
   }
   std::memcpy(&header, bytes.data(), sizeof header);
@@ -139,14 +169,27 @@ std::optional<PackedWeightCache::Mapped> PackedWeightCache::read(
     why_not = "not a packed-weight cache of this version";
     return std::nullopt;
   }
-  if (header.model_size != identity_.size || header.model_modified_ns != identity_.modified_ns ||
-      header.model_device != identity_.device || header.model_inode != identity_.inode ||
-      header.model_header_checksum != identity_.header_checksum) {
-    why_not = "made from another model file, or from this one before it changed";
+  if (const std::string changed = identity_differences(header, header_of(identity_));
+      !changed.empty()) {
+    const bool several = changed.find(" and ") != std::string::npos;
+    why_not = "written for another model file or for this one before it changed (its " + changed +
+              (several ? " differ)" : " differs)");
     return std::nullopt;
   }
-  if (header.entry_count != entries.size() || header.file_size != bytes.size()) {
-    why_not = "its matrices or its size are not the expected ones";
+  if (header.entry_count != entries.size()) {
+    why_not = "written for " + std::to_string(header.entry_count) +
+              " packed matrices but this load packs " + std::to_string(entries.size()) +
+              " (a cache of another version of weft)";
+    return std::nullopt;
+  }
+  if (header.file_size != bytes.size()) {
+    why_not = (bytes.size() < header.file_size ? "truncated: " : "grown: ") +
+              std::to_string(bytes.size()) + " bytes where " + std::to_string(header.file_size) +
+              " were written";
+    return std::nullopt;
+  }
+  if (bytes.size() < sizeof header + entries.size() * sizeof(FileEntry)) {
+    why_not = "damaged: its size is smaller than its table of matrices";
     return std::nullopt;
   }
   Mapped mapped;
@@ -154,14 +197,19 @@ std::optional<PackedWeightCache::Mapped> PackedWeightCache::read(
   for (size_t i = 0; i < entries.size(); ++i) {
     FileEntry stored;
     std::memcpy(&stored, bytes.data() + sizeof header + i * sizeof stored, sizeof stored);
-    if (!same_matrix(stored, entries[i]) || stored.offset % kAlignment != 0 ||
-        stored.offset > bytes.size() || stored.packed_bytes > bytes.size() - stored.offset) {
-      why_not = "matrix " + std::to_string(i) + " is not the expected one";
+    if (!same_matrix(stored, entries[i])) {
+      why_not = "matrix " + std::to_string(i) +
+                " is not the one this load packs (a cache of another version of weft)";
+      return std::nullopt;
+    }
+    if (stored.offset % kAlignment != 0 || stored.offset > bytes.size() ||
+        stored.packed_bytes > bytes.size() - stored.offset) {
+      why_not = "damaged: matrix " + std::to_string(i) + " lies outside the file";
       return std::nullopt;
     }
     const std::byte* packed = bytes.data() + stored.offset;
     if (checksum(packed, stored.packed_bytes) != stored.checksum) {
-      why_not = "the checksum of matrix " + std::to_string(i) + " does not hold";
+      why_not = "damaged: the checksum of matrix " + std::to_string(i) + " does not hold";
       return std::nullopt;
     }
     mapped.packed.push_back(packed);
@@ -189,13 +237,7 @@ bool PackedWeightCache::write(std::span<const PackedMatrixEntry> entries,
     why_not = "cannot create " + temporary + ": " + errno_text(errno);
     return false;
   }
-  FileHeader header;
-  header.magic = kMagic;
-  header.model_size = identity_.size;
-  header.model_modified_ns = identity_.modified_ns;
-  header.model_device = identity_.device;
-  header.model_inode = identity_.inode;
-  header.model_header_checksum = identity_.header_checksum;
+  FileHeader header = header_of(identity_);
   header.entry_count = entries.size();
   std::vector<FileEntry> table(entries.size());
   uint64_t offset = round_up(sizeof header + table.size() * sizeof(FileEntry), kAlignment);

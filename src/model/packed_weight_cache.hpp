@@ -47,7 +47,10 @@ class PackedWeightCache {
     std::vector<const std::byte*> packed;              // one per entry, in order
   };
   // The cache file mapped, when it was made from this very model file with exactly these
-  // entries and every checksum holds; otherwise nullopt and the reason in `why_not`.
+  // entries and every checksum holds; otherwise nullopt and the reason in `why_not`, for the
+  // person reading a --verbose load ("no such file yet", "written for another model file or for
+  // this one before it changed (its size differs)", "truncated: …", "damaged: the checksum of
+  // matrix 3 does not hold", …; no ", " in it, which would split a step in the step times).
   std::optional<Mapped> read(std::span<const PackedMatrixEntry> entries,
                              std::string& why_not) const;
 

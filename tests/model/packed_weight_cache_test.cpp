@@ -51,10 +51,17 @@ class PackedWeightCacheTest : public ::testing::Test {
     std::shared_ptr<const Model> model;
     std::vector<std::string> steps;
 
-    bool saw(const std::string& prefix) const {
+    bool saw(const std::string& prefix) const { return !step_starting(prefix).empty(); }
+    std::string step_starting(const std::string& prefix) const {
       for (const auto& step : steps)
-        if (step.rfind(prefix, 0) == 0) return true;
-      return false;
+        if (step.rfind(prefix, 0) == 0) return step;
+      return {};
+    }
+    // What the load said about a cache file it did not use ("" when it used one).
+    std::string why_not_read(const fs::path& file) const {
+      const std::string prefix = "packed weights not read from " + file.string() + ": ";
+      const auto step = step_starting(prefix);
+      return step.empty() ? std::string() : step.substr(prefix.size());
     }
   };
 
@@ -112,11 +119,15 @@ TEST_F(PackedWeightCacheTest, LaterLoadsMapTheSameBytesTheFirstLoadPacked) {
   EXPECT_TRUE(first.saw("writing packed weights"));
   EXPECT_FALSE(first.saw("packed weights not cached"));
   ASSERT_FALSE(cache_file().empty());
+  // The first load says where the file will be, and that it is not there yet.
+  EXPECT_EQ(first.why_not_read(cache_file()), "no such file yet")
+      << testing::PrintToString(first.steps);
 
   const auto second = load(cache_directory());
   EXPECT_TRUE(second.saw("reading packed weights"));
   EXPECT_FALSE(second.saw("packing weights")) << "the cache file was not used";
   EXPECT_FALSE(second.saw("writing packed weights"));
+  EXPECT_FALSE(second.saw("packed weights not read"));
   EXPECT_NE(second.model->weights().packed_cache, nullptr);
 
   const auto expected = packed_copies(*uncached.model);
@@ -143,12 +154,20 @@ TEST_F(PackedWeightCacheTest, ADamagedCacheFileIsPackedAgainAndReplaced) {
   }
   const auto after_damage = load(cache_directory());
   EXPECT_TRUE(after_damage.saw("packing weights")) << "a damaged cache file was used";
+  EXPECT_EQ(after_damage.why_not_read(file), "damaged: the checksum of matrix 0 does not hold")
+      << testing::PrintToString(after_damage.steps);
   EXPECT_EQ(packed_copies(*after_damage.model), packed_copies(*uncached.model));
   const auto repaired = load(cache_directory());
   EXPECT_FALSE(repaired.saw("packing weights")) << "the damaged file was not replaced";
 
-  fs::resize_file(file, fs::file_size(file) - 4096);
-  EXPECT_TRUE(load(cache_directory()).saw("packing weights")) << "a truncated file was used";
+  const auto written_size = fs::file_size(file);
+  fs::resize_file(file, written_size - 4096);
+  const auto truncated = load(cache_directory());
+  EXPECT_TRUE(truncated.saw("packing weights")) << "a truncated file was used";
+  EXPECT_EQ(truncated.why_not_read(file), "truncated: " + std::to_string(written_size - 4096) +
+                                              " bytes where " + std::to_string(written_size) +
+                                              " were written")
+      << testing::PrintToString(truncated.steps);
 }
 
 TEST_F(PackedWeightCacheTest, AChangedModelFileDoesNotUseTheOldCache) {
@@ -159,7 +178,13 @@ TEST_F(PackedWeightCacheTest, AChangedModelFileDoesNotUseTheOldCache) {
   fs::copy_file(model_path_, replacement);
   fs::last_write_time(replacement, fs::last_write_time(model_path_) + std::chrono::seconds(5));
   fs::rename(replacement, model_path_);
-  EXPECT_TRUE(load(cache_directory()).saw("packing weights"));
+  const auto after_change = load(cache_directory());
+  EXPECT_TRUE(after_change.saw("packing weights"));
+  // Same size and header: what changed is the modification time and the inode.
+  EXPECT_EQ(after_change.why_not_read(cache_file()),
+            "written for another model file or for this one before it changed (its "
+            "modification time and device or inode differ)")
+      << testing::PrintToString(after_change.steps);
 }
 
 TEST_F(PackedWeightCacheTest, AnUnwritableDirectoryLeavesTheLoadAsWithoutACache) {
@@ -168,7 +193,10 @@ TEST_F(PackedWeightCacheTest, AnUnwritableDirectoryLeavesTheLoadAsWithoutACache)
   const auto uncached = load({});
   const auto loaded = load(not_a_directory / "cache");
   EXPECT_TRUE(loaded.saw("packing weights"));
-  EXPECT_TRUE(loaded.saw("packed weights not cached: cannot create"));
+  // The step names the directory it could not make.
+  EXPECT_TRUE(loaded.saw("packed weights not cached: cannot create " +
+                         (not_a_directory / "cache").string() + ": "))
+      << testing::PrintToString(loaded.steps);
   EXPECT_EQ(packed_copies(*loaded.model), packed_copies(*uncached.model));
 }
 

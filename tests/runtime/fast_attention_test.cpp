@@ -11,9 +11,8 @@
 
 #include "kv/kv_type_name.hpp"
 #include "runtime/paged_attention.hpp"
-#include "support/pool_accounting.hpp"
+#include "support/random_kv_cache.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/formats/half.hpp"
 #include "tensor/x86/fast_attention_avx2.hpp"
 
 namespace weft::runtime {
@@ -21,62 +20,24 @@ namespace {
 
 constexpr int64_t kHeads = 6, kKvHeads = 2, kDim = 64, kKvDim = kKvHeads * kDim;
 
-// What a Q8_0 cache holds for `x`, by GGML's reference formula (not tensor/'s code): per
-// block of 32, d = max|x| / 127, q = round(x · (1/d)), read back as q · d with d stored as F16.
-void round_to_q8_0(std::vector<float>& x) {
-  for (size_t start = 0; start < x.size(); start += 32) {
-    float amax = 0.0f;
-    for (size_t i = start; i < start + 32; ++i) amax = std::max(amax, std::fabs(x[i]));
-    const float d = amax / 127.0f;
-    const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-    const float stored_d = tensor::fp16_to_fp32(tensor::fp32_to_fp16(d));
-    for (size_t i = start; i < start + 32; ++i) x[i] = std::round(x[i] * inverse) * stored_d;
-  }
-}
-
+// The cache, and per sequence the keys and values it holds: F16 rounds on store, Q8_0
+// quantises each block of 32.
 struct AttentionFixture {
-  kv::PagePool pool;
-  std::vector<kv::KvSequence> sequences;
+  test::RandomKvCache cache;
+  std::vector<kv::KvSequence>& sequences = cache.sequences;
   std::vector<std::vector<float>> keys, values;  // per sequence: slots × kKvDim, as stored
 
-  AttentionFixture(tensor::ElementType type, std::vector<int64_t> lengths)
-      : pool({.n_layers = 2, .kv_dim = kKvDim, .page_tokens = 16, .type = type, .max_pages = 64}) {
-    std::mt19937 rng(5);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    sequences.reserve(lengths.size());
-    for (int64_t length : lengths) {
-      kv::KvSequence& sequence = sequences.emplace_back(pool);
-      sequence.reserve(length);
-      std::vector<float> k(static_cast<size_t>(length * kKvDim));
-      std::vector<float> v(k.size());
-      for (auto& x : k) x = normal(rng);
-      for (auto& x : v) x = normal(rng);
-      std::vector<float> junk(kKvDim, 50.0f);
-      for (int64_t slot = 0; slot < length; ++slot) {
-        pool.store(sequence.page_of(slot), 0, sequence.slot_in_page(slot), junk.data(),
-                   junk.data());
-        pool.store(sequence.page_of(slot), 1, sequence.slot_in_page(slot), k.data() + slot * kKvDim,
-                   v.data() + slot * kKvDim);
-      }
-      sequence.set_length(length);
-      // What the cache holds: F16 rounds on store, Q8_0 quantises each block of 32.
-      if (type == tensor::ElementType::F16) {
-        for (auto& x : k) x = tensor::fp16_to_fp32(tensor::fp32_to_fp16(x));
-        for (auto& x : v) x = tensor::fp16_to_fp32(tensor::fp32_to_fp16(x));
-      } else if (type == tensor::ElementType::Q8_0) {
-        round_to_q8_0(k);
-        round_to_q8_0(v);
-      }
-      keys.push_back(std::move(k));
-      values.push_back(std::move(v));
+  AttentionFixture(tensor::ElementType type, const std::vector<int64_t>& lengths)
+      : cache(type, kKvDim, /*page_tokens=*/16, /*max_pages=*/64, /*seed=*/5, lengths) {
+    const auto held = [type](const std::vector<float>& x) {
+      if (type == tensor::ElementType::F16) return test::f16_values(x);
+      if (type == tensor::ElementType::Q8_0) return test::reference_q8_0_values(x);
+      return x;
+    };
+    for (size_t s = 0; s < lengths.size(); ++s) {
+      keys.push_back(held(cache.keys[s]));
+      values.push_back(held(cache.values[s]));
     }
-  }
-  AttentionFixture(const AttentionFixture&) = delete;
-  AttentionFixture& operator=(const AttentionFixture&) = delete;
-  // Attention only reads the cache: once the sequences let go, every page is back.
-  ~AttentionFixture() {
-    for (auto& sequence : sequences) sequence.release();
-    test::expect_pool_idle(pool);
   }
 };
 

@@ -18,9 +18,8 @@
 
 #include "kv/kv_type_name.hpp"
 #include "runtime/paged_attention.hpp"
-#include "support/pool_accounting.hpp"
+#include "support/random_kv_cache.hpp"
 #include "tensor/cpu_features.hpp"
-#include "tensor/formats/half.hpp"
 
 namespace weft::runtime {
 namespace {
@@ -34,24 +33,18 @@ struct StoredValue {
   double rounding = 0;  // bound on |stored − original|
 };
 
-// Rounds x as the cache type does, by the formats' definitions (GGML's reference Q8_0
-// quantiser: per block of 32, d = max|x|/127, q = round(x·(1/d)), read back as q·fp16(d)).
+// Rounds x as the cache type does, by the formats' definitions (support/random_kv_cache.hpp),
+// with a bound on each value's rounding.
 std::vector<StoredValue> as_stored(tensor::ElementType type, const std::vector<float>& x) {
   std::vector<StoredValue> out(x.size());
   if (type == tensor::ElementType::Q8_0) {
-    for (size_t start = 0; start < x.size(); start += 32) {
-      float amax = 0.0f;
-      for (size_t i = start; i < start + 32; ++i) amax = std::max(amax, std::fabs(x[i]));
-      const float d = amax / 127.0f;
-      const float inverse = d != 0.0f ? 1.0f / d : 0.0f;
-      const float stored_d = tensor::fp16_to_fp32(tensor::fp32_to_fp16(d));
-      for (size_t i = start; i < start + 32; ++i)
-        out[i] = {std::round(x[i] * inverse) * stored_d, d * (0.5 + 1e-5 + 127 * 0x1p-11)};
-    }
-  } else if (type == tensor::ElementType::F16) {
+    std::vector<float> scales;
+    const auto stored = test::reference_q8_0_values(x, &scales);
     for (size_t i = 0; i < x.size(); ++i)
-      out[i] = {tensor::fp16_to_fp32(tensor::fp32_to_fp16(x[i])),
-                0x1p-11 * std::fabs(x[i]) + 0x1p-25};
+      out[i] = {stored[i], scales[i] * (0.5 + 1e-5 + 127 * 0x1p-11)};
+  } else if (type == tensor::ElementType::F16) {
+    const auto stored = test::f16_values(x);
+    for (size_t i = 0; i < x.size(); ++i) out[i] = {stored[i], 0x1p-11 * std::fabs(x[i]) + 0x1p-25};
   } else {
     for (size_t i = 0; i < x.size(); ++i) out[i] = {x[i], 0.0};
   }
@@ -64,46 +57,17 @@ struct Sequence {
 };
 
 struct LongFixture {
-  kv::PagePool pool;
-  std::vector<kv::KvSequence> sequences;
+  test::RandomKvCache cache;
+  std::vector<kv::KvSequence>& sequences = cache.sequences;
   std::vector<Sequence> contents;
 
-  LongFixture(tensor::ElementType type, int64_t page_tokens, std::vector<int64_t> lengths)
-      : pool({.n_layers = 2,
-              .kv_dim = kKvDim,
-              .page_tokens = page_tokens,
-              .type = type,
-              .max_pages = 200}) {
-    std::mt19937 rng(11);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    sequences.reserve(lengths.size());
-    for (int64_t length : lengths) {
-      kv::KvSequence& sequence = sequences.emplace_back(pool);
-      sequence.reserve(length);
-      Sequence content;
-      content.keys.resize(static_cast<size_t>(length * kKvDim));
-      content.values.resize(content.keys.size());
-      for (auto& x : content.keys) x = normal(rng);
-      for (auto& x : content.values) x = normal(rng);
-      const std::vector<float> other_layer(kKvDim, 50.0f);  // must never be read
-      for (int64_t slot = 0; slot < length; ++slot) {
-        const auto page = sequence.page_of(slot);
-        const int64_t in_page = sequence.slot_in_page(slot);
-        pool.store(page, 0, in_page, other_layer.data(), other_layer.data());
-        pool.store(page, 1, in_page, content.keys.data() + slot * kKvDim,
-                   content.values.data() + slot * kKvDim);
-      }
-      sequence.set_length(length);
-      content.stored_keys = as_stored(type, content.keys);
-      content.stored_values = as_stored(type, content.values);
+  LongFixture(tensor::ElementType type, int64_t page_tokens, const std::vector<int64_t>& lengths)
+      : cache(type, kKvDim, page_tokens, /*max_pages=*/200, /*seed=*/11, lengths) {
+    for (size_t s = 0; s < lengths.size(); ++s) {
+      Sequence content{cache.keys[s], cache.values[s], as_stored(type, cache.keys[s]),
+                       as_stored(type, cache.values[s])};
       contents.push_back(std::move(content));
     }
-  }
-  LongFixture(const LongFixture&) = delete;
-  LongFixture& operator=(const LongFixture&) = delete;
-  ~LongFixture() {
-    for (auto& sequence : sequences) sequence.release();
-    test::expect_pool_idle(pool);
   }
 };
 

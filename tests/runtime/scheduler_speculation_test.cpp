@@ -6,19 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "model/model.hpp"
 #include "runtime/scheduler.hpp"
 #include "support/reference_logits.hpp"
+#include "support/reference_scheduler.hpp"
 #include "support/shared_files.hpp"
 
 namespace weft {
 namespace {
 
-using runtime::Scheduler;
 using runtime::SchedulerOptions;
 using runtime::SchedulerRequest;
 
@@ -62,48 +60,11 @@ std::vector<SchedulerRequest> with_lookup(std::vector<SchedulerRequest> requests
   return requests;
 }
 
-class SchedulerSpeculation : public ::testing::Test {
+class SchedulerSpeculation : public test::ReferenceSchedulerTest {
  protected:
-  // F32 cache and reference kernels: the configuration whose greedy continuations equal the
-  // float64 references (tests/model/fixture_exactness_test.cpp).
-  void start(const test::FixtureModel& fixture, int64_t kv_pages, SchedulerOptions options = {}) {
-    if (scheduler_) expect_pages_returned();
-    fixture_ = fixture;
-    auto model =
-        model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-    tokenizer_ = tokenizer::Tokenizer::from_gguf(model->file());
-    runtime::EngineOptions engine_options;
-    engine_options.threads = 2;
-    engine_options.kernels = tensor::KernelChoice::reference;
-    engine_options.kv_type = tensor::ElementType::F32;
-    engine_options.kv_pages = kv_pages;
-    page_tokens_ = engine_options.page_tokens;
-    scheduler_ = std::make_unique<Scheduler>(
-        std::make_unique<runtime::Engine>(model, engine_options), tokenizer_, options);
-  }
-
   // The default pool has room for a dozen requests of ~150 tokens at once.
   void start_stories(int64_t kv_pages = 128, SchedulerOptions options = {}) {
-    for (const auto& fixture : test::float32_fixture_models()) {
-      if (fixture.arch == "stories260K") return start(fixture, kv_pages, options);
-    }
-    FAIL() << "no stories260K F32 fixture";
-  }
-
-  void TearDown() override {
-    if (scheduler_) expect_pages_returned();
-  }
-
-  // Once every request is done, the only pages in use are the prefix cache's; clearing it
-  // empties the pool: refused drafts left no page behind.
-  void expect_pages_returned() {
-    scheduler_->sync();
-    auto stats = scheduler_->stats();
-    EXPECT_EQ(stats.pages_in_use, stats.pages_cached);
-    EXPECT_EQ(stats.pages_committed, 0);
-    EXPECT_EQ(stats.live, 0u);
-    scheduler_->clear_prefix_cache();
-    EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
+    start_arch("stories260K", kv_pages, options);
   }
 
   // All submitted in one turn (so they share model calls from the start), read to the end;
@@ -166,12 +127,6 @@ class SchedulerSpeculation : public ::testing::Test {
     }
     return ids;
   }
-  int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
-
-  test::FixtureModel fixture_;
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
-  std::unique_ptr<Scheduler> scheduler_;
-  int64_t page_tokens_ = 16;
 };
 
 class SchedulerSpeculationFixtures : public SchedulerSpeculation,

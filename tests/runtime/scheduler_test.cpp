@@ -5,20 +5,18 @@
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "model/model.hpp"
 #include "runtime/scheduler.hpp"
 #include "support/reference_logits.hpp"
+#include "support/reference_scheduler.hpp"
 #include "support/scheduler_streams.hpp"
 #include "support/shared_files.hpp"
 
 namespace weft {
 namespace {
 
-using runtime::Scheduler;
 using runtime::SchedulerOptions;
 using runtime::SchedulerRequest;
 
@@ -48,46 +46,10 @@ std::vector<int32_t> end_tokens(const tokenizer::Tokenizer& tokenizer) {
 
 using Clock = std::chrono::steady_clock;
 
-class SchedulerTest : public ::testing::Test {
+class SchedulerTest : public test::ReferenceSchedulerTest {
  protected:
-  // F32 cache and reference kernels: the configuration whose greedy continuations equal the
-  // float64 references (tests/model/fixture_exactness_test.cpp).
-  void start(const test::FixtureModel& fixture, int64_t kv_pages, SchedulerOptions options) {
-    fixture_ = fixture;
-    auto model =
-        model::Model::load(fixture.gguf.string(), {.context_length = fixture.context_length()});
-    tokenizer_ = tokenizer::Tokenizer::from_gguf(model->file());
-    runtime::EngineOptions engine_options;
-    engine_options.threads = 2;
-    engine_options.kernels = tensor::KernelChoice::reference;
-    engine_options.kv_type = tensor::ElementType::F32;
-    engine_options.kv_pages = kv_pages;
-    page_tokens_ = engine_options.page_tokens;
-    scheduler_ = std::make_unique<Scheduler>(
-        std::make_unique<runtime::Engine>(model, engine_options), tokenizer_, options);
-  }
-
   void start_llama(int64_t kv_pages, SchedulerOptions options = {}) {
-    for (const auto& fixture : test::float32_fixture_models()) {
-      if (fixture.arch == "llama") return start(fixture, kv_pages, options);
-    }
-    FAIL() << "no llama F32 fixture";
-  }
-
-  // Once every request is done, the only pages in use are the prefix cache's; clearing it
-  // empties the pool.
-  void TearDown() override {
-    if (!scheduler_) return;
-    scheduler_->sync();
-    auto stats = scheduler_->stats();
-    EXPECT_EQ(stats.pages_in_use, stats.pages_cached);
-    EXPECT_EQ(stats.pages_committed, 0);
-    EXPECT_EQ(stats.live, 0u);
-    EXPECT_EQ(stats.waiting, 0u);
-    scheduler_->clear_prefix_cache();
-    stats = scheduler_->stats();
-    EXPECT_EQ(stats.pages_in_use, 0);
-    EXPECT_EQ(stats.pages_cached, 0);
+    start_arch("llama", kv_pages, options);
   }
 
   std::vector<int32_t> prompt() const {
@@ -96,8 +58,6 @@ class SchedulerTest : public ::testing::Test {
   std::vector<int32_t> expected_greedy() const {
     return until_end(test::read_token_ids(fixture_.reference("exact.greedy.txt")), *tokenizer_);
   }
-  int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
-
   // Runs `request` alone: its ids and terminal event, and how many model calls it took.
   std::pair<test::CollectedIds, uint64_t> run_alone(const SchedulerRequest& request) {
     scheduler_->sync();
@@ -107,11 +67,6 @@ class SchedulerTest : public ::testing::Test {
     scheduler_->sync();
     return {std::move(result), scheduler_->stats().steps - before};
   }
-
-  test::FixtureModel fixture_;
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
-  std::unique_ptr<Scheduler> scheduler_;
-  int64_t page_tokens_ = 16;
 };
 
 class SchedulerFixtures : public SchedulerTest,

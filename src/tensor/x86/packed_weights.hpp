@@ -70,11 +70,11 @@ bool packed_products_available(ElementType type);
 // resident whole).
 using PackProgress = std::function<void(int64_t rows_done)>;
 
-// The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K), split between `pool`'s threads where one
-// is given (the same bytes either way). `progress` is called on the calling thread.
 // Bytes of the packed copy of `w`: whole groups of kPackedRows rows.
 uint64_t packed_matrix_bytes(const WeightMatrix& w);
 
+// The packed copy of `w` (Q4_0, Q8_0, Q4_K or Q6_K), split between `pool`'s threads where one
+// is given (the same bytes either way). `progress` is called on the calling thread.
 PackedWeights pack_rows(const WeightMatrix& w, const PackProgress& progress = {},
                         ThreadPool* pool = nullptr);
 
