@@ -248,11 +248,16 @@ class Daemon {
     // so a reload with others gets a backend made with them.
     BackendRegistry registry = options_.registry;
     if (config.kv_type != "f16" || config.lookup != 0 || !config.draft.empty()) {
+      // Only the native backend drafts; another one is not made to fail on the draft's name.
       std::string draft;
-      if (!config.draft.empty()) {
+      if (!config.draft.empty() && selection.backend == "native") {
         store::ResolveOptions resolve;
         resolve.store_root = config.models_dir;
         draft = store::resolve_model_path(config.draft, resolve);
+      } else if (!config.draft.empty()) {
+        context_.log(LogLevel::warn, "draft " + config.draft +
+                                         " is ignored: only the native backend drafts, and " +
+                                         selection.backend + " was chosen");
       }
       backend::use_native_settings(registry, config.kv_type,
                                    {.ngram = config.lookup, .draft_tokens = config.draft_tokens},
