@@ -107,14 +107,15 @@ TEST(BenchCommand, DepthOptionsAreChecked) {
       << q8_heads.err;
 }
 
-// --draft: three streams drafted by stories260K's F16 copy settle their tokens in fewer
-// target calls than without it, the draft model's batched calls and its kept drafts are
-// reported; --draft with --lookup, or a draft of another vocabulary, is refused.
+// --draft: a stream drafted by stories260K's F16 copy settles its tokens in fewer target
+// calls than without it — exactly one fewer per kept draft — and the draft model's calls and
+// the kept drafts are reported; --draft with --lookup, or a draft of another vocabulary, is
+// refused. (One stream: with several, how many share the first call depends on timing.)
 TEST(BenchCommand, DraftModelStreamsTakeFewerTargetCallsAndAreReported) {
   const auto stories = test::shared_path("models/stories260K/stories260K-f32.gguf").string();
   const auto draft = test::shared_path("models/stories260K/stories260K-f16.gguf").string();
   const std::vector<std::string> bench = {"bench", stories, "-p", "0", "-n",         "32",
-                                          "-r",    "1",     "-t", "1", "--parallel", "3"};
+                                          "-r",    "1",     "-t", "1", "--parallel", "1"};
   const auto plain_run = test::run_weft([&] {
     auto args = bench;
     args.push_back("--json");
@@ -136,7 +137,7 @@ TEST(BenchCommand, DraftModelStreamsTakeFewerTargetCallsAndAreReported) {
   const auto accepted = drafted.at("accepted").get<uint64_t>();
   EXPECT_GT(accepted, 0u);
   EXPECT_LE(accepted, drafted.at("drafted").get<uint64_t>());
-  EXPECT_LT(drafted.at("tg_model_calls").get<uint64_t>(), 32u);
+  EXPECT_EQ(drafted.at("tg_model_calls").get<uint64_t>(), 32u - accepted);
 
   auto both = bench;
   for (const char* more : {"--draft", draft.c_str(), "--lookup"}) both.emplace_back(more);
