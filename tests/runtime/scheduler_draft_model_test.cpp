@@ -81,7 +81,7 @@ class SchedulerDraftModel : public ::testing::Test {
   // F32 caches and reference kernels in both engines: the configuration whose greedy
   // continuations equal the float64 references (tests/model/fixture_exactness_test.cpp).
   void start(const test::FixtureModel& target, const test::FixtureModel& draft,
-             int64_t kv_pages = 128, SchedulerOptions options = {}) {
+             int64_t kv_pages = 128, SchedulerOptions options = {}, int64_t draft_pages = 0) {
     if (scheduler_) expect_pages_returned();
     fixture_ = target;
     auto model =
@@ -94,7 +94,7 @@ class SchedulerDraftModel : public ::testing::Test {
     engine_options.kv_pages = kv_pages;
     page_tokens_ = engine_options.page_tokens;
     auto draft_options = engine_options;
-    draft_options.kv_pages = kv_pages + 16;
+    draft_options.kv_pages = draft_pages > 0 ? draft_pages : kv_pages + 16;
     auto draft_engine =
         backend::load_draft_engine(draft.gguf.string(), target.gguf.string(), *tokenizer_,
                                    {.context_length = draft.context_length()}, draft_options);
@@ -366,6 +366,27 @@ TEST_F(SchedulerDraftModel, DraftsFitThePagesAndTheContext) {
   EXPECT_EQ(stop_of(to_the_end[0]), StopReason::length);
   EXPECT_EQ(story_prompt().size() + to_the_end[0].ids.size(),
             static_cast<size_t>(fixture_.context_length()) + 1);
+}
+
+// A draft pool with room for one stream's tokens only: the streams that find no free page
+// decode without drafts until a finished stream's pages come back, none fails, and the tokens
+// are still the plain ones — in more calls than with a pool for all three.
+TEST_F(SchedulerDraftModel, AFullDraftPoolMeansNoDraftsNotFailures) {
+  start_stories();
+  const auto story = story_prompt();
+  std::vector<SchedulerRequest> requests;
+  for (int i = 0; i < 3; ++i) requests.push_back(request_for(story, 40));
+  const auto roomy = expect_same_with_draft_model(requests, 4);
+
+  const auto pages_of_one = pages_for(static_cast<int64_t>(story.size()) + 40);
+  start(fixture_named("stories260K", "f32"), fixture_named("stories260K", "f32"), 128, {},
+        pages_of_one);
+  const auto tight = expect_same_with_draft_model(requests, 4);
+  for (const auto& result : tight.speculative) EXPECT_EQ(result.ids.size(), 40u);
+  EXPECT_GT(tight.accepted, 0u);
+  EXPECT_LT(tight.speculative_steps, tight.plain_steps);
+  EXPECT_GT(tight.speculative_steps, roomy.speculative_steps)
+      << "every stream drafted from the start in a pool for one";
 }
 
 // Asking for draft-model drafts from a scheduler without a draft model is the request's
