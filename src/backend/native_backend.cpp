@@ -15,6 +15,7 @@
 #include "model/model.hpp"
 #include "model/packed_weight_cache.hpp"
 #include "runtime/embedding_pooling.hpp"
+#include "runtime/same_vocabulary.hpp"
 #include "weft/error.hpp"
 
 namespace weft::backend {
@@ -71,6 +72,38 @@ Availability NativeBackend::available() const {
   return {true, {}};
 }
 
+std::unique_ptr<runtime::Engine> load_draft_engine(const std::string& draft_path,
+                                                   const std::string& target_path,
+                                                   const tokenizer::Tokenizer& target_vocabulary,
+                                                   const model::ModelLoadOptions& load,
+                                                   const runtime::EngineOptions& engine) {
+  // The vocabulary first, from the file's metadata: another one is refused before any weight
+  // is read (and before a file with no weights says it lacks them).
+  {
+    const auto file = gguf::GgufFile::open(draft_path);
+    const auto draft_tokenizer = tokenizer::Tokenizer::from_gguf(*file);
+    runtime::require_same_vocabulary(target_vocabulary, target_path, *draft_tokenizer, draft_path);
+  }
+  auto draft = model::Model::load(draft_path, load);
+  if (draft->config().n_vocab < target_vocabulary.vocab_size()) {
+    throw Error(ErrorCode::invalid_request, draft_path + ": the vocabulary has " +
+                                                std::to_string(target_vocabulary.vocab_size()) +
+                                                " tokens but the output has only " +
+                                                std::to_string(draft->config().n_vocab) + " rows");
+  }
+  if (draft->config().encoder) {
+    throw Error(ErrorCode::invalid_request,
+                draft_path + " is an embedding model: it cannot draft tokens");
+  }
+  return std::make_unique<runtime::Engine>(std::move(draft), engine);
+}
+
+int64_t draft_pool_pages(int64_t target_pages, uint32_t streams, uint32_t draft_tokens,
+                         int64_t page_tokens) {
+  return target_pages +
+         static_cast<int64_t>(streams) * ((draft_tokens + page_tokens - 1) / page_tokens + 1);
+}
+
 void NativeBackend::load(const LoadOptions& options) {
   if (options.model_path.empty()) {
     throw Error(ErrorCode::invalid_request,
@@ -105,11 +138,24 @@ void NativeBackend::load(const LoadOptions& options) {
                        ? NativePromptFormat::from_gguf(model->file(), *tokenizer)
                        : NativePromptFormat::from_template_file(model->file(), *tokenizer,
                                                                 options.chat_template_path);
-  if (options.progress) options.progress({"starting the engine"});
   runtime::SchedulerOptions scheduler_options = config_.scheduler;
+  std::unique_ptr<runtime::Engine> draft_engine;
+  if (!config_.draft_model.empty()) {
+    if (options.progress) options.progress({"loading the draft model"});
+    // The draft follows the target's context override: positions past its own are not drafted.
+    model::ModelLoadOptions draft_load = model_options;
+    draft_load.progress = nullptr;
+    runtime::EngineOptions draft_engine_options = engine_options;
+    draft_engine_options.kv_pages =
+        draft_pool_pages(engine_options.kv_pages, scheduler_options.max_sequences,
+                         config_.speculation.draft_tokens, engine_options.page_tokens);
+    draft_engine = load_draft_engine(config_.draft_model, options.model_path, *tokenizer,
+                                     draft_load, draft_engine_options);
+  }
+  if (options.progress) options.progress({"starting the engine"});
   scheduler_options.prefix_cache = scheduler_options.prefix_cache && options.prefix_cache;
-  scheduler_ =
-      std::make_shared<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options);
+  scheduler_ = std::make_shared<runtime::Scheduler>(std::move(engine), tokenizer, scheduler_options,
+                                                    std::move(draft_engine));
   chat_template_path_ = options.chat_template_path;
   prompt_limit_ = runtime::PromptLimit::for_context(*tokenizer, model->config().context_length);
   model_ = std::move(model);

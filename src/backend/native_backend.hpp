@@ -31,8 +31,12 @@ struct NativeConfig {
   // The KV pool holds this many full contexts' worth of pages (allocated only when used), so
   // that several requests can run at once; a request is admitted when its worst case fits.
   uint32_t kv_contexts = 4;
-  // Prompt-lookup speculative decoding for every generation (`weft serve --lookup`).
+  // Speculative decoding for every generation: prompt lookup (`weft serve --lookup`) or,
+  // with draft_model set, drafts from that model (`weft serve --draft MODEL`).
   runtime::LookupSpeculation speculation;
+  // A GGUF file with the target's vocabulary whose drafts the target verifies; load() refuses
+  // another vocabulary. Its passes run batched over the drafting streams (runtime/scheduler.hpp).
+  std::string draft_model;
 };
 
 class NativeBackend : public Backend {
@@ -90,6 +94,21 @@ class NativeBackend : public Backend {
   runtime::PromptLimit prompt_limit_;  // prompts refused before tokenising
   ModelInfo info_;
 };
+
+// A draft model's engine for a scheduler (runtime/scheduler.hpp) whose target is the GGUF file
+// `target_path` with the tokenizer `target_vocabulary`. Throws weft::Error(invalid_request)
+// naming both files when the draft's vocabulary differs, or when its output cannot cover it.
+std::unique_ptr<runtime::Engine> load_draft_engine(const std::string& draft_path,
+                                                   const std::string& target_path,
+                                                   const tokenizer::Tokenizer& target_vocabulary,
+                                                   const model::ModelLoadOptions& load,
+                                                   const runtime::EngineOptions& engine);
+
+// Pages for a draft engine's pool: as many as the target's pool (a stream's draft sequence
+// holds its settled tokens) and room for `streams` streams' drafts past them. A stream that
+// finds no page free drafts nothing in that step.
+int64_t draft_pool_pages(int64_t target_pages, uint32_t streams, uint32_t draft_tokens,
+                         int64_t page_tokens);
 
 // The weight matrices' types by share of parameters: "Q8_0" for a uniform file, e.g.
 // "Q4_K+Q6_K" for a mixed one (most parameters first). Vectors (norms, biases) are left out:

@@ -4,7 +4,9 @@
 // (as llama-bench -d): they are computed once, untimed, and each request adopts their KV
 // pages from the prefix cache (shared, not copied or recomputed). With --lookup every
 // generation stream speculates by prompt lookup (its drafts in the same model calls), and
-// --tg-prompt FILE gives the streams a text to start from (and to look drafts up in).
+// --tg-prompt FILE gives the streams a text to start from (and to look drafts up in). With
+// --draft MODEL the streams' drafts come from that model instead, in batched draft-model calls
+// (runtime/scheduler.hpp), and the report counts those calls beside the target's.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -51,6 +53,7 @@ struct BenchOptions {
   std::string kv_type = "f16";
   uint32_t lookup = 0;  // --lookup[=N]: n-gram length (0: no speculation)
   uint32_t draft_tokens = 4;
+  std::string draft_model;     // --draft: a draft model's GGUF file or store name
   std::string tg_prompt_file;  // --tg-prompt: the generation streams' prompt text
 };
 
@@ -250,6 +253,7 @@ struct SpeculationFigures {
   uint64_t drafted = 0;
   uint64_t accepted = 0;
   uint64_t steps = 0;
+  uint64_t draft_steps = 0;  // the draft model's calls
   double acceptance() const { return drafted ? static_cast<double>(accepted) / drafted : 0.0; }
 };
 
@@ -278,8 +282,11 @@ int bench(const BenchOptions& options) {
       tokenizer::Tokenizer::from_gguf(model->file());
   Workload workload(*tokenizer);
   const auto info = backend::describe_model(*model, options.model);
+  const bool speculating = options.lookup != 0 || !options.draft_model.empty();
   workload.set_generation(text_prompt(options, *tokenizer),
-                          {.ngram = options.lookup, .draft_tokens = options.draft_tokens});
+                          {.ngram = options.lookup,
+                           .draft_tokens = options.draft_tokens,
+                           .draft_model = !options.draft_model.empty()});
   if (options.depth + workload.generation_prompt_tokens() + options.generated_tokens >
       static_cast<size_t>(config.context_length)) {
     throw Error("-d, --tg-prompt and -n need more positions than the context length of " +
@@ -306,7 +313,17 @@ int bench(const BenchOptions& options) {
   scheduler_options.prefill_chunk = options.batch;
   scheduler_options.max_sequences = std::max<uint32_t>(options.parallel, 1);
   scheduler_options.prefix_cache = options.prefix_cache;
-  runtime::Scheduler scheduler(std::move(engine), tokenizer, scheduler_options);
+  std::unique_ptr<runtime::Engine> draft_engine;
+  if (!options.draft_model.empty()) {
+    runtime::EngineOptions draft_options = engine_options;
+    draft_options.kv_pages =
+        backend::draft_pool_pages(engine_options.kv_pages, scheduler_options.max_sequences,
+                                  options.draft_tokens, engine_options.page_tokens);
+    draft_engine = backend::load_draft_engine(store::resolve_model_path(options.draft_model),
+                                              options.model, *tokenizer, load, draft_options);
+  }
+  runtime::Scheduler scheduler(std::move(engine), tokenizer, scheduler_options,
+                               std::move(draft_engine));
 
   const auto depth = workload.prompt(options.depth, 500);
   fill_depth(scheduler, workload, depth);
@@ -336,6 +353,7 @@ int bench(const BenchOptions& options) {
       speculation.drafted += after.drafted - before.drafted;
       speculation.accepted += after.accepted - before.accepted;
       speculation.steps += after.steps - before.steps;
+      speculation.draft_steps += after.draft_steps - before.draft_steps;
     }
   }
   const auto pp_spread = spread_of(pp);
@@ -363,8 +381,12 @@ int bench(const BenchOptions& options) {
     out["prefix_cache"] = options.prefix_cache;
     out["tg_prompt_tokens"] = workload.generation_prompt_tokens();
     out["tg_model_calls"] = speculation.steps;
-    if (options.lookup != 0) {
-      out["lookup"] = options.lookup;
+    if (!options.draft_model.empty()) {
+      out["draft"] = options.draft_model;
+      out["draft_model_calls"] = speculation.draft_steps;
+    }
+    if (speculating) {
+      if (options.lookup != 0) out["lookup"] = options.lookup;
       out["draft_tokens"] = options.draft_tokens;
       out["drafted"] = speculation.drafted;
       out["accepted"] = speculation.accepted;
@@ -396,15 +418,21 @@ int bench(const BenchOptions& options) {
     std::printf("tg%-5u%s %10.2f ± %.2f tokens/s%s\n", options.generated_tokens, at_depth.c_str(),
                 tg_spread.mean, tg_spread.stddev, options.parallel > 1 ? " (aggregate)" : "");
   }
-  if (options.lookup != 0 && options.generated_tokens > 0) {
+  if (speculating && options.generated_tokens > 0) {
+    const std::string source = options.lookup != 0 ? "lookup n=" + std::to_string(options.lookup)
+                                                   : "draft " + options.draft_model;
     std::printf(
-        "lookup n=%u, %u drafts: %llu drafted, %llu accepted (%.1f%%), %llu model calls "
+        "%s, %u drafts: %llu drafted, %llu accepted (%.1f%%), %llu model calls "
         "for %llu tokens\n",
-        options.lookup, options.draft_tokens, static_cast<unsigned long long>(speculation.drafted),
+        source.c_str(), options.draft_tokens, static_cast<unsigned long long>(speculation.drafted),
         static_cast<unsigned long long>(speculation.accepted), 100.0 * speculation.acceptance(),
         static_cast<unsigned long long>(speculation.steps),
         static_cast<unsigned long long>(options.reps) * options.parallel *
             options.generated_tokens);
+    if (!options.draft_model.empty()) {
+      std::printf("draft model calls: %llu\n",
+                  static_cast<unsigned long long>(speculation.draft_steps));
+    }
   }
   if (options.ttft_cached) {
     std::printf("ttft%-5u %8.1f ± %.1f ms, prompt cached (%u tokens reused): %.1f ± %.1f ms\n",
@@ -447,13 +475,20 @@ Command add_bench_command(CLI::App& app) {
   sub->add_flag_callback(
       "--no-prefix-cache", [options] { options->prefix_cache = false; },
       "Do not reuse the KV pages of earlier prompts (the scheduler's prefix cache)");
-  sub->add_flag("--lookup{3}", options->lookup,
-                "Generation streams speculate by prompt lookup with N-grams (--lookup=N, "
-                "default 3): drafts verified in the same model calls; acceptance is reported")
-      ->check(CLI::Range(2, 16))
-      ->option_text("[=N]");
+  auto* lookup =
+      sub->add_flag("--lookup{3}", options->lookup,
+                    "Generation streams speculate by prompt lookup with N-grams (--lookup=N, "
+                    "default 3): drafts verified in the same model calls; acceptance is reported")
+          ->check(CLI::Range(2, 16))
+          ->option_text("[=N]");
+  sub->add_option("--draft", options->draft_model,
+                  "Generation streams speculate with drafts from MODEL (GGUF file or store "
+                  "name, the same vocabulary), its passes batched over the streams; acceptance "
+                  "and the draft model's calls are reported")
+      ->option_text("MODEL")
+      ->excludes(lookup);
   sub->add_option("--draft-tokens", options->draft_tokens,
-                  "With --lookup: most tokens drafted per decode (default 4)")
+                  "With --lookup or --draft: most tokens drafted per decode (default 4)")
       ->check(CLI::Range(1, 64));
   sub->add_option("--tg-prompt", options->tg_prompt_file,
                   "Text file the generation streams start from (after -d's tokens), instead of "

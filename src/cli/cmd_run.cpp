@@ -128,8 +128,9 @@ void refuse_speculation_elsewhere(const RunOptions& options) {
                 "--draft and --lookup need a prompt (a conversation does not speculate yet)");
   if (!options.host.empty())
     throw Error(ErrorCode::invalid_request,
-                "--draft and --lookup are not available with --host (weft serve does not "
-                "speculate yet)");
+                "--draft and --lookup are not available with --host (the daemon speculates "
+                "for every request when it is started with `weft serve --draft MODEL` or "
+                "`--lookup`)");
 }
 
 int run_prompt(const RunOptions& options) {

@@ -225,8 +225,16 @@ Command add_serve_command(CLI::App& app) {
                 "the other streams; the output is the same as without it (env WEFT_LOOKUP)")
       ->check(CLI::Range(2, 16))
       ->option_text("[=N]");
+  sub->add_option("--draft", s.draft,
+                  "Native backend: speculative decoding for every generation with drafts from "
+                  "MODEL (a GGUF file or store name with the model's vocabulary, e.g. a smaller "
+                  "or more quantised copy): each step the drafting streams' drafts come from "
+                  "batched draft-model calls and are verified in the same model call as the "
+                  "other streams; the output is the same as without it; not with --lookup "
+                  "(env WEFT_DRAFT)")
+      ->option_text("MODEL");
   sub->add_option("--draft-tokens,--draft-max", s.draft_tokens,
-                  "With --lookup: most tokens drafted per decode (default 4) "
+                  "With --lookup or --draft: most tokens drafted per decode (default 4) "
                   "(env WEFT_DRAFT_TOKENS)")
       ->check(CLI::Range(1, 64));
   sub->add_option("--http", s.http,

@@ -1,10 +1,10 @@
 // weft::DraftModelSpeculator (include/weft/draft_speculator.hpp).
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <optional>
 #include <string>
 
+#include "runtime/same_vocabulary.hpp"
 #include "weft/draft_speculator.hpp"
 #include "weft/error.hpp"
 
@@ -12,21 +12,6 @@ namespace weft {
 namespace {
 
 constexpr size_t kMostDraftTokens = 64;
-
-// Token text for a message: printable ASCII as it is, other bytes as \xNN.
-std::string printable(const std::string& bytes) {
-  std::string out = "\"";
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
-    }
-  }
-  return out + "\"";
-}
 
 // The token's text, or nothing for an output row past the tokenizer's vocabulary (padding).
 std::optional<std::string> token_text(const ContextRuntime& runtime, int32_t token) {
@@ -38,24 +23,11 @@ std::optional<std::string> token_text(const ContextRuntime& runtime, int32_t tok
 }
 
 void require_same_vocabulary(const ContextRuntime& target, const ContextRuntime& draft) {
-  const std::string models = "the draft model \"" + draft.model_name() +
-                             "\" and the target model \"" + target.model_name() + "\"";
-  if (draft.vocabulary_size() != target.vocabulary_size()) {
-    throw Error(ErrorCode::invalid_request, models + " have different vocabularies (" +
-                                                std::to_string(draft.vocabulary_size()) + " and " +
-                                                std::to_string(target.vocabulary_size()) +
-                                                " tokens)");
-  }
-  for (int64_t id = 0; id < target.vocabulary_size(); ++id) {
-    const auto token = static_cast<int32_t>(id);
-    const auto in_draft = token_text(draft, token);
-    const auto in_target = token_text(target, token);
-    if (in_draft == in_target) continue;
-    throw Error(ErrorCode::invalid_request,
-                models + " have different vocabularies: token " + std::to_string(id) + " is " +
-                    (in_draft ? printable(*in_draft) : "missing") + " in the draft and " +
-                    (in_target ? printable(*in_target) : "missing") + " in the target");
-  }
+  const auto of = [](const ContextRuntime& runtime) {
+    return runtime::VocabularyOf{runtime.model_name(), runtime.vocabulary_size(),
+                                 [&runtime](int32_t token) { return token_text(runtime, token); }};
+  };
+  runtime::require_same_vocabulary(of(target), of(draft));
 }
 
 void check_options(const DraftModelOptions& options) {

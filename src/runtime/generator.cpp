@@ -236,20 +236,33 @@ void Generator::queue_next(TokenId token, size_t refused) {
 }
 
 void Generator::draft_after_pending() {
-  auto drafts = speculator_->draft();
+  append_drafts(speculator_->draft());
+}
+
+size_t Generator::draft_room() const {
+  if (!decoding()) return 0;
   // The pending token goes to slot position_, its drafts after it; the last token generated
   // is never fed, so a draft that could only be the max_tokens-th token is no use either.
   int64_t room = static_cast<int64_t>(max_tokens_) - static_cast<int64_t>(generated_.size()) - 1;
   if (settings_.context_length != 0) {
     room = std::min<int64_t>(room, static_cast<int64_t>(settings_.context_length) - position_ - 1);
   }
+  return static_cast<size_t>(std::max<int64_t>(room, 0));
+}
+
+void Generator::append_drafts(std::vector<TokenId> drafts) {
   const auto vocabulary = static_cast<int64_t>(tokenizer_.vocab_size());
-  if (const auto bad = fit_drafts(drafts, room, vocabulary)) {
+  if (const auto bad = fit_drafts(drafts, static_cast<int64_t>(draft_room()), vocabulary)) {
     fail(ErrorCode::internal, draft_outside_vocabulary(*bad, vocabulary));
     return;
   }
   pending_.insert(pending_.end(), drafts.begin(), drafts.end());
   drafts_ = drafts.size();
+}
+
+void Generator::propose_drafts(std::vector<TokenId> drafts) {
+  if (!decoding() || drafts_ != 0 || drafts.empty()) return;
+  append_drafts(std::move(drafts));
 }
 
 void Generator::speculate_with(std::unique_ptr<Speculator> speculator) {

@@ -85,6 +85,15 @@ class Generator {
   // Drops all but the first `keep` drafts of a pending decode (its model call has no more
   // room). Ignored once some of the decode was consumed.
   void limit_drafts(size_t keep);
+  // The most drafts a pending decode could use: a draft past max_tokens or the context could
+  // never be kept. 0 when no decode is pending.
+  size_t draft_room() const;
+  // Drafts proposed by the driver for a pending decode that has none (a draft model that runs
+  // batched over many sequences, outside the generator): appended to the pending token as a
+  // speculator's would be, cut to draft_room(). The same rule keeps them (the tokens are those
+  // of the generation without drafts). Ignored unless decoding() with no drafts yet; an id
+  // outside the vocabulary fails the generation.
+  void propose_drafts(std::vector<TokenId> drafts);
 
   // True when every pending token has been consumed and the logits row of the last one (and
   // of each draft) is what this sequence needs next.
@@ -131,6 +140,7 @@ class Generator {
   void queue_next(TokenId token, size_t refused);
   // Appends the speculator's drafts, fitted to the room left, to the pending token.
   void draft_after_pending();
+  void append_drafts(std::vector<TokenId> drafts);
   // Validates logit_bias and the logprob options; sets up the grammar. False: failed.
   bool prepare_row_options(const GenerationOptions& options);
   // The row the sampler sees: logit_bias added, tokens the grammar forbids at -inf. Returns

@@ -10,6 +10,7 @@
 #include "runtime/embedding_job.hpp"
 #include "runtime/generator.hpp"
 #include "runtime/sampler.hpp"
+#include "runtime/scheduler_entry.hpp"
 #include "sync/mutex.hpp"
 #include "weft/error.hpp"
 #include "weft/speculator.hpp"
@@ -40,48 +41,27 @@ struct Scheduler::Shared {
   }
 };
 
-struct Scheduler::Entry {
-  // Exactly one of the two: a generation or an embedding.
-  std::unique_ptr<Generator> generator;
-  std::unique_ptr<EmbeddingJob> embedding;
-  std::optional<kv::KvSequence> sequence;  // created at admission
-  std::vector<tokenizer::TokenId> suppressed;
-  std::vector<float> masked_rows;          // the logits rows with `suppressed` at −∞
-  std::vector<tokenizer::TokenId> prompt;  // kept for the prefix cache (empty when it is off)
-  std::vector<kv::PageId> adopted;         // cached pages this request started with
-  int64_t published_pages = 0;             // prompt pages already offered to the cache
-  int64_t pages_needed = 0;
-  int64_t pages_committed = 0;  // pages it may acquire itself, once admitted
-  bool deferred = false;        // already counted in SchedulerStats::deferred
-
-  // Prefill is done and the pending input is the last sampled token (and its drafts).
-  bool decoding() const { return generator && generator->decoding(); }
-  bool finished() const { return generator ? generator->finished() : embedding->finished(); }
-  std::span<const tokenizer::TokenId> pending_input() const {
-    return generator ? generator->pending_input() : embedding->pending_input();
-  }
-  int64_t position() const { return generator ? generator->position() : embedding->position(); }
-  void consume_input(size_t count) {
-    if (generator) {
-      generator->consume_input(count);
-    } else {
-      embedding->consume_input(count);
-    }
-  }
-  void fail(ErrorCode code, const std::string& message) {
-    if (generator) {
-      generator->fail(code, message);
-    } else {
-      embedding->fail(code, message);
-    }
-  }
-};
-
 namespace {
 
 // A lookup speculator for the generator when the request asks for one; bad settings fail it.
-void start_speculation(Generator& generator, const LookupSpeculation& speculation) {
+// Draft-model speculation needs no speculator: the scheduler proposes the drafts.
+void start_speculation(Generator& generator, const LookupSpeculation& speculation,
+                       bool has_draft_model) {
   if (!speculation.enabled()) return;
+  if (speculation.draft_model) {
+    if (speculation.ngram != 0) {
+      generator.fail(ErrorCode::invalid_request,
+                     "speculation takes drafts from prompt lookup or from a draft model, not both");
+    } else if (!has_draft_model) {
+      generator.fail(ErrorCode::invalid_request,
+                     "draft-model speculation was asked for, but no draft model is loaded");
+    } else if (speculation.draft_tokens < 1 || speculation.draft_tokens > 64) {
+      generator.fail(
+          ErrorCode::invalid_request,
+          "draft tokens must be 1..64 (got " + std::to_string(speculation.draft_tokens) + ")");
+    }
+    return;
+  }
   try {
     generator.speculate_with(
         std::make_unique<NgramSpeculator>(speculation.ngram, speculation.draft_tokens));
@@ -100,8 +80,9 @@ std::future<std::vector<float>> failed_embedding(const std::string& message) {
 
 Scheduler::Scheduler(std::unique_ptr<Engine> engine,
                      std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
-                     SchedulerOptions options)
+                     SchedulerOptions options, std::unique_ptr<Engine> draft_engine)
     : engine_(std::move(engine)),
+      draft_engine_(std::move(draft_engine)),
       tokenizer_(std::move(tokenizer)),
       grammars_(std::make_shared<grammar::GrammarCache>(*tokenizer_)),
       options_(std::move(options)),
@@ -110,6 +91,13 @@ Scheduler::Scheduler(std::unique_ptr<Engine> engine,
   if (options_.max_batch_tokens == 0) throw Error("scheduler: max_batch_tokens must be positive");
   if (options_.prefill_chunk == 0) throw Error("scheduler: prefill_chunk must be positive");
   if (options_.max_sequences == 0) throw Error("scheduler: max_sequences must be positive");
+  if (draft_engine_ && draft_engine_->config().n_vocab < tokenizer_->vocab_size()) {
+    throw Error(ErrorCode::invalid_request, "scheduler: the draft model's output has " +
+                                                std::to_string(draft_engine_->config().n_vocab) +
+                                                " rows, fewer than the vocabulary's " +
+                                                std::to_string(tokenizer_->vocab_size()) +
+                                                " tokens");
+  }
   shared_->stats.pages_capacity = engine_->pages().capacity();
   if (options_.prefix_cache) prefix_ = std::make_unique<kv::PrefixIndex>(engine_->pages());
   thread_ = std::thread([this] { run(); });
@@ -145,13 +133,15 @@ GenerationStream Scheduler::submit(SchedulerRequest request) {
   auto entry = std::make_unique<Entry>();
   const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
   const int64_t max_tokens = request.options.max_tokens;
-  if (prefix_) entry->prompt = request.prompt;
+  // The draft model is fed the prompt too, from its own cache.
+  if (prefix_ || request.speculation.draft_model) entry->prompt = request.prompt;
   GeneratorSettings settings;
   settings.context_length = static_cast<uint32_t>(config_.context_length);
   settings.grammars = grammars_;
   entry->generator = std::make_unique<Generator>(*tokenizer_, request.options,
                                                  std::move(request.prompt), channel, settings);
-  start_speculation(*entry->generator, request.speculation);
+  start_speculation(*entry->generator, request.speculation, draft_engine_ != nullptr);
+  if (request.speculation.draft_model) entry->model_drafts = request.speculation.draft_tokens;
   entry->suppressed = std::move(request.suppressed_tokens);
   for (auto token : entry->suppressed) {
     if (token < 0 || token >= tokenizer_->vocab_size()) {
@@ -384,6 +374,9 @@ void Scheduler::end_turn() {
     stats.rows = rows_;
     stats.drafted = drafted_;
     stats.accepted = accepted_;
+    stats.draft_steps = draft_steps_;
+    stats.draft_rows = draft_rows_;
+    stats.draft_pages_in_use = draft_engine_ ? draft_engine_->pages().pages_in_use() : 0;
     ++shared_->turns_finished;
   }
   shared_->synced.notify_all();
@@ -595,6 +588,11 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   // From where the last step's decodes stopped (decode_cursor_ moves on below, for the next
   // step only: taking it as the start inside the loop skipped every other sequence).
   const size_t first = decode_cursor_;
+  if (draft_engine_ && draft_rows > 0) {
+    pool_lock.unlock();  // the draft engine's pool is this thread's alone
+    draft_with_model(first, decode_budget, draft_rows);
+    pool_lock.lock();
+  }
   for (size_t k = 0; k < n_live && decode_rows < decode_budget; ++k) {
     const size_t index = (first + k) % n_live;
     auto& entry = *live_[index];
@@ -724,6 +722,7 @@ void Scheduler::finish_all(const std::string& message) {
   shared_->stats.pages_in_use = engine_->pages().pages_in_use();
   shared_->stats.pages_committed = 0;
   shared_->stats.pages_cached = 0;
+  shared_->stats.draft_pages_in_use = draft_engine_ ? draft_engine_->pages().pages_in_use() : 0;
   shared_->stats.live = 0;
   shared_->stats.waiting = 0;
   shared_->synced.notify_all();

@@ -20,6 +20,16 @@
 // Drafts are cut to the room max_tokens and the context leave, so a request never needs more
 // slots than admission counted (prompt + max_tokens), and to the call's row budget.
 //
+// Draft-model speculation (a draft engine given to the constructor, requests with
+// speculation.draft_model): before each model call, the streams that will decode in it and
+// have rows left for drafts get their drafts from the draft model in k batched draft-model
+// calls: the first carries every such stream's tokens the draft's KV cache lacks (the prompt,
+// then the tokens settled since), each later one the previous draft of every stream still
+// drafting. Each stream has its own sequence in the draft engine's pool, cut back to the
+// settled tokens before it drafts again, so refused drafts leave no trace there. The drafts
+// are the draft model's most likely tokens and are verified as the lookup's are. A stream for
+// which the draft pool has no pages drafts nothing that step: drafts never fail a request.
+//
 // Prefix sharing (SchedulerOptions::prefix_cache, on by default): an admitted request adopts
 // the longest run of cached full KV pages its prompt starts with (never its last token, whose
 // logits are needed) and prefills only the rest; the full pages of every prompt are published
@@ -119,13 +129,20 @@ struct SchedulerStats {
   // Speculative decoding over all requests: drafted tokens verified, and those kept.
   uint64_t drafted = 0;
   uint64_t accepted = 0;
+  // The draft model's calls (each batched over the streams drafting) and their rows.
+  uint64_t draft_steps = 0;
+  uint64_t draft_rows = 0;
+  int64_t draft_pages_in_use = 0;  // the draft engine's pool
 };
 
 class Scheduler {
  public:
-  // Starts the scheduler thread, which owns `engine` from now on.
+  // Starts the scheduler thread, which owns `engine` (and `draft_engine`) from now on.
+  // `draft_engine`: the draft model of requests with speculation.draft_model; it must have the
+  // target's vocabulary (runtime/same_vocabulary.hpp checks two tokenizers), and its output
+  // at least the tokenizer's vocabulary.
   Scheduler(std::unique_ptr<Engine> engine, std::shared_ptr<const tokenizer::Tokenizer> tokenizer,
-            SchedulerOptions options = {});
+            SchedulerOptions options = {}, std::unique_ptr<Engine> draft_engine = nullptr);
   // Stops the thread; generations still running or waiting end with an error event.
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
@@ -192,6 +209,10 @@ class Scheduler {
   // drafts out of its KV cache.
   void take_logits(Entry& entry, std::span<const float> logits, size_t rows, size_t width)
       WEFT_REQUIRES(pool_.mutex);
+  // Draft-model speculation for the decodes of the coming call, taken in the order the call
+  // takes them (from `first`): proposes each drafting stream's drafts to its generator, within
+  // the `draft_rows` the call leaves for drafts.
+  void draft_with_model(size_t first, uint32_t decode_budget, uint32_t draft_rows);
   // An encoder model's admitted embedding inputs: as many whole inputs as fit in
   // max_batch_tokens rows (always one) through one Engine::encode call; the rest next turn.
   void encode_embeddings(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
@@ -204,6 +225,8 @@ class Scheduler {
   void finish_all(const std::string& message) WEFT_REQUIRES(pool_.mutex);
 
   std::unique_ptr<Engine> engine_;
+  // Declared before the entries, so that their draft sequences go back before it goes.
+  std::unique_ptr<Engine> draft_engine_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
   // Grammars compiled against tokenizer_, shared by the requests that repeat them.
   std::shared_ptr<grammar::GrammarCache> grammars_;
@@ -239,6 +262,8 @@ class Scheduler {
   uint64_t rows_ = 0;
   uint64_t drafted_ = 0;
   uint64_t accepted_ = 0;
+  uint64_t draft_steps_ = 0;
+  uint64_t draft_rows_ = 0;
 
   std::thread thread_;
 };

@@ -156,8 +156,15 @@ void finalize_http(const ServeSettings& settings, const protocol::EnvironmentLoo
   }
 }
 
-// Prompt-lookup speculation (native backend): the limits of `weft run --lookup`.
+// Speculation (native backend): the limits of `weft run --lookup` and `--draft`, which exclude
+// each other there too.
 void finalize_speculation(const ServeSettings& settings, ServeConfig& config) {
+  config.draft = settings.draft.value_or("");
+  if (!config.draft.empty() && settings.lookup.value_or(0) != 0) {
+    throw Error(ErrorCode::invalid_request,
+                "draft and lookup cannot be combined: the drafts come from a draft model or from "
+                "prompt lookup");
+  }
   config.lookup = settings.lookup.value_or(0);
   if (config.lookup == 1 || config.lookup > 16) {
     throw Error(ErrorCode::invalid_request,
@@ -234,6 +241,7 @@ ServeSettings ServeSettings::overridden_by(const ServeSettings& higher) const {
   override_field(merged.prefix_cache, higher.prefix_cache);
   override_field(merged.lookup, higher.lookup);
   override_field(merged.draft_tokens, higher.draft_tokens);
+  override_field(merged.draft, higher.draft);
   override_field(merged.inferd_compat, higher.inferd_compat);
   override_field(merged.http, higher.http);
   override_field(merged.http_cors, higher.http_cors);
@@ -307,6 +315,8 @@ ServeSettings settings_from_json_text(const std::string& text, const std::string
       settings.lookup = json_integer<uint32_t>(value, origin, key);
     else if (key == "draft_tokens")
       settings.draft_tokens = json_integer<uint32_t>(value, origin, key);
+    else if (key == "draft")
+      settings.draft = json_string(value, origin, key);
     else if (key == "queue")
       settings.queue = json_integer<uint32_t>(value, origin, key);
     else if (key == "drain_timeout") {
@@ -418,6 +428,7 @@ ServeSettings settings_from_environment(const protocol::EnvironmentLookup& looku
   if (auto v = get("WEFT_DRAFT_TOKENS")) {
     settings.draft_tokens = parse_integer<uint32_t>(*v, "WEFT_DRAFT_TOKENS");
   }
+  settings.draft = get("WEFT_DRAFT");
   if (auto v = get("WEFT_HTTP")) {
     if (*v == "1" || *v == "true" || *v == "on" || *v == "yes") {
       settings.http = "";

@@ -37,6 +37,7 @@ struct ServeSettings {
   std::optional<bool> prefix_cache;
   std::optional<uint32_t> lookup;  // 0 = off
   std::optional<uint32_t> draft_tokens;
+  std::optional<std::string> draft;  // a draft model's GGUF file or store name; "" = none
   std::optional<bool> inferd_compat;
   // The HTTP server: "" = the default address, "off" = none (a lower layer's may be unset).
   std::optional<std::string> http;
@@ -95,6 +96,10 @@ struct ServeConfig {
   // `lookup` tokens (0 = off, else 2..16) and at most `draft_tokens` drafts per decode (1..64).
   uint32_t lookup = 0;
   uint32_t draft_tokens = 4;
+  // Native backend: draft-model speculative decoding for every generation, with drafts from
+  // this model (a GGUF file or store name with the model's vocabulary; "" = off). Not with
+  // lookup. The draft model's passes are batched over the streams (runtime/scheduler.hpp).
+  std::string draft;
   std::string http;  // "" = no HTTP server, else HOST:PORT (docs/http.md)
   std::vector<std::string> http_cors_origins;
   uint64_t http_body_limit = 8u << 20;  // bytes

@@ -26,6 +26,11 @@ nlohmann::json daemon_stats(ServerContext& context) {
       const auto stats = scheduler->stats();
       detail["kv"] = kv_stats_json(stats);
       detail["speculation"] = {{"drafted", stats.drafted}, {"accepted", stats.accepted}};
+      // Draft-model speculation: its batched calls and their rows.
+      if (stats.draft_steps > 0) {
+        detail["speculation"]["draft_model_calls"] = stats.draft_steps;
+        detail["speculation"]["draft_model_rows"] = stats.draft_rows;
+      }
     }
   }
   if (auto* programs = context.programs()) detail["programs"] = programs->stats();

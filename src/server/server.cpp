@@ -244,12 +244,24 @@ class Daemon {
     context_.set_lifecycle(Lifecycle::loading_model);
     auto selection = select_backend(
         options_.registry, SelectionInputs::from_environment(config.backend, config.model));
-    // The KV cache type and lookup speculation are settings of the native backend's
-    // construction, so a reload with others gets a backend made with them.
+    // The KV cache type and speculation are settings of the native backend's construction,
+    // so a reload with others gets a backend made with them.
     BackendRegistry registry = options_.registry;
-    if (config.kv_type != "f16" || config.lookup != 0) {
+    if (config.kv_type != "f16" || config.lookup != 0 || !config.draft.empty()) {
+      // Only the native backend drafts; another one is not made to fail on the draft's name.
+      std::string draft;
+      if (!config.draft.empty() && selection.backend == "native") {
+        store::ResolveOptions resolve;
+        resolve.store_root = config.models_dir;
+        draft = store::resolve_model_path(config.draft, resolve);
+      } else if (!config.draft.empty()) {
+        context_.log(LogLevel::warn, "draft " + config.draft +
+                                         " is ignored: only the native backend drafts, and " +
+                                         selection.backend + " was chosen");
+      }
       backend::use_native_settings(registry, config.kv_type,
-                                   {.ngram = config.lookup, .draft_tokens = config.draft_tokens});
+                                   {.ngram = config.lookup, .draft_tokens = config.draft_tokens},
+                                   draft);
     }
     std::shared_ptr<Backend> backend = registry.create(selection.backend);
     context_.log(LogLevel::info, "backend " + selection.backend + " (" + selection.rule + ")");

@@ -107,6 +107,49 @@ TEST(BenchCommand, DepthOptionsAreChecked) {
       << q8_heads.err;
 }
 
+// --draft: a stream drafted by stories260K's F16 copy settles its tokens in fewer target
+// calls than without it — exactly one fewer per kept draft — and the draft model's calls and
+// the kept drafts are reported; --draft with --lookup, or a draft of another vocabulary, is
+// refused. (One stream: with several, how many share the first call depends on timing.)
+TEST(BenchCommand, DraftModelStreamsTakeFewerTargetCallsAndAreReported) {
+  const auto stories = test::shared_path("models/stories260K/stories260K-f32.gguf").string();
+  const auto draft = test::shared_path("models/stories260K/stories260K-f16.gguf").string();
+  const std::vector<std::string> bench = {"bench", stories, "-p", "0", "-n",         "32",
+                                          "-r",    "1",     "-t", "1", "--parallel", "1"};
+  const auto plain_run = test::run_weft([&] {
+    auto args = bench;
+    args.push_back("--json");
+    return args;
+  }());
+  ASSERT_EQ(plain_run.exit_code, 0) << plain_run.err;
+  const auto plain = nlohmann::json::parse(plain_run.out);
+  // The prompt's call samples each stream's first token, then one call a token.
+  EXPECT_EQ(plain.at("tg_model_calls"), 32);
+  EXPECT_FALSE(plain.contains("draft_model_calls"));
+
+  auto args = bench;
+  for (const char* more : {"--draft", draft.c_str(), "--json"}) args.emplace_back(more);
+  const auto drafted_run = test::run_weft(args);
+  ASSERT_EQ(drafted_run.exit_code, 0) << drafted_run.err;
+  const auto drafted = nlohmann::json::parse(drafted_run.out);
+  EXPECT_EQ(drafted.at("draft"), draft);
+  EXPECT_GT(drafted.at("draft_model_calls").get<uint64_t>(), 0u);
+  const auto accepted = drafted.at("accepted").get<uint64_t>();
+  EXPECT_GT(accepted, 0u);
+  EXPECT_LE(accepted, drafted.at("drafted").get<uint64_t>());
+  EXPECT_EQ(drafted.at("tg_model_calls").get<uint64_t>(), 32u - accepted);
+
+  auto both = bench;
+  for (const char* more : {"--draft", draft.c_str(), "--lookup"}) both.emplace_back(more);
+  EXPECT_NE(test::run_weft(both).exit_code, 0);
+  auto other_vocabulary = bench;
+  const auto spm = test::shared_path("models/vocab/ggml-vocab-llama-spm.gguf").string();
+  for (const char* more : {"--draft", spm.c_str()}) other_vocabulary.emplace_back(more);
+  const auto refused = test::run_weft(other_vocabulary);
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("different vocabularies"), std::string::npos) << refused.err;
+}
+
 TEST(BenchCommand, LengthsPastTheContextAreAClearError) {
   const auto model = test::shared_path("fixtures/llama/llama-f32.gguf").string();
   const auto result = test::run_weft({"bench", model, "-p", "1000", "-n", "4", "-r", "1"});

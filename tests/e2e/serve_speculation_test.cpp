@@ -1,6 +1,8 @@
-// `weft serve --lookup`: every generation speculates by prompt lookup inside the scheduler.
-// Concurrent answers are those of a daemon without it (greedy, seeded and with a stop
-// string), and the admin stats frame counts the drafts made and kept.
+// `weft serve --lookup` and `weft serve --draft MODEL`: every generation speculates inside the
+// scheduler, by prompt lookup or with a draft model's batched drafts. Concurrent answers are
+// those of a daemon without it (greedy, seeded and with a stop string), and the admin stats
+// frame counts the drafts made and kept (and the draft model's calls). A draft model of
+// another vocabulary is refused at start, naming both files.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +15,7 @@
 #include "support/bundled_model.hpp"
 #include "support/daemon_process.hpp"
 #include "support/frames.hpp"
+#include "support/shared_files.hpp"
 
 namespace weft::testing {
 namespace {
@@ -65,33 +68,83 @@ DaemonProcess::Options native(std::vector<std::string> extra) {
   return options;
 }
 
-TEST(ServeSpeculation, LookupAnswersAreThoseWithoutItAndItsDraftsAreCounted) {
-  std::vector<Answer> plain;
-  {
-    DaemonProcess daemon(native({}));
-    plain = answers(daemon);
+// The admin stats' speculation object once it counts a kept draft.
+std::optional<nlohmann::json> counted_speculation(const DaemonProcess& daemon) {
+  auto admin = daemon.admin();
+  while (auto event = admin.next_for(std::chrono::milliseconds(kPatience))) {
+    if (!event->is_stats()) continue;
+    auto frame = nlohmann::json::parse(event->raw);
+    if (frame.contains("speculation") && frame["speculation"]["accepted"].get<uint64_t>() > 0) {
+      return frame["speculation"];
+    }
   }
-  DaemonProcess daemon(native({"--lookup", "--draft-tokens", "6"}));
-  const auto speculative = answers(daemon);
+  return std::nullopt;
+}
+
+void expect_same_answers(const std::vector<Answer>& speculative, const std::vector<Answer>& plain) {
   ASSERT_EQ(speculative.size(), plain.size());
   for (size_t i = 0; i < plain.size(); ++i) {
     EXPECT_FALSE(plain[i].text.empty()) << "request " << i;
     EXPECT_EQ(speculative[i].text, plain[i].text) << "request " << i;
     EXPECT_EQ(speculative[i].terminal, plain[i].terminal) << "request " << i;
   }
+}
 
-  auto admin = daemon.admin();
-  std::optional<nlohmann::json> counted;
-  while (auto event = admin.next_for(std::chrono::milliseconds(kPatience))) {
-    if (!event->is_stats()) continue;
-    auto frame = nlohmann::json::parse(event->raw);
-    if (frame.contains("speculation") && frame["speculation"]["accepted"].get<uint64_t>() > 0) {
-      counted = frame["speculation"];
-      break;
-    }
-  }
+std::vector<Answer> plain_answers() {
+  DaemonProcess daemon(native({}));
+  return answers(daemon);
+}
+
+TEST(ServeSpeculation, LookupAnswersAreThoseWithoutItAndItsDraftsAreCounted) {
+  const auto plain = plain_answers();
+  DaemonProcess daemon(native({"--lookup", "--draft-tokens", "6"}));
+  expect_same_answers(answers(daemon), plain);
+  const auto counted = counted_speculation(daemon);
   ASSERT_TRUE(counted) << daemon.log();
   EXPECT_GE((*counted)["drafted"].get<uint64_t>(), (*counted)["accepted"].get<uint64_t>());
+}
+
+// The model as its own draft (its drafts are its greedy tokens): the answers are the same, the
+// greedy ones' drafts are kept, and the stats count the draft model's batched calls.
+TEST(ServeSpeculation, DraftModelAnswersAreThoseWithoutItAndItsCallsAreCounted) {
+  const auto plain = plain_answers();
+  DaemonProcess daemon(native({"--draft", test::bundled_model_file(), "--draft-tokens", "5"}));
+  expect_same_answers(answers(daemon), plain);
+  const auto counted = counted_speculation(daemon);
+  ASSERT_TRUE(counted) << daemon.log();
+  EXPECT_GE((*counted)["drafted"].get<uint64_t>(), (*counted)["accepted"].get<uint64_t>());
+  ASSERT_TRUE(counted->contains("draft_model_calls")) << counted->dump();
+  EXPECT_GT((*counted)["draft_model_calls"].get<uint64_t>(), 0u);
+}
+
+// The same through the environment variable, as a config key would give it.
+TEST(ServeSpeculation, TheDraftModelCanComeFromTheEnvironment) {
+  auto options = native({});
+  options.env["WEFT_DRAFT"] = test::bundled_model_file();
+  DaemonProcess daemon(options);
+  EXPECT_EQ(answers(daemon).size(), requests().size());
+  const auto counted = counted_speculation(daemon);
+  ASSERT_TRUE(counted) << daemon.log();
+  EXPECT_GT((*counted).value("draft_model_calls", uint64_t{0}), 0u);
+}
+
+TEST(ServeSpeculation, ADraftOfAnotherVocabularyIsRefusedAtStartNamingBothFiles) {
+  // llama.cpp's LLaMA vocabulary (32,000 tokens) against the bundled model's 512.
+  const auto draft = test::shared_path("models/vocab/ggml-vocab-llama-spm.gguf").string();
+  const auto result = run_weft({"serve", "--backend", "native", "--model",
+                                test::bundled_model_file(), "--ctx", "512", "--draft", draft});
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.errors.find("different vocabularies"), std::string::npos) << result.errors;
+  EXPECT_NE(result.errors.find(draft), std::string::npos) << result.errors;
+  EXPECT_NE(result.errors.find(test::bundled_model_file()), std::string::npos) << result.errors;
+}
+
+TEST(ServeSpeculation, DraftAndLookupTogetherAreRefusedAtStart) {
+  const auto result =
+      run_weft({"serve", "--backend", "stub", "--lookup", "--draft", test::bundled_model_file()});
+  EXPECT_NE(result.status, 0);
+  EXPECT_NE(result.errors.find("draft and lookup cannot be combined"), std::string::npos)
+      << result.errors;
 }
 
 TEST(ServeSpeculation, LookupOutOfRangeIsRefusedAtStart) {

@@ -280,6 +280,33 @@ TEST(ServeConfig, LookupSpeculationIsOffUnlessAskedAndChecked) {
   EXPECT_THROW(settings_from_environment(test::lookup_in({{"WEFT_DRAFT_TOKENS", "x"}})), Error);
 }
 
+// The draft model is a string setting of every layer; it excludes prompt lookup, and a lower
+// layer's lookup does not hide it (nor the other way round) without saying so.
+TEST(ServeConfig, TheDraftModelComesFromAnyLayerAndExcludesLookup) {
+  const auto home = test::lookup_in({{"HOME", "/h"}});
+  EXPECT_EQ(finalize({}, home).draft, "");
+  auto file = settings_from_json_text(R"({"draft": "small.gguf", "draft_tokens": 8})", "test.json");
+  const auto from_file = finalize(file, home);
+  EXPECT_EQ(from_file.draft, "small.gguf");
+  EXPECT_EQ(from_file.draft_tokens, 8u);
+  EXPECT_EQ(from_file.lookup, 0u);
+  auto env = settings_from_environment(test::lookup_in({{"WEFT_DRAFT", "env.gguf"}}));
+  EXPECT_EQ(finalize(file.overridden_by(env), home).draft, "env.gguf");
+  ServeSettings flags;
+  flags.draft = "flag.gguf";
+  EXPECT_EQ(finalize(file.overridden_by(env).overridden_by(flags), home).draft, "flag.gguf");
+  auto both = settings_from_json_text(R"({"draft": "small.gguf", "lookup": 3})", "c");
+  try {
+    finalize(both, home);
+    ADD_FAILURE() << "draft and lookup together were accepted";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("draft and lookup cannot be combined"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_THROW(settings_from_json_text(R"({"draft": 3})", "c"), Error);
+}
+
 TEST(ServeConfig, InferdCompatMovesTheRuntimeDirectoryToInferds) {
   const auto env = test::lookup_in({{"XDG_RUNTIME_DIR", "/run/user/7"}});
   auto plain = finalize({}, env);
