@@ -133,6 +133,9 @@ WEFT_VNNI_512 void vnni_packed_twin_tile(const std::byte* group, int64_t cols,
         codes[4 + c] = _mm512_and_si512(_mm512_srli_epi16(packed, 4), low_nibbles);
       }
     }
+    // Unrolled, the pairs' accumulators stay in registers (GCC kept eight of them in memory
+    // otherwise): 16 streams of qwen2.5-0.5b Q8_0 1.13x.
+#pragma GCC unroll 8
     for (int p = 0; p < P; ++p) {
       const ActivationQ8Pair& a = pairs[p * blocks + b];
       const __m512i offset = _mm512_slli_epi32(broadcast_pair(a.sum), kQ8 ? 7 : 3);
