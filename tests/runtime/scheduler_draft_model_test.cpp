@@ -19,6 +19,7 @@
 #include "runtime/same_vocabulary.hpp"
 #include "runtime/scheduler.hpp"
 #include "support/reference_logits.hpp"
+#include "support/reference_scheduler.hpp"
 #include "support/shared_files.hpp"
 #include "weft/error.hpp"
 
@@ -29,39 +30,10 @@ using runtime::Scheduler;
 using runtime::SchedulerOptions;
 using runtime::SchedulerRequest;
 
-struct Collected {
-  std::vector<int32_t> ids;
-  std::string text;
-  Event terminal = DoneEvent{};
-};
-
-Collected read_to_end(GenerationStream& stream) {
-  Collected out;
-  while (auto event = stream.next()) {
-    if (auto* token = std::get_if<TokenEvent>(&*event)) {
-      if (token->token_id) out.ids.push_back(*token->token_id);
-      out.text += token->text;
-    } else {
-      out.terminal = *event;
-    }
-  }
-  return out;
-}
-
-StopReason stop_of(const Collected& result) {
-  const auto* done = std::get_if<DoneEvent>(&result.terminal);
-  EXPECT_NE(done, nullptr) << "the request failed";
-  return done ? done->reason : StopReason::error;
-}
-
-SchedulerRequest request_for(std::vector<int32_t> prompt, uint32_t max_tokens,
-                             float temperature = 0.0f) {
-  SchedulerRequest request;
-  request.prompt = std::move(prompt);
-  request.options.max_tokens = max_tokens;
-  request.options.temperature = temperature;
-  return request;
-}
+using test::Collected;
+using test::read_to_end;
+using test::request_for;
+using test::stop_of;
 
 std::vector<SchedulerRequest> with_draft_model(std::vector<SchedulerRequest> requests,
                                                uint32_t draft_tokens) {
@@ -76,71 +48,29 @@ test::FixtureModel fixture_named(const std::string& arch, const std::string& var
   return {arch, variant, gguf};
 }
 
-class SchedulerDraftModel : public ::testing::Test {
+class SchedulerDraftModel : public test::ReferenceSchedulerTest {
  protected:
-  // F32 caches and reference kernels in both engines: the configuration whose greedy
-  // continuations equal the float64 references (tests/model/fixture_exactness_test.cpp).
+  // Both engines with the reference set-up (support/reference_scheduler.hpp); the draft pool
+  // holds `draft_pages` pages (0: 16 more than the target's).
   void start(const test::FixtureModel& target, const test::FixtureModel& draft,
              int64_t kv_pages = 128, SchedulerOptions options = {}, int64_t draft_pages = 0) {
-    if (scheduler_) expect_pages_returned();
-    fixture_ = target;
-    auto model =
-        model::Model::load(target.gguf.string(), {.context_length = target.context_length()});
-    tokenizer_ = tokenizer::Tokenizer::from_gguf(model->file());
-    runtime::EngineOptions engine_options;
-    engine_options.threads = 2;
-    engine_options.kernels = tensor::KernelChoice::reference;
-    engine_options.kv_type = tensor::ElementType::F32;
-    engine_options.kv_pages = kv_pages;
-    page_tokens_ = engine_options.page_tokens;
+    draft_ = draft;
+    draft_pages_ = draft_pages;
+    ReferenceSchedulerTest::start(target, kv_pages, options);
+  }
+
+  std::unique_ptr<runtime::Engine> draft_engine_for(
+      const runtime::EngineOptions& engine_options) override {
     auto draft_options = engine_options;
-    draft_options.kv_pages = draft_pages > 0 ? draft_pages : kv_pages + 16;
-    auto draft_engine =
-        backend::load_draft_engine(draft.gguf.string(), target.gguf.string(), *tokenizer_,
-                                   {.context_length = draft.context_length()}, draft_options);
-    scheduler_ =
-        std::make_unique<Scheduler>(std::make_unique<runtime::Engine>(model, engine_options),
-                                    tokenizer_, options, std::move(draft_engine));
+    draft_options.kv_pages = draft_pages_ > 0 ? draft_pages_ : engine_options.kv_pages + 16;
+    return backend::load_draft_engine(draft_.gguf.string(), fixture_.gguf.string(), *tokenizer_,
+                                      {.context_length = draft_.context_length()}, draft_options);
   }
 
   void start_stories(const std::string& draft_variant = "f32", int64_t kv_pages = 128,
                      SchedulerOptions options = {}) {
     start(fixture_named("stories260K", "f32"), fixture_named("stories260K", draft_variant),
           kv_pages, options);
-  }
-
-  void TearDown() override {
-    if (scheduler_) expect_pages_returned();
-  }
-
-  // Once every request is done, the target's pages in use are the prefix cache's alone and
-  // the draft pool is empty: refused drafts left no page behind in either.
-  void expect_pages_returned() {
-    scheduler_->sync();
-    auto stats = scheduler_->stats();
-    EXPECT_EQ(stats.pages_in_use, stats.pages_cached);
-    EXPECT_EQ(stats.pages_committed, 0);
-    EXPECT_EQ(stats.live, 0u);
-    EXPECT_EQ(stats.draft_pages_in_use, 0);
-    scheduler_->clear_prefix_cache();
-    EXPECT_EQ(scheduler_->stats().pages_in_use, 0);
-  }
-
-  // All submitted in one turn (so they share model calls from the start), read to the end;
-  // every prompt computed (the prefix cache emptied first). `steps`: the model calls taken.
-  std::vector<Collected> run_together(const std::vector<SchedulerRequest>& requests,
-                                      uint64_t* steps = nullptr) {
-    scheduler_->clear_prefix_cache();
-    const auto before = scheduler_->stats().steps;
-    scheduler_->hold(true);
-    std::vector<GenerationStream> streams;
-    for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
-    scheduler_->hold(false);
-    std::vector<Collected> results;
-    for (auto& stream : streams) results.push_back(read_to_end(stream));
-    scheduler_->sync();
-    if (steps) *steps = scheduler_->stats().steps - before;
-    return results;
   }
 
   struct Comparison {
@@ -189,12 +119,8 @@ class SchedulerDraftModel : public ::testing::Test {
     }
     return ids;
   }
-  int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
-
-  test::FixtureModel fixture_;
-  std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
-  std::unique_ptr<Scheduler> scheduler_;
-  int64_t page_tokens_ = 16;
+  test::FixtureModel draft_;
+  int64_t draft_pages_ = 0;
 };
 
 class SchedulerDraftModelFixtures : public SchedulerDraftModel,

@@ -20,39 +20,10 @@ namespace {
 using runtime::SchedulerOptions;
 using runtime::SchedulerRequest;
 
-struct Collected {
-  std::vector<int32_t> ids;
-  std::string text;
-  Event terminal = DoneEvent{};
-};
-
-Collected read_to_end(GenerationStream& stream) {
-  Collected out;
-  while (auto event = stream.next()) {
-    if (auto* token = std::get_if<TokenEvent>(&*event)) {
-      if (token->token_id) out.ids.push_back(*token->token_id);
-      out.text += token->text;
-    } else {
-      out.terminal = *event;
-    }
-  }
-  return out;
-}
-
-StopReason stop_of(const Collected& result) {
-  const auto* done = std::get_if<DoneEvent>(&result.terminal);
-  EXPECT_NE(done, nullptr) << "the request failed";
-  return done ? done->reason : StopReason::error;
-}
-
-SchedulerRequest request_for(std::vector<int32_t> prompt, uint32_t max_tokens,
-                             float temperature = 0.0f) {
-  SchedulerRequest request;
-  request.prompt = std::move(prompt);
-  request.options.max_tokens = max_tokens;
-  request.options.temperature = temperature;
-  return request;
-}
+using test::Collected;
+using test::read_to_end;
+using test::request_for;
+using test::stop_of;
 
 std::vector<SchedulerRequest> with_lookup(std::vector<SchedulerRequest> requests,
                                           uint32_t draft_tokens = 4) {
@@ -65,23 +36,6 @@ class SchedulerSpeculation : public test::ReferenceSchedulerTest {
   // The default pool has room for a dozen requests of ~150 tokens at once.
   void start_stories(int64_t kv_pages = 128, SchedulerOptions options = {}) {
     start_arch("stories260K", kv_pages, options);
-  }
-
-  // All submitted in one turn (so they share model calls from the start), read to the end;
-  // every prompt computed (the prefix cache emptied first). `steps`: the model calls taken.
-  std::vector<Collected> run_together(const std::vector<SchedulerRequest>& requests,
-                                      uint64_t* steps = nullptr) {
-    scheduler_->clear_prefix_cache();
-    const auto before = scheduler_->stats().steps;
-    scheduler_->hold(true);
-    std::vector<GenerationStream> streams;
-    for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
-    scheduler_->hold(false);
-    std::vector<Collected> results;
-    for (auto& stream : streams) results.push_back(read_to_end(stream));
-    scheduler_->sync();
-    if (steps) *steps = scheduler_->stats().steps - before;
-    return results;
   }
 
   struct Comparison {

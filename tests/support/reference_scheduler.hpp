@@ -1,8 +1,9 @@
 // The set-up of the scheduler tests (runtime/scheduler_test.cpp,
-// runtime/scheduler_speculation_test.cpp): a scheduler over an F32 fixture model with the
-// reference kernels and an F32 cache, the configuration whose greedy continuations equal the
-// float64 references (tests/model/fixture_exactness_test.cpp), and the page accounting every
-// test ends with.
+// runtime/scheduler_speculation_test.cpp, runtime/scheduler_draft_model_test.cpp): a scheduler
+// over an F32 fixture model with the reference kernels and an F32 cache (and a draft engine
+// where a test gives one), the configuration whose greedy continuations equal the float64
+// references (tests/model/fixture_exactness_test.cpp), the page accounting every test ends
+// with, and the requests and results the speculation tests compare.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,6 +11,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "model/model.hpp"
 #include "runtime/engine.hpp"
@@ -18,6 +21,41 @@
 #include "tokenizer/tokenizer.hpp"
 
 namespace weft::test {
+
+// A generation's tokens, text and terminal event.
+struct Collected {
+  std::vector<int32_t> ids;
+  std::string text;
+  Event terminal = DoneEvent{};
+};
+
+inline Collected read_to_end(GenerationStream& stream) {
+  Collected out;
+  while (auto event = stream.next()) {
+    if (auto* token = std::get_if<TokenEvent>(&*event)) {
+      if (token->token_id) out.ids.push_back(*token->token_id);
+      out.text += token->text;
+    } else {
+      out.terminal = *event;
+    }
+  }
+  return out;
+}
+
+inline StopReason stop_of(const Collected& result) {
+  const auto* done = std::get_if<DoneEvent>(&result.terminal);
+  EXPECT_NE(done, nullptr) << "the request failed";
+  return done ? done->reason : StopReason::error;
+}
+
+inline runtime::SchedulerRequest request_for(std::vector<int32_t> prompt, uint32_t max_tokens,
+                                             float temperature = 0.0f) {
+  runtime::SchedulerRequest request;
+  request.prompt = std::move(prompt);
+  request.options.max_tokens = max_tokens;
+  request.options.temperature = temperature;
+  return request;
+}
 
 class ReferenceSchedulerTest : public ::testing::Test {
  protected:
@@ -36,7 +74,14 @@ class ReferenceSchedulerTest : public ::testing::Test {
     engine_options.kv_pages = kv_pages;
     page_tokens_ = engine_options.page_tokens;
     scheduler_ = std::make_unique<runtime::Scheduler>(
-        std::make_unique<runtime::Engine>(model, engine_options), tokenizer_, options);
+        std::make_unique<runtime::Engine>(model, engine_options), tokenizer_, options,
+        draft_engine_for(engine_options));
+  }
+
+  // The engine the scheduler drafts with (SchedulerRequest::speculation's draft_model), made
+  // after the target's tokenizer; none unless a test overrides it.
+  virtual std::unique_ptr<runtime::Engine> draft_engine_for(const runtime::EngineOptions&) {
+    return nullptr;
   }
 
   // start() with the F32 fixture of `arch` (a folder of the fixtures: llama, stories260K, …).
@@ -61,6 +106,7 @@ class ReferenceSchedulerTest : public ::testing::Test {
     EXPECT_EQ(stats.pages_committed, 0);
     EXPECT_EQ(stats.live, 0u);
     EXPECT_EQ(stats.waiting, 0u);
+    EXPECT_EQ(stats.draft_pages_in_use, 0);
     scheduler_->clear_prefix_cache();
     stats = scheduler_->stats();
     EXPECT_EQ(stats.pages_in_use, 0);
@@ -68,6 +114,23 @@ class ReferenceSchedulerTest : public ::testing::Test {
   }
 
   int64_t pages_for(int64_t tokens) const { return (tokens + page_tokens_ - 1) / page_tokens_; }
+
+  // All submitted in one turn (so they share model calls from the start), read to the end;
+  // every prompt computed (the prefix cache emptied first). `steps`: the model calls taken.
+  std::vector<Collected> run_together(const std::vector<runtime::SchedulerRequest>& requests,
+                                      uint64_t* steps = nullptr) {
+    scheduler_->clear_prefix_cache();
+    const auto before = scheduler_->stats().steps;
+    scheduler_->hold(true);
+    std::vector<GenerationStream> streams;
+    for (const auto& request : requests) streams.push_back(scheduler_->submit(request));
+    scheduler_->hold(false);
+    std::vector<Collected> results;
+    for (auto& stream : streams) results.push_back(read_to_end(stream));
+    scheduler_->sync();
+    if (steps) *steps = scheduler_->stats().steps - before;
+    return results;
+  }
 
   FixtureModel fixture_;
   std::shared_ptr<const tokenizer::Tokenizer> tokenizer_;
