@@ -90,6 +90,38 @@ void widen_run(const HeadGroupTask& task, int64_t begin, int64_t end, WorkerScra
              end - begin, dim, scratch.values.data());
 }
 
+// Asks for every cache line of [bytes, bytes + count) (which need not start on a line).
+void prefetch_bytes(const std::byte* bytes, int64_t count) {
+  constexpr uintptr_t kCacheLine = 64;
+  const uintptr_t first = reinterpret_cast<uintptr_t>(bytes) / kCacheLine;
+  const uintptr_t last =
+      (reinterpret_cast<uintptr_t>(bytes) + static_cast<uintptr_t>(count) - 1) / kCacheLine;
+  for (uintptr_t line = first; line <= last; ++line)
+    __builtin_prefetch(reinterpret_cast<const void*>(line * kCacheLine));
+}
+
+// Asks for the kv head's keys and values of slots [begin, end) (one page) to be brought into
+// the caches while the current run is computed. A head's bytes of one slot are a short piece
+// of a row that holds every kv head, so consecutive slots are slot_bytes() apart: a stride that
+// crosses a 4 KiB page every few slots, where the hardware prefetchers stop, and decoding at
+// depth waited on memory in the widening.
+void prefetch_run(const HeadGroupTask& task, int64_t begin, int64_t end) {
+  const kv::KvSequence& sequence = *task.rows.front().sequence;
+  const kv::PagePool& pool = sequence.pool();
+  const int64_t dim = task.shape.head_dim;
+  const auto offset = static_cast<int64_t>(*tensor::bytes_for(pool.type(), task.kv_head * dim));
+  const auto head_bytes = static_cast<int64_t>(*tensor::bytes_for(pool.type(), dim));
+  const auto stride = static_cast<int64_t>(pool.slot_bytes());
+  const kv::PageId page = sequence.page_of(begin);
+  const int64_t slot = sequence.slot_in_page(begin);
+  const std::byte* keys = pool.stored_key(page, task.layer, slot) + offset;
+  const std::byte* values = pool.stored_value(page, task.layer, slot) + offset;
+  for (int64_t i = 0; i < end - begin; ++i) {
+    prefetch_bytes(keys + i * stride, head_bytes);
+    prefetch_bytes(values + i * stride, head_bytes);
+  }
+}
+
 // Folds slots [begin, end) of the widened run that starts at `run_begin` into row r's heads;
 // returns whether the row's mask lets it see any of them.
 bool fold_piece(const HeadGroupTask& task, size_t r, int64_t begin, int64_t end, int64_t run_begin,
@@ -168,7 +200,10 @@ void attend_block(const HeadGroupTask& task, WorkerScratch& scratch) {
       const int64_t piece_begin = std::max(run, first_visible(task.shape, task.rows[r].position));
       const int64_t piece_end = std::min(next, task.rows[r].position + 1);
       if (piece_begin >= piece_end) continue;
-      if (!widened) widen_run(task, run, next, scratch);
+      if (!widened) {
+        if (next < end) prefetch_run(task, next, run_end(next, page_tokens, end));
+        widen_run(task, run, next, scratch);
+      }
       widened = true;
       any_visible[r] = fold_piece(task, r, piece_begin, piece_end, run, scratch) || any_visible[r];
     }
