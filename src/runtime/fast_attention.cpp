@@ -8,14 +8,17 @@
 #include "tensor/cpu_features.hpp"
 #include "tensor/fast_kernels.hpp"
 #include "tensor/x86/cached_slots_x86.hpp"
-#include "tensor/x86/online_attention_avx2.hpp"
+#include "tensor/x86/online_attention_x86.hpp"
 
 namespace weft::runtime {
 namespace {
 
 constexpr int64_t kLanes = 8;
-// Slots widened at once: a whole 16-token page, or 32-slot pieces of a larger page, so that
-// a head's widened keys and values (2 × 32 × head_dim floats) stay in L1.
+// The most rows the score kernels read past a piece's end (they score whole blocks of keys).
+constexpr int64_t kMaxKeyBlock = 16;
+// Slots widened at once, so that a head's widened keys and values (2 × 32 × head_dim floats)
+// stay in L1; a run may span pages (16 tokens each by default), which halves the per-run
+// costs (the softmax's reductions, the output's loads and stores) against one run a page.
 constexpr int64_t kRunSlots = 32;
 // Rows of one sequence that share each widened run (a prompt's consecutive positions): each
 // block reads the cache pages once. F16 pages read again block after block seem to miss the
@@ -25,7 +28,7 @@ constexpr int64_t kRunSlots = 32;
 constexpr int64_t kQueryBlock = 64;
 
 struct WorkerScratch {
-  // One widened run, kLanes rows longer: the score kernel reads whole blocks of eight rows
+  // One widened run, kMaxKeyBlock rows longer: the score kernel reads whole blocks of rows
   // from a piece's start, and the rows past the run hold zeros or an earlier run's (finite)
   // values, whose scores are ignored.
   std::vector<float> keys, values;
@@ -33,7 +36,7 @@ struct WorkerScratch {
   std::vector<float> max, sum;  // kQueryBlock × group: each head's online softmax
 
   void prepare(int64_t group, int64_t dim) {
-    const auto tile = static_cast<size_t>((kRunSlots + kLanes) * dim);
+    const auto tile = static_cast<size_t>((kRunSlots + kMaxKeyBlock) * dim);
     if (keys.size() < tile) keys.resize(tile, 0.0f);
     if (values.size() < tile) values.resize(tile, 0.0f);
     scores.resize(static_cast<size_t>(group * kRunSlots));
@@ -52,13 +55,11 @@ int64_t first_visible(const AttentionShape& shape, int64_t position) {
   return shape.window > 0 ? std::max<int64_t>(0, position - shape.window + 1) : 0;
 }
 
-// Where the run starting at `slot` ends: at its page's end or the next multiple of
-// kRunSlots, whichever is first (never past `limit`). The boundaries are absolute, so a row
-// is folded in the same pieces whatever the other rows of its block.
-int64_t run_end(int64_t slot, int64_t page_tokens, int64_t limit) {
-  const int64_t page_end = (slot / page_tokens + 1) * page_tokens;
-  const int64_t piece_end = (slot / kRunSlots + 1) * kRunSlots;
-  return std::min({page_end, piece_end, limit});
+// Where the run starting at `slot` ends: at the next multiple of kRunSlots (never past
+// `limit`). The boundaries are absolute, so a row is folded in the same pieces whatever the
+// other rows of its block.
+int64_t run_end(int64_t slot, int64_t limit) {
+  return std::min((slot / kRunSlots + 1) * kRunSlots, limit);
 }
 
 // One block of rows of one sequence against one kv head: the query heads of the group that
@@ -68,26 +69,43 @@ struct HeadGroupTask {
   const AttentionShape& shape;
   int64_t layer;
   int64_t kv_head;
-  std::span<const AttentionRow> rows;  // same sequence, at most kQueryBlock
-  const float* q;                      // the first row's queries of this group
-  float* out;                          // the first row's outputs of this group
-  int64_t row_stride;                  // floats from one row's q (or out) to the next
-  tensor::CachedSlotsWidener widen;    // this CPU's level
+  std::span<const AttentionRow> rows;     // same sequence, at most kQueryBlock
+  const float* q;                         // the first row's queries of this group
+  float* out;                             // the first row's outputs of this group
+  int64_t row_stride;                     // floats from one row's q (or out) to the next
+  tensor::CachedSlotsWidener widen;       // this CPU's level
+  tensor::OnlineAttentionKernels attend;  // likewise
 };
 
-// Widens the kv head's keys and values of slots [begin, end) (one page) into the scratch.
-void widen_run(const HeadGroupTask& task, int64_t begin, int64_t end, WorkerScratch& scratch) {
+// Where the kv head's keys and values of slots [begin, end) lie: fn(keys, values, stride,
+// count, first) for each page's share, `first` counting from `begin`.
+template <typename Fn>
+void for_each_page_of_run(const HeadGroupTask& task, int64_t begin, int64_t end, Fn&& fn) {
   const kv::KvSequence& sequence = *task.rows.front().sequence;
   const kv::PagePool& pool = sequence.pool();
-  const int64_t dim = task.shape.head_dim;
-  const auto head_bytes = static_cast<int64_t>(*tensor::bytes_for(pool.type(), task.kv_head * dim));
+  const auto offset =
+      static_cast<int64_t>(*tensor::bytes_for(pool.type(), task.kv_head * task.shape.head_dim));
   const auto stride = static_cast<int64_t>(pool.slot_bytes());
-  const kv::PageId page = sequence.page_of(begin);
-  const int64_t slot = sequence.slot_in_page(begin);
-  task.widen(pool.type(), pool.stored_key(page, task.layer, slot) + head_bytes, stride, end - begin,
-             dim, scratch.keys.data());
-  task.widen(pool.type(), pool.stored_value(page, task.layer, slot) + head_bytes, stride,
-             end - begin, dim, scratch.values.data());
+  for (int64_t slot = begin, next = 0; slot < end; slot = next) {
+    next = std::min(end, (slot / pool.page_tokens() + 1) * pool.page_tokens());
+    const kv::PageId page = sequence.page_of(slot);
+    const int64_t in_page = sequence.slot_in_page(slot);
+    fn(pool.stored_key(page, task.layer, in_page) + offset,
+       pool.stored_value(page, task.layer, in_page) + offset, stride, next - slot, slot - begin);
+  }
+}
+
+// Widens the kv head's keys and values of slots [begin, end) into the scratch.
+void widen_run(const HeadGroupTask& task, int64_t begin, int64_t end, WorkerScratch& scratch) {
+  const tensor::ElementType type = task.rows.front().sequence->pool().type();
+  const int64_t dim = task.shape.head_dim;
+  for_each_page_of_run(
+      task, begin, end,
+      [&](const std::byte* keys, const std::byte* values, int64_t stride, int64_t count,
+          int64_t first) {
+        task.widen(type, keys, stride, count, dim, scratch.keys.data() + first * dim);
+        task.widen(type, values, stride, count, dim, scratch.values.data() + first * dim);
+      });
 }
 
 // Asks for every cache line of [bytes, bytes + count) (which need not start on a line).
@@ -100,26 +118,23 @@ void prefetch_bytes(const std::byte* bytes, int64_t count) {
     __builtin_prefetch(reinterpret_cast<const void*>(line * kCacheLine));
 }
 
-// Asks for the kv head's keys and values of slots [begin, end) (one page) to be brought into
-// the caches while the current run is computed. A head's bytes of one slot are a short piece
-// of a row that holds every kv head, so consecutive slots are slot_bytes() apart: a stride that
-// crosses a 4 KiB page every few slots, where the hardware prefetchers stop, and decoding at
-// depth waited on memory in the widening.
+// Asks for the kv head's keys and values of slots [begin, end) to be brought into the caches
+// while the current run is computed. A head's bytes of one slot are a short piece of a row
+// that holds every kv head, so consecutive slots are slot_bytes() apart: a stride that crosses
+// a 4 KiB page every few slots, where the hardware prefetchers stop, and decoding at depth
+// waited on memory in the widening.
 void prefetch_run(const HeadGroupTask& task, int64_t begin, int64_t end) {
-  const kv::KvSequence& sequence = *task.rows.front().sequence;
-  const kv::PagePool& pool = sequence.pool();
-  const int64_t dim = task.shape.head_dim;
-  const auto offset = static_cast<int64_t>(*tensor::bytes_for(pool.type(), task.kv_head * dim));
-  const auto head_bytes = static_cast<int64_t>(*tensor::bytes_for(pool.type(), dim));
-  const auto stride = static_cast<int64_t>(pool.slot_bytes());
-  const kv::PageId page = sequence.page_of(begin);
-  const int64_t slot = sequence.slot_in_page(begin);
-  const std::byte* keys = pool.stored_key(page, task.layer, slot) + offset;
-  const std::byte* values = pool.stored_value(page, task.layer, slot) + offset;
-  for (int64_t i = 0; i < end - begin; ++i) {
-    prefetch_bytes(keys + i * stride, head_bytes);
-    prefetch_bytes(values + i * stride, head_bytes);
-  }
+  const kv::PagePool& pool = task.rows.front().sequence->pool();
+  const auto head_bytes =
+      static_cast<int64_t>(*tensor::bytes_for(pool.type(), task.shape.head_dim));
+  for_each_page_of_run(
+      task, begin, end,
+      [&](const std::byte* keys, const std::byte* values, int64_t stride, int64_t count, int64_t) {
+        for (int64_t i = 0; i < count; ++i) {
+          prefetch_bytes(keys + i * stride, head_bytes);
+          prefetch_bytes(values + i * stride, head_bytes);
+        }
+      });
 }
 
 // Folds slots [begin, end) of the widened run that starts at `run_begin` into row r's heads;
@@ -134,8 +149,8 @@ bool fold_piece(const HeadGroupTask& task, size_t r, int64_t begin, int64_t end,
   const int64_t offset = (begin - run_begin) * dim;
   const auto row_offset = static_cast<int64_t>(r) * task.row_stride;
   float* scores = scratch.scores.data();
-  tensor::avx2_tile_scores(task.q + row_offset, group, dim, scratch.keys.data() + offset, count,
-                           shape.scale, scores, kRunSlots);
+  task.attend.tile_scores(task.q + row_offset, group, dim, scratch.keys.data() + offset, count,
+                          shape.scale, scores, kRunSlots);
   bool visible = true;
   for (int64_t g = 0; g < group; ++g) {
     float* head_scores = scores + g * kRunSlots;
@@ -144,9 +159,9 @@ bool fold_piece(const HeadGroupTask& task, size_t r, int64_t begin, int64_t end,
   }
   if (!visible) return false;  // every score −∞: the fold would change nothing
   const auto state = static_cast<size_t>(static_cast<int64_t>(r) * group);
-  tensor::avx2_online_softmax_fold(scores, kRunSlots, group, count, scratch.values.data() + offset,
-                                   dim, scratch.max.data() + state, scratch.sum.data() + state,
-                                   task.out + row_offset);
+  task.attend.online_softmax_fold(scores, kRunSlots, group, count, scratch.values.data() + offset,
+                                  dim, scratch.max.data() + state, scratch.sum.data() + state,
+                                  task.out + row_offset);
   return true;
 }
 
@@ -192,16 +207,15 @@ void attend_block(const HeadGroupTask& task, WorkerScratch& scratch) {
   }
   start_heads(task, scratch);
   bool any_visible[kQueryBlock] = {};
-  const int64_t page_tokens = task.rows.front().sequence->pool().page_tokens();
   for (int64_t run = begin, next = 0; run < end; run = next) {
-    next = run_end(run, page_tokens, end);
+    next = run_end(run, end);
     bool widened = false;
     for (size_t r = 0; r < task.rows.size(); ++r) {
       const int64_t piece_begin = std::max(run, first_visible(task.shape, task.rows[r].position));
       const int64_t piece_end = std::min(next, task.rows[r].position + 1);
       if (piece_begin >= piece_end) continue;
       if (!widened) {
-        if (next < end) prefetch_run(task, next, run_end(next, page_tokens, end));
+        if (next < end) prefetch_run(task, next, run_end(next, end));
         widen_run(task, run, next, scratch);
       }
       widened = true;
@@ -256,6 +270,8 @@ bool fast_paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& po
   const int64_t chunks_per_head = (n_rows + chunk_rows - 1) / chunk_rows;
   const int64_t chunks = chunks_per_head * shape.n_head_kv;
   const tensor::CachedSlotsWidener widen = tensor::cached_slots_widener(tensor::cpu_features());
+  const tensor::OnlineAttentionKernels attend =
+      tensor::online_attention_kernels(tensor::cpu_features(), shape.head_dim);
   std::atomic<int64_t> next_chunk{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, unsigned) {
     WorkerScratch& scratch = worker_scratch();
@@ -278,7 +294,8 @@ bool fast_paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& po
             q + first * q_dim + head_offset,
             out + first * q_dim + head_offset,
             q_dim,
-            widen};
+            widen,
+            attend};
         attend_block(task, scratch);
       }
     }

@@ -1,5 +1,5 @@
 // AVX2 softmax over a padded row and the gated feed-forward activation. Only for CPUs with
-// AVX2/FMA (cpu_has_avx2_fma_f16c()). The attention itself is online_attention_avx2.hpp.
+// AVX2/FMA (cpu_has_avx2_fma_f16c()). The attention itself is online_attention_x86.hpp.
 #pragma once
 
 #include <cstdint>

@@ -1,14 +1,17 @@
-// AVX2 pieces of attention as a tiled online softmax: the scores of a group of query heads
+// x86 pieces of attention as a tiled online softmax: the scores of a group of query heads
 // (those sharing one kv head) against a small tile of widened keys, and the fold of those
 // scores and the tile's values into each head's running maximum, running sum and unnormalised
 // output. One pass over the keys and values, no score row as long as the sequence. Only for
-// CPUs with AVX2/FMA (cpu_has_avx2_fma_f16c()).
+// CPUs with AVX2/FMA (cpu_has_avx2_fma_f16c()); online_attention_kernels() adds AVX-512
+// versions where the CPU has them.
 //
 // Each output is computed by the same operations in the same order whatever the tiles of
 // other rows, so a row's attention never depends on the batch around it.
 #pragma once
 
 #include <cstdint>
+
+#include "tensor/cpu_features.hpp"
 
 namespace weft::tensor {
 
@@ -27,5 +30,26 @@ void avx2_tile_scores(const float* q, int64_t group, int64_t dim, const float* k
 // for count rounded up to a multiple of 8 (they are overwritten); dim is a multiple of 8.
 void avx2_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
                               const float* values, int64_t dim, float* max, float* sum, float* out);
+
+// The same two with 512-bit vectors: scores sixteen keys at a time (so `keys` must hold count
+// rounded up to a multiple of 16 finite rows), and values folded 16 · (1, 2 or 4) dimensions
+// at a time. dim is a multiple of 16. The fold's outputs are the AVX2 fold's bits (the same
+// operations per lane); the scores' sums are split over other lanes, so they may differ from
+// the AVX2 scores in the last bits.
+void avx512_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys,
+                        int64_t count, float scale, float* scores, int64_t score_stride);
+void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
+                                const float* values, int64_t dim, float* max, float* sum,
+                                float* out);
+
+struct OnlineAttentionKernels {
+  decltype(&avx2_tile_scores) tile_scores;
+  decltype(&avx2_online_softmax_fold) online_softmax_fold;
+  int64_t key_block;  // tile_scores' rounding of count: the rows `keys` must hold past it
+};
+
+// The AVX-512 kernels where `features` has AVX-512F and head_dim is a multiple of 16, else
+// the AVX2 ones.
+OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int64_t head_dim);
 
 }  // namespace weft::tensor
