@@ -14,17 +14,16 @@ namespace weft::runtime {
 namespace {
 
 constexpr int64_t kLanes = 8;
-// The most rows the score kernels read past a piece's end (they score whole blocks of keys).
+// The most rows a score kernel reads past a piece's end: they score whole blocks of keys, 16
+// with AVX-512 (online_attention_x86.hpp).
 constexpr int64_t kMaxKeyBlock = 16;
 // Slots widened at once, so that a head's widened keys and values (2 × 32 × head_dim floats)
 // stay in L1; a run may span pages (16 tokens each by default), which halves the per-run
 // costs (the softmax's reductions, the output's loads and stores) against one run a page.
 constexpr int64_t kRunSlots = 32;
 // Rows of one sequence that share each widened run (a prompt's consecutive positions): each
-// block reads the cache pages once. F16 pages read again block after block seem to miss the
-// caches (a layer's keys of one page are a 4 KiB-aligned block, 196,608 bytes from the next
-// page's, so they crowd into few cache sets); 64 rows is a whole chunk of a 512-token prompt
-// on two threads.
+// block reads and widens the cache once, however many rows it serves; 64 rows is a whole chunk
+// of a 512-token prompt on two threads.
 constexpr int64_t kQueryBlock = 64;
 
 struct WorkerScratch {

@@ -30,9 +30,9 @@ struct Level {
 std::vector<Level> levels() {
   std::vector<Level> all;
   if (!cpu_has_avx2_fma_f16c()) return all;
-  all.push_back({"avx2", {avx2_tile_scores, avx2_online_softmax_fold, 8}, 8});
+  all.push_back({"avx2", {avx2_tile_scores, avx2_online_softmax_fold}, 8});
   if (cpu_features().avx512f)
-    all.push_back({"avx512", {avx512_tile_scores, avx512_online_softmax_fold, 16}, 16});
+    all.push_back({"avx512", {avx512_tile_scores, avx512_online_softmax_fold}, 16});
   return all;
 }
 

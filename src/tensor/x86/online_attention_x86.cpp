@@ -262,8 +262,8 @@ void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t gro
 
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int64_t head_dim) {
   if (features.avx512f && head_dim % 16 == 0)
-    return {avx512_tile_scores, avx512_online_softmax_fold, 16};
-  return {avx2_tile_scores, avx2_online_softmax_fold, kLanes};
+    return {avx512_tile_scores, avx512_online_softmax_fold};
+  return {avx2_tile_scores, avx2_online_softmax_fold};
 }
 
 }  // namespace weft::tensor
@@ -280,7 +280,7 @@ void avx512_tile_scores(const float*, int64_t, int64_t, const float*, int64_t, f
 void avx512_online_softmax_fold(float*, int64_t, int64_t, int64_t, const float*, int64_t, float*,
                                 float*, float*) {}
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures&, int64_t) {
-  return {avx2_tile_scores, avx2_online_softmax_fold, 8};
+  return {avx2_tile_scores, avx2_online_softmax_fold};
 }
 }  // namespace weft::tensor
 

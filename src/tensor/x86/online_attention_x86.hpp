@@ -45,7 +45,6 @@ void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t gro
 struct OnlineAttentionKernels {
   decltype(&avx2_tile_scores) tile_scores;
   decltype(&avx2_online_softmax_fold) online_softmax_fold;
-  int64_t key_block;  // tile_scores' rounding of count: the rows `keys` must hold past it
 };
 
 // The AVX-512 kernels where `features` has AVX-512F and head_dim is a multiple of 16, else
