@@ -2,8 +2,8 @@
 // against every layer of a cache holding `depth` tokens, for the kv-head layouts of
 // llama-3.2-1b (32 query heads on 8 kv heads) and qwen2.5-0.5b (14 on 2), head size 64, F16
 // and Q8_0 caches, all 16 layers per iteration so the cache is read from memory as decoding
-// reads it. The CPU level follows WEFT_CPU_LEVEL (avx2, or unset for everything the CPU has), so the two attention kernel
-// sets can be compared on one machine:
+// reads it. The CPU level follows WEFT_CPU_LEVEL (avx2, or unset for everything the CPU has), so
+// the two attention kernel sets can be compared on one machine:
 //   build/bench/attention_bench --benchmark_filter=decode
 //   WEFT_CPU_LEVEL=avx2 build/bench/attention_bench --benchmark_filter=decode
 #include <benchmark/benchmark.h>
@@ -67,8 +67,8 @@ void attention(benchmark::State& state, ElementType type, int64_t heads, int64_t
       weft::runtime::paged_attention(fast, threads, shape, layer, rows, q.data(), out.data());
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["cache_MB"] = static_cast<double>(cache.pool.slot_bytes()) * 2 * kLayers *
-                               static_cast<double>(depth) / 1e6;
+  state.counters["cache_MB"] =
+      static_cast<double>(cache.pool.slot_bytes()) * 2 * kLayers * static_cast<double>(depth) / 1e6;
 }
 
 void register_all() {
@@ -77,12 +77,14 @@ void register_all() {
     int64_t heads, kv_heads;
   };
   for (const Model& model : {Model{"l1b", 32, 8}, Model{"qwen05", 14, 2}}) {
-    for (const auto& [type, type_name] :
+    for (const auto& [cache_type, type_name] :
          {std::pair{ElementType::F16, "f16"}, std::pair{ElementType::Q8_0, "q8_0"}}) {
+      const ElementType type = cache_type;  // a lambda may not capture a structured binding
       benchmark::RegisterBenchmark(
           (std::string("decode/") + model.name + "/" + type_name).c_str(),
           [=](benchmark::State& state) { attention(state, type, model.heads, model.kv_heads); })
           ->ArgNames({"depth", "rows", "threads"})
+          ->Args({512, 1, 1})  // 16 layers of it fit in the caches: the arithmetic alone
           ->Args({4096, 1, 1})
           ->Args({4096, 1, 2})
           ->Args({16384, 1, 2})
