@@ -15,9 +15,6 @@ namespace weft::runtime {
 namespace {
 
 constexpr int64_t kLanes = 8;
-// The most rows a score kernel reads past a piece's end: they score whole blocks of keys, 16
-// with AVX-512 (online_attention_x86.hpp).
-constexpr int64_t kMaxKeyBlock = 16;
 // Slots widened at once, so that a head's widened keys and values (2 × 32 × head_dim floats)
 // stay in L1; a run may span pages (16 tokens each by default), which halves the per-run
 // costs (the softmax's reductions, the output's loads and stores) against one run a page.
@@ -28,7 +25,7 @@ constexpr int64_t kRunSlots = 32;
 constexpr int64_t kQueryBlock = 64;
 
 struct WorkerScratch {
-  // One widened run, kMaxKeyBlock rows longer: the score kernel reads whole blocks of rows
+  // One widened run, kLanes rows longer: the score kernel reads whole blocks of eight rows
   // from a piece's start, and the rows past the run hold zeros or an earlier run's (finite)
   // values, whose scores are ignored.
   std::vector<float> keys, values;
@@ -36,7 +33,7 @@ struct WorkerScratch {
   std::vector<float> max, sum;  // kQueryBlock × group: each head's online softmax
 
   void prepare(int64_t group, int64_t dim) {
-    const auto tile = static_cast<size_t>((kRunSlots + kMaxKeyBlock) * dim);
+    const auto tile = static_cast<size_t>((kRunSlots + kLanes) * dim);
     if (keys.size() < tile) keys.resize(tile, 0.0f);
     if (values.size() < tile) values.resize(tile, 0.0f);
     scores.resize(static_cast<size_t>(group * kRunSlots));

@@ -1,8 +1,8 @@
 // The tiled online softmax's x86 kernels (see online_attention_x86.hpp). Scores are computed
-// eight (AVX-512: sixteen) keys at a time, one accumulator per key, and the accumulators
-// summed across their lanes together; values are accumulated for up to eight heads at once,
-// eight dimensions at a time (AVX-512: 16, 32 or 64), so each widened value is loaded once per
-// head group and, with AVX-512, each weight once per 16 · Chunks dimensions.
+// eight keys at a time, one accumulator per key, and the eight accumulators summed across
+// their lanes together; values are accumulated for up to eight heads at once, eight dimensions
+// at a time (AVX-512: 16, 32 or 64), so each widened value is loaded once per head group and,
+// with AVX-512, each weight once per 16 · Chunks dimensions.
 #include "tensor/x86/online_attention_x86.hpp"
 
 #include <algorithm>
@@ -113,43 +113,6 @@ constexpr FoldValues kFoldValues[kMaxFoldHeads] = {fold_values<1>, fold_values<2
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
-// Lane k of the result is the sum of the sixteen lanes of a[k'], k' being k with its two
-// base-4 digits swapped: the halving tree below leaves key 4·i + j's sum in lane 4·j + i, so
-// the caller's accumulator 4·i + j holds key 4·j + i. Every key's lanes meet in the same order.
-WEFT_AVX512 inline __m512 sum_each_of_sixteen(const __m512 (&a)[16]) {
-  __m512 halves[8];  // lanes 0-7: a[2m] folded once, lanes 8-15: a[2m + 1]
-  for (int m = 0; m < 8; ++m) {
-    halves[m] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * m], a[2 * m + 1], 0x44),
-                              _mm512_shuffle_f32x4(a[2 * m], a[2 * m + 1], 0xEE));
-  }
-  __m512 quarters[4];  // 128-bit quarter j: a[4n + j] folded twice
-  for (int n = 0; n < 4; ++n) {
-    quarters[n] = _mm512_add_ps(_mm512_shuffle_f32x4(halves[2 * n], halves[2 * n + 1], 0x88),
-                                _mm512_shuffle_f32x4(halves[2 * n], halves[2 * n + 1], 0xDD));
-  }
-  __m512 pairs[2];  // in quarter j, lanes 0-1: a[8m + j], lanes 2-3: a[8m + 4 + j]
-  for (int m = 0; m < 2; ++m) {
-    pairs[m] = _mm512_add_ps(_mm512_shuffle_ps(quarters[2 * m], quarters[2 * m + 1], 0x44),
-                             _mm512_shuffle_ps(quarters[2 * m], quarters[2 * m + 1], 0xEE));
-  }
-  return _mm512_add_ps(_mm512_shuffle_ps(pairs[0], pairs[1], 0x88),
-                       _mm512_shuffle_ps(pairs[0], pairs[1], 0xDD));
-}
-
-// The scores of one query head against sixteen consecutive key rows (dim a multiple of 16).
-WEFT_AVX512 inline __m512 score_sixteen_keys(const float* q, const float* keys, int64_t dim) {
-  __m512 acc[16];
-  for (auto& a : acc) a = _mm512_setzero_ps();
-  for (int64_t d = 0; d < dim; d += 16) {
-    const __m512 qv = _mm512_loadu_ps(q + d);
-    for (int k = 0; k < 16; ++k) {
-      const int key = (k % 4) * 4 + k / 4;  // see sum_each_of_sixteen
-      acc[k] = _mm512_fmadd_ps(qv, _mm512_loadu_ps(keys + key * dim + d), acc[k]);
-    }
-  }
-  return sum_each_of_sixteen(acc);
-}
-
 // fold_values with 16 · Chunks dimensions at a time: each weight is broadcast once for them
 // all. Per lane the same operations as fold_values, so the same bits.
 template <int Heads, int Chunks>
@@ -236,19 +199,6 @@ void avx2_online_softmax_fold(float* scores, int64_t score_stride, int64_t group
   online_softmax_fold(kFoldValues, scores, score_stride, group, count, values, dim, max, sum, out);
 }
 
-WEFT_AVX512 void avx512_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys,
-                                    int64_t count, float scale, float* scores,
-                                    int64_t score_stride) {
-  const __m512 scale_vector = _mm512_set1_ps(scale);
-  const int64_t padded = (count + 15) / 16 * 16;
-  for (int64_t j = 0; j < padded; j += 16) {
-    for (int64_t g = 0; g < group; ++g) {
-      const __m512 block = score_sixteen_keys(q + g * dim, keys + j * dim, dim);
-      _mm512_storeu_ps(scores + g * score_stride + j, _mm512_mul_ps(block, scale_vector));
-    }
-  }
-}
-
 #if !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -261,8 +211,7 @@ void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t gro
 }
 
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int64_t head_dim) {
-  if (features.avx512f && head_dim % 16 == 0)
-    return {avx512_tile_scores, avx512_online_softmax_fold};
+  if (features.avx512f && head_dim % 16 == 0) return {avx2_tile_scores, avx512_online_softmax_fold};
   return {avx2_tile_scores, avx2_online_softmax_fold};
 }
 
@@ -275,8 +224,6 @@ void avx2_tile_scores(const float*, int64_t, int64_t, const float*, int64_t, flo
                       int64_t) {}
 void avx2_online_softmax_fold(float*, int64_t, int64_t, int64_t, const float*, int64_t, float*,
                               float*, float*) {}
-void avx512_tile_scores(const float*, int64_t, int64_t, const float*, int64_t, float, float*,
-                        int64_t) {}
 void avx512_online_softmax_fold(float*, int64_t, int64_t, int64_t, const float*, int64_t, float*,
                                 float*, float*) {}
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures&, int64_t) {

@@ -31,13 +31,9 @@ void avx2_tile_scores(const float* q, int64_t group, int64_t dim, const float* k
 void avx2_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
                               const float* values, int64_t dim, float* max, float* sum, float* out);
 
-// The same two with 512-bit vectors: scores sixteen keys at a time (so `keys` must hold count
-// rounded up to a multiple of 16 finite rows), and values folded 16 · (1, 2 or 4) dimensions
-// at a time. dim is a multiple of 16. The fold's outputs are the AVX2 fold's bits (the same
-// operations per lane); the scores' sums are split over other lanes, so they may differ from
-// the AVX2 scores in the last bits.
-void avx512_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys,
-                        int64_t count, float scale, float* scores, int64_t score_stride);
+// avx2_online_softmax_fold with 512-bit vectors: values folded 16 · (1, 2 or 4) dimensions at
+// a time, so each weight is broadcast once for them all. The same operations per lane as the
+// AVX2 fold, so the same bits. dim is a multiple of 16.
 void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
                                 const float* values, int64_t dim, float* max, float* sum,
                                 float* out);
@@ -47,8 +43,10 @@ struct OnlineAttentionKernels {
   decltype(&avx2_online_softmax_fold) online_softmax_fold;
 };
 
-// The AVX-512 kernels where `features` has AVX-512F and head_dim is a multiple of 16, else
-// the AVX2 ones.
+// The AVX-512 fold where `features` has AVX-512F and head_dim is a multiple of 16, else the
+// AVX2 one; the AVX2 scores either way. So both levels give an attention the same bits: the
+// scores' lane sums in another order (sixteen keys a block) measured slower, and moved the
+// fixtures' logits off llama.cpp's by flipping the rounding of later 8-bit activations.
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int64_t head_dim);
 
 }  // namespace weft::tensor
