@@ -59,6 +59,64 @@ WEFT_AVX2_FMA_F16C inline __m256i broadcast_group(const int8_t* codes, int k) {
 #undef WEFT_PACKED_VNNI
 #undef WEFT_PACKED_TILE
 
+// Q8_0 on plain AVX2 for several activation rows. Signed times signed bytes the usual way,
+// maddubs(|w|, sign(a, w)), spends three instructions of the two vector pipes that multiply
+// (vpsignb, vpmaddubsw and vpmaddwd shared two pipes on a Zen 5 host) per activation row and
+// four bytes: avx2_packed_tile was bound by those pipes. Here the weights' sign goes onto the
+// activation as a mask, a ^ m with m = (w < 0 ? -1 : 0): an XOR, which any of the four pipes runs.
+// For w < 0, a ^ m = -a - 1, so Σ|w|·(a ^ m) = Σ w·a - Σ_{w<0} |w|; that correction depends on the
+// weights alone and is formed once per block for all rows. maddubs cannot saturate: |w| ≤ 127 meets
+// a ∈ [-128, 127], and |w| ≤ 128 meets a ^ m ∈ [-128, 127], so a pair sums to [-32768, 32512]. The
+// int32 dot is exact, and the float steps per lane are avx2_packed_tile's, so a row gets the
+// same bits from either tile and from any batch. The loop runs over the eight 4-byte groups
+// outside the activation rows, so that one group's |w| and mask serve every row from
+// registers while each row's int32 sum stays in a register too.
+template <int N>
+WEFT_AVX2_FMA_F16C void avx2_q8_0_masked_tile(const std::byte* group, int64_t cols,
+                                              const std::byte* acts, uint64_t act_stride,
+                                              float* out, int64_t out_stride, int valid_rows) {
+  const ActivationQ8* x[N];
+  for (int j = 0; j < N; ++j) x[j] = reinterpret_cast<const ActivationQ8*>(acts + j * act_stride);
+  __m256 acc[N];
+  for (int j = 0; j < N; ++j) acc[j] = _mm256_setzero_ps();
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int64_t blocks = cols / 32;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kPackedQ8_0BlockBytes;
+    prefetch_ahead(block, kPackedQ8_0BlockBytes);
+    __m256i dot[N];
+    for (int j = 0; j < N; ++j) dot[j] = _mm256_setzero_si256();
+    // -Σ_{w<0} |w| per lane, as int16 pairs: at most 8 · 2 · 128 = 2048 in size.
+    __m256i negative_sum = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      const __m256i codes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 16 + 32 * k));
+      const __m256i magnitude = _mm256_abs_epi8(codes);
+      const __m256i negative = _mm256_cmpgt_epi8(_mm256_setzero_si256(), codes);
+      negative_sum = _mm256_add_epi16(negative_sum, _mm256_maddubs_epi16(magnitude, negative));
+#pragma GCC unroll 8
+      for (int j = 0; j < N; ++j) {
+        const __m256i masked = _mm256_xor_si256(broadcast_group(x[j][b].qs, k), negative);
+        dot[j] = _mm256_add_epi32(dot[j],
+                                  _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, masked), ones));
+        // Pinned in a register: GCC otherwise regrouped the unrolled adds into a tree over
+        // all 64 products of a block and spilled them (slower than the tile this replaces).
+        asm("" : "+x"(dot[j]));
+      }
+    }
+    const __m256i correction = _mm256_madd_epi16(negative_sum, ones);
+    const __m256 row_scales =
+        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block)));
+    for (int j = 0; j < N; ++j) {
+      const __m256i exact = _mm256_sub_epi32(dot[j], correction);
+      acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(exact),
+                               _mm256_mul_ps(row_scales, _mm256_set1_ps(x[j][b].d)), acc[j]);
+    }
+  }
+  store_packed_results<N>(acc, out, out_stride, valid_rows);
+}
+
 #define WEFT_PACKED_TARGET \
   __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 #define WEFT_PACKED_VNNI 1
@@ -526,6 +584,11 @@ template <typename Block>
 constexpr PackedTiles kAvx2Tiles{4,
                                  {&avx2_packed_tile<Block, 1>, &avx2_packed_tile<Block, 2>,
                                   &avx2_packed_tile<Block, 3>, &avx2_packed_tile<Block, 4>}};
+constexpr PackedTiles kAvx2Q8_0Tiles{
+    8,
+    {&avx2_packed_tile<BlockQ8_0, 1>, &avx2_q8_0_masked_tile<2>, &avx2_q8_0_masked_tile<3>,
+     &avx2_q8_0_masked_tile<4>, &avx2_q8_0_masked_tile<5>, &avx2_q8_0_masked_tile<6>,
+     &avx2_q8_0_masked_tile<7>, &avx2_q8_0_masked_tile<8>}};
 template <typename Block>
 constexpr PackedTiles kVnniTiles{
     1,
@@ -554,7 +617,7 @@ constexpr PackedTiles kQ6KVnniTiles{4,
 const PackedTiles& packed_tiles(ElementType type, bool vnni) {
   if (type == ElementType::Q4_K) return vnni ? kQ4KVnniTiles : kQ4KTiles;
   if (type == ElementType::Q6_K) return vnni ? kQ6KVnniTiles : kQ6KTiles;
-  if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Tiles<BlockQ8_0>;
+  if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Q8_0Tiles;
   return vnni ? kVnniTiles<BlockQ4_0> : kAvx2Tiles<BlockQ4_0>;
 }
 

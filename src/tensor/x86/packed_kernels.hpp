@@ -3,8 +3,8 @@
 // group of eight weight rows with n ≤ max_n activation rows. Q4_0/Q8_0 have two builds of one
 // body, chosen by the caller from cpu_runs_vnni_tiles(): AVX-512 VNNI (vpdpbusd on 256-bit
 // vectors for one activation row, on 512-bit vectors over activation pairs for more) and
-// plain AVX2 (maddubs/madd, up to 4 rows). The K-quant products are AVX2 on every CPU, with
-// 512-bit pair tiles for prompts where there is VNNI.
+// plain AVX2 (maddubs/madd, up to 4 rows; Q8_0 up to 8, the weights' sign as an XOR mask). The
+// K-quant products are AVX2 on every CPU, with 512-bit pair tiles for prompts where there is VNNI.
 #pragma once
 
 #include <cstddef>
