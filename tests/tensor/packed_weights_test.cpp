@@ -230,8 +230,8 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
   // Each row alone runs the one-group tiles; batches of 2 to 16 rows (decoding streams, up to
   // kMaxRowsStreamed) the twin tiles over activation pairs where the CPU has them, an odd
   // count pairing its last row with itself; 17 rows (a prompt) the 512-bit pair tiles. The
-  // AVX2 build runs tiles of up to 8 activation rows: 2 to 8 rows each run a tile of their
-  // own width, 9, 13, 16 and 17 full tiles and a remainder.
+  // AVX2 build's Q8_0 runs panels of eight activation rows: 2 to 8 rows fill one in part or
+  // whole, 9, 13, 16 and 17 whole panels and a part.
   const int64_t batch = 17;
   const auto x = random_activations(batch * w.cols, 3);
   for (MatmulPath path : paths_this_cpu_runs()) {
@@ -263,8 +263,8 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
 }
 
 // Q8_0 codes at the ends of their range, -128 included (a file may hold it), against
-// activations that round to ±127: the int16 pair sums inside the products reach their limits
-// (-32768 in the AVX2 tile that moves the weights' sign onto the activations as a mask). With
+// activations that round to ±127: the int16 pair sums inside the AVX2 products come to within
+// 256 of their limits (-32512 where the activation's sign moves onto a code as a mask). With
 // a weight scale of 1 and an activation scale of 2^-7 every product and sum is exact in
 // float, so each output must equal the integer dot product times 2^-7 exactly.
 TEST(PackedProductsQ8_0, ExtremeCodesGiveExactProductsInEveryBatch) {
