@@ -80,6 +80,7 @@ WEFT_AVX2_FMA_F16C inline void transpose_8x8(__m256 (&rows)[8]) {
   }
 }
 
+// make_activation_panels' body (an AVX2 function: only AVX2 products call it).
 WEFT_AVX2_FMA_F16C void make_panels_avx2(const std::byte* acts, uint64_t act_stride, int64_t n_rows,
                                          int64_t blocks, int64_t first_panel, int64_t end_panel,
                                          ActivationQ8Panel* panels) {
@@ -111,7 +112,8 @@ WEFT_AVX2_FMA_F16C void make_panels_avx2(const std::byte* acts, uint64_t act_str
         _mm256_store_si256(reinterpret_cast<__m256i*>(panel.negatives[k]), negative);
         negative_sum = _mm256_add_epi16(negative_sum, _mm256_maddubs_epi16(magnitude, negative));
       }
-      // -Σ_{q<0} |q| per row; stored as its size.
+      // maddubs with the mask (-1 bytes) gave -Σ_{q<0} |q| per row; the panel holds its size,
+      // which the tile adds back.
       _mm256_store_si256(
           reinterpret_cast<__m256i*>(panel.negative_sums),
           _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(negative_sum, ones)));
