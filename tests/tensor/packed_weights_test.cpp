@@ -14,6 +14,7 @@
 
 #include "support/random_values.hpp"
 #include "tensor/cpu_features.hpp"
+#include "tensor/formats/half.hpp"
 #include "tensor/formats/quant_blocks.hpp"
 #include "tensor/kernels.hpp"
 #include "tensor/quant_formats.hpp"
@@ -228,7 +229,9 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
   w.packed = packed.data();
   // Each row alone runs the one-group tiles; batches of 2 to 16 rows (decoding streams, up to
   // kMaxRowsStreamed) the twin tiles over activation pairs where the CPU has them, an odd
-  // count pairing its last row with itself; 17 rows (a prompt) the 512-bit pair tiles.
+  // count pairing its last row with itself; 17 rows (a prompt) the 512-bit pair tiles. The
+  // AVX2 build's Q8_0 runs panels of eight activation rows: 2 to 8 rows fill one in part or
+  // whole, 9, 13, 16 and 17 whole panels and a part.
   const int64_t batch = 17;
   const auto x = random_activations(batch * w.cols, 3);
   for (MatmulPath path : paths_this_cpu_runs()) {
@@ -237,7 +240,7 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
       const std::vector<float> one(x.begin() + i * w.cols, x.begin() + (i + 1) * w.cols);
       alone.push_back(product(w, one, 1, 1, path));
     }
-    for (int64_t rows : {2, 5, 16, 17}) {
+    for (int64_t rows : {2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17}) {
       const auto together = product(w, x, rows, 2, path);
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t r = 0; r < w.rows; ++r)
@@ -256,6 +259,67 @@ TEST_P(PackedProducts, ARowsResultIsTheSameInAnyBatchAndSlice) {
                     alone[static_cast<size_t>(i)][static_cast<size_t>(16 + r)]);
     }
     EXPECT_EQ(w.slice_rows(3, 8).packed, nullptr);  // off a group: read as stored
+  }
+}
+
+// Q8_0 codes at the ends of their range, -128 included (a file may hold it), against
+// activations that round to ±127: the int16 pair sums inside the AVX2 products come to within
+// 256 of their limits (-32512 where the activation's sign moves onto a code as a mask). With
+// a weight scale of 1 and an activation scale of 2^-7 every product and sum is exact in
+// float, so each output must equal the integer dot product times 2^-7 exactly.
+TEST(PackedProductsQ8_0, ExtremeCodesGiveExactProductsInEveryBatch) {
+  if (!packed_products_available(ElementType::Q8_0)) GTEST_SKIP() << "no AVX2 on this CPU";
+  constexpr int64_t kRows = 16;
+  constexpr int64_t kCols = 64;
+  const int8_t extremes[] = {-128, 127, -127, -128, 0, 1, -1, 127};
+  std::vector<std::vector<int>> codes(kRows, std::vector<int>(kCols));
+  std::vector<std::byte> stored(kRows * (kCols / 32) * sizeof(BlockQ8_0));
+  auto* blocks = reinterpret_cast<BlockQ8_0*>(stored.data());
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (int64_t c = 0; c < kCols; ++c) {
+      // Rows 0 to 3 hold one code throughout (-128, 127, -127, -128); the rest mix them.
+      const int8_t code = r < 4 ? extremes[r] : extremes[(r * 3 + c * (r % 5 + 1)) % 8];
+      codes[static_cast<size_t>(r)][static_cast<size_t>(c)] = code;
+      BlockQ8_0& block = blocks[r * (kCols / 32) + c / 32];
+      block.d = fp32_to_fp16(1.0f);
+      block.qs[c % 32] = code;
+    }
+  }
+  const uint64_t row_bytes = (kCols / 32) * sizeof(BlockQ8_0);
+  WeightMatrix w{ElementType::Q8_0, kRows, kCols, row_bytes, stored.data()};
+  const PackedWeights packed = pack_rows(w);
+  w.packed = packed.data();
+
+  // Activation codes ±127 (every block's largest magnitude is 127, so its scale is 2^-7),
+  // some 0 and ±1 between.
+  constexpr int64_t kBatch = 17;
+  const int activation_codes[] = {127, -127, 127, 127, -127, -127, 0, 1, -1};
+  std::vector<int> q(static_cast<size_t>(kBatch * kCols));
+  std::vector<float> x(q.size());
+  for (int64_t i = 0; i < kBatch; ++i) {
+    for (int64_t c = 0; c < kCols; ++c) {
+      const int code = c % 32 == 0 ? (i % 2 == 0 ? 127 : -127)
+                       : i < 2     ? (i == 0 ? 127 : -127)
+                                   : activation_codes[(i * 5 + c * (i % 4 + 1)) % 9];
+      q[static_cast<size_t>(i * kCols + c)] = code;
+      x[static_cast<size_t>(i * kCols + c)] = static_cast<float>(code) / 128.0f;
+    }
+  }
+  for (MatmulPath path : paths_this_cpu_runs()) {
+    for (int64_t n_rows : {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17}) {
+      const auto got = product(w, x, n_rows, 1, path);
+      for (int64_t i = 0; i < n_rows; ++i) {
+        for (int64_t r = 0; r < kRows; ++r) {
+          int64_t dot = 0;
+          for (int64_t c = 0; c < kCols; ++c)
+            dot += int64_t{codes[static_cast<size_t>(r)][static_cast<size_t>(c)]} *
+                   q[static_cast<size_t>(i * kCols + c)];
+          ASSERT_EQ(got[static_cast<size_t>(i * kRows + r)], static_cast<float>(dot) / 128.0f)
+              << "batch " << n_rows << " activation row " << i << " weight row " << r
+              << (path == MatmulPath::best ? " (vnni)" : " (avx2)");
+        }
+      }
+    }
   }
 }
 

@@ -366,6 +366,51 @@ void run_packed_twins(const PackedTiles& tiles, const WeightMatrix& w, const std
   });
 }
 
+// A thread's buffer of activation panels, grown only, like activation_buffer().
+std::vector<ActivationQ8Panel>& activation_panel_buffer() {
+  thread_local std::vector<ActivationQ8Panel> buffer;
+  return buffer;
+}
+
+// Q8_0 on plain AVX2 (panel tiles): the activation rows' magnitudes and masks are made once,
+// eight rows to a panel, and every group of weight rows passes over each panel in turn.
+void run_packed_panels(const PackedTiles& tiles, const WeightMatrix& w,
+                       const std::byte* activations, uint64_t act_stride, int64_t n_rows,
+                       float* out, ThreadPool& pool) {
+  const uint64_t group_bytes = packed_group_bytes(w.type, w.cols);
+  const int64_t blocks = w.cols / 32;
+  const int64_t n_panels = (n_rows + kPanelRows - 1) / kPanelRows;
+  auto& panels = activation_panel_buffer();
+  if (panels.size() < static_cast<size_t>(n_panels * blocks))
+    panels.resize(static_cast<size_t>(n_panels * blocks));
+  const auto make = [&](int64_t begin, int64_t end, unsigned) {
+    make_activation_panels(activations, act_stride, n_rows, blocks, begin, end, panels.data());
+  };
+  if (n_rows > kMaxRowsStreamed) {
+    pool.parallel_for(n_panels, make);
+  } else {
+    make(0, n_panels, 0);
+  }
+  const auto multiply = [&](int64_t row, int64_t end_row, int64_t panel) {
+    const int64_t first_act = panel * kPanelRows;
+    const auto n = static_cast<int>(std::min<int64_t>(kPanelRows, n_rows - first_act));
+    const std::byte* group = w.packed + static_cast<uint64_t>(row / kPackedRows) * group_bytes;
+    const auto valid = static_cast<int>(std::min<int64_t>(kPackedRows, end_row - row));
+    tiles.panel_tile(group, w.cols, panels.data() + panel * blocks, n,
+                     out + first_act * w.rows + row, w.rows, valid);
+  };
+  for_each_row_block(w.rows, n_rows, pool, [&](int64_t first_row, int64_t end_row) {
+    if (n_rows <= kMaxRowsStreamed) {  // weights from memory: each group once, for all panels
+      for (int64_t row = first_row; row < end_row; row += kPackedRows)
+        for (int64_t panel = 0; panel < n_panels; ++panel) multiply(row, end_row, panel);
+    } else {  // the block's groups stay in cache while the panels pass
+      for (int64_t panel = 0; panel < n_panels; ++panel)
+        for (int64_t row = first_row; row < end_row; row += kPackedRows)
+          multiply(row, end_row, panel);
+    }
+  });
+}
+
 // Few activation rows (decoding streams) without twin tiles: the weights stream from memory,
 // so each group is read once for all rows.
 void run_packed_streamed(const PackedTiles& tiles, const WeightMatrix& w,
@@ -393,6 +438,10 @@ void run_packed(const PackedTiles& tiles, const WeightMatrix& w, const std::byte
                 uint64_t act_stride, int64_t n_rows, float* out, ThreadPool& pool) {
   if (n_rows > 1 && tiles.twin_tiles[0] != nullptr) {
     run_packed_twins(tiles, w, activations, act_stride, n_rows, out, pool);
+    return;
+  }
+  if (n_rows > 1 && tiles.panel_tile != nullptr) {
+    run_packed_panels(tiles, w, activations, act_stride, n_rows, out, pool);
     return;
   }
   if (n_rows <= kMaxRowsStreamed) {

@@ -3,6 +3,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -58,6 +59,135 @@ WEFT_AVX2_FMA_F16C inline __m256i broadcast_group(const int8_t* codes, int k) {
 #undef WEFT_PACKED_TARGET
 #undef WEFT_PACKED_VNNI
 #undef WEFT_PACKED_TILE
+
+// rows[i] lane j ↔ rows[j] lane i.
+WEFT_AVX2_FMA_F16C inline void transpose_8x8(__m256 (&rows)[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(rows[i], rows[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(rows[i], rows[i + 1]);
+  }
+  __m256 u[8];
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    rows[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    rows[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// make_activation_panels' body (an AVX2 function: only AVX2 products call it).
+WEFT_AVX2_FMA_F16C void make_panels_avx2(const std::byte* acts, uint64_t act_stride, int64_t n_rows,
+                                         int64_t blocks, int64_t first_panel, int64_t end_panel,
+                                         ActivationQ8Panel* panels) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int64_t p = first_panel; p < end_panel; ++p) {
+    const int64_t first_row = p * kPanelRows;
+    const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, n_rows - first_row));
+    for (int64_t b = 0; b < blocks; ++b) {
+      ActivationQ8Panel& panel = panels[p * blocks + b];
+      __m256 codes[8];  // row j's 32 codes; transposed, 4-byte group k of every row
+      for (int j = 0; j < kPanelRows; ++j) {
+        if (j < rows) {
+          const auto& a = reinterpret_cast<const ActivationQ8*>(
+              acts + static_cast<uint64_t>(first_row + j) * act_stride)[b];
+          codes[j] = _mm256_loadu_ps(reinterpret_cast<const float*>(a.qs));
+          panel.d[j] = a.d;
+        } else {
+          codes[j] = _mm256_setzero_ps();
+          panel.d[j] = 0.0f;
+        }
+      }
+      transpose_8x8(codes);
+      __m256i negative_sum = _mm256_setzero_si256();
+      for (int k = 0; k < 8; ++k) {
+        const __m256i group = _mm256_castps_si256(codes[k]);
+        const __m256i magnitude = _mm256_abs_epi8(group);
+        const __m256i negative = _mm256_cmpgt_epi8(_mm256_setzero_si256(), group);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(panel.magnitudes[k]), magnitude);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(panel.negatives[k]), negative);
+        negative_sum = _mm256_add_epi16(negative_sum, _mm256_maddubs_epi16(magnitude, negative));
+      }
+      // maddubs with the mask (-1 bytes) gave -Σ_{q<0} |q| per row; the panel holds its size,
+      // which the tile adds back.
+      _mm256_store_si256(
+          reinterpret_cast<__m256i*>(panel.negative_sums),
+          _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_madd_epi16(negative_sum, ones)));
+    }
+  }
+}
+
+// Q8_0 weights times a panel of eight activation rows (ActivationQ8Panel) on plain AVX2.
+// Signed times signed bytes the usual way, maddubs(|w|, sign(a, w)) as avx2_packed_tile does,
+// spends three instructions of the two vector pipes that multiply (vpsignb, vpmaddubsw and
+// vpmaddwd shared two pipes on a Zen 5 host) per activation row and four bytes, and that tile
+// was bound by those pipes. Here the activation's sign goes onto the weights as a mask:
+// w ^ m with m = (q < 0 ? -1 : 0), an XOR, which any of the four pipes runs. For q < 0,
+// w ^ m = -w - 1, so Σ|q|·(w ^ m) = Σ w·q - Σ_{q<0} |q|, a term of the activations alone
+// (the panel's negative_sums). maddubs cannot saturate: |q| ≤ 127 meets w ∈ [-128, 127], and
+// |q| ≤ 128 meets w ^ m ∈ [-128, 127], so a pair sums to [-32768, 32512]. The lanes are the
+// activation rows, whose |q|, masks and sums are made once per product for every group of
+// weight rows; each weight row's 4-byte group is broadcast. The integer dot is exact, and the
+// float steps per output are avx2_packed_tile's (the two scales' product is the same either
+// way round), so a row gets the same bits from either tile and in any batch.
+WEFT_AVX2_FMA_F16C void avx2_q8_0_panel_tile(const std::byte* group, int64_t cols,
+                                             const ActivationQ8Panel* panel, int n, float* out,
+                                             int64_t out_stride, int valid_rows) {
+  __m256 acc[kPackedRows];  // weight row r; lane j: activation row j
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int64_t blocks = cols / 32;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const std::byte* block = group + static_cast<uint64_t>(b) * kPackedQ8_0BlockBytes;
+    prefetch_ahead(block, kPackedQ8_0BlockBytes);
+    const ActivationQ8Panel& p = panel[b];
+    __m256i dot[kPackedRows];
+    for (auto& d : dot) d = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; ++k) {
+      const __m256i magnitude =
+          _mm256_load_si256(reinterpret_cast<const __m256i*>(p.magnitudes[k]));
+      const __m256i negative = _mm256_load_si256(reinterpret_cast<const __m256i*>(p.negatives[k]));
+#pragma GCC unroll 8
+      for (int r = 0; r < kPackedRows; ++r) {
+        const __m256i masked = _mm256_xor_si256(
+            broadcast_group(reinterpret_cast<const int8_t*>(block + 16 + 32 * k), r), negative);
+        dot[r] = _mm256_add_epi32(dot[r],
+                                  _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, masked), ones));
+        // Pinned in a register: GCC otherwise regrouped the unrolled adds into a tree over
+        // all 64 products of a block and spilled them.
+        asm("" : "+x"(dot[r]));
+      }
+    }
+    const __m256i negative_sums =
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(p.negative_sums));
+    const __m256 act_scales = _mm256_load_ps(p.d);
+    alignas(32) float row_scales[kPackedRows];
+    _mm256_store_ps(row_scales,
+                    _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block))));
+    for (int r = 0; r < kPackedRows; ++r) {
+      const __m256i exact = _mm256_add_epi32(dot[r], negative_sums);
+      acc[r] =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(exact),
+                          _mm256_mul_ps(_mm256_broadcast_ss(row_scales + r), act_scales), acc[r]);
+    }
+  }
+  transpose_8x8(acc);  // acc[j]: activation row j, lane r: weight row r
+  for (int j = 0; j < n; ++j) {
+    float* row_out = out + j * out_stride;
+    if (valid_rows == kPackedRows) {
+      _mm256_storeu_ps(row_out, acc[j]);
+    } else {
+      float lanes[kPackedRows];
+      _mm256_storeu_ps(lanes, acc[j]);
+      std::memcpy(row_out, lanes, sizeof(float) * static_cast<size_t>(valid_rows));
+    }
+  }
+}
 
 #define WEFT_PACKED_TARGET \
   __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
@@ -526,6 +656,8 @@ template <typename Block>
 constexpr PackedTiles kAvx2Tiles{4,
                                  {&avx2_packed_tile<Block, 1>, &avx2_packed_tile<Block, 2>,
                                   &avx2_packed_tile<Block, 3>, &avx2_packed_tile<Block, 4>}};
+constexpr PackedTiles kAvx2Q8_0Tiles{
+    1, {&avx2_packed_tile<BlockQ8_0, 1>}, {}, {}, &avx2_q8_0_panel_tile};
 template <typename Block>
 constexpr PackedTiles kVnniTiles{
     1,
@@ -551,10 +683,16 @@ constexpr PackedTiles kQ6KVnniTiles{4,
 
 }  // namespace
 
+void make_activation_panels(const std::byte* acts, uint64_t act_stride, int64_t n_rows,
+                            int64_t blocks, int64_t first_panel, int64_t end_panel,
+                            ActivationQ8Panel* panels) {
+  make_panels_avx2(acts, act_stride, n_rows, blocks, first_panel, end_panel, panels);
+}
+
 const PackedTiles& packed_tiles(ElementType type, bool vnni) {
   if (type == ElementType::Q4_K) return vnni ? kQ4KVnniTiles : kQ4KTiles;
   if (type == ElementType::Q6_K) return vnni ? kQ6KVnniTiles : kQ6KTiles;
-  if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Tiles<BlockQ8_0>;
+  if (type == ElementType::Q8_0) return vnni ? kVnniTiles<BlockQ8_0> : kAvx2Q8_0Tiles;
   return vnni ? kVnniTiles<BlockQ4_0> : kAvx2Tiles<BlockQ4_0>;
 }
 
@@ -563,6 +701,8 @@ const PackedTiles& packed_tiles(ElementType type, bool vnni) {
 #else  // no x86-64: packed_products_available() is false and nothing packs
 
 namespace weft::tensor {
+void make_activation_panels(const std::byte*, uint64_t, int64_t, int64_t, int64_t, int64_t,
+                            ActivationQ8Panel*) {}
 const PackedTiles& packed_tiles(ElementType, bool) {
   static const PackedTiles none;
   return none;
