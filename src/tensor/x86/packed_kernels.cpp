@@ -15,20 +15,22 @@
 namespace weft::tensor {
 namespace {
 
+// Lane r of `acc` to row_out[r], for r < valid_rows.
+WEFT_AVX2_FMA_F16C inline void store_packed_row(__m256 acc, float* row_out, int valid_rows) {
+  if (valid_rows == kPackedRows) {
+    _mm256_storeu_ps(row_out, acc);
+  } else {
+    float lanes[kPackedRows];
+    _mm256_storeu_ps(lanes, acc);
+    std::memcpy(row_out, lanes, sizeof(float) * static_cast<size_t>(valid_rows));
+  }
+}
+
 // Lane r of acc[j] to out[j·out_stride + r], for r < valid_rows.
 template <int N>
 WEFT_AVX2_FMA_F16C inline void store_packed_results(const __m256 (&acc)[N], float* out,
                                                     int64_t out_stride, int valid_rows) {
-  for (int j = 0; j < N; ++j) {
-    float* row_out = out + j * out_stride;
-    if (valid_rows == kPackedRows) {
-      _mm256_storeu_ps(row_out, acc[j]);
-    } else {
-      float lanes[kPackedRows];
-      _mm256_storeu_ps(lanes, acc[j]);
-      std::memcpy(row_out, lanes, sizeof(float) * static_cast<size_t>(valid_rows));
-    }
-  }
+  for (int j = 0; j < N; ++j) store_packed_row(acc[j], out + j * out_stride, valid_rows);
 }
 
 // Where the weights stream from memory (decoding), the hardware prefetchers fell behind the
@@ -177,16 +179,7 @@ WEFT_AVX2_FMA_F16C void avx2_q8_0_panel_tile(const std::byte* group, int64_t col
     }
   }
   transpose_8x8(acc);  // acc[j]: activation row j, lane r: weight row r
-  for (int j = 0; j < n; ++j) {
-    float* row_out = out + j * out_stride;
-    if (valid_rows == kPackedRows) {
-      _mm256_storeu_ps(row_out, acc[j]);
-    } else {
-      float lanes[kPackedRows];
-      _mm256_storeu_ps(lanes, acc[j]);
-      std::memcpy(row_out, lanes, sizeof(float) * static_cast<size_t>(valid_rows));
-    }
-  }
+  for (int j = 0; j < n; ++j) store_packed_row(acc[j], out + j * out_stride, valid_rows);
 }
 
 #define WEFT_PACKED_TARGET \
