@@ -105,14 +105,6 @@ constexpr FoldValues kFoldValues[kMaxFoldHeads] = {fold_values<1>, fold_values<2
                                                    fold_values<4>, fold_values<5>, fold_values<6>,
                                                    fold_values<7>, fold_values<8>};
 
-// GCC 12's AVX-512 intrinsics pass an `_mm512_undefined_*()` operand (a self-initialised
-// variable) to their masked builtins, which -W(maybe-)uninitialized reports once inlined here.
-#if !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 // fold_values with 16 · Chunks dimensions at a time: each weight is broadcast once for them
 // all. Per lane the same operations as fold_values, so the same bits.
 template <int Heads, int Chunks>
@@ -198,10 +190,6 @@ void avx2_online_softmax_fold(float* scores, int64_t score_stride, int64_t group
                               float* out) {
   online_softmax_fold(kFoldValues, scores, score_stride, group, count, values, dim, max, sum, out);
 }
-
-#if !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
                                 const float* values, int64_t dim, float* max, float* sum,
