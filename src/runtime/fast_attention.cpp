@@ -276,9 +276,10 @@ bool fast_paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& po
   const int64_t group = shape.n_head / shape.n_head_kv;
   const int64_t q_dim = shape.n_head * shape.head_dim;
   const auto n_rows = static_cast<int64_t>(rows.size());
-  // Work is handed out in chunks of consecutive rows of one kv head, kv head by kv head, from
-  // a shared counter: a thread the machine deschedules for a while leaves the remaining
-  // chunks to the others.
+  // Work is handed out in chunks of consecutive rows of one kv head from a shared counter: a
+  // thread the machine deschedules for a while leaves the remaining chunks to the others. The
+  // last rows' chunks go first: in a prompt they see the most slots, and ending on the
+  // lightest chunks keeps the threads from waiting on one another at the end.
   const int64_t chunk_rows = std::max<int64_t>(1, n_rows / (4 * static_cast<int64_t>(pool.size())));
   const int64_t chunks_per_head = (n_rows + chunk_rows - 1) / chunk_rows;
   const int64_t chunks = chunks_per_head * shape.n_head_kv;
@@ -291,11 +292,11 @@ bool fast_paged_attention(const tensor::Kernels& kernels, tensor::ThreadPool& po
     scratch.prepare(group, shape.head_dim);
     for (int64_t chunk = next_chunk.fetch_add(1, std::memory_order_relaxed); chunk < chunks;
          chunk = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t kv_head = chunk / chunks_per_head;
-      const int64_t end_row = std::min(n_rows, chunk % chunks_per_head * chunk_rows + chunk_rows);
+      const int64_t kv_head = chunk % shape.n_head_kv;
+      const int64_t first_row = (chunks_per_head - 1 - chunk / shape.n_head_kv) * chunk_rows;
+      const int64_t end_row = std::min(n_rows, first_row + chunk_rows);
       // Blocks of consecutive rows of one sequence share each widened run.
-      for (int64_t first = chunk % chunks_per_head * chunk_rows, last = first; first < end_row;
-           first = last) {
+      for (int64_t first = first_row, last = first; first < end_row; first = last) {
         last = block_end(rows, first, end_row);
         const int64_t head_offset = kv_head * group * shape.head_dim;
         const HeadGroupTask task{

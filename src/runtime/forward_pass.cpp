@@ -24,9 +24,20 @@ void ForwardPass::matmul(const tensor::WeightMatrix& w, const float* x, int64_t 
 
 void ForwardPass::norm_rows(const float* in, const std::vector<float>& weight, int64_t n_rows,
                             int64_t width, float* out) const {
-  for (int64_t row = 0; row < n_rows; ++row) {
-    kernels_.rms_norm(in + row * width, weight.data(), width, config_.norm_eps, out + row * width);
-  }
+  tensor::parallel_for_from(pool_, kMinRowsToSplit, n_rows,
+                            [&](int64_t begin, int64_t end, unsigned) {
+                              for (int64_t row = begin; row < end; ++row)
+                                kernels_.rms_norm(in + row * width, weight.data(), width,
+                                                  config_.norm_eps, out + row * width);
+                            });
+}
+
+void ForwardPass::add_to_residual(const std::vector<float>& rows, int64_t n_rows) {
+  const int64_t d = config_.n_embd;
+  tensor::parallel_for_from(
+      pool_, kMinRowsToSplit, n_rows, [&](int64_t begin, int64_t end, unsigned) {
+        kernels_.add(residual_.data() + begin * d, rows.data() + begin * d, (end - begin) * d);
+      });
 }
 
 void ForwardPass::run(std::span<const ForwardRow> rows, ForwardOutputs& outputs) {
@@ -100,15 +111,19 @@ void ForwardPass::attention_block(std::span<const ForwardRow> rows, int64_t laye
                                  config_.rope_mode, frequencies, scaling};
   const tensor::RopeShape k_rope{config_.n_head_kv, head_dim,    config_.n_rot,
                                  config_.rope_mode, frequencies, scaling};
-  for (int64_t i = 0; i < n_rows; ++i) {
-    const auto& row = rows[static_cast<size_t>(i)];
-    kernels_.rope(row_of(q_, i, config_.q_dim()), q_rope, row.position);
-    kernels_.rope(row_of(k_, i, config_.kv_dim()), k_rope, row.position);
-    kv::KvSequence& sequence = *row.sequence;
-    sequence.pool().store(sequence.page_of(row.position), layer,
-                          sequence.slot_in_page(row.position), row_of(k_, i, config_.kv_dim()),
-                          row_of(v_, i, config_.kv_dim()));
-  }
+  // Each row writes its own cache slot; a store's error (a shared page) reaches the caller.
+  tensor::parallel_for_from(
+      pool_, kMinRowsToSplit, n_rows, [&](int64_t begin, int64_t end, unsigned) {
+        for (int64_t i = begin; i < end; ++i) {
+          const auto& row = rows[static_cast<size_t>(i)];
+          kernels_.rope(row_of(q_, i, config_.q_dim()), q_rope, row.position);
+          kernels_.rope(row_of(k_, i, config_.kv_dim()), k_rope, row.position);
+          kv::KvSequence& sequence = *row.sequence;
+          sequence.pool().store(sequence.page_of(row.position), layer,
+                                sequence.slot_in_page(row.position),
+                                row_of(k_, i, config_.kv_dim()), row_of(v_, i, config_.kv_dim()));
+        }
+      });
 
   const AttentionShape shape{
       config_.n_head,
@@ -124,7 +139,7 @@ void ForwardPass::attention_block(std::span<const ForwardRow> rows, int64_t laye
   add_bias_to_rows(kernels_, projected_, w.bo, n_rows);
   if (!w.post_attention_norm.empty())
     norm_rows(projected_.data(), w.post_attention_norm, n_rows, d, projected_.data());
-  kernels_.add(residual_.data(), projected_.data(), n_rows * d);
+  add_to_residual(projected_, n_rows);
 }
 
 void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
@@ -139,7 +154,7 @@ void ForwardPass::feed_forward_block(int64_t n_rows, int64_t layer) {
   }
   if (!w.post_ffn_norm.empty())
     norm_rows(projected_.data(), w.post_ffn_norm, n_rows, d, projected_.data());
-  kernels_.add(residual_.data(), projected_.data(), n_rows * d);
+  add_to_residual(projected_, n_rows);
 }
 
 void ForwardPass::gated_feed_forward(const model::LayerWeights& w, int64_t n_rows) {

@@ -43,6 +43,12 @@ class ForwardPass {
                  float* out) const;
   void matmul(const tensor::WeightMatrix& w, const float* x, int64_t n_rows,
               std::vector<float>& out);
+  // residual_ += rows, the first n_rows rows.
+  void add_to_residual(const std::vector<float>& rows, int64_t n_rows);
+
+  // Below this many rows, row-wise work (norms, rotations, cache stores, residual sums) stays
+  // on the calling thread: waking the workers would cost more.
+  static constexpr int64_t kMinRowsToSplit = 8;
 
   const model::Model& model_;
   const model::ModelConfig& config_;

@@ -44,11 +44,7 @@ void activate_gated_rows(const tensor::Kernels& kernels, tensor::ThreadPool& poo
       }
     }
   };
-  if (n_rows >= kMinRowsToSplitActivation) {
-    pool.parallel_for(n_rows, activate);
-  } else {
-    activate(0, n_rows, 0);
-  }
+  tensor::parallel_for_from(pool, kMinRowsToSplitActivation, n_rows, activate);
 }
 
 }  // namespace weft::runtime

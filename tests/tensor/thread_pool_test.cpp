@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <vector>
 
 namespace weft::tensor {
@@ -33,6 +34,29 @@ TEST(ThreadPool, RunsManyLoopsInARow) {
     pool.parallel_for(10, [&](int64_t begin, int64_t end, unsigned) { total += end - begin; });
   }
   EXPECT_EQ(total.load(), 5000);
+}
+
+// A body that throws on any thread, the caller's share or a worker's, reaches the caller once
+// every share has ended; the pool then runs the next loop as usual.
+TEST(ThreadPool, AnExceptionOnAnyThreadReachesTheCallerAfterEveryShareEnds) {
+  ThreadPool pool(3);
+  for (int64_t throwing_index : {0, 5, 9}) {
+    std::atomic<int64_t> finished{0};
+    EXPECT_THROW(pool.parallel_for(10,
+                                   [&](int64_t begin, int64_t end, unsigned) {
+                                     for (int64_t i = begin; i < end; ++i) {
+                                       if (i == throwing_index) throw std::runtime_error("bad row");
+                                       ++finished;
+                                     }
+                                   }),
+                 std::runtime_error)
+        << "index " << throwing_index;
+    // Only the throwing share stops early: the other shares all ran before the rethrow.
+    EXPECT_GE(finished.load(), 10 - 4) << "index " << throwing_index;
+    std::atomic<int64_t> total{0};
+    pool.parallel_for(10, [&](int64_t begin, int64_t end, unsigned) { total += end - begin; });
+    EXPECT_EQ(total.load(), 10);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "tensor/threads/thread_pool.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "sync/mutex.hpp"
 
@@ -42,7 +43,22 @@ void ThreadPool::run_share(unsigned worker) {
   const int64_t threads = size();
   const int64_t begin = count_ * worker / threads;
   const int64_t end = count_ * (worker + 1) / threads;
-  if (begin < end) (*body_)(begin, end, worker);
+  if (begin >= end) return;
+  try {
+    (*body_)(begin, end, worker);
+  } catch (...) {
+    sync::MutexLock lock(mutex_);
+    if (!failure_) failure_ = std::current_exception();
+  }
+}
+
+void ThreadPool::rethrow_failure() {
+  std::exception_ptr failure;
+  {
+    sync::MutexLock lock(mutex_);
+    failure = std::exchange(failure_, nullptr);
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 void ThreadPool::parallel_for(int64_t count, const RangeBody& body) {
@@ -61,6 +77,11 @@ void ThreadPool::parallel_for(int64_t count, const RangeBody& body) {
   }
   work_ready_.notify_all();  // no system call when every worker is spinning
   run_share(0);
+  wait_for_workers();
+  rethrow_failure();
+}
+
+void ThreadPool::wait_for_workers() {
   for (int spin = 0; spin < kSpinIterations; ++spin) {
     if (pending_.load(std::memory_order_acquire) == 0) return;
     cpu_relax();

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -53,11 +54,15 @@ class ThreadPool {
   // Calls body(begin, end, worker) on disjoint contiguous ranges that cover [0, count);
   // worker < size() identifies the caller's per-thread scratch. Blocks until all are done.
   // The split depends only on `count` and size(), so results never depend on timing.
+  // An exception thrown by the body on any thread reaches the caller (the first one, after
+  // every share has ended), so a body may validate as it goes.
   void parallel_for(int64_t count, const RangeBody& body);
 
  private:
   void worker_loop(unsigned worker);
   void run_share(unsigned worker);
+  void wait_for_workers();
+  void rethrow_failure();
   // Waits until `generation_` differs from `seen` or the pool stops; returns false on stop.
   bool wait_for_work(uint64_t seen);
 
@@ -71,6 +76,18 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0};
   std::atomic<unsigned> pending_{0};
   std::atomic<bool> stopping_{false};
+  std::exception_ptr failure_ WEFT_GUARDED_BY(mutex_);  // the current job's first exception
 };
+
+// parallel_for for loops of at least `min_count` items; shorter ones run on the calling
+// thread, where they cost less than waking the workers.
+inline void parallel_for_from(ThreadPool& pool, int64_t min_count, int64_t count,
+                              const RangeBody& body) {
+  if (count >= min_count) {
+    pool.parallel_for(count, body);
+  } else if (count > 0) {
+    body(0, count, 0);
+  }
+}
 
 }  // namespace weft::tensor

@@ -1,8 +1,8 @@
 // The tiled online softmax's x86 kernels (see online_attention_x86.hpp). Scores are computed
 // eight keys at a time, one accumulator per key, and the eight accumulators summed across
-// their lanes together; values are accumulated for up to eight heads at once, eight dimensions
-// at a time (AVX-512: 16, 32 or 64), so each widened value is loaded once per head group and,
-// with AVX-512, each weight once per 16 · Chunks dimensions.
+// their lanes together; values are accumulated for up to eight heads at once, 8, 16 or 32
+// dimensions at a time (AVX-512: 16, 32 or 64), so each widened value is loaded once per head
+// group and each weight once per block of dimensions.
 #include "tensor/x86/online_attention_x86.hpp"
 
 #include <algorithm>
@@ -82,28 +82,53 @@ WEFT_AVX2_FMA float weigh_head(float* scores, int64_t count, float& max, float& 
   return correction;
 }
 
-// out[h·dim + d] = out[h·dim + d]·corrections[h] + Σ_j weights[h·stride + j]·values[j·dim + d].
-template <int Heads>
+// out[h·dim + d] = out[h·dim + d]·corrections[h] + Σ_j weights[h·stride + j]·values[j·dim + d],
+// 8 · Chunks dimensions at a time: each weight is broadcast once for them all.
+template <int Heads, int Chunks>
 WEFT_AVX2_FMA void fold_values(const float* weights, int64_t stride, const float* corrections,
                                int64_t count, const float* values, int64_t dim, float* out) {
-  for (int64_t d = 0; d < dim; d += kLanes) {
-    __m256 acc[Heads];
-    for (int h = 0; h < Heads; ++h)
-      acc[h] = _mm256_mul_ps(_mm256_loadu_ps(out + h * dim + d), _mm256_set1_ps(corrections[h]));
-    for (int64_t j = 0; j < count; ++j) {
-      const __m256 value = _mm256_loadu_ps(values + j * dim + d);
-      for (int h = 0; h < Heads; ++h)
-        acc[h] = _mm256_fmadd_ps(_mm256_broadcast_ss(weights + h * stride + j), value, acc[h]);
+  constexpr int64_t kBlock = kLanes * Chunks;
+  for (int64_t d = 0; d < dim; d += kBlock) {
+    __m256 acc[Heads][Chunks];
+    for (int h = 0; h < Heads; ++h) {
+      const __m256 correction = _mm256_set1_ps(corrections[h]);
+      for (int c = 0; c < Chunks; ++c)
+        acc[h][c] = _mm256_mul_ps(_mm256_loadu_ps(out + h * dim + d + kLanes * c), correction);
     }
-    for (int h = 0; h < Heads; ++h) _mm256_storeu_ps(out + h * dim + d, acc[h]);
+    for (int64_t j = 0; j < count; ++j) {
+      __m256 value[Chunks];
+      for (int c = 0; c < Chunks; ++c)
+        value[c] = _mm256_loadu_ps(values + j * dim + d + kLanes * c);
+      for (int h = 0; h < Heads; ++h) {
+        const __m256 weight = _mm256_broadcast_ss(weights + h * stride + j);
+        for (int c = 0; c < Chunks; ++c) acc[h][c] = _mm256_fmadd_ps(weight, value[c], acc[h][c]);
+      }
+    }
+    for (int h = 0; h < Heads; ++h) {
+      for (int c = 0; c < Chunks; ++c) _mm256_storeu_ps(out + h * dim + d + kLanes * c, acc[h][c]);
+    }
+  }
+}
+
+// As many dimensions at a time as the 16 registers hold with the heads' accumulators (one or
+// two heads 32, up to six 16, more 8); the same operations per lane whatever the choice.
+template <int Heads>
+WEFT_AVX2_FMA void fold_values_any(const float* weights, int64_t stride, const float* corrections,
+                                   int64_t count, const float* values, int64_t dim, float* out) {
+  if (Heads <= 2 && dim % 32 == 0) {
+    fold_values<Heads, 4>(weights, stride, corrections, count, values, dim, out);
+  } else if (Heads <= 6 && dim % 16 == 0) {
+    fold_values<Heads, 2>(weights, stride, corrections, count, values, dim, out);
+  } else {
+    fold_values<Heads, 1>(weights, stride, corrections, count, values, dim, out);
   }
 }
 
 using FoldValues = void (*)(const float*, int64_t, const float*, int64_t, const float*, int64_t,
                             float*);
-constexpr FoldValues kFoldValues[kMaxFoldHeads] = {fold_values<1>, fold_values<2>, fold_values<3>,
-                                                   fold_values<4>, fold_values<5>, fold_values<6>,
-                                                   fold_values<7>, fold_values<8>};
+constexpr FoldValues kFoldValues[kMaxFoldHeads] = {
+    fold_values_any<1>, fold_values_any<2>, fold_values_any<3>, fold_values_any<4>,
+    fold_values_any<5>, fold_values_any<6>, fold_values_any<7>, fold_values_any<8>};
 
 // fold_values with 16 · Chunks dimensions at a time: each weight is broadcast once for them
 // all. Per lane the same operations as fold_values, so the same bits.
