@@ -58,19 +58,19 @@ stage asan daemon tests
 stage fuzz
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz)
 
-# The unit tests where threads meet (the scheduler and the contexts that share it, the
-# server, HTTP, programs, the engine host), and the daemon tests, under ThreadSanitizer
-# (clang: GCC 12's TSan runtime crashes at start-up on this test binary). The runtime's
-# numeric tests (exactness, speculation, perplexity) stay in the Release run: they use no
-# thread but the kernels' pool, which the scheduler tests drive too, and TSan's -O0 slows
-# their long loops the most. This build compiles in unity batches, as the Release one does
-# (the ASan build above has already compiled every file on its own): it saves CI several
+# The unit tests where threads meet (the kernels' thread pool, the scheduler and the contexts
+# that share it, the server, HTTP, programs, the engine host), and the daemon tests, under
+# ThreadSanitizer (clang: GCC 12's TSan runtime crashes at start-up on this test binary). The
+# runtime's numeric tests (exactness, speculation, perplexity) stay in the Release run: they
+# use no thread but the kernels' pool, which the scheduler tests drive too, and TSan's -O0
+# slows their long loops the most. This build compiles in unity batches, as the Release one
+# does (the ASan build above has already compiled every file on its own): it saves CI several
 # minutes. WEFT_TSAN=0 skips the stage.
 if [ "${WEFT_TSAN:-1}" = "1" ]; then
   stage tsan build
   CC=clang CXX=clang++ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DWEFT_WERROR=ON -DWEFT_TSAN=ON -DWEFT_BUILD_BENCH=OFF -DCMAKE_UNITY_BUILD=ON \
-    -DWEFT_UNIT_TEST_DIRS="runtime/scheduler;runtime/shared_contexts;runtime/context_batching;runtime/context_api;server;http;program;engine" \
+    -DWEFT_UNIT_TEST_DIRS="tensor/thread_pool;runtime/scheduler;runtime/shared_contexts;runtime/context_batching;runtime/context_api;server;http;program;engine" \
     -DWEFT_END_TO_END_TESTS="$DAEMON_TEST_FILES"
   cmake --build build-tsan -j "$jobs" --target weft weft_unit_tests weft_e2e_tests \
     weft_reliability_tests
