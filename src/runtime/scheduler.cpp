@@ -619,7 +619,7 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
     return;
   }
 
-  ForwardOutputs outputs;
+  ForwardOutputs& outputs = step_outputs_;
   try {
     // Pages are taken here, under the pool lock, so that the model call finds them in place
     // (a shared tail already made private) and touches no bookkeeping.
@@ -660,7 +660,7 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   const auto width = static_cast<size_t>(outputs.n_vocab);
   for (const auto& owner : logit_owners) {
     const auto logits =
-        std::span<const float>(outputs.logits).subspan(owner.first * width, owner.rows * width);
+        std::span<float>(outputs.logits).subspan(owner.first * width, owner.rows * width);
     take_logits(*owner.entry, logits, owner.rows, width);
   }
   for (size_t i = 0; i < hidden_owners.size(); ++i) {
@@ -674,17 +674,10 @@ void Scheduler::step(sync::MutexLock& pool_lock) WEFT_NO_THREAD_SAFETY_ANALYSIS 
   }
 }
 
-void Scheduler::take_logits(Entry& entry, std::span<const float> logits, size_t rows,
-                            size_t width) {
-  if (!entry.suppressed.empty()) {
-    entry.masked_rows.assign(logits.begin(), logits.end());
-    for (size_t row = 0; row < rows; ++row) {
-      for (auto token : entry.suppressed) {
-        entry.masked_rows[row * width + static_cast<size_t>(token)] =
-            -std::numeric_limits<float>::infinity();
-      }
-    }
-    logits = entry.masked_rows;
+void Scheduler::take_logits(Entry& entry, std::span<float> logits, size_t rows, size_t width) {
+  for (size_t row = 0; row < rows; ++row) {
+    for (auto token : entry.suppressed)
+      logits[row * width + static_cast<size_t>(token)] = -std::numeric_limits<float>::infinity();
   }
   auto& generator = *entry.generator;
   const auto before = generator.speculation();

@@ -205,9 +205,9 @@ class Scheduler {
   void unpin(const Entry& entry);
   // `pool_lock` is released for the model call only.
   void step(sync::MutexLock& pool_lock) WEFT_REQUIRES(pool_.mutex);
-  // Hands an entry its logits rows (`rows` of `width`, one after another) and cuts refused
-  // drafts out of its KV cache.
-  void take_logits(Entry& entry, std::span<const float> logits, size_t rows, size_t width)
+  // Hands an entry its logits rows (`rows` of `width`, one after another; its suppressed
+  // tokens are set to −∞ in place) and cuts refused drafts out of its KV cache.
+  void take_logits(Entry& entry, std::span<float> logits, size_t rows, size_t width)
       WEFT_REQUIRES(pool_.mutex);
   // Draft-model speculation for the decodes of the coming call, taken in the order the call
   // takes them (from `first`): proposes each drafting stream's drafts to its generator, within
@@ -256,7 +256,10 @@ class Scheduler {
   uint64_t prompt_tokens_cached_ = 0;
   uint64_t prompt_tokens_computed_ = 0;
   uint64_t deferred_ = 0;
-  SamplingScratch scratch_;   // shared by every sequence's sampling
+  SamplingScratch scratch_;  // shared by every sequence's sampling
+  // The model call's outputs, kept between steps: a row of logits is a vocabulary of floats,
+  // which a fresh buffer each step would page in anew.
+  ForwardOutputs step_outputs_;
   size_t decode_cursor_ = 0;  // rotates which decodes go first when the budget is short
   uint64_t steps_ = 0;
   uint64_t rows_ = 0;

@@ -21,7 +21,6 @@ struct Scheduler::Entry {
   std::unique_ptr<EmbeddingJob> embedding;
   std::optional<kv::KvSequence> sequence;  // created at admission
   std::vector<tokenizer::TokenId> suppressed;
-  std::vector<float> masked_rows;  // the logits rows with `suppressed` at −∞
   // Kept for the prefix cache and the draft model (empty when neither is used).
   std::vector<tokenizer::TokenId> prompt;
   std::vector<kv::PageId> adopted;  // cached pages this request started with
