@@ -204,7 +204,7 @@ void ContextRuntimeState::forward(std::span<PendingPass* const> passes) {
     }
   }
   if (hooks.before_forward) hooks.before_forward(rows);
-  runtime::ForwardOutputs outputs;
+  runtime::ForwardOutputs& outputs = batch_outputs;
   engine.forward(rows, outputs);
   // Logits rows come in batch order: each pass's wanted rows, ascending, one pass after another.
   size_t output = 0;

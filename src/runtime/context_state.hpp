@@ -128,6 +128,9 @@ struct ContextRuntimeState {
   std::condition_variable batch_finished;
   std::vector<PendingPass*> queue;
   bool batch_in_flight = false;
+  // The outputs of the batch in flight (one at a time), kept between batches: a row of
+  // logits is a vocabulary of floats, which a fresh buffer each call would page in anew.
+  runtime::ForwardOutputs batch_outputs;
 };
 
 // Access to a runtime's state for tests of the batcher.
