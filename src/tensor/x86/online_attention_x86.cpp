@@ -52,55 +52,6 @@ WEFT_AVX2_FMA inline __m256 score_eight_keys(const float* q, const float* keys, 
   return sum_each_of_eight(acc);
 }
 
-// GCC 12's headers build the 256-to-512-bit casts, broadcasts and extracts below from an
-// uninitialised vector, which -Wuninitialized reports wherever they are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-// Two keys' eight dimensions in one 512-bit register: `first` in the low half, `second` in
-// the high (AVX-512F only: the 64-bit lane insert moves the same bits).
-WEFT_AVX512 inline __m512 key_pair(const float* first, const float* second) {
-  const __m512d low = _mm512_castpd256_pd512(_mm256_castps_pd(_mm256_loadu_ps(first)));
-  return _mm512_castpd_ps(_mm512_insertf64x4(low, _mm256_castps_pd(_mm256_loadu_ps(second)), 1));
-}
-
-// score_eight_keys for `Heads` heads at once, two keys to a 512-bit register: each key's lane
-// d mod 8 accumulates the same products in the same order as with AVX2, and the eight lanes
-// are summed by the same tree, so the scores have the AVX2 kernel's bits. The eight keys are
-// loaded once for all the heads.
-template <int Heads>
-WEFT_AVX512 void score_eight_keys_avx512(const float* q, int64_t dim, const float* keys,
-                                         __m256 scale, float* scores, int64_t score_stride) {
-  __m512 acc[Heads][4];
-  for (auto& head : acc)
-    for (auto& a : head) a = _mm512_setzero_ps();
-  for (int64_t d = 0; d < dim; d += kLanes) {
-    __m512 pairs[4];
-    for (int p = 0; p < 4; ++p)
-      pairs[p] = key_pair(keys + 2 * p * dim + d, keys + (2 * p + 1) * dim + d);
-    for (int h = 0; h < Heads; ++h) {
-      const __m512 qv = _mm512_castpd_ps(
-          _mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(q + h * dim + d))));
-      for (int p = 0; p < 4; ++p) acc[h][p] = _mm512_fmadd_ps(qv, pairs[p], acc[h][p]);
-    }
-  }
-  for (int h = 0; h < Heads; ++h) {
-    __m256 each[8];
-    for (int p = 0; p < 4; ++p) {
-      each[2 * p] = _mm512_castps512_ps256(acc[h][p]);
-      each[2 * p + 1] = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[h][p]), 1));
-    }
-    _mm256_storeu_ps(scores + h * score_stride, _mm256_mul_ps(sum_each_of_eight(each), scale));
-  }
-}
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 // Turns one head's scores into weights e^(s − m) in place (padding lanes included, as zeros)
 // and updates its maximum and sum; returns the factor e^(old max − m) for its output.
 WEFT_AVX2_FMA float weigh_head(float* scores, int64_t count, float& max, float& sum) {
@@ -259,43 +210,6 @@ WEFT_AVX2_FMA void avx2_tile_scores(const float* q, int64_t group, int64_t dim, 
   }
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push  // as around score_eight_keys_avx512, which inlines here
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-WEFT_AVX512 void avx512_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys,
-                                    int64_t count, float scale, float* scores,
-                                    int64_t score_stride) {
-  constexpr int64_t kHeadsAtOnce = 4;  // 16 accumulators, 4 key pairs and a query in registers
-  const __m256 scale_vector = _mm256_set1_ps(scale);
-  const int64_t padded = padded_count(count);
-  for (int64_t j = 0; j < padded; j += kLanes) {
-    for (int64_t g = 0; g < group; g += kHeadsAtOnce) {
-      const float* head_q = q + g * dim;
-      const float* block = keys + j * dim;
-      float* out = scores + g * score_stride + j;
-      switch (std::min(kHeadsAtOnce, group - g)) {
-        case 1:
-          score_eight_keys_avx512<1>(head_q, dim, block, scale_vector, out, score_stride);
-          break;
-        case 2:
-          score_eight_keys_avx512<2>(head_q, dim, block, scale_vector, out, score_stride);
-          break;
-        case 3:
-          score_eight_keys_avx512<3>(head_q, dim, block, scale_vector, out, score_stride);
-          break;
-        default:
-          score_eight_keys_avx512<4>(head_q, dim, block, scale_vector, out, score_stride);
-      }
-    }
-  }
-}
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
 void avx2_online_softmax_fold(float* scores, int64_t score_stride, int64_t group, int64_t count,
                               const float* values, int64_t dim, float* max, float* sum,
                               float* out) {
@@ -310,8 +224,7 @@ void avx512_online_softmax_fold(float* scores, int64_t score_stride, int64_t gro
 }
 
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int64_t head_dim) {
-  if (features.avx512f && head_dim % 16 == 0)
-    return {avx512_tile_scores, avx512_online_softmax_fold};
+  if (features.avx512f && head_dim % 16 == 0) return {avx2_tile_scores, avx512_online_softmax_fold};
   return {avx2_tile_scores, avx2_online_softmax_fold};
 }
 
@@ -322,8 +235,6 @@ OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int
 namespace weft::tensor {
 void avx2_tile_scores(const float*, int64_t, int64_t, const float*, int64_t, float, float*,
                       int64_t) {}
-void avx512_tile_scores(const float*, int64_t, int64_t, const float*, int64_t, float, float*,
-                        int64_t) {}
 void avx2_online_softmax_fold(float*, int64_t, int64_t, int64_t, const float*, int64_t, float*,
                               float*, float*) {}
 void avx512_online_softmax_fold(float*, int64_t, int64_t, int64_t, const float*, int64_t, float*,

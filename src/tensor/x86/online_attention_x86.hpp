@@ -21,12 +21,6 @@ namespace weft::tensor {
 void avx2_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys, int64_t count,
                       float scale, float* scores, int64_t score_stride);
 
-// avx2_tile_scores with 512-bit vectors: two keys to a register and four heads a pass, so each
-// key is loaded once per four heads. The same operations per key as the AVX2 kernel, so the
-// same bits.
-void avx512_tile_scores(const float* q, int64_t group, int64_t dim, const float* keys,
-                        int64_t count, float scale, float* scores, int64_t score_stride);
-
 // Folds slots [0, count) into the online softmax of each head g < group: with s its scores
 // (row g of `scores`, −∞ for slots it may not see) and m = max(max[g], s), sets
 // out[g·dim + d] = out[g·dim + d]·e^(max[g] − m) + Σ_j e^(s_j − m)·values[j·dim + d],
@@ -49,9 +43,9 @@ struct OnlineAttentionKernels {
   decltype(&avx2_online_softmax_fold) online_softmax_fold;
 };
 
-// The AVX-512 scores and fold where `features` has AVX-512F and head_dim is a multiple of 16,
-// else the AVX2 ones. Both levels give an attention the same bits: scores whose lanes were
-// summed in another order (sixteen dimensions a lane group) measured slower, and moved the
+// The AVX-512 fold where `features` has AVX-512F and head_dim is a multiple of 16, else the
+// AVX2 one; the AVX2 scores either way. So both levels give an attention the same bits: the
+// scores' lane sums in another order (sixteen keys a block) measured slower, and moved the
 // fixtures' logits off llama.cpp's by flipping the rounding of later 8-bit activations.
 OnlineAttentionKernels online_attention_kernels(const CpuFeatures& features, int64_t head_dim);
 
